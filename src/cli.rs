@@ -1,0 +1,75 @@
+//! The command line: kubectl's flag names, one subcommand per face of the tool.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "daemonscope", version, about = "Per-node DaemonSet coverage for Kubernetes operators", propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, env = "KUBECONFIG", value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Only this namespace.
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// All namespaces.
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+    /// Only DaemonSets whose labels match this selector (kubectl syntax).
+    #[arg(short = 'l', long, global = true, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Never change anything in the cluster.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// Run on the embedded simulated cluster instead of a real one.
+    #[arg(long)]
+    pub demo: bool,
+    /// Where to write the log (default: $XDG_STATE_HOME/daemonscope/daemonscope.log).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the simulated cluster as a standalone API server that kubectl can talk to.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Scenario file (multi-document YAML); default: the embedded demo scenario.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "daemonsets"])]
+    pub scenario: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: String,
+    /// Write a kubeconfig (context `daemonscope-sim`) here
+    /// (default: $XDG_CACHE_HOME/daemonscope/sim.kubeconfig).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Generate a synthetic cluster with this many nodes (with --daemonsets).
+    #[arg(long, value_name = "N", requires = "daemonsets")]
+    pub nodes: Option<usize>,
+    /// Number of DaemonSets in the synthetic cluster (with --nodes).
+    #[arg(long, value_name = "M", requires = "nodes")]
+    pub daemonsets: Option<usize>,
+    /// Write the scenario's objects as YAML to FILE and exit.
+    #[arg(long, value_name = "FILE")]
+    pub write_scenario: Option<PathBuf>,
+}
+
+pub fn default_sim_kubeconfig() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("daemonscope").join("sim.kubeconfig")
+}

@@ -1,0 +1,308 @@
+//! The simulated API server: the Kubernetes REST paths over HTTP/1.1 (axum).
+//!
+//! One fallback handler parses the path the way the real server's installer lays
+//! it out (`/api/v1/...`, `/apis/<group>/<version>/...`, `namespaces/<ns>/...`,
+//! subresources), authorises the request, and dispatches on the kind.
+
+pub mod auth;
+pub mod discovery;
+mod handlers;
+mod logs;
+pub mod patch;
+pub mod table;
+mod watch;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
+use serde::Serialize;
+
+use super::errors::ApiError;
+use super::kind::Kind;
+use super::store::Store;
+
+/// One request as the server saw it (for tests and `--request-log`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub verb: String,
+    pub user: String,
+    pub status: u16,
+    pub user_agent: String,
+}
+
+impl RequestRecord {
+    /// A request that changes state.
+    pub fn is_mutating(&self) -> bool {
+        matches!(self.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection")
+            && !self.path.ends_with("/selfsubjectaccessreviews")
+    }
+}
+
+pub struct ApiSettings {
+    pub bookmark_interval: Duration,
+    /// Watches without timeoutSeconds close after this (the server's min-request-timeout).
+    pub watch_timeout: Duration,
+    pub request_log_cap: usize,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings { bookmark_interval: Duration::from_secs(60), watch_timeout: Duration::from_secs(1800), request_log_cap: 100_000 }
+    }
+}
+
+pub struct ApiState {
+    pub store: Arc<Store>,
+    pub auth: Option<auth::Auth>,
+    pub settings: ApiSettings,
+    pub requests: Mutex<VecDeque<RequestRecord>>,
+}
+
+impl ApiState {
+    pub fn new(store: Arc<Store>, auth: Option<auth::Auth>, settings: ApiSettings) -> Arc<Self> {
+        Arc::new(ApiState { store, auth, settings, requests: Mutex::new(VecDeque::new()) })
+    }
+
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        self.requests.lock().iter().cloned().collect()
+    }
+
+    fn record(&self, r: RequestRecord) {
+        tracing::debug!(method = %r.method, path = %r.path, query = %r.query, status = r.status, user = %r.user, "request");
+        let mut q = self.requests.lock();
+        q.push_back(r);
+        while q.len() > self.settings.request_log_cap {
+            q.pop_front();
+        }
+    }
+}
+
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new().fallback(entry).with_state(state)
+}
+
+/// What a path addresses.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub kind: Kind,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub sub: Option<String>,
+}
+
+enum Route {
+    Version,
+    Health,
+    ApiVersions,
+    ApiGroups,
+    Resources(String, String),
+    Ssar,
+    Object(Target),
+    NotFound,
+}
+
+fn route(path: &str) -> Route {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["version"] => Route::Version,
+        ["healthz"] | ["readyz"] | ["livez"] => Route::Health,
+        ["api"] => Route::ApiVersions,
+        ["apis"] => Route::ApiGroups,
+        ["api", v] => Route::Resources(String::new(), v.to_string()),
+        ["apis", g, v] => Route::Resources(g.to_string(), v.to_string()),
+        ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => Route::Ssar,
+        ["api", v, rest @ ..] => object_route("", v, rest),
+        ["apis", g, v, rest @ ..] => object_route(g, v, rest),
+        _ => Route::NotFound,
+    }
+}
+
+fn object_route(group: &str, version: &str, rest: &[&str]) -> Route {
+    let t = |plural: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| match Kind::from_path(group, version, plural) {
+        Some(kind) if kind.info().namespaced || ns.is_none() => Route::Object(Target {
+            kind,
+            namespace: ns.map(String::from),
+            name: name.map(String::from),
+            sub: sub.map(String::from),
+        }),
+        _ => Route::NotFound,
+    };
+    match rest {
+        // namespaces/<ns>/<plural>[/<name>[/<sub>]] — unless it is a namespace's own subresource.
+        ["namespaces", ns, plural, tail @ ..] if !matches!(*plural, "status" | "finalize") => match tail {
+            [] => t(plural, Some(ns), None, None),
+            [name] => t(plural, Some(ns), Some(name), None),
+            [name, sub] => t(plural, Some(ns), Some(name), Some(sub)),
+            _ => Route::NotFound,
+        },
+        [plural] => t(plural, None, None, None),
+        [plural, name] => t(plural, None, Some(name), None),
+        [plural, name, sub] => t(plural, None, Some(name), Some(sub)),
+        _ => Route::NotFound,
+    }
+}
+
+fn json_response(code: StatusCode, v: &impl Serialize) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], serde_json::to_vec(v).unwrap_or_default()).into_response()
+}
+
+fn not_found() -> Response {
+    let e = ApiError { code: 404, reason: "NotFound", message: "the server could not find the requested resource".into(), details: Some(serde_json::json!({})), retry_after: None };
+    e.into_response()
+}
+
+fn verb_of(method: &Method, t: &Target, watch: bool) -> &'static str {
+    match *method {
+        Method::GET if watch => "watch",
+        Method::GET if t.name.is_none() => "list",
+        Method::GET => "get",
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if t.name.is_none() => "deletecollection",
+        Method::DELETE => "delete",
+        _ => "unknown",
+    }
+}
+
+pub(crate) fn query_map(q: &str) -> std::collections::HashMap<String, String> {
+    url_pairs(q).into_iter().collect()
+}
+
+fn url_pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|s| !s.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let h = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match h {
+                    Some(c) => {
+                        out.push(c);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let q = query_map(&query);
+    let headers = parts.headers.clone();
+    let method = parts.method.clone();
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+
+    let (user, verb, resp) = match authenticate(&st, &headers) {
+        Err(e) => ("".into(), "".into(), e.into_response()),
+        Ok(user) => {
+            let body = match axum::body::to_bytes(body, 64 << 20).await {
+                Ok(b) => b,
+                Err(e) => return ApiError::bad_request(format!("reading request body: {e}")).into_response(),
+            };
+            let watch = matches!(q.get("watch").map(String::as_str), Some("true" | "1"));
+            let (verb, resp) = match route(&path) {
+                Route::Version => ("get".into(), json_response(StatusCode::OK, &discovery::version())),
+                Route::Health => ("get".into(), (StatusCode::OK, "ok").into_response()),
+                Route::ApiVersions => ("get".into(), json_response(StatusCode::OK, &discovery::api_versions())),
+                Route::ApiGroups => ("get".into(), json_response(StatusCode::OK, &discovery::api_groups())),
+                Route::Resources(g, v) => match discovery::resource_list(&g, &v) {
+                    Some(doc) => ("get".into(), json_response(StatusCode::OK, &doc)),
+                    None => ("get".into(), not_found()),
+                },
+                Route::Ssar if method == Method::POST => ("create".into(), handlers::ssar(&user, &body)),
+                Route::Ssar => ("".into(), ApiError::method_not_allowed("method not allowed").into_response()),
+                Route::NotFound => ("".into(), not_found()),
+                Route::Object(t) => {
+                    let verb = verb_of(&method, &t, watch);
+                    let sub = t.sub.clone().unwrap_or_default();
+                    // Eviction and log are requested with the verbs create/get on the subresource.
+                    let attrs = auth::Attributes { verb, resource: t.kind.info().plural, subresource: &sub };
+                    if !user.allows(&attrs) {
+                        let e = ApiError::forbidden(
+                            &user.name,
+                            verb,
+                            Some(t.kind),
+                            &if sub.is_empty() { t.kind.info().plural.to_string() } else { format!("{}/{sub}", t.kind.info().plural) },
+                            t.name.as_deref(),
+                            t.namespace.as_deref(),
+                        );
+                        (verb.to_string(), e.into_response())
+                    } else {
+                        let ctx = handlers::Ctx { st: st.clone(), target: t, q: q.clone(), headers: headers.clone(), body, method: method.clone() };
+                        (verb.to_string(), handlers::dispatch(ctx, watch).await)
+                    }
+                }
+            };
+            (user.name.clone(), verb, resp)
+        }
+    };
+    st.record(RequestRecord { method: method.to_string(), path, query, verb, user, status: resp.status().as_u16(), user_agent: ua });
+    resp
+}
+
+fn authenticate(st: &ApiState, headers: &HeaderMap) -> Result<auth::User, ApiError> {
+    match &st.auth {
+        None => Ok(auth::User::admin()),
+        Some(a) => {
+            let h = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            a.authenticate(h).cloned().ok_or_else(ApiError::unauthorized)
+        }
+    }
+}
+
+pub(crate) fn body_from_stream<S>(s: S) -> Body
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, std::convert::Infallible>> + Send + 'static,
+{
+    Body::from_stream(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let Route::Object(t) = route("/api/v1/namespaces/kube-system/pods/p1/log") else { panic!() };
+        assert_eq!((t.kind, t.namespace.as_deref(), t.name.as_deref(), t.sub.as_deref()), (Kind::Pod, Some("kube-system"), Some("p1"), Some("log")));
+        let Route::Object(t) = route("/api/v1/namespaces/default") else { panic!() };
+        assert_eq!((t.kind, t.name.as_deref()), (Kind::Namespace, Some("default")));
+        let Route::Object(t) = route("/api/v1/namespaces/default/status") else { panic!() };
+        assert_eq!((t.kind, t.sub.as_deref()), (Kind::Namespace, Some("status")));
+        let Route::Object(t) = route("/apis/apps/v1/daemonsets") else { panic!() };
+        assert_eq!((t.kind, t.namespace), (Kind::DaemonSet, None));
+        assert!(matches!(route("/api/v1/namespaces/x/nodes"), Route::NotFound));
+        assert!(matches!(route("/apis/apps/v1"), Route::Resources(..)));
+        assert_eq!(percent_decode("metadata.name%3Dx%2Cb+c"), "metadata.name=x,b c");
+    }
+}

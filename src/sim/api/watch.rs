@@ -1,0 +1,199 @@
+//! Watch streams: initial events, resume from a resourceVersion, bookmarks, 410 Gone,
+//! streaming lists (`sendInitialEvents=true`), selector transitions, timeouts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::handlers::{Ctx, Filter, Format, format_of, table_row};
+use super::table::{self, Tabular};
+use crate::sim::errors::ApiError;
+use crate::sim::objects::Strategy;
+use crate::sim::store::{EventType, Since, Snap, Store, WatchEvent};
+
+struct Watcher<T> {
+    store: Arc<Store>,
+    ns: Option<String>,
+    filter: Filter,
+    format: Format,
+    sent_columns: bool,
+    _t: std::marker::PhantomData<T>,
+}
+
+fn frame(typ: &str, object: &[u8]) -> Bytes {
+    let mut b = Vec::with_capacity(object.len() + 32);
+    b.extend_from_slice(b"{\"type\":\"");
+    b.extend_from_slice(typ.as_bytes());
+    b.extend_from_slice(b"\",\"object\":");
+    b.extend_from_slice(object);
+    b.extend_from_slice(b"}\n");
+    Bytes::from(b)
+}
+
+pub fn error_frame(e: &ApiError) -> Bytes {
+    frame("ERROR", &serde_json::to_vec(&e.status_json()).unwrap_or_default())
+}
+
+impl<T: Strategy + Tabular> Watcher<T> {
+    fn render(&mut self, obj: &T, json: Option<&Bytes>) -> Vec<u8> {
+        match self.format {
+            Format::Json => match json {
+                Some(j) => j.to_vec(),
+                None => serde_json::to_vec(obj).unwrap_or_default(),
+            },
+            Format::Partial => serde_json::to_vec(&table::partial_metadata(obj)).unwrap_or_default(),
+            Format::Table(inc) => {
+                let rv = obj.metadata().resource_version.clone().unwrap_or_default();
+                let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
+                    "rows": [table_row(obj, jiff::Timestamp::now(), inc)]});
+                t["columnDefinitions"] = if self.sent_columns { Value::Null } else { table::column_json(&T::columns()) };
+                self.sent_columns = true;
+                serde_json::to_vec(&t).unwrap_or_default()
+            }
+        }
+    }
+
+    fn in_scope(&self, snap: &Snap) -> bool {
+        let ns_ok = self.ns.as_deref().is_none_or(|ns| ns == snap.namespace);
+        ns_ok && snap.downcast::<T>().is_some_and(|o| self.filter.matches(o))
+    }
+
+    /// Converts a stored event into what this watcher sees (`convertToWatchEvent`).
+    fn convert(&mut self, ev: &WatchEvent) -> Option<Bytes> {
+        if ev.kind != T::SIM_KIND {
+            return None;
+        }
+        let cur = self.in_scope(&ev.new);
+        let old = ev.old.as_ref().is_some_and(|o| self.in_scope(o)) && ev.typ != EventType::Added;
+        let (typ, snap, rewrite_rv) = match (ev.typ, cur, old) {
+            (EventType::Deleted, true, _) => ("DELETED", &ev.new, false),
+            (EventType::Deleted, false, _) => return None,
+            (_, true, false) => ("ADDED", &ev.new, false),
+            (_, true, true) => ("MODIFIED", &ev.new, false),
+            (_, false, true) => ("DELETED", ev.old.as_ref().expect("old"), true),
+            (_, false, false) => return None,
+        };
+        let obj = snap.downcast::<T>()?;
+        let body = if rewrite_rv {
+            let mut o = obj.clone();
+            o.metadata_mut().resource_version = Some(ev.rv.to_string());
+            self.render(&o, None)
+        } else {
+            self.render(obj, Some(&snap.json))
+        };
+        Some(frame(typ, &body))
+    }
+
+    fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
+        let mut meta = json!({"resourceVersion": rv.to_string()});
+        if initial_end {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let obj = match self.format {
+            Format::Table(_) | Format::Partial => json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}),
+            Format::Json => json!({"kind": T::SIM_KIND.info().kind, "apiVersion": T::SIM_KIND.api_version(), "metadata": meta}),
+        };
+        frame("BOOKMARK", &serde_json::to_vec(&obj).unwrap_or_default())
+    }
+}
+
+pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
+    let format = format_of(&ctx.headers, &ctx.q)?;
+    let filter = Filter::from_query::<T>(&ctx.q)?;
+    let store = ctx.st.store.clone();
+    let q = &ctx.q;
+    let rv_param = q.get("resourceVersion").cloned().unwrap_or_default();
+    let send_initial = match q.get("sendInitialEvents").map(String::as_str) {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    };
+    if send_initial.is_some() && q.get("resourceVersionMatch").map(String::as_str) != Some("NotOlderThan") {
+        return Err(ApiError::invalid(
+            T::SIM_KIND,
+            "",
+            vec![("resourceVersionMatch", "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into())],
+        ));
+    }
+    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(ctx.st.settings.watch_timeout);
+    let bookmark_every = ctx.st.settings.bookmark_interval;
+    let initial = send_initial.unwrap_or(rv_param.is_empty() || rv_param == "0");
+    let start_rv: Option<u64> = if initial || rv_param.is_empty() || rv_param == "0" {
+        None
+    } else {
+        Some(rv_param.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv_param}")))?)
+    };
+    let mut w = Watcher::<T> { store: store.clone(), ns: ctx.target.namespace.clone(), filter, format, sent_columns: false, _t: Default::default() };
+    let mut rx = store.subscribe();
+    let (tx, out) = tokio::sync::mpsc::channel::<Result<Bytes, std::convert::Infallible>>(64);
+
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + timeout;
+        // Where to resume from, and the initial events.
+        let mut last = match start_rv {
+            Some(rv) => rv,
+            None => {
+                let (items, rv) = w.store.list::<T>(w.ns.as_deref());
+                for o in &items {
+                    if !w.filter.matches(&**o) {
+                        continue;
+                    }
+                    let body = w.render(o, None);
+                    if tx.send(Ok(frame("ADDED", &body))).await.is_err() {
+                        return;
+                    }
+                }
+                if send_initial == Some(true) && bookmarks {
+                    let _ = tx.send(Ok(w.bookmark(rv, true))).await;
+                }
+                rv
+            }
+        };
+        let mut next_bookmark = tokio::time::Instant::now() + bookmark_every;
+        loop {
+            match w.store.events_since(last) {
+                Since::Expired { oldest } => {
+                    let e = ApiError::gone(format!("too old resource version: {last} ({})", oldest.saturating_sub(1)));
+                    let _ = tx.send(Ok(error_frame(&e))).await;
+                    return;
+                }
+                Since::Events(evs) => {
+                    for ev in &evs {
+                        last = ev.rv;
+                        if let Some(f) = w.convert(ev)
+                            && tx.send(Ok(f)).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return,
+                _ = tokio::time::sleep_until(next_bookmark) => {
+                    next_bookmark = tokio::time::Instant::now() + bookmark_every;
+                    if bookmarks {
+                        // Every event up to `last` was delivered (or filtered out).
+                        if tx.send(Ok(w.bookmark(last, false))).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                r = rx.changed() => if r.is_err() { return },
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(out);
+    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache, private")], super::body_from_stream(stream)).into_response())
+}
+

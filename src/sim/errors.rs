@@ -1,0 +1,211 @@
+//! API errors as `metav1.Status` bodies with the real codes, reasons and messages.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::kind::Kind;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+    pub retry_after: Option<u64>,
+}
+
+fn resource_name(kind: Kind) -> String {
+    let i = kind.info();
+    if i.group.is_empty() { i.plural.to_string() } else { format!("{}.{}", i.plural, i.group) }
+}
+
+impl ApiError {
+    fn new(code: u16, reason: &'static str, message: String) -> Self {
+        ApiError { code, reason, message, details: None, retry_after: None }
+    }
+
+    fn with_details(mut self, kind: Kind, name: &str) -> Self {
+        let i = kind.info();
+        let mut d = json!({"name": name, "kind": i.plural});
+        if !i.group.is_empty() {
+            d["group"] = json!(i.group);
+        }
+        self.details = Some(d);
+        self
+    }
+
+    pub fn not_found(kind: Kind, name: &str) -> Self {
+        Self::new(404, "NotFound", format!("{} \"{name}\" not found", resource_name(kind))).with_details(kind, name)
+    }
+
+    pub fn already_exists(kind: Kind, name: &str) -> Self {
+        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", resource_name(kind))).with_details(kind, name)
+    }
+
+    pub fn conflict(kind: Kind, name: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                resource_name(kind)
+            ),
+        )
+        .with_details(kind, name)
+    }
+
+    pub fn precondition_uid(kind: Kind, name: &str, want: &str, have: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: UID in precondition: {want}, UID in object meta: {have}",
+                resource_name(kind)
+            ),
+        )
+        .with_details(kind, name)
+    }
+
+    pub fn precondition_rv(kind: Kind, name: &str, want: &str, have: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {have}",
+                resource_name(kind)
+            ),
+        )
+        .with_details(kind, name)
+    }
+
+    /// 422 with one cause per field: `(field, "Invalid value: ...: why")`.
+    pub fn invalid(kind: Kind, name: &str, causes: Vec<(&str, String)>) -> Self {
+        let msgs: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        let summary = if msgs.len() == 1 { msgs[0].clone() } else { format!("[{}]", msgs.join(", ")) };
+        let mut e = Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {summary}", kind.info().kind));
+        let causes: Vec<Value> = causes
+            .iter()
+            .map(|(f, m)| {
+                let reason = if m.starts_with("Required value") {
+                    "FieldValueRequired"
+                } else if m.starts_with("Forbidden") {
+                    "FieldValueForbidden"
+                } else if m.starts_with("Unsupported value") {
+                    "FieldValueNotSupported"
+                } else {
+                    "FieldValueInvalid"
+                };
+                json!({"reason": reason, "message": m, "field": f})
+            })
+            .collect();
+        let i = kind.info();
+        let mut d = json!({"name": name, "kind": i.kind, "causes": causes});
+        if !i.group.is_empty() {
+            d["group"] = json!(i.group);
+        }
+        e.details = Some(d);
+        e
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message.into())
+    }
+
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message.into())
+    }
+
+    pub fn not_acceptable(message: impl Into<String>) -> Self {
+        Self::new(406, "NotAcceptable", message.into())
+    }
+
+    pub fn unsupported_media(message: impl Into<String>) -> Self {
+        Self::new(415, "UnsupportedMediaType", message.into())
+    }
+
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(405, "MethodNotAllowed", message.into())
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized".into())
+    }
+
+    pub fn forbidden(user: &str, verb: &str, kind: Option<Kind>, resource: &str, name: Option<&str>, ns: Option<&str>) -> Self {
+        let group = kind.map(|k| k.info().group).unwrap_or("");
+        let full = match kind {
+            Some(k) => resource_name(k),
+            None => resource.to_string(),
+        };
+        let what = match name {
+            Some(n) => format!("{full} \"{n}\" is forbidden"),
+            None => format!("{full} is forbidden"),
+        };
+        let scope = match ns {
+            Some(ns) => format!("in the namespace \"{ns}\""),
+            None => "at the cluster scope".to_string(),
+        };
+        let mut e = Self::new(
+            403,
+            "Forbidden",
+            format!("{what}: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"),
+        );
+        let mut d = json!({"kind": resource});
+        if let Some(n) = name {
+            d["name"] = json!(n);
+        }
+        if !group.is_empty() {
+            d["group"] = json!(group);
+        }
+        e.details = Some(d);
+        e
+    }
+
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        let mut e = Self::new(429, "TooManyRequests", "Too many requests, please try again later.".into());
+        e.details = Some(json!({"causes":[{"reason":"","message":"Too many requests"}], "retryAfterSeconds": retry_after}));
+        e.retry_after = Some(retry_after);
+        e
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalError", message.into())
+    }
+
+    pub fn status_json(&self) -> Value {
+        let mut v = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        });
+        if let Some(d) = &self.details {
+            v["details"] = d.clone();
+        }
+        v
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.reason, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self.status_json()).unwrap_or_default();
+        let mut r = (code, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        r
+    }
+}

@@ -1,0 +1,244 @@
+//! The simulated cluster: an in-memory Kubernetes API server plus the controllers and
+//! kubelets that make it behave like a real cluster. Used by `daemonscope sim`,
+//! `daemonscope --demo`, and every test.
+
+pub mod api;
+pub mod controller;
+pub mod errors;
+pub mod generator;
+pub mod kind;
+pub mod kubelet;
+pub mod objects;
+pub mod ops;
+pub mod scenario;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::Metadata as _;
+use k8s_openapi::api::core::v1 as core;
+use serde_json::Value;
+
+use api::{ApiSettings, ApiState};
+use controller::{Cluster, ControlSettings};
+use errors::ApiError;
+use kind::Kind;
+use objects::Strategy;
+use scenario::{Action, Scenario, TimedAction};
+use store::Store;
+
+pub const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const CONTEXT_NAME: &str = "daemonscope-sim";
+
+/// Creates an object from its JSON the way `POST` does (defaults, validation).
+pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiError> {
+    if kind == Kind::Node {
+        scenario::registration_labels(&mut v);
+    }
+    if kind.info().namespaced && v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").is_empty() {
+        v["metadata"]["namespace"] = Value::String("default".into());
+    }
+    if kind.info().namespaced {
+        let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
+        if store.get::<core::Namespace>("", &ns).is_none() {
+            let mut n = core::Namespace { metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(ns), ..Default::default() }, ..Default::default() };
+            n.prepare_create();
+            store.create(n)?;
+        }
+    }
+    crate::with_kind!(kind, T => {
+        let mut o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        o.prepare_create();
+        let causes = o.validate();
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(kind, o.metadata().name.as_deref().unwrap_or(""), causes));
+        }
+        store.create(o)?;
+    });
+    Ok(())
+}
+
+fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
+    match a {
+        Action::Create(kind, v) => create_value(store, *kind, v.clone()),
+        Action::Patch { kind, namespace, name, patch } => crate::with_kind!(*kind, T => {
+            let cur = store.get::<T>(namespace, name).ok_or_else(|| ApiError::not_found(*kind, name))?;
+            let mut doc = serde_json::to_value(&*cur).map_err(|e| ApiError::internal(e.to_string()))?;
+            json_patch::merge(&mut doc, patch);
+            let mut o: T = serde_json::from_value(doc).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            o.prepare_update(&cur);
+            let causes = o.validate();
+            if !causes.is_empty() {
+                return Err(ApiError::invalid(*kind, name, causes));
+            }
+            store.update(o).map(|_| ())
+        }),
+        Action::Delete { kind, namespace, name } => crate::with_kind!(*kind, T => {
+            crate::sim::ops::delete_object::<T>(store, namespace, name, &Default::default()).map(|_| ())
+        }),
+    }
+}
+
+/// Settings derived from a scenario (with overrides for tests).
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub control: ControlSettings,
+    pub history_size: usize,
+    pub bookmark_interval: Duration,
+    pub settle: bool,
+    /// How long ago a settled scenario's objects were created.
+    pub age: Duration,
+}
+
+impl SimOptions {
+    pub fn from_scenario(sc: &Scenario) -> Self {
+        let s = &sc.settings;
+        let mut control = ControlSettings::default();
+        let k = &mut control.kubelet;
+        if let Some(d) = sc.duration(&s.start_delay) {
+            k.start_delay = d;
+        }
+        if let Some(d) = sc.duration(&s.ready_delay) {
+            k.ready_delay = d;
+        }
+        if let Some(d) = sc.duration(&s.termination) {
+            k.termination = d;
+        }
+        if let Some(d) = sc.duration(&s.crash_after) {
+            k.crash_after = d;
+        }
+        if let Some(d) = sc.duration(&s.backoff_base) {
+            k.backoff_base = d;
+        }
+        if let Some(d) = sc.duration(&s.pod_gc_quarantine) {
+            control.pod_gc_quarantine = d;
+        }
+        SimOptions {
+            control,
+            history_size: s.history_size.unwrap_or(200_000),
+            bookmark_interval: sc.duration(&s.bookmark_interval).unwrap_or(Duration::from_secs(60)),
+            settle: s.settle.unwrap_or(true),
+            age: sc.duration(&s.age).unwrap_or(Duration::from_secs(3 * 86400)),
+        }
+    }
+}
+
+/// A built (not yet running) simulated cluster.
+pub struct Sim {
+    pub store: Arc<Store>,
+    pub api: Arc<ApiState>,
+    cluster: Cluster,
+    timeline: Vec<TimedAction>,
+}
+
+impl Sim {
+    /// Loads the scenario's objects and settles the cluster.
+    pub fn build(sc: &Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
+        let store = Store::new(opts.history_size);
+        for ns in BUILTIN_NAMESPACES {
+            create_value(&store, Kind::Namespace, serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
+        }
+        let mut cluster = Cluster::new(store.clone(), opts.control.clone());
+        if opts.settle {
+            // Scenario objects are "created" a while ago; the cluster settles from there.
+            store.set_clock_offset(-(opts.age.as_secs() as i64));
+        }
+        for (kind, v) in &sc.objects {
+            if *kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")) {
+                continue;
+            }
+            create_value(&store, *kind, v.clone())?;
+        }
+        if opts.settle {
+            cluster.settle(opts.age, 400);
+        }
+        let api = ApiState::new(store.clone(), sc.auth(), ApiSettings { bookmark_interval: opts.bookmark_interval, ..Default::default() });
+        Ok(Sim { store, api, cluster, timeline: sc.timeline.clone() })
+    }
+
+    /// The API as a tower service, for in-process clients (`kube::Client::new(router, "default")`).
+    pub fn router(&self) -> axum::Router {
+        api::router(self.api.clone())
+    }
+
+    /// Starts the controllers and the timeline (no listener).
+    pub fn spawn(self) -> Running {
+        let store = self.store.clone();
+        let api = self.api.clone();
+        let mut tasks = vec![tokio::spawn(self.cluster.run())];
+        let timeline = self.timeline;
+        let st = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            for step in timeline {
+                tokio::time::sleep_until(start + step.at).await;
+                if let Err(e) = apply_action(&st, &step.action) {
+                    tracing::warn!(error = %e, at = ?step.at, "timeline step failed");
+                }
+            }
+        }));
+        Running { store, api, tasks, url: None }
+    }
+
+    /// Starts everything and listens on `addr` (`127.0.0.1:0` picks a free port).
+    pub async fn serve(self, addr: &str) -> std::io::Result<Running> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local: SocketAddr = listener.local_addr()?;
+        let router = self.router();
+        let mut running = self.spawn();
+        running.tasks.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "API server stopped");
+            }
+        }));
+        running.url = Some(format!("http://{local}"));
+        Ok(running)
+    }
+}
+
+/// A running simulated cluster; dropping it stops everything.
+pub struct Running {
+    pub store: Arc<Store>,
+    pub api: Arc<ApiState>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    url: Option<String>,
+}
+
+impl Running {
+    pub fn url(&self) -> &str {
+        self.url.as_deref().unwrap_or("")
+    }
+
+    pub fn router(&self) -> axum::Router {
+        api::router(self.api.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// A kubeconfig whose current context `daemonscope-sim` points at `url`.
+pub fn kubeconfig_yaml(url: &str, token: Option<&str>) -> String {
+    let user = match token {
+        Some(t) => format!("  user:\n    token: {t}\n"),
+        None => "  user: {}\n".to_string(),
+    };
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {CONTEXT_NAME}\n  cluster:\n    server: {url}\ncontexts:\n- name: {CONTEXT_NAME}\n  context:\n    cluster: {CONTEXT_NAME}\n    user: {CONTEXT_NAME}\n    namespace: default\ncurrent-context: {CONTEXT_NAME}\nusers:\n- name: {CONTEXT_NAME}\n{user}"
+    )
+}
+
+pub fn write_kubeconfig(path: &Path, url: &str, token: Option<&str>) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, kubeconfig_yaml(url, token))
+}

@@ -1,0 +1,459 @@
+//! The simulator's object store: typed objects per kind, a global resourceVersion,
+//! and a bounded history of watch events (the etcd + watch-cache of a real cluster).
+//!
+//! Objects are kept as `Arc<T>` so lists and controllers copy pointers, not objects.
+//! Each write serialises the object once; every watcher shares those bytes.
+
+use std::any::Any;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use parking_lot::RwLock;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+
+use super::errors::ApiError;
+use super::kind::Kind;
+use super::objects;
+
+pub type Key = (String, String);
+
+/// A type the store can hold.
+pub trait SimObject:
+    Clone + Serialize + DeserializeOwned + Send + Sync + 'static + k8s_openapi::Metadata<Ty = ObjectMeta>
+{
+    const SIM_KIND: Kind;
+    fn table(inner: &Inner) -> &BTreeMap<Key, Arc<Self>>;
+    fn table_mut(inner: &mut Inner) -> &mut BTreeMap<Key, Arc<Self>>;
+    /// Values of the kind-specific selectable fields.
+    fn field(&self, name: &str) -> Option<String>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// An object as of one revision: its JSON (with kind/apiVersion) and what selectors need.
+pub struct Snap {
+    pub namespace: String,
+    pub name: String,
+    pub json: Bytes,
+    pub labels: BTreeMap<String, String>,
+    pub obj: Arc<dyn Any + Send + Sync>,
+}
+
+impl Snap {
+    pub fn of<T: SimObject>(obj: &Arc<T>) -> Arc<Snap> {
+        let m = obj.metadata();
+        Arc::new(Snap {
+            namespace: m.namespace.clone().unwrap_or_default(),
+            name: m.name.clone().unwrap_or_default(),
+            json: Bytes::from(serde_json::to_vec(&**obj).expect("API objects serialise")),
+            labels: m.labels.clone().unwrap_or_default(),
+            obj: obj.clone() as Arc<dyn Any + Send + Sync>,
+        })
+    }
+
+    pub fn downcast<T: SimObject>(&self) -> Option<&T> {
+        self.obj.downcast_ref::<T>()
+    }
+}
+
+pub struct WatchEvent {
+    pub rv: u64,
+    pub kind: Kind,
+    pub typ: EventType,
+    /// State before the change (None on create).
+    pub old: Option<Arc<Snap>>,
+    /// State after the change; for DELETED, the last state.
+    pub new: Arc<Snap>,
+}
+
+#[derive(Default)]
+pub struct Inner {
+    pub rv: u64,
+    pub namespaces: BTreeMap<Key, Arc<k8s_openapi::api::core::v1::Namespace>>,
+    pub nodes: BTreeMap<Key, Arc<k8s_openapi::api::core::v1::Node>>,
+    pub pods: BTreeMap<Key, Arc<k8s_openapi::api::core::v1::Pod>>,
+    pub events: BTreeMap<Key, Arc<k8s_openapi::api::core::v1::Event>>,
+    pub services: BTreeMap<Key, Arc<k8s_openapi::api::core::v1::Service>>,
+    pub daemonsets: BTreeMap<Key, Arc<k8s_openapi::api::apps::v1::DaemonSet>>,
+    pub revisions: BTreeMap<Key, Arc<k8s_openapi::api::apps::v1::ControllerRevision>>,
+    history: VecDeque<Arc<WatchEvent>>,
+    history_cap: usize,
+    /// Lowest resourceVersion a watch may still resume from.
+    oldest_rv: u64,
+    /// Continue tokens older than this are expired (moved only by `compact`).
+    compacted_rv: u64,
+    uid_counter: u64,
+}
+
+pub struct Store {
+    inner: RwLock<Inner>,
+    rv_tx: watch::Sender<u64>,
+    /// Seconds added to the wall clock (negative while a scenario settles "in the past").
+    clock_offset: std::sync::atomic::AtomicI64,
+}
+
+fn key_of(m: &ObjectMeta) -> Key {
+    (m.namespace.clone().unwrap_or_default(), m.name.clone().unwrap_or_default())
+}
+
+/// Result of looking up events after a resourceVersion.
+pub enum Since {
+    Events(Vec<Arc<WatchEvent>>),
+    /// The resourceVersion is older than the history: 410 Gone.
+    Expired { oldest: u64 },
+}
+
+impl Store {
+    pub fn new(history_cap: usize) -> Arc<Self> {
+        let (rv_tx, _) = watch::channel(1);
+        Arc::new(Store {
+            inner: RwLock::new(Inner { rv: 1, history_cap: history_cap.max(16), oldest_rv: 1, ..Default::default() }),
+            rv_tx,
+            clock_offset: Default::default(),
+        })
+    }
+
+    /// The cluster's clock: wall time, shifted while a scenario settles in the past.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now() + jiff::SignedDuration::from_secs(self.clock_offset.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    pub fn set_clock_offset(&self, secs: i64) {
+        self.clock_offset.store(secs, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.rv_tx.subscribe()
+    }
+
+    pub fn current_rv(&self) -> u64 {
+        self.inner.read().rv
+    }
+
+    pub fn read<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        f(&self.inner.read())
+    }
+
+    pub fn get<T: SimObject>(&self, ns: &str, name: &str) -> Option<Arc<T>> {
+        T::table(&self.inner.read()).get(&(ns.to_string(), name.to_string())).cloned()
+    }
+
+    /// All objects of a kind (in one namespace if given), in key order, with the list RV.
+    pub fn list<T: SimObject>(&self, ns: Option<&str>) -> (Vec<Arc<T>>, u64) {
+        let inner = self.inner.read();
+        let t = T::table(&inner);
+        let items = match ns {
+            Some(ns) => t
+                .range((ns.to_string(), String::new())..)
+                .take_while(|((n, _), _)| n == ns)
+                .map(|(_, v)| v.clone())
+                .collect(),
+            None => t.values().cloned().collect(),
+        };
+        (items, inner.rv)
+    }
+
+    pub fn events_since(&self, rv: u64) -> Since {
+        let inner = self.inner.read();
+        if rv + 1 < inner.oldest_rv {
+            return Since::Expired { oldest: inner.oldest_rv };
+        }
+        let h = &inner.history;
+        let start = h.partition_point(|e| e.rv <= rv);
+        Since::Events(h.range(start..).cloned().collect())
+    }
+
+    /// Forgets all history: every watch from an older resourceVersion gets 410.
+    pub fn compact(&self) {
+        let mut inner = self.inner.write();
+        inner.history.clear();
+        inner.oldest_rv = inner.rv + 1;
+        inner.compacted_rv = inner.rv + 1;
+    }
+
+    pub fn compacted_rv(&self) -> u64 {
+        self.inner.read().compacted_rv
+    }
+
+    fn push(&self, inner: &mut Inner, kind: Kind, typ: EventType, old: Option<Arc<Snap>>, new: Arc<Snap>) {
+        let ev = Arc::new(WatchEvent { rv: inner.rv, kind, typ, old, new });
+        inner.history.push_back(ev);
+        while inner.history.len() > inner.history_cap {
+            if let Some(e) = inner.history.pop_front() {
+                inner.oldest_rv = e.rv + 1;
+            }
+        }
+    }
+
+    fn notify(&self, rv: u64) {
+        self.rv_tx.send_replace(rv);
+    }
+
+    fn next_uid(inner: &mut Inner) -> String {
+        inner.uid_counter += 1;
+        let n = inner.uid_counter;
+        // A stable, UUID-shaped identifier.
+        format!("5d1e{:04x}-{:04x}-4{:03x}-8{:03x}-{:012x}", (n >> 48) & 0xffff, (n >> 32) & 0xffff, (n >> 20) & 0xfff, (n >> 8) & 0xfff, n)
+    }
+
+    /// Creates an object, filling in uid, resourceVersion, creationTimestamp and a name
+    /// from generateName.
+    pub fn create<T: SimObject>(&self, mut obj: T) -> Result<Arc<T>, ApiError> {
+        let mut inner = self.inner.write();
+        let m = obj.metadata_mut();
+        if m.name.as_deref().unwrap_or("").is_empty() {
+            let Some(prefix) = m.generate_name.clone().filter(|g| !g.is_empty()) else {
+                return Err(ApiError::invalid(T::SIM_KIND, "", vec![("metadata.name", "Required value: name or generateName is required".into())]));
+            };
+            let tbl = T::table(&inner);
+            let ns = m.namespace.clone().unwrap_or_default();
+            let name = loop {
+                let cand = format!("{prefix}{}", objects::random_suffix());
+                if !tbl.contains_key(&(ns.clone(), cand.clone())) {
+                    break cand;
+                }
+            };
+            obj.metadata_mut().name = Some(name);
+        }
+        let key = key_of(obj.metadata());
+        if T::table(&inner).contains_key(&key) {
+            return Err(ApiError::already_exists(T::SIM_KIND, &key.1));
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        let uid = Self::next_uid(&mut inner);
+        let m = obj.metadata_mut();
+        m.uid = Some(uid);
+        m.resource_version = Some(rv.to_string());
+        if m.creation_timestamp.is_none() {
+            m.creation_timestamp = Some(Time(self.now()));
+        }
+        m.managed_fields = None;
+        let arc = Arc::new(obj);
+        T::table_mut(&mut inner).insert(key, arc.clone());
+        let snap = Snap::of(&arc);
+        self.push(&mut inner, T::SIM_KIND, EventType::Added, None, snap);
+        drop(inner);
+        self.notify(rv);
+        Ok(arc)
+    }
+
+    /// Replaces an object. `obj.metadata.resourceVersion`, when set, must equal the stored
+    /// one (409 otherwise). uid and creationTimestamp are kept from the stored object.
+    pub fn update<T: SimObject>(&self, mut obj: T) -> Result<Arc<T>, ApiError> {
+        let mut inner = self.inner.write();
+        let key = key_of(obj.metadata());
+        let Some(old) = T::table(&inner).get(&key).cloned() else {
+            return Err(ApiError::not_found(T::SIM_KIND, &key.1));
+        };
+        if let Some(want) = obj.metadata().resource_version.as_deref().filter(|s| !s.is_empty())
+            && Some(want) != old.metadata().resource_version.as_deref()
+        {
+            return Err(ApiError::conflict(T::SIM_KIND, &key.1));
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        let om = old.metadata();
+        let m = obj.metadata_mut();
+        m.uid = om.uid.clone();
+        m.creation_timestamp = om.creation_timestamp.clone();
+        m.deletion_timestamp = m.deletion_timestamp.clone().or(om.deletion_timestamp.clone());
+        m.resource_version = Some(rv.to_string());
+        m.managed_fields = None;
+        let arc = Arc::new(obj);
+        T::table_mut(&mut inner).insert(key, arc.clone());
+        let (o, n) = (Snap::of(&old), Snap::of(&arc));
+        self.push(&mut inner, T::SIM_KIND, EventType::Modified, Some(o), n);
+        drop(inner);
+        self.notify(rv);
+        Ok(arc)
+    }
+
+    /// Read-modify-write without a conflict window (what controllers use). `f` returns
+    /// false to leave the object untouched.
+    pub fn modify<T: SimObject>(&self, ns: &str, name: &str, f: impl FnOnce(&mut T) -> bool) -> Result<Arc<T>, ApiError> {
+        let mut inner = self.inner.write();
+        let key = (ns.to_string(), name.to_string());
+        let Some(old) = T::table(&inner).get(&key).cloned() else {
+            return Err(ApiError::not_found(T::SIM_KIND, name));
+        };
+        let mut obj = (*old).clone();
+        if !f(&mut obj) {
+            return Ok(old);
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        obj.metadata_mut().resource_version = Some(rv.to_string());
+        let arc = Arc::new(obj);
+        T::table_mut(&mut inner).insert(key, arc.clone());
+        let (o, n) = (Snap::of(&old), Snap::of(&arc));
+        self.push(&mut inner, T::SIM_KIND, EventType::Modified, Some(o), n);
+        drop(inner);
+        self.notify(rv);
+        Ok(arc)
+    }
+
+    /// Removes an object now. `uid`, when given, must match (delete preconditions).
+    pub fn remove<T: SimObject>(&self, ns: &str, name: &str, uid: Option<&str>) -> Result<Arc<T>, ApiError> {
+        let mut inner = self.inner.write();
+        let key = (ns.to_string(), name.to_string());
+        let Some(old) = T::table(&inner).get(&key).cloned() else {
+            return Err(ApiError::not_found(T::SIM_KIND, name));
+        };
+        if let Some(uid) = uid
+            && old.metadata().uid.as_deref() != Some(uid)
+        {
+            return Err(ApiError::precondition_uid(T::SIM_KIND, name, uid, old.metadata().uid.as_deref().unwrap_or("")));
+        }
+        T::table_mut(&mut inner).remove(&key);
+        inner.rv += 1;
+        let rv = inner.rv;
+        let mut last = (*old).clone();
+        last.metadata_mut().resource_version = Some(rv.to_string());
+        let last = Arc::new(last);
+        let snap = Snap::of(&last);
+        self.push(&mut inner, T::SIM_KIND, EventType::Deleted, Some(Snap::of(&old)), snap);
+        drop(inner);
+        self.notify(rv);
+        Ok(last)
+    }
+}
+
+macro_rules! sim_object {
+    ($t:ty, $kind:expr, $field:ident, |$o:ident, $f:ident| $body:expr) => {
+        impl SimObject for $t {
+            const SIM_KIND: Kind = $kind;
+            fn table(inner: &Inner) -> &BTreeMap<Key, Arc<Self>> {
+                &inner.$field
+            }
+            fn table_mut(inner: &mut Inner) -> &mut BTreeMap<Key, Arc<Self>> {
+                &mut inner.$field
+            }
+            fn field(&self, $f: &str) -> Option<String> {
+                let $o = self;
+                $body
+            }
+        }
+    };
+}
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as core;
+
+sim_object!(core::Namespace, Kind::Namespace, namespaces, |o, f| match f {
+    "status.phase" => Some(o.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default()),
+    _ => None,
+});
+sim_object!(core::Node, Kind::Node, nodes, |o, f| match f {
+    "spec.unschedulable" => Some(o.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false).to_string()),
+    _ => None,
+});
+sim_object!(core::Pod, Kind::Pod, pods, |o, f| {
+    let spec = o.spec.as_ref();
+    let status = o.status.as_ref();
+    Some(match f {
+        "spec.nodeName" => spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
+        "spec.restartPolicy" => spec.and_then(|s| s.restart_policy.clone()).unwrap_or_default(),
+        "spec.schedulerName" => spec.and_then(|s| s.scheduler_name.clone()).unwrap_or_default(),
+        "spec.serviceAccountName" => spec.and_then(|s| s.service_account_name.clone()).unwrap_or_default(),
+        "spec.hostNetwork" => spec.and_then(|s| s.host_network).unwrap_or(false).to_string(),
+        "status.phase" => status.and_then(|s| s.phase.clone()).unwrap_or_default(),
+        "status.podIP" | "status.podIPs" => status.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
+        "status.nominatedNodeName" => status.and_then(|s| s.nominated_node_name.clone()).unwrap_or_default(),
+        _ => return None,
+    })
+});
+sim_object!(core::Event, Kind::Event, events, |o, f| {
+    let io = &o.involved_object;
+    Some(match f {
+        "involvedObject.kind" => io.kind.clone().unwrap_or_default(),
+        "involvedObject.namespace" => io.namespace.clone().unwrap_or_default(),
+        "involvedObject.name" => io.name.clone().unwrap_or_default(),
+        "involvedObject.uid" => io.uid.clone().unwrap_or_default(),
+        "involvedObject.apiVersion" => io.api_version.clone().unwrap_or_default(),
+        "involvedObject.resourceVersion" => io.resource_version.clone().unwrap_or_default(),
+        "involvedObject.fieldPath" => io.field_path.clone().unwrap_or_default(),
+        "reason" => o.reason.clone().unwrap_or_default(),
+        "reportingComponent" => o.reporting_component.clone().unwrap_or_default(),
+        "source" => o.source.as_ref().and_then(|s| s.component.clone()).unwrap_or_default(),
+        "type" => o.type_.clone().unwrap_or_default(),
+        _ => return None,
+    })
+});
+sim_object!(core::Service, Kind::Service, services, |o, f| match f {
+    "spec.clusterIP" => Some(o.spec.as_ref().and_then(|s| s.cluster_ip.clone()).unwrap_or_default()),
+    "spec.type" => Some(o.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_default()),
+    _ => None,
+});
+sim_object!(apps::DaemonSet, Kind::DaemonSet, daemonsets, |_o, _f| None);
+sim_object!(apps::ControllerRevision, Kind::ControllerRevision, revisions, |_o, _f| None);
+
+/// Field value for a selector, including the metadata fields every kind supports.
+pub fn field_value<T: SimObject>(o: &T, field: &str) -> Option<String> {
+    match field {
+        "metadata.name" => Some(o.metadata().name.clone().unwrap_or_default()),
+        "metadata.namespace" if T::SIM_KIND.info().namespaced => Some(o.metadata().namespace.clone().unwrap_or_default()),
+        _ => o.field(field),
+    }
+}
+
+/// Calls `$body` with the type alias `$T` bound to the Rust type of `$kind`.
+#[macro_export]
+macro_rules! with_kind {
+    ($kind:expr, $T:ident => $body:expr) => {{
+        use $crate::sim::kind::Kind as __K;
+        match $kind {
+            __K::Namespace => {
+                type $T = k8s_openapi::api::core::v1::Namespace;
+                $body
+            }
+            __K::Node => {
+                type $T = k8s_openapi::api::core::v1::Node;
+                $body
+            }
+            __K::Pod => {
+                type $T = k8s_openapi::api::core::v1::Pod;
+                $body
+            }
+            __K::Event => {
+                type $T = k8s_openapi::api::core::v1::Event;
+                $body
+            }
+            __K::Service => {
+                type $T = k8s_openapi::api::core::v1::Service;
+                $body
+            }
+            __K::DaemonSet => {
+                type $T = k8s_openapi::api::apps::v1::DaemonSet;
+                $body
+            }
+            __K::ControllerRevision => {
+                type $T = k8s_openapi::api::apps::v1::ControllerRevision;
+                $body
+            }
+        }
+    }};
+}
