@@ -19,13 +19,15 @@ fn is_qualified_name_part(s: &str) -> bool {
     !b.is_empty()
         && is_alnum(b[0])
         && is_alnum(b[b.len() - 1])
-        && b.iter().all(|&c| is_alnum(c) || c == '-' || c == '_' || c == '.')
+        && b.iter()
+            .all(|&c| is_alnum(c) || c == '-' || c == '_' || c == '.')
 }
 
 fn is_dns1123_label(s: &str) -> bool {
     let b: Vec<char> = s.chars().collect();
     !b.is_empty()
-        && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && b[0] != '-'
         && b[b.len() - 1] != '-'
 }
@@ -96,10 +98,25 @@ mod tests {
 
     #[test]
     fn keys() {
-        for ok in ["a", "disktype", "kubernetes.io/hostname", "topology.kubernetes.io/zone", "A_b.c-9"] {
+        for ok in [
+            "a",
+            "disktype",
+            "kubernetes.io/hostname",
+            "topology.kubernetes.io/zone",
+            "A_b.c-9",
+        ] {
             assert!(validate_label_key(ok).is_empty(), "{ok}");
         }
-        for bad in ["", "bad key", "-a", "a-", "a/b/c", "/a", "Upper.Case/x", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "bad key",
+            "-a",
+            "a-",
+            "a/b/c",
+            "/a",
+            "Upper.Case/x",
+            &"x".repeat(64),
+        ] {
             assert!(!validate_label_key(bad).is_empty(), "{bad}");
         }
         assert!(validate_label_key("bad key")[0].starts_with("name part must consist"));

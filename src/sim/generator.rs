@@ -12,13 +12,48 @@ pub const ZONES: [&str; 3] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
 /// (pool, share of worker nodes in ‰, extra labels, taint)
 const POOLS: &[(&str, u32, &[(&str, &str)], Option<(&str, &str, &str)>)] = &[
-    ("general", 700, &[("node.kubernetes.io/instance-type", "m6i.2xlarge")], None),
-    ("highmem", 150, &[("node.kubernetes.io/instance-type", "r6i.2xlarge"), ("disktype", "ssd")], None),
-    ("spot", 100, &[("node.kubernetes.io/instance-type", "m6i.xlarge"), ("lifecycle", "spot")], None),
-    ("gpu", 50, &[("node.kubernetes.io/instance-type", "g5.2xlarge"), ("accelerator", "nvidia")], Some(("nvidia.com/gpu", "present", "NoSchedule"))),
+    (
+        "general",
+        700,
+        &[("node.kubernetes.io/instance-type", "m6i.2xlarge")],
+        None,
+    ),
+    (
+        "highmem",
+        150,
+        &[
+            ("node.kubernetes.io/instance-type", "r6i.2xlarge"),
+            ("disktype", "ssd"),
+        ],
+        None,
+    ),
+    (
+        "spot",
+        100,
+        &[
+            ("node.kubernetes.io/instance-type", "m6i.xlarge"),
+            ("lifecycle", "spot"),
+        ],
+        None,
+    ),
+    (
+        "gpu",
+        50,
+        &[
+            ("node.kubernetes.io/instance-type", "g5.2xlarge"),
+            ("accelerator", "nvidia"),
+        ],
+        Some(("nvidia.com/gpu", "present", "NoSchedule")),
+    ),
 ];
 
-pub fn node(name: &str, zone: &str, pool: &str, extra: &[(&str, &str)], taints: &[(&str, &str, &str)]) -> Value {
+pub fn node(
+    name: &str,
+    zone: &str,
+    pool: &str,
+    extra: &[(&str, &str)],
+    taints: &[(&str, &str, &str)],
+) -> Value {
     let mut labels = serde_json::Map::new();
     labels.insert("topology.kubernetes.io/zone".into(), json!(zone));
     labels.insert("topology.kubernetes.io/region".into(), json!("eu-west-1"));
@@ -28,7 +63,16 @@ pub fn node(name: &str, zone: &str, pool: &str, extra: &[(&str, &str)], taints: 
     }
     let mut n = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "spec": {}});
     if !taints.is_empty() {
-        n["spec"]["taints"] = json!(taints.iter().map(|(k, v, e)| if v.is_empty() { json!({"key": k, "effect": e}) } else { json!({"key": k, "value": v, "effect": e}) }).collect::<Vec<_>>());
+        n["spec"]["taints"] = json!(
+            taints
+                .iter()
+                .map(|(k, v, e)| if v.is_empty() {
+                    json!({"key": k, "effect": e})
+                } else {
+                    json!({"key": k, "value": v, "effect": e})
+                })
+                .collect::<Vec<_>>()
+        );
     }
     super::scenario::registration_labels(&mut n);
     n
@@ -50,7 +94,11 @@ pub fn nodes(count: usize) -> Vec<Value> {
     let workers = count - cp;
     let mut idx = 0usize;
     for (pi, (pool, share, extra, taint)) in POOLS.iter().enumerate() {
-        let n = if pi == POOLS.len() - 1 { workers - idx } else { (workers * *share as usize / 1000).max(usize::from(workers >= POOLS.len())) };
+        let n = if pi == POOLS.len() - 1 {
+            workers - idx
+        } else {
+            (workers * *share as usize / 1000).max(usize::from(workers >= POOLS.len()))
+        };
         let n = n.min(workers - idx);
         for j in 0..n {
             let zone = ZONES[j % 3];
@@ -69,7 +117,16 @@ fn tolerate_all() -> Value {
 
 /// One DaemonSet manifest.
 #[allow(clippy::too_many_arguments)]
-pub fn daemonset(ns: &str, name: &str, image: &str, strategy: Value, node_selector: Option<Value>, tolerations: Option<Value>, host_network: bool, extra_spec: Value) -> Value {
+pub fn daemonset(
+    ns: &str,
+    name: &str,
+    image: &str,
+    strategy: Value,
+    node_selector: Option<Value>,
+    tolerations: Option<Value>,
+    host_network: bool,
+    extra_spec: Value,
+) -> Value {
     let mut pod_spec = json!({
         "containers": [{"name": name, "image": image, "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}}}],
         "priorityClassName": "system-node-critical",
@@ -113,11 +170,21 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
     };
     let with_mounts = |mut ds: Value, extra: Value| {
         ds["spec"]["template"]["spec"]["volumes"] = extra["volumes"].clone();
-        ds["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = extra["containers_extra"]["volumeMounts"].clone();
+        ds["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] =
+            extra["containers_extra"]["volumeMounts"].clone();
         ds
     };
     let mut out = vec![
-        daemonset("kube-system", "kube-proxy", "registry.k8s.io/kube-proxy:v1.32.4", rolling(json!("10%"), json!(0)), None, Some(tolerate_all()), true, json!({})),
+        daemonset(
+            "kube-system",
+            "kube-proxy",
+            "registry.k8s.io/kube-proxy:v1.32.4",
+            rolling(json!("10%"), json!(0)),
+            None,
+            Some(tolerate_all()),
+            true,
+            json!({}),
+        ),
         {
             let mut ds = daemonset(
                 "kube-system",
@@ -129,23 +196,54 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
                 true,
                 json!({}),
             );
-            ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+            ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] =
+                json!({"privileged": true});
             ds
         },
         with_mounts(
-            daemonset("logging", "fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.0.7", rolling(json!(1), json!(0)), None, Some(json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}])), false, json!({})),
+            daemonset(
+                "logging",
+                "fluent-bit",
+                "cr.fluentbit.io/fluent/fluent-bit:3.0.7",
+                rolling(json!(1), json!(0)),
+                None,
+                Some(
+                    json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}]),
+                ),
+                false,
+                json!({}),
+            ),
             host_path("varlog", "/var/log", true),
         ),
         {
             let mut ds = with_mounts(
-                daemonset("monitoring", "node-exporter", "quay.io/prometheus/node-exporter:v1.8.1", rolling(json!(0), json!("20%")), None, Some(tolerate_all()), true, json!({"hostPID": true})),
+                daemonset(
+                    "monitoring",
+                    "node-exporter",
+                    "quay.io/prometheus/node-exporter:v1.8.1",
+                    rolling(json!(0), json!("20%")),
+                    None,
+                    Some(tolerate_all()),
+                    true,
+                    json!({"hostPID": true}),
+                ),
                 host_path("proc", "/proc", true),
             );
-            ds["spec"]["template"]["spec"]["containers"][0]["ports"] = json!([{"containerPort": 9100, "hostPort": 9100, "name": "metrics"}]);
+            ds["spec"]["template"]["spec"]["containers"][0]["ports"] =
+                json!([{"containerPort": 9100, "hostPort": 9100, "name": "metrics"}]);
             ds
         },
         with_mounts(
-            daemonset("kube-system", "ebs-csi-node", "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.31.0", rolling(json!("10%"), json!(0)), None, None, false, json!({})),
+            daemonset(
+                "kube-system",
+                "ebs-csi-node",
+                "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.31.0",
+                rolling(json!("10%"), json!(0)),
+                None,
+                None,
+                false,
+                json!({}),
+            ),
             host_path("kubelet-dir", "/var/lib/kubelet", false),
         ),
         daemonset(
@@ -159,8 +257,18 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
             json!({}),
         ),
         {
-            let mut ds = daemonset("security", "falco", "docker.io/falcosecurity/falco:0.38.1", rolling(json!(1), json!(0)), None, Some(tolerate_all()), false, json!({"hostPID": true}));
-            ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+            let mut ds = daemonset(
+                "security",
+                "falco",
+                "docker.io/falcosecurity/falco:0.38.1",
+                rolling(json!(1), json!(0)),
+                None,
+                Some(tolerate_all()),
+                false,
+                json!({"hostPID": true}),
+            );
+            ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] =
+                json!({"privileged": true});
             ds
         },
         daemonset(
@@ -169,34 +277,69 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
             "registry.k8s.io/dns/k8s-dns-node-cache:1.23.1",
             rolling(json!("10%"), json!(0)),
             None,
-            Some(json!([{"key": "CriticalAddonsOnly", "operator": "Exists"}, {"effect": "NoExecute", "operator": "Exists"}])),
+            Some(
+                json!([{"key": "CriticalAddonsOnly", "operator": "Exists"}, {"effect": "NoExecute", "operator": "Exists"}]),
+            ),
             true,
             json!({}),
         ),
     ];
     out.truncate(count);
-    let selectors = [None, Some(json!({"pool": "general"})), Some(json!({"disktype": "ssd"})), None, Some(json!({"lifecycle": "spot"}))];
+    let selectors = [
+        None,
+        Some(json!({"pool": "general"})),
+        Some(json!({"disktype": "ssd"})),
+        None,
+        Some(json!({"lifecycle": "spot"})),
+    ];
     for i in out.len()..count {
         let name = format!("agent-{:02}", i + 1);
-        out.push(daemonset("agents", &name, &format!("registry.example.com/agents/{name}:1.0.{i}"), rolling(json!(1), json!(0)), selectors[i % selectors.len()].clone(), None, false, json!({})));
+        out.push(daemonset(
+            "agents",
+            &name,
+            &format!("registry.example.com/agents/{name}:1.0.{i}"),
+            rolling(json!(1), json!(0)),
+            selectors[i % selectors.len()].clone(),
+            None,
+            false,
+            json!({}),
+        ));
     }
     out
 }
 
 fn namespaces_for(objs: &[Value]) -> Vec<Value> {
-    let mut names: Vec<String> = objs.iter().filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str).map(String::from)).collect();
+    let mut names: Vec<String> = objs
+        .iter()
+        .filter_map(|o| {
+            o.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
+        .collect();
     names.sort();
     names.dedup();
-    names.into_iter().filter(|n| !super::BUILTIN_NAMESPACES.contains(&n.as_str())).map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}})).collect()
+    names
+        .into_iter()
+        .filter(|n| !super::BUILTIN_NAMESPACES.contains(&n.as_str()))
+        .map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}))
+        .collect()
 }
 
 /// A synthetic scenario of `nodes` nodes and `daemonsets` DaemonSets, settled.
 pub fn scenario(nodes_n: usize, daemonsets_n: usize) -> Scenario {
     let ds = daemonsets(daemonsets_n);
-    let mut objects: Vec<(Kind, Value)> = namespaces_for(&ds).into_iter().map(|n| (Kind::Namespace, n)).collect();
+    let mut objects: Vec<(Kind, Value)> = namespaces_for(&ds)
+        .into_iter()
+        .map(|n| (Kind::Namespace, n))
+        .collect();
     objects.extend(nodes(nodes_n).into_iter().map(|n| (Kind::Node, n)));
     objects.extend(ds.into_iter().map(|d| (Kind::DaemonSet, d)));
-    Scenario { name: format!("synthetic {nodes_n} nodes × {daemonsets_n} DaemonSets"), objects, ..Default::default() }
+    Scenario {
+        name: format!("synthetic {nodes_n} nodes × {daemonsets_n} DaemonSets"),
+        objects,
+        ..Default::default()
+    }
 }
 
 /// The scenario as multi-document YAML (objects only).
@@ -217,9 +360,15 @@ mod tests {
     fn layout() {
         let n = nodes(100);
         assert_eq!(n.len(), 100);
-        let gpu = n.iter().filter(|n| n.pointer("/metadata/labels/pool").and_then(Value::as_str) == Some("gpu")).count();
+        let gpu = n
+            .iter()
+            .filter(|n| n.pointer("/metadata/labels/pool").and_then(Value::as_str) == Some("gpu"))
+            .count();
         assert!(gpu >= 1);
-        let names: std::collections::HashSet<_> = n.iter().map(|n| n["metadata"]["name"].as_str().unwrap().to_string()).collect();
+        let names: std::collections::HashSet<_> = n
+            .iter()
+            .map(|n| n["metadata"]["name"].as_str().unwrap().to_string())
+            .collect();
         assert_eq!(names.len(), 100, "names are unique");
         assert_eq!(daemonsets(30).len(), 30);
         assert_eq!(nodes(5).len(), 5);

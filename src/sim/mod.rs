@@ -12,6 +12,7 @@ pub mod objects;
 pub mod ops;
 pub mod scenario;
 pub mod store;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -30,7 +31,8 @@ use objects::Strategy;
 use scenario::{Action, Scenario, TimedAction};
 use store::Store;
 
-pub const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const BUILTIN_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];
 pub const CONTEXT_NAME: &str = "daemonscope-sim";
 
 /// Creates an object from its JSON the way `POST` does (defaults, validation).
@@ -38,13 +40,28 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
     if kind == Kind::Node {
         scenario::registration_labels(&mut v);
     }
-    if kind.info().namespaced && v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if kind.info().namespaced
+        && v.pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+    {
         v["metadata"]["namespace"] = Value::String("default".into());
     }
     if kind.info().namespaced {
-        let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
+        let ns = v
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string();
         if store.get::<core::Namespace>("", &ns).is_none() {
-            let mut n = core::Namespace { metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(ns), ..Default::default() }, ..Default::default() };
+            let mut n = core::Namespace {
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    name: Some(ns),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
             n.prepare_create();
             store.create(n)?;
         }
@@ -64,7 +81,12 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
 fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
     match a {
         Action::Create(kind, v) => create_value(store, *kind, v.clone()),
-        Action::Patch { kind, namespace, name, patch } => crate::with_kind!(*kind, T => {
+        Action::Patch {
+            kind,
+            namespace,
+            name,
+            patch,
+        } => crate::with_kind!(*kind, T => {
             let cur = store.get::<T>(namespace, name).ok_or_else(|| ApiError::not_found(*kind, name))?;
             let mut doc = serde_json::to_value(&*cur).map_err(|e| ApiError::internal(e.to_string()))?;
             json_patch::merge(&mut doc, patch);
@@ -76,7 +98,11 @@ fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
             }
             store.update(o).map(|_| ())
         }),
-        Action::Delete { kind, namespace, name } => crate::with_kind!(*kind, T => {
+        Action::Delete {
+            kind,
+            namespace,
+            name,
+        } => crate::with_kind!(*kind, T => {
             crate::sim::ops::delete_object::<T>(store, namespace, name, &Default::default()).map(|_| ())
         }),
     }
@@ -119,9 +145,13 @@ impl SimOptions {
         SimOptions {
             control,
             history_size: s.history_size.unwrap_or(200_000),
-            bookmark_interval: sc.duration(&s.bookmark_interval).unwrap_or(Duration::from_secs(60)),
+            bookmark_interval: sc
+                .duration(&s.bookmark_interval)
+                .unwrap_or(Duration::from_secs(60)),
             settle: s.settle.unwrap_or(true),
-            age: sc.duration(&s.age).unwrap_or(Duration::from_secs(3 * 86400)),
+            age: sc
+                .duration(&s.age)
+                .unwrap_or(Duration::from_secs(3 * 86400)),
         }
     }
 }
@@ -139,7 +169,11 @@ impl Sim {
     pub fn build(sc: &Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
         let store = Store::new(opts.history_size);
         for ns in BUILTIN_NAMESPACES {
-            create_value(&store, Kind::Namespace, serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
+            create_value(
+                &store,
+                Kind::Namespace,
+                serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+            )?;
         }
         let mut cluster = Cluster::new(store.clone(), opts.control.clone());
         if opts.settle {
@@ -147,7 +181,13 @@ impl Sim {
             store.set_clock_offset(-(opts.age.as_secs() as i64));
         }
         for (kind, v) in &sc.objects {
-            if *kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")) {
+            if *kind == Kind::Namespace
+                && BUILTIN_NAMESPACES.contains(
+                    &v.pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
+                )
+            {
                 continue;
             }
             create_value(&store, *kind, v.clone())?;
@@ -155,8 +195,34 @@ impl Sim {
         if opts.settle {
             cluster.settle(opts.age, 400);
         }
-        let api = ApiState::new(store.clone(), sc.auth(), ApiSettings { bookmark_interval: opts.bookmark_interval, ..Default::default() });
-        Ok(Sim { store, api, cluster, timeline: sc.timeline.clone() })
+        let api = ApiState::new(
+            store.clone(),
+            sc.auth(),
+            ApiSettings {
+                bookmark_interval: opts.bookmark_interval,
+                ..Default::default()
+            },
+        );
+        Ok(Sim {
+            store,
+            api,
+            cluster,
+            timeline: sc.timeline.clone(),
+        })
+    }
+
+    /// Moves the cluster clock `secs` ahead and runs one round of every actor — for
+    /// tests that step the cluster deterministically instead of waiting.
+    pub fn advance(&mut self, secs: i64) -> bool {
+        self.store
+            .set_clock_offset(self.store.clock_offset() + secs);
+        let now = self.store.now();
+        self.cluster.step(now)
+    }
+
+    /// Applies a timeline action now (tests and scripted changes).
+    pub fn apply(&self, action: &Action) -> Result<(), ApiError> {
+        apply_action(&self.store, action)
     }
 
     /// The API as a tower service, for in-process clients (`kube::Client::new(router, "default")`).
@@ -180,21 +246,52 @@ impl Sim {
                 }
             }
         }));
-        Running { store, api, tasks, url: None }
+        Running {
+            store,
+            api,
+            tasks,
+            url: None,
+            ca_pem: None,
+        }
     }
 
-    /// Starts everything and listens on `addr` (`127.0.0.1:0` picks a free port).
+    /// Starts everything and listens on `addr` (`127.0.0.1:0` picks a free port), over
+    /// HTTPS when the scenario has tokens (kubectl sends tokens only over TLS) or `tls`.
     pub async fn serve(self, addr: &str) -> std::io::Result<Running> {
+        let tls = self.api.auth.is_some();
+        self.serve_with(addr, tls).await
+    }
+
+    pub async fn serve_with(self, addr: &str, tls: bool) -> std::io::Result<Running> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local: SocketAddr = listener.local_addr()?;
         let router = self.router();
+        let material = if tls {
+            Some(tls::generate().map_err(std::io::Error::other)?)
+        } else {
+            None
+        };
         let mut running = self.spawn();
-        running.tasks.push(tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
-                tracing::error!(error = %e, "API server stopped");
+        match &material {
+            Some(m) => {
+                let l = tls::TlsListener::new(listener, m.server.clone())?;
+                running.tasks.push(tokio::spawn(async move {
+                    if let Err(e) = axum::serve(l, router).await {
+                        tracing::error!(error = %e, "API server stopped");
+                    }
+                }));
+                running.url = Some(format!("https://{local}"));
             }
-        }));
-        running.url = Some(format!("http://{local}"));
+            None => {
+                running.tasks.push(tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, router).await {
+                        tracing::error!(error = %e, "API server stopped");
+                    }
+                }));
+                running.url = Some(format!("http://{local}"));
+            }
+        }
+        running.ca_pem = material.map(|m| m.ca_pem);
         Ok(running)
     }
 }
@@ -205,6 +302,8 @@ pub struct Running {
     pub api: Arc<ApiState>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     url: Option<String>,
+    /// The CA of the server certificate, when serving HTTPS.
+    pub ca_pem: Option<String>,
 }
 
 impl Running {
@@ -226,19 +325,32 @@ impl Drop for Running {
 }
 
 /// A kubeconfig whose current context `daemonscope-sim` points at `url`.
-pub fn kubeconfig_yaml(url: &str, token: Option<&str>) -> String {
+pub fn kubeconfig_yaml(url: &str, ca_pem: Option<&str>, token: Option<&str>) -> String {
+    use base64::Engine;
     let user = match token {
         Some(t) => format!("  user:\n    token: {t}\n"),
         None => "  user: {}\n".to_string(),
     };
+    let ca = match ca_pem {
+        Some(pem) => format!(
+            "    certificate-authority-data: {}\n",
+            base64::engine::general_purpose::STANDARD.encode(pem)
+        ),
+        None => String::new(),
+    };
     format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: {CONTEXT_NAME}\n  cluster:\n    server: {url}\ncontexts:\n- name: {CONTEXT_NAME}\n  context:\n    cluster: {CONTEXT_NAME}\n    user: {CONTEXT_NAME}\n    namespace: default\ncurrent-context: {CONTEXT_NAME}\nusers:\n- name: {CONTEXT_NAME}\n{user}"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {CONTEXT_NAME}\n  cluster:\n{ca}    server: {url}\ncontexts:\n- name: {CONTEXT_NAME}\n  context:\n    cluster: {CONTEXT_NAME}\n    user: {CONTEXT_NAME}\n    namespace: default\ncurrent-context: {CONTEXT_NAME}\nusers:\n- name: {CONTEXT_NAME}\n{user}"
     )
 }
 
-pub fn write_kubeconfig(path: &Path, url: &str, token: Option<&str>) -> std::io::Result<()> {
+pub fn write_kubeconfig(
+    path: &Path,
+    url: &str,
+    ca_pem: Option<&str>,
+    token: Option<&str>,
+) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, kubeconfig_yaml(url, token))
+    std::fs::write(path, kubeconfig_yaml(url, ca_pem, token))
 }

@@ -23,7 +23,13 @@ pub type Key = (String, String);
 
 /// A type the store can hold.
 pub trait SimObject:
-    Clone + Serialize + DeserializeOwned + Send + Sync + 'static + k8s_openapi::Metadata<Ty = ObjectMeta>
+    Clone
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+    + k8s_openapi::Metadata<Ty = ObjectMeta>
 {
     const SIM_KIND: Kind;
     fn table(inner: &Inner) -> &BTreeMap<Key, Arc<Self>>;
@@ -112,21 +118,31 @@ pub struct Store {
 }
 
 fn key_of(m: &ObjectMeta) -> Key {
-    (m.namespace.clone().unwrap_or_default(), m.name.clone().unwrap_or_default())
+    (
+        m.namespace.clone().unwrap_or_default(),
+        m.name.clone().unwrap_or_default(),
+    )
 }
 
 /// Result of looking up events after a resourceVersion.
 pub enum Since {
     Events(Vec<Arc<WatchEvent>>),
     /// The resourceVersion is older than the history: 410 Gone.
-    Expired { oldest: u64 },
+    Expired {
+        oldest: u64,
+    },
 }
 
 impl Store {
     pub fn new(history_cap: usize) -> Arc<Self> {
         let (rv_tx, _) = watch::channel(1);
         Arc::new(Store {
-            inner: RwLock::new(Inner { rv: 1, history_cap: history_cap.max(16), oldest_rv: 1, ..Default::default() }),
+            inner: RwLock::new(Inner {
+                rv: 1,
+                history_cap: history_cap.max(16),
+                oldest_rv: 1,
+                ..Default::default()
+            }),
             rv_tx,
             clock_offset: Default::default(),
         })
@@ -134,11 +150,15 @@ impl Store {
 
     /// The cluster's clock: wall time, shifted while a scenario settles in the past.
     pub fn now(&self) -> jiff::Timestamp {
-        jiff::Timestamp::now() + jiff::SignedDuration::from_secs(self.clock_offset.load(std::sync::atomic::Ordering::Relaxed))
+        jiff::Timestamp::now()
+            + jiff::SignedDuration::from_secs(
+                self.clock_offset.load(std::sync::atomic::Ordering::Relaxed),
+            )
     }
 
     pub fn set_clock_offset(&self, secs: i64) {
-        self.clock_offset.store(secs, std::sync::atomic::Ordering::Relaxed);
+        self.clock_offset
+            .store(secs, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn clock_offset(&self) -> i64 {
@@ -158,7 +178,9 @@ impl Store {
     }
 
     pub fn get<T: SimObject>(&self, ns: &str, name: &str) -> Option<Arc<T>> {
-        T::table(&self.inner.read()).get(&(ns.to_string(), name.to_string())).cloned()
+        T::table(&self.inner.read())
+            .get(&(ns.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// All objects of a kind (in one namespace if given), in key order, with the list RV.
@@ -179,7 +201,9 @@ impl Store {
     pub fn events_since(&self, rv: u64) -> Since {
         let inner = self.inner.read();
         if rv + 1 < inner.oldest_rv {
-            return Since::Expired { oldest: inner.oldest_rv };
+            return Since::Expired {
+                oldest: inner.oldest_rv,
+            };
         }
         let h = &inner.history;
         let start = h.partition_point(|e| e.rv <= rv);
@@ -198,8 +222,21 @@ impl Store {
         self.inner.read().compacted_rv
     }
 
-    fn push(&self, inner: &mut Inner, kind: Kind, typ: EventType, old: Option<Arc<Snap>>, new: Arc<Snap>) {
-        let ev = Arc::new(WatchEvent { rv: inner.rv, kind, typ, old, new });
+    fn push(
+        &self,
+        inner: &mut Inner,
+        kind: Kind,
+        typ: EventType,
+        old: Option<Arc<Snap>>,
+        new: Arc<Snap>,
+    ) {
+        let ev = Arc::new(WatchEvent {
+            rv: inner.rv,
+            kind,
+            typ,
+            old,
+            new,
+        });
         inner.history.push_back(ev);
         while inner.history.len() > inner.history_cap {
             if let Some(e) = inner.history.pop_front() {
@@ -216,7 +253,14 @@ impl Store {
         inner.uid_counter += 1;
         let n = inner.uid_counter;
         // A stable, UUID-shaped identifier.
-        format!("5d1e{:04x}-{:04x}-4{:03x}-8{:03x}-{:012x}", (n >> 48) & 0xffff, (n >> 32) & 0xffff, (n >> 20) & 0xfff, (n >> 8) & 0xfff, n)
+        format!(
+            "5d1e{:04x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            (n >> 48) & 0xffff,
+            (n >> 32) & 0xffff,
+            (n >> 20) & 0xfff,
+            (n >> 8) & 0xfff,
+            n
+        )
     }
 
     /// Creates an object, filling in uid, resourceVersion, creationTimestamp and a name
@@ -226,7 +270,14 @@ impl Store {
         let m = obj.metadata_mut();
         if m.name.as_deref().unwrap_or("").is_empty() {
             let Some(prefix) = m.generate_name.clone().filter(|g| !g.is_empty()) else {
-                return Err(ApiError::invalid(T::SIM_KIND, "", vec![("metadata.name", "Required value: name or generateName is required".into())]));
+                return Err(ApiError::invalid(
+                    T::SIM_KIND,
+                    "",
+                    vec![(
+                        "metadata.name",
+                        "Required value: name or generateName is required".into(),
+                    )],
+                ));
             };
             let tbl = T::table(&inner);
             let ns = m.namespace.clone().unwrap_or_default();
@@ -269,7 +320,11 @@ impl Store {
         let Some(old) = T::table(&inner).get(&key).cloned() else {
             return Err(ApiError::not_found(T::SIM_KIND, &key.1));
         };
-        if let Some(want) = obj.metadata().resource_version.as_deref().filter(|s| !s.is_empty())
+        if let Some(want) = obj
+            .metadata()
+            .resource_version
+            .as_deref()
+            .filter(|s| !s.is_empty())
             && Some(want) != old.metadata().resource_version.as_deref()
         {
             return Err(ApiError::conflict(T::SIM_KIND, &key.1));
@@ -280,7 +335,10 @@ impl Store {
         let m = obj.metadata_mut();
         m.uid = om.uid.clone();
         m.creation_timestamp = om.creation_timestamp.clone();
-        m.deletion_timestamp = m.deletion_timestamp.clone().or(om.deletion_timestamp.clone());
+        m.deletion_timestamp = m
+            .deletion_timestamp
+            .clone()
+            .or(om.deletion_timestamp.clone());
         m.resource_version = Some(rv.to_string());
         m.managed_fields = None;
         let arc = Arc::new(obj);
@@ -294,7 +352,12 @@ impl Store {
 
     /// Read-modify-write without a conflict window (what controllers use). `f` returns
     /// false to leave the object untouched.
-    pub fn modify<T: SimObject>(&self, ns: &str, name: &str, f: impl FnOnce(&mut T) -> bool) -> Result<Arc<T>, ApiError> {
+    pub fn modify<T: SimObject>(
+        &self,
+        ns: &str,
+        name: &str,
+        f: impl FnOnce(&mut T) -> bool,
+    ) -> Result<Arc<T>, ApiError> {
         let mut inner = self.inner.write();
         let key = (ns.to_string(), name.to_string());
         let Some(old) = T::table(&inner).get(&key).cloned() else {
@@ -317,7 +380,12 @@ impl Store {
     }
 
     /// Removes an object now. `uid`, when given, must match (delete preconditions).
-    pub fn remove<T: SimObject>(&self, ns: &str, name: &str, uid: Option<&str>) -> Result<Arc<T>, ApiError> {
+    pub fn remove<T: SimObject>(
+        &self,
+        ns: &str,
+        name: &str,
+        uid: Option<&str>,
+    ) -> Result<Arc<T>, ApiError> {
         let mut inner = self.inner.write();
         let key = (ns.to_string(), name.to_string());
         let Some(old) = T::table(&inner).get(&key).cloned() else {
@@ -326,7 +394,12 @@ impl Store {
         if let Some(uid) = uid
             && old.metadata().uid.as_deref() != Some(uid)
         {
-            return Err(ApiError::precondition_uid(T::SIM_KIND, name, uid, old.metadata().uid.as_deref().unwrap_or("")));
+            return Err(ApiError::precondition_uid(
+                T::SIM_KIND,
+                name,
+                uid,
+                old.metadata().uid.as_deref().unwrap_or(""),
+            ));
         }
         T::table_mut(&mut inner).remove(&key);
         inner.rv += 1;
@@ -335,7 +408,13 @@ impl Store {
         last.metadata_mut().resource_version = Some(rv.to_string());
         let last = Arc::new(last);
         let snap = Snap::of(&last);
-        self.push(&mut inner, T::SIM_KIND, EventType::Deleted, Some(Snap::of(&old)), snap);
+        self.push(
+            &mut inner,
+            T::SIM_KIND,
+            EventType::Deleted,
+            Some(Snap::of(&old)),
+            snap,
+        );
         drop(inner);
         self.notify(rv);
         Ok(last)
@@ -363,12 +442,28 @@ macro_rules! sim_object {
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 
-sim_object!(core::Namespace, Kind::Namespace, namespaces, |o, f| match f {
-    "status.phase" => Some(o.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default()),
-    _ => None,
-});
+sim_object!(
+    core::Namespace,
+    Kind::Namespace,
+    namespaces,
+    |o, f| match f {
+        "status.phase" => Some(
+            o.status
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_default()
+        ),
+        _ => None,
+    }
+);
 sim_object!(core::Node, Kind::Node, nodes, |o, f| match f {
-    "spec.unschedulable" => Some(o.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false).to_string()),
+    "spec.unschedulable" => Some(
+        o.spec
+            .as_ref()
+            .and_then(|s| s.unschedulable)
+            .unwrap_or(false)
+            .to_string()
+    ),
     _ => None,
 });
 sim_object!(core::Pod, Kind::Pod, pods, |o, f| {
@@ -376,13 +471,26 @@ sim_object!(core::Pod, Kind::Pod, pods, |o, f| {
     let status = o.status.as_ref();
     Some(match f {
         "spec.nodeName" => spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
-        "spec.restartPolicy" => spec.and_then(|s| s.restart_policy.clone()).unwrap_or_default(),
-        "spec.schedulerName" => spec.and_then(|s| s.scheduler_name.clone()).unwrap_or_default(),
-        "spec.serviceAccountName" => spec.and_then(|s| s.service_account_name.clone()).unwrap_or_default(),
-        "spec.hostNetwork" => spec.and_then(|s| s.host_network).unwrap_or(false).to_string(),
+        "spec.restartPolicy" => spec
+            .and_then(|s| s.restart_policy.clone())
+            .unwrap_or_default(),
+        "spec.schedulerName" => spec
+            .and_then(|s| s.scheduler_name.clone())
+            .unwrap_or_default(),
+        "spec.serviceAccountName" => spec
+            .and_then(|s| s.service_account_name.clone())
+            .unwrap_or_default(),
+        "spec.hostNetwork" => spec
+            .and_then(|s| s.host_network)
+            .unwrap_or(false)
+            .to_string(),
         "status.phase" => status.and_then(|s| s.phase.clone()).unwrap_or_default(),
-        "status.podIP" | "status.podIPs" => status.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
-        "status.nominatedNodeName" => status.and_then(|s| s.nominated_node_name.clone()).unwrap_or_default(),
+        "status.podIP" | "status.podIPs" => {
+            status.and_then(|s| s.pod_ip.clone()).unwrap_or_default()
+        }
+        "status.nominatedNodeName" => status
+            .and_then(|s| s.nominated_node_name.clone())
+            .unwrap_or_default(),
         _ => return None,
     })
 });
@@ -398,24 +506,45 @@ sim_object!(core::Event, Kind::Event, events, |o, f| {
         "involvedObject.fieldPath" => io.field_path.clone().unwrap_or_default(),
         "reason" => o.reason.clone().unwrap_or_default(),
         "reportingComponent" => o.reporting_component.clone().unwrap_or_default(),
-        "source" => o.source.as_ref().and_then(|s| s.component.clone()).unwrap_or_default(),
+        "source" => o
+            .source
+            .as_ref()
+            .and_then(|s| s.component.clone())
+            .unwrap_or_default(),
         "type" => o.type_.clone().unwrap_or_default(),
         _ => return None,
     })
 });
 sim_object!(core::Service, Kind::Service, services, |o, f| match f {
-    "spec.clusterIP" => Some(o.spec.as_ref().and_then(|s| s.cluster_ip.clone()).unwrap_or_default()),
-    "spec.type" => Some(o.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_default()),
+    "spec.clusterIP" => Some(
+        o.spec
+            .as_ref()
+            .and_then(|s| s.cluster_ip.clone())
+            .unwrap_or_default()
+    ),
+    "spec.type" => Some(
+        o.spec
+            .as_ref()
+            .and_then(|s| s.type_.clone())
+            .unwrap_or_default()
+    ),
     _ => None,
 });
 sim_object!(apps::DaemonSet, Kind::DaemonSet, daemonsets, |_o, _f| None);
-sim_object!(apps::ControllerRevision, Kind::ControllerRevision, revisions, |_o, _f| None);
+sim_object!(
+    apps::ControllerRevision,
+    Kind::ControllerRevision,
+    revisions,
+    |_o, _f| None
+);
 
 /// Field value for a selector, including the metadata fields every kind supports.
 pub fn field_value<T: SimObject>(o: &T, field: &str) -> Option<String> {
     match field {
         "metadata.name" => Some(o.metadata().name.clone().unwrap_or_default()),
-        "metadata.namespace" if T::SIM_KIND.info().namespaced => Some(o.metadata().namespace.clone().unwrap_or_default()),
+        "metadata.namespace" if T::SIM_KIND.info().namespaced => {
+            Some(o.metadata().namespace.clone().unwrap_or_default())
+        }
         _ => o.field(field),
     }
 }

@@ -47,7 +47,10 @@ pub enum IncludeObject {
 }
 
 pub fn format_of(headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Format, ApiError> {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if accept.trim().is_empty() {
         return Ok(Format::Json);
     }
@@ -68,13 +71,17 @@ pub fn format_of(headers: &HeaderMap, q: &HashMap<String, String>) -> Result<For
                 };
                 return Ok(Format::Table(inc));
             }
-            Some("PartialObjectMetadata" | "PartialObjectMetadataList") if params.get("g") == Some(&"meta.k8s.io") => {
+            Some("PartialObjectMetadata" | "PartialObjectMetadataList")
+                if params.get("g") == Some(&"meta.k8s.io") =>
+            {
                 return Ok(Format::Partial);
             }
             _ => continue,
         }
     }
-    Err(ApiError::not_acceptable(format!("only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io (got {accept:?})")))
+    Err(ApiError::not_acceptable(format!(
+        "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io (got {accept:?})"
+    )))
 }
 
 pub async fn dispatch(ctx: Ctx, watch: bool) -> Response {
@@ -88,7 +95,13 @@ async fn typed<T: Strategy + Tabular>(ctx: Ctx, watch: bool) -> Result<Response,
     let sub = t.sub.as_deref().unwrap_or("");
     let kind = T::SIM_KIND;
     if !sub.is_empty() && !kind.info().subresources.contains(&sub) {
-        return Err(ApiError { code: 404, reason: "NotFound", message: "the server could not find the requested resource".into(), details: None, retry_after: None });
+        return Err(ApiError {
+            code: 404,
+            reason: "NotFound",
+            message: "the server could not find the requested resource".into(),
+            details: None,
+            retry_after: None,
+        });
     }
     match (&ctx.method, t.name.as_deref(), sub) {
         (&Method::GET, None, _) if watch => super::watch::serve::<T>(&ctx),
@@ -101,7 +114,11 @@ async fn typed<T: Strategy + Tabular>(ctx: Ctx, watch: bool) -> Result<Response,
         (&Method::PATCH, Some(name), "" | "status") => patch_obj::<T>(&ctx, name, sub == "status"),
         (&Method::DELETE, Some(name), "") => delete::<T>(&ctx, name),
         (&Method::DELETE, None, "") => delete_collection::<T>(&ctx),
-        _ => Err(ApiError::method_not_allowed(format!("the server does not allow this method on the requested resource ({} {})", ctx.method, kind.info().plural))),
+        _ => Err(ApiError::method_not_allowed(format!(
+            "the server does not allow this method on the requested resource ({} {})",
+            ctx.method,
+            kind.info().plural
+        ))),
     }
 }
 
@@ -116,21 +133,29 @@ pub struct Filter {
 
 impl Filter {
     pub fn from_query<T: SimObject>(q: &HashMap<String, String>) -> Result<Filter, ApiError> {
-        let labels = LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")).map_err(|e| ApiError::bad_request(e.0))?;
-        let fields = FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or("")).map_err(|e| ApiError::bad_request(e.0))?;
+        let labels = LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or(""))
+            .map_err(|e| ApiError::bad_request(e.0))?;
+        let fields = FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""))
+            .map_err(|e| ApiError::bad_request(e.0))?;
         for r in &fields.requirements {
             let ok = r.field == "metadata.name"
                 || (r.field == "metadata.namespace" && T::SIM_KIND.info().namespaced)
                 || T::SIM_KIND.selectable_fields().contains(&r.field.as_str());
             if !ok {
-                return Err(ApiError::bad_request(format!("field label not supported: {}", r.field)));
+                return Err(ApiError::bad_request(format!(
+                    "field label not supported: {}",
+                    r.field
+                )));
             }
         }
         Ok(Filter { labels, fields })
     }
 
     pub fn matches<T: SimObject>(&self, o: &T) -> bool {
-        (self.labels.is_empty() || self.labels.matches(o.metadata().labels.as_ref().unwrap_or(&Default::default())))
+        (self.labels.is_empty()
+            || self
+                .labels
+                .matches(o.metadata().labels.as_ref().unwrap_or(&Default::default())))
             && (self.fields.requirements.is_empty() || self.fields.matches(|f| field_value(o, f)))
     }
 }
@@ -138,7 +163,11 @@ impl Filter {
 /// An item as it appears inside a list: without kind/apiVersion, like the real server.
 pub fn item_json<T: SimObject>(o: &T) -> Vec<u8> {
     let mut v = serde_json::to_vec(o).expect("API objects serialise");
-    let prefix = format!(r#"{{"apiVersion":"{}","kind":"{}","#, T::SIM_KIND.api_version(), T::SIM_KIND.info().kind);
+    let prefix = format!(
+        r#"{{"apiVersion":"{}","kind":"{}","#,
+        T::SIM_KIND.api_version(),
+        T::SIM_KIND.info().kind
+    );
     if v.starts_with(prefix.as_bytes()) {
         v.drain(1..prefix.len());
     }
@@ -155,7 +184,12 @@ pub fn table_row<T: Tabular>(o: &T, now: jiff::Timestamp, inc: IncludeObject) ->
     row
 }
 
-pub fn table_json<T: Tabular>(items: &[Arc<T>], rv: &str, inc: IncludeObject, with_columns: bool) -> Value {
+pub fn table_json<T: Tabular>(
+    items: &[Arc<T>],
+    rv: &str,
+    inc: IncludeObject,
+    with_columns: bool,
+) -> Value {
     let now = jiff::Timestamp::now();
     let rows: Vec<Value> = items.iter().map(|o| table_row(&**o, now, inc)).collect();
     let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv}, "rows": rows});
@@ -190,9 +224,13 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                 .decode(c)
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok())
-                .ok_or_else(|| ApiError::bad_request("continue key is not valid: illegal base64 data"))?;
+                .ok_or_else(|| {
+                    ApiError::bad_request("continue key is not valid: illegal base64 data")
+                })?;
             if tok.rv < ctx.st.store.compacted_rv() {
-                return Err(ApiError::gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."));
+                return Err(ApiError::gone(
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+                ));
             }
             (tok.rv, Some((tok.ns, tok.name)))
         }
@@ -203,7 +241,10 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         .filter(|o| match &start_after {
             Some(k) => {
                 let m = o.metadata();
-                (m.namespace.clone().unwrap_or_default(), m.name.clone().unwrap_or_default()) > *k
+                (
+                    m.namespace.clone().unwrap_or_default(),
+                    m.name.clone().unwrap_or_default(),
+                ) > *k
             }
             None => true,
         })
@@ -211,7 +252,11 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         .collect();
     // The watch cache ignores limit for resourceVersion=0 lists.
     let rv0 = ctx.q.get("resourceVersion").map(String::as_str) == Some("0");
-    let limit = ctx.q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0 && !rv0);
+    let limit = ctx
+        .q
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0 && !rv0);
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let Some(limit) = limit
         && items.len() > limit
@@ -219,7 +264,11 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         let remaining = items.len() - limit;
         items.truncate(limit);
         let last = items.last().expect("limit > 0").metadata();
-        let tok = ContinueToken { rv: list_rv, ns: last.namespace.clone().unwrap_or_default(), name: last.name.clone().unwrap_or_default() };
+        let tok = ContinueToken {
+            rv: list_rv,
+            ns: last.namespace.clone().unwrap_or_default(),
+            name: last.name.clone().unwrap_or_default(),
+        };
         meta["continue"] = json!(b64.encode(serde_json::to_vec(&tok).expect("token")));
         meta["remainingItemCount"] = json!(remaining);
     }
@@ -233,14 +282,24 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                 table::column_json(&T::columns())
             );
             let now = jiff::Timestamp::now();
-            stream_array(head, chunks, move |o: &T| serde_json::to_vec(&table_row(o, now, inc)).unwrap_or_default())
+            stream_array(head, chunks, move |o: &T| {
+                serde_json::to_vec(&table_row(o, now, inc)).unwrap_or_default()
+            })
         }
         Format::Partial => {
-            head = format!(r#"{{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{meta},"items":["#);
-            stream_array(head, chunks, |o: &T| serde_json::to_vec(&json!({"metadata": o.metadata()})).unwrap_or_default())
+            head = format!(
+                r#"{{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{meta},"items":["#
+            );
+            stream_array(head, chunks, |o: &T| {
+                serde_json::to_vec(&json!({"metadata": o.metadata()})).unwrap_or_default()
+            })
         }
         Format::Json => {
-            head = format!(r#"{{"kind":"{}List","apiVersion":"{}","metadata":{meta},"items":["#, T::SIM_KIND.info().kind, T::SIM_KIND.api_version());
+            head = format!(
+                r#"{{"kind":"{}List","apiVersion":"{}","metadata":{meta},"items":["#,
+                T::SIM_KIND.info().kind,
+                T::SIM_KIND.api_version()
+            );
             stream_array(head, chunks, item_json::<T>)
         }
     };
@@ -248,10 +307,15 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 /// `head` + items joined by commas + `]}`, serialised chunk by chunk as the client reads.
-fn stream_array<T: Send + Sync + 'static>(head: String, chunks: Vec<Vec<Arc<T>>>, ser: impl Fn(&T) -> Vec<u8> + Send + Sync + 'static) -> Body {
+fn stream_array<T: Send + Sync + 'static>(
+    head: String,
+    chunks: Vec<Vec<Arc<T>>>,
+    ser: impl Fn(&T) -> Vec<u8> + Send + Sync + 'static,
+) -> Body {
     use futures::StreamExt;
     let n = chunks.len();
-    let first = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(Bytes::from(head)) });
+    let first =
+        futures::stream::once(async move { Ok::<_, std::convert::Infallible>(Bytes::from(head)) });
     let middle = futures::stream::iter(chunks.into_iter().enumerate()).map(move |(i, chunk)| {
         let mut buf = Vec::with_capacity(chunk.len() * 2048);
         for (j, o) in chunk.iter().enumerate() {
@@ -280,12 +344,30 @@ fn render_one<T: Tabular>(o: &Arc<T>, fmt: Format, code: StatusCode) -> Response
 
 fn get<T: Strategy + Tabular>(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
-    let o = ctx.st.store.get::<T>(ns_of(ctx), name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
+    let o = ctx
+        .st
+        .store
+        .get::<T>(ns_of(ctx), name)
+        .ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
     Ok(render_one(&o, fmt, StatusCode::OK))
 }
 
-fn decode<T: SimObject>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding request body into {}: {e}", T::SIM_KIND.info().kind)))
+fn decode<T: SimObject>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+    if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE))
+    {
+        return Err(ApiError::unsupported_media(
+            "the simulator accepts JSON request bodies only (application/json); protobuf is read for SelfSubjectAccessReview alone",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "error decoding request body into {}: {e}",
+            T::SIM_KIND.info().kind
+        ))
+    })
 }
 
 fn dry_run(ctx: &Ctx) -> bool {
@@ -300,16 +382,20 @@ fn check_namespace_exists(store: &Store, ns: &str) -> Result<(), ApiError> {
 }
 
 fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
-    let mut obj: T = decode(&ctx.body)?;
+    let mut obj: T = decode(&ctx.headers, &ctx.body)?;
     let fmt = format_of(&ctx.headers, &ctx.q)?;
     if T::SIM_KIND.info().namespaced {
         let url_ns = ns_of(ctx);
         if url_ns.is_empty() {
-            return Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource"));
+            return Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ));
         }
         match obj.metadata().namespace.as_deref() {
             Some(ns) if !ns.is_empty() && ns != url_ns => {
-                return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
             }
             _ => obj.metadata_mut().namespace = Some(url_ns.to_string()),
         }
@@ -321,7 +407,11 @@ fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     let causes = obj.validate();
     if !causes.is_empty() {
         let m = obj.metadata();
-        let name = m.name.clone().or(m.generate_name.clone()).unwrap_or_default();
+        let name = m
+            .name
+            .clone()
+            .or(m.generate_name.clone())
+            .unwrap_or_default();
         return Err(ApiError::invalid(T::SIM_KIND, &name, causes));
     }
     if dry_run(ctx) {
@@ -331,7 +421,12 @@ fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     Ok(render_one(&created, fmt, StatusCode::CREATED))
 }
 
-fn finish_update<T: Strategy + Tabular>(ctx: &Ctx, mut obj: T, old: &T, status: bool) -> Result<Arc<T>, ApiError> {
+fn finish_update<T: Strategy + Tabular>(
+    ctx: &Ctx,
+    mut obj: T,
+    old: &T,
+    status: bool,
+) -> Result<Arc<T>, ApiError> {
     if status {
         obj.prepare_status_update(old);
     } else {
@@ -339,7 +434,11 @@ fn finish_update<T: Strategy + Tabular>(ctx: &Ctx, mut obj: T, old: &T, status: 
     }
     let causes = obj.validate();
     if !causes.is_empty() {
-        return Err(ApiError::invalid(T::SIM_KIND, obj.metadata().name.as_deref().unwrap_or(""), causes));
+        return Err(ApiError::invalid(
+            T::SIM_KIND,
+            obj.metadata().name.as_deref().unwrap_or(""),
+            causes,
+        ));
     }
     if dry_run(ctx) {
         return Ok(Arc::new(obj));
@@ -347,9 +446,13 @@ fn finish_update<T: Strategy + Tabular>(ctx: &Ctx, mut obj: T, old: &T, status: 
     ctx.st.store.update(obj)
 }
 
-fn update<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<Response, ApiError> {
+fn update<T: Strategy + Tabular>(
+    ctx: &Ctx,
+    name: &str,
+    status: bool,
+) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
-    let mut obj: T = decode(&ctx.body)?;
+    let mut obj: T = decode(&ctx.headers, &ctx.body)?;
     if obj.metadata().name.as_deref() != Some(name) {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -360,26 +463,47 @@ fn update<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<
     if T::SIM_KIND.info().namespaced {
         obj.metadata_mut().namespace = Some(ns.clone());
     }
-    let old = ctx.st.store.get::<T>(&ns, name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
+    let old = ctx
+        .st
+        .store
+        .get::<T>(&ns, name)
+        .ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
     let new = finish_update(ctx, obj, &old, status)?;
     Ok(render_one(&new, fmt, StatusCode::OK))
 }
 
-fn patch_obj<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<Response, ApiError> {
+fn patch_obj<T: Strategy + Tabular>(
+    ctx: &Ctx,
+    name: &str,
+    status: bool,
+) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
-    let ct = ctx.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = ctx
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let ty = PatchType::from_content_type(ct)?;
     let ns = ns_of(ctx).to_string();
     for _attempt in 0..8 {
-        let cur = ctx.st.store.get::<T>(&ns, name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
+        let cur = ctx
+            .st
+            .store
+            .get::<T>(&ns, name)
+            .ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
         let cur_rv = cur.metadata().resource_version.clone().unwrap_or_default();
         let mut doc = serde_json::to_value(&*cur).map_err(|e| ApiError::internal(e.to_string()))?;
         patch::apply(&mut doc, &ty, &ctx.body)?;
-        let patched_rv = doc.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
+        let patched_rv = doc
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if !patched_rv.is_empty() && patched_rv != cur_rv {
             return Err(ApiError::conflict(T::SIM_KIND, name));
         }
-        let mut obj: T = serde_json::from_value(doc).map_err(|e| ApiError::bad_request(format!("error decoding patched object: {e}")))?;
+        let mut obj: T = serde_json::from_value(doc)
+            .map_err(|e| ApiError::bad_request(format!("error decoding patched object: {e}")))?;
         {
             let m = obj.metadata_mut();
             m.name = Some(name.to_string());
@@ -399,7 +523,8 @@ fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
     let mut opts: DeleteOptions = if ctx.body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
     } else {
-        serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
+        serde_json::from_slice(&ctx.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
     };
     if let Some(g) = ctx.q.get("gracePeriodSeconds").and_then(|g| g.parse().ok()) {
         opts.grace_period_seconds = Some(g);
@@ -424,12 +549,20 @@ fn success_status(kind: Kind, name: &str, uid: Option<&str>) -> Value {
 
 fn delete<T: Strategy + Tabular>(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let opts = delete_options(ctx)?;
-    let (obj, graceful) = crate::sim::ops::delete_object::<T>(&ctx.st.store, ns_of(ctx), name, &opts)?;
+    let (obj, graceful) =
+        crate::sim::ops::delete_object::<T>(&ctx.st.store, ns_of(ctx), name, &opts)?;
     if T::SIM_KIND == Kind::Pod || graceful {
         return Ok(json_response(StatusCode::OK, &*obj));
     }
-    let code = if opts.propagation_policy.as_deref() == Some("Foreground") { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok(json_response(code, &success_status(T::SIM_KIND, name, obj.metadata().uid.as_deref())))
+    let code = if opts.propagation_policy.as_deref() == Some("Foreground") {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(
+        code,
+        &success_status(T::SIM_KIND, name, obj.metadata().uid.as_deref()),
+    ))
 }
 
 fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
@@ -439,7 +572,12 @@ fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiEr
     let mut out = Vec::new();
     for o in items.iter().filter(|o| filter.matches(&***o)) {
         let m = o.metadata();
-        if let Ok((d, _)) = crate::sim::ops::delete_object::<T>(&ctx.st.store, m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""), &opts) {
+        if let Ok((d, _)) = crate::sim::ops::delete_object::<T>(
+            &ctx.st.store,
+            m.namespace.as_deref().unwrap_or(""),
+            m.name.as_deref().unwrap_or(""),
+            &opts,
+        ) {
             out.push(serde_json::from_slice::<Value>(&item_json(&*d)).unwrap_or(Value::Null));
         }
     }
@@ -450,17 +588,40 @@ fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiEr
 }
 
 fn evict(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
-    let ev: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?;
-    let opts: DeleteOptions = ev.get("deleteOptions").cloned().map(serde_json::from_value).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?.unwrap_or_default();
+    let ev: Value = serde_json::from_slice(&ctx.body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?;
+    let opts: DeleteOptions = ev
+        .get("deleteOptions")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?
+        .unwrap_or_default();
     crate::sim::ops::delete_object::<core::Pod>(&ctx.st.store, ns_of(ctx), name, &opts)?;
-    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    ))
 }
 
-pub fn ssar(user: &super::auth::User, body: &[u8]) -> Response {
+pub fn ssar(user: &super::auth::User, headers: &HeaderMap, body: &[u8]) -> Response {
     use k8s_openapi::api::authorization::v1::{SelfSubjectAccessReview, SubjectAccessReviewStatus};
-    let mut r: SelfSubjectAccessReview = match serde_json::from_slice(body) {
+    let protobuf = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE));
+    let parsed = if protobuf {
+        super::protobuf::self_subject_access_review(body)
+            .ok_or_else(|| "not a SelfSubjectAccessReview in the protobuf envelope".to_string())
+    } else {
+        serde_json::from_slice::<SelfSubjectAccessReview>(body).map_err(|e| e.to_string())
+    };
+    let mut r = match parsed {
         Ok(r) => r,
-        Err(e) => return ApiError::bad_request(format!("error decoding SelfSubjectAccessReview: {e}")).into_response(),
+        Err(e) => {
+            return ApiError::bad_request(format!("error decoding SelfSubjectAccessReview: {e}"))
+                .into_response();
+        }
     };
     let allowed = match &r.spec.resource_attributes {
         Some(a) => user.allows(&super::auth::Attributes {
@@ -471,7 +632,12 @@ pub fn ssar(user: &super::auth::User, body: &[u8]) -> Response {
         // Non-resource URLs (/healthz, /version…) are open to every authenticated user.
         None => true,
     };
-    r.status = Some(SubjectAccessReviewStatus { allowed, denied: None, evaluation_error: None, reason: None });
+    r.status = Some(SubjectAccessReviewStatus {
+        allowed,
+        denied: None,
+        evaluation_error: None,
+        reason: None,
+    });
     r.metadata.creation_timestamp = None;
     json_response(StatusCode::CREATED, &r)
 }

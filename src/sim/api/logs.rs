@@ -27,7 +27,11 @@ fn templates(image: &str) -> &'static [&'static str] {
             "level=info collector=filesystem msg=\"scrape finished\" duration_seconds=0.00{m}",
             "level=info msg=\"served /metrics\" remote=10.0.{m}.{n} bytes={n}{m}",
         ]
-    } else if i.contains("cilium") || i.contains("calico") || i.contains("cni") || i.contains("flannel") {
+    } else if i.contains("cilium")
+        || i.contains("calico")
+        || i.contains("cni")
+        || i.contains("flannel")
+    {
         &[
             "level=info msg=\"Regenerated endpoint\" endpointID={n} identity={m}{n} subsys=endpoint",
             "level=info msg=\"Policy imported\" policyRevision={n} subsys=daemon",
@@ -50,12 +54,18 @@ fn templates(image: &str) -> &'static [&'static str] {
             "I{ts} config.go:{n}] \"Updating endpoint slice\" endpointSlice=\"default/svc-{m}\"",
         ]
     } else {
-        &["I{ts} main.go:{m}] heartbeat ok (uptime {n}s)", "I{ts} agent.go:{n}] reconciled {m} objects"]
+        &[
+            "I{ts} main.go:{m}] heartbeat ok (uptime {n}s)",
+            "I{ts} agent.go:{n}] reconciled {m} objects",
+        ]
     }
 }
 
 fn fatal_line(image: &str) -> String {
-    format!("F0000 main.go:87] failed to start {}: open /etc/agent/config.yaml: no such file or directory", image.rsplit('/').next().unwrap_or(image))
+    format!(
+        "F0000 main.go:87] failed to start {}: open /etc/agent/config.yaml: no such file or directory",
+        image.rsplit('/').next().unwrap_or(image)
+    )
 }
 
 fn line(image: &str, seq: u64, at: jiff::Timestamp) -> String {
@@ -64,46 +74,76 @@ fn line(image: &str, seq: u64, at: jiff::Timestamp) -> String {
     let n = (seq * 7919 + 13) % 997;
     let m = (seq * 104729 + 7) % 89;
     let ts = at.strftime("%m%d %H:%M:%S%.6f").to_string();
-    tpl.replace("{n}", &n.to_string()).replace("{m}", &m.to_string()).replace("{ts}", &ts)
+    tpl.replace("{n}", &n.to_string())
+        .replace("{m}", &m.to_string())
+        .replace("{ts}", &ts)
 }
 
 const LINE_EVERY: i64 = 5;
 
 fn render(ctx_ts: bool, at: jiff::Timestamp, text: &str) -> String {
-    if ctx_ts { format!("{} {text}\n", at.strftime("%Y-%m-%dT%H:%M:%S%.9fZ")) } else { format!("{text}\n") }
+    if ctx_ts {
+        format!("{} {text}\n", at.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"))
+    } else {
+        format!("{text}\n")
+    }
 }
 
 pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let ns = ctx.target.namespace.clone().unwrap_or_default();
     let store = ctx.st.store.clone();
-    let pod = store.get::<core::Pod>(&ns, name).ok_or_else(|| ApiError::not_found(crate::sim::kind::Kind::Pod, name))?;
+    let pod = store
+        .get::<core::Pod>(&ns, name)
+        .ok_or_else(|| ApiError::not_found(crate::sim::kind::Kind::Pod, name))?;
     let spec = pod.spec.clone().unwrap_or_default();
     let container = match ctx.q.get("container").filter(|c| !c.is_empty()) {
         Some(c) => c.clone(),
         None if spec.containers.len() == 1 => spec.containers[0].name.clone(),
         None => {
             let names: Vec<String> = spec.containers.iter().map(|c| c.name.clone()).collect();
-            return Err(ApiError::bad_request(format!("a container name must be specified for pod {name}, choose one of: [{}]", names.join(" "))));
+            return Err(ApiError::bad_request(format!(
+                "a container name must be specified for pod {name}, choose one of: [{}]",
+                names.join(" ")
+            )));
         }
     };
     let Some(c) = spec.containers.iter().find(|c| c.name == container) else {
-        return Err(ApiError::bad_request(format!("container {container} is not valid for pod {name}")));
+        return Err(ApiError::bad_request(format!(
+            "container {container} is not valid for pod {name}"
+        )));
     };
     let image = c.image.clone().unwrap_or_default();
     let status = pod.status.clone().unwrap_or_default();
-    let cs = status.container_statuses.iter().flatten().find(|s| s.name == container).cloned();
+    let cs = status
+        .container_statuses
+        .iter()
+        .flatten()
+        .find(|s| s.name == container)
+        .cloned();
     let previous = ctx.q.get("previous").is_some_and(|v| v == "true");
     let timestamps = ctx.q.get("timestamps").is_some_and(|v| v == "true");
     let follow = ctx.q.get("follow").is_some_and(|v| v == "true");
     let tail = ctx.q.get("tailLines").and_then(|t| t.parse::<usize>().ok());
     let behavior = behavior_of(&pod, None);
-    let state = cs.as_ref().and_then(|s| s.state.clone()).unwrap_or_default();
+    let state = cs
+        .as_ref()
+        .and_then(|s| s.state.clone())
+        .unwrap_or_default();
 
     if previous {
-        let Some(term) = cs.as_ref().and_then(|s| s.last_state.as_ref()).and_then(|l| l.terminated.clone()) else {
-            return Err(ApiError::bad_request(format!("previous terminated container \"{container}\" in pod \"{name}\" not found")));
+        let Some(term) = cs
+            .as_ref()
+            .and_then(|s| s.last_state.as_ref())
+            .and_then(|l| l.terminated.clone())
+        else {
+            return Err(ApiError::bad_request(format!(
+                "previous terminated container \"{container}\" in pod \"{name}\" not found"
+            )));
         };
-        let end = term.finished_at.map(|t| t.0).unwrap_or_else(jiff::Timestamp::now);
+        let end = term
+            .finished_at
+            .map(|t| t.0)
+            .unwrap_or_else(jiff::Timestamp::now);
         let start = term.started_at.map(|t| t.0).unwrap_or(end);
         let mut out = String::new();
         out.push_str(&render(timestamps, start, &line(&image, 0, start)));
@@ -115,20 +155,41 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
         (None, Some(w)) if behavior == Behavior::CrashLoop => {
             // Between restarts the log of the last run is what `kubectl logs` shows.
             let _ = w;
-            let term = cs.as_ref().and_then(|s| s.last_state.as_ref()).and_then(|l| l.terminated.clone());
-            let end = term.as_ref().and_then(|t| t.finished_at.clone()).map(|t| t.0).unwrap_or_else(jiff::Timestamp::now);
+            let term = cs
+                .as_ref()
+                .and_then(|s| s.last_state.as_ref())
+                .and_then(|l| l.terminated.clone());
+            let end = term
+                .as_ref()
+                .and_then(|t| t.finished_at.clone())
+                .map(|t| t.0)
+                .unwrap_or_else(jiff::Timestamp::now);
             let start = term.and_then(|t| t.started_at).map(|t| t.0).unwrap_or(end);
-            return Ok(text(render(timestamps, start, &line(&image, 0, start)) + &render(timestamps, end, &fatal_line(&image))));
+            return Ok(text(
+                render(timestamps, start, &line(&image, 0, start))
+                    + &render(timestamps, end, &fatal_line(&image)),
+            ));
         }
         (None, Some(w)) => {
-            let reason = w.reason.clone().unwrap_or_else(|| "ContainerCreating".into());
-            let why = if reason.contains("ImagePull") || reason == "ErrImagePull" { "trying and failing to pull image".to_string() } else { reason };
-            return Err(ApiError::bad_request(format!("container \"{container}\" in pod \"{name}\" is waiting to start: {why}")));
+            let reason = w
+                .reason
+                .clone()
+                .unwrap_or_else(|| "ContainerCreating".into());
+            let why = if reason.contains("ImagePull") || reason == "ErrImagePull" {
+                "trying and failing to pull image".to_string()
+            } else {
+                reason
+            };
+            return Err(ApiError::bad_request(format!(
+                "container \"{container}\" in pod \"{name}\" is waiting to start: {why}"
+            )));
         }
         _ => None,
     };
     let Some(started) = started else {
-        return Err(ApiError::bad_request(format!("container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating")));
+        return Err(ApiError::bad_request(format!(
+            "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
+        )));
     };
     let now = jiff::Timestamp::now();
     let elapsed = now.duration_since(started).as_secs().max(0);
@@ -138,7 +199,11 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let mut out = String::new();
     for seq in first..count {
         let at = started + jiff::SignedDuration::from_secs(seq as i64 * LINE_EVERY);
-        let text = if seq == 0 { format!("starting {image}") } else { line(&image, seq, at) };
+        let text = if seq == 0 {
+            format!("starting {image}")
+        } else {
+            line(&image, seq, at)
+        };
         out.push_str(&render(timestamps, at, &text));
         if behavior == Behavior::NeverReady && seq % 3 == 2 {
             out.push_str(&render(timestamps, at, "W0000 health.go:51] readiness probe dependency not reachable: dial tcp 10.96.0.1:443: i/o timeout"));
@@ -161,16 +226,32 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
                 _ = tx.closed() => return,
             }
             // The stream ends when the pod (this incarnation of it) is gone or stops running.
-            let Some(p) = store.get::<core::Pod>(&ns, &name) else { return };
+            let Some(p) = store.get::<core::Pod>(&ns, &name) else {
+                return;
+            };
             if p.metadata.uid != uid {
                 return;
             }
-            let running = p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|v| v.iter().find(|s| s.name == container)).and_then(|s| s.state.as_ref()).is_some_and(|s| s.running.is_some());
+            let running = p
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .and_then(|v| v.iter().find(|s| s.name == container))
+                .and_then(|s| s.state.as_ref())
+                .is_some_and(|s| s.running.is_some());
             if !running {
                 return;
             }
             let at = jiff::Timestamp::now();
-            if tx.send(Ok(Bytes::from(render(timestamps, at, &line(&image, seq, at))))).await.is_err() {
+            if tx
+                .send(Ok(Bytes::from(render(
+                    timestamps,
+                    at,
+                    &line(&image, seq, at),
+                ))))
+                .await
+                .is_err()
+            {
                 return;
             }
             seq += 1;

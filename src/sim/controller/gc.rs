@@ -11,15 +11,18 @@ use k8s_openapi::api::core::v1 as core;
 use super::ControlSettings;
 use crate::sim::ops::graceful_delete_pod;
 use crate::sim::store::{SimObject, Store};
-use k8s_openapi::Metadata as _;
 use crate::with_kind;
+use k8s_openapi::Metadata as _;
 
 fn all_uids(store: &Store) -> HashSet<String> {
     let mut uids = HashSet::new();
     // Owners in this cluster are DaemonSets, Nodes, Namespaces and Services; pods and
     // events own nothing, and skipping them keeps this cheap at 150,000 pods.
     for kind in crate::sim::kind::Kind::ALL {
-        if matches!(kind, crate::sim::kind::Kind::Pod | crate::sim::kind::Kind::Event) {
+        if matches!(
+            kind,
+            crate::sim::kind::Kind::Pod | crate::sim::kind::Kind::Event
+        ) {
             continue;
         }
         with_kind!(kind, T => {
@@ -39,7 +42,10 @@ pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
     let uids = all_uids(store);
     let (pods, _) = store.list::<core::Pod>(None);
     let (nodes, _) = store.list::<core::Node>(None);
-    let node_names: HashSet<String> = nodes.iter().filter_map(|n| n.metadata.name.clone()).collect();
+    let node_names: HashSet<String> = nodes
+        .iter()
+        .filter_map(|n| n.metadata.name.clone())
+        .collect();
     let quarantine = jiff::SignedDuration::try_from(settings.pod_gc_quarantine).unwrap_or_default();
     for p in &pods {
         let ns = p.metadata.namespace.clone().unwrap_or_default();
@@ -52,7 +58,13 @@ pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
         if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.as_ref())
             && !node_names.contains(n)
         {
-            let seen_since = p.metadata.deletion_timestamp.as_ref().or(p.metadata.creation_timestamp.as_ref()).map(|t| t.0).unwrap_or(now);
+            let seen_since = p
+                .metadata
+                .deletion_timestamp
+                .as_ref()
+                .or(p.metadata.creation_timestamp.as_ref())
+                .map(|t| t.0)
+                .unwrap_or(now);
             if now >= seen_since + quarantine || p.metadata.deletion_timestamp.is_some() {
                 let _ = store.remove::<core::Pod>(&ns, &name, p.metadata.uid.as_deref());
             }
@@ -60,7 +72,11 @@ pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
     }
     let (revs, _) = store.list::<apps::ControllerRevision>(None);
     for r in revs.iter().filter(|r| has_dangling_owner(&***r, &uids)) {
-        let _ = store.remove::<apps::ControllerRevision>(r.metadata.namespace.as_deref().unwrap_or(""), r.metadata.name.as_deref().unwrap_or(""), None);
+        let _ = store.remove::<apps::ControllerRevision>(
+            r.metadata.namespace.as_deref().unwrap_or(""),
+            r.metadata.name.as_deref().unwrap_or(""),
+            None,
+        );
     }
     let (events, _) = store.list::<core::Event>(None);
     if events.len() > settings.max_events {
@@ -68,7 +84,11 @@ pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
         evs.sort_by_key(|e| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
         let excess = evs.len() - settings.max_events;
         for e in evs.into_iter().take(excess) {
-            let _ = store.remove::<core::Event>(e.metadata.namespace.as_deref().unwrap_or(""), e.metadata.name.as_deref().unwrap_or(""), None);
+            let _ = store.remove::<core::Event>(
+                e.metadata.namespace.as_deref().unwrap_or(""),
+                e.metadata.name.as_deref().unwrap_or(""),
+                None,
+            );
         }
     }
 }

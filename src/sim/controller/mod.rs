@@ -33,7 +33,12 @@ pub struct ControlSettings {
 
 impl Default for ControlSettings {
     fn default() -> Self {
-        ControlSettings { kubelet: KubeletSettings::default(), tick: Duration::from_millis(200), pod_gc_quarantine: Duration::from_secs(40), max_events: 5000 }
+        ControlSettings {
+            kubelet: KubeletSettings::default(),
+            tick: Duration::from_millis(200),
+            pod_gc_quarantine: Duration::from_secs(40),
+            max_events: 5000,
+        }
     }
 }
 
@@ -48,7 +53,13 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(store: Arc<Store>, settings: ControlSettings) -> Self {
-        Cluster { store, settings, ds: Default::default(), sched: Default::default(), record_events: true }
+        Cluster {
+            store,
+            settings,
+            ds: Default::default(),
+            sched: Default::default(),
+            record_events: true,
+        }
     }
 
     /// One round of every actor. Returns true if anything was written.
@@ -68,17 +79,25 @@ impl Cluster {
         let mut by_name = std::collections::HashMap::with_capacity(nodes.len());
         for n in &nodes {
             if let Some(st) = kubelet::node_status(n, &self.settings.kubelet, now) {
-                let _ = self.store.modify::<core::Node>("", n.metadata.name.as_deref().unwrap_or(""), |o| {
-                    o.status = Some(st);
-                    true
-                });
+                let _ = self.store.modify::<core::Node>(
+                    "",
+                    n.metadata.name.as_deref().unwrap_or(""),
+                    |o| {
+                        o.status = Some(st);
+                        true
+                    },
+                );
             }
             by_name.insert(n.metadata.name.clone().unwrap_or_default(), n.clone());
         }
         let (pods, _) = self.store.list::<core::Pod>(None);
         for p in pods {
-            let Some(node_name) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) else { continue };
-            let Some(node) = by_name.get(node_name) else { continue };
+            let Some(node_name) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) else {
+                continue;
+            };
+            let Some(node) = by_name.get(node_name) else {
+                continue;
+            };
             if is_settled(&p) {
                 continue;
             }
@@ -87,7 +106,9 @@ impl Cluster {
             match kubelet::pod_step(&p, node, &self.settings.kubelet, now) {
                 PodAction::Nothing => {}
                 PodAction::Remove => {
-                    let _ = self.store.remove::<core::Pod>(ns, name, p.metadata.uid.as_deref());
+                    let _ = self
+                        .store
+                        .remove::<core::Pod>(ns, name, p.metadata.uid.as_deref());
                 }
                 PodAction::Status(st) => {
                     let uid = p.metadata.uid.clone();
@@ -156,6 +177,14 @@ fn is_settled(p: &core::Pod) -> bool {
     if st.phase.as_deref() != Some("Running") {
         return false;
     }
-    let ready = st.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
-    ready && st.container_statuses.as_ref().is_some_and(|cs| cs.iter().all(|c| c.ready))
+    let ready = st
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.type_ == "Ready" && c.status == "True");
+    ready
+        && st
+            .container_statuses
+            .as_ref()
+            .is_some_and(|cs| cs.iter().all(|c| c.ready))
 }

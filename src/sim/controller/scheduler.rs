@@ -24,21 +24,37 @@ fn host_ports(p: &core::Pod) -> Vec<(i32, String)> {
         .iter()
         .flat_map(|s| s.containers.iter())
         .flat_map(|c| c.ports.iter().flatten())
-        .filter_map(|port| port.host_port.map(|h| (h, port.protocol.clone().unwrap_or_else(|| "TCP".into()))))
+        .filter_map(|port| {
+            port.host_port
+                .map(|h| (h, port.protocol.clone().unwrap_or_else(|| "TCP".into())))
+        })
         .collect()
 }
 
 /// Why `pod` does not fit `node`, in the scheduler's words, or None if it fits.
-fn misfit(pod_tols: &[Toleration], placement: &Placement, node: &NodeFacts, unschedulable: bool, ports_used: Option<&HashSet<(i32, String)>>, ports: &[(i32, String)]) -> Option<String> {
+fn misfit(
+    pod_tols: &[Toleration],
+    placement: &Placement,
+    node: &NodeFacts,
+    unschedulable: bool,
+    ports_used: Option<&HashSet<(i32, String)>>,
+    ports: &[(i32, String)],
+) -> Option<String> {
     let e = eligibility::evaluate(node, placement);
     if let Some(r) = e.reason {
         return Some(match r {
-            Ineligible::Taint(t) => format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value),
+            Ineligible::Taint(t) => {
+                format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value)
+            }
             _ => "node(s) didn't match Pod's node affinity/selector".to_string(),
         });
     }
     let tolerates_cordon = pod_tols.iter().any(|t| {
-        t.tolerates(&eligibility::Taint { key: "node.kubernetes.io/unschedulable".into(), value: String::new(), effect: "NoSchedule".into() })
+        t.tolerates(&eligibility::Taint {
+            key: "node.kubernetes.io/unschedulable".into(),
+            value: String::new(),
+            effect: "NoSchedule".into(),
+        })
     });
     if unschedulable && !tolerates_cordon {
         return Some("node(s) were unschedulable".into());
@@ -57,7 +73,11 @@ impl Scheduler {
         let pending: Vec<_> = pods
             .iter()
             .filter(|p| p.metadata.deletion_timestamp.is_none())
-            .filter(|p| p.spec.as_ref().is_some_and(|s| s.node_name.as_deref().unwrap_or("").is_empty()))
+            .filter(|p| {
+                p.spec
+                    .as_ref()
+                    .is_some_and(|s| s.node_name.as_deref().unwrap_or("").is_empty())
+            })
             .cloned()
             .collect();
         if pending.is_empty() {
@@ -65,8 +85,18 @@ impl Scheduler {
             return;
         }
         let (nodes, _) = store.list::<core::Node>(None);
-        let facts: Vec<(NodeFacts, bool)> =
-            nodes.iter().map(|n| (NodeFacts::from_node(n), n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))).collect();
+        let facts: Vec<(NodeFacts, bool)> = nodes
+            .iter()
+            .map(|n| {
+                (
+                    NodeFacts::from_node(n),
+                    n.spec
+                        .as_ref()
+                        .and_then(|s| s.unschedulable)
+                        .unwrap_or(false),
+                )
+            })
+            .collect();
         let mut used_ports: HashMap<String, HashSet<(i32, String)>> = HashMap::new();
         for p in &pods {
             if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()) {
@@ -77,12 +107,24 @@ impl Scheduler {
             let spec = pod.spec.clone().unwrap_or_default();
             let mut placement = Placement::from_pod_spec(&spec);
             // The pod's own tolerations only (Placement adds the daemon ones; real pods already carry them).
-            placement.tolerations = spec.tolerations.iter().flatten().map(Toleration::from).collect();
+            placement.tolerations = spec
+                .tolerations
+                .iter()
+                .flatten()
+                .map(Toleration::from)
+                .collect();
             let ports = host_ports(&pod);
             let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
             let mut chosen = None;
             for (n, unsched) in &facts {
-                match misfit(&placement.tolerations, &placement, n, *unsched, used_ports.get(&n.name), &ports) {
+                match misfit(
+                    &placement.tolerations,
+                    &placement,
+                    n,
+                    *unsched,
+                    used_ports.get(&n.name),
+                    &ports,
+                ) {
                     None => {
                         chosen = Some(n.name.clone());
                         break;
@@ -105,21 +147,32 @@ impl Scheduler {
                         let st = p.status.get_or_insert_with(Default::default);
                         let conds = st.conditions.get_or_insert_with(Vec::new);
                         conds.retain(|c| c.type_ != "PodScheduled");
-                        conds.push(core::PodCondition { type_: "PodScheduled".into(), status: "True".into(), last_transition_time: Some(now_t.clone()), ..Default::default() });
+                        conds.push(core::PodCondition {
+                            type_: "PodScheduled".into(),
+                            status: "True".into(),
+                            last_transition_time: Some(now_t.clone()),
+                            ..Default::default()
+                        });
                         true
                     });
                     if let Some(u) = &uid {
                         self.reported.remove(u);
                     }
-                    if record
-                        && let Some(p) = store.get::<core::Pod>(&ns, &name)
-                    {
-                        events::record(store, &*p, "Normal", "Scheduled", format!("Successfully assigned {ns}/{name} to {node}"), "default-scheduler");
+                    if record && let Some(p) = store.get::<core::Pod>(&ns, &name) {
+                        events::record(
+                            store,
+                            &*p,
+                            "Normal",
+                            "Scheduled",
+                            format!("Successfully assigned {ns}/{name} to {node}"),
+                            "default-scheduler",
+                        );
                     }
                 }
                 None => {
                     let total = facts.len();
-                    let parts: Vec<String> = reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
+                    let parts: Vec<String> =
+                        reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
                     let msg = format!(
                         "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.",
                         parts.join(", ")
@@ -135,7 +188,9 @@ impl Scheduler {
                         }
                         let st = p.status.get_or_insert_with(Default::default);
                         let conds = st.conditions.get_or_insert_with(Vec::new);
-                        if conds.iter().any(|c| c.type_ == "PodScheduled" && c.message.as_deref() == Some(&msg)) {
+                        if conds.iter().any(|c| {
+                            c.type_ == "PodScheduled" && c.message.as_deref() == Some(&msg)
+                        }) {
                             return false;
                         }
                         conds.retain(|c| c.type_ != "PodScheduled");
@@ -150,7 +205,14 @@ impl Scheduler {
                         true
                     });
                     if record {
-                        events::record(store, &*pod, "Warning", "FailedScheduling", msg, "default-scheduler");
+                        events::record(
+                            store,
+                            &*pod,
+                            "Warning",
+                            "FailedScheduling",
+                            msg,
+                            "default-scheduler",
+                        );
                     }
                 }
             }

@@ -1,0 +1,162 @@
+//! Just enough of the Kubernetes protobuf encoding to read what kubectl sends as
+//! protobuf: the `k8s\0` + `runtime.Unknown` envelope and a `SelfSubjectAccessReview`
+//! (`kubectl auth can-i` posts one with `Content-Type: application/vnd.kubernetes.protobuf`).
+//! Replies are always JSON, which kubectl accepts.
+
+use k8s_openapi::api::authorization::v1::{
+    NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+
+pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
+const MAGIC: &[u8] = b"k8s\0";
+
+struct Reader<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.b.get(self.i)?;
+            self.i += 1;
+            v |= ((byte & 0x7f) as u64) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// Next field: (number, wire type, payload for length-delimited fields).
+    fn field(&mut self) -> Option<(u64, u8, &'a [u8])> {
+        if self.i >= self.b.len() {
+            return None;
+        }
+        let key = self.varint()?;
+        let (num, wt) = (key >> 3, (key & 7) as u8);
+        match wt {
+            0 => {
+                self.varint()?;
+                Some((num, wt, &[]))
+            }
+            1 => {
+                self.i += 8;
+                Some((num, wt, &[]))
+            }
+            2 => {
+                let len = self.varint()? as usize;
+                let s = self.b.get(self.i..self.i + len)?;
+                self.i += len;
+                Some((num, wt, s))
+            }
+            5 => {
+                self.i += 4;
+                Some((num, wt, &[]))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn fields(b: &[u8]) -> Vec<(u64, &[u8])> {
+    let mut r = Reader { b, i: 0 };
+    let mut out = Vec::new();
+    while let Some((n, wt, s)) = r.field() {
+        if wt == 2 {
+            out.push((n, s));
+        }
+    }
+    out
+}
+
+fn string(b: &[u8]) -> Option<String> {
+    String::from_utf8(b.to_vec()).ok()
+}
+
+/// The raw object inside the envelope.
+pub fn unwrap_envelope(body: &[u8]) -> Option<&[u8]> {
+    let rest = body.strip_prefix(MAGIC)?;
+    fields(rest)
+        .into_iter()
+        .find(|(n, _)| *n == 2)
+        .map(|(_, raw)| raw)
+}
+
+pub fn self_subject_access_review(body: &[u8]) -> Option<SelfSubjectAccessReview> {
+    let raw = unwrap_envelope(body)?;
+    let mut spec = SelfSubjectAccessReviewSpec::default();
+    for (n, b) in fields(raw) {
+        if n != 2 {
+            continue;
+        }
+        for (sn, sb) in fields(b) {
+            match sn {
+                1 => {
+                    let mut a = ResourceAttributes::default();
+                    for (an, ab) in fields(sb) {
+                        let v = string(ab);
+                        match an {
+                            1 => a.namespace = v,
+                            2 => a.verb = v,
+                            3 => a.group = v,
+                            4 => a.version = v,
+                            5 => a.resource = v,
+                            6 => a.subresource = v,
+                            7 => a.name = v,
+                            _ => {}
+                        }
+                    }
+                    spec.resource_attributes = Some(a);
+                }
+                2 => {
+                    let mut a = NonResourceAttributes::default();
+                    for (an, ab) in fields(sb) {
+                        match an {
+                            1 => a.path = string(ab),
+                            2 => a.verb = string(ab),
+                            _ => {}
+                        }
+                    }
+                    spec.non_resource_attributes = Some(a);
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(SelfSubjectAccessReview {
+        spec,
+        ..Default::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ld(n: u64, payload: &[u8]) -> Vec<u8> {
+        let mut v = vec![((n << 3) | 2) as u8, payload.len() as u8];
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn decodes_what_kubectl_sends() {
+        let attrs = [ld(2, b"patch"), ld(5, b"nodes")].concat();
+        let review = ld(2, &ld(1, &attrs));
+        let type_meta = [
+            ld(1, b"authorization.k8s.io/v1"),
+            ld(2, b"SelfSubjectAccessReview"),
+        ]
+        .concat();
+        let body = [MAGIC.to_vec(), ld(1, &type_meta), ld(2, &review)].concat();
+        let r = self_subject_access_review(&body).unwrap();
+        let a = r.spec.resource_attributes.unwrap();
+        assert_eq!(
+            (a.verb.as_deref(), a.resource.as_deref()),
+            (Some("patch"), Some("nodes"))
+        );
+        assert!(self_subject_access_review(b"{}").is_none());
+    }
+}

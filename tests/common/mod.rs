@@ -1,0 +1,179 @@
+//! Shared test helpers: start a simulator, build clients, run kubectl.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use daemonscope::sim::scenario::Scenario;
+use daemonscope::sim::{Running, Sim, SimOptions};
+
+/// Settings that make a scenario move fast enough for tests.
+pub const FAST: &str = "apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+settings: {startDelay: 300ms, readyDelay: 200ms, termination: 300ms, crashAfter: 500ms, backoffBase: 1s, bookmarkInterval: 1s}
+";
+
+pub fn nodes_yaml(names: &[&str]) -> String {
+    names.iter().map(|n| format!("---\napiVersion: v1\nkind: Node\nmetadata: {{name: {n}, labels: {{pool: general}}}}\n")).collect()
+}
+
+pub fn ds_yaml(name: &str, strategy: &str) -> String {
+    format!(
+        "---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: {name}, namespace: kube-system}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  updateStrategy: {strategy}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers: [{{name: {name}, image: 'registry.example/{name}:v1'}}]
+"
+    )
+}
+
+pub fn scenario(yaml: &str) -> Scenario {
+    Scenario::parse("test.yaml", yaml).expect("test scenario parses")
+}
+
+pub fn build(yaml: &str) -> Sim {
+    let sc = scenario(yaml);
+    Sim::build(&sc, SimOptions::from_scenario(&sc)).expect("scenario loads")
+}
+
+pub async fn serve(yaml: &str) -> Running {
+    build(yaml)
+        .serve("127.0.0.1:0")
+        .await
+        .expect("listen on loopback")
+}
+
+pub fn client(r: &Running) -> kube::Client {
+    client_with_token(r, None)
+}
+
+/// A kube-rs client through a kubeconfig, as the product connects.
+pub fn client_with_token(r: &Running, token: Option<&str>) -> kube::Client {
+    let yaml = daemonscope::sim::kubeconfig_yaml(r.url(), r.ca_pem.as_deref(), token);
+    let kc: kube::config::Kubeconfig = serde_saphyr::from_str(&yaml).expect("kubeconfig parses");
+    let rt = tokio::runtime::Handle::current();
+    let config = std::thread::scope(|s| {
+        s.spawn(|| {
+            rt.block_on(kube::Config::from_custom_kubeconfig(
+                kc,
+                &Default::default(),
+            ))
+        })
+        .join()
+        .unwrap()
+    })
+    .expect("config");
+    kube::Client::try_from(config).expect("client")
+}
+
+/// Polls `f` every 50 ms until it returns Some, or panics after `secs`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {secs}s waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The kubectl to test with: `$KUBECTL`, else `kubectl` on PATH. None (with a loud
+/// message) when there is none, so the caller can skip.
+pub fn kubectl_bin() -> Option<PathBuf> {
+    let bin = std::env::var_os("KUBECTL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("kubectl"));
+    match Command::new(&bin).arg("version").arg("--client").output() {
+        Ok(o) if o.status.success() => Some(bin),
+        _ => {
+            eprintln!(
+                "\n!!!!!!!! SKIPPED: kubectl not found ({}); kubectl conformance tests did not run !!!!!!!!\n",
+                bin.display()
+            );
+            None
+        }
+    }
+}
+
+/// A kubectl bound to one simulator through its own kubeconfig and cache dir.
+pub struct Kubectl {
+    pub bin: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl Kubectl {
+    pub fn new(bin: PathBuf, sim: &Running, token: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        daemonscope::sim::write_kubeconfig(
+            &dir.path().join("config"),
+            sim.url(),
+            sim.ca_pem.as_deref(),
+            token,
+        )
+        .expect("kubeconfig");
+        Kubectl { bin, dir }
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.env("KUBECONFIG", self.dir.path().join("config"))
+            .env("HOME", self.dir.path())
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .args(args);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("kubectl runs")
+    }
+
+    /// Runs and returns stdout; panics with stderr on failure.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "kubectl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Runs blocking kubectl off the async runtime.
+    pub async fn ok_async(&self, args: &[&str]) -> String {
+        let mut c = self.cmd(args);
+        let o = tokio::task::spawn_blocking(move || c.output().expect("kubectl runs"))
+            .await
+            .expect("join");
+        assert!(
+            o.status.success(),
+            "kubectl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    pub async fn run_async(&self, args: &[&str]) -> Output {
+        let mut c = self.cmd(args);
+        tokio::task::spawn_blocking(move || c.output().expect("kubectl runs"))
+            .await
+            .expect("join")
+    }
+}
