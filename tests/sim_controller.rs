@@ -1,0 +1,344 @@
+//! DaemonSet controller semantics, stepped deterministically (no sleeping): rollout
+//! budgets proven over every event of the watch history, OnDelete, misscheduled pods,
+//! eligibility through the whole controller, the scheduler's Pending reasons.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use common::*;
+use daemonscope::sim::controller::daemonset::{REVISION_HASH_LABEL, is_available};
+use daemonscope::sim::kind::Kind;
+use daemonscope::sim::scenario::Action;
+use daemonscope::sim::store::{EventType, Since};
+use daemonscope::sim::Sim;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn node_names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("node-{i:02}")).collect()
+}
+
+fn cluster_yaml(n: usize, strategy: &str) -> String {
+    let names = node_names(n);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    format!("{FAST}{}{}", nodes_yaml(&refs), ds_yaml("agent", strategy))
+}
+
+fn ds(sim: &Sim) -> Arc<DaemonSet> {
+    sim.store.get::<DaemonSet>("kube-system", "agent").unwrap()
+}
+
+fn pods(sim: &Sim) -> Vec<Arc<Pod>> {
+    sim.store.list::<Pod>(Some("kube-system")).0
+}
+
+fn set_image(sim: &Sim, image: &str, behavior: Option<&str>) {
+    let mut patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}});
+    if let Some(b) = behavior {
+        patch["spec"]["template"]["metadata"] = json!({"labels": {"app": "agent"}, "annotations": {"sim.daemonscope.io/behavior": b}});
+    }
+    sim.apply(&Action::Patch { kind: Kind::DaemonSet, namespace: "kube-system".into(), name: "agent".into(), patch }).unwrap();
+}
+
+/// Replays pod events from `since` and calls `check` with the live pods after each one.
+fn replay(sim: &Sim, since: u64, mut check: impl FnMut(&HashMap<String, Pod>)) {
+    let Since::Events(events) = sim.store.events_since(since) else { panic!("history expired") };
+    // The state at `since`, then every pod event after it.
+    let mut live: HashMap<String, Pod> = pods_at(sim, since).into_iter().map(|p| (p.metadata.uid.clone().unwrap(), p)).collect();
+    for ev in events.iter().filter(|e| e.kind == Kind::Pod) {
+        let p: Pod = ev.new.downcast::<Pod>().unwrap().clone();
+        let uid = p.metadata.uid.clone().unwrap();
+        match ev.typ {
+            EventType::Deleted => {
+                live.remove(&uid);
+            }
+            _ => {
+                live.insert(uid, p);
+            }
+        }
+        check(&live);
+    }
+}
+
+/// The pods as they were at resourceVersion `rv` (pods now, rolled back through history).
+fn pods_at(sim: &Sim, rv: u64) -> Vec<Pod> {
+    let Since::Events(events) = sim.store.events_since(rv) else { panic!("history expired") };
+    let mut state: HashMap<String, Pod> = pods(sim).iter().map(|p| (p.metadata.uid.clone().unwrap(), (**p).clone())).collect();
+    for ev in events.iter().rev().filter(|e| e.kind == Kind::Pod) {
+        let uid = ev.new.downcast::<Pod>().unwrap().metadata.uid.clone().unwrap();
+        match (&ev.old, ev.typ) {
+            (_, EventType::Added) => {
+                state.remove(&uid);
+            }
+            (Some(old), _) => {
+                state.insert(uid, old.downcast::<Pod>().unwrap().clone());
+            }
+            (None, _) => {}
+        }
+    }
+    state.into_values().collect()
+}
+
+/// Per node: (non-terminating pods, has an available non-terminating pod).
+fn per_node(live: &HashMap<String, Pod>, now: jiff::Timestamp) -> HashMap<String, (usize, bool)> {
+    let mut m: HashMap<String, (usize, bool)> = HashMap::new();
+    for p in live.values() {
+        if p.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let Some(n) = daemonscope::sim::controller::daemonset::target_node(p) else { continue };
+        let e = m.entry(n).or_default();
+        e.0 += 1;
+        e.1 |= is_available(p, 0, now);
+    }
+    m
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    nodes: usize,
+    max_unavailable: serde_json::Value,
+    max_surge: serde_json::Value,
+    failing: bool,
+}
+
+fn cases() -> impl Strategy<Value = Case> {
+    (2usize..10, 1i64..4, prop::bool::ANY, prop::bool::ANY, prop::bool::ANY).prop_map(|(nodes, budget, surge, pct, failing)| {
+        let v = if pct { json!(format!("{}%", budget * 20)) } else { json!(budget) };
+        let (max_unavailable, max_surge) = if surge { (json!(0), v) } else { (v, json!(0)) };
+        Case { nodes, max_unavailable, max_surge, failing }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// During a RollingUpdate, at no instant (every event of the watch history) are more
+    /// nodes without an available pod than maxUnavailable allows, nor more nodes surged
+    /// than maxSurge allows; with healthy new pods the rollout completes.
+    #[test]
+    fn rolling_update_respects_its_budget(case in cases()) {
+        let strategy = format!("{{type: RollingUpdate, rollingUpdate: {{maxUnavailable: {}, maxSurge: {}}}}}", case.max_unavailable, case.max_surge);
+        let mut sim = build(&cluster_yaml(case.nodes, &strategy));
+        for _ in 0..3 { sim.advance(1); }
+        let start = sim.store.current_rv();
+        let desired = ds(&sim).status.as_ref().unwrap().desired_number_scheduled;
+        prop_assert_eq!(desired, case.nodes as i32);
+        let to_ios = |v: &serde_json::Value| serde_json::from_value(v.clone()).unwrap();
+        let (surge, unavail) = daemonscope::rollout::surge_and_unavailable(&to_ios(&case.max_surge), &to_ios(&case.max_unavailable), desired);
+        set_image(&sim, "registry.example/agent:v2", case.failing.then_some("never-ready"));
+        for _ in 0..120 { sim.advance(1); }
+        let now = sim.store.now();
+        let mut worst_unavailable = 0;
+        let mut worst_surge = 0;
+        replay(&sim, start, |live| {
+            let m = per_node(live, now);
+            let unavailable = (0..case.nodes).filter(|i| !m.get(&format!("node-{i:02}")).is_some_and(|e| e.1)).count();
+            let surged = m.values().filter(|e| e.0 > 1).count();
+            worst_unavailable = worst_unavailable.max(unavailable);
+            worst_surge = worst_surge.max(surged);
+        });
+        prop_assert!(worst_unavailable as i32 <= unavail, "unavailable {} > maxUnavailable {}", worst_unavailable, unavail);
+        prop_assert!(worst_surge as i32 <= surge, "surged {} > maxSurge {}", worst_surge, surge);
+        let st = ds(&sim).status.clone().unwrap();
+        if case.failing {
+            // New pods never become ready: the rollout stalls within its budget.
+            prop_assert!(st.number_available.unwrap_or(0) >= desired - unavail);
+            prop_assert!(st.updated_number_scheduled.unwrap_or(0) <= unavail);
+        } else {
+            prop_assert_eq!((st.updated_number_scheduled, st.number_available), (Some(desired), Some(desired)));
+        }
+    }
+}
+
+#[test]
+fn ondelete_never_replaces_a_pod_by_itself() {
+    let mut sim = build(&cluster_yaml(4, "{type: OnDelete}"));
+    sim.advance(1);
+    let before: Vec<String> = pods(&sim).iter().map(|p| p.metadata.uid.clone().unwrap()).collect();
+    let old_hash = pods(&sim)[0].metadata.labels.as_ref().unwrap()[REVISION_HASH_LABEL].clone();
+    set_image(&sim, "registry.example/agent:v2", None);
+    for _ in 0..60 {
+        sim.advance(1);
+    }
+    let after: Vec<String> = pods(&sim).iter().map(|p| p.metadata.uid.clone().unwrap()).collect();
+    assert_eq!(before.len(), 4);
+    assert_eq!(sorted(before), sorted(after.clone()), "no pod replaced");
+    let st = ds(&sim).status.clone().unwrap();
+    assert_eq!((st.desired_number_scheduled, st.updated_number_scheduled, st.number_ready), (4, None, 4));
+    // Deleting one pod replaces it from the current template.
+    let victim = pods(&sim)[0].clone();
+    daemonscope::sim::ops::graceful_delete_pod(&sim.store, "kube-system", victim.metadata.name.as_deref().unwrap(), None).unwrap();
+    for _ in 0..5 {
+        sim.advance(1);
+    }
+    let now_pods = pods(&sim);
+    let fresh: Vec<_> = now_pods.iter().filter(|p| !after.contains(p.metadata.uid.as_ref().unwrap())).collect();
+    assert_eq!(fresh.len(), 1);
+    assert_ne!(fresh[0].metadata.labels.as_ref().unwrap()[REVISION_HASH_LABEL], old_hash);
+    assert_eq!(ds(&sim).status.as_ref().unwrap().updated_number_scheduled, Some(1));
+    // Two ControllerRevisions: the old one is kept while pods use it.
+    let revs = sim.store.list::<k8s_openapi::api::apps::v1::ControllerRevision>(Some("kube-system")).0;
+    assert_eq!(revs.len(), 2);
+    assert_eq!(sorted(revs.iter().map(|r| r.revision).collect()), vec![1, 2]);
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+#[test]
+fn pod_becomes_misscheduled_and_is_removed_when_its_node_label_goes() {
+    let yaml = format!(
+        "{FAST}{}{}",
+        nodes_yaml(&["node-a", "node-b"]),
+        ds_yaml("ssd-agent", "{type: RollingUpdate}").replace("      containers:", "      nodeSelector: {pool: general}\n      containers:")
+    );
+    let mut sim = build(&yaml);
+    sim.advance(1);
+    let get = |sim: &Sim| sim.store.get::<DaemonSet>("kube-system", "ssd-agent").unwrap().status.clone().unwrap();
+    assert_eq!((get(&sim).desired_number_scheduled, get(&sim).current_number_scheduled), (2, 2));
+    let start = sim.store.current_rv();
+    sim.apply(&Action::Patch { kind: Kind::Node, namespace: String::new(), name: "node-b".into(), patch: json!({"metadata": {"labels": {"pool": null}}}) }).unwrap();
+    let mut saw_misscheduled = false;
+    for _ in 0..10 {
+        sim.advance(1);
+        saw_misscheduled |= get(&sim).number_misscheduled == 1;
+    }
+    assert!(saw_misscheduled, "status counted the pod as misscheduled before it went");
+    let st = get(&sim);
+    assert_eq!((st.desired_number_scheduled, st.current_number_scheduled, st.number_misscheduled), (1, 1, 0));
+    assert!(pods(&sim).iter().all(|p| p.spec.as_ref().unwrap().node_name.as_deref() == Some("node-a")));
+    // The controller said so in an Event.
+    let Since::Events(evs) = sim.store.events_since(start) else { panic!() };
+    assert!(evs.iter().any(|e| e.kind == Kind::Pod && e.typ == EventType::Deleted));
+}
+
+#[test]
+fn eligibility_through_the_controller() {
+    let yaml = format!(
+        "{FAST}---
+apiVersion: v1
+kind: Node
+metadata: {{name: plain}}
+---
+apiVersion: v1
+kind: Node
+metadata: {{name: gpu, labels: {{accelerator: nvidia}}}}
+spec: {{taints: [{{key: nvidia.com/gpu, value: present, effect: NoSchedule}}]}}
+---
+apiVersion: v1
+kind: Node
+metadata: {{name: infra}}
+spec: {{taints: [{{key: dedicated, value: infra, effect: NoExecute}}]}}
+---
+apiVersion: v1
+kind: Node
+metadata: {{name: cordoned}}
+spec: {{unschedulable: true}}
+---
+apiVersion: v1
+kind: Node
+metadata: {{name: soft}}
+spec: {{taints: [{{key: x, effect: PreferNoSchedule}}]}}
+{}{}{}",
+        ds_yaml("everywhere", "{type: RollingUpdate}").replace("      containers:", "      tolerations: [{operator: Exists}]\n      containers:"),
+        ds_yaml("plain", "{type: RollingUpdate}"),
+        ds_yaml("gpu-plugin", "{type: RollingUpdate}").replace(
+            "      containers:",
+            "      nodeSelector: {accelerator: nvidia}\n      tolerations: [{key: nvidia.com/gpu, operator: Equal, value: present, effect: NoSchedule}]\n      containers:"
+        ),
+    );
+    let mut sim = build(&yaml);
+    sim.advance(1);
+    let nodes_of = |app: &str| -> Vec<String> {
+        sorted(pods(&sim).iter().filter(|p| p.metadata.labels.as_ref().unwrap()["app"] == app).map(|p| p.spec.as_ref().unwrap().node_name.clone().unwrap()).collect())
+    };
+    assert_eq!(nodes_of("everywhere"), ["cordoned", "gpu", "infra", "plain", "soft"]);
+    assert_eq!(nodes_of("plain"), ["cordoned", "plain", "soft"], "cordon is ignored, PreferNoSchedule too");
+    assert_eq!(nodes_of("gpu-plugin"), ["gpu"]);
+    // Every created pod carries the controller's tolerations and the node pin.
+    let p = pods(&sim).into_iter().find(|p| p.metadata.labels.as_ref().unwrap()["app"] == "plain").unwrap();
+    let tols: Vec<String> = p.spec.as_ref().unwrap().tolerations.iter().flatten().filter_map(|t| t.key.clone()).collect();
+    for k in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "node.kubernetes.io/unschedulable", "node.kubernetes.io/disk-pressure"] {
+        assert!(tols.iter().any(|t| t == k), "{k} in {tols:?}");
+    }
+    let terms = &p.spec.as_ref().unwrap().affinity.as_ref().unwrap().node_affinity.as_ref().unwrap().required_during_scheduling_ignored_during_execution.as_ref().unwrap().node_selector_terms;
+    assert_eq!(terms[0].match_fields.as_ref().unwrap()[0].key, "metadata.name");
+}
+
+#[test]
+fn a_notready_node_keeps_its_pod_as_misscheduled_and_gets_no_new_one() {
+    let mut sim = build(&cluster_yaml(3, "{type: RollingUpdate}"));
+    sim.advance(1);
+    sim.apply(&Action::Patch {
+        kind: Kind::Node,
+        namespace: String::new(),
+        name: "node-01".into(),
+        patch: json!({"metadata": {"annotations": {"sim.daemonscope.io/node-state": "not-ready"}}}),
+    })
+    .unwrap();
+    for _ in 0..3 {
+        sim.advance(1);
+    }
+    let n = sim.store.get::<Node>("", "node-01").unwrap();
+    let taints: Vec<(String, String)> = n.spec.as_ref().unwrap().taints.iter().flatten().map(|t| (t.key.clone(), t.effect.clone())).collect();
+    assert!(taints.contains(&("node.kubernetes.io/not-ready".into(), "NoExecute".into())));
+    let st = ds(&sim).status.clone().unwrap();
+    assert_eq!((st.desired_number_scheduled, st.number_misscheduled), (2, 1));
+    assert_eq!(pods(&sim).len(), 3, "the pod on the NotReady node is kept");
+}
+
+#[test]
+fn scheduler_leaves_unplaceable_pods_pending_with_the_real_reason() {
+    let yaml = format!(
+        "{FAST}{}---
+apiVersion: v1
+kind: Pod
+metadata: {{name: picky, namespace: default}}
+spec:
+  nodeSelector: {{disktype: nvme}}
+  containers: [{{name: c, image: busybox}}]
+",
+        nodes_yaml(&["node-a", "node-b"])
+    );
+    let mut sim = build(&yaml);
+    sim.advance(1);
+    let p = sim.store.get::<Pod>("default", "picky").unwrap();
+    let st = p.status.as_ref().unwrap();
+    assert_eq!(st.phase.as_deref(), Some("Pending"));
+    let c = st.conditions.iter().flatten().find(|c| c.type_ == "PodScheduled").unwrap();
+    assert_eq!((c.status.as_str(), c.reason.as_deref()), ("False", Some("Unschedulable")));
+    assert_eq!(
+        c.message.as_deref(),
+        Some("0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
+    );
+}
+
+#[test]
+fn crash_looping_pods_look_like_a_kubelet_reports_them() {
+    let yaml = format!("{FAST}{}{}", nodes_yaml(&["node-a"]), ds_yaml("agent", "{type: RollingUpdate}").replace("    metadata: {labels: {app: agent}}", "    metadata: {labels: {app: agent}, annotations: {sim.daemonscope.io/behavior: crash-loop}}"));
+    let mut sim = build(&yaml);
+    let mut reasons = Vec::new();
+    let mut restarts = 0;
+    for _ in 0..20 {
+        sim.advance(1);
+        if let Some(p) = pods(&sim).first() {
+            let cs = &p.status.as_ref().unwrap().container_statuses.as_ref().map(|v| v[0].clone());
+            if let Some(cs) = cs {
+                restarts = cs.restart_count;
+                if let Some(w) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()) {
+                    reasons.push(w.reason.clone().unwrap());
+                }
+            }
+        }
+    }
+    assert!(reasons.contains(&"CrashLoopBackOff".to_string()), "{reasons:?}");
+    assert!(restarts >= 2, "restarts rise: {restarts}");
+    assert_eq!(ds(&sim).status.as_ref().unwrap().number_ready, 0);
+}
