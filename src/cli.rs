@@ -5,12 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "daemonscope",
-    version,
-    about = "Per-node DaemonSet coverage for Kubernetes operators",
-    propagate_version = true
-)]
+#[command(name = "daemonscope", version, about = "Per-node DaemonSet coverage for Kubernetes operators", propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -22,13 +17,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
     /// Only this namespace.
-    #[arg(
-        short = 'n',
-        long,
-        global = true,
-        value_name = "NAMESPACE",
-        conflicts_with = "all_namespaces"
-    )]
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE", conflicts_with = "all_namespaces")]
     pub namespace: Option<String>,
     /// All namespaces.
     #[arg(short = 'A', long, global = true)]

@@ -62,17 +62,9 @@ pub struct Placement {
 /// Why a node is not eligible.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ineligible {
-    NodeName {
-        want: String,
-    },
-    NodeSelector {
-        key: String,
-        want: String,
-        have: Option<String>,
-    },
-    NodeAffinity {
-        detail: String,
-    },
+    NodeName { want: String },
+    NodeSelector { key: String, want: String, have: Option<String> },
+    NodeAffinity { detail: String },
     Taint(Taint),
 }
 
@@ -80,18 +72,10 @@ impl fmt::Display for Ineligible {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ineligible::NodeName { want } => write!(f, "spec.nodeName pins the pod to node {want}"),
-            Ineligible::NodeSelector {
-                key,
-                want,
-                have: None,
-            } => {
+            Ineligible::NodeSelector { key, want, have: None } => {
                 write!(f, "nodeSelector {key}={want}: node has no label {key}")
             }
-            Ineligible::NodeSelector {
-                key,
-                want,
-                have: Some(h),
-            } => {
+            Ineligible::NodeSelector { key, want, have: Some(h) } => {
                 write!(f, "nodeSelector {key}={want}: node has {key}={h}")
             }
             Ineligible::NodeAffinity { detail } => write!(f, "nodeAffinity: {detail}"),
@@ -146,17 +130,11 @@ fn match_requirement(r: &NodeSelectorRequirement, value: Option<&String>) -> boo
         "Exists" => value.is_some(),
         "DoesNotExist" => value.is_none(),
         "Gt" | "Lt" => {
-            let (Some(v), Some(want)) = (
-                value.and_then(|v| v.parse::<i64>().ok()),
-                r.values.first().and_then(|w| w.parse::<i64>().ok()),
-            ) else {
+            let (Some(v), Some(want)) = (value.and_then(|v| v.parse::<i64>().ok()), r.values.first().and_then(|w| w.parse::<i64>().ok()))
+            else {
                 return false;
             };
-            if r.operator == "Gt" {
-                v > want
-            } else {
-                v < want
-            }
+            if r.operator == "Gt" { v > want } else { v < want }
         }
         _ => false,
     }
@@ -166,9 +144,7 @@ fn match_term(term: &NodeSelectorTerm, node: &NodeFacts) -> bool {
     if term.match_expressions.is_empty() && term.match_fields.is_empty() {
         return false;
     }
-    term.match_expressions
-        .iter()
-        .all(|r| match_requirement(r, node.labels.get(&r.key)))
+    term.match_expressions.iter().all(|r| match_requirement(r, node.labels.get(&r.key)))
         && term.match_fields.iter().all(|r| {
             let v = (r.key == "metadata.name").then_some(&node.name);
             match_requirement(r, v)
@@ -180,22 +156,14 @@ fn describe_term(term: &NodeSelectorTerm) -> String {
         .match_expressions
         .iter()
         .map(|r| format!("{} {} {}", r.key, r.operator, r.values.join(",")))
-        .chain(
-            term.match_fields
-                .iter()
-                .map(|r| format!("field {} {} {}", r.key, r.operator, r.values.join(","))),
-        )
+        .chain(term.match_fields.iter().map(|r| format!("field {} {} {}", r.key, r.operator, r.values.join(","))))
         .collect();
     parts.join(" and ").trim().to_string()
 }
 
 /// `NodeShouldRunDaemonPod` for one node.
 pub fn evaluate(node: &NodeFacts, p: &Placement) -> Eligibility {
-    let no = |reason| Eligibility {
-        should_run: false,
-        should_continue_running: false,
-        reason: Some(reason),
-    };
+    let no = |reason| Eligibility { should_run: false, should_continue_running: false, reason: Some(reason) };
     if let Some(want) = &p.node_name
         && want != &node.name
     {
@@ -204,11 +172,7 @@ pub fn evaluate(node: &NodeFacts, p: &Placement) -> Eligibility {
     for (k, v) in &p.node_selector {
         let have = node.labels.get(k);
         if have != Some(v) {
-            return no(Ineligible::NodeSelector {
-                key: k.clone(),
-                want: v.clone(),
-                have: have.cloned(),
-            });
+            return no(Ineligible::NodeSelector { key: k.clone(), want: v.clone(), have: have.cloned() });
         }
     }
     if let Some(terms) = &p.required_terms
@@ -235,10 +199,7 @@ pub fn evaluate(node: &NodeFacts, p: &Placement) -> Eligibility {
             noexecute_untolerated = true;
         }
         // Prefer naming a NoExecute taint: it is the one that also evicts.
-        if first_untolerated.is_none()
-            || (t.effect == "NoExecute"
-                && first_untolerated.is_some_and(|f| f.effect != "NoExecute"))
-        {
+        if first_untolerated.is_none() || (t.effect == "NoExecute" && first_untolerated.is_some_and(|f| f.effect != "NoExecute")) {
             first_untolerated = Some(t);
         }
     }
@@ -249,21 +210,11 @@ pub fn evaluate(node: &NodeFacts, p: &Placement) -> Eligibility {
             reason: Some(Ineligible::Taint(t.clone())),
         };
     }
-    Eligibility {
-        should_run: true,
-        should_continue_running: true,
-        reason: None,
-    }
+    Eligibility { should_run: true, should_continue_running: true, reason: None }
 }
 
 fn exists(key: &str, effect: &str) -> Toleration {
-    Toleration {
-        key: key.into(),
-        operator: "Exists".into(),
-        value: String::new(),
-        effect: effect.into(),
-        toleration_seconds: None,
-    }
+    Toleration { key: key.into(), operator: "Exists".into(), value: String::new(), effect: effect.into(), toleration_seconds: None }
 }
 
 /// The tolerations `util.AddOrUpdateDaemonPodTolerations` adds to every daemon pod.
@@ -277,10 +228,7 @@ pub fn default_daemon_tolerations(host_network: bool) -> Vec<Toleration> {
         exists("node.kubernetes.io/unschedulable", "NoSchedule"),
     ];
     if host_network {
-        v.push(exists(
-            "node.kubernetes.io/network-unavailable",
-            "NoSchedule",
-        ));
+        v.push(exists("node.kubernetes.io/network-unavailable", "NoSchedule"));
     }
     v
 }
@@ -288,10 +236,7 @@ pub fn default_daemon_tolerations(host_network: bool) -> Vec<Toleration> {
 /// Adds the daemon tolerations that are not already present (same key, operator, effect).
 pub fn add_daemon_tolerations(tols: &mut Vec<Toleration>, host_network: bool) {
     for d in default_daemon_tolerations(host_network) {
-        if !tols
-            .iter()
-            .any(|t| t.key == d.key && t.effect == d.effect && t.operator == d.operator)
-        {
+        if !tols.iter().any(|t| t.key == d.key && t.effect == d.effect && t.operator == d.operator) {
             tols.push(d);
         }
     }
@@ -301,11 +246,7 @@ pub fn add_daemon_tolerations(tols: &mut Vec<Toleration>, host_network: bool) {
 
 impl From<&core::Taint> for Taint {
     fn from(t: &core::Taint) -> Self {
-        Taint {
-            key: t.key.clone(),
-            value: t.value.clone().unwrap_or_default(),
-            effect: t.effect.clone(),
-        }
+        Taint { key: t.key.clone(), value: t.value.clone().unwrap_or_default(), effect: t.effect.clone() }
     }
 }
 
@@ -337,11 +278,7 @@ impl From<&Toleration> for core::Toleration {
 fn reqs(v: &Option<Vec<core::NodeSelectorRequirement>>) -> Vec<NodeSelectorRequirement> {
     v.iter()
         .flatten()
-        .map(|r| NodeSelectorRequirement {
-            key: r.key.clone(),
-            operator: r.operator.clone(),
-            values: r.values.clone().unwrap_or_default(),
-        })
+        .map(|r| NodeSelectorRequirement { key: r.key.clone(), operator: r.operator.clone(), values: r.values.clone().unwrap_or_default() })
         .collect()
 }
 
@@ -350,14 +287,7 @@ impl NodeFacts {
         NodeFacts {
             name: n.metadata.name.clone().unwrap_or_default(),
             labels: n.metadata.labels.clone().unwrap_or_default(),
-            taints: n
-                .spec
-                .as_ref()
-                .and_then(|s| s.taints.as_ref())
-                .into_iter()
-                .flatten()
-                .map(Taint::from)
-                .collect(),
+            taints: n.spec.as_ref().and_then(|s| s.taints.as_ref()).into_iter().flatten().map(Taint::from).collect(),
         }
     }
 }
@@ -366,28 +296,17 @@ impl Placement {
     /// The placement of the pod a DaemonSet would create from `spec` (default
     /// tolerations added, as `NewPod` does).
     pub fn from_pod_spec(spec: &core::PodSpec) -> Self {
-        let mut tolerations: Vec<Toleration> = spec
-            .tolerations
-            .iter()
-            .flatten()
-            .map(Toleration::from)
-            .collect();
+        let mut tolerations: Vec<Toleration> = spec.tolerations.iter().flatten().map(Toleration::from).collect();
         add_daemon_tolerations(&mut tolerations, spec.host_network.unwrap_or(false));
         let required_terms = spec
             .affinity
             .as_ref()
             .and_then(|a| a.node_affinity.as_ref())
-            .and_then(|na| {
-                na.required_during_scheduling_ignored_during_execution
-                    .as_ref()
-            })
+            .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
             .map(|ns| {
                 ns.node_selector_terms
                     .iter()
-                    .map(|t| NodeSelectorTerm {
-                        match_expressions: reqs(&t.match_expressions),
-                        match_fields: reqs(&t.match_fields),
-                    })
+                    .map(|t| NodeSelectorTerm { match_expressions: reqs(&t.match_expressions), match_fields: reqs(&t.match_fields) })
                     .collect()
             });
         Placement {
@@ -406,42 +325,19 @@ mod tests {
     fn node(labels: &[(&str, &str)], taints: &[(&str, &str, &str)]) -> NodeFacts {
         NodeFacts {
             name: "n1".into(),
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            taints: taints
-                .iter()
-                .map(|(k, v, e)| Taint {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                    effect: e.to_string(),
-                })
-                .collect(),
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            taints: taints.iter().map(|(k, v, e)| Taint { key: k.to_string(), value: v.to_string(), effect: e.to_string() }).collect(),
         }
     }
 
     fn tol(key: &str, op: &str, value: &str, effect: &str) -> Toleration {
-        Toleration {
-            key: key.into(),
-            operator: op.into(),
-            value: value.into(),
-            effect: effect.into(),
-            toleration_seconds: None,
-        }
+        Toleration { key: key.into(), operator: op.into(), value: value.into(), effect: effect.into(), toleration_seconds: None }
     }
 
     fn placement(sel: &[(&str, &str)], tols: Vec<Toleration>) -> Placement {
         let mut tolerations = tols;
         add_daemon_tolerations(&mut tolerations, false);
-        Placement {
-            node_selector: sel
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            tolerations,
-            ..Default::default()
-        }
+        Placement { node_selector: sel.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), tolerations, ..Default::default() }
     }
 
     fn term(exprs: &[(&str, &str, &[&str])]) -> NodeSelectorTerm {
@@ -464,22 +360,8 @@ mod tests {
         let gpu = ("dedicated", "gpu", "NoSchedule");
         let infra_exec = ("dedicated", "infra", "NoExecute");
         let cases: Vec<(&str, NodeFacts, Placement, bool, bool, Option<&str>)> = vec![
-            (
-                "plain node",
-                node(&[], &[]),
-                placement(&[], vec![]),
-                true,
-                true,
-                None,
-            ),
-            (
-                "selector matches",
-                node(&[("disktype", "ssd")], &[]),
-                placement(&[("disktype", "ssd")], vec![]),
-                true,
-                true,
-                None,
-            ),
+            ("plain node", node(&[], &[]), placement(&[], vec![]), true, true, None),
+            ("selector matches", node(&[("disktype", "ssd")], &[]), placement(&[("disktype", "ssd")], vec![]), true, true, None),
             (
                 "selector label missing",
                 node(&[], &[]),
@@ -512,22 +394,8 @@ mod tests {
                 false,
                 Some("taint dedicated=infra:NoExecute not tolerated"),
             ),
-            (
-                "PreferNoSchedule ignored",
-                node(&[], &[("x", "y", "PreferNoSchedule")]),
-                placement(&[], vec![]),
-                true,
-                true,
-                None,
-            ),
-            (
-                "Equal toleration",
-                node(&[], &[gpu]),
-                placement(&[], vec![tol("dedicated", "Equal", "gpu", "NoSchedule")]),
-                true,
-                true,
-                None,
-            ),
+            ("PreferNoSchedule ignored", node(&[], &[("x", "y", "PreferNoSchedule")]), placement(&[], vec![]), true, true, None),
+            ("Equal toleration", node(&[], &[gpu]), placement(&[], vec![tol("dedicated", "Equal", "gpu", "NoSchedule")]), true, true, None),
             (
                 "Equal wrong value",
                 node(&[], &[gpu]),
@@ -536,22 +404,8 @@ mod tests {
                 true,
                 Some("taint dedicated=gpu:NoSchedule not tolerated"),
             ),
-            (
-                "Exists on key",
-                node(&[], &[gpu]),
-                placement(&[], vec![tol("dedicated", "Exists", "", "")]),
-                true,
-                true,
-                None,
-            ),
-            (
-                "Exists everything",
-                node(&[], &[gpu, infra_exec]),
-                placement(&[], vec![tol("", "Exists", "", "")]),
-                true,
-                true,
-                None,
-            ),
+            ("Exists on key", node(&[], &[gpu]), placement(&[], vec![tol("dedicated", "Exists", "", "")]), true, true, None),
+            ("Exists everything", node(&[], &[gpu, infra_exec]), placement(&[], vec![tol("", "Exists", "", "")]), true, true, None),
             (
                 "effect mismatch",
                 node(&[], &[gpu]),
@@ -562,10 +416,7 @@ mod tests {
             ),
             (
                 "cordon ignored",
-                node(
-                    &[],
-                    &[("node.kubernetes.io/unschedulable", "", "NoSchedule")],
-                ),
+                node(&[], &[("node.kubernetes.io/unschedulable", "", "NoSchedule")]),
                 placement(&[], vec![]),
                 true,
                 true,
@@ -573,13 +424,7 @@ mod tests {
             ),
             (
                 "not-ready: keep running, no new pod",
-                node(
-                    &[],
-                    &[
-                        ("node.kubernetes.io/not-ready", "", "NoSchedule"),
-                        ("node.kubernetes.io/not-ready", "", "NoExecute"),
-                    ],
-                ),
+                node(&[], &[("node.kubernetes.io/not-ready", "", "NoSchedule"), ("node.kubernetes.io/not-ready", "", "NoExecute")]),
                 placement(&[], vec![]),
                 false,
                 true,
@@ -587,10 +432,7 @@ mod tests {
             ),
             (
                 "disk-pressure tolerated",
-                node(
-                    &[],
-                    &[("node.kubernetes.io/disk-pressure", "", "NoSchedule")],
-                ),
+                node(&[], &[("node.kubernetes.io/disk-pressure", "", "NoSchedule")]),
                 placement(&[], vec![]),
                 true,
                 true,
@@ -598,10 +440,7 @@ mod tests {
             ),
             (
                 "network-unavailable without hostNetwork",
-                node(
-                    &[],
-                    &[("node.kubernetes.io/network-unavailable", "", "NoSchedule")],
-                ),
+                node(&[], &[("node.kubernetes.io/network-unavailable", "", "NoSchedule")]),
                 placement(&[], vec![]),
                 false,
                 true,
@@ -610,11 +449,7 @@ mod tests {
         ];
         for (name, n, p, run, cont, reason) in cases {
             let e = evaluate(&n, &p);
-            assert_eq!(
-                (e.should_run, e.should_continue_running),
-                (run, cont),
-                "{name}"
-            );
+            assert_eq!((e.should_run, e.should_continue_running), (run, cont), "{name}");
             assert_eq!(e.reason.map(|r| r.to_string()).as_deref(), reason, "{name}");
         }
     }
@@ -623,10 +458,7 @@ mod tests {
     fn host_network_tolerates_network_unavailable() {
         let mut p = Placement::default();
         add_daemon_tolerations(&mut p.tolerations, true);
-        let n = node(
-            &[],
-            &[("node.kubernetes.io/network-unavailable", "", "NoSchedule")],
-        );
+        let n = node(&[], &[("node.kubernetes.io/network-unavailable", "", "NoSchedule")]);
         assert!(evaluate(&n, &p).should_run);
     }
 
@@ -634,35 +466,19 @@ mod tests {
     fn affinity_terms() {
         let n = node(&[("zone", "a"), ("pool", "gpu")], &[]);
         let mut p = placement(&[], vec![]);
-        p.required_terms = Some(vec![
-            term(&[("zone", "In", &["b"])]),
-            term(&[("pool", "In", &["gpu"]), ("zone", "NotIn", &["c"])]),
-        ]);
+        p.required_terms = Some(vec![term(&[("zone", "In", &["b"])]), term(&[("pool", "In", &["gpu"]), ("zone", "NotIn", &["c"])])]);
         assert!(evaluate(&n, &p).should_run, "terms are ORed");
-        p.required_terms = Some(vec![term(&[
-            ("pool", "In", &["gpu"]),
-            ("zone", "In", &["c"]),
-        ])]);
+        p.required_terms = Some(vec![term(&[("pool", "In", &["gpu"]), ("zone", "In", &["c"])])]);
         let e = evaluate(&n, &p);
         assert!(!e.should_run && !e.should_continue_running);
         assert!(e.reason.unwrap().to_string().starts_with("nodeAffinity"));
         p.required_terms = Some(vec![NodeSelectorTerm::default()]);
-        assert!(
-            !evaluate(&n, &p).should_run,
-            "an empty term matches nothing"
-        );
-        p.required_terms = Some(vec![term(&[
-            ("pool", "Exists", &[]),
-            ("gone", "DoesNotExist", &[]),
-        ])]);
+        assert!(!evaluate(&n, &p).should_run, "an empty term matches nothing");
+        p.required_terms = Some(vec![term(&[("pool", "Exists", &[]), ("gone", "DoesNotExist", &[])])]);
         assert!(evaluate(&n, &p).should_run);
         p.required_terms = Some(vec![NodeSelectorTerm {
             match_expressions: vec![],
-            match_fields: vec![NodeSelectorRequirement {
-                key: "metadata.name".into(),
-                operator: "In".into(),
-                values: vec!["n1".into()],
-            }],
+            match_fields: vec![NodeSelectorRequirement { key: "metadata.name".into(), operator: "In".into(), values: vec!["n1".into()] }],
         }]);
         assert!(evaluate(&n, &p).should_run, "matchFields on metadata.name");
         p.node_name = Some("n2".into());

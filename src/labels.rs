@@ -16,20 +16,12 @@ fn is_alnum(c: char) -> bool {
 
 fn is_qualified_name_part(s: &str) -> bool {
     let b: Vec<char> = s.chars().collect();
-    !b.is_empty()
-        && is_alnum(b[0])
-        && is_alnum(b[b.len() - 1])
-        && b.iter()
-            .all(|&c| is_alnum(c) || c == '-' || c == '_' || c == '.')
+    !b.is_empty() && is_alnum(b[0]) && is_alnum(b[b.len() - 1]) && b.iter().all(|&c| is_alnum(c) || c == '-' || c == '_' || c == '.')
 }
 
 fn is_dns1123_label(s: &str) -> bool {
     let b: Vec<char> = s.chars().collect();
-    !b.is_empty()
-        && b.iter()
-            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && b[0] != '-'
-        && b[b.len() - 1] != '-'
+    !b.is_empty() && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && b[0] != '-' && b[b.len() - 1] != '-'
 }
 
 /// DNS-1123 subdomain (at most 253 characters).
@@ -78,7 +70,8 @@ pub fn validate_label_key(key: &str) -> Problems {
     out
 }
 
-const QUALIFIED_NAME_MSG_SHORT: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const QUALIFIED_NAME_MSG_SHORT: &str =
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 
 /// A label value (apimachinery `IsValidLabelValue`): empty is allowed.
 pub fn validate_label_value(value: &str) -> Problems {
@@ -98,25 +91,10 @@ mod tests {
 
     #[test]
     fn keys() {
-        for ok in [
-            "a",
-            "disktype",
-            "kubernetes.io/hostname",
-            "topology.kubernetes.io/zone",
-            "A_b.c-9",
-        ] {
+        for ok in ["a", "disktype", "kubernetes.io/hostname", "topology.kubernetes.io/zone", "A_b.c-9"] {
             assert!(validate_label_key(ok).is_empty(), "{ok}");
         }
-        for bad in [
-            "",
-            "bad key",
-            "-a",
-            "a-",
-            "a/b/c",
-            "/a",
-            "Upper.Case/x",
-            &"x".repeat(64),
-        ] {
+        for bad in ["", "bad key", "-a", "a-", "a/b/c", "/a", "Upper.Case/x", &"x".repeat(64)] {
             assert!(!validate_label_key(bad).is_empty(), "{bad}");
         }
         assert!(validate_label_key("bad key")[0].starts_with("name part must consist"));

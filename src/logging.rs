@@ -20,26 +20,15 @@ pub fn init(path: Option<&Path>) -> Option<PathBuf> {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let file = match std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-    {
+    let file = match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!(
-                "daemonscope: cannot open log file {}: {e} (continuing without a log)",
-                path.display()
-            );
+            eprintln!("daemonscope: cannot open log file {}: {e} (continuing without a log)", path.display());
             return None;
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DAEMONSCOPE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
-        .try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("DAEMONSCOPE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init();
     Some(path)
 }

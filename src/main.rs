@@ -8,9 +8,7 @@ use daemonscope::sim::{self, Sim, SimOptions, generator, scenario::Scenario};
 const DEMO: &str = include_str!("../assets/scenarios/demo.yaml");
 
 fn main() -> Result<()> {
-    color_eyre::config::HookBuilder::default()
-        .display_env_section(false)
-        .install()?;
+    color_eyre::config::HookBuilder::default().display_env_section(false).install()?;
     let cli = Cli::parse();
     daemonscope::logging::init(cli.log_file.as_deref());
     match cli.command {
@@ -32,49 +30,23 @@ fn load_scenario(args: &SimArgs) -> Result<Scenario> {
 fn run_sim(args: SimArgs) -> Result<()> {
     let sc = load_scenario(&args)?;
     if let Some(path) = &args.write_scenario {
-        std::fs::write(path, generator::to_yaml(&sc))
-            .wrap_err_with(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, generator::to_yaml(&sc)).wrap_err_with(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());
         return Ok(());
     }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let started = std::time::Instant::now();
-        let built = Sim::build(&sc, SimOptions::from_scenario(&sc))
-            .map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
-        let running = built
-            .serve(&args.listen)
-            .await
-            .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
-        let kc = args
-            .kubeconfig_out
-            .clone()
-            .unwrap_or_else(default_sim_kubeconfig);
-        let token = sc
-            .settings
-            .tokens
-            .as_ref()
-            .and_then(|t| t.first())
-            .map(|t| t.token.clone());
-        sim::write_kubeconfig(
-            &kc,
-            running.url(),
-            running.ca_pem.as_deref(),
-            token.as_deref(),
-        )
-        .wrap_err_with(|| format!("writing kubeconfig {}", kc.display()))?;
+        let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
+        let running = built.serve(&args.listen).await.wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
+        let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
+        let token = sc.settings.tokens.as_ref().and_then(|t| t.first()).map(|t| t.token.clone());
+        sim::write_kubeconfig(&kc, running.url(), running.ca_pem.as_deref(), token.as_deref())
+            .wrap_err_with(|| format!("writing kubeconfig {}", kc.display()))?;
         let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
-        println!(
-            "daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s",
-            sc.name,
-            started.elapsed().as_secs_f64()
-        );
+        println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
         println!("serving {}", running.url());
-        println!(
-            "kubeconfig {} (context {})",
-            kc.display(),
-            sim::CONTEXT_NAME
-        );
+        println!("kubeconfig {} (context {})", kc.display(), sim::CONTEXT_NAME);
         println!("  export KUBECONFIG={}", kc.display());
         println!("Ctrl-C to stop");
         wait_for_shutdown().await;
@@ -86,8 +58,7 @@ fn run_sim(args: SimArgs) -> Result<()> {
 async fn wait_for_shutdown() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -17,13 +17,9 @@ pub fn scaled_value(v: &IntOrString, total: i32) -> Result<i32, String> {
         IntOrString::Int(i) => Ok(*i),
         IntOrString::String(s) => {
             let Some(p) = s.strip_suffix('%') else {
-                return Err(format!(
-                    "invalid value for IntOrString: invalid type: string is not a percentage: {s:?}"
-                ));
+                return Err(format!("invalid value for IntOrString: invalid type: string is not a percentage: {s:?}"));
             };
-            let p: i64 = p
-                .parse()
-                .map_err(|_| format!("invalid value for IntOrString: invalid value {s:?}"))?;
+            let p: i64 = p.parse().map_err(|_| format!("invalid value for IntOrString: invalid value {s:?}"))?;
             Ok(((p * total as i64) as f64 / 100.0).ceil() as i32)
         }
     }
@@ -31,9 +27,7 @@ pub fn scaled_value(v: &IntOrString, total: i32) -> Result<i32, String> {
 
 pub fn validate_int_or_percent(v: &IntOrString) -> Result<(), String> {
     match v {
-        IntOrString::Int(i) if *i < 0 => Err(format!(
-            "Invalid value: {i}: must be greater than or equal to 0"
-        )),
+        IntOrString::Int(i) if *i < 0 => Err(format!("Invalid value: {i}: must be greater than or equal to 0")),
         IntOrString::Int(_) => Ok(()),
         IntOrString::String(s) => {
             let p = s.strip_suffix('%').and_then(|p| p.parse::<i64>().ok());
@@ -41,9 +35,7 @@ pub fn validate_int_or_percent(v: &IntOrString) -> Result<(), String> {
                 None => Err(format!(
                     "Invalid value: {s:?}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
                 )),
-                Some(p) if p > 100 => Err(format!(
-                    "Invalid value: {s:?}: must not be greater than 100%"
-                )),
+                Some(p) if p > 100 => Err(format!("Invalid value: {s:?}: must not be greater than 100%")),
                 Some(_) => Ok(()),
             }
         }
@@ -52,11 +44,7 @@ pub fn validate_int_or_percent(v: &IntOrString) -> Result<(), String> {
 
 /// `(maxSurge, maxUnavailable)` for a DaemonSet with `desired` nodes
 /// (`util.SurgeCount`, `util.UnavailableCount`, and the 0/0 fallback of `updatedDesiredNodeCounts`).
-pub fn surge_and_unavailable(
-    max_surge: &IntOrString,
-    max_unavailable: &IntOrString,
-    desired: i32,
-) -> (i32, i32) {
+pub fn surge_and_unavailable(max_surge: &IntOrString, max_unavailable: &IntOrString, desired: i32) -> (i32, i32) {
     let surge = scaled_value(max_surge, desired).unwrap_or(0).max(0);
     let mut unavail = scaled_value(max_unavailable, desired).unwrap_or(0).max(0);
     if desired > 0 && surge == 0 && unavail == 0 {
@@ -72,22 +60,10 @@ mod tests {
     #[test]
     fn rounds_up() {
         let pct = |s: &str| IntOrString::String(s.into());
-        assert_eq!(
-            surge_and_unavailable(&IntOrString::Int(0), &pct("10%"), 15),
-            (0, 2)
-        );
-        assert_eq!(
-            surge_and_unavailable(&pct("25%"), &IntOrString::Int(0), 5),
-            (2, 0)
-        );
-        assert_eq!(
-            surge_and_unavailable(&IntOrString::Int(0), &pct("0%"), 3),
-            (0, 1)
-        );
-        assert_eq!(
-            surge_and_unavailable(&IntOrString::Int(0), &IntOrString::Int(3), 10),
-            (0, 3)
-        );
+        assert_eq!(surge_and_unavailable(&IntOrString::Int(0), &pct("10%"), 15), (0, 2));
+        assert_eq!(surge_and_unavailable(&pct("25%"), &IntOrString::Int(0), 5), (2, 0));
+        assert_eq!(surge_and_unavailable(&IntOrString::Int(0), &pct("0%"), 3), (0, 1));
+        assert_eq!(surge_and_unavailable(&IntOrString::Int(0), &IntOrString::Int(3), 10), (0, 3));
         assert!(validate_int_or_percent(&pct("101%")).is_err());
         assert!(validate_int_or_percent(&pct("abc")).is_err());
         assert!(validate_int_or_percent(&IntOrString::Int(-1)).is_err());

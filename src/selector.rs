@@ -51,12 +51,8 @@ impl Requirement {
             Op::NotIn(vals) => v.is_none_or(|v| !vals.contains(v)),
             Op::Exists => v.is_some(),
             Op::DoesNotExist => v.is_none(),
-            Op::Gt(n) => v
-                .and_then(|v| v.parse::<i64>().ok())
-                .is_some_and(|x| x > *n),
-            Op::Lt(n) => v
-                .and_then(|v| v.parse::<i64>().ok())
-                .is_some_and(|x| x < *n),
+            Op::Gt(n) => v.and_then(|v| v.parse::<i64>().ok()).is_some_and(|x| x > *n),
+            Op::Lt(n) => v.and_then(|v| v.parse::<i64>().ok()).is_some_and(|x| x < *n),
         }
     }
 }
@@ -94,11 +90,7 @@ impl LabelSelector {
 
     /// Parses the string form (`a=b,c!=d,e in (x,y),!f`).
     pub fn parse(input: &str) -> Result<Self, SelectorError> {
-        let mut p = Lexer {
-            s: input.as_bytes(),
-            i: 0,
-            input,
-        };
+        let mut p = Lexer { s: input.as_bytes(), i: 0, input };
         let mut requirements = Vec::new();
         p.skip_ws();
         if p.at_end() {
@@ -116,10 +108,7 @@ impl LabelSelector {
         }
         for r in &requirements {
             if let Some(msg) = crate::labels::validate_label_key(&r.key).first() {
-                return Err(SelectorError(format!(
-                    "unable to parse requirement: key: Invalid value: {:?}: {msg}",
-                    r.key
-                )));
+                return Err(SelectorError(format!("unable to parse requirement: key: Invalid value: {:?}: {msg}", r.key)));
             }
             let values: Vec<&String> = match &r.op {
                 Op::In(v) | Op::NotIn(v) => v.iter().collect(),
@@ -128,10 +117,7 @@ impl LabelSelector {
             };
             for v in values {
                 if let Some(msg) = crate::labels::validate_label_value(v).first() {
-                    return Err(SelectorError(format!(
-                        "unable to parse requirement: values[0][{}]: Invalid value: {:?}: {msg}",
-                        r.key, v
-                    )));
+                    return Err(SelectorError(format!("unable to parse requirement: values[0][{}]: Invalid value: {:?}: {msg}", r.key, v)));
                 }
             }
         }
@@ -139,16 +125,10 @@ impl LabelSelector {
     }
 
     /// Builds a selector from a `metav1.LabelSelector` (matchLabels + matchExpressions).
-    pub fn from_k8s(
-        sel: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
-    ) -> Result<Self, SelectorError> {
+    pub fn from_k8s(sel: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector) -> Result<Self, SelectorError> {
         let mut requirements = Vec::new();
         for (k, v) in sel.match_labels.iter().flatten() {
-            requirements.push(Requirement {
-                key: k.clone(),
-                op: Op::Equals,
-                value: v.clone(),
-            });
+            requirements.push(Requirement { key: k.clone(), op: Op::Equals, value: v.clone() });
         }
         for e in sel.match_expressions.iter().flatten() {
             let vals = e.values.clone().unwrap_or_default();
@@ -158,16 +138,10 @@ impl LabelSelector {
                 "Exists" => Op::Exists,
                 "DoesNotExist" => Op::DoesNotExist,
                 other => {
-                    return Err(SelectorError(format!(
-                        "{other:?} is not a valid label selector operator"
-                    )));
+                    return Err(SelectorError(format!("{other:?} is not a valid label selector operator")));
                 }
             };
-            requirements.push(Requirement {
-                key: e.key.clone(),
-                op,
-                value: String::new(),
-            });
+            requirements.push(Requirement { key: e.key.clone(), op, value: String::new() });
         }
         Ok(Self { requirements })
     }
@@ -198,10 +172,7 @@ impl Lexer<'_> {
         }
     }
     fn err(&self, what: &str) -> SelectorError {
-        SelectorError(format!(
-            "unable to parse label selector {:?}: {what} at position {}",
-            self.input, self.i
-        ))
+        SelectorError(format!("unable to parse label selector {:?}: {what} at position {}", self.input, self.i))
     }
     fn ident(&mut self) -> String {
         self.skip_ws();
@@ -252,11 +223,7 @@ impl Lexer<'_> {
             if key.is_empty() {
                 return Err(self.err("expected a key after '!'"));
             }
-            return Ok(Requirement {
-                key,
-                op: Op::DoesNotExist,
-                value: String::new(),
-            });
+            return Ok(Requirement { key, op: Op::DoesNotExist, value: String::new() });
         }
         let key = self.ident();
         if key.is_empty() {
@@ -317,15 +284,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = term.split_once('=') {
                 (f, v, false)
             } else {
-                return Err(SelectorError(format!(
-                    "invalid selector: '{input}'; can't understand '{term}'"
-                )));
+                return Err(SelectorError(format!("invalid selector: '{input}'; can't understand '{term}'")));
             };
-            requirements.push(FieldRequirement {
-                field: f_trim(field),
-                value: unescape(value.trim()),
-                negated,
-            });
+            requirements.push(FieldRequirement { field: f_trim(field), value: unescape(value.trim()), negated });
         }
         Ok(Self { requirements })
     }
@@ -383,10 +344,7 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -417,15 +375,7 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in [
-            "app=",
-            "app in agent",
-            "a b",
-            "=x",
-            "app in (a",
-            "bad key=1",
-            "a=b c",
-        ] {
+        for bad in ["app=", "app in agent", "a b", "=x", "app in (a", "bad key=1", "a=b c"] {
             // "app=" is valid in Kubernetes (empty value), everything else is not.
             let r = LabelSelector::parse(bad);
             if bad == "app=" {

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use common::*;
+use daemonscope::sim::Sim;
 use daemonscope::sim::controller::daemonset::{REVISION_HASH_LABEL, is_available};
 use daemonscope::sim::kind::Kind;
 use daemonscope::sim::scenario::Action;
 use daemonscope::sim::store::{EventType, Since};
-use daemonscope::sim::Sim;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use proptest::prelude::*;
@@ -197,14 +197,21 @@ fn pod_becomes_misscheduled_and_is_removed_when_its_node_label_goes() {
     let yaml = format!(
         "{FAST}{}{}",
         nodes_yaml(&["node-a", "node-b"]),
-        ds_yaml("ssd-agent", "{type: RollingUpdate}").replace("      containers:", "      nodeSelector: {pool: general}\n      containers:")
+        ds_yaml("ssd-agent", "{type: RollingUpdate}")
+            .replace("      containers:", "      nodeSelector: {pool: general}\n      containers:")
     );
     let mut sim = build(&yaml);
     sim.advance(1);
     let get = |sim: &Sim| sim.store.get::<DaemonSet>("kube-system", "ssd-agent").unwrap().status.clone().unwrap();
     assert_eq!((get(&sim).desired_number_scheduled, get(&sim).current_number_scheduled), (2, 2));
     let start = sim.store.current_rv();
-    sim.apply(&Action::Patch { kind: Kind::Node, namespace: String::new(), name: "node-b".into(), patch: json!({"metadata": {"labels": {"pool": null}}}) }).unwrap();
+    sim.apply(&Action::Patch {
+        kind: Kind::Node,
+        namespace: String::new(),
+        name: "node-b".into(),
+        patch: json!({"metadata": {"labels": {"pool": null}}}),
+    })
+    .unwrap();
     let mut saw_misscheduled = false;
     for _ in 0..10 {
         sim.advance(1);
@@ -257,7 +264,13 @@ spec: {{taints: [{{key: x, effect: PreferNoSchedule}}]}}
     let mut sim = build(&yaml);
     sim.advance(1);
     let nodes_of = |app: &str| -> Vec<String> {
-        sorted(pods(&sim).iter().filter(|p| p.metadata.labels.as_ref().unwrap()["app"] == app).map(|p| p.spec.as_ref().unwrap().node_name.clone().unwrap()).collect())
+        sorted(
+            pods(&sim)
+                .iter()
+                .filter(|p| p.metadata.labels.as_ref().unwrap()["app"] == app)
+                .map(|p| p.spec.as_ref().unwrap().node_name.clone().unwrap())
+                .collect(),
+        )
     };
     assert_eq!(nodes_of("everywhere"), ["cordoned", "gpu", "infra", "plain", "soft"]);
     assert_eq!(nodes_of("plain"), ["cordoned", "plain", "soft"], "cordon is ignored, PreferNoSchedule too");
@@ -265,10 +278,28 @@ spec: {{taints: [{{key: x, effect: PreferNoSchedule}}]}}
     // Every created pod carries the controller's tolerations and the node pin.
     let p = pods(&sim).into_iter().find(|p| p.metadata.labels.as_ref().unwrap()["app"] == "plain").unwrap();
     let tols: Vec<String> = p.spec.as_ref().unwrap().tolerations.iter().flatten().filter_map(|t| t.key.clone()).collect();
-    for k in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "node.kubernetes.io/unschedulable", "node.kubernetes.io/disk-pressure"] {
+    for k in [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+        "node.kubernetes.io/unschedulable",
+        "node.kubernetes.io/disk-pressure",
+    ] {
         assert!(tols.iter().any(|t| t == k), "{k} in {tols:?}");
     }
-    let terms = &p.spec.as_ref().unwrap().affinity.as_ref().unwrap().node_affinity.as_ref().unwrap().required_during_scheduling_ignored_during_execution.as_ref().unwrap().node_selector_terms;
+    let terms = &p
+        .spec
+        .as_ref()
+        .unwrap()
+        .affinity
+        .as_ref()
+        .unwrap()
+        .node_affinity
+        .as_ref()
+        .unwrap()
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()
+        .unwrap()
+        .node_selector_terms;
     assert_eq!(terms[0].match_fields.as_ref().unwrap()[0].key, "metadata.name");
 }
 
@@ -287,7 +318,8 @@ fn a_notready_node_keeps_its_pod_as_misscheduled_and_gets_no_new_one() {
         sim.advance(1);
     }
     let n = sim.store.get::<Node>("", "node-01").unwrap();
-    let taints: Vec<(String, String)> = n.spec.as_ref().unwrap().taints.iter().flatten().map(|t| (t.key.clone(), t.effect.clone())).collect();
+    let taints: Vec<(String, String)> =
+        n.spec.as_ref().unwrap().taints.iter().flatten().map(|t| (t.key.clone(), t.effect.clone())).collect();
     assert!(taints.contains(&("node.kubernetes.io/not-ready".into(), "NoExecute".into())));
     let st = ds(&sim).status.clone().unwrap();
     assert_eq!((st.desired_number_scheduled, st.number_misscheduled), (2, 1));
@@ -316,13 +348,22 @@ spec:
     assert_eq!((c.status.as_str(), c.reason.as_deref()), ("False", Some("Unschedulable")));
     assert_eq!(
         c.message.as_deref(),
-        Some("0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
+        Some(
+            "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+        )
     );
 }
 
 #[test]
 fn crash_looping_pods_look_like_a_kubelet_reports_them() {
-    let yaml = format!("{FAST}{}{}", nodes_yaml(&["node-a"]), ds_yaml("agent", "{type: RollingUpdate}").replace("    metadata: {labels: {app: agent}}", "    metadata: {labels: {app: agent}, annotations: {sim.daemonscope.io/behavior: crash-loop}}"));
+    let yaml = format!(
+        "{FAST}{}{}",
+        nodes_yaml(&["node-a"]),
+        ds_yaml("agent", "{type: RollingUpdate}").replace(
+            "    metadata: {labels: {app: agent}}",
+            "    metadata: {labels: {app: agent}, annotations: {sim.daemonscope.io/behavior: crash-loop}}"
+        )
+    );
     let mut sim = build(&yaml);
     let mut reasons = Vec::new();
     let mut restarts = 0;

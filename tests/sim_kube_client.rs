@@ -30,7 +30,10 @@ async fn list_with_selectors_and_pages() {
     let none = pods.list(&ListParams::default().labels("app notin (agent)")).await.unwrap();
     assert!(none.items.is_empty());
     let bad = pods.list(&ListParams::default().fields("spec.containers=x")).await.unwrap_err();
-    assert!(matches!(bad, kube::Error::Api(ref s) if s.code == 400 && s.message == "field label not supported: spec.containers"), "{bad:?}");
+    assert!(
+        matches!(bad, kube::Error::Api(ref s) if s.code == 400 && s.message == "field label not supported: spec.containers"),
+        "{bad:?}"
+    );
 
     // Pages of 5: 5 + 5 + 2, with continue tokens and remainingItemCount.
     let mut lp = ListParams::default().limit(5);
@@ -71,7 +74,10 @@ async fn watch_resumes_sends_bookmarks_and_expires() {
 
     // Resume from the list's resourceVersion: only later changes arrive.
     let mut stream = nodes.watch(&WatchParams::default(), &rv).await.unwrap().boxed();
-    nodes.patch("node-01", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"labels": {"zone": "b"}}}))).await.unwrap();
+    nodes
+        .patch("node-01", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"labels": {"zone": "b"}}})))
+        .await
+        .unwrap();
     let mut saw_modified = false;
     let mut saw_bookmark = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -155,11 +161,15 @@ async fn watcher_runtime_follows_the_cluster() {
     let mut s = kube::runtime::watcher(ds.clone(), cfg).boxed();
     let mut init_done = false;
     while !init_done {
-        if let kube::runtime::watcher::Event::InitDone = tokio::time::timeout(Duration::from_secs(5), s.try_next()).await.unwrap().unwrap().unwrap() {
+        if let kube::runtime::watcher::Event::InitDone =
+            tokio::time::timeout(Duration::from_secs(5), s.try_next()).await.unwrap().unwrap().unwrap()
+        {
             init_done = true;
         }
     }
-    ds.patch("agent", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"labels": {"team": "infra"}}}))).await.unwrap();
+    ds.patch("agent", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"labels": {"team": "infra"}}})))
+        .await
+        .unwrap();
     let got = loop {
         match tokio::time::timeout(Duration::from_secs(5), s.try_next()).await.expect("an event within 5s").unwrap() {
             Some(kube::runtime::watcher::Event::Apply(d)) if d.metadata.labels.as_ref().is_some_and(|l| l.contains_key("team")) => break d,
@@ -176,17 +186,30 @@ async fn patch_kinds_conflicts_and_deletes() {
     let c = client(&sim);
     let nodes: Api<Node> = Api::all(c.clone());
     // Strategic merge, as kubectl cordon sends it.
-    let n = nodes.patch("node-00", &PatchParams::default(), &Patch::Strategic(serde_json::json!({"spec": {"unschedulable": true}}))).await.unwrap();
+    let n = nodes
+        .patch("node-00", &PatchParams::default(), &Patch::Strategic(serde_json::json!({"spec": {"unschedulable": true}})))
+        .await
+        .unwrap();
     assert_eq!(n.spec.unwrap().unschedulable, Some(true));
     // JSON patch.
     let n = nodes
-        .patch("node-00", &PatchParams::default(), &Patch::<()>::Json(serde_json::from_value(serde_json::json!([{"op": "add", "path": "/metadata/labels/x", "value": "1"}])).unwrap()))
+        .patch(
+            "node-00",
+            &PatchParams::default(),
+            &Patch::<()>::Json(
+                serde_json::from_value(serde_json::json!([{"op": "add", "path": "/metadata/labels/x", "value": "1"}])).unwrap(),
+            ),
+        )
         .await
         .unwrap();
     assert_eq!(n.metadata.labels.as_ref().unwrap()["x"], "1");
     // A stale resourceVersion in a merge patch is a 409 Conflict, never a silent overwrite.
     let err = nodes
-        .patch("node-00", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"resourceVersion": "1", "labels": {"y": "2"}}})))
+        .patch(
+            "node-00",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"resourceVersion": "1", "labels": {"y": "2"}}})),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.reason == "Conflict"), "{err:?}");
@@ -197,7 +220,10 @@ async fn patch_kinds_conflicts_and_deletes() {
     let err = nodes.replace("node-00", &Default::default(), &stale).await.unwrap_err();
     assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409), "{err:?}");
     // An invalid label value: 422 with a field cause.
-    let err = nodes.patch("node-00", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"labels": {"ok": "-bad-"}}}))).await.unwrap_err();
+    let err = nodes
+        .patch("node-00", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"labels": {"ok": "-bad-"}}})))
+        .await
+        .unwrap_err();
     match err {
         kube::Error::Api(s) => {
             assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"));
@@ -224,7 +250,16 @@ async fn patch_kinds_conflicts_and_deletes() {
     .await;
     // A uid precondition that does not match: 409.
     let other = pods.list(&ListParams::default()).await.unwrap().items.remove(0);
-    let err = pods.delete(other.metadata.name.as_deref().unwrap(), &DeleteParams { preconditions: Some(kube::api::Preconditions { uid: Some("nope".into()), resource_version: None }), ..Default::default() }).await.unwrap_err();
+    let err = pods
+        .delete(
+            other.metadata.name.as_deref().unwrap(),
+            &DeleteParams {
+                preconditions: Some(kube::api::Preconditions { uid: Some("nope".into()), resource_version: None }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409), "{err:?}");
 
     // Deleting the DaemonSet removes its pods and revisions (background cascading).

@@ -15,10 +15,7 @@ fn cluster() -> String {
     format!(
         "{FAST}{}{}{}",
         nodes_yaml(&["node-a", "node-b", "node-c"]),
-        ds_yaml(
-            "agent",
-            "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}"
-        ),
+        ds_yaml("agent", "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}"),
         ds_yaml("cni", "{type: OnDelete}")
     )
 }
@@ -40,133 +37,48 @@ async fn get_prints_real_columns_in_every_format() {
     let header: Vec<&str> = nodes.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(header, ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
     assert!(
-        nodes.lines().any(|l| l.starts_with("node-a")
-            && l.contains(" Ready ")
-            && l.contains("<none>")
-            && l.contains("v1.32.4")),
+        nodes.lines().any(|l| l.starts_with("node-a") && l.contains(" Ready ") && l.contains("<none>") && l.contains("v1.32.4")),
         "{nodes}"
     );
     let wide = k.ok_async(&["get", "nodes", "-o", "wide"]).await;
     let header: Vec<&str> = wide.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(
         header,
-        [
-            "NAME",
-            "STATUS",
-            "ROLES",
-            "AGE",
-            "VERSION",
-            "INTERNAL-IP",
-            "EXTERNAL-IP",
-            "OS-IMAGE",
-            "KERNEL-VERSION",
-            "CONTAINER-RUNTIME"
-        ]
+        ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
     );
     assert!(wide.contains("containerd://"), "{wide}");
 
     let ds = k.ok_async(&["get", "ds", "-n", "kube-system"]).await;
     let header: Vec<&str> = ds.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(
-        header,
-        [
-            "NAME",
-            "DESIRED",
-            "CURRENT",
-            "READY",
-            "UP-TO-DATE",
-            "AVAILABLE",
-            "NODE",
-            "SELECTOR",
-            "AGE"
-        ]
-    );
-    let agent: Vec<&str> = ds
-        .lines()
-        .find(|l| l.starts_with("agent"))
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    assert_eq!(
-        &agent[1..7],
-        ["3", "3", "3", "3", "3", "<none>"],
-        "a settled scenario: every node covered\n{ds}"
-    );
+    assert_eq!(header, ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE", "SELECTOR", "AGE"]);
+    let agent: Vec<&str> = ds.lines().find(|l| l.starts_with("agent")).unwrap().split_whitespace().collect();
+    assert_eq!(&agent[1..7], ["3", "3", "3", "3", "3", "<none>"], "a settled scenario: every node covered\n{ds}");
     let ds_wide = k.ok_async(&["get", "ds", "-A", "-o", "wide"]).await;
     assert!(ds_wide.lines().next().unwrap().starts_with("NAMESPACE"));
-    assert!(
-        ds_wide.contains("registry.example/agent:v1") && ds_wide.contains("app=agent"),
-        "{ds_wide}"
-    );
+    assert!(ds_wide.contains("registry.example/agent:v1") && ds_wide.contains("app=agent"), "{ds_wide}");
 
     let pods = k.ok_async(&["get", "pods", "-A", "-o", "wide"]).await;
     let header: Vec<&str> = pods.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(
         header,
-        [
-            "NAMESPACE",
-            "NAME",
-            "READY",
-            "STATUS",
-            "RESTARTS",
-            "AGE",
-            "IP",
-            "NODE",
-            "NOMINATED",
-            "NODE",
-            "READINESS",
-            "GATES"
-        ]
+        ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"]
     );
-    assert_eq!(
-        pods.lines()
-            .filter(|l| l.contains("1/1") && l.contains("Running"))
-            .count(),
-        6,
-        "{pods}"
-    );
+    assert_eq!(pods.lines().filter(|l| l.contains("1/1") && l.contains("Running")).count(), 6, "{pods}");
 
-    let json: serde_json::Value = serde_json::from_str(
-        &k.ok_async(&["get", "pods", "-n", "kube-system", "-o", "json"])
-            .await,
-    )
-    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&k.ok_async(&["get", "pods", "-n", "kube-system", "-o", "json"]).await).unwrap();
     let items = json["items"].as_array().unwrap();
     assert_eq!(items.len(), 6);
     let p: Pod = serde_json::from_value(items[0].clone()).unwrap();
     let labels = p.metadata.labels.unwrap();
-    assert!(
-        labels.contains_key("controller-revision-hash") && labels["pod-template-generation"] == "1"
-    );
+    assert!(labels.contains_key("controller-revision-hash") && labels["pod-template-generation"] == "1");
     let owner = &p.metadata.owner_references.unwrap()[0];
-    assert_eq!(
-        (
-            owner.kind.as_str(),
-            owner.controller,
-            owner.block_owner_deletion
-        ),
-        ("DaemonSet", Some(true), Some(true))
-    );
+    assert_eq!((owner.kind.as_str(), owner.controller, owner.block_owner_deletion), ("DaemonSet", Some(true), Some(true)));
 
     // Selectors pass through.
-    let sel = k
-        .ok_async(&[
-            "get",
-            "pods",
-            "-n",
-            "kube-system",
-            "-l",
-            "app=cni",
-            "--field-selector",
-            "spec.nodeName=node-b",
-            "-o",
-            "name",
-        ])
-        .await;
+    let sel =
+        k.ok_async(&["get", "pods", "-n", "kube-system", "-l", "app=cni", "--field-selector", "spec.nodeName=node-b", "-o", "name"]).await;
     assert_eq!(sel.lines().count(), 1, "{sel}");
-    let bad = k
-        .run_async(&["get", "pods", "-A", "--field-selector", "spec.image=x"])
-        .await;
+    let bad = k.run_async(&["get", "pods", "-A", "--field-selector", "spec.image=x"]).await;
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("field label not supported: spec.image"),
         "{}",
@@ -178,12 +90,7 @@ async fn get_prints_real_columns_in_every_format() {
 async fn get_watch_streams_changes() {
     let sim = serve(&cluster()).await;
     let k = kubectl_or_skip!(sim);
-    let mut child = k
-        .cmd(&["get", "nodes", "-w"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = k.cmd(&["get", "nodes", "-w"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -193,12 +100,7 @@ async fn get_watch_streams_changes() {
             }
         }
     });
-    let first: Vec<String> = (0..4)
-        .map(|_| {
-            rx.recv_timeout(Duration::from_secs(10))
-                .expect("initial rows")
-        })
-        .collect();
+    let first: Vec<String> = (0..4).map(|_| rx.recv_timeout(Duration::from_secs(10)).expect("initial rows")).collect();
     assert!(first[0].starts_with("NAME"), "{first:?}");
     daemonscope::sim::create_value(
         &sim.store,
@@ -217,14 +119,8 @@ async fn get_watch_streams_changes() {
         }
     }
     child.kill().ok();
-    assert!(
-        seen.iter().any(|l| l.starts_with("node-late")),
-        "watch showed the new node: {seen:?}"
-    );
-    assert!(
-        !seen.iter().any(|l| l.starts_with("NAME")),
-        "no repeated header: {seen:?}"
-    );
+    assert!(seen.iter().any(|l| l.starts_with("node-late")), "watch showed the new node: {seen:?}");
+    assert!(!seen.iter().any(|l| l.starts_with("NAME")), "no repeated header: {seen:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,281 +128,110 @@ async fn create_cordon_label_taint() {
     let sim = serve(&cluster()).await;
     let k = kubectl_or_skip!(sim);
     let manifest = k.dir.path().join("ds.yaml");
-    std::fs::write(
-        &manifest,
-        ds_yaml("logger", "{type: RollingUpdate}")
-            .replace("namespace: kube-system", "namespace: default"),
-    )
-    .unwrap();
-    let out = k
-        .ok_async(&[
-            "create",
-            "--validate=false",
-            "-f",
-            manifest.to_str().unwrap(),
-        ])
-        .await;
+    std::fs::write(&manifest, ds_yaml("logger", "{type: RollingUpdate}").replace("namespace: kube-system", "namespace: default")).unwrap();
+    let out = k.ok_async(&["create", "--validate=false", "-f", manifest.to_str().unwrap()]).await;
     assert_eq!(out.trim(), "daemonset.apps/logger created");
-    let again = k
-        .run_async(&[
-            "create",
-            "--validate=false",
-            "-f",
-            manifest.to_str().unwrap(),
-        ])
-        .await;
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("AlreadyExists"),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    let again = k.run_async(&["create", "--validate=false", "-f", manifest.to_str().unwrap()]).await;
+    assert!(String::from_utf8_lossy(&again.stderr).contains("AlreadyExists"), "{}", String::from_utf8_lossy(&again.stderr));
     let c = client(&sim);
     let pods: kube::Api<Pod> = kube::Api::namespaced(c.clone(), "default");
     eventually(10, "logger pods on every node", || {
         let pods = pods.clone();
         async move {
-            let l = pods
-                .list(&kube::api::ListParams::default().labels("app=logger"))
-                .await
-                .ok()?;
+            let l = pods.list(&kube::api::ListParams::default().labels("app=logger")).await.ok()?;
             (l.items.len() == 3).then_some(())
         }
     })
     .await;
 
-    assert_eq!(
-        k.ok_async(&["cordon", "node-a"]).await.trim(),
-        "node/node-a cordoned"
-    );
-    assert_eq!(
-        k.ok_async(&["cordon", "node-a"]).await.trim(),
-        "node/node-a already cordoned"
-    );
-    assert_eq!(
-        k.ok_async(&[
-            "get",
-            "node",
-            "node-a",
-            "-o",
-            "jsonpath={.spec.unschedulable}"
-        ])
-        .await,
-        "true"
-    );
+    assert_eq!(k.ok_async(&["cordon", "node-a"]).await.trim(), "node/node-a cordoned");
+    assert_eq!(k.ok_async(&["cordon", "node-a"]).await.trim(), "node/node-a already cordoned");
+    assert_eq!(k.ok_async(&["get", "node", "node-a", "-o", "jsonpath={.spec.unschedulable}"]).await, "true");
     let status = k.ok_async(&["get", "node", "node-a"]).await;
     assert!(status.contains("Ready,SchedulingDisabled"), "{status}");
-    assert_eq!(
-        k.ok_async(&["uncordon", "node-a"]).await.trim(),
-        "node/node-a uncordoned"
-    );
-    assert_eq!(
-        k.ok_async(&[
-            "get",
-            "node",
-            "node-a",
-            "-o",
-            "jsonpath={.spec.unschedulable}"
-        ])
-        .await,
-        ""
-    );
+    assert_eq!(k.ok_async(&["uncordon", "node-a"]).await.trim(), "node/node-a uncordoned");
+    assert_eq!(k.ok_async(&["get", "node", "node-a", "-o", "jsonpath={.spec.unschedulable}"]).await, "");
 
-    assert_eq!(
-        k.ok_async(&["label", "node", "node-a", "disktype=ssd"])
-            .await
-            .trim(),
-        "node/node-a labeled"
-    );
-    let refused = k
-        .run_async(&["label", "node", "node-a", "disktype=hdd"])
-        .await;
+    assert_eq!(k.ok_async(&["label", "node", "node-a", "disktype=ssd"]).await.trim(), "node/node-a labeled");
+    let refused = k.run_async(&["label", "node", "node-a", "disktype=hdd"]).await;
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--overwrite is false"));
-    k.ok_async(&["label", "node", "node-a", "disktype=hdd", "--overwrite"])
-        .await;
-    assert_eq!(
-        k.ok_async(&[
-            "get",
-            "node",
-            "node-a",
-            "-o",
-            "jsonpath={.metadata.labels.disktype}"
-        ])
-        .await,
-        "hdd"
-    );
-    assert_eq!(
-        k.ok_async(&["label", "node", "node-a", "disktype-"])
-            .await
-            .trim(),
-        "node/node-a unlabeled"
-    );
-    assert_eq!(
-        k.ok_async(&[
-            "get",
-            "node",
-            "node-a",
-            "-o",
-            "jsonpath={.metadata.labels.disktype}"
-        ])
-        .await,
-        ""
-    );
+    k.ok_async(&["label", "node", "node-a", "disktype=hdd", "--overwrite"]).await;
+    assert_eq!(k.ok_async(&["get", "node", "node-a", "-o", "jsonpath={.metadata.labels.disktype}"]).await, "hdd");
+    assert_eq!(k.ok_async(&["label", "node", "node-a", "disktype-"]).await.trim(), "node/node-a unlabeled");
+    assert_eq!(k.ok_async(&["get", "node", "node-a", "-o", "jsonpath={.metadata.labels.disktype}"]).await, "");
     let bad = k.run_async(&["label", "node", "node-a", "bad key=x"]).await;
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        err.contains("The Node \"node-a\" is invalid: metadata.labels: Invalid value: \"bad key\": name part must consist of alphanumeric characters"),
+        err.contains(
+            "The Node \"node-a\" is invalid: metadata.labels: Invalid value: \"bad key\": name part must consist of alphanumeric characters"
+        ),
         "{err}"
     );
 
     // A NoExecute taint the DaemonSets do not tolerate evicts their pods and takes the
     // node out of desiredNumberScheduled.
-    assert_eq!(
-        k.ok_async(&["taint", "node", "node-b", "dedicated=infra:NoExecute"])
-            .await
-            .trim(),
-        "node/node-b tainted"
-    );
+    assert_eq!(k.ok_async(&["taint", "node", "node-b", "dedicated=infra:NoExecute"]).await.trim(), "node/node-b tainted");
     let dss: kube::Api<DaemonSet> = kube::Api::namespaced(c.clone(), "kube-system");
     eventually(10, "agent leaves node-b", || {
         let dss = dss.clone();
         async move {
             let s = dss.get("agent").await.ok()?.status?;
-            (s.desired_number_scheduled == 2
-                && s.current_number_scheduled == 2
-                && s.number_misscheduled == 0)
-                .then_some(())
+            (s.desired_number_scheduled == 2 && s.current_number_scheduled == 2 && s.number_misscheduled == 0).then_some(())
         }
     })
     .await;
-    assert_eq!(
-        k.ok_async(&["taint", "node", "node-b", "dedicated-"])
-            .await
-            .trim(),
-        "node/node-b untainted"
-    );
+    assert_eq!(k.ok_async(&["taint", "node", "node-b", "dedicated-"]).await.trim(), "node/node-b untainted");
     eventually(10, "agent back on node-b", || {
         let dss = dss.clone();
         async move { (dss.get("agent").await.ok()?.status?.number_ready == 3).then_some(()) }
     })
     .await;
     let nodes: kube::Api<Node> = kube::Api::all(c);
-    assert!(
-        nodes
-            .get("node-b")
-            .await
-            .unwrap()
-            .spec
-            .unwrap()
-            .taints
-            .is_none()
-    );
+    assert!(nodes.get("node-b").await.unwrap().spec.unwrap().taints.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_pod_rollout_restart_and_status() {
     let sim = serve(&cluster()).await;
     let k = kubectl_or_skip!(sim);
-    let pods = k
-        .ok_async(&[
-            "get",
-            "pods",
-            "-n",
-            "kube-system",
-            "-l",
-            "app=agent",
-            "-o",
-            "name",
-        ])
-        .await;
+    let pods = k.ok_async(&["get", "pods", "-n", "kube-system", "-l", "app=agent", "-o", "name"]).await;
     let victim = pods.lines().next().unwrap().to_string();
     let out = k.ok_async(&["delete", "-n", "kube-system", &victim]).await;
-    assert_eq!(
-        out.trim(),
-        format!(
-            "{} deleted",
-            victim.replace("pod/", "pod \"").to_string() + "\""
-        )
-    );
+    assert_eq!(out.trim(), format!("{} deleted", victim.replace("pod/", "pod \"").to_string() + "\""));
     let c = client(&sim);
-    let dss: kube::Api<DaemonSet> = kube::Api::namespaced(c, "kube-system");
+    let dss: kube::Api<DaemonSet> = kube::Api::namespaced(c.clone(), "kube-system");
+    let pods: kube::Api<Pod> = kube::Api::namespaced(c, "kube-system");
+    let victim_name = victim.trim_start_matches("pod/").to_string();
     eventually(10, "the DaemonSet replaces the deleted pod", || {
-        let dss = dss.clone();
-        async move { (dss.get("agent").await.ok()?.status?.number_ready == 3).then_some(()) }
+        let pods = pods.clone();
+        let victim_name = victim_name.clone();
+        async move {
+            let l = pods.list(&kube::api::ListParams::default().labels("app=agent")).await.ok()?;
+            let ready = |p: &Pod| p.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready").map(|c| c.status == "True");
+            let ok =
+                l.items.len() == 3 && l.items.iter().all(|p| p.metadata.name.as_deref() != Some(&victim_name) && ready(p) == Some(true));
+            ok.then_some(())
+        }
     })
     .await;
-    let after = k
-        .ok_async(&[
-            "get",
-            "pods",
-            "-n",
-            "kube-system",
-            "-l",
-            "app=agent",
-            "-o",
-            "name",
-        ])
-        .await;
-    assert!(
-        !after.contains(&victim) && after.lines().count() == 3,
-        "{after}"
-    );
+    let after = k.ok_async(&["get", "pods", "-n", "kube-system", "-l", "app=agent", "-o", "name"]).await;
+    assert!(!after.contains(&victim) && after.lines().count() == 3, "{after}");
 
-    assert_eq!(
-        k.ok_async(&["rollout", "restart", "ds/agent", "-n", "kube-system"])
-            .await
-            .trim(),
-        "daemonset.apps/agent restarted"
-    );
-    let status = k
-        .ok_async(&[
-            "rollout",
-            "status",
-            "ds/agent",
-            "-n",
-            "kube-system",
-            "--timeout=60s",
-        ])
-        .await;
-    assert!(
-        status
-            .trim_end()
-            .ends_with("daemon set \"agent\" successfully rolled out"),
-        "{status}"
-    );
-    assert!(
-        status.contains("Waiting for daemon set \"agent\" rollout to finish"),
-        "rollout status waited: {status}"
-    );
+    assert_eq!(k.ok_async(&["rollout", "restart", "ds/agent", "-n", "kube-system"]).await.trim(), "daemonset.apps/agent restarted");
+    let status = k.ok_async(&["rollout", "status", "ds/agent", "-n", "kube-system", "--timeout=60s"]).await;
+    assert!(status.trim_end().ends_with("daemon set \"agent\" successfully rolled out"), "{status}");
+    assert!(status.contains("Waiting for daemon set \"agent\" rollout to finish"), "rollout status waited: {status}");
     let ds = dss.get("agent").await.unwrap();
     let st = ds.status.unwrap();
     assert_eq!(
-        (
-            st.updated_number_scheduled,
-            st.number_available,
-            ds.metadata.generation,
-            st.observed_generation
-        ),
+        (st.updated_number_scheduled, st.number_available, ds.metadata.generation, st.observed_generation),
         (Some(3), Some(3), Some(2), Some(2))
     );
-    assert!(
-        ds.spec
-            .unwrap()
-            .template
-            .metadata
-            .unwrap()
-            .annotations
-            .unwrap()
-            .contains_key("kubectl.kubernetes.io/restartedAt")
-    );
+    assert!(ds.spec.unwrap().template.metadata.unwrap().annotations.unwrap().contains_key("kubectl.kubernetes.io/restartedAt"));
 
-    let ondelete = k
-        .run_async(&["rollout", "status", "ds/cni", "-n", "kube-system"])
-        .await;
-    assert!(
-        String::from_utf8_lossy(&ondelete.stderr)
-            .contains("rollout status is only available for RollingUpdate strategy type")
-    );
+    let ondelete = k.run_async(&["rollout", "status", "ds/cni", "-n", "kube-system"]).await;
+    assert!(String::from_utf8_lossy(&ondelete.stderr).contains("rollout status is only available for RollingUpdate strategy type"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -525,29 +250,19 @@ settings:
     let sim = serve(&yaml).await;
     let Some(bin) = kubectl_bin() else { return };
     let viewer = Kubectl::new(bin.clone(), &sim, Some("viewer-token"));
-    assert_eq!(
-        viewer
-            .ok_async(&["auth", "can-i", "list", "nodes"])
-            .await
-            .trim(),
-        "yes"
-    );
+    assert_eq!(viewer.ok_async(&["auth", "can-i", "list", "nodes"]).await.trim(), "yes");
     let no = viewer.run_async(&["auth", "can-i", "patch", "nodes"]).await;
-    assert_eq!(
-        (String::from_utf8_lossy(&no.stdout).trim(), no.status.code()),
-        ("no", Some(1))
-    );
+    assert_eq!((String::from_utf8_lossy(&no.stdout).trim(), no.status.code()), ("no", Some(1)));
     let forbidden = viewer.run_async(&["cordon", "node-a"]).await;
     let err = String::from_utf8_lossy(&forbidden.stderr);
-    assert!(err.contains("nodes \"node-a\" is forbidden: User \"viewer\" cannot patch resource \"nodes\" in API group \"\" at the cluster scope"), "{err}");
-    let admin = Kubectl::new(bin.clone(), &sim, Some("admin-token"));
-    assert_eq!(
-        admin
-            .ok_async(&["auth", "can-i", "patch", "nodes"])
-            .await
-            .trim(),
-        "yes"
+    assert!(
+        err.contains(
+            "nodes \"node-a\" is forbidden: User \"viewer\" cannot patch resource \"nodes\" in API group \"\" at the cluster scope"
+        ),
+        "{err}"
     );
+    let admin = Kubectl::new(bin.clone(), &sim, Some("admin-token"));
+    assert_eq!(admin.ok_async(&["auth", "can-i", "patch", "nodes"]).await.trim(), "yes");
     // Without a token: 401 (kubectl itself would prompt for a password here).
     let anon: kube::Api<Node> = kube::Api::all(client_with_token(&sim, None));
     match anon.list(&Default::default()).await {

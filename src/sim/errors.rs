@@ -17,22 +17,12 @@ pub struct ApiError {
 
 fn resource_name(kind: Kind) -> String {
     let i = kind.info();
-    if i.group.is_empty() {
-        i.plural.to_string()
-    } else {
-        format!("{}.{}", i.plural, i.group)
-    }
+    if i.group.is_empty() { i.plural.to_string() } else { format!("{}.{}", i.plural, i.group) }
 }
 
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: String) -> Self {
-        ApiError {
-            code,
-            reason,
-            message,
-            details: None,
-            retry_after: None,
-        }
+        ApiError { code, reason, message, details: None, retry_after: None }
     }
 
     fn with_details(mut self, kind: Kind, name: &str) -> Self {
@@ -46,21 +36,11 @@ impl ApiError {
     }
 
     pub fn not_found(kind: Kind, name: &str) -> Self {
-        Self::new(
-            404,
-            "NotFound",
-            format!("{} \"{name}\" not found", resource_name(kind)),
-        )
-        .with_details(kind, name)
+        Self::new(404, "NotFound", format!("{} \"{name}\" not found", resource_name(kind))).with_details(kind, name)
     }
 
     pub fn already_exists(kind: Kind, name: &str) -> Self {
-        Self::new(
-            409,
-            "AlreadyExists",
-            format!("{} \"{name}\" already exists", resource_name(kind)),
-        )
-        .with_details(kind, name)
+        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", resource_name(kind))).with_details(kind, name)
     }
 
     pub fn conflict(kind: Kind, name: &str) -> Self {
@@ -102,16 +82,8 @@ impl ApiError {
     /// 422 with one cause per field: `(field, "Invalid value: ...: why")`.
     pub fn invalid(kind: Kind, name: &str, causes: Vec<(&str, String)>) -> Self {
         let msgs: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-        let summary = if msgs.len() == 1 {
-            msgs[0].clone()
-        } else {
-            format!("[{}]", msgs.join(", "))
-        };
-        let mut e = Self::new(
-            422,
-            "Invalid",
-            format!("{} \"{name}\" is invalid: {summary}", kind.info().kind),
-        );
+        let summary = if msgs.len() == 1 { msgs[0].clone() } else { format!("[{}]", msgs.join(", ")) };
+        let mut e = Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {summary}", kind.info().kind));
         let causes: Vec<Value> = causes
             .iter()
             .map(|(f, m)| {
@@ -160,14 +132,7 @@ impl ApiError {
         Self::new(401, "Unauthorized", "Unauthorized".into())
     }
 
-    pub fn forbidden(
-        user: &str,
-        verb: &str,
-        kind: Option<Kind>,
-        resource: &str,
-        name: Option<&str>,
-        ns: Option<&str>,
-    ) -> Self {
+    pub fn forbidden(user: &str, verb: &str, kind: Option<Kind>, resource: &str, name: Option<&str>, ns: Option<&str>) -> Self {
         let group = kind.map(|k| k.info().group).unwrap_or("");
         let full = match kind {
             Some(k) => resource_name(k),
@@ -184,9 +149,7 @@ impl ApiError {
         let mut e = Self::new(
             403,
             "Forbidden",
-            format!(
-                "{what}: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"
-            ),
+            format!("{what}: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"),
         );
         let mut d = json!({"kind": resource});
         if let Some(n) = name {
@@ -200,14 +163,8 @@ impl ApiError {
     }
 
     pub fn too_many_requests(retry_after: u64) -> Self {
-        let mut e = Self::new(
-            429,
-            "TooManyRequests",
-            "Too many requests, please try again later.".into(),
-        );
-        e.details = Some(
-            json!({"causes":[{"reason":"","message":"Too many requests"}], "retryAfterSeconds": retry_after}),
-        );
+        let mut e = Self::new(429, "TooManyRequests", "Too many requests, please try again later.".into());
+        e.details = Some(json!({"causes":[{"reason":"","message":"Too many requests"}], "retryAfterSeconds": retry_after}));
         e.retry_after = Some(retry_after);
         e
     }
@@ -245,15 +202,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self.status_json()).unwrap_or_default();
-        let mut r = (
-            code,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
+        let mut r = (code, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
         if let Some(s) = self.retry_after {
-            r.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, s.into());
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
         }
         r
     }

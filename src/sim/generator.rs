@@ -12,48 +12,18 @@ pub const ZONES: [&str; 3] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
 /// (pool, share of worker nodes in ‰, extra labels, taint)
 const POOLS: &[(&str, u32, &[(&str, &str)], Option<(&str, &str, &str)>)] = &[
-    (
-        "general",
-        700,
-        &[("node.kubernetes.io/instance-type", "m6i.2xlarge")],
-        None,
-    ),
-    (
-        "highmem",
-        150,
-        &[
-            ("node.kubernetes.io/instance-type", "r6i.2xlarge"),
-            ("disktype", "ssd"),
-        ],
-        None,
-    ),
-    (
-        "spot",
-        100,
-        &[
-            ("node.kubernetes.io/instance-type", "m6i.xlarge"),
-            ("lifecycle", "spot"),
-        ],
-        None,
-    ),
+    ("general", 700, &[("node.kubernetes.io/instance-type", "m6i.2xlarge")], None),
+    ("highmem", 150, &[("node.kubernetes.io/instance-type", "r6i.2xlarge"), ("disktype", "ssd")], None),
+    ("spot", 100, &[("node.kubernetes.io/instance-type", "m6i.xlarge"), ("lifecycle", "spot")], None),
     (
         "gpu",
         50,
-        &[
-            ("node.kubernetes.io/instance-type", "g5.2xlarge"),
-            ("accelerator", "nvidia"),
-        ],
+        &[("node.kubernetes.io/instance-type", "g5.2xlarge"), ("accelerator", "nvidia")],
         Some(("nvidia.com/gpu", "present", "NoSchedule")),
     ),
 ];
 
-pub fn node(
-    name: &str,
-    zone: &str,
-    pool: &str,
-    extra: &[(&str, &str)],
-    taints: &[(&str, &str, &str)],
-) -> Value {
+pub fn node(name: &str, zone: &str, pool: &str, extra: &[(&str, &str)], taints: &[(&str, &str, &str)]) -> Value {
     let mut labels = serde_json::Map::new();
     labels.insert("topology.kubernetes.io/zone".into(), json!(zone));
     labels.insert("topology.kubernetes.io/region".into(), json!("eu-west-1"));
@@ -66,11 +36,7 @@ pub fn node(
         n["spec"]["taints"] = json!(
             taints
                 .iter()
-                .map(|(k, v, e)| if v.is_empty() {
-                    json!({"key": k, "effect": e})
-                } else {
-                    json!({"key": k, "value": v, "effect": e})
-                })
+                .map(|(k, v, e)| if v.is_empty() { json!({"key": k, "effect": e}) } else { json!({"key": k, "value": v, "effect": e}) })
                 .collect::<Vec<_>>()
         );
     }
@@ -94,11 +60,8 @@ pub fn nodes(count: usize) -> Vec<Value> {
     let workers = count - cp;
     let mut idx = 0usize;
     for (pi, (pool, share, extra, taint)) in POOLS.iter().enumerate() {
-        let n = if pi == POOLS.len() - 1 {
-            workers - idx
-        } else {
-            (workers * *share as usize / 1000).max(usize::from(workers >= POOLS.len()))
-        };
+        let n =
+            if pi == POOLS.len() - 1 { workers - idx } else { (workers * *share as usize / 1000).max(usize::from(workers >= POOLS.len())) };
         let n = n.min(workers - idx);
         for j in 0..n {
             let zone = ZONES[j % 3];
@@ -170,8 +133,7 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
     };
     let with_mounts = |mut ds: Value, extra: Value| {
         ds["spec"]["template"]["spec"]["volumes"] = extra["volumes"].clone();
-        ds["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] =
-            extra["containers_extra"]["volumeMounts"].clone();
+        ds["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = extra["containers_extra"]["volumeMounts"].clone();
         ds
     };
     let mut out = vec![
@@ -196,8 +158,7 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
                 true,
                 json!({}),
             );
-            ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] =
-                json!({"privileged": true});
+            ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
             ds
         },
         with_mounts(
@@ -207,9 +168,7 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
                 "cr.fluentbit.io/fluent/fluent-bit:3.0.7",
                 rolling(json!(1), json!(0)),
                 None,
-                Some(
-                    json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}]),
-                ),
+                Some(json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}])),
                 false,
                 json!({}),
             ),
@@ -267,8 +226,7 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
                 false,
                 json!({"hostPID": true}),
             );
-            ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] =
-                json!({"privileged": true});
+            ds["spec"]["template"]["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
             ds
         },
         daemonset(
@@ -277,46 +235,28 @@ pub fn daemonsets(count: usize) -> Vec<Value> {
             "registry.k8s.io/dns/k8s-dns-node-cache:1.23.1",
             rolling(json!("10%"), json!(0)),
             None,
-            Some(
-                json!([{"key": "CriticalAddonsOnly", "operator": "Exists"}, {"effect": "NoExecute", "operator": "Exists"}]),
-            ),
+            Some(json!([{"key": "CriticalAddonsOnly", "operator": "Exists"}, {"effect": "NoExecute", "operator": "Exists"}])),
             true,
             json!({}),
         ),
     ];
     out.truncate(count);
-    let selectors = [
-        None,
-        Some(json!({"pool": "general"})),
-        Some(json!({"disktype": "ssd"})),
-        None,
-        Some(json!({"lifecycle": "spot"})),
-    ];
+    // Most fleet agents (monitoring, security, inventory) run on every node; a few are
+    // pool-specific.
+    let selectors = [None, None, None, Some(json!({"pool": "general"})), None, Some(json!({"disktype": "ssd"}))];
     for i in out.len()..count {
         let name = format!("agent-{:02}", i + 1);
-        out.push(daemonset(
-            "agents",
-            &name,
-            &format!("registry.example.com/agents/{name}:1.0.{i}"),
-            rolling(json!(1), json!(0)),
-            selectors[i % selectors.len()].clone(),
-            None,
-            false,
-            json!({}),
-        ));
+        let sel = selectors[i % selectors.len()].clone();
+        let tol = sel.is_none().then(tolerate_all);
+        let image = format!("registry.example.com/agents/{name}:1.0.{i}");
+        out.push(daemonset("agents", &name, &image, rolling(json!("10%"), json!(0)), sel, tol, false, json!({})));
     }
     out
 }
 
 fn namespaces_for(objs: &[Value]) -> Vec<Value> {
-    let mut names: Vec<String> = objs
-        .iter()
-        .filter_map(|o| {
-            o.pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .map(String::from)
-        })
-        .collect();
+    let mut names: Vec<String> =
+        objs.iter().filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str).map(String::from)).collect();
     names.sort();
     names.dedup();
     names
@@ -329,17 +269,10 @@ fn namespaces_for(objs: &[Value]) -> Vec<Value> {
 /// A synthetic scenario of `nodes` nodes and `daemonsets` DaemonSets, settled.
 pub fn scenario(nodes_n: usize, daemonsets_n: usize) -> Scenario {
     let ds = daemonsets(daemonsets_n);
-    let mut objects: Vec<(Kind, Value)> = namespaces_for(&ds)
-        .into_iter()
-        .map(|n| (Kind::Namespace, n))
-        .collect();
+    let mut objects: Vec<(Kind, Value)> = namespaces_for(&ds).into_iter().map(|n| (Kind::Namespace, n)).collect();
     objects.extend(nodes(nodes_n).into_iter().map(|n| (Kind::Node, n)));
     objects.extend(ds.into_iter().map(|d| (Kind::DaemonSet, d)));
-    Scenario {
-        name: format!("synthetic {nodes_n} nodes × {daemonsets_n} DaemonSets"),
-        objects,
-        ..Default::default()
-    }
+    Scenario { name: format!("synthetic {nodes_n} nodes × {daemonsets_n} DaemonSets"), objects, ..Default::default() }
 }
 
 /// The scenario as multi-document YAML (objects only).
@@ -360,15 +293,9 @@ mod tests {
     fn layout() {
         let n = nodes(100);
         assert_eq!(n.len(), 100);
-        let gpu = n
-            .iter()
-            .filter(|n| n.pointer("/metadata/labels/pool").and_then(Value::as_str) == Some("gpu"))
-            .count();
+        let gpu = n.iter().filter(|n| n.pointer("/metadata/labels/pool").and_then(Value::as_str) == Some("gpu")).count();
         assert!(gpu >= 1);
-        let names: std::collections::HashSet<_> = n
-            .iter()
-            .map(|n| n["metadata"]["name"].as_str().unwrap().to_string())
-            .collect();
+        let names: std::collections::HashSet<_> = n.iter().map(|n| n["metadata"]["name"].as_str().unwrap().to_string()).collect();
         assert_eq!(names.len(), 100, "names are unique");
         assert_eq!(daemonsets(30).len(), 30);
         assert_eq!(nodes(5).len(), 5);

@@ -27,27 +27,11 @@ pub struct KindInfo {
     pub categories: &'static [&'static str],
 }
 
-const ALL_VERBS: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Namespace,
-        Kind::Node,
-        Kind::Pod,
-        Kind::Event,
-        Kind::Service,
-        Kind::DaemonSet,
-        Kind::ControllerRevision,
-    ];
+    pub const ALL: [Kind; 7] =
+        [Kind::Namespace, Kind::Node, Kind::Pod, Kind::Event, Kind::Service, Kind::DaemonSet, Kind::ControllerRevision];
 
     pub fn info(self) -> &'static KindInfo {
         match self {
@@ -59,9 +43,7 @@ impl Kind {
                 version: "v1",
                 namespaced: false,
                 short_names: &["ns"],
-                verbs: &[
-                    "create", "delete", "get", "list", "patch", "update", "watch",
-                ],
+                verbs: &["create", "delete", "get", "list", "patch", "update", "watch"],
                 subresources: &["status"],
                 categories: &[],
             },
@@ -109,16 +91,7 @@ impl Kind {
                 version: "v1",
                 namespaced: true,
                 short_names: &["svc"],
-                verbs: &[
-                    "create",
-                    "delete",
-                    "deletecollection",
-                    "get",
-                    "list",
-                    "patch",
-                    "update",
-                    "watch",
-                ],
+                verbs: &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
                 subresources: &["status"],
                 categories: &["all"],
             },
@@ -151,11 +124,7 @@ impl Kind {
 
     pub fn api_version(self) -> String {
         let i = self.info();
-        if i.group.is_empty() {
-            i.version.to_string()
-        } else {
-            format!("{}/{}", i.group, i.version)
-        }
+        if i.group.is_empty() { i.version.to_string() } else { format!("{}/{}", i.group, i.version) }
     }
 
     pub fn from_path(group: &str, version: &str, plural: &str) -> Option<Kind> {

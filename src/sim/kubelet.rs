@@ -45,16 +45,9 @@ impl Behavior {
 
 /// The pod's own annotation wins over its node's.
 pub fn behavior_of(pod: &core::Pod, node: Option<&core::Node>) -> Behavior {
-    let own = pod
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(BEHAVIOR))
-        .and_then(|b| Behavior::parse(b));
+    let own = pod.metadata.annotations.as_ref().and_then(|a| a.get(BEHAVIOR)).and_then(|b| Behavior::parse(b));
     let from_node = || {
-        let spec = node
-            .and_then(|n| n.metadata.annotations.as_ref())
-            .and_then(|a| a.get(NODE_POD_BEHAVIOR))?;
+        let spec = node.and_then(|n| n.metadata.annotations.as_ref()).and_then(|a| a.get(NODE_POD_BEHAVIOR))?;
         node_behavior_for(spec, pod)
     };
     own.or_else(from_node).unwrap_or(Behavior::Normal)
@@ -66,18 +59,8 @@ fn node_behavior_for(spec: &str, pod: &core::Pod) -> Option<Behavior> {
     if !spec.contains('=') {
         return Behavior::parse(spec.trim());
     }
-    let owner = pod
-        .metadata
-        .owner_references
-        .as_ref()?
-        .iter()
-        .find(|o| o.controller == Some(true))?
-        .name
-        .clone();
-    spec.split(',')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| k.trim() == owner)
-        .and_then(|(_, v)| Behavior::parse(v.trim()))
+    let owner = pod.metadata.owner_references.as_ref()?.iter().find(|o| o.controller == Some(true))?.name.clone();
+    spec.split(',').filter_map(|kv| kv.split_once('=')).find(|(k, _)| k.trim() == owner).and_then(|(_, v)| Behavior::parse(v.trim()))
 }
 
 /// Parses `2s`, `500ms`, `1m30s`, `1h`.
@@ -157,12 +140,7 @@ fn node_states(node: &core::Node) -> Vec<String> {
         .annotations
         .as_ref()
         .and_then(|a| a.get(NODE_STATE))
-        .map(|s| {
-            s.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        })
+        .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
         .unwrap_or_default()
 }
 
@@ -172,48 +150,26 @@ pub fn kubelet_alive(node: &core::Node) -> bool {
     !st.iter().any(|s| s == "not-ready" || s == "unreachable")
 }
 
-fn condition(
-    ty: &str,
-    status: &str,
-    reason: &str,
-    message: &str,
-    now: &Time,
-    prev: Option<&core::NodeCondition>,
-) -> core::NodeCondition {
+fn condition(ty: &str, status: &str, reason: &str, message: &str, now: &Time, prev: Option<&core::NodeCondition>) -> core::NodeCondition {
     let unchanged = prev.is_some_and(|p| p.status == status);
     core::NodeCondition {
         type_: ty.into(),
         status: status.into(),
         reason: Some(reason.into()),
         message: Some(message.into()),
-        last_heartbeat_time: prev
-            .filter(|_| unchanged)
-            .and_then(|p| p.last_heartbeat_time.clone())
-            .or(Some(now.clone())),
-        last_transition_time: prev
-            .filter(|_| unchanged)
-            .and_then(|p| p.last_transition_time.clone())
-            .or(Some(now.clone())),
+        last_heartbeat_time: prev.filter(|_| unchanged).and_then(|p| p.last_heartbeat_time.clone()).or(Some(now.clone())),
+        last_transition_time: prev.filter(|_| unchanged).and_then(|p| p.last_transition_time.clone()).or(Some(now.clone())),
     }
 }
 
 /// The node status a kubelet would report, or None if nothing changed.
-pub fn node_status(
-    node: &core::Node,
-    settings: &KubeletSettings,
-    now: Timestamp,
-) -> Option<core::NodeStatus> {
+pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp) -> Option<core::NodeStatus> {
     let cur = node.status.clone().unwrap_or_default();
     let mut st = cur.clone();
     let now_t = Time(now);
     let states = node_states(node);
     let has = |s: &str| states.iter().any(|x| x == s);
-    let prev = |ty: &str| {
-        cur.conditions
-            .as_ref()
-            .and_then(|c| c.iter().find(|c| c.type_ == ty))
-            .cloned()
-    };
+    let prev = |ty: &str| cur.conditions.as_ref().and_then(|c| c.iter().find(|c| c.type_ == ty)).cloned();
     let unreachable = has("unreachable");
     let mut conds = Vec::new();
     for (ty, on, reason_on, msg_on, reason_off, msg_off) in [
@@ -244,14 +200,7 @@ pub fn node_status(
     ] {
         let p = prev(ty);
         conds.push(if unreachable {
-            condition(
-                ty,
-                "Unknown",
-                "NodeStatusUnknown",
-                "Kubelet stopped posting node status.",
-                &now_t,
-                p.as_ref(),
-            )
+            condition(ty, "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.", &now_t, p.as_ref())
         } else if on {
             condition(ty, "True", reason_on, msg_on, &now_t, p.as_ref())
         } else {
@@ -271,56 +220,26 @@ pub fn node_status(
         conds.insert(
             0,
             if has("network-unavailable") {
-                condition(
-                    "NetworkUnavailable",
-                    "True",
-                    "NoRouteCreated",
-                    "Node created without a route",
-                    &now_t,
-                    p.as_ref(),
-                )
+                condition("NetworkUnavailable", "True", "NoRouteCreated", "Node created without a route", &now_t, p.as_ref())
             } else {
-                condition(
-                    "NetworkUnavailable",
-                    "False",
-                    "RouteCreated",
-                    "RouteController created a route",
-                    &now_t,
-                    p.as_ref(),
-                )
+                condition("NetworkUnavailable", "False", "RouteCreated", "RouteController created a route", &now_t, p.as_ref())
             },
         );
     }
     st.conditions = Some(conds);
     let name = node.metadata.name.clone().unwrap_or_default();
     if st.addresses.is_none() {
-        let h = name
-            .bytes()
-            .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
+        let h = name.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
         st.addresses = Some(vec![
             core::NodeAddress {
                 type_: "InternalIP".into(),
-                address: format!(
-                    "10.{}.{}.{}",
-                    10 + (h % 4),
-                    (h >> 8) % 256,
-                    2 + (h >> 16) % 250
-                ),
+                address: format!("10.{}.{}.{}", 10 + (h % 4), (h >> 8) % 256, 2 + (h >> 16) % 250),
             },
-            core::NodeAddress {
-                type_: "Hostname".into(),
-                address: name.clone(),
-            },
+            core::NodeAddress { type_: "Hostname".into(), address: name.clone() },
         ]);
     }
     if st.node_info.is_none() {
-        let arch = node
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get("kubernetes.io/arch"))
-            .cloned()
-            .unwrap_or_else(|| "amd64".into());
+        let arch = node.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/arch")).cloned().unwrap_or_else(|| "amd64".into());
         st.node_info = Some(core::NodeSystemInfo {
             architecture: arch,
             boot_id: format!("boot-{name}"),
@@ -336,22 +255,15 @@ pub fn node_status(
         });
     }
     if st.capacity.is_none() {
-        let cap: std::collections::BTreeMap<String, Quantity> = [
-            ("cpu", "8"),
-            ("memory", "32863412Ki"),
-            ("pods", "110"),
-            ("ephemeral-storage", "102625208Ki"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
-        .collect();
+        let cap: std::collections::BTreeMap<String, Quantity> =
+            [("cpu", "8"), ("memory", "32863412Ki"), ("pods", "110"), ("ephemeral-storage", "102625208Ki")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                .collect();
         st.allocatable = Some(cap.clone());
         st.capacity = Some(cap);
     }
-    st.daemon_endpoints
-        .get_or_insert_with(|| core::NodeDaemonEndpoints {
-            kubelet_endpoint: Some(core::DaemonEndpoint { port: 10250 }),
-        });
+    st.daemon_endpoints.get_or_insert_with(|| core::NodeDaemonEndpoints { kubelet_endpoint: Some(core::DaemonEndpoint { port: 10250 }) });
     (st != cur).then_some(st)
 }
 
@@ -365,30 +277,16 @@ pub enum PodAction {
     Remove,
 }
 
-fn pod_condition(
-    ty: &str,
-    status: bool,
-    now: &Time,
-    prev: &[core::PodCondition],
-    reason: Option<&str>,
-) -> core::PodCondition {
+fn pod_condition(ty: &str, status: bool, now: &Time, prev: &[core::PodCondition], reason: Option<&str>) -> core::PodCondition {
     let s = if status { "True" } else { "False" };
     let old = prev.iter().find(|c| c.type_ == ty);
     let same = old.is_some_and(|c| c.status == s);
     core::PodCondition {
         type_: ty.into(),
         status: s.into(),
-        last_transition_time: if same {
-            old.and_then(|c| c.last_transition_time.clone())
-        } else {
-            Some(now.clone())
-        },
+        last_transition_time: if same { old.and_then(|c| c.last_transition_time.clone()) } else { Some(now.clone()) },
         last_probe_time: None,
-        reason: if status {
-            None
-        } else {
-            reason.map(String::from)
-        },
+        reason: if status { None } else { reason.map(String::from) },
         message: None,
         observed_generation: None,
     }
@@ -397,28 +295,18 @@ fn pod_condition(
 fn scheduled_at(pod: &core::Pod) -> Option<Timestamp> {
     let conds = pod.status.as_ref()?.conditions.as_ref();
     conds
-        .and_then(|c| {
-            c.iter()
-                .find(|c| c.type_ == "PodScheduled" && c.status == "True")
-        })
+        .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled" && c.status == "True"))
         .and_then(|c| c.last_transition_time.clone())
         .map(|t| t.0)
         .or_else(|| pod.metadata.creation_timestamp.as_ref().map(|t| t.0))
 }
 
 fn pod_ip(pod: &core::Pod, node: &core::Node) -> String {
-    if pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.host_network)
-        .unwrap_or(false)
-    {
+    if pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false) {
         return node_ip(node);
     }
     let uid = pod.metadata.uid.clone().unwrap_or_default();
-    let h = uid
-        .bytes()
-        .fold(7u32, |a, b| a.wrapping_mul(131).wrapping_add(b as u32));
+    let h = uid.bytes().fold(7u32, |a, b| a.wrapping_mul(131).wrapping_add(b as u32));
     format!("10.244.{}.{}", (h >> 8) % 256, 2 + h % 250)
 }
 
@@ -438,12 +326,7 @@ fn backoff(settings: &KubeletSettings, restarts: i32) -> SignedDuration {
 }
 
 /// The kubelet's next step for a bound pod on `node`.
-pub fn pod_step(
-    pod: &core::Pod,
-    node: &core::Node,
-    settings: &KubeletSettings,
-    now: Timestamp,
-) -> PodAction {
+pub fn pod_step(pod: &core::Pod, node: &core::Node, settings: &KubeletSettings, now: Timestamp) -> PodAction {
     if !kubelet_alive(node) {
         return PodAction::Nothing;
     }
@@ -451,11 +334,7 @@ pub fn pod_step(
         let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(0);
         let began = del.0 - SignedDuration::from_secs(grace);
         let took = sd(settings.termination).min(SignedDuration::from_secs(grace));
-        return if now >= began + took {
-            PodAction::Remove
-        } else {
-            PodAction::Nothing
-        };
+        return if now >= began + took { PodAction::Remove } else { PodAction::Nothing };
     }
     let spec = pod.spec.clone().unwrap_or_default();
     let cur = pod.status.clone().unwrap_or_default();
@@ -465,19 +344,13 @@ pub fn pod_step(
     }
     let now_t = Time(now);
     let behavior = behavior_of(pod, Some(node));
-    let start_delay = pod
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(START_DELAY))
-        .and_then(|d| parse_duration(d))
-        .unwrap_or(settings.start_delay);
+    let start_delay =
+        pod.metadata.annotations.as_ref().and_then(|a| a.get(START_DELAY)).and_then(|d| parse_duration(d)).unwrap_or(settings.start_delay);
     let bound_at = scheduled_at(pod).unwrap_or(now);
     let started = now >= bound_at + sd(start_delay);
     let mut st = cur.clone();
     st.host_ip.get_or_insert_with(|| node_ip(node));
-    st.host_ips
-        .get_or_insert_with(|| vec![core::HostIP { ip: node_ip(node) }]);
+    st.host_ips.get_or_insert_with(|| vec![core::HostIP { ip: node_ip(node) }]);
     st.start_time.get_or_insert_with(|| Time(bound_at));
     let prev_conds = cur.conditions.clone().unwrap_or_default();
     let prev_cs = cur.container_statuses.clone().unwrap_or_default();
@@ -495,19 +368,13 @@ pub fn pod_step(
             restart_count: 0,
             started: Some(false),
             state: Some(core::ContainerState {
-                waiting: Some(core::ContainerStateWaiting {
-                    reason: Some("ContainerCreating".into()),
-                    message: None,
-                }),
+                waiting: Some(core::ContainerStateWaiting { reason: Some("ContainerCreating".into()), message: None }),
                 ..Default::default()
             }),
             ..Default::default()
         });
         let waiting = |reason: &str, message: Option<String>| core::ContainerState {
-            waiting: Some(core::ContainerStateWaiting {
-                reason: Some(reason.into()),
-                message,
-            }),
+            waiting: Some(core::ContainerStateWaiting { reason: Some(reason.into()), message }),
             ..Default::default()
         };
         if started {
@@ -518,10 +385,7 @@ pub fn pod_step(
                     let period = settings.backoff_base.as_secs_f64().max(1.0);
                     let in_backoff = (since % period) > 2.0_f64.min(period / 2.0);
                     cs.state = Some(if in_backoff {
-                        waiting(
-                            "ImagePullBackOff",
-                            Some(format!("Back-off pulling image \"{image}\"")),
-                        )
+                        waiting("ImagePullBackOff", Some(format!("Back-off pulling image \"{image}\"")))
                     } else {
                         waiting(
                             "ErrImagePull",
@@ -534,10 +398,7 @@ pub fn pod_step(
                     cs.started = Some(false);
                 }
                 Behavior::ConfigError => {
-                    cs.state = Some(waiting(
-                        "CreateContainerConfigError",
-                        Some(format!("configmap \"{}-config\" not found", c.name)),
-                    ));
+                    cs.state = Some(waiting("CreateContainerConfigError", Some(format!("configmap \"{}-config\" not found", c.name))));
                     cs.ready = false;
                     cs.started = Some(false);
                 }
@@ -569,21 +430,15 @@ pub fn pod_step(
                             ));
                         }
                     } else {
-                        let last_exit = cs
-                            .last_state
-                            .as_ref()
-                            .and_then(|l| l.terminated.as_ref())
-                            .and_then(|t| t.finished_at.clone())
-                            .map(|t| t.0);
+                        let last_exit =
+                            cs.last_state.as_ref().and_then(|l| l.terminated.as_ref()).and_then(|t| t.finished_at.clone()).map(|t| t.0);
                         let may_start = match last_exit {
                             None => true,
                             Some(t) => now >= t + backoff(settings, cs.restart_count),
                         };
                         if may_start {
                             cs.state = Some(core::ContainerState {
-                                running: Some(core::ContainerStateRunning {
-                                    started_at: Some(now_t.clone()),
-                                }),
+                                running: Some(core::ContainerStateRunning { started_at: Some(now_t.clone()) }),
                                 ..Default::default()
                             });
                         }
@@ -598,17 +453,14 @@ pub fn pod_step(
                         None => {
                             let t = bound_at + sd(start_delay);
                             cs.state = Some(core::ContainerState {
-                                running: Some(core::ContainerStateRunning {
-                                    started_at: Some(Time(t)),
-                                }),
+                                running: Some(core::ContainerStateRunning { started_at: Some(Time(t)) }),
                                 ..Default::default()
                             });
                             t
                         }
                     };
                     cs.started = Some(true);
-                    cs.ready =
-                        behavior == Behavior::Normal && now >= run_since + sd(settings.ready_delay);
+                    cs.ready = behavior == Behavior::Normal && now >= run_since + sd(settings.ready_delay);
                     any_running = true;
                 }
             }
@@ -619,65 +471,33 @@ pub fn pod_step(
                         .bytes()
                         .fold(0u128, |a, b| a.wrapping_mul(257).wrapping_add(b as u128))
                 ));
-                cs.image_id = format!(
-                    "{}@sha256:{:064x}",
-                    image.split(':').next().unwrap_or(""),
-                    image.len() * 7919
-                );
+                cs.image_id = format!("{}@sha256:{:064x}", image.split(':').next().unwrap_or(""), image.len() * 7919);
             }
         }
         all_ready &= cs.ready;
         statuses.push(cs);
     }
     let ready = started && all_ready && !statuses.is_empty();
-    st.phase =
-        Some(
-            if any_running
-                || (started && matches!(behavior, Behavior::Normal | Behavior::NeverReady))
-            {
-                "Running"
-            } else {
-                "Pending"
-            }
-            .into(),
-        );
+    st.phase = Some(
+        if any_running || (started && matches!(behavior, Behavior::Normal | Behavior::NeverReady)) { "Running" } else { "Pending" }.into(),
+    );
     if any_running {
         st.pod_ip.get_or_insert_with(|| pod_ip(pod, node));
-        st.pod_ips.get_or_insert_with(|| {
-            vec![core::PodIP {
-                ip: pod_ip(pod, node),
-            }]
-        });
+        st.pod_ips.get_or_insert_with(|| vec![core::PodIP { ip: pod_ip(pod, node) }]);
     }
     st.container_statuses = Some(statuses);
     st.conditions = Some(vec![
         pod_condition("PodReadyToStartContainers", true, &now_t, &prev_conds, None),
         pod_condition("Initialized", true, &now_t, &prev_conds, None),
-        pod_condition(
-            "Ready",
-            ready,
-            &now_t,
-            &prev_conds,
-            Some("ContainersNotReady"),
-        ),
-        pod_condition(
-            "ContainersReady",
-            ready,
-            &now_t,
-            &prev_conds,
-            Some("ContainersNotReady"),
-        ),
+        pod_condition("Ready", ready, &now_t, &prev_conds, Some("ContainersNotReady")),
+        pod_condition("ContainersReady", ready, &now_t, &prev_conds, Some("ContainersNotReady")),
         prev_conds
             .iter()
             .find(|c| c.type_ == "PodScheduled")
             .cloned()
             .unwrap_or_else(|| pod_condition("PodScheduled", true, &now_t, &prev_conds, None)),
     ]);
-    if st == cur {
-        PodAction::Nothing
-    } else {
-        PodAction::Status(Box::new(st))
-    }
+    if st == cur { PodAction::Nothing } else { PodAction::Status(Box::new(st)) }
 }
 
 fn human(d: SignedDuration) -> String {
@@ -701,12 +521,7 @@ mod tests {
         core::Node {
             metadata: ObjectMeta {
                 name: Some("n1".into()),
-                annotations: Some(
-                    annotations
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect::<BTreeMap<_, _>>(),
-                ),
+                annotations: Some(annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>()),
                 ..Default::default()
             },
             ..Default::default()
@@ -735,10 +550,7 @@ mod tests {
                 }],
                 ..Default::default()
             }),
-            status: Some(core::PodStatus {
-                phase: Some("Pending".into()),
-                ..Default::default()
-            }),
+            status: Some(core::PodStatus { phase: Some("Pending".into()), ..Default::default() }),
         }
     }
 
@@ -754,24 +566,11 @@ mod tests {
     }
 
     fn waiting_reason(p: &core::Pod) -> Option<String> {
-        p.status.as_ref()?.container_statuses.as_ref()?[0]
-            .state
-            .as_ref()?
-            .waiting
-            .as_ref()?
-            .reason
-            .clone()
+        p.status.as_ref()?.container_statuses.as_ref()?[0].state.as_ref()?.waiting.as_ref()?.reason.clone()
     }
 
     fn ready(p: &core::Pod) -> bool {
-        p.status
-            .as_ref()
-            .unwrap()
-            .conditions
-            .as_ref()
-            .unwrap()
-            .iter()
-            .any(|c| c.type_ == "Ready" && c.status == "True")
+        p.status.as_ref().unwrap().conditions.as_ref().unwrap().iter().any(|c| c.type_ == "Ready" && c.status == "True")
     }
 
     #[test]
@@ -792,28 +591,9 @@ mod tests {
         let n = node(&[]);
         let p = run(pod(Some("crash-loop"), t0), &n, t0, &[0, 2, 5, 6]);
         assert_eq!(waiting_reason(&p).as_deref(), Some("CrashLoopBackOff"));
-        assert_eq!(
-            p.status
-                .as_ref()
-                .unwrap()
-                .container_statuses
-                .as_ref()
-                .unwrap()[0]
-                .restart_count,
-            1
-        );
+        assert_eq!(p.status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0].restart_count, 1);
         let p = run(p, &n, t0, &[16, 19, 20, 40, 43, 44]);
-        assert!(
-            p.status
-                .as_ref()
-                .unwrap()
-                .container_statuses
-                .as_ref()
-                .unwrap()[0]
-                .restart_count
-                >= 2,
-            "restarts keep rising"
-        );
+        assert!(p.status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0].restart_count >= 2, "restarts keep rising");
         assert!(!ready(&p));
         let p = run(pod(Some("image-pull-error"), t0), &n, t0, &[0, 3]);
         assert_eq!(waiting_reason(&p).as_deref(), Some("ErrImagePull"));
@@ -821,10 +601,7 @@ mod tests {
         assert_eq!(waiting_reason(&p).as_deref(), Some("ImagePullBackOff"));
         assert_eq!(p.status.as_ref().unwrap().phase.as_deref(), Some("Pending"));
         let p = run(pod(Some("config-error"), t0), &n, t0, &[0, 3]);
-        assert_eq!(
-            waiting_reason(&p).as_deref(),
-            Some("CreateContainerConfigError")
-        );
+        assert_eq!(waiting_reason(&p).as_deref(), Some("CreateContainerConfigError"));
         let p = run(pod(Some("never-ready"), t0), &n, t0, &[0, 3, 30]);
         assert!(!ready(&p));
         assert_eq!(p.status.as_ref().unwrap().phase.as_deref(), Some("Running"));
@@ -833,28 +610,12 @@ mod tests {
     #[test]
     fn node_annotation_steers_every_pod_and_dead_kubelet_does_nothing() {
         let t0 = Timestamp::now();
-        let p = run(
-            pod(None, t0),
-            &node(&[(NODE_POD_BEHAVIOR, "config-error")]),
-            t0,
-            &[0, 3],
-        );
-        assert_eq!(
-            waiting_reason(&p).as_deref(),
-            Some("CreateContainerConfigError")
-        );
+        let p = run(pod(None, t0), &node(&[(NODE_POD_BEHAVIOR, "config-error")]), t0, &[0, 3]);
+        assert_eq!(waiting_reason(&p).as_deref(), Some("CreateContainerConfigError"));
         let dead = node(&[(NODE_STATE, "not-ready")]);
-        assert_eq!(
-            pod_step(&pod(None, t0), &dead, &KubeletSettings::default(), t0),
-            PodAction::Nothing
-        );
+        assert_eq!(pod_step(&pod(None, t0), &dead, &KubeletSettings::default(), t0), PodAction::Nothing);
         let st = node_status(&dead, &KubeletSettings::default(), t0).unwrap();
-        let r = st
-            .conditions
-            .unwrap()
-            .into_iter()
-            .find(|c| c.type_ == "Ready")
-            .unwrap();
+        let r = st.conditions.unwrap().into_iter().find(|c| c.type_ == "Ready").unwrap();
         assert_eq!(r.status, "False");
     }
 

@@ -31,8 +31,7 @@ use objects::Strategy;
 use scenario::{Action, Scenario, TimedAction};
 use store::Store;
 
-pub const BUILTIN_NAMESPACES: [&str; 4] =
-    ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 pub const CONTEXT_NAME: &str = "daemonscope-sim";
 
 /// Creates an object from its JSON the way `POST` does (defaults, validation).
@@ -40,26 +39,14 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
     if kind == Kind::Node {
         scenario::registration_labels(&mut v);
     }
-    if kind.info().namespaced
-        && v.pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .is_empty()
-    {
+    if kind.info().namespaced && v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").is_empty() {
         v["metadata"]["namespace"] = Value::String("default".into());
     }
     if kind.info().namespaced {
-        let ns = v
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("default")
-            .to_string();
+        let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
         if store.get::<core::Namespace>("", &ns).is_none() {
             let mut n = core::Namespace {
-                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                    name: Some(ns),
-                    ..Default::default()
-                },
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(ns), ..Default::default() },
                 ..Default::default()
             };
             n.prepare_create();
@@ -81,12 +68,7 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
 fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
     match a {
         Action::Create(kind, v) => create_value(store, *kind, v.clone()),
-        Action::Patch {
-            kind,
-            namespace,
-            name,
-            patch,
-        } => crate::with_kind!(*kind, T => {
+        Action::Patch { kind, namespace, name, patch } => crate::with_kind!(*kind, T => {
             let cur = store.get::<T>(namespace, name).ok_or_else(|| ApiError::not_found(*kind, name))?;
             let mut doc = serde_json::to_value(&*cur).map_err(|e| ApiError::internal(e.to_string()))?;
             json_patch::merge(&mut doc, patch);
@@ -98,11 +80,7 @@ fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
             }
             store.update(o).map(|_| ())
         }),
-        Action::Delete {
-            kind,
-            namespace,
-            name,
-        } => crate::with_kind!(*kind, T => {
+        Action::Delete { kind, namespace, name } => crate::with_kind!(*kind, T => {
             crate::sim::ops::delete_object::<T>(store, namespace, name, &Default::default()).map(|_| ())
         }),
     }
@@ -144,14 +122,10 @@ impl SimOptions {
         }
         SimOptions {
             control,
-            history_size: s.history_size.unwrap_or(200_000),
-            bookmark_interval: sc
-                .duration(&s.bookmark_interval)
-                .unwrap_or(Duration::from_secs(60)),
+            history_size: s.history_size.unwrap_or(50_000),
+            bookmark_interval: sc.duration(&s.bookmark_interval).unwrap_or(Duration::from_secs(60)),
             settle: s.settle.unwrap_or(true),
-            age: sc
-                .duration(&s.age)
-                .unwrap_or(Duration::from_secs(3 * 86400)),
+            age: sc.duration(&s.age).unwrap_or(Duration::from_secs(3 * 86400)),
         }
     }
 }
@@ -169,25 +143,16 @@ impl Sim {
     pub fn build(sc: &Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
         let store = Store::new(opts.history_size);
         for ns in BUILTIN_NAMESPACES {
-            create_value(
-                &store,
-                Kind::Namespace,
-                serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
-            )?;
+            create_value(&store, Kind::Namespace, serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }
         let mut cluster = Cluster::new(store.clone(), opts.control.clone());
         if opts.settle {
             // Scenario objects are "created" a while ago; the cluster settles from there.
             store.set_clock_offset(-(opts.age.as_secs() as i64));
+            store.set_history(false);
         }
         for (kind, v) in &sc.objects {
-            if *kind == Kind::Namespace
-                && BUILTIN_NAMESPACES.contains(
-                    &v.pointer("/metadata/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or(""),
-                )
-            {
+            if *kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")) {
                 continue;
             }
             create_value(&store, *kind, v.clone())?;
@@ -195,27 +160,14 @@ impl Sim {
         if opts.settle {
             cluster.settle(opts.age, 400);
         }
-        let api = ApiState::new(
-            store.clone(),
-            sc.auth(),
-            ApiSettings {
-                bookmark_interval: opts.bookmark_interval,
-                ..Default::default()
-            },
-        );
-        Ok(Sim {
-            store,
-            api,
-            cluster,
-            timeline: sc.timeline.clone(),
-        })
+        let api = ApiState::new(store.clone(), sc.auth(), ApiSettings { bookmark_interval: opts.bookmark_interval, ..Default::default() });
+        Ok(Sim { store, api, cluster, timeline: sc.timeline.clone() })
     }
 
     /// Moves the cluster clock `secs` ahead and runs one round of every actor — for
     /// tests that step the cluster deterministically instead of waiting.
     pub fn advance(&mut self, secs: i64) -> bool {
-        self.store
-            .set_clock_offset(self.store.clock_offset() + secs);
+        self.store.set_clock_offset(self.store.clock_offset() + secs);
         let now = self.store.now();
         self.cluster.step(now)
     }
@@ -246,13 +198,7 @@ impl Sim {
                 }
             }
         }));
-        Running {
-            store,
-            api,
-            tasks,
-            url: None,
-            ca_pem: None,
-        }
+        Running { store, api, tasks, url: None, ca_pem: None }
     }
 
     /// Starts everything and listens on `addr` (`127.0.0.1:0` picks a free port), over
@@ -266,11 +212,7 @@ impl Sim {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local: SocketAddr = listener.local_addr()?;
         let router = self.router();
-        let material = if tls {
-            Some(tls::generate().map_err(std::io::Error::other)?)
-        } else {
-            None
-        };
+        let material = if tls { Some(tls::generate().map_err(std::io::Error::other)?) } else { None };
         let mut running = self.spawn();
         match &material {
             Some(m) => {
@@ -332,10 +274,7 @@ pub fn kubeconfig_yaml(url: &str, ca_pem: Option<&str>, token: Option<&str>) -> 
         None => "  user: {}\n".to_string(),
     };
     let ca = match ca_pem {
-        Some(pem) => format!(
-            "    certificate-authority-data: {}\n",
-            base64::engine::general_purpose::STANDARD.encode(pem)
-        ),
+        Some(pem) => format!("    certificate-authority-data: {}\n", base64::engine::general_purpose::STANDARD.encode(pem)),
         None => String::new(),
     };
     format!(
@@ -343,12 +282,7 @@ pub fn kubeconfig_yaml(url: &str, ca_pem: Option<&str>, token: Option<&str>) -> 
     )
 }
 
-pub fn write_kubeconfig(
-    path: &Path,
-    url: &str,
-    ca_pem: Option<&str>,
-    token: Option<&str>,
-) -> std::io::Result<()> {
+pub fn write_kubeconfig(path: &Path, url: &str, ca_pem: Option<&str>, token: Option<&str>) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }

@@ -16,9 +16,7 @@ use crate::labels;
 pub fn random_suffix() -> String {
     const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
-    (0..5)
-        .map(|_| ALPHANUMS[rng.random_range(0..ALPHANUMS.len())] as char)
-        .collect()
+    (0..5).map(|_| ALPHANUMS[rng.random_range(0..ALPHANUMS.len())] as char).collect()
 }
 
 pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
@@ -63,21 +61,13 @@ fn validate_meta(m: &ObjectMeta, namespaced: bool, out: &mut Causes) {
 }
 
 fn default_containers(spec: &mut core::PodSpec) {
-    for c in spec
-        .containers
-        .iter_mut()
-        .chain(spec.init_containers.iter_mut().flatten())
-    {
+    for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
         if c.image_pull_policy.is_none() {
-            let latest = c.image.as_deref().is_some_and(|i| {
-                i.ends_with(":latest") || !i.rsplit('/').next().unwrap_or("").contains(':')
-            });
+            let latest = c.image.as_deref().is_some_and(|i| i.ends_with(":latest") || !i.rsplit('/').next().unwrap_or("").contains(':'));
             c.image_pull_policy = Some(if latest { "Always" } else { "IfNotPresent" }.into());
         }
-        c.termination_message_path
-            .get_or_insert_with(|| "/dev/termination-log".into());
-        c.termination_message_policy
-            .get_or_insert_with(|| "File".into());
+        c.termination_message_path.get_or_insert_with(|| "/dev/termination-log".into());
+        c.termination_message_policy.get_or_insert_with(|| "File".into());
     }
 }
 
@@ -85,32 +75,21 @@ fn default_containers(spec: &mut core::PodSpec) {
 pub fn default_pod_spec(spec: &mut core::PodSpec) {
     spec.restart_policy.get_or_insert_with(|| "Always".into());
     spec.dns_policy.get_or_insert_with(|| "ClusterFirst".into());
-    spec.scheduler_name
-        .get_or_insert_with(|| "default-scheduler".into());
+    spec.scheduler_name.get_or_insert_with(|| "default-scheduler".into());
     spec.termination_grace_period_seconds.get_or_insert(30);
     spec.security_context.get_or_insert_with(Default::default);
-    spec.service_account_name
-        .get_or_insert_with(|| "default".into());
+    spec.service_account_name.get_or_insert_with(|| "default".into());
     default_containers(spec);
 }
 
 impl Strategy for core::Namespace {
     fn prepare_create(&mut self) {
-        self.spec
-            .get_or_insert_with(Default::default)
-            .finalizers
-            .get_or_insert_with(|| vec!["kubernetes".into()]);
-        self.status = Some(core::NamespaceStatus {
-            phase: Some("Active".into()),
-            ..Default::default()
-        });
+        self.spec.get_or_insert_with(Default::default).finalizers.get_or_insert_with(|| vec!["kubernetes".into()]);
+        self.status = Some(core::NamespaceStatus { phase: Some("Active".into()), ..Default::default() });
         self.metadata
             .labels
             .get_or_insert_with(BTreeMap::new)
-            .insert(
-                "kubernetes.io/metadata.name".into(),
-                self.metadata.name.clone().unwrap_or_default(),
-            );
+            .insert("kubernetes.io/metadata.name".into(), self.metadata.name.clone().unwrap_or_default());
     }
     fn prepare_update(&mut self, old: &Self) {
         self.status = old.status.clone();
@@ -135,10 +114,7 @@ impl Strategy for core::Node {
         validate_meta(&self.metadata, false, &mut out);
         for t in self.spec.iter().flat_map(|s| s.taints.iter().flatten()) {
             for p in labels::validate_label_key(&t.key) {
-                out.push((
-                    "spec.taints[0].key",
-                    format!("Invalid value: {:?}: {p}", t.key),
-                ));
+                out.push(("spec.taints[0].key", format!("Invalid value: {:?}: {p}", t.key)));
             }
             if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {
                 out.push((
@@ -157,18 +133,11 @@ impl Strategy for core::Pod {
         default_pod_spec(spec);
         spec.priority.get_or_insert(0);
         spec.enable_service_links.get_or_insert(true);
-        spec.preemption_policy
-            .get_or_insert_with(|| "PreemptLowerPriority".into());
+        spec.preemption_policy.get_or_insert_with(|| "PreemptLowerPriority".into());
         let mut tols = spec.tolerations.clone().unwrap_or_default();
         // The DefaultTolerationSeconds admission plugin.
-        for key in [
-            "node.kubernetes.io/not-ready",
-            "node.kubernetes.io/unreachable",
-        ] {
-            if !tols.iter().any(|t| {
-                t.key.as_deref() == Some(key)
-                    || (t.key.is_none() && t.operator.as_deref() == Some("Exists"))
-            }) {
+        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+            if !tols.iter().any(|t| t.key.as_deref() == Some(key) || (t.key.is_none() && t.operator.as_deref() == Some("Exists"))) {
                 tols.push(core::Toleration {
                     key: Some(key.into()),
                     operator: Some("Exists".into()),
@@ -216,11 +185,7 @@ impl Strategy for core::Service {
         spec.session_affinity.get_or_insert_with(|| "None".into());
         if spec.cluster_ip.is_none() {
             let mut rng = rand::rng();
-            let ip = format!(
-                "10.96.{}.{}",
-                rng.random_range(0..255),
-                rng.random_range(1..255)
-            );
+            let ip = format!("10.96.{}.{}", rng.random_range(0..255), rng.random_range(1..255));
             spec.cluster_ip = Some(ip.clone());
             spec.cluster_ips = Some(vec![ip]);
         }
@@ -241,21 +206,13 @@ impl Strategy for core::Service {
 }
 
 fn template_generation(ds: &apps::DaemonSet) -> i64 {
-    ds.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
+    ds.metadata.annotations.as_ref().and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION)).and_then(|v| v.parse().ok()).unwrap_or(1)
 }
 
 impl Strategy for apps::DaemonSet {
     fn prepare_create(&mut self) {
         self.metadata.generation = Some(1);
-        self.metadata
-            .annotations
-            .get_or_insert_with(BTreeMap::new)
-            .insert(TEMPLATE_GENERATION_ANNOTATION.into(), "1".into());
+        self.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(TEMPLATE_GENERATION_ANNOTATION.into(), "1".into());
         let spec = self.spec.get_or_insert_with(Default::default);
         spec.revision_history_limit.get_or_insert(10);
         let us = spec.update_strategy.get_or_insert_with(Default::default);
@@ -276,9 +233,7 @@ impl Strategy for apps::DaemonSet {
         if let Some(ps) = new_spec.template.spec.as_mut() {
             default_pod_spec(ps);
         }
-        let us = new_spec
-            .update_strategy
-            .get_or_insert_with(Default::default);
+        let us = new_spec.update_strategy.get_or_insert_with(Default::default);
         if us.type_.as_deref().unwrap_or("RollingUpdate") == "RollingUpdate" {
             us.type_ = Some("RollingUpdate".into());
             let ru = us.rolling_update.get_or_insert_with(Default::default);
@@ -298,10 +253,7 @@ impl Strategy for apps::DaemonSet {
             generation += 1;
         }
         self.metadata.generation = Some(generation);
-        self.metadata
-            .annotations
-            .get_or_insert_with(BTreeMap::new)
-            .insert(TEMPLATE_GENERATION_ANNOTATION.into(), tg.to_string());
+        self.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(TEMPLATE_GENERATION_ANNOTATION.into(), tg.to_string());
     }
     fn prepare_status_update(&mut self, old: &Self) {
         self.spec = old.spec.clone();
@@ -317,28 +269,15 @@ impl Strategy for apps::DaemonSet {
             return out;
         };
         let sel = &spec.selector;
-        if sel.match_labels.as_ref().is_none_or(|m| m.is_empty())
-            && sel.match_expressions.as_ref().is_none_or(|m| m.is_empty())
-        {
-            out.push((
-                "spec.selector",
-                "Invalid value: \"null\": empty selector is invalid for daemonset".into(),
-            ));
+        if sel.match_labels.as_ref().is_none_or(|m| m.is_empty()) && sel.match_expressions.as_ref().is_none_or(|m| m.is_empty()) {
+            out.push(("spec.selector", "Invalid value: \"null\": empty selector is invalid for daemonset".into()));
         } else {
-            let tl = spec
-                .template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.labels.clone())
-                .unwrap_or_default();
+            let tl = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
             match crate::selector::LabelSelector::from_k8s(sel) {
                 Ok(s) if !s.matches(&tl) => {
                     out.push((
                         "spec.template.metadata.labels",
-                        format!(
-                            "Invalid value: {:?}: `selector` does not match template `labels`",
-                            tl
-                        ),
+                        format!("Invalid value: {:?}: `selector` does not match template `labels`", tl),
                     ));
                 }
                 Err(e) => out.push(("spec.selector", format!("Invalid value: {e}"))),
@@ -347,39 +286,16 @@ impl Strategy for apps::DaemonSet {
         }
         if let Some(m) = &spec.template.metadata {
             let mut inner = Vec::new();
-            validate_meta(
-                &ObjectMeta {
-                    labels: m.labels.clone(),
-                    ..Default::default()
-                },
-                false,
-                &mut inner,
-            );
-            out.extend(
-                inner
-                    .into_iter()
-                    .map(|(_, m)| ("spec.template.metadata.labels", m)),
-            );
+            validate_meta(&ObjectMeta { labels: m.labels.clone(), ..Default::default() }, false, &mut inner);
+            out.extend(inner.into_iter().map(|(_, m)| ("spec.template.metadata.labels", m)));
         }
-        if spec
-            .template
-            .spec
-            .as_ref()
-            .is_none_or(|s| s.containers.is_empty())
-        {
+        if spec.template.spec.as_ref().is_none_or(|s| s.containers.is_empty()) {
             out.push(("spec.template.spec.containers", "Required value".into()));
         }
-        if let Some(rp) = spec
-            .template
-            .spec
-            .as_ref()
-            .and_then(|s| s.restart_policy.as_deref())
+        if let Some(rp) = spec.template.spec.as_ref().and_then(|s| s.restart_policy.as_deref())
             && rp != "Always"
         {
-            out.push((
-                "spec.template.spec.restartPolicy",
-                format!("Unsupported value: {rp:?}: supported values: \"Always\""),
-            ));
+            out.push(("spec.template.spec.restartPolicy", format!("Unsupported value: {rp:?}: supported values: \"Always\"")));
         }
         if let Some(us) = &spec.update_strategy {
             match us.type_.as_deref() {
@@ -387,7 +303,9 @@ impl Strategy for apps::DaemonSet {
                     if let Some(ru) = &us.rolling_update {
                         let mu = ru.max_unavailable.clone().unwrap_or(IntOrString::Int(1));
                         let ms = ru.max_surge.clone().unwrap_or(IntOrString::Int(0));
-                        for (f, v) in [("spec.updateStrategy.rollingUpdate.maxUnavailable", &mu), ("spec.updateStrategy.rollingUpdate.maxSurge", &ms)] {
+                        for (f, v) in
+                            [("spec.updateStrategy.rollingUpdate.maxUnavailable", &mu), ("spec.updateStrategy.rollingUpdate.maxSurge", &ms)]
+                        {
                             if let Err(e) = crate::rollout::validate_int_or_percent(v) {
                                 out.push((f, e));
                             }
@@ -396,11 +314,17 @@ impl Strategy for apps::DaemonSet {
                         if !zero(&mu) && !zero(&ms) {
                             out.push((
                                 "spec.updateStrategy.rollingUpdate.maxSurge",
-                                format!("Invalid value: {}: may not be set when maxUnavailable is non-zero", crate::rollout::int_or_string(&ms)),
+                                format!(
+                                    "Invalid value: {}: may not be set when maxUnavailable is non-zero",
+                                    crate::rollout::int_or_string(&ms)
+                                ),
                             ));
                         }
                         if zero(&mu) && zero(&ms) {
-                            out.push(("spec.updateStrategy.rollingUpdate.maxUnavailable", "Required value: cannot be 0 when maxSurge is 0".into()));
+                            out.push((
+                                "spec.updateStrategy.rollingUpdate.maxUnavailable",
+                                "Required value: cannot be 0 when maxSurge is 0".into(),
+                            ));
                         }
                     }
                 }

@@ -99,17 +99,8 @@ struct SimulationDoc {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Create(Kind, Value),
-    Patch {
-        kind: Kind,
-        namespace: String,
-        name: String,
-        patch: Value,
-    },
-    Delete {
-        kind: Kind,
-        namespace: String,
-        name: String,
-    },
+    Patch { kind: Kind, namespace: String, name: String, patch: Value },
+    Delete { kind: Kind, namespace: String, name: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,15 +130,11 @@ pub struct ScenarioError {
 }
 
 pub fn kind_by_name(api_version: &str, kind: &str) -> Option<Kind> {
-    Kind::ALL
-        .into_iter()
-        .find(|k| k.info().kind == kind && k.api_version() == api_version)
+    Kind::ALL.into_iter().find(|k| k.info().kind == kind && k.api_version() == api_version)
 }
 
 fn kind_by_kind_name(kind: &str) -> Option<Kind> {
-    Kind::ALL.into_iter().find(|k| {
-        k.info().kind.eq_ignore_ascii_case(kind) || k.info().plural == kind.to_lowercase()
-    })
+    Kind::ALL.into_iter().find(|k| k.info().kind.eq_ignore_ascii_case(kind) || k.info().plural == kind.to_lowercase())
 }
 
 impl Scenario {
@@ -163,41 +150,18 @@ impl Scenario {
     }
 
     pub fn parse(file: &str, text: &str) -> Result<Self, ScenarioError> {
-        let err = |doc: usize, what: String, message: String| ScenarioError {
-            file: file.to_string(),
-            doc,
-            what,
-            message,
-        };
-        let docs: Vec<Value> = serde_saphyr::from_multiple(text)
-            .map_err(|e| err(0, String::new(), format!("not valid YAML: {e}")))?;
-        let mut sc = Scenario {
-            name: file.to_string(),
-            ..Default::default()
-        };
+        let err = |doc: usize, what: String, message: String| ScenarioError { file: file.to_string(), doc, what, message };
+        let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| err(0, String::new(), format!("not valid YAML: {e}")))?;
+        let mut sc = Scenario { name: file.to_string(), ..Default::default() };
         for (i, doc) in docs.into_iter().enumerate() {
             let n = i + 1;
             if doc.is_null() {
                 continue;
             }
-            let av = doc
-                .get("apiVersion")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let kind = doc
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let ns = doc
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let name = doc
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let av = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+            let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+            let ns = doc.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+            let name = doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
             let what = if name.is_empty() {
                 format!(" ({kind})")
             } else if ns.is_empty() {
@@ -209,30 +173,17 @@ impl Scenario {
                 return Err(err(n, what, "apiVersion and kind are required".into()));
             }
             if kind == "List" {
-                return Err(err(
-                    n,
-                    what,
-                    "a List is not supported; write one document per object".into(),
-                ));
+                return Err(err(n, what, "a List is not supported; write one document per object".into()));
             }
             if av == SIM_API_VERSION && kind == "Simulation" {
-                let s: SimulationDoc = serde_path_to_error::deserialize(doc)
-                    .map_err(|e| err(n, what.clone(), path_message(&e)))?;
+                let s: SimulationDoc = serde_path_to_error::deserialize(doc).map_err(|e| err(n, what.clone(), path_message(&e)))?;
                 let _ = s.metadata;
                 sc.settings = s.settings;
                 for (j, step) in s.timeline.into_iter().enumerate() {
                     let at = parse_duration(&step.at).ok_or_else(|| {
-                        err(
-                            n,
-                            what.clone(),
-                            format!(
-                                "timeline[{j}].at: invalid duration {:?} (use 20s, 1m30s, 500ms)",
-                                step.at
-                            ),
-                        )
+                        err(n, what.clone(), format!("timeline[{j}].at: invalid duration {:?} (use 20s, 1m30s, 500ms)", step.at))
                     })?;
-                    let action = resolve_step(step)
-                        .map_err(|m| err(n, what.clone(), format!("timeline[{j}]: {m}")))?;
+                    let action = resolve_step(step).map_err(|m| err(n, what.clone(), format!("timeline[{j}]: {m}")))?;
                     sc.timeline.push(TimedAction { at, action });
                 }
                 continue;
@@ -264,11 +215,7 @@ impl Scenario {
             if let Some(v) = v
                 && parse_duration(v).is_none()
             {
-                return Err(err(
-                    0,
-                    " (Simulation)".into(),
-                    format!("settings.{f}: invalid duration {v:?}"),
-                ));
+                return Err(err(0, " (Simulation)".into(), format!("settings.{f}: invalid duration {v:?}")));
             }
         }
         Ok(sc)
@@ -279,15 +226,7 @@ impl Scenario {
         Some(Auth {
             tokens: tokens
                 .iter()
-                .map(|t| {
-                    (
-                        t.token.clone(),
-                        User {
-                            name: t.user.clone(),
-                            rules: t.rules.clone(),
-                        },
-                    )
-                })
+                .map(|t| (t.token.clone(), User { name: t.user.clone(), rules: t.rules.clone() }))
                 .collect::<std::collections::HashMap<_, _>>(),
         })
     }
@@ -299,11 +238,7 @@ impl Scenario {
 
 fn path_message<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
     let p = e.path().to_string();
-    if p == "." {
-        e.inner().to_string()
-    } else {
-        format!("{p}: {}", e.inner())
-    }
+    if p == "." { e.inner().to_string() } else { format!("{p}: {}", e.inner()) }
 }
 
 /// Deserialises into the real type so a bad field is reported with its path.
@@ -314,71 +249,41 @@ fn check_typed(kind: Kind, doc: &Value) -> Result<(), String> {
 }
 
 fn resolve_step(step: Step) -> Result<Action, String> {
-    let count =
-        step.create.is_some() as u8 + step.patch.is_some() as u8 + step.delete.is_some() as u8;
+    let count = step.create.is_some() as u8 + step.patch.is_some() as u8 + step.delete.is_some() as u8;
     if count != 1 {
         return Err("each step needs exactly one of create, patch, delete".into());
     }
     if let Some(obj) = step.create {
         let av = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let k = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-        let kind = kind_by_name(av, k)
-            .ok_or_else(|| format!("create: unsupported kind {k:?} in apiVersion {av:?}"))?;
+        let kind = kind_by_name(av, k).ok_or_else(|| format!("create: unsupported kind {k:?} in apiVersion {av:?}"))?;
         check_typed(kind, &obj).map_err(|m| format!("create: {m}"))?;
         return Ok(Action::Create(kind, obj));
     }
-    let resolve =
-        |r: ObjectRef, verb: &str| -> Result<(Kind, String, String, Option<Value>), String> {
-            let kind = kind_by_kind_name(&r.kind)
-                .ok_or_else(|| format!("{verb}: unknown kind {:?}", r.kind))?;
-            let ns = if kind.info().namespaced {
-                r.namespace.unwrap_or_else(|| "default".into())
-            } else {
-                String::new()
-            };
-            Ok((kind, ns, r.name, r.patch))
-        };
+    let resolve = |r: ObjectRef, verb: &str| -> Result<(Kind, String, String, Option<Value>), String> {
+        let kind = kind_by_kind_name(&r.kind).ok_or_else(|| format!("{verb}: unknown kind {:?}", r.kind))?;
+        let ns = if kind.info().namespaced { r.namespace.unwrap_or_else(|| "default".into()) } else { String::new() };
+        Ok((kind, ns, r.name, r.patch))
+    };
     if let Some(p) = step.patch {
         let (kind, namespace, name, patch) = resolve(p, "patch")?;
         let patch = patch.ok_or("patch: the `patch` field (a JSON merge patch) is required")?;
-        return Ok(Action::Patch {
-            kind,
-            namespace,
-            name,
-            patch,
-        });
+        return Ok(Action::Patch { kind, namespace, name, patch });
     }
     let (kind, namespace, name, _) = resolve(step.delete.expect("one of three"), "delete")?;
-    Ok(Action::Delete {
-        kind,
-        namespace,
-        name,
-    })
+    Ok(Action::Delete { kind, namespace, name })
 }
 
 /// The labels a kubelet puts on the Node it registers.
 pub fn registration_labels(node: &mut Value) {
-    let name = node
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let meta = node.as_object_mut().and_then(|o| {
-        o.entry("metadata")
-            .or_insert_with(|| Value::Object(Default::default()))
-            .as_object_mut()
-    });
+    let name = node.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let meta = node.as_object_mut().and_then(|o| o.entry("metadata").or_insert_with(|| Value::Object(Default::default())).as_object_mut());
     let Some(meta) = meta else { return };
-    let labels = meta
-        .entry("labels")
-        .or_insert_with(|| Value::Object(Default::default()));
+    let labels = meta.entry("labels").or_insert_with(|| Value::Object(Default::default()));
     let Some(l) = labels.as_object_mut() else {
         return;
     };
-    let arch = l
-        .get("kubernetes.io/arch")
-        .cloned()
-        .unwrap_or(Value::String("amd64".into()));
+    let arch = l.get("kubernetes.io/arch").cloned().unwrap_or(Value::String("amd64".into()));
     let defaults: BTreeMap<&str, Value> = [
         ("kubernetes.io/hostname", Value::String(name)),
         ("kubernetes.io/os", Value::String("linux".into())),
@@ -401,26 +306,20 @@ mod tests {
     fn errors_name_file_document_and_field() {
         let text = "apiVersion: v1\nkind: Node\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x, namespace: kube-system}\nspec:\n  selector: {matchLabels: {app: x}}\n  template:\n    metadata: {labels: {app: x}}\n    spec:\n      containers:\n      - name: x\n        image: 5\n        ports: [{containerPort: notanumber}]\n";
         let e = Scenario::parse("bad.yaml", text).unwrap_err().to_string();
-        assert!(
-            e.starts_with(
-                "bad.yaml: document 2 (DaemonSet kube-system/x): spec.template.spec.containers[0]"
-            ),
-            "{e}"
-        );
+        assert!(e.starts_with("bad.yaml: document 2 (DaemonSet kube-system/x): spec.template.spec.containers[0]"), "{e}");
+        let e = Scenario::parse("k.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap_err().to_string();
+        assert!(e.contains("document 1 (ConfigMap a): unsupported kind"), "{e}");
         let e = Scenario::parse(
-            "k.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+            "t.yaml",
+            "apiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\ntimeline:\n- at: soon\n  delete: {kind: Node, name: a}\n",
         )
         .unwrap_err()
         .to_string();
-        assert!(
-            e.contains("document 1 (ConfigMap a): unsupported kind"),
-            "{e}"
-        );
-        let e = Scenario::parse("t.yaml", "apiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\ntimeline:\n- at: soon\n  delete: {kind: Node, name: a}\n").unwrap_err().to_string();
         assert!(e.contains("timeline[0].at: invalid duration"), "{e}");
-        let e = Scenario::parse("s.yaml", "apiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\nsettings: {startDelai: 2s}\n").unwrap_err().to_string();
-        assert!(e.contains("settings: unknown field `startDelai`"), "{e}");
+        let e = Scenario::parse("s.yaml", "apiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\nsettings: {startDelai: 2s}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("settings.startDelai: unknown field `startDelai`, expected one of `startDelay`"), "{e}");
     }
 
     #[test]
@@ -428,8 +327,6 @@ mod tests {
         let text = "apiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\ntimeline:\n- at: 20s\n  delete: {kind: Node, name: a}\n- at: 1s\n  patch: {kind: DaemonSet, namespace: kube-system, name: x, patch: {metadata: {labels: {a: b}}}}\n";
         let s = Scenario::parse("t.yaml", text).unwrap();
         assert_eq!(s.timeline[0].at, Duration::from_secs(1));
-        assert!(
-            matches!(&s.timeline[1].action, Action::Delete { kind: Kind::Node, name, .. } if name == "a")
-        );
+        assert!(matches!(&s.timeline[1].action, Action::Delete { kind: Kind::Node, name, .. } if name == "a"));
     }
 }

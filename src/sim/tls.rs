@@ -6,10 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -23,48 +20,34 @@ pub struct TlsMaterial {
 }
 
 pub fn generate() -> Result<TlsMaterial, String> {
-    let err =
-        |e: &dyn std::fmt::Display| format!("generating the simulator's TLS certificate: {e}");
+    let err = |e: &dyn std::fmt::Display| format!("generating the simulator's TLS certificate: {e}");
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(|e| err(&e))?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, "daemonscope-sim-ca");
     ca.distinguished_name = dn;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let ca_key = KeyPair::generate().map_err(|e| err(&e))?;
     let ca_cert = ca.self_signed(&ca_key).map_err(|e| err(&e))?;
     let issuer = Issuer::new(ca, ca_key);
-    let mut server = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .map_err(|e| err(&e))?;
+    let mut server = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).map_err(|e| err(&e))?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, "daemonscope-sim");
     server.distinguished_name = dn;
     let server_key = KeyPair::generate().map_err(|e| err(&e))?;
-    let server_cert = server
-        .signed_by(&server_key, &issuer)
-        .map_err(|e| err(&e))?;
+    let server_cert = server.signed_by(&server_key, &issuer).map_err(|e| err(&e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| err(&e))?
         .with_no_client_auth()
         .with_single_cert(
-            vec![
-                CertificateDer::from(server_cert.der().to_vec()),
-                CertificateDer::from(ca_cert.der().to_vec()),
-            ],
+            vec![CertificateDer::from(server_cert.der().to_vec()), CertificateDer::from(ca_cert.der().to_vec())],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
         )
         .map_err(|e| err(&e))?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsMaterial {
-        ca_pem: ca_cert.pem(),
-        server: Arc::new(cfg),
-    })
+    Ok(TlsMaterial { ca_pem: ca_cert.pem(), server: Arc::new(cfg) })
 }
 
 /// A TLS listener for `axum::serve`; handshakes run in their own tasks so a slow
@@ -89,12 +72,7 @@ impl TlsListener {
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(
-                        std::time::Duration::from_secs(10),
-                        acceptor.accept(stream),
-                    )
-                    .await
-                    {
+                    match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, addr)).await;
                         }
@@ -104,11 +82,7 @@ impl TlsListener {
                 });
             }
         });
-        Ok(TlsListener {
-            rx,
-            local,
-            _accept: accept,
-        })
+        Ok(TlsListener { rx, local, _accept: accept })
     }
 }
 

@@ -45,10 +45,7 @@ pub fn build(yaml: &str) -> Sim {
 }
 
 pub async fn serve(yaml: &str) -> Running {
-    build(yaml)
-        .serve("127.0.0.1:0")
-        .await
-        .expect("listen on loopback")
+    build(yaml).serve("127.0.0.1:0").await.expect("listen on loopback")
 }
 
 pub fn client(r: &Running) -> kube::Client {
@@ -60,17 +57,9 @@ pub fn client_with_token(r: &Running, token: Option<&str>) -> kube::Client {
     let yaml = daemonscope::sim::kubeconfig_yaml(r.url(), r.ca_pem.as_deref(), token);
     let kc: kube::config::Kubeconfig = serde_saphyr::from_str(&yaml).expect("kubeconfig parses");
     let rt = tokio::runtime::Handle::current();
-    let config = std::thread::scope(|s| {
-        s.spawn(|| {
-            rt.block_on(kube::Config::from_custom_kubeconfig(
-                kc,
-                &Default::default(),
-            ))
-        })
-        .join()
-        .unwrap()
-    })
-    .expect("config");
+    let config =
+        std::thread::scope(|s| s.spawn(|| rt.block_on(kube::Config::from_custom_kubeconfig(kc, &Default::default()))).join().unwrap())
+            .expect("config");
     kube::Client::try_from(config).expect("client")
 }
 
@@ -95,16 +84,11 @@ where
 /// The kubectl to test with: `$KUBECTL`, else `kubectl` on PATH. None (with a loud
 /// message) when there is none, so the caller can skip.
 pub fn kubectl_bin() -> Option<PathBuf> {
-    let bin = std::env::var_os("KUBECTL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("kubectl"));
+    let bin = std::env::var_os("KUBECTL").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("kubectl"));
     match Command::new(&bin).arg("version").arg("--client").output() {
         Ok(o) if o.status.success() => Some(bin),
         _ => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: kubectl not found ({}); kubectl conformance tests did not run !!!!!!!!\n",
-                bin.display()
-            );
+            eprintln!("\n!!!!!!!! SKIPPED: kubectl not found ({}); kubectl conformance tests did not run !!!!!!!!\n", bin.display());
             None
         }
     }
@@ -119,13 +103,7 @@ pub struct Kubectl {
 impl Kubectl {
     pub fn new(bin: PathBuf, sim: &Running, token: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        daemonscope::sim::write_kubeconfig(
-            &dir.path().join("config"),
-            sim.url(),
-            sim.ca_pem.as_deref(),
-            token,
-        )
-        .expect("kubeconfig");
+        daemonscope::sim::write_kubeconfig(&dir.path().join("config"), sim.url(), sim.ca_pem.as_deref(), token).expect("kubeconfig");
         Kubectl { bin, dir }
     }
 
@@ -158,9 +136,7 @@ impl Kubectl {
     /// Runs blocking kubectl off the async runtime.
     pub async fn ok_async(&self, args: &[&str]) -> String {
         let mut c = self.cmd(args);
-        let o = tokio::task::spawn_blocking(move || c.output().expect("kubectl runs"))
-            .await
-            .expect("join");
+        let o = tokio::task::spawn_blocking(move || c.output().expect("kubectl runs")).await.expect("join");
         assert!(
             o.status.success(),
             "kubectl {args:?} failed: {}{}",
@@ -172,8 +148,6 @@ impl Kubectl {
 
     pub async fn run_async(&self, args: &[&str]) -> Output {
         let mut c = self.cmd(args);
-        tokio::task::spawn_blocking(move || c.output().expect("kubectl runs"))
-            .await
-            .expect("join")
+        tokio::task::spawn_blocking(move || c.output().expect("kubectl runs")).await.expect("join")
     }
 }

@@ -34,28 +34,16 @@ pub struct Attributes<'a> {
 
 impl User {
     pub fn admin() -> Self {
-        User {
-            name: "admin".into(),
-            rules: vec![Rule {
-                verbs: vec!["*".into()],
-                resources: vec!["*".into()],
-            }],
-        }
+        User { name: "admin".into(), rules: vec![Rule { verbs: vec!["*".into()], resources: vec!["*".into()] }] }
     }
 
     pub fn allows(&self, a: &Attributes) -> bool {
-        let full = if a.subresource.is_empty() {
-            a.resource.to_string()
-        } else {
-            format!("{}/{}", a.resource, a.subresource)
-        };
+        let full = if a.subresource.is_empty() { a.resource.to_string() } else { format!("{}/{}", a.resource, a.subresource) };
         self.rules.iter().any(|r| {
             r.verbs.iter().any(|v| v == "*" || v == a.verb)
-                && r.resources.iter().any(|res| {
-                    res == "*"
-                        || *res == full
-                        || (res.ends_with("/*") && full.starts_with(&res[..res.len() - 1]))
-                })
+                && r.resources
+                    .iter()
+                    .any(|res| res == "*" || *res == full || (res.ends_with("/*") && full.starts_with(&res[..res.len() - 1])))
         })
     }
 }
@@ -77,21 +65,11 @@ mod tests {
         let u = User {
             name: "viewer".into(),
             rules: vec![
-                Rule {
-                    verbs: vec!["get".into(), "list".into(), "watch".into()],
-                    resources: vec!["*".into()],
-                },
-                Rule {
-                    verbs: vec!["create".into()],
-                    resources: vec!["pods/eviction".into()],
-                },
+                Rule { verbs: vec!["get".into(), "list".into(), "watch".into()], resources: vec!["*".into()] },
+                Rule { verbs: vec!["create".into()], resources: vec!["pods/eviction".into()] },
             ],
         };
-        let a = |verb, resource, sub| Attributes {
-            verb,
-            resource,
-            subresource: sub,
-        };
+        let a = |verb, resource, sub| Attributes { verb, resource, subresource: sub };
         assert!(u.allows(&a("list", "nodes", "")));
         assert!(!u.allows(&a("patch", "nodes", "")));
         assert!(u.allows(&a("create", "pods", "eviction")));

@@ -52,11 +52,7 @@ pub fn api_groups() -> Value {
 
 /// The `APIResourceList` for a group-version, or None if we do not serve it.
 pub fn resource_list(group: &str, version: &str) -> Option<Value> {
-    let gv = if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    };
+    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
     let mut resources = Vec::new();
     if group == "authorization.k8s.io" && version == "v1" {
         resources.push(json!({
@@ -102,7 +98,5 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     if resources.is_empty() {
         return None;
     }
-    Some(
-        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
-    )
+    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
 }

@@ -47,10 +47,7 @@ pub enum IncludeObject {
 }
 
 pub fn format_of(headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Format, ApiError> {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.trim().is_empty() {
         return Ok(Format::Json);
     }
@@ -71,9 +68,7 @@ pub fn format_of(headers: &HeaderMap, q: &HashMap<String, String>) -> Result<For
                 };
                 return Ok(Format::Table(inc));
             }
-            Some("PartialObjectMetadata" | "PartialObjectMetadataList")
-                if params.get("g") == Some(&"meta.k8s.io") =>
-            {
+            Some("PartialObjectMetadata" | "PartialObjectMetadataList") if params.get("g") == Some(&"meta.k8s.io") => {
                 return Ok(Format::Partial);
             }
             _ => continue,
@@ -133,29 +128,23 @@ pub struct Filter {
 
 impl Filter {
     pub fn from_query<T: SimObject>(q: &HashMap<String, String>) -> Result<Filter, ApiError> {
-        let labels = LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or(""))
-            .map_err(|e| ApiError::bad_request(e.0))?;
-        let fields = FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""))
-            .map_err(|e| ApiError::bad_request(e.0))?;
+        let labels =
+            LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")).map_err(|e| ApiError::bad_request(e.0))?;
+        let fields =
+            FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or("")).map_err(|e| ApiError::bad_request(e.0))?;
         for r in &fields.requirements {
             let ok = r.field == "metadata.name"
                 || (r.field == "metadata.namespace" && T::SIM_KIND.info().namespaced)
                 || T::SIM_KIND.selectable_fields().contains(&r.field.as_str());
             if !ok {
-                return Err(ApiError::bad_request(format!(
-                    "field label not supported: {}",
-                    r.field
-                )));
+                return Err(ApiError::bad_request(format!("field label not supported: {}", r.field)));
             }
         }
         Ok(Filter { labels, fields })
     }
 
     pub fn matches<T: SimObject>(&self, o: &T) -> bool {
-        (self.labels.is_empty()
-            || self
-                .labels
-                .matches(o.metadata().labels.as_ref().unwrap_or(&Default::default())))
+        (self.labels.is_empty() || self.labels.matches(o.metadata().labels.as_ref().unwrap_or(&Default::default())))
             && (self.fields.requirements.is_empty() || self.fields.matches(|f| field_value(o, f)))
     }
 }
@@ -163,11 +152,7 @@ impl Filter {
 /// An item as it appears inside a list: without kind/apiVersion, like the real server.
 pub fn item_json<T: SimObject>(o: &T) -> Vec<u8> {
     let mut v = serde_json::to_vec(o).expect("API objects serialise");
-    let prefix = format!(
-        r#"{{"apiVersion":"{}","kind":"{}","#,
-        T::SIM_KIND.api_version(),
-        T::SIM_KIND.info().kind
-    );
+    let prefix = format!(r#"{{"apiVersion":"{}","kind":"{}","#, T::SIM_KIND.api_version(), T::SIM_KIND.info().kind);
     if v.starts_with(prefix.as_bytes()) {
         v.drain(1..prefix.len());
     }
@@ -184,12 +169,7 @@ pub fn table_row<T: Tabular>(o: &T, now: jiff::Timestamp, inc: IncludeObject) ->
     row
 }
 
-pub fn table_json<T: Tabular>(
-    items: &[Arc<T>],
-    rv: &str,
-    inc: IncludeObject,
-    with_columns: bool,
-) -> Value {
+pub fn table_json<T: Tabular>(items: &[Arc<T>], rv: &str, inc: IncludeObject, with_columns: bool) -> Value {
     let now = jiff::Timestamp::now();
     let rows: Vec<Value> = items.iter().map(|o| table_row(&**o, now, inc)).collect();
     let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv}, "rows": rows});
@@ -216,59 +196,34 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
     let filter = Filter::from_query::<T>(&ctx.q)?;
     let ns = ctx.target.namespace.as_deref();
-    let (all, cur_rv) = ctx.st.store.list::<T>(ns);
     let cont = ctx.q.get("continue").filter(|c| !c.is_empty());
-    let (list_rv, start_after) = match cont {
+    let (token_rv, start_after) = match cont {
         Some(c) => {
             let tok: ContinueToken = b64
                 .decode(c)
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request("continue key is not valid: illegal base64 data")
-                })?;
+                .ok_or_else(|| ApiError::bad_request("continue key is not valid: illegal base64 data"))?;
             if tok.rv < ctx.st.store.compacted_rv() {
                 return Err(ApiError::gone(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
                 ));
             }
-            (tok.rv, Some((tok.ns, tok.name)))
+            (Some(tok.rv), Some((tok.ns, tok.name)))
         }
-        None => (cur_rv, None),
+        None => (None, None),
     };
-    let mut items: Vec<Arc<T>> = all
-        .into_iter()
-        .filter(|o| match &start_after {
-            Some(k) => {
-                let m = o.metadata();
-                (
-                    m.namespace.clone().unwrap_or_default(),
-                    m.name.clone().unwrap_or_default(),
-                ) > *k
-            }
-            None => true,
-        })
-        .filter(|o| filter.matches(&**o))
-        .collect();
     // The watch cache ignores limit for resourceVersion=0 lists.
     let rv0 = ctx.q.get("resourceVersion").map(String::as_str) == Some("0");
-    let limit = ctx
-        .q
-        .get("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .filter(|l| *l > 0 && !rv0);
+    let limit = ctx.q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0 && !rv0);
+    let (items, remaining, cur_rv) = ctx.st.store.page::<T>(ns, start_after.as_ref(), limit, |o| filter.matches(o));
+    let list_rv = token_rv.unwrap_or(cur_rv);
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
-    if let Some(limit) = limit
-        && items.len() > limit
+    if remaining > 0
+        && let Some(last) = items.last().map(|o| o.metadata())
     {
-        let remaining = items.len() - limit;
-        items.truncate(limit);
-        let last = items.last().expect("limit > 0").metadata();
-        let tok = ContinueToken {
-            rv: list_rv,
-            ns: last.namespace.clone().unwrap_or_default(),
-            name: last.name.clone().unwrap_or_default(),
-        };
+        let tok =
+            ContinueToken { rv: list_rv, ns: last.namespace.clone().unwrap_or_default(), name: last.name.clone().unwrap_or_default() };
         meta["continue"] = json!(b64.encode(serde_json::to_vec(&tok).expect("token")));
         meta["remainingItemCount"] = json!(remaining);
     }
@@ -282,17 +237,11 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                 table::column_json(&T::columns())
             );
             let now = jiff::Timestamp::now();
-            stream_array(head, chunks, move |o: &T| {
-                serde_json::to_vec(&table_row(o, now, inc)).unwrap_or_default()
-            })
+            stream_array(head, chunks, move |o: &T| serde_json::to_vec(&table_row(o, now, inc)).unwrap_or_default())
         }
         Format::Partial => {
-            head = format!(
-                r#"{{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{meta},"items":["#
-            );
-            stream_array(head, chunks, |o: &T| {
-                serde_json::to_vec(&json!({"metadata": o.metadata()})).unwrap_or_default()
-            })
+            head = format!(r#"{{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{meta},"items":["#);
+            stream_array(head, chunks, |o: &T| serde_json::to_vec(&json!({"metadata": o.metadata()})).unwrap_or_default())
         }
         Format::Json => {
             head = format!(
@@ -314,8 +263,7 @@ fn stream_array<T: Send + Sync + 'static>(
 ) -> Body {
     use futures::StreamExt;
     let n = chunks.len();
-    let first =
-        futures::stream::once(async move { Ok::<_, std::convert::Infallible>(Bytes::from(head)) });
+    let first = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(Bytes::from(head)) });
     let middle = futures::stream::iter(chunks.into_iter().enumerate()).map(move |(i, chunk)| {
         let mut buf = Vec::with_capacity(chunk.len() * 2048);
         for (j, o) in chunk.iter().enumerate() {
@@ -344,30 +292,18 @@ fn render_one<T: Tabular>(o: &Arc<T>, fmt: Format, code: StatusCode) -> Response
 
 fn get<T: Strategy + Tabular>(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
-    let o = ctx
-        .st
-        .store
-        .get::<T>(ns_of(ctx), name)
-        .ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
+    let o = ctx.st.store.get::<T>(ns_of(ctx), name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
     Ok(render_one(&o, fmt, StatusCode::OK))
 }
 
 fn decode<T: SimObject>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
-    if headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE))
-    {
+    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE)) {
         return Err(ApiError::unsupported_media(
             "the simulator accepts JSON request bodies only (application/json); protobuf is read for SelfSubjectAccessReview alone",
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "error decoding request body into {}: {e}",
-            T::SIM_KIND.info().kind
-        ))
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding request body into {}: {e}", T::SIM_KIND.info().kind)))
 }
 
 fn dry_run(ctx: &Ctx) -> bool {
@@ -387,15 +323,11 @@ fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     if T::SIM_KIND.info().namespaced {
         let url_ns = ns_of(ctx);
         if url_ns.is_empty() {
-            return Err(ApiError::method_not_allowed(
-                "the server does not allow this method on the requested resource",
-            ));
+            return Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource"));
         }
         match obj.metadata().namespace.as_deref() {
             Some(ns) if !ns.is_empty() && ns != url_ns => {
-                return Err(ApiError::bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request",
-                ));
+                return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
             }
             _ => obj.metadata_mut().namespace = Some(url_ns.to_string()),
         }
@@ -407,11 +339,7 @@ fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     let causes = obj.validate();
     if !causes.is_empty() {
         let m = obj.metadata();
-        let name = m
-            .name
-            .clone()
-            .or(m.generate_name.clone())
-            .unwrap_or_default();
+        let name = m.name.clone().or(m.generate_name.clone()).unwrap_or_default();
         return Err(ApiError::invalid(T::SIM_KIND, &name, causes));
     }
     if dry_run(ctx) {
@@ -421,12 +349,7 @@ fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     Ok(render_one(&created, fmt, StatusCode::CREATED))
 }
 
-fn finish_update<T: Strategy + Tabular>(
-    ctx: &Ctx,
-    mut obj: T,
-    old: &T,
-    status: bool,
-) -> Result<Arc<T>, ApiError> {
+fn finish_update<T: Strategy + Tabular>(ctx: &Ctx, mut obj: T, old: &T, status: bool) -> Result<Arc<T>, ApiError> {
     if status {
         obj.prepare_status_update(old);
     } else {
@@ -434,11 +357,7 @@ fn finish_update<T: Strategy + Tabular>(
     }
     let causes = obj.validate();
     if !causes.is_empty() {
-        return Err(ApiError::invalid(
-            T::SIM_KIND,
-            obj.metadata().name.as_deref().unwrap_or(""),
-            causes,
-        ));
+        return Err(ApiError::invalid(T::SIM_KIND, obj.metadata().name.as_deref().unwrap_or(""), causes));
     }
     if dry_run(ctx) {
         return Ok(Arc::new(obj));
@@ -446,11 +365,7 @@ fn finish_update<T: Strategy + Tabular>(
     ctx.st.store.update(obj)
 }
 
-fn update<T: Strategy + Tabular>(
-    ctx: &Ctx,
-    name: &str,
-    status: bool,
-) -> Result<Response, ApiError> {
+fn update<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
     let mut obj: T = decode(&ctx.headers, &ctx.body)?;
     if obj.metadata().name.as_deref() != Some(name) {
@@ -463,47 +378,26 @@ fn update<T: Strategy + Tabular>(
     if T::SIM_KIND.info().namespaced {
         obj.metadata_mut().namespace = Some(ns.clone());
     }
-    let old = ctx
-        .st
-        .store
-        .get::<T>(&ns, name)
-        .ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
+    let old = ctx.st.store.get::<T>(&ns, name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
     let new = finish_update(ctx, obj, &old, status)?;
     Ok(render_one(&new, fmt, StatusCode::OK))
 }
 
-fn patch_obj<T: Strategy + Tabular>(
-    ctx: &Ctx,
-    name: &str,
-    status: bool,
-) -> Result<Response, ApiError> {
+fn patch_obj<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
-    let ct = ctx
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ct = ctx.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ty = PatchType::from_content_type(ct)?;
     let ns = ns_of(ctx).to_string();
     for _attempt in 0..8 {
-        let cur = ctx
-            .st
-            .store
-            .get::<T>(&ns, name)
-            .ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
+        let cur = ctx.st.store.get::<T>(&ns, name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
         let cur_rv = cur.metadata().resource_version.clone().unwrap_or_default();
         let mut doc = serde_json::to_value(&*cur).map_err(|e| ApiError::internal(e.to_string()))?;
         patch::apply(&mut doc, &ty, &ctx.body)?;
-        let patched_rv = doc
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let patched_rv = doc.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
         if !patched_rv.is_empty() && patched_rv != cur_rv {
             return Err(ApiError::conflict(T::SIM_KIND, name));
         }
-        let mut obj: T = serde_json::from_value(doc)
-            .map_err(|e| ApiError::bad_request(format!("error decoding patched object: {e}")))?;
+        let mut obj: T = serde_json::from_value(doc).map_err(|e| ApiError::bad_request(format!("error decoding patched object: {e}")))?;
         {
             let m = obj.metadata_mut();
             m.name = Some(name.to_string());
@@ -523,8 +417,7 @@ fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
     let mut opts: DeleteOptions = if ctx.body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
     } else {
-        serde_json::from_slice(&ctx.body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
+        serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
     };
     if let Some(g) = ctx.q.get("gracePeriodSeconds").and_then(|g| g.parse().ok()) {
         opts.grace_period_seconds = Some(g);
@@ -549,20 +442,12 @@ fn success_status(kind: Kind, name: &str, uid: Option<&str>) -> Value {
 
 fn delete<T: Strategy + Tabular>(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let opts = delete_options(ctx)?;
-    let (obj, graceful) =
-        crate::sim::ops::delete_object::<T>(&ctx.st.store, ns_of(ctx), name, &opts)?;
+    let (obj, graceful) = crate::sim::ops::delete_object::<T>(&ctx.st.store, ns_of(ctx), name, &opts)?;
     if T::SIM_KIND == Kind::Pod || graceful {
         return Ok(json_response(StatusCode::OK, &*obj));
     }
-    let code = if opts.propagation_policy.as_deref() == Some("Foreground") {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json_response(
-        code,
-        &success_status(T::SIM_KIND, name, obj.metadata().uid.as_deref()),
-    ))
+    let code = if opts.propagation_policy.as_deref() == Some("Foreground") { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok(json_response(code, &success_status(T::SIM_KIND, name, obj.metadata().uid.as_deref())))
 }
 
 fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
@@ -572,12 +457,9 @@ fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiEr
     let mut out = Vec::new();
     for o in items.iter().filter(|o| filter.matches(&***o)) {
         let m = o.metadata();
-        if let Ok((d, _)) = crate::sim::ops::delete_object::<T>(
-            &ctx.st.store,
-            m.namespace.as_deref().unwrap_or(""),
-            m.name.as_deref().unwrap_or(""),
-            &opts,
-        ) {
+        if let Ok((d, _)) =
+            crate::sim::ops::delete_object::<T>(&ctx.st.store, m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""), &opts)
+        {
             out.push(serde_json::from_slice::<Value>(&item_json(&*d)).unwrap_or(Value::Null));
         }
     }
@@ -588,8 +470,7 @@ fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiEr
 }
 
 fn evict(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
-    let ev: Value = serde_json::from_slice(&ctx.body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?;
+    let ev: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?;
     let opts: DeleteOptions = ev
         .get("deleteOptions")
         .cloned()
@@ -598,18 +479,13 @@ fn evict(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
         .map_err(|e| ApiError::bad_request(e.to_string()))?
         .unwrap_or_default();
     crate::sim::ops::delete_object::<core::Pod>(&ctx.st.store, ns_of(ctx), name, &opts)?;
-    Ok(json_response(
-        StatusCode::CREATED,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
-    ))
+    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
 }
 
 pub fn ssar(user: &super::auth::User, headers: &HeaderMap, body: &[u8]) -> Response {
     use k8s_openapi::api::authorization::v1::{SelfSubjectAccessReview, SubjectAccessReviewStatus};
-    let protobuf = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE));
+    let protobuf =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE));
     let parsed = if protobuf {
         super::protobuf::self_subject_access_review(body)
             .ok_or_else(|| "not a SelfSubjectAccessReview in the protobuf envelope".to_string())
@@ -619,8 +495,7 @@ pub fn ssar(user: &super::auth::User, headers: &HeaderMap, body: &[u8]) -> Respo
     let mut r = match parsed {
         Ok(r) => r,
         Err(e) => {
-            return ApiError::bad_request(format!("error decoding SelfSubjectAccessReview: {e}"))
-                .into_response();
+            return ApiError::bad_request(format!("error decoding SelfSubjectAccessReview: {e}")).into_response();
         }
     };
     let allowed = match &r.spec.resource_attributes {
@@ -632,12 +507,7 @@ pub fn ssar(user: &super::auth::User, headers: &HeaderMap, body: &[u8]) -> Respo
         // Non-resource URLs (/healthz, /version…) are open to every authenticated user.
         None => true,
     };
-    r.status = Some(SubjectAccessReviewStatus {
-        allowed,
-        denied: None,
-        evaluation_error: None,
-        reason: None,
-    });
+    r.status = Some(SubjectAccessReviewStatus { allowed, denied: None, evaluation_error: None, reason: None });
     r.metadata.creation_timestamp = None;
     json_response(StatusCode::CREATED, &r)
 }

@@ -27,11 +27,7 @@ fn templates(image: &str) -> &'static [&'static str] {
             "level=info collector=filesystem msg=\"scrape finished\" duration_seconds=0.00{m}",
             "level=info msg=\"served /metrics\" remote=10.0.{m}.{n} bytes={n}{m}",
         ]
-    } else if i.contains("cilium")
-        || i.contains("calico")
-        || i.contains("cni")
-        || i.contains("flannel")
-    {
+    } else if i.contains("cilium") || i.contains("calico") || i.contains("cni") || i.contains("flannel") {
         &[
             "level=info msg=\"Regenerated endpoint\" endpointID={n} identity={m}{n} subsys=endpoint",
             "level=info msg=\"Policy imported\" policyRevision={n} subsys=daemon",
@@ -54,10 +50,7 @@ fn templates(image: &str) -> &'static [&'static str] {
             "I{ts} config.go:{n}] \"Updating endpoint slice\" endpointSlice=\"default/svc-{m}\"",
         ]
     } else {
-        &[
-            "I{ts} main.go:{m}] heartbeat ok (uptime {n}s)",
-            "I{ts} agent.go:{n}] reconciled {m} objects",
-        ]
+        &["I{ts} main.go:{m}] heartbeat ok (uptime {n}s)", "I{ts} agent.go:{n}] reconciled {m} objects"]
     }
 }
 
@@ -74,27 +67,19 @@ fn line(image: &str, seq: u64, at: jiff::Timestamp) -> String {
     let n = (seq * 7919 + 13) % 997;
     let m = (seq * 104729 + 7) % 89;
     let ts = at.strftime("%m%d %H:%M:%S%.6f").to_string();
-    tpl.replace("{n}", &n.to_string())
-        .replace("{m}", &m.to_string())
-        .replace("{ts}", &ts)
+    tpl.replace("{n}", &n.to_string()).replace("{m}", &m.to_string()).replace("{ts}", &ts)
 }
 
 const LINE_EVERY: i64 = 5;
 
 fn render(ctx_ts: bool, at: jiff::Timestamp, text: &str) -> String {
-    if ctx_ts {
-        format!("{} {text}\n", at.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"))
-    } else {
-        format!("{text}\n")
-    }
+    if ctx_ts { format!("{} {text}\n", at.strftime("%Y-%m-%dT%H:%M:%S%.9fZ")) } else { format!("{text}\n") }
 }
 
 pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let ns = ctx.target.namespace.clone().unwrap_or_default();
     let store = ctx.st.store.clone();
-    let pod = store
-        .get::<core::Pod>(&ns, name)
-        .ok_or_else(|| ApiError::not_found(crate::sim::kind::Kind::Pod, name))?;
+    let pod = store.get::<core::Pod>(&ns, name).ok_or_else(|| ApiError::not_found(crate::sim::kind::Kind::Pod, name))?;
     let spec = pod.spec.clone().unwrap_or_default();
     let container = match ctx.q.get("container").filter(|c| !c.is_empty()) {
         Some(c) => c.clone(),
@@ -108,42 +93,23 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
         }
     };
     let Some(c) = spec.containers.iter().find(|c| c.name == container) else {
-        return Err(ApiError::bad_request(format!(
-            "container {container} is not valid for pod {name}"
-        )));
+        return Err(ApiError::bad_request(format!("container {container} is not valid for pod {name}")));
     };
     let image = c.image.clone().unwrap_or_default();
     let status = pod.status.clone().unwrap_or_default();
-    let cs = status
-        .container_statuses
-        .iter()
-        .flatten()
-        .find(|s| s.name == container)
-        .cloned();
+    let cs = status.container_statuses.iter().flatten().find(|s| s.name == container).cloned();
     let previous = ctx.q.get("previous").is_some_and(|v| v == "true");
     let timestamps = ctx.q.get("timestamps").is_some_and(|v| v == "true");
     let follow = ctx.q.get("follow").is_some_and(|v| v == "true");
     let tail = ctx.q.get("tailLines").and_then(|t| t.parse::<usize>().ok());
     let behavior = behavior_of(&pod, None);
-    let state = cs
-        .as_ref()
-        .and_then(|s| s.state.clone())
-        .unwrap_or_default();
+    let state = cs.as_ref().and_then(|s| s.state.clone()).unwrap_or_default();
 
     if previous {
-        let Some(term) = cs
-            .as_ref()
-            .and_then(|s| s.last_state.as_ref())
-            .and_then(|l| l.terminated.clone())
-        else {
-            return Err(ApiError::bad_request(format!(
-                "previous terminated container \"{container}\" in pod \"{name}\" not found"
-            )));
+        let Some(term) = cs.as_ref().and_then(|s| s.last_state.as_ref()).and_then(|l| l.terminated.clone()) else {
+            return Err(ApiError::bad_request(format!("previous terminated container \"{container}\" in pod \"{name}\" not found")));
         };
-        let end = term
-            .finished_at
-            .map(|t| t.0)
-            .unwrap_or_else(jiff::Timestamp::now);
+        let end = term.finished_at.map(|t| t.0).unwrap_or_else(jiff::Timestamp::now);
         let start = term.started_at.map(|t| t.0).unwrap_or(end);
         let mut out = String::new();
         out.push_str(&render(timestamps, start, &line(&image, 0, start)));
@@ -155,41 +121,24 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
         (None, Some(w)) if behavior == Behavior::CrashLoop => {
             // Between restarts the log of the last run is what `kubectl logs` shows.
             let _ = w;
-            let term = cs
-                .as_ref()
-                .and_then(|s| s.last_state.as_ref())
-                .and_then(|l| l.terminated.clone());
-            let end = term
-                .as_ref()
-                .and_then(|t| t.finished_at.clone())
-                .map(|t| t.0)
-                .unwrap_or_else(jiff::Timestamp::now);
+            let term = cs.as_ref().and_then(|s| s.last_state.as_ref()).and_then(|l| l.terminated.clone());
+            let end = term.as_ref().and_then(|t| t.finished_at.clone()).map(|t| t.0).unwrap_or_else(jiff::Timestamp::now);
             let start = term.and_then(|t| t.started_at).map(|t| t.0).unwrap_or(end);
-            return Ok(text(
-                render(timestamps, start, &line(&image, 0, start))
-                    + &render(timestamps, end, &fatal_line(&image)),
-            ));
+            return Ok(text(render(timestamps, start, &line(&image, 0, start)) + &render(timestamps, end, &fatal_line(&image))));
         }
         (None, Some(w)) => {
-            let reason = w
-                .reason
-                .clone()
-                .unwrap_or_else(|| "ContainerCreating".into());
+            let reason = w.reason.clone().unwrap_or_else(|| "ContainerCreating".into());
             let why = if reason.contains("ImagePull") || reason == "ErrImagePull" {
                 "trying and failing to pull image".to_string()
             } else {
                 reason
             };
-            return Err(ApiError::bad_request(format!(
-                "container \"{container}\" in pod \"{name}\" is waiting to start: {why}"
-            )));
+            return Err(ApiError::bad_request(format!("container \"{container}\" in pod \"{name}\" is waiting to start: {why}")));
         }
         _ => None,
     };
     let Some(started) = started else {
-        return Err(ApiError::bad_request(format!(
-            "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
-        )));
+        return Err(ApiError::bad_request(format!("container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating")));
     };
     let now = jiff::Timestamp::now();
     let elapsed = now.duration_since(started).as_secs().max(0);
@@ -199,14 +148,14 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let mut out = String::new();
     for seq in first..count {
         let at = started + jiff::SignedDuration::from_secs(seq as i64 * LINE_EVERY);
-        let text = if seq == 0 {
-            format!("starting {image}")
-        } else {
-            line(&image, seq, at)
-        };
+        let text = if seq == 0 { format!("starting {image}") } else { line(&image, seq, at) };
         out.push_str(&render(timestamps, at, &text));
         if behavior == Behavior::NeverReady && seq % 3 == 2 {
-            out.push_str(&render(timestamps, at, "W0000 health.go:51] readiness probe dependency not reachable: dial tcp 10.96.0.1:443: i/o timeout"));
+            out.push_str(&render(
+                timestamps,
+                at,
+                "W0000 health.go:51] readiness probe dependency not reachable: dial tcp 10.96.0.1:443: i/o timeout",
+            ));
         }
     }
     if !follow {
@@ -243,15 +192,7 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
                 return;
             }
             let at = jiff::Timestamp::now();
-            if tx
-                .send(Ok(Bytes::from(render(
-                    timestamps,
-                    at,
-                    &line(&image, seq, at),
-                ))))
-                .await
-                .is_err()
-            {
+            if tx.send(Ok(Bytes::from(render(timestamps, at, &line(&image, seq, at))))).await.is_err() {
                 return;
             }
             seq += 1;

@@ -44,10 +44,8 @@ pub struct RequestRecord {
 impl RequestRecord {
     /// A request that changes state.
     pub fn is_mutating(&self) -> bool {
-        matches!(
-            self.verb.as_str(),
-            "create" | "update" | "patch" | "delete" | "deletecollection"
-        ) && !self.path.ends_with("/selfsubjectaccessreviews")
+        matches!(self.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection")
+            && !self.path.ends_with("/selfsubjectaccessreviews")
     }
 }
 
@@ -60,11 +58,7 @@ pub struct ApiSettings {
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        ApiSettings {
-            bookmark_interval: Duration::from_secs(60),
-            watch_timeout: Duration::from_secs(1800),
-            request_log_cap: 100_000,
-        }
+        ApiSettings { bookmark_interval: Duration::from_secs(60), watch_timeout: Duration::from_secs(1800), request_log_cap: 100_000 }
     }
 }
 
@@ -77,12 +71,7 @@ pub struct ApiState {
 
 impl ApiState {
     pub fn new(store: Arc<Store>, auth: Option<auth::Auth>, settings: ApiSettings) -> Arc<Self> {
-        Arc::new(ApiState {
-            store,
-            auth,
-            settings,
-            requests: Mutex::new(VecDeque::new()),
-        })
+        Arc::new(ApiState { store, auth, settings, requests: Mutex::new(VecDeque::new()) })
     }
 
     pub fn request_log(&self) -> Vec<RequestRecord> {
@@ -124,11 +113,7 @@ enum Route {
 }
 
 fn route(path: &str) -> Route {
-    let segs: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         ["version"] => Route::Version,
         ["healthz"] | ["readyz"] | ["livez"] => Route::Health,
@@ -136,12 +121,7 @@ fn route(path: &str) -> Route {
         ["apis"] => Route::ApiGroups,
         ["api", v] => Route::Resources(String::new(), v.to_string()),
         ["apis", g, v] => Route::Resources(g.to_string(), v.to_string()),
-        [
-            "apis",
-            "authorization.k8s.io",
-            "v1",
-            "selfsubjectaccessreviews",
-        ] => Route::Ssar,
+        ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => Route::Ssar,
         ["api", v, rest @ ..] => object_route("", v, rest),
         ["apis", g, v, rest @ ..] => object_route(g, v, rest),
         _ => Route::NotFound,
@@ -149,27 +129,20 @@ fn route(path: &str) -> Route {
 }
 
 fn object_route(group: &str, version: &str, rest: &[&str]) -> Route {
-    let t = |plural: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
-        match Kind::from_path(group, version, plural) {
-            Some(kind) if kind.info().namespaced || ns.is_none() => Route::Object(Target {
-                kind,
-                namespace: ns.map(String::from),
-                name: name.map(String::from),
-                sub: sub.map(String::from),
-            }),
-            _ => Route::NotFound,
+    let t = |plural: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| match Kind::from_path(group, version, plural) {
+        Some(kind) if kind.info().namespaced || ns.is_none() => {
+            Route::Object(Target { kind, namespace: ns.map(String::from), name: name.map(String::from), sub: sub.map(String::from) })
         }
+        _ => Route::NotFound,
     };
     match rest {
         // namespaces/<ns>/<plural>[/<name>[/<sub>]] — unless it is a namespace's own subresource.
-        ["namespaces", ns, plural, tail @ ..] if !matches!(*plural, "status" | "finalize") => {
-            match tail {
-                [] => t(plural, Some(ns), None, None),
-                [name] => t(plural, Some(ns), Some(name), None),
-                [name, sub] => t(plural, Some(ns), Some(name), Some(sub)),
-                _ => Route::NotFound,
-            }
-        }
+        ["namespaces", ns, plural, tail @ ..] if !matches!(*plural, "status" | "finalize") => match tail {
+            [] => t(plural, Some(ns), None, None),
+            [name] => t(plural, Some(ns), Some(name), None),
+            [name, sub] => t(plural, Some(ns), Some(name), Some(sub)),
+            _ => Route::NotFound,
+        },
         [plural] => t(plural, None, None, None),
         [plural, name] => t(plural, None, Some(name), None),
         [plural, name, sub] => t(plural, None, Some(name), Some(sub)),
@@ -178,12 +151,7 @@ fn object_route(group: &str, version: &str, rest: &[&str]) -> Route {
 }
 
 fn json_response(code: StatusCode, v: &impl Serialize) -> Response {
-    (
-        code,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::to_vec(v).unwrap_or_default(),
-    )
-        .into_response()
+    (code, [(header::CONTENT_TYPE, "application/json")], serde_json::to_vec(v).unwrap_or_default()).into_response()
 }
 
 fn not_found() -> Response {
@@ -233,9 +201,7 @@ fn percent_decode(s: &str) -> String {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < b.len() => {
-                let h = std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                let h = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
                 match h {
                     Some(c) => {
                         out.push(c);
@@ -258,11 +224,7 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     let q = query_map(&query);
     let headers = parts.headers.clone();
     let method = parts.method.clone();
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
 
     let (user, verb, resp) = match authenticate(&st, &headers) {
         Err(e) => ("".into(), "".into(), e.into_response()),
@@ -270,56 +232,33 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             let body = match axum::body::to_bytes(body, 64 << 20).await {
                 Ok(b) => b,
                 Err(e) => {
-                    return ApiError::bad_request(format!("reading request body: {e}"))
-                        .into_response();
+                    return ApiError::bad_request(format!("reading request body: {e}")).into_response();
                 }
             };
             let watch = matches!(q.get("watch").map(String::as_str), Some("true" | "1"));
             let (verb, resp) = match route(&path) {
-                Route::Version => (
-                    "get".into(),
-                    json_response(StatusCode::OK, &discovery::version()),
-                ),
+                Route::Version => ("get".into(), json_response(StatusCode::OK, &discovery::version())),
                 Route::Health => ("get".into(), (StatusCode::OK, "ok").into_response()),
-                Route::ApiVersions => (
-                    "get".into(),
-                    json_response(StatusCode::OK, &discovery::api_versions()),
-                ),
-                Route::ApiGroups => (
-                    "get".into(),
-                    json_response(StatusCode::OK, &discovery::api_groups()),
-                ),
+                Route::ApiVersions => ("get".into(), json_response(StatusCode::OK, &discovery::api_versions())),
+                Route::ApiGroups => ("get".into(), json_response(StatusCode::OK, &discovery::api_groups())),
                 Route::Resources(g, v) => match discovery::resource_list(&g, &v) {
                     Some(doc) => ("get".into(), json_response(StatusCode::OK, &doc)),
                     None => ("get".into(), not_found()),
                 },
-                Route::Ssar if method == Method::POST => {
-                    ("create".into(), handlers::ssar(&user, &headers, &body))
-                }
-                Route::Ssar => (
-                    "".into(),
-                    ApiError::method_not_allowed("method not allowed").into_response(),
-                ),
+                Route::Ssar if method == Method::POST => ("create".into(), handlers::ssar(&user, &headers, &body)),
+                Route::Ssar => ("".into(), ApiError::method_not_allowed("method not allowed").into_response()),
                 Route::NotFound => ("".into(), not_found()),
                 Route::Object(t) => {
                     let verb = verb_of(&method, &t, watch);
                     let sub = t.sub.clone().unwrap_or_default();
                     // Eviction and log are requested with the verbs create/get on the subresource.
-                    let attrs = auth::Attributes {
-                        verb,
-                        resource: t.kind.info().plural,
-                        subresource: &sub,
-                    };
+                    let attrs = auth::Attributes { verb, resource: t.kind.info().plural, subresource: &sub };
                     if !user.allows(&attrs) {
                         let e = ApiError::forbidden(
                             &user.name,
                             verb,
                             Some(t.kind),
-                            &if sub.is_empty() {
-                                t.kind.info().plural.to_string()
-                            } else {
-                                format!("{}/{sub}", t.kind.info().plural)
-                            },
+                            &if sub.is_empty() { t.kind.info().plural.to_string() } else { format!("{}/{sub}", t.kind.info().plural) },
                             t.name.as_deref(),
                             t.namespace.as_deref(),
                         );
@@ -340,15 +279,7 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             (user.name.clone(), verb, resp)
         }
     };
-    st.record(RequestRecord {
-        method: method.to_string(),
-        path,
-        query,
-        verb,
-        user,
-        status: resp.status().as_u16(),
-        user_agent: ua,
-    });
+    st.record(RequestRecord { method: method.to_string(), path, query, verb, user, status: resp.status().as_u16(), user_agent: ua });
     resp
 }
 
@@ -356,12 +287,8 @@ fn authenticate(st: &ApiState, headers: &HeaderMap) -> Result<auth::User, ApiErr
     match &st.auth {
         None => Ok(auth::User::admin()),
         Some(a) => {
-            let h = headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok());
-            a.authenticate(h)
-                .cloned()
-                .ok_or_else(ApiError::unauthorized)
+            let h = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            a.authenticate(h).cloned().ok_or_else(ApiError::unauthorized)
         }
     }
 }
@@ -379,44 +306,19 @@ mod tests {
 
     #[test]
     fn routes() {
-        let Route::Object(t) = route("/api/v1/namespaces/kube-system/pods/p1/log") else {
-            panic!()
-        };
+        let Route::Object(t) = route("/api/v1/namespaces/kube-system/pods/p1/log") else { panic!() };
         assert_eq!(
-            (
-                t.kind,
-                t.namespace.as_deref(),
-                t.name.as_deref(),
-                t.sub.as_deref()
-            ),
+            (t.kind, t.namespace.as_deref(), t.name.as_deref(), t.sub.as_deref()),
             (Kind::Pod, Some("kube-system"), Some("p1"), Some("log"))
         );
-        let Route::Object(t) = route("/api/v1/namespaces/default") else {
-            panic!()
-        };
-        assert_eq!(
-            (t.kind, t.name.as_deref()),
-            (Kind::Namespace, Some("default"))
-        );
-        let Route::Object(t) = route("/api/v1/namespaces/default/status") else {
-            panic!()
-        };
-        assert_eq!(
-            (t.kind, t.sub.as_deref()),
-            (Kind::Namespace, Some("status"))
-        );
-        let Route::Object(t) = route("/apis/apps/v1/daemonsets") else {
-            panic!()
-        };
+        let Route::Object(t) = route("/api/v1/namespaces/default") else { panic!() };
+        assert_eq!((t.kind, t.name.as_deref()), (Kind::Namespace, Some("default")));
+        let Route::Object(t) = route("/api/v1/namespaces/default/status") else { panic!() };
+        assert_eq!((t.kind, t.sub.as_deref()), (Kind::Namespace, Some("status")));
+        let Route::Object(t) = route("/apis/apps/v1/daemonsets") else { panic!() };
         assert_eq!((t.kind, t.namespace), (Kind::DaemonSet, None));
-        assert!(matches!(
-            route("/api/v1/namespaces/x/nodes"),
-            Route::NotFound
-        ));
+        assert!(matches!(route("/api/v1/namespaces/x/nodes"), Route::NotFound));
         assert!(matches!(route("/apis/apps/v1"), Route::Resources(..)));
-        assert_eq!(
-            percent_decode("metadata.name%3Dx%2Cb+c"),
-            "metadata.name=x,b c"
-        );
+        assert_eq!(percent_decode("metadata.name%3Dx%2Cb+c"), "metadata.name=x,b c");
     }
 }

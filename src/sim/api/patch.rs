@@ -29,19 +29,16 @@ impl PatchType {
 pub fn apply(doc: &mut Value, ty: &PatchType, body: &[u8]) -> Result<(), ApiError> {
     match ty {
         PatchType::Json => {
-            let p: json_patch::Patch = serde_json::from_slice(body)
-                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-            json_patch::patch(doc, &p)
-                .map_err(|e| ApiError::internal(format!("json patch failed: {e}")))?;
+            let p: json_patch::Patch =
+                serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            json_patch::patch(doc, &p).map_err(|e| ApiError::internal(format!("json patch failed: {e}")))?;
         }
         PatchType::Merge => {
-            let p: Value = serde_json::from_slice(body)
-                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            let p: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
             json_patch::merge(doc, &p);
         }
         PatchType::Strategic => {
-            let p: Value = serde_json::from_slice(body)
-                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            let p: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
             strategic_merge(doc, &p, "");
         }
     }
@@ -102,11 +99,8 @@ fn strategic_merge(doc: &mut Value, patch: &Value, field: &str) {
         *doc = Value::Object(Map::new());
     }
     let dm = doc.as_object_mut().expect("object");
-    let retain: Option<Vec<String>> = pm.get("$retainKeys").and_then(Value::as_array).map(|a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect()
-    });
+    let retain: Option<Vec<String>> =
+        pm.get("$retainKeys").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
     for (k, pv) in pm {
         if k.starts_with("$setElementOrder/") || k == "$retainKeys" || k == "$patch" {
             continue;
@@ -215,21 +209,13 @@ mod tests {
     use serde_json::json;
 
     fn smp(mut doc: Value, patch: Value) -> Value {
-        apply(
-            &mut doc,
-            &PatchType::Strategic,
-            patch.to_string().as_bytes(),
-        )
-        .unwrap();
+        apply(&mut doc, &PatchType::Strategic, patch.to_string().as_bytes()).unwrap();
         doc
     }
 
     #[test]
     fn cordon_and_uncordon() {
-        let d = smp(
-            json!({"spec":{"podCIDR":"x"}}),
-            json!({"spec":{"unschedulable":true}}),
-        );
+        let d = smp(json!({"spec":{"podCIDR":"x"}}), json!({"spec":{"unschedulable":true}}));
         assert_eq!(d, json!({"spec":{"podCIDR":"x","unschedulable":true}}));
         let d = smp(d, json!({"spec":{"unschedulable":null}}));
         assert_eq!(d, json!({"spec":{"podCIDR":"x"}}));
@@ -242,47 +228,25 @@ mod tests {
             doc,
             json!({"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"a"},{"name":"b"}],"containers":[{"name":"b","image":"b:2"}]}}}}),
         );
-        assert_eq!(
-            d["spec"]["template"]["spec"]["containers"],
-            json!([{"name":"a","image":"a:1"},{"name":"b","image":"b:2"}])
-        );
+        assert_eq!(d["spec"]["template"]["spec"]["containers"], json!([{"name":"a","image":"a:1"},{"name":"b","image":"b:2"}]));
     }
 
     #[test]
     fn taints_are_replaced_and_delete_directive_works() {
         let doc = json!({"spec":{"taints":[{"key":"a","effect":"NoSchedule"}]}});
-        let d = smp(
-            doc,
-            json!({"spec":{"taints":[{"key":"b","effect":"NoExecute"}]}}),
-        );
-        assert_eq!(
-            d["spec"]["taints"],
-            json!([{"key":"b","effect":"NoExecute"}])
-        );
+        let d = smp(doc, json!({"spec":{"taints":[{"key":"b","effect":"NoExecute"}]}}));
+        assert_eq!(d["spec"]["taints"], json!([{"key":"b","effect":"NoExecute"}]));
         let doc = json!({"spec":{"containers":[{"name":"a"},{"name":"b"}]}});
-        let d = smp(
-            doc,
-            json!({"spec":{"containers":[{"name":"a","$patch":"delete"}]}}),
-        );
+        let d = smp(doc, json!({"spec":{"containers":[{"name":"a","$patch":"delete"}]}}));
         assert_eq!(d["spec"]["containers"], json!([{"name":"b"}]));
     }
 
     #[test]
     fn merge_and_json_patch() {
         let mut d = json!({"metadata":{"labels":{"a":"1","b":"2"}}});
-        apply(
-            &mut d,
-            &PatchType::Merge,
-            br#"{"metadata":{"labels":{"a":null,"c":"3"}}}"#,
-        )
-        .unwrap();
+        apply(&mut d, &PatchType::Merge, br#"{"metadata":{"labels":{"a":null,"c":"3"}}}"#).unwrap();
         assert_eq!(d, json!({"metadata":{"labels":{"b":"2","c":"3"}}}));
-        apply(
-            &mut d,
-            &PatchType::Json,
-            br#"[{"op":"add","path":"/metadata/labels/d","value":"4"}]"#,
-        )
-        .unwrap();
+        apply(&mut d, &PatchType::Json, br#"[{"op":"add","path":"/metadata/labels/d","value":"4"}]"#).unwrap();
         assert_eq!(d["metadata"]["labels"]["d"], "4");
     }
 }

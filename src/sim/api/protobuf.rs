@@ -78,10 +78,7 @@ fn string(b: &[u8]) -> Option<String> {
 /// The raw object inside the envelope.
 pub fn unwrap_envelope(body: &[u8]) -> Option<&[u8]> {
     let rest = body.strip_prefix(MAGIC)?;
-    fields(rest)
-        .into_iter()
-        .find(|(n, _)| *n == 2)
-        .map(|(_, raw)| raw)
+    fields(rest).into_iter().find(|(n, _)| *n == 2).map(|(_, raw)| raw)
 }
 
 pub fn self_subject_access_review(body: &[u8]) -> Option<SelfSubjectAccessReview> {
@@ -125,10 +122,7 @@ pub fn self_subject_access_review(body: &[u8]) -> Option<SelfSubjectAccessReview
             }
         }
     }
-    Some(SelfSubjectAccessReview {
-        spec,
-        ..Default::default()
-    })
+    Some(SelfSubjectAccessReview { spec, ..Default::default() })
 }
 
 #[cfg(test)]
@@ -145,18 +139,11 @@ mod tests {
     fn decodes_what_kubectl_sends() {
         let attrs = [ld(2, b"patch"), ld(5, b"nodes")].concat();
         let review = ld(2, &ld(1, &attrs));
-        let type_meta = [
-            ld(1, b"authorization.k8s.io/v1"),
-            ld(2, b"SelfSubjectAccessReview"),
-        ]
-        .concat();
+        let type_meta = [ld(1, b"authorization.k8s.io/v1"), ld(2, b"SelfSubjectAccessReview")].concat();
         let body = [MAGIC.to_vec(), ld(1, &type_meta), ld(2, &review)].concat();
         let r = self_subject_access_review(&body).unwrap();
         let a = r.spec.resource_attributes.unwrap();
-        assert_eq!(
-            (a.verb.as_deref(), a.resource.as_deref()),
-            (Some("patch"), Some("nodes"))
-        );
+        assert_eq!((a.verb.as_deref(), a.resource.as_deref()), (Some("patch"), Some("nodes")));
         assert!(self_subject_access_review(b"{}").is_none());
     }
 }

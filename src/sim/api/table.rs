@@ -15,18 +15,8 @@ pub struct Col {
     pub description: &'static str,
 }
 
-const fn col(
-    name: &'static str,
-    ty: &'static str,
-    priority: i32,
-    description: &'static str,
-) -> Col {
-    Col {
-        name,
-        ty,
-        priority,
-        description,
-    }
+const fn col(name: &'static str, ty: &'static str, priority: i32, description: &'static str) -> Col {
+    Col { name, ty, priority, description }
 }
 
 const NAME: Col = col(
@@ -61,11 +51,7 @@ pub fn human_duration(secs: i64) -> String {
     let minutes = secs / 60;
     if minutes < 10 {
         let s = secs % 60;
-        return if s == 0 {
-            format!("{minutes}m")
-        } else {
-            format!("{minutes}m{s}s")
-        };
+        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
     }
     if minutes < 180 {
         return format!("{minutes}m");
@@ -73,33 +59,21 @@ pub fn human_duration(secs: i64) -> String {
     let hours = minutes / 60;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 {
-            format!("{hours}h")
-        } else {
-            format!("{hours}h{m}m")
-        };
+        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 {
-            format!("{}d", hours / 24)
-        } else {
-            format!("{}d{h}h", hours / 24)
-        };
+        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
     }
     if hours < 24 * 365 * 8 {
         let dy = (hours / 24) % 365;
-        return if dy == 0 {
-            format!("{}y", hours / 24 / 365)
-        } else {
-            format!("{}y{dy}d", hours / 24 / 365)
-        };
+        return if dy == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{dy}d", hours / 24 / 365) };
     }
     format!("{}y", hours / 24 / 365)
 }
@@ -117,12 +91,7 @@ fn none_if_empty(s: String) -> String {
 
 /// `metav1.FormatLabelSelector`.
 pub fn format_label_selector(sel: &LabelSelector) -> String {
-    let mut parts: Vec<String> = sel
-        .match_labels
-        .iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let mut parts: Vec<String> = sel.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
     for e in sel.match_expressions.iter().flatten() {
         let vals = e.values.clone().unwrap_or_default().join(",");
         parts.push(match e.operator.as_str() {
@@ -133,11 +102,7 @@ pub fn format_label_selector(sel: &LabelSelector) -> String {
             op => format!("{} {op} ({vals})", e.key),
         });
     }
-    if parts.is_empty() {
-        "<none>".into()
-    } else {
-        parts.join(",")
-    }
+    if parts.is_empty() { "<none>".into() } else { parts.join(",") }
 }
 
 /// kubectl's pod STATUS column (`printPod`).
@@ -148,11 +113,7 @@ pub fn pod_status_reason(p: &core::Pod) -> String {
         reason = r;
     }
     let mut initializing = false;
-    let n_init = p
-        .spec
-        .as_ref()
-        .and_then(|s| s.init_containers.as_ref())
-        .map_or(0, |v| v.len());
+    let n_init = p.spec.as_ref().and_then(|s| s.init_containers.as_ref()).map_or(0, |v| v.len());
     for (i, c) in status.init_container_statuses.iter().flatten().enumerate() {
         let st = c.state.clone().unwrap_or_default();
         if let Some(t) = &st.terminated
@@ -162,16 +123,8 @@ pub fn pod_status_reason(p: &core::Pod) -> String {
         }
         initializing = true;
         reason = if let Some(t) = &st.terminated {
-            t.reason
-                .clone()
-                .map(|r| format!("Init:{r}"))
-                .unwrap_or_else(|| format!("Init:ExitCode:{}", t.exit_code))
-        } else if let Some(w) = st
-            .waiting
-            .as_ref()
-            .and_then(|w| w.reason.clone())
-            .filter(|r| r != "PodInitializing")
-        {
+            t.reason.clone().map(|r| format!("Init:{r}")).unwrap_or_else(|| format!("Init:ExitCode:{}", t.exit_code))
+        } else if let Some(w) = st.waiting.as_ref().and_then(|w| w.reason.clone()).filter(|r| r != "PodInitializing") {
             format!("Init:{w}")
         } else {
             format!("Init:{i}/{n_init}")
@@ -182,48 +135,27 @@ pub fn pod_status_reason(p: &core::Pod) -> String {
         let mut has_running = false;
         for c in status.container_statuses.iter().flatten().rev() {
             let st = c.state.clone().unwrap_or_default();
-            if let Some(w) = st
-                .waiting
-                .as_ref()
-                .and_then(|w| w.reason.clone())
-                .filter(|r| !r.is_empty())
-            {
+            if let Some(w) = st.waiting.as_ref().and_then(|w| w.reason.clone()).filter(|r| !r.is_empty()) {
                 reason = w;
             } else if let Some(t) = &st.terminated {
-                reason = t
-                    .reason
-                    .clone()
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or_else(|| {
-                        if t.signal.unwrap_or(0) != 0 {
-                            format!("Signal:{}", t.signal.unwrap_or(0))
-                        } else {
-                            format!("ExitCode:{}", t.exit_code)
-                        }
-                    });
+                reason = t.reason.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| {
+                    if t.signal.unwrap_or(0) != 0 {
+                        format!("Signal:{}", t.signal.unwrap_or(0))
+                    } else {
+                        format!("ExitCode:{}", t.exit_code)
+                    }
+                });
             } else if c.ready && st.running.is_some() {
                 has_running = true;
             }
         }
         if reason == "Completed" && has_running {
-            let ready = status
-                .conditions
-                .iter()
-                .flatten()
-                .any(|c| c.type_ == "Ready" && c.status == "True");
-            reason = if ready {
-                "Running".into()
-            } else {
-                "NotReady".into()
-            };
+            let ready = status.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
+            reason = if ready { "Running".into() } else { "NotReady".into() };
         }
     }
     if p.metadata.deletion_timestamp.is_some() {
-        reason = if status.reason.as_deref() == Some("NodeLost") {
-            "Unknown".into()
-        } else {
-            "Terminating".into()
-        };
+        reason = if status.reason.as_deref() == Some("NodeLost") { "Unknown".into() } else { "Terminating".into() };
     }
     reason
 }
@@ -232,18 +164,8 @@ impl Tabular for core::Pod {
     fn columns() -> Vec<Col> {
         vec![
             NAME,
-            col(
-                "Ready",
-                "string",
-                0,
-                "The aggregate readiness state of this pod for accepting traffic.",
-            ),
-            col(
-                "Status",
-                "string",
-                0,
-                "The aggregate status of the containers in this pod.",
-            ),
+            col("Ready", "string", 0, "The aggregate readiness state of this pod for accepting traffic."),
+            col("Status", "string", 0, "The aggregate status of the containers in this pod."),
             col(
                 "Restarts",
                 "string",
@@ -251,12 +173,7 @@ impl Tabular for core::Pod {
                 "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
             ),
             AGE,
-            col(
-                "IP",
-                "string",
-                1,
-                "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
-            ),
+            col("IP", "string", 1, "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."),
             col(
                 "Node",
                 "string",
@@ -283,29 +200,12 @@ impl Tabular for core::Pod {
         let cs = status.container_statuses.clone().unwrap_or_default();
         let ready = cs.iter().filter(|c| c.ready).count();
         let restarts: i32 = cs.iter().map(|c| c.restart_count).sum();
-        let last_restart = cs
-            .iter()
-            .filter_map(|c| {
-                c.last_state
-                    .as_ref()?
-                    .terminated
-                    .as_ref()?
-                    .finished_at
-                    .clone()
-            })
-            .max_by_key(|t| t.0);
+        let last_restart = cs.iter().filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.finished_at.clone()).max_by_key(|t| t.0);
         let restarts = match last_restart {
-            Some(t) if restarts > 0 => format!(
-                "{restarts} ({} ago)",
-                human_duration(now.duration_since(t.0).as_secs())
-            ),
+            Some(t) if restarts > 0 => format!("{restarts} ({} ago)", human_duration(now.duration_since(t.0).as_secs())),
             _ => restarts.to_string(),
         };
-        let node = self
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.clone())
-            .unwrap_or_default();
+        let node = self.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
         vec![
             json!(self.metadata.name),
             json!(format!("{ready}/{total}")),
@@ -314,9 +214,7 @@ impl Tabular for core::Pod {
             json!(age(self.metadata.creation_timestamp.as_ref(), now)),
             json!(none_if_empty(status.pod_ip.clone().unwrap_or_default())),
             json!(none_if_empty(node)),
-            json!(none_if_empty(
-                status.nominated_node_name.clone().unwrap_or_default()
-            )),
+            json!(none_if_empty(status.nominated_node_name.clone().unwrap_or_default())),
             json!("<none>"),
         ]
     }
@@ -324,21 +222,13 @@ impl Tabular for core::Pod {
 
 /// kubectl's node STATUS column.
 pub fn node_status(n: &core::Node) -> String {
-    let ready = n
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
+    let ready = n.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
     let mut s = match ready {
         Some(c) if c.status == "True" => "Ready".to_string(),
         Some(_) => "NotReady".to_string(),
         None => "Unknown".to_string(),
     };
-    if n.spec
-        .as_ref()
-        .and_then(|s| s.unschedulable)
-        .unwrap_or(false)
-    {
+    if n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
         s.push_str(",SchedulingDisabled");
     }
     s
@@ -357,11 +247,7 @@ pub fn node_roles(n: &core::Node) -> String {
     }
     roles.sort();
     roles.dedup();
-    if roles.is_empty() {
-        "<none>".into()
-    } else {
-        roles.join(",")
-    }
+    if roles.is_empty() { "<none>".into() } else { roles.join(",") }
 }
 
 impl Tabular for core::Node {
@@ -371,26 +257,11 @@ impl Tabular for core::Node {
             col("Status", "string", 0, "The status of the node"),
             col("Roles", "string", 0, "The roles of the node"),
             AGE,
-            col(
-                "Version",
-                "string",
-                0,
-                "Kubelet Version reported by the node.",
-            ),
+            col("Version", "string", 0, "Kubelet Version reported by the node."),
             col("Internal-IP", "string", 1, "List of internal IPs."),
             col("External-IP", "string", 1, "List of external IPs."),
-            col(
-                "OS-Image",
-                "string",
-                1,
-                "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).",
-            ),
-            col(
-                "Kernel-Version",
-                "string",
-                1,
-                "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
-            ),
+            col("OS-Image", "string", 1, "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."),
+            col("Kernel-Version", "string", 1, "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."),
             col(
                 "Container-Runtime",
                 "string",
@@ -403,15 +274,7 @@ impl Tabular for core::Node {
         let st = self.status.clone().unwrap_or_default();
         let info = st.node_info.clone().unwrap_or_default();
         let addr = |t: &str| {
-            none_if_empty(
-                st.addresses
-                    .iter()
-                    .flatten()
-                    .filter(|a| a.type_ == t)
-                    .map(|a| a.address.clone())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            )
+            none_if_empty(st.addresses.iter().flatten().filter(|a| a.type_ == t).map(|a| a.address.clone()).collect::<Vec<_>>().join(","))
         };
         vec![
             json!(self.metadata.name),
@@ -450,12 +313,7 @@ impl Tabular for apps::DaemonSet {
                 0,
                 "numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.",
             ),
-            col(
-                "Up-to-date",
-                "integer",
-                0,
-                "The total number of nodes that are running updated daemon pod",
-            ),
+            col("Up-to-date", "integer", 0, "The total number of nodes that are running updated daemon pod"),
             col(
                 "Available",
                 "integer",
@@ -469,18 +327,8 @@ impl Tabular for apps::DaemonSet {
                 "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node. More info: https://kubernetes.io/docs/concepts/configuration/assign-pod-node/",
             ),
             AGE,
-            col(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-            ),
-            col(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-            ),
+            col("Containers", "string", 1, "Names of each container in the template."),
+            col("Images", "string", 1, "Images referenced by each container in the template."),
             col(
                 "Selector",
                 "string",
@@ -494,12 +342,7 @@ impl Tabular for apps::DaemonSet {
         let spec = self.spec.clone().unwrap_or_default();
         let ps = spec.template.spec.clone().unwrap_or_default();
         let ns = ps.node_selector.clone().unwrap_or_default();
-        let ns = none_if_empty(
-            ns.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        let ns = none_if_empty(ns.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
         vec![
             json!(self.metadata.name),
             json!(st.desired_number_scheduled),
@@ -509,20 +352,8 @@ impl Tabular for apps::DaemonSet {
             json!(st.number_available.unwrap_or(0)),
             json!(ns),
             json!(age(self.metadata.creation_timestamp.as_ref(), now)),
-            json!(
-                ps.containers
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-            json!(
-                ps.containers
-                    .iter()
-                    .map(|c| c.image.clone().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
+            json!(ps.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(",")),
+            json!(ps.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(",")),
             json!(format_label_selector(&spec.selector)),
         ]
     }
@@ -530,21 +361,12 @@ impl Tabular for apps::DaemonSet {
 
 impl Tabular for core::Namespace {
     fn columns() -> Vec<Col> {
-        vec![
-            NAME,
-            col("Status", "string", 0, "The status of the namespace"),
-            AGE,
-        ]
+        vec![NAME, col("Status", "string", 0, "The status of the namespace"), AGE]
     }
     fn cells(&self, now: jiff::Timestamp) -> Vec<Value> {
         vec![
             json!(self.metadata.name),
-            json!(
-                self.status
-                    .as_ref()
-                    .and_then(|s| s.phase.clone())
-                    .unwrap_or_default()
-            ),
+            json!(self.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default()),
             json!(age(self.metadata.creation_timestamp.as_ref(), now)),
         ]
     }
@@ -553,75 +375,27 @@ impl Tabular for core::Namespace {
 impl Tabular for core::Event {
     fn columns() -> Vec<Col> {
         vec![
-            col(
-                "Last Seen",
-                "string",
-                0,
-                "Time when this Event was last seen",
-            ),
-            col(
-                "Type",
-                "string",
-                0,
-                "Type of this event (Normal, Warning), new types could be added in the future.",
-            ),
+            col("Last Seen", "string", 0, "Time when this Event was last seen"),
+            col("Type", "string", 0, "Type of this event (Normal, Warning), new types could be added in the future."),
             col(
                 "Reason",
                 "string",
                 0,
                 "Reason is why the action was taken. It is human-readable. This field can have at most 128 characters.",
             ),
-            col(
-                "Object",
-                "string",
-                0,
-                "The object that this event is about.",
-            ),
-            col(
-                "Subobject",
-                "string",
-                1,
-                "The subobject that this event is about.",
-            ),
-            col(
-                "Source",
-                "string",
-                1,
-                "The component reporting this event. Should be a short machine understandable string.",
-            ),
-            col(
-                "Message",
-                "string",
-                0,
-                "A human-readable description of the status of this operation.",
-            ),
-            col(
-                "First Seen",
-                "string",
-                1,
-                "Time when this Event was first seen",
-            ),
-            col(
-                "Count",
-                "string",
-                1,
-                "The number of times this event has occurred.",
-            ),
+            col("Object", "string", 0, "The object that this event is about."),
+            col("Subobject", "string", 1, "The subobject that this event is about."),
+            col("Source", "string", 1, "The component reporting this event. Should be a short machine understandable string."),
+            col("Message", "string", 0, "A human-readable description of the status of this operation."),
+            col("First Seen", "string", 1, "Time when this Event was first seen"),
+            col("Count", "string", 1, "The number of times this event has occurred."),
             col("Name", "string", 1, "The name of this event"),
         ]
     }
     fn cells(&self, now: jiff::Timestamp) -> Vec<Value> {
         let io = &self.involved_object;
-        let obj = format!(
-            "{}/{}",
-            io.kind.clone().unwrap_or_default().to_lowercase(),
-            io.name.clone().unwrap_or_default()
-        );
-        let last = self
-            .last_timestamp
-            .as_ref()
-            .or(self.first_timestamp.as_ref())
-            .or(self.metadata.creation_timestamp.as_ref());
+        let obj = format!("{}/{}", io.kind.clone().unwrap_or_default().to_lowercase(), io.name.clone().unwrap_or_default());
+        let last = self.last_timestamp.as_ref().or(self.first_timestamp.as_ref()).or(self.metadata.creation_timestamp.as_ref());
         let src = self.source.as_ref().map(|s| {
             let c = s.component.clone().unwrap_or_default();
             match &s.host {
@@ -637,12 +411,7 @@ impl Tabular for core::Event {
             json!(io.field_path.clone().unwrap_or_default()),
             json!(src.unwrap_or_default()),
             json!(self.message.clone().unwrap_or_default().trim()),
-            json!(age(
-                self.first_timestamp
-                    .as_ref()
-                    .or(self.metadata.creation_timestamp.as_ref()),
-                now
-            )),
+            json!(age(self.first_timestamp.as_ref().or(self.metadata.creation_timestamp.as_ref()), now)),
             json!(self.count.unwrap_or(1).to_string()),
             json!(self.metadata.name),
         ]
@@ -658,12 +427,7 @@ impl Tabular for core::Service {
             col("External-IP", "string", 0, "The external IP of the service"),
             col("Port(s)", "string", 0, "The ports of the service"),
             AGE,
-            col(
-                "Selector",
-                "string",
-                1,
-                "Route service traffic to pods with label keys and values matching this selector.",
-            ),
+            col("Selector", "string", 1, "Route service traffic to pods with label keys and values matching this selector."),
         ]
     }
     fn cells(&self, now: jiff::Timestamp) -> Vec<Value> {
@@ -674,11 +438,7 @@ impl Tabular for core::Service {
             .flatten()
             .map(|p| {
                 let np = p.node_port.map(|n| format!(":{n}")).unwrap_or_default();
-                format!(
-                    "{}{np}/{}",
-                    p.port,
-                    p.protocol.clone().unwrap_or_else(|| "TCP".into())
-                )
+                format!("{}{np}/{}", p.port, p.protocol.clone().unwrap_or_else(|| "TCP".into()))
             })
             .collect();
         let sel = spec.selector.clone().unwrap_or_default();
@@ -686,17 +446,10 @@ impl Tabular for core::Service {
             json!(self.metadata.name),
             json!(spec.type_.clone().unwrap_or_else(|| "ClusterIP".into())),
             json!(none_if_empty(spec.cluster_ip.clone().unwrap_or_default())),
-            json!(none_if_empty(
-                spec.external_ips.clone().unwrap_or_default().join(",")
-            )),
+            json!(none_if_empty(spec.external_ips.clone().unwrap_or_default().join(","))),
             json!(none_if_empty(ports.join(","))),
             json!(age(self.metadata.creation_timestamp.as_ref(), now)),
-            json!(none_if_empty(
-                sel.iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )),
+            json!(none_if_empty(sel.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))),
         ]
     }
 }
@@ -706,12 +459,7 @@ impl Tabular for apps::ControllerRevision {
         vec![
             NAME,
             col("Controller", "string", 0, "Controller of the object"),
-            col(
-                "Revision",
-                "string",
-                0,
-                "Revision represents the revision number of the ControllerRevision.",
-            ),
+            col("Revision", "string", 0, "Revision represents the revision number of the ControllerRevision."),
             AGE,
         ]
     }
@@ -722,21 +470,9 @@ impl Tabular for apps::ControllerRevision {
             .iter()
             .flatten()
             .find(|o| o.controller == Some(true))
-            .map(|o| {
-                format!(
-                    "{}.{}/{}",
-                    o.kind.to_lowercase(),
-                    o.api_version.split('/').next().unwrap_or(""),
-                    o.name
-                )
-            })
+            .map(|o| format!("{}.{}/{}", o.kind.to_lowercase(), o.api_version.split('/').next().unwrap_or(""), o.name))
             .unwrap_or_else(|| "<none>".into());
-        vec![
-            json!(self.metadata.name),
-            json!(ctrl),
-            json!(self.revision),
-            json!(age(self.metadata.creation_timestamp.as_ref(), now)),
-        ]
+        vec![json!(self.metadata.name), json!(ctrl), json!(self.revision), json!(age(self.metadata.creation_timestamp.as_ref(), now))]
     }
 }
 

@@ -35,10 +35,7 @@ fn frame(typ: &str, object: &[u8]) -> Bytes {
 }
 
 pub fn error_frame(e: &ApiError) -> Bytes {
-    frame(
-        "ERROR",
-        &serde_json::to_vec(&e.status_json()).unwrap_or_default(),
-    )
+    frame("ERROR", &serde_json::to_vec(&e.status_json()).unwrap_or_default())
 }
 
 impl<T: Strategy + Tabular> Watcher<T> {
@@ -48,18 +45,12 @@ impl<T: Strategy + Tabular> Watcher<T> {
                 Some(j) => j.to_vec(),
                 None => serde_json::to_vec(obj).unwrap_or_default(),
             },
-            Format::Partial => {
-                serde_json::to_vec(&table::partial_metadata(obj)).unwrap_or_default()
-            }
+            Format::Partial => serde_json::to_vec(&table::partial_metadata(obj)).unwrap_or_default(),
             Format::Table(inc) => {
                 let rv = obj.metadata().resource_version.clone().unwrap_or_default();
                 let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
                     "rows": [table_row(obj, jiff::Timestamp::now(), inc)]});
-                t["columnDefinitions"] = if self.sent_columns {
-                    Value::Null
-                } else {
-                    table::column_json(&T::columns())
-                };
+                t["columnDefinitions"] = if self.sent_columns { Value::Null } else { table::column_json(&T::columns()) };
                 self.sent_columns = true;
                 serde_json::to_vec(&t).unwrap_or_default()
             }
@@ -125,9 +116,7 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         Some("false") => Some(false),
         _ => None,
     };
-    if send_initial.is_some()
-        && q.get("resourceVersionMatch").map(String::as_str) != Some("NotOlderThan")
-    {
+    if send_initial.is_some() && q.get("resourceVersionMatch").map(String::as_str) != Some("NotOlderThan") {
         return Err(ApiError::invalid(
             T::SIM_KIND,
             "",
@@ -135,21 +124,15 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         ));
     }
     let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let timeout = q
-        .get("timeoutSeconds")
-        .and_then(|t| t.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(ctx.st.settings.watch_timeout);
+    let timeout =
+        q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).map(Duration::from_secs).unwrap_or(ctx.st.settings.watch_timeout);
     let bookmark_every = ctx.st.settings.bookmark_interval;
     let initial = send_initial.unwrap_or(rv_param.is_empty() || rv_param == "0");
-    let start_rv: Option<u64> =
-        if initial || rv_param.is_empty() || rv_param == "0" {
-            None
-        } else {
-            Some(rv_param.parse().map_err(|_| {
-                ApiError::bad_request(format!("invalid resource version: {rv_param}"))
-            })?)
-        };
+    let start_rv: Option<u64> = if initial || rv_param.is_empty() || rv_param == "0" {
+        None
+    } else {
+        Some(rv_param.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv_param}")))?)
+    };
     let mut w = Watcher::<T> {
         store: store.clone(),
         ns: ctx.target.namespace.clone(),
@@ -187,10 +170,7 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         loop {
             match w.store.events_since(last) {
                 Since::Expired { oldest } => {
-                    let e = ApiError::gone(format!(
-                        "too old resource version: {last} ({})",
-                        oldest.saturating_sub(1)
-                    ));
+                    let e = ApiError::gone(format!("too old resource version: {last} ({})", oldest.saturating_sub(1)));
                     let _ = tx.send(Ok(error_frame(&e))).await;
                     return;
                 }
@@ -222,12 +202,6 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         }
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(out);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "no-cache, private"),
-        ],
-        super::body_from_stream(stream),
-    )
+    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache, private")], super::body_from_stream(stream))
         .into_response())
 }

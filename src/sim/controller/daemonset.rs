@@ -8,7 +8,7 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
@@ -25,10 +25,18 @@ const COMPONENT: &str = "daemonset-controller";
 /// `BurstReplicas`: at most this many creates and deletes per sync.
 const BURST: usize = 250;
 
-#[derive(Default)]
 pub struct DaemonSetController {
     /// Failed-pod deletion backoff per `<dsUID>/<node>`: (next allowed, current delay).
     failed_backoff: HashMap<String, (Timestamp, SignedDuration)>,
+    /// Creates and deletes per DaemonSet per sync (`BurstReplicas`); lifted while a
+    /// scenario settles, where no API server is being protected.
+    pub burst: usize,
+}
+
+impl Default for DaemonSetController {
+    fn default() -> Self {
+        DaemonSetController { failed_backoff: HashMap::new(), burst: BURST }
+    }
 }
 
 /// FNV-32a, then the `SafeEncodeString` alphabet, as `controller.ComputeHash` does.
@@ -46,18 +54,11 @@ pub fn compute_hash(template: &core::PodTemplateSpec, collision_count: Option<i3
     }
     const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let digits = h.to_string();
-    digits
-        .bytes()
-        .map(|d| ALPHA[(d as usize) % ALPHA.len()] as char)
-        .collect()
+    digits.bytes().map(|d| ALPHA[(d as usize) % ALPHA.len()] as char).collect()
 }
 
 pub fn template_generation(ds: &apps::DaemonSet) -> Option<String> {
-    ds.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION))
-        .cloned()
+    ds.metadata.annotations.as_ref().and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION)).cloned()
 }
 
 /// `util.IsPodUpdated`.
@@ -65,8 +66,7 @@ pub fn is_pod_updated(pod: &core::Pod, hash: &str, tpl_gen: Option<&str>) -> boo
     let l = pod.metadata.labels.as_ref();
     let h = l.and_then(|l| l.get(REVISION_HASH_LABEL));
     let g = l.and_then(|l| l.get(TEMPLATE_GENERATION_LABEL));
-    (h.is_some() && h.map(String::as_str) == Some(hash))
-        || (tpl_gen.is_some() && g.map(String::as_str) == tpl_gen)
+    (h.is_some() && h.map(String::as_str) == Some(hash)) || (tpl_gen.is_some() && g.map(String::as_str) == tpl_gen)
 }
 
 /// `util.GetTargetNodeName`: spec.nodeName, or the matchFields pin.
@@ -75,14 +75,8 @@ pub fn target_node(pod: &core::Pod) -> Option<String> {
     if let Some(n) = spec.node_name.clone().filter(|n| !n.is_empty()) {
         return Some(n);
     }
-    let terms = &spec
-        .affinity
-        .as_ref()?
-        .node_affinity
-        .as_ref()?
-        .required_during_scheduling_ignored_during_execution
-        .as_ref()?
-        .node_selector_terms;
+    let terms =
+        &spec.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()?.node_selector_terms;
     terms
         .iter()
         .flat_map(|t| t.match_fields.iter().flatten())
@@ -91,35 +85,24 @@ pub fn target_node(pod: &core::Pod) -> Option<String> {
 }
 
 pub fn is_ready(p: &core::Pod) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+    p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 /// `podutil.IsPodAvailable`.
 pub fn is_available(p: &core::Pod, min_ready: i32, now: Timestamp) -> bool {
-    let Some(c) = p
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready" && c.status == "True"))
+    let Some(c) =
+        p.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "Ready" && c.status == "True"))
     else {
         return false;
     };
     if min_ready == 0 {
         return true;
     }
-    c.last_transition_time
-        .as_ref()
-        .is_some_and(|t| t.0 + SignedDuration::from_secs(min_ready as i64) < now)
+    c.last_transition_time.as_ref().is_some_and(|t| t.0 + SignedDuration::from_secs(min_ready as i64) < now)
 }
 
 fn phase(p: &core::Pod) -> &str {
-    p.status
-        .as_ref()
-        .and_then(|s| s.phase.as_deref())
-        .unwrap_or("")
+    p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("")
 }
 
 fn terminating(p: &core::Pod) -> bool {
@@ -133,23 +116,13 @@ fn sort_oldest_first(pods: &mut [Arc<core::Pod>]) {
         let bound = |p: &core::Pod| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none();
         bound(a)
             .cmp(&bound(b))
-            .then_with(|| {
-                a.metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(|t| t.0)
-                    .cmp(&b.metadata.creation_timestamp.as_ref().map(|t| t.0))
-            })
+            .then_with(|| a.metadata.creation_timestamp.as_ref().map(|t| t.0).cmp(&b.metadata.creation_timestamp.as_ref().map(|t| t.0)))
             .then_with(|| a.metadata.name.cmp(&b.metadata.name))
     });
 }
 
 fn owned_by(p: &core::Pod, uid: &str) -> bool {
-    p.metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.controller == Some(true) && o.uid == uid)
+    p.metadata.owner_references.iter().flatten().any(|o| o.controller == Some(true) && o.uid == uid)
 }
 
 struct Plan {
@@ -165,27 +138,19 @@ impl DaemonSetController {
         }
         let (nodes, _) = store.list::<core::Node>(None);
         let facts: Vec<NodeFacts> = nodes.iter().map(|n| NodeFacts::from_node(n)).collect();
-        let (pods, _) = store.list::<core::Pod>(None);
-        // Pods by owning DaemonSet uid.
-        let mut by_owner: HashMap<String, Vec<Arc<core::Pod>>> = HashMap::new();
-        for p in pods {
-            if let Some(o) = p
-                .metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .find(|o| o.controller == Some(true) && o.kind == "DaemonSet")
-            {
-                by_owner.entry(o.uid.clone()).or_default().push(p.clone());
-            }
+        let mut by_owner = pods_by_owner(store);
+        let live: Vec<_> = dss.iter().filter(|d| d.metadata.deletion_timestamp.is_none()).collect();
+        for ds in &live {
+            let pods = by_owner.remove(ds.metadata.uid.as_deref().unwrap_or("")).unwrap_or_default();
+            self.sync(store, ds, &facts, pods, now, record);
         }
-        for ds in dss {
-            if ds.metadata.deletion_timestamp.is_some() {
-                continue;
-            }
-            let uid = ds.metadata.uid.clone().unwrap_or_default();
-            let pods = by_owner.remove(&uid).unwrap_or_default();
-            self.sync(store, &ds, &facts, pods, now, record);
+        // Status from what the syncs left behind (one listing for all DaemonSets).
+        let mut by_owner = pods_by_owner(store);
+        for ds in &live {
+            let (ns, name) = (ds.metadata.namespace.as_deref().unwrap_or(""), ds.metadata.name.as_deref().unwrap_or(""));
+            let Some(ds) = store.get::<apps::DaemonSet>(ns, name) else { continue };
+            let pods = by_owner.remove(ds.metadata.uid.as_deref().unwrap_or("")).unwrap_or_default();
+            update_status(store, &ds, &facts, pods, now);
         }
     }
 
@@ -205,16 +170,8 @@ impl DaemonSetController {
         let hash = compute_hash(&spec.template, collision);
         self.ensure_revision(store, ds, &hash);
         let tpl_gen = template_generation(ds);
-        let placement = spec
-            .template
-            .spec
-            .as_ref()
-            .map(Placement::from_pod_spec)
-            .unwrap_or_default();
-        let surge_allowed = spec
-            .update_strategy
-            .as_ref()
-            .is_some_and(|u| u.type_.as_deref() == Some("RollingUpdate"))
+        let placement = spec.template.spec.as_ref().map(Placement::from_pod_spec).unwrap_or_default();
+        let surge_allowed = spec.update_strategy.as_ref().is_some_and(|u| u.type_.as_deref() == Some("RollingUpdate"))
             && spec
                 .update_strategy
                 .as_ref()
@@ -226,8 +183,7 @@ impl DaemonSetController {
         // Group pods by target node (terminal + deleted pods are dropped, as getNodesToDaemonPods does).
         let mut by_node: BTreeMap<String, Vec<Arc<core::Pod>>> = BTreeMap::new();
         let mut unbound_orphans = Vec::new();
-        let node_names: std::collections::HashSet<&str> =
-            nodes.iter().map(|n| n.name.as_str()).collect();
+        let node_names: std::collections::HashSet<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
         for p in pods.into_iter().filter(|p| owned_by(p, &uid)) {
             let terminal = matches!(phase(&p), "Failed" | "Succeeded");
             if terminal && terminating(&p) {
@@ -236,20 +192,13 @@ impl DaemonSetController {
             match target_node(&p) {
                 Some(n) if node_names.contains(n.as_str()) => by_node.entry(n).or_default().push(p),
                 // Pods never bound whose node is gone: the controller deletes them.
-                _ if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none()
-                    && !terminating(&p) =>
-                {
-                    unbound_orphans.push(p)
-                }
+                _ if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none() && !terminating(&p) => unbound_orphans.push(p),
                 _ => {}
             }
         }
 
         // manage(): podsShouldBeOnNode for every node.
-        let mut plan = Plan {
-            create: Vec::new(),
-            delete: unbound_orphans,
-        };
+        let mut plan = Plan { create: Vec::new(), delete: unbound_orphans };
         for node in nodes {
             let e = eligibility::evaluate(node, &placement);
             let here = by_node.get(&node.name).cloned().unwrap_or_default();
@@ -264,11 +213,7 @@ impl DaemonSetController {
                     match phase(p) {
                         "Failed" => {
                             let key = format!("{uid}/{}", node.name);
-                            let (next, delay) = self
-                                .failed_backoff
-                                .get(&key)
-                                .cloned()
-                                .unwrap_or((now, SignedDuration::from_secs(1)));
+                            let (next, delay) = self.failed_backoff.get(&key).cloned().unwrap_or((now, SignedDuration::from_secs(1)));
                             if now >= next {
                                 if record {
                                     events::record(
@@ -285,10 +230,7 @@ impl DaemonSetController {
                                     );
                                 }
                                 plan.delete.push(p.clone());
-                                self.failed_backoff.insert(
-                                    key,
-                                    (now + delay, (delay * 2).min(SignedDuration::from_mins(15))),
-                                );
+                                self.failed_backoff.insert(key, (now + delay, (delay * 2).min(SignedDuration::from_mins(15))));
                             }
                         }
                         "Succeeded" => {
@@ -334,73 +276,30 @@ impl DaemonSetController {
                     plan.delete.extend(running.into_iter().skip(1));
                 }
             } else {
-                plan.delete
-                    .extend(here.iter().filter(|p| !terminating(p)).cloned());
+                plan.delete.extend(here.iter().filter(|p| !terminating(p)).cloned());
             }
         }
         let mut wrote = self.apply(store, ds, &hash, tpl_gen.as_deref(), plan, record);
 
         // rollingUpdate() only when manage() had nothing to do (expectations satisfied).
-        if !wrote
-            && spec
-                .update_strategy
-                .as_ref()
-                .and_then(|u| u.type_.as_deref())
-                .unwrap_or("RollingUpdate")
-                == "RollingUpdate"
-        {
-            let desired = nodes
-                .iter()
-                .filter(|n| eligibility::evaluate(n, &placement).should_run)
-                .count() as i32;
-            let ru = spec
-                .update_strategy
-                .as_ref()
-                .and_then(|u| u.rolling_update.clone())
-                .unwrap_or_default();
+        if !wrote && spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()).unwrap_or("RollingUpdate") == "RollingUpdate" {
+            let desired = nodes.iter().filter(|n| eligibility::evaluate(n, &placement).should_run).count() as i32;
+            let ru = spec.update_strategy.as_ref().and_then(|u| u.rolling_update.clone()).unwrap_or_default();
             let (max_surge, max_unavail) = crate::rollout::surge_and_unavailable(
                 &ru.max_surge.unwrap_or(IntOrString::Int(0)),
                 &ru.max_unavailable.unwrap_or(IntOrString::Int(1)),
                 desired,
             );
-            let plan = rolling_update(
-                nodes,
-                &placement,
-                &by_node,
-                &hash,
-                tpl_gen.as_deref(),
-                max_surge,
-                max_unavail,
-                min_ready,
-                now,
-            );
+            let plan = rolling_update(nodes, &placement, &by_node, &hash, tpl_gen.as_deref(), max_surge, max_unavail, min_ready, now);
             wrote |= self.apply(store, ds, &hash, tpl_gen.as_deref(), plan, record);
         }
         let _ = wrote;
         self.cleanup_history(store, ds, &hash);
-        update_status(
-            store,
-            ds,
-            nodes,
-            &placement,
-            &hash,
-            tpl_gen.as_deref(),
-            min_ready,
-            now,
-        );
     }
 
-    fn apply(
-        &mut self,
-        store: &Store,
-        ds: &apps::DaemonSet,
-        hash: &str,
-        tpl_gen: Option<&str>,
-        plan: Plan,
-        record: bool,
-    ) -> bool {
+    fn apply(&mut self, store: &Store, ds: &apps::DaemonSet, hash: &str, tpl_gen: Option<&str>, plan: Plan, record: bool) -> bool {
         let mut wrote = false;
-        for node in plan.create.iter().take(BURST) {
+        for node in plan.create.iter().take(self.burst) {
             let pod = new_pod(ds, node, hash, tpl_gen);
             match store.create(pod) {
                 Ok(p) => {
@@ -411,30 +310,20 @@ impl DaemonSetController {
                             ds,
                             "Normal",
                             "SuccessfulCreate",
-                            format!(
-                                "Created pod: {}",
-                                p.metadata.name.clone().unwrap_or_default()
-                            ),
+                            format!("Created pod: {}", p.metadata.name.clone().unwrap_or_default()),
                             COMPONENT,
                         );
                     }
                 }
                 Err(e) => {
                     if record {
-                        events::record(
-                            store,
-                            ds,
-                            "Warning",
-                            "FailedCreate",
-                            format!("Error creating: {}", e.message),
-                            COMPONENT,
-                        );
+                        events::record(store, ds, "Warning", "FailedCreate", format!("Error creating: {}", e.message), COMPONENT);
                     }
                 }
             }
         }
         let mut seen = std::collections::HashSet::new();
-        for p in plan.delete.iter().take(BURST) {
+        for p in plan.delete.iter().take(self.burst) {
             if !seen.insert(p.metadata.uid.clone()) {
                 continue;
             }
@@ -444,27 +333,13 @@ impl DaemonSetController {
                 Ok(()) => {
                     wrote = true;
                     if record {
-                        events::record(
-                            store,
-                            ds,
-                            "Normal",
-                            "SuccessfulDelete",
-                            format!("Deleted pod: {name}"),
-                            COMPONENT,
-                        );
+                        events::record(store, ds, "Normal", "SuccessfulDelete", format!("Deleted pod: {name}"), COMPONENT);
                     }
                 }
                 Err(e) if e.code == 404 => {}
                 Err(e) => {
                     if record {
-                        events::record(
-                            store,
-                            ds,
-                            "Warning",
-                            "FailedDelete",
-                            format!("Error deleting: {}", e.message),
-                            COMPONENT,
-                        );
+                        events::record(store, ds, "Warning", "FailedDelete", format!("Error deleting: {}", e.message), COMPONENT);
                     }
                 }
             }
@@ -478,21 +353,9 @@ impl DaemonSetController {
         let name = format!("{}-{hash}", ds.metadata.name.clone().unwrap_or_default());
         let uid = ds.metadata.uid.clone().unwrap_or_default();
         let (revs, _) = store.list::<apps::ControllerRevision>(Some(&ns));
-        let mine: Vec<_> = revs
-            .iter()
-            .filter(|r| {
-                r.metadata
-                    .owner_references
-                    .iter()
-                    .flatten()
-                    .any(|o| o.uid == uid)
-            })
-            .collect();
+        let mine: Vec<_> = revs.iter().filter(|r| r.metadata.owner_references.iter().flatten().any(|o| o.uid == uid)).collect();
         let max = mine.iter().map(|r| r.revision).max().unwrap_or(0);
-        if let Some(cur) = mine
-            .iter()
-            .find(|r| r.metadata.name.as_deref() == Some(&name))
-        {
+        if let Some(cur) = mine.iter().find(|r| r.metadata.name.as_deref() == Some(&name)) {
             if cur.revision < max {
                 let _ = store.modify::<apps::ControllerRevision>(&ns, &name, |r| {
                     r.revision = max + 1;
@@ -501,18 +364,10 @@ impl DaemonSetController {
             }
             return;
         }
-        let tpl = ds
-            .spec
-            .as_ref()
-            .map(|s| s.template.clone())
-            .unwrap_or_default();
+        let tpl = ds.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
         let mut tpl_json = serde_json::to_value(&tpl).unwrap_or_default();
         tpl_json["$patch"] = json!("replace");
-        let mut labels = tpl
-            .metadata
-            .as_ref()
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
+        let mut labels = tpl.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
         labels.insert(REVISION_HASH_LABEL.into(), hash.into());
         let rev = apps::ControllerRevision {
             metadata: ObjectMeta {
@@ -531,32 +386,14 @@ impl DaemonSetController {
 
     /// `cleanupHistory`: keep revisionHistoryLimit old revisions plus those live pods use.
     fn cleanup_history(&self, store: &Store, ds: &apps::DaemonSet, hash: &str) {
-        let limit = ds
-            .spec
-            .as_ref()
-            .and_then(|s| s.revision_history_limit)
-            .unwrap_or(10)
-            .max(0) as usize;
+        let limit = ds.spec.as_ref().and_then(|s| s.revision_history_limit).unwrap_or(10).max(0) as usize;
         let ns = ds.metadata.namespace.clone().unwrap_or_default();
         let uid = ds.metadata.uid.clone().unwrap_or_default();
         let (revs, _) = store.list::<apps::ControllerRevision>(Some(&ns));
         let mut old: Vec<_> = revs
             .iter()
-            .filter(|r| {
-                r.metadata
-                    .owner_references
-                    .iter()
-                    .flatten()
-                    .any(|o| o.uid == uid)
-            })
-            .filter(|r| {
-                r.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(REVISION_HASH_LABEL))
-                    .map(String::as_str)
-                    != Some(hash)
-            })
+            .filter(|r| r.metadata.owner_references.iter().flatten().any(|o| o.uid == uid))
+            .filter(|r| r.metadata.labels.as_ref().and_then(|l| l.get(REVISION_HASH_LABEL)).map(String::as_str) != Some(hash))
             .cloned()
             .collect();
         if old.len() <= limit {
@@ -566,29 +403,13 @@ impl DaemonSetController {
         let live: std::collections::HashSet<String> = pods
             .iter()
             .filter(|p| owned_by(p, &uid))
-            .filter_map(|p| {
-                p.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(REVISION_HASH_LABEL))
-                    .cloned()
-            })
+            .filter_map(|p| p.metadata.labels.as_ref().and_then(|l| l.get(REVISION_HASH_LABEL)).cloned())
             .collect();
-        old.retain(|r| {
-            !r.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(REVISION_HASH_LABEL))
-                .is_some_and(|h| live.contains(h))
-        });
+        old.retain(|r| !r.metadata.labels.as_ref().and_then(|l| l.get(REVISION_HASH_LABEL)).is_some_and(|h| live.contains(h)));
         old.sort_by_key(|r| r.revision);
         let excess = old.len().saturating_sub(limit);
         for r in old.into_iter().take(excess) {
-            let _ = store.remove::<apps::ControllerRevision>(
-                &ns,
-                r.metadata.name.as_deref().unwrap_or(""),
-                None,
-            );
+            let _ = store.remove::<apps::ControllerRevision>(&ns, r.metadata.name.as_deref().unwrap_or(""), None);
         }
     }
 }
@@ -614,12 +435,7 @@ pub fn new_pod(ds: &apps::DaemonSet, node: &str, hash: &str, tpl_gen: Option<&st
         labels.insert(TEMPLATE_GENERATION_LABEL.into(), g.into());
     }
     let mut ps = spec.template.spec.clone().unwrap_or_default();
-    let mut tols: Vec<eligibility::Toleration> = ps
-        .tolerations
-        .iter()
-        .flatten()
-        .map(eligibility::Toleration::from)
-        .collect();
+    let mut tols: Vec<eligibility::Toleration> = ps.tolerations.iter().flatten().map(eligibility::Toleration::from).collect();
     eligibility::add_daemon_tolerations(&mut tols, ps.host_network.unwrap_or(false));
     ps.tolerations = Some(tols.iter().map(core::Toleration::from).collect());
     let pin = core::NodeSelector {
@@ -633,9 +449,7 @@ pub fn new_pod(ds: &apps::DaemonSet, node: &str, hash: &str, tpl_gen: Option<&st
         }],
     };
     let aff = ps.affinity.get_or_insert_with(Default::default);
-    aff.node_affinity
-        .get_or_insert_with(Default::default)
-        .required_during_scheduling_ignored_during_execution = Some(pin);
+    aff.node_affinity.get_or_insert_with(Default::default).required_during_scheduling_ignored_during_execution = Some(pin);
     let mut pod = core::Pod {
         metadata: ObjectMeta {
             generate_name: Some(format!("{}-", ds.metadata.name.clone().unwrap_or_default())),
@@ -653,11 +467,7 @@ pub fn new_pod(ds: &apps::DaemonSet, node: &str, hash: &str, tpl_gen: Option<&st
 }
 
 /// Finds the (single) new and old pod on a node; false when there are several of a kind.
-fn find_updated(
-    pods: &[Arc<core::Pod>],
-    hash: &str,
-    tpl_gen: Option<&str>,
-) -> Option<(Option<Arc<core::Pod>>, Option<Arc<core::Pod>>)> {
+fn find_updated(pods: &[Arc<core::Pod>], hash: &str, tpl_gen: Option<&str>) -> Option<(Option<Arc<core::Pod>>, Option<Arc<core::Pod>>)> {
     let (mut new, mut old) = (None, None);
     for p in pods {
         if terminating(p) {
@@ -691,10 +501,7 @@ fn rolling_update(
     min_ready: i32,
     now: Timestamp,
 ) -> Plan {
-    let mut plan = Plan {
-        create: Vec::new(),
-        delete: Vec::new(),
-    };
+    let mut plan = Plan { create: Vec::new(), delete: Vec::new() };
     let node_of: HashMap<&str, &NodeFacts> = nodes.iter().map(|n| (n.name.as_str(), n)).collect();
     if max_surge == 0 {
         let mut num_unavailable = 0;
@@ -738,9 +545,7 @@ fn rolling_update(
             (_, None) => {}
             (None, Some(o)) => {
                 if !is_available(&o, min_ready, now) {
-                    let should_run = node_of
-                        .get(node.as_str())
-                        .is_some_and(|n| eligibility::evaluate(n, placement).should_run);
+                    let should_run = node_of.get(node.as_str()).is_some_and(|n| eligibility::evaluate(n, placement).should_run);
                     if should_run {
                         plan.create.push(node.clone());
                     } else {
@@ -766,23 +571,29 @@ fn rolling_update(
     plan
 }
 
+/// Pods by the uid of the DaemonSet that controls them.
+fn pods_by_owner(store: &Store) -> HashMap<String, Vec<Arc<core::Pod>>> {
+    let (pods, _) = store.list::<core::Pod>(None);
+    let mut by_owner: HashMap<String, Vec<Arc<core::Pod>>> = HashMap::new();
+    for p in pods {
+        let owner = p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true) && o.kind == "DaemonSet");
+        if let Some(o) = owner {
+            by_owner.entry(o.uid.clone()).or_default().push(p.clone());
+        }
+    }
+    by_owner
+}
+
 /// `updateDaemonSetStatus`.
-#[allow(clippy::too_many_arguments)]
-fn update_status(
-    store: &Store,
-    ds: &apps::DaemonSet,
-    nodes: &[NodeFacts],
-    placement: &Placement,
-    hash: &str,
-    tpl_gen: Option<&str>,
-    min_ready: i32,
-    now: Timestamp,
-) {
+fn update_status(store: &Store, ds: &apps::DaemonSet, nodes: &[NodeFacts], pods: Vec<Arc<core::Pod>>, now: Timestamp) {
+    let spec = ds.spec.clone().unwrap_or_default();
+    let placement = spec.template.spec.as_ref().map(Placement::from_pod_spec).unwrap_or_default();
+    let hash = compute_hash(&spec.template, ds.status.as_ref().and_then(|s| s.collision_count));
+    let tpl_gen = template_generation(ds);
+    let min_ready = spec.min_ready_seconds.unwrap_or(0);
     let ns = ds.metadata.namespace.clone().unwrap_or_default();
-    let uid = ds.metadata.uid.clone().unwrap_or_default();
-    let (pods, _) = store.list::<core::Pod>(Some(&ns));
     let mut by_node: HashMap<String, Vec<Arc<core::Pod>>> = HashMap::new();
-    for p in pods.into_iter().filter(|p| owned_by(p, &uid)) {
+    for p in pods {
         if matches!(phase(&p), "Failed" | "Succeeded") && terminating(&p) {
             continue;
         }
@@ -790,10 +601,9 @@ fn update_status(
             by_node.entry(n).or_default().push(p);
         }
     }
-    let (mut desired, mut current, mut mis, mut ready, mut available, mut updated) =
-        (0, 0, 0, 0, 0, 0);
+    let (mut desired, mut current, mut mis, mut ready, mut available, mut updated) = (0, 0, 0, 0, 0, 0);
     for node in nodes {
-        let should_run = eligibility::evaluate(node, placement).should_run;
+        let should_run = eligibility::evaluate(node, &placement).should_run;
         let here = by_node.get_mut(&node.name);
         let scheduled = here.as_ref().is_some_and(|v| !v.is_empty());
         if should_run {
@@ -816,7 +626,7 @@ fn update_status(
                 available += 1;
             }
         }
-        if is_pod_updated(pod, hash, tpl_gen) {
+        if is_pod_updated(pod, &hash, tpl_gen.as_deref()) {
             updated += 1;
         }
     }
@@ -845,7 +655,6 @@ fn update_status(
             true
         });
     }
-    let _ = Time(now);
 }
 
 #[cfg(test)]
@@ -857,10 +666,7 @@ mod tests {
         let mut t = core::PodTemplateSpec::default();
         let a = compute_hash(&t, None);
         assert_eq!(a, compute_hash(&t, None));
-        t.metadata = Some(ObjectMeta {
-            labels: Some([("app".to_string(), "x".to_string())].into()),
-            ..Default::default()
-        });
+        t.metadata = Some(ObjectMeta { labels: Some([("app".to_string(), "x".to_string())].into()), ..Default::default() });
         assert_ne!(a, compute_hash(&t, None));
         assert_ne!(compute_hash(&t, None), compute_hash(&t, Some(1)));
         assert!(a.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)));

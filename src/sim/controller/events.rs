@@ -5,30 +5,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use crate::sim::store::{SimObject, Store};
 
-pub fn record<T: SimObject>(
-    store: &Store,
-    obj: &T,
-    ty: &str,
-    reason: &str,
-    message: String,
-    component: &str,
-) {
+pub fn record<T: SimObject>(store: &Store, obj: &T, ty: &str, reason: &str, message: String, component: &str) {
     let m = obj.metadata();
     let kind = T::SIM_KIND;
-    let ns = m
-        .namespace
-        .clone()
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "default".into());
+    let ns = m.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into());
     let now = Time(jiff::Timestamp::now());
     let name = m.name.clone().unwrap_or_default();
     let nanos = now.0.as_nanosecond() as u128;
     let ev = core::Event {
-        metadata: ObjectMeta {
-            name: Some(format!("{name}.{:016x}", nanos as u64)),
-            namespace: Some(ns.clone()),
-            ..Default::default()
-        },
+        metadata: ObjectMeta { name: Some(format!("{name}.{:016x}", nanos as u64)), namespace: Some(ns.clone()), ..Default::default() },
         involved_object: core::ObjectReference {
             api_version: Some(kind.api_version()),
             kind: Some(kind.info().kind.into()),
@@ -40,10 +25,7 @@ pub fn record<T: SimObject>(
         },
         reason: Some(reason.into()),
         message: Some(message),
-        source: Some(core::EventSource {
-            component: Some(component.into()),
-            host: None,
-        }),
+        source: Some(core::EventSource { component: Some(component.into()), host: None }),
         first_timestamp: Some(now.clone()),
         last_timestamp: Some(now),
         count: Some(1),

@@ -19,10 +19,7 @@ fn all_uids(store: &Store) -> HashSet<String> {
     // Owners in this cluster are DaemonSets, Nodes, Namespaces and Services; pods and
     // events own nothing, and skipping them keeps this cheap at 150,000 pods.
     for kind in crate::sim::kind::Kind::ALL {
-        if matches!(
-            kind,
-            crate::sim::kind::Kind::Pod | crate::sim::kind::Kind::Event
-        ) {
+        if matches!(kind, crate::sim::kind::Kind::Pod | crate::sim::kind::Kind::Event) {
             continue;
         }
         with_kind!(kind, T => {
@@ -42,10 +39,7 @@ pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
     let uids = all_uids(store);
     let (pods, _) = store.list::<core::Pod>(None);
     let (nodes, _) = store.list::<core::Node>(None);
-    let node_names: HashSet<String> = nodes
-        .iter()
-        .filter_map(|n| n.metadata.name.clone())
-        .collect();
+    let node_names: HashSet<String> = nodes.iter().filter_map(|n| n.metadata.name.clone()).collect();
     let quarantine = jiff::SignedDuration::try_from(settings.pod_gc_quarantine).unwrap_or_default();
     for p in &pods {
         let ns = p.metadata.namespace.clone().unwrap_or_default();
@@ -58,13 +52,7 @@ pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
         if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.as_ref())
             && !node_names.contains(n)
         {
-            let seen_since = p
-                .metadata
-                .deletion_timestamp
-                .as_ref()
-                .or(p.metadata.creation_timestamp.as_ref())
-                .map(|t| t.0)
-                .unwrap_or(now);
+            let seen_since = p.metadata.deletion_timestamp.as_ref().or(p.metadata.creation_timestamp.as_ref()).map(|t| t.0).unwrap_or(now);
             if now >= seen_since + quarantine || p.metadata.deletion_timestamp.is_some() {
                 let _ = store.remove::<core::Pod>(&ns, &name, p.metadata.uid.as_deref());
             }
@@ -84,11 +72,8 @@ pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
         evs.sort_by_key(|e| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
         let excess = evs.len() - settings.max_events;
         for e in evs.into_iter().take(excess) {
-            let _ = store.remove::<core::Event>(
-                e.metadata.namespace.as_deref().unwrap_or(""),
-                e.metadata.name.as_deref().unwrap_or(""),
-                None,
-            );
+            let _ =
+                store.remove::<core::Event>(e.metadata.namespace.as_deref().unwrap_or(""), e.metadata.name.as_deref().unwrap_or(""), None);
         }
     }
 }

@@ -25,11 +25,7 @@ const MANAGED: &[&str] = &[
 pub fn wanted_taints(n: &core::Node) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     let cond = |ty: &str| {
-        n.status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|c| c.iter().find(|c| c.type_ == ty))
-            .map(|c| c.status.clone())
+        n.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == ty)).map(|c| c.status.clone())
     };
     match cond("Ready").as_deref() {
         Some("False") => {
@@ -46,20 +42,13 @@ pub fn wanted_taints(n: &core::Node) -> Vec<(&'static str, &'static str)> {
         ("MemoryPressure", "node.kubernetes.io/memory-pressure"),
         ("DiskPressure", "node.kubernetes.io/disk-pressure"),
         ("PIDPressure", "node.kubernetes.io/pid-pressure"),
-        (
-            "NetworkUnavailable",
-            "node.kubernetes.io/network-unavailable",
-        ),
+        ("NetworkUnavailable", "node.kubernetes.io/network-unavailable"),
     ] {
         if cond(ty).as_deref() == Some("True") {
             out.push((key, "NoSchedule"));
         }
     }
-    if n.spec
-        .as_ref()
-        .and_then(|s| s.unschedulable)
-        .unwrap_or(false)
-    {
+    if n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
         out.push(("node.kubernetes.io/unschedulable", "NoSchedule"));
     }
     out
@@ -69,16 +58,9 @@ pub fn sync(store: &Store, now: Timestamp, record: bool) {
     let (nodes, _) = store.list::<core::Node>(None);
     for n in &nodes {
         let want = wanted_taints(n);
-        let cur: Vec<core::Taint> = n
-            .spec
-            .as_ref()
-            .and_then(|s| s.taints.clone())
-            .unwrap_or_default();
-        let managed_now: Vec<(&str, &str)> = cur
-            .iter()
-            .filter(|t| MANAGED.contains(&t.key.as_str()))
-            .map(|t| (t.key.as_str(), t.effect.as_str()))
-            .collect();
+        let cur: Vec<core::Taint> = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+        let managed_now: Vec<(&str, &str)> =
+            cur.iter().filter(|t| MANAGED.contains(&t.key.as_str())).map(|t| (t.key.as_str(), t.effect.as_str())).collect();
         let same = managed_now.len() == want.len() && want.iter().all(|w| managed_now.contains(w));
         if same {
             continue;
@@ -87,10 +69,7 @@ pub fn sync(store: &Store, now: Timestamp, record: bool) {
         let _ = store.modify::<core::Node>("", &name, |node| {
             let spec = node.spec.get_or_insert_with(Default::default);
             let mut taints: Vec<core::Taint> = spec.taints.clone().unwrap_or_default();
-            taints.retain(|t| {
-                !MANAGED.contains(&t.key.as_str())
-                    || want.contains(&(t.key.as_str(), t.effect.as_str()))
-            });
+            taints.retain(|t| !MANAGED.contains(&t.key.as_str()) || want.contains(&(t.key.as_str(), t.effect.as_str())));
             for (k, e) in &want {
                 if !taints.iter().any(|t| t.key == *k && t.effect == *e) {
                     taints.push(core::Taint {
@@ -101,11 +80,7 @@ pub fn sync(store: &Store, now: Timestamp, record: bool) {
                     });
                 }
             }
-            spec.taints = if taints.is_empty() {
-                None
-            } else {
-                Some(taints)
-            };
+            spec.taints = if taints.is_empty() { None } else { Some(taints) };
             true
         });
     }
@@ -119,11 +94,7 @@ fn mark_pods_not_ready(store: &Store, nodes: &[std::sync::Arc<core::Node>], now:
     let down: std::collections::HashSet<String> = nodes
         .iter()
         .filter(|n| {
-            let ready = n
-                .status
-                .as_ref()
-                .and_then(|s| s.conditions.as_ref())
-                .and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
+            let ready = n.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
             ready.is_some_and(|c| c.status != "True")
         })
         .filter_map(|n| n.metadata.name.clone())
@@ -133,11 +104,7 @@ fn mark_pods_not_ready(store: &Store, nodes: &[std::sync::Arc<core::Node>], now:
     }
     let (pods, _) = store.list::<core::Pod>(None);
     for p in pods {
-        let on_down = p
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.as_ref())
-            .is_some_and(|n| down.contains(n));
+        let on_down = p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some_and(|n| down.contains(n));
         let ready = p
             .status
             .as_ref()
@@ -147,49 +114,28 @@ fn mark_pods_not_ready(store: &Store, nodes: &[std::sync::Arc<core::Node>], now:
             continue;
         }
         let uid = p.metadata.uid.clone();
-        let _ = store.modify::<core::Pod>(
-            p.metadata.namespace.as_deref().unwrap_or(""),
-            p.metadata.name.as_deref().unwrap_or(""),
-            |o| {
-                if o.metadata.uid != uid {
-                    return false;
+        let _ = store.modify::<core::Pod>(p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or(""), |o| {
+            if o.metadata.uid != uid {
+                return false;
+            }
+            for c in o.status.iter_mut().flat_map(|s| s.conditions.iter_mut().flatten()) {
+                if c.type_ == "Ready" {
+                    c.status = "False".into();
+                    c.last_transition_time = Some(Time(now));
                 }
-                for c in o
-                    .status
-                    .iter_mut()
-                    .flat_map(|s| s.conditions.iter_mut().flatten())
-                {
-                    if c.type_ == "Ready" {
-                        c.status = "False".into();
-                        c.last_transition_time = Some(Time(now));
-                    }
-                }
-                true
-            },
-        );
+            }
+            true
+        });
     }
 }
 
 /// Taint-based eviction: untolerated NoExecute taints evict at once; tolerated ones with
 /// `tolerationSeconds` evict once that long has passed since the taint was added.
-fn evict_noexecute(
-    store: &Store,
-    nodes: &[std::sync::Arc<core::Node>],
-    now: Timestamp,
-    record: bool,
-) {
+fn evict_noexecute(store: &Store, nodes: &[std::sync::Arc<core::Node>], now: Timestamp, record: bool) {
     let noexec: std::collections::HashMap<String, Vec<core::Taint>> = nodes
         .iter()
         .filter_map(|n| {
-            let t: Vec<core::Taint> = n
-                .spec
-                .as_ref()?
-                .taints
-                .as_ref()?
-                .iter()
-                .filter(|t| t.effect == "NoExecute")
-                .cloned()
-                .collect();
+            let t: Vec<core::Taint> = n.spec.as_ref()?.taints.as_ref()?.iter().filter(|t| t.effect == "NoExecute").cloned().collect();
             (!t.is_empty()).then(|| (n.metadata.name.clone().unwrap_or_default(), t))
         })
         .collect();
@@ -201,37 +147,22 @@ fn evict_noexecute(
         if p.metadata.deletion_timestamp.is_some() {
             continue;
         }
-        let Some(taints) = p
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.as_ref())
-            .and_then(|n| noexec.get(n))
-        else {
+        let Some(taints) = p.spec.as_ref().and_then(|s| s.node_name.as_ref()).and_then(|n| noexec.get(n)) else {
             continue;
         };
-        let tols: Vec<Toleration> = p
-            .spec
-            .as_ref()
-            .and_then(|s| s.tolerations.as_ref())
-            .into_iter()
-            .flatten()
-            .map(Toleration::from)
-            .collect();
+        let tols: Vec<Toleration> =
+            p.spec.as_ref().and_then(|s| s.tolerations.as_ref()).into_iter().flatten().map(Toleration::from).collect();
         let mut evict = false;
         for t in taints {
             let taint = Taint::from(t);
-            let matching: Vec<&Toleration> =
-                tols.iter().filter(|tol| tol.tolerates(&taint)).collect();
+            let matching: Vec<&Toleration> = tols.iter().filter(|tol| tol.tolerates(&taint)).collect();
             if matching.is_empty() {
                 evict = true;
                 break;
             }
             // The shortest tolerationSeconds wins; none means forever.
-            if let Some(secs) = matching
-                .iter()
-                .map(|t| t.toleration_seconds)
-                .collect::<Option<Vec<i64>>>()
-                .and_then(|v| v.into_iter().min())
+            if let Some(secs) =
+                matching.iter().map(|t| t.toleration_seconds).collect::<Option<Vec<i64>>>().and_then(|v| v.into_iter().min())
             {
                 let added = t.time_added.as_ref().map(|t| t.0).unwrap_or(now);
                 if now >= added + SignedDuration::from_secs(secs.max(0)) {

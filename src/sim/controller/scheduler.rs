@@ -24,10 +24,7 @@ fn host_ports(p: &core::Pod) -> Vec<(i32, String)> {
         .iter()
         .flat_map(|s| s.containers.iter())
         .flat_map(|c| c.ports.iter().flatten())
-        .filter_map(|port| {
-            port.host_port
-                .map(|h| (h, port.protocol.clone().unwrap_or_else(|| "TCP".into())))
-        })
+        .filter_map(|port| port.host_port.map(|h| (h, port.protocol.clone().unwrap_or_else(|| "TCP".into()))))
         .collect()
 }
 
@@ -73,11 +70,7 @@ impl Scheduler {
         let pending: Vec<_> = pods
             .iter()
             .filter(|p| p.metadata.deletion_timestamp.is_none())
-            .filter(|p| {
-                p.spec
-                    .as_ref()
-                    .is_some_and(|s| s.node_name.as_deref().unwrap_or("").is_empty())
-            })
+            .filter(|p| p.spec.as_ref().is_some_and(|s| s.node_name.as_deref().unwrap_or("").is_empty()))
             .cloned()
             .collect();
         if pending.is_empty() {
@@ -85,18 +78,9 @@ impl Scheduler {
             return;
         }
         let (nodes, _) = store.list::<core::Node>(None);
-        let facts: Vec<(NodeFacts, bool)> = nodes
-            .iter()
-            .map(|n| {
-                (
-                    NodeFacts::from_node(n),
-                    n.spec
-                        .as_ref()
-                        .and_then(|s| s.unschedulable)
-                        .unwrap_or(false),
-                )
-            })
-            .collect();
+        let facts: Vec<(NodeFacts, bool)> =
+            nodes.iter().map(|n| (NodeFacts::from_node(n), n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))).collect();
+        let by_name: HashMap<&str, usize> = facts.iter().enumerate().map(|(i, (f, _))| (f.name.as_str(), i)).collect();
         let mut used_ports: HashMap<String, HashSet<(i32, String)>> = HashMap::new();
         for p in &pods {
             if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()) {
@@ -107,24 +91,25 @@ impl Scheduler {
             let spec = pod.spec.clone().unwrap_or_default();
             let mut placement = Placement::from_pod_spec(&spec);
             // The pod's own tolerations only (Placement adds the daemon ones; real pods already carry them).
-            placement.tolerations = spec
-                .tolerations
-                .iter()
-                .flatten()
-                .map(Toleration::from)
-                .collect();
+            placement.tolerations = spec.tolerations.iter().flatten().map(Toleration::from).collect();
             let ports = host_ports(&pod);
             let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
             let mut chosen = None;
-            for (n, unsched) in &facts {
-                match misfit(
-                    &placement.tolerations,
-                    &placement,
-                    n,
-                    *unsched,
-                    used_ports.get(&n.name),
-                    &ports,
-                ) {
+            // A pod pinned to one node by name (every DaemonSet pod) is checked against
+            // that node alone; the others count as not matching its affinity.
+            let pinned = crate::sim::controller::daemonset::target_node(&pod);
+            let candidates: Vec<&(NodeFacts, bool)> = match &pinned {
+                Some(n) => {
+                    let others = facts.len() - usize::from(by_name.contains_key(n.as_str()));
+                    if others > 0 {
+                        reasons.insert("node(s) didn't match Pod's node affinity/selector".into(), others);
+                    }
+                    by_name.get(n.as_str()).map(|i| &facts[*i]).into_iter().collect()
+                }
+                None => facts.iter().collect(),
+            };
+            for (n, unsched) in candidates {
+                match misfit(&placement.tolerations, &placement, n, *unsched, used_ports.get(&n.name), &ports) {
                     None => {
                         chosen = Some(n.name.clone());
                         break;
@@ -171,8 +156,7 @@ impl Scheduler {
                 }
                 None => {
                     let total = facts.len();
-                    let parts: Vec<String> =
-                        reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
+                    let parts: Vec<String> = reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
                     let msg = format!(
                         "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.",
                         parts.join(", ")
@@ -188,9 +172,7 @@ impl Scheduler {
                         }
                         let st = p.status.get_or_insert_with(Default::default);
                         let conds = st.conditions.get_or_insert_with(Vec::new);
-                        if conds.iter().any(|c| {
-                            c.type_ == "PodScheduled" && c.message.as_deref() == Some(&msg)
-                        }) {
+                        if conds.iter().any(|c| c.type_ == "PodScheduled" && c.message.as_deref() == Some(&msg)) {
                             return false;
                         }
                         conds.retain(|c| c.type_ != "PodScheduled");
@@ -205,14 +187,7 @@ impl Scheduler {
                         true
                     });
                     if record {
-                        events::record(
-                            store,
-                            &*pod,
-                            "Warning",
-                            "FailedScheduling",
-                            msg,
-                            "default-scheduler",
-                        );
+                        events::record(store, &*pod, "Warning", "FailedScheduling", msg, "default-scheduler");
                     }
                 }
             }

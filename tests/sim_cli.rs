@@ -1,0 +1,100 @@
+//! `daemonscope sim` as a user runs it: prints where it serves, writes a kubeconfig,
+//! stops on SIGTERM, and names file, document and field of a bad scenario.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_daemonscope"));
+    c.env("XDG_STATE_HOME", std::env::temp_dir().join("daemonscope-test-state"));
+    c
+}
+
+#[test]
+fn serves_the_demo_and_writes_a_kubeconfig() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    let mut child = bin()
+        .args(["sim", "--listen", "127.0.0.1:0", "--kubeconfig-out"])
+        .arg(&kc)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("daemonscope sim: assets/scenarios/demo.yaml (embedded) — 50 nodes,"), "{first}");
+    let serving = lines.next().unwrap().unwrap();
+    let url = serving.strip_prefix("serving ").expect("serving line").to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let cfg = std::fs::read_to_string(&kc).unwrap();
+    assert!(cfg.contains(&format!("server: {url}")) && cfg.contains("current-context: daemonscope-sim"), "{cfg}");
+    // The server answers like an API server.
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::{Read, Write};
+    s.write_all(b"GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200") && resp.contains("\"gitVersion\":\"v1.32.4+daemonscope-sim\""), "{resp}");
+    // SIGTERM stops it cleanly.
+    unsafe_kill(child.id());
+    let status = wait_timeout(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+}
+
+fn unsafe_kill(pid: u32) {
+    Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+}
+
+fn wait_timeout(child: &mut std::process::Child, t: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + t;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("did not exit within {t:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_bad_scenario_names_file_document_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("broken.yaml");
+    std::fs::write(&f, "apiVersion: v1\nkind: Node\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: b}\nspec: {unschedulable: sometimes}\n").unwrap();
+    let out = bin().args(["sim", "--scenario"]).arg(&f).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}: document 2 (Node b): spec.unschedulable: invalid type: string \"sometimes\", expected a boolean",
+            f.display()
+        )),
+        "{err}"
+    );
+    let out = bin().args(["sim", "--scenario", "/nonexistent/x.yaml"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.yaml: document 0: cannot read"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn generates_and_writes_synthetic_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.yaml");
+    let out = bin().args(["sim", "--nodes", "120", "--daemonsets", "12", "--write-scenario"]).arg(&f).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(text.matches("\nkind: Node\n").count(), 120);
+    assert_eq!(text.matches("\nkind: DaemonSet\n").count(), 12);
+    // What it wrote loads back as a scenario.
+    let sc = daemonscope::sim::scenario::Scenario::parse("big.yaml", &text).unwrap();
+    assert_eq!(sc.objects.len(), text.matches("---\n").count());
+}
