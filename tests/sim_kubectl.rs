@@ -270,3 +270,83 @@ settings:
         other => panic!("expected 401, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_match_what_the_pod_is_doing() {
+    let yaml = format!(
+        "{FAST}{}{}---
+apiVersion: v1
+kind: Node
+metadata: {{name: node-bad, annotations: {{sim.daemonscope.io/pod-behavior: 'agent=crash-loop,cni=image-pull-error'}}}}
+",
+        nodes_yaml(&["node-a"]),
+        format!("{}{}", ds_yaml("agent", "{type: RollingUpdate}"), ds_yaml("cni", "{type: OnDelete}"))
+    );
+    let sim = serve(&yaml).await;
+    let k = kubectl_or_skip!(sim);
+    let pod_on = |app: &str, node: &str| {
+        let sel = format!("app={app}");
+        let fs = format!("spec.nodeName={node}");
+        let out = k.ok(&["get", "pods", "-n", "kube-system", "-l", &sel, "--field-selector", &fs, "-o", "name"]);
+        out.trim().to_string()
+    };
+    let healthy = tokio::task::block_in_place(|| pod_on("agent", "node-a"));
+    let logs = k.ok_async(&["logs", "-n", "kube-system", &healthy, "--tail=5"]).await;
+    assert!(!logs.is_empty() && logs.lines().count() <= 5, "{logs}");
+    // A crash-looping container's previous run ends in its fatal error.
+    let crashing = tokio::task::block_in_place(|| pod_on("agent", "node-bad"));
+    let mut prev = String::new();
+    for _ in 0..40 {
+        let o = k.run_async(&["logs", "-n", "kube-system", &crashing, "--previous"]).await;
+        if o.status.success() {
+            prev = String::from_utf8_lossy(&o.stdout).into_owned();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(prev.lines().last().unwrap_or("").starts_with("F0000 main.go:87] failed to start"), "{prev}");
+    // An image that cannot be pulled has no logs, and kubectl says why.
+    let pulling = tokio::task::block_in_place(|| pod_on("cni", "node-bad"));
+    let o = k.run_async(&["logs", "-n", "kube-system", &pulling]).await;
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is waiting to start: trying and failing to pull image"), "{err}");
+    // -f follows until interrupted.
+    let mut child = k.cmd(&["logs", "-f", "-n", "kube-system", &healthy]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.next().is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "follow keeps the stream open");
+    child.kill().ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_scenario_runs_its_timeline() {
+    // The embedded demo with its own timeline: cilium (OnDelete) is bumped at 0 s and
+    // keeps its old pods; a node goes NotReady at 5 s.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let sim = serve(&text).await;
+    let k = kubectl_or_skip!(sim);
+    let c = client(&sim);
+    let dss: kube::Api<DaemonSet> = kube::Api::namespaced(c.clone(), "kube-system");
+    eventually(10, "cilium on a new template with every pod outdated", || {
+        let dss = dss.clone();
+        async move {
+            let d = dss.get("cilium").await.ok()?;
+            let st = d.status?;
+            (d.metadata.generation == Some(2) && st.updated_number_scheduled.is_none() && st.desired_number_scheduled == 50).then_some(())
+        }
+    })
+    .await;
+    let nodes: kube::Api<Node> = kube::Api::all(c);
+    eventually(15, "general-b-0005 NotReady", || {
+        let nodes = nodes.clone();
+        async move {
+            let n = nodes.get("general-b-0005").await.ok()?;
+            let ready = n.status?.conditions?.into_iter().find(|c| c.type_ == "Ready")?;
+            (ready.status == "False").then_some(())
+        }
+    })
+    .await;
+    let out = k.ok_async(&["get", "node", "general-b-0005"]).await;
+    assert!(out.contains("NotReady"), "{out}");
+}

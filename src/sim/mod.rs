@@ -65,7 +65,7 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
     Ok(())
 }
 
-fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
+pub fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
     match a {
         Action::Create(kind, v) => create_value(store, *kind, v.clone()),
         Action::Patch { kind, namespace, name, patch } => crate::with_kind!(*kind, T => {
