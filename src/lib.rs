@@ -4,12 +4,20 @@
 //!   the simulator's controller and the client's coverage view).
 //! - [`selector`], [`labels`], [`rollout`]: Kubernetes rules the tool relies on.
 //! - [`sim`]: the simulated cluster (API server, controllers, kubelets, scenarios).
+//! - [`model`]: the compact cluster model; [`coverage`]: where coverage is decided.
+//! - [`watch`]: watch streams into the model; [`ui`] and [`tui`]: the terminal UI.
 //! - [`cli`]: the command line.
 
 pub mod cli;
+pub mod coverage;
 pub mod eligibility;
+pub mod errors;
 pub mod labels;
 pub mod logging;
+pub mod model;
 pub mod rollout;
 pub mod selector;
 pub mod sim;
+pub mod tui;
+pub mod ui;
+pub mod watch;

@@ -1,5 +1,5 @@
 use clap::Parser;
-use color_eyre::eyre::{Result, WrapErr, bail};
+use color_eyre::eyre::{Result, WrapErr};
 
 use daemonscope::cli::{Cli, Command, SimArgs, default_sim_kubeconfig};
 use daemonscope::sim::{self, Sim, SimOptions, generator, scenario::Scenario};
@@ -12,11 +12,83 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     daemonscope::logging::init(cli.log_file.as_deref());
     match cli.command {
-        Some(Command::Sim(args)) => run_sim(args),
-        None => bail!(
-            "the terminal UI is not in this build yet; run `daemonscope sim` to start the simulated cluster and use kubectl against it"
-        ),
+        Some(Command::Sim(ref args)) => run_sim(args),
+        None => run_tui(&cli),
     }
+}
+
+/// Exits with one clear line (no backtrace) for errors the user can fix.
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("daemonscope: {msg}");
+    std::process::exit(1);
+}
+
+fn scope(cli: &Cli) -> daemonscope::watch::Scope {
+    if let Some(sel) = &cli.selector
+        && let Err(e) = daemonscope::selector::LabelSelector::parse(sel)
+    {
+        fail(format!("invalid -l selector: {e}"));
+    }
+    daemonscope::watch::Scope { namespace: if cli.all_namespaces { None } else { cli.namespace.clone() }, selector: cli.selector.clone() }
+}
+
+fn run_tui(cli: &Cli) -> Result<()> {
+    let scope = scope(cli);
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        if cli.demo {
+            let sc = Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO)?;
+            let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| color_eyre::eyre::eyre!("loading the demo: {e}"))?;
+            let running = built.spawn();
+            let client = kube::Client::new(running.router(), "default");
+            let r = daemonscope::tui::run(client, "demo (simulated cluster)".into(), scope).await;
+            drop(running);
+            return r;
+        }
+        let (client, context) = connect(cli).await;
+        daemonscope::tui::run(client, context, scope).await
+    })
+}
+
+/// A client for the chosen kubeconfig and context (or in-cluster), or one clear error.
+async fn connect(cli: &Cli) -> (kube::Client, String) {
+    use kube::config::{KubeConfigOptions, Kubeconfig};
+    let opts = KubeConfigOptions { context: cli.context.clone(), ..Default::default() };
+    let kc = match &cli.kubeconfig {
+        // $KUBECONFIG may list several files (clap reads it into --kubeconfig).
+        Some(p) if p.to_string_lossy().contains(':') => {
+            let mut merged: Option<Kubeconfig> = None;
+            for part in p.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
+                let k = Kubeconfig::read_from(part).unwrap_or_else(|e| {
+                    fail(daemonscope::errors::describe_config_error(&e, Some(std::path::Path::new(part)), cli.context.as_deref()))
+                });
+                merged = Some(match merged {
+                    None => k,
+                    Some(m) => m.merge(k).unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, None, None))),
+                });
+            }
+            merged.unwrap_or_else(|| fail("KUBECONFIG names no file\n  (to try daemonscope without a cluster: daemonscope --demo)"))
+        }
+        Some(p) => Kubeconfig::read_from(p)
+            .unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, Some(p), cli.context.as_deref()))),
+        None => match Kubeconfig::read() {
+            Ok(k) => k,
+            Err(e) => {
+                if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+                    let config = kube::Config::incluster().unwrap_or_else(|e| fail(format!("in-cluster config: {e}")));
+                    let client = kube::Client::try_from(config).unwrap_or_else(|e| fail(e));
+                    return (client, "in-cluster".into());
+                }
+                fail(daemonscope::errors::describe_config_error(&e, None, cli.context.as_deref()))
+            }
+        },
+    };
+    let context = cli.context.clone().or_else(|| kc.current_context.clone()).unwrap_or_default();
+    let config = kube::Config::from_custom_kubeconfig(kc, &opts)
+        .await
+        .unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, cli.kubeconfig.as_deref(), cli.context.as_deref())));
+    let client = kube::Client::try_from(config).unwrap_or_else(|e| fail(format!("cannot build a client: {e}")));
+    (client, context)
 }
 
 fn load_scenario(args: &SimArgs) -> Result<Scenario> {
@@ -27,8 +99,8 @@ fn load_scenario(args: &SimArgs) -> Result<Scenario> {
     })
 }
 
-fn run_sim(args: SimArgs) -> Result<()> {
-    let sc = load_scenario(&args)?;
+fn run_sim(args: &SimArgs) -> Result<()> {
+    let sc = load_scenario(args)?;
     if let Some(path) = &args.write_scenario {
         std::fs::write(path, generator::to_yaml(&sc)).wrap_err_with(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());

@@ -50,7 +50,7 @@ fn replay(sim: &Sim, since: u64, mut check: impl FnMut(&HashMap<String, Pod>)) {
     // The state at `since`, then every pod event after it.
     let mut live: HashMap<String, Pod> = pods_at(sim, since).into_iter().map(|p| (p.metadata.uid.clone().unwrap(), p)).collect();
     for ev in events.iter().filter(|e| e.kind == Kind::Pod) {
-        let p: Pod = ev.new.downcast::<Pod>().unwrap().clone();
+        let p: Pod = ev.new.decode::<Pod>().unwrap();
         let uid = p.metadata.uid.clone().unwrap();
         match ev.typ {
             EventType::Deleted => {
@@ -69,13 +69,13 @@ fn pods_at(sim: &Sim, rv: u64) -> Vec<Pod> {
     let Since::Events(events) = sim.store.events_since(rv) else { panic!("history expired") };
     let mut state: HashMap<String, Pod> = pods(sim).iter().map(|p| (p.metadata.uid.clone().unwrap(), (**p).clone())).collect();
     for ev in events.iter().rev().filter(|e| e.kind == Kind::Pod) {
-        let uid = ev.new.downcast::<Pod>().unwrap().metadata.uid.clone().unwrap();
+        let uid = ev.new.decode::<Pod>().unwrap().metadata.uid.clone().unwrap();
         match (&ev.old, ev.typ) {
             (_, EventType::Added) => {
                 state.remove(&uid);
             }
             (Some(old), _) => {
-                state.insert(uid, old.downcast::<Pod>().unwrap().clone());
+                state.insert(uid, old.decode::<Pod>().unwrap());
             }
             (None, _) => {}
         }

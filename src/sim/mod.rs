@@ -120,6 +120,9 @@ impl SimOptions {
         if let Some(d) = sc.duration(&s.pod_gc_quarantine) {
             control.pod_gc_quarantine = d;
         }
+        if let Some(w) = s.max_writes_per_second {
+            control.max_writes_per_sec = w;
+        }
         SimOptions {
             control,
             history_size: s.history_size.unwrap_or(50_000),

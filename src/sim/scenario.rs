@@ -40,6 +40,8 @@ pub struct Settings {
     pub pod_gc_quarantine: Option<String>,
     pub bookmark_interval: Option<String>,
     pub history_size: Option<usize>,
+    /// Average writes per second of the controllers and kubelets (default 2000).
+    pub max_writes_per_second: Option<u32>,
     /// Start from a converged cluster (pods created and Ready) before the timeline runs.
     pub settle: Option<bool>,
     /// With settle: how long ago the objects were created (default 72h).

@@ -4,7 +4,6 @@
 //! Objects are kept as `Arc<T>` so lists and controllers copy pointers, not objects.
 //! Each write serialises the object once; every watcher shares those bytes.
 
-use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -47,29 +46,41 @@ impl EventType {
     }
 }
 
-/// An object as of one revision: its JSON (with kind/apiVersion) and what selectors need.
+/// An object as of one revision: its JSON (with kind/apiVersion) and what selectors
+/// need. It does not keep the typed object alive: the bounded history would otherwise
+/// hold every old version of every object it mentions.
 pub struct Snap {
     pub namespace: String,
     pub name: String,
     pub json: Bytes,
     pub labels: BTreeMap<String, String>,
-    pub obj: Arc<dyn Any + Send + Sync>,
+    /// Values of the field-selector labels of the kind (metadata.name/namespace included).
+    pub fields: Vec<(&'static str, String)>,
 }
 
 impl Snap {
     pub fn of<T: SimObject>(obj: &Arc<T>) -> Arc<Snap> {
         let m = obj.metadata();
+        let mut fields: Vec<(&'static str, String)> =
+            T::SIM_KIND.selectable_fields().iter().filter_map(|f| Some((*f, obj.field(f)?))).collect();
+        fields.push(("metadata.name", m.name.clone().unwrap_or_default()));
+        fields.push(("metadata.namespace", m.namespace.clone().unwrap_or_default()));
         Arc::new(Snap {
             namespace: m.namespace.clone().unwrap_or_default(),
             name: m.name.clone().unwrap_or_default(),
             json: Bytes::from(serde_json::to_vec(&**obj).expect("API objects serialise")),
             labels: m.labels.clone().unwrap_or_default(),
-            obj: obj.clone() as Arc<dyn Any + Send + Sync>,
+            fields,
         })
     }
 
-    pub fn downcast<T: SimObject>(&self) -> Option<&T> {
-        self.obj.downcast_ref::<T>()
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields.iter().find(|(f, _)| *f == name).map(|(_, v)| v.clone())
+    }
+
+    /// The typed object back from its JSON.
+    pub fn decode<T: SimObject>(&self) -> Option<T> {
+        serde_json::from_slice(&self.json).ok()
     }
 }
 

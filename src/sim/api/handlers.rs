@@ -143,6 +143,12 @@ impl Filter {
         Ok(Filter { labels, fields })
     }
 
+    /// The same test on a stored snapshot (watch events).
+    pub fn matches_snap(&self, s: &crate::sim::store::Snap) -> bool {
+        (self.labels.is_empty() || self.labels.matches(&s.labels))
+            && (self.fields.requirements.is_empty() || self.fields.matches(|f| s.field(f)))
+    }
+
     pub fn matches<T: SimObject>(&self, o: &T) -> bool {
         (self.labels.is_empty() || self.labels.matches(o.metadata().labels.as_ref().unwrap_or(&Default::default())))
             && (self.fields.requirements.is_empty() || self.fields.matches(|f| field_value(o, f)))

@@ -59,7 +59,7 @@ impl<T: Strategy + Tabular> Watcher<T> {
 
     fn in_scope(&self, snap: &Snap) -> bool {
         let ns_ok = self.ns.as_deref().is_none_or(|ns| ns == snap.namespace);
-        ns_ok && snap.downcast::<T>().is_some_and(|o| self.filter.matches(o))
+        ns_ok && self.filter.matches_snap(snap)
     }
 
     /// Converts a stored event into what this watcher sees (`convertToWatchEvent`).
@@ -77,13 +77,15 @@ impl<T: Strategy + Tabular> Watcher<T> {
             (_, false, true) => ("DELETED", ev.old.as_ref().expect("old"), true),
             (_, false, false) => return None,
         };
-        let obj = snap.downcast::<T>()?;
-        let body = if rewrite_rv {
-            let mut o = obj.clone();
-            o.metadata_mut().resource_version = Some(ev.rv.to_string());
-            self.render(&o, None)
-        } else {
-            self.render(obj, Some(&snap.json))
+        let body = match (rewrite_rv, self.format) {
+            (false, Format::Json) => snap.json.to_vec(),
+            _ => {
+                let mut o: T = snap.decode()?;
+                if rewrite_rv {
+                    o.metadata_mut().resource_version = Some(ev.rv.to_string());
+                }
+                self.render(&o, None)
+            }
         };
         Some(frame(typ, &body))
     }

@@ -30,6 +30,9 @@ pub struct ControlSettings {
     pub pod_gc_quarantine: Duration,
     /// Upper bound on stored Events; the oldest go first (real clusters expire them after 1 h).
     pub max_events: usize,
+    /// Average writes per second of all controllers and kubelets together, like the
+    /// client QPS limits of a real control plane; keeps watchers able to follow.
+    pub max_writes_per_sec: u32,
 }
 
 impl Default for ControlSettings {
@@ -39,6 +42,7 @@ impl Default for ControlSettings {
             tick: Duration::from_millis(200),
             pod_gc_quarantine: Duration::from_secs(40),
             max_events: 5000,
+            max_writes_per_sec: 2000,
         }
     }
 }
@@ -181,6 +185,7 @@ impl Cluster {
             }
             let now = self.store.now();
             let rv = self.store.current_rv();
+            let started = tokio::time::Instant::now();
             if rv != last_rv || last_full.elapsed() >= full_every {
                 // Whatever this round writes moves the store past `last_rv`, so the next
                 // round is full again, until a round changes nothing.
@@ -189,6 +194,12 @@ impl Cluster {
                 last_full = tokio::time::Instant::now();
             } else {
                 self.kubelets_unsettled(now);
+            }
+            // Pace to max_writes_per_sec on average.
+            let wrote = self.store.current_rv().saturating_sub(rv);
+            let budget = Duration::from_secs_f64(wrote as f64 / f64::from(self.settings.max_writes_per_sec.max(1)));
+            if let Some(rest) = budget.checked_sub(started.elapsed()) {
+                tokio::time::sleep(rest).await;
             }
             rx.borrow_and_update();
         }

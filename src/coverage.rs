@@ -1,0 +1,351 @@
+//! Where coverage is decided: the state of one DaemonSet on one node, and the reason in
+//! words. One engine for the TUI and for headless output.
+//!
+//! States (exactly one per DaemonSet × node):
+//! `ready` (pod running, ready, current revision), `outdated` (ready, old revision),
+//! `starting` (pending, creating or not yet ready, nothing failing), `failing` (a
+//! container waiting with an error reason, crash-looping, or the pod Failed), `missing`
+//! (node eligible, no pod), `misscheduled` (a pod on a node that is not eligible),
+//! `terminating` (pod being deleted), `ineligible` (node not selected, with the rule).
+
+use std::fmt;
+
+use crate::eligibility;
+use crate::model::{DsInfo, NodeInfo, PodInfo};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum CellState {
+    Ready = 0,
+    Outdated,
+    Starting,
+    Failing,
+    Missing,
+    Misscheduled,
+    Terminating,
+    Ineligible,
+    /// No node (gone, or not yet known): never counted.
+    Absent,
+}
+
+impl CellState {
+    pub const COUNT: usize = 9;
+    pub const ALL: [CellState; 8] = [
+        CellState::Ready,
+        CellState::Outdated,
+        CellState::Starting,
+        CellState::Failing,
+        CellState::Missing,
+        CellState::Misscheduled,
+        CellState::Terminating,
+        CellState::Ineligible,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellState::Ready => "ready",
+            CellState::Outdated => "outdated",
+            CellState::Starting => "starting",
+            CellState::Failing => "failing",
+            CellState::Missing => "missing",
+            CellState::Misscheduled => "misscheduled",
+            CellState::Terminating => "terminating",
+            CellState::Ineligible => "ineligible",
+            CellState::Absent => "absent",
+        }
+    }
+
+    /// A glyph per state, so states differ without colour (NO_COLOR).
+    pub fn glyph(self) -> char {
+        match self {
+            CellState::Ready => '●',
+            CellState::Outdated => '◐',
+            CellState::Starting => '◌',
+            CellState::Failing => '✖',
+            CellState::Missing => '○',
+            CellState::Misscheduled => '◆',
+            CellState::Terminating => '◍',
+            CellState::Ineligible => '·',
+            CellState::Absent => ' ',
+        }
+    }
+
+    /// Nodes that should run the daemon.
+    pub fn is_eligible(self) -> bool {
+        matches!(
+            self,
+            CellState::Ready | CellState::Outdated | CellState::Starting | CellState::Failing | CellState::Missing | CellState::Terminating
+        )
+    }
+
+    /// Not fine: what an operator must look at.
+    pub fn is_problem(self) -> bool {
+        !matches!(self, CellState::Ready | CellState::Ineligible | CellState::Absent)
+    }
+}
+
+impl fmt::Display for CellState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub state: CellState,
+    pub reason: String,
+    /// The pod the state is about, if any.
+    pub pod: Option<String>,
+}
+
+/// Container waiting reasons that mean failure, not progress (`kubelet/images/types.go`,
+/// `kuberuntime_container.go`).
+const FAILING_REASONS: &[&str] = &[
+    "CrashLoopBackOff",
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "PostStartHookError",
+    "RunContainerError",
+    "Error",
+    "OOMKilled",
+    "ContainerCannotRun",
+];
+
+pub fn is_updated(ds: &DsInfo, p: &PodInfo) -> bool {
+    ds.template_generation.is_some() && p.template_generation == ds.template_generation
+}
+
+fn failing(p: &PodInfo) -> Option<String> {
+    if p.phase == "Failed" {
+        return Some("pod Failed".into());
+    }
+    for c in &p.containers {
+        if let Some((reason, msg)) = &c.waiting
+            && FAILING_REASONS.contains(&reason.as_str())
+        {
+            let detail = match reason.as_str() {
+                "CrashLoopBackOff" | "Error" | "OOMKilled" => format!("{reason}: container {}, {} restarts", c.name, c.restarts),
+                r if r.contains("Image") => format!("{reason}: {}", c.image),
+                _ if !msg.is_empty() => format!("{reason}: {msg}"),
+                _ => format!("{reason}: container {}", c.name),
+            };
+            return Some(detail);
+        }
+        // Between two crashes a crash-looping container runs, not ready, for a moment.
+        if !c.ready && c.restarts > 0 && c.last_exit.as_deref().is_some_and(|r| r != "Completed") {
+            return Some(format!(
+                "crash-looping: container {}, {} restarts, last exit {}",
+                c.name,
+                c.restarts,
+                c.last_exit.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    None
+}
+
+fn starting_reason(p: &PodInfo) -> String {
+    if let Some(msg) = &p.unschedulable {
+        return format!("Pending, unschedulable: {msg}");
+    }
+    if !p.bound {
+        return "Pending: not yet bound to the node".into();
+    }
+    if let Some((reason, _)) = p.containers.iter().find_map(|c| c.waiting.clone()) {
+        return reason;
+    }
+    if p.containers.iter().all(|c| c.running) {
+        return "Running, not ready (readiness failing)".into();
+    }
+    p.phase.clone()
+}
+
+fn short(hash: &Option<String>) -> String {
+    hash.as_deref().map(|h| h.chars().take(10).collect()).unwrap_or_else(|| "?".into())
+}
+
+/// The state of `ds` on `node`, given its pods there (oldest first).
+pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
+    let e = eligibility::evaluate(&node.facts, &ds.placement);
+    let not_ready = match node.ready {
+        Some(false) => "; node NotReady",
+        None => "; node has no Ready condition",
+        Some(true) => "",
+    };
+    let mk = |state, reason: String, pod: Option<&PodInfo>| Cell {
+        state,
+        reason: format!("{reason}{not_ready}"),
+        pod: pod.map(|p| p.name.clone()),
+    };
+    let live: Vec<&PodInfo> = pods.iter().copied().filter(|p| p.deleting.is_none()).collect();
+    if !e.should_run {
+        let why = e.reason.map(|r| r.to_string()).unwrap_or_default();
+        return match (live.first(), pods.first()) {
+            (Some(p), _) => mk(CellState::Misscheduled, format!("pod on a node it should not run on: {why}"), Some(p)),
+            (None, Some(p)) => mk(CellState::Terminating, format!("leaving: {why}"), Some(p)),
+            (None, None) => mk(CellState::Ineligible, why, None),
+        };
+    }
+    if live.is_empty() {
+        return match pods.first() {
+            Some(p) => mk(CellState::Terminating, "pod being deleted; a replacement comes once it is gone".into(), Some(p)),
+            None => mk(CellState::Missing, "eligible, but no pod".into(), None),
+        };
+    }
+    // With surge a node briefly has an old and a new pod: the new one tells where it is going.
+    let pod = live.iter().rev().find(|p| is_updated(ds, p)).or(live.first()).copied().expect("non-empty");
+    let updated = is_updated(ds, pod);
+    if let Some(why) = failing(pod) {
+        let rev = if updated { String::new() } else { format!(" (old revision {})", short(&pod.template_generation)) };
+        return mk(CellState::Failing, format!("{why}{rev}"), Some(pod));
+    }
+    if !pod.ready {
+        return mk(CellState::Starting, starting_reason(pod), Some(pod));
+    }
+    if updated {
+        mk(CellState::Ready, format!("ready, {} restarts", pod.restarts()), Some(pod))
+    } else {
+        mk(
+            CellState::Outdated,
+            format!("pod on old revision (template generation {} of {})", short(&pod.template_generation), short(&ds.template_generation)),
+            Some(pod),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
+    use crate::model::{ContainerInfo, Strategy};
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    fn ds() -> DsInfo {
+        let mut placement = Placement::default();
+        add_daemon_tolerations(&mut placement.tolerations, false);
+        placement.node_selector.insert("pool".into(), "general".into());
+        DsInfo {
+            namespace: "kube-system".into(),
+            name: "agent".into(),
+            uid: "ds-1".into(),
+            labels: Default::default(),
+            placement,
+            template_generation: Some("2".into()),
+            strategy: Strategy::RollingUpdate { max_unavailable: IntOrString::Int(1), max_surge: IntOrString::Int(0) },
+            min_ready_seconds: 0,
+            generation: 2,
+            observed_generation: 2,
+            desired: 0,
+            current: 0,
+            ready: 0,
+            updated: 0,
+            available: 0,
+            misscheduled: 0,
+            node_selector: Default::default(),
+            images: vec![],
+            created: None,
+            host_network: false,
+            host_pid: false,
+            privileged: false,
+            host_paths: vec![],
+            host_ports: vec![],
+            priority_class: None,
+        }
+    }
+
+    fn node(pool: Option<&str>, taints: &[(&str, &str, &str)], ready: Option<bool>) -> NodeInfo {
+        NodeInfo {
+            name: "n1".into(),
+            facts: NodeFacts {
+                name: "n1".into(),
+                labels: pool.map(|p| [("pool".to_string(), p.to_string())].into()).unwrap_or_default(),
+                taints: taints.iter().map(|(k, v, e)| Taint { key: k.to_string(), value: v.to_string(), effect: e.to_string() }).collect(),
+            },
+            ready,
+            unschedulable: false,
+            created: None,
+            kubelet_version: String::new(),
+        }
+    }
+
+    fn pod(generation: &str, ready: bool, waiting: Option<&str>) -> PodInfo {
+        PodInfo {
+            namespace: "kube-system".into(),
+            name: "agent-abcde".into(),
+            uid: "p1".into(),
+            owner_uid: "ds-1".into(),
+            node: Some("n1".into()),
+            bound: true,
+            revision_hash: None,
+            template_generation: Some(generation.into()),
+            phase: "Running".into(),
+            ready,
+            ready_since: None,
+            deleting: None,
+            created: None,
+            unschedulable: None,
+            containers: vec![ContainerInfo {
+                name: "agent".into(),
+                image: "registry.example/agent:v2".into(),
+                ready,
+                restarts: 7,
+                waiting: waiting.map(|w| (w.to_string(), String::new())),
+                running: waiting.is_none(),
+                last_exit: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn every_state_with_its_reason() {
+        let d = ds();
+        let general = node(Some("general"), &[], Some(true));
+        let c = |n: &NodeInfo, pods: &[&PodInfo]| cell(&d, n, pods);
+        assert_eq!(c(&general, &[&pod("2", true, None)]).state, CellState::Ready);
+        let outdated = c(&general, &[&pod("1", true, None)]);
+        assert_eq!(outdated.state, CellState::Outdated);
+        assert!(outdated.reason.contains("old revision"), "{}", outdated.reason);
+        assert_eq!(c(&general, &[&pod("2", false, Some("ContainerCreating"))]).state, CellState::Starting);
+        let crash = c(&general, &[&pod("2", false, Some("CrashLoopBackOff"))]);
+        assert_eq!((crash.state, crash.reason.as_str()), (CellState::Failing, "CrashLoopBackOff: container agent, 7 restarts"));
+        let pull = c(&general, &[&pod("2", false, Some("ImagePullBackOff"))]);
+        assert_eq!(pull.reason, "ImagePullBackOff: registry.example/agent:v2");
+        let missing = c(&general, &[]);
+        assert_eq!((missing.state, missing.reason.as_str()), (CellState::Missing, "eligible, but no pod"));
+        let mut gone = pod("2", true, None);
+        gone.deleting = Some(jiff::Timestamp::now());
+        assert_eq!(c(&general, &[&gone]).state, CellState::Terminating);
+        let other_pool = node(Some("gpu"), &[], Some(true));
+        let inel = c(&other_pool, &[]);
+        assert_eq!((inel.state, inel.reason.as_str()), (CellState::Ineligible, "nodeSelector pool=general: node has pool=gpu"));
+        let mis = c(&other_pool, &[&pod("2", true, None)]);
+        assert_eq!(mis.state, CellState::Misscheduled);
+        let tainted = node(Some("general"), &[("dedicated", "gpu", "NoSchedule")], Some(true));
+        assert_eq!(c(&tainted, &[]).reason, "taint dedicated=gpu:NoSchedule not tolerated");
+        // A NotReady node: the pod keeps its state; the reason says so.
+        let down = node(Some("general"), &[("node.kubernetes.io/not-ready", "", "NoSchedule")], Some(false));
+        let on_down = c(&down, &[&pod("2", false, None)]);
+        assert_eq!(on_down.state, CellState::Misscheduled);
+        assert!(on_down.reason.ends_with("; node NotReady"), "{}", on_down.reason);
+        let mut failed = pod("2", false, None);
+        failed.phase = "Failed".into();
+        assert_eq!(c(&general, &[&failed]).state, CellState::Failing);
+        // Running again between two crashes is still crash-looping.
+        let mut between = pod("2", false, None);
+        between.containers[0].last_exit = Some("Error".into());
+        let b = c(&general, &[&between]);
+        assert_eq!((b.state, b.reason.as_str()), (CellState::Failing, "crash-looping: container agent, 7 restarts, last exit Error"));
+    }
+
+    #[test]
+    fn glyphs_differ_without_colour() {
+        let mut g: Vec<char> = CellState::ALL.iter().map(|s| s.glyph()).collect();
+        g.sort();
+        g.dedup();
+        assert_eq!(g.len(), CellState::ALL.len());
+    }
+}

@@ -1,0 +1,270 @@
+//! Compact views of Nodes, DaemonSets and Pods: the fields daemonscope uses, with the
+//! `Option` chains resolved once, when the watch event arrives.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::eligibility::{NodeFacts, Placement};
+
+pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
+pub const TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
+const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
+
+fn ts(t: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>) -> Option<jiff::Timestamp> {
+    t.as_ref().map(|t| t.0)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    pub name: String,
+    pub facts: NodeFacts,
+    /// Ready condition: Some(true) Ready, Some(false) NotReady/Unknown, None no condition.
+    pub ready: Option<bool>,
+    pub unschedulable: bool,
+    pub created: Option<jiff::Timestamp>,
+    pub kubelet_version: String,
+}
+
+impl From<&core::Node> for NodeInfo {
+    fn from(n: &core::Node) -> Self {
+        let ready = n
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+            .map(|c| c.status == "True");
+        NodeInfo {
+            name: n.metadata.name.clone().unwrap_or_default(),
+            facts: NodeFacts::from_node(n),
+            ready,
+            unschedulable: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
+            created: ts(&n.metadata.creation_timestamp),
+            kubelet_version: n.status.as_ref().and_then(|s| s.node_info.as_ref()).map(|i| i.kubelet_version.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Strategy {
+    RollingUpdate { max_unavailable: IntOrString, max_surge: IntOrString },
+    OnDelete,
+}
+
+impl Strategy {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::RollingUpdate { .. } => "RollingUpdate",
+            Strategy::OnDelete => "OnDelete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DsInfo {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub labels: BTreeMap<String, String>,
+    pub placement: Placement,
+    /// Hash of the current template, from the newest ControllerRevision as pods carry it.
+    /// Unknown until a pod of the current generation is seen; `template_generation` is the
+    /// reliable signal (`util.IsPodUpdated` accepts either).
+    pub template_generation: Option<String>,
+    pub strategy: Strategy,
+    pub min_ready_seconds: i32,
+    pub generation: i64,
+    pub observed_generation: i64,
+    pub desired: i32,
+    pub current: i32,
+    pub ready: i32,
+    pub updated: i32,
+    pub available: i32,
+    pub misscheduled: i32,
+    pub node_selector: BTreeMap<String, String>,
+    pub images: Vec<String>,
+    pub created: Option<jiff::Timestamp>,
+    pub host_network: bool,
+    pub host_pid: bool,
+    pub privileged: bool,
+    pub host_paths: Vec<(String, bool)>,
+    pub host_ports: Vec<i32>,
+    pub priority_class: Option<String>,
+}
+
+impl DsInfo {
+    /// What coverage depends on; status counts do not change a cell.
+    pub fn coverage_inputs(&self) -> (&Placement, &Option<String>) {
+        (&self.placement, &self.template_generation)
+    }
+}
+
+impl From<&apps::DaemonSet> for DsInfo {
+    fn from(d: &apps::DaemonSet) -> Self {
+        let spec = d.spec.clone().unwrap_or_default();
+        let ps = spec.template.spec.clone().unwrap_or_default();
+        let st = d.status.clone().unwrap_or_default();
+        let strategy = match spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) {
+            Some("OnDelete") => Strategy::OnDelete,
+            _ => {
+                let ru = spec.update_strategy.as_ref().and_then(|u| u.rolling_update.clone()).unwrap_or_default();
+                Strategy::RollingUpdate {
+                    max_unavailable: ru.max_unavailable.unwrap_or(IntOrString::Int(1)),
+                    max_surge: ru.max_surge.unwrap_or(IntOrString::Int(0)),
+                }
+            }
+        };
+        let mounts: Vec<(String, bool)> = ps
+            .containers
+            .iter()
+            .flat_map(|c| c.volume_mounts.iter().flatten())
+            .filter_map(|m| {
+                let v = ps.volumes.iter().flatten().find(|v| v.name == m.name)?;
+                let hp = v.host_path.as_ref()?;
+                Some((hp.path.clone(), m.read_only.unwrap_or(false)))
+            })
+            .collect();
+        DsInfo {
+            namespace: d.metadata.namespace.clone().unwrap_or_default(),
+            name: d.metadata.name.clone().unwrap_or_default(),
+            uid: d.metadata.uid.clone().unwrap_or_default(),
+            labels: d.metadata.labels.clone().unwrap_or_default(),
+            placement: Placement::from_pod_spec(&ps),
+            template_generation: d.metadata.annotations.as_ref().and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION)).cloned(),
+            strategy,
+            min_ready_seconds: spec.min_ready_seconds.unwrap_or(0),
+            generation: d.metadata.generation.unwrap_or(0),
+            observed_generation: st.observed_generation.unwrap_or(0),
+            desired: st.desired_number_scheduled,
+            current: st.current_number_scheduled,
+            ready: st.number_ready,
+            updated: st.updated_number_scheduled.unwrap_or(0),
+            available: st.number_available.unwrap_or(0),
+            misscheduled: st.number_misscheduled,
+            node_selector: ps.node_selector.clone().unwrap_or_default(),
+            images: ps.containers.iter().filter_map(|c| c.image.clone()).collect(),
+            created: ts(&d.metadata.creation_timestamp),
+            host_network: ps.host_network.unwrap_or(false),
+            host_pid: ps.host_pid.unwrap_or(false),
+            privileged: ps.containers.iter().any(|c| c.security_context.as_ref().and_then(|s| s.privileged).unwrap_or(false)),
+            host_paths: mounts,
+            host_ports: ps.containers.iter().flat_map(|c| c.ports.iter().flatten()).filter_map(|p| p.host_port).collect(),
+            priority_class: ps.priority_class_name.clone(),
+        }
+    }
+}
+
+/// The state of one container, reduced to what coverage explains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    pub name: String,
+    pub image: String,
+    pub ready: bool,
+    pub restarts: i32,
+    /// `waiting.reason` (with message), or `terminated.reason`.
+    pub waiting: Option<(String, String)>,
+    pub running: bool,
+    /// Why the previous run ended (`lastState.terminated.reason`), if it did.
+    pub last_exit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodInfo {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    /// The controlling DaemonSet's uid.
+    pub owner_uid: String,
+    /// The target node: spec.nodeName, or the node-name affinity pin.
+    pub node: Option<String>,
+    pub bound: bool,
+    pub revision_hash: Option<String>,
+    pub template_generation: Option<String>,
+    pub phase: String,
+    pub ready: bool,
+    pub ready_since: Option<jiff::Timestamp>,
+    pub deleting: Option<jiff::Timestamp>,
+    pub created: Option<jiff::Timestamp>,
+    pub unschedulable: Option<String>,
+    pub containers: Vec<ContainerInfo>,
+}
+
+fn pinned_node(spec: &core::PodSpec) -> Option<String> {
+    if let Some(n) = spec.node_name.clone().filter(|n| !n.is_empty()) {
+        return Some(n);
+    }
+    let terms =
+        &spec.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()?.node_selector_terms;
+    terms
+        .iter()
+        .flat_map(|t| t.match_fields.iter().flatten())
+        .find(|r| r.key == "metadata.name" && r.operator == "In")
+        .and_then(|r| r.values.as_ref()?.first().cloned())
+}
+
+impl PodInfo {
+    /// None for pods no DaemonSet controls.
+    pub fn from_pod(p: &core::Pod) -> Option<Self> {
+        let owner = p.metadata.owner_references.as_ref()?.iter().find(|o| o.controller == Some(true) && o.kind == "DaemonSet")?;
+        let spec = p.spec.clone().unwrap_or_default();
+        let st = p.status.clone().unwrap_or_default();
+        let ready_cond = st.conditions.as_ref().and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
+        let unschedulable = st
+            .conditions
+            .as_ref()
+            .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled" && c.status == "False"))
+            .map(|c| c.message.clone().unwrap_or_default());
+        let labels = p.metadata.labels.clone().unwrap_or_default();
+        let containers = spec
+            .containers
+            .iter()
+            .map(|c| {
+                let s = st.container_statuses.iter().flatten().find(|s| s.name == c.name);
+                let state = s.and_then(|s| s.state.clone()).unwrap_or_default();
+                let waiting = state
+                    .waiting
+                    .as_ref()
+                    .map(|w| (w.reason.clone().unwrap_or_default(), w.message.clone().unwrap_or_default()))
+                    .or_else(|| {
+                        state.terminated.as_ref().map(|t| {
+                            (t.reason.clone().unwrap_or_else(|| format!("ExitCode:{}", t.exit_code)), t.message.clone().unwrap_or_default())
+                        })
+                    });
+                ContainerInfo {
+                    name: c.name.clone(),
+                    image: c.image.clone().unwrap_or_default(),
+                    ready: s.is_some_and(|s| s.ready),
+                    restarts: s.map_or(0, |s| s.restart_count),
+                    waiting,
+                    running: state.running.is_some(),
+                    last_exit: s
+                        .and_then(|s| s.last_state.as_ref()?.terminated.as_ref())
+                        .map(|t| t.reason.clone().unwrap_or_else(|| format!("ExitCode:{}", t.exit_code))),
+                }
+            })
+            .collect();
+        Some(PodInfo {
+            namespace: p.metadata.namespace.clone().unwrap_or_default(),
+            name: p.metadata.name.clone().unwrap_or_default(),
+            uid: p.metadata.uid.clone().unwrap_or_default(),
+            owner_uid: owner.uid.clone(),
+            node: pinned_node(&spec),
+            bound: spec.node_name.as_deref().is_some_and(|n| !n.is_empty()),
+            revision_hash: labels.get(REVISION_HASH_LABEL).cloned(),
+            template_generation: labels.get(TEMPLATE_GENERATION_LABEL).cloned(),
+            phase: st.phase.clone().unwrap_or_default(),
+            ready: ready_cond.is_some_and(|c| c.status == "True"),
+            ready_since: ready_cond.filter(|c| c.status == "True").and_then(|c| ts(&c.last_transition_time)),
+            deleting: ts(&p.metadata.deletion_timestamp),
+            created: ts(&p.metadata.creation_timestamp),
+            unschedulable,
+            containers,
+        })
+    }
+
+    pub fn restarts(&self) -> i32 {
+        self.containers.iter().map(|c| c.restarts).sum()
+    }
+}

@@ -1,0 +1,316 @@
+//! The client's compact cluster model: only the fields daemonscope uses, indexed by
+//! node and by DaemonSet, with per-DaemonSet coverage kept up to date event by event.
+//!
+//! Pure: no I/O. Watch events come in as [`Change`]s (built off the UI thread by
+//! `watch`), and views read the model. Nodes get dense ids so coverage is a `Vec` per
+//! DaemonSet (one byte per node) and counts are adjusted, not recounted, per event.
+
+mod compact;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub use compact::{ContainerInfo, DsInfo, NodeInfo, PodInfo, Strategy};
+
+use crate::coverage::{self, CellState};
+
+pub type NodeId = u32;
+
+/// One watch event, already compacted.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Node(NodeInfo),
+    NodeGone(String),
+    DaemonSet(DsInfo),
+    DaemonSetGone {
+        namespace: String,
+        name: String,
+    },
+    Pod(PodInfo),
+    PodGone {
+        uid: String,
+    },
+    /// A relist finished: everything not re-announced since `Resync*` began is gone.
+    ResyncStart(Resource),
+    ResyncDone(Resource),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    Nodes,
+    DaemonSets,
+    Pods,
+}
+
+/// Coverage of one DaemonSet: a state per node id, and the count of each state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub cells: Vec<CellState>,
+    pub counts: [u32; CellState::COUNT],
+}
+
+impl Coverage {
+    fn set(&mut self, id: NodeId, state: CellState) {
+        let i = id as usize;
+        if self.cells.len() <= i {
+            self.cells.resize(i + 1, CellState::Absent);
+        }
+        let old = self.cells[i];
+        if old != state {
+            self.counts[old as usize] -= u32::from(old != CellState::Absent);
+            self.counts[state as usize] += u32::from(state != CellState::Absent);
+            self.cells[i] = state;
+        }
+    }
+
+    pub fn count(&self, s: CellState) -> u32 {
+        self.counts[s as usize]
+    }
+
+    /// Nodes that should run the daemon (everything but ineligible and misscheduled).
+    pub fn eligible(&self) -> u32 {
+        CellState::ALL.iter().filter(|s| s.is_eligible()).map(|s| self.count(*s)).sum()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    node_ids: HashMap<String, NodeId>,
+    /// By id; None once a node is gone (ids are not reused).
+    nodes: Vec<Option<NodeInfo>>,
+    /// Node ids in name order (for display).
+    node_order: BTreeMap<String, NodeId>,
+    daemonsets: BTreeMap<(String, String), DsInfo>,
+    ds_by_uid: HashMap<String, (String, String)>,
+    pods: HashMap<String, PodInfo>,
+    /// ds uid → node id → pod uids.
+    pods_by_ds_node: HashMap<String, HashMap<NodeId, Vec<String>>>,
+    /// node id → pod uids (daemon pods only).
+    pods_by_node: HashMap<NodeId, Vec<String>>,
+    coverage: HashMap<String, Coverage>,
+    /// Keys seen since a resync began.
+    resync: HashMap<Resource, std::collections::HashSet<String>>,
+    pub events_applied: u64,
+}
+
+impl Model {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &NodeInfo)> {
+        self.node_order.values().filter_map(|id| self.nodes[*id as usize].as_ref().map(|n| (*id, n)))
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.node_order.len()
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&NodeInfo> {
+        self.nodes.get(id as usize).and_then(|n| n.as_ref())
+    }
+
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_ids.get(name).copied().filter(|id| self.node(*id).is_some())
+    }
+
+    pub fn daemonsets(&self) -> impl Iterator<Item = &DsInfo> {
+        self.daemonsets.values()
+    }
+
+    pub fn daemonset(&self, ns: &str, name: &str) -> Option<&DsInfo> {
+        self.daemonsets.get(&(ns.to_string(), name.to_string()))
+    }
+
+    pub fn coverage(&self, ds: &DsInfo) -> Option<&Coverage> {
+        self.coverage.get(&ds.uid)
+    }
+
+    pub fn pod_count(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// The DaemonSet's pods on a node, oldest first.
+    pub fn pods_on(&self, ds: &DsInfo, node: NodeId) -> Vec<&PodInfo> {
+        let mut v: Vec<&PodInfo> =
+            self.pods_by_ds_node.get(&ds.uid).and_then(|m| m.get(&node)).into_iter().flatten().filter_map(|u| self.pods.get(u)).collect();
+        v.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
+        v
+    }
+
+    /// Every daemon pod on a node.
+    pub fn daemon_pods_on(&self, node: NodeId) -> Vec<&PodInfo> {
+        self.pods_by_node.get(&node).into_iter().flatten().filter_map(|u| self.pods.get(u)).collect()
+    }
+
+    /// The cell of one DaemonSet on one node, with its reason (computed on demand).
+    pub fn explain(&self, ds: &DsInfo, node: NodeId) -> Option<coverage::Cell> {
+        let n = self.node(node)?;
+        Some(coverage::cell(ds, n, &self.pods_on(ds, node)))
+    }
+
+    fn intern(&mut self, name: &str) -> NodeId {
+        if let Some(id) = self.node_ids.get(name) {
+            return *id;
+        }
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(None);
+        self.node_ids.insert(name.to_string(), id);
+        id
+    }
+
+    fn recompute(&mut self, ds_uid: &str, node: NodeId) {
+        let Some(key) = self.ds_by_uid.get(ds_uid) else { return };
+        let Some(ds) = self.daemonsets.get(key) else { return };
+        let state = match self.node(node) {
+            Some(n) => coverage::cell(ds, n, &self.pods_on(ds, node)).state,
+            None => CellState::Absent,
+        };
+        self.coverage.entry(ds_uid.to_string()).or_default().set(node, state);
+    }
+
+    fn recompute_ds(&mut self, ds_uid: &str) {
+        let ids: Vec<NodeId> = (0..self.nodes.len() as NodeId).collect();
+        for id in ids {
+            self.recompute(ds_uid, id);
+        }
+    }
+
+    fn recompute_node(&mut self, node: NodeId) {
+        let uids: Vec<String> = self.ds_by_uid.keys().cloned().collect();
+        for u in uids {
+            self.recompute(&u, node);
+        }
+    }
+
+    fn index_pod(&mut self, p: &PodInfo, add: bool) {
+        let Some(node) = p.node.as_deref().map(|n| self.intern(n)) else { return };
+        let per = self.pods_by_ds_node.entry(p.owner_uid.clone()).or_default().entry(node).or_default();
+        per.retain(|u| u != &p.uid);
+        if add {
+            per.push(p.uid.clone());
+        }
+        let by_node = self.pods_by_node.entry(node).or_default();
+        by_node.retain(|u| u != &p.uid);
+        if add {
+            by_node.push(p.uid.clone());
+        }
+    }
+
+    fn touched(&mut self, r: Resource, key: String) {
+        if let Some(seen) = self.resync.get_mut(&r) {
+            seen.insert(key);
+        }
+    }
+
+    pub fn apply(&mut self, change: Change) {
+        self.events_applied += 1;
+        match change {
+            Change::Node(n) => {
+                self.touched(Resource::Nodes, n.name.clone());
+                let id = self.intern(&n.name);
+                self.node_order.insert(n.name.clone(), id);
+                let changed = self.nodes[id as usize].as_ref().is_none_or(|old| old.facts != n.facts || old.ready != n.ready);
+                self.nodes[id as usize] = Some(n);
+                if changed {
+                    self.recompute_node(id);
+                }
+            }
+            Change::NodeGone(name) => {
+                if let Some(id) = self.node_ids.get(&name).copied() {
+                    self.nodes[id as usize] = None;
+                    self.node_order.remove(&name);
+                    self.recompute_node(id);
+                }
+            }
+            Change::DaemonSet(d) => {
+                self.touched(Resource::DaemonSets, d.uid.clone());
+                let key = (d.namespace.clone(), d.name.clone());
+                let changed = self.daemonsets.get(&key).is_none_or(|old| old.coverage_inputs() != d.coverage_inputs());
+                self.ds_by_uid.insert(d.uid.clone(), key.clone());
+                let uid = d.uid.clone();
+                self.daemonsets.insert(key, d);
+                if changed {
+                    self.recompute_ds(&uid);
+                }
+            }
+            Change::DaemonSetGone { namespace, name } => {
+                if let Some(d) = self.daemonsets.remove(&(namespace, name)) {
+                    self.ds_by_uid.remove(&d.uid);
+                    self.coverage.remove(&d.uid);
+                }
+            }
+            Change::Pod(p) => {
+                self.touched(Resource::Pods, p.uid.clone());
+                if let Some(old) = self.pods.remove(&p.uid) {
+                    self.index_pod(&old, false);
+                    // Moved (or re-owned): the cell it left changes too.
+                    if (old.node != p.node || old.owner_uid != p.owner_uid)
+                        && let Some(id) = old.node.as_deref().and_then(|n| self.node_ids.get(n).copied())
+                    {
+                        self.recompute(&old.owner_uid, id);
+                    }
+                }
+                self.index_pod(&p, true);
+                let (owner, node) = (p.owner_uid.clone(), p.node.clone());
+                self.pods.insert(p.uid.clone(), p);
+                if let Some(id) = node.and_then(|n| self.node_ids.get(&n).copied()) {
+                    self.recompute(&owner, id);
+                }
+            }
+            Change::PodGone { uid } => {
+                if let Some(old) = self.pods.remove(&uid) {
+                    self.index_pod(&old, false);
+                    if let Some(id) = old.node.as_deref().and_then(|n| self.node_ids.get(n).copied()) {
+                        self.recompute(&old.owner_uid, id);
+                    }
+                }
+            }
+            Change::ResyncStart(r) => {
+                self.resync.insert(r, Default::default());
+            }
+            Change::ResyncDone(r) => {
+                let Some(seen) = self.resync.remove(&r) else { return };
+                match r {
+                    Resource::Nodes => {
+                        let gone: Vec<String> = self.node_order.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+                        for g in gone {
+                            self.apply(Change::NodeGone(g));
+                        }
+                    }
+                    Resource::DaemonSets => {
+                        let gone: Vec<(String, String)> = self
+                            .daemonsets
+                            .values()
+                            .filter(|d| !seen.contains(&d.uid))
+                            .map(|d| (d.namespace.clone(), d.name.clone()))
+                            .collect();
+                        for (namespace, name) in gone {
+                            self.apply(Change::DaemonSetGone { namespace, name });
+                        }
+                    }
+                    Resource::Pods => {
+                        let gone: Vec<String> = self.pods.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+                        for uid in gone {
+                            self.apply(Change::PodGone { uid });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Coverage recounted from scratch (what the incremental counts must equal).
+    pub fn recount(&self, ds: &DsInfo) -> Coverage {
+        let mut c = Coverage::default();
+        for (id, n) in self.nodes() {
+            c.set(id, coverage::cell(ds, n, &self.pods_on(ds, id)).state);
+        }
+        c
+    }
+
+    /// Shared node names, for views that need stable strings.
+    pub fn node_name(&self, id: NodeId) -> Option<Arc<str>> {
+        self.node(id).map(|n| Arc::from(n.name.as_str()))
+    }
+}

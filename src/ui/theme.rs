@@ -1,0 +1,55 @@
+//! Colours, off under `NO_COLOR` (every state also has its own glyph).
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::coverage::CellState;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// Colour unless `NO_COLOR` is set to anything non-empty.
+    pub fn from_env() -> Self {
+        Theme { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color { Style::default().fg(c) } else { Style::default() }
+    }
+
+    pub fn state(&self, s: CellState) -> Style {
+        match s {
+            CellState::Ready => self.fg(Color::Green),
+            CellState::Outdated => self.fg(Color::Yellow),
+            CellState::Starting => self.fg(Color::Cyan),
+            CellState::Failing => self.fg(Color::Red).add_modifier(Modifier::BOLD),
+            CellState::Missing => self.fg(Color::LightRed),
+            CellState::Misscheduled => self.fg(Color::Magenta),
+            CellState::Terminating => self.fg(Color::Gray),
+            CellState::Ineligible => self.fg(Color::DarkGray),
+            CellState::Absent => Style::default(),
+        }
+    }
+
+    pub fn header(&self) -> Style {
+        Style::default().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn cursor(&self) -> Style {
+        if self.color {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::UNDERLINED)
+        }
+    }
+
+    pub fn warn(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn dim(&self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+}

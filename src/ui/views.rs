@@ -1,0 +1,382 @@
+//! Rendering: each view is a pure function of `App`. Only what is on screen is drawn.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+
+use super::{App, Mode, View, keymap};
+use crate::coverage::CellState;
+use crate::model::{DsInfo, Strategy};
+use crate::rollout;
+use crate::sim::api::table::human_duration;
+use crate::watch::SyncState;
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 12;
+
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!("terminal too small: {}×{} (need at least {MIN_WIDTH}×{MIN_HEIGHT})", area.width, area.height);
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [top, body, hints] = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    status_line(f, app, top);
+    match app.view {
+        View::DaemonSets => daemonsets(f, app, body),
+        View::Grid => grid(f, app, body),
+    }
+    hint_bar(f, app, hints);
+    if app.show_help {
+        help(f, app, area);
+    }
+}
+
+fn age(t: Option<jiff::Timestamp>) -> String {
+    t.map(|t| human_duration(jiff::Timestamp::now().duration_since(t).as_secs())).unwrap_or_else(|| "-".into())
+}
+
+fn status_line(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(format!(" {} ", app.context), t.header()), Span::raw(" ")];
+    for (r, label) in
+        [(crate::model::Resource::DaemonSets, "ds"), (crate::model::Resource::Nodes, "nodes"), (crate::model::Resource::Pods, "pods")]
+    {
+        let (state, last) = app.sync.get(&r).cloned().unwrap_or((SyncState::Syncing, None));
+        let since = last.map(|l| format!(" {}", human_duration(l.elapsed().as_secs() as i64))).unwrap_or_default();
+        let (txt, style) = match state {
+            SyncState::Syncing => (format!("{label}: syncing…"), t.dim()),
+            SyncState::Live => (format!("{label}: live{since}"), Style::default()),
+            SyncState::Reconnecting(m) => (format!("{label}: reconnecting ({m}), data{since} old"), t.warn()),
+        };
+        spans.push(Span::styled(txt, style));
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::styled(
+        format!("{} nodes · {} DaemonSets · {} daemon pods", app.model.node_count(), app.model.daemonsets().count(), app.model.pod_count()),
+        t.dim(),
+    ));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn hint_bar(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let line = match &app.mode {
+        Mode::Filter(s) => Line::from(vec![Span::styled("/", t.header()), Span::raw(s.clone()), Span::styled("▏", t.dim())]),
+        Mode::Command(s) => Line::from(vec![Span::styled(":", t.header()), Span::raw(s.clone()), Span::styled("▏", t.dim())]),
+        Mode::Normal => {
+            if let Some(m) = &app.message {
+                Line::from(Span::styled(m.clone(), t.warn()))
+            } else {
+                let mut spans = Vec::new();
+                for b in keymap::bindings_for(app.view).filter(|b| b.hint) {
+                    spans.push(Span::styled(format!("<{}>", b.keys[0]), t.header()));
+                    spans.push(Span::raw(format!(" {}  ", b.help.split([' ', '(']).next().unwrap_or(""))));
+                }
+                if !app.filter.is_empty() {
+                    spans.push(Span::styled(format!("filter: {}", app.filter), t.warn()));
+                }
+                Line::from(spans)
+            }
+        }
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+/// The coverage bar (ready / eligible) and one health word, worst first.
+pub fn coverage_bar(app: &App, d: &DsInfo, width: usize) -> (String, String) {
+    let Some(c) = app.model.coverage(d) else { return ("".into(), "…".into()) };
+    let eligible = c.eligible() as usize;
+    let ready = c.count(CellState::Ready) as usize;
+    let filled = if eligible == 0 { width } else { ready * width / eligible };
+    let bar = format!("{}{}", "█".repeat(filled), "░".repeat(width - filled));
+    let n = |s| c.count(s) > 0;
+    let health = if n(CellState::Failing) {
+        "✖ failing"
+    } else if n(CellState::Missing) {
+        "○ missing"
+    } else if n(CellState::Misscheduled) {
+        "◆ missched"
+    } else if n(CellState::Outdated) && matches!(d.strategy, Strategy::OnDelete) {
+        "◐ outdated"
+    } else if n(CellState::Outdated) {
+        "▲ updating"
+    } else if n(CellState::Starting) {
+        "◌ starting"
+    } else if n(CellState::Terminating) {
+        "◍ terminating"
+    } else {
+        "✔ ok"
+    };
+    (format!("{bar} {ready}/{eligible}"), health.into())
+}
+
+fn strategy(d: &DsInfo) -> String {
+    match &d.strategy {
+        Strategy::OnDelete => "OnDelete".into(),
+        Strategy::RollingUpdate { max_unavailable, max_surge } => {
+            let (s, u) = rollout::surge_and_unavailable(max_surge, max_unavailable, d.desired);
+            if s > 0 { format!("Rolling(s={s})") } else { format!("Rolling(u={u})") }
+        }
+    }
+}
+
+fn daemonsets(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let list = app.visible_daemonsets();
+    let rows_fit = area.height.saturating_sub(3) as usize;
+    app.page.set(rows_fit.max(1));
+    let offset = app.ds_cursor.saturating_sub(rows_fit.saturating_sub(1));
+    let header = Row::new([
+        "NAMESPACE",
+        "NAME",
+        "DESIRED",
+        "CURRENT",
+        "READY",
+        "UP-TO-DATE",
+        "AVAILABLE",
+        "MISSCHED",
+        "STRATEGY",
+        "NODE SELECTOR",
+        "AGE",
+        "COVERAGE",
+        "HEALTH",
+    ])
+    .style(t.header());
+    let rows: Vec<Row> = list
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows_fit)
+        .map(|(i, d)| {
+            let (bar, health) = coverage_bar(app, d, 8);
+            let sel = if d.node_selector.is_empty() {
+                "<none>".into()
+            } else {
+                d.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+            };
+            let hstyle = match health.chars().next() {
+                Some('✖') => t.state(CellState::Failing),
+                Some('○') => t.state(CellState::Missing),
+                Some('◆') => t.state(CellState::Misscheduled),
+                Some('▲') | Some('◐') => t.state(CellState::Outdated),
+                Some('◌') => t.state(CellState::Starting),
+                Some('◍') => t.state(CellState::Terminating),
+                _ => t.state(CellState::Ready),
+            };
+            let row = Row::new(vec![
+                ratatui::widgets::Cell::from(d.namespace.clone()),
+                ratatui::widgets::Cell::from(d.name.clone()),
+                ratatui::widgets::Cell::from(d.desired.to_string()),
+                ratatui::widgets::Cell::from(d.current.to_string()),
+                ratatui::widgets::Cell::from(d.ready.to_string()),
+                ratatui::widgets::Cell::from(d.updated.to_string()),
+                ratatui::widgets::Cell::from(d.available.to_string()),
+                ratatui::widgets::Cell::from(d.misscheduled.to_string()),
+                ratatui::widgets::Cell::from(strategy(d)),
+                ratatui::widgets::Cell::from(sel),
+                ratatui::widgets::Cell::from(age(d.created)),
+                ratatui::widgets::Cell::from(bar),
+                ratatui::widgets::Cell::from(health).style(hstyle),
+            ]);
+            if i == app.ds_cursor { row.style(t.cursor()) } else { row }
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(11),
+        Constraint::Fill(1),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(13),
+        Constraint::Length(14),
+        Constraint::Length(5),
+        Constraint::Length(18),
+        Constraint::Length(11),
+    ];
+    let title = format!(" DaemonSets ({}) ", list.len());
+    let table = Table::new(rows, widths).header(header).block(Block::bordered().title(title));
+    f.render_widget(table, area);
+    if list.is_empty() {
+        let msg = if app.filter.is_empty() { "no DaemonSets (yet)" } else { "no DaemonSet matches the filter" };
+        f.render_widget(
+            Paragraph::new(msg).style(t.dim()),
+            Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 },
+        );
+    }
+}
+
+fn legend(app: &App, ds: &DsInfo) -> Line<'static> {
+    let t = &app.theme;
+    let c = app.model.coverage(ds);
+    let mut spans = Vec::new();
+    for s in CellState::ALL {
+        let n = c.map_or(0, |c| c.count(s));
+        spans.push(Span::styled(format!("{} ", s.glyph()), t.state(s)));
+        spans.push(Span::raw(format!("{s} {n}   ")));
+    }
+    Line::from(spans)
+}
+
+fn grid(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let Some(ds) = app.selected_ds() else {
+        f.render_widget(Paragraph::new("the DaemonSet is gone; Esc to go back").block(Block::bordered()), area);
+        return;
+    };
+    let [main, side] = Layout::horizontal([Constraint::Min(30), Constraint::Length(64.min(area.width / 2))]).areas(area);
+    let block = Block::bordered().title(format!(" {}/{} — coverage by node ({}) ", ds.namespace, ds.name, ds.strategy.name()));
+    let inner = block.inner(main);
+    f.render_widget(block, main);
+    let [legend_area, cells_area] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    f.render_widget(Paragraph::new(legend(app, ds)).wrap(Wrap { trim: true }), legend_area);
+
+    let groups = app.grid_nodes();
+    let total: usize = groups.iter().map(|(_, v)| v.len()).sum();
+    // Dense cells (1 column) for big clusters, spaced (2 columns) when they fit.
+    let spaced = total * 2 <= (cells_area.width as usize) * (cells_area.height as usize).saturating_sub(groups.len() * 2);
+    let cw: u16 = if spaced { 2 } else { 1 };
+    let per_row = ((cells_area.width / cw) as usize).max(1);
+    app.grid_width.set(per_row);
+    app.page.set((cells_area.height as usize).max(1));
+    let cov = app.model.coverage(ds);
+    // Lay out lines: a summary line per group, then its cell rows.
+    struct LineItem {
+        summary: Option<String>,
+        cells: Vec<(usize, u32)>,
+    }
+    let mut lines: Vec<LineItem> = Vec::new();
+    let mut idx = 0usize;
+    let mut cursor_line = 0usize;
+    for (g, ids) in &groups {
+        let mut counts = [0u32; CellState::COUNT];
+        for id in ids {
+            let s = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
+            counts[s as usize] += 1;
+        }
+        let summary: Vec<String> =
+            CellState::ALL.iter().filter(|s| counts[**s as usize] > 0).map(|s| format!("{}{}", s.glyph(), counts[*s as usize])).collect();
+        let nodes = if ids.len() == 1 { "1 node".to_string() } else { format!("{} nodes", ids.len()) };
+        lines.push(LineItem { summary: Some(format!("{g}  ({nodes})  {}", summary.join(" "))), cells: vec![] });
+        for chunk in ids.chunks(per_row) {
+            let cells: Vec<(usize, u32)> = chunk.iter().enumerate().map(|(j, id)| (idx + j, *id)).collect();
+            if cells.iter().any(|(i, _)| *i == app.grid_cursor) {
+                cursor_line = lines.len();
+            }
+            idx += chunk.len();
+            lines.push(LineItem { summary: None, cells });
+        }
+    }
+    let h = cells_area.height as usize;
+    let offset = cursor_line.saturating_sub(h.saturating_sub(1).max(1) / 2).min(lines.len().saturating_sub(h));
+    let buf = f.buffer_mut();
+    for (row, item) in lines.iter().skip(offset).take(h).enumerate() {
+        let y = cells_area.y + row as u16;
+        if let Some(s) = &item.summary {
+            buf.set_stringn(cells_area.x, y, s, cells_area.width as usize, t.header());
+            continue;
+        }
+        for (col, (i, id)) in item.cells.iter().enumerate() {
+            let s = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
+            let mut style = t.state(s);
+            if *i == app.grid_cursor {
+                style = style.patch(t.cursor());
+            }
+            let x = cells_area.x + col as u16 * cw;
+            buf.set_string(x, y, s.glyph().to_string(), style);
+        }
+    }
+    detail(f, app, ds, side);
+}
+
+fn detail(f: &mut Frame, app: &App, ds: &DsInfo, area: Rect) {
+    let t = &app.theme;
+    let mut lines: Vec<Line> = Vec::new();
+    let Some(id) = app.cursor_node() else {
+        f.render_widget(Paragraph::new("no nodes").block(Block::bordered().title(" node ")), area);
+        return;
+    };
+    let Some(node) = app.model.node(id) else { return };
+    let cell = app.model.explain(ds, id);
+    let ready = match node.ready {
+        Some(true) => "Ready",
+        Some(false) => "NotReady",
+        None => "Unknown",
+    };
+    lines.push(Line::from(vec![Span::styled(node.name.clone(), t.header())]));
+    let mut status = ready.to_string();
+    if node.unschedulable {
+        status.push_str(", cordoned (DaemonSet pods ignore cordon)");
+    }
+    lines.push(Line::from(format!("node: {status}")));
+    if let Some(c) = &cell {
+        lines.push(Line::from(vec![Span::styled(
+            format!("{} {}", c.state.glyph(), c.state),
+            t.state(c.state).add_modifier(Modifier::BOLD),
+        )]));
+        lines.push(Line::from(format!("why: {}", c.reason)));
+    }
+    let e = crate::eligibility::evaluate(&node.facts, &ds.placement);
+    match &e.reason {
+        None => lines.push(Line::from("rule: eligible (selectors match, taints tolerated)")),
+        Some(r) if cell.as_ref().is_some_and(|c| c.state != CellState::Ineligible) => lines.push(Line::from(format!("rule: {r}"))),
+        Some(_) => {}
+    }
+    for p in app.model.pods_on(ds, id) {
+        lines.push(Line::from(""));
+        let rev = p.template_generation.clone().unwrap_or_else(|| "?".into());
+        let del = if p.deleting.is_some() { ", terminating" } else { "" };
+        lines.push(Line::from(vec![Span::styled(format!("pod {}", p.name), t.header())]));
+        lines.push(Line::from(format!(
+            "  {} {}, template gen {rev}, age {}{del}",
+            p.phase,
+            if p.ready { "ready" } else { "not ready" },
+            age(p.created)
+        )));
+        for c in &p.containers {
+            let state = match &c.waiting {
+                Some((r, _)) => format!("waiting: {r}"),
+                None if c.running => "running".into(),
+                None => "-".into(),
+            };
+            lines.push(Line::from(format!("  {} {state}, {} restarts", c.name, c.restarts)));
+            lines.push(Line::from(Span::styled(format!("    {}", c.image), t.dim())));
+        }
+    }
+    if !node.facts.taints.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled("taints", t.header())));
+        for tt in &node.facts.taints {
+            lines.push(Line::from(format!("  {tt}")));
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("labels", t.header())));
+    for (k, v) in &node.facts.labels {
+        lines.push(Line::from(Span::styled(format!("  {k}={v}"), t.dim())));
+    }
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" node under cursor ").borders(Borders::ALL)),
+        area,
+    );
+}
+
+fn help(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let w = 64.min(area.width.saturating_sub(4));
+    let items: Vec<&keymap::Binding> = keymap::bindings_for(app.view).collect();
+    let h = (items.len() as u16 + 4).min(area.height.saturating_sub(2));
+    let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    let mut lines = vec![Line::from(Span::styled(format!("keys — {:?} view", app.view), t.header())), Line::from("")];
+    for b in items {
+        lines.push(Line::from(vec![Span::styled(format!("{:<14}", b.keys.join(" ")), t.header()), Span::raw(b.help)]));
+    }
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(" help (Esc closes) ")), r);
+}

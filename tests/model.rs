@@ -1,0 +1,140 @@
+//! The compact model's incremental coverage equals a from-scratch recount after any
+//! sequence of watch events.
+
+use daemonscope::coverage::CellState;
+use daemonscope::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
+use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo, Resource, Strategy as UpdateStrategy};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use proptest::prelude::*;
+
+const POOLS: [&str; 3] = ["general", "gpu", "spot"];
+
+fn node(i: u8, pool: u8, tainted: bool, ready: bool) -> NodeInfo {
+    let name = format!("n{i}");
+    NodeInfo {
+        name: name.clone(),
+        facts: NodeFacts {
+            name,
+            labels: [("pool".to_string(), POOLS[pool as usize % 3].to_string())].into(),
+            taints: if tainted { vec![Taint { key: "dedicated".into(), value: "x".into(), effect: "NoSchedule".into() }] } else { vec![] },
+        },
+        ready: Some(ready),
+        unschedulable: false,
+        created: None,
+        kubelet_version: String::new(),
+    }
+}
+
+fn ds(i: u8, selector: Option<u8>, generation: u8) -> DsInfo {
+    let mut placement = Placement::default();
+    add_daemon_tolerations(&mut placement.tolerations, false);
+    if let Some(p) = selector {
+        placement.node_selector.insert("pool".into(), POOLS[p as usize % 3].into());
+    }
+    DsInfo {
+        namespace: "ns".into(),
+        name: format!("ds{i}"),
+        uid: format!("ds-uid-{i}"),
+        labels: Default::default(),
+        placement,
+        template_generation: Some(generation.to_string()),
+        strategy: UpdateStrategy::RollingUpdate { max_unavailable: IntOrString::Int(1), max_surge: IntOrString::Int(0) },
+        min_ready_seconds: 0,
+        generation: 1,
+        observed_generation: 1,
+        desired: 0,
+        current: 0,
+        ready: 0,
+        updated: 0,
+        available: 0,
+        misscheduled: 0,
+        node_selector: Default::default(),
+        images: vec![],
+        created: None,
+        host_network: false,
+        host_pid: false,
+        privileged: false,
+        host_paths: vec![],
+        host_ports: vec![],
+        priority_class: None,
+    }
+}
+
+fn pod(uid: u8, ds: u8, node: u8, generation: u8, ready: bool, crash: bool, deleting: bool) -> PodInfo {
+    PodInfo {
+        namespace: "ns".into(),
+        name: format!("p{uid}"),
+        uid: format!("pod-{uid}"),
+        owner_uid: format!("ds-uid-{ds}"),
+        node: Some(format!("n{node}")),
+        bound: true,
+        revision_hash: None,
+        template_generation: Some(generation.to_string()),
+        phase: "Running".into(),
+        ready,
+        ready_since: None,
+        deleting: deleting.then(jiff::Timestamp::now),
+        created: None,
+        unschedulable: None,
+        containers: vec![ContainerInfo {
+            name: "c".into(),
+            image: "i".into(),
+            ready,
+            restarts: 0,
+            waiting: crash.then(|| ("CrashLoopBackOff".into(), String::new())),
+            running: !crash,
+            last_exit: None,
+        }],
+    }
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        (0u8..8, 0u8..3, any::<bool>(), any::<bool>()).prop_map(|(i, p, t, r)| Change::Node(node(i, p, t, r))),
+        (0u8..8).prop_map(|i| Change::NodeGone(format!("n{i}"))),
+        (0u8..3, prop::option::of(0u8..3), 1u8..3).prop_map(|(i, s, g)| Change::DaemonSet(ds(i, s, g))),
+        (0u8..3).prop_map(|i| Change::DaemonSetGone { namespace: "ns".into(), name: format!("ds{i}") }),
+        (0u8..24, 0u8..3, 0u8..8, 1u8..3, any::<bool>(), any::<bool>(), any::<bool>())
+            .prop_map(|(u, d, n, g, r, c, del)| Change::Pod(pod(u, d, n, g, r, c, del))),
+        (0u8..24).prop_map(|u| Change::PodGone { uid: format!("pod-{u}") }),
+        Just(Change::ResyncStart(Resource::Pods)),
+        Just(Change::ResyncDone(Resource::Pods)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_coverage_equals_a_recount(changes in prop::collection::vec(change(), 1..80)) {
+        let mut m = Model::new();
+        for c in changes {
+            m.apply(c);
+            for d in m.daemonsets().cloned().collect::<Vec<_>>() {
+                let inc = m.coverage(&d).cloned().unwrap_or_default();
+                let fresh = m.recount(&d);
+                prop_assert_eq!(inc.counts, fresh.counts, "counts of {}", d.name);
+                for (id, _) in m.nodes() {
+                    let a = inc.cells.get(id as usize).copied().unwrap_or(CellState::Absent);
+                    let b = fresh.cells.get(id as usize).copied().unwrap_or(CellState::Absent);
+                    prop_assert_eq!(a, b, "cell of {} on node {}", d.name, id);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_resync_drops_what_was_not_seen_again() {
+    let mut m = Model::new();
+    m.apply(Change::Node(node(0, 0, false, true)));
+    m.apply(Change::DaemonSet(ds(0, None, 1)));
+    m.apply(Change::Pod(pod(1, 0, 0, 1, true, false, false)));
+    m.apply(Change::Pod(pod(2, 0, 0, 1, true, false, false)));
+    m.apply(Change::ResyncStart(Resource::Pods));
+    m.apply(Change::Pod(pod(1, 0, 0, 1, true, false, false)));
+    m.apply(Change::ResyncDone(Resource::Pods));
+    assert_eq!(m.pod_count(), 1);
+    let d = m.daemonsets().next().unwrap().clone();
+    assert_eq!(m.coverage(&d).unwrap().count(CellState::Ready), 1);
+}

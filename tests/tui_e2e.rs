@@ -1,0 +1,137 @@
+//! The real binary in a pseudo-terminal against the simulator: keys in, screen out.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Tui {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Tui {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Tui {
+        let pair = native_pty_system().openpty(PtySize { rows: 40, cols: 160, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_daemonscope"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("XDG_STATE_HOME", std::env::temp_dir().join("daemonscope-test-state"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 160, 0)));
+        let p = parser.clone();
+        std::thread::spawn(move || {
+            let _master = pair.master;
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Tui { parser, writer, child }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("screen never showed {what:?}:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&mut self, s: &str) {
+        for b in s.bytes() {
+            self.writer.write_all(&[b]).unwrap();
+            self.writer.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coverage_reasons_on_the_demo_cluster() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let sim = common::serve(&text).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
+        t.wait_for("DaemonSets (8)", 20);
+        t.wait_for("pods: live", 20);
+        // The crash-looping node, named with its reason.
+        t.keys("/node-exporter\r\r");
+        t.wait_for("monitoring/node-exporter — coverage by node", 10);
+        t.keys("/general-c-0003\r");
+        let s = t.wait_for("why: CrashLoopBackOff", 10);
+        assert!(s.contains("✖ failing"), "{s}");
+        // Back, then the untolerated taint.
+        t.keys("\x1b");
+        std::thread::sleep(Duration::from_millis(200));
+        t.keys("\x1b");
+        t.wait_for("DaemonSets (", 10);
+        t.keys("\x1b/fluent-bit\r\r");
+        t.wait_for("logging/fluent-bit — coverage by node", 10);
+        t.keys("/highmem-a-0001\r");
+        t.wait_for("why: taint dedicated=infra:NoSchedule not tolerated", 10);
+        // Quit restores the terminal (alternate screen left).
+        t.keys("q");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = t.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "did not quit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success());
+        assert!(!t.parser.lock().unwrap().screen().alternate_screen(), "left the alternate screen");
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn a_broken_kubeconfig_is_one_clear_line_that_suggests_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("config");
+    std::fs::write(&bad, "this: [is not: a kubeconfig").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_daemonscope")).args(args).env("XDG_STATE_HOME", dir.path()).output().unwrap()
+    };
+    let o = run(&["--kubeconfig", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("daemonscope: ") && err.contains("is not a valid kubeconfig") && err.contains("daemonscope --demo"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("Backtrace"), "{err}");
+    let good = dir.path().join("good");
+    daemonscope::sim::write_kubeconfig(&good, "http://127.0.0.1:9", None, None).unwrap();
+    let o = run(&["--kubeconfig", good.to_str().unwrap(), "--context", "nope"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("context \"nope\" is not in") && err.contains("daemonscope --demo"), "{err}");
+    let o = run(&["--kubeconfig", good.to_str().unwrap(), "-l", "bad key"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid -l selector"), "{}", String::from_utf8_lossy(&o.stderr));
+}
