@@ -66,10 +66,5 @@ pub struct SimArgs {
 }
 
 pub fn default_sim_kubeconfig() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("daemonscope").join("sim.kubeconfig")
+    crate::logging::xdg_dir("XDG_CACHE_HOME", ".cache").join("sim.kubeconfig")
 }

@@ -221,8 +221,7 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
 mod tests {
     use super::*;
     use crate::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
-    use crate::model::{ContainerInfo, Strategy};
-    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    use crate::model::ContainerInfo;
 
     fn ds() -> DsInfo {
         let mut placement = Placement::default();
@@ -232,28 +231,11 @@ mod tests {
             namespace: "kube-system".into(),
             name: "agent".into(),
             uid: "ds-1".into(),
-            labels: Default::default(),
             placement,
             template_generation: Some("2".into()),
-            strategy: Strategy::RollingUpdate { max_unavailable: IntOrString::Int(1), max_surge: IntOrString::Int(0) },
-            min_ready_seconds: 0,
             generation: 2,
             observed_generation: 2,
-            desired: 0,
-            current: 0,
-            ready: 0,
-            updated: 0,
-            available: 0,
-            misscheduled: 0,
-            node_selector: Default::default(),
-            images: vec![],
-            created: None,
-            host_network: false,
-            host_pid: false,
-            privileged: false,
-            host_paths: vec![],
-            host_ports: vec![],
-            priority_class: None,
+            ..Default::default()
         }
     }
 

@@ -242,6 +242,21 @@ pub fn add_daemon_tolerations(tols: &mut Vec<Toleration>, host_network: bool) {
     }
 }
 
+/// `util.GetTargetNodeName`: the node a daemon pod is for — `spec.nodeName`, or the
+/// `metadata.name` pin of its required node affinity (the controller creates pods unbound).
+pub fn target_node(spec: &core::PodSpec) -> Option<String> {
+    if let Some(n) = spec.node_name.clone().filter(|n| !n.is_empty()) {
+        return Some(n);
+    }
+    let terms =
+        &spec.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()?.node_selector_terms;
+    terms
+        .iter()
+        .flat_map(|t| t.match_fields.iter().flatten())
+        .find(|r| r.key == "metadata.name" && r.operator == "In")
+        .and_then(|r| r.values.as_ref()?.first().cloned())
+}
+
 // ----- conversions from the API types -----
 
 impl From<&core::Taint> for Taint {

@@ -4,13 +4,18 @@
 
 use std::path::{Path, PathBuf};
 
-pub fn default_log_path() -> PathBuf {
-    let base = std::env::var_os("XDG_STATE_HOME")
+/// `$<var>/daemonscope`, or `~/<fallback>/daemonscope` (XDG base directories).
+pub fn xdg_dir(var: &str, fallback: &str) -> PathBuf {
+    let base = std::env::var_os(var)
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))
         .unwrap_or_else(std::env::temp_dir);
-    base.join("daemonscope").join("daemonscope.log")
+    base.join("daemonscope")
+}
+
+pub fn default_log_path() -> PathBuf {
+    xdg_dir("XDG_STATE_HOME", ".local/state").join("daemonscope.log")
 }
 
 /// Installs the file logger; returns the path in use. Failing to open the file is not

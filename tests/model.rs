@@ -3,8 +3,7 @@
 
 use daemonscope::coverage::CellState;
 use daemonscope::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
-use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo, Resource, Strategy as UpdateStrategy};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo, Resource};
 use proptest::prelude::*;
 
 const POOLS: [&str; 3] = ["general", "gpu", "spot"];
@@ -35,28 +34,9 @@ fn ds(i: u8, selector: Option<u8>, generation: u8) -> DsInfo {
         namespace: "ns".into(),
         name: format!("ds{i}"),
         uid: format!("ds-uid-{i}"),
-        labels: Default::default(),
         placement,
         template_generation: Some(generation.to_string()),
-        strategy: UpdateStrategy::RollingUpdate { max_unavailable: IntOrString::Int(1), max_surge: IntOrString::Int(0) },
-        min_ready_seconds: 0,
-        generation: 1,
-        observed_generation: 1,
-        desired: 0,
-        current: 0,
-        ready: 0,
-        updated: 0,
-        available: 0,
-        misscheduled: 0,
-        node_selector: Default::default(),
-        images: vec![],
-        created: None,
-        host_network: false,
-        host_pid: false,
-        privileged: false,
-        host_paths: vec![],
-        host_ports: vec![],
-        priority_class: None,
+        ..Default::default()
     }
 }
 

@@ -94,6 +94,39 @@ pub struct DsInfo {
     pub priority_class: Option<String>,
 }
 
+impl Default for DsInfo {
+    /// An empty DaemonSet with the API defaults (RollingUpdate, maxUnavailable 1).
+    fn default() -> Self {
+        DsInfo {
+            namespace: String::new(),
+            name: String::new(),
+            uid: String::new(),
+            labels: BTreeMap::new(),
+            placement: Placement::default(),
+            template_generation: None,
+            strategy: Strategy::RollingUpdate { max_unavailable: IntOrString::Int(1), max_surge: IntOrString::Int(0) },
+            min_ready_seconds: 0,
+            generation: 0,
+            observed_generation: 0,
+            desired: 0,
+            current: 0,
+            ready: 0,
+            updated: 0,
+            available: 0,
+            misscheduled: 0,
+            node_selector: BTreeMap::new(),
+            images: Vec::new(),
+            created: None,
+            host_network: false,
+            host_pid: false,
+            privileged: false,
+            host_paths: Vec::new(),
+            host_ports: Vec::new(),
+            priority_class: None,
+        }
+    }
+}
+
 impl DsInfo {
     /// What coverage depends on; status counts do not change a cell.
     pub fn coverage_inputs(&self) -> (&Placement, &Option<String>) {
@@ -191,19 +224,6 @@ pub struct PodInfo {
     pub containers: Vec<ContainerInfo>,
 }
 
-fn pinned_node(spec: &core::PodSpec) -> Option<String> {
-    if let Some(n) = spec.node_name.clone().filter(|n| !n.is_empty()) {
-        return Some(n);
-    }
-    let terms =
-        &spec.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()?.node_selector_terms;
-    terms
-        .iter()
-        .flat_map(|t| t.match_fields.iter().flatten())
-        .find(|r| r.key == "metadata.name" && r.operator == "In")
-        .and_then(|r| r.values.as_ref()?.first().cloned())
-}
-
 impl PodInfo {
     /// None for pods no DaemonSet controls.
     pub fn from_pod(p: &core::Pod) -> Option<Self> {
@@ -250,7 +270,7 @@ impl PodInfo {
             name: p.metadata.name.clone().unwrap_or_default(),
             uid: p.metadata.uid.clone().unwrap_or_default(),
             owner_uid: owner.uid.clone(),
-            node: pinned_node(&spec),
+            node: crate::eligibility::target_node(&spec),
             bound: spec.node_name.as_deref().is_some_and(|n| !n.is_empty()),
             revision_hash: labels.get(REVISION_HASH_LABEL).cloned(),
             template_generation: labels.get(TEMPLATE_GENERATION_LABEL).cloned(),

@@ -133,10 +133,9 @@ impl Kubectl {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
-    /// Runs blocking kubectl off the async runtime.
+    /// Runs blocking kubectl off the async runtime; returns stdout, panics on failure.
     pub async fn ok_async(&self, args: &[&str]) -> String {
-        let mut c = self.cmd(args);
-        let o = tokio::task::spawn_blocking(move || c.output().expect("kubectl runs")).await.expect("join");
+        let o = self.run_async(args).await;
         assert!(
             o.status.success(),
             "kubectl {args:?} failed: {}{}",

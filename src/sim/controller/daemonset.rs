@@ -69,19 +69,9 @@ pub fn is_pod_updated(pod: &core::Pod, hash: &str, tpl_gen: Option<&str>) -> boo
     (h.is_some() && h.map(String::as_str) == Some(hash)) || (tpl_gen.is_some() && g.map(String::as_str) == tpl_gen)
 }
 
-/// `util.GetTargetNodeName`: spec.nodeName, or the matchFields pin.
+/// `util.GetTargetNodeName` for a pod.
 pub fn target_node(pod: &core::Pod) -> Option<String> {
-    let spec = pod.spec.as_ref()?;
-    if let Some(n) = spec.node_name.clone().filter(|n| !n.is_empty()) {
-        return Some(n);
-    }
-    let terms =
-        &spec.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()?.node_selector_terms;
-    terms
-        .iter()
-        .flat_map(|t| t.match_fields.iter().flatten())
-        .find(|r| r.key == "metadata.name" && r.operator == "In")
-        .and_then(|r| r.values.as_ref()?.first().cloned())
+    eligibility::target_node(pod.spec.as_ref()?)
 }
 
 pub fn is_ready(p: &core::Pod) -> bool {
