@@ -6,6 +6,8 @@ mod theme;
 mod views;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -60,8 +62,8 @@ pub struct App {
     pub quit: bool,
     pub theme: Theme,
     /// Grid cells per row at the last draw (for ←/→/↑/↓ arithmetic).
-    pub grid_width: std::cell::Cell<usize>,
-    pub page: std::cell::Cell<usize>,
+    pub grid_width: AtomicUsize,
+    pub page: AtomicUsize,
 }
 
 impl App {
@@ -82,8 +84,8 @@ impl App {
             sync: HashMap::new(),
             quit: false,
             theme,
-            grid_width: std::cell::Cell::new(1),
-            page: std::cell::Cell::new(10),
+            grid_width: AtomicUsize::new(1),
+            page: AtomicUsize::new(10),
         }
     }
 
@@ -243,7 +245,7 @@ impl App {
     }
 
     pub fn act(&mut self, a: Action) {
-        let page = self.page.get().max(1);
+        let page = self.page.load(Relaxed).max(1);
         match (self.view, a) {
             (_, Action::Quit) => self.quit = true,
             (_, Action::Help) => self.show_help = true,
@@ -280,10 +282,10 @@ impl App {
             }
             (View::Grid, Action::Right) => self.grid_cursor += 1,
             (View::Grid, Action::Left) => self.grid_cursor = self.grid_cursor.saturating_sub(1),
-            (View::Grid, Action::Down) => self.grid_cursor += self.grid_width.get().max(1),
-            (View::Grid, Action::Up) => self.grid_cursor = self.grid_cursor.saturating_sub(self.grid_width.get().max(1)),
-            (View::Grid, Action::PageDown) => self.grid_cursor += self.grid_width.get().max(1) * page,
-            (View::Grid, Action::PageUp) => self.grid_cursor = self.grid_cursor.saturating_sub(self.grid_width.get().max(1) * page),
+            (View::Grid, Action::Down) => self.grid_cursor += self.grid_width.load(Relaxed).max(1),
+            (View::Grid, Action::Up) => self.grid_cursor = self.grid_cursor.saturating_sub(self.grid_width.load(Relaxed).max(1)),
+            (View::Grid, Action::PageDown) => self.grid_cursor += self.grid_width.load(Relaxed).max(1) * page,
+            (View::Grid, Action::PageUp) => self.grid_cursor = self.grid_cursor.saturating_sub(self.grid_width.load(Relaxed).max(1) * page),
             (View::Grid, Action::Top) => self.grid_cursor = 0,
             (View::Grid, Action::Bottom) => self.grid_cursor = usize::MAX,
             (View::Grid, Action::GroupBy) => {

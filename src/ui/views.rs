@@ -1,5 +1,7 @@
 //! Rendering: each view is a pure function of `App`. Only what is on screen is drawn.
 
+use std::sync::atomic::Ordering::Relaxed;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -128,7 +130,7 @@ fn daemonsets(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let list = app.visible_daemonsets();
     let rows_fit = area.height.saturating_sub(3) as usize;
-    app.page.set(rows_fit.max(1));
+    app.page.store(rows_fit.max(1), Relaxed);
     let offset = app.ds_cursor.saturating_sub(rows_fit.saturating_sub(1));
     let header = Row::new([
         "NAMESPACE",
@@ -243,8 +245,8 @@ fn grid(f: &mut Frame, app: &App, area: Rect) {
     let spaced = total * 2 <= (cells_area.width as usize) * (cells_area.height as usize).saturating_sub(groups.len() * 2);
     let cw: u16 = if spaced { 2 } else { 1 };
     let per_row = ((cells_area.width / cw) as usize).max(1);
-    app.grid_width.set(per_row);
-    app.page.set((cells_area.height as usize).max(1));
+    app.grid_width.store(per_row, Relaxed);
+    app.page.store((cells_area.height as usize).max(1), Relaxed);
     let cov = app.model.coverage(ds);
     // Lay out lines: a summary line per group, then its cell rows.
     struct LineItem {

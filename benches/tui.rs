@@ -1,0 +1,181 @@
+//! The client at 5,000 nodes × 30 DaemonSets (150,000 daemon pods): applying watch
+//! events to the model, and drawing each view. `cargo bench --bench tui`; under
+//! `cargo test` every benchmark runs once (divan's test mode).
+
+use std::sync::LazyLock;
+
+use daemonscope::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
+use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo};
+use daemonscope::ui::{App, Theme};
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
+
+const NODES: usize = 5000;
+const DAEMONSETS: usize = 30;
+
+fn node(i: usize) -> NodeInfo {
+    let name = format!("node-{i:05}");
+    let zone = ["a", "b", "c"][i % 3];
+    let gpu = i % 20 == 0;
+    NodeInfo {
+        name: name.clone(),
+        facts: NodeFacts {
+            name,
+            labels: [
+                ("topology.kubernetes.io/zone".to_string(), format!("eu-west-1{zone}")),
+                ("pool".to_string(), if gpu { "gpu" } else { "general" }.to_string()),
+            ]
+            .into(),
+            taints: if gpu {
+                vec![Taint { key: "nvidia.com/gpu".into(), value: "present".into(), effect: "NoSchedule".into() }]
+            } else {
+                vec![]
+            },
+        },
+        ready: Some(i % 997 != 0),
+        unschedulable: false,
+        created: None,
+        kubelet_version: "v1.32.4".into(),
+    }
+}
+
+fn ds(i: usize) -> DsInfo {
+    let mut placement = Placement::default();
+    if i % 2 == 0 {
+        placement.tolerations.push(daemonscope::eligibility::Toleration {
+            key: String::new(),
+            operator: "Exists".into(),
+            value: String::new(),
+            effect: String::new(),
+            toleration_seconds: None,
+        });
+    }
+    add_daemon_tolerations(&mut placement.tolerations, false);
+    DsInfo {
+        namespace: "kube-system".into(),
+        name: format!("agent-{i:02}"),
+        uid: format!("ds-{i}"),
+        placement,
+        template_generation: Some("2".into()),
+        ..Default::default()
+    }
+}
+
+fn pod(d: usize, n: usize) -> PodInfo {
+    let crash = (n + d) % 499 == 0;
+    PodInfo {
+        namespace: "kube-system".into(),
+        name: format!("agent-{d:02}-{n:05}"),
+        uid: format!("pod-{d}-{n}"),
+        owner_uid: format!("ds-{d}"),
+        node: Some(format!("node-{n:05}")),
+        bound: true,
+        revision_hash: None,
+        template_generation: Some(if n % 7 == 0 { "1" } else { "2" }.into()),
+        phase: "Running".into(),
+        ready: !crash,
+        ready_since: None,
+        deleting: None,
+        created: None,
+        unschedulable: None,
+        containers: vec![ContainerInfo {
+            name: "agent".into(),
+            image: format!("registry.example/agent-{d:02}:v2"),
+            ready: !crash,
+            restarts: if crash { 12 } else { 0 },
+            waiting: crash.then(|| ("CrashLoopBackOff".into(), String::new())),
+            running: !crash,
+            last_exit: crash.then(|| "Error".into()),
+        }],
+    }
+}
+
+fn changes() -> Vec<Change> {
+    let mut v: Vec<Change> = (0..NODES).map(|i| Change::Node(node(i))).collect();
+    v.extend((0..DAEMONSETS).map(|i| Change::DaemonSet(ds(i))));
+    for d in 0..DAEMONSETS {
+        for n in 0..NODES {
+            v.push(Change::Pod(pod(d, n)));
+        }
+    }
+    v
+}
+
+static CHANGES: LazyLock<Vec<Change>> = LazyLock::new(changes);
+
+static APP: LazyLock<App> = LazyLock::new(|| {
+    let mut app = App::new("bench", Theme { color: true });
+    for c in CHANGES.iter().cloned() {
+        app.model.apply(c);
+    }
+    app
+});
+
+fn main() {
+    divan::main();
+}
+
+/// Initial sync: every node, DaemonSet and daemon pod applied to an empty model.
+#[divan::bench(sample_count = 3)]
+fn apply_initial_sync(b: Bencher) {
+    b.counter(ItemsCount::new(CHANGES.len())).with_inputs(|| CHANGES.clone()).bench_values(|changes| {
+        let mut m = Model::new();
+        for c in changes {
+            m.apply(c);
+        }
+        m
+    });
+}
+
+/// Steady-state watch events: pod updates (readiness flips) on a full model.
+#[divan::bench(sample_count = 10)]
+fn apply_pod_updates(b: Bencher) {
+    let updates: Vec<Change> = (0..10_000)
+        .map(|k| {
+            let mut p = pod(k % DAEMONSETS, (k * 7919) % NODES);
+            p.ready = k % 2 == 0;
+            Change::Pod(p)
+        })
+        .collect();
+    b.counter(ItemsCount::new(updates.len()))
+        .with_inputs(|| {
+            let mut m = Model::new();
+            for c in CHANGES.iter().take(NODES + DAEMONSETS + 50_000).cloned() {
+                m.apply(c);
+            }
+            (m, updates.clone())
+        })
+        .bench_values(|(mut m, ups)| {
+            for u in ups {
+                m.apply(u);
+            }
+            m
+        });
+}
+
+fn draw(app: &App) {
+    let mut t = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+}
+
+#[divan::bench]
+fn draw_daemonsets_view(b: Bencher) {
+    let app = &*APP;
+    b.bench(|| draw(app));
+}
+
+#[divan::bench]
+fn draw_coverage_grid(b: Bencher) {
+    let mut app = App::new("bench", Theme { color: true });
+    for c in CHANGES.iter().cloned() {
+        app.model.apply(c);
+    }
+    app.on_key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Enter, crossterm::event::KeyModifiers::NONE));
+    assert_eq!(app.view, daemonscope::ui::View::Grid);
+    b.bench(|| draw(&app));
+}
