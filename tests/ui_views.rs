@@ -165,3 +165,26 @@ fn five_thousand_nodes_stay_readable() {
     assert!(s.contains("ready 5000"), "{s}");
     snapshot("grid_5000_nodes", &s);
 }
+
+#[test]
+fn matrix_puts_the_broken_nodes_first_and_opens_the_grid_there() {
+    let mut app = app_from(&demo());
+    key(&mut app, KeyCode::Char('m'));
+    assert_eq!(app.view, View::Matrix);
+    let s = screen(&app, 160, 40);
+    assert!(s.contains("node × DaemonSet (50 nodes, 8 DaemonSets; most problems first)"), "{s}");
+    // The NotReady node lacks several daemons: it tops the list.
+    let first_row = s.lines().nth(3).unwrap_or("");
+    assert!(first_row.contains("general-b-0005"), "first row: {first_row}\n{s}");
+    assert!(s.contains("not fine per DaemonSet"), "{s}");
+    // The legend names every column.
+    assert!(s.contains(" 7 monitoring/node-exporter"), "{s}");
+    // Enter opens that DaemonSet's grid with the cursor on that node.
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Char('l'));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Grid);
+    assert_eq!(app.selected.as_ref().map(|(_, n)| n.as_str()), Some("node-exporter"));
+    assert_eq!(app.cursor_node().and_then(|id| app.model.node(id)).map(|n| n.name.as_str()), Some("general-b-0005"));
+}

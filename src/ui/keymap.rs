@@ -23,6 +23,7 @@ pub enum Action {
     Command,
     GroupBy,
     Sort,
+    Matrix,
 }
 
 pub struct Binding {
@@ -38,8 +39,8 @@ pub struct Binding {
 pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["j", "↓"], action: Action::Down, help: "move down", views: &[], hint: false },
     Binding { keys: &["k", "↑"], action: Action::Up, help: "move up", views: &[], hint: false },
-    Binding { keys: &["h", "←"], action: Action::Left, help: "move left (grid)", views: &[View::Grid], hint: false },
-    Binding { keys: &["l", "→"], action: Action::Right, help: "move right (grid)", views: &[View::Grid], hint: false },
+    Binding { keys: &["h", "←"], action: Action::Left, help: "move left", views: &[View::Grid, View::Matrix], hint: false },
+    Binding { keys: &["l", "→"], action: Action::Right, help: "move right", views: &[View::Grid, View::Matrix], hint: false },
     Binding { keys: &["PgUp", "Ctrl-b"], action: Action::PageUp, help: "page up", views: &[], hint: false },
     Binding { keys: &["PgDn", "Ctrl-f"], action: Action::PageDown, help: "page down", views: &[], hint: false },
     Binding { keys: &["g", "Home"], action: Action::Top, help: "first", views: &[], hint: false },
@@ -52,6 +53,20 @@ pub const BINDINGS: &[Binding] = &[
         hint: true,
     },
     Binding {
+        keys: &["Enter"],
+        action: Action::Open,
+        help: "open the grid of this column's DaemonSet at this node",
+        views: &[View::Matrix],
+        hint: true,
+    },
+    Binding {
+        keys: &["m"],
+        action: Action::Matrix,
+        help: "matrix of nodes × DaemonSets (broken nodes first)",
+        views: &[View::DaemonSets],
+        hint: true,
+    },
+    Binding {
         keys: &["z"],
         action: Action::GroupBy,
         help: "group nodes by the next label (zone, pool, none…)",
@@ -60,7 +75,7 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding { keys: &["s"], action: Action::Sort, help: "sort by the next column", views: &[View::DaemonSets], hint: true },
     Binding { keys: &["/"], action: Action::Filter, help: "filter (Enter keeps it, Esc clears)", views: &[], hint: true },
-    Binding { keys: &[":"], action: Action::Command, help: "command: :ds, :grid, :q", views: &[], hint: true },
+    Binding { keys: &[":"], action: Action::Command, help: "command: :ds, :grid, :matrix, :q", views: &[], hint: true },
     Binding { keys: &["?"], action: Action::Help, help: "help (this screen)", views: &[], hint: true },
     Binding { keys: &["Esc"], action: Action::Back, help: "back / close", views: &[], hint: true },
     Binding { keys: &["q", "Ctrl-c"], action: Action::Quit, help: "quit", views: &[], hint: true },
@@ -100,7 +115,7 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_in_one_view() {
-        for view in [View::DaemonSets, View::Grid] {
+        for view in [View::DaemonSets, View::Grid, View::Matrix] {
             let mut seen = std::collections::HashMap::new();
             for b in bindings_for(view) {
                 for k in b.keys {

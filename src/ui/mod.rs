@@ -24,6 +24,7 @@ use crate::watch::{SyncState, Update};
 pub enum View {
     DaemonSets,
     Grid,
+    Matrix,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,9 @@ pub struct App {
     /// The DaemonSet the grid shows.
     pub selected: Option<(String, String)>,
     pub grid_cursor: usize,
+    /// Matrix cursor: row (node, in matrix order) and column (DaemonSet).
+    pub matrix_row: usize,
+    pub matrix_col: usize,
     /// Index into GROUP_KEYS, or None for no grouping.
     pub group_by: Option<usize>,
     pub show_help: bool,
@@ -78,6 +82,8 @@ impl App {
             ds_cursor: 0,
             selected: None,
             grid_cursor: 0,
+            matrix_row: 0,
+            matrix_col: 0,
             group_by: Some(0),
             show_help: false,
             message: None,
@@ -162,6 +168,26 @@ impl App {
         self.grid_nodes().into_iter().flat_map(|(_, v)| v).collect()
     }
 
+    /// Matrix rows: nodes with the most DaemonSets not fine first, then by name.
+    pub fn matrix_rows(&self) -> Vec<(NodeId, u32)> {
+        let dss: Vec<&DsInfo> = self.model.daemonsets().collect();
+        let f = self.filter.to_lowercase();
+        let mut rows: Vec<(NodeId, u32, &str)> = self
+            .model
+            .nodes()
+            .filter(|(_, n)| f.is_empty() || n.name.to_lowercase().contains(&f))
+            .map(|(id, n)| {
+                let bad = dss
+                    .iter()
+                    .filter(|d| self.model.coverage(d).and_then(|c| c.cells.get(id as usize)).is_some_and(|s| s.is_problem()))
+                    .count() as u32;
+                (id, bad, n.name.as_str())
+            })
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(b.2)));
+        rows.into_iter().map(|(id, bad, _)| (id, bad)).collect()
+    }
+
     pub fn cursor_node(&self) -> Option<NodeId> {
         self.grid_order().get(self.grid_cursor).copied()
     }
@@ -229,12 +255,13 @@ impl App {
                 self.view = View::DaemonSets;
                 self.filter.clear();
             }
+            "matrix" | "m" => self.view = View::Matrix,
             "grid" | "coverage" => {
                 if self.selected.is_some() || self.pick_selected() {
                     self.view = View::Grid;
                 }
             }
-            other => self.message = Some(format!("unknown command :{other} (try :ds, :grid, :q)")),
+            other => self.message = Some(format!("unknown command :{other} (try :ds, :grid, :matrix, :q)")),
         }
     }
 
@@ -252,6 +279,35 @@ impl App {
             (_, Action::Filter) => self.mode = Mode::Filter(self.filter.clone()),
             (_, Action::Command) => self.mode = Mode::Command(String::new()),
             (View::DaemonSets, Action::Back) => self.filter.clear(),
+            (View::DaemonSets, Action::Matrix) => {
+                self.view = View::Matrix;
+                self.filter.clear();
+            }
+            (View::Matrix, Action::Back) => {
+                if !self.filter.is_empty() {
+                    self.filter.clear();
+                } else {
+                    self.view = View::DaemonSets;
+                }
+            }
+            (View::Matrix, Action::Down) => self.matrix_row += 1,
+            (View::Matrix, Action::Up) => self.matrix_row = self.matrix_row.saturating_sub(1),
+            (View::Matrix, Action::PageDown) => self.matrix_row += page,
+            (View::Matrix, Action::PageUp) => self.matrix_row = self.matrix_row.saturating_sub(page),
+            (View::Matrix, Action::Top) => self.matrix_row = 0,
+            (View::Matrix, Action::Bottom) => self.matrix_row = usize::MAX,
+            (View::Matrix, Action::Right) => self.matrix_col += 1,
+            (View::Matrix, Action::Left) => self.matrix_col = self.matrix_col.saturating_sub(1),
+            (View::Matrix, Action::Open) => {
+                let node = self.matrix_rows().get(self.matrix_row).map(|r| r.0);
+                let ds = self.model.daemonsets().nth(self.matrix_col).map(|d| (d.namespace.clone(), d.name.clone()));
+                if let (Some(node), Some(ds)) = (node, ds) {
+                    self.selected = Some(ds);
+                    self.filter.clear();
+                    self.view = View::Grid;
+                    self.grid_cursor = self.grid_order().iter().position(|id| *id == node).unwrap_or(0);
+                }
+            }
             (View::Grid, Action::Back) => {
                 if !self.filter.is_empty() {
                     self.filter.clear();
@@ -307,6 +363,10 @@ impl App {
         if self.view == View::Grid {
             let m = self.grid_order().len();
             self.grid_cursor = self.grid_cursor.min(m.saturating_sub(1));
+        }
+        if self.view == View::Matrix {
+            self.matrix_row = self.matrix_row.min(self.model.node_count().saturating_sub(1));
+            self.matrix_col = self.matrix_col.min(self.model.daemonsets().count().saturating_sub(1));
         }
     }
 

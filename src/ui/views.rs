@@ -30,6 +30,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     match app.view {
         View::DaemonSets => daemonsets(f, app, body),
         View::Grid => grid(f, app, body),
+        View::Matrix => matrix(f, app, body),
     }
     hint_bar(f, app, hints);
     if app.show_help {
@@ -132,6 +133,9 @@ fn daemonsets(f: &mut Frame, app: &App, area: Rect) {
     let rows_fit = area.height.saturating_sub(3) as usize;
     app.page.store(rows_fit.max(1), Relaxed);
     let offset = app.ds_cursor.saturating_sub(rows_fit.saturating_sub(1));
+    // Narrow terminals drop NODE SELECTOR and AGE so NAME keeps its room.
+    let narrow = area.width < 150;
+    let keep = move |i: usize| !(narrow && (i == 9 || i == 10));
     let header = Row::new([
         "NAMESPACE",
         "NAME",
@@ -169,7 +173,7 @@ fn daemonsets(f: &mut Frame, app: &App, area: Rect) {
                 Some('◍') => t.state(CellState::Terminating),
                 _ => t.state(CellState::Ready),
             };
-            let row = Row::new(vec![
+            let cells = vec![
                 ratatui::widgets::Cell::from(d.namespace.clone()),
                 ratatui::widgets::Cell::from(d.name.clone()),
                 ratatui::widgets::Cell::from(d.desired.to_string()),
@@ -183,7 +187,8 @@ fn daemonsets(f: &mut Frame, app: &App, area: Rect) {
                 ratatui::widgets::Cell::from(age(d.created)),
                 ratatui::widgets::Cell::from(bar),
                 ratatui::widgets::Cell::from(health).style(hstyle),
-            ]);
+            ];
+            let row = Row::new(cells.into_iter().enumerate().filter(|(i, _)| keep(*i)).map(|(_, c)| c));
             if i == app.ds_cursor { row.style(t.cursor()) } else { row }
         })
         .collect();
@@ -203,6 +208,7 @@ fn daemonsets(f: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(11),
     ];
     let title = format!(" DaemonSets ({}) ", list.len());
+    let widths: Vec<Constraint> = widths.into_iter().enumerate().filter(|(i, _)| keep(*i)).map(|(_, w)| w).collect();
     let table = Table::new(rows, widths).header(header).block(Block::bordered().title(title));
     f.render_widget(table, area);
     if list.is_empty() {
@@ -369,9 +375,78 @@ fn detail(f: &mut Frame, app: &App, ds: &DsInfo, area: Rect) {
     );
 }
 
+/// Node × DaemonSet: rows are nodes (most problems first), columns DaemonSets. A node
+/// lacking several daemons is a broken node; a column of problems is a broken rollout.
+fn matrix(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let dss: Vec<&DsInfo> = app.model.daemonsets().collect();
+    let rows = app.matrix_rows();
+    let [main, side] = Layout::horizontal([Constraint::Min(40), Constraint::Length(56.min(area.width / 2))]).areas(area);
+    let block =
+        Block::bordered().title(format!(" node × DaemonSet ({} nodes, {} DaemonSets; most problems first) ", rows.len(), dss.len()));
+    let inner = block.inner(main);
+    f.render_widget(block, main);
+    let name_w: u16 = 24;
+    let col_w: u16 = 3;
+    let visible_cols = ((inner.width.saturating_sub(name_w + 4)) / col_w) as usize;
+    let col_off = app.matrix_col.saturating_sub(visible_cols.saturating_sub(1));
+    let body_h = inner.height.saturating_sub(2) as usize;
+    app.page.store(body_h.max(1), Relaxed);
+    let row_off = app.matrix_row.saturating_sub(body_h.saturating_sub(1));
+    let buf = f.buffer_mut();
+    // Header: column numbers (the side panel names them).
+    buf.set_stringn(inner.x, inner.y, format!("{:<w$} bad", "NODE", w = name_w as usize), (name_w + 4) as usize, t.header());
+    for (j, _) in dss.iter().enumerate().skip(col_off).take(visible_cols) {
+        let x = inner.x + name_w + 4 + ((j - col_off) as u16) * col_w;
+        let style = if j == app.matrix_col { t.header().patch(t.cursor()) } else { t.header() };
+        buf.set_string(x, inner.y, format!("{:>2}", j + 1), style);
+    }
+    for (r, (id, bad)) in rows.iter().enumerate().skip(row_off).take(body_h) {
+        let y = inner.y + 1 + (r - row_off) as u16;
+        let name = app.model.node(*id).map(|n| n.name.clone()).unwrap_or_default();
+        let style = if r == app.matrix_row { t.cursor() } else { Style::default() };
+        buf.set_stringn(inner.x, y, format!("{name:<w$} {bad:>3}", w = name_w as usize), (name_w + 4) as usize, style);
+        for (j, d) in dss.iter().enumerate().skip(col_off).take(visible_cols) {
+            let s = app.model.coverage(d).and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
+            let mut st = t.state(s);
+            if r == app.matrix_row && j == app.matrix_col {
+                st = st.patch(t.cursor());
+            }
+            buf.set_string(inner.x + name_w + 4 + ((j - col_off) as u16) * col_w + 1, y, s.glyph().to_string(), st);
+        }
+    }
+    // Footer: problems per DaemonSet column.
+    let y = inner.y + inner.height.saturating_sub(1);
+    buf.set_stringn(inner.x, y, format!("{:<w$}", "not fine per DaemonSet", w = (name_w + 4) as usize), (name_w + 4) as usize, t.dim());
+    for (j, d) in dss.iter().enumerate().skip(col_off).take(visible_cols) {
+        let n: u32 = app.model.coverage(d).map_or(0, |c| CellState::ALL.iter().filter(|s| s.is_problem()).map(|s| c.count(*s)).sum());
+        buf.set_string(
+            inner.x + name_w + 4 + ((j - col_off) as u16) * col_w,
+            y,
+            format!("{:>2}", n.min(99)),
+            if n > 0 { t.warn() } else { t.dim() },
+        );
+    }
+    // Side: the cell under the cursor, explained, then the column legend.
+    let mut lines: Vec<Line> = Vec::new();
+    if let (Some((id, _)), Some(d)) = (rows.get(app.matrix_row), dss.get(app.matrix_col))
+        && let (Some(n), Some(c)) = (app.model.node(*id), app.model.explain(d, *id))
+    {
+        lines.push(Line::from(Span::styled(format!("{} × {}/{}", n.name, d.namespace, d.name), t.header())));
+        lines.push(Line::from(Span::styled(format!("{} {}", c.state.glyph(), c.state), t.state(c.state))));
+        lines.push(Line::from(format!("why: {}", c.reason)));
+        lines.push(Line::from(""));
+    }
+    for (j, d) in dss.iter().enumerate() {
+        let style = if j == app.matrix_col { t.header() } else { Style::default() };
+        lines.push(Line::from(Span::styled(format!("{:>2} {}/{}", j + 1, d.namespace, d.name), style)));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" cell under cursor ")), side);
+}
+
 fn help(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let w = 64.min(area.width.saturating_sub(4));
+    let w = 80.min(area.width.saturating_sub(4));
     let items: Vec<&keymap::Binding> = keymap::bindings_for(app.view).collect();
     let h = (items.len() as u16 + 4).min(area.height.saturating_sub(2));
     let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
