@@ -283,19 +283,9 @@ impl App {
                 self.view = View::Matrix;
                 self.filter.clear();
             }
-            (View::Matrix, Action::Back) => {
-                if !self.filter.is_empty() {
-                    self.filter.clear();
-                } else {
-                    self.view = View::DaemonSets;
-                }
+            (View::Matrix, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
+                move_rows(&mut self.matrix_row, a, page)
             }
-            (View::Matrix, Action::Down) => self.matrix_row += 1,
-            (View::Matrix, Action::Up) => self.matrix_row = self.matrix_row.saturating_sub(1),
-            (View::Matrix, Action::PageDown) => self.matrix_row += page,
-            (View::Matrix, Action::PageUp) => self.matrix_row = self.matrix_row.saturating_sub(page),
-            (View::Matrix, Action::Top) => self.matrix_row = 0,
-            (View::Matrix, Action::Bottom) => self.matrix_row = usize::MAX,
             (View::Matrix, Action::Right) => self.matrix_col += 1,
             (View::Matrix, Action::Left) => self.matrix_col = self.matrix_col.saturating_sub(1),
             (View::Matrix, Action::Open) => {
@@ -308,7 +298,7 @@ impl App {
                     self.grid_cursor = self.grid_order().iter().position(|id| *id == node).unwrap_or(0);
                 }
             }
-            (View::Grid, Action::Back) => {
+            (View::Grid | View::Matrix, Action::Back) => {
                 if !self.filter.is_empty() {
                     self.filter.clear();
                 } else {
@@ -322,12 +312,9 @@ impl App {
                     self.filter.clear();
                 }
             }
-            (View::DaemonSets, Action::Down) => self.ds_cursor += 1,
-            (View::DaemonSets, Action::Up) => self.ds_cursor = self.ds_cursor.saturating_sub(1),
-            (View::DaemonSets, Action::PageDown) => self.ds_cursor += page,
-            (View::DaemonSets, Action::PageUp) => self.ds_cursor = self.ds_cursor.saturating_sub(page),
-            (View::DaemonSets, Action::Top) => self.ds_cursor = 0,
-            (View::DaemonSets, Action::Bottom) => self.ds_cursor = usize::MAX,
+            (View::DaemonSets, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
+                move_rows(&mut self.ds_cursor, a, page)
+            }
             (View::DaemonSets, Action::Sort) => {
                 self.sort = match self.sort {
                     SortBy::Name => SortBy::Problems,
@@ -357,6 +344,7 @@ impl App {
         self.clamp();
     }
 
+    /// Keeps cursors inside what is shown (lists shrink as filters and watches change them).
     fn clamp(&mut self) {
         let n = self.visible_daemonsets().len();
         self.ds_cursor = self.ds_cursor.min(n.saturating_sub(1));
@@ -373,4 +361,17 @@ impl App {
     pub fn draw(&self, f: &mut Frame) {
         views::draw(f, self);
     }
+}
+
+/// Row movement in a list; `clamp` bounds the result afterwards.
+fn move_rows(cursor: &mut usize, a: Action, page: usize) {
+    *cursor = match a {
+        Action::Down => cursor.saturating_add(1),
+        Action::Up => cursor.saturating_sub(1),
+        Action::PageDown => cursor.saturating_add(page),
+        Action::PageUp => cursor.saturating_sub(page),
+        Action::Top => 0,
+        Action::Bottom => usize::MAX,
+        _ => *cursor,
+    };
 }
