@@ -209,3 +209,37 @@ impl IntoResponse for ApiError {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_is_a_429_status_with_retry_after() {
+        let e = ApiError::too_many_requests(3);
+        let r = e.clone().into_response();
+        assert_eq!(r.status().as_u16(), 429);
+        assert_eq!(r.headers().get(axum::http::header::RETRY_AFTER).unwrap(), "3");
+        let v = e.status_json();
+        assert_eq!((v["kind"].as_str(), v["reason"].as_str(), v["code"].as_u64()), (Some("Status"), Some("TooManyRequests"), Some(429)));
+        assert_eq!(v["details"]["retryAfterSeconds"], 3);
+    }
+
+    #[test]
+    fn forbidden_reads_like_rbac() {
+        let e = ApiError::forbidden("viewer", "patch", Some(Kind::Node), "nodes", Some("n1"), None);
+        assert_eq!(
+            e.message,
+            "nodes \"n1\" is forbidden: User \"viewer\" cannot patch resource \"nodes\" in API group \"\" at the cluster scope"
+        );
+        let e = ApiError::forbidden("viewer", "delete", Some(Kind::Pod), "pods", Some("p"), Some("kube-system"));
+        assert!(e.message.ends_with("in API group \"\" in the namespace \"kube-system\""), "{}", e.message);
+        let e = ApiError::forbidden("viewer", "list", Some(Kind::DaemonSet), "daemonsets", None, Some("x"));
+        assert!(
+            e.message
+                .starts_with("daemonsets.apps is forbidden: User \"viewer\" cannot list resource \"daemonsets\" in API group \"apps\""),
+            "{}",
+            e.message
+        );
+    }
+}
