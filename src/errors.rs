@@ -25,7 +25,7 @@ pub fn describe_kube_error(e: &kube::Error) -> String {
 }
 
 /// Why a kubeconfig could not be used, with the hint to try `--demo`.
-pub fn describe_config_error(e: &kube::config::KubeconfigError, path: Option<&std::path::Path>, context: Option<&str>) -> String {
+pub fn describe_config_error(e: &kube::config::KubeconfigError, path: Option<&std::path::Path>) -> String {
     use kube::config::KubeconfigError as K;
     let file = path.map(|p| p.display().to_string()).unwrap_or_else(|| "$KUBECONFIG / ~/.kube/config".into());
     let what = match e {
@@ -37,6 +37,5 @@ pub fn describe_config_error(e: &kube::config::KubeconfigError, path: Option<&st
         K::FindPath => "no kubeconfig found: set KUBECONFIG, pass --kubeconfig FILE, or create ~/.kube/config".into(),
         other => format!("{file}: {other}"),
     };
-    let _ = context;
     format!("{what}\n  (to try daemonscope without a cluster: daemonscope --demo)")
 }

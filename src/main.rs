@@ -59,18 +59,16 @@ async fn connect(cli: &Cli) -> (kube::Client, String) {
         Some(p) if p.to_string_lossy().contains(':') => {
             let mut merged: Option<Kubeconfig> = None;
             for part in p.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
-                let k = Kubeconfig::read_from(part).unwrap_or_else(|e| {
-                    fail(daemonscope::errors::describe_config_error(&e, Some(std::path::Path::new(part)), cli.context.as_deref()))
-                });
+                let k = Kubeconfig::read_from(part)
+                    .unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, Some(std::path::Path::new(part)))));
                 merged = Some(match merged {
                     None => k,
-                    Some(m) => m.merge(k).unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, None, None))),
+                    Some(m) => m.merge(k).unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, None))),
                 });
             }
             merged.unwrap_or_else(|| fail("KUBECONFIG names no file\n  (to try daemonscope without a cluster: daemonscope --demo)"))
         }
-        Some(p) => Kubeconfig::read_from(p)
-            .unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, Some(p), cli.context.as_deref()))),
+        Some(p) => Kubeconfig::read_from(p).unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, Some(p)))),
         None => match Kubeconfig::read() {
             Ok(k) => k,
             Err(e) => {
@@ -79,14 +77,14 @@ async fn connect(cli: &Cli) -> (kube::Client, String) {
                     let client = kube::Client::try_from(config).unwrap_or_else(|e| fail(e));
                     return (client, "in-cluster".into());
                 }
-                fail(daemonscope::errors::describe_config_error(&e, None, cli.context.as_deref()))
+                fail(daemonscope::errors::describe_config_error(&e, None))
             }
         },
     };
     let context = cli.context.clone().or_else(|| kc.current_context.clone()).unwrap_or_default();
     let config = kube::Config::from_custom_kubeconfig(kc, &opts)
         .await
-        .unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, cli.kubeconfig.as_deref(), cli.context.as_deref())));
+        .unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, cli.kubeconfig.as_deref())));
     let client = kube::Client::try_from(config).unwrap_or_else(|e| fail(format!("cannot build a client: {e}")));
     (client, context)
 }

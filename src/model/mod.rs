@@ -8,7 +8,6 @@
 mod compact;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 pub use compact::{ContainerInfo, DsInfo, NodeInfo, PodInfo, Strategy};
 
@@ -307,10 +306,5 @@ impl Model {
             c.set(id, coverage::cell(ds, n, &self.pods_on(ds, id)).state);
         }
         c
-    }
-
-    /// Shared node names, for views that need stable strings.
-    pub fn node_name(&self, id: NodeId) -> Option<Arc<str>> {
-        self.node(id).map(|n| Arc::from(n.name.as_str()))
     }
 }

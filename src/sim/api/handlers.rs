@@ -268,7 +268,6 @@ fn stream_array<T: Send + Sync + 'static>(
     ser: impl Fn(&T) -> Vec<u8> + Send + Sync + 'static,
 ) -> Body {
     use futures::StreamExt;
-    let n = chunks.len();
     let first = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(Bytes::from(head)) });
     let middle = futures::stream::iter(chunks.into_iter().enumerate()).map(move |(i, chunk)| {
         let mut buf = Vec::with_capacity(chunk.len() * 2048);
@@ -281,7 +280,6 @@ fn stream_array<T: Send + Sync + 'static>(
         Ok(Bytes::from(buf))
     });
     let last = futures::stream::once(async move { Ok(Bytes::from_static(b"]}")) });
-    let _ = n;
     super::body_from_stream(first.chain(middle).chain(last))
 }
 

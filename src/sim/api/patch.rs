@@ -39,7 +39,7 @@ pub fn apply(doc: &mut Value, ty: &PatchType, body: &[u8]) -> Result<(), ApiErro
         }
         PatchType::Strategic => {
             let p: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-            strategic_merge(doc, &p, "");
+            strategic_merge(doc, &p);
         }
     }
     Ok(())
@@ -80,7 +80,7 @@ fn merges_primitives(field: &str) -> bool {
     field == "finalizers"
 }
 
-fn strategic_merge(doc: &mut Value, patch: &Value, field: &str) {
+fn strategic_merge(doc: &mut Value, patch: &Value) {
     let Value::Object(pm) = patch else {
         *doc = patch.clone();
         return;
@@ -116,7 +116,7 @@ fn strategic_merge(doc: &mut Value, patch: &Value, field: &str) {
             continue;
         }
         match (dm.get_mut(k), pv) {
-            (Some(dv @ Value::Object(_)), Value::Object(_)) => strategic_merge(dv, pv, k),
+            (Some(dv @ Value::Object(_)), Value::Object(_)) => strategic_merge(dv, pv),
             (Some(Value::Array(da)), Value::Array(pa)) => {
                 if let Some(key) = merge_key(k) {
                     merge_list(da, pa, key);
@@ -140,7 +140,6 @@ fn strategic_merge(doc: &mut Value, patch: &Value, field: &str) {
     if let Some(keep) = retain {
         dm.retain(|k, _| keep.contains(k));
     }
-    let _ = field;
 }
 
 /// Inserting a new value: directives inside it are dropped.
@@ -193,7 +192,7 @@ fn merge_list(doc: &mut Vec<Value>, patch: &[Value], key: &str) {
                 v.as_object_mut().map(|m| m.remove("$patch"));
                 doc[i] = v;
             }
-            (Some(i), _) => strategic_merge(&mut doc[i], p, ""),
+            (Some(i), _) => strategic_merge(&mut doc[i], p),
             (None, _) => {
                 let mut v = Value::Null;
                 strategic_merge_new(&mut v, p);

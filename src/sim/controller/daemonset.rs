@@ -269,7 +269,7 @@ impl DaemonSetController {
                 plan.delete.extend(here.iter().filter(|p| !terminating(p)).cloned());
             }
         }
-        let mut wrote = self.apply(store, ds, &hash, tpl_gen.as_deref(), plan, record);
+        let wrote = self.apply(store, ds, &hash, tpl_gen.as_deref(), plan, record);
 
         // rollingUpdate() only when manage() had nothing to do (expectations satisfied).
         if !wrote && spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()).unwrap_or("RollingUpdate") == "RollingUpdate" {
@@ -281,9 +281,8 @@ impl DaemonSetController {
                 desired,
             );
             let plan = rolling_update(nodes, &placement, &by_node, &hash, tpl_gen.as_deref(), max_surge, max_unavail, min_ready, now);
-            wrote |= self.apply(store, ds, &hash, tpl_gen.as_deref(), plan, record);
+            self.apply(store, ds, &hash, tpl_gen.as_deref(), plan, record);
         }
-        let _ = wrote;
         self.cleanup_history(store, ds, &hash);
     }
 
