@@ -500,3 +500,39 @@ mod tests {
         assert!(!evaluate(&n, &p).should_run);
     }
 }
+
+impl fmt::Display for Toleration {
+    /// kubectl describe's form: `key=value:Effect op=Exists for 300s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = if self.key.is_empty() { "<all keys>" } else { &self.key };
+        if self.operator == "Exists" {
+            write!(f, "{key}")?;
+        } else {
+            write!(f, "{key}={}", self.value)?;
+        }
+        write!(f, ":{}", if self.effect.is_empty() { "<all effects>" } else { &self.effect })?;
+        if self.operator == "Exists" {
+            write!(f, " op=Exists")?;
+        }
+        if let Some(s) = self.toleration_seconds {
+            write!(f, " for {s}s")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for NodeSelectorRequirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.operator.as_str() {
+            "Exists" | "DoesNotExist" => write!(f, "{} {}", self.key, self.operator),
+            op => write!(f, "{} {op} [{}]", self.key, self.values.join(", ")),
+        }
+    }
+}
+
+impl Toleration {
+    /// One of the tolerations the DaemonSet controller adds to every daemon pod.
+    pub fn is_daemon_default(&self) -> bool {
+        default_daemon_tolerations(true).iter().any(|d| d.key == self.key && d.effect == self.effect && d.operator == self.operator)
+    }
+}

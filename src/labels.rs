@@ -24,6 +24,17 @@ fn is_dns1123_label(s: &str) -> bool {
     !b.is_empty() && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && b[0] != '-' && b[b.len() - 1] != '-'
 }
 
+/// DNS-1123 label (at most 63 characters): namespace names.
+pub fn validate_dns1123_label(s: &str) -> Result<(), String> {
+    if s.len() > 63 {
+        return Err("must be no more than 63 characters".into());
+    }
+    if !is_dns1123_label(s) {
+        return Err("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character".into());
+    }
+    Ok(())
+}
+
 /// DNS-1123 subdomain (at most 253 characters).
 pub fn validate_dns1123_subdomain(s: &str) -> Problems {
     let mut out = Vec::new();

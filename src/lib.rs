@@ -6,12 +6,16 @@
 //! - [`sim`]: the simulated cluster (API server, controllers, kubelets, scenarios).
 //! - [`model`]: the compact cluster model; [`coverage`]: where coverage is decided.
 //! - [`watch`]: watch streams into the model; [`ui`] and [`tui`]: the terminal UI.
+//! - [`connect`]: kubeconfig, contexts, clients; [`jobs`]: async work the UI asks for
+//!   (YAML, logs, events, context and namespace switches), off the UI thread.
 //! - [`cli`]: the command line.
 
 pub mod cli;
+pub mod connect;
 pub mod coverage;
 pub mod eligibility;
 pub mod errors;
+pub mod jobs;
 pub mod labels;
 pub mod logging;
 pub mod model;

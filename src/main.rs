@@ -2,6 +2,7 @@ use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr};
 
 use daemonscope::cli::{Cli, Command, SimArgs, default_sim_kubeconfig};
+use daemonscope::connect::Source;
 use daemonscope::sim::{self, Sim, SimOptions, generator, scenario::Scenario};
 
 /// The demo scenario, embedded so `--demo` and `sim` need no files.
@@ -41,52 +42,17 @@ fn run_tui(cli: &Cli) -> Result<()> {
             let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| color_eyre::eyre::eyre!("loading the demo: {e}"))?;
             let running = built.spawn();
             let client = kube::Client::new(running.router(), "default");
-            let r = daemonscope::tui::run(client, "demo (simulated cluster)".into(), scope).await;
+            let context = "demo (simulated cluster)".to_string();
+            let source = Source::Fixed { client: client.clone(), context: context.clone() };
+            let r = daemonscope::tui::run(source, client, context, scope, cli.readonly).await;
             drop(running);
             return r;
         }
-        let (client, context) = connect(cli).await;
-        daemonscope::tui::run(client, context, scope).await
+        let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail(e));
+        // Fail before the terminal is taken: an unknown context is one clear line.
+        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
+        daemonscope::tui::run(source, client, context, scope, cli.readonly).await
     })
-}
-
-/// A client for the chosen kubeconfig and context (or in-cluster), or one clear error.
-async fn connect(cli: &Cli) -> (kube::Client, String) {
-    use kube::config::{KubeConfigOptions, Kubeconfig};
-    let opts = KubeConfigOptions { context: cli.context.clone(), ..Default::default() };
-    let kc = match &cli.kubeconfig {
-        // $KUBECONFIG may list several files (clap reads it into --kubeconfig).
-        Some(p) if p.to_string_lossy().contains(':') => {
-            let mut merged: Option<Kubeconfig> = None;
-            for part in p.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
-                let k = Kubeconfig::read_from(part)
-                    .unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, Some(std::path::Path::new(part)))));
-                merged = Some(match merged {
-                    None => k,
-                    Some(m) => m.merge(k).unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, None))),
-                });
-            }
-            merged.unwrap_or_else(|| fail("KUBECONFIG names no file\n  (to try daemonscope without a cluster: daemonscope --demo)"))
-        }
-        Some(p) => Kubeconfig::read_from(p).unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, Some(p)))),
-        None => match Kubeconfig::read() {
-            Ok(k) => k,
-            Err(e) => {
-                if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
-                    let config = kube::Config::incluster().unwrap_or_else(|e| fail(format!("in-cluster config: {e}")));
-                    let client = kube::Client::try_from(config).unwrap_or_else(|e| fail(e));
-                    return (client, "in-cluster".into());
-                }
-                fail(daemonscope::errors::describe_config_error(&e, None))
-            }
-        },
-    };
-    let context = cli.context.clone().or_else(|| kc.current_context.clone()).unwrap_or_default();
-    let config = kube::Config::from_custom_kubeconfig(kc, &opts)
-        .await
-        .unwrap_or_else(|e| fail(daemonscope::errors::describe_config_error(&e, cli.kubeconfig.as_deref())));
-    let client = kube::Client::try_from(config).unwrap_or_else(|e| fail(format!("cannot build a client: {e}")));
-    (client, context)
 }
 
 fn load_scenario(args: &SimArgs) -> Result<Scenario> {

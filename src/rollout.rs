@@ -1,8 +1,16 @@
-//! Rollout arithmetic shared by the simulator's controller and the client's rollout
-//! view: `maxUnavailable` / `maxSurge` scaling with the DaemonSet rules (both round up;
-//! if both are 0 while desired > 0, maxUnavailable is 1).
+//! Rollouts: the arithmetic shared by the simulator's controller and the client
+//! (`maxUnavailable` / `maxSurge` scaling with the DaemonSet rules: both round up; if both
+//! are 0 while desired > 0, maxUnavailable is 1), and the client's rollout progress —
+//! pods per revision, unavailable now vs. allowed, what the rollout waits on, and its
+//! pace (rate, ETA, stalled) from the progress observed over time.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::coverage::CellState;
+use crate::model::{DsInfo, Model, NodeId, Strategy};
 
 pub fn int_or_string(v: &IntOrString) -> String {
     match v {
@@ -51,6 +59,278 @@ pub fn surge_and_unavailable(max_surge: &IntOrString, max_unavailable: &IntOrStr
         unavail = 1;
     }
     (surge, unavail)
+}
+
+/// Pods of one revision of a DaemonSet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionPods {
+    /// None when no ControllerRevision with this hash is known (deleted, or not synced).
+    pub revision: Option<i64>,
+    pub hash: String,
+    pub pods: u32,
+    pub ready: u32,
+    pub current: bool,
+}
+
+/// Where one DaemonSet's rollout stands, from its status and its pods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub desired: i32,
+    pub updated: i32,
+    pub available: i32,
+    /// desired − available (`numberUnavailable`).
+    pub unavailable: i32,
+    /// For RollingUpdate, scaled against `desired`; 0 for OnDelete.
+    pub max_unavailable: i32,
+    pub max_surge: i32,
+    pub current_revision: Option<i64>,
+    pub current_hash: Option<String>,
+    /// Newest revision first.
+    pub per_revision: Vec<RevisionPods>,
+    /// When the current revision was created: the rollout's start.
+    pub started: Option<jiff::Timestamp>,
+    pub complete: bool,
+    /// What the rollout waits on, most important first, in words.
+    pub waiting_on: Vec<String>,
+}
+
+/// At most this many nodes are named in one "waiting on" line.
+const NAMED_NODES: usize = 3;
+
+fn name_nodes(model: &Model, ds: &DsInfo, ids: &[NodeId]) -> String {
+    let mut parts: Vec<String> = ids
+        .iter()
+        .take(NAMED_NODES)
+        .filter_map(|id| {
+            let c = model.explain(ds, *id)?;
+            Some(format!("{}: {}", model.node(*id)?.name, c.reason))
+        })
+        .collect();
+    if ids.len() > NAMED_NODES {
+        parts.push(format!("and {} more", ids.len() - NAMED_NODES));
+    }
+    parts.join("; ")
+}
+
+/// The rollout state of `ds`, from the model (pure; no clock).
+pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
+    let revisions = model.revisions_of(ds);
+    let current = revisions.last();
+    let (max_surge, max_unavailable) = match &ds.strategy {
+        Strategy::RollingUpdate { max_unavailable, max_surge } => surge_and_unavailable(max_surge, max_unavailable, ds.desired),
+        Strategy::OnDelete => (0, 0),
+    };
+    let mut by_hash: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    for p in model.pods_of(ds).filter(|p| p.deleting.is_none()) {
+        let e = by_hash.entry(p.revision_hash.clone().unwrap_or_else(|| "?".into())).or_default();
+        e.0 += 1;
+        e.1 += u32::from(p.ready);
+    }
+    let current_hash = current.map(|r| r.hash.clone());
+    let mut per_revision: Vec<RevisionPods> = by_hash
+        .into_iter()
+        .map(|(hash, (pods, ready))| RevisionPods {
+            revision: revisions.iter().find(|r| r.hash == hash).map(|r| r.revision),
+            current: current_hash.as_deref() == Some(hash.as_str()),
+            hash,
+            pods,
+            ready,
+        })
+        .collect();
+    if let Some(c) = current
+        && !per_revision.iter().any(|r| r.current)
+    {
+        per_revision.push(RevisionPods { revision: Some(c.revision), hash: c.hash.clone(), pods: 0, ready: 0, current: true });
+    }
+    per_revision.sort_by(|a, b| b.current.cmp(&a.current).then(b.revision.cmp(&a.revision)));
+
+    let unavailable = (ds.desired - ds.available).max(0);
+    let complete = ds.observed_generation >= ds.generation && ds.updated >= ds.desired && ds.available >= ds.desired;
+
+    // Group the nodes by what holds the rollout up.
+    let mut failing_new = Vec::new();
+    let mut starting_new = Vec::new();
+    let mut outdated = Vec::new();
+    let mut missing = Vec::new();
+    let mut terminating = Vec::new();
+    let mut surging = Vec::new();
+    if let Some(cov) = model.coverage(ds) {
+        for (i, s) in cov.cells.iter().enumerate() {
+            let id = i as NodeId;
+            match s {
+                CellState::Failing => failing_new.push(id),
+                CellState::Starting => starting_new.push(id),
+                CellState::Outdated => outdated.push(id),
+                CellState::Missing => missing.push(id),
+                CellState::Terminating => terminating.push(id),
+                _ => {}
+            }
+            if s.is_eligible() && model.pods_on(ds, id).iter().filter(|p| p.deleting.is_none()).count() > 1 {
+                surging.push(id);
+            }
+        }
+    }
+    let mut waiting_on = Vec::new();
+    if ds.observed_generation < ds.generation {
+        waiting_on
+            .push(format!("the controller has not yet observed generation {} (status is for {})", ds.generation, ds.observed_generation));
+    }
+    if !failing_new.is_empty() {
+        waiting_on.push(format!("{} pod(s) failing — {}", failing_new.len(), name_nodes(model, ds, &failing_new)));
+    }
+    if !surging.is_empty() {
+        waiting_on.push(format!(
+            "{} node(s) run an old and a new pod (maxSurge): the old one goes once the new one is available{} — {}",
+            surging.len(),
+            if ds.min_ready_seconds > 0 { format!(" for minReadySeconds {}s", ds.min_ready_seconds) } else { String::new() },
+            name_nodes(model, ds, &surging)
+        ));
+    }
+    if !starting_new.is_empty() {
+        waiting_on.push(format!("{} pod(s) not ready yet — {}", starting_new.len(), name_nodes(model, ds, &starting_new)));
+    }
+    if !missing.is_empty() {
+        waiting_on.push(format!("{} eligible node(s) without a pod — {}", missing.len(), name_nodes(model, ds, &missing)));
+    }
+    if !terminating.is_empty() {
+        waiting_on.push(format!("{} pod(s) terminating — {}", terminating.len(), name_nodes(model, ds, &terminating)));
+    }
+    match &ds.strategy {
+        Strategy::OnDelete if !outdated.is_empty() => waiting_on.push(format!(
+            "OnDelete: {} pod(s) stay on an old revision until they are deleted (the controller never replaces them itself)",
+            outdated.len()
+        )),
+        Strategy::RollingUpdate { .. } if !outdated.is_empty() && max_surge == 0 && unavailable >= max_unavailable => {
+            waiting_on.push(format!(
+                "maxUnavailable reached ({unavailable} unavailable, {max_unavailable} allowed): {} outdated pod(s) wait until unavailable pods recover",
+                outdated.len()
+            ))
+        }
+        Strategy::RollingUpdate { .. } if !outdated.is_empty() => {
+            waiting_on.push(format!("{} outdated pod(s) to replace, up to {} at a time", outdated.len(), max_unavailable.max(max_surge)))
+        }
+        _ => {}
+    }
+    Progress {
+        desired: ds.desired,
+        updated: ds.updated,
+        available: ds.available,
+        unavailable,
+        max_unavailable,
+        max_surge,
+        current_revision: current.map(|r| r.revision),
+        current_hash,
+        per_revision,
+        started: current.and_then(|r| r.created),
+        complete,
+        waiting_on,
+    }
+}
+
+/// No progress for this long makes an unfinished rollout "stalled".
+pub const STALL_AFTER: Duration = Duration::from_secs(60);
+/// The window the rate is measured over.
+const RATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// The pace of one DaemonSet's rollout, observed as its status changes.
+#[derive(Debug, Clone, Default)]
+pub struct Pace {
+    /// (when, updated, available), oldest first, within the rate window.
+    samples: VecDeque<(Instant, i32, i32)>,
+    last_change: Option<Instant>,
+}
+
+impl Pace {
+    /// Records the status seen at `now`.
+    pub fn observe(&mut self, now: Instant, updated: i32, available: i32) {
+        if self.samples.back().is_none_or(|s| (s.1, s.2) != (updated, available)) {
+            self.last_change = Some(now);
+            self.samples.push_back((now, updated, available));
+        }
+        while self.samples.len() > 2 && self.samples.front().is_some_and(|s| now.duration_since(s.0) > RATE_WINDOW) {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Updated pods per minute over the window, if anything was observed to move.
+    pub fn rate_per_min(&self, now: Instant) -> Option<f64> {
+        let (first, last) = (self.samples.front()?, self.samples.back()?);
+        let dt = now.duration_since(first.0).as_secs_f64();
+        let done = (last.1 - first.1) as f64;
+        (done > 0.0 && dt >= 1.0).then(|| done * 60.0 / dt)
+    }
+
+    /// Time without any change in updated or available counts.
+    pub fn quiet_for(&self, now: Instant) -> Duration {
+        self.last_change.map_or(Duration::ZERO, |t| now.duration_since(t))
+    }
+}
+
+/// Pace in words: rate, ETA and whether the rollout stalled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaceSummary {
+    pub rate_per_min: Option<f64>,
+    pub eta: Option<Duration>,
+    pub stalled: bool,
+}
+
+pub fn summarize(p: &Progress, pace: Option<&Pace>, now: Instant, elapsed: Option<Duration>) -> PaceSummary {
+    // Observed rate first; before anything moved while we watched, the average since the
+    // rollout began (updated pods over the time since the current revision appeared).
+    let rate = pace.and_then(|x| x.rate_per_min(now)).or_else(|| {
+        let e = elapsed?.as_secs_f64();
+        (p.updated > 0 && e >= 1.0).then(|| p.updated as f64 * 60.0 / e)
+    });
+    let remaining = (p.desired - p.updated).max(0) as f64;
+    let eta = rate.filter(|r| *r > 0.0 && !p.complete).map(|r| Duration::from_secs_f64(remaining / r * 60.0));
+    let stalled = !p.complete && pace.is_some_and(|x| x.quiet_for(now) >= STALL_AFTER);
+    PaceSummary { rate_per_min: rate, eta, stalled }
+}
+
+/// How long each DaemonSet took to get a Ready pod on a node that joined recently:
+/// (DaemonSet, seconds from the node's creation to the pod's Ready, or seconds waited so far).
+pub type TimesToReady = Vec<(String, Result<i64, i64>)>;
+
+/// Nodes created after `since`, newest first (at most `limit`), with their time-to-coverage.
+pub fn time_to_coverage(
+    model: &Model,
+    since: jiff::Timestamp,
+    now: jiff::Timestamp,
+    limit: usize,
+) -> Vec<(String, jiff::Timestamp, TimesToReady)> {
+    let mut recent: Vec<(NodeId, jiff::Timestamp)> =
+        model.nodes().filter_map(|(id, n)| n.created.filter(|c| *c >= since).map(|c| (id, c))).collect();
+    recent.sort_by(|a, b| b.1.cmp(&a.1));
+    recent.truncate(limit);
+    recent
+        .into_iter()
+        .filter_map(|(id, created)| {
+            let node = model.node(id)?;
+            let per_ds = model
+                .daemonsets()
+                .filter_map(|ds| {
+                    let cell = model.explain(ds, id)?;
+                    if !cell.state.is_eligible() {
+                        return None;
+                    }
+                    let ready =
+                        model.pods_on(ds, id).into_iter().filter(|p| p.ready && p.deleting.is_none()).filter_map(|p| p.ready_since).min();
+                    let r = match ready {
+                        Some(t) => Ok(t.duration_since(created).as_secs().max(0)),
+                        None => Err(now.duration_since(created).as_secs().max(0)),
+                    };
+                    Some((format!("{}/{}", ds.namespace, ds.name), r))
+                })
+                .collect();
+            Some((node.name.clone(), created, per_ds))
+        })
+        .collect()
+}
+
+/// A DaemonSet's rollout is "under way" when it is not complete, or pods sit on old revisions.
+pub fn under_way(model: &Model, ds: &DsInfo) -> bool {
+    let outdated = model.coverage(ds).is_some_and(|c| c.count(CellState::Outdated) > 0);
+    outdated || ds.observed_generation < ds.generation || ds.updated < ds.desired
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The terminal: raw mode and the alternate screen (restored on exit and on panic, by
-//! ratatui's hook), and the event loop that merges keys, watch updates and a tick.
-//! The network never blocks it: watch updates arrive over a channel and are applied in
-//! bounded batches between frames.
+//! ratatui's hook), and the event loop that merges keys, watch updates, job results and
+//! a tick. The network never blocks it: watch updates arrive over a channel and are
+//! applied in bounded batches between frames; everything else the app asks for runs as a
+//! job (`jobs`) whose result comes back over another channel.
 
 use std::time::Duration;
 
@@ -9,18 +10,51 @@ use color_eyre::eyre::Result;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
+use crate::connect::Source;
+use crate::jobs::{JobResult, Jobs};
 use crate::ui::{App, Theme};
 use crate::watch::{self, Scope, Update};
 
 /// Most watch updates applied between two frames.
 const BATCH: usize = 20_000;
+/// Watch updates queued between the watchers and the UI.
+const QUEUE: usize = 16_384;
 
-pub async fn run(client: kube::Client, context: String, scope: Scope) -> Result<()> {
-    let (tx, mut rx) = mpsc::channel::<Update>(16_384);
-    let watchers = watch::spawn(client, scope, tx);
-    let mut terminal = ratatui::init();
+/// The watches of one connection; replaced wholesale on a context or namespace switch,
+/// so nothing from the previous cluster reaches the new model.
+struct Connection {
+    rx: mpsc::Receiver<Update>,
+    watchers: Vec<JoinHandle<()>>,
+}
+
+impl Connection {
+    fn start(client: kube::Client, scope: Scope) -> Connection {
+        let (tx, rx) = mpsc::channel::<Update>(QUEUE);
+        Connection { rx, watchers: watch::spawn(client, scope, tx) }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for w in &self.watchers {
+            w.abort();
+        }
+    }
+}
+
+/// Runs the TUI on `client` (made by `source` for `context`) until the user quits.
+pub async fn run(source: Source, client: kube::Client, context: String, scope: Scope, readonly: bool) -> Result<()> {
+    let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobResult>();
+    let mut jobs = Jobs::new(source.clone(), client.clone(), job_tx);
+    let mut conn = Connection::start(client, scope.clone());
     let mut app = App::new(context, Theme::from_env());
+    app.contexts = source.contexts();
+    app.scope = scope;
+    app.readonly = readonly;
+
+    let mut terminal = ratatui::init();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
@@ -38,18 +72,35 @@ pub async fn run(client: kube::Client, context: String, scope: Scope) -> Result<
                     Some(Err(e)) => return Err(e.into()),
                     None => break,
                 },
-                u = rx.recv() => {
+                u = conn.rx.recv() => {
                     let Some(u) = u else { break };
                     app.update(u);
                     for _ in 0..BATCH {
-                        match rx.try_recv() {
+                        match conn.rx.try_recv() {
                             Ok(u) => app.update(u),
                             Err(_) => break,
                         }
                     }
+                    app.clamp();
+                    dirty = true;
+                }
+                r = job_rx.recv() => {
+                    match r {
+                        Some(JobResult::Connected { client, context, scope }) => {
+                            tracing::info!(%context, namespace = ?scope.namespace, "switched");
+                            conn = Connection::start(client.clone(), scope.clone());
+                            jobs.client = client;
+                            app.reset(context, scope);
+                        }
+                        Some(r) => app.job_result(r),
+                        None => break,
+                    }
                     dirty = true;
                 }
                 _ = tick.tick() => dirty = true,
+            }
+            for e in app.effects.drain(..) {
+                jobs.run(e);
             }
             if app.quit {
                 break;
@@ -59,8 +110,6 @@ pub async fn run(client: kube::Client, context: String, scope: Scope) -> Result<
     }
     .await;
     ratatui::restore();
-    for w in watchers {
-        w.abort();
-    }
+    drop(conn);
     result
 }

@@ -1,19 +1,21 @@
 //! Watch streams → compact changes. Runs on the async runtime, never on the UI thread:
 //! kube-runtime watchers (list once, then watch; relist only when the server says 410)
 //! for DaemonSets, Nodes, and the Pods that DaemonSets own, narrowed on the server by
-//! the `controller-revision-hash` label and confirmed by ownerReferences here.
+//! the `controller-revision-hash` label and confirmed by ownerReferences here; plus the
+//! DaemonSets' ControllerRevisions (rollout history) and Services (how daemons are reached),
+//! both small.
 
 use std::time::Instant;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
 use tokio::sync::mpsc;
 
-use crate::model::{Change, DsInfo, NodeInfo, PodInfo, Resource};
+use crate::model::{Change, DsInfo, NodeInfo, PodInfo, Resource, RevisionInfo, ServiceInfo};
 
 /// Where a resource's stream stands, for the status line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +32,7 @@ pub enum Update {
     Sync(Resource, SyncState),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     /// DaemonSets (and their pods) in this namespace only; None for all.
     pub namespace: Option<String>,
@@ -38,9 +40,13 @@ pub struct Scope {
     pub selector: Option<String>,
 }
 
-/// Starts the three watchers; they stop when `tx` is closed or the handles are aborted.
+/// Starts the watchers; they stop when `tx` is closed or the handles are aborted.
 pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<tokio::task::JoinHandle<()>> {
     let (ds_api, pod_api): (Api<DaemonSet>, Api<Pod>) = match &scope.namespace {
+        Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns)),
+        None => (Api::all(client.clone()), Api::all(client.clone())),
+    };
+    let (rev_api, svc_api): (Api<ControllerRevision>, Api<Service>) = match &scope.namespace {
         Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns)),
         None => (Api::all(client.clone()), Api::all(client.clone())),
     };
@@ -74,9 +80,31 @@ pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<toki
             pod_api,
             pod_cfg,
             Resource::Pods,
-            tx,
+            tx.clone(),
             |p: &Pod| PodInfo::from_pod(p).map(Change::Pod),
             |p| Change::PodGone { uid: p.metadata.uid.clone().unwrap_or_default() },
+        )),
+        tokio::spawn(run(
+            rev_api,
+            watcher::Config::default(),
+            Resource::Revisions,
+            tx.clone(),
+            |r: &ControllerRevision| RevisionInfo::from_revision(r).map(Change::Revision),
+            |r| Change::RevisionGone {
+                namespace: r.metadata.namespace.clone().unwrap_or_default(),
+                name: r.metadata.name.clone().unwrap_or_default(),
+            },
+        )),
+        tokio::spawn(run(
+            svc_api,
+            watcher::Config::default(),
+            Resource::Services,
+            tx,
+            |s: &Service| Some(Change::Service(ServiceInfo::from(s))),
+            |s| Change::ServiceGone {
+                namespace: s.metadata.namespace.clone().unwrap_or_default(),
+                name: s.metadata.name.clone().unwrap_or_default(),
+            },
         )),
     ]
 }

@@ -4,26 +4,36 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use daemonscope::model::{Change, DsInfo, NodeInfo, PodInfo};
+use daemonscope::jobs::{Effect, EventLine, JobResult, Kind};
+use daemonscope::model::{Change, DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
 use daemonscope::sim::Sim;
 use daemonscope::ui::{App, Theme, View};
-use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use daemonscope::watch::Update;
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn app_from(sim: &Sim) -> App {
     let mut app = App::new("test-context", Theme { color: false });
     for n in sim.store.list::<Node>(None).0 {
-        app.model.apply(Change::Node(NodeInfo::from(&*n)));
+        app.update(Update::Change(Change::Node(NodeInfo::from(&*n))));
     }
     for d in sim.store.list::<DaemonSet>(None).0 {
-        app.model.apply(Change::DaemonSet(DsInfo::from(&*d)));
+        app.update(Update::Change(Change::DaemonSet(DsInfo::from(&*d))));
     }
     for p in sim.store.list::<Pod>(None).0 {
         if let Some(p) = PodInfo::from_pod(&p) {
-            app.model.apply(Change::Pod(p));
+            app.update(Update::Change(Change::Pod(p)));
         }
+    }
+    for r in sim.store.list::<ControllerRevision>(None).0 {
+        if let Some(r) = RevisionInfo::from_revision(&r) {
+            app.update(Update::Change(Change::Revision(r)));
+        }
+    }
+    for s in sim.store.list::<Service>(None).0 {
+        app.update(Update::Change(Change::Service(ServiceInfo::from(&*s))));
     }
     app
 }
@@ -181,10 +191,204 @@ fn matrix_puts_the_broken_nodes_first_and_opens_the_grid_there() {
     assert!(s.contains(" 7 monitoring/node-exporter"), "{s}");
     // Enter opens that DaemonSet's grid with the cursor on that node.
     for _ in 0..6 {
-        key(&mut app, KeyCode::Char('l'));
+        key(&mut app, KeyCode::Right);
     }
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Grid);
     assert_eq!(app.selected.as_ref().map(|(_, n)| n.as_str()), Some("node-exporter"));
     assert_eq!(app.cursor_node().and_then(|id| app.model.node(id)).map(|n| n.name.as_str()), Some("general-b-0005"));
+}
+
+/// The demo 6 s into fluent-bit's rolling update (maxUnavailable 1, 5 s per pod start).
+fn demo_mid_rollout() -> Sim {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let mut sim = common::build(&text);
+    for a in common::scenario(&text).timeline.iter().filter(|t| t.at.as_secs() <= 8) {
+        sim.apply(&a.action).unwrap();
+    }
+    for _ in 0..12 {
+        sim.advance(1);
+    }
+    sim
+}
+
+#[test]
+fn rollout_view_shows_revisions_limits_and_what_changed() {
+    let sim = demo_mid_rollout();
+    let mut app = app_from(&sim);
+    typed(&mut app, "/fluent-bit");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.view, View::Rollout);
+    let s = screen(&app, 160, 45);
+    // Both rollouts under way are listed: fluent-bit rolling, cilium waiting for deletions.
+    assert!(s.contains("rollouts under way (2)"), "{s}");
+    assert!(
+        s.lines().any(|l| l.contains("kube-system/cilium") && l.contains("OnDelete") && l.contains("waiting for pod deletions")),
+        "{s}"
+    );
+    assert!(s.lines().any(|l| l.starts_with("│▶ logging/fluent-bit") && l.contains("progressing")), "{s}");
+    assert!(s.contains("logging/fluent-bit — rollout to revision 2"), "{s}");
+    assert!(s.contains("maxUnavailable 1 (= 1 of 44)  maxSurge 0 (= 0)"), "{s}");
+    // Pods per revision match the simulator's pods.
+    let pods = sim.store.list::<Pod>(Some("logging")).0;
+    let on = |generation: &str| {
+        pods.iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| p.metadata.labels.as_ref().unwrap()["pod-template-generation"] == generation)
+            .count()
+    };
+    let (new, old) = (on("2"), on("1"));
+    assert!(new >= 1 && old >= 1, "mid-rollout: {new} new, {old} old");
+    assert!(s.lines().any(|l| l.contains("rev 2") && l.contains(&format!("{new} pods")) && l.contains("(current)")), "{new} new pods: {s}");
+    assert!(s.lines().any(|l| l.contains("rev 1") && l.contains(&format!("{old} pods, {old} ready"))), "{old} old pods: {s}");
+    // The revision history says what changed.
+    assert!(
+        s.contains("spec.containers[fluent-bit].image: cr.fluentbit.io/fluent/fluent-bit:3.0.7 → cr.fluentbit.io/fluent/fluent-bit:3.1.4"),
+        "{s}"
+    );
+    // What it waits on: the budget is spent on the pod being replaced.
+    assert!(s.contains("waiting on"), "{s}");
+    assert!(s.contains("outdated pod(s)"), "{s}");
+    // j moves to cilium: OnDelete, nothing replaced until deleted.
+    key(&mut app, KeyCode::Char('k'));
+    let s = screen(&app, 160, 45);
+    assert!(s.contains("kube-system/cilium — rollout to revision 2"), "{s}");
+    assert!(s.contains("OnDelete: 49 pod(s) stay on an old revision until they are deleted"), "{s}");
+    assert!(s.contains("quay.io/cilium/cilium:v1.15.1 → quay.io/cilium/cilium:v1.15.6"), "{s}");
+}
+
+#[test]
+fn nodes_view_puts_the_broken_node_first_with_its_missing_daemons() {
+    let mut app = app_from(&demo());
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.view, View::Nodes);
+    key(&mut app, KeyCode::Char('s'));
+    let s = screen(&app, 160, 20);
+    let first = s.lines().nth(3).unwrap_or("");
+    assert!(first.contains("general-b-0005") && first.contains("NotReady") && first.contains(" 0/4 "), "{first}\n{s}");
+    let tall = screen(&app, 160, 60);
+    assert!(tall.lines().any(|l| l.contains("highmem-a-0001") && l.contains("dedicated=infra:NoSchedule")), "{tall}");
+    // Space marks the node (shown in the row and counted in the status line).
+    key(&mut app, KeyCode::Char(' '));
+    let s = screen(&app, 160, 20);
+    assert!(s.lines().nth(3).unwrap_or("").starts_with("│✓ general-b-0005"), "{s}");
+    assert!(s.lines().next().unwrap().contains("1 marked"), "{s}");
+    assert!(app.marks.contains("general-b-0005"));
+    // Enter: the node's detail, every daemon with its reason, and its events requested.
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Detail);
+    assert!(
+        app.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Events { object, .. } if object.kind == Kind::Node && object.name == "general-b-0005"))
+    );
+    let s = screen(&app, 160, 40);
+    assert!(s.contains("daemons: 0 of 4 expected are ready here"), "{s}");
+    assert!(s.contains("taint node.kubernetes.io/not-ready:NoSchedule not tolerated"), "{s}");
+    snapshot("node_detail_not_ready", &s);
+}
+
+#[test]
+fn daemonset_detail_flags_host_access_and_names_its_service() {
+    let mut app = app_from(&demo());
+    typed(&mut app, "/node-exporter");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('d'));
+    assert_eq!(app.view, View::Detail);
+    let s = screen(&app, 150, 45);
+    for want in [
+        "hostNetwork        ⚠ true",
+        "hostPID            ⚠ true",
+        "hostPath mounts    /proc (read-only)",
+        "hostPorts          ⚠ 9100",
+        "priorityClassName  system-node-critical",
+        "Service            monitoring/node-exporter (ClusterIP None) ports 9100→metrics/TCP",
+        "<all keys>:<all effects> op=Exists",
+    ] {
+        assert!(s.contains(want), "{want:?} in {s}");
+    }
+    // Events arrive from the job; a stale answer (older request) is dropped.
+    let seq = app.events_seq;
+    let ev = |m: &str| EventLine { last: None, type_: "Warning".into(), reason: "FailedCreate".into(), message: m.into(), count: 3 };
+    app.job_result(JobResult::Events { seq: seq - 1, events: vec![ev("stale")] });
+    app.job_result(JobResult::Events { seq, events: vec![ev("fresh")] });
+    let s = screen(&app, 150, 45);
+    assert!(s.contains("FailedCreate") && s.contains("fresh (x3)") && !s.contains("stale"), "{s}");
+    snapshot("daemonset_detail_node_exporter", &s);
+}
+
+#[test]
+fn yaml_and_logs_are_jobs_whose_answers_fill_the_text_pane() {
+    let mut app = app_from(&demo());
+    typed(&mut app, "/node-exporter");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, "/general-c-0003");
+    key(&mut app, KeyCode::Enter);
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.view, View::Text);
+    let Some(Effect::Logs { seq, namespace, pod, previous: false, .. }) =
+        app.effects.iter().find(|e| matches!(e, Effect::Logs { .. })).cloned()
+    else {
+        panic!("no log request: {:?}", app.effects)
+    };
+    assert_eq!(namespace, "monitoring");
+    assert!(pod.starts_with("node-exporter-"));
+    app.job_result(JobResult::Text { seq, lines: (0..100).map(|i| format!("line {i}")).collect(), append: true });
+    let s = screen(&app, 120, 20);
+    // Following: the newest line is in view.
+    assert!(s.contains("line 99") && !s.contains("line 10\n"), "{s}");
+    assert!(s.contains(&format!("monitoring/{pod} — log (following)")), "{s}");
+    // Scrolling up stops following; G follows again.
+    key(&mut app, KeyCode::Char('g'));
+    let s = screen(&app, 120, 20);
+    assert!(s.contains("line 0") && !s.contains("line 99"), "{s}");
+    // Esc goes back to the grid and stops the stream.
+    app.effects.clear();
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Grid);
+    assert!(app.effects.contains(&Effect::StopStreams));
+    // y on the grid: the YAML of the pod under the cursor.
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::Yaml { object, .. } if object.kind == Kind::Pod && object.name == pod)));
+}
+
+#[test]
+fn ctx_and_ns_switches_are_requests_and_unknown_names_are_refused() {
+    let mut app = app_from(&demo());
+    app.contexts = vec!["test-context".into(), "staging".into()];
+    // :ctx opens the picker on the current context; j + Enter picks the next.
+    typed(&mut app, ":ctx");
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app, 120, 30);
+    assert!(s.contains("* test-context") && s.contains("staging"), "{s}");
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::Connect { context: Some(c), .. } if c == "staging")), "{:?}", app.effects);
+    app.effects.clear();
+    typed(&mut app, ":ctx nope");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.effects.is_empty());
+    assert!(app.message.as_deref().unwrap_or("").contains("no context \"nope\""));
+    // :ns monitoring narrows the watches; :ns all widens them again.
+    typed(&mut app, ":ns monitoring");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::Connect { scope, .. } if scope.namespace.as_deref() == Some("monitoring"))));
+    app.effects.clear();
+    typed(&mut app, ":ns Bad_NS");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.effects.is_empty() && app.message.as_deref().unwrap_or("").contains("invalid namespace"), "{:?}", app.message);
+    // The picker lists the namespaces seen.
+    typed(&mut app, ":ns");
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app, 120, 30);
+    assert!(s.contains("* all") && s.contains("monitoring") && s.contains("kube-system"), "{s}");
+    // After the loop connects, everything from the old cluster is gone.
+    app.reset("staging".into(), daemonscope::watch::Scope::default());
+    assert_eq!(app.model.node_count(), 0);
+    assert_eq!(app.context, "staging");
+    assert_eq!(app.contexts.len(), 2);
 }

@@ -9,7 +9,7 @@ mod compact;
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use compact::{ContainerInfo, DsInfo, NodeInfo, PodInfo, Strategy};
+pub use compact::{ContainerInfo, DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo, Strategy};
 
 use crate::coverage::{self, CellState};
 
@@ -29,6 +29,16 @@ pub enum Change {
     PodGone {
         uid: String,
     },
+    Revision(RevisionInfo),
+    RevisionGone {
+        namespace: String,
+        name: String,
+    },
+    Service(ServiceInfo),
+    ServiceGone {
+        namespace: String,
+        name: String,
+    },
     /// A relist finished: everything not re-announced since `Resync*` began is gone.
     ResyncStart(Resource),
     ResyncDone(Resource),
@@ -39,6 +49,23 @@ pub enum Resource {
     Nodes,
     DaemonSets,
     Pods,
+    Revisions,
+    Services,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 5] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions, Resource::Services];
+
+    /// Short name for the status line.
+    pub fn label(self) -> &'static str {
+        match self {
+            Resource::Nodes => "nodes",
+            Resource::DaemonSets => "ds",
+            Resource::Pods => "pods",
+            Resource::Revisions => "revs",
+            Resource::Services => "svc",
+        }
+    }
 }
 
 /// Coverage of one DaemonSet: a state per node id, and the count of each state.
@@ -87,6 +114,9 @@ pub struct Model {
     /// node id → pod uids (daemon pods only).
     pods_by_node: HashMap<NodeId, Vec<String>>,
     coverage: HashMap<String, Coverage>,
+    /// (namespace, name) → revision; few per DaemonSet.
+    revisions: BTreeMap<(String, String), RevisionInfo>,
+    services: BTreeMap<(String, String), ServiceInfo>,
     /// Keys seen since a resync began.
     resync: HashMap<Resource, std::collections::HashSet<String>>,
     pub events_applied: u64,
@@ -123,6 +153,31 @@ impl Model {
 
     pub fn coverage(&self, ds: &DsInfo) -> Option<&Coverage> {
         self.coverage.get(&ds.uid)
+    }
+
+    /// The DaemonSet's ControllerRevisions, oldest first.
+    pub fn revisions_of(&self, ds: &DsInfo) -> Vec<&RevisionInfo> {
+        let mut v: Vec<&RevisionInfo> = self.revisions.values().filter(|r| r.owner_uid == ds.uid).collect();
+        v.sort_by_key(|r| r.revision);
+        v
+    }
+
+    /// Services whose selector matches the DaemonSet's pods.
+    pub fn services_of(&self, ds: &DsInfo) -> Vec<&ServiceInfo> {
+        self.services.values().filter(|s| s.selects(&ds.namespace, &ds.pod_labels)).collect()
+    }
+
+    /// Every daemon pod of the DaemonSet.
+    pub fn pods_of(&self, ds: &DsInfo) -> impl Iterator<Item = &PodInfo> {
+        self.pods_by_ds_node.get(&ds.uid).into_iter().flat_map(|m| m.values().flatten()).filter_map(|u| self.pods.get(u))
+    }
+
+    pub fn pod(&self, uid: &str) -> Option<&PodInfo> {
+        self.pods.get(uid)
+    }
+
+    pub fn daemonset_by_uid(&self, uid: &str) -> Option<&DsInfo> {
+        self.ds_by_uid.get(uid).and_then(|k| self.daemonsets.get(k))
     }
 
     pub fn pod_count(&self) -> usize {
@@ -265,6 +320,20 @@ impl Model {
                     }
                 }
             }
+            Change::Revision(r) => {
+                self.touched(Resource::Revisions, format!("{}/{}", r.namespace, r.name));
+                self.revisions.insert((r.namespace.clone(), r.name.clone()), r);
+            }
+            Change::RevisionGone { namespace, name } => {
+                self.revisions.remove(&(namespace, name));
+            }
+            Change::Service(sv) => {
+                self.touched(Resource::Services, format!("{}/{}", sv.namespace, sv.name));
+                self.services.insert((sv.namespace.clone(), sv.name.clone()), sv);
+            }
+            Change::ServiceGone { namespace, name } => {
+                self.services.remove(&(namespace, name));
+            }
             Change::ResyncStart(r) => {
                 self.resync.insert(r, Default::default());
             }
@@ -294,6 +363,8 @@ impl Model {
                             self.apply(Change::PodGone { uid });
                         }
                     }
+                    Resource::Revisions => self.revisions.retain(|(ns, n), _| seen.contains(&format!("{ns}/{n}"))),
+                    Resource::Services => self.services.retain(|(ns, n), _| seen.contains(&format!("{ns}/{n}"))),
                 }
             }
         }

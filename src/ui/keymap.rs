@@ -24,6 +24,14 @@ pub enum Action {
     GroupBy,
     Sort,
     Matrix,
+    Nodes,
+    Rollout,
+    Describe,
+    Yaml,
+    Logs,
+    PreviousLogs,
+    Mark,
+    ClearMarks,
 }
 
 pub struct Binding {
@@ -36,48 +44,108 @@ pub struct Binding {
     pub hint: bool,
 }
 
+use View::{DaemonSets as Ds, Detail, Grid, Matrix, Nodes, Rollout};
+
 pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["j", "↓"], action: Action::Down, help: "move down", views: &[], hint: false },
     Binding { keys: &["k", "↑"], action: Action::Up, help: "move up", views: &[], hint: false },
-    Binding { keys: &["h", "←"], action: Action::Left, help: "move left", views: &[View::Grid, View::Matrix], hint: false },
-    Binding { keys: &["l", "→"], action: Action::Right, help: "move right", views: &[View::Grid, View::Matrix], hint: false },
+    Binding { keys: &["←"], action: Action::Left, help: "move left", views: &[Grid, Matrix], hint: false },
+    Binding { keys: &["→"], action: Action::Right, help: "move right", views: &[Grid, Matrix], hint: false },
     Binding { keys: &["PgUp", "Ctrl-b"], action: Action::PageUp, help: "page up", views: &[], hint: false },
     Binding { keys: &["PgDn", "Ctrl-f"], action: Action::PageDown, help: "page down", views: &[], hint: false },
     Binding { keys: &["g", "Home"], action: Action::Top, help: "first", views: &[], hint: false },
-    Binding { keys: &["G", "End"], action: Action::Bottom, help: "last", views: &[], hint: false },
-    Binding {
-        keys: &["Enter"],
-        action: Action::Open,
-        help: "open the coverage grid of the DaemonSet",
-        views: &[View::DaemonSets],
-        hint: true,
-    },
+    Binding { keys: &["G", "End"], action: Action::Bottom, help: "last (in a log: follow again)", views: &[], hint: false },
+    Binding { keys: &["Enter"], action: Action::Open, help: "open the coverage grid of the DaemonSet", views: &[Ds, Rollout], hint: true },
     Binding {
         keys: &["Enter"],
         action: Action::Open,
         help: "open the grid of this column's DaemonSet at this node",
-        views: &[View::Matrix],
+        views: &[Matrix],
         hint: true,
     },
+    Binding {
+        keys: &["Enter"],
+        action: Action::Open,
+        help: "detail of the pod under the cursor (or the node, if it has none)",
+        views: &[Grid],
+        hint: true,
+    },
+    Binding { keys: &["Enter"], action: Action::Open, help: "detail of the node", views: &[Nodes], hint: true },
+    Binding {
+        keys: &["d"],
+        action: Action::Describe,
+        help: "detail (describe) with recent events",
+        views: &[Ds, Matrix, Rollout],
+        hint: true,
+    },
+    Binding { keys: &["r"], action: Action::Rollout, help: "rollout progress of the DaemonSet", views: &[Ds, Grid, Matrix], hint: true },
     Binding {
         keys: &["m"],
         action: Action::Matrix,
         help: "matrix of nodes × DaemonSets (broken nodes first)",
-        views: &[View::DaemonSets],
+        views: &[Ds, Grid, Nodes],
+        hint: true,
+    },
+    Binding {
+        keys: &["n"],
+        action: Action::Nodes,
+        help: "nodes: ready, cordoned, taints, daemons ok/expected",
+        views: &[Ds, Grid, Matrix],
         hint: true,
     },
     Binding {
         keys: &["z"],
         action: Action::GroupBy,
         help: "group nodes by the next label (zone, pool, none…)",
-        views: &[View::Grid],
+        views: &[Grid],
         hint: true,
     },
-    Binding { keys: &["s"], action: Action::Sort, help: "sort by the next column", views: &[View::DaemonSets], hint: true },
-    Binding { keys: &["/"], action: Action::Filter, help: "filter (Enter keeps it, Esc clears)", views: &[], hint: true },
-    Binding { keys: &[":"], action: Action::Command, help: "command: :ds, :grid, :matrix, :q", views: &[], hint: true },
+    Binding { keys: &["s"], action: Action::Sort, help: "sort by the next column", views: &[Ds, Nodes], hint: true },
+    Binding {
+        keys: &["Space"],
+        action: Action::Mark,
+        help: "mark / unmark the node (for actions on several)",
+        views: &[Grid, Matrix, Nodes],
+        hint: false,
+    },
+    Binding { keys: &["M"], action: Action::ClearMarks, help: "clear all marks", views: &[Grid, Matrix, Nodes], hint: false },
+    Binding {
+        keys: &["y"],
+        action: Action::Yaml,
+        help: "YAML of the object under the cursor",
+        views: &[Ds, Grid, Matrix, Nodes, Rollout, Detail],
+        hint: true,
+    },
+    Binding {
+        keys: &["l"],
+        action: Action::Logs,
+        help: "logs of the pod under the cursor (followed)",
+        views: &[Grid, Matrix, Detail],
+        hint: true,
+    },
+    Binding {
+        keys: &["p"],
+        action: Action::PreviousLogs,
+        help: "logs of the pod's previous container (after a crash)",
+        views: &[Grid, Matrix, Detail],
+        hint: false,
+    },
+    Binding {
+        keys: &["/"],
+        action: Action::Filter,
+        help: "filter (Enter keeps it, Esc clears)",
+        views: &[Ds, Grid, Matrix, Nodes],
+        hint: true,
+    },
+    Binding {
+        keys: &[":"],
+        action: Action::Command,
+        help: "command: :ds :grid :matrix :nodes :rollout :ctx [name] :ns [name|all] :q",
+        views: &[],
+        hint: true,
+    },
     Binding { keys: &["?"], action: Action::Help, help: "help (this screen)", views: &[], hint: true },
-    Binding { keys: &["Esc"], action: Action::Back, help: "back / close", views: &[], hint: true },
+    Binding { keys: &["Esc"], action: Action::Back, help: "back / clear the filter", views: &[], hint: true },
     Binding { keys: &["q", "Ctrl-c"], action: Action::Quit, help: "quit", views: &[], hint: true },
 ];
 
@@ -85,6 +153,7 @@ fn key_name(k: &KeyEvent) -> Option<String> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     Some(match k.code {
         KeyCode::Char(c) if ctrl => format!("Ctrl-{c}"),
+        KeyCode::Char(' ') => "Space".into(),
         KeyCode::Char(c) => c.to_string(),
         KeyCode::Up => "↑".into(),
         KeyCode::Down => "↓".into(),
@@ -115,7 +184,7 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_in_one_view() {
-        for view in [View::DaemonSets, View::Grid, View::Matrix] {
+        for view in View::ALL {
             let mut seen = std::collections::HashMap::new();
             for b in bindings_for(view) {
                 for k in b.keys {

@@ -1,11 +1,14 @@
 //! The terminal UI: application state driven by actions, and views that are pure
 //! functions of that state (tested with ratatui's `TestBackend`).
 
+mod detail_view;
 pub mod keymap;
+mod nodes_view;
+mod rollout_view;
 mod theme;
 mod views;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
@@ -17,14 +20,38 @@ pub use keymap::Action;
 pub use theme::Theme;
 
 use crate::coverage::CellState;
-use crate::model::{DsInfo, Model, NodeId, Resource};
-use crate::watch::{SyncState, Update};
+use crate::jobs::{Effect, EventLine, JobResult, Kind, ObjectRef};
+use crate::model::{Change, DsInfo, Model, NodeId, PodInfo, Resource};
+use crate::rollout::{self, Pace};
+use crate::watch::{Scope, SyncState, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum View {
     DaemonSets,
     Grid,
     Matrix,
+    Rollout,
+    Nodes,
+    /// Detail of one object (`App::detail`), with its Events.
+    Detail,
+    /// A text pane: YAML or a followed log (`App::text`).
+    Text,
+}
+
+impl View {
+    pub const ALL: [View; 7] = [View::DaemonSets, View::Grid, View::Matrix, View::Rollout, View::Nodes, View::Detail, View::Text];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::DaemonSets => "DaemonSets",
+            View::Grid => "coverage grid",
+            View::Matrix => "node × DaemonSet matrix",
+            View::Rollout => "rollout progress",
+            View::Nodes => "nodes",
+            View::Detail => "detail",
+            View::Text => "YAML / logs",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,25 +71,83 @@ pub enum SortBy {
 /// Label keys the grid can group by, in the order `z` cycles through them.
 pub const GROUP_KEYS: &[&str] = &["topology.kubernetes.io/zone", "pool", "node.kubernetes.io/instance-type", "kubernetes.io/arch"];
 
+/// Lines a text pane keeps (a followed log drops its oldest beyond this).
+pub const TEXT_LINES: usize = 10_000;
+
+/// The YAML or log pane.
+#[derive(Debug, Clone, Default)]
+pub struct TextPane {
+    pub title: String,
+    pub lines: std::collections::VecDeque<String>,
+    /// First line shown.
+    pub scroll: usize,
+    /// Keep the newest line in view (logs; `G` turns it on, scrolling up turns it off).
+    pub follow: bool,
+    /// Loading, an error, or why the stream ended.
+    pub note: Option<String>,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKind {
+    Context,
+    Namespace,
+}
+
+/// A list to choose from (`:ctx`, `:ns`).
+#[derive(Debug, Clone)]
+pub struct Picker {
+    pub kind: PickerKind,
+    pub items: Vec<String>,
+    pub cursor: usize,
+}
+
 pub struct App {
     pub model: Model,
     pub context: String,
+    /// Every context of the kubeconfig, for `:ctx`.
+    pub contexts: Vec<String>,
+    /// The namespace scope the watches use.
+    pub scope: Scope,
+    /// Namespaces seen (for the `:ns` picker).
+    pub namespaces: BTreeSet<String>,
+    pub readonly: bool,
     pub view: View,
+    /// Views to return to with Esc, each with the filter it had.
+    pub history: Vec<(View, String)>,
     pub mode: Mode,
     pub filter: String,
     pub sort: SortBy,
     pub ds_cursor: usize,
-    /// The DaemonSet the grid shows.
+    /// The DaemonSet the grid and the rollout view show.
     pub selected: Option<(String, String)>,
     pub grid_cursor: usize,
     /// Matrix cursor: row (node, in matrix order) and column (DaemonSet).
     pub matrix_row: usize,
     pub matrix_col: usize,
+    pub nodes_cursor: usize,
+    pub nodes_sort: SortBy,
+    pub rollout_cursor: usize,
     /// Index into GROUP_KEYS, or None for no grouping.
     pub group_by: Option<usize>,
+    /// Marked nodes (Space), for actions on several nodes at once.
+    pub marks: BTreeSet<String>,
+    /// The object the detail view shows (a pod also by uid, to follow it in the model).
+    pub detail: Option<(ObjectRef, Option<String>)>,
+    pub detail_scroll: usize,
+    pub events: Vec<EventLine>,
+    pub events_seq: u64,
+    pub events_note: Option<String>,
+    pub text: TextPane,
+    pub picker: Option<Picker>,
     pub show_help: bool,
     pub message: Option<String>,
     pub sync: HashMap<Resource, (SyncState, Option<Instant>)>,
+    /// Observed pace of each DaemonSet's rollout (by uid).
+    pub paces: HashMap<String, Pace>,
+    /// Requests for the job runner (YAML, logs, events, reconnects), drained by the loop.
+    pub effects: Vec<Effect>,
+    seq: u64,
     pub quit: bool,
     pub theme: Theme,
     /// Grid cells per row at the last draw (for ←/→/↑/↓ arithmetic).
@@ -72,10 +157,16 @@ pub struct App {
 
 impl App {
     pub fn new(context: impl Into<String>, theme: Theme) -> Self {
+        let context = context.into();
         App {
             model: Model::new(),
-            context: context.into(),
+            contexts: vec![context.clone()],
+            context,
+            scope: Scope::default(),
+            namespaces: BTreeSet::new(),
+            readonly: false,
             view: View::DaemonSets,
+            history: Vec::new(),
             mode: Mode::Normal,
             filter: String::new(),
             sort: SortBy::Name,
@@ -84,10 +175,24 @@ impl App {
             grid_cursor: 0,
             matrix_row: 0,
             matrix_col: 0,
+            nodes_cursor: 0,
+            nodes_sort: SortBy::Name,
+            rollout_cursor: 0,
             group_by: Some(0),
+            marks: BTreeSet::new(),
+            detail: None,
+            detail_scroll: 0,
+            events: Vec::new(),
+            events_seq: 0,
+            events_note: None,
+            text: TextPane::default(),
+            picker: None,
             show_help: false,
             message: None,
             sync: HashMap::new(),
+            paces: HashMap::new(),
+            effects: Vec::new(),
+            seq: 0,
             quit: false,
             theme,
             grid_width: AtomicUsize::new(1),
@@ -95,17 +200,70 @@ impl App {
         }
     }
 
+    /// A new connection (context or namespace switch): everything known so far is dropped,
+    /// and the watches start again.
+    pub fn reset(&mut self, context: String, scope: Scope) {
+        let fresh = App::new(context, self.theme);
+        let contexts = std::mem::take(&mut self.contexts);
+        let namespaces = std::mem::take(&mut self.namespaces);
+        let (readonly, group_by) = (self.readonly, self.group_by);
+        *self = App { contexts, namespaces, readonly, group_by, scope, ..fresh };
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// A result of a job the app asked for; stale ones (an older request) are dropped.
+    pub fn job_result(&mut self, r: JobResult) {
+        match r {
+            JobResult::Text { seq, lines, append } if seq == self.text.seq => {
+                if !append {
+                    self.text.lines.clear();
+                    self.text.note = None;
+                }
+                self.text.lines.extend(lines);
+                let excess = self.text.lines.len().saturating_sub(TEXT_LINES);
+                self.text.lines.drain(..excess);
+                self.text.scroll = self.text.scroll.saturating_sub(excess);
+            }
+            JobResult::TextEnd { seq, note } if seq == self.text.seq => self.text.note = Some(note),
+            JobResult::Events { seq, events } if seq == self.events_seq && self.detail.is_some() => {
+                self.events = events;
+                self.events_note = None;
+            }
+            JobResult::Failed { seq: Some(seq), message } => {
+                if seq == self.text.seq {
+                    self.text.note = Some(message);
+                } else if seq == self.events_seq {
+                    self.events_note = Some(message);
+                }
+            }
+            JobResult::Failed { seq: None, message } => self.message = Some(message),
+            // Connected is handled by the loop (it owns the watches), then `reset`.
+            _ => {}
+        }
+    }
     pub fn update(&mut self, u: Update) {
         match u {
             Update::Change(c) => {
                 let r = match &c {
-                    crate::model::Change::Node(_) | crate::model::Change::NodeGone(_) => Some(Resource::Nodes),
-                    crate::model::Change::DaemonSet(_) | crate::model::Change::DaemonSetGone { .. } => Some(Resource::DaemonSets),
-                    crate::model::Change::Pod(_) | crate::model::Change::PodGone { .. } => Some(Resource::Pods),
+                    Change::Node(_) | Change::NodeGone(_) => Some(Resource::Nodes),
+                    Change::DaemonSet(_) | Change::DaemonSetGone { .. } => Some(Resource::DaemonSets),
+                    Change::Pod(_) | Change::PodGone { .. } => Some(Resource::Pods),
+                    Change::Revision(_) | Change::RevisionGone { .. } => Some(Resource::Revisions),
+                    Change::Service(_) | Change::ServiceGone { .. } => Some(Resource::Services),
                     _ => None,
                 };
                 if let Some(r) = r {
                     self.sync.entry(r).or_insert((SyncState::Syncing, None)).1 = Some(Instant::now());
+                }
+                if let Change::DaemonSet(d) = &c {
+                    self.paces.entry(d.uid.clone()).or_default().observe(Instant::now(), d.updated, d.available);
+                    if !self.namespaces.contains(&d.namespace) {
+                        self.namespaces.insert(d.namespace.clone());
+                    }
                 }
                 self.model.apply(c);
             }
@@ -168,28 +326,83 @@ impl App {
         self.grid_nodes().into_iter().flat_map(|(_, v)| v).collect()
     }
 
+    /// Per node: DaemonSets not fine there, and (fine, expected) over all DaemonSets.
+    pub fn node_daemons(&self, id: NodeId) -> (u32, u32, u32) {
+        let (mut bad, mut ok, mut expected) = (0, 0, 0);
+        for d in self.model.daemonsets() {
+            let s = self.model.coverage(d).and_then(|c| c.cells.get(id as usize)).copied().unwrap_or(CellState::Absent);
+            bad += u32::from(s.is_problem());
+            ok += u32::from(s == CellState::Ready);
+            expected += u32::from(s.is_eligible());
+        }
+        (bad, ok, expected)
+    }
+
     /// Matrix rows: nodes with the most DaemonSets not fine first, then by name.
     pub fn matrix_rows(&self) -> Vec<(NodeId, u32)> {
-        let dss: Vec<&DsInfo> = self.model.daemonsets().collect();
         let f = self.filter.to_lowercase();
         let mut rows: Vec<(NodeId, u32, &str)> = self
             .model
             .nodes()
             .filter(|(_, n)| f.is_empty() || n.name.to_lowercase().contains(&f))
-            .map(|(id, n)| {
-                let bad = dss
-                    .iter()
-                    .filter(|d| self.model.coverage(d).and_then(|c| c.cells.get(id as usize)).is_some_and(|s| s.is_problem()))
-                    .count() as u32;
-                (id, bad, n.name.as_str())
-            })
+            .map(|(id, n)| (id, self.node_daemons(id).0, n.name.as_str()))
             .collect();
         rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(b.2)));
         rows.into_iter().map(|(id, bad, _)| (id, bad)).collect()
     }
 
+    /// The Nodes view's rows, filtered (name or any label value) and sorted.
+    pub fn node_rows(&self) -> Vec<NodeId> {
+        let f = self.filter.to_lowercase();
+        let mut rows: Vec<(NodeId, u32, &str)> = self
+            .model
+            .nodes()
+            .filter(|(_, n)| f.is_empty() || n.name.to_lowercase().contains(&f) || n.facts.labels.values().any(|v| v.to_lowercase() == f))
+            .map(|(id, n)| (id, if self.nodes_sort == SortBy::Name { 0 } else { self.node_daemons(id).0 }, n.name.as_str()))
+            .collect();
+        if self.nodes_sort != SortBy::Name {
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(b.2)));
+        }
+        rows.into_iter().map(|r| r.0).collect()
+    }
+
+    /// DaemonSets whose rollout is under way; the selected one is shown even when done.
+    pub fn rollouts(&self) -> Vec<&DsInfo> {
+        self.model.daemonsets().filter(|d| rollout::under_way(&self.model, d)).collect()
+    }
+
     pub fn cursor_node(&self) -> Option<NodeId> {
         self.grid_order().get(self.grid_cursor).copied()
+    }
+
+    /// The node the cursor is on in the current view.
+    fn node_under_cursor(&self) -> Option<NodeId> {
+        match self.view {
+            View::Grid => self.cursor_node(),
+            View::Matrix => self.matrix_rows().get(self.matrix_row).map(|r| r.0),
+            View::Nodes => self.node_rows().get(self.nodes_cursor).copied(),
+            _ => None,
+        }
+    }
+
+    /// The pod the cursor is on: the grid's DaemonSet on the cursor node (newest pod), or
+    /// the pod in the detail view.
+    fn pod_under_cursor(&self) -> Option<&PodInfo> {
+        match self.view {
+            View::Grid => {
+                let ds = self.selected_ds()?;
+                self.model.pods_on(ds, self.cursor_node()?).into_iter().last()
+            }
+            View::Matrix => {
+                let ds = self.model.daemonsets().nth(self.matrix_col)?;
+                self.model.pods_on(ds, self.node_under_cursor()?).into_iter().last()
+            }
+            View::Detail => match &self.detail {
+                Some((o, Some(uid))) if o.kind == Kind::Pod => self.model.pod(uid),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     pub fn on_key(&mut self, k: KeyEvent) {
@@ -233,6 +446,7 @@ impl App {
                     }
                     _ => {}
                 }
+                self.clamp();
                 return;
             }
             Mode::Normal => {}
@@ -243,32 +457,209 @@ impl App {
             }
             return;
         }
+        if let Some(p) = &mut self.picker {
+            match k.code {
+                KeyCode::Esc | KeyCode::Char('q') => self.picker = None,
+                KeyCode::Down | KeyCode::Char('j') => p.cursor = (p.cursor + 1).min(p.items.len().saturating_sub(1)),
+                KeyCode::Up | KeyCode::Char('k') => p.cursor = p.cursor.saturating_sub(1),
+                KeyCode::Enter => {
+                    let (kind, item) = (p.kind, p.items.get(p.cursor).cloned());
+                    self.picker = None;
+                    if let Some(item) = item {
+                        match kind {
+                            PickerKind::Context => self.switch_context(&item),
+                            PickerKind::Namespace => self.switch_namespace(&item),
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
         if let Some(a) = keymap::action_for(self.view, &k) {
             self.act(a);
         }
     }
 
     fn command(&mut self, cmd: &str) {
-        match cmd {
+        let (word, arg) = match cmd.split_once(char::is_whitespace) {
+            Some((w, a)) => (w, a.trim()),
+            None => (cmd, ""),
+        };
+        match word {
             "q" | "quit" | "q!" => self.quit = true,
-            "ds" | "daemonsets" | "daemonset" => {
-                self.view = View::DaemonSets;
-                self.filter.clear();
+            "ds" | "daemonsets" | "daemonset" => self.go_home(),
+            "matrix" | "m" => self.goto(View::Matrix),
+            "nodes" | "node" | "no" => self.goto(View::Nodes),
+            "rollout" | "rollouts" | "ro" => {
+                if self.selected.is_none() {
+                    self.pick_selected();
+                }
+                self.goto(View::Rollout);
+                self.rollout_cursor =
+                    self.rollout_rows().iter().position(|d| self.selected_ds().is_some_and(|s| s.uid == d.uid)).unwrap_or(0);
             }
-            "matrix" | "m" => self.view = View::Matrix,
             "grid" | "coverage" => {
                 if self.selected.is_some() || self.pick_selected() {
-                    self.view = View::Grid;
+                    self.goto(View::Grid);
                 }
             }
-            other => self.message = Some(format!("unknown command :{other} (try :ds, :grid, :matrix, :q)")),
+            "ctx" | "context" | "contexts" => {
+                if arg.is_empty() {
+                    let cursor = self.contexts.iter().position(|c| *c == self.context).unwrap_or(0);
+                    self.picker = Some(Picker { kind: PickerKind::Context, items: self.contexts.clone(), cursor });
+                } else {
+                    self.switch_context(arg);
+                }
+            }
+            "ns" | "namespace" | "namespaces" => {
+                if arg.is_empty() {
+                    let mut items = vec!["all".to_string()];
+                    items.extend(self.namespaces.iter().cloned());
+                    let cursor = self.scope.namespace.as_ref().and_then(|n| items.iter().position(|i| i == n)).unwrap_or(0);
+                    self.picker = Some(Picker { kind: PickerKind::Namespace, items, cursor });
+                } else {
+                    self.switch_namespace(arg);
+                }
+            }
+            other => self.message = Some(format!("unknown command :{other} (try :ds, :grid, :matrix, :nodes, :rollout, :ctx, :ns, :q)")),
         }
+    }
+
+    fn switch_context(&mut self, name: &str) {
+        if !self.contexts.iter().any(|c| c == name) {
+            self.message = Some(format!("no context {name:?} in the kubeconfig (:ctx lists them)"));
+            return;
+        }
+        self.effects.push(Effect::StopStreams);
+        self.effects.push(Effect::Connect { context: Some(name.to_string()), scope: self.scope.clone() });
+        self.message = Some(format!("connecting to context {name}…"));
+    }
+
+    fn switch_namespace(&mut self, ns: &str) {
+        let namespace = match ns {
+            "all" | "-A" | "*" => None,
+            n => {
+                if let Err(e) = crate::labels::validate_dns1123_label(n) {
+                    self.message = Some(format!("invalid namespace {n:?}: {e}"));
+                    return;
+                }
+                Some(n.to_string())
+            }
+        };
+        let scope = Scope { namespace, selector: self.scope.selector.clone() };
+        self.effects.push(Effect::StopStreams);
+        self.effects.push(Effect::Connect { context: Some(self.context.clone()), scope });
     }
 
     fn pick_selected(&mut self) -> bool {
         let sel = self.visible_daemonsets().get(self.ds_cursor).map(|d| (d.namespace.clone(), d.name.clone()));
         self.selected = sel;
         self.selected.is_some()
+    }
+
+    /// Opens `v`, remembering where Esc returns to.
+    fn goto(&mut self, v: View) {
+        if v == self.view {
+            return;
+        }
+        if self.view == View::Text || self.view == View::Detail {
+            self.effects.push(Effect::StopStreams);
+        }
+        self.history.retain(|h| h.0 != v && h.0 != self.view);
+        self.history.push((self.view, std::mem::take(&mut self.filter)));
+        self.view = v;
+    }
+
+    fn go_home(&mut self) {
+        if matches!(self.view, View::Text | View::Detail) {
+            self.effects.push(Effect::StopStreams);
+        }
+        self.history.clear();
+        self.view = View::DaemonSets;
+        self.filter.clear();
+    }
+
+    fn back(&mut self) {
+        if !self.filter.is_empty() {
+            self.filter.clear();
+            return;
+        }
+        if matches!(self.view, View::Text | View::Detail) {
+            self.effects.push(Effect::StopStreams);
+        }
+        let (prev, filter) = self.history.pop().unwrap_or((View::DaemonSets, String::new()));
+        self.filter = filter;
+        // Returning to a detail view re-watches its events (the text pane stopped them).
+        if prev == View::Detail
+            && let Some((o, _)) = self.detail.clone()
+        {
+            self.events_seq = self.next_seq();
+            self.effects.push(Effect::Events { seq: self.events_seq, object: o });
+        }
+        self.view = prev;
+    }
+
+    /// Opens the detail view of an object (and watches its Events).
+    pub fn open_detail(&mut self, object: ObjectRef, pod_uid: Option<String>) {
+        self.goto(View::Detail);
+        self.events.clear();
+        self.events_note = Some("loading events…".into());
+        self.events_seq = self.next_seq();
+        self.detail_scroll = 0;
+        self.effects.push(Effect::Events { seq: self.events_seq, object: object.clone() });
+        self.detail = Some((object, pod_uid));
+    }
+
+    fn open_text(&mut self, title: String, follow: bool) -> u64 {
+        self.goto(View::Text);
+        let seq = self.next_seq();
+        self.text = TextPane { title, lines: Default::default(), scroll: 0, follow, note: Some("loading…".into()), seq };
+        seq
+    }
+
+    /// The object `y`, `d` and Enter act on in the current view.
+    fn object_under_cursor(&self) -> Option<(ObjectRef, Option<String>)> {
+        let ds_ref = |d: &DsInfo| ObjectRef { kind: Kind::DaemonSet, namespace: Some(d.namespace.clone()), name: d.name.clone() };
+        let node_ref =
+            |id: NodeId| self.model.node(id).map(|n| (ObjectRef { kind: Kind::Node, namespace: None, name: n.name.clone() }, None));
+        let pod_ref =
+            |p: &PodInfo| (ObjectRef { kind: Kind::Pod, namespace: Some(p.namespace.clone()), name: p.name.clone() }, Some(p.uid.clone()));
+        match self.view {
+            View::DaemonSets => self.visible_daemonsets().get(self.ds_cursor).map(|d| (ds_ref(d), None)),
+            View::Rollout => self.rollout_ds().map(|d| (ds_ref(d), None)),
+            View::Grid | View::Matrix => self.pod_under_cursor().map(pod_ref).or_else(|| node_ref(self.node_under_cursor()?)),
+            View::Nodes => node_ref(self.node_under_cursor()?),
+            View::Detail => self.detail.clone(),
+            View::Text => None,
+        }
+    }
+
+    /// The DaemonSet the rollout view details: the one under its cursor, else the selected.
+    pub fn rollout_ds(&self) -> Option<&DsInfo> {
+        let list = self.rollouts();
+        let sel = self.selected_ds();
+        match sel {
+            Some(s) if !list.iter().any(|d| d.uid == s.uid) => {
+                if self.rollout_cursor == 0 {
+                    Some(s)
+                } else {
+                    list.get(self.rollout_cursor - 1).copied()
+                }
+            }
+            _ => list.get(self.rollout_cursor).copied().or(sel),
+        }
+    }
+
+    /// Rows in the rollout view's list (the selected DaemonSet first when it is not under way).
+    pub fn rollout_rows(&self) -> Vec<&DsInfo> {
+        let mut list = self.rollouts();
+        if let Some(s) = self.selected_ds()
+            && !list.iter().any(|d| d.uid == s.uid)
+        {
+            list.insert(0, s);
+        }
+        list
     }
 
     pub fn act(&mut self, a: Action) {
@@ -279,12 +670,41 @@ impl App {
             (_, Action::Filter) => self.mode = Mode::Filter(self.filter.clone()),
             (_, Action::Command) => self.mode = Mode::Command(String::new()),
             (View::DaemonSets, Action::Back) => self.filter.clear(),
-            (View::DaemonSets, Action::Matrix) => {
-                self.view = View::Matrix;
-                self.filter.clear();
+            (_, Action::Back) => self.back(),
+            (_, Action::Matrix) => self.goto(View::Matrix),
+            (_, Action::Nodes) => self.goto(View::Nodes),
+            (View::DaemonSets | View::Grid | View::Matrix, Action::Rollout) => {
+                match self.view {
+                    View::DaemonSets => {
+                        self.pick_selected();
+                    }
+                    View::Matrix => {
+                        self.selected = self.model.daemonsets().nth(self.matrix_col).map(|d| (d.namespace.clone(), d.name.clone()));
+                    }
+                    _ => {}
+                }
+                if self.selected.is_some() {
+                    self.goto(View::Rollout);
+                    self.rollout_cursor =
+                        self.rollout_rows().iter().position(|d| self.selected_ds().is_some_and(|s| s.uid == d.uid)).unwrap_or(0);
+                }
             }
             (View::Matrix, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
                 move_rows(&mut self.matrix_row, a, page)
+            }
+            (View::Nodes, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
+                move_rows(&mut self.nodes_cursor, a, page)
+            }
+            (View::Rollout, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
+                move_rows(&mut self.rollout_cursor, a, page)
+            }
+            (View::Detail, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
+                move_rows(&mut self.detail_scroll, a, page)
+            }
+            (View::Text, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
+                move_rows(&mut self.text.scroll, a, page);
+                // Going to the end follows the stream again; scrolling up stops following.
+                self.text.follow = a == Action::Bottom || (self.text.follow && matches!(a, Action::Down | Action::PageDown));
             }
             (View::Matrix, Action::Right) => self.matrix_col += 1,
             (View::Matrix, Action::Left) => self.matrix_col = self.matrix_col.saturating_sub(1),
@@ -293,35 +713,66 @@ impl App {
                 let ds = self.model.daemonsets().nth(self.matrix_col).map(|d| (d.namespace.clone(), d.name.clone()));
                 if let (Some(node), Some(ds)) = (node, ds) {
                     self.selected = Some(ds);
-                    self.filter.clear();
-                    self.view = View::Grid;
+                    self.goto(View::Grid);
                     self.grid_cursor = self.grid_order().iter().position(|id| *id == node).unwrap_or(0);
-                }
-            }
-            (View::Grid | View::Matrix, Action::Back) => {
-                if !self.filter.is_empty() {
-                    self.filter.clear();
-                } else {
-                    self.view = View::DaemonSets;
                 }
             }
             (View::DaemonSets, Action::Open) => {
                 if self.pick_selected() {
-                    self.view = View::Grid;
                     self.grid_cursor = 0;
-                    self.filter.clear();
+                    self.goto(View::Grid);
                 }
             }
+            (View::Rollout, Action::Open) => {
+                if let Some(d) = self.rollout_ds().map(|d| (d.namespace.clone(), d.name.clone())) {
+                    self.selected = Some(d);
+                    self.grid_cursor = 0;
+                    self.goto(View::Grid);
+                }
+            }
+            (View::Grid | View::Nodes, Action::Open) | (_, Action::Describe) => {
+                if let Some((o, uid)) = self.object_under_cursor() {
+                    self.open_detail(o, uid);
+                }
+            }
+            (_, Action::Yaml) => {
+                if let Some((object, _)) = self.object_under_cursor() {
+                    let seq = self.open_text(format!("{object} — YAML"), false);
+                    self.effects.push(Effect::Yaml { seq, object });
+                }
+            }
+            (_, Action::Logs | Action::PreviousLogs) => match self.pod_under_cursor().cloned() {
+                Some(p) => {
+                    let previous = a == Action::PreviousLogs;
+                    let what = if previous { "previous container's log" } else { "log" };
+                    let seq = self.open_text(format!("{}/{} — {what}", p.namespace, p.name), !previous);
+                    self.effects.push(Effect::Logs { seq, namespace: p.namespace, pod: p.name, container: None, previous });
+                }
+                None => self.message = Some("no pod under the cursor".into()),
+            },
+            (View::DaemonSets | View::Grid | View::Matrix | View::Nodes, Action::Mark) => match self.node_under_cursor() {
+                Some(id) => {
+                    let name = self.model.node(id).map(|n| n.name.clone()).unwrap_or_default();
+                    if !self.marks.remove(&name) {
+                        self.marks.insert(name);
+                    }
+                    if matches!(self.view, View::Nodes) {
+                        self.nodes_cursor += 1;
+                    }
+                }
+                None => self.message = Some("Space marks nodes: in the grid, the matrix or the node list".into()),
+            },
+            (_, Action::ClearMarks) => self.marks.clear(),
             (View::DaemonSets, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
                 move_rows(&mut self.ds_cursor, a, page)
             }
             (View::DaemonSets, Action::Sort) => {
-                self.sort = match self.sort {
-                    SortBy::Name => SortBy::Problems,
-                    SortBy::Problems => SortBy::Coverage,
-                    SortBy::Coverage => SortBy::Name,
-                };
+                self.sort = next_sort(self.sort, true);
                 self.message = Some(format!("sorted by {:?}", self.sort).to_lowercase());
+            }
+            (View::Nodes, Action::Sort) => {
+                self.nodes_sort = next_sort(self.nodes_sort, false);
+                self.message = Some(format!("sorted by {:?}", self.nodes_sort).to_lowercase());
             }
             (View::Grid, Action::Right) => self.grid_cursor += 1,
             (View::Grid, Action::Left) => self.grid_cursor = self.grid_cursor.saturating_sub(1),
@@ -345,21 +796,35 @@ impl App {
     }
 
     /// Keeps cursors inside what is shown (lists shrink as filters and watches change them).
-    fn clamp(&mut self) {
+    pub fn clamp(&mut self) {
         let n = self.visible_daemonsets().len();
         self.ds_cursor = self.ds_cursor.min(n.saturating_sub(1));
-        if self.view == View::Grid {
-            let m = self.grid_order().len();
-            self.grid_cursor = self.grid_cursor.min(m.saturating_sub(1));
-        }
-        if self.view == View::Matrix {
-            self.matrix_row = self.matrix_row.min(self.model.node_count().saturating_sub(1));
-            self.matrix_col = self.matrix_col.min(self.model.daemonsets().count().saturating_sub(1));
+        match self.view {
+            View::Grid => {
+                let m = self.grid_order().len();
+                self.grid_cursor = self.grid_cursor.min(m.saturating_sub(1));
+            }
+            View::Matrix => {
+                self.matrix_row = self.matrix_row.min(self.model.node_count().saturating_sub(1));
+                self.matrix_col = self.matrix_col.min(self.model.daemonsets().count().saturating_sub(1));
+            }
+            View::Nodes => self.nodes_cursor = self.nodes_cursor.min(self.node_rows().len().saturating_sub(1)),
+            View::Rollout => self.rollout_cursor = self.rollout_cursor.min(self.rollout_rows().len().saturating_sub(1)),
+            View::Text => self.text.scroll = self.text.scroll.min(self.text.lines.len().saturating_sub(1)),
+            _ => {}
         }
     }
 
     pub fn draw(&self, f: &mut Frame) {
         views::draw(f, self);
+    }
+}
+
+fn next_sort(s: SortBy, with_coverage: bool) -> SortBy {
+    match s {
+        SortBy::Name => SortBy::Problems,
+        SortBy::Problems if with_coverage => SortBy::Coverage,
+        _ => SortBy::Name,
     }
 }
 

@@ -38,11 +38,12 @@ impl Theme {
     }
 
     pub fn cursor(&self) -> Style {
-        if self.color {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::default().add_modifier(Modifier::REVERSED | Modifier::UNDERLINED)
-        }
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+
+    /// Marked nodes (Space): underlined, so marks show with or without colour.
+    pub fn marked(&self) -> Style {
+        Style::default().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
     }
 
     pub fn warn(&self) -> Style {

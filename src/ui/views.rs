@@ -31,23 +31,33 @@ pub fn draw(f: &mut Frame, app: &App) {
         View::DaemonSets => daemonsets(f, app, body),
         View::Grid => grid(f, app, body),
         View::Matrix => matrix(f, app, body),
+        View::Rollout => super::rollout_view::draw(f, app, body),
+        View::Nodes => super::nodes_view::draw(f, app, body),
+        View::Detail => super::detail_view::draw(f, app, body),
+        View::Text => text(f, app, body),
     }
     hint_bar(f, app, hints);
+    if let Some(p) = &app.picker {
+        picker(f, app, p, area);
+    }
     if app.show_help {
         help(f, app, area);
     }
 }
 
-fn age(t: Option<jiff::Timestamp>) -> String {
+pub(super) fn age(t: Option<jiff::Timestamp>) -> String {
     t.map(|t| human_duration(jiff::Timestamp::now().duration_since(t).as_secs())).unwrap_or_else(|| "-".into())
 }
 
 fn status_line(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let mut spans = vec![Span::styled(format!(" {} ", app.context), t.header()), Span::raw(" ")];
-    for (r, label) in
-        [(crate::model::Resource::DaemonSets, "ds"), (crate::model::Resource::Nodes, "nodes"), (crate::model::Resource::Pods, "pods")]
-    {
+    let ns = app.scope.namespace.as_deref().unwrap_or("all");
+    let mut spans = vec![Span::styled(format!(" {} ", app.context), t.header()), Span::styled(format!(" ns:{ns} "), t.dim())];
+    if app.readonly {
+        spans.push(Span::styled("[read-only] ", t.warn()));
+    }
+    for r in crate::model::Resource::ALL {
+        let label = r.label();
         let (state, last) = app.sync.get(&r).cloned().unwrap_or((SyncState::Syncing, None));
         let since = last.map(|l| format!(" {}", human_duration(l.elapsed().as_secs() as i64))).unwrap_or_default();
         let (txt, style) = match state {
@@ -62,6 +72,9 @@ fn status_line(f: &mut Frame, app: &App, area: Rect) {
         format!("{} nodes · {} DaemonSets · {} daemon pods", app.model.node_count(), app.model.daemonsets().count(), app.model.pod_count()),
         t.dim(),
     ));
+    if !app.marks.is_empty() {
+        spans.push(Span::styled(format!("  {} marked", app.marks.len()), t.warn()));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -75,12 +88,13 @@ fn hint_bar(f: &mut Frame, app: &App, area: Rect) {
                 Line::from(Span::styled(m.clone(), t.warn()))
             } else {
                 let mut spans = Vec::new();
+                if !app.filter.is_empty() {
+                    spans.push(Span::styled(format!("filter: {}  ", app.filter), t.warn()));
+                }
                 for b in keymap::bindings_for(app.view).filter(|b| b.hint) {
                     spans.push(Span::styled(format!("<{}>", b.keys[0]), t.header()));
-                    spans.push(Span::raw(format!(" {}  ", b.help.split([' ', '(']).next().unwrap_or(""))));
-                }
-                if !app.filter.is_empty() {
-                    spans.push(Span::styled(format!("filter: {}", app.filter), t.warn()));
+                    let word = b.help.split([' ', '(']).next().unwrap_or("").trim_end_matches([':', ',']);
+                    spans.push(Span::raw(format!(" {word}  ")));
                 }
                 Line::from(spans)
             }
@@ -117,7 +131,7 @@ pub fn coverage_bar(app: &App, d: &DsInfo, width: usize) -> (String, String) {
     (format!("{bar} {ready}/{eligible}"), health.into())
 }
 
-fn strategy(d: &DsInfo) -> String {
+pub(super) fn strategy(d: &DsInfo) -> String {
     match &d.strategy {
         Strategy::OnDelete => "OnDelete".into(),
         Strategy::RollingUpdate { max_unavailable, max_surge } => {
@@ -293,6 +307,9 @@ fn grid(f: &mut Frame, app: &App, area: Rect) {
         for (col, (i, id)) in item.cells.iter().enumerate() {
             let s = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
             let mut style = t.state(s);
+            if !app.marks.is_empty() && app.model.node(*id).is_some_and(|n| app.marks.contains(&n.name)) {
+                style = style.patch(t.marked());
+            }
             if *i == app.grid_cursor {
                 style = style.patch(t.cursor());
             }
@@ -319,6 +336,9 @@ fn detail(f: &mut Frame, app: &App, ds: &DsInfo, area: Rect) {
     };
     lines.push(Line::from(vec![Span::styled(node.name.clone(), t.header())]));
     let mut status = ready.to_string();
+    if app.marks.contains(&node.name) {
+        status.push_str(", marked");
+    }
     if node.unschedulable {
         status.push_str(", cordoned (DaemonSet pods ignore cordon)");
     }
@@ -444,13 +464,63 @@ fn matrix(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" cell under cursor ")), side);
 }
 
+/// A scrolled text pane: YAML, or a followed log.
+fn text(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let p = &app.text;
+    let h = area.height.saturating_sub(2) as usize;
+    app.page.store(h.max(1), Relaxed);
+    let total = p.lines.len();
+    let top = if p.follow { total.saturating_sub(h) } else { p.scroll.min(total.saturating_sub(1)) };
+    let mut lines: Vec<Line> = p.lines.iter().skip(top).take(h).map(|l| Line::from(l.clone())).collect();
+    if let Some(n) = &p.note
+        && lines.len() < h
+    {
+        lines.push(Line::from(Span::styled(format!("— {n}"), t.dim())));
+    }
+    let pos =
+        if p.follow { "following".to_string() } else { format!("lines {}–{} of {total}", (top + 1).min(total), (top + h).min(total)) };
+    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" {} ({pos}) ", p.title))), area);
+}
+
+fn picker(f: &mut Frame, app: &App, p: &super::Picker, area: Rect) {
+    let t = &app.theme;
+    let w = 60.min(area.width.saturating_sub(4));
+    let h = (p.items.len() as u16 + 2).min(area.height.saturating_sub(4)).max(3);
+    let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    let current = match p.kind {
+        super::PickerKind::Context => Some(app.context.as_str()),
+        super::PickerKind::Namespace => Some(app.scope.namespace.as_deref().unwrap_or("all")),
+    };
+    let visible = h.saturating_sub(2) as usize;
+    let off = p.cursor.saturating_sub(visible.saturating_sub(1));
+    let lines: Vec<Line> = p
+        .items
+        .iter()
+        .enumerate()
+        .skip(off)
+        .take(visible)
+        .map(|(i, item)| {
+            let mark = if Some(item.as_str()) == current { "* " } else { "  " };
+            let style = if i == p.cursor { t.cursor() } else { Style::default() };
+            Line::from(Span::styled(format!("{mark}{item}"), style))
+        })
+        .collect();
+    let title = match p.kind {
+        super::PickerKind::Context => " context (Enter switches, Esc cancels) ",
+        super::PickerKind::Namespace => " namespace (Enter switches, Esc cancels) ",
+    };
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), r);
+}
+
 fn help(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let w = 80.min(area.width.saturating_sub(4));
+    let w = 110.min(area.width.saturating_sub(4));
     let items: Vec<&keymap::Binding> = keymap::bindings_for(app.view).collect();
     let h = (items.len() as u16 + 4).min(area.height.saturating_sub(2));
     let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
-    let mut lines = vec![Line::from(Span::styled(format!("keys — {:?} view", app.view), t.header())), Line::from("")];
+    let mut lines = vec![Line::from(Span::styled(format!("keys — {} view", app.view.title()), t.header())), Line::from("")];
     for b in items {
         lines.push(Line::from(vec![Span::styled(format!("{:<14}", b.keys.join(" ")), t.header()), Span::raw(b.help)]));
     }

@@ -1,0 +1,87 @@
+//! Reaching a cluster: the kubeconfig (`--kubeconfig`, or `$KUBECONFIG` with several
+//! files merged as kubectl does, or `~/.kube/config`), its contexts, and a client for one
+//! of them; in-cluster config when there is no kubeconfig inside a pod. Errors come back
+//! as one line an operator can act on.
+
+use std::path::{Path, PathBuf};
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use crate::errors::describe_config_error;
+
+/// Where clients come from: a kubeconfig (whose contexts can be switched), the
+/// in-cluster service account, or a fixed client (the in-process demo simulator).
+#[derive(Clone)]
+pub enum Source {
+    Kubeconfig { config: Box<Kubeconfig>, path: Option<PathBuf> },
+    InCluster,
+    Fixed { client: kube::Client, context: String },
+}
+
+impl Source {
+    /// Reads the kubeconfig the flags and environment name.
+    pub fn load(path: Option<&Path>) -> Result<Source, String> {
+        let config = match path {
+            Some(p) if p.to_string_lossy().contains(':') => {
+                let mut merged: Option<Kubeconfig> = None;
+                for part in p.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
+                    let k = Kubeconfig::read_from(part).map_err(|e| describe_config_error(&e, Some(Path::new(part))))?;
+                    merged = Some(match merged {
+                        None => k,
+                        Some(m) => m.merge(k).map_err(|e| describe_config_error(&e, None))?,
+                    });
+                }
+                merged.ok_or("KUBECONFIG names no file\n  (to try daemonscope without a cluster: daemonscope --demo)")?
+            }
+            Some(p) => Kubeconfig::read_from(p).map_err(|e| describe_config_error(&e, Some(p)))?,
+            None => match Kubeconfig::read() {
+                Ok(k) => k,
+                Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => return Ok(Source::InCluster),
+                Err(e) => return Err(describe_config_error(&e, None)),
+            },
+        };
+        Ok(Source::Kubeconfig { config: Box::new(config), path: path.map(Path::to_path_buf) })
+    }
+
+    /// The context names, in kubeconfig order.
+    pub fn contexts(&self) -> Vec<String> {
+        match self {
+            Source::Kubeconfig { config, .. } => config.contexts.iter().map(|c| c.name.clone()).collect(),
+            Source::InCluster => vec!["in-cluster".into()],
+            Source::Fixed { context, .. } => vec![context.clone()],
+        }
+    }
+
+    /// The context used when none is chosen.
+    pub fn current_context(&self) -> Option<String> {
+        match self {
+            Source::Kubeconfig { config, .. } => config.current_context.clone(),
+            Source::InCluster => Some("in-cluster".into()),
+            Source::Fixed { context, .. } => Some(context.clone()),
+        }
+    }
+
+    /// A client for `context` (None: the current one), and the context's name.
+    pub async fn client(&self, context: Option<&str>) -> Result<(kube::Client, String), String> {
+        match self {
+            Source::Fixed { client, context: name } => match context {
+                Some(c) if c != name => Err(format!("context {c:?} does not exist here (only {name:?})")),
+                _ => Ok((client.clone(), name.clone())),
+            },
+            Source::InCluster => {
+                let config = kube::Config::incluster().map_err(|e| format!("in-cluster config: {e}"))?;
+                let client = kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))?;
+                Ok((client, "in-cluster".into()))
+            }
+            Source::Kubeconfig { config, path } => {
+                let name = context.map(str::to_string).or_else(|| config.current_context.clone()).unwrap_or_default();
+                let opts = KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
+                let cfg = kube::Config::from_custom_kubeconfig((**config).clone(), &opts)
+                    .await
+                    .map_err(|e| describe_config_error(&e, path.as_deref()))?;
+                let client = kube::Client::try_from(cfg).map_err(|e| format!("cannot build a client for context {name:?}: {e}"))?;
+                Ok((client, name))
+            }
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! Async jobs the UI asks for, run off the UI thread (gitui's `asyncgit` pattern): the
+//! app pushes [`Effect`]s, the runner spawns them, and results come back as
+//! [`JobResult`]s tagged with the sequence number of the request, so a stale answer
+//! (the user already moved on) is dropped instead of shown.
+
+use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Event as KubeEvent, Node, Pod};
+use kube::api::LogParams;
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::connect::Source;
+use crate::errors::describe_kube_error;
+use crate::watch::Scope;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    DaemonSet,
+    Node,
+    Pod,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::DaemonSet => "DaemonSet",
+            Kind::Node => "Node",
+            Kind::Pod => "Pod",
+        }
+    }
+}
+
+/// One object, by kind and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectRef {
+    pub kind: Kind,
+    /// None for cluster-scoped objects.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind.as_str(), self.name),
+            None => write!(f, "{} {}", self.kind.as_str(), self.name),
+        }
+    }
+}
+
+/// What the UI asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The object as YAML (managedFields dropped, as `kubectl get -o yaml` shows by default).
+    Yaml { seq: u64, object: ObjectRef },
+    /// A pod's log, followed.
+    Logs { seq: u64, namespace: String, pod: String, container: Option<String>, previous: bool },
+    /// Recent Events of an object, watched while its detail is open.
+    Events { seq: u64, object: ObjectRef },
+    /// Stop following logs and events.
+    StopStreams,
+    /// Reconnect: another context and/or another namespace scope.
+    Connect { context: Option<String>, scope: Scope },
+}
+
+/// An Event, reduced to what the detail view prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventLine {
+    pub last: Option<jiff::Timestamp>,
+    pub type_: String,
+    pub reason: String,
+    pub message: String,
+    pub count: i32,
+}
+
+pub enum JobResult {
+    /// Lines for the text pane (YAML or logs); `append` adds to what is there.
+    Text {
+        seq: u64,
+        lines: Vec<String>,
+        append: bool,
+    },
+    /// The text stream ended (log follow closed), with why.
+    TextEnd {
+        seq: u64,
+        note: String,
+    },
+    Events {
+        seq: u64,
+        events: Vec<EventLine>,
+    },
+    Connected {
+        client: Client,
+        context: String,
+        scope: Scope,
+    },
+    Failed {
+        seq: Option<u64>,
+        message: String,
+    },
+}
+
+/// Most events kept per object (newest).
+const EVENTS_KEPT: usize = 30;
+/// Log lines fetched before following.
+const LOG_TAIL: i64 = 500;
+
+pub struct Jobs {
+    pub source: Source,
+    pub client: Client,
+    tx: mpsc::UnboundedSender<JobResult>,
+    logs: Option<JoinHandle<()>>,
+    events: Option<JoinHandle<()>>,
+}
+
+impl Jobs {
+    pub fn new(source: Source, client: Client, tx: mpsc::UnboundedSender<JobResult>) -> Jobs {
+        Jobs { source, client, tx, logs: None, events: None }
+    }
+
+    pub fn run(&mut self, e: Effect) {
+        let tx = self.tx.clone();
+        let client = self.client.clone();
+        match e {
+            Effect::Yaml { seq, object } => {
+                tokio::spawn(async move {
+                    let r = match yaml(client, &object).await {
+                        Ok(text) => JobResult::Text { seq, lines: text.lines().map(str::to_string).collect(), append: false },
+                        Err(e) => JobResult::Failed { seq: Some(seq), message: format!("get {object}: {e}") },
+                    };
+                    let _ = tx.send(r);
+                });
+            }
+            Effect::Logs { seq, namespace, pod, container, previous } => {
+                if let Some(h) = self.logs.take() {
+                    h.abort();
+                }
+                self.logs = Some(tokio::spawn(follow_logs(client, tx, seq, namespace, pod, container, previous)));
+            }
+            Effect::Events { seq, object } => {
+                if let Some(h) = self.events.take() {
+                    h.abort();
+                }
+                self.events = Some(tokio::spawn(watch_events(client, tx, seq, object)));
+            }
+            Effect::StopStreams => {
+                for h in [self.logs.take(), self.events.take()].into_iter().flatten() {
+                    h.abort();
+                }
+            }
+            Effect::Connect { context, scope } => {
+                let source = self.source.clone();
+                tokio::spawn(async move {
+                    let r = match source.client(context.as_deref()).await {
+                        Ok((client, context)) => JobResult::Connected { client, context, scope },
+                        Err(message) => JobResult::Failed { seq: None, message },
+                    };
+                    let _ = tx.send(r);
+                });
+            }
+        }
+    }
+}
+
+impl Drop for Jobs {
+    fn drop(&mut self) {
+        for h in [self.logs.take(), self.events.take()].into_iter().flatten() {
+            h.abort();
+        }
+    }
+}
+
+async fn yaml(client: Client, o: &ObjectRef) -> Result<String, String> {
+    fn strip(mut v: serde_json::Value) -> serde_json::Value {
+        if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            m.remove("managedFields");
+        }
+        v
+    }
+    let ns = o.namespace.clone().unwrap_or_default();
+    let v = match o.kind {
+        Kind::DaemonSet => {
+            serde_json::to_value(Api::<DaemonSet>::namespaced(client, &ns).get(&o.name).await.map_err(|e| describe_kube_error(&e))?)
+        }
+        Kind::Pod => serde_json::to_value(Api::<Pod>::namespaced(client, &ns).get(&o.name).await.map_err(|e| describe_kube_error(&e))?),
+        Kind::Node => serde_json::to_value(Api::<Node>::all(client).get(&o.name).await.map_err(|e| describe_kube_error(&e))?),
+    }
+    .map_err(|e| e.to_string())?;
+    serde_saphyr::to_string(&strip(v)).map_err(|e| e.to_string())
+}
+
+async fn follow_logs(
+    client: Client,
+    tx: mpsc::UnboundedSender<JobResult>,
+    seq: u64,
+    namespace: String,
+    pod: String,
+    container: Option<String>,
+    previous: bool,
+) {
+    let api: Api<Pod> = Api::namespaced(client, &namespace);
+    let lp = LogParams { follow: !previous, previous, tail_lines: Some(LOG_TAIL), container, ..Default::default() };
+    let stream = match api.log_stream(&pod, &lp).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ =
+                tx.send(JobResult::Failed { seq: Some(seq), message: format!("logs of {namespace}/{pod}: {}", describe_kube_error(&e)) });
+            return;
+        }
+    };
+    let _ = tx.send(JobResult::Text { seq, lines: vec![], append: false });
+    // Lines are forwarded in small batches so a chatty pod cannot flood the UI channel.
+    let mut lines = stream.lines().ready_chunks(256);
+    while let Some(chunk) = lines.next().await {
+        let mut out = Vec::with_capacity(chunk.len());
+        for l in chunk {
+            match l {
+                Ok(l) => out.push(l),
+                Err(e) => {
+                    let _ = tx.send(JobResult::Text { seq, lines: out, append: true });
+                    let _ = tx.send(JobResult::TextEnd { seq, note: format!("log stream broke: {e}") });
+                    return;
+                }
+            }
+        }
+        if tx.send(JobResult::Text { seq, lines: out, append: true }).is_err() {
+            return;
+        }
+    }
+    let note =
+        if previous { "end of the previous container's log" } else { "log stream closed by the server (pod gone or container restarted)" };
+    let _ = tx.send(JobResult::TextEnd { seq, note: note.into() });
+}
+
+/// Events of one object: a watch narrowed on the server by involvedObject fields (what
+/// `kubectl describe` lists), newest last.
+async fn watch_events(client: Client, tx: mpsc::UnboundedSender<JobResult>, seq: u64, o: ObjectRef) {
+    let mut fields = format!("involvedObject.kind={},involvedObject.name={}", o.kind.as_str(), o.name);
+    if let Some(ns) = &o.namespace {
+        fields.push_str(&format!(",involvedObject.namespace={ns}"));
+    }
+    let api: Api<KubeEvent> = Api::all(client);
+    let mut stream = watcher::watcher(api, watcher::Config::default().fields(&fields)).boxed();
+    let mut seen: std::collections::BTreeMap<String, EventLine> = Default::default();
+    let mut initial = true;
+    loop {
+        match stream.try_next().await {
+            Ok(Some(ev)) => {
+                let send = match ev {
+                    watcher::Event::Init => {
+                        seen.clear();
+                        initial = true;
+                        false
+                    }
+                    watcher::Event::InitApply(e) => {
+                        seen.insert(e.metadata.uid.clone().unwrap_or_default(), line(&e));
+                        false
+                    }
+                    watcher::Event::InitDone => {
+                        initial = false;
+                        true
+                    }
+                    watcher::Event::Apply(e) => {
+                        seen.insert(e.metadata.uid.clone().unwrap_or_default(), line(&e));
+                        !initial
+                    }
+                    watcher::Event::Delete(e) => {
+                        seen.remove(&e.metadata.uid.clone().unwrap_or_default());
+                        !initial
+                    }
+                };
+                if send {
+                    let mut events: Vec<EventLine> = seen.values().cloned().collect();
+                    events.sort_by(|a, b| a.last.cmp(&b.last));
+                    let skip = events.len().saturating_sub(EVENTS_KEPT);
+                    if tx.send(JobResult::Events { seq, events: events.split_off(skip) }).is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                let _ =
+                    tx.send(JobResult::Failed { seq: Some(seq), message: format!("events: {}", crate::errors::describe_watch_error(&e)) });
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
+fn line(e: &KubeEvent) -> EventLine {
+    let last = e
+        .last_timestamp
+        .as_ref()
+        .map(|t| t.0)
+        .or_else(|| e.event_time.as_ref().map(|t| t.0))
+        .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+    EventLine {
+        last,
+        type_: e.type_.clone().unwrap_or_default(),
+        reason: e.reason.clone().unwrap_or_default(),
+        message: e.message.clone().unwrap_or_default(),
+        count: e.count.unwrap_or(1),
+    }
+}
