@@ -179,3 +179,46 @@ fn draw_coverage_grid(b: Bencher) {
     assert_eq!(app.view, daemonscope::ui::View::Grid);
     b.bench(|| draw(&app));
 }
+
+/// The full synthetic cluster, after the given key presses.
+fn app_after(keys: &[crossterm::event::KeyCode]) -> App {
+    let mut app = App::new("bench", Theme { color: true });
+    for c in CHANGES.iter().cloned() {
+        app.model.apply(c);
+    }
+    for k in keys {
+        app.on_key(crossterm::event::KeyEvent::new(*k, crossterm::event::KeyModifiers::NONE));
+    }
+    app
+}
+
+#[divan::bench(sample_count = 20)]
+fn draw_matrix(b: Bencher) {
+    let app = app_after(&[crossterm::event::KeyCode::Char('m')]);
+    assert_eq!(app.view, daemonscope::ui::View::Matrix);
+    b.bench(|| draw(&app));
+}
+
+#[divan::bench(sample_count = 20)]
+fn draw_nodes_view(b: Bencher) {
+    use crossterm::event::KeyCode::Char;
+    // Sorted by problems: every node's daemons counted per frame, the worst case.
+    let app = app_after(&[Char('n'), Char('s')]);
+    assert_eq!(app.view, daemonscope::ui::View::Nodes);
+    b.bench(|| draw(&app));
+}
+
+#[divan::bench(sample_count = 20)]
+fn draw_rollout_view(b: Bencher) {
+    let app = app_after(&[crossterm::event::KeyCode::Char('r')]);
+    assert_eq!(app.view, daemonscope::ui::View::Rollout);
+    b.bench(|| draw(&app));
+}
+
+#[divan::bench(sample_count = 20)]
+fn draw_node_detail(b: Bencher) {
+    use crossterm::event::KeyCode::{Char, Enter};
+    let app = app_after(&[Char('n'), Enter]);
+    assert_eq!(app.view, daemonscope::ui::View::Detail);
+    b.bench(|| draw(&app));
+}

@@ -112,14 +112,35 @@ fn name_nodes(model: &Model, ds: &DsInfo, ids: &[NodeId]) -> String {
     parts.join("; ")
 }
 
-/// The rollout state of `ds`, from the model (pure; no clock).
-pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
+/// Counts and limits only (for a list row): no per-revision or per-node work.
+pub fn brief(model: &Model, ds: &DsInfo) -> Progress {
     let revisions = model.revisions_of(ds);
     let current = revisions.last();
     let (max_surge, max_unavailable) = match &ds.strategy {
         Strategy::RollingUpdate { max_unavailable, max_surge } => surge_and_unavailable(max_surge, max_unavailable, ds.desired),
         Strategy::OnDelete => (0, 0),
     };
+    Progress {
+        desired: ds.desired,
+        updated: ds.updated,
+        available: ds.available,
+        unavailable: (ds.desired - ds.available).max(0),
+        max_unavailable,
+        max_surge,
+        current_revision: current.map(|r| r.revision),
+        current_hash: current.map(|r| r.hash.clone()),
+        per_revision: Vec::new(),
+        started: current.and_then(|r| r.created),
+        complete: ds.observed_generation >= ds.generation && ds.updated >= ds.desired && ds.available >= ds.desired,
+        waiting_on: Vec::new(),
+    }
+}
+
+/// The rollout state of `ds`, from the model (pure; no clock).
+pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
+    let Progress { unavailable, max_unavailable, max_surge, complete, .. } = brief(model, ds);
+    let revisions = model.revisions_of(ds);
+    let current = revisions.last();
     let mut by_hash: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for p in model.pods_of(ds).filter(|p| p.deleting.is_none()) {
         let e = by_hash.entry(p.revision_hash.clone().unwrap_or_else(|| "?".into())).or_default();
@@ -144,16 +165,13 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
     }
     per_revision.sort_by(|a, b| b.current.cmp(&a.current).then(b.revision.cmp(&a.revision)));
 
-    let unavailable = (ds.desired - ds.available).max(0);
-    let complete = ds.observed_generation >= ds.generation && ds.updated >= ds.desired && ds.available >= ds.desired;
-
     // Group the nodes by what holds the rollout up.
     let mut failing_new = Vec::new();
     let mut starting_new = Vec::new();
     let mut outdated = Vec::new();
     let mut missing = Vec::new();
     let mut terminating = Vec::new();
-    let mut surging = Vec::new();
+    let surging = model.nodes_with_several_pods(ds);
     if let Some(cov) = model.coverage(ds) {
         for (i, s) in cov.cells.iter().enumerate() {
             let id = i as NodeId;
@@ -164,9 +182,6 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
                 CellState::Missing => missing.push(id),
                 CellState::Terminating => terminating.push(id),
                 _ => {}
-            }
-            if s.is_eligible() && model.pods_on(ds, id).iter().filter(|p| p.deleting.is_none()).count() > 1 {
-                surging.push(id);
             }
         }
     }
@@ -347,5 +362,48 @@ mod tests {
         assert!(validate_int_or_percent(&pct("101%")).is_err());
         assert!(validate_int_or_percent(&pct("abc")).is_err());
         assert!(validate_int_or_percent(&IntOrString::Int(-1)).is_err());
+    }
+
+    fn progress(desired: i32, updated: i32) -> Progress {
+        Progress {
+            desired,
+            updated,
+            available: desired,
+            unavailable: 0,
+            max_unavailable: 1,
+            max_surge: 0,
+            current_revision: Some(2),
+            current_hash: None,
+            per_revision: vec![],
+            started: None,
+            complete: updated >= desired,
+            waiting_on: vec![],
+        }
+    }
+
+    #[test]
+    fn pace_gives_rate_and_eta_and_flags_a_stall() {
+        let t0 = Instant::now();
+        let mut pace = Pace::default();
+        pace.observe(t0, 0, 10);
+        // One pod per 10 s → 6/min; 10 of 40 done → 30 left → 5 min.
+        for i in 1..=10 {
+            pace.observe(t0 + Duration::from_secs(10 * i), i as i32, 10);
+        }
+        let now = t0 + Duration::from_secs(100);
+        let s = summarize(&progress(40, 10), Some(&pace), now, None);
+        assert!((s.rate_per_min.unwrap() - 6.0).abs() < 0.01, "{s:?}");
+        assert_eq!(s.eta.map(|d| d.as_secs()), Some(300));
+        assert!(!s.stalled);
+        // Nothing moves for STALL_AFTER: stalled (and the same status again is no progress).
+        pace.observe(now + Duration::from_secs(30), 10, 10);
+        let later = now + STALL_AFTER;
+        assert!(summarize(&progress(40, 10), Some(&pace), later, None).stalled);
+        // A finished rollout never stalls.
+        assert!(!summarize(&progress(10, 10), Some(&pace), later, None).stalled);
+        // Without observations, the average since the rollout began.
+        let s = summarize(&progress(40, 20), None, now, Some(Duration::from_secs(600)));
+        assert_eq!(s.rate_per_min, Some(2.0));
+        assert_eq!(s.eta.map(|d| d.as_secs()), Some(600));
     }
 }

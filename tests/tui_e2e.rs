@@ -114,6 +114,94 @@ async fn coverage_reasons_on_the_demo_cluster() {
     .unwrap();
 }
 
+/// The number before "/" in the rollout view's "updated" gauge line.
+fn updated_count(screen: &str) -> Option<u32> {
+    let line = screen.lines().find(|l| l.contains("│updated "))?;
+    let before = line.split('/').next()?;
+    before.rsplit(' ').next()?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_progress_advances_on_screen() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let sim = common::serve(&text).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
+        t.wait_for("pods: live", 20);
+        t.keys("/fluent-bit\r");
+        std::thread::sleep(Duration::from_millis(200));
+        t.keys("r");
+        // The demo starts fluent-bit's rolling update 8 s in (one pod at a time, 5 s each).
+        t.wait_for("logging/fluent-bit — rollout to revision 2", 30);
+        let first = updated_count(&t.screen()).expect("an updated gauge");
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let later = loop {
+            let s = t.screen();
+            let n = updated_count(&s).expect("an updated gauge");
+            if n >= first + 2 {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "updated stayed at {n} (from {first}):\n{s}");
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        assert!(later.contains("maxUnavailable 1"), "{later}");
+        assert!(later.lines().any(|l| l.contains("rev 2") && l.contains("(current)")), "{later}");
+        assert!(later.contains("fluent-bit:3.0.7 → cr.fluentbit.io/fluent/fluent-bit:3.1.4"), "{later}");
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+}
+
+/// A kubeconfig with one context per simulator.
+fn two_context_kubeconfig(a: &str, b: &str) -> String {
+    let mut y = String::from("apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters:\n");
+    for (n, url) in [("prod", a), ("staging", b)] {
+        y.push_str(&format!("- name: {n}\n  cluster:\n    server: {url}\n"));
+    }
+    y.push_str("contexts:\n");
+    for n in ["prod", "staging"] {
+        y.push_str(&format!("- name: {n}\n  context:\n    cluster: {n}\n    user: {n}\n"));
+    }
+    y.push_str("users:\n- name: prod\n  user: {}\n- name: staging\n  user: {}\n");
+    y
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctx_switches_to_a_second_simulator() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let prod = common::serve(&text).await;
+    let small = daemonscope::sim::generator::to_yaml(&daemonscope::sim::generator::scenario(12, 2));
+    let staging = common::serve(&small).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    std::fs::write(&kc, two_context_kubeconfig(prod.url(), staging.url())).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
+        let s = t.wait_for("DaemonSets (8)", 20);
+        assert!(s.contains(" prod ") && s.contains("50 nodes"), "{s}");
+        // The picker lists both contexts, the current one starred.
+        t.keys(":ctx\r");
+        let s = t.wait_for("context (Enter switches", 10);
+        assert!(s.contains("* prod") && s.contains("staging"), "{s}");
+        t.keys("j\r");
+        let s = t.wait_for("DaemonSets (2)", 20);
+        assert!(s.contains(" staging ") && s.contains("12 nodes"), "{s}");
+        assert!(!s.contains("fluent-bit"), "nothing of the first cluster remains:\n{s}");
+        // And back by name.
+        t.keys(":ctx prod\r");
+        t.wait_for("DaemonSets (8)", 20);
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+}
+
 #[test]
 fn a_broken_kubeconfig_is_one_clear_line_that_suggests_the_demo() {
     let dir = tempfile::tempdir().unwrap();

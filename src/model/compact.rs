@@ -423,3 +423,45 @@ impl ServiceInfo {
         self.namespace == namespace && !self.selector.is_empty() && self.selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rev(n: i64, template: serde_json::Value) -> RevisionInfo {
+        let mut t = BTreeMap::new();
+        flatten("", &template, &mut t);
+        RevisionInfo {
+            namespace: "ns".into(),
+            name: format!("r{n}"),
+            owner_uid: "u".into(),
+            revision: n,
+            hash: format!("h{n}"),
+            created: None,
+            template: t,
+        }
+    }
+
+    #[test]
+    fn revision_diff_names_containers_and_shows_old_and_new() {
+        let a = rev(
+            1,
+            serde_json::json!({"spec": {"containers": [{"name": "agent", "image": "a:1", "env": [{"name": "X", "value": "1"}]}], "hostNetwork": true}}),
+        );
+        let b = rev(
+            2,
+            serde_json::json!({"spec": {"containers": [{"name": "agent", "image": "a:2", "env": [{"name": "X", "value": "1"}, {"name": "Y", "value": "2"}]}]}}),
+        );
+        let ch = b.changes_since(&a);
+        assert_eq!(
+            ch,
+            vec![
+                "spec.containers[agent].env[Y].name: + Y".to_string(),
+                "spec.containers[agent].env[Y].value: + 2".to_string(),
+                "spec.containers[agent].image: a:1 → a:2".to_string(),
+                "spec.hostNetwork: - true".to_string(),
+            ]
+        );
+        assert!(a.changes_since(&a).is_empty());
+    }
+}

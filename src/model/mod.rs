@@ -192,6 +192,23 @@ impl Model {
         v
     }
 
+    /// Nodes where the DaemonSet has more than one live pod (a surge in progress), by id.
+    pub fn nodes_with_several_pods(&self, ds: &DsInfo) -> Vec<NodeId> {
+        let mut v: Vec<NodeId> = self
+            .pods_by_ds_node
+            .get(&ds.uid)
+            .into_iter()
+            .flatten()
+            .filter(|(_, uids)| {
+                uids.len() > 1 && uids.iter().filter(|u| self.pods.get(*u).is_some_and(|p| p.deleting.is_none())).count() > 1
+            })
+            .map(|(id, _)| *id)
+            .filter(|id| self.node(*id).is_some())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     /// Every daemon pod on a node.
     pub fn daemon_pods_on(&self, node: NodeId) -> Vec<&PodInfo> {
         self.pods_by_node.get(&node).into_iter().flatten().filter_map(|u| self.pods.get(u)).collect()

@@ -127,7 +127,6 @@ pub struct App {
     pub matrix_col: usize,
     pub nodes_cursor: usize,
     pub nodes_sort: SortBy,
-    pub rollout_cursor: usize,
     /// Index into GROUP_KEYS, or None for no grouping.
     pub group_by: Option<usize>,
     /// Marked nodes (Space), for actions on several nodes at once.
@@ -177,7 +176,6 @@ impl App {
             matrix_col: 0,
             nodes_cursor: 0,
             nodes_sort: SortBy::Name,
-            rollout_cursor: 0,
             group_by: Some(0),
             marks: BTreeSet::new(),
             detail: None,
@@ -496,8 +494,6 @@ impl App {
                     self.pick_selected();
                 }
                 self.goto(View::Rollout);
-                self.rollout_cursor =
-                    self.rollout_rows().iter().position(|d| self.selected_ds().is_some_and(|s| s.uid == d.uid)).unwrap_or(0);
             }
             "grid" | "coverage" => {
                 if self.selected.is_some() || self.pick_selected() {
@@ -635,31 +631,22 @@ impl App {
         }
     }
 
-    /// The DaemonSet the rollout view details: the one under its cursor, else the selected.
+    /// The DaemonSet the rollout view details: the selected one (the cursor moves the
+    /// selection, so the view stays on it while rollouts start and finish around it).
     pub fn rollout_ds(&self) -> Option<&DsInfo> {
-        let list = self.rollouts();
-        let sel = self.selected_ds();
-        match sel {
-            Some(s) if !list.iter().any(|d| d.uid == s.uid) => {
-                if self.rollout_cursor == 0 {
-                    Some(s)
-                } else {
-                    list.get(self.rollout_cursor - 1).copied()
-                }
-            }
-            _ => list.get(self.rollout_cursor).copied().or(sel),
-        }
+        self.selected_ds().or_else(|| self.rollouts().into_iter().next())
     }
 
-    /// Rows in the rollout view's list (the selected DaemonSet first when it is not under way).
+    /// Rows of the rollout view: every rollout under way, plus the selected DaemonSet, by name.
     pub fn rollout_rows(&self) -> Vec<&DsInfo> {
-        let mut list = self.rollouts();
-        if let Some(s) = self.selected_ds()
-            && !list.iter().any(|d| d.uid == s.uid)
-        {
-            list.insert(0, s);
-        }
-        list
+        let sel = self.selected_ds().map(|d| d.uid.as_str());
+        self.model.daemonsets().filter(|d| Some(d.uid.as_str()) == sel || rollout::under_way(&self.model, d)).collect()
+    }
+
+    /// The row of the rollout view's cursor.
+    pub fn rollout_index(&self) -> usize {
+        let cur = self.rollout_ds().map(|d| d.uid.clone());
+        self.rollout_rows().iter().position(|d| Some(&d.uid) == cur.as_ref()).unwrap_or(0)
     }
 
     pub fn act(&mut self, a: Action) {
@@ -685,8 +672,6 @@ impl App {
                 }
                 if self.selected.is_some() {
                     self.goto(View::Rollout);
-                    self.rollout_cursor =
-                        self.rollout_rows().iter().position(|d| self.selected_ds().is_some_and(|s| s.uid == d.uid)).unwrap_or(0);
                 }
             }
             (View::Matrix, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
@@ -696,7 +681,13 @@ impl App {
                 move_rows(&mut self.nodes_cursor, a, page)
             }
             (View::Rollout, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
-                move_rows(&mut self.rollout_cursor, a, page)
+                let mut i = self.rollout_index();
+                move_rows(&mut i, a, page);
+                let rows = self.rollout_rows();
+                let pick = rows.get(i.min(rows.len().saturating_sub(1))).map(|d| (d.namespace.clone(), d.name.clone()));
+                if pick.is_some() {
+                    self.selected = pick;
+                }
             }
             (View::Detail, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
                 move_rows(&mut self.detail_scroll, a, page)
@@ -809,7 +800,6 @@ impl App {
                 self.matrix_col = self.matrix_col.min(self.model.daemonsets().count().saturating_sub(1));
             }
             View::Nodes => self.nodes_cursor = self.nodes_cursor.min(self.node_rows().len().saturating_sub(1)),
-            View::Rollout => self.rollout_cursor = self.rollout_cursor.min(self.rollout_rows().len().saturating_sub(1)),
             View::Text => self.text.scroll = self.text.scroll.min(self.text.lines.len().saturating_sub(1)),
             _ => {}
         }

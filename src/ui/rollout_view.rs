@@ -61,15 +61,16 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         t.header(),
     ))];
     let visible = list_h.saturating_sub(3) as usize;
-    let off = app.rollout_cursor.saturating_sub(visible.saturating_sub(1));
+    let cursor = app.rollout_index();
+    let off = cursor.saturating_sub(visible.saturating_sub(1));
     for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
-        let p = rollout::progress(&app.model, d);
+        let p = rollout::brief(&app.model, d);
         let s = pace(app, d, &p);
         let limit = if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", p.unavailable, p.max_unavailable) };
         let state = state_word(d, &p, &s);
         let line = format!(
             "{} {:<40} {:<14} {} {:<11} {:<13} {:<10} {:<8} {state}",
-            if i == app.rollout_cursor { "▶" } else { " " },
+            if i == cursor { "▶" } else { " " },
             format!("{}/{}", d.namespace, d.name),
             super::views::strategy(d),
             gauge(p.updated, p.desired, 10),
@@ -79,7 +80,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { s.eta.map(dur).unwrap_or_else(|| "-".into()) },
         );
         let mut style = if state == "STALLED" { t.warn() } else { Style::default() };
-        if i == app.rollout_cursor {
+        if i == cursor {
             style = style.patch(t.cursor());
         }
         lines.push(Line::from(Span::styled(line, style)));
