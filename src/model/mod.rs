@@ -352,7 +352,20 @@ impl Model {
                 self.services.remove(&(namespace, name));
             }
             Change::ResyncStart(r) => {
-                self.resync.insert(r, Default::default());
+                // Nothing known yet (the first sync): nothing can have gone, so no need to
+                // remember every key seen (121,000 pod uids at 5,000 nodes).
+                let empty = match r {
+                    Resource::Nodes => self.node_order.is_empty(),
+                    Resource::DaemonSets => self.daemonsets.is_empty(),
+                    Resource::Pods => self.pods.is_empty(),
+                    Resource::Revisions => self.revisions.is_empty(),
+                    Resource::Services => self.services.is_empty(),
+                };
+                if empty {
+                    self.resync.remove(&r);
+                } else {
+                    self.resync.insert(r, Default::default());
+                }
             }
             Change::ResyncDone(r) => {
                 let Some(seen) = self.resync.remove(&r) else { return };

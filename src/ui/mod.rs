@@ -147,6 +147,9 @@ pub struct App {
     /// Requests for the job runner (YAML, logs, events, reconnects), drained by the loop.
     pub effects: Vec<Effect>,
     seq: u64,
+    /// When the app started, and how long the first full sync of every watch took.
+    pub started: Instant,
+    pub synced_in: Option<std::time::Duration>,
     pub quit: bool,
     pub theme: Theme,
     /// Grid cells per row at the last draw (for ←/→/↑/↓ arithmetic).
@@ -191,6 +194,8 @@ impl App {
             paces: HashMap::new(),
             effects: Vec::new(),
             seq: 0,
+            started: Instant::now(),
+            synced_in: None,
             quit: false,
             theme,
             grid_width: AtomicUsize::new(1),
@@ -268,6 +273,18 @@ impl App {
             Update::Sync(r, s) => {
                 let e = self.sync.entry(r).or_insert((SyncState::Syncing, None));
                 e.0 = s;
+                if self.synced_in.is_none() && Resource::ALL.iter().all(|r| self.sync.get(r).is_some_and(|s| s.0 == SyncState::Live)) {
+                    let took = self.started.elapsed();
+                    self.synced_in = Some(took);
+                    tracing::info!(
+                        context = %self.context,
+                        nodes = self.model.node_count(),
+                        daemonsets = self.model.daemonsets().count(),
+                        pods = self.model.pod_count(),
+                        seconds = took.as_secs_f64(),
+                        "initial sync complete"
+                    );
+                }
             }
         }
     }
