@@ -269,6 +269,13 @@ fn nodes_view_puts_the_broken_node_first_with_its_missing_daemons() {
     assert!(first.contains("general-b-0005") && first.contains("NotReady") && first.contains(" 0/4 "), "{first}\n{s}");
     let tall = screen(&app, 160, 60);
     assert!(tall.lines().any(|l| l.contains("highmem-a-0001") && l.contains("dedicated=infra:NoSchedule")), "{tall}");
+    // z adds a label of the operator's choice as a column (cycling through the keys).
+    key(&mut app, KeyCode::Char('z'));
+    assert_eq!(app.node_label.as_deref(), Some("accelerator"));
+    key(&mut app, KeyCode::Char('z'));
+    assert_eq!(app.node_label.as_deref(), Some("beta.kubernetes.io/arch"));
+    let s = screen(&app, 160, 20);
+    assert!(s.lines().nth(2).unwrap_or("").contains("ARCH") && s.lines().nth(3).unwrap_or("").contains("amd64"), "{s}");
     // Space marks the node (shown in the row and counted in the status line).
     key(&mut app, KeyCode::Char(' '));
     let s = screen(&app, 160, 20);

@@ -99,6 +99,60 @@ impl Coverage {
     }
 }
 
+type PodId = u32;
+
+/// Pods by dense id. Values are boxed so a slot is 8 bytes: a map of 150,000 inline
+/// 320-byte values wastes half its buckets and briefly doubles on every growth.
+#[derive(Debug, Default)]
+struct Pods {
+    ids: HashMap<String, PodId>,
+    slots: Vec<Option<Box<PodInfo>>>,
+    free: Vec<PodId>,
+}
+
+impl Pods {
+    fn get(&self, uid: &str) -> Option<&PodInfo> {
+        self.ids.get(uid).and_then(|i| self.at(*i))
+    }
+
+    fn at(&self, id: PodId) -> Option<&PodInfo> {
+        self.slots.get(id as usize).and_then(|p| p.as_deref())
+    }
+
+    /// Stores `p` (keeping its id if the uid is known) and returns the id and the old value.
+    fn insert(&mut self, p: PodInfo) -> (PodId, Option<PodInfo>) {
+        if let Some(id) = self.ids.get(&p.uid).copied() {
+            let old = self.slots[id as usize].replace(Box::new(p));
+            return (id, old.map(|b| *b));
+        }
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as PodId
+            }
+        };
+        self.ids.insert(p.uid.clone(), id);
+        self.slots[id as usize] = Some(Box::new(p));
+        (id, None)
+    }
+
+    fn remove(&mut self, uid: &str) -> Option<(PodId, PodInfo)> {
+        let id = self.ids.remove(uid)?;
+        let p = self.slots[id as usize].take()?;
+        self.free.push(id);
+        Some((id, *p))
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn uids(&self) -> impl Iterator<Item = &String> {
+        self.ids.keys()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Model {
     node_ids: HashMap<String, NodeId>,
@@ -108,11 +162,11 @@ pub struct Model {
     node_order: BTreeMap<String, NodeId>,
     daemonsets: BTreeMap<(String, String), DsInfo>,
     ds_by_uid: HashMap<String, (String, String)>,
-    pods: HashMap<String, PodInfo>,
-    /// ds uid → node id → pod uids.
-    pods_by_ds_node: HashMap<String, HashMap<NodeId, Vec<String>>>,
-    /// node id → pod uids (daemon pods only).
-    pods_by_node: HashMap<NodeId, Vec<String>>,
+    pods: Pods,
+    /// ds uid → node id → pod ids.
+    pods_by_ds_node: HashMap<String, HashMap<NodeId, Vec<PodId>>>,
+    /// node id → pod ids (daemon pods only).
+    pods_by_node: HashMap<NodeId, Vec<PodId>>,
     coverage: HashMap<String, Coverage>,
     /// (namespace, name) → revision; few per DaemonSet.
     revisions: BTreeMap<(String, String), RevisionInfo>,
@@ -169,7 +223,7 @@ impl Model {
 
     /// Every daemon pod of the DaemonSet.
     pub fn pods_of(&self, ds: &DsInfo) -> impl Iterator<Item = &PodInfo> {
-        self.pods_by_ds_node.get(&ds.uid).into_iter().flat_map(|m| m.values().flatten()).filter_map(|u| self.pods.get(u))
+        self.pods_by_ds_node.get(&ds.uid).into_iter().flat_map(|m| m.values().flatten()).filter_map(|i| self.pods.at(*i))
     }
 
     pub fn pod(&self, uid: &str) -> Option<&PodInfo> {
@@ -187,7 +241,7 @@ impl Model {
     /// The DaemonSet's pods on a node, oldest first.
     pub fn pods_on(&self, ds: &DsInfo, node: NodeId) -> Vec<&PodInfo> {
         let mut v: Vec<&PodInfo> =
-            self.pods_by_ds_node.get(&ds.uid).and_then(|m| m.get(&node)).into_iter().flatten().filter_map(|u| self.pods.get(u)).collect();
+            self.pods_by_ds_node.get(&ds.uid).and_then(|m| m.get(&node)).into_iter().flatten().filter_map(|i| self.pods.at(*i)).collect();
         v.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
         v
     }
@@ -200,7 +254,7 @@ impl Model {
             .into_iter()
             .flatten()
             .filter(|(_, uids)| {
-                uids.len() > 1 && uids.iter().filter(|u| self.pods.get(*u).is_some_and(|p| p.deleting.is_none())).count() > 1
+                uids.len() > 1 && uids.iter().filter(|i| self.pods.at(**i).is_some_and(|p| p.deleting.is_none())).count() > 1
             })
             .map(|(id, _)| *id)
             .filter(|id| self.node(*id).is_some())
@@ -211,7 +265,7 @@ impl Model {
 
     /// Every daemon pod on a node.
     pub fn daemon_pods_on(&self, node: NodeId) -> Vec<&PodInfo> {
-        self.pods_by_node.get(&node).into_iter().flatten().filter_map(|u| self.pods.get(u)).collect()
+        self.pods_by_node.get(&node).into_iter().flatten().filter_map(|i| self.pods.at(*i)).collect()
     }
 
     /// The cell of one DaemonSet on one node, with its reason (computed on demand).
@@ -254,17 +308,23 @@ impl Model {
         }
     }
 
-    fn index_pod(&mut self, p: &PodInfo, add: bool) {
-        let Some(node) = p.node.as_deref().map(|n| self.intern(n)) else { return };
-        let per = self.pods_by_ds_node.entry(p.owner_uid.clone()).or_default().entry(node).or_default();
-        per.retain(|u| u != &p.uid);
+    fn index_pod(&mut self, node: Option<&str>, owner: &str, id: PodId, add: bool) {
+        let Some(node) = node.map(|n| self.intern(n)) else { return };
+        if !self.pods_by_ds_node.contains_key(owner) {
+            self.pods_by_ds_node.insert(owner.to_string(), HashMap::new());
+        }
+        let per_ds = self.pods_by_ds_node.get_mut(owner).expect("inserted above");
+        let per = per_ds.entry(node).or_default();
+        per.retain(|i| *i != id);
         if add {
-            per.push(p.uid.clone());
+            per.push(id);
+        } else if per.is_empty() {
+            per_ds.remove(&node);
         }
         let by_node = self.pods_by_node.entry(node).or_default();
-        by_node.retain(|u| u != &p.uid);
+        by_node.retain(|i| *i != id);
         if add {
-            by_node.push(p.uid.clone());
+            by_node.push(id);
         }
     }
 
@@ -313,25 +373,28 @@ impl Model {
             }
             Change::Pod(p) => {
                 self.touched(Resource::Pods, p.uid.clone());
-                if let Some(old) = self.pods.remove(&p.uid) {
-                    self.index_pod(&old, false);
-                    // Moved (or re-owned): the cell it left changes too.
-                    if (old.node != p.node || old.owner_uid != p.owner_uid)
-                        && let Some(id) = old.node.as_deref().and_then(|n| self.node_ids.get(n).copied())
-                    {
-                        self.recompute(&old.owner_uid, id);
-                    }
-                }
-                self.index_pod(&p, true);
                 let (owner, node) = (p.owner_uid.clone(), p.node.clone());
-                self.pods.insert(p.uid.clone(), p);
+                let (pid, old) = self.pods.insert(p);
+                if let Some(old) = old {
+                    let moved = old.node != node || old.owner_uid != owner;
+                    if moved {
+                        self.index_pod(old.node.as_deref(), &old.owner_uid, pid, false);
+                        // The cell it left changes too.
+                        if let Some(id) = old.node.as_deref().and_then(|n| self.node_ids.get(n).copied()) {
+                            self.recompute(&old.owner_uid, id);
+                        }
+                        self.index_pod(node.as_deref(), &owner, pid, true);
+                    }
+                } else {
+                    self.index_pod(node.as_deref(), &owner, pid, true);
+                }
                 if let Some(id) = node.and_then(|n| self.node_ids.get(&n).copied()) {
                     self.recompute(&owner, id);
                 }
             }
             Change::PodGone { uid } => {
-                if let Some(old) = self.pods.remove(&uid) {
-                    self.index_pod(&old, false);
+                if let Some((pid, old)) = self.pods.remove(&uid) {
+                    self.index_pod(old.node.as_deref(), &old.owner_uid, pid, false);
                     if let Some(id) = old.node.as_deref().and_then(|n| self.node_ids.get(n).copied()) {
                         self.recompute(&old.owner_uid, id);
                     }
@@ -357,7 +420,7 @@ impl Model {
                 let empty = match r {
                     Resource::Nodes => self.node_order.is_empty(),
                     Resource::DaemonSets => self.daemonsets.is_empty(),
-                    Resource::Pods => self.pods.is_empty(),
+                    Resource::Pods => self.pods.len() == 0,
                     Resource::Revisions => self.revisions.is_empty(),
                     Resource::Services => self.services.is_empty(),
                 };
@@ -388,7 +451,7 @@ impl Model {
                         }
                     }
                     Resource::Pods => {
-                        let gone: Vec<String> = self.pods.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+                        let gone: Vec<String> = self.pods.uids().filter(|k| !seen.contains(*k)).cloned().collect();
                         for uid in gone {
                             self.apply(Change::PodGone { uid });
                         }

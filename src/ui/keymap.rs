@@ -100,6 +100,7 @@ pub const BINDINGS: &[Binding] = &[
         views: &[Grid],
         hint: true,
     },
+    Binding { keys: &["z"], action: Action::GroupBy, help: "show the next node label as a column", views: &[Nodes], hint: true },
     Binding { keys: &["s"], action: Action::Sort, help: "sort by the next column", views: &[Ds, Nodes], hint: true },
     Binding {
         keys: &["Space"],

@@ -127,6 +127,8 @@ pub struct App {
     pub matrix_col: usize,
     pub nodes_cursor: usize,
     pub nodes_sort: SortBy,
+    /// An extra label shown as a column in the Nodes view (`z` cycles through the keys).
+    pub node_label: Option<String>,
     /// Index into GROUP_KEYS, or None for no grouping.
     pub group_by: Option<usize>,
     /// Marked nodes (Space), for actions on several nodes at once.
@@ -179,6 +181,7 @@ impl App {
             matrix_col: 0,
             nodes_cursor: 0,
             nodes_sort: SortBy::Name,
+            node_label: None,
             group_by: Some(0),
             marks: BTreeSet::new(),
             detail: None,
@@ -790,6 +793,18 @@ impl App {
             (View::Grid, Action::PageUp) => self.grid_cursor = self.grid_cursor.saturating_sub(self.grid_width.load(Relaxed).max(1) * page),
             (View::Grid, Action::Top) => self.grid_cursor = 0,
             (View::Grid, Action::Bottom) => self.grid_cursor = usize::MAX,
+            (View::Nodes, Action::GroupBy) => {
+                let keys: BTreeSet<&String> = self.model.nodes().flat_map(|(_, n)| n.facts.labels.keys()).collect();
+                let next = match &self.node_label {
+                    None => keys.iter().next(),
+                    Some(cur) => keys.iter().find(|k| k.as_str() > cur.as_str()),
+                };
+                self.node_label = next.map(|k| k.to_string());
+                self.message = Some(match &self.node_label {
+                    Some(k) => format!("label column: {k}"),
+                    None => "no label column".into(),
+                });
+            }
             (View::Grid, Action::GroupBy) => {
                 self.group_by = match self.group_by {
                     None => Some(0),

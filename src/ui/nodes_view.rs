@@ -18,7 +18,22 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let rows_fit = area.height.saturating_sub(3) as usize;
     app.page.store(rows_fit.max(1), Relaxed);
     let offset = app.nodes_cursor.saturating_sub(rows_fit.saturating_sub(1));
-    let header = Row::new(["", "NAME", "STATUS", "POOL", "ZONE", "TAINTS", "DAEMONS", "NOT FINE", "AGE", "VERSION"]).style(t.header());
+    let extra = app.node_label.clone();
+    let extra_header = extra.as_deref().map(|k| k.rsplit('/').next().unwrap_or(k).to_uppercase()).unwrap_or_default();
+    let header = Row::new(vec![
+        "".to_string(),
+        "NAME".into(),
+        "STATUS".into(),
+        "POOL".into(),
+        "ZONE".into(),
+        extra_header,
+        "TAINTS".into(),
+        "DAEMONS".into(),
+        "NOT FINE".into(),
+        "AGE".into(),
+        "VERSION".into(),
+    ])
+    .style(t.header());
     let dss: Vec<_> = app.model.daemonsets().collect();
     let rows: Vec<Row> = rows_all
         .iter()
@@ -58,6 +73,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 Cell::from(status).style(status_style),
                 Cell::from(label("pool")),
                 Cell::from(label("topology.kubernetes.io/zone")),
+                Cell::from(extra.as_deref().map(label).unwrap_or_default()),
                 Cell::from(taints),
                 Cell::from(format!("{ok}/{expected}")).style(daemons_style),
                 Cell::from(not_fine.join(" ")).style(daemons_style),
@@ -73,6 +89,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(27),
         Constraint::Length(13),
         Constraint::Length(12),
+        Constraint::Length(if extra.is_some() { 16 } else { 0 }),
         Constraint::Length(30),
         Constraint::Length(7),
         Constraint::Fill(1),
