@@ -40,6 +40,45 @@ pub struct Cli {
 pub enum Command {
     /// Run the simulated cluster as a standalone API server that kubectl can talk to.
     Sim(SimArgs),
+    /// Print DaemonSet coverage (every node's state and why) for scripts and CI gates.
+    /// Exit 0: every selected DaemonSet is ready on every node that should run it and
+    /// nothing is misscheduled; 1: not (or --wait timed out); 2: an error.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Counts per DaemonSet, and each node that is not fine with its reason.
+    Table,
+    /// Like table, with every node.
+    Wide,
+    /// The documented JSON schema (see the README).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// DaemonSets to report, as NAME or NAMESPACE/NAME (default: every one in scope).
+    #[arg(value_name = "DAEMONSET")]
+    pub daemonsets: Vec<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: Output,
+    /// Follow the watch until every selected DaemonSet is fully covered (progress on stderr).
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up after this long (e.g. 90s, 5m, 1h30m): with --wait exit 1, else exit 2.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// `90s`, `5m`, `1h30m`, `2h 5m` (jiff's friendly format), or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let d: jiff::SignedDuration = s.parse().map_err(|e| format!("invalid duration {s:?} (try 90s, 5m, 1h30m): {e}"))?;
+    std::time::Duration::try_from(d).map_err(|_| format!("invalid duration {s:?}: must not be negative"))
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 //! - [`watch`]: watch streams into the model; [`ui`] and [`tui`]: the terminal UI.
 //! - [`connect`]: kubeconfig, contexts, clients; [`jobs`]: async work the UI asks for
 //!   (YAML, logs, events, context and namespace switches), off the UI thread.
+//! - [`status`]: `daemonscope status`, the same coverage as a report and an exit code.
 //! - [`cli`]: the command line.
 
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod rollout;
 pub mod selector;
 pub mod sim;
+pub mod status;
 pub mod tui;
 pub mod ui;
 pub mod watch;

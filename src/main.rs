@@ -1,7 +1,7 @@
 use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr};
 
-use daemonscope::cli::{Cli, Command, SimArgs, default_sim_kubeconfig};
+use daemonscope::cli::{Cli, Command, SimArgs, StatusArgs, default_sim_kubeconfig};
 use daemonscope::connect::Source;
 use daemonscope::sim::{self, Sim, SimOptions, generator, scenario::Scenario};
 
@@ -14,21 +14,28 @@ fn main() -> Result<()> {
     daemonscope::logging::init(cli.log_file.as_deref());
     match cli.command {
         Some(Command::Sim(ref args)) => run_sim(args),
+        Some(Command::Status(ref args)) => run_status(&cli, args),
         None => run_tui(&cli),
     }
 }
 
 /// Exits with one clear line (no backtrace) for errors the user can fix.
 fn fail(msg: impl std::fmt::Display) -> ! {
+    fail_with(1, msg)
+}
+
+fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
     eprintln!("daemonscope: {msg}");
-    std::process::exit(1);
+    std::process::exit(code);
 }
 
 fn scope(cli: &Cli) -> daemonscope::watch::Scope {
+    // `status` promises exit code 2 for every error; the TUI has always used 1.
+    let code = if matches!(cli.command, Some(Command::Status(_))) { 2 } else { 1 };
     if let Some(sel) = &cli.selector
         && let Err(e) = daemonscope::selector::LabelSelector::parse(sel)
     {
-        fail(format!("invalid -l selector: {e}"));
+        fail_with(code, format!("invalid -l selector: {e}"));
     }
     daemonscope::watch::Scope { namespace: if cli.all_namespaces { None } else { cli.namespace.clone() }, selector: cli.selector.clone() }
 }
@@ -53,6 +60,27 @@ fn run_tui(cli: &Cli) -> Result<()> {
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
         daemonscope::tui::run(source, client, context, scope, cli.readonly).await
     })
+}
+
+/// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
+fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
+    let scope = scope(cli);
+    let rt = tokio::runtime::Runtime::new()?;
+    let code = rt.block_on(async {
+        let mut out = std::io::stdout();
+        if cli.demo {
+            let sc = Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO).unwrap_or_else(|e| fail_with(2, e));
+            let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).unwrap_or_else(|e| fail_with(2, format!("loading the demo: {e}")));
+            let running = built.spawn();
+            let client = kube::Client::new(running.router(), "default");
+            return daemonscope::status::run(client, "demo (simulated cluster)".into(), scope, args, &mut out).await;
+        }
+        let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail_with(2, e));
+        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        daemonscope::status::run(client, context, scope, args, &mut out).await
+    });
+    drop(rt);
+    std::process::exit(code);
 }
 
 fn load_scenario(args: &SimArgs) -> Result<Scenario> {

@@ -40,8 +40,13 @@ pub struct Scope {
     pub selector: Option<String>,
 }
 
-/// Starts the watchers; they stop when `tx` is closed or the handles are aborted.
+/// Starts every watcher; they stop when `tx` is closed or the handles are aborted.
 pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<tokio::task::JoinHandle<()>> {
+    spawn_only(client, scope, tx, &Resource::ALL)
+}
+
+/// Starts the watchers of `resources` only (coverage needs DaemonSets, Nodes and Pods).
+pub fn spawn_only(client: Client, scope: Scope, tx: mpsc::Sender<Update>, resources: &[Resource]) -> Vec<tokio::task::JoinHandle<()>> {
     let (ds_api, pod_api): (Api<DaemonSet>, Api<Pod>) = match &scope.namespace {
         Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns)),
         None => (Api::all(client.clone()), Api::all(client.clone())),
@@ -56,8 +61,9 @@ pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<toki
         ds_cfg = ds_cfg.labels(s);
     }
     let pod_cfg = watcher::Config::default().labels("controller-revision-hash");
-    vec![
-        tokio::spawn(run(
+    let mut handles = Vec::new();
+    if resources.contains(&Resource::DaemonSets) {
+        handles.push(tokio::spawn(run(
             ds_api,
             ds_cfg,
             Resource::DaemonSets,
@@ -67,24 +73,30 @@ pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<toki
                 namespace: d.metadata.namespace.clone().unwrap_or_default(),
                 name: d.metadata.name.clone().unwrap_or_default(),
             },
-        )),
-        tokio::spawn(run(
+        )));
+    }
+    if resources.contains(&Resource::Nodes) {
+        handles.push(tokio::spawn(run(
             node_api,
             watcher::Config::default(),
             Resource::Nodes,
             tx.clone(),
             |n: &Node| Some(Change::Node(NodeInfo::from(n))),
             |n| Change::NodeGone(n.metadata.name.clone().unwrap_or_default()),
-        )),
-        tokio::spawn(run(
+        )));
+    }
+    if resources.contains(&Resource::Pods) {
+        handles.push(tokio::spawn(run(
             pod_api,
             pod_cfg,
             Resource::Pods,
             tx.clone(),
             |p: &Pod| PodInfo::from_pod(p).map(Change::Pod),
             |p| Change::PodGone { uid: p.metadata.uid.clone().unwrap_or_default() },
-        )),
-        tokio::spawn(run(
+        )));
+    }
+    if resources.contains(&Resource::Revisions) {
+        handles.push(tokio::spawn(run(
             rev_api,
             watcher::Config::default(),
             Resource::Revisions,
@@ -94,8 +106,10 @@ pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<toki
                 namespace: r.metadata.namespace.clone().unwrap_or_default(),
                 name: r.metadata.name.clone().unwrap_or_default(),
             },
-        )),
-        tokio::spawn(run(
+        )));
+    }
+    if resources.contains(&Resource::Services) {
+        handles.push(tokio::spawn(run(
             svc_api,
             watcher::Config::default(),
             Resource::Services,
@@ -105,8 +119,9 @@ pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<toki
                 namespace: s.metadata.namespace.clone().unwrap_or_default(),
                 name: s.metadata.name.clone().unwrap_or_default(),
             },
-        )),
-    ]
+        )));
+    }
+    handles
 }
 
 async fn run<K>(

@@ -1,0 +1,303 @@
+//! `daemonscope status`: the coverage engine's answers for scripts, CI gates and incident
+//! notes — the same model and `coverage::cell` the TUI shows, printed as a table, a wide
+//! table or JSON, with an exit code; `--wait` follows the watch until coverage is complete.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::cli::{Output, StatusArgs};
+use crate::model::{DsInfo, Model, Resource, Strategy};
+use crate::watch::{self, Scope, SyncState, Update};
+
+/// The JSON document (`-o json`); field names are the documented schema.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub context: String,
+    pub daemonsets: Vec<DsReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DsReport {
+    pub namespace: String,
+    pub name: String,
+    pub strategy: String,
+    pub desired: i32,
+    pub current: i32,
+    pub ready: i32,
+    pub updated: i32,
+    pub available: i32,
+    pub misscheduled: i32,
+    pub rollout_complete: bool,
+    /// Every node of the cluster, once.
+    pub nodes: Vec<NodeReport>,
+    /// Nodes per state (only states that occur).
+    pub counts: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeReport {
+    pub node: String,
+    /// ready | outdated | starting | failing | missing | misscheduled | terminating | ineligible
+    pub state: String,
+    pub reason: String,
+    pub pod: Option<String>,
+    /// The pod's `controller-revision-hash`.
+    pub revision: Option<String>,
+}
+
+impl DsReport {
+    /// Every eligible node ready, nothing misscheduled (the exit-0 condition).
+    pub fn fully_covered(&self) -> bool {
+        self.nodes.iter().all(|n| n.state == "ready" || n.state == "ineligible")
+    }
+
+    fn progress_line(&self) -> String {
+        let mut parts: Vec<String> =
+            self.counts.iter().filter(|(s, _)| *s != "ready" && *s != "ineligible").map(|(s, n)| format!("{n} {s}")).collect();
+        let ready = self.counts.get("ready").copied().unwrap_or(0);
+        let eligible: u32 = self.counts.iter().filter(|(s, _)| *s != "ineligible" && *s != "misscheduled").map(|(_, n)| n).sum();
+        parts.insert(0, format!("{ready}/{eligible} ready"));
+        format!("{}/{}: {}", self.namespace, self.name, parts.join(", "))
+    }
+}
+
+impl Report {
+    pub fn fully_covered(&self) -> bool {
+        self.daemonsets.iter().all(DsReport::fully_covered)
+    }
+}
+
+/// The report for `selected` DaemonSets (all when empty), from the model.
+pub fn report(model: &Model, context: &str, selected: &[(String, String)]) -> Report {
+    let daemonsets = model
+        .daemonsets()
+        .filter(|d| selected.is_empty() || selected.iter().any(|(ns, n)| *ns == d.namespace && *n == d.name))
+        .map(|d| ds_report(model, d))
+        .collect();
+    Report { context: context.to_string(), daemonsets }
+}
+
+fn ds_report(model: &Model, d: &DsInfo) -> DsReport {
+    let mut nodes = Vec::with_capacity(model.node_count());
+    let mut counts = BTreeMap::new();
+    for (id, n) in model.nodes() {
+        let Some(cell) = model.explain(d, id) else { continue };
+        let revision = cell
+            .pod
+            .as_ref()
+            .and_then(|name| model.pods_on(d, id).into_iter().find(|p| &p.name == name))
+            .and_then(|p| p.revision_hash.clone());
+        *counts.entry(cell.state.as_str().to_string()).or_insert(0) += 1;
+        nodes.push(NodeReport { node: n.name.clone(), state: cell.state.as_str().into(), reason: cell.reason, pod: cell.pod, revision });
+    }
+    let p = crate::rollout::brief(model, d);
+    DsReport {
+        namespace: d.namespace.clone(),
+        name: d.name.clone(),
+        strategy: d.strategy.name().into(),
+        desired: d.desired,
+        current: d.current,
+        ready: d.ready,
+        updated: d.updated,
+        available: d.available,
+        misscheduled: d.misscheduled,
+        rollout_complete: p.complete,
+        nodes,
+        counts,
+    }
+}
+
+fn rollout_words(d: &DsReport, strategy_on_delete: bool) -> String {
+    if d.rollout_complete {
+        "complete".into()
+    } else if strategy_on_delete {
+        format!("waiting for pod deletions ({} of {} updated, OnDelete)", d.updated, d.desired)
+    } else {
+        format!("in progress ({} of {} updated, {} available)", d.updated, d.desired, d.available)
+    }
+}
+
+/// The table (`wide`: every node; else only nodes that are not fine).
+pub fn table(r: &Report, wide: bool) -> String {
+    let mut out = format!(
+        "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
+        "NAMESPACE", "NAME", "STRATEGY", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "MISSCHED", "ROLLOUT"
+    );
+    for d in &r.daemonsets {
+        let on_delete = d.strategy == Strategy::OnDelete.name();
+        out.push_str(&format!(
+            "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
+            d.namespace,
+            d.name,
+            d.strategy,
+            d.desired,
+            d.current,
+            d.ready,
+            d.updated,
+            d.available,
+            d.misscheduled,
+            rollout_words(d, on_delete)
+        ));
+        let shown: Vec<&NodeReport> = d.nodes.iter().filter(|n| wide || (n.state != "ready" && n.state != "ineligible")).collect();
+        if shown.is_empty() {
+            out.push_str(&format!(
+                "  every node that should run it runs a ready, up-to-date pod ({} nodes)\n",
+                d.counts.get("ready").copied().unwrap_or(0)
+            ));
+        } else {
+            out.push_str(&format!("  {:<32} {:<13} {:<34} {}\n", "NODE", "STATE", "POD", "REASON"));
+            for n in shown {
+                out.push_str(&format!("  {:<32} {:<13} {:<34} {}\n", n.node, n.state, n.pod.as_deref().unwrap_or("-"), n.reason));
+            }
+        }
+    }
+    out.push('\n');
+    let ok = r.daemonsets.iter().filter(|d| d.fully_covered()).count();
+    out.push_str(&format!("{ok} of {} DaemonSets fully covered (context {})\n", r.daemonsets.len(), r.context));
+    out
+}
+
+/// An error for the user: printed as one line, exit code 2.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+/// Which DaemonSets the names select (NAME in any namespace in scope, or NS/NAME).
+pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    let mut out = Vec::new();
+    for n in names {
+        let found: Vec<(String, String)> = match n.split_once('/') {
+            Some((ns, name)) => model.daemonset(ns, name).map(|d| (d.namespace.clone(), d.name.clone())).into_iter().collect(),
+            None => model.daemonsets().filter(|d| d.name == *n).map(|d| (d.namespace.clone(), d.name.clone())).collect(),
+        };
+        if found.is_empty() {
+            return Err(Failure(format!("DaemonSet {n:?} not found (kubectl get ds -A lists them)")));
+        }
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+const CORE: [Resource; 3] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods];
+
+/// Runs `status`: syncs, reports, and with `--wait` follows until fully covered. Returns
+/// the exit code; the report goes to `out`, progress and errors to stderr.
+pub async fn run(client: kube::Client, context: String, scope: Scope, args: &StatusArgs, out: &mut (dyn Write + Send)) -> i32 {
+    match run_inner(client, context, scope, args, out).await {
+        Ok(code) => code,
+        Err(Failure(msg)) => {
+            eprintln!("daemonscope: {msg}");
+            2
+        }
+    }
+}
+
+async fn run_inner(
+    client: kube::Client,
+    context: String,
+    scope: Scope,
+    args: &StatusArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<i32, Failure> {
+    let started = Instant::now();
+    let deadline = args.timeout.map(|t| started + t);
+    let (tx, mut rx) = mpsc::channel::<Update>(16_384);
+    let handles = watch::spawn_only(client, scope, tx, &CORE);
+    let _stop = AbortOnDrop(handles);
+    let mut model = Model::new();
+    let mut live = std::collections::HashSet::new();
+    // The initial sync: an error before it is final (wrong server, no permission).
+    while live.len() < CORE.len() {
+        let u = recv_until(&mut rx, deadline)
+            .await
+            .map_err(|_| Failure(format!("timed out after {:?} waiting for the initial list", args.timeout.unwrap_or_default())))?;
+        match u {
+            Some(Update::Sync(r, SyncState::Live)) => {
+                live.insert(r);
+            }
+            Some(Update::Sync(r, SyncState::Reconnecting(msg))) => return Err(Failure(format!("cannot watch {}: {msg}", r.label()))),
+            Some(Update::Sync(_, SyncState::Syncing)) => {}
+            Some(Update::Change(c)) => model.apply(c),
+            None => return Err(Failure("the watches stopped".into())),
+        }
+    }
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "status: initial sync complete");
+    let selected = resolve(&model, &args.daemonsets)?;
+    if !args.wait {
+        let r = report(&model, &context, &selected);
+        emit(&r, args.output, out)?;
+        return Ok(if r.fully_covered() { 0 } else { 1 });
+    }
+    let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        let r = report(&model, &context, &selected);
+        // Done when the pods say so and the controller's status agrees (it lags a moment).
+        if r.fully_covered() && r.daemonsets.iter().all(|d| d.rollout_complete) {
+            emit(&r, args.output, out)?;
+            eprintln!("all {} DaemonSet(s) fully covered after {:.0?}", r.daemonsets.len(), started.elapsed());
+            return Ok(0);
+        }
+        for d in &r.daemonsets {
+            let line = d.progress_line();
+            if last_lines.get(&d.name).is_none_or(|l| *l != line) {
+                eprintln!("waiting: {line}");
+                last_lines.insert(d.name.clone(), line);
+            }
+        }
+        // Apply everything that arrived, then re-evaluate; never poll the server.
+        match recv_until(&mut rx, deadline).await {
+            Err(_) => {
+                emit(&r, args.output, out)?;
+                eprintln!("timed out after {:?}: not every selected DaemonSet is fully covered", args.timeout.unwrap_or_default());
+                return Ok(1);
+            }
+            Ok(None) => return Err(Failure("the watches stopped".into())),
+            Ok(Some(u)) => {
+                apply(&mut model, u);
+                while let Ok(u) = rx.try_recv() {
+                    apply(&mut model, u);
+                }
+            }
+        }
+    }
+}
+
+fn apply(model: &mut Model, u: Update) {
+    match u {
+        Update::Change(c) => model.apply(c),
+        Update::Sync(r, SyncState::Reconnecting(msg)) => eprintln!("watch of {} failing: {msg}; retrying with backoff", r.label()),
+        Update::Sync(..) => {}
+    }
+}
+
+async fn recv_until(rx: &mut mpsc::Receiver<Update>, deadline: Option<Instant>) -> Result<Option<Update>, ()> {
+    match deadline {
+        None => Ok(rx.recv().await),
+        Some(d) => {
+            tokio::time::timeout(d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)), rx.recv()).await.map_err(|_| ())
+        }
+    }
+}
+
+fn emit(r: &Report, output: Output, out: &mut (dyn Write + Send)) -> Result<(), Failure> {
+    let text = match output {
+        Output::Json => serde_json::to_string_pretty(r).map_err(|e| Failure(e.to_string()))? + "\n",
+        Output::Table => table(r, false),
+        Output::Wide => table(r, true),
+    };
+    out.write_all(text.as_bytes()).map_err(|e| Failure(format!("writing the report: {e}")))
+}
+
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! `daemonscope status`: every state in the JSON from a staged cluster, the same answers as
+//! the TUI's grid, exit codes 0/1/2, `--wait` until a rolling update completes or times out,
+//! and the table as a user reads it.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use daemonscope::cli::{Output, StatusArgs};
+use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo};
+use daemonscope::sim::Sim;
+use daemonscope::sim::kind::Kind;
+use daemonscope::sim::scenario::Action;
+use daemonscope::watch::Scope;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use serde_json::{Value, json};
+
+fn node(name: &str, extra: &str) -> String {
+    format!("---\napiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  labels: {{pool: general}}\n{extra}")
+}
+
+/// n1 ready · n2 outdated · n3 starting · n4 failing · n5 missing · n6 misscheduled ·
+/// n7 terminating · n8 ineligible (taint) · n9 on a NotReady node.
+fn staged() -> Sim {
+    let mut yaml = String::new();
+    for n in ["n1", "n2", "n6", "n7"] {
+        yaml.push_str(&node(n, ""));
+    }
+    yaml.push_str(&node("n3", "  annotations: {sim.daemonscope.io/pod-behavior: never-ready}\n"));
+    yaml.push_str(&node("n4", "  annotations: {sim.daemonscope.io/pod-behavior: image-pull-error}\n"));
+    yaml.push_str(&node("n8", "spec:\n  taints: [{key: dedicated, value: gpu, effect: NoSchedule}]\n"));
+    yaml.push_str(&node("n9", "  annotations: {sim.daemonscope.io/node-state: not-ready}\n"));
+    yaml.push_str(
+        "---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  updateStrategy: {type: OnDelete}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      nodeSelector: {pool: general}
+      containers: [{name: agent, image: 'registry.example/agent:v1'}]
+",
+    );
+    let mut sim = common::build(&yaml);
+    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "registry.example/agent:v2"}]}}}});
+    sim.apply(&Action::Patch { kind: Kind::DaemonSet, namespace: "kube-system".into(), name: "agent".into(), patch }).unwrap();
+    sim.advance(2);
+    // OnDelete: n1's pod is replaced only because it is deleted.
+    let pod_on = |sim: &Sim, n: &str| {
+        sim.store
+            .list::<Pod>(Some("kube-system"))
+            .0
+            .iter()
+            .find(|p| p.spec.as_ref().unwrap().node_name.as_deref() == Some(n))
+            .map(|p| p.metadata.name.clone().unwrap())
+    };
+    let p1 = pod_on(&sim, "n1").unwrap();
+    sim.apply(&Action::Delete { kind: Kind::Pod, namespace: "kube-system".into(), name: p1 }).unwrap();
+    for _ in 0..40 {
+        sim.advance(1);
+    }
+    // Frozen from here (no controller runs): the label leaves n6, n7's pod is being deleted,
+    // n5 has just joined.
+    let patch = json!({"metadata": {"labels": {"pool": null}}});
+    sim.apply(&Action::Patch { kind: Kind::Node, namespace: String::new(), name: "n6".into(), patch }).unwrap();
+    let p7 = pod_on(&sim, "n7").unwrap();
+    sim.apply(&Action::Delete { kind: Kind::Pod, namespace: "kube-system".into(), name: p7 }).unwrap();
+    let n5: Value = serde_json::to_value(serde_saphyr::from_str::<Node>("metadata: {name: n5, labels: {pool: general}}").unwrap()).unwrap();
+    let mut n5 = n5;
+    n5["apiVersion"] = json!("v1");
+    n5["kind"] = json!("Node");
+    sim.apply(&Action::Create(Kind::Node, n5)).unwrap();
+    sim
+}
+
+fn args(output: Output) -> StatusArgs {
+    StatusArgs { daemonsets: vec![], output, wait: false, timeout: Some(std::time::Duration::from_secs(20)) }
+}
+
+async fn status_json(sim: &Sim) -> (i32, Value) {
+    let client = kube::Client::new(sim.router(), "default");
+    let mut out = Vec::new();
+    let code = daemonscope::status::run(client, "staged".into(), Scope::default(), &args(Output::Json), &mut out).await;
+    (code, serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out))))
+}
+
+#[tokio::test]
+async fn every_state_is_reported_with_its_reason() {
+    let sim = staged();
+    let (code, v) = status_json(&sim).await;
+    assert_eq!(code, 1, "not fully covered: {v:#}");
+    assert_eq!(v["context"], "staged");
+    let ds = &v["daemonsets"][0];
+    assert_eq!(
+        (ds["namespace"].as_str(), ds["name"].as_str(), ds["strategy"].as_str()),
+        (Some("kube-system"), Some("agent"), Some("OnDelete"))
+    );
+    assert_eq!(ds["rolloutComplete"], false);
+    for k in ["desired", "current", "ready", "updated", "available", "misscheduled"] {
+        assert!(ds[k].is_i64(), "{k} in {ds:#}");
+    }
+    let nodes: HashMap<&str, &Value> = ds["nodes"].as_array().unwrap().iter().map(|n| (n["node"].as_str().unwrap(), n)).collect();
+    assert_eq!(nodes.len(), 9, "every node once: {ds:#}");
+    let state = |n: &str| nodes[n]["state"].as_str().unwrap().to_string();
+    let reason = |n: &str| nodes[n]["reason"].as_str().unwrap().to_string();
+    assert_eq!(state("n1"), "ready", "{:#}", nodes["n1"]);
+    assert!(nodes["n1"]["pod"].is_string() && nodes["n1"]["revision"].is_string());
+    assert_eq!(state("n2"), "outdated");
+    assert!(reason("n2").contains("old revision"), "{}", reason("n2"));
+    assert_ne!(nodes["n1"]["revision"], nodes["n2"]["revision"]);
+    assert_eq!(state("n3"), "starting", "{}", reason("n3"));
+    assert_eq!(state("n4"), "failing");
+    assert!(reason("n4").contains("ImagePull") || reason("n4").contains("ErrImagePull"), "{}", reason("n4"));
+    assert_eq!(state("n5"), "missing");
+    assert!(nodes["n5"]["pod"].is_null());
+    assert_eq!(state("n6"), "misscheduled");
+    assert!(reason("n6").contains("nodeSelector pool=general"), "{}", reason("n6"));
+    assert_eq!(state("n7"), "terminating");
+    assert_eq!(state("n8"), "ineligible");
+    assert_eq!(reason("n8"), "taint dedicated=gpu:NoSchedule not tolerated");
+    assert!(reason("n9").ends_with("; node NotReady"), "{}", reason("n9"));
+}
+
+#[tokio::test]
+async fn the_json_equals_what_the_tui_grid_shows() {
+    let sim = staged();
+    let (_, v) = status_json(&sim).await;
+    // The TUI's model, fed the same objects.
+    let mut m = Model::new();
+    for n in sim.store.list::<Node>(None).0 {
+        m.apply(Change::Node(NodeInfo::from(&*n)));
+    }
+    for d in sim.store.list::<DaemonSet>(None).0 {
+        m.apply(Change::DaemonSet(DsInfo::from(&*d)));
+    }
+    for p in sim.store.list::<Pod>(None).0 {
+        if let Some(p) = PodInfo::from_pod(&p) {
+            m.apply(Change::Pod(p));
+        }
+    }
+    let mut app = daemonscope::ui::App::new("staged", daemonscope::ui::Theme { color: false });
+    app.model = m;
+    let ds = app.model.daemonsets().next().unwrap().clone();
+    let cov = app.model.coverage(&ds).unwrap();
+    let mut compared = 0;
+    for n in v["daemonsets"][0]["nodes"].as_array().unwrap() {
+        let id = app.model.node_id(n["node"].as_str().unwrap()).unwrap();
+        assert_eq!(cov.cells[id as usize].as_str(), n["state"].as_str().unwrap(), "{n}");
+        assert_eq!(app.model.explain(&ds, id).unwrap().reason, n["reason"].as_str().unwrap());
+        compared += 1;
+    }
+    assert_eq!(compared, 9);
+}
+
+fn bin(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_daemonscope")).args(args).env("XDG_STATE_HOME", std::env::temp_dir()).output().unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+fn healthy() -> String {
+    let mut y = common::nodes_yaml(&["a1", "a2", "a3"]);
+    y.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    y
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_and_the_table_as_a_user_reads_it() {
+    let ok = common::serve(&healthy()).await;
+    let demo = common::serve(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (kc_ok, kc_demo) = (dir.path().join("ok"), dir.path().join("demo"));
+    daemonscope::sim::write_kubeconfig(&kc_ok, ok.url(), None, None).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc_demo, demo.url(), None, None).unwrap();
+    let (kc_ok, kc_demo) = (kc_ok.to_str().unwrap().to_string(), kc_demo.to_str().unwrap().to_string());
+    tokio::task::spawn_blocking(move || {
+        let (code, out, err) = bin(&["status", "--kubeconfig", &kc_ok]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("kube-system      agent") && out.contains("complete"), "{out}");
+        assert!(out.contains("every node that should run it runs a ready, up-to-date pod (3 nodes)"), "{out}");
+        assert!(out.ends_with("1 of 1 DaemonSets fully covered (context daemonscope-sim)\n"), "{out}");
+        // The demo: not fine; the table names the crash-looping node and the untolerated taint.
+        let (code, out, _) = bin(&["status", "--kubeconfig", &kc_demo, "node-exporter", "logging/fluent-bit"]);
+        assert_eq!(code, 1, "{out}");
+        let line = |node: &str, ds_out: &str| ds_out.lines().find(|l| l.trim_start().starts_with(node)).map(str::to_string);
+        let l = out.lines().find(|l| l.contains("general-c-0003") && l.contains("node-exporter-")).unwrap_or_else(|| panic!("{out}"));
+        assert!(l.contains("failing") && (l.contains("CrashLoopBackOff") || l.contains("crash-looping")), "{l}");
+        assert!(!out.contains("kube-proxy"), "only the DaemonSets asked for: {out}");
+        // -o wide lists every node, ineligible ones with their rule.
+        let (_, wide, _) = bin(&["status", "--kubeconfig", &kc_demo, "-o", "wide", "fluent-bit"]);
+        let l = line("highmem-a-0001", &wide).unwrap_or_else(|| panic!("{wide}"));
+        assert!(l.contains("ineligible") && l.contains("taint dedicated=infra:NoSchedule not tolerated"), "{l}");
+        assert!(wide.lines().filter(|l| l.starts_with("  general-")).count() >= 30, "{wide}");
+        // Errors: one line, exit 2.
+        for (args, want) in [
+            (vec!["status", "--kubeconfig", &kc_ok, "nope"], "DaemonSet \"nope\" not found"),
+            (vec!["status", "--kubeconfig", "/nonexistent/config"], "cannot read kubeconfig"),
+            (vec!["status", "--kubeconfig", &kc_ok, "-l", "bad key"], "invalid -l selector"),
+            (vec!["status", "--kubeconfig", &kc_ok, "--context", "other"], "context \"other\" is not in"),
+            (vec!["status", "--kubeconfig", &kc_ok, "-o", "yaml"], "invalid value 'yaml'"),
+        ] {
+            let (code, out, err) = bin(&args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+            assert!(err.contains(want), "{args:?}: {err}");
+            assert!(!err.contains("panicked") && !err.contains("Backtrace"), "{err}");
+        }
+    })
+    .await
+    .unwrap();
+    // Unreachable server: exit 2 with the reason.
+    let dir2 = tempfile::tempdir().unwrap();
+    let dead = dir2.path().join("dead");
+    daemonscope::sim::write_kubeconfig(&dead, "http://127.0.0.1:9", None, None).unwrap();
+    let dead = dead.to_str().unwrap().to_string();
+    let (code, _, err) = tokio::task::spawn_blocking(move || bin(&["status", "--kubeconfig", &dead, "--timeout", "20s"])).await.unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("daemonscope: ") && err.contains("cannot watch"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_returns_0_when_a_rolling_update_completes_and_1_at_a_timeout() {
+    let mut y = healthy();
+    y.push_str(
+        "---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+metadata: {name: rollout}
+settings: {startDelay: 1s, readyDelay: 1s}
+timeline:
+- at: 1s
+  patch:
+    kind: DaemonSet
+    namespace: kube-system
+    name: agent
+    patch: {spec: {template: {spec: {containers: [{name: agent, image: 'registry.example/agent:v2'}]}}}}
+",
+    );
+    let sim = common::serve(&y).await;
+    let mut crash = common::nodes_yaml(&["c1"]);
+    crash.push_str(&node("c2", "  annotations: {sim.daemonscope.io/pod-behavior: crash-loop}\n"));
+    crash.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    let stuck = common::serve(&crash).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (kc, kc_stuck) = (dir.path().join("kc"), dir.path().join("stuck"));
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc_stuck, stuck.url(), None, None).unwrap();
+    let (kc, kc_stuck) = (kc.to_str().unwrap().to_string(), kc_stuck.to_str().unwrap().to_string());
+    tokio::task::spawn_blocking(move || {
+        // Wait a moment so the update is under way, then wait for it to finish.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let (code, out, err) = bin(&["status", "--kubeconfig", &kc, "--wait", "--timeout", "60s", "-o", "json", "agent"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["daemonsets"][0]["rolloutComplete"], true, "{out}");
+        assert!(v["daemonsets"][0]["nodes"].as_array().unwrap().iter().all(|n| n["state"] == "ready"), "{out}");
+        assert!(err.contains("waiting: kube-system/agent: ") && err.contains("fully covered after"), "it waited, saying so: {err}");
+        // A crash-looping node never gets there: exit 1 at the timeout, the report says why.
+        let (code, out, err) = bin(&["status", "--kubeconfig", &kc_stuck, "--wait", "--timeout", "3s"]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(err.contains("waiting: kube-system/agent: 1/2 ready") && err.contains("timed out after 3s"), "{err}");
+        assert!(out.lines().any(|l| l.contains("c2") && l.contains("failing")), "{out}");
+    })
+    .await
+    .unwrap();
+}
