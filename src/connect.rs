@@ -61,6 +61,21 @@ impl Source {
         }
     }
 
+    /// The kubeconfig user of a context (for the action log), or a description.
+    pub fn user(&self, context: &str) -> String {
+        match self {
+            Source::Kubeconfig { config, .. } => config
+                .contexts
+                .iter()
+                .find(|c| c.name == context)
+                .and_then(|c| c.context.as_ref())
+                .map(|c| c.user.clone().unwrap_or_default())
+                .unwrap_or_else(|| "?".into()),
+            Source::InCluster => "in-cluster service account".into(),
+            Source::Fixed { .. } => "demo".into(),
+        }
+    }
+
     /// A client for `context` (None: the current one), and the context's name.
     pub async fn client(&self, context: Option<&str>) -> Result<(kube::Client, String), String> {
         match self {

@@ -64,6 +64,10 @@ pub enum Effect {
     StopStreams,
     /// Reconnect: another context and/or another namespace scope.
     Connect { context: Option<String>, scope: Scope },
+    /// Ask the server which actions are allowed (SelfSubjectAccessReview).
+    CheckPermissions,
+    /// Carry out a confirmed action.
+    Act { plan: crate::actions::Plan, dry_run: bool },
 }
 
 /// An Event, reduced to what the detail view prints.
@@ -97,6 +101,9 @@ pub enum JobResult {
         context: String,
         scope: Scope,
     },
+    Permissions(Vec<(crate::actions::Permission, Result<bool, String>)>),
+    /// An action finished: one line for the status bar.
+    Acted(String),
     Failed {
         seq: Option<u64>,
         message: String,
@@ -111,14 +118,16 @@ const LOG_TAIL: i64 = 500;
 pub struct Jobs {
     pub source: Source,
     pub client: Client,
+    /// For the action log.
+    pub context: String,
     tx: mpsc::UnboundedSender<JobResult>,
     logs: Option<JoinHandle<()>>,
     events: Option<JoinHandle<()>>,
 }
 
 impl Jobs {
-    pub fn new(source: Source, client: Client, tx: mpsc::UnboundedSender<JobResult>) -> Jobs {
-        Jobs { source, client, tx, logs: None, events: None }
+    pub fn new(source: Source, client: Client, context: String, tx: mpsc::UnboundedSender<JobResult>) -> Jobs {
+        Jobs { source, client, context, tx, logs: None, events: None }
     }
 
     pub fn run(&mut self, e: Effect) {
@@ -150,6 +159,18 @@ impl Jobs {
                 for h in [self.logs.take(), self.events.take()].into_iter().flatten() {
                     h.abort();
                 }
+            }
+            Effect::CheckPermissions => {
+                tokio::spawn(async move {
+                    let _ = tx.send(JobResult::Permissions(crate::actions::check(client, crate::actions::PERMISSIONS).await));
+                });
+            }
+            Effect::Act { plan, dry_run } => {
+                let context = self.context.clone();
+                let user = self.source.user(&context);
+                tokio::spawn(async move {
+                    let _ = tx.send(JobResult::Acted(crate::actions::execute(client, plan, dry_run, &context, &user).await));
+                });
             }
             Effect::Connect { context, scope } => {
                 let source = self.source.clone();

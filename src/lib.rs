@@ -9,8 +9,10 @@
 //! - [`connect`]: kubeconfig, contexts, clients; [`jobs`]: async work the UI asks for
 //!   (YAML, logs, events, context and namespace switches), off the UI thread.
 //! - [`status`]: `daemonscope status`, the same coverage as a report and an exit code.
+//! - [`actions`]: operator actions (intents, confirmation plans, API calls, permission checks).
 //! - [`cli`]: the command line.
 
+pub mod actions;
 pub mod cli;
 pub mod connect;
 pub mod coverage;

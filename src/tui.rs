@@ -47,12 +47,15 @@ impl Drop for Connection {
 /// Runs the TUI on `client` (made by `source` for `context`) until the user quits.
 pub async fn run(source: Source, client: kube::Client, context: String, scope: Scope, readonly: bool) -> Result<()> {
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobResult>();
-    let mut jobs = Jobs::new(source.clone(), client.clone(), job_tx);
+    let mut jobs = Jobs::new(source.clone(), client.clone(), context.clone(), job_tx);
     let mut conn = Connection::start(client, scope.clone());
     let mut app = App::new(context, Theme::from_env());
     app.contexts = source.contexts();
     app.scope = scope;
     app.readonly = readonly;
+    if !readonly {
+        jobs.run(crate::jobs::Effect::CheckPermissions);
+    }
 
     let mut terminal = ratatui::init();
     let mut events = EventStream::new();
@@ -90,7 +93,11 @@ pub async fn run(source: Source, client: kube::Client, context: String, scope: S
                             tracing::info!(%context, namespace = ?scope.namespace, "switched");
                             conn = Connection::start(client.clone(), scope.clone());
                             jobs.client = client;
+                            jobs.context = context.clone();
                             app.reset(context, scope);
+                            if !app.readonly {
+                                jobs.run(crate::jobs::Effect::CheckPermissions);
+                            }
                         }
                         Some(r) => app.job_result(r),
                         None => break,

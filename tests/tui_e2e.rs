@@ -223,3 +223,119 @@ fn a_broken_kubeconfig_is_one_clear_line_that_suggests_the_demo() {
     let o = run(&["--kubeconfig", good.to_str().unwrap(), "-l", "bad key"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("invalid -l selector"), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+fn mutating(sim: &daemonscope::sim::Running) -> Vec<String> {
+    sim.api.request_log().iter().filter(|r| r.is_mutating()).map(|r| format!("{} {} {}", r.method, r.path, r.status)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cordon_and_uncordon_from_the_keyboard_as_kubectl_sees_them() {
+    let mut yaml = common::nodes_yaml(&["node-a", "node-b", "node-c"]);
+    yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    let sim = common::serve(&yaml).await;
+    let Some(bin) = common::kubectl_bin() else { return };
+    let kubectl = common::Kubectl::new(bin, &sim, None);
+    let kc = kubectl.dir.path().join("config").to_str().unwrap().to_string();
+    let log = kubectl.dir.path().join("daemonscope.log");
+    let log_arg = log.to_str().unwrap().to_string();
+    let kubectl = std::sync::Arc::new(kubectl);
+    let k = kubectl.clone();
+    tokio::task::spawn_blocking(move || {
+        let unschedulable = |n: &str| k.ok(&["get", "node", n, "-o", "jsonpath={.spec.unschedulable}"]);
+        let mut t = Tui::start(&["--kubeconfig", &kc, "--log-file", &log_arg], &[]);
+        t.wait_for("pods: live", 20);
+        t.keys("n");
+        t.wait_for("nodes (3, by name)", 10);
+        t.keys("c");
+        let s = t.wait_for("cordon 1 node(s)?", 10);
+        assert!(s.contains("node/node-a: spec.unschedulable false → true") && s.contains("DaemonSet pods ignore cordon"), "{s}");
+        t.keys("y");
+        t.wait_for("cordon 1 node(s): node-a", 10);
+        assert_eq!(unschedulable("node-a"), "true");
+        // The watch brings it back to the screen (no local guessing).
+        t.wait_for("SchedulingDisabled", 10);
+        t.keys("u");
+        t.wait_for("spec.unschedulable true → false", 10);
+        t.keys("y");
+        t.wait_for("uncordon 1 node(s): node-a", 10);
+        assert_eq!(unschedulable("node-a"), "");
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+    // Each action is in the log with context, user, object and result.
+    std::thread::sleep(Duration::from_millis(300));
+    let text = std::fs::read_to_string(&log).unwrap();
+    for verb in ["cordon", "uncordon"] {
+        assert!(
+            text.lines().any(|l| l.contains(&format!("action={verb} "))
+                && l.contains("context=daemonscope-sim")
+                && l.contains("user=daemonscope-sim")
+                && l.contains("object=node/node-a")
+                && l.contains("result=ok")),
+            "{verb} in the log:\n{text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readonly_sends_no_mutating_request_for_the_same_keys() {
+    let mut yaml = common::nodes_yaml(&["node-a", "node-b"]);
+    yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    let sim = common::serve(&yaml).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    let before = mutating(&sim);
+    tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc, "--readonly"], &[]);
+        let s = t.wait_for("pods: live", 20);
+        assert!(s.contains("[read-only]"), "{s}");
+        t.keys("n");
+        t.wait_for("nodes (2, by name)", 10);
+        t.keys("cy uy");
+        t.keys(" cy");
+        std::thread::sleep(Duration::from_millis(800));
+        let s = t.screen();
+        assert!(!s.contains("cordon"), "no cordon key, hint or confirmation under --readonly:\n{s}");
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+    assert_eq!(mutating(&sim), before, "no mutating request under --readonly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_may_not_patch_nodes_sees_cordon_forbidden_and_nothing_is_sent() {
+    let yaml = format!(
+        "{}{}---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+settings:
+  tokens:
+  - {{token: viewer-token, user: viewer, rules: [{{verbs: [get, list, watch], resources: ['*']}}]}}
+",
+        common::nodes_yaml(&["node-a"]),
+        common::ds_yaml("agent", "{type: RollingUpdate}")
+    );
+    let sim = common::serve(&yaml).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), Some("viewer-token")).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
+        t.wait_for("pods: live", 20);
+        t.keys("n");
+        t.wait_for("cordon (forbidden)", 10);
+        t.keys("c");
+        t.wait_for("forbidden: this user may not patch nodes", 10);
+        assert!(!t.screen().contains("cordon 1 node(s)?"));
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+    let patches: Vec<String> = mutating(&sim).into_iter().filter(|r| r.starts_with("PATCH")).collect();
+    assert!(patches.is_empty(), "{patches:?}");
+}

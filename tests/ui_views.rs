@@ -146,7 +146,7 @@ fn help_lists_every_key_of_the_view() {
     let mut app = app_from(&demo());
     key(&mut app, KeyCode::Char('?'));
     let s = screen(&app, 120, 30);
-    for b in daemonscope::ui::keymap::bindings_for(View::DaemonSets) {
+    for b in daemonscope::ui::keymap::bindings_for(View::DaemonSets, false) {
         assert!(s.contains(b.help), "help shows {:?}: {s}", b.help);
     }
     key(&mut app, KeyCode::Esc);
@@ -398,4 +398,56 @@ fn ctx_and_ns_switches_are_requests_and_unknown_names_are_refused() {
     assert_eq!(app.model.node_count(), 0);
     assert_eq!(app.context, "staging");
     assert_eq!(app.contexts.len(), 2);
+}
+
+#[test]
+fn cordon_asks_first_names_what_changes_and_respects_readonly_and_rbac() {
+    let mut app = app_from(&demo());
+    key(&mut app, KeyCode::Char('n'));
+    let first = app.node_rows()[0];
+    let name = app.model.node(first).unwrap().name.clone();
+    key(&mut app, KeyCode::Char('c'));
+    let s = screen(&app, 150, 40);
+    assert!(s.contains("cordon 1 node(s)?"), "{s}");
+    assert!(s.contains(&format!("node/{name}: spec.unschedulable false → true")), "{s}");
+    assert!(s.contains("DaemonSet pods ignore cordon"), "{s}");
+    // n cancels: nothing is sent.
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.confirm.is_none() && app.effects.is_empty());
+    // Two marked nodes, y confirms: one action for both.
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char('c'));
+    key(&mut app, KeyCode::Char('y'));
+    match app.effects.as_slice() {
+        [Effect::Act { plan, dry_run: false }] => {
+            assert_eq!(plan.changes, 2);
+            assert_eq!(plan.intent, daemonscope::actions::Intent::Cordon { nodes: app.marks.iter().cloned().collect() });
+        }
+        other => panic!("{other:?}"),
+    }
+    // Uncordon of nodes that are not cordoned changes nothing and says so.
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('u'));
+    assert!(screen(&app, 150, 40).contains("already uncordoned"));
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.effects.is_empty());
+    // RBAC: the server said no; the key says why and nothing is proposed or sent.
+    app.permissions.insert(("patch", "nodes"), Ok(false));
+    key(&mut app, KeyCode::Char('c'));
+    assert!(app.confirm.is_none() && app.effects.is_empty());
+    assert!(app.message.as_deref().unwrap_or("").contains("may not patch nodes"), "{:?}", app.message);
+    key(&mut app, KeyCode::Char('j'));
+    let s = screen(&app, 150, 40);
+    assert!(s.lines().last().unwrap().contains("<c> cordon (forbidden)"), "{s}");
+    // --readonly: the keys do not exist (not in the help, not handled).
+    let mut ro = app_from(&demo());
+    ro.readonly = true;
+    key(&mut ro, KeyCode::Char('n'));
+    key(&mut ro, KeyCode::Char('c'));
+    key(&mut ro, KeyCode::Char('u'));
+    assert!(ro.confirm.is_none() && ro.effects.is_empty());
+    key(&mut ro, KeyCode::Char('?'));
+    let s = screen(&ro, 150, 40);
+    assert!(!s.contains("cordon"), "{s}");
 }

@@ -32,6 +32,15 @@ pub enum Action {
     PreviousLogs,
     Mark,
     ClearMarks,
+    Cordon,
+    Uncordon,
+}
+
+impl Action {
+    /// Actions that change the cluster: absent under `--readonly`.
+    pub fn is_mutating(self) -> bool {
+        matches!(self, Action::Cordon | Action::Uncordon)
+    }
 }
 
 pub struct Binding {
@@ -111,6 +120,20 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding { keys: &["M"], action: Action::ClearMarks, help: "clear all marks", views: &[Grid, Matrix, Nodes], hint: false },
     Binding {
+        keys: &["c"],
+        action: Action::Cordon,
+        help: "cordon the node (or the marked nodes), after a confirmation",
+        views: &[Grid, Matrix, Nodes, Detail],
+        hint: true,
+    },
+    Binding {
+        keys: &["u"],
+        action: Action::Uncordon,
+        help: "uncordon the node (or the marked nodes), after a confirmation",
+        views: &[Grid, Matrix, Nodes, Detail],
+        hint: true,
+    },
+    Binding {
         keys: &["y"],
         action: Action::Yaml,
         help: "YAML of the object under the cursor",
@@ -170,13 +193,15 @@ fn key_name(k: &KeyEvent) -> Option<String> {
     })
 }
 
-pub fn action_for(view: View, k: &KeyEvent) -> Option<Action> {
+/// The action a key means in a view; under `--readonly` mutating keys mean nothing.
+pub fn action_for(view: View, k: &KeyEvent, readonly: bool) -> Option<Action> {
     let name = key_name(k)?;
-    BINDINGS.iter().find(|b| (b.views.is_empty() || b.views.contains(&view)) && b.keys.contains(&name.as_str())).map(|b| b.action)
+    bindings_for(view, readonly).find(|b| b.keys.contains(&name.as_str())).map(|b| b.action)
 }
 
-pub fn bindings_for(view: View) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| b.views.is_empty() || b.views.contains(&view))
+/// The bindings of a view (what the help and the hint bar show).
+pub fn bindings_for(view: View, readonly: bool) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(move |b| (b.views.is_empty() || b.views.contains(&view)) && !(readonly && b.action.is_mutating()))
 }
 
 #[cfg(test)]
@@ -187,7 +212,7 @@ mod tests {
     fn no_key_means_two_things_in_one_view() {
         for view in View::ALL {
             let mut seen = std::collections::HashMap::new();
-            for b in bindings_for(view) {
+            for b in bindings_for(view, false) {
                 for k in b.keys {
                     if let Some(prev) = seen.insert(*k, b.action) {
                         panic!("{k} bound to {prev:?} and {:?} in {view:?}", b.action);

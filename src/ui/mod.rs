@@ -141,6 +141,12 @@ pub struct App {
     pub events_note: Option<String>,
     pub text: TextPane,
     pub picker: Option<Picker>,
+    /// An action waiting for `y` (confirm) or `n`/Esc (cancel).
+    pub confirm: Option<crate::actions::Plan>,
+    /// Send actions with `dryRun=All` (`:dry-run on|off`).
+    pub dry_run: bool,
+    /// What the server said each action's permission is (SelfSubjectAccessReview).
+    pub permissions: HashMap<crate::actions::Permission, Result<bool, String>>,
     pub show_help: bool,
     pub message: Option<String>,
     pub sync: HashMap<Resource, (SyncState, Option<Instant>)>,
@@ -191,6 +197,9 @@ impl App {
             events_note: None,
             text: TextPane::default(),
             picker: None,
+            confirm: None,
+            dry_run: false,
+            permissions: HashMap::new(),
             show_help: false,
             message: None,
             sync: HashMap::new(),
@@ -212,8 +221,8 @@ impl App {
         let fresh = App::new(context, self.theme);
         let contexts = std::mem::take(&mut self.contexts);
         let namespaces = std::mem::take(&mut self.namespaces);
-        let (readonly, group_by) = (self.readonly, self.group_by);
-        *self = App { contexts, namespaces, readonly, group_by, scope, ..fresh };
+        let (readonly, group_by, dry_run) = (self.readonly, self.group_by, self.dry_run);
+        *self = App { contexts, namespaces, readonly, group_by, dry_run, scope, ..fresh };
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -247,6 +256,8 @@ impl App {
                 }
             }
             JobResult::Failed { seq: None, message } => self.message = Some(message),
+            JobResult::Permissions(p) => self.permissions = p.into_iter().collect(),
+            JobResult::Acted(line) => self.message = Some(line),
             // Connected is handled by the loop (it owns the watches), then `reset`.
             _ => {}
         }
@@ -475,6 +486,26 @@ impl App {
             }
             return;
         }
+        if let Some(plan) = &self.confirm {
+            match k.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    let plan = plan.clone();
+                    self.confirm = None;
+                    if plan.changes == 0 {
+                        self.message = Some(format!("{}: nothing to change", plan.intent.verb()));
+                    } else {
+                        self.message = Some(format!("{}…", plan.title));
+                        self.effects.push(Effect::Act { plan, dry_run: self.dry_run });
+                    }
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                    self.confirm = None;
+                    self.message = Some("cancelled; nothing sent".into());
+                }
+                _ => {}
+            }
+            return;
+        }
         if let Some(p) = &mut self.picker {
             match k.code {
                 KeyCode::Esc | KeyCode::Char('q') => self.picker = None,
@@ -494,7 +525,7 @@ impl App {
             }
             return;
         }
-        if let Some(a) = keymap::action_for(self.view, &k) {
+        if let Some(a) = keymap::action_for(self.view, &k, self.readonly) {
             self.act(a);
         }
     }
@@ -527,6 +558,18 @@ impl App {
                 } else {
                     self.switch_context(arg);
                 }
+            }
+            "dry-run" | "dryrun" => {
+                self.dry_run = match arg {
+                    "on" | "true" => true,
+                    "off" | "false" => false,
+                    _ => !self.dry_run,
+                };
+                self.message = Some(if self.dry_run {
+                    "dry-run on: actions are sent with dryRun=All (validated, not applied)".into()
+                } else {
+                    "dry-run off: actions change the cluster".into()
+                });
             }
             "ns" | "namespace" | "namespaces" => {
                 if arg.is_empty() {
@@ -774,6 +817,7 @@ impl App {
                 None => self.message = Some("Space marks nodes: in the grid, the matrix or the node list".into()),
             },
             (_, Action::ClearMarks) => self.marks.clear(),
+            (_, Action::Cordon | Action::Uncordon) => self.propose(a),
             (View::DaemonSets, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
                 move_rows(&mut self.ds_cursor, a, page)
             }
@@ -816,6 +860,53 @@ impl App {
             _ => {}
         }
         self.clamp();
+    }
+
+    /// Why an action may not be used, if it may not: the server refused its permission.
+    pub fn forbidden(&self, a: Action) -> Option<String> {
+        let intent = match a {
+            Action::Cordon => crate::actions::Intent::Cordon { nodes: vec![] },
+            Action::Uncordon => crate::actions::Intent::Uncordon { nodes: vec![] },
+            _ => return None,
+        };
+        let (verb, resource) = intent.permission();
+        match self.permissions.get(&(verb, resource)) {
+            Some(Ok(false)) => Some(format!("forbidden: this user may not {verb} {resource} (SelfSubjectAccessReview); nothing was sent")),
+            _ => None,
+        }
+    }
+
+    /// The nodes an action applies to: the marked ones, else the one under the cursor.
+    fn target_nodes(&self) -> Vec<String> {
+        if !self.marks.is_empty() {
+            return self.marks.iter().cloned().collect();
+        }
+        let id = match (self.view, &self.detail) {
+            (View::Detail, Some((o, _))) if o.kind == Kind::Node => self.model.node_id(&o.name),
+            _ => self.node_under_cursor(),
+        };
+        id.and_then(|id| self.model.node(id)).map(|n| vec![n.name.clone()]).unwrap_or_default()
+    }
+
+    /// Builds the plan for a mutating action and asks for confirmation.
+    fn propose(&mut self, a: Action) {
+        if self.readonly {
+            return;
+        }
+        if let Some(why) = self.forbidden(a) {
+            self.message = Some(why);
+            return;
+        }
+        let nodes = self.target_nodes();
+        if nodes.is_empty() {
+            self.message = Some("no node under the cursor (and none marked)".into());
+            return;
+        }
+        let intent = match a {
+            Action::Cordon => crate::actions::Intent::Cordon { nodes },
+            _ => crate::actions::Intent::Uncordon { nodes },
+        };
+        self.confirm = Some(intent.plan(&self.model));
     }
 
     /// Keeps cursors inside what is shown (lists shrink as filters and watches change them).

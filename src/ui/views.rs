@@ -40,6 +40,9 @@ pub fn draw(f: &mut Frame, app: &App) {
     if let Some(p) = &app.picker {
         picker(f, app, p, area);
     }
+    if let Some(plan) = &app.confirm {
+        confirm(f, app, plan, area);
+    }
     if app.show_help {
         help(f, app, area);
     }
@@ -55,6 +58,9 @@ fn status_line(f: &mut Frame, app: &App, area: Rect) {
     let mut spans = vec![Span::styled(format!(" {} ", app.context), t.header()), Span::styled(format!(" ns:{ns} "), t.dim())];
     if app.readonly {
         spans.push(Span::styled("[read-only] ", t.warn()));
+    }
+    if app.dry_run {
+        spans.push(Span::styled("[dry-run] ", t.warn()));
     }
     for r in crate::model::Resource::ALL {
         let label = r.label();
@@ -91,10 +97,14 @@ fn hint_bar(f: &mut Frame, app: &App, area: Rect) {
                 if !app.filter.is_empty() {
                     spans.push(Span::styled(format!("filter: {}  ", app.filter), t.warn()));
                 }
-                for b in keymap::bindings_for(app.view).filter(|b| b.hint) {
+                for b in keymap::bindings_for(app.view, app.readonly).filter(|b| b.hint) {
                     spans.push(Span::styled(format!("<{}>", b.keys[0]), t.header()));
                     let word = b.help.split([' ', '(']).next().unwrap_or("").trim_end_matches([':', ',']);
-                    spans.push(Span::raw(format!(" {word}  ")));
+                    if app.forbidden(b.action).is_some() {
+                        spans.push(Span::styled(format!(" {word} (forbidden)  "), t.dim()));
+                    } else {
+                        spans.push(Span::raw(format!(" {word}  ")));
+                    }
                 }
                 Line::from(spans)
             }
@@ -483,6 +493,25 @@ fn text(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" {} ({pos}) ", p.title))), area);
 }
 
+/// The confirmation of an action: exactly which objects change and how.
+fn confirm(f: &mut Frame, app: &App, plan: &crate::actions::Plan, area: Rect) {
+    let t = &app.theme;
+    let w = 100.min(area.width.saturating_sub(4));
+    let h = (plan.lines.len() as u16 + 5).min(area.height.saturating_sub(2));
+    let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    let mut lines: Vec<Line> = plan.lines.iter().map(|l| Line::from(l.clone())).collect();
+    lines.push(Line::from(""));
+    let dry = if app.dry_run { " — server dry-run, nothing will change" } else { "" };
+    lines.push(Line::from(vec![
+        Span::styled("y", t.header()),
+        Span::raw(" confirm   "),
+        Span::styled("n / Esc", t.header()),
+        Span::raw(format!(" cancel{dry}")),
+    ]));
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(format!(" {}? ", plan.title))), r);
+}
+
 fn picker(f: &mut Frame, app: &App, p: &super::Picker, area: Rect) {
     let t = &app.theme;
     let w = 60.min(area.width.saturating_sub(4));
@@ -517,7 +546,7 @@ fn picker(f: &mut Frame, app: &App, p: &super::Picker, area: Rect) {
 fn help(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let w = 110.min(area.width.saturating_sub(4));
-    let items: Vec<&keymap::Binding> = keymap::bindings_for(app.view).collect();
+    let items: Vec<&keymap::Binding> = keymap::bindings_for(app.view, app.readonly).collect();
     let h = (items.len() as u16 + 4).min(area.height.saturating_sub(2));
     let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     let mut lines = vec![Line::from(Span::styled(format!("keys — {} view", app.view.title()), t.header())), Line::from("")];
