@@ -17,6 +17,50 @@ pub enum Intent {
     Cordon { nodes: Vec<String> },
     /// Clear `spec.unschedulable`, as `kubectl uncordon` does.
     Uncordon { nodes: Vec<String> },
+    /// Set or remove node labels (kubectl's `key=value` / `key-`); `expected` is each
+    /// node's value of each key as the plan showed it, so a change made meanwhile by
+    /// someone else stops the action instead of being overwritten.
+    Label { nodes: Vec<String>, changes: Vec<LabelChange>, expected: Vec<(String, String, Option<String>)> },
+}
+
+/// One label edit: `Some(value)` sets, `None` removes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelChange {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+/// Parses kubectl's label syntax (`a=b c- d=`), validating keys and values with the
+/// apimachinery rules; every problem is reported, in words, before anything is sent.
+pub fn parse_label_changes(input: &str) -> Result<Vec<LabelChange>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for tok in input.split_whitespace() {
+        let (key, value) = if let Some(k) = tok.strip_suffix('-').filter(|_| !tok.contains('=')) {
+            (k, None)
+        } else if let Some((k, v)) = tok.split_once('=') {
+            (k, Some(v))
+        } else {
+            problems.push(format!("{tok:?}: expected key=value (set) or key- (remove)"));
+            continue;
+        };
+        for p in crate::labels::validate_label_key(key) {
+            problems.push(format!("key {key:?}: {p}"));
+        }
+        if let Some(v) = value {
+            for p in crate::labels::validate_label_value(v) {
+                problems.push(format!("value {v:?} of {key}: {p}"));
+            }
+        }
+        if out.iter().any(|c: &LabelChange| c.key == key) {
+            problems.push(format!("key {key:?} given twice"));
+        }
+        out.push(LabelChange { key: key.to_string(), value: value.map(str::to_string) });
+    }
+    if out.is_empty() && problems.is_empty() {
+        problems.push("nothing to change: type key=value to set a label, key- to remove one".into());
+    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
 /// The permission an intent needs, for SelfSubjectAccessReview: (verb, resource).
@@ -25,14 +69,27 @@ pub type Permission = (&'static str, &'static str);
 impl Intent {
     pub fn permission(&self) -> Permission {
         match self {
-            Intent::Cordon { .. } | Intent::Uncordon { .. } => ("patch", "nodes"),
+            Intent::Cordon { .. } | Intent::Uncordon { .. } | Intent::Label { .. } => ("patch", "nodes"),
         }
+    }
+
+    /// A label intent for `nodes`, remembering the values the plan shows.
+    pub fn label(model: &Model, nodes: Vec<String>, changes: Vec<LabelChange>) -> Intent {
+        let mut expected = Vec::new();
+        for n in &nodes {
+            let labels = model.node_id(n).and_then(|id| model.node(id)).map(|n| n.facts.labels.clone()).unwrap_or_default();
+            for c in &changes {
+                expected.push((n.clone(), c.key.clone(), labels.get(&c.key).cloned()));
+            }
+        }
+        Intent::Label { nodes, changes, expected }
     }
 
     pub fn verb(&self) -> &'static str {
         match self {
             Intent::Cordon { .. } => "cordon",
             Intent::Uncordon { .. } => "uncordon",
+            Intent::Label { .. } => "label",
         }
     }
 
@@ -41,6 +98,7 @@ impl Intent {
         let (nodes, want) = match self {
             Intent::Cordon { nodes } => (nodes, true),
             Intent::Uncordon { nodes } => (nodes, false),
+            Intent::Label { nodes, changes, .. } => return label_plan(self, model, nodes, changes),
         };
         let mut lines = Vec::new();
         let mut changes = 0;
@@ -64,6 +122,65 @@ impl Intent {
     }
 }
 
+fn label_plan(intent: &Intent, model: &Model, nodes: &[String], changes: &[LabelChange]) -> Plan {
+    let mut lines = Vec::new();
+    let mut changed_nodes = 0;
+    let mut impact: Vec<String> = Vec::new();
+    for n in nodes {
+        let Some(node) = model.node_id(n).and_then(|id| model.node(id)) else {
+            lines.push(format!("node/{n}: gone (skipped)"));
+            continue;
+        };
+        let mut after = node.facts.clone();
+        let mut parts = Vec::new();
+        for c in changes {
+            let old = node.facts.labels.get(&c.key);
+            match (&c.value, old) {
+                (Some(v), Some(o)) if o == v => parts.push(format!("{}={v} (already)", c.key)),
+                (Some(v), Some(o)) => parts.push(format!("{}: {o} → {v} (OVERWRITES the current value)", c.key)),
+                (Some(v), None) => parts.push(format!("+ {}={v}", c.key)),
+                (None, Some(o)) => parts.push(format!("- {}={o}", c.key)),
+                (None, None) => parts.push(format!("{} (not set; nothing to remove)", c.key)),
+            }
+            match &c.value {
+                Some(v) => {
+                    after.labels.insert(c.key.clone(), v.clone());
+                }
+                None => {
+                    after.labels.remove(&c.key);
+                }
+            }
+        }
+        if after.labels != node.facts.labels {
+            changed_nodes += 1;
+        }
+        lines.push(format!("node/{n}: {}", parts.join(", ")));
+        // What the eligibility engine says changes for each DaemonSet on this node.
+        for d in model.daemonsets() {
+            let before = crate::eligibility::evaluate(&node.facts, &d.placement).should_run;
+            let now = crate::eligibility::evaluate(&after, &d.placement).should_run;
+            match (before, now) {
+                (false, true) => impact.push(format!("  + {}/{} starts covering {n} (a pod will be created)", d.namespace, d.name)),
+                (true, false) => impact.push(format!(
+                    "  - {}/{} stops covering {n} ({})",
+                    d.namespace,
+                    d.name,
+                    crate::eligibility::evaluate(&after, &d.placement).reason.map(|r| r.to_string()).unwrap_or_default()
+                )),
+                _ => {}
+            }
+        }
+    }
+    lines.push(String::new());
+    if impact.is_empty() {
+        lines.push("DaemonSets: no DaemonSet starts or stops covering these nodes.".into());
+    } else {
+        lines.push("DaemonSets:".into());
+        lines.extend(impact);
+    }
+    Plan { intent: intent.clone(), title: format!("label {changed_nodes} node(s)"), lines, changes: changed_nodes }
+}
+
 /// A confirmed-before-sent action: the intent and, in words, what it changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -81,6 +198,7 @@ pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, u
     let (nodes, want) = match &plan.intent {
         Intent::Cordon { nodes } => (nodes.clone(), true),
         Intent::Uncordon { nodes } => (nodes.clone(), false),
+        Intent::Label { nodes, changes, expected } => return label(&api, &pp, nodes, changes, expected, dry_run, context, user).await,
     };
     let (mut done, mut failed) = (Vec::new(), Vec::new());
     for n in nodes {
@@ -103,6 +221,78 @@ pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, u
         (_, []) => format!("{} {} node(s){dry}: {}", plan.intent.verb(), done.len(), done.join(", ")),
         (0, f) => format!("{} failed: {}", plan.intent.verb(), f.join("; ")),
         (d, f) => format!("{} {d} node(s){dry}; failed: {}", plan.intent.verb(), f.join("; ")),
+    }
+}
+
+/// Most attempts per node when the node changes between our read and our patch (409).
+const CONFLICT_RETRIES: usize = 3;
+
+#[allow(clippy::too_many_arguments)]
+async fn label(
+    api: &Api<Node>,
+    pp: &PatchParams,
+    nodes: &[String],
+    changes: &[LabelChange],
+    expected: &[(String, String, Option<String>)],
+    dry_run: bool,
+    context: &str,
+    user: &str,
+) -> String {
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for n in nodes {
+        let mut result = String::from("not attempted");
+        for attempt in 0..CONFLICT_RETRIES {
+            // Fresh data: if someone changed one of these labels since the plan was shown,
+            // stop for this node rather than overwrite their change.
+            let fresh = match api.get(n).await {
+                Ok(f) => f,
+                Err(e) => {
+                    result = describe_kube_error(&e);
+                    break;
+                }
+            };
+            let labels = fresh.metadata.labels.clone().unwrap_or_default();
+            if let Some((_, k, want)) = expected.iter().find(|(en, k, want)| en == n && labels.get(k) != want.as_ref()) {
+                result = format!(
+                    "label {k} changed since you looked (now {:?}, was {:?}); not overwritten — review and try again",
+                    labels.get(k),
+                    want
+                );
+                break;
+            }
+            let mut patch_labels = serde_json::Map::new();
+            for c in changes {
+                patch_labels.insert(c.key.clone(), c.value.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null));
+            }
+            // The resourceVersion makes the server refuse (409) if the node moved on after our read.
+            let body = serde_json::json!({"metadata": {"labels": patch_labels, "resourceVersion": fresh.metadata.resource_version}});
+            match api.patch(n, pp, &Patch::Merge(body)).await {
+                Ok(_) => {
+                    result = "ok".into();
+                    break;
+                }
+                Err(kube::Error::Api(s)) if s.code == 409 && attempt + 1 < CONFLICT_RETRIES => {
+                    tracing::info!(target: "daemonscope::actions", node = %n, "409 conflict; retrying on fresh data");
+                    result = "409 conflict".into();
+                }
+                Err(e) => {
+                    result = describe_kube_error(&e);
+                    break;
+                }
+            }
+        }
+        tracing::info!(target: "daemonscope::actions", %context, %user, action = "label", object = %format!("node/{n}"), changes = ?changes, dry_run, %result, "action");
+        if result == "ok" {
+            done.push(n.clone());
+        } else {
+            failed.push(format!("{n}: {result}"));
+        }
+    }
+    let dry = if dry_run { " (server dry-run: nothing changed)" } else { "" };
+    match (done.len(), failed.as_slice()) {
+        (_, []) => format!("labelled {} node(s){dry}: {}", done.len(), done.join(", ")),
+        (0, f) => format!("label failed: {}", f.join("; ")),
+        (d, f) => format!("labelled {d} node(s){dry}; failed: {}", f.join("; ")),
     }
 }
 

@@ -339,3 +339,53 @@ settings:
     let patches: Vec<String> = mutating(&sim).into_iter().filter(|r| r.starts_with("PATCH")).collect();
     assert!(patches.is_empty(), "{patches:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_added_overwritten_and_removed_as_kubectl_sees_them_and_invalid_ones_never_sent() {
+    let mut yaml = common::nodes_yaml(&["node-a", "node-b"]);
+    yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    let sim = common::serve(&yaml).await;
+    let Some(bin) = common::kubectl_bin() else { return };
+    let kubectl = std::sync::Arc::new(common::Kubectl::new(bin, &sim, None));
+    let kc = kubectl.dir.path().join("config").to_str().unwrap().to_string();
+    let k = kubectl.clone();
+    let api = sim.api.clone();
+    tokio::task::spawn_blocking(move || {
+        let label = |key: &str| k.ok(&["get", "node", "node-a", "-o", &format!("jsonpath={{.metadata.labels.{key}}}")]);
+        let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
+        t.wait_for("pods: live", 20);
+        t.keys("n");
+        t.wait_for("nodes (2, by name)", 10);
+        // Invalid: refused in the editor, nothing sent.
+        let before = api.request_log().iter().filter(|r| r.is_mutating()).count();
+        t.keys("eBad Key=x\r");
+        t.wait_for("expected key=value", 10);
+        t.keys("\x1b");
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(api.request_log().iter().filter(|r| r.is_mutating()).count(), before, "an invalid label sends nothing");
+        // Add.
+        t.keys("edisktype=ssd\r");
+        t.wait_for("+ disktype=ssd", 10);
+        t.keys("y");
+        t.wait_for("labelled 1 node(s): node-a", 10);
+        assert_eq!(label("disktype"), "ssd");
+        // Overwrite: the plan says so; confirmed, kubectl sees the new value.
+        t.wait_for("nodes (2", 10);
+        std::thread::sleep(Duration::from_millis(300));
+        t.keys("edisktype=nvme\r");
+        t.wait_for("disktype: ssd → nvme (OVERWRITES the current value)", 10);
+        t.keys("y");
+        t.wait_for("labelled 1 node(s): node-a", 10);
+        assert_eq!(label("disktype"), "nvme");
+        // Remove.
+        std::thread::sleep(Duration::from_millis(300));
+        t.keys("edisktype-\r");
+        t.wait_for("- disktype=nvme", 10);
+        t.keys("y");
+        t.wait_for("labelled 1 node(s): node-a", 10);
+        assert_eq!(label("disktype"), "");
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+}

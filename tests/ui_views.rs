@@ -451,3 +451,44 @@ fn cordon_asks_first_names_what_changes_and_respects_readonly_and_rbac() {
     let s = screen(&ro, 150, 40);
     assert!(!s.contains("cordon"), "{s}");
 }
+
+#[test]
+fn label_edits_are_validated_first_and_show_which_daemonsets_start_or_stop() {
+    let mut app = app_from(&demo());
+    key(&mut app, KeyCode::Char('n'));
+    typed(&mut app, "/general-a-0001");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('e'));
+    // An invalid key and a bad token: refused with the rule, nothing proposed or sent.
+    typed(&mut app, "-bad=x disktype");
+    key(&mut app, KeyCode::Enter);
+    let msg = app.message.clone().unwrap_or_default();
+    assert!(msg.contains("key \"-bad\"") && msg.contains("must start and end with an alphanumeric character"), "{msg}");
+    assert!(msg.contains("\"disktype\": expected key=value (set) or key- (remove)"), "{msg}");
+    assert!(app.confirm.is_none() && app.effects.is_empty());
+    let s = screen(&app, 200, 40);
+    assert!(s.lines().last().unwrap().starts_with("labels for 1 node(s): -bad=x disktype"), "{s}");
+    // Fixed: the plan names the change and the DaemonSet that starts covering the node.
+    for _ in 0.."-bad=x disktype".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "accelerator=nvidia pool-");
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app, 160, 40);
+    assert!(s.contains("label 1 node(s)?"), "{s}");
+    assert!(s.contains("node/general-a-0001: + accelerator=nvidia, - pool=general"), "{s}");
+    assert!(s.contains("+ kube-system/nvidia-device-plugin starts covering general-a-0001"), "{s}");
+    key(&mut app, KeyCode::Char('y'));
+    match app.effects.as_slice() {
+        [Effect::Act { plan, .. }] => {
+            assert!(matches!(&plan.intent, daemonscope::actions::Intent::Label { nodes, .. } if nodes == &["general-a-0001"]))
+        }
+        other => panic!("{other:?}"),
+    }
+    // Overwriting an existing value is called out.
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('e'));
+    typed(&mut app, "pool=spot");
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&app, 160, 40).contains("pool: general → spot (OVERWRITES the current value)"));
+}

@@ -34,12 +34,13 @@ pub enum Action {
     ClearMarks,
     Cordon,
     Uncordon,
+    EditLabels,
 }
 
 impl Action {
     /// Actions that change the cluster: absent under `--readonly`.
     pub fn is_mutating(self) -> bool {
-        matches!(self, Action::Cordon | Action::Uncordon)
+        matches!(self, Action::Cordon | Action::Uncordon | Action::EditLabels)
     }
 }
 
@@ -130,6 +131,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["u"],
         action: Action::Uncordon,
         help: "uncordon the node (or the marked nodes), after a confirmation",
+        views: &[Grid, Matrix, Nodes, Detail],
+        hint: true,
+    },
+    Binding {
+        keys: &["e"],
+        action: Action::EditLabels,
+        help: "edit labels of the node (or the marked nodes): key=value sets, key- removes; shows which DaemonSets start or stop covering them",
         views: &[Grid, Matrix, Nodes, Detail],
         hint: true,
     },

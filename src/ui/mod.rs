@@ -59,6 +59,11 @@ pub enum Mode {
     Normal,
     Filter(String),
     Command(String),
+    /// Typing label edits (kubectl syntax) for the target nodes.
+    Labels {
+        input: String,
+        nodes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -478,6 +483,30 @@ impl App {
                 self.clamp();
                 return;
             }
+            Mode::Labels { input, nodes } => {
+                match k.code {
+                    KeyCode::Esc => {
+                        self.mode = Mode::Normal;
+                        self.message = Some("label edit cancelled; nothing sent".into());
+                    }
+                    KeyCode::Backspace => {
+                        input.pop();
+                    }
+                    KeyCode::Char(c) => input.push(c),
+                    KeyCode::Enter => match crate::actions::parse_label_changes(input) {
+                        // Refused before anything is sent; the input stays to be fixed.
+                        Err(problems) => self.message = Some(format!("✖ {}", problems.join("; "))),
+                        Ok(changes) => {
+                            let nodes = std::mem::take(nodes);
+                            self.mode = Mode::Normal;
+                            let intent = crate::actions::Intent::label(&self.model, nodes, changes);
+                            self.confirm = Some(intent.plan(&self.model));
+                        }
+                    },
+                    _ => {}
+                }
+                return;
+            }
             Mode::Normal => {}
         }
         if self.show_help {
@@ -818,6 +847,18 @@ impl App {
             },
             (_, Action::ClearMarks) => self.marks.clear(),
             (_, Action::Cordon | Action::Uncordon) => self.propose(a),
+            (_, Action::EditLabels) => {
+                if let Some(why) = self.forbidden(a) {
+                    self.message = Some(why);
+                } else {
+                    let nodes = self.target_nodes();
+                    if nodes.is_empty() {
+                        self.message = Some("no node under the cursor (and none marked)".into());
+                    } else {
+                        self.mode = Mode::Labels { input: String::new(), nodes };
+                    }
+                }
+            }
             (View::DaemonSets, Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom) => {
                 move_rows(&mut self.ds_cursor, a, page)
             }
@@ -866,7 +907,7 @@ impl App {
     pub fn forbidden(&self, a: Action) -> Option<String> {
         let intent = match a {
             Action::Cordon => crate::actions::Intent::Cordon { nodes: vec![] },
-            Action::Uncordon => crate::actions::Intent::Uncordon { nodes: vec![] },
+            Action::Uncordon | Action::EditLabels => crate::actions::Intent::Uncordon { nodes: vec![] },
             _ => return None,
         };
         let (verb, resource) = intent.permission();

@@ -89,6 +89,18 @@ fn hint_bar(f: &mut Frame, app: &App, area: Rect) {
     let line = match &app.mode {
         Mode::Filter(s) => Line::from(vec![Span::styled("/", t.header()), Span::raw(s.clone()), Span::styled("▏", t.dim())]),
         Mode::Command(s) => Line::from(vec![Span::styled(":", t.header()), Span::raw(s.clone()), Span::styled("▏", t.dim())]),
+        Mode::Labels { input, nodes } => {
+            let mut spans = vec![
+                Span::styled(format!("labels for {} node(s): ", nodes.len()), t.header()),
+                Span::raw(input.clone()),
+                Span::styled("▏", t.dim()),
+            ];
+            match &app.message {
+                Some(m) => spans.push(Span::styled(format!("  {m}"), t.warn())),
+                None => spans.push(Span::styled("  key=value sets · key- removes · Enter checks · Esc cancels", t.dim())),
+            }
+            Line::from(spans)
+        }
         Mode::Normal => {
             if let Some(m) = &app.message {
                 Line::from(Span::styled(m.clone(), t.warn()))
