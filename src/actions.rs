@@ -21,7 +21,16 @@ pub enum Intent {
     /// node's value of each key as the plan showed it, so a change made meanwhile by
     /// someone else stops the action instead of being overwritten.
     Label { nodes: Vec<String>, changes: Vec<LabelChange>, expected: Vec<(String, String, Option<String>)> },
+    /// OnDelete: replace every outdated pod, `batch` nodes at a time, health-gated (`roll`).
+    Roll { namespace: String, name: String, batch: usize },
+    /// RollingUpdate: `kubectl rollout restart` (the restartedAt template annotation).
+    RolloutRestart { namespace: String, name: String },
+    /// Delete one daemon pod so its DaemonSet recreates it (OnDelete restart of one node).
+    RestartPod { namespace: String, pod: String, node: String },
 }
+
+/// How long a new pod may take to become available before a roll stops.
+pub const ROLL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// One label edit: `Some(value)` sets, `None` removes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +79,8 @@ impl Intent {
     pub fn permission(&self) -> Permission {
         match self {
             Intent::Cordon { .. } | Intent::Uncordon { .. } | Intent::Label { .. } => ("patch", "nodes"),
+            Intent::Roll { .. } | Intent::RestartPod { .. } => ("delete", "pods"),
+            Intent::RolloutRestart { .. } => ("patch", "daemonsets"),
         }
     }
 
@@ -90,6 +101,9 @@ impl Intent {
             Intent::Cordon { .. } => "cordon",
             Intent::Uncordon { .. } => "uncordon",
             Intent::Label { .. } => "label",
+            Intent::Roll { .. } => "roll",
+            Intent::RolloutRestart { .. } => "rollout restart",
+            Intent::RestartPod { .. } => "restart pod",
         }
     }
 
@@ -99,6 +113,31 @@ impl Intent {
             Intent::Cordon { nodes } => (nodes, true),
             Intent::Uncordon { nodes } => (nodes, false),
             Intent::Label { nodes, changes, .. } => return label_plan(self, model, nodes, changes),
+            Intent::Roll { namespace, name, batch } => return roll_plan(self, model, namespace, name, *batch),
+            Intent::RolloutRestart { namespace, name } => {
+                let n = model.daemonset(namespace, name).map_or(0, |d| d.desired);
+                return Plan {
+                    intent: self.clone(),
+                    title: format!("rollout restart {namespace}/{name}"),
+                    lines: vec![
+                        format!("daemonset/{name} (namespace {namespace}): spec.template.metadata.annotations"),
+                        "  kubectl.kubernetes.io/restartedAt = now (what `kubectl rollout restart` sets)".into(),
+                        format!("The controller then replaces its {n} pods within maxUnavailable/maxSurge; r follows it."),
+                    ],
+                    changes: 1,
+                };
+            }
+            Intent::RestartPod { namespace, pod, node } => {
+                return Plan {
+                    intent: self.clone(),
+                    title: format!("restart pod {pod}"),
+                    lines: vec![
+                        format!("pod/{pod} (namespace {namespace}) on node {node}: deleted (graceful)"),
+                        "Its DaemonSet creates a new pod on that node, on the current revision.".into(),
+                    ],
+                    changes: 1,
+                };
+            }
         };
         let mut lines = Vec::new();
         let mut changes = 0;
@@ -181,6 +220,38 @@ fn label_plan(intent: &Intent, model: &Model, nodes: &[String], changes: &[Label
     Plan { intent: intent.clone(), title: format!("label {changed_nodes} node(s)"), lines, changes: changed_nodes }
 }
 
+fn roll_plan(intent: &Intent, model: &Model, namespace: &str, name: &str, batch: usize) -> Plan {
+    let mut lines = Vec::new();
+    let Some(ds) = model.daemonset(namespace, name) else {
+        return Plan { intent: intent.clone(), title: "roll".into(), lines: vec![format!("{namespace}/{name} is gone")], changes: 0 };
+    };
+    let outdated: Vec<(String, String)> = model
+        .nodes()
+        .filter(|(id, _)| {
+            model.coverage(ds).and_then(|c| c.cells.get(*id as usize)).is_some_and(|s| *s == crate::coverage::CellState::Outdated)
+        })
+        .filter_map(|(id, n)| model.pods_on(ds, id).first().map(|p| (n.name.clone(), p.name.clone())))
+        .collect();
+    lines.push(format!(
+        "Replace the {} pod(s) on old revisions of {namespace}/{name}, {batch} node(s) at a time: each next pod is",
+        outdated.len()
+    ));
+    lines.push(format!(
+        "deleted only once the new pod on the node(s) in flight is Ready and available (minReadySeconds {});",
+        ds.min_ready_seconds
+    ));
+    lines.push(format!("the roll stops by itself, naming the node, if a new pod is not ready within {:?}.", ROLL_TIMEOUT));
+    lines.push("Control it with :roll pause, :roll resume, :roll abort.".into());
+    lines.push(String::new());
+    for (node, pod) in outdated.iter().take(12) {
+        lines.push(format!("node {node}: pod/{pod} deleted, then replaced"));
+    }
+    if outdated.len() > 12 {
+        lines.push(format!("… and {} more node(s)", outdated.len() - 12));
+    }
+    Plan { intent: intent.clone(), title: format!("roll {} outdated pod(s) of {name}", outdated.len()), lines, changes: outdated.len() }
+}
+
 /// A confirmed-before-sent action: the intent and, in words, what it changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -199,6 +270,30 @@ pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, u
         Intent::Cordon { nodes } => (nodes.clone(), true),
         Intent::Uncordon { nodes } => (nodes.clone(), false),
         Intent::Label { nodes, changes, expected } => return label(&api, &pp, nodes, changes, expected, dry_run, context, user).await,
+        Intent::RolloutRestart { namespace, name } => {
+            let ds: Api<k8s_openapi::api::apps::v1::DaemonSet> = Api::namespaced(api.into_client(), namespace);
+            let body = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
+                "kubectl.kubernetes.io/restartedAt": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+            }}}}});
+            let r = ds.patch(name, &pp, &Patch::Strategic(body)).await;
+            let result = r.as_ref().map(|_| "ok".to_string()).unwrap_or_else(describe_kube_error);
+            tracing::info!(target: "daemonscope::actions", %context, %user, action = "rollout restart", object = %format!("daemonset/{namespace}/{name}"), dry_run, %result, "action");
+            let dry = if dry_run { " (server dry-run: nothing changed)" } else { "" };
+            return if r.is_ok() {
+                format!("restarted {namespace}/{name}{dry}: r shows the rollout")
+            } else {
+                format!("rollout restart failed: {result}")
+            };
+        }
+        Intent::RestartPod { namespace, pod, .. } => {
+            let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(api.into_client(), namespace);
+            let dp = kube::api::DeleteParams { dry_run, ..Default::default() };
+            let r = pods.delete(pod, &dp).await;
+            let result = r.as_ref().map(|_| "ok".to_string()).unwrap_or_else(describe_kube_error);
+            tracing::info!(target: "daemonscope::actions", %context, %user, action = "restart pod", object = %format!("pod/{namespace}/{pod}"), dry_run, %result, "action");
+            return if r.is_ok() { format!("deleted pod {pod}; its DaemonSet recreates it") } else { format!("restart failed: {result}") };
+        }
+        Intent::Roll { .. } => return "a roll runs as its own job".into(),
     };
     let (mut done, mut failed) = (Vec::new(), Vec::new());
     for n in nodes {

@@ -68,6 +68,8 @@ pub enum Effect {
     CheckPermissions,
     /// Carry out a confirmed action.
     Act { plan: crate::actions::Plan, dry_run: bool },
+    /// Pause, resume or abort the roll under way.
+    RollControl(crate::roll::RollCmd),
 }
 
 /// An Event, reduced to what the detail view prints.
@@ -104,6 +106,8 @@ pub enum JobResult {
     Permissions(Vec<(crate::actions::Permission, Result<bool, String>)>),
     /// An action finished: one line for the status bar.
     Acted(String),
+    /// Where the roll under way stands.
+    Roll(crate::roll::RollStatus),
     Failed {
         seq: Option<u64>,
         message: String,
@@ -123,11 +127,12 @@ pub struct Jobs {
     tx: mpsc::UnboundedSender<JobResult>,
     logs: Option<JoinHandle<()>>,
     events: Option<JoinHandle<()>>,
+    roll: Option<(JoinHandle<()>, mpsc::UnboundedSender<crate::roll::RollCmd>)>,
 }
 
 impl Jobs {
     pub fn new(source: Source, client: Client, context: String, tx: mpsc::UnboundedSender<JobResult>) -> Jobs {
-        Jobs { source, client, context, tx, logs: None, events: None }
+        Jobs { source, client, context, tx, logs: None, events: None, roll: None }
     }
 
     pub fn run(&mut self, e: Effect) {
@@ -165,6 +170,36 @@ impl Jobs {
                     let _ = tx.send(JobResult::Permissions(crate::actions::check(client, crate::actions::PERMISSIONS).await));
                 });
             }
+            Effect::Act { plan, dry_run: false } if matches!(plan.intent, crate::actions::Intent::Roll { .. }) => {
+                let crate::actions::Intent::Roll { namespace, name, batch } = plan.intent else { return };
+                if self.roll.as_ref().is_some_and(|(h, _)| !h.is_finished()) {
+                    let _ = tx.send(JobResult::Acted("a roll is already under way (:roll abort stops it)".into()));
+                    return;
+                }
+                let (ctl, rx) = mpsc::unbounded_channel();
+                let spec = crate::roll::RollSpec { namespace, name, batch, timeout: crate::actions::ROLL_TIMEOUT };
+                tracing::info!(target: "daemonscope::actions", context = %self.context, user = %self.source.user(&self.context), action = "roll", object = %format!("daemonset/{}/{}", spec.namespace, spec.name), batch, "action started");
+                let h = tokio::spawn(async move {
+                    let t = tx.clone();
+                    let end = crate::roll::run(client, spec, rx, move |s| {
+                        let _ = t.send(JobResult::Roll(s));
+                    })
+                    .await;
+                    tracing::info!(target: "daemonscope::actions", result = %end.line(), "roll ended");
+                });
+                self.roll = Some((h, ctl));
+            }
+            Effect::Act { plan, dry_run: true } if matches!(plan.intent, crate::actions::Intent::Roll { .. }) => {
+                let _ = tx.send(JobResult::Acted("a roll cannot be dry-run (it waits on real pods); :dry-run off to roll".into()));
+            }
+            Effect::RollControl(cmd) => match &self.roll {
+                Some((h, ctl)) if !h.is_finished() => {
+                    let _ = ctl.send(cmd);
+                }
+                _ => {
+                    let _ = tx.send(JobResult::Acted("no roll under way".into()));
+                }
+            },
             Effect::Act { plan, dry_run } => {
                 let context = self.context.clone();
                 let user = self.source.user(&context);

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod labels;
 pub mod logging;
 pub mod model;
+pub mod roll;
 pub mod rollout;
 pub mod selector;
 pub mod sim;

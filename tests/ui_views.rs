@@ -492,3 +492,59 @@ fn label_edits_are_validated_first_and_show_which_daemonsets_start_or_stop() {
     key(&mut app, KeyCode::Enter);
     assert!(screen(&app, 160, 40).contains("pool: general → spot (OVERWRITES the current value)"));
 }
+
+#[test]
+fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise() {
+    let mut app = app_from(&demo());
+    // cilium (OnDelete) is first.
+    key(&mut app, KeyCode::Char('R'));
+    let s = screen(&app, 160, 45);
+    assert!(s.contains("roll 49 outdated pod(s) of cilium?"), "{s}");
+    assert!(s.contains("1 node(s) at a time") && s.contains("Ready and available (minReadySeconds 0)"), "{s}");
+    assert!(s.contains(":roll pause, :roll resume, :roll abort"), "{s}");
+    key(&mut app, KeyCode::Char('n'));
+    // :roll 3 proposes the same with three nodes at a time; y starts it as a job.
+    typed(&mut app, ":roll 3");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    match app.effects.as_slice() {
+        [Effect::Act { plan, dry_run: false }] => {
+            assert_eq!(plan.intent, daemonscope::actions::Intent::Roll { namespace: "kube-system".into(), name: "cilium".into(), batch: 3 })
+        }
+        other => panic!("{other:?}"),
+    }
+    app.effects.clear();
+    typed(&mut app, ":roll pause");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.effects, vec![Effect::RollControl(daemonscope::roll::RollCmd::Pause)]);
+    // Its progress, as the job reports it, is on the status line.
+    app.job_result(JobResult::Roll(daemonscope::roll::RollStatus {
+        ds: "kube-system/cilium".into(),
+        state: daemonscope::roll::RollState::Running,
+        done: 4,
+        remaining: 43,
+        in_flight: vec!["general-a-0005".into()],
+    }));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('k'));
+    assert!(
+        screen(&app, 200, 20)
+            .lines()
+            .last()
+            .unwrap()
+            .contains("roll kube-system/cilium: rolling — 4 replaced, 43 to go, replacing general-a-0005")
+    );
+    // A RollingUpdate DaemonSet: R is kubectl's rollout restart.
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('R'));
+    let s = screen(&app, 160, 45);
+    assert!(s.contains("rollout restart kube-system/ebs-csi-node?") && s.contains("kubectl.kubernetes.io/restartedAt"), "{s}");
+    // X in the grid restarts the one pod under the cursor.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, "/general-a-0001");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('X'));
+    assert!(screen(&app, 160, 45).contains("Its DaemonSet creates a new pod on that node"));
+}

@@ -35,12 +35,14 @@ pub enum Action {
     Cordon,
     Uncordon,
     EditLabels,
+    Restart,
+    RestartPod,
 }
 
 impl Action {
     /// Actions that change the cluster: absent under `--readonly`.
     pub fn is_mutating(self) -> bool {
-        matches!(self, Action::Cordon | Action::Uncordon | Action::EditLabels)
+        matches!(self, Action::Cordon | Action::Uncordon | Action::EditLabels | Action::Restart | Action::RestartPod)
     }
 }
 
@@ -135,9 +137,23 @@ pub const BINDINGS: &[Binding] = &[
         hint: true,
     },
     Binding {
+        keys: &["R"],
+        action: Action::Restart,
+        help: "restart pods (OnDelete: health-gated roll of outdated pods; RollingUpdate: rollout restart)",
+        views: &[Ds, Rollout],
+        hint: true,
+    },
+    Binding {
+        keys: &["X"],
+        action: Action::RestartPod,
+        help: "restart (delete) the daemon pod on the node under the cursor",
+        views: &[Grid],
+        hint: false,
+    },
+    Binding {
         keys: &["e"],
         action: Action::EditLabels,
-        help: "edit labels of the node (or the marked nodes): key=value sets, key- removes; shows which DaemonSets start or stop covering them",
+        help: "edit node labels (key=value sets, key- removes), previewing DaemonSets that start/stop",
         views: &[Grid, Matrix, Nodes, Detail],
         hint: true,
     },

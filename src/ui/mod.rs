@@ -152,6 +152,10 @@ pub struct App {
     pub dry_run: bool,
     /// What the server said each action's permission is (SelfSubjectAccessReview).
     pub permissions: HashMap<crate::actions::Permission, Result<bool, String>>,
+    /// The roll under way (or the last one), as its job reports it.
+    pub roll: Option<crate::roll::RollStatus>,
+    /// Nodes at a time for the next roll (`:roll N`).
+    pub roll_batch: usize,
     pub show_help: bool,
     pub message: Option<String>,
     pub sync: HashMap<Resource, (SyncState, Option<Instant>)>,
@@ -205,6 +209,8 @@ impl App {
             confirm: None,
             dry_run: false,
             permissions: HashMap::new(),
+            roll: None,
+            roll_batch: 1,
             show_help: false,
             message: None,
             sync: HashMap::new(),
@@ -263,6 +269,7 @@ impl App {
             JobResult::Failed { seq: None, message } => self.message = Some(message),
             JobResult::Permissions(p) => self.permissions = p.into_iter().collect(),
             JobResult::Acted(line) => self.message = Some(line),
+            JobResult::Roll(s) => self.roll = Some(s),
             // Connected is handled by the loop (it owns the watches), then `reset`.
             _ => {}
         }
@@ -588,6 +595,19 @@ impl App {
                     self.switch_context(arg);
                 }
             }
+            "roll" => match arg {
+                "pause" => self.effects.push(Effect::RollControl(crate::roll::RollCmd::Pause)),
+                "resume" => self.effects.push(Effect::RollControl(crate::roll::RollCmd::Resume)),
+                "abort" => self.effects.push(Effect::RollControl(crate::roll::RollCmd::Abort)),
+                n => match n.parse::<usize>() {
+                    Ok(b) if b >= 1 => {
+                        self.roll_batch = b;
+                        self.propose(Action::Restart);
+                    }
+                    _ if n.is_empty() => self.propose(Action::Restart),
+                    _ => self.message = Some(format!(":roll takes a batch size (1, 2, …), pause, resume or abort — not {n:?}")),
+                },
+            },
             "dry-run" | "dryrun" => {
                 self.dry_run = match arg {
                     "on" | "true" => true,
@@ -846,7 +866,7 @@ impl App {
                 None => self.message = Some("Space marks nodes: in the grid, the matrix or the node list".into()),
             },
             (_, Action::ClearMarks) => self.marks.clear(),
-            (_, Action::Cordon | Action::Uncordon) => self.propose(a),
+            (_, Action::Cordon | Action::Uncordon | Action::Restart | Action::RestartPod) => self.propose(a),
             (_, Action::EditLabels) => {
                 if let Some(why) = self.forbidden(a) {
                     self.message = Some(why);
@@ -908,6 +928,13 @@ impl App {
         let intent = match a {
             Action::Cordon => crate::actions::Intent::Cordon { nodes: vec![] },
             Action::Uncordon | Action::EditLabels => crate::actions::Intent::Uncordon { nodes: vec![] },
+            Action::RestartPod => crate::actions::Intent::RestartPod { namespace: String::new(), pod: String::new(), node: String::new() },
+            Action::Restart => match self.action_ds().map(|d| &d.strategy) {
+                Some(crate::model::Strategy::RollingUpdate { .. }) => {
+                    crate::actions::Intent::RolloutRestart { namespace: String::new(), name: String::new() }
+                }
+                _ => crate::actions::Intent::Roll { namespace: String::new(), name: String::new(), batch: 1 },
+            },
             _ => return None,
         };
         let (verb, resource) = intent.permission();
@@ -929,6 +956,15 @@ impl App {
         id.and_then(|id| self.model.node(id)).map(|n| vec![n.name.clone()]).unwrap_or_default()
     }
 
+    /// The DaemonSet `R` acts on: under the cursor in the list, the rollout view's one.
+    fn action_ds(&self) -> Option<&DsInfo> {
+        match self.view {
+            View::DaemonSets => self.visible_daemonsets().get(self.ds_cursor).copied(),
+            View::Rollout => self.rollout_ds(),
+            _ => self.selected_ds(),
+        }
+    }
+
     /// Builds the plan for a mutating action and asks for confirmation.
     fn propose(&mut self, a: Action) {
         if self.readonly {
@@ -936,6 +972,33 @@ impl App {
         }
         if let Some(why) = self.forbidden(a) {
             self.message = Some(why);
+            return;
+        }
+        if a == Action::Restart {
+            let Some(d) = self.action_ds() else {
+                self.message = Some("no DaemonSet selected".into());
+                return;
+            };
+            let (namespace, name) = (d.namespace.clone(), d.name.clone());
+            let intent = match d.strategy {
+                crate::model::Strategy::OnDelete => crate::actions::Intent::Roll { namespace, name, batch: self.roll_batch },
+                crate::model::Strategy::RollingUpdate { .. } => crate::actions::Intent::RolloutRestart { namespace, name },
+            };
+            self.confirm = Some(intent.plan(&self.model));
+            return;
+        }
+        if a == Action::RestartPod {
+            match self.pod_under_cursor() {
+                Some(p) => {
+                    let intent = crate::actions::Intent::RestartPod {
+                        namespace: p.namespace.clone(),
+                        pod: p.name.clone(),
+                        node: p.node.clone().unwrap_or_default(),
+                    };
+                    self.confirm = Some(intent.plan(&self.model));
+                }
+                None => self.message = Some("no pod under the cursor".into()),
+            }
             return;
         }
         let nodes = self.target_nodes();

@@ -81,6 +81,7 @@ fn status_line(f: &mut Frame, app: &App, area: Rect) {
     if !app.marks.is_empty() {
         spans.push(Span::styled(format!("  {} marked", app.marks.len()), t.warn()));
     }
+
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -106,6 +107,9 @@ fn hint_bar(f: &mut Frame, app: &App, area: Rect) {
                 Line::from(Span::styled(m.clone(), t.warn()))
             } else {
                 let mut spans = Vec::new();
+                if let Some(r) = &app.roll {
+                    spans.push(Span::styled(format!("{}  ", r.line()), t.warn()));
+                }
                 if !app.filter.is_empty() {
                     spans.push(Span::styled(format!("filter: {}  ", app.filter), t.warn()));
                 }

@@ -1,0 +1,230 @@
+//! The safe OnDelete roll: replace the pods on old revisions a batch of nodes at a time,
+//! deleting the next pod only once the new pod on each node in flight is Ready and
+//! available (minReadySeconds), and stopping — naming the node — when a new pod is not
+//! ready within the timeout. It runs as a job off the UI thread; what it sees comes from
+//! its own watches of the DaemonSet and its pods, never from guessing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::DeleteParams;
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, Client};
+use tokio::sync::mpsc;
+
+use crate::coverage::is_updated;
+use crate::errors::describe_kube_error;
+use crate::model::{DsInfo, PodInfo};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollSpec {
+    pub namespace: String,
+    pub name: String,
+    /// Nodes replaced at once (1 = one node at a time).
+    pub batch: usize,
+    /// How long a new pod may take to become Ready and available before the roll stops.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollCmd {
+    Pause,
+    Resume,
+    Abort,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollState {
+    Running,
+    Paused,
+    Done,
+    /// Stopped by itself, with why (the node named).
+    Stopped(String),
+    Aborted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollStatus {
+    pub ds: String,
+    pub state: RollState,
+    /// Nodes replaced and available.
+    pub done: usize,
+    /// Nodes still on an old revision (not yet started).
+    pub remaining: usize,
+    /// Nodes whose old pod was deleted and whose new pod is not yet available.
+    pub in_flight: Vec<String>,
+}
+
+impl RollStatus {
+    pub fn line(&self) -> String {
+        let state = match &self.state {
+            RollState::Running => "rolling".to_string(),
+            RollState::Paused => "paused (:roll resume)".to_string(),
+            RollState::Done => "done".to_string(),
+            RollState::Stopped(why) => format!("STOPPED: {why}"),
+            RollState::Aborted => "aborted".to_string(),
+        };
+        let flight = if self.in_flight.is_empty() { String::new() } else { format!(", replacing {}", self.in_flight.join(", ")) };
+        format!("roll {}: {state} — {} replaced, {} to go{flight}", self.ds, self.done, self.remaining)
+    }
+}
+
+/// Runs the roll until done, stopped or aborted; reports every change of status.
+pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiver<RollCmd>, report: impl Fn(RollStatus)) -> RollStatus {
+    let label = format!("{}/{}", spec.namespace, spec.name);
+    let mk = |state, done, remaining, in_flight: &BTreeMap<String, Instant>| RollStatus {
+        ds: label.clone(),
+        state,
+        done,
+        remaining,
+        in_flight: in_flight.keys().cloned().collect(),
+    };
+    let ds_api: Api<DaemonSet> = Api::namespaced(client.clone(), &spec.namespace);
+    let pod_api: Api<Pod> = Api::namespaced(client, &spec.namespace);
+    let stop = |why: String| {
+        let s = RollStatus { ds: label.clone(), state: RollState::Stopped(why), done: 0, remaining: 0, in_flight: vec![] };
+        report(s.clone());
+        s
+    };
+    let ds = match ds_api.get(&spec.name).await {
+        Ok(d) => d,
+        Err(e) => return stop(describe_kube_error(&e)),
+    };
+    let selector = ds
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.match_labels.as_ref())
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
+        .unwrap_or_default();
+    let mut info = DsInfo::from(&ds);
+    let mut ds_stream = watcher::watcher(ds_api, watcher::Config::default().fields(&format!("metadata.name={}", spec.name))).boxed();
+    let mut pod_stream = watcher::watcher(pod_api.clone(), watcher::Config::default().labels(&selector)).boxed();
+    let mut pods: HashMap<String, PodInfo> = HashMap::new();
+    let mut synced = false;
+    let mut in_flight: BTreeMap<String, Instant> = BTreeMap::new();
+    let mut done = 0usize;
+    let mut paused = false;
+    let mut last: Option<RollStatus> = None;
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            ev = ds_stream.next() => match ev {
+                Some(Ok(Event::Apply(d) | Event::InitApply(d))) => info = DsInfo::from(&d),
+                Some(Ok(Event::Delete(_))) => return stop("the DaemonSet was deleted".into()),
+                Some(Err(e)) => tracing::warn!(error = %e, "roll: DaemonSet watch failed; retrying"),
+                _ => {}
+            },
+            ev = pod_stream.next() => match ev {
+                Some(Ok(Event::Init)) => {
+                    // A relist: decide nothing on a partial view.
+                    pods.clear();
+                    synced = false;
+                }
+                Some(Ok(Event::InitDone)) => synced = true,
+                Some(Ok(Event::Apply(p) | Event::InitApply(p))) => {
+                    if let Some(p) = PodInfo::from_pod(&p).filter(|p| p.owner_uid == info.uid) {
+                        pods.insert(p.uid.clone(), p);
+                    }
+                }
+                Some(Ok(Event::Delete(p))) => {
+                    pods.remove(p.metadata.uid.as_deref().unwrap_or_default());
+                }
+                Some(Err(e)) => tracing::warn!(error = %e, "roll: pod watch failed; retrying"),
+                None => return stop("the pod watch ended".into()),
+            },
+            c = cmds.recv() => match c {
+                Some(RollCmd::Pause) => paused = true,
+                Some(RollCmd::Resume) => paused = false,
+                Some(RollCmd::Abort) | None => {
+                    let s = mk(RollState::Aborted, done, 0, &in_flight);
+                    report(s.clone());
+                    return s;
+                }
+            },
+            _ = tick.tick() => {}
+        }
+        if !synced {
+            continue;
+        }
+        // Per node: live pods, and whether a current, available pod is there.
+        let now = jiff::Timestamp::now();
+        let mut old_on: BTreeMap<String, Vec<&PodInfo>> = BTreeMap::new();
+        let mut available: BTreeSet<String> = BTreeSet::new();
+        let mut new_pod: BTreeMap<String, &PodInfo> = BTreeMap::new();
+        for p in pods.values().filter(|p| p.deleting.is_none()) {
+            let Some(node) = p.node.clone() else { continue };
+            if is_updated(&info, p) {
+                new_pod.insert(node.clone(), p);
+                let ready_long_enough = p.ready_since.is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(info.min_ready_seconds));
+                if p.ready && ready_long_enough {
+                    available.insert(node);
+                }
+            } else {
+                old_on.entry(node).or_default().push(p);
+            }
+        }
+        // Nodes in flight whose new pod is available are done.
+        let finished: Vec<String> = in_flight.keys().filter(|n| available.contains(*n) && !old_on.contains_key(*n)).cloned().collect();
+        for n in finished {
+            in_flight.remove(&n);
+            done += 1;
+        }
+        // A node in flight for too long stops the roll, named with what its pod is doing.
+        if let Some((n, _)) = in_flight.iter().find(|(_, t)| t.elapsed() > spec.timeout) {
+            let why = match new_pod.get(n) {
+                Some(p) => {
+                    let waiting = p.containers.iter().find_map(|c| c.waiting.as_ref().map(|w| w.0.clone()));
+                    format!(
+                        "the new pod {} on node {n} is not ready after {:?} ({})",
+                        p.name,
+                        spec.timeout,
+                        waiting.unwrap_or_else(|| p.phase.clone())
+                    )
+                }
+                None => format!("no new pod on node {n} after {:?}", spec.timeout),
+            };
+            let s = mk(RollState::Stopped(why), done, old_on.len(), &in_flight);
+            report(s.clone());
+            return s;
+        }
+        let remaining: Vec<String> = old_on.keys().filter(|n| !in_flight.contains_key(*n)).cloned().collect();
+        if remaining.is_empty() && in_flight.is_empty() {
+            let s = mk(RollState::Done, done, 0, &in_flight);
+            report(s.clone());
+            return s;
+        }
+        // Start the next nodes, up to the batch size in flight.
+        if !paused {
+            for n in remaining.iter().take(spec.batch.saturating_sub(in_flight.len())) {
+                for p in &old_on[n] {
+                    match pod_api.delete(&p.name, &DeleteParams::default()).await {
+                        Ok(_) => {
+                            tracing::info!(target: "daemonscope::actions", action = "roll", object = %format!("pod/{}", p.name), node = %n, result = "deleted", "action")
+                        }
+                        Err(kube::Error::Api(s)) if s.code == 404 => {}
+                        Err(e) => {
+                            let s = mk(
+                                RollState::Stopped(format!("deleting {} on {n}: {}", p.name, describe_kube_error(&e))),
+                                done,
+                                remaining.len(),
+                                &in_flight,
+                            );
+                            report(s.clone());
+                            return s;
+                        }
+                    }
+                }
+                in_flight.insert(n.clone(), Instant::now());
+            }
+        }
+        let remaining = old_on.keys().filter(|n| !in_flight.contains_key(*n)).count();
+        let s = mk(if paused { RollState::Paused } else { RollState::Running }, done, remaining, &in_flight);
+        if last.as_ref() != Some(&s) {
+            report(s.clone());
+            last = Some(s);
+        }
+    }
+}

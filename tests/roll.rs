@@ -1,0 +1,109 @@
+//! The safe OnDelete roll against the simulator: the watch history proves that no more
+//! nodes were without an available pod than the batch size, and a new pod that never
+//! becomes ready stops the roll with its node named.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use daemonscope::roll::{self, RollSpec, RollState};
+use daemonscope::sim::kind::Kind;
+use daemonscope::sim::scenario::Action;
+use daemonscope::sim::store::{EventType, Since};
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::json;
+
+const NODES: usize = 12;
+
+fn cluster() -> String {
+    let names: Vec<String> = (1..=NODES).map(|i| format!("n{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    format!("{}{}---\n{}", common::nodes_yaml(&refs), common::ds_yaml("agent", "{type: OnDelete}"), common::FAST)
+}
+
+fn bump(sim: &daemonscope::sim::Running, behavior: Option<&str>) {
+    let mut patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "registry.example/agent:v2"}]}}}});
+    if let Some(b) = behavior {
+        patch["spec"]["template"]["metadata"] = json!({"labels": {"app": "agent"}, "annotations": {"sim.daemonscope.io/behavior": b}});
+    }
+    daemonscope::sim::apply_action(
+        &sim.store,
+        &Action::Patch { kind: Kind::DaemonSet, namespace: "kube-system".into(), name: "agent".into(), patch },
+    )
+    .unwrap();
+}
+
+/// Most nodes at once without a ready, non-terminating pod, replaying every pod event since `rv`.
+fn max_unavailable_since(sim: &daemonscope::sim::Running, rv: u64, start: &[Pod]) -> usize {
+    let Since::Events(events) = sim.store.events_since(rv) else { panic!("history expired") };
+    let mut live: HashMap<String, Pod> = start.iter().map(|p| (p.metadata.uid.clone().unwrap(), p.clone())).collect();
+    let mut worst = 0;
+    for ev in events.iter().filter(|e| e.kind == Kind::Pod) {
+        let p: Pod = ev.new.decode::<Pod>().unwrap();
+        let uid = p.metadata.uid.clone().unwrap();
+        if ev.typ == EventType::Deleted {
+            live.remove(&uid);
+        } else {
+            live.insert(uid, p);
+        }
+        let ready_nodes: std::collections::HashSet<String> = live
+            .values()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+            })
+            .filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
+            .collect();
+        worst = worst.max(NODES - ready_nodes.len());
+    }
+    worst
+}
+
+async fn roll_with(sim: &daemonscope::sim::Running, batch: usize, timeout: Duration) -> (roll::RollStatus, Vec<roll::RollStatus>) {
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch, timeout };
+    let end = tokio::time::timeout(Duration::from_secs(120), roll::run(common::client(sim), spec, rx, move |s| s2.lock().unwrap().push(s)))
+        .await
+        .expect("the roll ends");
+    let seen = seen.lock().unwrap().clone();
+    (end, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolls_every_outdated_pod_never_more_than_the_batch_unavailable() {
+    let sim = common::serve(&cluster()).await;
+    bump(&sim, None);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rv = sim.store.current_rv();
+    let start: Vec<Pod> = sim.store.list::<Pod>(Some("kube-system")).0.iter().map(|p| (**p).clone()).collect();
+    let (end, seen) = roll_with(&sim, 2, Duration::from_secs(30)).await;
+    assert_eq!(end.state, RollState::Done, "{}", end.line());
+    assert_eq!(end.done, NODES);
+    assert!(seen.iter().any(|s| s.in_flight.len() == 2), "two nodes at a time were in flight");
+    // Every pod is now on the new template.
+    let pods = sim.store.list::<Pod>(Some("kube-system")).0;
+    assert_eq!(pods.len(), NODES);
+    assert!(pods.iter().all(|p| p.metadata.labels.as_ref().unwrap()["pod-template-generation"] == "2"));
+    let worst = max_unavailable_since(&sim, rv, &start);
+    assert!((1..=2).contains(&worst), "at most the batch size unavailable at any instant: {worst}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_pod_that_never_becomes_ready_stops_the_roll_naming_its_node() {
+    let sim = common::serve(&cluster()).await;
+    bump(&sim, Some("never-ready"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (end, _) = roll_with(&sim, 1, Duration::from_secs(4)).await;
+    let RollState::Stopped(why) = &end.state else { panic!("{}", end.line()) };
+    assert!(why.contains("on node n01") && why.contains("not ready after 4s"), "{why}");
+    // Only that node was touched: every other node still runs its old, ready pod.
+    let pods = sim.store.list::<Pod>(Some("kube-system")).0;
+    let old = pods.iter().filter(|p| p.metadata.labels.as_ref().unwrap()["pod-template-generation"] == "1").count();
+    assert_eq!(old, NODES - 1, "the roll stopped after the first node");
+}
