@@ -414,4 +414,4 @@ pub async fn check(client: Client, perms: &[Permission]) -> Vec<(Permission, Res
 }
 
 /// Every permission some action needs (checked once per connection).
-pub const PERMISSIONS: &[Permission] = &[("patch", "nodes")];
+pub const PERMISSIONS: &[Permission] = &[("patch", "nodes"), ("delete", "pods"), ("patch", "daemonsets")];

@@ -107,3 +107,46 @@ async fn a_new_pod_that_never_becomes_ready_stops_the_roll_naming_its_node() {
     let old = pods.iter().filter(|p| p.metadata.labels.as_ref().unwrap()["pod-template-generation"] == "1").count();
     assert_eq!(old, NODES - 1, "the roll stopped after the first node");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roll_pauses_resumes_and_aborts_on_command() {
+    let sim = common::serve(&cluster()).await;
+    bump(&sim, None);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (stx, mut srx) = tokio::sync::mpsc::unbounded_channel();
+    let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch: 1, timeout: Duration::from_secs(30) };
+    let job = tokio::spawn(roll::run(common::client(&sim), spec, rx, move |s| {
+        let _ = stx.send(s);
+    }));
+    // Pause once the first node is done: no pod is deleted while paused.
+    loop {
+        let s = srx.recv().await.unwrap();
+        if s.done >= 1 {
+            tx.send(roll::RollCmd::Pause).unwrap();
+            break;
+        }
+    }
+    let paused = loop {
+        let s = srx.recv().await.unwrap();
+        if s.state == RollState::Paused && s.in_flight.is_empty() {
+            break s;
+        }
+    };
+    let deletes = || sim.api.request_log().iter().filter(|r| r.method == "DELETE").count();
+    let before = deletes();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(deletes(), before, "nothing deleted while paused ({})", paused.line());
+    // Resume, then abort: it stops where it is and says so.
+    tx.send(roll::RollCmd::Resume).unwrap();
+    loop {
+        let s = srx.recv().await.unwrap();
+        if s.state == RollState::Running && s.done > paused.done {
+            break;
+        }
+    }
+    tx.send(roll::RollCmd::Abort).unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), job).await.unwrap().unwrap();
+    assert_eq!(end.state, RollState::Aborted, "{}", end.line());
+    assert!(end.done > paused.done && end.done < NODES, "{}", end.line());
+}
