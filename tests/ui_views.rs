@@ -540,6 +540,11 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     key(&mut app, KeyCode::Char('R'));
     let s = screen(&app, 160, 45);
     assert!(s.contains("rollout restart kube-system/ebs-csi-node?") && s.contains("kubectl.kubernetes.io/restartedAt"), "{s}");
+    // Confirmed: the rollout view follows it.
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.view, View::Rollout);
+    assert_eq!(app.selected.as_ref().map(|s| s.1.as_str()), Some("ebs-csi-node"));
+    assert!(matches!(app.effects.as_slice(), [Effect::Act { .. }]));
     // X in the grid restarts the one pod under the cursor.
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Enter);
@@ -547,4 +552,18 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('X'));
     assert!(screen(&app, 160, 45).contains("Its DaemonSet creates a new pod on that node"));
+}
+
+#[test]
+fn cordoned_nodes_are_counted_per_group_in_the_grid() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let sim = common::build(&text);
+    let mut app = app_from(&sim);
+    let mut n = app.model.node(app.model.node_id("general-a-0003").unwrap()).unwrap().clone();
+    n.unschedulable = true;
+    app.update(Update::Change(Change::Node(n)));
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app, 150, 40);
+    assert!(s.lines().any(|l| l.contains("zone=eu-west-1a") && l.contains("⊘1 cordoned")), "{s}");
+    assert!(!s.lines().any(|l| l.contains("zone=eu-west-1b") && l.contains("cordoned")), "{s}");
 }

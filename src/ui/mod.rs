@@ -531,6 +531,11 @@ impl App {
                         self.message = Some(format!("{}: nothing to change", plan.intent.verb()));
                     } else {
                         self.message = Some(format!("{}…", plan.title));
+                        // A restarted RollingUpdate DaemonSet: follow its rollout.
+                        if let crate::actions::Intent::RolloutRestart { namespace, name } = &plan.intent {
+                            self.selected = Some((namespace.clone(), name.clone()));
+                            self.goto(View::Rollout);
+                        }
                         self.effects.push(Effect::Act { plan, dry_run: self.dry_run });
                     }
                 }

@@ -41,6 +41,11 @@ impl Theme {
         Style::default().add_modifier(Modifier::REVERSED)
     }
 
+    /// Cordoned nodes: crossed out (their daemons keep running), with or without colour.
+    pub fn cordoned(&self) -> Style {
+        Style::default().add_modifier(Modifier::CROSSED_OUT)
+    }
+
     /// Marked nodes (Space): underlined, so marks show with or without colour.
     pub fn marked(&self) -> Style {
         Style::default().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)

@@ -311,7 +311,9 @@ fn grid(f: &mut Frame, app: &App, area: Rect) {
         let summary: Vec<String> =
             CellState::ALL.iter().filter(|s| counts[**s as usize] > 0).map(|s| format!("{}{}", s.glyph(), counts[*s as usize])).collect();
         let nodes = if ids.len() == 1 { "1 node".to_string() } else { format!("{} nodes", ids.len()) };
-        lines.push(LineItem { summary: Some(format!("{g}  ({nodes})  {}", summary.join(" "))), cells: vec![] });
+        let cordoned = ids.iter().filter(|id| app.model.node(**id).is_some_and(|n| n.unschedulable)).count();
+        let cordoned = if cordoned > 0 { format!("  ⊘{cordoned} cordoned") } else { String::new() };
+        lines.push(LineItem { summary: Some(format!("{g}  ({nodes})  {}{cordoned}", summary.join(" "))), cells: vec![] });
         for chunk in ids.chunks(per_row) {
             let cells: Vec<(usize, u32)> = chunk.iter().enumerate().map(|(j, id)| (idx + j, *id)).collect();
             if cells.iter().any(|(i, _)| *i == app.grid_cursor) {
@@ -333,8 +335,13 @@ fn grid(f: &mut Frame, app: &App, area: Rect) {
         for (col, (i, id)) in item.cells.iter().enumerate() {
             let s = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
             let mut style = t.state(s);
-            if !app.marks.is_empty() && app.model.node(*id).is_some_and(|n| app.marks.contains(&n.name)) {
-                style = style.patch(t.marked());
+            if let Some(n) = app.model.node(*id) {
+                if !app.marks.is_empty() && app.marks.contains(&n.name) {
+                    style = style.patch(t.marked());
+                }
+                if n.unschedulable {
+                    style = style.patch(t.cordoned());
+                }
             }
             if *i == app.grid_cursor {
                 style = style.patch(t.cursor());
