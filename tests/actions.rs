@@ -55,3 +55,23 @@ fn the_label_parser_takes_kubectls_syntax_and_names_every_problem() {
     assert!(err[0].contains("must be no more than 63 characters"), "{err:?}");
     assert!(parse_label_changes("   ").unwrap_err()[0].contains("nothing to change"));
 }
+
+mod fuzz {
+    use daemonscope::actions::parse_label_changes;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any input: no panic; accepted changes are exactly valid keys and values.
+        #[test]
+        fn the_label_parser_never_accepts_what_the_server_would_refuse(input in "[ -~]{0,80}") {
+            if let Ok(changes) = parse_label_changes(&input) {
+                for c in changes {
+                    prop_assert!(daemonscope::labels::validate_label_key(&c.key).is_empty(), "{c:?}");
+                    if let Some(v) = &c.value {
+                        prop_assert!(daemonscope::labels::validate_label_value(v).is_empty(), "{c:?}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Secrets never reach the log, the screen's error lines or stderr: a recognisable fake
+//! token and client key, through a refused connection and an authenticated simulator.
+
+mod common;
+
+use std::process::Command;
+
+const TOKEN: &str = "sekret-token-5f2b9c0e7d";
+
+fn run(args: &[&str], dir: &std::path::Path) -> (String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+        .args(args)
+        .env("XDG_STATE_HOME", dir)
+        .env("DAEMONSCOPE_LOG", "trace")
+        .output()
+        .unwrap();
+    (String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_never_appear_in_logs_or_errors() {
+    let yaml = format!(
+        "{}{}---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+settings:
+  tokens:
+  - {{token: {TOKEN}, user: admin, rules: [{{verbs: ['*'], resources: ['*']}}]}}
+",
+        common::nodes_yaml(&["node-a"]),
+        common::ds_yaml("agent", "{type: RollingUpdate}")
+    );
+    let sim = common::serve(&yaml).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    daemonscope::sim::write_kubeconfig(&good, sim.url(), sim.ca_pem.as_deref(), Some(TOKEN)).unwrap();
+    // A kubeconfig with the same token pointing nowhere, and one with a wrong token.
+    let dead = dir.path().join("dead");
+    daemonscope::sim::write_kubeconfig(&dead, "https://127.0.0.1:9", sim.ca_pem.as_deref(), Some(TOKEN)).unwrap();
+    let wrong = dir.path().join("wrong");
+    daemonscope::sim::write_kubeconfig(&wrong, sim.url(), sim.ca_pem.as_deref(), Some(&format!("{TOKEN}-x"))).unwrap();
+    let log = dir.path().join("log");
+    let log_s = log.to_str().unwrap().to_string();
+    let (good, dead, wrong) = (good.to_str().unwrap().to_string(), dead.to_str().unwrap().to_string(), wrong.to_str().unwrap().to_string());
+    let d = dir.path().to_path_buf();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let mut all = Vec::new();
+        for kc in [&good, &dead, &wrong] {
+            let (out, err) = run(&["status", "--kubeconfig", kc, "--timeout", "20s", "-o", "json", "--log-file", &log_s], &d);
+            all.push(out);
+            all.push(err);
+        }
+        all
+    })
+    .await
+    .unwrap();
+    assert!(outputs[0].contains("\"name\": \"agent\""), "the good token works: {}", outputs[0]);
+    assert!(outputs[5].contains("401") || outputs[5].contains("Unauthorized"), "the wrong token is refused in words: {}", outputs[5]);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("initial sync complete"), "the log was written at trace level:\n{logged}");
+    for (i, text) in outputs.iter().chain(std::iter::once(&logged)).enumerate() {
+        assert!(!text.contains("sekret-token"), "output {i} leaks the token:\n{text}");
+    }
+}
