@@ -74,13 +74,16 @@ pub fn parse_label_changes(input: &str) -> Result<Vec<LabelChange>, Vec<String>>
 
 /// The permission an intent needs, for SelfSubjectAccessReview: (verb, resource).
 pub type Permission = (&'static str, &'static str);
+pub const PATCH_NODES: Permission = ("patch", "nodes");
+pub const DELETE_PODS: Permission = ("delete", "pods");
+pub const PATCH_DAEMONSETS: Permission = ("patch", "daemonsets");
 
 impl Intent {
     pub fn permission(&self) -> Permission {
         match self {
-            Intent::Cordon { .. } | Intent::Uncordon { .. } | Intent::Label { .. } => ("patch", "nodes"),
-            Intent::Roll { .. } | Intent::RestartPod { .. } => ("delete", "pods"),
-            Intent::RolloutRestart { .. } => ("patch", "daemonsets"),
+            Intent::Cordon { .. } | Intent::Uncordon { .. } | Intent::Label { .. } => PATCH_NODES,
+            Intent::Roll { .. } | Intent::RestartPod { .. } => DELETE_PODS,
+            Intent::RolloutRestart { .. } => PATCH_DAEMONSETS,
         }
     }
 
@@ -278,7 +281,7 @@ pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, u
             let r = ds.patch(name, &pp, &Patch::Strategic(body)).await;
             let result = r.as_ref().map(|_| "ok".to_string()).unwrap_or_else(describe_kube_error);
             tracing::info!(target: "daemonscope::actions", %context, %user, action = "rollout restart", object = %format!("daemonset/{namespace}/{name}"), dry_run, %result, "action");
-            let dry = if dry_run { " (server dry-run: nothing changed)" } else { "" };
+            let dry = if dry_run { DRY } else { "" };
             return if r.is_ok() {
                 format!("restarted {namespace}/{name}{dry}: r shows the rollout")
             } else {
@@ -311,11 +314,18 @@ pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, u
             Err(_) => failed.push(format!("{n}: {result}")),
         }
     }
-    let dry = if dry_run { " (server dry-run: nothing changed)" } else { "" };
-    match (done.len(), failed.as_slice()) {
-        (_, []) => format!("{} {} node(s){dry}: {}", plan.intent.verb(), done.len(), done.join(", ")),
-        (0, f) => format!("{} failed: {}", plan.intent.verb(), f.join("; ")),
-        (d, f) => format!("{} {d} node(s){dry}; failed: {}", plan.intent.verb(), f.join("; ")),
+    outcome(plan.intent.verb(), plan.intent.verb(), &done, &failed, dry_run)
+}
+
+const DRY: &str = " (server dry-run: nothing changed)";
+
+/// One status-bar line for a per-node action: what was done, and each failure.
+fn outcome(did: &str, verb: &str, done: &[String], failed: &[String], dry_run: bool) -> String {
+    let dry = if dry_run { DRY } else { "" };
+    match (done.len(), failed) {
+        (_, []) => format!("{did} {} node(s){dry}: {}", done.len(), done.join(", ")),
+        (0, f) => format!("{verb} failed: {}", f.join("; ")),
+        (d, f) => format!("{did} {d} node(s){dry}; failed: {}", f.join("; ")),
     }
 }
 
@@ -383,12 +393,7 @@ async fn label(
             failed.push(format!("{n}: {result}"));
         }
     }
-    let dry = if dry_run { " (server dry-run: nothing changed)" } else { "" };
-    match (done.len(), failed.as_slice()) {
-        (_, []) => format!("labelled {} node(s){dry}: {}", done.len(), done.join(", ")),
-        (0, f) => format!("label failed: {}", f.join("; ")),
-        (d, f) => format!("labelled {d} node(s){dry}; failed: {}", f.join("; ")),
-    }
+    outcome("labelled", "label", &done, &failed, dry_run)
 }
 
 /// Asks the server (SelfSubjectAccessReview) whether each permission is granted.
@@ -414,4 +419,4 @@ pub async fn check(client: Client, perms: &[Permission]) -> Vec<(Permission, Res
 }
 
 /// Every permission some action needs (checked once per connection).
-pub const PERMISSIONS: &[Permission] = &[("patch", "nodes"), ("delete", "pods"), ("patch", "daemonsets")];
+pub const PERMISSIONS: &[Permission] = &[PATCH_NODES, DELETE_PODS, PATCH_DAEMONSETS];

@@ -160,11 +160,7 @@ impl Jobs {
                 }
                 self.events = Some(tokio::spawn(watch_events(client, tx, seq, object)));
             }
-            Effect::StopStreams => {
-                for h in [self.logs.take(), self.events.take()].into_iter().flatten() {
-                    h.abort();
-                }
-            }
+            Effect::StopStreams => self.stop_streams(),
             Effect::CheckPermissions => {
                 tokio::spawn(async move {
                     let _ = tx.send(JobResult::Permissions(crate::actions::check(client, crate::actions::PERMISSIONS).await));
@@ -221,11 +217,18 @@ impl Jobs {
     }
 }
 
-impl Drop for Jobs {
-    fn drop(&mut self) {
+impl Jobs {
+    /// Stops following logs and events.
+    fn stop_streams(&mut self) {
         for h in [self.logs.take(), self.events.take()].into_iter().flatten() {
             h.abort();
         }
+    }
+}
+
+impl Drop for Jobs {
+    fn drop(&mut self) {
+        self.stop_streams();
     }
 }
 

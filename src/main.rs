@@ -45,10 +45,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         if cli.demo {
-            let sc = Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO)?;
-            let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| color_eyre::eyre::eyre!("loading the demo: {e}"))?;
-            let running = built.spawn();
-            let client = kube::Client::new(running.router(), "default");
+            let (running, client) = demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
             let r = daemonscope::tui::run(source, client, context, scope, cli.readonly).await;
@@ -62,6 +59,15 @@ fn run_tui(cli: &Cli) -> Result<()> {
     })
 }
 
+/// The embedded demo cluster, running in-process, and a client that talks to it with no socket.
+fn demo() -> Result<(sim::Running, kube::Client), String> {
+    let sc = Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO).map_err(|e| e.to_string())?;
+    let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| format!("loading the demo: {e}"))?;
+    let running = built.spawn();
+    let client = kube::Client::new(running.router(), "default");
+    Ok((running, client))
+}
+
 /// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
 fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
     let scope = scope(cli);
@@ -69,11 +75,10 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
     let code = rt.block_on(async {
         let mut out = std::io::stdout();
         if cli.demo {
-            let sc = Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO).unwrap_or_else(|e| fail_with(2, e));
-            let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).unwrap_or_else(|e| fail_with(2, format!("loading the demo: {e}")));
-            let running = built.spawn();
-            let client = kube::Client::new(running.router(), "default");
-            return daemonscope::status::run(client, "demo (simulated cluster)".into(), scope, args, &mut out).await;
+            let (running, client) = demo().unwrap_or_else(|e| fail_with(2, e));
+            let code = daemonscope::status::run(client, "demo (simulated cluster)".into(), scope, args, &mut out).await;
+            drop(running);
+            return code;
         }
         let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail_with(2, e));
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));

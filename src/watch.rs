@@ -40,6 +40,18 @@ pub struct Scope {
     pub selector: Option<String>,
 }
 
+/// A namespaced API in the scope's namespace, or across all namespaces.
+fn scoped<K>(client: &Client, scope: &Scope) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    match &scope.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
 /// Starts every watcher; they stop when `tx` is closed or the handles are aborted.
 pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<tokio::task::JoinHandle<()>> {
     spawn_only(client, scope, tx, &Resource::ALL)
@@ -47,14 +59,8 @@ pub fn spawn(client: Client, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<toki
 
 /// Starts the watchers of `resources` only (coverage needs DaemonSets, Nodes and Pods).
 pub fn spawn_only(client: Client, scope: Scope, tx: mpsc::Sender<Update>, resources: &[Resource]) -> Vec<tokio::task::JoinHandle<()>> {
-    let (ds_api, pod_api): (Api<DaemonSet>, Api<Pod>) = match &scope.namespace {
-        Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns)),
-        None => (Api::all(client.clone()), Api::all(client.clone())),
-    };
-    let (rev_api, svc_api): (Api<ControllerRevision>, Api<Service>) = match &scope.namespace {
-        Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns)),
-        None => (Api::all(client.clone()), Api::all(client.clone())),
-    };
+    let (ds_api, pod_api) = (scoped::<DaemonSet>(&client, &scope), scoped::<Pod>(&client, &scope));
+    let (rev_api, svc_api) = (scoped::<ControllerRevision>(&client, &scope), scoped::<Service>(&client, &scope));
     let node_api: Api<Node> = Api::all(client);
     let mut ds_cfg = watcher::Config::default();
     if let Some(s) = &scope.selector {

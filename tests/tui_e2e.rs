@@ -74,10 +74,7 @@ impl Tui {
 async fn coverage_reasons_on_the_demo_cluster() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
     let sim = common::serve(&text).await;
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
-    let kc = kc.to_str().unwrap().to_string();
+    let (_dir, kc) = kubeconfig(&sim, None);
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
         t.wait_for("DaemonSets (8)", 20);
@@ -114,6 +111,15 @@ async fn coverage_reasons_on_the_demo_cluster() {
     .unwrap();
 }
 
+/// A kubeconfig for `sim` (with its CA, and a token if given) in a fresh directory.
+fn kubeconfig(sim: &daemonscope::sim::Running, token: Option<&str>) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), token).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    (dir, kc)
+}
+
 /// The number before "/" in the rollout view's "updated" gauge line.
 fn updated_count(screen: &str) -> Option<u32> {
     let line = screen.lines().find(|l| l.contains("│updated "))?;
@@ -125,10 +131,7 @@ fn updated_count(screen: &str) -> Option<u32> {
 async fn rollout_progress_advances_on_screen() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
     let sim = common::serve(&text).await;
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
-    let kc = kc.to_str().unwrap().to_string();
+    let (_dir, kc) = kubeconfig(&sim, None);
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
         t.wait_for("pods: live", 20);
@@ -283,10 +286,7 @@ async fn readonly_sends_no_mutating_request_for_the_same_keys() {
     let mut yaml = common::nodes_yaml(&["node-a", "node-b"]);
     yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
     let sim = common::serve(&yaml).await;
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
-    let kc = kc.to_str().unwrap().to_string();
+    let (_dir, kc) = kubeconfig(&sim, None);
     let before = mutating(&sim);
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc, "--readonly"], &[]);
@@ -320,10 +320,7 @@ settings:
         common::ds_yaml("agent", "{type: RollingUpdate}")
     );
     let sim = common::serve(&yaml).await;
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), Some("viewer-token")).unwrap();
-    let kc = kc.to_str().unwrap().to_string();
+    let (_dir, kc) = kubeconfig(&sim, Some("viewer-token"));
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
         t.wait_for("pods: live", 20);

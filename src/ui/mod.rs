@@ -930,19 +930,17 @@ impl App {
 
     /// Why an action may not be used, if it may not: the server refused its permission.
     pub fn forbidden(&self, a: Action) -> Option<String> {
-        let intent = match a {
-            Action::Cordon => crate::actions::Intent::Cordon { nodes: vec![] },
-            Action::Uncordon | Action::EditLabels => crate::actions::Intent::Uncordon { nodes: vec![] },
-            Action::RestartPod => crate::actions::Intent::RestartPod { namespace: String::new(), pod: String::new(), node: String::new() },
+        use crate::actions::{DELETE_PODS, PATCH_DAEMONSETS, PATCH_NODES};
+        // The same permissions `Intent::permission` names for the intents these keys propose.
+        let (verb, resource) = match a {
+            Action::Cordon | Action::Uncordon | Action::EditLabels => PATCH_NODES,
+            Action::RestartPod => DELETE_PODS,
             Action::Restart => match self.action_ds().map(|d| &d.strategy) {
-                Some(crate::model::Strategy::RollingUpdate { .. }) => {
-                    crate::actions::Intent::RolloutRestart { namespace: String::new(), name: String::new() }
-                }
-                _ => crate::actions::Intent::Roll { namespace: String::new(), name: String::new(), batch: 1 },
+                Some(crate::model::Strategy::RollingUpdate { .. }) => PATCH_DAEMONSETS,
+                _ => DELETE_PODS,
             },
             _ => return None,
         };
-        let (verb, resource) = intent.permission();
         match self.permissions.get(&(verb, resource)) {
             Some(Ok(false)) => Some(format!("forbidden: this user may not {verb} {resource} (SelfSubjectAccessReview); nothing was sent")),
             _ => None,
