@@ -61,6 +61,18 @@ impl Source {
         }
     }
 
+    /// The API server URL of a context (for error messages).
+    pub fn server(&self, context: &str) -> Option<String> {
+        match self {
+            Source::Kubeconfig { config, .. } => {
+                let cluster = config.contexts.iter().find(|c| c.name == context)?.context.as_ref()?.cluster.clone();
+                config.clusters.iter().find(|c| c.name == cluster)?.cluster.as_ref()?.server.clone()
+            }
+            Source::InCluster => Some("https://kubernetes.default.svc".into()),
+            Source::Fixed { .. } => None,
+        }
+    }
+
     /// The kubeconfig user of a context (for the action log), or a description.
     pub fn user(&self, context: &str) -> String {
         match self {
@@ -85,7 +97,7 @@ impl Source {
             },
             Source::InCluster => {
                 let config = kube::Config::incluster().map_err(|e| format!("in-cluster config: {e}"))?;
-                let client = kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))?;
+                let client = kube::Client::try_from(own_retries(config)).map_err(|e| format!("cannot build a client: {e}"))?;
                 Ok((client, "in-cluster".into()))
             }
             Source::Kubeconfig { config, path } => {
@@ -94,9 +106,18 @@ impl Source {
                 let cfg = kube::Config::from_custom_kubeconfig((**config).clone(), &opts)
                     .await
                     .map_err(|e| describe_config_error(&e, path.as_deref()))?;
-                let client = kube::Client::try_from(cfg).map_err(|e| format!("cannot build a client for context {name:?}: {e}"))?;
+                let client = kube::Client::try_from(own_retries(cfg))
+                    .map_err(|e| format!("cannot connect with context {name:?}: {}", crate::errors::describe_kube_error(&e)))?;
                 Ok((client, name))
             }
         }
     }
+}
+
+/// kube-rs would quietly retry 429/503 up to 15 times inside a request; the watches do
+/// their own backoff (honouring Retry-After) so that a throttled or restarting server shows
+/// as stale data, not as a silent pause.
+pub fn own_retries(mut config: kube::Config) -> kube::Config {
+    config.default_retry = false;
+    config
 }

@@ -13,6 +13,7 @@
 //! - [`cli`]: the command line.
 
 pub mod actions;
+pub mod backoff;
 pub mod cli;
 pub mod connect;
 pub mod coverage;

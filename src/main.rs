@@ -76,13 +76,14 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
         let mut out = std::io::stdout();
         if cli.demo {
             let (running, client) = demo().unwrap_or_else(|e| fail_with(2, e));
-            let code = daemonscope::status::run(client, "demo (simulated cluster)".into(), scope, args, &mut out).await;
+            let code = daemonscope::status::run(client, "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
             drop(running);
             return code;
         }
         let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail_with(2, e));
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
-        daemonscope::status::run(client, context, scope, args, &mut out).await
+        let server = source.server(&context);
+        daemonscope::status::run(client, context, server, scope, args, &mut out).await
     });
     drop(rt);
     std::process::exit(code);
@@ -106,7 +107,10 @@ fn run_sim(args: &SimArgs) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let started = std::time::Instant::now();
-        let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
+        let mut opts = SimOptions::from_scenario(&sc);
+        args.faults.apply(&mut opts.faults);
+        let built = Sim::build(&sc, opts).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
+        let faults = built.api.faults.settings();
         let running = built.serve(&args.listen).await.wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
         let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
         let token = sc.settings.tokens.as_ref().and_then(|t| t.first()).map(|t| t.token.clone());
@@ -115,6 +119,9 @@ fn run_sim(args: &SimArgs) -> Result<()> {
         let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
         println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
         println!("serving {}", running.url());
+        if !faults.is_none() {
+            println!("injecting faults: {}", daemonscope::sim::faults::describe(&faults));
+        }
         println!("kubeconfig {} (context {})", kc.display(), sim::CONTEXT_NAME);
         println!("  export KUBECONFIG={}", kc.display());
         println!("Ctrl-C to stop");

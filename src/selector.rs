@@ -400,6 +400,23 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn parse_never_panics_on_any_text(s in "\\PC{0,60}") {
+            if let Ok(sel) = LabelSelector::parse(&s) {
+                proptest::prop_assert_eq!(LabelSelector::parse(&sel.to_string()).unwrap(), sel);
+            }
+            let _ = FieldSelector::parse(&s);
+        }
+
+        #[test]
+        fn parse_never_panics_on_selector_shaped_text(
+            s in "([a-zA-Z0-9./_-]{0,12} ?(=|==|!=| in | notin |!|,|\\(|\\)|) ?[a-zA-Z0-9._-]{0,8} ?,?){0,6}"
+        ) {
+            if let Ok(sel) = LabelSelector::parse(&s) {
+                proptest::prop_assert_eq!(LabelSelector::parse(&sel.to_string()).unwrap(), sel);
+            }
+        }
+
+        #[test]
         fn parse_never_panics_and_roundtrips(s in "[a-z!=,() ]{0,24}") {
             if let Ok(sel) = LabelSelector::parse(&s) {
                 let again = LabelSelector::parse(&sel.to_string()).unwrap();

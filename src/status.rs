@@ -186,8 +186,16 @@ const CORE: [Resource; 3] = [Resource::DaemonSets, Resource::Nodes, Resource::Po
 
 /// Runs `status`: syncs, reports, and with `--wait` follows until fully covered. Returns
 /// the exit code; the report goes to `out`, progress and errors to stderr.
-pub async fn run(client: kube::Client, context: String, scope: Scope, args: &StatusArgs, out: &mut (dyn Write + Send)) -> i32 {
-    match run_inner(client, context, scope, args, out).await {
+/// `server` (the API server's URL, when known) is named when it cannot be watched.
+pub async fn run(
+    client: kube::Client,
+    context: String,
+    server: Option<String>,
+    scope: Scope,
+    args: &StatusArgs,
+    out: &mut (dyn Write + Send),
+) -> i32 {
+    match run_inner(client, context, server, scope, args, out).await {
         Ok(code) => code,
         Err(Failure(msg)) => {
             eprintln!("daemonscope: {msg}");
@@ -199,6 +207,7 @@ pub async fn run(client: kube::Client, context: String, scope: Scope, args: &Sta
 async fn run_inner(
     client: kube::Client,
     context: String,
+    server: Option<String>,
     scope: Scope,
     args: &StatusArgs,
     out: &mut (dyn Write + Send),
@@ -210,7 +219,9 @@ async fn run_inner(
     let _stop = AbortOnDrop(handles);
     let mut model = Model::new();
     let mut live = std::collections::HashSet::new();
-    // The initial sync: an error before it is final (wrong server, no permission).
+    let mut failures = 0u32;
+    // The initial sync. An error that waiting cannot fix (credentials, permission, TLS) is
+    // final; so is a server that keeps failing, unless --wait asks to ride it out.
     while live.len() < CORE.len() {
         let u = recv_until(&mut rx, deadline)
             .await
@@ -219,7 +230,17 @@ async fn run_inner(
             Some(Update::Sync(r, SyncState::Live)) => {
                 live.insert(r);
             }
-            Some(Update::Sync(r, SyncState::Reconnecting(msg))) => return Err(Failure(format!("cannot watch {}: {msg}", r.label()))),
+            Some(Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in })) => {
+                failures += 1;
+                if fatal || (!args.wait && failures >= INITIAL_TRIES) {
+                    let at = server.as_deref().map(|s| format!(" at {s}")).unwrap_or_default();
+                    return Err(Failure(format!("cannot watch {}{at}: {reason}", r.label())));
+                }
+                // Without --wait the run ends in one line (the last failure) if this persists.
+                if args.wait {
+                    eprintln!("watch of {} failing: {reason}; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
+                }
+            }
             Some(Update::Sync(_, SyncState::Syncing)) => {}
             Some(Update::Change(c)) => model.apply(c),
             None => return Err(Failure("the watches stopped".into())),
@@ -233,10 +254,12 @@ async fn run_inner(
         return Ok(if r.fully_covered() { 0 } else { 1 });
     }
     let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
+    let mut failing = std::collections::HashSet::new();
     loop {
         let r = report(&model, &context, &selected);
         // Done when the pods say so and the controller's status agrees (it lags a moment).
-        if r.fully_covered() && r.daemonsets.iter().all(|d| d.rollout_complete) {
+        // Never declare success from stale data: a failing watch may hide the last pod.
+        if failing.is_empty() && r.fully_covered() && r.daemonsets.iter().all(|d| d.rollout_complete) {
             emit(&r, args.output, out)?;
             eprintln!("all {} DaemonSet(s) fully covered after {:.0?}", r.daemonsets.len(), started.elapsed());
             return Ok(0);
@@ -257,22 +280,39 @@ async fn run_inner(
             }
             Ok(None) => return Err(Failure("the watches stopped".into())),
             Ok(Some(u)) => {
-                apply(&mut model, u);
+                apply(&mut model, &mut failing, u)?;
                 while let Ok(u) = rx.try_recv() {
-                    apply(&mut model, u);
+                    apply(&mut model, &mut failing, u)?;
                 }
             }
         }
     }
 }
 
-fn apply(model: &mut Model, u: Update) {
+/// Applies an update while waiting; an error that waiting cannot fix ends the wait.
+fn apply(model: &mut Model, failing: &mut std::collections::HashSet<Resource>, u: Update) -> Result<(), Failure> {
     match u {
         Update::Change(c) => model.apply(c),
-        Update::Sync(r, SyncState::Reconnecting(msg)) => eprintln!("watch of {} failing: {msg}; retrying with backoff", r.label()),
-        Update::Sync(..) => {}
+        Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in }) => {
+            if fatal {
+                return Err(Failure(format!("watch of {} failed: {reason}", r.label())));
+            }
+            failing.insert(r);
+            eprintln!("watch of {} failing: {reason}; data is stale; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
+        }
+        Update::Sync(r, SyncState::Live) => {
+            if failing.remove(&r) {
+                eprintln!("watch of {} resumed", r.label());
+            }
+        }
+        Update::Sync(_, SyncState::Syncing) => {}
     }
+    Ok(())
 }
+
+/// Without --wait, this many failures before the first sync end the run (about 1.5 s of
+/// backoff: enough for a blip, not for a server that is down).
+const INITIAL_TRIES: u32 = 3;
 
 async fn recv_until(rx: &mut mpsc::Receiver<Update>, deadline: Option<Instant>) -> Result<Option<Update>, ()> {
     match deadline {

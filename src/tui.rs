@@ -51,12 +51,15 @@ pub async fn run(source: Source, client: kube::Client, context: String, scope: S
     let mut conn = Connection::start(client, scope.clone());
     let mut app = App::new(context, Theme::from_env());
     app.contexts = source.contexts();
+    app.server = source.server(&app.context);
     app.scope = scope;
     app.readonly = readonly;
     if !readonly {
         jobs.run(crate::jobs::Effect::CheckPermissions);
     }
 
+    // For the end-to-end test that a panic restores the terminal: a key that panics.
+    let panic_key = std::env::var("DAEMONSCOPE_TEST_PANIC_KEY").ok().and_then(|k| k.chars().next());
     let mut terminal = ratatui::init();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -69,7 +72,13 @@ pub async fn run(source: Source, client: kube::Client, context: String, scope: S
             }
             tokio::select! {
                 ev = events.next() => match ev {
-                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => { app.on_key(k); dirty = true; }
+                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                        if panic_key.is_some() && k.code == crossterm::event::KeyCode::Char(panic_key.unwrap_or_default()) {
+                            panic!("test panic (DAEMONSCOPE_TEST_PANIC_KEY)");
+                        }
+                        app.on_key(k);
+                        dirty = true;
+                    }
                     Some(Ok(Event::Resize(..))) => dirty = true,
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return Err(e.into()),
@@ -95,6 +104,7 @@ pub async fn run(source: Source, client: kube::Client, context: String, scope: S
                             jobs.client = client;
                             jobs.context = context.clone();
                             app.reset(context, scope);
+                            app.server = jobs.source.server(&app.context);
                             if !app.readonly {
                                 jobs.run(crate::jobs::Effect::CheckPermissions);
                             }

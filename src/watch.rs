@@ -1,20 +1,21 @@
 //! Watch streams → compact changes. Runs on the async runtime, never on the UI thread:
-//! kube-runtime watchers (list once, then watch; relist only when the server says 410)
-//! for DaemonSets, Nodes, and the Pods that DaemonSets own, narrowed on the server by
+//! one list-then-watch loop per resource (list once, then watch, resuming from the last
+//! resourceVersion; relist only when the server says 410; jittered backoff that honours
+//! Retry-After) for DaemonSets, Nodes, and the Pods that DaemonSets own, narrowed on the server by
 //! the `controller-revision-hash` label and confirmed by ownerReferences here; plus the
 //! DaemonSets' ControllerRevisions (rollout history) and Services (how daemons are reached),
 //! both small.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
-use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event};
+use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::{Api, Client};
 use tokio::sync::mpsc;
 
+use crate::backoff::Backoff;
 use crate::model::{Change, DsInfo, NodeInfo, PodInfo, Resource, RevisionInfo, ServiceInfo};
 
 /// Where a resource's stream stands, for the status line.
@@ -22,8 +23,14 @@ use crate::model::{Change, DsInfo, NodeInfo, PodInfo, Resource, RevisionInfo, Se
 pub enum SyncState {
     Syncing,
     Live,
-    /// The stream failed and is retrying with backoff; the message says why.
-    Reconnecting(String),
+    /// The stream failed and retries in `retry_in` (jittered backoff, at least the
+    /// server's Retry-After); the data is kept, as of the failure. `fatal`: waiting will
+    /// not fix it (credentials, permissions, TLS) — the user must act.
+    Reconnecting {
+        reason: String,
+        fatal: bool,
+        retry_in: Duration,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -62,11 +69,8 @@ pub fn spawn_only(client: Client, scope: Scope, tx: mpsc::Sender<Update>, resour
     let (ds_api, pod_api) = (scoped::<DaemonSet>(&client, &scope), scoped::<Pod>(&client, &scope));
     let (rev_api, svc_api) = (scoped::<ControllerRevision>(&client, &scope), scoped::<Service>(&client, &scope));
     let node_api: Api<Node> = Api::all(client);
-    let mut ds_cfg = watcher::Config::default();
-    if let Some(s) = &scope.selector {
-        ds_cfg = ds_cfg.labels(s);
-    }
-    let pod_cfg = watcher::Config::default().labels("controller-revision-hash");
+    let ds_cfg = scope.selector.clone();
+    let pod_cfg = Some("controller-revision-hash".to_string());
     let mut handles = Vec::new();
     if resources.contains(&Resource::DaemonSets) {
         handles.push(tokio::spawn(run(
@@ -84,7 +88,7 @@ pub fn spawn_only(client: Client, scope: Scope, tx: mpsc::Sender<Update>, resour
     if resources.contains(&Resource::Nodes) {
         handles.push(tokio::spawn(run(
             node_api,
-            watcher::Config::default(),
+            None,
             Resource::Nodes,
             tx.clone(),
             |n: &Node| Some(Change::Node(NodeInfo::from(n))),
@@ -104,7 +108,7 @@ pub fn spawn_only(client: Client, scope: Scope, tx: mpsc::Sender<Update>, resour
     if resources.contains(&Resource::Revisions) {
         handles.push(tokio::spawn(run(
             rev_api,
-            watcher::Config::default(),
+            None,
             Resource::Revisions,
             tx.clone(),
             |r: &ControllerRevision| RevisionInfo::from_revision(r).map(Change::Revision),
@@ -117,7 +121,7 @@ pub fn spawn_only(client: Client, scope: Scope, tx: mpsc::Sender<Update>, resour
     if resources.contains(&Resource::Services) {
         handles.push(tokio::spawn(run(
             svc_api,
-            watcher::Config::default(),
+            None,
             Resource::Services,
             tx,
             |s: &Service| Some(Change::Service(ServiceInfo::from(s))),
@@ -130,9 +134,13 @@ pub fn spawn_only(client: Client, scope: Scope, tx: mpsc::Sender<Update>, resour
     handles
 }
 
+/// One resource's stream: list (in pages), then watch from the list's resourceVersion,
+/// resuming from the last one seen whenever the stream ends or breaks; relist only when
+/// the server says that version is gone (410). Failures wait a jittered exponential
+/// backoff (at least the server's Retry-After) and are reported, with the data kept.
 async fn run<K>(
     api: Api<K>,
-    cfg: watcher::Config,
+    labels: Option<String>,
     resource: Resource,
     tx: mpsc::Sender<Update>,
     apply: impl Fn(&K) -> Option<Change> + Send + 'static,
@@ -140,31 +148,193 @@ async fn run<K>(
 ) where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
-    let _ = tx.send(Update::Sync(resource, SyncState::Syncing)).await;
-    let mut stream = watcher::watcher(api, cfg).default_backoff().boxed();
-    let mut last_error: Option<Instant> = None;
-    while let Some(ev) = stream.next().await {
-        let out = match ev {
-            Ok(Event::Init) => vec![Update::Change(Change::ResyncStart(resource))],
-            Ok(Event::InitApply(o)) | Ok(Event::Apply(o)) => apply(&o).map(Update::Change).into_iter().collect(),
-            Ok(Event::InitDone) => vec![Update::Change(Change::ResyncDone(resource)), Update::Sync(resource, SyncState::Live)],
-            Ok(Event::Delete(o)) => vec![Update::Change(gone(&o))],
-            Err(e) => {
-                tracing::warn!(?resource, error = %e, "watch failed; retrying with backoff");
-                last_error = Some(Instant::now());
-                vec![Update::Sync(resource, SyncState::Reconnecting(crate::errors::describe_watch_error(&e)))]
+    let send = |u: Update| {
+        let tx = tx.clone();
+        async move { tx.send(u).await.is_ok() }
+    };
+    if !send(Update::Sync(resource, SyncState::Syncing)).await {
+        return;
+    }
+    let mut backoff = Backoff::default();
+    // Where to resume; None: (re)list first.
+    let mut rv: Option<String> = None;
+    let mut failing = false;
+    loop {
+        let failure = match &rv {
+            None => match list(&api, labels.as_deref(), resource, &tx, &apply).await {
+                Ok(Some(v)) => {
+                    rv = Some(v);
+                    backoff.reset();
+                    failing = false;
+                    if !send(Update::Sync(resource, SyncState::Live)).await {
+                        return;
+                    }
+                    continue;
+                }
+                Ok(None) => return,
+                Err(e) => Failure::from_kube(&e),
+            },
+            Some(from) => {
+                let mut wp = WatchParams::default().timeout(290);
+                if let Some(l) = &labels {
+                    wp = wp.labels(l);
+                }
+                let opened = Instant::now();
+                match api.watch(&wp, from).await {
+                    Err(e) if is_gone(&e) => {
+                        rv = None;
+                        continue;
+                    }
+                    Err(e) => Failure::from_kube(&e),
+                    Ok(stream) => {
+                        if failing {
+                            // The watch is open again and replays what was missed.
+                            failing = false;
+                            tracing::info!(?resource, "watch resumed");
+                            if !send(Update::Sync(resource, SyncState::Live)).await {
+                                return;
+                            }
+                        }
+                        let mut stream = std::pin::pin!(stream);
+                        let mut events = 0usize;
+                        let mut outcome = None;
+                        while let Some(item) = stream.next().await {
+                            events += 1;
+                            let change = match item {
+                                Ok(WatchEvent::Added(o) | WatchEvent::Modified(o)) => {
+                                    rv = o.meta().resource_version.clone().or(rv.take());
+                                    apply(&o)
+                                }
+                                Ok(WatchEvent::Deleted(o)) => {
+                                    rv = o.meta().resource_version.clone().or(rv.take());
+                                    Some(gone(&o))
+                                }
+                                Ok(WatchEvent::Bookmark(b)) => {
+                                    rv = Some(b.metadata.resource_version);
+                                    None
+                                }
+                                Ok(WatchEvent::Error(s)) if s.code == 410 => {
+                                    tracing::info!(?resource, "resourceVersion expired (410); relisting");
+                                    rv = None;
+                                    break;
+                                }
+                                Ok(WatchEvent::Error(s)) => {
+                                    outcome = Some(Failure::from_status(&s));
+                                    break;
+                                }
+                                Err(e) => {
+                                    outcome = Some(Failure::from_kube(&e));
+                                    break;
+                                }
+                            };
+                            if let Some(c) = change
+                                && !send(Update::Change(c)).await
+                            {
+                                return;
+                            }
+                        }
+                        match outcome {
+                            Some(f) => f,
+                            None => {
+                                if rv.is_some() {
+                                    backoff.reset();
+                                }
+                                // A stream the server closes at once, again and again, must not
+                                // become a tight loop.
+                                if events == 0 && opened.elapsed() < Duration::from_secs(1) {
+                                    tokio::time::sleep(backoff.next(None)).await;
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                }
             }
         };
-        if last_error.is_some() && out.iter().any(|u| matches!(u, Update::Change(_))) {
-            last_error = None;
-            if tx.send(Update::Sync(resource, SyncState::Live)).await.is_err() {
-                return;
+        failing = true;
+        let wait = backoff.next(failure.retry_after);
+        tracing::warn!(?resource, error = %failure.reason, retry_in = ?wait, attempt = backoff.attempts(), "watch failed; retrying");
+        let state = SyncState::Reconnecting { reason: failure.reason, fatal: failure.fatal, retry_in: wait };
+        if !send(Update::Sync(resource, state)).await {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Lists every object in pages of 500 (a resync: what is not listed is gone). Returns
+/// the list's resourceVersion, or None when the receiver is gone.
+async fn list<K>(
+    api: &Api<K>,
+    labels: Option<&str>,
+    resource: Resource,
+    tx: &mpsc::Sender<Update>,
+    apply: &impl Fn(&K) -> Option<Change>,
+) -> Result<Option<String>, kube::Error>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut lp = ListParams::default().limit(500);
+    if let Some(l) = labels {
+        lp = lp.labels(l);
+    }
+    let mut started = false;
+    loop {
+        let page = match api.list(&lp).await {
+            Ok(p) => p,
+            // The continue token expired mid-list: start over.
+            Err(e) if is_gone(&e) && lp.continue_token.is_some() => {
+                lp.continue_token = None;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if !started {
+            started = true;
+            if tx.send(Update::Change(Change::ResyncStart(resource))).await.is_err() {
+                return Ok(None);
             }
         }
-        for u in out {
-            if tx.send(u).await.is_err() {
-                return;
+        for o in &page.items {
+            if let Some(c) = apply(o)
+                && tx.send(Update::Change(c)).await.is_err()
+            {
+                return Ok(None);
             }
         }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp.continue_token = Some(c),
+            None => {
+                if tx.send(Update::Change(Change::ResyncDone(resource))).await.is_err() {
+                    return Ok(None);
+                }
+                return Ok(Some(page.metadata.resource_version.unwrap_or_default()));
+            }
+        }
+    }
+}
+
+fn is_gone(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 410)
+}
+
+/// Why a request failed, in words, and whether waiting can fix it.
+struct Failure {
+    reason: String,
+    fatal: bool,
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn from_kube(e: &kube::Error) -> Self {
+        Failure {
+            reason: crate::errors::describe_kube_error(e),
+            fatal: crate::errors::is_fatal(e),
+            retry_after: crate::backoff::retry_after(e),
+        }
+    }
+
+    fn from_status(s: &kube::core::Status) -> Self {
+        Self::from_kube(&kube::Error::Api(Box::new(s.clone())))
     }
 }

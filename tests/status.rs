@@ -86,7 +86,7 @@ fn args(output: Output) -> StatusArgs {
 async fn status_json(sim: &Sim) -> (i32, Value) {
     let client = kube::Client::new(sim.router(), "default");
     let mut out = Vec::new();
-    let code = daemonscope::status::run(client, "staged".into(), Scope::default(), &args(Output::Json), &mut out).await;
+    let code = daemonscope::status::run(client, "staged".into(), None, Scope::default(), &args(Output::Json), &mut out).await;
     (code, serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out))))
 }
 
@@ -267,4 +267,46 @@ timeline:
     })
     .await
     .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_rides_out_an_outage_and_throttling() {
+    let mut y = healthy();
+    y.push_str(
+        "---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+metadata: {name: rollout}
+settings: {startDelay: 1s, readyDelay: 1s}
+timeline:
+- at: 2s
+  patch:
+    kind: DaemonSet
+    namespace: kube-system
+    name: agent
+    patch: {spec: {template: {spec: {containers: [{name: agent, image: 'registry.example/agent:v2'}]}}}}
+",
+    );
+    let sim = common::serve(&y).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    let faults = sim.api.faults.clone();
+    // Start once the rollout is under way; then down, then throttled: the wait keeps going.
+    tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
+    let run = tokio::task::spawn_blocking(move || bin(&["status", "--kubeconfig", &kc, "--wait", "--timeout", "90s", "agent"]));
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    faults.set_down(true);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    faults.set(daemonscope::sim::faults::FaultSettings { throttle: 0.5, retry_after: 1, ..Default::default() });
+    faults.set_down(false);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    faults.clear();
+    let (code, out, err) = run.await.unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("failing: cannot reach the API server") && err.contains("data is stale"), "{err}");
+    assert!(err.contains("resumed"), "{err}");
+    assert!(err.contains("fully covered after"), "{err}");
+    assert!(out.contains("complete"), "{out}");
 }

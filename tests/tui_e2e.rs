@@ -386,3 +386,51 @@ async fn labels_added_overwritten_and_removed_as_kubectl_sees_them_and_invalid_o
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_shows_a_stale_banner_then_recovers_with_what_changed() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let sim = common::serve(&text).await;
+    let (_dir, kc) = kubeconfig(&sim, None);
+    let (faults, store) = (sim.api.faults.clone(), sim.store.clone());
+    tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc, "--readonly"], &[]);
+        t.wait_for("pods: live", 20);
+        t.keys(":nodes\r");
+        t.wait_for("nodes (", 10);
+        faults.set_down(true);
+        let s = t.wait_for("DISCONNECTED from the API server http://127.0.0.1:", 15);
+        assert!(s.contains("data shown is stale (as of") && s.contains("cannot reach the API server"), "{s}");
+        assert!(s.contains("pods: stale"), "{s}");
+        // While it is down a node is cordoned; the old picture stays on screen meanwhile.
+        daemonscope::sim::apply_action(
+            &store,
+            &daemonscope::sim::scenario::Action::Patch {
+                kind: daemonscope::sim::kind::Kind::Node,
+                namespace: String::new(),
+                name: "general-a-0001".into(),
+                patch: serde_json::json!({"spec": {"unschedulable": true}}),
+            },
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(t.screen().contains("DISCONNECTED"), "still down");
+        faults.set_down(false);
+        // Back: the banner goes, every watch is live, and the change made meanwhile shows.
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            let s = t.screen();
+            if !s.contains("DISCONNECTED") && !s.contains("stale") && s.contains("pods: live") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never recovered:\n{s}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        t.keys("/general-a-0001\r");
+        let s = t.wait_for("SchedulingDisabled", 10);
+        assert!(s.lines().any(|l| l.contains("general-a-0001") && l.contains("SchedulingDisabled")), "{s}");
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+}

@@ -23,7 +23,7 @@ async fn no_list_requests_after_the_initial_sync() {
                 Update::Sync(r, SyncState::Live) => {
                     live.insert(r);
                 }
-                Update::Sync(r, SyncState::Reconnecting(m)) => panic!("{r:?} failed: {m}"),
+                Update::Sync(r, SyncState::Reconnecting { reason, .. }) => panic!("{r:?} failed: {reason}"),
                 _ => events += 1,
             }
         }
@@ -38,7 +38,7 @@ async fn no_list_requests_after_the_initial_sync() {
     let _ = tokio::time::timeout(Duration::from_secs(15), async {
         while let Some(u) = rx.recv().await {
             match u {
-                Update::Sync(r, SyncState::Reconnecting(m)) => panic!("{r:?} failed: {m}"),
+                Update::Sync(r, SyncState::Reconnecting { reason, .. }) => panic!("{r:?} failed: {reason}"),
                 Update::Change(_) => events += 1,
                 _ => {}
             }

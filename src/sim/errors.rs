@@ -169,6 +169,13 @@ impl ApiError {
         e
     }
 
+    /// 503, as a server that is starting up or shedding load answers (with Retry-After).
+    pub fn unavailable(retry_after: u64) -> Self {
+        let mut e = ApiError::new(503, "ServiceUnavailable", "the server is currently unable to handle the request".into());
+        e.retry_after = Some(retry_after);
+        e
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message.into())
     }

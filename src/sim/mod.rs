@@ -5,6 +5,7 @@
 pub mod api;
 pub mod controller;
 pub mod errors;
+pub mod faults;
 pub mod generator;
 pub mod kind;
 pub mod kubelet;
@@ -95,9 +96,14 @@ pub struct SimOptions {
     pub settle: bool,
     /// How long ago a settled scenario's objects were created.
     pub age: Duration,
+    pub faults: faults::FaultSettings,
+    /// Objects get uids after this (a restarted state has new identities).
+    pub uid_base: u64,
 }
 
 impl SimOptions {
+    /// Settings from the scenario; a bad `faults` block falls back to no faults (the
+    /// scenario loader has already reported it).
     pub fn from_scenario(sc: &Scenario) -> Self {
         let s = &sc.settings;
         let mut control = ControlSettings::default();
@@ -129,6 +135,8 @@ impl SimOptions {
             bookmark_interval: sc.duration(&s.bookmark_interval).unwrap_or(Duration::from_secs(60)),
             settle: s.settle.unwrap_or(true),
             age: sc.duration(&s.age).unwrap_or(Duration::from_secs(3 * 86400)),
+            faults: s.faults.as_ref().and_then(|f| f.resolve().ok()).unwrap_or_default(),
+            uid_base: 0,
         }
     }
 }
@@ -139,12 +147,15 @@ pub struct Sim {
     pub api: Arc<ApiState>,
     cluster: Cluster,
     timeline: Vec<TimedAction>,
+    /// What a simulated restart comes back with.
+    restart: Option<(Scenario, SimOptions)>,
 }
 
 impl Sim {
     /// Loads the scenario's objects and settles the cluster.
     pub fn build(sc: &Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
         let store = Store::new(opts.history_size);
+        store.skip_uids(opts.uid_base);
         for ns in BUILTIN_NAMESPACES {
             create_value(&store, Kind::Namespace, serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }
@@ -163,8 +174,25 @@ impl Sim {
         if opts.settle {
             cluster.settle(opts.age, 400);
         }
-        let api = ApiState::new(store.clone(), sc.auth(), ApiSettings { bookmark_interval: opts.bookmark_interval, ..Default::default() });
-        Ok(Sim { store, api, cluster, timeline: sc.timeline.clone() })
+        let api = ApiState::new(
+            store.clone(),
+            sc.auth(),
+            ApiSettings { bookmark_interval: opts.bookmark_interval, ..Default::default() },
+            faults::Faults::new(opts.faults.clone()),
+        );
+        let restart = match &opts.faults.restart {
+            None => None,
+            Some(r) => {
+                let next = match &r.scenario {
+                    Some(path) => Scenario::load(path).map_err(|e| ApiError::bad_request(format!("restart scenario: {e}")))?,
+                    None => sc.clone(),
+                };
+                let mut o = SimOptions::from_scenario(&next);
+                o.faults = Default::default();
+                Some((next, o))
+            }
+        };
+        Ok(Sim { store, api, cluster, timeline: sc.timeline.clone(), restart })
     }
 
     /// Moves the cluster clock `secs` ahead and runs one round of every actor — for
@@ -190,6 +218,18 @@ impl Sim {
         let store = self.store.clone();
         let api = self.api.clone();
         let mut tasks = vec![tokio::spawn(self.cluster.run())];
+        let restart = self.restart.map(|(sc, mut opts)| {
+            let st = store.clone();
+            Box::new(move || {
+                opts.uid_base = st.uid_counter() + 1;
+                match Sim::build(&sc, opts) {
+                    Ok(fresh) => st.replace_with(&fresh.store),
+                    Err(e) => tracing::error!(error = %e, "simulated restart: loading the new state failed"),
+                }
+            }) as Box<dyn FnOnce() + Send>
+        });
+        // Always running: faults can be switched on at run time (tests do).
+        tasks.push(tokio::spawn(api.faults.clone().run(store.clone(), restart)));
         let timeline = self.timeline;
         let st = store.clone();
         tasks.push(tokio::spawn(async move {
@@ -219,7 +259,7 @@ impl Sim {
         let mut running = self.spawn();
         match &material {
             Some(m) => {
-                let l = tls::TlsListener::new(listener, m.server.clone())?;
+                let l = faults::FaultListener::new(tls::TlsListener::new(listener, m.server.clone())?, running.api.faults.clone());
                 running.tasks.push(tokio::spawn(async move {
                     if let Err(e) = axum::serve(l, router).await {
                         tracing::error!(error = %e, "API server stopped");
@@ -228,8 +268,10 @@ impl Sim {
                 running.url = Some(format!("https://{local}"));
             }
             None => {
+                let faults = running.api.faults.clone();
                 running.tasks.push(tokio::spawn(async move {
-                    if let Err(e) = axum::serve(listener, router).await {
+                    let l = faults::FaultListener::new(listener, faults);
+                    if let Err(e) = axum::serve(l, router).await {
                         tracing::error!(error = %e, "API server stopped");
                     }
                 }));

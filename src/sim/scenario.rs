@@ -48,6 +48,8 @@ pub struct Settings {
     pub age: Option<String>,
     /// Bearer tokens; when set, every request needs one.
     pub tokens: Option<Vec<TokenSpec>>,
+    /// Fault injection (see `daemonscope sim --help` and the README).
+    pub faults: Option<super::faults::FaultSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -219,6 +221,9 @@ impl Scenario {
             {
                 return Err(err(0, " (Simulation)".into(), format!("settings.{f}: invalid duration {v:?}")));
             }
+        }
+        if let Some(f) = &sc.settings.faults {
+            f.resolve().map_err(|m| err(0, " (Simulation)".into(), format!("settings.{m}")))?;
         }
         Ok(sc)
     }

@@ -221,6 +221,39 @@ impl Store {
         Since::Events(h.range(start..).cloned().collect())
     }
 
+    /// Takes every object of `other` in place of this store's (a simulated restart onto
+    /// another state). resourceVersions keep growing and all history is forgotten, so
+    /// every watch must relist (410), as after an etcd restore.
+    pub fn replace_with(&self, other: &Store) {
+        let mut o = other.inner.write();
+        let mut inner = self.inner.write();
+        let rv = inner.rv + o.rv + 1;
+        std::mem::swap(&mut inner.namespaces, &mut o.namespaces);
+        std::mem::swap(&mut inner.nodes, &mut o.nodes);
+        std::mem::swap(&mut inner.pods, &mut o.pods);
+        std::mem::swap(&mut inner.events, &mut o.events);
+        std::mem::swap(&mut inner.services, &mut o.services);
+        std::mem::swap(&mut inner.daemonsets, &mut o.daemonsets);
+        std::mem::swap(&mut inner.revisions, &mut o.revisions);
+        inner.uid_counter = inner.uid_counter.max(o.uid_counter);
+        inner.rv = rv;
+        inner.history.clear();
+        inner.oldest_rv = rv + 1;
+        inner.compacted_rv = rv + 1;
+        drop(inner);
+        self.notify(rv);
+    }
+
+    /// New objects get uids after `n` (so a rebuilt state has new identities).
+    pub fn skip_uids(&self, n: u64) {
+        let mut inner = self.inner.write();
+        inner.uid_counter = inner.uid_counter.max(n);
+    }
+
+    pub fn uid_counter(&self) -> u64 {
+        self.inner.read().uid_counter
+    }
+
     /// Forgets all history: every watch from an older resourceVersion gets 410.
     pub fn compact(&self) {
         let mut inner = self.inner.write();

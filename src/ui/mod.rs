@@ -107,6 +107,15 @@ pub struct Picker {
     pub cursor: usize,
 }
 
+/// A watch that is failing: the data it feeds is as of `since`.
+#[derive(Debug, Clone)]
+pub struct Stale {
+    pub since: Instant,
+    pub retry_at: Instant,
+    pub reason: String,
+    pub fatal: bool,
+}
+
 pub struct App {
     pub model: Model,
     pub context: String,
@@ -159,6 +168,10 @@ pub struct App {
     pub show_help: bool,
     pub message: Option<String>,
     pub sync: HashMap<Resource, (SyncState, Option<Instant>)>,
+    /// Watches that are failing: since when (the data is as of then), why, next retry.
+    pub stale: HashMap<Resource, Stale>,
+    /// The API server's URL, when known (named in the disconnected banner).
+    pub server: Option<String>,
     /// Observed pace of each DaemonSet's rollout (by uid).
     pub paces: HashMap<String, Pace>,
     /// Requests for the job runner (YAML, logs, events, reconnects), drained by the loop.
@@ -214,6 +227,8 @@ impl App {
             show_help: false,
             message: None,
             sync: HashMap::new(),
+            stale: HashMap::new(),
+            server: None,
             paces: HashMap::new(),
             effects: Vec::new(),
             seq: 0,
@@ -297,6 +312,19 @@ impl App {
                 self.model.apply(c);
             }
             Update::Sync(r, s) => {
+                match &s {
+                    SyncState::Reconnecting { reason, fatal, retry_in } => {
+                        let now = Instant::now();
+                        let e =
+                            self.stale.entry(r).or_insert_with(|| Stale { since: now, retry_at: now, reason: String::new(), fatal: false });
+                        (e.retry_at, e.reason, e.fatal) = (now + *retry_in, reason.clone(), *fatal);
+                    }
+                    _ => {
+                        if let Some(st) = self.stale.remove(&r) {
+                            tracing::info!(?r, stale_for = ?st.since.elapsed(), "watch live again");
+                        }
+                    }
+                }
                 let e = self.sync.entry(r).or_insert((SyncState::Syncing, None));
                 e.0 = s;
                 if self.synced_in.is_none() && Resource::ALL.iter().all(|r| self.sync.get(r).is_some_and(|s| s.0 == SyncState::Live)) {

@@ -55,6 +55,12 @@ impl Theme {
         self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }
 
+    /// The disconnected banner: reversed, so it stands out without colour too.
+    pub fn alert(&self) -> Style {
+        let s = Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED);
+        if self.color { s.fg(Color::Red) } else { s }
+    }
+
     pub fn dim(&self) -> Style {
         self.fg(Color::DarkGray)
     }

@@ -25,8 +25,14 @@ pub fn draw(f: &mut Frame, app: &App) {
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     }
-    let [top, body, hints] = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let banner = stale_banner(app);
+    let [top, warn, body, hints] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(banner.is_some() as u16), Constraint::Min(1), Constraint::Length(1)])
+            .areas(area);
     status_line(f, app, top);
+    if let Some(b) = banner {
+        f.render_widget(Paragraph::new(b).style(app.theme.alert()), warn);
+    }
     match app.view {
         View::DaemonSets => daemonsets(f, app, body),
         View::Grid => grid(f, app, body),
@@ -52,6 +58,27 @@ pub(super) fn age(t: Option<jiff::Timestamp>) -> String {
     t.map(|t| human_duration(jiff::Timestamp::now().duration_since(t).as_secs())).unwrap_or_else(|| "-".into())
 }
 
+/// While any watch fails: what is wrong, how old the data on screen is, when the next
+/// try is — so nobody acts on a picture of the cluster from ten minutes ago unawares.
+pub(super) fn stale_banner(app: &App) -> Option<String> {
+    let oldest = app.stale.iter().min_by_key(|(_, s)| s.since)?;
+    let failing: Vec<&str> = crate::model::Resource::ALL.iter().filter(|r| app.stale.contains_key(r)).map(|r| r.label()).collect();
+    let what = if failing.len() == crate::model::Resource::ALL.len() {
+        format!("DISCONNECTED from the API server{}", app.server.as_deref().map(|s| format!(" {s}")).unwrap_or_default())
+    } else {
+        format!("watch of {} failing", failing.join(", "))
+    };
+    let age = human_duration(oldest.1.since.elapsed().as_secs() as i64);
+    let next = app.stale.values().map(|s| s.retry_at).min().map(|t| t.saturating_duration_since(std::time::Instant::now()));
+    let retry = match next {
+        Some(d) if d.as_millis() >= 500 => format!("retrying in {}s", d.as_secs_f64().round() as u64),
+        _ => "retrying now".to_string(),
+    };
+    let fix = if oldest.1.fatal { " · waiting will not fix this" } else { "" };
+    // Age and retry first: they must survive a narrow terminal cutting the line.
+    Some(format!(" ⚠ {what} · data shown is stale (as of {age} ago) · {retry}{fix} · {} ", oldest.1.reason))
+}
+
 fn status_line(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let ns = app.scope.namespace.as_deref().unwrap_or("all");
@@ -69,7 +96,10 @@ fn status_line(f: &mut Frame, app: &App, area: Rect) {
         let (txt, style) = match state {
             SyncState::Syncing => (format!("{label}: syncing…"), t.dim()),
             SyncState::Live => (format!("{label}: live{since}"), Style::default()),
-            SyncState::Reconnecting(m) => (format!("{label}: reconnecting ({m}), data{since} old"), t.warn()),
+            SyncState::Reconnecting { .. } => {
+                let age = app.stale.get(&r).map(|s| human_duration(s.since.elapsed().as_secs() as i64)).unwrap_or_default();
+                (format!("{label}: stale {age}"), t.warn())
+            }
         };
         spans.push(Span::styled(txt, style));
         spans.push(Span::raw("  "));

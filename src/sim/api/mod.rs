@@ -39,6 +39,8 @@ pub struct RequestRecord {
     pub user: String,
     pub status: u16,
     pub user_agent: String,
+    /// Milliseconds since the server started, when the request arrived.
+    pub at_ms: u64,
 }
 
 impl RequestRecord {
@@ -64,14 +66,16 @@ impl Default for ApiSettings {
 
 pub struct ApiState {
     pub store: Arc<Store>,
+    pub faults: Arc<super::faults::Faults>,
     pub auth: Option<auth::Auth>,
     pub settings: ApiSettings,
     pub requests: Mutex<VecDeque<RequestRecord>>,
+    pub started: std::time::Instant,
 }
 
 impl ApiState {
-    pub fn new(store: Arc<Store>, auth: Option<auth::Auth>, settings: ApiSettings) -> Arc<Self> {
-        Arc::new(ApiState { store, auth, settings, requests: Mutex::new(VecDeque::new()) })
+    pub fn new(store: Arc<Store>, auth: Option<auth::Auth>, settings: ApiSettings, faults: Arc<super::faults::Faults>) -> Arc<Self> {
+        Arc::new(ApiState { store, auth, settings, requests: Mutex::new(VecDeque::new()), faults, started: std::time::Instant::now() })
     }
 
     pub fn request_log(&self) -> Vec<RequestRecord> {
@@ -225,6 +229,26 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     let headers = parts.headers.clone();
     let method = parts.method.clone();
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let at_ms = st.started.elapsed().as_millis() as u64;
+    let watch = matches!(q.get("watch").map(String::as_str), Some("true" | "1"));
+    if let Some(resp) = st.faults.intercept().await {
+        let verb = match route(&path) {
+            Route::Object(t) => verb_of(&method, &t, watch),
+            _ => "get",
+        };
+        let status = resp.status().as_u16();
+        st.record(RequestRecord {
+            method: method.to_string(),
+            path,
+            query,
+            verb: verb.into(),
+            user: String::new(),
+            status,
+            user_agent: ua,
+            at_ms,
+        });
+        return resp;
+    }
 
     let (user, verb, resp) = match authenticate(&st, &headers) {
         Err(e) => ("".into(), "".into(), e.into_response()),
@@ -235,7 +259,6 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                     return ApiError::bad_request(format!("reading request body: {e}")).into_response();
                 }
             };
-            let watch = matches!(q.get("watch").map(String::as_str), Some("true" | "1"));
             let (verb, resp) = match route(&path) {
                 Route::Version => ("get".into(), json_response(StatusCode::OK, &discovery::version())),
                 Route::Health => ("get".into(), (StatusCode::OK, "ok").into_response()),
@@ -279,7 +302,7 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             (user.name.clone(), verb, resp)
         }
     };
-    st.record(RequestRecord { method: method.to_string(), path, query, verb, user, status: resp.status().as_u16(), user_agent: ua });
+    st.record(RequestRecord { method: method.to_string(), path, query, verb, user, status: resp.status().as_u16(), user_agent: ua, at_ms });
     resp
 }
 

@@ -144,6 +144,8 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         _t: Default::default(),
     };
     let mut rx = store.subscribe();
+    let mut drops = ctx.st.faults.drops();
+    drops.mark_unchanged();
     let (tx, out) = tokio::sync::mpsc::channel::<Result<Bytes, std::convert::Infallible>>(64);
 
     tokio::spawn(async move {
@@ -200,6 +202,8 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                 }
                 r = rx.changed() => if r.is_err() { return },
                 _ = tx.closed() => return,
+                // Fault injection: the stream ends as when the server closes it.
+                _ = drops.changed() => return,
             }
         }
     });

@@ -1,0 +1,268 @@
+//! Bad input, each with one clear error and no crash: kubeconfigs that are missing,
+//! empty, not YAML, or name an unknown context; a server that is unreachable, fails TLS,
+//! refuses the token, or whose exec credential plugin fails; an invalid `-l`. `status`
+//! answers with one line and exit 2; the TUI says it in its banner and keeps running.
+//! And a panic restores the terminal.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const TOKEN: &str = "good-token-1234";
+
+fn authed() -> String {
+    format!(
+        "{}{}---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+settings:
+  tokens:
+  - {{token: {TOKEN}, user: admin, rules: [{{verbs: ['*'], resources: ['*']}}]}}
+",
+        common::nodes_yaml(&["node-a"]),
+        common::ds_yaml("agent", "{type: RollingUpdate}")
+    )
+}
+
+/// A kubeconfig whose user runs an exec credential plugin that fails as an expired SSO login does.
+fn exec_kubeconfig(url: &str, ca_pem: &str) -> String {
+    use base64::Engine;
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: {url}
+    certificate-authority-data: {}
+contexts:
+- name: c
+  context: {{cluster: c, user: u}}
+current-context: c
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: sh
+      args: ['-c', 'echo \"error: SSO session expired; run: corp-login\" >&2; exit 1']
+      interactiveMode: Never
+",
+        base64::engine::general_purpose::STANDARD.encode(ca_pem)
+    )
+}
+
+struct Configs {
+    _dir: tempfile::TempDir,
+    missing: String,
+    empty: String,
+    not_yaml: String,
+    unreachable: String,
+    wrong_ca: String,
+    bad_token: String,
+    exec_fails: String,
+    good: String,
+}
+
+fn configs(sim: &daemonscope::sim::Running) -> Configs {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let ca = sim.ca_pem.as_deref().unwrap();
+    std::fs::write(p("empty"), "").unwrap();
+    std::fs::write(p("not_yaml"), "\u{0}\u{1}binary\n: : [").unwrap();
+    daemonscope::sim::write_kubeconfig(Path::new(&p("unreachable")), "https://127.0.0.1:9", Some(ca), Some(TOKEN)).unwrap();
+    let other_ca = daemonscope::sim::tls::generate().unwrap().ca_pem;
+    daemonscope::sim::write_kubeconfig(Path::new(&p("wrong_ca")), sim.url(), Some(&other_ca), Some(TOKEN)).unwrap();
+    daemonscope::sim::write_kubeconfig(Path::new(&p("bad_token")), sim.url(), Some(ca), Some("expired-token-0000")).unwrap();
+    std::fs::write(p("exec_fails"), exec_kubeconfig(sim.url(), ca)).unwrap();
+    daemonscope::sim::write_kubeconfig(Path::new(&p("good")), sim.url(), Some(ca), Some(TOKEN)).unwrap();
+    Configs {
+        missing: p("missing"),
+        empty: p("empty"),
+        not_yaml: p("not_yaml"),
+        unreachable: p("unreachable"),
+        wrong_ca: p("wrong_ca"),
+        bad_token: p("bad_token"),
+        exec_fails: p("exec_fails"),
+        good: p("good"),
+        _dir: dir,
+    }
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_daemonscope")).args(args).env("XDG_STATE_HOME", std::env::temp_dir()).output().unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_answers_each_bad_input_with_one_line_and_exit_2() {
+    let sim = common::serve(&authed()).await;
+    let c = configs(&sim);
+    tokio::task::spawn_blocking(move || {
+        let cases: Vec<(Vec<&str>, &[&str])> = vec![
+            (vec!["--kubeconfig", &c.missing], &["cannot read kubeconfig", "missing"]),
+            (vec!["--kubeconfig", &c.empty], &["sets no current-context"]),
+            (vec!["--kubeconfig", &c.not_yaml], &["is not a valid kubeconfig"]),
+            (vec!["--kubeconfig", &c.good, "--context", "nope"], &["context \"nope\" is not in"]),
+            (vec!["--kubeconfig", &c.unreachable], &["cannot reach the API server", "127.0.0.1:9", "Connection refused"]),
+            (vec!["--kubeconfig", &c.wrong_ca], &["TLS failure", "certificate"]),
+            (vec!["--kubeconfig", &c.bad_token], &["401 Unauthorized", "expired token?"]),
+            (vec!["--kubeconfig", &c.exec_fails], &["SSO session expired; run: corp-login"]),
+            (vec!["--kubeconfig", &c.good, "-l", "app in (a"], &["invalid -l selector"]),
+            (vec!["--kubeconfig", &c.good, "-l", "=x"], &["invalid -l selector"]),
+        ];
+        for (extra, wants) in cases {
+            let mut args = vec!["status"];
+            args.extend(extra.iter().copied());
+            let started = Instant::now();
+            let (code, out, err) = run(&args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+            assert!(out.is_empty(), "{args:?}: nothing on stdout: {out}");
+            // One line, and for kubeconfig problems a second with the way out (--demo).
+            assert!(err.lines().count() == 1 || (err.lines().count() == 2 && err.contains("--demo")), "{args:?}: one line: {err}");
+            assert!(err.starts_with("daemonscope: "), "{args:?}: {err}");
+            for w in wants {
+                assert!(err.contains(w), "{args:?}: {err:?} should say {w:?}");
+            }
+            assert!(!err.contains("panicked") && !err.contains(TOKEN), "{args:?}: {err}");
+            assert!(started.elapsed() < Duration::from_secs(15), "{args:?}: answered promptly, not after a long retry");
+        }
+        // The TUI too: a failing credential plugin is one line before the terminal is taken.
+        let o = Command::new(env!("CARGO_BIN_EXE_daemonscope")).args(["--kubeconfig", &c.exec_fails]).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("exec credential plugin failed (exit status: 1): error: SSO session expired; run: corp-login"), "{err}");
+        assert!(!err.contains("KUBERNETES_EXEC_INFO"), "no plugin environment in the message: {err}");
+        // The good one works (the sim really needs the token).
+        let (code, out, err) = run(&["status", "--kubeconfig", &c.good]);
+        assert_eq!(code, 0, "{out}{err}");
+    })
+    .await
+    .unwrap();
+}
+
+struct Pty {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Pty {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Pty {
+        let pair = native_pty_system().openpty(PtySize { rows: 30, cols: 200, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_daemonscope"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("XDG_STATE_HOME", std::env::temp_dir().join("daemonscope-test-state"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(30, 200, 0)));
+        let p = parser.clone();
+        std::thread::spawn(move || {
+            let _master = pair.master;
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Pty { parser, writer, child }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "screen never showed {what:?}:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn key(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // An Esc followed at once by a key reads as Alt+key.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                // Let the reader drain the last bytes.
+                std::thread::sleep(Duration::from_millis(200));
+                return s;
+            }
+            assert!(Instant::now() < deadline, "did not exit:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_names_connection_failures_in_its_banner_and_keeps_running() {
+    let sim = common::serve(&authed()).await;
+    let c = configs(&sim);
+    tokio::task::spawn_blocking(move || {
+        for (kc, wants) in [
+            (&c.unreachable, vec!["DISCONNECTED from the API server", "cannot reach the API server", "retrying in"]),
+            (&c.wrong_ca, vec!["DISCONNECTED", "TLS failure", "waiting will not fix this"]),
+            (&c.bad_token, vec!["DISCONNECTED", "401 Unauthorized", "waiting will not fix this"]),
+        ] {
+            let mut t = Pty::start(&["--kubeconfig", kc, "--readonly"], &[]);
+            let mut s = String::new();
+            for w in &wants {
+                s = t.wait_for(w, 20);
+            }
+            assert!(s.contains("data shown is stale"), "{s}");
+            assert!(!s.contains(TOKEN) && !s.contains("expired-token-0000"), "{s}");
+            // Still a working UI: help opens, q quits cleanly.
+            t.key("?");
+            t.wait_for("help (Esc closes)", 5);
+            t.key("\x1b");
+            t.key("q");
+            assert!(t.exit(10).success(), "{kc}");
+            assert!(!t.parser.lock().unwrap().screen().alternate_screen());
+        }
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_says_what_happened() {
+    let mut t = Pty::start(&["--demo"], &[("DAEMONSCOPE_TEST_PANIC_KEY", "P"), ("RUST_BACKTRACE", "0")]);
+    t.wait_for("DaemonSets (", 30);
+    assert!(t.parser.lock().unwrap().screen().alternate_screen(), "the TUI owns the screen");
+    t.key("P");
+    let status = t.exit(10);
+    assert!(!status.success(), "a panic is a failure exit");
+    let p = t.parser.lock().unwrap();
+    let screen = p.screen();
+    assert!(!screen.alternate_screen(), "back on the main screen after the panic");
+    let text = screen.contents();
+    assert!(text.contains("test panic (DAEMONSCOPE_TEST_PANIC_KEY)"), "the panic message is readable on the restored screen:\n{text}");
+    // Raw mode is off: the report's lines start at column 0 (not a staircase).
+    let report: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(report.iter().filter(|l| l.starts_with(' ') && l.trim_start().len() > 40).count() < report.len() / 2, "{text}");
+}

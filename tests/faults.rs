@@ -1,0 +1,298 @@
+//! The client against a misbehaving API server (the simulator's fault injection): watches
+//! cut, 429 with Retry-After, 500s, expired resourceVersions, an outage, a restart onto a
+//! new state. It must keep running, resume rather than relist, back off (no request
+//! storm), and end up with exactly the server's state.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use daemonscope::model::{Model, Resource};
+use daemonscope::sim::faults::FaultSettings;
+use daemonscope::sim::scenario::Action;
+use daemonscope::sim::{Running, kind::Kind};
+use daemonscope::watch::{self, Scope, SyncState, Update};
+use parking_lot::Mutex;
+use serde_json::json;
+
+fn cluster() -> String {
+    let names: Vec<String> = (1..=6).map(|i| format!("n{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    format!(
+        "{}{}{}{}",
+        common::FAST,
+        common::nodes_yaml(&refs),
+        common::ds_yaml("agent", "{type: RollingUpdate}"),
+        common::ds_yaml("logs", "{type: OnDelete}")
+    )
+}
+
+/// A client as the TUI runs it: every watch feeding one model, plus what the watches said.
+struct Follower {
+    model: Arc<Mutex<Model>>,
+    live: Arc<Mutex<HashSet<Resource>>>,
+    failures: Arc<Mutex<Vec<(Resource, String, bool, Duration)>>>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Follower {
+    fn start(sim: &Running) -> Follower {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
+        let mut handles = watch::spawn(common::client(sim), Scope::default(), tx);
+        let (model, live, failures) =
+            (Arc::new(Mutex::new(Model::new())), Arc::new(Mutex::new(HashSet::new())), Arc::new(Mutex::new(Vec::new())));
+        let (m, l, f) = (model.clone(), live.clone(), failures.clone());
+        handles.push(tokio::spawn(async move {
+            while let Some(u) = rx.recv().await {
+                match u {
+                    Update::Change(c) => m.lock().apply(c),
+                    Update::Sync(r, SyncState::Live) => {
+                        l.lock().insert(r);
+                    }
+                    Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in }) => {
+                        l.lock().remove(&r);
+                        f.lock().push((r, reason, fatal, retry_in));
+                    }
+                    Update::Sync(..) => {}
+                }
+            }
+        }));
+        Follower { model, live, failures, handles }
+    }
+
+    async fn synced(&self, secs: u64) {
+        common::eventually(secs, "every watch live", || async { (self.live.lock().len() == Resource::ALL.len()).then_some(()) }).await;
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        for h in &self.handles {
+            h.abort();
+        }
+    }
+}
+
+/// Everything the model holds that a user sees, in a comparable order.
+fn snapshot(m: &Model) -> String {
+    let mut nodes: Vec<String> = m.nodes().map(|(_, n)| format!("{n:?}")).collect();
+    nodes.sort();
+    let mut out = nodes.join("\n");
+    let mut dss: Vec<_> = m.daemonsets().collect();
+    dss.sort_by_key(|d| (d.namespace.clone(), d.name.clone()));
+    for d in dss {
+        out.push_str(&format!("\n{d:?}\n{:?}", m.coverage(d).map(|c| c.counts)));
+        let mut cells: Vec<(String, String)> = m.nodes().map(|(id, n)| (n.name.clone(), format!("{:?}", m.explain(d, id)))).collect();
+        cells.sort();
+        out.push_str(&format!("{cells:?}"));
+        let mut pods: Vec<String> = m.pods_of(d).map(|p| format!("{p:?}")).collect();
+        pods.sort();
+        out.push_str(&pods.join("\n"));
+        let mut revs: Vec<String> = m.revisions_of(d).iter().map(|r| format!("{r:?}")).collect();
+        revs.sort();
+        out.push_str(&revs.join("\n"));
+    }
+    out
+}
+
+/// The client's model equals one built from a fresh list of the server, once the
+/// cluster stops moving.
+async fn converges(sim: &Running, client: &Follower) {
+    common::eventually(30, "the model equals a fresh list of the server", || async {
+        let fresh = Follower::start(sim);
+        fresh.synced(10).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (a, b) = (snapshot(&client.model.lock()), snapshot(&fresh.model.lock()));
+        if a != b {
+            let diff: Vec<_> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).take(2).collect();
+            eprintln!("not yet equal ({} vs {} lines): {diff:#?}", a.lines().count(), b.lines().count());
+        }
+        (a == b && !a.is_empty()).then_some(())
+    })
+    .await;
+}
+
+fn label(sim: &Running, node: &str, key: &str, value: &str) {
+    let patch = json!({"metadata": {"labels": {key: value}}});
+    daemonscope::sim::apply_action(&sim.store, &Action::Patch { kind: Kind::Node, namespace: String::new(), name: node.into(), patch })
+        .expect("label the node");
+}
+
+fn count(sim: &Running, pred: impl Fn(&daemonscope::sim::api::RequestRecord) -> bool) -> usize {
+    sim.api.request_log().iter().filter(|r| pred(r)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_watches_resume_from_the_last_version_without_relisting() {
+    let sim = common::serve(&cluster()).await;
+    let client = Follower::start(&sim);
+    client.synced(20).await;
+    let lists = count(&sim, |r| r.verb == "list");
+    sim.api.faults.set(FaultSettings { drop_watches_every: Some(Duration::from_millis(400)), ..Default::default() });
+    for i in 0..6 {
+        label(&sim, "n03", "churn", &i.to_string());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    sim.api.faults.clear();
+    assert!(sim.api.faults.injected.watch_drops.load(std::sync::atomic::Ordering::Relaxed) >= 3);
+    let resumed: Vec<_> = sim
+        .api
+        .request_log()
+        .into_iter()
+        .filter(|r| r.verb == "watch" && r.query.contains("resourceVersion=") && !r.query.contains("resourceVersion=0&"))
+        .collect();
+    assert!(resumed.len() >= 3 * Resource::ALL.len(), "every watch came back after each drop: {} resumes", resumed.len());
+    assert_eq!(count(&sim, |r| r.verb == "list"), lists, "a dropped watch resumes; it never relists");
+    assert!(client.failures.lock().is_empty(), "a clean end of stream is not a failure: {:?}", client.failures.lock());
+    let n03 = client.model.lock().node_id("n03").unwrap();
+    assert_eq!(client.model.lock().node(n03).unwrap().facts.labels.get("churn").map(String::as_str), Some("5"));
+    converges(&sim, &client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_versions_relist_only_then_and_converge() {
+    let sim = common::serve(&cluster()).await;
+    let client = Follower::start(&sim);
+    client.synced(20).await;
+    let lists = count(&sim, |r| r.verb == "list");
+    // Changes land while the client is cut off and the history is forgotten: a resume
+    // gets 410 and only a relist can see that n05 was deleted.
+    sim.api.faults.set(FaultSettings {
+        drop_watches_every: Some(Duration::from_millis(300)),
+        expire_every: Some(Duration::from_millis(250)),
+        ..Default::default()
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    daemonscope::sim::apply_action(&sim.store, &Action::Delete { kind: Kind::Node, namespace: String::new(), name: "n05".into() }).unwrap();
+    label(&sim, "n01", "zone", "b");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sim.api.faults.clear();
+    let relists = count(&sim, |r| r.verb == "list") - lists;
+    let gone = count(&sim, |_| true);
+    assert!(relists >= 1, "410 forces a relist");
+    assert!(relists <= 4 * Resource::ALL.len(), "relists only after 410s, not on every drop: {relists} in {gone} requests");
+    common::eventually(10, "n05 gone from the model", || async { client.model.lock().node_id("n05").is_none().then_some(()) }).await;
+    converges(&sim, &client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_server_gets_backoff_not_a_request_storm() {
+    let sim = common::serve(&cluster()).await;
+    let client = Follower::start(&sim);
+    client.synced(20).await;
+    let before = sim.api.request_log().len();
+    // Every request fails, and the open watches are cut so they must come back.
+    sim.api.faults.set(FaultSettings { server_errors: 1.0, ..Default::default() });
+    sim.api.faults.cut_watches();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let during: Vec<_> = sim.api.request_log()[before..].to_vec();
+    sim.api.faults.clear();
+    // Five watches, backoff 0.5 s, 1 s, 2 s, 4 s (jittered down to half): at most ~6 tries each.
+    assert!(during.len() >= Resource::ALL.len(), "every watch keeps trying: {}", during.len());
+    assert!(during.len() <= 8 * Resource::ALL.len(), "bounded retries while failing, not a tight loop: {} requests in 6 s", during.len());
+    assert!(during.iter().all(|r| r.status == 500));
+    {
+        let f = client.failures.lock();
+        assert!(f.iter().any(|(_, reason, fatal, _)| reason.contains("500") && !fatal), "a 500 is reported and retried: {f:?}");
+        let waits: Vec<Duration> = f.iter().filter(|(r, ..)| *r == Resource::Pods).map(|(.., w)| *w).collect();
+        assert!(waits.windows(2).any(|w| w[1] > w[0]), "the wait grows: {waits:?}");
+    }
+    client.synced(20).await;
+    label(&sim, "n02", "after", "outage");
+    common::eventually(10, "a change after recovery reaches the model", || async {
+        let m = client.model.lock();
+        let id = m.node_id("n02")?;
+        (m.node(id)?.facts.labels.get("after").map(String::as_str) == Some("outage")).then_some(())
+    })
+    .await;
+    converges(&sim, &client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured() {
+    let sim = common::serve(&cluster()).await;
+    let client = Follower::start(&sim);
+    client.synced(20).await;
+    let before = sim.api.request_log().len();
+    sim.api.faults.set(FaultSettings { throttle: 1.0, retry_after: 3, ..Default::default() });
+    sim.api.faults.cut_watches();
+    tokio::time::sleep(Duration::from_millis(7500)).await;
+    let during: Vec<_> = sim.api.request_log()[before..].to_vec();
+    sim.api.faults.clear();
+    assert!(!during.is_empty() && during.iter().all(|r| r.status == 429));
+    let mut by_path: std::collections::HashMap<&str, Vec<u64>> = Default::default();
+    for r in &during {
+        by_path.entry(r.path.as_str()).or_default().push(r.at_ms);
+    }
+    for (path, times) in &by_path {
+        for w in times.windows(2) {
+            assert!(w[1] - w[0] >= 2_900, "{path}: retried {} ms after a 429 with Retry-After: 3", w[1] - w[0]);
+        }
+    }
+    assert!(client.failures.lock().iter().any(|(_, reason, ..)| reason.contains("429")), "{:?}", client.failures.lock());
+    client.synced(20).await;
+    converges(&sim, &client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_an_outage_and_a_restart_onto_a_new_state() {
+    let sim = common::serve(&cluster()).await;
+    let client = Follower::start(&sim);
+    client.synced(20).await;
+    let old_uids: HashSet<String> = {
+        let m = client.model.lock();
+        m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).collect()
+    };
+    // Down: open connections closed, new ones dropped.
+    sim.api.faults.set_down(true);
+    common::eventually(10, "the client notices the outage", || async { (client.live.lock().len() < Resource::ALL.len()).then_some(()) })
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let reasons: Vec<String> = client.failures.lock().iter().map(|f| f.1.clone()).collect();
+    assert!(reasons.iter().all(|r| r.contains("cannot reach the API server")), "{reasons:?}");
+    // The server comes back from a restore: other nodes, new identities, old versions gone.
+    let next =
+        format!("{}{}{}", common::FAST, common::nodes_yaml(&["m01", "m02", "m03"]), common::ds_yaml("agent", "{type: RollingUpdate}"));
+    let mut opts = daemonscope::sim::SimOptions::from_scenario(&common::scenario(&next));
+    opts.uid_base = sim.store.uid_counter() + 1;
+    let fresh = daemonscope::sim::Sim::build(&common::scenario(&next), opts).unwrap();
+    sim.store.replace_with(&fresh.store);
+    sim.api.faults.set_down(false);
+    client.synced(30).await;
+    common::eventually(20, "the model shows the new state", || async {
+        let m = client.model.lock();
+        let names: Vec<String> = m.nodes().map(|(_, n)| n.name.clone()).collect();
+        (names == ["m01", "m02", "m03"]).then_some(())
+    })
+    .await;
+    {
+        let m = client.model.lock();
+        assert!(m.daemonset("kube-system", "logs").is_none(), "a DaemonSet absent after the restart is gone");
+        assert!(m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).all(|u| !old_uids.contains(&u)));
+    }
+    converges(&sim, &client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_and_a_mix_of_faults_still_converge() {
+    let sim = common::serve(&cluster()).await;
+    sim.api.faults.set(FaultSettings {
+        throttle: 0.2,
+        retry_after: 1,
+        server_errors: 0.1,
+        latency: Duration::from_millis(30),
+        drop_watches_every: Some(Duration::from_millis(700)),
+        expire_every: Some(Duration::from_secs(2)),
+        ..Default::default()
+    });
+    let client = Follower::start(&sim);
+    for i in 0..8 {
+        label(&sim, &format!("n0{}", 1 + i % 6), "wave", &i.to_string());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    sim.api.faults.clear();
+    client.synced(40).await;
+    converges(&sim, &client).await;
+}
