@@ -1,8 +1,6 @@
-//! The client at 5,000 nodes × 30 DaemonSets (150,000 daemon pods): applying watch
-//! events to the model, and drawing each view. `cargo bench --bench tui`; under
-//! `cargo test` every benchmark runs once (divan's test mode).
-
-use std::sync::LazyLock;
+//! The client at 1,000 / 5,000 / 15,000 nodes × 30 DaemonSets (up to 450,000 daemon
+//! pods): applying watch events to the model, and drawing each view. `cargo bench --bench
+//! tui`; under `cargo test` every benchmark runs once at 300 nodes (divan's test mode).
 
 use daemonscope::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
 use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo};
@@ -15,8 +13,12 @@ use ratatui::backend::TestBackend;
 #[global_allocator]
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
-const NODES: usize = 5000;
 const DAEMONSETS: usize = 30;
+
+/// Cluster sizes (nodes): the real ones under `cargo bench`, a small one as a smoke test.
+fn sizes() -> Vec<usize> {
+    if std::env::args().any(|a| a == "--bench") { vec![1000, 5000, 15000] } else { vec![300] }
+}
 
 fn node(i: usize) -> NodeInfo {
     let name = format!("node-{i:05}");
@@ -95,35 +97,26 @@ fn pod(d: usize, n: usize) -> PodInfo {
     }
 }
 
-fn changes() -> Vec<Change> {
-    let mut v: Vec<Change> = (0..NODES).map(|i| Change::Node(node(i))).collect();
+fn changes(nodes: usize) -> Vec<Change> {
+    let mut v: Vec<Change> = (0..nodes).map(|i| Change::Node(node(i))).collect();
     v.extend((0..DAEMONSETS).map(|i| Change::DaemonSet(ds(i))));
     for d in 0..DAEMONSETS {
-        for n in 0..NODES {
+        for n in 0..nodes {
             v.push(Change::Pod(pod(d, n)));
         }
     }
     v
 }
 
-static CHANGES: LazyLock<Vec<Change>> = LazyLock::new(changes);
-
-static APP: LazyLock<App> = LazyLock::new(|| {
-    let mut app = App::new("bench", Theme { color: true });
-    for c in CHANGES.iter().cloned() {
-        app.model.apply(c);
-    }
-    app
-});
-
 fn main() {
     divan::main();
 }
 
 /// Initial sync: every node, DaemonSet and daemon pod applied to an empty model.
-#[divan::bench(sample_count = 3)]
-fn apply_initial_sync(b: Bencher) {
-    b.counter(ItemsCount::new(CHANGES.len())).with_inputs(|| CHANGES.clone()).bench_values(|changes| {
+#[divan::bench(sample_count = 3, args = sizes())]
+fn apply_initial_sync(b: Bencher, nodes: usize) {
+    let changes = changes(nodes);
+    b.counter(ItemsCount::new(changes.len())).with_inputs(|| changes.clone()).bench_values(|changes| {
         let mut m = Model::new();
         for c in changes {
             m.apply(c);
@@ -133,19 +126,20 @@ fn apply_initial_sync(b: Bencher) {
 }
 
 /// Steady-state watch events: pod updates (readiness flips) on a full model.
-#[divan::bench(sample_count = 10)]
-fn apply_pod_updates(b: Bencher) {
+#[divan::bench(sample_count = 10, args = sizes())]
+fn apply_pod_updates(b: Bencher, nodes: usize) {
     let updates: Vec<Change> = (0..10_000)
         .map(|k| {
-            let mut p = pod(k % DAEMONSETS, (k * 7919) % NODES);
+            let mut p = pod(k % DAEMONSETS, (k * 7919) % nodes);
             p.ready = k % 2 == 0;
             Change::Pod(p)
         })
         .collect();
+    let base = changes(nodes);
     b.counter(ItemsCount::new(updates.len()))
         .with_inputs(|| {
             let mut m = Model::new();
-            for c in CHANGES.iter().take(NODES + DAEMONSETS + 50_000).cloned() {
+            for c in base.iter().cloned() {
                 m.apply(c);
             }
             (m, updates.clone())
@@ -163,27 +157,10 @@ fn draw(app: &App) {
     t.draw(|f| app.draw(f)).unwrap();
 }
 
-#[divan::bench]
-fn draw_daemonsets_view(b: Bencher) {
-    let app = &*APP;
-    b.bench(|| draw(app));
-}
-
-#[divan::bench]
-fn draw_coverage_grid(b: Bencher) {
-    let mut app = App::new("bench", Theme { color: true });
-    for c in CHANGES.iter().cloned() {
-        app.model.apply(c);
-    }
-    app.on_key(crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Enter, crossterm::event::KeyModifiers::NONE));
-    assert_eq!(app.view, daemonscope::ui::View::Grid);
-    b.bench(|| draw(&app));
-}
-
 /// The full synthetic cluster, after the given key presses.
-fn app_after(keys: &[crossterm::event::KeyCode]) -> App {
+fn app_after(nodes: usize, keys: &[crossterm::event::KeyCode]) -> App {
     let mut app = App::new("bench", Theme { color: true });
-    for c in CHANGES.iter().cloned() {
+    for c in changes(nodes) {
         app.model.apply(c);
     }
     for k in keys {
@@ -192,33 +169,46 @@ fn app_after(keys: &[crossterm::event::KeyCode]) -> App {
     app
 }
 
-#[divan::bench(sample_count = 20)]
-fn draw_matrix(b: Bencher) {
-    let app = app_after(&[crossterm::event::KeyCode::Char('m')]);
+#[divan::bench(sample_count = 20, args = sizes())]
+fn draw_daemonsets_view(b: Bencher, nodes: usize) {
+    let app = app_after(nodes, &[]);
+    b.bench(|| draw(&app));
+}
+
+#[divan::bench(sample_count = 20, args = sizes())]
+fn draw_coverage_grid(b: Bencher, nodes: usize) {
+    let app = app_after(nodes, &[crossterm::event::KeyCode::Enter]);
+    assert_eq!(app.view, daemonscope::ui::View::Grid);
+    b.bench(|| draw(&app));
+}
+
+#[divan::bench(sample_count = 20, args = sizes())]
+fn draw_matrix(b: Bencher, nodes: usize) {
+    let app = app_after(nodes, &[crossterm::event::KeyCode::Char('m')]);
     assert_eq!(app.view, daemonscope::ui::View::Matrix);
     b.bench(|| draw(&app));
 }
 
-#[divan::bench(sample_count = 20)]
-fn draw_nodes_view(b: Bencher) {
+#[divan::bench(sample_count = 20, args = sizes())]
+fn draw_nodes_view(b: Bencher, nodes: usize) {
     use crossterm::event::KeyCode::Char;
     // Sorted by problems: every node's daemons counted per frame, the worst case.
-    let app = app_after(&[Char('n'), Char('s')]);
+    let app = app_after(nodes, &[Char('n'), Char('s')]);
     assert_eq!(app.view, daemonscope::ui::View::Nodes);
     b.bench(|| draw(&app));
 }
 
-#[divan::bench(sample_count = 20)]
-fn draw_rollout_view(b: Bencher) {
-    let app = app_after(&[crossterm::event::KeyCode::Char('r')]);
+#[divan::bench(sample_count = 20, args = sizes())]
+fn draw_rollout_view(b: Bencher, nodes: usize) {
+    let app = app_after(nodes, &[crossterm::event::KeyCode::Char('r')]);
     assert_eq!(app.view, daemonscope::ui::View::Rollout);
     b.bench(|| draw(&app));
 }
 
-#[divan::bench(sample_count = 20)]
-fn draw_node_detail(b: Bencher) {
+#[divan::bench(sample_count = 20, args = sizes())]
+fn draw_node_detail(b: Bencher, nodes: usize) {
     use crossterm::event::KeyCode::{Char, Enter};
-    let app = app_after(&[Char('n'), Enter]);
+    let app = app_after(nodes, &[Char('n'), Enter]);
     assert_eq!(app.view, daemonscope::ui::View::Detail);
     b.bench(|| draw(&app));
 }
