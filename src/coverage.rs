@@ -115,8 +115,13 @@ const FAILING_REASONS: &[&str] = &[
     "ContainerCannotRun",
 ];
 
+/// The controller's `util.IsPodUpdated`: the pod carries the current template generation,
+/// or the current revision's hash. The hash is trusted once the controller has observed
+/// the DaemonSet's generation (its revisions are then up to date).
 pub fn is_updated(ds: &DsInfo, p: &PodInfo) -> bool {
-    ds.template_generation.is_some() && p.template_generation == ds.template_generation
+    let by_generation = ds.template_generation.is_some() && p.template_generation == ds.template_generation;
+    let by_hash = ds.current_hash.is_some() && p.revision_hash == ds.current_hash && ds.observed_generation >= ds.generation;
+    by_generation || by_hash
 }
 
 fn failing(p: &PodInfo) -> Option<String> {

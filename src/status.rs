@@ -182,7 +182,8 @@ pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<(String, String)>,
     Ok(out)
 }
 
-const CORE: [Resource; 3] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods];
+// Revisions too: a pod on the current revision's hash is up to date (a reverted template).
+const CORE: [Resource; 4] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions];
 
 /// Runs `status`: syncs, reports, and with `--wait` follows until fully covered. Returns
 /// the exit code; the report goes to `out`, progress and errors to stderr.

@@ -118,3 +118,63 @@ fn a_resync_drops_what_was_not_seen_again() {
     let d = m.daemonsets().next().unwrap().clone();
     assert_eq!(m.coverage(&d).unwrap().count(CellState::Ready), 1);
 }
+
+/// A DaemonSet deleted and recreated under the same name while the client was cut off is
+/// seen only as a relist with a new uid: its coverage is computed afresh, the old one's
+/// pods no longer count.
+#[test]
+fn a_daemonset_recreated_under_the_same_name_gets_fresh_coverage() {
+    let mut m = Model::new();
+    m.apply(Change::Node(node(1, 0, false, true)));
+    m.apply(Change::Node(node(2, 0, false, true)));
+    m.apply(Change::DaemonSet(ds(1, None, 1)));
+    m.apply(Change::Pod(pod(1, 1, 1, 1, true, false, false)));
+    m.apply(Change::Pod(pod(2, 1, 2, 1, true, false, false)));
+    assert_eq!(m.coverage(m.daemonset("ns", "ds1").unwrap()).unwrap().count(CellState::Ready), 2);
+    // The relist: the same name with a new uid, one new pod so far; the old pods gone.
+    m.apply(Change::ResyncStart(Resource::DaemonSets));
+    m.apply(Change::DaemonSet(DsInfo { uid: "ds-uid-1-new".into(), ..ds(1, None, 1) }));
+    m.apply(Change::ResyncDone(Resource::DaemonSets));
+    m.apply(Change::ResyncStart(Resource::Pods));
+    m.apply(Change::Pod(PodInfo { uid: "pod-new".into(), owner_uid: "ds-uid-1-new".into(), ..pod(3, 1, 1, 1, true, false, false) }));
+    m.apply(Change::ResyncDone(Resource::Pods));
+    let d = m.daemonset("ns", "ds1").unwrap();
+    let c = m.coverage(d).expect("the recreated DaemonSet has coverage");
+    assert_eq!((c.count(CellState::Ready), c.count(CellState::Missing)), (1, 1));
+    assert!(m.daemonset_by_uid("ds-uid-1").is_none());
+    assert_eq!(m.recount(d).counts, c.counts);
+}
+
+/// `kubectl rollout undo` (or a template edited back): the controller reuses the earlier
+/// ControllerRevision, bumps its number, and counts the pods on its hash as up to date
+/// although their template generation is old. So does the model.
+#[test]
+fn pods_on_a_reverted_revision_are_up_to_date() {
+    use daemonscope::model::RevisionInfo;
+    let rev = |name: &str, revision: i64, hash: &str| RevisionInfo {
+        namespace: "ns".into(),
+        name: name.into(),
+        owner_uid: "ds-uid-1".into(),
+        revision,
+        hash: hash.into(),
+        created: None,
+        template: Default::default(),
+    };
+    let mut m = Model::new();
+    m.apply(Change::Node(node(1, 0, false, true)));
+    // Generation 3 (v1 → v2 → back to v1); the pod still has generation 1 and v1's hash.
+    m.apply(Change::DaemonSet(DsInfo { generation: 3, observed_generation: 3, ..ds(1, None, 3) }));
+    m.apply(Change::Pod(PodInfo { revision_hash: Some("hash-v1".into()), ..pod(1, 1, 1, 1, true, false, false) }));
+    m.apply(Change::Revision(rev("ds1-v2", 2, "hash-v2")));
+    m.apply(Change::Revision(rev("ds1-v1", 1, "hash-v1")));
+    let state = |m: &Model| m.explain(m.daemonset("ns", "ds1").unwrap(), m.node_id("n1").unwrap()).unwrap().state;
+    assert_eq!(state(&m), CellState::Outdated, "v2 is the newest revision: the v1 pod is outdated");
+    // The controller reuses v1's revision for the reverted template: it becomes the newest.
+    m.apply(Change::Revision(rev("ds1-v1", 3, "hash-v1")));
+    assert_eq!(state(&m), CellState::Ready, "the pod on the current revision's hash is up to date");
+    // Until the controller has observed a newer generation, the hash is not trusted.
+    m.apply(Change::DaemonSet(DsInfo { generation: 4, observed_generation: 3, ..ds(1, None, 4) }));
+    assert_eq!(state(&m), CellState::Outdated);
+    let d = m.daemonset("ns", "ds1").unwrap();
+    assert_eq!(m.recount(d).counts, m.coverage(d).unwrap().counts);
+}

@@ -71,10 +71,13 @@ pub struct DsInfo {
     /// The pod template's labels (what Services select).
     pub pod_labels: BTreeMap<String, String>,
     pub placement: Placement,
-    /// Hash of the current template, from the newest ControllerRevision as pods carry it.
-    /// Unknown until a pod of the current generation is seen; `template_generation` is the
-    /// reliable signal (`util.IsPodUpdated` accepts either).
+    /// The `deprecated.daemonset.template.generation` a current pod carries.
     pub template_generation: Option<String>,
+    /// The current revision's `controller-revision-hash` (the newest ControllerRevision of
+    /// this DaemonSet), filled in by the model from the revisions it watches; None when
+    /// they are not watched. `util.IsPodUpdated` accepts either this or the generation: a
+    /// template reverted to an earlier one reuses that revision, and its pods are current.
+    pub current_hash: Option<String>,
     pub strategy: Strategy,
     pub min_ready_seconds: i32,
     pub generation: i64,
@@ -107,6 +110,7 @@ impl Default for DsInfo {
             pod_labels: BTreeMap::new(),
             placement: Placement::default(),
             template_generation: None,
+            current_hash: None,
             strategy: Strategy::RollingUpdate { max_unavailable: IntOrString::Int(1), max_surge: IntOrString::Int(0) },
             min_ready_seconds: 0,
             generation: 0,
@@ -132,8 +136,8 @@ impl Default for DsInfo {
 
 impl DsInfo {
     /// What coverage depends on; status counts do not change a cell.
-    pub fn coverage_inputs(&self) -> (&Placement, &Option<String>) {
-        (&self.placement, &self.template_generation)
+    pub fn coverage_inputs(&self) -> (&Placement, &Option<String>, &Option<String>, bool) {
+        (&self.placement, &self.template_generation, &self.current_hash, self.observed_generation >= self.generation)
     }
 }
 
@@ -170,6 +174,7 @@ impl From<&apps::DaemonSet> for DsInfo {
             pod_labels: spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default(),
             placement: Placement::from_pod_spec(&ps),
             template_generation: d.metadata.annotations.as_ref().and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION)).cloned(),
+            current_hash: None,
             strategy,
             min_ready_seconds: spec.min_ready_seconds.unwrap_or(0),
             generation: d.metadata.generation.unwrap_or(0),

@@ -209,6 +209,24 @@ impl Model {
         self.coverage.get(&ds.uid)
     }
 
+    /// The hash of the DaemonSet's newest ControllerRevision (the current template's).
+    fn current_hash(&self, ds_uid: &str) -> Option<String> {
+        self.revisions.values().filter(|r| r.owner_uid == ds_uid).max_by_key(|r| r.revision).map(|r| r.hash.clone())
+    }
+
+    /// A revision came or went: if the current hash changed, the DaemonSet's cells may have.
+    fn refresh_current_hash(&mut self, ds_uid: &str) {
+        let h = self.current_hash(ds_uid);
+        let Some(key) = self.ds_by_uid.get(ds_uid).cloned() else { return };
+        if let Some(d) = self.daemonsets.get_mut(&key)
+            && d.current_hash != h
+        {
+            d.current_hash = h;
+            let uid = d.uid.clone();
+            self.recompute_ds(&uid);
+        }
+    }
+
     /// The DaemonSet's ControllerRevisions, oldest first.
     pub fn revisions_of(&self, ds: &DsInfo) -> Vec<&RevisionInfo> {
         let mut v: Vec<&RevisionInfo> = self.revisions.values().filter(|r| r.owner_uid == ds.uid).collect();
@@ -354,10 +372,19 @@ impl Model {
                     self.recompute_node(id);
                 }
             }
-            Change::DaemonSet(d) => {
+            Change::DaemonSet(mut d) => {
                 self.touched(Resource::DaemonSets, d.uid.clone());
+                d.current_hash = self.current_hash(&d.uid);
                 let key = (d.namespace.clone(), d.name.clone());
-                let changed = self.daemonsets.get(&key).is_none_or(|old| old.coverage_inputs() != d.coverage_inputs());
+                // Recreated under the same name (seen only as a relist after a 410 or a
+                // restore): a new identity, so the old one's coverage goes and all is recomputed.
+                let replaced = self.daemonsets.get(&key).filter(|old| old.uid != d.uid).map(|old| old.uid.clone());
+                if let Some(old_uid) = &replaced {
+                    self.ds_by_uid.remove(old_uid);
+                    self.coverage.remove(old_uid);
+                }
+                let changed =
+                    replaced.is_some() || self.daemonsets.get(&key).is_none_or(|old| old.coverage_inputs() != d.coverage_inputs());
                 self.ds_by_uid.insert(d.uid.clone(), key.clone());
                 let uid = d.uid.clone();
                 self.daemonsets.insert(key, d);
@@ -402,10 +429,14 @@ impl Model {
             }
             Change::Revision(r) => {
                 self.touched(Resource::Revisions, format!("{}/{}", r.namespace, r.name));
+                let owner = r.owner_uid.clone();
                 self.revisions.insert((r.namespace.clone(), r.name.clone()), r);
+                self.refresh_current_hash(&owner);
             }
             Change::RevisionGone { namespace, name } => {
-                self.revisions.remove(&(namespace, name));
+                if let Some(r) = self.revisions.remove(&(namespace, name)) {
+                    self.refresh_current_hash(&r.owner_uid);
+                }
             }
             Change::Service(sv) => {
                 self.touched(Resource::Services, format!("{}/{}", sv.namespace, sv.name));
