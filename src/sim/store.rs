@@ -187,12 +187,15 @@ impl Store {
     }
 
     /// One page of a list: up to `limit` matching objects after `after` (in key order),
-    /// how many more match, and the current resourceVersion. Only the page is copied.
+    /// how many more match (`count`; else 1 when any more do, as the real server leaves
+    /// remainingItemCount unset for filtered lists — counting them made paging quadratic),
+    /// and the current resourceVersion. Only the page is copied.
     pub fn page<T: SimObject>(
         &self,
         ns: Option<&str>,
         after: Option<&Key>,
         limit: Option<usize>,
+        count: bool,
         pred: impl Fn(&T) -> bool,
     ) -> (Vec<Arc<T>>, usize, u64) {
         use std::ops::Bound;
@@ -207,7 +210,7 @@ impl Store {
             t.range((lower, Bound::Unbounded)).take_while(|((n, _), _)| ns.is_none_or(|ns| n == ns)).map(|(_, v)| v).filter(|o| pred(o));
         let limit = limit.unwrap_or(usize::MAX);
         let items: Vec<Arc<T>> = it.by_ref().take(limit).cloned().collect();
-        let remaining = it.count();
+        let remaining = if count { it.count() } else { it.next().is_some() as usize };
         (items, remaining, inner.rv)
     }
 

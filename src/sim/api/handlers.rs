@@ -222,7 +222,8 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     // The watch cache ignores limit for resourceVersion=0 lists.
     let rv0 = ctx.q.get("resourceVersion").map(String::as_str) == Some("0");
     let limit = ctx.q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0 && !rv0);
-    let (items, remaining, cur_rv) = ctx.st.store.page::<T>(ns, start_after.as_ref(), limit, |o| filter.matches(o));
+    let unfiltered = filter.labels.is_empty() && filter.fields.requirements.is_empty();
+    let (items, remaining, cur_rv) = ctx.st.store.page::<T>(ns, start_after.as_ref(), limit, unfiltered, |o| filter.matches(o));
     let list_rv = token_rv.unwrap_or(cur_rv);
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if remaining > 0
@@ -231,7 +232,9 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         let tok =
             ContinueToken { rv: list_rv, ns: last.namespace.clone().unwrap_or_default(), name: last.name.clone().unwrap_or_default() };
         meta["continue"] = json!(b64.encode(serde_json::to_vec(&tok).expect("token")));
-        meta["remainingItemCount"] = json!(remaining);
+        if unfiltered {
+            meta["remainingItemCount"] = json!(remaining);
+        }
     }
     let head;
     let chunks: Vec<Vec<Arc<T>>> = items.chunks(CHUNK).map(|c| c.to_vec()).collect();
