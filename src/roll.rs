@@ -11,6 +11,7 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::DeleteParams;
+use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
 use tokio::sync::mpsc;
@@ -100,8 +101,10 @@ pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiv
         .map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
         .unwrap_or_default();
     let mut info = DsInfo::from(&ds);
-    let mut ds_stream = watcher::watcher(ds_api, watcher::Config::default().fields(&format!("metadata.name={}", spec.name))).boxed();
-    let mut pod_stream = watcher::watcher(pod_api.clone(), watcher::Config::default().labels(&selector)).boxed();
+    // Backed off on errors: a failing server must not get a tight retry loop from a roll.
+    let mut ds_stream =
+        watcher::watcher(ds_api, watcher::Config::default().fields(&format!("metadata.name={}", spec.name))).default_backoff().boxed();
+    let mut pod_stream = watcher::watcher(pod_api.clone(), watcher::Config::default().labels(&selector)).default_backoff().boxed();
     let mut pods: HashMap<String, PodInfo> = HashMap::new();
     let mut synced = false;
     let mut in_flight: BTreeMap<String, Instant> = BTreeMap::new();
