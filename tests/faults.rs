@@ -296,3 +296,40 @@ async fn latency_and_a_mix_of_faults_still_converge() {
     client.synced(40).await;
     converges(&sim, &client).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_schedules_an_outage_and_a_restart() {
+    let yaml = format!(
+        "{}---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+settings:
+  startDelay: 300ms
+  readyDelay: 200ms
+  faults:
+    outages: [{{at: 2s, for: 1s}}]
+    restart: {{at: 5s, down: 1s}}
+",
+        cluster()
+    );
+    let sim = common::serve(&yaml).await;
+    let client = Follower::start(&sim);
+    client.synced(10).await;
+    let uids = |f: &Follower| -> HashSet<String> { f.model.lock().nodes().map(|(_, n)| n.name.clone()).collect() };
+    let names_before = uids(&client);
+    let pods_before: HashSet<String> = {
+        let m = client.model.lock();
+        m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).collect()
+    };
+    common::eventually(10, "the scheduled outage is noticed", || async { (!client.failures.lock().is_empty()).then_some(()) }).await;
+    // After the restart: the same scenario reloaded, so the same names with new identities.
+    common::eventually(20, "pods with new uids after the restart", || async {
+        let m = client.model.lock();
+        let now: HashSet<String> = m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).collect();
+        (!now.is_empty() && now.is_disjoint(&pods_before)).then_some(())
+    })
+    .await;
+    assert_eq!(uids(&client), names_before);
+    client.synced(20).await;
+    converges(&sim, &client).await;
+}

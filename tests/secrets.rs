@@ -62,3 +62,90 @@ settings:
         assert!(!text.contains("sekret-token"), "output {i} leaks the token:\n{text}");
     }
 }
+
+/// A kubeconfig whose user has a client key and an exec plugin: `script` is the plugin.
+fn exec_kubeconfig(url: &str, ca_pem: &str, script: &str, key_pem: &str, cert_pem: &str) -> String {
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {{server: '{url}', certificate-authority-data: {}}}
+contexts:
+- name: c
+  context: {{cluster: c, user: u}}
+current-context: c
+users:
+- name: u
+  user:
+    client-certificate-data: {}
+    client-key-data: {}
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: sh
+      args: ['-c', {script:?}]
+      interactiveMode: Never
+",
+        b(ca_pem),
+        b(cert_pem),
+        b(key_pem)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_credentials_and_client_keys_never_appear_either() {
+    let yaml = format!(
+        "{}{}---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+settings:
+  tokens:
+  - {{token: {TOKEN}, user: admin, rules: [{{verbs: ['*'], resources: ['*']}}]}}
+",
+        common::nodes_yaml(&["node-a"]),
+        common::ds_yaml("agent", "{type: RollingUpdate}")
+    );
+    let sim = common::serve(&yaml).await;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["client".to_string()]).unwrap().self_signed(&key).unwrap();
+    let (key_pem, cert_pem) = (key.serialize_pem(), cert.pem());
+    // The middle of the key's base64: what a leak would contain.
+    let key_body: String = key_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let credential =
+        format!(r#"{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{{"token":"{TOKEN}"}}}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = sim.ca_pem.clone().unwrap();
+    let works = dir.path().join("works");
+    std::fs::write(&works, exec_kubeconfig(sim.url(), &ca, &format!("echo '{credential}'"), &key_pem, &cert_pem)).unwrap();
+    // A plugin that prints the credential and then fails anyway.
+    let fails = dir.path().join("fails");
+    std::fs::write(
+        &fails,
+        exec_kubeconfig(sim.url(), &ca, &format!("echo '{credential}'; echo 'login expired' >&2; exit 3"), &key_pem, &cert_pem),
+    )
+    .unwrap();
+    let log = dir.path().join("log");
+    let log_s = log.to_str().unwrap().to_string();
+    let (works, fails) = (works.to_str().unwrap().to_string(), fails.to_str().unwrap().to_string());
+    let d = dir.path().to_path_buf();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let mut all = Vec::new();
+        for kc in [&works, &fails] {
+            let (out, err) = run(&["status", "--kubeconfig", kc, "--timeout", "20s", "-o", "json", "--log-file", &log_s], &d);
+            all.push(out);
+            all.push(err);
+        }
+        all
+    })
+    .await
+    .unwrap();
+    assert!(outputs[0].contains("\"name\": \"agent\""), "the exec credential works: {}{}", outputs[0], outputs[1]);
+    assert!(outputs[3].contains("exec credential plugin failed") && outputs[3].contains("login expired"), "{}", outputs[3]);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    for (i, text) in outputs.iter().chain(std::iter::once(&logged)).enumerate() {
+        assert!(!text.contains("sekret-token"), "output {i} leaks the exec credential:\n{text}");
+        assert!(!text.contains(&key_body[20..60]), "output {i} leaks the client key:\n{text}");
+    }
+}

@@ -98,3 +98,35 @@ fn generates_and_writes_synthetic_scenarios() {
     let sc = daemonscope::sim::scenario::Scenario::parse("big.yaml", &text).unwrap();
     assert_eq!(sc.objects.len(), text.matches("---\n").count());
 }
+
+#[test]
+fn fault_flags_are_announced_and_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    let mut child = bin()
+        .args(["sim", "--nodes", "20", "--daemonsets", "2", "--server-errors", "1", "--drop-watches", "1s", "--outage", "1m+10s"])
+        .arg("--kubeconfig-out")
+        .arg(&kc)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let _first = lines.next().unwrap().unwrap();
+    let url = lines.next().unwrap().unwrap().strip_prefix("serving ").unwrap().to_string();
+    let faults = lines.next().unwrap().unwrap();
+    assert_eq!(faults, "injecting faults: watches dropped every 1s, 100% server errors (500), down 10s from 60s");
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::{Read, Write};
+    s.write_all(b"GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 500") && resp.contains("\"reason\":\"InternalError\""), "{resp}");
+    unsafe_kill(child.id());
+    assert!(wait_timeout(&mut child, Duration::from_secs(10)).success());
+    // A bad fraction is refused by the flag parser, naming it.
+    let o = bin().args(["sim", "--throttle", "1.5"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("\"1.5\" is not a fraction between 0 and 1"), "{err}");
+}

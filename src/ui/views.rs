@@ -76,7 +76,9 @@ pub(super) fn stale_banner(app: &App) -> Option<String> {
     };
     let fix = if oldest.1.fatal { " · waiting will not fix this" } else { "" };
     // Age and retry first: they must survive a narrow terminal cutting the line.
-    Some(format!(" ⚠ {what} · data shown is stale (as of {age} ago) · {retry}{fix} · {} ", oldest.1.reason))
+    let data =
+        if app.synced_in.is_some() { format!("data shown is stale (as of {age} ago)") } else { format!("nothing loaded yet ({age})") };
+    Some(format!(" ⚠ {what} · {data} · {retry}{fix} · {} ", oldest.1.reason))
 }
 
 fn status_line(f: &mut Frame, app: &App, area: Rect) {
