@@ -97,7 +97,7 @@ impl Source {
             },
             Source::InCluster => {
                 let config = kube::Config::incluster().map_err(|e| format!("in-cluster config: {e}"))?;
-                let client = kube::Client::try_from(own_retries(config)).map_err(|e| format!("cannot build a client: {e}"))?;
+                let client = build_client(config).map_err(|e| format!("cannot build a client: {e}"))?;
                 Ok((client, "in-cluster".into()))
             }
             Source::Kubeconfig { config, path } => {
@@ -106,12 +106,19 @@ impl Source {
                 let cfg = kube::Config::from_custom_kubeconfig((**config).clone(), &opts)
                     .await
                     .map_err(|e| describe_config_error(&e, path.as_deref()))?;
-                let client = kube::Client::try_from(own_retries(cfg))
+                let client = build_client(cfg)
                     .map_err(|e| format!("cannot connect with context {name:?}: {}", crate::errors::describe_kube_error(&e)))?;
                 Ok((client, name))
             }
         }
     }
+}
+
+/// A client as every part of daemonscope uses it: kube-rs's own retries off (below), and
+/// the Retry-After header of 429/503 answers noted for the backoff.
+pub fn build_client(config: kube::Config) -> Result<kube::Client, kube::Error> {
+    let b = kube::client::ClientBuilder::try_from(own_retries(config))?;
+    Ok(b.with_layer(&tower::util::MapResponseLayer::new(crate::backoff::note_retry_after as fn(_) -> _)).build())
 }
 
 /// kube-rs would quietly retry 429/503 up to 15 times inside a request; the watches do

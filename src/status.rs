@@ -220,7 +220,7 @@ async fn run_inner(
     let _stop = AbortOnDrop(handles);
     let mut model = Model::new();
     let mut live = std::collections::HashSet::new();
-    let mut failures = 0u32;
+    let mut failures = std::collections::HashMap::new();
     // The initial sync. An error that waiting cannot fix (credentials, permission, TLS) is
     // final; so is a server that keeps failing, unless --wait asks to ride it out.
     while live.len() < CORE.len() {
@@ -230,10 +230,14 @@ async fn run_inner(
         match u {
             Some(Update::Sync(r, SyncState::Live)) => {
                 live.insert(r);
+                failures.remove(&r);
             }
             Some(Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in })) => {
-                failures += 1;
-                if fatal || (!args.wait && failures >= INITIAL_TRIES) {
+                // Per watch: one blip fails them all at once, and that is still one try.
+                live.remove(&r);
+                let tries = failures.entry(r).or_insert(0u32);
+                *tries += 1;
+                if fatal || (!args.wait && *tries >= INITIAL_TRIES) {
                     let at = server.as_deref().map(|s| format!(" at {s}")).unwrap_or_default();
                     return Err(Failure(format!("cannot watch {}{at}: {reason}", r.label())));
                 }

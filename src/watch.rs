@@ -137,7 +137,8 @@ pub fn spawn_only(client: Client, scope: Scope, tx: mpsc::Sender<Update>, resour
 /// One resource's stream: list (in pages), then watch from the list's resourceVersion,
 /// resuming from the last one seen whenever the stream ends or breaks; relist only when
 /// the server says that version is gone (410). Failures wait a jittered exponential
-/// backoff (at least the server's Retry-After) and are reported, with the data kept.
+/// backoff (at least the server's Retry-After) and are reported, with the data kept; a
+/// list that fails mid-way resumes at the failed page.
 async fn run<K>(
     api: Api<K>,
     labels: Option<String>,
@@ -158,24 +159,45 @@ async fn run<K>(
     let mut backoff = Backoff::default();
     // Where to resume; None: (re)list first.
     let mut rv: Option<String> = None;
+    // A list under way: the next page to ask for.
+    let mut listing: Option<ListParams> = None;
     let mut failing = false;
+    // When the last list finished: a 410 soon after means the history is shorter than a
+    // list takes, and relisting at once would loop.
+    let mut listed_at: Option<Instant> = None;
+    let relist_pause = |listed_at: Option<Instant>, backoff: &mut Backoff| match listed_at {
+        Some(t) if t.elapsed() < HEALTHY_AFTER => Some(backoff.next(None)),
+        _ => None,
+    };
     loop {
         let failure = match &rv {
-            None => match list(&api, labels.as_deref(), resource, &tx, &apply).await {
-                Ok(Some(v)) => {
-                    rv = Some(v);
-                    backoff.reset();
-                    failing = false;
-                    if !send(Update::Sync(resource, SyncState::Live)).await {
-                        return;
+            None => {
+                let lp = listing.take().unwrap_or_else(|| {
+                    let lp = ListParams::default().limit(500);
+                    match &labels {
+                        Some(l) => lp.labels(l),
+                        None => lp,
                     }
-                    continue;
+                });
+                match list(&api, lp, resource, &tx, &apply).await {
+                    Listed::Done(v) => {
+                        rv = Some(v);
+                        listed_at = Some(Instant::now());
+                        failing = false;
+                        if !send(Update::Sync(resource, SyncState::Live)).await {
+                            return;
+                        }
+                        continue;
+                    }
+                    Listed::Closed => return,
+                    Listed::Failed(e, resume) => {
+                        listing = resume;
+                        Failure::from_kube(&e)
+                    }
                 }
-                Ok(None) => return,
-                Err(e) => Failure::from_kube(&e),
-            },
+            }
             Some(from) => {
-                let mut wp = WatchParams::default().timeout(290);
+                let mut wp = WatchParams::default().timeout(WATCH_TIMEOUT_SECS);
                 if let Some(l) = &labels {
                     wp = wp.labels(l);
                 }
@@ -183,6 +205,9 @@ async fn run<K>(
                 match api.watch(&wp, from).await {
                     Err(e) if is_gone(&e) => {
                         rv = None;
+                        if let Some(d) = relist_pause(listed_at, &mut backoff) {
+                            tokio::time::sleep(d).await;
+                        }
                         continue;
                     }
                     Err(e) => Failure::from_kube(&e),
@@ -198,7 +223,22 @@ async fn run<K>(
                         let mut stream = std::pin::pin!(stream);
                         let mut events = 0usize;
                         let mut outcome = None;
-                        while let Some(item) = stream.next().await {
+                        loop {
+                            // The server ends a watch after timeoutSeconds and sends bookmarks
+                            // meanwhile: silence well past that is a dead connection (a VPN
+                            // drop, a sleeping laptop), not a quiet cluster.
+                            let item = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
+                                Ok(Some(item)) => item,
+                                Ok(None) => break,
+                                Err(_) => {
+                                    outcome = Some(Failure {
+                                        reason: format!("no answer from the API server for {}s; reconnecting", IDLE_TIMEOUT.as_secs()),
+                                        fatal: false,
+                                        retry_after: None,
+                                    });
+                                    break;
+                                }
+                            };
                             events += 1;
                             let change = match item {
                                 Ok(WatchEvent::Added(o) | WatchEvent::Modified(o)) => {
@@ -233,16 +273,25 @@ async fn run<K>(
                                 return;
                             }
                         }
+                        // A watch that delivered or stayed open a while was healthy: what
+                        // follows starts from the first step of the backoff again.
+                        if events > 1 || opened.elapsed() >= HEALTHY_AFTER {
+                            backoff.reset();
+                        }
                         match outcome {
                             Some(f) => f,
                             None => {
-                                if rv.is_some() {
-                                    backoff.reset();
-                                }
-                                // A stream the server closes at once, again and again, must not
-                                // become a tight loop.
-                                if events == 0 && opened.elapsed() < Duration::from_secs(1) {
-                                    tokio::time::sleep(backoff.next(None)).await;
+                                // Relisting right after a list, or a stream the server closed
+                                // at once (again and again): never a tight loop.
+                                let pause = if rv.is_none() {
+                                    relist_pause(listed_at, &mut backoff)
+                                } else if events == 0 && opened.elapsed() < Duration::from_secs(1) {
+                                    Some(backoff.next(None))
+                                } else {
+                                    None
+                                };
+                                if let Some(d) = pause {
+                                    tokio::time::sleep(d).await;
                                 }
                                 continue;
                             }
@@ -262,53 +311,67 @@ async fn run<K>(
     }
 }
 
-/// Lists every object in pages of 500 (a resync: what is not listed is gone). Returns
-/// the list's resourceVersion, or None when the receiver is gone.
+/// What the server is asked to hold a watch open for (it then ends it; we resume).
+const WATCH_TIMEOUT_SECS: u32 = 290;
+/// No event, bookmark or end of stream for this long: the connection is dead.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(WATCH_TIMEOUT_SECS as u64 + 30);
+/// A list page that takes longer than this has failed.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(120);
+/// A watch open this long was healthy, whatever ended it.
+const HEALTHY_AFTER: Duration = Duration::from_secs(10);
+
+enum Listed {
+    /// Every page applied; the list's resourceVersion.
+    Done(String),
+    /// The receiver is gone.
+    Closed,
+    /// A page failed; where to resume (None: from the start).
+    Failed(kube::Error, Option<ListParams>),
+}
+
+/// Lists every object in pages (a resync: what is not listed is gone), from `lp` — the
+/// first page, or the one that failed last time.
 async fn list<K>(
     api: &Api<K>,
-    labels: Option<&str>,
+    mut lp: ListParams,
     resource: Resource,
     tx: &mpsc::Sender<Update>,
     apply: &impl Fn(&K) -> Option<Change>,
-) -> Result<Option<String>, kube::Error>
+) -> Listed
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let mut lp = ListParams::default().limit(500);
-    if let Some(l) = labels {
-        lp = lp.labels(l);
-    }
-    let mut started = false;
     loop {
-        let page = match api.list(&lp).await {
-            Ok(p) => p,
+        let page = match tokio::time::timeout(PAGE_TIMEOUT, api.list(&lp)).await {
+            Ok(Ok(p)) => p,
             // The continue token expired mid-list: start over.
-            Err(e) if is_gone(&e) && lp.continue_token.is_some() => {
+            Ok(Err(e)) if is_gone(&e) && lp.continue_token.is_some() => {
                 lp.continue_token = None;
                 continue;
             }
-            Err(e) => return Err(e),
-        };
-        if !started {
-            started = true;
-            if tx.send(Update::Change(Change::ResyncStart(resource))).await.is_err() {
-                return Ok(None);
+            Ok(Err(e)) => return Listed::Failed(e, Some(lp)),
+            Err(_) => {
+                let e = kube::Error::Service(format!("a list page took over {}s", PAGE_TIMEOUT.as_secs()).into());
+                return Listed::Failed(e, Some(lp));
             }
+        };
+        if lp.continue_token.is_none() && tx.send(Update::Change(Change::ResyncStart(resource))).await.is_err() {
+            return Listed::Closed;
         }
         for o in &page.items {
             if let Some(c) = apply(o)
                 && tx.send(Update::Change(c)).await.is_err()
             {
-                return Ok(None);
+                return Listed::Closed;
             }
         }
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(c) => lp.continue_token = Some(c),
             None => {
                 if tx.send(Update::Change(Change::ResyncDone(resource))).await.is_err() {
-                    return Ok(None);
+                    return Listed::Closed;
                 }
-                return Ok(Some(page.metadata.resource_version.unwrap_or_default()));
+                return Listed::Done(page.metadata.resource_version.unwrap_or_default());
             }
         }
     }

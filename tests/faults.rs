@@ -130,10 +130,10 @@ async fn dropped_watches_resume_from_the_last_version_without_relisting() {
     let client = Follower::start(&sim);
     client.synced(20).await;
     let lists = count(&sim, |r| r.verb == "list");
-    sim.api.faults.set(FaultSettings { drop_watches_every: Some(Duration::from_millis(400)), ..Default::default() });
+    sim.api.faults.set(FaultSettings { drop_watches_every: Some(Duration::from_millis(1200)), ..Default::default() });
     for i in 0..6 {
         label(&sim, "n03", "churn", &i.to_string());
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
     }
     sim.api.faults.clear();
     assert!(sim.api.faults.injected.watch_drops.load(std::sync::atomic::Ordering::Relaxed) >= 3);
@@ -267,9 +267,12 @@ async fn survives_an_outage_and_a_restart_onto_a_new_state() {
         (names == ["m01", "m02", "m03"]).then_some(())
     })
     .await;
+    common::eventually(20, "the DaemonSet absent after the restart is gone", || async {
+        client.model.lock().daemonset("kube-system", "logs").is_none().then_some(())
+    })
+    .await;
     {
         let m = client.model.lock();
-        assert!(m.daemonset("kube-system", "logs").is_none(), "a DaemonSet absent after the restart is gone");
         assert!(m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).all(|u| !old_uids.contains(&u)));
     }
     converges(&sim, &client).await;
@@ -331,5 +334,37 @@ settings:
     .await;
     assert_eq!(uids(&client), names_before);
     client.synced(20).await;
+    converges(&sim, &client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_paged_list_resumes_at_the_failed_page() {
+    // ~2,000 daemon pods: several pages of 500.
+    let sc = daemonscope::sim::generator::scenario(250, 10);
+    let sim = daemonscope::sim::Sim::build(&sc, daemonscope::sim::SimOptions::from_scenario(&sc)).unwrap();
+    let sim = sim.serve("127.0.0.1:0").await.unwrap();
+    let pods = sim.store.read(|i| i.pods.len());
+    assert!(pods > 1500, "{pods}");
+    // Plain-text 429s as API Priority and Fairness sends them: the wait only in the header.
+    sim.api.faults.set(FaultSettings { throttle: 0.35, retry_after: 1, ..Default::default() });
+    let client = Follower::start(&sim);
+    client.synced(60).await;
+    sim.api.faults.clear();
+    let pod_lists: Vec<_> = sim.api.request_log().into_iter().filter(|r| r.verb == "list" && r.path == "/api/v1/pods").collect();
+    let first_pages_ok = pod_lists.iter().filter(|r| !r.query.contains("continue=") && r.status == 200).count();
+    assert_eq!(first_pages_ok, 1, "a failed page is retried, not the whole list from page 1: {pod_lists:#?}");
+    assert!(pod_lists.iter().any(|r| r.status == 429 && r.query.contains("continue=")), "some later page was throttled (and resumed)");
+    // Every retry after a 429 waited at least its Retry-After (1 s), read from the header.
+    let mut by_path: std::collections::HashMap<String, Vec<(u64, u16)>> = Default::default();
+    for r in sim.api.request_log() {
+        by_path.entry(format!("{} {}", r.path, r.query.contains("watch=true"))).or_default().push((r.at_ms, r.status));
+    }
+    for (path, reqs) in &by_path {
+        for w in reqs.windows(2) {
+            if w[0].1 == 429 {
+                assert!(w[1].0 - w[0].0 >= 950, "{path}: retried {} ms after a 429 with Retry-After: 1", w[1].0 - w[0].0);
+            }
+        }
+    }
     converges(&sim, &client).await;
 }

@@ -179,6 +179,8 @@ pub struct Injected {
 
 pub struct Faults {
     settings: RwLock<FaultSettings>,
+    /// Bumped by `clear`: scheduled outages and restarts not yet begun are cancelled.
+    epoch: AtomicU64,
     /// Bumped to end every open watch stream.
     drops: watch::Sender<u64>,
     /// True while the server is down.
@@ -190,6 +192,7 @@ impl Faults {
     pub fn new(settings: FaultSettings) -> Arc<Self> {
         Arc::new(Faults {
             settings: RwLock::new(settings),
+            epoch: AtomicU64::new(0),
             drops: watch::channel(0).0,
             down: watch::channel(false).0,
             injected: Injected::default(),
@@ -207,8 +210,13 @@ impl Faults {
 
     /// Switches every fault off and brings the server back up.
     pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         self.set(FaultSettings::default());
         self.set_down(false);
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
     pub fn drops(&self) -> watch::Receiver<u64> {
@@ -252,7 +260,18 @@ impl Faults {
         let roll: f64 = rand::rng().random();
         if roll < s.throttle {
             self.injected.throttled.fetch_add(1, Ordering::Relaxed);
-            return Some(ApiError::too_many_requests(s.retry_after).into_response());
+            // As API Priority and Fairness answers: plain text, the wait only in the header.
+            return Some(
+                (
+                    axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    [
+                        (axum::http::header::RETRY_AFTER, s.retry_after.to_string()),
+                        (axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8".into()),
+                    ],
+                    "Too many requests, please try again later.\n",
+                )
+                    .into_response(),
+            );
         }
         if roll < s.throttle + s.server_errors {
             self.injected.server_errors.fetch_add(1, Ordering::Relaxed);
@@ -270,23 +289,35 @@ impl Faults {
         for (at, len) in plan.outages.clone() {
             let f = self.clone();
             tasks.spawn(async move {
+                let epoch = f.epoch();
                 tokio::time::sleep_until(start + at).await;
+                if f.epoch() != epoch {
+                    return;
+                }
                 f.set_down(true);
                 tokio::time::sleep(len).await;
-                f.set_down(false);
+                if f.epoch() == epoch {
+                    f.set_down(false);
+                }
             });
         }
         if let (Some(r), Some(rebuild)) = (plan.restart.clone(), restart) {
             let f = self.clone();
             tasks.spawn(async move {
+                let epoch = f.epoch();
                 tokio::time::sleep_until(start + r.at).await;
+                if f.epoch() != epoch {
+                    return;
+                }
                 f.set_down(true);
                 let began = tokio::time::Instant::now();
                 if let Err(e) = tokio::task::spawn_blocking(rebuild).await {
                     tracing::error!(error = %e, "simulated restart failed");
                 }
                 tokio::time::sleep_until(began + r.down).await;
-                f.set_down(false);
+                if f.epoch() == epoch {
+                    f.set_down(false);
+                }
             });
         }
         // Intervals are read each tick, so tests can change or stop them at run time.
