@@ -8,6 +8,8 @@
 //! gigabytes beyond). Under `cargo test` it runs once at 200 nodes as a smoke test.
 //! Results print as a Markdown table.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -44,11 +46,6 @@ fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
     std::env::var(name).ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect()).unwrap_or_else(|| default.to_vec())
 }
 
-fn kubectl_ok() -> bool {
-    std::env::var_os("DAEMONSCOPE_BENCH_SKIP_KUBECTL").is_none()
-        && std::process::Command::new("kubectl").args(["version", "--client"]).output().is_ok_and(|o| o.status.success())
-}
-
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let sizes = if full { env_list("DAEMONSCOPE_BENCH_SIZES", &[1000, 5000, 15000]) } else { vec![200] };
@@ -59,7 +56,7 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|");
     for n in sizes {
-        let row = rt.block_on(measure(n, 30, full && n <= kubectl_max && kubectl_ok()));
+        let row = rt.block_on(measure(n, 30, full && n <= kubectl_max && common::kubectl_ok()));
         println!("{row}");
     }
 }
@@ -108,23 +105,8 @@ async fn measure(nodes: usize, dss: usize, with_kubectl: bool) -> String {
     let per_pod = (with_model - without) as f64 / held.max(1) as f64;
 
     let kubectl = if with_kubectl {
-        let dir = tempfile::tempdir().unwrap();
-        let kc = dir.path().join("config");
-        daemonscope::sim::write_kubeconfig(&kc, &url, None, None).unwrap();
-        let t = Instant::now();
-        let ok = tokio::task::spawn_blocking(move || {
-            std::process::Command::new("kubectl")
-                .env("KUBECONFIG", &kc)
-                .args(["get", "pods", "-A", "-o", "json"])
-                .stdout(std::process::Stdio::null())
-                .status()
-        })
-        .await
-        .unwrap()
-        .unwrap()
-        .success();
-        assert!(ok, "kubectl get pods failed");
-        Some(t.elapsed())
+        let url = url.clone();
+        Some(tokio::task::spawn_blocking(move || common::kubectl_get_all_pods(&url)).await.unwrap())
     } else {
         None
     };

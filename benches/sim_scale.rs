@@ -5,6 +5,8 @@
 //! DAEMONSCOPE_BENCH_NODES / DAEMONSCOPE_BENCH_DAEMONSETS); under `cargo test` it runs
 //! a 200-node smoke version. Results print as a Markdown table.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -63,26 +65,10 @@ async fn run(nodes: usize, dss: usize, full: bool) {
     rows.push(("kube-rs paginated list of all pods (limit 500)".into(), format!("{:.2} s", t.elapsed().as_secs_f64())));
 
     // kubectl get pods -A -o json (only in the full run: kubectl takes minutes at 5k nodes).
-    if full
-        && std::env::var_os("DAEMONSCOPE_BENCH_SKIP_KUBECTL").is_none()
-        && std::process::Command::new("kubectl").arg("version").arg("--client").output().is_ok_and(|o| o.status.success())
-    {
-        let dir = tempfile::tempdir().unwrap();
-        let kc = dir.path().join("config");
-        daemonscope::sim::write_kubeconfig(&kc, &url, None, None).unwrap();
-        let t = Instant::now();
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new("kubectl")
-                .env("KUBECONFIG", &kc)
-                .args(["get", "pods", "-A", "-o", "json"])
-                .stdout(std::process::Stdio::null())
-                .status()
-        })
-        .await
-        .unwrap()
-        .unwrap();
-        assert!(out.success());
-        rows.push(("kubectl get pods -A -o json > /dev/null".into(), format!("{:.1} s", t.elapsed().as_secs_f64())));
+    if full && common::kubectl_ok() {
+        let u = url.clone();
+        let took = tokio::task::spawn_blocking(move || common::kubectl_get_all_pods(&u)).await.unwrap();
+        rows.push(("kubectl get pods -A -o json > /dev/null".into(), format!("{:.1} s", took.as_secs_f64())));
     }
 
     // 10 watchers on all pods while every DaemonSet rolls.

@@ -6,28 +6,16 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use common::pty::Tui;
 
 const TOKEN: &str = "good-token-1234";
 
 fn authed() -> String {
-    format!(
-        "{}{}---
-apiVersion: sim.daemonscope.io/v1alpha1
-kind: Simulation
-settings:
-  tokens:
-  - {{token: {TOKEN}, user: admin, rules: [{{verbs: ['*'], resources: ['*']}}]}}
-",
-        common::nodes_yaml(&["node-a"]),
-        common::ds_yaml("agent", "{type: RollingUpdate}")
-    )
+    common::token_cluster(TOKEN, "admin", "'*'")
 }
 
 /// A kubeconfig whose user runs an exec credential plugin that fails as an expired SSO login does.
@@ -147,78 +135,6 @@ async fn status_answers_each_bad_input_with_one_line_and_exit_2() {
     .unwrap();
 }
 
-struct Pty {
-    parser: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
-
-impl Pty {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Pty {
-        let pair = native_pty_system().openpty(PtySize { rows: 30, cols: 200, pixel_width: 0, pixel_height: 0 }).unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_daemonscope"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("XDG_STATE_HOME", std::env::temp_dir().join("daemonscope-test-state"));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(30, 200, 0)));
-        let p = parser.clone();
-        std::thread::spawn(move || {
-            let _master = pair.master;
-            let mut buf = [0u8; 65536];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                p.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Pty { parser, writer, child }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, what: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if s.contains(what) {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "screen never showed {what:?}:\n{s}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn key(&mut self, s: &str) {
-        self.writer.write_all(s.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        // An Esc followed at once by a key reads as Alt+key.
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                // Let the reader drain the last bytes.
-                std::thread::sleep(Duration::from_millis(200));
-                return s;
-            }
-            assert!(Instant::now() < deadline, "did not exit:\n{}", self.screen());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tui_names_connection_failures_in_its_banner_and_keeps_running() {
     let sim = common::serve(&authed()).await;
@@ -229,7 +145,7 @@ async fn the_tui_names_connection_failures_in_its_banner_and_keeps_running() {
             (&c.wrong_ca, vec!["DISCONNECTED", "TLS failure", "waiting will not fix this"]),
             (&c.bad_token, vec!["DISCONNECTED", "401 Unauthorized", "waiting will not fix this"]),
         ] {
-            let mut t = Pty::start(&["--kubeconfig", kc, "--readonly"], &[]);
+            let mut t = Tui::start_sized(&["--kubeconfig", kc, "--readonly"], &[], 30, 200);
             let mut s = String::new();
             for w in &wants {
                 s = t.wait_for(w, 20);
@@ -237,12 +153,12 @@ async fn the_tui_names_connection_failures_in_its_banner_and_keeps_running() {
             assert!(s.contains("nothing loaded yet"), "never synced, so nothing is called stale: {s}");
             assert!(!s.contains(TOKEN) && !s.contains("expired-token-0000"), "{s}");
             // Still a working UI: help opens, q quits cleanly.
-            t.key("?");
+            t.keys("?");
             t.wait_for("help (Esc closes)", 5);
-            t.key("\x1b");
-            t.key("q");
+            t.keys("\x1b");
+            t.keys("q");
             assert!(t.exit(10).success(), "{kc}");
-            assert!(!t.parser.lock().unwrap().screen().alternate_screen());
+            assert!(!t.alternate_screen());
         }
     })
     .await
@@ -251,10 +167,10 @@ async fn the_tui_names_connection_failures_in_its_banner_and_keeps_running() {
 
 #[test]
 fn a_panic_restores_the_terminal_and_says_what_happened() {
-    let mut t = Pty::start(&["--demo"], &[("DAEMONSCOPE_TEST_PANIC_KEY", "P"), ("RUST_BACKTRACE", "0")]);
+    let mut t = Tui::start_sized(&["--demo"], &[("DAEMONSCOPE_TEST_PANIC_KEY", "P"), ("RUST_BACKTRACE", "0")], 30, 200);
     t.wait_for("DaemonSets (", 30);
-    assert!(t.parser.lock().unwrap().screen().alternate_screen(), "the TUI owns the screen");
-    t.key("P");
+    assert!(t.alternate_screen(), "the TUI owns the screen");
+    t.keys("P");
     let status = t.exit(10);
     assert!(!status.success(), "a panic is a failure exit");
     let p = t.parser.lock().unwrap();

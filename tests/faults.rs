@@ -120,6 +120,26 @@ fn label(sim: &Running, node: &str, key: &str, value: &str) {
         .expect("label the node");
 }
 
+/// Every daemon pod's uid in the model.
+fn pod_uids(m: &Model) -> HashSet<String> {
+    m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone())).collect()
+}
+
+/// Per path (one watcher each), the request after a 429 came at least `min_ms` later.
+fn waited_after_429(log: &[daemonscope::sim::api::RequestRecord], min_ms: u64) {
+    let mut by_path: std::collections::HashMap<&str, Vec<(u64, u16)>> = Default::default();
+    for r in log {
+        by_path.entry(r.path.as_str()).or_default().push((r.at_ms, r.status));
+    }
+    for (path, reqs) in &by_path {
+        for w in reqs.windows(2) {
+            if w[0].1 == 429 {
+                assert!(w[1].0 - w[0].0 >= min_ms, "{path}: retried {} ms after a 429", w[1].0 - w[0].0);
+            }
+        }
+    }
+}
+
 fn count(sim: &Running, pred: impl Fn(&daemonscope::sim::api::RequestRecord) -> bool) -> usize {
     sim.api.request_log().iter().filter(|r| pred(r)).count()
 }
@@ -222,15 +242,7 @@ async fn retry_after_is_honoured() {
     let during: Vec<_> = sim.api.request_log()[before..].to_vec();
     sim.api.faults.clear();
     assert!(!during.is_empty() && during.iter().all(|r| r.status == 429));
-    let mut by_path: std::collections::HashMap<&str, Vec<u64>> = Default::default();
-    for r in &during {
-        by_path.entry(r.path.as_str()).or_default().push(r.at_ms);
-    }
-    for (path, times) in &by_path {
-        for w in times.windows(2) {
-            assert!(w[1] - w[0] >= 2_900, "{path}: retried {} ms after a 429 with Retry-After: 3", w[1] - w[0]);
-        }
-    }
+    waited_after_429(&during, 2_900);
     assert!(client.failures.lock().iter().any(|(_, reason, ..)| reason.contains("429")), "{:?}", client.failures.lock());
     client.synced(20).await;
     converges(&sim, &client).await;
@@ -241,10 +253,7 @@ async fn survives_an_outage_and_a_restart_onto_a_new_state() {
     let sim = common::serve(&cluster()).await;
     let client = Follower::start(&sim);
     client.synced(20).await;
-    let old_uids: HashSet<String> = {
-        let m = client.model.lock();
-        m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).collect()
-    };
+    let old_uids = pod_uids(&client.model.lock());
     // Down: open connections closed, new ones dropped.
     sim.api.faults.set_down(true);
     common::eventually(10, "the client notices the outage", || async { (client.live.lock().len() < Resource::ALL.len()).then_some(()) })
@@ -273,7 +282,7 @@ async fn survives_an_outage_and_a_restart_onto_a_new_state() {
     .await;
     {
         let m = client.model.lock();
-        assert!(m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).all(|u| !old_uids.contains(&u)));
+        assert!(pod_uids(&m).is_disjoint(&old_uids));
     }
     converges(&sim, &client).await;
 }
@@ -318,21 +327,17 @@ settings:
     let sim = common::serve(&yaml).await;
     let client = Follower::start(&sim);
     client.synced(10).await;
-    let uids = |f: &Follower| -> HashSet<String> { f.model.lock().nodes().map(|(_, n)| n.name.clone()).collect() };
-    let names_before = uids(&client);
-    let pods_before: HashSet<String> = {
-        let m = client.model.lock();
-        m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).collect()
-    };
+    let names = |f: &Follower| -> HashSet<String> { f.model.lock().nodes().map(|(_, n)| n.name.clone()).collect() };
+    let names_before = names(&client);
+    let pods_before = pod_uids(&client.model.lock());
     common::eventually(10, "the scheduled outage is noticed", || async { (!client.failures.lock().is_empty()).then_some(()) }).await;
     // After the restart: the same scenario reloaded, so the same names with new identities.
     common::eventually(20, "pods with new uids after the restart", || async {
-        let m = client.model.lock();
-        let now: HashSet<String> = m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone()).collect::<Vec<_>>()).collect();
+        let now = pod_uids(&client.model.lock());
         (!now.is_empty() && now.is_disjoint(&pods_before)).then_some(())
     })
     .await;
-    assert_eq!(uids(&client), names_before);
+    assert_eq!(names(&client), names_before);
     client.synced(20).await;
     converges(&sim, &client).await;
 }
@@ -355,16 +360,6 @@ async fn a_throttled_paged_list_resumes_at_the_failed_page() {
     assert_eq!(first_pages_ok, 1, "a failed page is retried, not the whole list from page 1: {pod_lists:#?}");
     assert!(pod_lists.iter().any(|r| r.status == 429 && r.query.contains("continue=")), "some later page was throttled (and resumed)");
     // Every retry after a 429 waited at least its Retry-After (1 s), read from the header.
-    let mut by_path: std::collections::HashMap<String, Vec<(u64, u16)>> = Default::default();
-    for r in sim.api.request_log() {
-        by_path.entry(format!("{} {}", r.path, r.query.contains("watch=true"))).or_default().push((r.at_ms, r.status));
-    }
-    for (path, reqs) in &by_path {
-        for w in reqs.windows(2) {
-            if w[0].1 == 429 {
-                assert!(w[1].0 - w[0].0 >= 950, "{path}: retried {} ms after a 429 with Retry-After: 1", w[1].0 - w[0].0);
-            }
-        }
-    }
+    waited_after_429(&sim.api.request_log(), 950);
     converges(&sim, &client).await;
 }

@@ -19,17 +19,7 @@ fn run(args: &[&str], dir: &std::path::Path) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_never_appear_in_logs_or_errors() {
-    let yaml = format!(
-        "{}{}---
-apiVersion: sim.daemonscope.io/v1alpha1
-kind: Simulation
-settings:
-  tokens:
-  - {{token: {TOKEN}, user: admin, rules: [{{verbs: ['*'], resources: ['*']}}]}}
-",
-        common::nodes_yaml(&["node-a"]),
-        common::ds_yaml("agent", "{type: RollingUpdate}")
-    );
+    let yaml = common::token_cluster(TOKEN, "admin", "'*'");
     let sim = common::serve(&yaml).await;
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good");
@@ -96,17 +86,7 @@ users:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_credentials_and_client_keys_never_appear_either() {
-    let yaml = format!(
-        "{}{}---
-apiVersion: sim.daemonscope.io/v1alpha1
-kind: Simulation
-settings:
-  tokens:
-  - {{token: {TOKEN}, user: admin, rules: [{{verbs: ['*'], resources: ['*']}}]}}
-",
-        common::nodes_yaml(&["node-a"]),
-        common::ds_yaml("agent", "{type: RollingUpdate}")
-    );
+    let yaml = common::token_cluster(TOKEN, "admin", "'*'");
     let sim = common::serve(&yaml).await;
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = rcgen::CertificateParams::new(vec!["client".to_string()]).unwrap().self_signed(&key).unwrap();

@@ -31,17 +31,23 @@ fn serves_the_demo_and_writes_a_kubeconfig() {
     let cfg = std::fs::read_to_string(&kc).unwrap();
     assert!(cfg.contains(&format!("server: {url}")) && cfg.contains("current-context: daemonscope-sim"), "{cfg}");
     // The server answers like an API server.
-    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    use std::io::{Read, Write};
-    s.write_all(b"GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
+    let resp = http_get(&url, "/version");
     assert!(resp.starts_with("HTTP/1.1 200") && resp.contains("\"gitVersion\":\"v1.32.4+daemonscope-sim\""), "{resp}");
     // SIGTERM stops it cleanly.
     unsafe_kill(child.id());
     let status = wait_timeout(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
+}
+
+/// One plain HTTP/1.1 GET to the simulator at `url` (http://127.0.0.1:PORT): the raw response.
+fn http_get(url: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp
 }
 
 fn unsafe_kill(pid: u32) {
@@ -116,12 +122,7 @@ fn fault_flags_are_announced_and_applied() {
     let url = lines.next().unwrap().unwrap().strip_prefix("serving ").unwrap().to_string();
     let faults = lines.next().unwrap().unwrap();
     assert_eq!(faults, "injecting faults: watches dropped every 1s, 100% server errors (500), down 10s from 60s");
-    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    use std::io::{Read, Write};
-    s.write_all(b"GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
+    let resp = http_get(&url, "/api/v1/nodes");
     assert!(resp.starts_with("HTTP/1.1 500") && resp.contains("\"reason\":\"InternalError\""), "{resp}");
     unsafe_kill(child.id());
     assert!(wait_timeout(&mut child, Duration::from_secs(10)).success());

@@ -163,6 +163,27 @@ fn bin(args: &[&str]) -> (i32, String, String) {
     (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
 }
 
+/// `healthy()` whose agent DaemonSet rolls to v2 `at` after start (1 s per pod to start and to become ready).
+fn rolling_to_v2(at: &str) -> String {
+    let mut y = healthy();
+    y.push_str(&format!(
+        "---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+metadata: {{name: rollout}}
+settings: {{startDelay: 1s, readyDelay: 1s}}
+timeline:
+- at: {at}
+  patch:
+    kind: DaemonSet
+    namespace: kube-system
+    name: agent
+    patch: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: 'registry.example/agent:v2'}}]}}}}}}}}
+"
+    ));
+    y
+}
+
 fn healthy() -> String {
     let mut y = common::nodes_yaml(&["a1", "a2", "a3"]);
     y.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
@@ -224,22 +245,7 @@ async fn exit_codes_and_the_table_as_a_user_reads_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_returns_0_when_a_rolling_update_completes_and_1_at_a_timeout() {
-    let mut y = healthy();
-    y.push_str(
-        "---
-apiVersion: sim.daemonscope.io/v1alpha1
-kind: Simulation
-metadata: {name: rollout}
-settings: {startDelay: 1s, readyDelay: 1s}
-timeline:
-- at: 1s
-  patch:
-    kind: DaemonSet
-    namespace: kube-system
-    name: agent
-    patch: {spec: {template: {spec: {containers: [{name: agent, image: 'registry.example/agent:v2'}]}}}}
-",
-    );
+    let y = rolling_to_v2("1s");
     let sim = common::serve(&y).await;
     let mut crash = common::nodes_yaml(&["c1"]);
     crash.push_str(&node("c2", "  annotations: {sim.daemonscope.io/pod-behavior: crash-loop}\n"));
@@ -271,22 +277,7 @@ timeline:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_rides_out_an_outage_and_throttling() {
-    let mut y = healthy();
-    y.push_str(
-        "---
-apiVersion: sim.daemonscope.io/v1alpha1
-kind: Simulation
-metadata: {name: rollout}
-settings: {startDelay: 1s, readyDelay: 1s}
-timeline:
-- at: 2s
-  patch:
-    kind: DaemonSet
-    namespace: kube-system
-    name: agent
-    patch: {spec: {template: {spec: {containers: [{name: agent, image: 'registry.example/agent:v2'}]}}}}
-",
-    );
+    let y = rolling_to_v2("2s");
     let sim = common::serve(&y).await;
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");

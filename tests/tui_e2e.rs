@@ -2,73 +2,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-
-struct Tui {
-    parser: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
-
-impl Tui {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Tui {
-        let pair = native_pty_system().openpty(PtySize { rows: 40, cols: 160, pixel_width: 0, pixel_height: 0 }).unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_daemonscope"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("XDG_STATE_HOME", std::env::temp_dir().join("daemonscope-test-state"));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 160, 0)));
-        let p = parser.clone();
-        std::thread::spawn(move || {
-            let _master = pair.master;
-            let mut buf = [0u8; 65536];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                p.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Tui { parser, writer, child }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, what: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if s.contains(what) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("screen never showed {what:?}:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&mut self, s: &str) {
-        for b in s.bytes() {
-            self.writer.write_all(&[b]).unwrap();
-            self.writer.flush().unwrap();
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-}
+use common::pty::Tui;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coverage_reasons_on_the_demo_cluster() {
@@ -96,16 +32,8 @@ async fn coverage_reasons_on_the_demo_cluster() {
         t.wait_for("why: taint dedicated=infra:NoSchedule not tolerated", 10);
         // Quit restores the terminal (alternate screen left).
         t.keys("q");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(s) = t.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "did not quit");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert!(status.success());
-        assert!(!t.parser.lock().unwrap().screen().alternate_screen(), "left the alternate screen");
+        assert!(t.exit(10).success());
+        assert!(!t.alternate_screen(), "left the alternate screen");
     })
     .await
     .unwrap();
@@ -308,17 +236,7 @@ async fn readonly_sends_no_mutating_request_for_the_same_keys() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_who_may_not_patch_nodes_sees_cordon_forbidden_and_nothing_is_sent() {
-    let yaml = format!(
-        "{}{}---
-apiVersion: sim.daemonscope.io/v1alpha1
-kind: Simulation
-settings:
-  tokens:
-  - {{token: viewer-token, user: viewer, rules: [{{verbs: [get, list, watch], resources: ['*']}}]}}
-",
-        common::nodes_yaml(&["node-a"]),
-        common::ds_yaml("agent", "{type: RollingUpdate}")
-    );
+    let yaml = common::token_cluster("viewer-token", "viewer", "get, list, watch");
     let sim = common::serve(&yaml).await;
     let (_dir, kc) = kubeconfig(&sim, Some("viewer-token"));
     tokio::task::spawn_blocking(move || {

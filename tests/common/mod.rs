@@ -1,6 +1,8 @@
 //! Shared test helpers: start a simulator, build clients, run kubectl.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -32,6 +34,22 @@ spec:
     spec:
       containers: [{{name: {name}, image: 'registry.example/{name}:v1'}}]
 "
+    )
+}
+
+/// node-a running the `agent` DaemonSet, behind one bearer token for `user` whose RBAC
+/// rule allows `verbs` (YAML list items, e.g. `'*'` or `get, list, watch`) on everything.
+pub fn token_cluster(token: &str, user: &str, verbs: &str) -> String {
+    format!(
+        "{}{}---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+settings:
+  tokens:
+  - {{token: {token}, user: {user}, rules: [{{verbs: [{verbs}], resources: ['*']}}]}}
+",
+        nodes_yaml(&["node-a"]),
+        ds_yaml("agent", "{type: RollingUpdate}")
     )
 }
 
