@@ -18,34 +18,6 @@ fn authed() -> String {
     common::token_cluster(TOKEN, "admin", "'*'")
 }
 
-/// A kubeconfig whose user runs an exec credential plugin that fails as an expired SSO login does.
-fn exec_kubeconfig(url: &str, ca_pem: &str) -> String {
-    use base64::Engine;
-    format!(
-        "apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster:
-    server: {url}
-    certificate-authority-data: {}
-contexts:
-- name: c
-  context: {{cluster: c, user: u}}
-current-context: c
-users:
-- name: u
-  user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1beta1
-      command: sh
-      args: ['-c', 'echo \"error: SSO session expired; run: corp-login\" >&2; exit 1']
-      interactiveMode: Never
-",
-        base64::engine::general_purpose::STANDARD.encode(ca_pem)
-    )
-}
-
 struct Configs {
     _dir: tempfile::TempDir,
     missing: String,
@@ -68,7 +40,9 @@ fn configs(sim: &daemonscope::sim::Running) -> Configs {
     let other_ca = daemonscope::sim::tls::generate().unwrap().ca_pem;
     daemonscope::sim::write_kubeconfig(Path::new(&p("wrong_ca")), sim.url(), Some(&other_ca), Some(TOKEN)).unwrap();
     daemonscope::sim::write_kubeconfig(Path::new(&p("bad_token")), sim.url(), Some(ca), Some("expired-token-0000")).unwrap();
-    std::fs::write(p("exec_fails"), exec_kubeconfig(sim.url(), ca)).unwrap();
+    // A credential plugin that fails as an expired SSO login does.
+    let sso = "echo \"error: SSO session expired; run: corp-login\" >&2; exit 1";
+    std::fs::write(p("exec_fails"), common::exec_kubeconfig(sim.url(), ca, sso, None)).unwrap();
     daemonscope::sim::write_kubeconfig(Path::new(&p("good")), sim.url(), Some(ca), Some(TOKEN)).unwrap();
     Configs {
         missing: p("missing"),

@@ -17,6 +17,23 @@ fn run(args: &[&str], dir: &std::path::Path) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
 }
 
+/// `daemonscope status -o json` with each kubeconfig, logging at trace level to `log`:
+/// stdout and stderr of each, in order.
+async fn statuses(kubeconfigs: Vec<String>, log: String, dir: &std::path::Path) -> Vec<String> {
+    let d = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut all = Vec::new();
+        for kc in &kubeconfigs {
+            let (out, err) = run(&["status", "--kubeconfig", kc, "--timeout", "20s", "-o", "json", "--log-file", &log], &d);
+            all.push(out);
+            all.push(err);
+        }
+        all
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_never_appear_in_logs_or_errors() {
     let yaml = common::token_cluster(TOKEN, "admin", "'*'");
@@ -32,18 +49,7 @@ async fn tokens_never_appear_in_logs_or_errors() {
     let log = dir.path().join("log");
     let log_s = log.to_str().unwrap().to_string();
     let (good, dead, wrong) = (good.to_str().unwrap().to_string(), dead.to_str().unwrap().to_string(), wrong.to_str().unwrap().to_string());
-    let d = dir.path().to_path_buf();
-    let outputs = tokio::task::spawn_blocking(move || {
-        let mut all = Vec::new();
-        for kc in [&good, &dead, &wrong] {
-            let (out, err) = run(&["status", "--kubeconfig", kc, "--timeout", "20s", "-o", "json", "--log-file", &log_s], &d);
-            all.push(out);
-            all.push(err);
-        }
-        all
-    })
-    .await
-    .unwrap();
+    let outputs = statuses(vec![good, dead, wrong], log_s, dir.path()).await;
     assert!(outputs[0].contains("\"name\": \"agent\""), "the good token works: {}", outputs[0]);
     assert!(outputs[5].contains("401") || outputs[5].contains("Unauthorized"), "the wrong token is refused in words: {}", outputs[5]);
     let logged = std::fs::read_to_string(&log).unwrap();
@@ -51,37 +57,6 @@ async fn tokens_never_appear_in_logs_or_errors() {
     for (i, text) in outputs.iter().chain(std::iter::once(&logged)).enumerate() {
         assert!(!text.contains("sekret-token"), "output {i} leaks the token:\n{text}");
     }
-}
-
-/// A kubeconfig whose user has a client key and an exec plugin: `script` is the plugin.
-fn exec_kubeconfig(url: &str, ca_pem: &str, script: &str, key_pem: &str, cert_pem: &str) -> String {
-    use base64::Engine;
-    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    format!(
-        "apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {{server: '{url}', certificate-authority-data: {}}}
-contexts:
-- name: c
-  context: {{cluster: c, user: u}}
-current-context: c
-users:
-- name: u
-  user:
-    client-certificate-data: {}
-    client-key-data: {}
-    exec:
-      apiVersion: client.authentication.k8s.io/v1beta1
-      command: sh
-      args: ['-c', {script:?}]
-      interactiveMode: Never
-",
-        b(ca_pem),
-        b(cert_pem),
-        b(key_pem)
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,29 +73,23 @@ async fn exec_credentials_and_client_keys_never_appear_either() {
     let dir = tempfile::tempdir().unwrap();
     let ca = sim.ca_pem.clone().unwrap();
     let works = dir.path().join("works");
-    std::fs::write(&works, exec_kubeconfig(sim.url(), &ca, &format!("echo '{credential}'"), &key_pem, &cert_pem)).unwrap();
+    std::fs::write(&works, common::exec_kubeconfig(sim.url(), &ca, &format!("echo '{credential}'"), Some((&cert_pem, &key_pem)))).unwrap();
     // A plugin that prints the credential and then fails anyway.
     let fails = dir.path().join("fails");
     std::fs::write(
         &fails,
-        exec_kubeconfig(sim.url(), &ca, &format!("echo '{credential}'; echo 'login expired' >&2; exit 3"), &key_pem, &cert_pem),
+        common::exec_kubeconfig(
+            sim.url(),
+            &ca,
+            &format!("echo '{credential}'; echo 'login expired' >&2; exit 3"),
+            Some((&cert_pem, &key_pem)),
+        ),
     )
     .unwrap();
     let log = dir.path().join("log");
     let log_s = log.to_str().unwrap().to_string();
     let (works, fails) = (works.to_str().unwrap().to_string(), fails.to_str().unwrap().to_string());
-    let d = dir.path().to_path_buf();
-    let outputs = tokio::task::spawn_blocking(move || {
-        let mut all = Vec::new();
-        for kc in [&works, &fails] {
-            let (out, err) = run(&["status", "--kubeconfig", kc, "--timeout", "20s", "-o", "json", "--log-file", &log_s], &d);
-            all.push(out);
-            all.push(err);
-        }
-        all
-    })
-    .await
-    .unwrap();
+    let outputs = statuses(vec![works, fails], log_s, dir.path()).await;
     assert!(outputs[0].contains("\"name\": \"agent\""), "the exec credential works: {}{}", outputs[0], outputs[1]);
     assert!(outputs[3].contains("exec credential plugin failed") && outputs[3].contains("login expired"), "{}", outputs[3]);
     let logged = std::fs::read_to_string(&log).unwrap();

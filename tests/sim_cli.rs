@@ -15,14 +15,7 @@ fn bin() -> Command {
 fn serves_the_demo_and_writes_a_kubeconfig() {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
-    let mut child = bin()
-        .args(["sim", "--listen", "127.0.0.1:0", "--kubeconfig-out"])
-        .arg(&kc)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = spawn_sim(&["--listen", "127.0.0.1:0"], &kc);
     let first = lines.next().unwrap().unwrap();
     assert!(first.starts_with("daemonscope sim: assets/scenarios/demo.yaml (embedded) — 50 nodes,"), "{first}");
     let serving = lines.next().unwrap().unwrap();
@@ -37,6 +30,14 @@ fn serves_the_demo_and_writes_a_kubeconfig() {
     unsafe_kill(child.id());
     let status = wait_timeout(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
+}
+
+/// `daemonscope sim ARGS --kubeconfig-out KC`, and the lines it prints.
+fn spawn_sim(args: &[&str], kc: &std::path::Path) -> (std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    let mut child =
+        bin().arg("sim").args(args).arg("--kubeconfig-out").arg(kc).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
 }
 
 /// One plain HTTP/1.1 GET to the simulator at `url` (http://127.0.0.1:PORT): the raw response.
@@ -109,15 +110,8 @@ fn generates_and_writes_synthetic_scenarios() {
 fn fault_flags_are_announced_and_applied() {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
-    let mut child = bin()
-        .args(["sim", "--nodes", "20", "--daemonsets", "2", "--server-errors", "1", "--drop-watches", "1s", "--outage", "1m+10s"])
-        .arg("--kubeconfig-out")
-        .arg(&kc)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) =
+        spawn_sim(&["--nodes", "20", "--daemonsets", "2", "--server-errors", "1", "--drop-watches", "1s", "--outage", "1m+10s"], &kc);
     let _first = lines.next().unwrap().unwrap();
     let url = lines.next().unwrap().unwrap().strip_prefix("serving ").unwrap().to_string();
     let faults = lines.next().unwrap().unwrap();

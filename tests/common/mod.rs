@@ -53,6 +53,37 @@ settings:
     )
 }
 
+/// A kubeconfig for `url` whose user gets credentials from an exec plugin: `sh -c SCRIPT`;
+/// with `client`, also a client certificate and key (PEM).
+pub fn exec_kubeconfig(url: &str, ca_pem: &str, script: &str, client: Option<(&str, &str)>) -> String {
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let client = client
+        .map(|(cert, key)| format!("    client-certificate-data: {}\n    client-key-data: {}\n", b(cert), b(key)))
+        .unwrap_or_default();
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {{server: '{url}', certificate-authority-data: {}}}
+contexts:
+- name: c
+  context: {{cluster: c, user: u}}
+current-context: c
+users:
+- name: u
+  user:
+{client}    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: sh
+      args: ['-c', {script:?}]
+      interactiveMode: Never
+",
+        b(ca_pem)
+    )
+}
+
 pub fn scenario(yaml: &str) -> Scenario {
     Scenario::parse("test.yaml", yaml).expect("test scenario parses")
 }
