@@ -149,11 +149,7 @@ async fn run<K>(
 ) where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
-    let send = |u: Update| {
-        let tx = tx.clone();
-        async move { tx.send(u).await.is_ok() }
-    };
-    if !send(Update::Sync(resource, SyncState::Syncing)).await {
+    if tx.send(Update::Sync(resource, SyncState::Syncing)).await.is_err() {
         return;
     }
     let mut backoff = Backoff::default();
@@ -184,7 +180,7 @@ async fn run<K>(
                         rv = Some(v);
                         listed_at = Some(Instant::now());
                         failing = false;
-                        if !send(Update::Sync(resource, SyncState::Live)).await {
+                        if tx.send(Update::Sync(resource, SyncState::Live)).await.is_err() {
                             return;
                         }
                         continue;
@@ -216,7 +212,7 @@ async fn run<K>(
                             // The watch is open again and replays what was missed.
                             failing = false;
                             tracing::info!(?resource, "watch resumed");
-                            if !send(Update::Sync(resource, SyncState::Live)).await {
+                            if tx.send(Update::Sync(resource, SyncState::Live)).await.is_err() {
                                 return;
                             }
                         }
@@ -268,7 +264,7 @@ async fn run<K>(
                                 }
                             };
                             if let Some(c) = change
-                                && !send(Update::Change(c)).await
+                                && tx.send(Update::Change(c)).await.is_err()
                             {
                                 return;
                             }
@@ -304,7 +300,7 @@ async fn run<K>(
         let wait = backoff.next(failure.retry_after);
         tracing::warn!(?resource, error = %failure.reason, retry_in = ?wait, attempt = backoff.attempts(), "watch failed; retrying");
         let state = SyncState::Reconnecting { reason: failure.reason, fatal: failure.fatal, retry_in: wait };
-        if !send(Update::Sync(resource, state)).await {
+        if tx.send(Update::Sync(resource, state)).await.is_err() {
             return;
         }
         tokio::time::sleep(wait).await;
