@@ -2,7 +2,7 @@
 //! pods): applying watch events to the model, and drawing each view. `cargo bench --bench
 //! tui`; under `cargo test` every benchmark runs once at 300 nodes (divan's test mode).
 
-use daemonscope::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
+use daemonscope::k8s::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
 use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo};
 use daemonscope::ui::{App, Theme};
 use divan::Bencher;
@@ -49,7 +49,7 @@ fn node(i: usize) -> NodeInfo {
 fn ds(i: usize) -> DsInfo {
     let mut placement = Placement::default();
     if i % 2 == 0 {
-        placement.tolerations.push(daemonscope::eligibility::Toleration {
+        placement.tolerations.push(daemonscope::k8s::eligibility::Toleration {
             key: String::new(),
             operator: "Exists".into(),
             value: String::new(),

@@ -53,11 +53,11 @@ pub fn parse_label_changes(input: &str) -> Result<Vec<LabelChange>, Vec<String>>
             problems.push(format!("{tok:?}: expected key=value (set) or key- (remove)"));
             continue;
         };
-        for p in crate::labels::validate_label_key(key) {
+        for p in crate::k8s::labels::validate_label_key(key) {
             problems.push(format!("key {key:?}: {p}"));
         }
         if let Some(v) = value {
-            for p in crate::labels::validate_label_value(v) {
+            for p in crate::k8s::labels::validate_label_value(v) {
                 problems.push(format!("value {v:?} of {key}: {p}"));
             }
         }
@@ -199,15 +199,15 @@ fn label_plan(intent: &Intent, model: &Model, nodes: &[String], changes: &[Label
         lines.push(format!("node/{n}: {}", parts.join(", ")));
         // What the eligibility engine says changes for each DaemonSet on this node.
         for d in model.daemonsets() {
-            let before = crate::eligibility::evaluate(&node.facts, &d.placement).should_run;
-            let now = crate::eligibility::evaluate(&after, &d.placement).should_run;
+            let before = crate::k8s::eligibility::evaluate(&node.facts, &d.placement).should_run;
+            let now = crate::k8s::eligibility::evaluate(&after, &d.placement).should_run;
             match (before, now) {
                 (false, true) => impact.push(format!("  + {}/{} starts covering {n} (a pod will be created)", d.namespace, d.name)),
                 (true, false) => impact.push(format!(
                     "  - {}/{} stops covering {n} ({})",
                     d.namespace,
                     d.name,
-                    crate::eligibility::evaluate(&after, &d.placement).reason.map(|r| r.to_string()).unwrap_or_default()
+                    crate::k8s::eligibility::evaluate(&after, &d.placement).reason.map(|r| r.to_string()).unwrap_or_default()
                 )),
                 _ => {}
             }

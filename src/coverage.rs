@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::eligibility;
+use crate::k8s::eligibility;
 use crate::model::{DsInfo, NodeInfo, PodInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -225,7 +225,7 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
+    use crate::k8s::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
     use crate::model::ContainerInfo;
 
     fn ds() -> DsInfo {

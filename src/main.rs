@@ -33,7 +33,7 @@ fn scope(cli: &Cli) -> daemonscope::watch::Scope {
     // `status` promises exit code 2 for every error; the TUI has always used 1.
     let code = if matches!(cli.command, Some(Command::Status(_))) { 2 } else { 1 };
     if let Some(sel) = &cli.selector
-        && let Err(e) = daemonscope::selector::LabelSelector::parse(sel)
+        && let Err(e) = daemonscope::k8s::selector::LabelSelector::parse(sel)
     {
         fail_with(code, format!("invalid -l selector: {e}"));
     }

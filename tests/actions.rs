@@ -66,9 +66,9 @@ mod fuzz {
         fn the_label_parser_never_accepts_what_the_server_would_refuse(input in "[ -~]{0,80}") {
             if let Ok(changes) = parse_label_changes(&input) {
                 for c in changes {
-                    prop_assert!(daemonscope::labels::validate_label_key(&c.key).is_empty(), "{c:?}");
+                    prop_assert!(daemonscope::k8s::labels::validate_label_key(&c.key).is_empty(), "{c:?}");
                     if let Some(v) = &c.value {
-                        prop_assert!(daemonscope::labels::validate_label_value(v).is_empty(), "{c:?}");
+                        prop_assert!(daemonscope::k8s::labels::validate_label_value(v).is_empty(), "{c:?}");
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //! sequence of watch events.
 
 use daemonscope::coverage::CellState;
-use daemonscope::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
+use daemonscope::k8s::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
 use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo, Resource};
 use proptest::prelude::*;
 

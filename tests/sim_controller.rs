@@ -129,7 +129,7 @@ proptest! {
         let desired = ds(&sim).status.as_ref().unwrap().desired_number_scheduled;
         prop_assert_eq!(desired, case.nodes as i32);
         let to_ios = |v: &serde_json::Value| serde_json::from_value(v.clone()).unwrap();
-        let (surge, unavail) = daemonscope::rollout::surge_and_unavailable(&to_ios(&case.max_surge), &to_ios(&case.max_unavailable), desired);
+        let (surge, unavail) = daemonscope::k8s::intstr::surge_and_unavailable(&to_ios(&case.max_surge), &to_ios(&case.max_unavailable), desired);
         set_image(&sim, "registry.example/agent:v2", case.failing.then_some("never-ready"));
         for _ in 0..120 { sim.advance(1); }
         let now = sim.store.now();

@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::eligibility::{NodeFacts, Placement};
+use crate::k8s::eligibility::{NodeFacts, Placement};
 
 pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
 pub const TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
@@ -279,7 +279,7 @@ impl PodInfo {
             name: p.metadata.name.clone().unwrap_or_default(),
             uid: p.metadata.uid.clone().unwrap_or_default(),
             owner_uid: owner.uid.clone(),
-            node: crate::eligibility::target_node(&spec),
+            node: crate::k8s::eligibility::target_node(&spec),
             bound: spec.node_name.as_deref().is_some_and(|n| !n.is_empty()),
             revision_hash: labels.get(REVISION_HASH_LABEL).cloned(),
             template_generation: labels.get(TEMPLATE_GENERATION_LABEL).cloned(),

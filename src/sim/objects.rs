@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use rand::Rng;
 
 use super::store::SimObject;
-use crate::labels;
+use crate::k8s::labels;
 
 /// The five-character random suffix of generateName (`utilrand.String(5)`).
 pub fn random_suffix() -> String {
@@ -273,7 +273,7 @@ impl Strategy for apps::DaemonSet {
             out.push(("spec.selector", "Invalid value: \"null\": empty selector is invalid for daemonset".into()));
         } else {
             let tl = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
-            match crate::selector::LabelSelector::from_k8s(sel) {
+            match crate::k8s::selector::LabelSelector::from_k8s(sel) {
                 Ok(s) if !s.matches(&tl) => {
                     out.push((
                         "spec.template.metadata.labels",
@@ -306,17 +306,17 @@ impl Strategy for apps::DaemonSet {
                         for (f, v) in
                             [("spec.updateStrategy.rollingUpdate.maxUnavailable", &mu), ("spec.updateStrategy.rollingUpdate.maxSurge", &ms)]
                         {
-                            if let Err(e) = crate::rollout::validate_int_or_percent(v) {
+                            if let Err(e) = crate::k8s::intstr::validate_int_or_percent(v) {
                                 out.push((f, e));
                             }
                         }
-                        let zero = |v: &IntOrString| crate::rollout::scaled_value(v, 100).unwrap_or(0) == 0;
+                        let zero = |v: &IntOrString| crate::k8s::intstr::scaled_value(v, 100).unwrap_or(0) == 0;
                         if !zero(&mu) && !zero(&ms) {
                             out.push((
                                 "spec.updateStrategy.rollingUpdate.maxSurge",
                                 format!(
                                     "Invalid value: {}: may not be set when maxUnavailable is non-zero",
-                                    crate::rollout::int_or_string(&ms)
+                                    crate::k8s::intstr::int_or_string(&ms)
                                 ),
                             ));
                         }

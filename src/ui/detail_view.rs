@@ -15,8 +15,8 @@ use super::App;
 use super::views::age;
 use crate::coverage::CellState;
 use crate::jobs::Kind;
+use crate::k8s::duration::human_duration;
 use crate::model::DsInfo;
-use crate::sim::api::table::human_duration;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let lines = match &app.detail {

@@ -681,7 +681,7 @@ impl App {
         let namespace = match ns {
             "all" | "-A" | "*" => None,
             n => {
-                if let Err(e) = crate::labels::validate_dns1123_label(n) {
+                if let Err(e) = crate::k8s::labels::validate_dns1123_label(n) {
                     self.message = Some(format!("invalid namespace {n:?}: {e}"));
                     return;
                 }

@@ -12,9 +12,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::App;
+use crate::k8s::duration::human_duration;
 use crate::model::{DsInfo, Strategy};
 use crate::rollout::{self, PaceSummary, Progress};
-use crate::sim::api::table::human_duration;
 
 /// Nodes younger than this count as "recently joined" for time-to-coverage.
 const RECENT: i64 = 3600;
@@ -133,10 +133,10 @@ fn detail(f: &mut Frame, app: &App, d: &DsInfo, area: Rect) {
         Strategy::OnDelete => "OnDelete — pods are replaced only when deleted".to_string(),
         Strategy::RollingUpdate { max_unavailable, max_surge } => format!(
             "RollingUpdate  maxUnavailable {} (= {} of {})  maxSurge {} (= {})",
-            rollout::int_or_string(max_unavailable),
+            crate::k8s::intstr::int_or_string(max_unavailable),
             p.max_unavailable,
             p.desired,
-            rollout::int_or_string(max_surge),
+            crate::k8s::intstr::int_or_string(max_surge),
             p.max_surge
         ),
     };

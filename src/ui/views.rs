@@ -10,9 +10,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 
 use super::{App, Mode, View, keymap};
 use crate::coverage::CellState;
+use crate::k8s::duration::human_duration;
 use crate::model::{DsInfo, Strategy};
-use crate::rollout;
-use crate::sim::api::table::human_duration;
 use crate::watch::SyncState;
 
 pub const MIN_WIDTH: u16 = 60;
@@ -54,9 +53,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     }
 }
 
-pub(super) fn age(t: Option<jiff::Timestamp>) -> String {
-    t.map(|t| human_duration(jiff::Timestamp::now().duration_since(t).as_secs())).unwrap_or_else(|| "-".into())
-}
+pub(super) use crate::k8s::duration::age;
 
 /// While any watch fails: what is wrong, how old the data on screen is, when the next
 /// try is — so nobody acts on a picture of the cluster from ten minutes ago unawares.
@@ -193,7 +190,7 @@ pub(super) fn strategy(d: &DsInfo) -> String {
     match &d.strategy {
         Strategy::OnDelete => "OnDelete".into(),
         Strategy::RollingUpdate { max_unavailable, max_surge } => {
-            let (s, u) = rollout::surge_and_unavailable(max_surge, max_unavailable, d.desired);
+            let (s, u) = crate::k8s::intstr::surge_and_unavailable(max_surge, max_unavailable, d.desired);
             if s > 0 { format!("Rolling(s={s})") } else { format!("Rolling(u={u})") }
         }
     }
@@ -415,7 +412,7 @@ fn detail(f: &mut Frame, app: &App, ds: &DsInfo, area: Rect) {
         )]));
         lines.push(Line::from(format!("why: {}", c.reason)));
     }
-    let e = crate::eligibility::evaluate(&node.facts, &ds.placement);
+    let e = crate::k8s::eligibility::evaluate(&node.facts, &ds.placement);
     match &e.reason {
         None => lines.push(Line::from("rule: eligible (selectors match, taints tolerated)")),
         Some(r) if cell.as_ref().is_some_and(|c| c.state != CellState::Ineligible) => lines.push(Line::from(format!("rule: {r}"))),

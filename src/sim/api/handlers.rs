@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::patch::{self, PatchType};
 use super::table::{self, Tabular};
 use super::{ApiState, Target, json_response};
-use crate::selector::{FieldSelector, LabelSelector};
+use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::errors::ApiError;
 use crate::sim::kind::Kind;
 use crate::sim::objects::Strategy;

@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use super::events;
-use crate::eligibility::{self, NodeFacts, Placement};
+use crate::k8s::eligibility::{self, NodeFacts, Placement};
 use crate::sim::objects::{Strategy, TEMPLATE_GENERATION_ANNOTATION};
 use crate::sim::ops::graceful_delete_pod;
 use crate::sim::store::Store;
@@ -167,7 +167,7 @@ impl DaemonSetController {
                 .as_ref()
                 .and_then(|u| u.rolling_update.as_ref())
                 .and_then(|r| r.max_surge.as_ref())
-                .is_some_and(|s| crate::rollout::scaled_value(s, 100).unwrap_or(0) > 0);
+                .is_some_and(|s| crate::k8s::intstr::scaled_value(s, 100).unwrap_or(0) > 0);
         let min_ready = spec.min_ready_seconds.unwrap_or(0);
 
         // Group pods by target node (terminal + deleted pods are dropped, as getNodesToDaemonPods does).
@@ -275,7 +275,7 @@ impl DaemonSetController {
         if !wrote && spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()).unwrap_or("RollingUpdate") == "RollingUpdate" {
             let desired = nodes.iter().filter(|n| eligibility::evaluate(n, &placement).should_run).count() as i32;
             let ru = spec.update_strategy.as_ref().and_then(|u| u.rolling_update.clone()).unwrap_or_default();
-            let (max_surge, max_unavail) = crate::rollout::surge_and_unavailable(
+            let (max_surge, max_unavail) = crate::k8s::intstr::surge_and_unavailable(
                 &ru.max_surge.unwrap_or(IntOrString::Int(0)),
                 &ru.max_unavailable.unwrap_or(IntOrString::Int(1)),
                 desired,

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::events;
-use crate::eligibility::{Taint, Toleration};
+use crate::k8s::eligibility::{Taint, Toleration};
 use crate::sim::ops::graceful_delete_pod;
 use crate::sim::store::Store;
 

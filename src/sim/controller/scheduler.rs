@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::events;
-use crate::eligibility::{self, Ineligible, NodeFacts, Placement, Toleration};
+use crate::k8s::eligibility::{self, Ineligible, NodeFacts, Placement, Toleration};
 use crate::sim::store::Store;
 
 #[derive(Default)]

@@ -107,7 +107,7 @@ impl LabelSelector {
             }
         }
         for r in &requirements {
-            if let Some(msg) = crate::labels::validate_label_key(&r.key).first() {
+            if let Some(msg) = crate::k8s::labels::validate_label_key(&r.key).first() {
                 return Err(SelectorError(format!("unable to parse requirement: key: Invalid value: {:?}: {msg}", r.key)));
             }
             let values: Vec<&String> = match &r.op {
@@ -116,7 +116,7 @@ impl LabelSelector {
                 _ => vec![],
             };
             for v in values {
-                if let Some(msg) = crate::labels::validate_label_value(v).first() {
+                if let Some(msg) = crate::k8s::labels::validate_label_value(v).first() {
                     return Err(SelectorError(format!("unable to parse requirement: values[0][{}]: Invalid value: {:?}: {msg}", r.key, v)));
                 }
             }
