@@ -15,9 +15,9 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
+use daemonscope::cluster::watch::{self, Scope, SyncState, Update};
 use daemonscope::model::{Model, Resource};
 use daemonscope::sim::{Sim, SimOptions, generator};
-use daemonscope::watch::{self, Scope, SyncState, Update};
 
 /// Counts live heap bytes, to weigh the model.
 struct Counting;
@@ -69,7 +69,7 @@ async fn measure(nodes: usize, dss: usize, with_kubectl: bool) -> String {
     let pods = sim.store.read(|i| i.pods.len());
     let running = sim.serve("127.0.0.1:0").await.expect("listen");
     let url = running.url().to_string();
-    let config = daemonscope::connect::own_retries(kube::Config::new(url.parse().unwrap()));
+    let config = daemonscope::cluster::connect::own_retries(kube::Config::new(url.parse().unwrap()));
     let client = kube::Client::try_from(config).unwrap();
 
     // The client's sync: every watch listed and live, every event applied to the model.

@@ -12,20 +12,12 @@
 //! - [`actions`]: operator actions (intents, confirmation plans, API calls, permission checks).
 //! - [`cli`]: the command line.
 
-pub mod actions;
-pub mod backoff;
 pub mod cli;
-pub mod connect;
-pub mod coverage;
-pub mod errors;
-pub mod jobs;
+pub mod cluster;
 pub mod k8s;
 pub mod logging;
 pub mod model;
-pub mod roll;
-pub mod rollout;
 pub mod sim;
 pub mod status;
 pub mod tui;
 pub mod ui;
-pub mod watch;

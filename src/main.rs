@@ -2,7 +2,7 @@ use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr};
 
 use daemonscope::cli::{Cli, Command, SimArgs, StatusArgs, default_sim_kubeconfig};
-use daemonscope::connect::Source;
+use daemonscope::cluster::connect::Source;
 use daemonscope::sim::{self, Sim, SimOptions, generator, scenario::Scenario};
 
 /// The demo scenario, embedded so `--demo` and `sim` need no files.
@@ -29,7 +29,7 @@ fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
     std::process::exit(code);
 }
 
-fn scope(cli: &Cli) -> daemonscope::watch::Scope {
+fn scope(cli: &Cli) -> daemonscope::cluster::watch::Scope {
     // `status` promises exit code 2 for every error; the TUI has always used 1.
     let code = if matches!(cli.command, Some(Command::Status(_))) { 2 } else { 1 };
     if let Some(sel) = &cli.selector
@@ -37,7 +37,10 @@ fn scope(cli: &Cli) -> daemonscope::watch::Scope {
     {
         fail_with(code, format!("invalid -l selector: {e}"));
     }
-    daemonscope::watch::Scope { namespace: if cli.all_namespaces { None } else { cli.namespace.clone() }, selector: cli.selector.clone() }
+    daemonscope::cluster::watch::Scope {
+        namespace: if cli.all_namespaces { None } else { cli.namespace.clone() },
+        selector: cli.selector.clone(),
+    }
 }
 
 fn run_tui(cli: &Cli) -> Result<()> {

@@ -10,8 +10,8 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::cli::{Output, StatusArgs};
+use crate::cluster::watch::{self, Scope, SyncState, Update};
 use crate::model::{DsInfo, Model, Resource, Strategy};
-use crate::watch::{self, Scope, SyncState, Update};
 
 /// The JSON document (`-o json`); field names are the documented schema.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -95,7 +95,7 @@ fn ds_report(model: &Model, d: &DsInfo) -> DsReport {
         *counts.entry(cell.state.as_str().to_string()).or_insert(0) += 1;
         nodes.push(NodeReport { node: n.name.clone(), state: cell.state.as_str().into(), reason: cell.reason, pod: cell.pod, revision });
     }
-    let p = crate::rollout::brief(model, d);
+    let p = crate::model::rollout::brief(model, d);
     DsReport {
         namespace: d.namespace.clone(),
         name: d.name.clone(),

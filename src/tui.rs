@@ -12,10 +12,10 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::connect::Source;
-use crate::jobs::{JobResult, Jobs};
+use crate::cluster::connect::Source;
+use crate::cluster::jobs::{JobResult, Jobs};
+use crate::cluster::watch::{self, Scope, Update};
 use crate::ui::{App, Theme};
-use crate::watch::{self, Scope, Update};
 
 /// Most watch updates applied between two frames.
 const BATCH: usize = 20_000;
@@ -55,7 +55,7 @@ pub async fn run(source: Source, client: kube::Client, context: String, scope: S
     app.scope = scope;
     app.readonly = readonly;
     if !readonly {
-        jobs.run(crate::jobs::Effect::CheckPermissions);
+        jobs.run(crate::cluster::jobs::Effect::CheckPermissions);
     }
 
     // For the end-to-end test that a panic restores the terminal: a key that panics.
@@ -106,7 +106,7 @@ pub async fn run(source: Source, client: kube::Client, context: String, scope: S
                             app.reset(context, scope);
                             app.server = jobs.source.server(&app.context);
                             if !app.readonly {
-                                jobs.run(crate::jobs::Effect::CheckPermissions);
+                                jobs.run(crate::cluster::jobs::Effect::CheckPermissions);
                             }
                         }
                         Some(r) => app.job_result(r),

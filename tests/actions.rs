@@ -3,7 +3,7 @@
 
 mod common;
 
-use daemonscope::actions::{Intent, execute, parse_label_changes};
+use daemonscope::cluster::actions::{Intent, execute, parse_label_changes};
 use daemonscope::model::{Change, Model, NodeInfo};
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
@@ -57,7 +57,7 @@ fn the_label_parser_takes_kubectls_syntax_and_names_every_problem() {
 }
 
 mod fuzz {
-    use daemonscope::actions::parse_label_changes;
+    use daemonscope::cluster::actions::parse_label_changes;
     use proptest::prelude::*;
 
     proptest! {

@@ -9,11 +9,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use daemonscope::cluster::watch::{self, Scope, SyncState, Update};
 use daemonscope::model::{Model, Resource};
 use daemonscope::sim::faults::FaultSettings;
 use daemonscope::sim::scenario::Action;
 use daemonscope::sim::{Running, kind::Kind};
-use daemonscope::watch::{self, Scope, SyncState, Update};
 use parking_lot::Mutex;
 use serde_json::json;
 

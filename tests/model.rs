@@ -1,8 +1,8 @@
 //! The compact model's incremental coverage equals a from-scratch recount after any
 //! sequence of watch events.
 
-use daemonscope::coverage::CellState;
 use daemonscope::k8s::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
+use daemonscope::model::coverage::CellState;
 use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo, Resource};
 use proptest::prelude::*;
 

@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use daemonscope::roll::{self, RollSpec, RollState};
+use daemonscope::cluster::roll::{self, RollSpec, RollState};
 use daemonscope::sim::kind::Kind;
 use daemonscope::sim::scenario::Action;
 use daemonscope::sim::store::{EventType, Since};

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use daemonscope::cli::{Output, StatusArgs};
+use daemonscope::cluster::watch::Scope;
 use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo};
 use daemonscope::sim::Sim;
 use daemonscope::sim::kind::Kind;
 use daemonscope::sim::scenario::Action;
-use daemonscope::watch::Scope;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use serde_json::{Value, json};

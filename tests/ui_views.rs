@@ -4,11 +4,11 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use daemonscope::jobs::{Effect, EventLine, JobResult, Kind};
+use daemonscope::cluster::jobs::{Effect, EventLine, JobResult, Kind};
+use daemonscope::cluster::watch::Update;
 use daemonscope::model::{Change, DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
 use daemonscope::sim::Sim;
 use daemonscope::ui::{App, Theme, View};
-use daemonscope::watch::Update;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use ratatui::Terminal;
@@ -394,7 +394,7 @@ fn ctx_and_ns_switches_are_requests_and_unknown_names_are_refused() {
     let s = screen(&app, 120, 30);
     assert!(s.contains("* all") && s.contains("monitoring") && s.contains("kube-system"), "{s}");
     // After the loop connects, everything from the old cluster is gone.
-    app.reset("staging".into(), daemonscope::watch::Scope::default());
+    app.reset("staging".into(), daemonscope::cluster::watch::Scope::default());
     assert_eq!(app.model.node_count(), 0);
     assert_eq!(app.context, "staging");
     assert_eq!(app.contexts.len(), 2);
@@ -422,7 +422,7 @@ fn cordon_asks_first_names_what_changes_and_respects_readonly_and_rbac() {
     match app.effects.as_slice() {
         [Effect::Act { plan, dry_run: false }] => {
             assert_eq!(plan.changes, 2);
-            assert_eq!(plan.intent, daemonscope::actions::Intent::Cordon { nodes: app.marks.iter().cloned().collect() });
+            assert_eq!(plan.intent, daemonscope::cluster::actions::Intent::Cordon { nodes: app.marks.iter().cloned().collect() });
         }
         other => panic!("{other:?}"),
     }
@@ -481,7 +481,7 @@ fn label_edits_are_validated_first_and_show_which_daemonsets_start_or_stop() {
     key(&mut app, KeyCode::Char('y'));
     match app.effects.as_slice() {
         [Effect::Act { plan, .. }] => {
-            assert!(matches!(&plan.intent, daemonscope::actions::Intent::Label { nodes, .. } if nodes == &["general-a-0001"]))
+            assert!(matches!(&plan.intent, daemonscope::cluster::actions::Intent::Label { nodes, .. } if nodes == &["general-a-0001"]))
         }
         other => panic!("{other:?}"),
     }
@@ -509,18 +509,21 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     key(&mut app, KeyCode::Char('y'));
     match app.effects.as_slice() {
         [Effect::Act { plan, dry_run: false }] => {
-            assert_eq!(plan.intent, daemonscope::actions::Intent::Roll { namespace: "kube-system".into(), name: "cilium".into(), batch: 3 })
+            assert_eq!(
+                plan.intent,
+                daemonscope::cluster::actions::Intent::Roll { namespace: "kube-system".into(), name: "cilium".into(), batch: 3 }
+            )
         }
         other => panic!("{other:?}"),
     }
     app.effects.clear();
     typed(&mut app, ":roll pause");
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.effects, vec![Effect::RollControl(daemonscope::roll::RollCmd::Pause)]);
+    assert_eq!(app.effects, vec![Effect::RollControl(daemonscope::cluster::roll::RollCmd::Pause)]);
     // Its progress, as the job reports it, is on the status line.
-    app.job_result(JobResult::Roll(daemonscope::roll::RollStatus {
+    app.job_result(JobResult::Roll(daemonscope::cluster::roll::RollStatus {
         ds: "kube-system/cilium".into(),
-        state: daemonscope::roll::RollState::Running,
+        state: daemonscope::cluster::roll::RollState::Running,
         done: 4,
         remaining: 43,
         in_flight: vec!["general-a-0005".into()],

@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
+use daemonscope::cluster::watch::{self, Scope, SyncState, Update};
 use daemonscope::model::Resource;
-use daemonscope::watch::{self, Scope, SyncState, Update};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_list_requests_after_the_initial_sync() {

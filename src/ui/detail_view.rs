@@ -13,10 +13,10 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::App;
 use super::views::age;
-use crate::coverage::CellState;
-use crate::jobs::Kind;
+use crate::cluster::jobs::Kind;
 use crate::k8s::duration::human_duration;
 use crate::model::DsInfo;
+use crate::model::coverage::CellState;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let lines = match &app.detail {

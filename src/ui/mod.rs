@@ -19,11 +19,11 @@ use ratatui::Frame;
 pub use keymap::Action;
 pub use theme::Theme;
 
-use crate::coverage::CellState;
-use crate::jobs::{Effect, EventLine, JobResult, Kind, ObjectRef};
+use crate::cluster::jobs::{Effect, EventLine, JobResult, Kind, ObjectRef};
+use crate::cluster::watch::{Scope, SyncState, Update};
+use crate::model::coverage::CellState;
+use crate::model::rollout::{self, Pace};
 use crate::model::{Change, DsInfo, Model, NodeId, PodInfo, Resource};
-use crate::rollout::{self, Pace};
-use crate::watch::{Scope, SyncState, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum View {
@@ -156,13 +156,13 @@ pub struct App {
     pub text: TextPane,
     pub picker: Option<Picker>,
     /// An action waiting for `y` (confirm) or `n`/Esc (cancel).
-    pub confirm: Option<crate::actions::Plan>,
+    pub confirm: Option<crate::cluster::actions::Plan>,
     /// Send actions with `dryRun=All` (`:dry-run on|off`).
     pub dry_run: bool,
     /// What the server said each action's permission is (SelfSubjectAccessReview).
-    pub permissions: HashMap<crate::actions::Permission, Result<bool, String>>,
+    pub permissions: HashMap<crate::cluster::actions::Permission, Result<bool, String>>,
     /// The roll under way (or the last one), as its job reports it.
-    pub roll: Option<crate::roll::RollStatus>,
+    pub roll: Option<crate::cluster::roll::RollStatus>,
     /// Nodes at a time for the next roll (`:roll N`).
     pub roll_batch: usize,
     pub show_help: bool,
@@ -528,13 +528,13 @@ impl App {
                         input.pop();
                     }
                     KeyCode::Char(c) => input.push(c),
-                    KeyCode::Enter => match crate::actions::parse_label_changes(input) {
+                    KeyCode::Enter => match crate::cluster::actions::parse_label_changes(input) {
                         // Refused before anything is sent; the input stays to be fixed.
                         Err(problems) => self.message = Some(format!("✖ {}", problems.join("; "))),
                         Ok(changes) => {
                             let nodes = std::mem::take(nodes);
                             self.mode = Mode::Normal;
-                            let intent = crate::actions::Intent::label(&self.model, nodes, changes);
+                            let intent = crate::cluster::actions::Intent::label(&self.model, nodes, changes);
                             self.confirm = Some(intent.plan(&self.model));
                         }
                     },
@@ -560,7 +560,7 @@ impl App {
                     } else {
                         self.message = Some(format!("{}…", plan.title));
                         // A restarted RollingUpdate DaemonSet: follow its rollout.
-                        if let crate::actions::Intent::RolloutRestart { namespace, name } = &plan.intent {
+                        if let crate::cluster::actions::Intent::RolloutRestart { namespace, name } = &plan.intent {
                             self.selected = Some((namespace.clone(), name.clone()));
                             self.goto(View::Rollout);
                         }
@@ -629,9 +629,9 @@ impl App {
                 }
             }
             "roll" => match arg {
-                "pause" => self.effects.push(Effect::RollControl(crate::roll::RollCmd::Pause)),
-                "resume" => self.effects.push(Effect::RollControl(crate::roll::RollCmd::Resume)),
-                "abort" => self.effects.push(Effect::RollControl(crate::roll::RollCmd::Abort)),
+                "pause" => self.effects.push(Effect::RollControl(crate::cluster::roll::RollCmd::Pause)),
+                "resume" => self.effects.push(Effect::RollControl(crate::cluster::roll::RollCmd::Resume)),
+                "abort" => self.effects.push(Effect::RollControl(crate::cluster::roll::RollCmd::Abort)),
                 n => match n.parse::<usize>() {
                     Ok(b) if b >= 1 => {
                         self.roll_batch = b;
@@ -958,7 +958,7 @@ impl App {
 
     /// Why an action may not be used, if it may not: the server refused its permission.
     pub fn forbidden(&self, a: Action) -> Option<String> {
-        use crate::actions::{DELETE_PODS, PATCH_DAEMONSETS, PATCH_NODES};
+        use crate::cluster::actions::{DELETE_PODS, PATCH_DAEMONSETS, PATCH_NODES};
         // The same permissions `Intent::permission` names for the intents these keys propose.
         let (verb, resource) = match a {
             Action::Cordon | Action::Uncordon | Action::EditLabels => PATCH_NODES,
@@ -1012,8 +1012,8 @@ impl App {
             };
             let (namespace, name) = (d.namespace.clone(), d.name.clone());
             let intent = match d.strategy {
-                crate::model::Strategy::OnDelete => crate::actions::Intent::Roll { namespace, name, batch: self.roll_batch },
-                crate::model::Strategy::RollingUpdate { .. } => crate::actions::Intent::RolloutRestart { namespace, name },
+                crate::model::Strategy::OnDelete => crate::cluster::actions::Intent::Roll { namespace, name, batch: self.roll_batch },
+                crate::model::Strategy::RollingUpdate { .. } => crate::cluster::actions::Intent::RolloutRestart { namespace, name },
             };
             self.confirm = Some(intent.plan(&self.model));
             return;
@@ -1021,7 +1021,7 @@ impl App {
         if a == Action::RestartPod {
             match self.pod_under_cursor() {
                 Some(p) => {
-                    let intent = crate::actions::Intent::RestartPod {
+                    let intent = crate::cluster::actions::Intent::RestartPod {
                         namespace: p.namespace.clone(),
                         pod: p.name.clone(),
                         node: p.node.clone().unwrap_or_default(),
@@ -1038,8 +1038,8 @@ impl App {
             return;
         }
         let intent = match a {
-            Action::Cordon => crate::actions::Intent::Cordon { nodes },
-            _ => crate::actions::Intent::Uncordon { nodes },
+            Action::Cordon => crate::cluster::actions::Intent::Cordon { nodes },
+            _ => crate::cluster::actions::Intent::Uncordon { nodes },
         };
         self.confirm = Some(intent.plan(&self.model));
     }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use super::App;
 use super::views::age;
-use crate::coverage::CellState;
+use crate::model::coverage::CellState;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;

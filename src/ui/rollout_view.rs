@@ -13,8 +13,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::App;
 use crate::k8s::duration::human_duration;
+use crate::model::rollout::{self, PaceSummary, Progress};
 use crate::model::{DsInfo, Strategy};
-use crate::rollout::{self, PaceSummary, Progress};
 
 /// Nodes younger than this count as "recently joined" for time-to-coverage.
 const RECENT: i64 = 3600;
@@ -178,7 +178,7 @@ fn detail(f: &mut Frame, app: &App, d: &DsInfo, area: Rect) {
     if p.complete && p.waiting_on.is_empty() {
         lines.push(Line::from(Span::styled(
             "✔ rollout complete: every eligible node runs the current revision, available",
-            t.state(crate::coverage::CellState::Ready),
+            t.state(crate::model::coverage::CellState::Ready),
         )));
     }
     if !p.waiting_on.is_empty() {

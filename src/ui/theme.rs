@@ -2,7 +2,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::coverage::CellState;
+use crate::model::coverage::CellState;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {

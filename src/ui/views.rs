@@ -9,10 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 
 use super::{App, Mode, View, keymap};
-use crate::coverage::CellState;
+use crate::cluster::watch::SyncState;
 use crate::k8s::duration::human_duration;
+use crate::model::coverage::CellState;
 use crate::model::{DsInfo, Strategy};
-use crate::watch::SyncState;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
@@ -546,7 +546,7 @@ fn text(f: &mut Frame, app: &App, area: Rect) {
 }
 
 /// The confirmation of an action: exactly which objects change and how.
-fn confirm(f: &mut Frame, app: &App, plan: &crate::actions::Plan, area: Rect) {
+fn confirm(f: &mut Frame, app: &App, plan: &crate::cluster::actions::Plan, area: Rect) {
     let t = &app.theme;
     let w = 100.min(area.width.saturating_sub(4));
     let h = (plan.lines.len() as u16 + 5).min(area.height.saturating_sub(2));

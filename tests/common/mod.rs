@@ -109,7 +109,7 @@ pub fn client_with_token(r: &Running, token: Option<&str>) -> kube::Client {
     let config =
         std::thread::scope(|s| s.spawn(|| rt.block_on(kube::Config::from_custom_kubeconfig(kc, &Default::default()))).join().unwrap())
             .expect("config");
-    daemonscope::connect::build_client(config).expect("client")
+    daemonscope::cluster::connect::build_client(config).expect("client")
 }
 
 /// Polls `f` every 50 ms until it returns Some, or panics after `secs`.

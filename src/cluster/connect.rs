@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use crate::errors::describe_config_error;
+use crate::cluster::errors::describe_config_error;
 
 /// Where clients come from: a kubeconfig (whose contexts can be switched), the
 /// in-cluster service account, or a fixed client (the in-process demo simulator).
@@ -107,7 +107,7 @@ impl Source {
                     .await
                     .map_err(|e| describe_config_error(&e, path.as_deref()))?;
                 let client = build_client(cfg)
-                    .map_err(|e| format!("cannot connect with context {name:?}: {}", crate::errors::describe_kube_error(&e)))?;
+                    .map_err(|e| format!("cannot connect with context {name:?}: {}", crate::cluster::errors::describe_kube_error(&e)))?;
                 Ok((client, name))
             }
         }
@@ -118,7 +118,7 @@ impl Source {
 /// the Retry-After header of 429/503 answers noted for the backoff.
 pub fn build_client(config: kube::Config) -> Result<kube::Client, kube::Error> {
     let b = kube::client::ClientBuilder::try_from(own_retries(config))?;
-    Ok(b.with_layer(&tower::util::MapResponseLayer::new(crate::backoff::note_retry_after as fn(_) -> _)).build())
+    Ok(b.with_layer(&tower::util::MapResponseLayer::new(crate::cluster::backoff::note_retry_after as fn(_) -> _)).build())
 }
 
 /// kube-rs would quietly retry 429/503 up to 15 times inside a request; the watches do

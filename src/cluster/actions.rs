@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::Node;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 
-use crate::errors::describe_kube_error;
+use crate::cluster::errors::describe_kube_error;
 use crate::model::Model;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,7 +231,7 @@ fn roll_plan(intent: &Intent, model: &Model, namespace: &str, name: &str, batch:
     let outdated: Vec<(String, String)> = model
         .nodes()
         .filter(|(id, _)| {
-            model.coverage(ds).and_then(|c| c.cells.get(*id as usize)).is_some_and(|s| *s == crate::coverage::CellState::Outdated)
+            model.coverage(ds).and_then(|c| c.cells.get(*id as usize)).is_some_and(|s| *s == crate::model::coverage::CellState::Outdated)
         })
         .filter_map(|(id, n)| model.pods_on(ds, id).first().map(|p| (n.name.clone(), p.name.clone())))
         .collect();
@@ -280,7 +280,7 @@ pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, u
             }}}}});
             let r = ds.patch(name, &pp, &Patch::Strategic(body)).await;
             let result = r.as_ref().map(|_| "ok".to_string()).unwrap_or_else(describe_kube_error);
-            tracing::info!(target: "daemonscope::actions", %context, %user, action = "rollout restart", object = %format!("daemonset/{namespace}/{name}"), dry_run, %result, "action");
+            tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "rollout restart", object = %format!("daemonset/{namespace}/{name}"), dry_run, %result, "action");
             let dry = if dry_run { DRY } else { "" };
             return if r.is_ok() {
                 format!("restarted {namespace}/{name}{dry}: r shows the rollout")
@@ -293,7 +293,7 @@ pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, u
             let dp = kube::api::DeleteParams { dry_run, ..Default::default() };
             let r = pods.delete(pod, &dp).await;
             let result = r.as_ref().map(|_| "ok".to_string()).unwrap_or_else(describe_kube_error);
-            tracing::info!(target: "daemonscope::actions", %context, %user, action = "restart pod", object = %format!("pod/{namespace}/{pod}"), dry_run, %result, "action");
+            tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "restart pod", object = %format!("pod/{namespace}/{pod}"), dry_run, %result, "action");
             return if r.is_ok() { format!("deleted pod {pod}; its DaemonSet recreates it") } else { format!("restart failed: {result}") };
         }
         Intent::Roll { .. } => return "a roll runs as its own job".into(),
@@ -308,7 +308,7 @@ pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, u
             Ok(_) => "ok".to_string(),
             Err(e) => describe_kube_error(e),
         };
-        tracing::info!(target: "daemonscope::actions", %context, %user, action = %plan.intent.verb(), object = %format!("node/{n}"), dry_run, %result, "action");
+        tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = %plan.intent.verb(), object = %format!("node/{n}"), dry_run, %result, "action");
         match r {
             Ok(_) => done.push(n),
             Err(_) => failed.push(format!("{n}: {result}")),
@@ -377,7 +377,7 @@ async fn label(
                     break;
                 }
                 Err(kube::Error::Api(s)) if s.code == 409 && attempt + 1 < CONFLICT_RETRIES => {
-                    tracing::info!(target: "daemonscope::actions", node = %n, "409 conflict; retrying on fresh data");
+                    tracing::info!(target: "daemonscope::cluster::actions", node = %n, "409 conflict; retrying on fresh data");
                     result = "409 conflict".into();
                 }
                 Err(e) => {
@@ -386,7 +386,7 @@ async fn label(
                 }
             }
         }
-        tracing::info!(target: "daemonscope::actions", %context, %user, action = "label", object = %format!("node/{n}"), changes = ?changes, dry_run, %result, "action");
+        tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "label", object = %format!("node/{n}"), changes = ?changes, dry_run, %result, "action");
         if result == "ok" {
             done.push(n.clone());
         } else {

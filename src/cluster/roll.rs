@@ -16,8 +16,8 @@ use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
 use tokio::sync::mpsc;
 
-use crate::coverage::is_updated;
-use crate::errors::describe_kube_error;
+use crate::cluster::errors::describe_kube_error;
+use crate::model::coverage::is_updated;
 use crate::model::{DsInfo, PodInfo};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +205,7 @@ pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiv
                 for p in &old_on[n] {
                     match pod_api.delete(&p.name, &DeleteParams::default()).await {
                         Ok(_) => {
-                            tracing::info!(target: "daemonscope::actions", action = "roll", object = %format!("pod/{}", p.name), node = %n, result = "deleted", "action")
+                            tracing::info!(target: "daemonscope::cluster::actions", action = "roll", object = %format!("pod/{}", p.name), node = %n, result = "deleted", "action")
                         }
                         Err(kube::Error::Api(s)) if s.code == 404 => {}
                         Err(e) => {

@@ -10,8 +10,8 @@
 
 use std::fmt;
 
+use super::compact::{DsInfo, NodeInfo, PodInfo};
 use crate::k8s::eligibility;
-use crate::model::{DsInfo, NodeInfo, PodInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]

@@ -7,9 +7,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::coverage::CellState;
+use super::compact::{DsInfo, Strategy};
+use super::coverage::CellState;
+use super::index::{Model, NodeId};
 use crate::k8s::intstr::surge_and_unavailable;
-use crate::model::{DsInfo, Model, NodeId, Strategy};
 
 /// Pods of one revision of a DaemonSet.
 #[derive(Debug, Clone, PartialEq, Eq)]

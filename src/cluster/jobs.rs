@@ -12,9 +12,9 @@ use kube::{Api, Client};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::connect::Source;
-use crate::errors::describe_kube_error;
-use crate::watch::Scope;
+use crate::cluster::connect::Source;
+use crate::cluster::errors::describe_kube_error;
+use crate::cluster::watch::Scope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -67,9 +67,9 @@ pub enum Effect {
     /// Ask the server which actions are allowed (SelfSubjectAccessReview).
     CheckPermissions,
     /// Carry out a confirmed action.
-    Act { plan: crate::actions::Plan, dry_run: bool },
+    Act { plan: crate::cluster::actions::Plan, dry_run: bool },
     /// Pause, resume or abort the roll under way.
-    RollControl(crate::roll::RollCmd),
+    RollControl(crate::cluster::roll::RollCmd),
 }
 
 /// An Event, reduced to what the detail view prints.
@@ -103,11 +103,11 @@ pub enum JobResult {
         context: String,
         scope: Scope,
     },
-    Permissions(Vec<(crate::actions::Permission, Result<bool, String>)>),
+    Permissions(Vec<(crate::cluster::actions::Permission, Result<bool, String>)>),
     /// An action finished: one line for the status bar.
     Acted(String),
     /// Where the roll under way stands.
-    Roll(crate::roll::RollStatus),
+    Roll(crate::cluster::roll::RollStatus),
     Failed {
         seq: Option<u64>,
         message: String,
@@ -127,7 +127,7 @@ pub struct Jobs {
     tx: mpsc::UnboundedSender<JobResult>,
     logs: Option<JoinHandle<()>>,
     events: Option<JoinHandle<()>>,
-    roll: Option<(JoinHandle<()>, mpsc::UnboundedSender<crate::roll::RollCmd>)>,
+    roll: Option<(JoinHandle<()>, mpsc::UnboundedSender<crate::cluster::roll::RollCmd>)>,
 }
 
 impl Jobs {
@@ -163,29 +163,30 @@ impl Jobs {
             Effect::StopStreams => self.stop_streams(),
             Effect::CheckPermissions => {
                 tokio::spawn(async move {
-                    let _ = tx.send(JobResult::Permissions(crate::actions::check(client, crate::actions::PERMISSIONS).await));
+                    let _ =
+                        tx.send(JobResult::Permissions(crate::cluster::actions::check(client, crate::cluster::actions::PERMISSIONS).await));
                 });
             }
-            Effect::Act { plan, dry_run: false } if matches!(plan.intent, crate::actions::Intent::Roll { .. }) => {
-                let crate::actions::Intent::Roll { namespace, name, batch } = plan.intent else { return };
+            Effect::Act { plan, dry_run: false } if matches!(plan.intent, crate::cluster::actions::Intent::Roll { .. }) => {
+                let crate::cluster::actions::Intent::Roll { namespace, name, batch } = plan.intent else { return };
                 if self.roll.as_ref().is_some_and(|(h, _)| !h.is_finished()) {
                     let _ = tx.send(JobResult::Acted("a roll is already under way (:roll abort stops it)".into()));
                     return;
                 }
                 let (ctl, rx) = mpsc::unbounded_channel();
-                let spec = crate::roll::RollSpec { namespace, name, batch, timeout: crate::actions::ROLL_TIMEOUT };
-                tracing::info!(target: "daemonscope::actions", context = %self.context, user = %self.source.user(&self.context), action = "roll", object = %format!("daemonset/{}/{}", spec.namespace, spec.name), batch, "action started");
+                let spec = crate::cluster::roll::RollSpec { namespace, name, batch, timeout: crate::cluster::actions::ROLL_TIMEOUT };
+                tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "roll", object = %format!("daemonset/{}/{}", spec.namespace, spec.name), batch, "action started");
                 let h = tokio::spawn(async move {
                     let t = tx.clone();
-                    let end = crate::roll::run(client, spec, rx, move |s| {
+                    let end = crate::cluster::roll::run(client, spec, rx, move |s| {
                         let _ = t.send(JobResult::Roll(s));
                     })
                     .await;
-                    tracing::info!(target: "daemonscope::actions", result = %end.line(), "roll ended");
+                    tracing::info!(target: "daemonscope::cluster::actions", result = %end.line(), "roll ended");
                 });
                 self.roll = Some((h, ctl));
             }
-            Effect::Act { plan, dry_run: true } if matches!(plan.intent, crate::actions::Intent::Roll { .. }) => {
+            Effect::Act { plan, dry_run: true } if matches!(plan.intent, crate::cluster::actions::Intent::Roll { .. }) => {
                 let _ = tx.send(JobResult::Acted("a roll cannot be dry-run (it waits on real pods); :dry-run off to roll".into()));
             }
             Effect::RollControl(cmd) => match &self.roll {
@@ -200,7 +201,7 @@ impl Jobs {
                 let context = self.context.clone();
                 let user = self.source.user(&context);
                 tokio::spawn(async move {
-                    let _ = tx.send(JobResult::Acted(crate::actions::execute(client, plan, dry_run, &context, &user).await));
+                    let _ = tx.send(JobResult::Acted(crate::cluster::actions::execute(client, plan, dry_run, &context, &user).await));
                 });
             }
             Effect::Connect { context, scope } => {
@@ -342,8 +343,10 @@ async fn watch_events(client: Client, tx: mpsc::UnboundedSender<JobResult>, seq:
             }
             Ok(None) => return,
             Err(e) => {
-                let _ =
-                    tx.send(JobResult::Failed { seq: Some(seq), message: format!("events: {}", crate::errors::describe_watch_error(&e)) });
+                let _ = tx.send(JobResult::Failed {
+                    seq: Some(seq),
+                    message: format!("events: {}", crate::cluster::errors::describe_watch_error(&e)),
+                });
                 tokio::time::sleep(std::time::Duration::from_secs(5)).await;
             }
         }

@@ -15,7 +15,7 @@ use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::{Api, Client};
 use tokio::sync::mpsc;
 
-use crate::backoff::Backoff;
+use crate::cluster::backoff::Backoff;
 use crate::model::{Change, DsInfo, NodeInfo, PodInfo, Resource, RevisionInfo, ServiceInfo};
 
 /// Where a resource's stream stands, for the status line.
@@ -387,9 +387,9 @@ struct Failure {
 impl Failure {
     fn from_kube(e: &kube::Error) -> Self {
         Failure {
-            reason: crate::errors::describe_kube_error(e),
-            fatal: crate::errors::is_fatal(e),
-            retry_after: crate::backoff::retry_after(e),
+            reason: crate::cluster::errors::describe_kube_error(e),
+            fatal: crate::cluster::errors::is_fatal(e),
+            retry_after: crate::cluster::backoff::retry_after(e),
         }
     }
 

@@ -1,0 +1,501 @@
+//! The model's store: compact objects indexed by node and by DaemonSet, with
+//! per-DaemonSet coverage counts adjusted (not recounted) event by event.
+//!
+//! May import: `model::compact`, `model::coverage`, `k8s`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::compact::{DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
+
+use super::coverage::{self, CellState};
+
+pub type NodeId = u32;
+
+/// One watch event, already compacted.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Node(NodeInfo),
+    NodeGone(String),
+    DaemonSet(DsInfo),
+    DaemonSetGone {
+        namespace: String,
+        name: String,
+    },
+    Pod(PodInfo),
+    PodGone {
+        uid: String,
+    },
+    Revision(RevisionInfo),
+    RevisionGone {
+        namespace: String,
+        name: String,
+    },
+    Service(ServiceInfo),
+    ServiceGone {
+        namespace: String,
+        name: String,
+    },
+    /// A relist finished: everything not re-announced since `Resync*` began is gone.
+    ResyncStart(Resource),
+    ResyncDone(Resource),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    Nodes,
+    DaemonSets,
+    Pods,
+    Revisions,
+    Services,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 5] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions, Resource::Services];
+
+    /// Short name for the status line.
+    pub fn label(self) -> &'static str {
+        match self {
+            Resource::Nodes => "nodes",
+            Resource::DaemonSets => "ds",
+            Resource::Pods => "pods",
+            Resource::Revisions => "revs",
+            Resource::Services => "svc",
+        }
+    }
+}
+
+/// Coverage of one DaemonSet: a state per node id, and the count of each state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub cells: Vec<CellState>,
+    pub counts: [u32; CellState::COUNT],
+}
+
+impl Coverage {
+    fn set(&mut self, id: NodeId, state: CellState) {
+        let i = id as usize;
+        if self.cells.len() <= i {
+            self.cells.resize(i + 1, CellState::Absent);
+        }
+        let old = self.cells[i];
+        if old != state {
+            self.counts[old as usize] -= u32::from(old != CellState::Absent);
+            self.counts[state as usize] += u32::from(state != CellState::Absent);
+            self.cells[i] = state;
+        }
+    }
+
+    pub fn count(&self, s: CellState) -> u32 {
+        self.counts[s as usize]
+    }
+
+    /// Nodes that should run the daemon (everything but ineligible and misscheduled).
+    pub fn eligible(&self) -> u32 {
+        CellState::ALL.iter().filter(|s| s.is_eligible()).map(|s| self.count(*s)).sum()
+    }
+}
+
+type PodId = u32;
+
+/// Pods by dense id. Values are boxed so a slot is 8 bytes: a map of 150,000 inline
+/// 320-byte values wastes half its buckets and briefly doubles on every growth.
+#[derive(Debug, Default)]
+struct Pods {
+    ids: HashMap<String, PodId>,
+    slots: Vec<Option<Box<PodInfo>>>,
+    free: Vec<PodId>,
+}
+
+impl Pods {
+    fn get(&self, uid: &str) -> Option<&PodInfo> {
+        self.ids.get(uid).and_then(|i| self.at(*i))
+    }
+
+    fn at(&self, id: PodId) -> Option<&PodInfo> {
+        self.slots.get(id as usize).and_then(|p| p.as_deref())
+    }
+
+    /// Stores `p` (keeping its id if the uid is known) and returns the id and the old value.
+    fn insert(&mut self, p: PodInfo) -> (PodId, Option<PodInfo>) {
+        if let Some(id) = self.ids.get(&p.uid).copied() {
+            let old = self.slots[id as usize].replace(Box::new(p));
+            return (id, old.map(|b| *b));
+        }
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as PodId
+            }
+        };
+        self.ids.insert(p.uid.clone(), id);
+        self.slots[id as usize] = Some(Box::new(p));
+        (id, None)
+    }
+
+    fn remove(&mut self, uid: &str) -> Option<(PodId, PodInfo)> {
+        let id = self.ids.remove(uid)?;
+        let p = self.slots[id as usize].take()?;
+        self.free.push(id);
+        Some((id, *p))
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn uids(&self) -> impl Iterator<Item = &String> {
+        self.ids.keys()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    node_ids: HashMap<String, NodeId>,
+    /// By id; None once a node is gone (ids are not reused).
+    nodes: Vec<Option<NodeInfo>>,
+    /// Node ids in name order (for display).
+    node_order: BTreeMap<String, NodeId>,
+    daemonsets: BTreeMap<(String, String), DsInfo>,
+    ds_by_uid: HashMap<String, (String, String)>,
+    pods: Pods,
+    /// ds uid → node id → pod ids.
+    pods_by_ds_node: HashMap<String, HashMap<NodeId, Vec<PodId>>>,
+    /// node id → pod ids (daemon pods only).
+    pods_by_node: HashMap<NodeId, Vec<PodId>>,
+    coverage: HashMap<String, Coverage>,
+    /// (namespace, name) → revision; few per DaemonSet.
+    revisions: BTreeMap<(String, String), RevisionInfo>,
+    services: BTreeMap<(String, String), ServiceInfo>,
+    /// Keys seen since a resync began.
+    resync: HashMap<Resource, std::collections::HashSet<String>>,
+    pub events_applied: u64,
+}
+
+impl Model {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &NodeInfo)> {
+        self.node_order.values().filter_map(|id| self.nodes[*id as usize].as_ref().map(|n| (*id, n)))
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.node_order.len()
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&NodeInfo> {
+        self.nodes.get(id as usize).and_then(|n| n.as_ref())
+    }
+
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_ids.get(name).copied().filter(|id| self.node(*id).is_some())
+    }
+
+    pub fn daemonsets(&self) -> impl Iterator<Item = &DsInfo> {
+        self.daemonsets.values()
+    }
+
+    pub fn daemonset(&self, ns: &str, name: &str) -> Option<&DsInfo> {
+        self.daemonsets.get(&(ns.to_string(), name.to_string()))
+    }
+
+    pub fn coverage(&self, ds: &DsInfo) -> Option<&Coverage> {
+        self.coverage.get(&ds.uid)
+    }
+
+    /// The hash of the DaemonSet's newest ControllerRevision (the current template's).
+    fn current_hash(&self, ds_uid: &str) -> Option<String> {
+        self.revisions.values().filter(|r| r.owner_uid == ds_uid).max_by_key(|r| r.revision).map(|r| r.hash.clone())
+    }
+
+    /// A revision came or went: if the current hash changed, the DaemonSet's cells may have.
+    fn refresh_current_hash(&mut self, ds_uid: &str) {
+        let h = self.current_hash(ds_uid);
+        let Some(key) = self.ds_by_uid.get(ds_uid).cloned() else { return };
+        if let Some(d) = self.daemonsets.get_mut(&key)
+            && d.current_hash != h
+        {
+            d.current_hash = h;
+            let uid = d.uid.clone();
+            self.recompute_ds(&uid);
+        }
+    }
+
+    /// The DaemonSet's ControllerRevisions, oldest first.
+    pub fn revisions_of(&self, ds: &DsInfo) -> Vec<&RevisionInfo> {
+        let mut v: Vec<&RevisionInfo> = self.revisions.values().filter(|r| r.owner_uid == ds.uid).collect();
+        v.sort_by_key(|r| r.revision);
+        v
+    }
+
+    /// Services whose selector matches the DaemonSet's pods.
+    pub fn services_of(&self, ds: &DsInfo) -> Vec<&ServiceInfo> {
+        self.services.values().filter(|s| s.selects(&ds.namespace, &ds.pod_labels)).collect()
+    }
+
+    /// Every daemon pod of the DaemonSet.
+    pub fn pods_of(&self, ds: &DsInfo) -> impl Iterator<Item = &PodInfo> {
+        self.pods_by_ds_node.get(&ds.uid).into_iter().flat_map(|m| m.values().flatten()).filter_map(|i| self.pods.at(*i))
+    }
+
+    pub fn pod(&self, uid: &str) -> Option<&PodInfo> {
+        self.pods.get(uid)
+    }
+
+    pub fn daemonset_by_uid(&self, uid: &str) -> Option<&DsInfo> {
+        self.ds_by_uid.get(uid).and_then(|k| self.daemonsets.get(k))
+    }
+
+    pub fn pod_count(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// The DaemonSet's pods on a node, oldest first.
+    pub fn pods_on(&self, ds: &DsInfo, node: NodeId) -> Vec<&PodInfo> {
+        let mut v: Vec<&PodInfo> =
+            self.pods_by_ds_node.get(&ds.uid).and_then(|m| m.get(&node)).into_iter().flatten().filter_map(|i| self.pods.at(*i)).collect();
+        v.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
+        v
+    }
+
+    /// Nodes where the DaemonSet has more than one live pod (a surge in progress), by id.
+    pub fn nodes_with_several_pods(&self, ds: &DsInfo) -> Vec<NodeId> {
+        let mut v: Vec<NodeId> = self
+            .pods_by_ds_node
+            .get(&ds.uid)
+            .into_iter()
+            .flatten()
+            .filter(|(_, uids)| {
+                uids.len() > 1 && uids.iter().filter(|i| self.pods.at(**i).is_some_and(|p| p.deleting.is_none())).count() > 1
+            })
+            .map(|(id, _)| *id)
+            .filter(|id| self.node(*id).is_some())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every daemon pod on a node.
+    pub fn daemon_pods_on(&self, node: NodeId) -> Vec<&PodInfo> {
+        self.pods_by_node.get(&node).into_iter().flatten().filter_map(|i| self.pods.at(*i)).collect()
+    }
+
+    /// The cell of one DaemonSet on one node, with its reason (computed on demand).
+    pub fn explain(&self, ds: &DsInfo, node: NodeId) -> Option<coverage::Cell> {
+        let n = self.node(node)?;
+        Some(coverage::cell(ds, n, &self.pods_on(ds, node)))
+    }
+
+    fn intern(&mut self, name: &str) -> NodeId {
+        if let Some(id) = self.node_ids.get(name) {
+            return *id;
+        }
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(None);
+        self.node_ids.insert(name.to_string(), id);
+        id
+    }
+
+    fn recompute(&mut self, ds_uid: &str, node: NodeId) {
+        let Some(key) = self.ds_by_uid.get(ds_uid) else { return };
+        let Some(ds) = self.daemonsets.get(key) else { return };
+        let state = match self.node(node) {
+            Some(n) => coverage::cell(ds, n, &self.pods_on(ds, node)).state,
+            None => CellState::Absent,
+        };
+        self.coverage.entry(ds_uid.to_string()).or_default().set(node, state);
+    }
+
+    fn recompute_ds(&mut self, ds_uid: &str) {
+        let ids: Vec<NodeId> = (0..self.nodes.len() as NodeId).collect();
+        for id in ids {
+            self.recompute(ds_uid, id);
+        }
+    }
+
+    fn recompute_node(&mut self, node: NodeId) {
+        let uids: Vec<String> = self.ds_by_uid.keys().cloned().collect();
+        for u in uids {
+            self.recompute(&u, node);
+        }
+    }
+
+    fn index_pod(&mut self, node: Option<&str>, owner: &str, id: PodId, add: bool) {
+        let Some(node) = node.map(|n| self.intern(n)) else { return };
+        if !self.pods_by_ds_node.contains_key(owner) {
+            self.pods_by_ds_node.insert(owner.to_string(), HashMap::new());
+        }
+        let per_ds = self.pods_by_ds_node.get_mut(owner).expect("inserted above");
+        let per = per_ds.entry(node).or_default();
+        per.retain(|i| *i != id);
+        if add {
+            per.push(id);
+        } else if per.is_empty() {
+            per_ds.remove(&node);
+        }
+        let by_node = self.pods_by_node.entry(node).or_default();
+        by_node.retain(|i| *i != id);
+        if add {
+            by_node.push(id);
+        }
+    }
+
+    fn touched(&mut self, r: Resource, key: String) {
+        if let Some(seen) = self.resync.get_mut(&r) {
+            seen.insert(key);
+        }
+    }
+
+    pub fn apply(&mut self, change: Change) {
+        self.events_applied += 1;
+        match change {
+            Change::Node(n) => {
+                self.touched(Resource::Nodes, n.name.clone());
+                let id = self.intern(&n.name);
+                self.node_order.insert(n.name.clone(), id);
+                let changed = self.nodes[id as usize].as_ref().is_none_or(|old| old.facts != n.facts || old.ready != n.ready);
+                self.nodes[id as usize] = Some(n);
+                if changed {
+                    self.recompute_node(id);
+                }
+            }
+            Change::NodeGone(name) => {
+                if let Some(id) = self.node_ids.get(&name).copied() {
+                    self.nodes[id as usize] = None;
+                    self.node_order.remove(&name);
+                    self.recompute_node(id);
+                }
+            }
+            Change::DaemonSet(mut d) => {
+                self.touched(Resource::DaemonSets, d.uid.clone());
+                d.current_hash = self.current_hash(&d.uid);
+                let key = (d.namespace.clone(), d.name.clone());
+                // Recreated under the same name (seen only as a relist after a 410 or a
+                // restore): a new identity, so the old one's coverage goes and all is recomputed.
+                let replaced = self.daemonsets.get(&key).filter(|old| old.uid != d.uid).map(|old| old.uid.clone());
+                if let Some(old_uid) = &replaced {
+                    self.ds_by_uid.remove(old_uid);
+                    self.coverage.remove(old_uid);
+                }
+                let changed =
+                    replaced.is_some() || self.daemonsets.get(&key).is_none_or(|old| old.coverage_inputs() != d.coverage_inputs());
+                self.ds_by_uid.insert(d.uid.clone(), key.clone());
+                let uid = d.uid.clone();
+                self.daemonsets.insert(key, d);
+                if changed {
+                    self.recompute_ds(&uid);
+                }
+            }
+            Change::DaemonSetGone { namespace, name } => {
+                if let Some(d) = self.daemonsets.remove(&(namespace, name)) {
+                    self.ds_by_uid.remove(&d.uid);
+                    self.coverage.remove(&d.uid);
+                }
+            }
+            Change::Pod(p) => {
+                self.touched(Resource::Pods, p.uid.clone());
+                let (owner, node) = (p.owner_uid.clone(), p.node.clone());
+                let (pid, old) = self.pods.insert(p);
+                if let Some(old) = old {
+                    let moved = old.node != node || old.owner_uid != owner;
+                    if moved {
+                        self.index_pod(old.node.as_deref(), &old.owner_uid, pid, false);
+                        // The cell it left changes too.
+                        if let Some(id) = old.node.as_deref().and_then(|n| self.node_ids.get(n).copied()) {
+                            self.recompute(&old.owner_uid, id);
+                        }
+                        self.index_pod(node.as_deref(), &owner, pid, true);
+                    }
+                } else {
+                    self.index_pod(node.as_deref(), &owner, pid, true);
+                }
+                if let Some(id) = node.and_then(|n| self.node_ids.get(&n).copied()) {
+                    self.recompute(&owner, id);
+                }
+            }
+            Change::PodGone { uid } => {
+                if let Some((pid, old)) = self.pods.remove(&uid) {
+                    self.index_pod(old.node.as_deref(), &old.owner_uid, pid, false);
+                    if let Some(id) = old.node.as_deref().and_then(|n| self.node_ids.get(n).copied()) {
+                        self.recompute(&old.owner_uid, id);
+                    }
+                }
+            }
+            Change::Revision(r) => {
+                self.touched(Resource::Revisions, format!("{}/{}", r.namespace, r.name));
+                let owner = r.owner_uid.clone();
+                self.revisions.insert((r.namespace.clone(), r.name.clone()), r);
+                self.refresh_current_hash(&owner);
+            }
+            Change::RevisionGone { namespace, name } => {
+                if let Some(r) = self.revisions.remove(&(namespace, name)) {
+                    self.refresh_current_hash(&r.owner_uid);
+                }
+            }
+            Change::Service(sv) => {
+                self.touched(Resource::Services, format!("{}/{}", sv.namespace, sv.name));
+                self.services.insert((sv.namespace.clone(), sv.name.clone()), sv);
+            }
+            Change::ServiceGone { namespace, name } => {
+                self.services.remove(&(namespace, name));
+            }
+            Change::ResyncStart(r) => {
+                // Nothing known yet (the first sync): nothing can have gone, so no need to
+                // remember every key seen (121,000 pod uids at 5,000 nodes).
+                let empty = match r {
+                    Resource::Nodes => self.node_order.is_empty(),
+                    Resource::DaemonSets => self.daemonsets.is_empty(),
+                    Resource::Pods => self.pods.len() == 0,
+                    Resource::Revisions => self.revisions.is_empty(),
+                    Resource::Services => self.services.is_empty(),
+                };
+                if empty {
+                    self.resync.remove(&r);
+                } else {
+                    self.resync.insert(r, Default::default());
+                }
+            }
+            Change::ResyncDone(r) => {
+                let Some(seen) = self.resync.remove(&r) else { return };
+                match r {
+                    Resource::Nodes => {
+                        let gone: Vec<String> = self.node_order.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+                        for g in gone {
+                            self.apply(Change::NodeGone(g));
+                        }
+                    }
+                    Resource::DaemonSets => {
+                        let gone: Vec<(String, String)> = self
+                            .daemonsets
+                            .values()
+                            .filter(|d| !seen.contains(&d.uid))
+                            .map(|d| (d.namespace.clone(), d.name.clone()))
+                            .collect();
+                        for (namespace, name) in gone {
+                            self.apply(Change::DaemonSetGone { namespace, name });
+                        }
+                    }
+                    Resource::Pods => {
+                        let gone: Vec<String> = self.pods.uids().filter(|k| !seen.contains(*k)).cloned().collect();
+                        for uid in gone {
+                            self.apply(Change::PodGone { uid });
+                        }
+                    }
+                    Resource::Revisions => self.revisions.retain(|(ns, n), _| seen.contains(&format!("{ns}/{n}"))),
+                    Resource::Services => self.services.retain(|(ns, n), _| seen.contains(&format!("{ns}/{n}"))),
+                }
+            }
+        }
+    }
+
+    /// Coverage recounted from scratch (what the incremental counts must equal).
+    pub fn recount(&self, ds: &DsInfo) -> Coverage {
+        let mut c = Coverage::default();
+        for (id, n) in self.nodes() {
+            c.set(id, coverage::cell(ds, n, &self.pods_on(ds, id)).state);
+        }
+        c
+    }
+}
