@@ -178,3 +178,37 @@ fn pods_on_a_reverted_revision_are_up_to_date() {
     let d = m.daemonset("ns", "ds1").unwrap();
     assert_eq!(m.recount(d).counts, m.coverage(d).unwrap().counts);
 }
+
+/// After a relist of ControllerRevisions, a revision that is gone no longer decides the
+/// DaemonSet's current hash: the pods on the newest remaining revision are up to date.
+#[test]
+fn a_revision_gone_in_a_relist_no_longer_decides_the_current_hash() {
+    use daemonscope::model::RevisionInfo;
+    let rev = |name: &str, revision: i64, hash: &str| RevisionInfo {
+        namespace: "ns".into(),
+        name: name.into(),
+        owner_uid: "ds-uid-1".into(),
+        revision,
+        hash: hash.into(),
+        created: None,
+        template: Default::default(),
+    };
+    let mut m = Model::new();
+    m.apply(Change::Node(node(1, 0, false, true)));
+    // Generation 2 (template v2); the pod was made from v1.
+    m.apply(Change::DaemonSet(DsInfo { generation: 2, observed_generation: 2, ..ds(1, None, 2) }));
+    m.apply(Change::Pod(PodInfo { revision_hash: Some("hash-v1".into()), ..pod(1, 1, 1, 1, true, false, false) }));
+    m.apply(Change::Revision(rev("ds1-v1", 1, "hash-v1")));
+    m.apply(Change::Revision(rev("ds1-v2", 2, "hash-v2")));
+    let state = |m: &Model| m.explain(m.daemonset("ns", "ds1").unwrap(), m.node_id("n1").unwrap()).unwrap().state;
+    assert_eq!(state(&m), CellState::Outdated, "v2 is the newest revision");
+    // The server's history no longer has v2 (e.g. restored onto an older state): a relist
+    // announces only v1.
+    m.apply(Change::ResyncStart(Resource::Revisions));
+    m.apply(Change::Revision(rev("ds1-v1", 1, "hash-v1")));
+    m.apply(Change::ResyncDone(Resource::Revisions));
+    assert!(m.revisions_of(m.daemonset("ns", "ds1").unwrap()).iter().all(|r| r.name != "ds1-v2"));
+    assert_eq!(state(&m), CellState::Ready, "v1 is the current revision again");
+    let d = m.daemonset("ns", "ds1").unwrap();
+    assert_eq!(m.recount(d).counts, m.coverage(d).unwrap().counts);
+}

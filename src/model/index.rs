@@ -483,7 +483,14 @@ impl Model {
                             self.apply(Change::PodGone { uid });
                         }
                     }
-                    Resource::Revisions => self.revisions.retain(|(ns, n), _| seen.contains(&format!("{ns}/{n}"))),
+                    Resource::Revisions => {
+                        // Through `RevisionGone`, so each owner's current hash is recomputed.
+                        let gone: Vec<(String, String)> =
+                            self.revisions.keys().filter(|(ns, n)| !seen.contains(&format!("{ns}/{n}"))).cloned().collect();
+                        for (namespace, name) in gone {
+                            self.apply(Change::RevisionGone { namespace, name });
+                        }
+                    }
                     Resource::Services => self.services.retain(|(ns, n), _| seen.contains(&format!("{ns}/{n}"))),
                 }
             }
