@@ -119,6 +119,7 @@ async fn get_watch_streams_changes() {
         }
     }
     child.kill().ok();
+    child.wait().ok();
     assert!(seen.iter().any(|l| l.starts_with("node-late")), "watch showed the new node: {seen:?}");
     assert!(!seen.iter().any(|l| l.starts_with("NAME")), "no repeated header: {seen:?}");
 }
@@ -274,13 +275,14 @@ settings:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_match_what_the_pod_is_doing() {
     let yaml = format!(
-        "{FAST}{}{}---
+        "{FAST}{}{}{}---
 apiVersion: v1
 kind: Node
 metadata: {{name: node-bad, annotations: {{sim.daemonscope.io/pod-behavior: 'agent=crash-loop,cni=image-pull-error'}}}}
 ",
         nodes_yaml(&["node-a"]),
-        format!("{}{}", ds_yaml("agent", "{type: RollingUpdate}"), ds_yaml("cni", "{type: OnDelete}"))
+        ds_yaml("agent", "{type: RollingUpdate}"),
+        ds_yaml("cni", "{type: OnDelete}")
     );
     let sim = serve(&yaml).await;
     let k = kubectl_or_skip!(sim);

@@ -333,6 +333,42 @@ impl Placement {
     }
 }
 
+impl fmt::Display for Toleration {
+    /// kubectl describe's form: `key=value:Effect op=Exists for 300s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = if self.key.is_empty() { "<all keys>" } else { &self.key };
+        if self.operator == "Exists" {
+            write!(f, "{key}")?;
+        } else {
+            write!(f, "{key}={}", self.value)?;
+        }
+        write!(f, ":{}", if self.effect.is_empty() { "<all effects>" } else { &self.effect })?;
+        if self.operator == "Exists" {
+            write!(f, " op=Exists")?;
+        }
+        if let Some(s) = self.toleration_seconds {
+            write!(f, " for {s}s")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for NodeSelectorRequirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.operator.as_str() {
+            "Exists" | "DoesNotExist" => write!(f, "{} {}", self.key, self.operator),
+            op => write!(f, "{} {op} [{}]", self.key, self.values.join(", ")),
+        }
+    }
+}
+
+impl Toleration {
+    /// One of the tolerations the DaemonSet controller adds to every daemon pod.
+    pub fn is_daemon_default(&self) -> bool {
+        default_daemon_tolerations(true).iter().any(|d| d.key == self.key && d.effect == self.effect && d.operator == self.operator)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,7 +410,8 @@ mod tests {
     fn eligibility_table() {
         let gpu = ("dedicated", "gpu", "NoSchedule");
         let infra_exec = ("dedicated", "infra", "NoExecute");
-        let cases: Vec<(&str, NodeFacts, Placement, bool, bool, Option<&str>)> = vec![
+        type Case<'a> = (&'a str, NodeFacts, Placement, bool, bool, Option<&'a str>);
+        let cases: Vec<Case> = vec![
             ("plain node", node(&[], &[]), placement(&[], vec![]), true, true, None),
             ("selector matches", node(&[("disktype", "ssd")], &[]), placement(&[("disktype", "ssd")], vec![]), true, true, None),
             (
@@ -498,41 +535,5 @@ mod tests {
         assert!(evaluate(&n, &p).should_run, "matchFields on metadata.name");
         p.node_name = Some("n2".into());
         assert!(!evaluate(&n, &p).should_run);
-    }
-}
-
-impl fmt::Display for Toleration {
-    /// kubectl describe's form: `key=value:Effect op=Exists for 300s`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let key = if self.key.is_empty() { "<all keys>" } else { &self.key };
-        if self.operator == "Exists" {
-            write!(f, "{key}")?;
-        } else {
-            write!(f, "{key}={}", self.value)?;
-        }
-        write!(f, ":{}", if self.effect.is_empty() { "<all effects>" } else { &self.effect })?;
-        if self.operator == "Exists" {
-            write!(f, " op=Exists")?;
-        }
-        if let Some(s) = self.toleration_seconds {
-            write!(f, " for {s}s")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for NodeSelectorRequirement {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.operator.as_str() {
-            "Exists" | "DoesNotExist" => write!(f, "{} {}", self.key, self.operator),
-            op => write!(f, "{} {op} [{}]", self.key, self.values.join(", ")),
-        }
-    }
-}
-
-impl Toleration {
-    /// One of the tolerations the DaemonSet controller adds to every daemon pod.
-    pub fn is_daemon_default(&self) -> bool {
-        default_daemon_tolerations(true).iter().any(|d| d.key == self.key && d.effect == self.effect && d.operator == self.operator)
     }
 }

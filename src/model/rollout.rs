@@ -266,7 +266,7 @@ pub fn time_to_coverage(
 ) -> Vec<(String, jiff::Timestamp, TimesToReady)> {
     let mut recent: Vec<(NodeId, jiff::Timestamp)> =
         model.nodes().filter_map(|(id, n)| n.created.filter(|c| *c >= since).map(|c| (id, c))).collect();
-    recent.sort_by(|a, b| b.1.cmp(&a.1));
+    recent.sort_by_key(|b| std::cmp::Reverse(b.1));
     recent.truncate(limit);
     recent
         .into_iter()
