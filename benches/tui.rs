@@ -2,8 +2,7 @@
 //! pods): applying watch events to the model, and drawing each view. `cargo bench --bench
 //! tui`; under `cargo test` every benchmark runs once at 300 nodes (divan's test mode).
 
-use daemonscope::k8s::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
-use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo};
+use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo, fixtures};
 use daemonscope::ui::{App, Theme};
 use divan::Bencher;
 use divan::counter::ItemsCount;
@@ -21,80 +20,36 @@ fn sizes() -> Vec<usize> {
 }
 
 fn node(i: usize) -> NodeInfo {
-    let name = format!("node-{i:05}");
     let zone = ["a", "b", "c"][i % 3];
     let gpu = i % 20 == 0;
-    NodeInfo {
-        name: name.clone(),
-        facts: NodeFacts {
-            name,
-            labels: [
-                ("topology.kubernetes.io/zone".to_string(), format!("eu-west-1{zone}")),
-                ("pool".to_string(), if gpu { "gpu" } else { "general" }.to_string()),
-            ]
-            .into(),
-            taints: if gpu {
-                vec![Taint { key: "nvidia.com/gpu".into(), value: "present".into(), effect: "NoSchedule".into() }]
-            } else {
-                vec![]
-            },
-        },
-        ready: Some(i % 997 != 0),
-        unschedulable: false,
-        created: None,
-        kubelet_version: "v1.32.4".into(),
+    let mut n = fixtures::node(&format!("node-{i:05}"))
+        .with_label("topology.kubernetes.io/zone", &format!("eu-west-1{zone}"))
+        .with_label("pool", if gpu { "gpu" } else { "general" })
+        .with_ready(Some(i % 997 != 0));
+    if gpu {
+        n = n.with_taint("nvidia.com/gpu", "present", "NoSchedule");
     }
+    n.kubelet_version = "v1.32.4".into();
+    n
 }
 
 fn ds(i: usize) -> DsInfo {
-    let mut placement = Placement::default();
-    if i % 2 == 0 {
-        placement.tolerations.push(daemonscope::k8s::eligibility::Toleration {
-            key: String::new(),
-            operator: "Exists".into(),
-            value: String::new(),
-            effect: String::new(),
-            toleration_seconds: None,
-        });
-    }
-    add_daemon_tolerations(&mut placement.tolerations, false);
-    DsInfo {
-        namespace: "kube-system".into(),
-        name: format!("agent-{i:02}"),
-        uid: format!("ds-{i}"),
-        placement,
-        template_generation: Some("2".into()),
-        ..Default::default()
-    }
+    let d = fixtures::daemonset("kube-system", &format!("agent-{i:02}")).at_generation(2);
+    if i % 2 == 0 { d.tolerating_everything() } else { d }
 }
 
 fn pod(d: usize, n: usize) -> PodInfo {
     let crash = (n + d) % 499 == 0;
-    PodInfo {
-        namespace: "kube-system".into(),
-        name: format!("agent-{d:02}-{n:05}"),
-        uid: format!("pod-{d}-{n}"),
-        owner_uid: format!("ds-{d}"),
-        node: Some(format!("node-{n:05}")),
-        bound: true,
-        revision_hash: None,
-        template_generation: Some(if n % 7 == 0 { "1" } else { "2" }.into()),
-        phase: "Running".into(),
-        ready: !crash,
-        ready_since: None,
-        deleting: None,
-        created: None,
-        unschedulable: None,
-        containers: vec![ContainerInfo {
-            name: "agent".into(),
-            image: format!("registry.example/agent-{d:02}:v2"),
-            ready: !crash,
-            restarts: if crash { 12 } else { 0 },
-            waiting: crash.then(|| ("CrashLoopBackOff".into(), String::new())),
-            running: !crash,
-            last_exit: crash.then(|| "Error".into()),
-        }],
+    let p = fixtures::pod(&ds(d), &format!("node-{n:05}"), &format!("pod-{d}-{n}"));
+    let mut p = PodInfo { name: format!("agent-{d:02}-{n:05}"), ..p };
+    if n % 7 == 0 {
+        p = p.from_generation("1");
     }
+    if crash {
+        p = p.waiting("CrashLoopBackOff", 12);
+        p.containers[0].last_exit = Some("Error".into());
+    }
+    p
 }
 
 fn changes(nodes: usize) -> Vec<Change> {

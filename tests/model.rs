@@ -1,71 +1,34 @@
 //! The compact model's incremental coverage equals a from-scratch recount after any
 //! sequence of watch events.
 
-use daemonscope::k8s::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
 use daemonscope::model::coverage::CellState;
-use daemonscope::model::{Change, ContainerInfo, DsInfo, Model, NodeInfo, PodInfo, Resource};
+use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo, Resource, fixtures};
 use proptest::prelude::*;
 
 const POOLS: [&str; 3] = ["general", "gpu", "spot"];
 
 fn node(i: u8, pool: u8, tainted: bool, ready: bool) -> NodeInfo {
-    let name = format!("n{i}");
-    NodeInfo {
-        name: name.clone(),
-        facts: NodeFacts {
-            name,
-            labels: [("pool".to_string(), POOLS[pool as usize % 3].to_string())].into(),
-            taints: if tainted { vec![Taint { key: "dedicated".into(), value: "x".into(), effect: "NoSchedule".into() }] } else { vec![] },
-        },
-        ready: Some(ready),
-        unschedulable: false,
-        created: None,
-        kubelet_version: String::new(),
-    }
+    let n = fixtures::node(&format!("n{i}")).with_label("pool", POOLS[pool as usize % 3]).with_ready(Some(ready));
+    if tainted { n.with_taint("dedicated", "x", "NoSchedule") } else { n }
 }
 
 fn ds(i: u8, selector: Option<u8>, generation: u8) -> DsInfo {
-    let mut placement = Placement::default();
-    add_daemon_tolerations(&mut placement.tolerations, false);
-    if let Some(p) = selector {
-        placement.node_selector.insert("pool".into(), POOLS[p as usize % 3].into());
-    }
-    DsInfo {
-        namespace: "ns".into(),
-        name: format!("ds{i}"),
-        uid: format!("ds-uid-{i}"),
-        placement,
-        template_generation: Some(generation.to_string()),
-        ..Default::default()
+    let mut d = fixtures::daemonset("ns", &format!("ds{i}")).at_generation(generation.into());
+    d.uid = format!("ds-uid-{i}");
+    match selector {
+        Some(p) => d.with_node_selector("pool", POOLS[p as usize % 3]),
+        None => d,
     }
 }
 
-fn pod(uid: u8, ds: u8, node: u8, generation: u8, ready: bool, crash: bool, deleting: bool) -> PodInfo {
-    PodInfo {
-        namespace: "ns".into(),
-        name: format!("p{uid}"),
-        uid: format!("pod-{uid}"),
-        owner_uid: format!("ds-uid-{ds}"),
-        node: Some(format!("n{node}")),
-        bound: true,
-        revision_hash: None,
-        template_generation: Some(generation.to_string()),
-        phase: "Running".into(),
-        ready,
-        ready_since: None,
-        deleting: deleting.then(jiff::Timestamp::now),
-        created: None,
-        unschedulable: None,
-        containers: vec![ContainerInfo {
-            name: "c".into(),
-            image: "i".into(),
-            ready,
-            restarts: 0,
-            waiting: crash.then(|| ("CrashLoopBackOff".into(), String::new())),
-            running: !crash,
-            last_exit: None,
-        }],
+fn pod(uid: u8, ds_i: u8, node: u8, generation: u8, ready: bool, crash: bool, deleting: bool) -> PodInfo {
+    let mut p = fixtures::pod(&ds(ds_i, None, generation), &format!("n{node}"), &format!("pod-{uid}"));
+    if crash {
+        p = p.waiting("CrashLoopBackOff", 0);
     }
+    p.ready = ready;
+    p.containers[0].ready = ready;
+    if deleting { p.deleting() } else { p }
 }
 
 fn change() -> impl Strategy<Value = Change> {

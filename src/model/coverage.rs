@@ -96,6 +96,9 @@ pub struct Cell {
     pub reason: String,
     /// The pod the state is about, if any.
     pub pod: Option<String>,
+    /// The placement rule that keeps the DaemonSet off this node (selector, affinity,
+    /// taint), when one does: views show it without evaluating eligibility again.
+    pub rule: Option<eligibility::Ineligible>,
 }
 
 /// Container waiting reasons that mean failure, not progress (`kubelet/images/types.go`,
@@ -185,10 +188,11 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
         state,
         reason: format!("{reason}{not_ready}"),
         pod: pod.map(|p| p.name.clone()),
+        rule: e.reason.clone(),
     };
     let live: Vec<&PodInfo> = pods.iter().copied().filter(|p| p.deleting.is_none()).collect();
     if !e.should_run {
-        let why = e.reason.map(|r| r.to_string()).unwrap_or_default();
+        let why = e.reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
         return match (live.first(), pods.first()) {
             (Some(p), _) => mk(CellState::Misscheduled, format!("pod on a node it should not run on: {why}"), Some(p)),
             (None, Some(p)) => mk(CellState::Terminating, format!("leaving: {why}"), Some(p)),
@@ -225,66 +229,32 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::k8s::eligibility::{NodeFacts, Placement, Taint, add_daemon_tolerations};
-    use crate::model::ContainerInfo;
+    use crate::model::fixtures;
 
     fn ds() -> DsInfo {
-        let mut placement = Placement::default();
-        add_daemon_tolerations(&mut placement.tolerations, false);
-        placement.node_selector.insert("pool".into(), "general".into());
-        DsInfo {
-            namespace: "kube-system".into(),
-            name: "agent".into(),
-            uid: "ds-1".into(),
-            placement,
-            template_generation: Some("2".into()),
-            generation: 2,
-            observed_generation: 2,
-            ..Default::default()
-        }
+        fixtures::daemonset("kube-system", "agent").with_node_selector("pool", "general").at_generation(2)
     }
 
     fn node(pool: Option<&str>, taints: &[(&str, &str, &str)], ready: Option<bool>) -> NodeInfo {
-        NodeInfo {
-            name: "n1".into(),
-            facts: NodeFacts {
-                name: "n1".into(),
-                labels: pool.map(|p| [("pool".to_string(), p.to_string())].into()).unwrap_or_default(),
-                taints: taints.iter().map(|(k, v, e)| Taint { key: k.to_string(), value: v.to_string(), effect: e.to_string() }).collect(),
-            },
-            ready,
-            unschedulable: false,
-            created: None,
-            kubelet_version: String::new(),
+        let mut n = fixtures::node("n1").with_ready(ready);
+        if let Some(p) = pool {
+            n = n.with_label("pool", p);
         }
+        taints.iter().fold(n, |n, (k, v, e)| n.with_taint(k, v, e))
     }
 
+    /// The agent's pod on n1 (7 restarts), from template `generation`, ready or not, or
+    /// with its container waiting for `waiting`.
     fn pod(generation: &str, ready: bool, waiting: Option<&str>) -> PodInfo {
-        PodInfo {
-            namespace: "kube-system".into(),
-            name: "agent-abcde".into(),
-            uid: "p1".into(),
-            owner_uid: "ds-1".into(),
-            node: Some("n1".into()),
-            bound: true,
-            revision_hash: None,
-            template_generation: Some(generation.into()),
-            phase: "Running".into(),
-            ready,
-            ready_since: None,
-            deleting: None,
-            created: None,
-            unschedulable: None,
-            containers: vec![ContainerInfo {
-                name: "agent".into(),
-                image: "registry.example/agent:v2".into(),
-                ready,
-                restarts: 7,
-                waiting: waiting.map(|w| (w.to_string(), String::new())),
-                running: waiting.is_none(),
-                last_exit: None,
-            }],
-        }
+        let p = fixtures::pod(&ds(), "n1", "abcde").from_generation(generation);
+        let mut p = match (ready, waiting) {
+            (_, Some(w)) => p.waiting(w, 7),
+            (false, None) => p.not_ready(),
+            (true, None) => p,
+        };
+        p.containers[0].restarts = 7;
+        p.containers[0].image = "registry.example/agent:v2".into();
+        p
     }
 
     #[test]
@@ -309,6 +279,12 @@ mod tests {
         let other_pool = node(Some("gpu"), &[], Some(true));
         let inel = c(&other_pool, &[]);
         assert_eq!((inel.state, inel.reason.as_str()), (CellState::Ineligible, "nodeSelector pool=general: node has pool=gpu"));
+        assert_eq!(
+            inel.rule,
+            Some(eligibility::Ineligible::NodeSelector { key: "pool".into(), want: "general".into(), have: Some("gpu".into()) }),
+            "the cell names the rule, so views need not evaluate it again"
+        );
+        assert_eq!(missing.rule, None);
         let mis = c(&other_pool, &[&pod("2", true, None)]);
         assert_eq!(mis.state, CellState::Misscheduled);
         let tainted = node(Some("general"), &[("dedicated", "gpu", "NoSchedule")], Some(true));

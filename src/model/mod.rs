@@ -14,6 +14,8 @@
 
 pub mod compact;
 pub mod coverage;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod index;
 pub mod rollout;
 

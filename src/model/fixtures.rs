@@ -1,0 +1,158 @@
+//! Builders of the compact types for tests and benchmarks: the one place that knows how
+//! a node, a DaemonSet and a daemon pod look in the model, so unit tests, integration
+//! tests and benches stop writing the structs out field by field.
+//!
+//! Defaults are the healthy case: a Ready node with no labels or taints; a DaemonSet on
+//! template generation 1 with the tolerations the controller adds; a Running, Ready pod
+//! with one container named after its DaemonSet. Change what a test is about with the
+//! builder methods or with struct update syntax.
+//!
+//! May import: `model::compact`, `k8s`.
+
+use super::compact::{ContainerInfo, DsInfo, NodeInfo, PodInfo};
+use crate::k8s::eligibility::{NodeFacts, Placement, Taint, Toleration, add_daemon_tolerations};
+
+/// A Ready, schedulable node with no labels and no taints.
+pub fn node(name: &str) -> NodeInfo {
+    NodeInfo {
+        name: name.to_string(),
+        facts: NodeFacts { name: name.to_string(), labels: Default::default(), taints: vec![] },
+        ready: Some(true),
+        unschedulable: false,
+        created: None,
+        kubelet_version: String::new(),
+    }
+}
+
+/// A DaemonSet `namespace/name` (uid `ds-<name>`) on template generation 1, observed by
+/// the controller, with the tolerations the controller adds to every daemon pod.
+pub fn daemonset(namespace: &str, name: &str) -> DsInfo {
+    let mut placement = Placement::default();
+    add_daemon_tolerations(&mut placement.tolerations, false);
+    DsInfo {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        uid: format!("ds-{name}"),
+        placement,
+        template_generation: Some("1".into()),
+        generation: 1,
+        observed_generation: 1,
+        ..Default::default()
+    }
+}
+
+/// A Running, Ready pod of `ds` on `node` on the DaemonSet's template generation, with
+/// one container (named after the DaemonSet, image `registry.example/<name>:v1`).
+pub fn pod(ds: &DsInfo, node: &str, uid: &str) -> PodInfo {
+    PodInfo {
+        namespace: ds.namespace.clone(),
+        name: format!("{}-{uid}", ds.name),
+        uid: uid.to_string(),
+        owner_uid: ds.uid.clone(),
+        node: Some(node.to_string()),
+        bound: true,
+        revision_hash: None,
+        template_generation: ds.template_generation.clone(),
+        phase: "Running".into(),
+        ready: true,
+        ready_since: None,
+        deleting: None,
+        created: None,
+        unschedulable: None,
+        containers: vec![ContainerInfo {
+            name: ds.name.clone(),
+            image: format!("registry.example/{}:v1", ds.name),
+            ready: true,
+            restarts: 0,
+            waiting: None,
+            running: true,
+            last_exit: None,
+        }],
+    }
+}
+
+impl NodeInfo {
+    /// With the label `key=value`.
+    pub fn with_label(mut self, key: &str, value: &str) -> Self {
+        self.facts.labels.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// With the taint `key=value:effect`.
+    pub fn with_taint(mut self, key: &str, value: &str, effect: &str) -> Self {
+        self.facts.taints.push(Taint { key: key.to_string(), value: value.to_string(), effect: effect.to_string() });
+        self
+    }
+
+    /// With the Ready condition `ready` (None: no Ready condition).
+    pub fn with_ready(mut self, ready: Option<bool>) -> Self {
+        self.ready = ready;
+        self
+    }
+}
+
+impl DsInfo {
+    /// Only on nodes labelled `key=value`.
+    pub fn with_node_selector(mut self, key: &str, value: &str) -> Self {
+        self.placement.node_selector.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// Tolerating every taint (`operator: Exists` with no key).
+    pub fn tolerating_everything(mut self) -> Self {
+        self.placement.tolerations.insert(
+            0,
+            Toleration {
+                key: String::new(),
+                operator: "Exists".into(),
+                value: String::new(),
+                effect: String::new(),
+                toleration_seconds: None,
+            },
+        );
+        self
+    }
+
+    /// On template generation `generation`, which the controller has observed.
+    pub fn at_generation(mut self, generation: i64) -> Self {
+        self.template_generation = Some(generation.to_string());
+        self.generation = generation;
+        self.observed_generation = generation;
+        self
+    }
+}
+
+impl PodInfo {
+    /// Made from template generation `generation`.
+    pub fn from_generation(mut self, generation: &str) -> Self {
+        self.template_generation = Some(generation.to_string());
+        self
+    }
+
+    /// Running but not Ready (its container not ready, nothing failing).
+    pub fn not_ready(mut self) -> Self {
+        self.ready = false;
+        for c in &mut self.containers {
+            c.ready = false;
+        }
+        self
+    }
+
+    /// Its container waiting with `reason` (`CrashLoopBackOff`, `ErrImagePull`, …) after
+    /// `restarts` restarts; the pod is not Ready.
+    pub fn waiting(mut self, reason: &str, restarts: i32) -> Self {
+        self = self.not_ready();
+        for c in &mut self.containers {
+            c.waiting = Some((reason.to_string(), String::new()));
+            c.running = false;
+            c.restarts = restarts;
+        }
+        self
+    }
+
+    /// Being deleted (a deletionTimestamp is set).
+    pub fn deleting(mut self) -> Self {
+        self.deleting = Some(jiff::Timestamp::now());
+        self
+    }
+}
