@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use super::compact::{DsInfo, NodeInfo, PodInfo};
+use super::compact::{DsInfo, NodeInfo, PodInfo, Strategy};
 use crate::k8s::eligibility;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -87,6 +87,75 @@ impl CellState {
 impl fmt::Display for CellState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A DaemonSet's health over every node: its worst problem, in the order an operator
+/// should look at them (failing first). Views colour and label it; nothing maps a
+/// glyph back to a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Health {
+    Failing,
+    Missing,
+    Misscheduled,
+    /// Pods on an old revision of an OnDelete DaemonSet: they change only when deleted.
+    Outdated,
+    /// Pods on an old revision of a RollingUpdate DaemonSet: the controller is replacing them.
+    Updating,
+    Starting,
+    Terminating,
+    Ok,
+}
+
+impl Health {
+    /// From a DaemonSet's per-state node counts (indexed by `CellState as usize`).
+    pub fn of(counts: &[u32; CellState::COUNT], strategy: &Strategy) -> Health {
+        let n = |s: CellState| counts[s as usize] > 0;
+        if n(CellState::Failing) {
+            Health::Failing
+        } else if n(CellState::Missing) {
+            Health::Missing
+        } else if n(CellState::Misscheduled) {
+            Health::Misscheduled
+        } else if n(CellState::Outdated) && matches!(strategy, Strategy::OnDelete) {
+            Health::Outdated
+        } else if n(CellState::Outdated) {
+            Health::Updating
+        } else if n(CellState::Starting) {
+            Health::Starting
+        } else if n(CellState::Terminating) {
+            Health::Terminating
+        } else {
+            Health::Ok
+        }
+    }
+
+    /// The cell state whose colour and glyph the health takes (an update in progress
+    /// has its own glyph).
+    pub fn state(self) -> CellState {
+        match self {
+            Health::Failing => CellState::Failing,
+            Health::Missing => CellState::Missing,
+            Health::Misscheduled => CellState::Misscheduled,
+            Health::Outdated | Health::Updating => CellState::Outdated,
+            Health::Starting => CellState::Starting,
+            Health::Terminating => CellState::Terminating,
+            Health::Ok => CellState::Ready,
+        }
+    }
+
+    /// Glyph and word, as the DaemonSets list shows them.
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Failing => "✖ failing",
+            Health::Missing => "○ missing",
+            Health::Misscheduled => "◆ missched",
+            Health::Outdated => "◐ outdated",
+            Health::Updating => "▲ updating",
+            Health::Starting => "◌ starting",
+            Health::Terminating => "◍ terminating",
+            Health::Ok => "✔ ok",
+        }
     }
 }
 
@@ -310,5 +379,25 @@ mod tests {
         g.sort();
         g.dedup();
         assert_eq!(g.len(), CellState::ALL.len());
+    }
+
+    #[test]
+    fn health_is_the_worst_problem() {
+        let mut counts = [0u32; CellState::COUNT];
+        let rolling = Strategy::RollingUpdate {
+            max_unavailable: k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(1),
+            max_surge: k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(0),
+        };
+        counts[CellState::Ready as usize] = 10;
+        assert_eq!(Health::of(&counts, &rolling), Health::Ok);
+        counts[CellState::Outdated as usize] = 3;
+        assert_eq!(Health::of(&counts, &rolling), Health::Updating);
+        assert_eq!(Health::of(&counts, &Strategy::OnDelete), Health::Outdated);
+        counts[CellState::Missing as usize] = 1;
+        assert_eq!(Health::of(&counts, &rolling), Health::Missing);
+        counts[CellState::Failing as usize] = 1;
+        assert_eq!(Health::of(&counts, &rolling), Health::Failing);
+        assert_eq!((Health::Failing.state(), Health::Failing.label()), (CellState::Failing, "✖ failing"));
+        assert!(Health::Failing < Health::Updating, "failing sorts before an update in progress");
     }
 }
