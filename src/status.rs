@@ -42,7 +42,7 @@ pub struct DsReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeReport {
     pub node: String,
-    /// ready | outdated | starting | failing | missing | misscheduled | terminating | ineligible
+    /// ready | outdated | starting | failing | missing | misscheduled | terminating | node-not-ready | ineligible
     pub state: String,
     pub reason: String,
     pub pod: Option<String>,

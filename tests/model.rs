@@ -57,6 +57,7 @@ proptest! {
                 let inc = m.coverage(&d).cloned().unwrap_or_default();
                 let fresh = m.recount(&d);
                 prop_assert_eq!(inc.counts, fresh.counts, "counts of {}", d.name);
+                prop_assert_eq!(inc.eligible(), fresh.eligible(), "desired nodes of {}", d.name);
                 for (id, _) in m.nodes() {
                     let a = inc.cells.get(id as usize).copied().unwrap_or(CellState::Absent);
                     let b = fresh.cells.get(id as usize).copied().unwrap_or(CellState::Absent);
@@ -174,4 +175,45 @@ fn a_revision_gone_in_a_relist_no_longer_decides_the_current_hash() {
     assert_eq!(state(&m), CellState::Ready, "v1 is the current revision again");
     let d = m.daemonset("ns", "ds1").unwrap();
     assert_eq!(m.recount(d).counts, m.coverage(d).unwrap().counts);
+}
+
+/// Coverage's denominator is the controller's desired set: a NotReady node (tainted
+/// not-ready:NoSchedule by the node controller) leaves it, unless the DaemonSet tolerates
+/// every taint; a pod terminating on a node it should not run on is counted beside it.
+#[test]
+fn the_denominator_is_the_controllers_desired_set() {
+    let mut m = Model::new();
+    m.apply(Change::Node(fixtures::node("up")));
+    m.apply(Change::Node(fixtures::node("down").with_ready(Some(false)).with_taint("node.kubernetes.io/not-ready", "", "NoSchedule")));
+    m.apply(Change::Node(fixtures::node("gpu").with_taint("dedicated", "gpu", "NoSchedule")));
+    let agent = fixtures::daemonset("ns", "agent");
+    let proxy = fixtures::daemonset("ns", "proxy").tolerating_everything();
+    m.apply(Change::DaemonSet(agent.clone()));
+    m.apply(Change::DaemonSet(proxy.clone()));
+    for (d, node, uid) in
+        [(&agent, "up", "a1"), (&agent, "down", "a2"), (&proxy, "up", "p1"), (&proxy, "down", "p2"), (&proxy, "gpu", "p3")]
+    {
+        m.apply(Change::Pod(fixtures::pod(d, node, uid)));
+    }
+    // agent's pod on the gpu node it may not run on, being deleted.
+    m.apply(Change::Pod(fixtures::pod(&agent, "gpu", "a3").deleting()));
+    let cov = |m: &Model, name: &str| m.coverage(m.daemonset("ns", name).unwrap()).unwrap().clone();
+    let (a, p) = (cov(&m, "agent"), cov(&m, "proxy"));
+    assert_eq!(
+        (a.count(CellState::NodeNotReady), a.count(CellState::Misscheduled), a.eligible()),
+        (1, 1, 1),
+        "agent: only `up` is desired"
+    );
+    assert_eq!(
+        (p.count(CellState::NodeNotReady), p.eligible()),
+        (1, 3),
+        "proxy tolerates the not-ready taint: the controller still wants `down`"
+    );
+    for name in ["agent", "proxy"] {
+        let d = m.daemonset("ns", name).unwrap();
+        assert_eq!(m.recount(d).eligible(), m.coverage(d).unwrap().eligible());
+    }
+    // The node comes back: both count it again.
+    m.apply(Change::Node(fixtures::node("down")));
+    assert_eq!((cov(&m, "agent").eligible(), cov(&m, "agent").count(CellState::Ready)), (2, 2));
 }

@@ -124,7 +124,9 @@ async fn every_state_is_reported_with_its_reason() {
     assert_eq!(state("n7"), "terminating");
     assert_eq!(state("n8"), "ineligible");
     assert_eq!(reason("n8"), "taint dedicated=gpu:NoSchedule not tolerated");
-    assert!(reason("n9").ends_with("; node NotReady"), "{}", reason("n9"));
+    // The node's problem, not the daemon's: its state and reason name the node.
+    assert_eq!(state("n9"), "node-not-ready", "{}", reason("n9"));
+    assert!(reason("n9").starts_with("node NotReady"), "{}", reason("n9"));
 }
 
 #[tokio::test]

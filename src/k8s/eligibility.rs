@@ -220,8 +220,8 @@ fn exists(key: &str, effect: &str) -> Toleration {
 /// The tolerations `util.AddOrUpdateDaemonPodTolerations` adds to every daemon pod.
 pub fn default_daemon_tolerations(host_network: bool) -> Vec<Toleration> {
     let mut v = vec![
-        exists("node.kubernetes.io/not-ready", "NoExecute"),
-        exists("node.kubernetes.io/unreachable", "NoExecute"),
+        exists(NOT_READY_TAINT, "NoExecute"),
+        exists(UNREACHABLE_TAINT, "NoExecute"),
         exists("node.kubernetes.io/disk-pressure", "NoSchedule"),
         exists("node.kubernetes.io/memory-pressure", "NoSchedule"),
         exists("node.kubernetes.io/pid-pressure", "NoSchedule"),
@@ -232,6 +232,11 @@ pub fn default_daemon_tolerations(host_network: bool) -> Vec<Toleration> {
     }
     v
 }
+
+/// The taint the node lifecycle controller sets on a node whose Ready condition is False.
+pub const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
+/// The taint the node lifecycle controller sets on a node whose Ready condition is Unknown.
+pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
 
 /// Adds the daemon tolerations that are not already present (same key, operator, effect).
 pub fn add_daemon_tolerations(tols: &mut Vec<Toleration>, host_network: bool) {
@@ -298,6 +303,17 @@ fn reqs(v: &Option<Vec<core::NodeSelectorRequirement>>) -> Vec<NodeSelectorRequi
 }
 
 impl NodeFacts {
+    /// The same node without the taints the node lifecycle controller sets while a node
+    /// is NotReady or unreachable: would a DaemonSet run here were the node up?
+    pub fn without_lifecycle_taints(&self) -> NodeFacts {
+        let lifecycle = |t: &Taint| t.key == NOT_READY_TAINT || t.key == UNREACHABLE_TAINT;
+        NodeFacts {
+            name: self.name.clone(),
+            labels: self.labels.clone(),
+            taints: self.taints.iter().filter(|t| !lifecycle(t)).cloned().collect(),
+        }
+    }
+
     pub fn from_node(n: &core::Node) -> Self {
         NodeFacts {
             name: n.metadata.name.clone().unwrap_or_default(),

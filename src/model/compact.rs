@@ -26,16 +26,72 @@ pub struct NodeInfo {
     pub unschedulable: bool,
     pub created: Option<jiff::Timestamp>,
     pub kubelet_version: String,
+    /// `status.conditions`, as the kubelet and the node controller set them.
+    pub conditions: Vec<NodeCondition>,
+}
+
+/// One node condition (`Ready`, `MemoryPressure`, …), as `kubectl describe node` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeCondition {
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+    pub last_transition: Option<jiff::Timestamp>,
+}
+
+impl NodeInfo {
+    pub fn condition(&self, type_: &str) -> Option<&NodeCondition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
+
+    /// Down: NotReady (Ready=False) or unreachable (Ready=Unknown). The node lifecycle
+    /// controller then taints it, and DaemonSets stop counting it as desired. A node with
+    /// no Ready condition yet is not down: the controller decides by its taints alone.
+    pub fn is_down(&self) -> bool {
+        self.ready == Some(false)
+    }
+
+    /// Why the node is down, in words, with how long it has been (as of `now`):
+    /// `node NotReady for 4m: KubeletNotReady: container runtime network not ready` or
+    /// `node unreachable for 2m: kubelet stopped posting status`. None when it is Ready.
+    pub fn down_reason(&self, now: jiff::Timestamp) -> Option<String> {
+        if !self.is_down() {
+            return None;
+        }
+        let Some(c) = self.condition("Ready") else { return Some("node NotReady".into()) };
+        let since = c
+            .last_transition
+            .map(|t| format!(" for {}", crate::k8s::duration::human_duration(now.duration_since(t).as_secs())))
+            .unwrap_or_default();
+        Some(match c.status.as_str() {
+            "Unknown" => format!("node unreachable{since}: kubelet stopped posting status"),
+            _ => {
+                let why = [c.reason.as_str(), c.message.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(": ");
+                if why.is_empty() { format!("node NotReady{since}") } else { format!("node NotReady{since}: {why}") }
+            }
+        })
+    }
 }
 
 impl From<&core::Node> for NodeInfo {
     fn from(n: &core::Node) -> Self {
-        let ready = n
+        let conditions: Vec<NodeCondition> = n
             .status
             .as_ref()
             .and_then(|s| s.conditions.as_ref())
-            .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
-            .map(|c| c.status == "True");
+            .into_iter()
+            .flatten()
+            .map(|c| NodeCondition {
+                type_: c.type_.clone(),
+                status: c.status.clone(),
+                reason: c.reason.clone().unwrap_or_default(),
+                message: c.message.clone().unwrap_or_default(),
+                last_transition: ts(&c.last_transition_time),
+            })
+            .collect();
+        let ready = conditions.iter().find(|c| c.type_ == "Ready").map(|c| c.status == "True");
         NodeInfo {
             name: n.metadata.name.clone().unwrap_or_default(),
             facts: NodeFacts::from_node(n),
@@ -43,6 +99,7 @@ impl From<&core::Node> for NodeInfo {
             unschedulable: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
             created: ts(&n.metadata.creation_timestamp),
             kubelet_version: n.status.as_ref().and_then(|s| s.node_info.as_ref()).map(|i| i.kubelet_version.clone()).unwrap_or_default(),
+            conditions,
         }
     }
 }

@@ -23,14 +23,18 @@ pub enum CellState {
     Missing,
     Misscheduled,
     Terminating,
+    /// The node is down (NotReady, unreachable, or not yet Ready) and would otherwise run
+    /// the daemon: the controller does not count it as desired (its not-ready or
+    /// unreachable NoSchedule taint is not tolerated) and keeps any pod there.
+    NodeNotReady,
     Ineligible,
     /// No node (gone, or not yet known): never counted.
     Absent,
 }
 
 impl CellState {
-    pub const COUNT: usize = 9;
-    pub const ALL: [CellState; 8] = [
+    pub const COUNT: usize = 10;
+    pub const ALL: [CellState; 9] = [
         CellState::Ready,
         CellState::Outdated,
         CellState::Starting,
@@ -38,6 +42,7 @@ impl CellState {
         CellState::Missing,
         CellState::Misscheduled,
         CellState::Terminating,
+        CellState::NodeNotReady,
         CellState::Ineligible,
     ];
 
@@ -50,6 +55,7 @@ impl CellState {
             CellState::Missing => "missing",
             CellState::Misscheduled => "misscheduled",
             CellState::Terminating => "terminating",
+            CellState::NodeNotReady => "node-not-ready",
             CellState::Ineligible => "ineligible",
             CellState::Absent => "absent",
         }
@@ -65,6 +71,7 @@ impl CellState {
             CellState::Missing => '○',
             CellState::Misscheduled => '◆',
             CellState::Terminating => '◍',
+            CellState::NodeNotReady => '⊘',
             CellState::Ineligible => '·',
             CellState::Absent => ' ',
         }
@@ -82,6 +89,17 @@ impl CellState {
     pub fn is_problem(self) -> bool {
         !matches!(self, CellState::Ready | CellState::Ineligible | CellState::Absent)
     }
+
+    /// A problem of the node, not of the daemon.
+    pub fn is_node_problem(self) -> bool {
+        self == CellState::NodeNotReady
+    }
+
+    /// The daemon is broken or absent where it should run (not merely on an old revision,
+    /// and not because its node is down).
+    pub fn is_broken(self) -> bool {
+        self.is_problem() && !matches!(self, CellState::Outdated | CellState::NodeNotReady)
+    }
 }
 
 impl fmt::Display for CellState {
@@ -91,19 +109,22 @@ impl fmt::Display for CellState {
 }
 
 /// A DaemonSet's health over every node: its worst problem, in the order an operator
-/// should look at them (failing first). Views colour and label it; nothing maps a
+/// should look at them: failing > missing > starting > terminating > misscheduled >
+/// node down > outdated (or updating) > ok. Views colour and label it; nothing maps a
 /// glyph back to a state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Health {
     Failing,
     Missing,
+    Starting,
+    Terminating,
     Misscheduled,
+    /// The only gaps are nodes that are down: a node problem, not the daemon's.
+    NodeDown,
     /// Pods on an old revision of an OnDelete DaemonSet: they change only when deleted.
     Outdated,
     /// Pods on an old revision of a RollingUpdate DaemonSet: the controller is replacing them.
     Updating,
-    Starting,
-    Terminating,
     Ok,
 }
 
@@ -115,16 +136,18 @@ impl Health {
             Health::Failing
         } else if n(CellState::Missing) {
             Health::Missing
-        } else if n(CellState::Misscheduled) {
-            Health::Misscheduled
-        } else if n(CellState::Outdated) && matches!(strategy, Strategy::OnDelete) {
-            Health::Outdated
-        } else if n(CellState::Outdated) {
-            Health::Updating
         } else if n(CellState::Starting) {
             Health::Starting
         } else if n(CellState::Terminating) {
             Health::Terminating
+        } else if n(CellState::Misscheduled) {
+            Health::Misscheduled
+        } else if n(CellState::NodeNotReady) {
+            Health::NodeDown
+        } else if n(CellState::Outdated) && matches!(strategy, Strategy::OnDelete) {
+            Health::Outdated
+        } else if n(CellState::Outdated) {
+            Health::Updating
         } else {
             Health::Ok
         }
@@ -140,6 +163,7 @@ impl Health {
             Health::Outdated | Health::Updating => CellState::Outdated,
             Health::Starting => CellState::Starting,
             Health::Terminating => CellState::Terminating,
+            Health::NodeDown => CellState::NodeNotReady,
             Health::Ok => CellState::Ready,
         }
     }
@@ -154,6 +178,7 @@ impl Health {
             Health::Updating => "▲ updating",
             Health::Starting => "◌ starting",
             Health::Terminating => "◍ terminating",
+            Health::NodeDown => "⊘ node down",
             Health::Ok => "✔ ok",
         }
     }
@@ -168,6 +193,9 @@ pub struct Cell {
     /// The placement rule that keeps the DaemonSet off this node (selector, affinity,
     /// taint), when one does: views show it without evaluating eligibility again.
     pub rule: Option<eligibility::Ineligible>,
+    /// The controller counts the node as desired (`shouldRun`, §2 of the semantics):
+    /// true also for a down node whose taints the DaemonSet tolerates.
+    pub desired: bool,
 }
 
 /// Container waiting reasons that mean failure, not progress (`kubelet/images/types.go`,
@@ -248,23 +276,44 @@ fn short(hash: &Option<String>) -> String {
 /// The state of `ds` on `node`, given its pods there (oldest first).
 pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
     let e = eligibility::evaluate(&node.facts, &ds.placement);
-    let not_ready = match node.ready {
+    let live: Vec<&PodInfo> = pods.iter().copied().filter(|p| p.deleting.is_none()).collect();
+    // A node that is down: if it would run the daemon were it up (its lifecycle taints
+    // aside), that is the node's problem, whatever the pod there reports (the node
+    // controller, not a probe, marks the pod not ready).
+    if let Some(down) = node.down_reason(jiff::Timestamp::now())
+        && eligibility::evaluate(&node.facts.without_lifecycle_taints(), &ds.placement).should_run
+    {
+        let pod = live.first().or(pods.first()).copied();
+        let kept = pod.map(|p| format!("; its pod {} is kept ({})", p.name, p.phase)).unwrap_or_default();
+        return Cell {
+            state: CellState::NodeNotReady,
+            reason: format!("{down}{kept}"),
+            pod: pod.map(|p| p.name.clone()),
+            rule: e.reason,
+            desired: e.should_run,
+        };
+    }
+    // A down node that would not run the daemon anyway: its state says why not, and the
+    // reason that the node is down too.
+    let down = match node.ready {
         Some(false) => "; node NotReady",
         None => "; node has no Ready condition",
         Some(true) => "",
     };
     let mk = |state, reason: String, pod: Option<&PodInfo>| Cell {
         state,
-        reason: format!("{reason}{not_ready}"),
+        reason: format!("{reason}{down}"),
         pod: pod.map(|p| p.name.clone()),
         rule: e.reason.clone(),
+        desired: e.should_run,
     };
-    let live: Vec<&PodInfo> = pods.iter().copied().filter(|p| p.deleting.is_none()).collect();
     if !e.should_run {
         let why = e.reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
         return match (live.first(), pods.first()) {
             (Some(p), _) => mk(CellState::Misscheduled, format!("pod on a node it should not run on: {why}"), Some(p)),
-            (None, Some(p)) => mk(CellState::Terminating, format!("leaving: {why}"), Some(p)),
+            // The controller still counts a terminating pod as scheduled there: misscheduled,
+            // not part of the desired nodes.
+            (None, Some(p)) => mk(CellState::Misscheduled, format!("pod terminating on a node it should not run on: {why}"), Some(p)),
             (None, None) => mk(CellState::Ineligible, why, None),
         };
     }
@@ -358,11 +407,38 @@ mod tests {
         assert_eq!(mis.state, CellState::Misscheduled);
         let tainted = node(Some("general"), &[("dedicated", "gpu", "NoSchedule")], Some(true));
         assert_eq!(c(&tainted, &[]).reason, "taint dedicated=gpu:NoSchedule not tolerated");
-        // A NotReady node: the pod keeps its state; the reason says so.
+        // A NotReady node: the node's problem, named with its condition, whatever the pod
+        // (marked not ready by the node controller) says; the pod is kept.
         let down = node(Some("general"), &[("node.kubernetes.io/not-ready", "", "NoSchedule")], Some(false));
         let on_down = c(&down, &[&pod("2", false, None)]);
-        assert_eq!(on_down.state, CellState::Misscheduled);
-        assert!(on_down.reason.ends_with("; node NotReady"), "{}", on_down.reason);
+        assert_eq!(on_down.state, CellState::NodeNotReady);
+        assert_eq!(
+            on_down.reason,
+            "node NotReady: KubeletNotReady: container runtime network not ready; its pod agent-abcde is kept (Running)"
+        );
+        assert_eq!(c(&down, &[]).state, CellState::NodeNotReady, "no pod either: still the node's problem, not a missing daemon");
+        // Unreachable (Ready=Unknown), for a while.
+        let gone_dark = fixtures::node("n1").with_label("pool", "general").unreachable(150);
+        let dark = c(&gone_dark, &[&pod("2", true, None)]);
+        assert_eq!(
+            (dark.state, dark.reason.as_str()),
+            (CellState::NodeNotReady, "node unreachable for 2m30s: kubelet stopped posting status; its pod agent-abcde is kept (Running)")
+        );
+        // A down node the DaemonSet would not run on anyway: ineligible, as before.
+        let down_gpu = node(Some("gpu"), &[], Some(false));
+        assert_eq!(c(&down_gpu, &[]).state, CellState::Ineligible);
+        assert!(c(&down_gpu, &[]).reason.ends_with("; node NotReady"));
+        // A pod terminating on a node it should not run on: misscheduled, as the
+        // controller counts it (not one of the desired nodes).
+        let leaving = c(&other_pool, &[&pod("2", true, None).deleting()]);
+        assert_eq!(
+            (leaving.state, leaving.reason.as_str()),
+            (CellState::Misscheduled, "pod terminating on a node it should not run on: nodeSelector pool=general: node has pool=gpu")
+        );
+        assert!(
+            !CellState::NodeNotReady.is_eligible() && !CellState::Misscheduled.is_eligible(),
+            "the denominator is the controller's desired set"
+        );
         let mut failed = pod("2", false, None);
         failed.phase = "Failed".into();
         assert_eq!(c(&general, &[&failed]).state, CellState::Failing);

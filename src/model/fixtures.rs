@@ -9,7 +9,7 @@
 //!
 //! May import: `model::compact`, `k8s`.
 
-use super::compact::{ContainerInfo, DsInfo, NodeInfo, PodInfo};
+use super::compact::{ContainerInfo, DsInfo, NodeCondition, NodeInfo, PodInfo};
 use crate::k8s::eligibility::{NodeFacts, Placement, Taint, Toleration, add_daemon_tolerations};
 
 /// A Ready, schedulable node with no labels and no taints.
@@ -21,6 +21,13 @@ pub fn node(name: &str) -> NodeInfo {
         unschedulable: false,
         created: None,
         kubelet_version: String::new(),
+        conditions: vec![NodeCondition {
+            type_: "Ready".into(),
+            status: "True".into(),
+            reason: "KubeletReady".into(),
+            message: "kubelet is posting ready status".into(),
+            last_transition: None,
+        }],
     }
 }
 
@@ -84,9 +91,44 @@ impl NodeInfo {
         self
     }
 
-    /// With the Ready condition `ready` (None: no Ready condition).
+    /// With the Ready condition `ready` (None: no Ready condition): NotReady as the
+    /// kubelet reports a broken container runtime network.
     pub fn with_ready(mut self, ready: Option<bool>) -> Self {
         self.ready = ready;
+        self.conditions.retain(|c| c.type_ != "Ready");
+        if let Some(r) = ready {
+            self.conditions.push(if r {
+                NodeCondition {
+                    type_: "Ready".into(),
+                    status: "True".into(),
+                    reason: "KubeletReady".into(),
+                    message: "kubelet is posting ready status".into(),
+                    last_transition: None,
+                }
+            } else {
+                NodeCondition {
+                    type_: "Ready".into(),
+                    status: "False".into(),
+                    reason: "KubeletNotReady".into(),
+                    message: "container runtime network not ready".into(),
+                    last_transition: None,
+                }
+            });
+        }
+        self
+    }
+
+    /// Unreachable: the node controller set Ready=Unknown `for_secs` ago.
+    pub fn unreachable(mut self, for_secs: i64) -> Self {
+        self.ready = Some(false);
+        self.conditions.retain(|c| c.type_ != "Ready");
+        self.conditions.push(NodeCondition {
+            type_: "Ready".into(),
+            status: "Unknown".into(),
+            reason: "NodeStatusUnknown".into(),
+            message: "Kubelet stopped posting node status.".into(),
+            last_transition: Some(jiff::Timestamp::now() - jiff::SignedDuration::from_secs(for_secs)),
+        });
         self
     }
 }

@@ -69,13 +69,18 @@ impl Resource {
 pub struct Coverage {
     pub cells: Vec<CellState>,
     pub counts: [u32; CellState::COUNT],
+    /// Per node id: down, yet still desired by the controller (the DaemonSet tolerates
+    /// the node's not-ready or unreachable taint, or it is not tainted yet).
+    desired_down: Vec<bool>,
+    desired_down_count: u32,
 }
 
 impl Coverage {
-    fn set(&mut self, id: NodeId, state: CellState) {
+    fn set(&mut self, id: NodeId, state: CellState, desired: bool) {
         let i = id as usize;
         if self.cells.len() <= i {
             self.cells.resize(i + 1, CellState::Absent);
+            self.desired_down.resize(i + 1, false);
         }
         let old = self.cells[i];
         if old != state {
@@ -83,15 +88,25 @@ impl Coverage {
             self.counts[state as usize] += u32::from(state != CellState::Absent);
             self.cells[i] = state;
         }
+        let down = state == CellState::NodeNotReady && desired;
+        if self.desired_down[i] != down {
+            self.desired_down[i] = down;
+            if down {
+                self.desired_down_count += 1;
+            } else {
+                self.desired_down_count -= 1;
+            }
+        }
     }
 
     pub fn count(&self, s: CellState) -> u32 {
         self.counts[s as usize]
     }
 
-    /// Nodes that should run the daemon (everything but ineligible and misscheduled).
+    /// The controller's desired nodes: those that should run the daemon (not ineligible,
+    /// not misscheduled), and the down ones it still counts.
     pub fn eligible(&self) -> u32 {
-        CellState::ALL.iter().filter(|s| s.is_eligible()).map(|s| self.count(*s)).sum()
+        CellState::ALL.iter().filter(|s| s.is_eligible()).map(|s| self.count(*s)).sum::<u32>() + self.desired_down_count
     }
 }
 
@@ -301,11 +316,14 @@ impl Model {
     fn recompute(&mut self, ds_uid: &str, node: NodeId) {
         let Some(key) = self.ds_by_uid.get(ds_uid) else { return };
         let Some(ds) = self.daemonsets.get(key) else { return };
-        let state = match self.node(node) {
-            Some(n) => coverage::cell(ds, n, &self.pods_on(ds, node)).state,
-            None => CellState::Absent,
+        let (state, desired) = match self.node(node) {
+            Some(n) => {
+                let c = coverage::cell(ds, n, &self.pods_on(ds, node));
+                (c.state, c.desired)
+            }
+            None => (CellState::Absent, false),
         };
-        self.coverage.entry(ds_uid.to_string()).or_default().set(node, state);
+        self.coverage.entry(ds_uid.to_string()).or_default().set(node, state, desired);
     }
 
     fn recompute_ds(&mut self, ds_uid: &str) {
@@ -501,7 +519,8 @@ impl Model {
     pub fn recount(&self, ds: &DsInfo) -> Coverage {
         let mut c = Coverage::default();
         for (id, n) in self.nodes() {
-            c.set(id, coverage::cell(ds, n, &self.pods_on(ds, id)).state);
+            let cell = coverage::cell(ds, n, &self.pods_on(ds, id));
+            c.set(id, cell.state, cell.desired);
         }
         c
     }

@@ -19,5 +19,5 @@ pub mod fixtures;
 pub mod index;
 pub mod rollout;
 
-pub use compact::{ContainerInfo, DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo, Strategy};
+pub use compact::{ContainerInfo, DsInfo, NodeCondition, NodeInfo, PodInfo, RevisionInfo, ServiceInfo, Strategy};
 pub use index::{Change, Coverage, Model, NodeId, Resource};

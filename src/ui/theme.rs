@@ -28,6 +28,7 @@ impl Theme {
             CellState::Missing => self.fg(Color::LightRed),
             CellState::Misscheduled => self.fg(Color::Magenta),
             CellState::Terminating => self.fg(Color::Gray),
+            CellState::NodeNotReady => self.fg(Color::Blue),
             CellState::Ineligible => self.fg(Color::DarkGray),
             CellState::Absent => Style::default(),
         }
