@@ -12,13 +12,6 @@ use rand::Rng;
 use super::store::SimObject;
 use crate::k8s::labels;
 
-/// The five-character random suffix of generateName (`utilrand.String(5)`).
-pub fn random_suffix() -> String {
-    const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut rng = rand::rng();
-    (0..5).map(|_| ALPHANUMS[rng.random_range(0..ALPHANUMS.len())] as char).collect()
-}
-
 pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
 
 pub type Causes = Vec<(&'static str, String)>;

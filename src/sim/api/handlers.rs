@@ -18,8 +18,8 @@ use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::errors::ApiError;
 use crate::sim::kind::Kind;
 use crate::sim::objects::Strategy;
+use crate::sim::store::with_kind;
 use crate::sim::store::{SimObject, Store, field_value};
-use crate::with_kind;
 
 pub struct Ctx {
     pub st: Arc<ApiState>,
