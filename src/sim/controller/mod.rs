@@ -71,7 +71,7 @@ impl Cluster {
         nodelifecycle::sync(&self.store, now, self.record_events);
         self.sched.sync(&self.store, now, self.record_events);
         self.ds.sync_all(&self.store, now, self.record_events);
-        gc::sync(&self.store, now, &self.settings);
+        gc::sync(&self.store, now, self.settings.pod_gc_quarantine, self.settings.max_events);
         self.store.current_rv() != before
     }
 
