@@ -3,6 +3,7 @@
 //! `daemonscope --demo`, and every test.
 
 pub mod api;
+pub mod cli;
 pub mod controller;
 pub mod errors;
 pub mod faults;
