@@ -2,6 +2,8 @@
 //! zones, a control plane, general / high-memory / spot pools, a tainted GPU pool — and
 //! a realistic set of DaemonSets (kube-proxy, CNI agent on OnDelete, log collector,
 //! node exporter, CSI node plugin, GPU device plugin, security agent, …).
+//!
+//! May import: `sim` (its `BUILTIN_NAMESPACES`), `sim::kind`, `sim::scenario`.
 
 use serde_json::{Value, json};
 

@@ -1,6 +1,8 @@
 //! The simulated cluster: an in-memory Kubernetes API server plus the controllers and
 //! kubelets that make it behave like a real cluster. Used by `daemonscope sim`,
 //! `daemonscope --demo`, and every test.
+//!
+//! May import: its submodules.
 
 pub mod api;
 pub mod cli;

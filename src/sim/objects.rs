@@ -1,5 +1,7 @@
 //! Per-kind API strategies: defaults on create, what an update may change, and
 //! validation — the simulator's version of `pkg/registry/<group>/<kind>/strategy.go`.
+//!
+//! May import: `sim::store`, `k8s::{intstr, labels, selector}`.
 
 use std::collections::BTreeMap;
 

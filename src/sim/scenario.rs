@@ -15,6 +15,8 @@
 //!   - at: 30s
 //!     delete: {kind: Node, name: late-node}
 //! ```
+//!
+//! May import: `sim::api::auth`, `sim::faults`, `sim::kind`, `sim::kubelet`, `sim::store`.
 
 use std::collections::BTreeMap;
 use std::path::Path;

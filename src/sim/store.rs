@@ -3,6 +3,8 @@
 //!
 //! Objects are kept as `Arc<T>` so lists and controllers copy pointers, not objects.
 //! Each write serialises the object once; every watcher shares those bytes.
+//!
+//! May import: `sim::errors`, `sim::kind`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;

@@ -1,4 +1,8 @@
 //! Per-verb handlers, generic over the stored type.
+//!
+//! May import: `sim::api::auth`, `sim::api::logs`, `sim::api::patch`, `sim::api::protobuf`,
+//! `sim::api::request`, `sim::api::table`, `sim::api::watch`, `sim::errors`, `sim::kind`, `sim::objects`,
+//! `sim::ops`, `sim::store`.
 
 use std::sync::Arc;
 

@@ -1,6 +1,8 @@
 //! `pods/log`: plausible synthetic container logs that match what the pod is doing
 //! (a crash-looping container logs its fatal error, a healthy agent its routine work),
 //! with `follow`, `tailLines`, `previous`, `timestamps` and `container`.
+//!
+//! May import: `sim::api::request`, `sim::errors`, `sim::kind`, `sim::kubelet`.
 
 use std::time::Duration;
 

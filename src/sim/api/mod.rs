@@ -3,6 +3,8 @@
 //! One fallback handler parses the path the way the real server's installer lays
 //! it out (`/api/v1/...`, `/apis/<group>/<version>/...`, `namespaces/<ns>/...`,
 //! subresources), authorises the request, and dispatches on the kind.
+//!
+//! May import: its submodules, `sim::errors`, `sim::kind`.
 
 pub mod auth;
 pub mod discovery;

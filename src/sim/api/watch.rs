@@ -1,5 +1,7 @@
 //! Watch streams: initial events, resume from a resourceVersion, bookmarks, 410 Gone,
 //! streaming lists (`sendInitialEvents=true`), selector transitions, timeouts.
+//!
+//! May import: `sim::api::request`, `sim::api::table`, `sim::errors`, `sim::objects`, `sim::store`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! Garbage collection: dependents of deleted owners (ownerReferences, background
 //! propagation), pods bound to nodes that are gone (PodGC, after a quarantine),
 //! namespace contents, and a cap on stored Events.
+//!
+//! May import: `sim::kind`, `sim::ops`, `sim::store`.
 
 use std::collections::HashSet;
 

@@ -4,6 +4,8 @@
 //! Every actor reads the store and writes through it, exactly as the real ones go
 //! through the API; `Cluster::step` runs one round of all of them, and `run` repeats
 //! it whenever the store changes or time moves on.
+//!
+//! May import: its submodules, `sim::kubelet`, `sim::store`.
 
 pub mod daemonset;
 pub mod events;

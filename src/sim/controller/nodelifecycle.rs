@@ -1,6 +1,8 @@
 //! Node lifecycle: node conditions and `spec.unschedulable` become taints
 //! (`nodeConditionToTaintKeyStatusMap`, `doNoScheduleTaintingPass`), and pods that do
 //! not tolerate a NoExecute taint are evicted, honouring `tolerationSeconds`.
+//!
+//! May import: `sim::controller::events`, `sim::ops`, `sim::store`, `k8s::eligibility`.
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1 as core;
