@@ -78,7 +78,7 @@ pub fn sync(store: &Store, now: Timestamp, record: bool) {
                         key: k.to_string(),
                         effect: e.to_string(),
                         value: None,
-                        time_added: (*e == "NoExecute").then(|| Time(now)),
+                        time_added: (*e == "NoExecute").then_some(Time(now)),
                     });
                 }
             }

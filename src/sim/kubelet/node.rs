@@ -139,7 +139,7 @@ pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp
         st.allocatable = Some(cap.clone());
         st.capacity = Some(cap);
     }
-    st.daemon_endpoints.get_or_insert_with(|| core::NodeDaemonEndpoints { kubelet_endpoint: Some(core::DaemonEndpoint { port: 10250 }) });
+    st.daemon_endpoints.get_or_insert(core::NodeDaemonEndpoints { kubelet_endpoint: Some(core::DaemonEndpoint { port: 10250 }) });
     (st != cur).then_some(st)
 }
 

@@ -91,7 +91,7 @@ pub fn pod_step(pod: &core::Pod, node: &core::Node, settings: &KubeletSettings, 
     let mut st = cur.clone();
     st.host_ip.get_or_insert_with(|| node_ip(node));
     st.host_ips.get_or_insert_with(|| vec![core::HostIP { ip: node_ip(node) }]);
-    st.start_time.get_or_insert_with(|| Time(bound_at));
+    st.start_time.get_or_insert(Time(bound_at));
     let prev_conds = cur.conditions.clone().unwrap_or_default();
     let prev_cs = cur.container_statuses.clone().unwrap_or_default();
     let mut all_ready = true;

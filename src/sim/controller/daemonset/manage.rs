@@ -26,6 +26,9 @@ use crate::sim::store::Store;
 
 const COMPONENT: &str = "daemonset-controller";
 
+/// A DaemonSet's pods by the node they target.
+pub(super) type ByNode = BTreeMap<String, Vec<Arc<core::Pod>>>;
+
 /// Failed-pod deletion backoff per `<dsUID>/<node>`: (next allowed, current delay).
 pub(super) type FailedBackoff = HashMap<String, (Timestamp, SignedDuration)>;
 
@@ -36,13 +39,8 @@ pub(super) struct Plan {
 
 /// The DaemonSet's pods by target node (terminal + deleted pods are dropped, as
 /// getNodesToDaemonPods does), and its pods never bound whose node is gone.
-#[allow(clippy::type_complexity)]
-pub(super) fn pods_by_node(
-    uid: &str,
-    nodes: &[NodeFacts],
-    pods: Vec<Arc<core::Pod>>,
-) -> (BTreeMap<String, Vec<Arc<core::Pod>>>, Vec<Arc<core::Pod>>) {
-    let mut by_node: BTreeMap<String, Vec<Arc<core::Pod>>> = BTreeMap::new();
+pub(super) fn pods_by_node(uid: &str, nodes: &[NodeFacts], pods: Vec<Arc<core::Pod>>) -> (ByNode, Vec<Arc<core::Pod>>) {
+    let mut by_node = ByNode::new();
     let mut unbound_orphans = Vec::new();
     let node_names: std::collections::HashSet<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
     for p in pods.into_iter().filter(|p| owned_by(p, uid)) {
@@ -69,7 +67,7 @@ pub(super) fn plan(
     ds: &apps::DaemonSet,
     nodes: &[NodeFacts],
     placement: &Placement,
-    (by_node, unbound_orphans): (&BTreeMap<String, Vec<Arc<core::Pod>>>, Vec<Arc<core::Pod>>),
+    (by_node, unbound_orphans): (&ByNode, Vec<Arc<core::Pod>>),
     (hash, tpl_gen): (&str, Option<&str>),
     surge_allowed: bool,
     min_ready: i32,
@@ -80,7 +78,7 @@ pub(super) fn plan(
     let uid = ds.metadata.uid.clone().unwrap_or_default();
     let mut plan = Plan { create: Vec::new(), delete: unbound_orphans };
     for node in nodes {
-        let e = eligibility::evaluate(node, &placement);
+        let e = eligibility::evaluate(node, placement);
         let here = by_node.get(&node.name).cloned().unwrap_or_default();
         if e.should_run && here.is_empty() {
             plan.create.push(node.name.clone());

@@ -5,7 +5,7 @@
 //! May import: `sim::controller::daemonset::{pods, manage}`, `k8s::eligibility`,
 //! `k8s::intstr`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -13,7 +13,7 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::manage::Plan;
+use super::manage::{ByNode, Plan};
 use super::pods::{is_available, is_pod_updated, terminating};
 use crate::k8s::eligibility::{self, NodeFacts, Placement};
 
@@ -22,7 +22,7 @@ pub(super) fn plan(
     spec: &apps::DaemonSetSpec,
     nodes: &[NodeFacts],
     placement: &Placement,
-    by_node: &BTreeMap<String, Vec<Arc<core::Pod>>>,
+    by_node: &ByNode,
     (hash, tpl_gen): (&str, Option<&str>),
     min_ready: i32,
     now: Timestamp,
@@ -40,8 +40,11 @@ pub(super) fn plan(
     Some(rolling_update(nodes, placement, by_node, hash, tpl_gen, max_surge, max_unavail, min_ready, now))
 }
 
+/// A node's updated pod and its old one, each if any.
+type NewAndOld = (Option<Arc<core::Pod>>, Option<Arc<core::Pod>>);
+
 /// Finds the (single) new and old pod on a node; false when there are several of a kind.
-fn find_updated(pods: &[Arc<core::Pod>], hash: &str, tpl_gen: Option<&str>) -> Option<(Option<Arc<core::Pod>>, Option<Arc<core::Pod>>)> {
+fn find_updated(pods: &[Arc<core::Pod>], hash: &str, tpl_gen: Option<&str>) -> Option<NewAndOld> {
     let (mut new, mut old) = (None, None);
     for p in pods {
         if terminating(p) {
@@ -67,7 +70,7 @@ fn find_updated(pods: &[Arc<core::Pod>], hash: &str, tpl_gen: Option<&str>) -> O
 fn rolling_update(
     nodes: &[NodeFacts],
     placement: &Placement,
-    by_node: &BTreeMap<String, Vec<Arc<core::Pod>>>,
+    by_node: &ByNode,
     hash: &str,
     tpl_gen: Option<&str>,
     max_surge: i32,
