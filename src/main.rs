@@ -1,8 +1,9 @@
 use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr};
 
-use daemonscope::cli::{Cli, Command, SimArgs, StatusArgs, default_sim_kubeconfig};
+use daemonscope::cli::{Cli, Command, StatusArgs};
 use daemonscope::cluster::connect::Source;
+use daemonscope::sim::cli::{SimArgs, default_sim_kubeconfig};
 use daemonscope::sim::{self, Sim, SimOptions, generator, scenario::Scenario};
 
 /// The demo scenario, embedded so `--demo` and `sim` need no files.

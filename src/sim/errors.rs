@@ -1,4 +1,6 @@
 //! API errors as `metav1.Status` bodies with the real codes, reasons and messages.
+//!
+//! May import: `sim::kind`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

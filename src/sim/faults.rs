@@ -5,6 +5,8 @@
 //!
 //! Set from a scenario's `settings.faults` or `daemonscope sim` flags; tests change them
 //! at run time through [`Faults::set`] to switch faults off and watch the client converge.
+//!
+//! May import: `sim::errors`, `sim::kubelet`, `sim::store`.
 
 use std::future::Future;
 use std::pin::Pin;

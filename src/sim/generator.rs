@@ -2,6 +2,8 @@
 //! zones, a control plane, general / high-memory / spot pools, a tainted GPU pool — and
 //! a realistic set of DaemonSets (kube-proxy, CNI agent on OnDelete, log collector,
 //! node exporter, CSI node plugin, GPU device plugin, security agent, …).
+//!
+//! May import: `sim` (its `BUILTIN_NAMESPACES`), `sim::kind`, `sim::scenario`.
 
 use serde_json::{Value, json};
 
@@ -11,7 +13,9 @@ use super::scenario::Scenario;
 pub const ZONES: [&str; 3] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
 /// (pool, share of worker nodes in ‰, extra labels, taint)
-const POOLS: &[(&str, u32, &[(&str, &str)], Option<(&str, &str, &str)>)] = &[
+type Pool = (&'static str, u32, &'static [(&'static str, &'static str)], Option<(&'static str, &'static str, &'static str)>);
+
+const POOLS: &[Pool] = &[
     ("general", 700, &[("node.kubernetes.io/instance-type", "m6i.2xlarge")], None),
     ("highmem", 150, &[("node.kubernetes.io/instance-type", "r6i.2xlarge"), ("disktype", "ssd")], None),
     ("spot", 100, &[("node.kubernetes.io/instance-type", "m6i.xlarge"), ("lifecycle", "spot")], None),

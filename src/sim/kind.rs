@@ -1,4 +1,6 @@
 //! The resource kinds the simulated API server serves, and what discovery says of them.
+//!
+//! May import: nothing else in the crate.
 
 use serde::Serialize;
 

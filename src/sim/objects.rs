@@ -1,23 +1,18 @@
 //! Per-kind API strategies: defaults on create, what an update may change, and
 //! validation — the simulator's version of `pkg/registry/<group>/<kind>/strategy.go`.
+//!
+//! May import: `sim::store`, `k8s::{intstr, labels, selector}`.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use rand::Rng;
 
 use super::store::SimObject;
 use crate::k8s::labels;
-
-/// The five-character random suffix of generateName (`utilrand.String(5)`).
-pub fn random_suffix() -> String {
-    const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut rng = rand::rng();
-    (0..5).map(|_| ALPHANUMS[rng.random_range(0..ALPHANUMS.len())] as char).collect()
-}
 
 pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
 
@@ -31,6 +26,11 @@ pub trait Strategy: SimObject {
     fn prepare_status_update(&mut self, _old: &Self) {}
     fn validate(&self) -> Causes {
         Vec::new()
+    }
+    /// `CheckGracefulDelete`: the grace period a delete with `opts` gets, in seconds;
+    /// 0 removes the object at once (every kind but bound, non-terminal pods).
+    fn grace_period_seconds(&self, _opts: &DeleteOptions) -> i64 {
+        0
     }
 }
 
@@ -169,6 +169,15 @@ impl Strategy for core::Pod {
             out.push(("spec.containers", "Required value".into()));
         }
         out
+    }
+    fn grace_period_seconds(&self, opts: &DeleteOptions) -> i64 {
+        let spec = self.spec.clone().unwrap_or_default();
+        let phase = self.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
+        let grace = opts.grace_period_seconds.unwrap_or(spec.termination_grace_period_seconds.unwrap_or(30));
+        if spec.node_name.as_deref().unwrap_or("").is_empty() || phase == "Failed" || phase == "Succeeded" {
+            return 0;
+        }
+        grace
     }
 }
 

@@ -1,18 +1,24 @@
-//! Operations shared by the API handlers and the controllers (both go "through the API").
+//! Deletes, in one place, for the API handlers and the controllers (both go "through
+//! the API"): graceful pod deletion, and the cascades a delete sets off (orphaning or
+//! deleting dependents, emptying a namespace).
+//!
+//! May import: `sim::store`, `sim::objects`, `sim::kind`, `sim::errors`.
 
 use std::sync::Arc;
 
+use k8s_openapi::Metadata as _;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, Preconditions, Time};
 
 use super::errors::ApiError;
 use super::kind::Kind;
-use super::store::{SimObject, Store};
+use super::objects::Strategy;
+use super::store::{Store, with_kind};
 
 /// Deletes one object with the semantics of the real registry: graceful for bound pods,
 /// immediate otherwise; dependents are left to the garbage collector (Background),
 /// orphaned (Orphan) or removed first (Foreground).
-pub fn delete_object<T: SimObject>(store: &Store, ns: &str, name: &str, opts: &DeleteOptions) -> Result<(Arc<T>, bool), ApiError> {
+pub fn delete_object<T: Strategy>(store: &Store, ns: &str, name: &str, opts: &DeleteOptions) -> Result<(Arc<T>, bool), ApiError> {
     let cur = store.get::<T>(ns, name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
     if let Some(pre) = &opts.preconditions {
         if let Some(uid) = &pre.uid
@@ -29,41 +35,32 @@ pub fn delete_object<T: SimObject>(store: &Store, ns: &str, name: &str, opts: &D
     if opts.dry_run.as_ref().is_some_and(|d| d.iter().any(|x| x == "All")) {
         return Ok((cur, false));
     }
-    if T::SIM_KIND == Kind::Pod {
-        let any: &dyn std::any::Any = &*cur;
-        let pod = any.downcast_ref::<core::Pod>().expect("pod");
-        let spec = pod.spec.clone().unwrap_or_default();
-        let phase = pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
-        let mut grace = opts.grace_period_seconds.unwrap_or(spec.termination_grace_period_seconds.unwrap_or(30));
-        if spec.node_name.as_deref().unwrap_or("").is_empty() || phase == "Failed" || phase == "Succeeded" {
-            grace = 0;
-        }
-        if grace > 0 {
-            let now = store.now();
-            let new = store.modify::<T>(ns, name, |o| {
-                let m = o.metadata_mut();
-                let deadline = now + jiff::SignedDuration::from_secs(grace);
-                match &m.deletion_timestamp {
-                    Some(t) if t.0 <= deadline => false,
-                    _ => {
-                        m.deletion_timestamp = Some(Time(deadline));
-                        m.deletion_grace_period_seconds = Some(grace);
-                        true
-                    }
+    let grace = cur.grace_period_seconds(opts);
+    if grace > 0 {
+        let now = store.now();
+        let new = store.modify::<T>(ns, name, |o| {
+            let m = o.metadata_mut();
+            let deadline = now + jiff::SignedDuration::from_secs(grace);
+            match &m.deletion_timestamp {
+                Some(t) if t.0 <= deadline => false,
+                _ => {
+                    m.deletion_timestamp = Some(Time(deadline));
+                    m.deletion_grace_period_seconds = Some(grace);
+                    true
                 }
-            })?;
-            return Ok((new, true));
-        }
+            }
+        })?;
+        return Ok((new, true));
     }
     let uid = cur.metadata().uid.clone().unwrap_or_default();
     match opts.propagation_policy.as_deref() {
-        Some("Orphan") => crate::sim::controller::gc::orphan_dependents(store, &uid),
-        Some("Foreground") => crate::sim::controller::gc::delete_dependents(store, &uid),
-        _ if opts.orphan_dependents == Some(true) => crate::sim::controller::gc::orphan_dependents(store, &uid),
+        Some("Orphan") => orphan_dependents(store, &uid),
+        Some("Foreground") => delete_dependents(store, &uid),
+        _ if opts.orphan_dependents == Some(true) => orphan_dependents(store, &uid),
         _ => {}
     }
     if T::SIM_KIND == Kind::Namespace {
-        crate::sim::controller::gc::delete_namespace_contents(store, name);
+        delete_namespace_contents(store, name);
     }
     let last = store.remove::<T>(ns, name, None)?;
     Ok((last, false))
@@ -76,4 +73,52 @@ pub fn graceful_delete_pod(store: &Store, ns: &str, name: &str, uid: Option<&str
         ..Default::default()
     };
     delete_object::<core::Pod>(store, ns, name, &opts).map(|_| ())
+}
+
+/// `propagationPolicy: Orphan`: dependents lose their ownerReference to `uid`.
+pub fn orphan_dependents(store: &Store, uid: &str) {
+    for kind in Kind::ALL {
+        with_kind!(kind, T => {
+            let (items, _) = store.list::<T>(None);
+            for o in items.iter().filter(|o| o.metadata().owner_references.iter().flatten().any(|r| r.uid == uid)) {
+                let m = o.metadata();
+                let _ = store.modify::<T>(m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""), |x| {
+                    let refs = x.metadata_mut().owner_references.get_or_insert_with(Vec::new);
+                    refs.retain(|r| r.uid != uid);
+                    if refs.is_empty() {
+                        x.metadata_mut().owner_references = None;
+                    }
+                    true
+                });
+            }
+        });
+    }
+}
+
+/// `propagationPolicy: Foreground`: dependents go first.
+pub fn delete_dependents(store: &Store, uid: &str) {
+    for kind in Kind::ALL {
+        with_kind!(kind, T => {
+            let (items, _) = store.list::<T>(None);
+            for o in items.iter().filter(|o| o.metadata().owner_references.iter().flatten().any(|r| r.uid == uid)) {
+                let m = o.metadata();
+                let _ = store.remove::<T>(m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""), None);
+            }
+        });
+    }
+}
+
+/// Deleting a namespace removes everything in it.
+pub fn delete_namespace_contents(store: &Store, ns: &str) {
+    for kind in Kind::ALL {
+        if !kind.info().namespaced {
+            continue;
+        }
+        with_kind!(kind, T => {
+            let (items, _) = store.list::<T>(Some(ns));
+            for o in items {
+                let _ = store.remove::<T>(ns, o.metadata().name.as_deref().unwrap_or(""), None);
+            }
+        });
+    }
 }

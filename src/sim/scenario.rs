@@ -15,6 +15,8 @@
 //!   - at: 30s
 //!     delete: {kind: Node, name: late-node}
 //! ```
+//!
+//! May import: `sim::api::auth`, `sim::faults`, `sim::kind`, `sim::kubelet`, `sim::store`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -250,7 +252,7 @@ fn path_message<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> Stri
 
 /// Deserialises into the real type so a bad field is reported with its path.
 fn check_typed(kind: Kind, doc: &Value) -> Result<(), String> {
-    crate::with_kind!(kind, T => {
+    crate::sim::store::with_kind!(kind, T => {
         serde_path_to_error::deserialize::<_, T>(doc.clone()).map(|_| ()).map_err(|e| path_message(&e))
     })
 }

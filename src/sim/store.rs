@@ -3,6 +3,8 @@
 //!
 //! Objects are kept as `Arc<T>` so lists and controllers copy pointers, not objects.
 //! Each write serialises the object once; every watcher shares those bytes.
+//!
+//! May import: `sim::errors`, `sim::kind`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -10,13 +12,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use parking_lot::RwLock;
+use rand::Rng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
 use super::errors::ApiError;
 use super::kind::Kind;
-use super::objects;
 
 pub type Key = (String, String);
 
@@ -121,6 +123,13 @@ pub struct Store {
     rv_tx: watch::Sender<u64>,
     /// Seconds added to the wall clock (negative while a scenario settles "in the past").
     clock_offset: std::sync::atomic::AtomicI64,
+}
+
+/// The five-character random suffix of generateName (`utilrand.String(5)`).
+pub fn random_suffix() -> String {
+    const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut rng = rand::rng();
+    (0..5).map(|_| ALPHANUMS[rng.random_range(0..ALPHANUMS.len())] as char).collect()
 }
 
 fn key_of(m: &ObjectMeta) -> Key {
@@ -317,7 +326,7 @@ impl Store {
             let tbl = T::table(&inner);
             let ns = m.namespace.clone().unwrap_or_default();
             let name = loop {
-                let cand = format!("{prefix}{}", objects::random_suffix());
+                let cand = format!("{prefix}{}", random_suffix());
                 if !tbl.contains_key(&(ns.clone(), cand.clone())) {
                     break cand;
                 }
@@ -513,7 +522,6 @@ pub fn field_value<T: SimObject>(o: &T, field: &str) -> Option<String> {
 }
 
 /// Calls `$body` with the type alias `$T` bound to the Rust type of `$kind`.
-#[macro_export]
 macro_rules! with_kind {
     ($kind:expr, $T:ident => $body:expr) => {{
         use $crate::sim::kind::Kind as __K;
@@ -549,3 +557,5 @@ macro_rules! with_kind {
         }
     }};
 }
+
+pub(crate) use with_kind;

@@ -2,6 +2,8 @@
 //! `127.0.0.1`, made at start-up. kubectl sends bearer tokens only over TLS
 //! (client-go reads a kubeconfig's credentials only for TLS transports), so a
 //! simulator with tokens serves HTTPS and writes the CA into its kubeconfig.
+//!
+//! May import: nothing else in the crate.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! Optional bearer tokens with per-token rules, and `SelfSubjectAccessReview` — enough
 //! RBAC for testing how a client behaves when it may not do something.
+//!
+//! May import: nothing else in the crate.
 
 use std::collections::HashMap;
 

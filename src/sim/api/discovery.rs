@@ -1,4 +1,6 @@
 //! Discovery documents: `/version`, `/api`, `/apis`, and one resource list per group-version.
+//!
+//! May import: `sim::kind`.
 
 use serde_json::{Value, json};
 

@@ -1,6 +1,9 @@
 //! Per-verb handlers, generic over the stored type.
+//!
+//! May import: `sim::api::auth`, `sim::api::logs`, `sim::api::patch`, `sim::api::protobuf`,
+//! `sim::api::request`, `sim::api::table`, `sim::api::watch`, `sim::errors`, `sim::kind`, `sim::objects`,
+//! `sim::ops`, `sim::store`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -12,72 +15,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions;
 use serde_json::{Value, json};
 
 use super::patch::{self, PatchType};
+use super::request::{Ctx, Filter, Format, IncludeObject, body_from_stream, format_of, json_response, table_row};
 use super::table::{self, Tabular};
-use super::{ApiState, Target, json_response};
-use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::errors::ApiError;
 use crate::sim::kind::Kind;
 use crate::sim::objects::Strategy;
-use crate::sim::store::{SimObject, Store, field_value};
-use crate::with_kind;
-
-pub struct Ctx {
-    pub st: Arc<ApiState>,
-    pub target: Target,
-    pub q: HashMap<String, String>,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    pub method: Method,
-}
-
-/// How the client wants objects rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    /// `includeObject`: None, Metadata (default) or Object.
-    Table(IncludeObject),
-    Partial,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IncludeObject {
-    None,
-    Metadata,
-    Object,
-}
-
-pub fn format_of(headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Format, ApiError> {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if accept.trim().is_empty() {
-        return Ok(Format::Json);
-    }
-    for media in accept.split(',') {
-        let mut parts = media.split(';').map(str::trim);
-        let mt = parts.next().unwrap_or("");
-        let params: HashMap<&str, &str> = parts.filter_map(|p| p.split_once('=')).collect();
-        if !matches!(mt, "application/json" | "*/*" | "application/*") {
-            continue;
-        }
-        match params.get("as").copied() {
-            None => return Ok(Format::Json),
-            Some("Table") if params.get("g") == Some(&"meta.k8s.io") => {
-                let inc = match q.get("includeObject").map(String::as_str) {
-                    Some("None") => IncludeObject::None,
-                    Some("Object") => IncludeObject::Object,
-                    _ => IncludeObject::Metadata,
-                };
-                return Ok(Format::Table(inc));
-            }
-            Some("PartialObjectMetadata" | "PartialObjectMetadataList") if params.get("g") == Some(&"meta.k8s.io") => {
-                return Ok(Format::Partial);
-            }
-            _ => continue,
-        }
-    }
-    Err(ApiError::not_acceptable(format!(
-        "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io (got {accept:?})"
-    )))
-}
+use crate::sim::store::with_kind;
+use crate::sim::store::{SimObject, Store};
 
 pub async fn dispatch(ctx: Ctx, watch: bool) -> Response {
     let kind = ctx.target.kind;
@@ -121,40 +65,6 @@ fn ns_of(ctx: &Ctx) -> &str {
     ctx.target.namespace.as_deref().unwrap_or("")
 }
 
-pub struct Filter {
-    pub labels: LabelSelector,
-    pub fields: FieldSelector,
-}
-
-impl Filter {
-    pub fn from_query<T: SimObject>(q: &HashMap<String, String>) -> Result<Filter, ApiError> {
-        let labels =
-            LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or("")).map_err(|e| ApiError::bad_request(e.0))?;
-        let fields =
-            FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or("")).map_err(|e| ApiError::bad_request(e.0))?;
-        for r in &fields.requirements {
-            let ok = r.field == "metadata.name"
-                || (r.field == "metadata.namespace" && T::SIM_KIND.info().namespaced)
-                || T::SIM_KIND.selectable_fields().contains(&r.field.as_str());
-            if !ok {
-                return Err(ApiError::bad_request(format!("field label not supported: {}", r.field)));
-            }
-        }
-        Ok(Filter { labels, fields })
-    }
-
-    /// The same test on a stored snapshot (watch events).
-    pub fn matches_snap(&self, s: &crate::sim::store::Snap) -> bool {
-        (self.labels.is_empty() || self.labels.matches(&s.labels))
-            && (self.fields.requirements.is_empty() || self.fields.matches(|f| s.field(f)))
-    }
-
-    pub fn matches<T: SimObject>(&self, o: &T) -> bool {
-        (self.labels.is_empty() || self.labels.matches(o.metadata().labels.as_ref().unwrap_or(&Default::default())))
-            && (self.fields.requirements.is_empty() || self.fields.matches(|f| field_value(o, f)))
-    }
-}
-
 /// An item as it appears inside a list: without kind/apiVersion, like the real server.
 pub fn item_json<T: SimObject>(o: &T) -> Vec<u8> {
     let mut v = serde_json::to_vec(o).expect("API objects serialise");
@@ -163,16 +73,6 @@ pub fn item_json<T: SimObject>(o: &T) -> Vec<u8> {
         v.drain(1..prefix.len());
     }
     v
-}
-
-pub fn table_row<T: Tabular>(o: &T, now: jiff::Timestamp, inc: IncludeObject) -> Value {
-    let mut row = json!({"cells": o.cells(now)});
-    match inc {
-        IncludeObject::None => {}
-        IncludeObject::Metadata => row["object"] = table::partial_metadata(o),
-        IncludeObject::Object => row["object"] = serde_json::to_value(o).unwrap_or(Value::Null),
-    }
-    row
 }
 
 pub fn table_json<T: Tabular>(items: &[Arc<T>], rv: &str, inc: IncludeObject, with_columns: bool) -> Value {
@@ -283,7 +183,7 @@ fn stream_array<T: Send + Sync + 'static>(
         Ok(Bytes::from(buf))
     });
     let last = futures::stream::once(async move { Ok(Bytes::from_static(b"]}")) });
-    super::body_from_stream(first.chain(middle).chain(last))
+    body_from_stream(first.chain(middle).chain(last))
 }
 
 fn render_one<T: Tabular>(o: &Arc<T>, fmt: Format, code: StatusCode) -> Response {

@@ -1,6 +1,8 @@
 //! `pods/log`: plausible synthetic container logs that match what the pod is doing
 //! (a crash-looping container logs its fatal error, a healthy agent its routine work),
 //! with `follow`, `tailLines`, `previous`, `timestamps` and `container`.
+//!
+//! May import: `sim::api::request`, `sim::errors`, `sim::kind`, `sim::kubelet`.
 
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use k8s_openapi::api::core::v1 as core;
 
-use super::handlers::Ctx;
+use super::request::{Ctx, body_from_stream};
 use crate::sim::errors::ApiError;
 use crate::sim::kubelet::{Behavior, behavior_of};
 
@@ -198,7 +200,7 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
             seq += 1;
         }
     });
-    let body = super::body_from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let body = body_from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], body).into_response())
 }
 

@@ -3,6 +3,8 @@
 //! One fallback handler parses the path the way the real server's installer lays
 //! it out (`/api/v1/...`, `/apis/<group>/<version>/...`, `namespaces/<ns>/...`,
 //! subresources), authorises the request, and dispatches on the kind.
+//!
+//! May import: its submodules, `sim::errors`, `sim::kind`.
 
 pub mod auth;
 pub mod discovery;
@@ -10,99 +12,28 @@ mod handlers;
 mod logs;
 pub mod patch;
 mod protobuf;
+mod request;
+mod state;
 pub mod table;
 mod watch;
 
-use std::collections::VecDeque;
+pub use request::Target;
+pub use state::{ApiSettings, ApiState, RequestRecord};
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use parking_lot::Mutex;
-use serde::Serialize;
+
+use request::{Ctx, json_response};
 
 use super::errors::ApiError;
 use super::kind::Kind;
-use super::store::Store;
-
-/// One request as the server saw it (for tests and `--request-log`).
-#[derive(Debug, Clone, Serialize)]
-pub struct RequestRecord {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub verb: String,
-    pub user: String,
-    pub status: u16,
-    pub user_agent: String,
-    /// Milliseconds since the server started, when the request arrived.
-    pub at_ms: u64,
-}
-
-impl RequestRecord {
-    /// A request that changes state.
-    pub fn is_mutating(&self) -> bool {
-        matches!(self.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection")
-            && !self.path.ends_with("/selfsubjectaccessreviews")
-    }
-}
-
-pub struct ApiSettings {
-    pub bookmark_interval: Duration,
-    /// Watches without timeoutSeconds close after this (the server's min-request-timeout).
-    pub watch_timeout: Duration,
-    pub request_log_cap: usize,
-}
-
-impl Default for ApiSettings {
-    fn default() -> Self {
-        ApiSettings { bookmark_interval: Duration::from_secs(60), watch_timeout: Duration::from_secs(1800), request_log_cap: 100_000 }
-    }
-}
-
-pub struct ApiState {
-    pub store: Arc<Store>,
-    pub faults: Arc<super::faults::Faults>,
-    pub auth: Option<auth::Auth>,
-    pub settings: ApiSettings,
-    pub requests: Mutex<VecDeque<RequestRecord>>,
-    pub started: std::time::Instant,
-}
-
-impl ApiState {
-    pub fn new(store: Arc<Store>, auth: Option<auth::Auth>, settings: ApiSettings, faults: Arc<super::faults::Faults>) -> Arc<Self> {
-        Arc::new(ApiState { store, auth, settings, requests: Mutex::new(VecDeque::new()), faults, started: std::time::Instant::now() })
-    }
-
-    pub fn request_log(&self) -> Vec<RequestRecord> {
-        self.requests.lock().iter().cloned().collect()
-    }
-
-    fn record(&self, r: RequestRecord) {
-        tracing::debug!(method = %r.method, path = %r.path, query = %r.query, status = r.status, user = %r.user, "request");
-        let mut q = self.requests.lock();
-        q.push_back(r);
-        while q.len() > self.settings.request_log_cap {
-            q.pop_front();
-        }
-    }
-}
 
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new().fallback(entry).with_state(state)
-}
-
-/// What a path addresses.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub kind: Kind,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
-    pub sub: Option<String>,
 }
 
 enum Route {
@@ -152,10 +83,6 @@ fn object_route(group: &str, version: &str, rest: &[&str]) -> Route {
         [plural, name, sub] => t(plural, None, Some(name), Some(sub)),
         _ => Route::NotFound,
     }
-}
-
-fn json_response(code: StatusCode, v: &impl Serialize) -> Response {
-    (code, [(header::CONTENT_TYPE, "application/json")], serde_json::to_vec(v).unwrap_or_default()).into_response()
 }
 
 fn not_found() -> Response {
@@ -287,14 +214,7 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                         );
                         (verb.to_string(), e.into_response())
                     } else {
-                        let ctx = handlers::Ctx {
-                            st: st.clone(),
-                            target: t,
-                            q: q.clone(),
-                            headers: headers.clone(),
-                            body,
-                            method: method.clone(),
-                        };
+                        let ctx = Ctx { st: st.clone(), target: t, q: q.clone(), headers: headers.clone(), body, method: method.clone() };
                         (verb.to_string(), handlers::dispatch(ctx, watch).await)
                     }
                 }
@@ -314,13 +234,6 @@ fn authenticate(st: &ApiState, headers: &HeaderMap) -> Result<auth::User, ApiErr
             a.authenticate(h).cloned().ok_or_else(ApiError::unauthorized)
         }
     }
-}
-
-pub(crate) fn body_from_stream<S>(s: S) -> Body
-where
-    S: futures::Stream<Item = Result<bytes::Bytes, std::convert::Infallible>> + Send + 'static,
-{
-    Body::from_stream(s)
 }
 
 #[cfg(test)]

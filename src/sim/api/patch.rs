@@ -1,6 +1,8 @@
 //! The three patch types of the API server: JSON merge (RFC 7386), JSON patch
 //! (RFC 6902), and strategic merge — the latter for the fields whose lists the
 //! Kubernetes types mark with a patch merge key (`containers` by `name`, …).
+//!
+//! May import: `sim::errors`.
 
 use serde_json::{Map, Value};
 

@@ -2,6 +2,8 @@
 //! protobuf: the `k8s\0` + `runtime.Unknown` envelope and a `SelfSubjectAccessReview`
 //! (`kubectl auth can-i` posts one with `Content-Type: application/vnd.kubernetes.protobuf`).
 //! Replies are always JSON, which kubectl accepts.
+//!
+//! May import: nothing else in the crate.
 
 use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,

@@ -1,5 +1,7 @@
 //! The server-side `Table` form (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`)
 //! with the columns a real API server prints (`pkg/printers/internalversion/printers.go`).
+//!
+//! May import: `sim::store`, `k8s::duration`.
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;

@@ -1,5 +1,7 @@
 //! Watch streams: initial events, resume from a resourceVersion, bookmarks, 410 Gone,
 //! streaming lists (`sendInitialEvents=true`), selector transitions, timeouts.
+//!
+//! May import: `sim::api::request`, `sim::api::table`, `sim::errors`, `sim::objects`, `sim::store`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::handlers::{Ctx, Filter, Format, format_of, table_row};
+use super::request::{Ctx, Filter, Format, body_from_stream, format_of, table_row};
 use super::table::{self, Tabular};
 use crate::sim::errors::ApiError;
 use crate::sim::objects::Strategy;
@@ -208,6 +210,6 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         }
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(out);
-    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache, private")], super::body_from_stream(stream))
+    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache, private")], body_from_stream(stream))
         .into_response())
 }

@@ -1,4 +1,6 @@
 //! An event recorder: `core/v1` Events like the real components write them.
+//!
+//! May import: `sim::store`.
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};

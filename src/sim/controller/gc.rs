@@ -1,6 +1,8 @@
 //! Garbage collection: dependents of deleted owners (ownerReferences, background
 //! propagation), pods bound to nodes that are gone (PodGC, after a quarantine),
 //! namespace contents, and a cap on stored Events.
+//!
+//! May import: `sim::kind`, `sim::ops`, `sim::store`.
 
 use std::collections::HashSet;
 
@@ -8,10 +10,9 @@ use jiff::Timestamp;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 
-use super::ControlSettings;
 use crate::sim::ops::graceful_delete_pod;
+use crate::sim::store::with_kind;
 use crate::sim::store::{SimObject, Store};
-use crate::with_kind;
 use k8s_openapi::Metadata as _;
 
 fn all_uids(store: &Store) -> HashSet<String> {
@@ -35,12 +36,14 @@ fn has_dangling_owner<T: SimObject>(o: &T, uids: &HashSet<String>) -> bool {
     !refs.is_empty() && refs.iter().all(|r| !uids.contains(&r.uid))
 }
 
-pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
+/// One pass; `quarantine` and `max_events` are `ControlSettings::pod_gc_quarantine` and
+/// `max_events`.
+pub fn sync(store: &Store, now: Timestamp, quarantine: std::time::Duration, max_events: usize) {
     let uids = all_uids(store);
     let (pods, _) = store.list::<core::Pod>(None);
     let (nodes, _) = store.list::<core::Node>(None);
     let node_names: HashSet<String> = nodes.iter().filter_map(|n| n.metadata.name.clone()).collect();
-    let quarantine = jiff::SignedDuration::try_from(settings.pod_gc_quarantine).unwrap_or_default();
+    let quarantine = jiff::SignedDuration::try_from(quarantine).unwrap_or_default();
     for p in &pods {
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         let name = p.metadata.name.clone().unwrap_or_default();
@@ -67,61 +70,13 @@ pub fn sync(store: &Store, now: Timestamp, settings: &ControlSettings) {
         );
     }
     let (events, _) = store.list::<core::Event>(None);
-    if events.len() > settings.max_events {
+    if events.len() > max_events {
         let mut evs = events;
         evs.sort_by_key(|e| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
-        let excess = evs.len() - settings.max_events;
+        let excess = evs.len() - max_events;
         for e in evs.into_iter().take(excess) {
             let _ =
                 store.remove::<core::Event>(e.metadata.namespace.as_deref().unwrap_or(""), e.metadata.name.as_deref().unwrap_or(""), None);
         }
-    }
-}
-
-/// `propagationPolicy: Orphan`: dependents lose their ownerReference to `uid`.
-pub fn orphan_dependents(store: &Store, uid: &str) {
-    for kind in crate::sim::kind::Kind::ALL {
-        with_kind!(kind, T => {
-            let (items, _) = store.list::<T>(None);
-            for o in items.iter().filter(|o| o.metadata().owner_references.iter().flatten().any(|r| r.uid == uid)) {
-                let m = o.metadata();
-                let _ = store.modify::<T>(m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""), |x| {
-                    let refs = x.metadata_mut().owner_references.get_or_insert_with(Vec::new);
-                    refs.retain(|r| r.uid != uid);
-                    if refs.is_empty() {
-                        x.metadata_mut().owner_references = None;
-                    }
-                    true
-                });
-            }
-        });
-    }
-}
-
-/// `propagationPolicy: Foreground`: dependents go first.
-pub fn delete_dependents(store: &Store, uid: &str) {
-    for kind in crate::sim::kind::Kind::ALL {
-        with_kind!(kind, T => {
-            let (items, _) = store.list::<T>(None);
-            for o in items.iter().filter(|o| o.metadata().owner_references.iter().flatten().any(|r| r.uid == uid)) {
-                let m = o.metadata();
-                let _ = store.remove::<T>(m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""), None);
-            }
-        });
-    }
-}
-
-/// Deleting a namespace removes everything in it.
-pub fn delete_namespace_contents(store: &Store, ns: &str) {
-    for kind in crate::sim::kind::Kind::ALL {
-        if !kind.info().namespaced {
-            continue;
-        }
-        with_kind!(kind, T => {
-            let (items, _) = store.list::<T>(Some(ns));
-            for o in items {
-                let _ = store.remove::<T>(ns, o.metadata().name.as_deref().unwrap_or(""), None);
-            }
-        });
     }
 }

@@ -4,6 +4,8 @@
 //! Every actor reads the store and writes through it, exactly as the real ones go
 //! through the API; `Cluster::step` runs one round of all of them, and `run` repeats
 //! it whenever the store changes or time moves on.
+//!
+//! May import: its submodules, `sim::kubelet`, `sim::store`.
 
 pub mod daemonset;
 pub mod events;
@@ -71,7 +73,7 @@ impl Cluster {
         nodelifecycle::sync(&self.store, now, self.record_events);
         self.sched.sync(&self.store, now, self.record_events);
         self.ds.sync_all(&self.store, now, self.record_events);
-        gc::sync(&self.store, now, &self.settings);
+        gc::sync(&self.store, now, self.settings.pod_gc_quarantine, self.settings.max_events);
         self.store.current_rv() != before
     }
 

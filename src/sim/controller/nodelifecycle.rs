@@ -1,6 +1,8 @@
 //! Node lifecycle: node conditions and `spec.unschedulable` become taints
 //! (`nodeConditionToTaintKeyStatusMap`, `doNoScheduleTaintingPass`), and pods that do
 //! not tolerate a NoExecute taint are evicted, honouring `tolerationSeconds`.
+//!
+//! May import: `sim::controller::events`, `sim::ops`, `sim::store`, `k8s::eligibility`.
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1 as core;
@@ -76,7 +78,7 @@ pub fn sync(store: &Store, now: Timestamp, record: bool) {
                         key: k.to_string(),
                         effect: e.to_string(),
                         value: None,
-                        time_added: (*e == "NoExecute").then(|| Time(now)),
+                        time_added: (*e == "NoExecute").then_some(Time(now)),
                     });
                 }
             }

@@ -2,6 +2,8 @@
 //! affinity pins, nodeSelector, required node affinity, NoSchedule/NoExecute taints,
 //! `spec.unschedulable` and host ports. Pods that fit nowhere stay Pending with
 //! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` event.
+//!
+//! May import: `sim::controller::daemonset`, `sim::controller::events`, `sim::store`, `k8s::eligibility`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

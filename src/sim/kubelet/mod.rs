@@ -1,0 +1,25 @@
+//! The fake kubelet: node conditions and pod lifecycles as a real kubelet reports them.
+//!
+//! Everything here is a pure function of an object, its node and the clock, so the
+//! next status of a pod can be computed (and tested) without any state on the side.
+//! Behaviour is steered by annotations:
+//! - pod or pod template: `sim.daemonscope.io/behavior` = `crash-loop` |
+//!   `image-pull-error` | `config-error` | `never-ready`, `sim.daemonscope.io/start-delay`;
+//! - node: `sim.daemonscope.io/pod-behavior` (same values, for every pod on it),
+//!   `sim.daemonscope.io/node-state` = `not-ready` | `unreachable` | `disk-pressure` |
+//!   `memory-pressure` | `pid-pressure` | `network-unavailable` (comma-separated).
+//!
+//! Split by concern: `settings` (settings, annotations, behaviours, durations), `node`
+//! (node status) and `pod` (pod lifecycles); their public items are re-exported here.
+//!
+//! May import: its submodules only.
+
+mod node;
+mod pod;
+mod settings;
+#[cfg(test)]
+mod tests;
+
+pub use node::{kubelet_alive, node_ip, node_status};
+pub use pod::{PodAction, pod_step};
+pub use settings::{BEHAVIOR, Behavior, KubeletSettings, NODE_POD_BEHAVIOR, NODE_STATE, START_DELAY, behavior_of, parse_duration};
