@@ -1,22 +1,27 @@
 //! daemonscope: per-node DaemonSet coverage for Kubernetes operators.
 //!
-//! - [`eligibility`]: which nodes should run a DaemonSet, and why not (one engine for
-//!   the simulator's controller and the client's coverage view).
-//! - [`selector`], [`labels`], [`rollout`]: Kubernetes rules the tool relies on.
-//! - [`sim`]: the simulated cluster (API server, controllers, kubelets, scenarios).
-//! - [`model`]: the compact cluster model; [`coverage`]: where coverage is decided.
-//! - [`watch`]: watch streams into the model; [`ui`] and [`tui`]: the terminal UI.
-//! - [`connect`]: kubeconfig, contexts, clients; [`jobs`]: async work the UI asks for
-//!   (YAML, logs, events, context and namespace switches), off the UI thread.
-//! - [`status`]: `daemonscope status`, the same coverage as a report and an exit code.
-//! - [`actions`]: operator actions (intents, confirmation plans, API calls, permission checks).
-//! - [`cli`]: the command line.
+//! Layers, each importing only those above it in this list (`tests/architecture.rs`
+//! checks it, and that no file imports another in a circle):
+//!
+//! - [`k8s`]: Kubernetes rules both sides use: eligibility (which nodes should run a
+//!   DaemonSet, and why not), selectors, labels, int-or-percent arithmetic, durations.
+//! - [`model`]: the compact cluster model (pure, no I/O): stored types, where coverage is
+//!   decided ([`model::coverage`]), the indexed store, rollout progress.
+//! - [`cluster`]: the client's I/O: kubeconfig and contexts, the list-then-watch loop,
+//!   jobs the UI asks for, operator actions, the OnDelete roll.
+//! - [`ui`]: the terminal UI's state and views; [`tui`] runs it on a terminal.
+//! - [`status`]: `daemonscope status`, the same coverage as a report and an exit code;
+//!   [`cli`]: its flags; [`logging`]: the log file.
+//! - [`sim`] (the `sim` feature, on by default): the simulated cluster (API server,
+//!   controllers, kubelets, scenarios). It imports only `k8s`; nothing but the binary's
+//!   dispatch imports it, so the client builds without it.
 
 pub mod cli;
 pub mod cluster;
 pub mod k8s;
 pub mod logging;
 pub mod model;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod status;
 pub mod tui;

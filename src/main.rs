@@ -1,20 +1,66 @@
-use clap::Parser;
-use color_eyre::eyre::{Result, WrapErr};
+//! The binary: the top-level command line and its dispatch to the TUI, `status`, and
+//! (with the `sim` feature) the simulated cluster.
 
-use daemonscope::cli::{Cli, Command, StatusArgs};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use color_eyre::eyre::Result;
+use daemonscope::cli::StatusArgs;
 use daemonscope::cluster::connect::Source;
-use daemonscope::sim::cli::{SimArgs, default_sim_kubeconfig};
-use daemonscope::sim::{self, Sim, SimOptions, generator, scenario::Scenario};
+#[cfg(feature = "sim")]
+use daemonscope::sim::cli::SimArgs;
 
-/// The demo scenario, embedded so `--demo` and `sim` need no files.
-const DEMO: &str = include_str!("../assets/scenarios/demo.yaml");
+#[derive(Debug, Parser)]
+#[command(name = "daemonscope", version, about = "Per-node DaemonSet coverage for Kubernetes operators", propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, env = "KUBECONFIG", value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, global = true, value_name = "NAME")]
+    context: Option<String>,
+    /// Only this namespace.
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE", conflicts_with = "all_namespaces")]
+    namespace: Option<String>,
+    /// All namespaces.
+    #[arg(short = 'A', long, global = true)]
+    all_namespaces: bool,
+    /// Only DaemonSets whose labels match this selector (kubectl syntax).
+    #[arg(short = 'l', long, global = true, value_name = "SELECTOR")]
+    selector: Option<String>,
+    /// Never change anything in the cluster.
+    #[arg(long, global = true)]
+    readonly: bool,
+    /// Run on the embedded simulated cluster instead of a real one.
+    #[cfg(feature = "sim")]
+    #[arg(long)]
+    demo: bool,
+    /// Where to write the log (default: $XDG_STATE_HOME/daemonscope/daemonscope.log).
+    #[arg(long, global = true, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the simulated cluster as a standalone API server that kubectl can talk to.
+    #[cfg(feature = "sim")]
+    Sim(SimArgs),
+    /// Print DaemonSet coverage (every node's state and why) for scripts and CI gates.
+    /// Exit 0: every selected DaemonSet is ready on every node that should run it and
+    /// nothing is misscheduled; 1: not (or --wait timed out); 2: an error.
+    Status(StatusArgs),
+}
 
 fn main() -> Result<()> {
     color_eyre::config::HookBuilder::default().display_env_section(false).install()?;
     let cli = Cli::parse();
     daemonscope::logging::init(cli.log_file.as_deref());
     match cli.command {
-        Some(Command::Sim(ref args)) => run_sim(args),
+        #[cfg(feature = "sim")]
+        Some(Command::Sim(ref args)) => simulator::run_sim(args),
         Some(Command::Status(ref args)) => run_status(&cli, args),
         None => run_tui(&cli),
     }
@@ -44,12 +90,34 @@ fn scope(cli: &Cli) -> daemonscope::cluster::watch::Scope {
     }
 }
 
+/// Whether to run on the embedded simulated cluster (`--demo`, before or after `status`).
+fn wants_demo(cli: &Cli, status: Option<&StatusArgs>) -> bool {
+    #[cfg(feature = "sim")]
+    let top = cli.demo;
+    #[cfg(not(feature = "sim"))]
+    let top = {
+        let _ = cli;
+        false
+    };
+    let demo = top || status.is_some_and(|s| s.demo);
+    if demo && cfg!(not(feature = "sim")) {
+        fail_with(2, "--demo needs the simulator, which this build leaves out (build with the default `sim` feature)");
+    }
+    demo
+}
+
 fn run_tui(cli: &Cli) -> Result<()> {
+    use std::io::IsTerminal;
     let scope = scope(cli);
+    // The TUI takes over a terminal; without one there is nothing to draw on.
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        fail("daemonscope needs a terminal; for scripts use `daemonscope status`");
+    }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        if cli.demo {
-            let (running, client) = demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
+        #[cfg(feature = "sim")]
+        if wants_demo(cli, None) {
+            let (running, client) = simulator::demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
             let r = daemonscope::tui::run(source, client, context, scope, cli.readonly).await;
@@ -63,27 +131,21 @@ fn run_tui(cli: &Cli) -> Result<()> {
     })
 }
 
-/// The embedded demo cluster, running in-process, and a client that talks to it with no socket.
-fn demo() -> Result<(sim::Running, kube::Client), String> {
-    let sc = Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO).map_err(|e| e.to_string())?;
-    let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| format!("loading the demo: {e}"))?;
-    let running = built.spawn();
-    let client = kube::Client::new(running.router(), "default");
-    Ok((running, client))
-}
-
 /// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
 fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
     let scope = scope(cli);
+    let demo = wants_demo(cli, Some(args));
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
         let mut out = std::io::stdout();
-        if cli.demo {
-            let (running, client) = demo().unwrap_or_else(|e| fail_with(2, e));
+        #[cfg(feature = "sim")]
+        if demo {
+            let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
             let code = daemonscope::status::run(client, "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
             drop(running);
             return code;
         }
+        let _ = demo;
         let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail_with(2, e));
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
         let server = source.server(&context);
@@ -93,57 +155,81 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
     std::process::exit(code);
 }
 
-fn load_scenario(args: &SimArgs) -> Result<Scenario> {
-    Ok(match (&args.scenario, args.nodes, args.daemonsets) {
-        (Some(path), _, _) => Scenario::load(path)?,
-        (None, Some(n), Some(m)) => generator::scenario(n, m),
-        _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO)?,
-    })
-}
+/// The simulated cluster: `--demo` in-process, and `daemonscope sim` on a socket.
+#[cfg(feature = "sim")]
+mod simulator {
+    use color_eyre::eyre::{Result, WrapErr};
+    use daemonscope::sim::{self, Sim, SimOptions, cli::SimArgs, generator, scenario::Scenario};
 
-fn run_sim(args: &SimArgs) -> Result<()> {
-    let sc = load_scenario(args)?;
-    if let Some(path) = &args.write_scenario {
-        std::fs::write(path, generator::to_yaml(&sc)).wrap_err_with(|| format!("writing {}", path.display()))?;
-        eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());
-        return Ok(());
-    }
-    let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async move {
-        let started = std::time::Instant::now();
-        let mut opts = SimOptions::from_scenario(&sc);
-        args.faults.apply(&mut opts.faults);
-        let built = Sim::build(&sc, opts).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
-        let faults = built.api.faults.settings();
-        let running = built.serve(&args.listen).await.wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
-        let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
-        let token = sc.settings.tokens.as_ref().and_then(|t| t.first()).map(|t| t.token.clone());
-        sim::write_kubeconfig(&kc, running.url(), running.ca_pem.as_deref(), token.as_deref())
-            .wrap_err_with(|| format!("writing kubeconfig {}", kc.display()))?;
-        let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
-        println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
-        println!("serving {}", running.url());
-        if !faults.is_none() {
-            println!("injecting faults: {}", daemonscope::sim::faults::describe(&faults));
-        }
-        println!("kubeconfig {} (context {})", kc.display(), sim::CONTEXT_NAME);
-        println!("  export KUBECONFIG={}", kc.display());
-        println!("Ctrl-C to stop");
-        wait_for_shutdown().await;
-        drop(running);
-        Ok(())
-    })
-}
+    /// The demo scenario, embedded so `--demo` and `sim` need no files.
+    const DEMO: &str = include_str!("../assets/scenarios/demo.yaml");
 
-async fn wait_for_shutdown() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+    /// `$XDG_CACHE_HOME/daemonscope/sim.kubeconfig` (`~/.cache/...`).
+    fn default_sim_kubeconfig() -> std::path::PathBuf {
+        daemonscope::logging::xdg_dir("XDG_CACHE_HOME", ".cache").join("sim.kubeconfig")
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+
+    /// The embedded demo cluster, running in-process, and a client that talks to it with no socket.
+    pub fn demo() -> Result<(sim::Running, kube::Client), String> {
+        let sc = Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO).map_err(|e| e.to_string())?;
+        let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| format!("loading the demo: {e}"))?;
+        let running = built.spawn();
+        let client = kube::Client::new(running.router(), "default");
+        Ok((running, client))
+    }
+
+    fn load_scenario(args: &SimArgs) -> Result<Scenario> {
+        Ok(match (&args.scenario, args.nodes, args.daemonsets) {
+            (Some(path), _, _) => Scenario::load(path)?,
+            (None, Some(n), Some(m)) => generator::scenario(n, m),
+            _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO)?,
+        })
+    }
+
+    pub fn run_sim(args: &SimArgs) -> Result<()> {
+        let sc = load_scenario(args)?;
+        if let Some(path) = &args.write_scenario {
+            std::fs::write(path, generator::to_yaml(&sc)).wrap_err_with(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());
+            return Ok(());
+        }
+        let rt = tokio::runtime::Runtime::new()?;
+        rt.block_on(async move {
+            let started = std::time::Instant::now();
+            let mut opts = SimOptions::from_scenario(&sc);
+            args.faults.apply(&mut opts.faults);
+            let built = Sim::build(&sc, opts).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
+            let faults = built.api.faults.settings();
+            let running = built.serve(&args.listen).await.wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
+            let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
+            let token = sc.settings.tokens.as_ref().and_then(|t| t.first()).map(|t| t.token.clone());
+            sim::write_kubeconfig(&kc, running.url(), running.ca_pem.as_deref(), token.as_deref())
+                .wrap_err_with(|| format!("writing kubeconfig {}", kc.display()))?;
+            let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
+            println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
+            println!("serving {}", running.url());
+            if !faults.is_none() {
+                println!("injecting faults: {}", daemonscope::sim::faults::describe(&faults));
+            }
+            println!("kubeconfig {} (context {})", kc.display(), sim::CONTEXT_NAME);
+            println!("  export KUBECONFIG={}", kc.display());
+            println!("Ctrl-C to stop");
+            wait_for_shutdown().await;
+            drop(running);
+            Ok(())
+        })
+    }
+
+    async fn wait_for_shutdown() {
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -156,3 +156,29 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     let report: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(report.iter().filter(|l| l.starts_with(' ') && l.trim_start().len() > 40).count() < report.len() / 2, "{text}");
 }
+
+/// Command-line mistakes a script makes: no terminal for the TUI, a duration too large
+/// to mean anything, and `--demo` after `status` (where a user puts it). One line each.
+#[test]
+fn the_command_line_answers_script_mistakes_with_one_line() {
+    // No terminal: not a 56-line panic report about initialising one.
+    let o = Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+        .arg("--demo")
+        .env("XDG_STATE_HOME", std::env::temp_dir())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err, "daemonscope: daemonscope needs a terminal; for scripts use `daemonscope status`\n");
+    // A huge --timeout: clap's one line (exit 2), not a panic in the deadline arithmetic.
+    let (code, out, err) = run(&["status", "--demo", "--timeout", "18446744073709551615"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("invalid duration \"18446744073709551615\": must be at most 366d"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // `status --demo`, as `--demo status` works.
+    let (code, out, err) = run(&["status", "--demo", "-o", "json"]);
+    assert!(code == 0 || code == 1, "a report, covered or not: {code} {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert_eq!(v["context"], "demo (simulated cluster)");
+}

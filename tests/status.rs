@@ -80,7 +80,7 @@ spec:
 }
 
 fn args(output: Output) -> StatusArgs {
-    StatusArgs { daemonsets: vec![], output, wait: false, timeout: Some(std::time::Duration::from_secs(20)) }
+    StatusArgs { daemonsets: vec![], output, wait: false, timeout: Some(std::time::Duration::from_secs(20)), demo: false }
 }
 
 async fn status_json(sim: &Sim) -> (i32, Value) {

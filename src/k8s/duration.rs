@@ -1,5 +1,6 @@
 //! Durations as Kubernetes prints them (`duration.HumanDuration`, kubectl's AGE column),
-//! and ages of timestamps. Imports nothing of ours.
+//! ages of timestamps, and duration flags as the tools read them (`90s`, `5m`, `1h30m`).
+//! Imports nothing of ours.
 
 /// `duration.HumanDuration` as kubectl prints ages.
 pub fn human_duration(secs: i64) -> String {
@@ -47,9 +48,42 @@ pub fn age(t: Option<jiff::Timestamp>) -> String {
     t.map(|t| human_duration(jiff::Timestamp::now().duration_since(t).as_secs())).unwrap_or_else(|| "-".into())
 }
 
+/// The longest duration a flag takes: a year. Anything longer is a typo, and a huge
+/// value would overflow the deadline arithmetic.
+pub const MAX_FLAG_DURATION: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
+
+/// A duration flag: `90s`, `5m`, `1h30m`, `2h 5m` (jiff's friendly format), or plain
+/// seconds; not negative, at most a year. The error is one line naming the value.
+pub fn parse_flag_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = match s.parse::<u64>() {
+        Ok(secs) => std::time::Duration::from_secs(secs),
+        Err(_) => {
+            let d: jiff::SignedDuration = s.parse().map_err(|e| format!("invalid duration {s:?} (try 90s, 5m, 1h30m): {e}"))?;
+            std::time::Duration::try_from(d).map_err(|_| format!("invalid duration {s:?}: must not be negative"))?
+        }
+    };
+    if d > MAX_FLAG_DURATION {
+        return Err(format!("invalid duration {s:?}: must be at most 366d"));
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::human_duration;
+    use super::*;
+
+    #[test]
+    fn flag_durations_are_range_checked() {
+        assert_eq!(parse_flag_duration("90s"), Ok(std::time::Duration::from_secs(90)));
+        assert_eq!(parse_flag_duration("1h30m"), Ok(std::time::Duration::from_secs(5400)));
+        assert_eq!(parse_flag_duration("42"), Ok(std::time::Duration::from_secs(42)));
+        assert!(parse_flag_duration("-5s").unwrap_err().contains("must not be negative"));
+        assert_eq!(
+            parse_flag_duration("18446744073709551615").unwrap_err(),
+            "invalid duration \"18446744073709551615\": must be at most 366d"
+        );
+        assert!(parse_flag_duration("soon").unwrap_err().starts_with("invalid duration \"soon\""));
+    }
 
     #[test]
     fn ages_like_kubectl() {

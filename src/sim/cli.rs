@@ -1,13 +1,14 @@
 //! `daemonscope sim`'s command line: the scenario, listener and kubeconfig flags, and
 //! the fault-injection flags laid over the scenario's `settings.faults`.
 //!
-//! May import: `sim::faults`.
+//! May import: `sim::faults`, `k8s::duration`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::faults::{FaultSettings, Restart, parse_window};
+use crate::k8s::duration::parse_flag_duration;
 
 #[derive(Debug, Args)]
 pub struct SimArgs {
@@ -111,30 +112,4 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
         Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
         _ => Err(format!("{s:?} is not a fraction between 0 and 1 (e.g. 0.3)")),
     }
-}
-
-/// `$XDG_CACHE_HOME/daemonscope/sim.kubeconfig` (`~/.cache/...`).
-pub fn default_sim_kubeconfig() -> PathBuf {
-    xdg_cache_dir().join("sim.kubeconfig")
-}
-
-/// `$XDG_CACHE_HOME/daemonscope`, or `~/.cache/daemonscope` (the same rule as the
-/// client's `logging::xdg_dir`, which the simulator does not import).
-fn xdg_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("daemonscope")
-}
-
-/// `90s`, `5m`, `1h30m`, `2h 5m` (jiff's friendly format), or plain seconds — the same
-/// syntax as the client's `--timeout`.
-fn parse_flag_duration(s: &str) -> Result<std::time::Duration, String> {
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(secs));
-    }
-    let d: jiff::SignedDuration = s.parse().map_err(|e| format!("invalid duration {s:?} (try 90s, 5m, 1h30m): {e}"))?;
-    std::time::Duration::try_from(d).map_err(|_| format!("invalid duration {s:?}: must not be negative"))
 }
