@@ -218,8 +218,16 @@ pub fn pod_step(pod: &core::Pod, node: &core::Node, settings: &KubeletSettings, 
         statuses.push(cs);
     }
     let ready = started && all_ready && !statuses.is_empty();
+    // The kubelet's getPhase: Running once a container runs, or has run and is waiting to
+    // restart (restartPolicy Always): a crash-looping pod is Running, not Pending.
+    let has_run = statuses.iter().any(|s| s.restart_count > 0 || s.last_state.as_ref().is_some_and(|l| l.terminated.is_some()));
     st.phase = Some(
-        if any_running || (started && matches!(behavior, Behavior::Normal | Behavior::NeverReady)) { "Running" } else { "Pending" }.into(),
+        if any_running || has_run || (started && matches!(behavior, Behavior::Normal | Behavior::NeverReady)) {
+            "Running"
+        } else {
+            "Pending"
+        }
+        .into(),
     );
     if any_running {
         st.pod_ip.get_or_insert_with(|| pod_ip(pod, node));

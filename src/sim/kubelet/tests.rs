@@ -86,6 +86,9 @@ fn failure_behaviours_look_like_a_kubelet() {
     let p = run(pod(Some("crash-loop"), t0), &n, t0, &[0, 2, 5, 6]);
     assert_eq!(waiting_reason(&p).as_deref(), Some("CrashLoopBackOff"));
     assert_eq!(p.status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0].restart_count, 1);
+    // A container that has run and is waiting to restart leaves the pod Running (kubectl
+    // shows CrashLoopBackOff as the status, the phase stays Running).
+    assert_eq!(p.status.as_ref().unwrap().phase.as_deref(), Some("Running"), "a crash-looping pod is Running");
     let p = run(p, &n, t0, &[16, 19, 20, 40, 43, 44]);
     assert!(p.status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0].restart_count >= 2, "restarts keep rising");
     assert!(!ready(&p));
