@@ -292,7 +292,7 @@ async fn wait_rides_out_an_outage_and_throttling() {
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     faults.set_down(true);
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    faults.set(daemonscope::sim::faults::FaultSettings { throttle: 0.5, retry_after: 1, ..Default::default() });
+    faults.set(daemonscope::sim::faults::FaultSettings { throttle: 0.5, retry_after: 1, seed: Some(7), ..Default::default() });
     faults.set_down(false);
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     faults.clear();

@@ -70,6 +70,9 @@ pub struct FaultArgs {
     /// with new identities).
     #[arg(long, value_name = "FILE", requires = "restart_at")]
     pub restart_scenario: Option<PathBuf>,
+    /// Seed which requests fail, so a run can be repeated exactly (default: random).
+    #[arg(long, value_name = "N")]
+    pub fault_seed: Option<u64>,
 }
 
 impl FaultArgs {
@@ -94,6 +97,9 @@ impl FaultArgs {
             base.expire_every = Some(e);
         }
         base.outages.extend(self.outage.iter().copied());
+        if let Some(s) = self.fault_seed {
+            base.seed = Some(s);
+        }
         if let Some(at) = self.restart_at {
             base.restart = Some(Restart {
                 at,

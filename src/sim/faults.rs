@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use axum::response::{IntoResponse, Response};
 use parking_lot::RwLock;
-use rand::Rng;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
@@ -45,6 +44,10 @@ pub struct FaultSettings {
     /// At this time after launch, go down for `down` and come back with the state of a
     /// freshly loaded scenario (new identities for every object; old resourceVersions expire).
     pub restart: Option<Restart>,
+    /// Seeds which requests fail: the n-th request to a path rolls the same dice every
+    /// run, whatever other paths are doing meanwhile (tests use fixed seeds). None: a
+    /// random seed.
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +65,7 @@ impl FaultSettings {
     }
 
     pub fn is_none(&self) -> bool {
-        *self == FaultSettings { retry_after: self.retry_after, ..Default::default() }
+        *self == FaultSettings { retry_after: self.retry_after, seed: self.seed, ..Default::default() }
     }
 }
 
@@ -78,6 +81,7 @@ pub struct FaultSpec {
     pub expire_every: Option<String>,
     pub outages: Option<Vec<WindowSpec>>,
     pub restart: Option<RestartSpec>,
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -131,6 +135,7 @@ impl FaultSpec {
                     })
                 })
                 .transpose()?,
+            seed: self.seed,
         })
     }
 }
@@ -160,6 +165,9 @@ pub fn describe(s: &FaultSettings) -> String {
     if let Some(r) = &s.restart {
         parts.push(format!("restart at {} (down {})", d(r.at), d(r.down)));
     }
+    if let (Some(seed), false) = (s.seed, parts.is_empty()) {
+        parts.push(format!("seed {seed}"));
+    }
     parts.join(", ")
 }
 
@@ -188,17 +196,44 @@ pub struct Faults {
     /// True while the server is down.
     down: watch::Sender<bool>,
     pub injected: Injected,
+    /// The seed in use, and how many requests each path has had (for the dice).
+    seed: AtomicU64,
+    per_path: parking_lot::Mutex<std::collections::HashMap<String, u64>>,
 }
 
 impl Faults {
     pub fn new(settings: FaultSettings) -> Arc<Self> {
+        let seed = settings.seed.unwrap_or_else(rand::random);
         Arc::new(Faults {
             settings: RwLock::new(settings),
             epoch: AtomicU64::new(0),
             drops: watch::channel(0).0,
             down: watch::channel(false).0,
             injected: Injected::default(),
+            seed: AtomicU64::new(seed),
+            per_path: Default::default(),
         })
+    }
+
+    /// The dice for the next request to `path`: uniform in [0, 1), a function of the seed,
+    /// the path and how many requests that path has had.
+    fn roll(&self, path: &str) -> f64 {
+        let n = {
+            let mut m = self.per_path.lock();
+            let c = m.entry(path.to_string()).or_insert(0);
+            *c += 1;
+            *c
+        };
+        // FNV-1a over the path, mixed with the seed and the count (splitmix64).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in path.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut z = h ^ self.seed.load(Ordering::Relaxed).rotate_left(17) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
     }
 
     pub fn settings(&self) -> FaultSettings {
@@ -206,7 +241,12 @@ impl Faults {
     }
 
     /// Replaces the per-request faults and intervals (scheduled outages keep their plan).
+    /// A seed in `s` restarts the dice from it.
     pub fn set(&self, s: FaultSettings) {
+        if let Some(seed) = s.seed {
+            self.seed.store(seed, Ordering::Relaxed);
+            self.per_path.lock().clear();
+        }
         *self.settings.write() = s;
     }
 
@@ -244,7 +284,7 @@ impl Faults {
     }
 
     /// Per-request faults: None to serve the request normally, or the response to send instead.
-    pub async fn intercept(&self) -> Option<Response> {
+    pub async fn intercept(&self, path: &str) -> Option<Response> {
         let s = self.settings.read().clone();
         if self.is_down() {
             // In-process clients have no connection to close: hold them until the end, then 503.
@@ -259,7 +299,7 @@ impl Faults {
         if !s.latency.is_zero() {
             tokio::time::sleep(s.latency).await;
         }
-        let roll: f64 = rand::rng().random();
+        let roll = self.roll(path);
         if roll < s.throttle {
             self.injected.throttled.fetch_add(1, Ordering::Relaxed);
             // As API Priority and Fairness answers: plain text, the wait only in the header.
@@ -456,7 +496,7 @@ mod tests {
         let f = Faults::new(FaultSettings { throttle: 0.5, retry_after: 4, ..Default::default() });
         let mut throttled = 0;
         for _ in 0..400 {
-            if let Some(r) = f.intercept().await {
+            if let Some(r) = f.intercept("/api/v1/pods").await {
                 assert_eq!(r.status().as_u16(), 429);
                 assert_eq!(r.headers().get("retry-after").unwrap(), "4");
                 throttled += 1;
@@ -464,6 +504,27 @@ mod tests {
         }
         assert!((140..260).contains(&throttled), "{throttled} of 400 throttled at 0.5");
         f.clear();
-        assert!(f.intercept().await.is_none());
+        assert!(f.intercept("/api/v1/pods").await.is_none());
+    }
+
+    /// The same seed throttles the same requests of a path, however requests to other
+    /// paths interleave with them.
+    #[tokio::test]
+    async fn a_seed_decides_which_requests_fail() {
+        let outcomes = |seed: u64, noise: usize| async move {
+            let f = Faults::new(FaultSettings { throttle: 0.35, seed: Some(seed), ..Default::default() });
+            let mut v = Vec::new();
+            for i in 0..60 {
+                for _ in 0..(i % 3) * noise {
+                    f.intercept("/api/v1/nodes").await;
+                }
+                v.push(f.intercept("/api/v1/pods").await.is_some());
+            }
+            v
+        };
+        let a = outcomes(7, 0).await;
+        assert_eq!(a, outcomes(7, 1).await, "other paths do not move the dice of this one");
+        assert_ne!(a, outcomes(8, 0).await, "another seed, other failures");
+        assert!((10..35).contains(&a.iter().filter(|x| **x).count()), "about 35% of 60: {a:?}");
     }
 }

@@ -158,7 +158,7 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let at_ms = st.started.elapsed().as_millis() as u64;
     let watch = matches!(q.get("watch").map(String::as_str), Some("true" | "1"));
-    if let Some(resp) = st.faults.intercept().await {
+    if let Some(resp) = st.faults.intercept(&path).await {
         let verb = match route(&path) {
             Route::Object(t) => verb_of(&method, &t, watch),
             _ => "get",
