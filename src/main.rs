@@ -51,7 +51,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
             let (running, client) = demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
-            let r = daemonscope::tui::run(source, client, context, scope, cli.readonly).await;
+            let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly).await;
             drop(running);
             return r;
         }
@@ -79,7 +79,7 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
         let mut out = std::io::stdout();
         if cli.demo {
             let (running, client) = demo().unwrap_or_else(|e| fail_with(2, e));
-            let code = daemonscope::status::run(client, "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
+            let code = daemonscope::status::run(client.into(), "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
             drop(running);
             return code;
         }

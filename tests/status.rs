@@ -86,7 +86,7 @@ fn args(output: Output) -> StatusArgs {
 async fn status_json(sim: &Sim) -> (i32, Value) {
     let client = kube::Client::new(sim.router(), "default");
     let mut out = Vec::new();
-    let code = daemonscope::status::run(client, "staged".into(), None, Scope::default(), &args(Output::Json), &mut out).await;
+    let code = daemonscope::status::run(client.into(), "staged".into(), None, Scope::default(), &args(Output::Json), &mut out).await;
     (code, serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out))))
 }
 
