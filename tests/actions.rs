@@ -4,7 +4,8 @@
 mod common;
 
 use daemonscope::cluster::actions::{Intent, execute, parse_label_changes};
-use daemonscope::model::{Change, Model, NodeInfo};
+use daemonscope::cluster::watch::Watched;
+use daemonscope::model::Model;
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
@@ -19,7 +20,7 @@ async fn someone_elses_change_is_not_overwritten_and_dry_run_changes_nothing() {
     let client = common::cluster(&sim);
     let nodes: Api<Node> = Api::all(client.client.clone());
     let mut model = Model::new();
-    model.apply(Change::Node(NodeInfo::from(&nodes.get("node-a").await.unwrap())));
+    model.apply(nodes.get("node-a").await.unwrap().change().unwrap());
     // The plan is made while pool=general …
     let intent = Intent::label(&model, vec!["node-a".into()], parse_label_changes("pool=spot").unwrap());
     let plan = intent.plan(&model);
@@ -34,7 +35,7 @@ async fn someone_elses_change_is_not_overwritten_and_dry_run_changes_nothing() {
     assert_eq!(label_of(&nodes, "node-a", "pool").await.as_deref(), Some("gpu"), "their change stays");
     // Dry-run: validated by the server, nothing applied.
     let mut model = Model::new();
-    model.apply(Change::Node(NodeInfo::from(&nodes.get("node-a").await.unwrap())));
+    model.apply(nodes.get("node-a").await.unwrap().change().unwrap());
     let plan = Intent::label(&model, vec!["node-a".into()], parse_label_changes("tier=edge").unwrap()).plan(&model);
     let line = execute(&client, plan, true, "test", "tester").await.to_string();
     assert!(line.contains("server dry-run: nothing changed"), "{line}");
