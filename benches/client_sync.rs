@@ -75,7 +75,7 @@ async fn measure(nodes: usize, dss: usize, with_kubectl: bool) -> String {
     // The client's sync: every watch listed and live, every event applied to the model.
     let t = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
-    let handles = watch::spawn(client, Scope::default(), tx);
+    let handles = watch::spawn(client.into(), Scope::default(), tx);
     let mut model = Model::new();
     let mut live = HashSet::new();
     let mut events = 0u64;

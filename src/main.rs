@@ -120,7 +120,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
             let (running, client) = simulator::demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
-            let r = daemonscope::tui::run(source, client, context, scope, cli.readonly).await;
+            let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly).await;
             drop(running);
             return r;
         }
@@ -141,7 +141,7 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
         #[cfg(feature = "sim")]
         if demo {
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
-            let code = daemonscope::status::run(client, "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
+            let code = daemonscope::status::run(client.into(), "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
             drop(running);
             return code;
         }

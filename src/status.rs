@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::cli::{Output, StatusArgs};
+use crate::cluster::connect::Cluster;
 use crate::cluster::watch::{self, Scope, SyncState, Update};
 use crate::model::{DsInfo, Model, Resource, Strategy};
 
@@ -189,14 +190,14 @@ const CORE: [Resource; 4] = [Resource::DaemonSets, Resource::Nodes, Resource::Po
 /// the exit code; the report goes to `out`, progress and errors to stderr.
 /// `server` (the API server's URL, when known) is named when it cannot be watched.
 pub async fn run(
-    client: kube::Client,
+    cluster: Cluster,
     context: String,
     server: Option<String>,
     scope: Scope,
     args: &StatusArgs,
     out: &mut (dyn Write + Send),
 ) -> i32 {
-    match run_inner(client, context, server, scope, args, out).await {
+    match run_inner(cluster, context, server, scope, args, out).await {
         Ok(code) => code,
         Err(Failure(msg)) => {
             eprintln!("daemonscope: {msg}");
@@ -206,7 +207,7 @@ pub async fn run(
 }
 
 async fn run_inner(
-    client: kube::Client,
+    cluster: Cluster,
     context: String,
     server: Option<String>,
     scope: Scope,
@@ -216,7 +217,7 @@ async fn run_inner(
     let started = Instant::now();
     let deadline = args.timeout.map(|t| started + t);
     let (tx, mut rx) = mpsc::channel::<Update>(16_384);
-    let handles = watch::spawn_only(client, scope, tx, &CORE);
+    let handles = watch::spawn_only(cluster, scope, tx, &CORE);
     let _stop = AbortOnDrop(handles);
     let mut model = Model::new();
     let mut live = std::collections::HashSet::new();

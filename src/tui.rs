@@ -12,7 +12,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::cluster::connect::Source;
+use crate::cluster::connect::{Cluster, Source};
 use crate::cluster::jobs::{JobResult, Jobs};
 use crate::cluster::watch::{self, Scope, Update};
 use crate::ui::{App, Theme};
@@ -30,9 +30,9 @@ struct Connection {
 }
 
 impl Connection {
-    fn start(client: kube::Client, scope: Scope) -> Connection {
+    fn start(cluster: Cluster, scope: Scope) -> Connection {
         let (tx, rx) = mpsc::channel::<Update>(QUEUE);
-        Connection { rx, watchers: watch::spawn(client, scope, tx) }
+        Connection { rx, watchers: watch::spawn(cluster, scope, tx) }
     }
 }
 
@@ -44,11 +44,11 @@ impl Drop for Connection {
     }
 }
 
-/// Runs the TUI on `client` (made by `source` for `context`) until the user quits.
-pub async fn run(source: Source, client: kube::Client, context: String, scope: Scope, readonly: bool) -> Result<()> {
+/// Runs the TUI on `cluster` (made by `source` for `context`) until the user quits.
+pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope, readonly: bool) -> Result<()> {
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobResult>();
-    let mut jobs = Jobs::new(source.clone(), client.clone(), context.clone(), job_tx);
-    let mut conn = Connection::start(client, scope.clone());
+    let mut jobs = Jobs::new(source.clone(), cluster.clone(), context.clone(), job_tx);
+    let mut conn = Connection::start(cluster, scope.clone());
     let mut app = App::new(context, Theme::from_env());
     app.contexts = source.contexts();
     app.server = source.server(&app.context);
@@ -98,10 +98,10 @@ pub async fn run(source: Source, client: kube::Client, context: String, scope: S
                 }
                 r = job_rx.recv() => {
                     match r {
-                        Some(JobResult::Connected { client, context, scope }) => {
+                        Some(JobResult::Connected { cluster, context, scope }) => {
                             tracing::info!(%context, namespace = ?scope.namespace, "switched");
-                            conn = Connection::start(client.clone(), scope.clone());
-                            jobs.client = client;
+                            conn = Connection::start(cluster.clone(), scope.clone());
+                            jobs.cluster = cluster;
                             jobs.context = context.clone();
                             app.reset(context, scope);
                             app.server = jobs.source.server(&app.context);

@@ -4,7 +4,8 @@
 mod common;
 
 use daemonscope::cluster::actions::{Intent, execute, parse_label_changes};
-use daemonscope::model::{Change, Model, NodeInfo};
+use daemonscope::cluster::watch::Watched;
+use daemonscope::model::Model;
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
@@ -16,10 +17,10 @@ async fn label_of(api: &Api<Node>, node: &str, key: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn someone_elses_change_is_not_overwritten_and_dry_run_changes_nothing() {
     let sim = common::serve(&common::nodes_yaml(&["node-a"])).await;
-    let client = common::client(&sim);
-    let nodes: Api<Node> = Api::all(client.clone());
+    let client = common::cluster(&sim);
+    let nodes: Api<Node> = Api::all(client.client.clone());
     let mut model = Model::new();
-    model.apply(Change::Node(NodeInfo::from(&nodes.get("node-a").await.unwrap())));
+    model.apply(nodes.get("node-a").await.unwrap().change().unwrap());
     // The plan is made while pool=general …
     let intent = Intent::label(&model, vec!["node-a".into()], parse_label_changes("pool=spot").unwrap());
     let plan = intent.plan(&model);
@@ -29,14 +30,14 @@ async fn someone_elses_change_is_not_overwritten_and_dry_run_changes_nothing() {
         .patch("node-a", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"labels": {"pool": "gpu"}}})))
         .await
         .unwrap();
-    let line = execute(client.clone(), plan, false, "test", "tester").await;
+    let line = execute(&client, plan, false, "test", "tester").await.to_string();
     assert!(line.contains("label failed") && line.contains("changed since you looked"), "{line}");
     assert_eq!(label_of(&nodes, "node-a", "pool").await.as_deref(), Some("gpu"), "their change stays");
     // Dry-run: validated by the server, nothing applied.
     let mut model = Model::new();
-    model.apply(Change::Node(NodeInfo::from(&nodes.get("node-a").await.unwrap())));
+    model.apply(nodes.get("node-a").await.unwrap().change().unwrap());
     let plan = Intent::label(&model, vec!["node-a".into()], parse_label_changes("tier=edge").unwrap()).plan(&model);
-    let line = execute(client.clone(), plan, true, "test", "tester").await;
+    let line = execute(&client, plan, true, "test", "tester").await.to_string();
     assert!(line.contains("server dry-run: nothing changed"), "{line}");
     assert_eq!(label_of(&nodes, "node-a", "tier").await, None);
     let dry = sim.api.request_log().iter().filter(|r| r.is_mutating() && r.query.contains("dryRun=All")).count();

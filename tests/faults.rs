@@ -32,18 +32,21 @@ fn cluster() -> String {
     )
 }
 
+/// What a watch reported when it failed: resource, reason, fatal, retry in.
+type Failure = (Resource, String, bool, Duration);
+
 /// A client as the TUI runs it: every watch feeding one model, plus what the watches said.
 struct Follower {
     model: Arc<Mutex<Model>>,
     live: Arc<Mutex<HashSet<Resource>>>,
-    failures: Arc<Mutex<Vec<(Resource, String, bool, Duration)>>>,
+    failures: Arc<Mutex<Vec<Failure>>>,
     handles: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Follower {
     fn start(sim: &Running) -> Follower {
         let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
-        let mut handles = watch::spawn(common::client(sim), Scope::default(), tx);
+        let mut handles = watch::spawn(common::cluster(sim), Scope::default(), tx);
         let (model, live, failures) =
             (Arc::new(Mutex::new(Model::new())), Arc::new(Mutex::new(HashSet::new())), Arc::new(Mutex::new(Vec::new())));
         let (m, l, f) = (model.clone(), live.clone(), failures.clone());

@@ -68,9 +68,10 @@ async fn roll_with(sim: &daemonscope::sim::Running, batch: usize, timeout: Durat
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let s2 = seen.clone();
     let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch, timeout };
-    let end = tokio::time::timeout(Duration::from_secs(120), roll::run(common::client(sim), spec, rx, move |s| s2.lock().unwrap().push(s)))
-        .await
-        .expect("the roll ends");
+    let end =
+        tokio::time::timeout(Duration::from_secs(120), roll::run(common::cluster(sim), spec, rx, move |s| s2.lock().unwrap().push(s)))
+            .await
+            .expect("the roll ends");
     let seen = seen.lock().unwrap().clone();
     (end, seen)
 }
@@ -116,7 +117,7 @@ async fn a_roll_pauses_resumes_and_aborts_on_command() {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let (stx, mut srx) = tokio::sync::mpsc::unbounded_channel();
     let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch: 1, timeout: Duration::from_secs(30) };
-    let job = tokio::spawn(roll::run(common::client(&sim), spec, rx, move |s| {
+    let job = tokio::spawn(roll::run(common::cluster(&sim), spec, rx, move |s| {
         let _ = stx.send(s);
     }));
     // Pause once the first node is done: no pod is deleted while paused.

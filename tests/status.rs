@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use daemonscope::cli::{Output, StatusArgs};
-use daemonscope::cluster::watch::Scope;
-use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo};
+use daemonscope::cluster::watch::{Scope, Watched};
+use daemonscope::model::Model;
 use daemonscope::sim::Sim;
 use daemonscope::sim::kind::Kind;
 use daemonscope::sim::scenario::Action;
@@ -86,7 +86,7 @@ fn args(output: Output) -> StatusArgs {
 async fn status_json(sim: &Sim) -> (i32, Value) {
     let client = kube::Client::new(sim.router(), "default");
     let mut out = Vec::new();
-    let code = daemonscope::status::run(client, "staged".into(), None, Scope::default(), &args(Output::Json), &mut out).await;
+    let code = daemonscope::status::run(client.into(), "staged".into(), None, Scope::default(), &args(Output::Json), &mut out).await;
     (code, serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out))))
 }
 
@@ -133,19 +133,18 @@ async fn every_state_is_reported_with_its_reason() {
 async fn the_json_equals_what_the_tui_grid_shows() {
     let sim = staged();
     let (_, v) = status_json(&sim).await;
-    // The TUI's model, fed the same objects.
     let mut m = Model::new();
-    for n in sim.store.list::<Node>(None).0 {
-        m.apply(Change::Node(NodeInfo::from(&*n)));
-    }
-    for d in sim.store.list::<DaemonSet>(None).0 {
-        m.apply(Change::DaemonSet(DsInfo::from(&*d)));
-    }
-    for p in sim.store.list::<Pod>(None).0 {
-        if let Some(p) = PodInfo::from_pod(&p) {
-            m.apply(Change::Pod(p));
+    // The TUI's model, fed the same objects, converted as the client's watch converts them.
+    fn feed<K: Watched + daemonscope::sim::store::SimObject>(m: &mut Model, sim: &Sim) {
+        for o in sim.store.list::<K>(None).0 {
+            if let Some(c) = o.change() {
+                m.apply(c);
+            }
         }
     }
+    feed::<Node>(&mut m, &sim);
+    feed::<DaemonSet>(&mut m, &sim);
+    feed::<Pod>(&mut m, &sim);
     let mut app = daemonscope::ui::App::new("staged", daemonscope::ui::Theme { color: false });
     app.model = m;
     let ds = app.model.daemonsets().next().unwrap().clone();

@@ -5,8 +5,8 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use daemonscope::cluster::jobs::{Effect, EventLine, JobResult, Kind};
-use daemonscope::cluster::watch::Update;
-use daemonscope::model::{Change, DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
+use daemonscope::cluster::watch::{Update, Watched};
+use daemonscope::model::Change;
 use daemonscope::sim::Sim;
 use daemonscope::ui::{App, Theme, View};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
@@ -14,26 +14,17 @@ use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// Every object of kind `K` in the simulator, converted as the client's watch converts it.
+fn changes<K: Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<Change> {
+    sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).collect()
+}
+
 fn app_from(sim: &Sim) -> App {
     let mut app = App::new("test-context", Theme { color: false });
-    for n in sim.store.list::<Node>(None).0 {
-        app.update(Update::Change(Change::Node(NodeInfo::from(&*n))));
-    }
-    for d in sim.store.list::<DaemonSet>(None).0 {
-        app.update(Update::Change(Change::DaemonSet(DsInfo::from(&*d))));
-    }
-    for p in sim.store.list::<Pod>(None).0 {
-        if let Some(p) = PodInfo::from_pod(&p) {
-            app.update(Update::Change(Change::Pod(p)));
-        }
-    }
-    for r in sim.store.list::<ControllerRevision>(None).0 {
-        if let Some(r) = RevisionInfo::from_revision(&r) {
-            app.update(Update::Change(Change::Revision(r)));
-        }
-    }
-    for s in sim.store.list::<Service>(None).0 {
-        app.update(Update::Change(Change::Service(ServiceInfo::from(&*s))));
+    let all =
+        [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), changes::<ControllerRevision>(sim), changes::<Service>(sim)];
+    for c in all.into_iter().flatten() {
+        app.update(Update::Change(c));
     }
     app
 }

@@ -12,7 +12,7 @@ use daemonscope::model::Resource;
 async fn no_list_requests_after_the_initial_sync() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
     let sim = common::serve(&text).await;
-    let client = common::client(&sim);
+    let client = common::cluster(&sim);
     let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
     let handles = watch::spawn(client, Scope::default(), tx);
     let mut live = std::collections::HashSet::new();

@@ -1,14 +1,20 @@
 //! Operator actions: what a key press asks for ([`Intent`]), the plan shown for
 //! confirmation (exactly which objects change and how), and the API calls that carry it
 //! out. Nothing here updates the model: the result comes back through the watch. Every
-//! action is recorded in the log with context, user, object and result.
+//! action is recorded in the log with context, user, object and result. What an action
+//! did is an [`Outcome`], whose `Display` is the line for the status bar.
+//!
+//! May import: `model`, `k8s`. Never `sim` or `ui`.
+
+use std::fmt;
 
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::Node;
+use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
-use kube::{Api, Client};
 
-use crate::cluster::errors::describe_kube_error;
+use crate::cluster::connect::Cluster;
+use crate::cluster::errors::ClusterError;
 use crate::model::Model;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,68 +271,124 @@ pub struct Plan {
     pub changes: usize,
 }
 
-/// Runs a confirmed plan; returns one line for the status bar.
-pub async fn execute(client: Client, plan: Plan, dry_run: bool, context: &str, user: &str) -> String {
-    let api: Api<Node> = Api::all(client);
+/// Why an action failed for one object.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// Someone changed a label after the plan was shown: theirs stays.
+    #[error("label {key} changed since you looked (now {now:?}, was {was:?}); not overwritten — review and try again")]
+    ChangedSinceShown { key: String, now: Option<String>, was: Option<String> },
+}
+
+/// What a confirmed action did; `Display` is the one line for the status bar.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A per-node action (cordon, uncordon, label): the nodes changed, and each failure.
+    Nodes {
+        did: &'static str,
+        verb: &'static str,
+        done: Vec<String>,
+        failed: Vec<(String, ActionError)>,
+        dry_run: bool,
+    },
+    RolloutRestart {
+        namespace: String,
+        name: String,
+        dry_run: bool,
+        result: Result<(), ClusterError>,
+    },
+    RestartPod {
+        pod: String,
+        result: Result<(), ClusterError>,
+    },
+    /// A roll is not executed here: it runs as its own job.
+    RollIsAJob,
+}
+
+impl Outcome {
+    /// Everything asked for was done.
+    pub fn succeeded(&self) -> bool {
+        match self {
+            Outcome::Nodes { failed, .. } => failed.is_empty(),
+            Outcome::RolloutRestart { result, .. } | Outcome::RestartPod { result, .. } => result.is_ok(),
+            Outcome::RollIsAJob => false,
+        }
+    }
+}
+
+const DRY: &str = " (server dry-run: nothing changed)";
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dry = |dry_run: bool| if dry_run { DRY } else { "" };
+        match self {
+            Outcome::Nodes { did, verb, done, failed, dry_run } => {
+                let failures = failed.iter().map(|(n, e)| format!("{n}: {e}")).collect::<Vec<_>>().join("; ");
+                match (done.len(), failed.is_empty()) {
+                    (_, true) => write!(f, "{did} {} node(s){}: {}", done.len(), dry(*dry_run), done.join(", ")),
+                    (0, false) => write!(f, "{verb} failed: {failures}"),
+                    (d, false) => write!(f, "{did} {d} node(s){}; failed: {failures}", dry(*dry_run)),
+                }
+            }
+            Outcome::RolloutRestart { namespace, name, dry_run, result: Ok(()) } => {
+                write!(f, "restarted {namespace}/{name}{}: r shows the rollout", dry(*dry_run))
+            }
+            Outcome::RolloutRestart { result: Err(e), .. } => write!(f, "rollout restart failed: {e}"),
+            Outcome::RestartPod { pod, result: Ok(()) } => write!(f, "deleted pod {pod}; its DaemonSet recreates it"),
+            Outcome::RestartPod { result: Err(e), .. } => write!(f, "restart failed: {e}"),
+            Outcome::RollIsAJob => f.write_str("a roll runs as its own job"),
+        }
+    }
+}
+
+/// A result as the action log says it: "ok", or why not.
+fn logged<E: fmt::Display>(r: &Result<(), E>) -> String {
+    r.as_ref().err().map_or_else(|| "ok".to_string(), E::to_string)
+}
+
+/// Runs a confirmed plan.
+pub async fn execute(cluster: &Cluster, plan: Plan, dry_run: bool, context: &str, user: &str) -> Outcome {
+    let api: Api<Node> = Api::all(cluster.client.clone());
     let pp = PatchParams { dry_run, field_manager: Some("daemonscope".into()), ..Default::default() };
     let (nodes, want) = match &plan.intent {
         Intent::Cordon { nodes } => (nodes.clone(), true),
         Intent::Uncordon { nodes } => (nodes.clone(), false),
-        Intent::Label { nodes, changes, expected } => return label(&api, &pp, nodes, changes, expected, dry_run, context, user).await,
+        Intent::Label { nodes, changes, expected } => {
+            return label(cluster, &api, &pp, nodes, changes, expected, dry_run, (context, user)).await;
+        }
         Intent::RolloutRestart { namespace, name } => {
-            let ds: Api<k8s_openapi::api::apps::v1::DaemonSet> = Api::namespaced(api.into_client(), namespace);
+            let ds: Api<k8s_openapi::api::apps::v1::DaemonSet> = Api::namespaced(cluster.client.clone(), namespace);
             let body = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
                 "kubectl.kubernetes.io/restartedAt": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
             }}}}});
-            let r = ds.patch(name, &pp, &Patch::Strategic(body)).await;
-            let result = r.as_ref().map(|_| "ok".to_string()).unwrap_or_else(describe_kube_error);
-            tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "rollout restart", object = %format!("daemonset/{namespace}/{name}"), dry_run, %result, "action");
-            let dry = if dry_run { DRY } else { "" };
-            return if r.is_ok() {
-                format!("restarted {namespace}/{name}{dry}: r shows the rollout")
-            } else {
-                format!("rollout restart failed: {result}")
-            };
+            let result = ds.patch(name, &pp, &Patch::Strategic(body)).await.map(drop).map_err(|e| cluster.error(e));
+            tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "rollout restart", object = %format!("daemonset/{namespace}/{name}"), dry_run, result = %logged(&result), "action");
+            return Outcome::RolloutRestart { namespace: namespace.clone(), name: name.clone(), dry_run, result };
         }
         Intent::RestartPod { namespace, pod, .. } => {
-            let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(api.into_client(), namespace);
+            let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(cluster.client.clone(), namespace);
             let dp = kube::api::DeleteParams { dry_run, ..Default::default() };
-            let r = pods.delete(pod, &dp).await;
-            let result = r.as_ref().map(|_| "ok".to_string()).unwrap_or_else(describe_kube_error);
-            tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "restart pod", object = %format!("pod/{namespace}/{pod}"), dry_run, %result, "action");
-            return if r.is_ok() { format!("deleted pod {pod}; its DaemonSet recreates it") } else { format!("restart failed: {result}") };
+            let result = pods.delete(pod, &dp).await.map(drop).map_err(|e| cluster.error(e));
+            tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "restart pod", object = %format!("pod/{namespace}/{pod}"), dry_run, result = %logged(&result), "action");
+            return Outcome::RestartPod { pod: pod.clone(), result };
         }
-        Intent::Roll { .. } => return "a roll runs as its own job".into(),
+        Intent::Roll { .. } => return Outcome::RollIsAJob,
     };
     let (mut done, mut failed) = (Vec::new(), Vec::new());
     for n in nodes {
         // kubectl's patch: {"spec":{"unschedulable":true}} / {"spec":{"unschedulable":null}}.
         let body =
             if want { serde_json::json!({"spec": {"unschedulable": true}}) } else { serde_json::json!({"spec": {"unschedulable": null}}) };
-        let r = api.patch(&n, &pp, &Patch::Strategic(body)).await;
-        let result = match &r {
-            Ok(_) => "ok".to_string(),
-            Err(e) => describe_kube_error(e),
-        };
-        tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = %plan.intent.verb(), object = %format!("node/{n}"), dry_run, %result, "action");
-        match r {
-            Ok(_) => done.push(n),
-            Err(_) => failed.push(format!("{n}: {result}")),
+        let result = api.patch(&n, &pp, &Patch::Strategic(body)).await.map(drop).map_err(|e| cluster.error(e));
+        tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = %plan.intent.verb(), object = %format!("node/{n}"), dry_run, result = %logged(&result), "action");
+        match result {
+            Ok(()) => done.push(n),
+            Err(e) => failed.push((n, e.into())),
         }
     }
-    outcome(plan.intent.verb(), plan.intent.verb(), &done, &failed, dry_run)
-}
-
-const DRY: &str = " (server dry-run: nothing changed)";
-
-/// One status-bar line for a per-node action: what was done, and each failure.
-fn outcome(did: &str, verb: &str, done: &[String], failed: &[String], dry_run: bool) -> String {
-    let dry = if dry_run { DRY } else { "" };
-    match (done.len(), failed) {
-        (_, []) => format!("{did} {} node(s){dry}: {}", done.len(), done.join(", ")),
-        (0, f) => format!("{verb} failed: {}", f.join("; ")),
-        (d, f) => format!("{did} {d} node(s){dry}; failed: {}", f.join("; ")),
-    }
+    let verb = plan.intent.verb();
+    Outcome::Nodes { did: verb, verb, done, failed, dry_run }
 }
 
 /// Most attempts per node when the node changes between our read and our patch (409).
@@ -334,71 +396,65 @@ const CONFLICT_RETRIES: usize = 3;
 
 #[allow(clippy::too_many_arguments)]
 async fn label(
+    cluster: &Cluster,
     api: &Api<Node>,
     pp: &PatchParams,
     nodes: &[String],
     changes: &[LabelChange],
     expected: &[(String, String, Option<String>)],
     dry_run: bool,
-    context: &str,
-    user: &str,
-) -> String {
+    (context, user): (&str, &str),
+) -> Outcome {
     let (mut done, mut failed) = (Vec::new(), Vec::new());
     for n in nodes {
-        let mut result = String::from("not attempted");
-        for attempt in 0..CONFLICT_RETRIES {
-            // Fresh data: if someone changed one of these labels since the plan was shown,
-            // stop for this node rather than overwrite their change.
-            let fresh = match api.get(n).await {
-                Ok(f) => f,
-                Err(e) => {
-                    result = describe_kube_error(&e);
-                    break;
-                }
-            };
-            let labels = fresh.metadata.labels.clone().unwrap_or_default();
-            if let Some((_, k, want)) = expected.iter().find(|(en, k, want)| en == n && labels.get(k) != want.as_ref()) {
-                result = format!(
-                    "label {k} changed since you looked (now {:?}, was {:?}); not overwritten — review and try again",
-                    labels.get(k),
-                    want
-                );
-                break;
-            }
-            let mut patch_labels = serde_json::Map::new();
-            for c in changes {
-                patch_labels.insert(c.key.clone(), c.value.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null));
-            }
-            // The resourceVersion makes the server refuse (409) if the node moved on after our read.
-            let body = serde_json::json!({"metadata": {"labels": patch_labels, "resourceVersion": fresh.metadata.resource_version}});
-            match api.patch(n, pp, &Patch::Merge(body)).await {
-                Ok(_) => {
-                    result = "ok".into();
-                    break;
-                }
-                Err(kube::Error::Api(s)) if s.code == 409 && attempt + 1 < CONFLICT_RETRIES => {
-                    tracing::info!(target: "daemonscope::cluster::actions", node = %n, "409 conflict; retrying on fresh data");
-                    result = "409 conflict".into();
-                }
-                Err(e) => {
-                    result = describe_kube_error(&e);
-                    break;
-                }
-            }
-        }
-        tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "label", object = %format!("node/{n}"), changes = ?changes, dry_run, %result, "action");
-        if result == "ok" {
-            done.push(n.clone());
-        } else {
-            failed.push(format!("{n}: {result}"));
+        let result = label_node(cluster, api, pp, n, changes, expected).await;
+        tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = "label", object = %format!("node/{n}"), changes = ?changes, dry_run, result = %logged(&result), "action");
+        match result {
+            Ok(()) => done.push(n.clone()),
+            Err(e) => failed.push((n.clone(), e)),
         }
     }
-    outcome("labelled", "label", &done, &failed, dry_run)
+    Outcome::Nodes { did: "labelled", verb: "label", done, failed, dry_run }
+}
+
+/// Labels one node, on fresh data, retrying a conflict (409) a few times.
+async fn label_node(
+    cluster: &Cluster,
+    api: &Api<Node>,
+    pp: &PatchParams,
+    n: &str,
+    changes: &[LabelChange],
+    expected: &[(String, String, Option<String>)],
+) -> Result<(), ActionError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        // Fresh data: if someone changed one of these labels since the plan was shown,
+        // stop for this node rather than overwrite their change.
+        let fresh = api.get(n).await.map_err(|e| cluster.error(e))?;
+        let labels = fresh.metadata.labels.clone().unwrap_or_default();
+        if let Some((_, k, want)) = expected.iter().find(|(en, k, want)| en == n && labels.get(k) != want.as_ref()) {
+            return Err(ActionError::ChangedSinceShown { key: k.clone(), now: labels.get(k).cloned(), was: want.clone() });
+        }
+        let mut patch_labels = serde_json::Map::new();
+        for c in changes {
+            patch_labels.insert(c.key.clone(), c.value.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null));
+        }
+        // The resourceVersion makes the server refuse (409) if the node moved on after our read.
+        let body = serde_json::json!({"metadata": {"labels": patch_labels, "resourceVersion": fresh.metadata.resource_version}});
+        match api.patch(n, pp, &Patch::Merge(body)).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt < CONFLICT_RETRIES => {
+                tracing::info!(target: "daemonscope::cluster::actions", node = %n, "409 conflict; retrying on fresh data");
+            }
+            Err(e) => return Err(cluster.error(e).into()),
+        }
+    }
 }
 
 /// Asks the server (SelfSubjectAccessReview) whether each permission is granted.
-pub async fn check(client: Client, perms: &[Permission]) -> Vec<(Permission, Result<bool, String>)> {
-    let api: Api<SelfSubjectAccessReview> = Api::all(client);
+pub async fn check(cluster: &Cluster, perms: &[Permission]) -> Vec<(Permission, Result<bool, ClusterError>)> {
+    let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
     let mut out = Vec::new();
     for p in perms {
         let review = SelfSubjectAccessReview {
@@ -408,11 +464,8 @@ pub async fn check(client: Client, perms: &[Permission]) -> Vec<(Permission, Res
             },
             ..Default::default()
         };
-        let r = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map(|r| r.status.is_some_and(|s| s.allowed))
-            .map_err(|e| describe_kube_error(&e));
+        let r =
+            api.create(&PostParams::default(), &review).await.map(|r| r.status.is_some_and(|s| s.allowed)).map_err(|e| cluster.error(e));
         out.push((*p, r));
     }
     out

@@ -1,7 +1,11 @@
 //! How long to wait before trying the API server again: exponential, jittered (so a
 //! thousand clients cut off together do not come back together), never shorter than the
-//! server's own Retry-After, and reset once a request succeeds.
+//! server's own Retry-After (remembered per client by [`RetryAfterHint`]), and reset once
+//! a request succeeds.
+//!
+//! May import: `model`, `k8s` (it needs neither). Never `sim` or `ui`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -40,35 +44,42 @@ impl Backoff {
     }
 }
 
-/// The Retry-After a failed request carried: in the Status details, or — as the real API
-/// server's Priority and Fairness sends its 429, a plain-text body — only in the header,
-/// which [`note_retry_after`] saw on the way in (kube-rs drops headers from errors).
-pub fn retry_after(e: &kube::Error) -> Option<Duration> {
-    match e {
-        kube::Error::Api(s) if matches!(s.code, 429 | 503) => {
-            let body = s.details.as_ref().map(|d| d.retry_after_seconds).filter(|s| *s > 0).map(|s| Duration::from_secs(s.into()));
-            let header = LAST_RETRY_AFTER.lock().and_then(|until| until.checked_duration_since(Instant::now()));
-            body.max(header)
+/// The Retry-After header one client last saw on a 429 or 503 answer, shared by that
+/// client's response layer (`connect::build_client`, which [`note`](Self::note)s it) and
+/// whoever turns that client's failures into [`ClusterError`](crate::cluster::errors::ClusterError)s.
+/// Owned per client: two clusters in one process never share a hint. A hint is at most
+/// one Retry-After long, and is read only for a 429 or 503.
+#[derive(Debug, Clone, Default)]
+pub struct RetryAfterHint(Arc<parking_lot::Mutex<Option<Instant>>>);
+
+impl RetryAfterHint {
+    /// Remembers a 429's or 503's Retry-After header (seconds; a day is capped at 5 min).
+    pub fn note<B>(&self, resp: &http::Response<B>) {
+        if matches!(resp.status().as_u16(), 429 | 503)
+            && let Some(secs) =
+                resp.headers().get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            *self.0.lock() = Some(Instant::now() + Duration::from_secs(secs.min(300)));
         }
-        _ => None,
     }
-}
 
-/// When the API server last asked us to wait until (from a Retry-After header). One
-/// process talks to one cluster at a time; a hint from a previous context is at most one
-/// Retry-After long, and is read only for a 429 or 503.
-static LAST_RETRY_AFTER: parking_lot::Mutex<Option<Instant>> = parking_lot::Mutex::new(None);
-
-/// Runs on every response (a layer of the client, `connect::build_client`): remembers a
-/// 429's or 503's Retry-After header (seconds).
-pub fn note_retry_after(resp: http::Response<Box<kube::client::DynBody>>) -> http::Response<Box<kube::client::DynBody>> {
-    if matches!(resp.status().as_u16(), 429 | 503)
-        && let Some(secs) =
-            resp.headers().get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        *LAST_RETRY_AFTER.lock() = Some(Instant::now() + Duration::from_secs(secs.min(300)));
+    /// What is left of the wait the server last asked for.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.0.lock().and_then(|until| until.checked_duration_since(Instant::now()))
     }
-    resp
+
+    /// The Retry-After a failed request carried: in the Status details, or — as the real
+    /// API server's Priority and Fairness sends its 429, a plain-text body — only in the
+    /// header, which this hint saw on the way in (kube-rs drops headers from errors).
+    pub fn for_error(&self, e: &kube::Error) -> Option<Duration> {
+        match e {
+            kube::Error::Api(s) if matches!(s.code, 429 | 503) => {
+                let body = s.details.as_ref().map(|d| d.retry_after_seconds).filter(|s| *s > 0).map(|s| Duration::from_secs(s.into()));
+                body.max(self.remaining())
+            }
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

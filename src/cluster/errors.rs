@@ -1,18 +1,116 @@
-//! Errors in words an operator can act on: what happened, and what to do.
+//! The client's errors, typed ([`ClusterError`]): what went wrong, whether waiting can fix
+//! it ([`ClusterError::is_fatal`]), how long the server asked us to wait
+//! ([`ClusterError::retry_after`]), and — as `Display` — one line an operator can act on.
+//!
+//! May import: `model`, `k8s` (it needs neither). Never `sim` or `ui`.
 
-/// A watch failure, in one line.
-pub fn describe_watch_error(e: &kube::runtime::watcher::Error) -> String {
-    use kube::runtime::watcher::Error as W;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cluster::backoff::RetryAfterHint;
+
+/// What is said after every kubeconfig problem.
+const TRY_DEMO: &str = "\n  (to try daemonscope without a cluster: daemonscope --demo)";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// A request failed: refused by the API server, or it never got there. `retry_after`:
+    /// how long the server asked us to wait (from the Status body or the Retry-After header).
+    #[error("{}", describe_kube_error(.source))]
+    Api { source: kube::Error, retry_after: Option<Duration> },
+    /// A watch sent nothing (no event, bookmark or end) for this long: a dead connection.
+    #[error("no answer from the API server for {}s; reconnecting", .0.as_secs())]
+    Silent(Duration),
+    /// A list page took longer than this.
+    #[error("cannot reach the API server: a list page took over {}s", .0.as_secs())]
+    SlowPage(Duration),
+    /// A kubeconfig that cannot be used (`path`: the file, None for the default ones).
+    #[error("{}{TRY_DEMO}", describe_config_error(.source, .path.as_deref()))]
+    Kubeconfig { source: kube::config::KubeconfigError, path: Option<PathBuf> },
+    /// `$KUBECONFIG` is a list of nothing.
+    #[error("KUBECONFIG names no file{TRY_DEMO}")]
+    NoKubeconfigFile,
+    /// A context that a fixed source (the demo) does not have.
+    #[error("context {wanted:?} does not exist here (only {only:?})")]
+    NoSuchContext { wanted: String, only: String },
+    #[error("in-cluster config: {0}")]
+    InCluster(#[source] kube::config::InClusterError),
+    /// The in-cluster client could not be built.
+    #[error("cannot build a client: {0}")]
+    BuildClient(#[source] kube::Error),
+    /// A kubeconfig context's client could not be built.
+    #[error("cannot connect with context {context:?}: {}", describe_kube_error(.source))]
+    Connect { context: String, source: kube::Error },
+    /// An object that would not turn into JSON or YAML.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Yaml(#[from] serde_saphyr::SerializeError),
+}
+
+impl From<kube::Error> for ClusterError {
+    /// A failed request; the wait the server asked for is read from the Status body only
+    /// (see [`ClusterError::api`] for the Retry-After header).
+    fn from(e: kube::Error) -> Self {
+        ClusterError::api(e, &RetryAfterHint::default())
+    }
+}
+
+impl ClusterError {
+    /// A failed request of the client whose Retry-After headers `hint` saw.
+    pub fn api(source: kube::Error, hint: &RetryAfterHint) -> Self {
+        let retry_after = hint.for_error(&source);
+        ClusterError::Api { source, retry_after }
+    }
+
+    /// A `Status` the server sent inside a watch stream.
+    pub fn status(s: Box<kube::core::Status>, hint: &RetryAfterHint) -> Self {
+        ClusterError::api(kube::Error::Api(s), hint)
+    }
+
+    /// Waiting will not fix it: the user must act (log in again, get permission, fix the
+    /// kubeconfig or the certificate). The watches still retry, slowly.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            ClusterError::Api { source, .. } | ClusterError::BuildClient(source) | ClusterError::Connect { source, .. } => {
+                kube_is_fatal(source)
+            }
+            ClusterError::Silent(_) | ClusterError::SlowPage(_) => false,
+            _ => true,
+        }
+    }
+
+    /// How long the server asked us to wait before trying again (429 / 503).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ClusterError::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The HTTP status code the API server answered with, if it answered.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            ClusterError::Api { source: kube::Error::Api(s), .. } => Some(s.code),
+            _ => None,
+        }
+    }
+}
+
+fn kube_is_fatal(e: &kube::Error) -> bool {
     match e {
-        W::InitialListFailed(k) | W::WatchStartFailed(k) | W::WatchFailed(k) => describe_kube_error(k),
-        W::WatchError(s) => format!("{} ({}): {}", s.code, s.reason, s.message),
-        W::NoResourceVersion => "the server sent no resourceVersion; relisting".into(),
+        kube::Error::Api(s) => matches!(s.code, 400 | 401 | 403 | 404 | 405 | 406 | 415),
+        kube::Error::Auth(_) => true,
+        other => {
+            let chain = error_chain(other).to_lowercase();
+            chain.contains("certificate") || chain.contains("invalid peer") || chain.contains("tls handshake")
+        }
     }
 }
 
 /// Credential failures, without the command line (it carries the plugin's environment)
 /// or the plugin's stdout (where a credential would be): only its exit status and stderr.
-pub fn describe_auth_error(e: &kube::client::AuthError) -> String {
+fn describe_auth_error(e: &kube::client::AuthError) -> String {
     use kube::client::AuthError as A;
     match e {
         A::AuthExecRun { out, .. } => {
@@ -28,19 +126,6 @@ pub fn describe_auth_error(e: &kube::client::AuthError) -> String {
         A::AuthExecStart(io) => format!("cannot run the kubeconfig's exec credential plugin: {io} (is it installed and on PATH?)"),
         A::AuthExecParse(_) => "the kubeconfig's exec credential plugin printed something that is not an ExecCredential".into(),
         other => format!("credentials: {other}"),
-    }
-}
-
-/// Errors that waiting will not fix: the user must act (log in again, get permission,
-/// fix the kubeconfig or the certificate). The watches still retry, slowly.
-pub fn is_fatal(e: &kube::Error) -> bool {
-    match e {
-        kube::Error::Api(s) => matches!(s.code, 400 | 401 | 403 | 404 | 405 | 406 | 415),
-        kube::Error::Auth(_) => true,
-        other => {
-            let chain = error_chain(other).to_lowercase();
-            chain.contains("certificate") || chain.contains("invalid peer") || chain.contains("tls handshake")
-        }
     }
 }
 
@@ -64,7 +149,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-pub fn describe_kube_error(e: &kube::Error) -> String {
+fn describe_kube_error(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) if s.code == 401 => {
             "401 Unauthorized: the credentials were refused (expired token?); re-authenticate and try again".into()
@@ -89,11 +174,11 @@ pub fn describe_kube_error(e: &kube::Error) -> String {
     }
 }
 
-/// Why a kubeconfig could not be used, with the hint to try `--demo`.
-pub fn describe_config_error(e: &kube::config::KubeconfigError, path: Option<&std::path::Path>) -> String {
+/// Why a kubeconfig could not be used (without the hint to try `--demo`).
+fn describe_config_error(e: &kube::config::KubeconfigError, path: Option<&std::path::Path>) -> String {
     use kube::config::KubeconfigError as K;
     let file = path.map(|p| p.display().to_string()).unwrap_or_else(|| "$KUBECONFIG / ~/.kube/config".into());
-    let what = match e {
+    match e {
         K::LoadContext(c) => format!("context {c:?} is not in {file}"),
         K::CurrentContextNotSet => format!("{file} sets no current-context; pass --context NAME"),
         K::ReadConfig(io, p) => format!("cannot read kubeconfig {}: {io}", p.display()),
@@ -105,6 +190,34 @@ pub fn describe_config_error(e: &kube::config::KubeconfigError, path: Option<&st
         K::LoadClusterOfContext(c) => format!("the cluster {c:?} named by the context is not in {file}"),
         K::FindPath => "no kubeconfig found: set KUBECONFIG, pass --kubeconfig FILE, or create ~/.kube/config".into(),
         other => format!("{file}: {other}"),
-    };
-    format!("{what}\n  (to try daemonscope without a cluster: daemonscope --demo)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, retry: u32) -> kube::Error {
+        let mut s = kube::core::Status::failure("slow down", "TooManyRequests").with_code(code);
+        s.details = Some(serde_json::from_value(serde_json::json!({ "retryAfterSeconds": retry })).unwrap());
+        kube::Error::Api(Box::new(s))
+    }
+
+    #[test]
+    fn a_429_says_how_long_and_is_not_fatal() {
+        let e = ClusterError::from(status(429, 4));
+        assert_eq!(e.to_string(), "429 Too Many Requests: the API server is overloaded and asked to wait 4s");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(4)));
+        assert!(!e.is_fatal());
+        assert_eq!(e.code(), Some(429));
+    }
+
+    #[test]
+    fn refusals_are_fatal_and_timeouts_are_not() {
+        assert!(ClusterError::from(status(403, 0)).is_fatal());
+        assert!(!ClusterError::from(status(500, 0)).is_fatal());
+        assert!(!ClusterError::Silent(Duration::from_secs(320)).is_fatal());
+        assert_eq!(ClusterError::Silent(Duration::from_secs(320)).to_string(), "no answer from the API server for 320s; reconnecting");
+        assert_eq!(ClusterError::SlowPage(Duration::from_secs(120)).to_string(), "cannot reach the API server: a list page took over 120s");
+    }
 }

@@ -1,19 +1,26 @@
 //! Async jobs the UI asks for, run off the UI thread (gitui's `asyncgit` pattern): the
 //! app pushes [`Effect`]s, the runner spawns them, and results come back as
 //! [`JobResult`]s tagged with the sequence number of the request, so a stale answer
-//! (the user already moved on) is dropped instead of shown.
+//! (the user already moved on) is dropped instead of shown. An object's Events are
+//! followed with the same list-then-watch loop as everything else.
+//!
+//! May import: `model`, `k8s`. Never `sim` or `ui`.
 
-use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use std::collections::BTreeMap;
+
+use futures::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Event as KubeEvent, Node, Pod};
+use kube::Api;
 use kube::api::LogParams;
-use kube::runtime::watcher;
-use kube::{Api, Client};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::cluster::connect::Source;
-use crate::cluster::errors::describe_kube_error;
+use crate::cluster::actions::{Intent, Permission};
+use crate::cluster::connect::{Cluster, Source};
+use crate::cluster::errors::ClusterError;
+use crate::cluster::listwatch::{Event, Selectors, Sink, list_then_watch};
+use crate::cluster::roll::{RollCmd, RollSpec, RollStatus};
 use crate::cluster::watch::Scope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,7 +76,7 @@ pub enum Effect {
     /// Carry out a confirmed action.
     Act { plan: crate::cluster::actions::Plan, dry_run: bool },
     /// Pause, resume or abort the roll under way.
-    RollControl(crate::cluster::roll::RollCmd),
+    RollControl(RollCmd),
 }
 
 /// An Event, reduced to what the detail view prints.
@@ -99,15 +106,15 @@ pub enum JobResult {
         events: Vec<EventLine>,
     },
     Connected {
-        client: Client,
+        cluster: Cluster,
         context: String,
         scope: Scope,
     },
-    Permissions(Vec<(crate::cluster::actions::Permission, Result<bool, String>)>),
+    Permissions(Vec<(Permission, Result<bool, ClusterError>)>),
     /// An action finished: one line for the status bar.
     Acted(String),
     /// Where the roll under way stands.
-    Roll(crate::cluster::roll::RollStatus),
+    Roll(RollStatus),
     Failed {
         seq: Option<u64>,
         message: String,
@@ -121,27 +128,27 @@ const LOG_TAIL: i64 = 500;
 
 pub struct Jobs {
     pub source: Source,
-    pub client: Client,
+    pub cluster: Cluster,
     /// For the action log.
     pub context: String,
     tx: mpsc::UnboundedSender<JobResult>,
     logs: Option<JoinHandle<()>>,
     events: Option<JoinHandle<()>>,
-    roll: Option<(JoinHandle<()>, mpsc::UnboundedSender<crate::cluster::roll::RollCmd>)>,
+    roll: Option<(JoinHandle<()>, mpsc::UnboundedSender<RollCmd>)>,
 }
 
 impl Jobs {
-    pub fn new(source: Source, client: Client, context: String, tx: mpsc::UnboundedSender<JobResult>) -> Jobs {
-        Jobs { source, client, context, tx, logs: None, events: None, roll: None }
+    pub fn new(source: Source, cluster: Cluster, context: String, tx: mpsc::UnboundedSender<JobResult>) -> Jobs {
+        Jobs { source, cluster, context, tx, logs: None, events: None, roll: None }
     }
 
     pub fn run(&mut self, e: Effect) {
         let tx = self.tx.clone();
-        let client = self.client.clone();
+        let cluster = self.cluster.clone();
         match e {
             Effect::Yaml { seq, object } => {
                 tokio::spawn(async move {
-                    let r = match yaml(client, &object).await {
+                    let r = match yaml(&cluster, &object).await {
                         Ok(text) => JobResult::Text { seq, lines: text.lines().map(str::to_string).collect(), append: false },
                         Err(e) => JobResult::Failed { seq: Some(seq), message: format!("get {object}: {e}") },
                     };
@@ -152,33 +159,33 @@ impl Jobs {
                 if let Some(h) = self.logs.take() {
                     h.abort();
                 }
-                self.logs = Some(tokio::spawn(follow_logs(client, tx, seq, namespace, pod, container, previous)));
+                self.logs = Some(tokio::spawn(follow_logs(cluster, tx, seq, namespace, pod, container, previous)));
             }
             Effect::Events { seq, object } => {
                 if let Some(h) = self.events.take() {
                     h.abort();
                 }
-                self.events = Some(tokio::spawn(watch_events(client, tx, seq, object)));
+                self.events = Some(tokio::spawn(watch_events(cluster, tx, seq, object)));
             }
             Effect::StopStreams => self.stop_streams(),
             Effect::CheckPermissions => {
                 tokio::spawn(async move {
-                    let _ =
-                        tx.send(JobResult::Permissions(crate::cluster::actions::check(client, crate::cluster::actions::PERMISSIONS).await));
+                    let _ = tx
+                        .send(JobResult::Permissions(crate::cluster::actions::check(&cluster, crate::cluster::actions::PERMISSIONS).await));
                 });
             }
-            Effect::Act { plan, dry_run: false } if matches!(plan.intent, crate::cluster::actions::Intent::Roll { .. }) => {
-                let crate::cluster::actions::Intent::Roll { namespace, name, batch } = plan.intent else { return };
+            Effect::Act { plan, dry_run: false } if matches!(plan.intent, Intent::Roll { .. }) => {
+                let Intent::Roll { namespace, name, batch } = plan.intent else { return };
                 if self.roll.as_ref().is_some_and(|(h, _)| !h.is_finished()) {
                     let _ = tx.send(JobResult::Acted("a roll is already under way (:roll abort stops it)".into()));
                     return;
                 }
                 let (ctl, rx) = mpsc::unbounded_channel();
-                let spec = crate::cluster::roll::RollSpec { namespace, name, batch, timeout: crate::cluster::actions::ROLL_TIMEOUT };
+                let spec = RollSpec { namespace, name, batch, timeout: crate::cluster::actions::ROLL_TIMEOUT };
                 tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "roll", object = %format!("daemonset/{}/{}", spec.namespace, spec.name), batch, "action started");
                 let h = tokio::spawn(async move {
                     let t = tx.clone();
-                    let end = crate::cluster::roll::run(client, spec, rx, move |s| {
+                    let end = crate::cluster::roll::run(cluster, spec, rx, move |s| {
                         let _ = t.send(JobResult::Roll(s));
                     })
                     .await;
@@ -186,7 +193,7 @@ impl Jobs {
                 });
                 self.roll = Some((h, ctl));
             }
-            Effect::Act { plan, dry_run: true } if matches!(plan.intent, crate::cluster::actions::Intent::Roll { .. }) => {
+            Effect::Act { plan, dry_run: true } if matches!(plan.intent, Intent::Roll { .. }) => {
                 let _ = tx.send(JobResult::Acted("a roll cannot be dry-run (it waits on real pods); :dry-run off to roll".into()));
             }
             Effect::RollControl(cmd) => match &self.roll {
@@ -201,15 +208,16 @@ impl Jobs {
                 let context = self.context.clone();
                 let user = self.source.user(&context);
                 tokio::spawn(async move {
-                    let _ = tx.send(JobResult::Acted(crate::cluster::actions::execute(client, plan, dry_run, &context, &user).await));
+                    let outcome = crate::cluster::actions::execute(&cluster, plan, dry_run, &context, &user).await;
+                    let _ = tx.send(JobResult::Acted(outcome.to_string()));
                 });
             }
             Effect::Connect { context, scope } => {
                 let source = self.source.clone();
                 tokio::spawn(async move {
                     let r = match source.client(context.as_deref()).await {
-                        Ok((client, context)) => JobResult::Connected { client, context, scope },
-                        Err(message) => JobResult::Failed { seq: None, message },
+                        Ok((cluster, context)) => JobResult::Connected { cluster, context, scope },
+                        Err(e) => JobResult::Failed { seq: None, message: e.to_string() },
                     };
                     let _ = tx.send(r);
                 });
@@ -233,27 +241,24 @@ impl Drop for Jobs {
     }
 }
 
-async fn yaml(client: Client, o: &ObjectRef) -> Result<String, String> {
+async fn yaml(cluster: &Cluster, o: &ObjectRef) -> Result<String, ClusterError> {
     fn strip(mut v: serde_json::Value) -> serde_json::Value {
         if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
             m.remove("managedFields");
         }
         v
     }
-    let ns = o.namespace.clone().unwrap_or_default();
+    let (ns, client, failed) = (o.namespace.clone().unwrap_or_default(), cluster.client.clone(), |e| cluster.error(e));
     let v = match o.kind {
-        Kind::DaemonSet => {
-            serde_json::to_value(Api::<DaemonSet>::namespaced(client, &ns).get(&o.name).await.map_err(|e| describe_kube_error(&e))?)
-        }
-        Kind::Pod => serde_json::to_value(Api::<Pod>::namespaced(client, &ns).get(&o.name).await.map_err(|e| describe_kube_error(&e))?),
-        Kind::Node => serde_json::to_value(Api::<Node>::all(client).get(&o.name).await.map_err(|e| describe_kube_error(&e))?),
-    }
-    .map_err(|e| e.to_string())?;
-    serde_saphyr::to_string(&strip(v)).map_err(|e| e.to_string())
+        Kind::DaemonSet => serde_json::to_value(Api::<DaemonSet>::namespaced(client, &ns).get(&o.name).await.map_err(failed)?),
+        Kind::Pod => serde_json::to_value(Api::<Pod>::namespaced(client, &ns).get(&o.name).await.map_err(failed)?),
+        Kind::Node => serde_json::to_value(Api::<Node>::all(client).get(&o.name).await.map_err(failed)?),
+    }?;
+    Ok(serde_saphyr::to_string(&strip(v))?)
 }
 
 async fn follow_logs(
-    client: Client,
+    cluster: Cluster,
     tx: mpsc::UnboundedSender<JobResult>,
     seq: u64,
     namespace: String,
@@ -261,13 +266,12 @@ async fn follow_logs(
     container: Option<String>,
     previous: bool,
 ) {
-    let api: Api<Pod> = Api::namespaced(client, &namespace);
+    let api: Api<Pod> = Api::namespaced(cluster.client.clone(), &namespace);
     let lp = LogParams { follow: !previous, previous, tail_lines: Some(LOG_TAIL), container, ..Default::default() };
     let stream = match api.log_stream(&pod, &lp).await {
         Ok(s) => s,
         Err(e) => {
-            let _ =
-                tx.send(JobResult::Failed { seq: Some(seq), message: format!("logs of {namespace}/{pod}: {}", describe_kube_error(&e)) });
+            let _ = tx.send(JobResult::Failed { seq: Some(seq), message: format!("logs of {namespace}/{pod}: {}", cluster.error(e)) });
             return;
         }
     };
@@ -297,59 +301,58 @@ async fn follow_logs(
 
 /// Events of one object: a watch narrowed on the server by involvedObject fields (what
 /// `kubectl describe` lists), newest last.
-async fn watch_events(client: Client, tx: mpsc::UnboundedSender<JobResult>, seq: u64, o: ObjectRef) {
+async fn watch_events(cluster: Cluster, tx: mpsc::UnboundedSender<JobResult>, seq: u64, o: ObjectRef) {
     let mut fields = format!("involvedObject.kind={},involvedObject.name={}", o.kind.as_str(), o.name);
     if let Some(ns) = &o.namespace {
         fields.push_str(&format!(",involvedObject.namespace={ns}"));
     }
-    let api: Api<KubeEvent> = Api::all(client);
-    let mut stream = watcher::watcher(api, watcher::Config::default().fields(&fields)).boxed();
-    let mut seen: std::collections::BTreeMap<String, EventLine> = Default::default();
-    let mut initial = true;
-    loop {
-        match stream.try_next().await {
-            Ok(Some(ev)) => {
-                let send = match ev {
-                    watcher::Event::Init => {
-                        seen.clear();
-                        initial = true;
-                        false
-                    }
-                    watcher::Event::InitApply(e) => {
-                        seen.insert(e.metadata.uid.clone().unwrap_or_default(), line(&e));
-                        false
-                    }
-                    watcher::Event::InitDone => {
-                        initial = false;
-                        true
-                    }
-                    watcher::Event::Apply(e) => {
-                        seen.insert(e.metadata.uid.clone().unwrap_or_default(), line(&e));
-                        !initial
-                    }
-                    watcher::Event::Delete(e) => {
-                        seen.remove(&e.metadata.uid.clone().unwrap_or_default());
-                        !initial
-                    }
-                };
-                if send {
-                    let mut events: Vec<EventLine> = seen.values().cloned().collect();
-                    events.sort_by(|a, b| a.last.cmp(&b.last));
-                    let skip = events.len().saturating_sub(EVENTS_KEPT);
-                    if tx.send(JobResult::Events { seq, events: events.split_off(skip) }).is_err() {
-                        return;
-                    }
-                }
+    let api: Api<KubeEvent> = Api::all(cluster.client);
+    let lines = EventLines { tx, seq, seen: BTreeMap::new(), initial: true };
+    list_then_watch(api, Selectors { labels: None, fields: Some(fields) }, cluster.retry_after, lines).await;
+}
+
+/// An object's Events, kept by uid and sent whole (the newest [`EVENTS_KEPT`]) after the
+/// list and on every change after it.
+struct EventLines {
+    tx: mpsc::UnboundedSender<JobResult>,
+    seq: u64,
+    seen: BTreeMap<String, EventLine>,
+    /// A (re)list under way: nothing is sent until it is complete.
+    initial: bool,
+}
+
+impl Sink<KubeEvent> for EventLines {
+    async fn send(&mut self, event: Event<KubeEvent>) -> bool {
+        let changed = match event {
+            Event::Relisting => {
+                self.seen.clear();
+                self.initial = true;
+                false
             }
-            Ok(None) => return,
-            Err(e) => {
-                let _ = tx.send(JobResult::Failed {
-                    seq: Some(seq),
-                    message: format!("events: {}", crate::cluster::errors::describe_watch_error(&e)),
-                });
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            Event::Applied(e) => {
+                self.seen.insert(e.metadata.uid.clone().unwrap_or_default(), line(&e));
+                !self.initial
             }
+            Event::Deleted(e) => {
+                self.seen.remove(e.metadata.uid.as_deref().unwrap_or_default());
+                !self.initial
+            }
+            Event::Listed => {
+                self.initial = false;
+                true
+            }
+            Event::Resumed => false,
+            Event::Failing { error, .. } => {
+                return self.tx.send(JobResult::Failed { seq: Some(self.seq), message: format!("events: {error}") }).is_ok();
+            }
+        };
+        if !changed {
+            return true;
         }
+        let mut events: Vec<EventLine> = self.seen.values().cloned().collect();
+        events.sort_by_key(|e| e.last);
+        let skip = events.len().saturating_sub(EVENTS_KEPT);
+        self.tx.send(JobResult::Events { seq: self.seq, events: events.split_off(skip) }).is_ok()
     }
 }
 

@@ -1,7 +1,8 @@
-//! Everything of the client that talks to an API server: kubeconfig and contexts
-//! ([`connect`]), the list-then-watch loop that feeds the model ([`watch`]) with its
-//! [`backoff`], errors in words ([`errors`]), async jobs the UI asks for ([`jobs`]),
-//! operator actions ([`actions`]) and the OnDelete roll ([`roll`]).
+//! Everything of the client that talks to an API server: kubeconfig, contexts and
+//! clients ([`connect`]); the one list-then-watch loop behind every watch
+//! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]); typed errors
+//! that render as words ([`errors`]); async jobs the UI asks for ([`jobs`]); operator
+//! actions ([`actions`]) and the OnDelete roll ([`roll`]).
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
 
@@ -10,5 +11,6 @@ pub mod backoff;
 pub mod connect;
 pub mod errors;
 pub mod jobs;
+pub mod listwatch;
 pub mod roll;
 pub mod watch;

@@ -2,21 +2,23 @@
 //! deleting the next pod only once the new pod on each node in flight is Ready and
 //! available (minReadySeconds), and stopping — naming the node — when a new pod is not
 //! ready within the timeout. It runs as a job off the UI thread; what it sees comes from
-//! its own watches of the DaemonSet and its pods, never from guessing.
+//! its own watches of the DaemonSet and its pods (the client's one list-then-watch loop,
+//! backed off on errors), never from guessing.
+//!
+//! May import: `model`, `k8s`. Never `sim` or `ui`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
 use kube::api::DeleteParams;
-use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event};
-use kube::{Api, Client};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
-use crate::cluster::errors::describe_kube_error;
+use crate::cluster::connect::Cluster;
+use crate::cluster::listwatch::{Event, Selectors, list_then_watch};
 use crate::model::coverage::is_updated;
 use crate::model::{DsInfo, PodInfo};
 
@@ -74,7 +76,7 @@ impl RollStatus {
 }
 
 /// Runs the roll until done, stopped or aborted; reports every change of status.
-pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiver<RollCmd>, report: impl Fn(RollStatus)) -> RollStatus {
+pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedReceiver<RollCmd>, report: impl Fn(RollStatus)) -> RollStatus {
     let label = format!("{}/{}", spec.namespace, spec.name);
     let mk = |state, done, remaining, in_flight: &BTreeMap<String, Instant>| RollStatus {
         ds: label.clone(),
@@ -83,8 +85,8 @@ pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiv
         remaining,
         in_flight: in_flight.keys().cloned().collect(),
     };
-    let ds_api: Api<DaemonSet> = Api::namespaced(client.clone(), &spec.namespace);
-    let pod_api: Api<Pod> = Api::namespaced(client, &spec.namespace);
+    let ds_api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), &spec.namespace);
+    let pod_api: Api<Pod> = Api::namespaced(cluster.client.clone(), &spec.namespace);
     let stop = |why: String| {
         let s = RollStatus { ds: label.clone(), state: RollState::Stopped(why), done: 0, remaining: 0, in_flight: vec![] };
         report(s.clone());
@@ -92,7 +94,7 @@ pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiv
     };
     let ds = match ds_api.get(&spec.name).await {
         Ok(d) => d,
-        Err(e) => return stop(describe_kube_error(&e)),
+        Err(e) => return stop(cluster.error(e).to_string()),
     };
     let selector = ds
         .spec
@@ -102,9 +104,14 @@ pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiv
         .unwrap_or_default();
     let mut info = DsInfo::from(&ds);
     // Backed off on errors: a failing server must not get a tight retry loop from a roll.
-    let mut ds_stream =
-        watcher::watcher(ds_api, watcher::Config::default().fields(&format!("metadata.name={}", spec.name))).default_backoff().boxed();
-    let mut pod_stream = watcher::watcher(pod_api.clone(), watcher::Config::default().labels(&selector)).default_backoff().boxed();
+    let (ds_tx, mut ds_events) = mpsc::channel(16);
+    let (pod_tx, mut pod_events) = mpsc::channel(1024);
+    let by_name = Selectors { labels: None, fields: Some(format!("metadata.name={}", spec.name)) };
+    let by_labels = Selectors { labels: Some(selector), fields: None };
+    let _watches = Watches([
+        tokio::spawn(list_then_watch(ds_api, by_name, cluster.retry_after.clone(), ds_tx)),
+        tokio::spawn(list_then_watch(pod_api.clone(), by_labels, cluster.retry_after.clone(), pod_tx)),
+    ]);
     let mut pods: HashMap<String, PodInfo> = HashMap::new();
     let mut synced = false;
     let mut in_flight: BTreeMap<String, Instant> = BTreeMap::new();
@@ -114,28 +121,30 @@ pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiv
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
-            ev = ds_stream.next() => match ev {
-                Some(Ok(Event::Apply(d) | Event::InitApply(d))) => info = DsInfo::from(&d),
-                Some(Ok(Event::Delete(_))) => return stop("the DaemonSet was deleted".into()),
-                Some(Err(e)) => tracing::warn!(error = %e, "roll: DaemonSet watch failed; retrying"),
-                _ => {}
+            ev = ds_events.recv() => match ev {
+                Some(Event::Applied(d)) => info = DsInfo::from(&d),
+                Some(Event::Deleted(_)) => return stop("the DaemonSet was deleted".into()),
+                Some(Event::Failing { error, .. }) => tracing::warn!(%error, "roll: DaemonSet watch failed; retrying"),
+                Some(Event::Relisting | Event::Listed | Event::Resumed) => {}
+                None => return stop("the DaemonSet watch ended".into()),
             },
-            ev = pod_stream.next() => match ev {
-                Some(Ok(Event::Init)) => {
+            ev = pod_events.recv() => match ev {
+                Some(Event::Relisting) => {
                     // A relist: decide nothing on a partial view.
                     pods.clear();
                     synced = false;
                 }
-                Some(Ok(Event::InitDone)) => synced = true,
-                Some(Ok(Event::Apply(p) | Event::InitApply(p))) => {
+                Some(Event::Listed) => synced = true,
+                Some(Event::Applied(p)) => {
                     if let Some(p) = PodInfo::from_pod(&p).filter(|p| p.owner_uid == info.uid) {
                         pods.insert(p.uid.clone(), p);
                     }
                 }
-                Some(Ok(Event::Delete(p))) => {
+                Some(Event::Deleted(p)) => {
                     pods.remove(p.metadata.uid.as_deref().unwrap_or_default());
                 }
-                Some(Err(e)) => tracing::warn!(error = %e, "roll: pod watch failed; retrying"),
+                Some(Event::Failing { error, .. }) => tracing::warn!(%error, "roll: pod watch failed; retrying"),
+                Some(Event::Resumed) => {}
                 None => return stop("the pod watch ended".into()),
             },
             c = cmds.recv() => match c {
@@ -210,7 +219,7 @@ pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiv
                         Err(kube::Error::Api(s)) if s.code == 404 => {}
                         Err(e) => {
                             let s = mk(
-                                RollState::Stopped(format!("deleting {} on {n}: {}", p.name, describe_kube_error(&e))),
+                                RollState::Stopped(format!("deleting {} on {n}: {}", p.name, cluster.error(e))),
                                 done,
                                 remaining.len(),
                                 &in_flight,
@@ -228,6 +237,17 @@ pub async fn run(client: Client, spec: RollSpec, mut cmds: mpsc::UnboundedReceiv
         if last.as_ref() != Some(&s) {
             report(s.clone());
             last = Some(s);
+        }
+    }
+}
+
+/// The roll's two watches, stopped when the roll ends (however it ends).
+struct Watches([JoinHandle<()>; 2]);
+
+impl Drop for Watches {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
         }
     }
 }

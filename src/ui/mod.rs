@@ -160,7 +160,7 @@ pub struct App {
     /// Send actions with `dryRun=All` (`:dry-run on|off`).
     pub dry_run: bool,
     /// What the server said each action's permission is (SelfSubjectAccessReview).
-    pub permissions: HashMap<crate::cluster::actions::Permission, Result<bool, String>>,
+    pub permissions: HashMap<crate::cluster::actions::Permission, Result<bool, crate::cluster::errors::ClusterError>>,
     /// The roll under way (or the last one), as its job reports it.
     pub roll: Option<crate::cluster::roll::RollStatus>,
     /// Nodes at a time for the next roll (`:roll N`).

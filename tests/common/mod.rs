@@ -103,6 +103,15 @@ pub fn client(r: &Running) -> kube::Client {
 
 /// A kube-rs client through a kubeconfig, as the product connects.
 pub fn client_with_token(r: &Running, token: Option<&str>) -> kube::Client {
+    cluster_with_token(r, token).client
+}
+
+/// The product's client (with its own Retry-After hints), as it connects.
+pub fn cluster(r: &Running) -> daemonscope::cluster::connect::Cluster {
+    cluster_with_token(r, None)
+}
+
+fn cluster_with_token(r: &Running, token: Option<&str>) -> daemonscope::cluster::connect::Cluster {
     let yaml = daemonscope::sim::kubeconfig_yaml(r.url(), r.ca_pem.as_deref(), token);
     let kc: kube::config::Kubeconfig = serde_saphyr::from_str(&yaml).expect("kubeconfig parses");
     let rt = tokio::runtime::Handle::current();

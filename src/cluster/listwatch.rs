@@ -1,0 +1,286 @@
+//! The one list-then-watch loop behind every watch of the client: the model's resources
+//! ([`watch`](crate::cluster::watch)), an object's Events ([`jobs`](crate::cluster::jobs))
+//! and the roll's DaemonSet and pods ([`roll`](crate::cluster::roll)). It lists in pages,
+//! then watches from the list's resourceVersion (with bookmarks), resuming from the last
+//! version seen whenever the stream ends or breaks, and relists only when the server says
+//! that version is gone (410). Failures wait a jittered exponential backoff (at least the
+//! server's Retry-After) and are reported as [`Event::Failing`]; a list that fails mid-way
+//! resumes at the failed page. What it sees goes to a [`Sink`], which decides what to make
+//! of it (model changes, event lines, the roll's view).
+//!
+//! May import: `model`, `k8s` (it needs neither). Never `sim` or `ui`.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use kube::Api;
+use kube::api::{ListParams, WatchEvent, WatchParams};
+use tokio::sync::mpsc;
+
+use crate::cluster::backoff::{Backoff, RetryAfterHint};
+use crate::cluster::errors::ClusterError;
+
+/// What the loop saw, in order.
+#[derive(Debug)]
+pub enum Event<K> {
+    /// A (re)list's first page arrived: the objects `Applied` from here to
+    /// [`Event::Listed`] are the whole collection; what is not among them is gone.
+    Relisting,
+    /// An object exists: listed, added or modified.
+    Applied(K),
+    /// An object was deleted.
+    Deleted(K),
+    /// The list is complete; the watch opens from it.
+    Listed,
+    /// The watch is open again after a failure, and replays what was missed.
+    Resumed,
+    /// The stream failed; what was delivered stands, and the loop retries in `retry_in`.
+    Failing { error: ClusterError, retry_in: Duration },
+}
+
+/// Where the loop's events go. `send` answers false when nobody listens any more: the
+/// loop then ends.
+pub trait Sink<K>: Send {
+    fn send(&mut self, event: Event<K>) -> impl Future<Output = bool> + Send;
+}
+
+impl<K: Send> Sink<K> for mpsc::Sender<Event<K>> {
+    async fn send(&mut self, event: Event<K>) -> bool {
+        mpsc::Sender::send(self, event).await.is_ok()
+    }
+}
+
+/// What the server narrows a watch to (kubectl selector syntax).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selectors {
+    pub labels: Option<String>,
+    pub fields: Option<String>,
+}
+
+impl Selectors {
+    fn list(&self) -> ListParams {
+        let mut lp = ListParams::default().limit(PAGE_SIZE);
+        if let Some(l) = &self.labels {
+            lp = lp.labels(l);
+        }
+        if let Some(f) = &self.fields {
+            lp = lp.fields(f);
+        }
+        lp
+    }
+
+    fn watch(&self) -> WatchParams {
+        let mut wp = WatchParams::default().timeout(WATCH_TIMEOUT_SECS);
+        if let Some(l) = &self.labels {
+            wp = wp.labels(l);
+        }
+        if let Some(f) = &self.fields {
+            wp = wp.fields(f);
+        }
+        wp
+    }
+}
+
+/// Objects per list page.
+const PAGE_SIZE: u32 = 500;
+/// What the server is asked to hold a watch open for (it then ends it; we resume).
+const WATCH_TIMEOUT_SECS: u32 = 290;
+/// No event, bookmark or end of stream for this long: the connection is dead.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(WATCH_TIMEOUT_SECS as u64 + 30);
+/// A list page that takes longer than this has failed.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(120);
+/// A watch open this long was healthy, whatever ended it.
+const HEALTHY_AFTER: Duration = Duration::from_secs(10);
+
+/// Lists and watches `api` (narrowed by `selectors`) until `sink` stops listening.
+/// `retry_after` is the hint of the client `api` uses, for failures whose Retry-After
+/// came only in a header.
+pub async fn list_then_watch<K, S>(api: Api<K>, selectors: Selectors, retry_after: RetryAfterHint, mut sink: S)
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+    S: Sink<K>,
+{
+    let kind = K::kind(&()).into_owned();
+    let mut backoff = Backoff::default();
+    // Where to resume; None: (re)list first.
+    let mut rv: Option<String> = None;
+    // A list under way: the next page to ask for.
+    let mut listing: Option<ListParams> = None;
+    let mut failing = false;
+    // When the last list finished: a 410 soon after means the history is shorter than a
+    // list takes, and relisting at once would loop.
+    let mut listed_at: Option<Instant> = None;
+    let relist_pause = |listed_at: Option<Instant>, backoff: &mut Backoff| match listed_at {
+        Some(t) if t.elapsed() < HEALTHY_AFTER => Some(backoff.next(None)),
+        _ => None,
+    };
+    loop {
+        let failure = match &rv {
+            None => {
+                let lp = listing.take().unwrap_or_else(|| selectors.list());
+                match list(&api, lp, &retry_after, &mut sink).await {
+                    Listed::Done(v) => {
+                        rv = Some(v);
+                        listed_at = Some(Instant::now());
+                        failing = false;
+                        if !sink.send(Event::Listed).await {
+                            return;
+                        }
+                        continue;
+                    }
+                    Listed::Closed => return,
+                    Listed::Failed(e, resume) => {
+                        listing = resume;
+                        e
+                    }
+                }
+            }
+            Some(from) => {
+                let opened = Instant::now();
+                match api.watch(&selectors.watch(), from).await {
+                    Err(e) if is_gone(&e) => {
+                        rv = None;
+                        if let Some(d) = relist_pause(listed_at, &mut backoff) {
+                            tokio::time::sleep(d).await;
+                        }
+                        continue;
+                    }
+                    Err(e) => ClusterError::api(e, &retry_after),
+                    Ok(stream) => {
+                        if failing {
+                            // The watch is open again and replays what was missed.
+                            failing = false;
+                            tracing::info!(%kind, "watch resumed");
+                            if !sink.send(Event::Resumed).await {
+                                return;
+                            }
+                        }
+                        let mut stream = std::pin::pin!(stream);
+                        let mut events = 0usize;
+                        let mut outcome = None;
+                        loop {
+                            // The server ends a watch after timeoutSeconds and sends bookmarks
+                            // meanwhile: silence well past that is a dead connection (a VPN
+                            // drop, a sleeping laptop), not a quiet cluster.
+                            let item = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
+                                Ok(Some(item)) => item,
+                                Ok(None) => break,
+                                Err(_) => {
+                                    outcome = Some(ClusterError::Silent(IDLE_TIMEOUT));
+                                    break;
+                                }
+                            };
+                            events += 1;
+                            let event = match item {
+                                Ok(WatchEvent::Added(o) | WatchEvent::Modified(o)) => {
+                                    rv = o.meta().resource_version.clone().or(rv.take());
+                                    Event::Applied(o)
+                                }
+                                Ok(WatchEvent::Deleted(o)) => {
+                                    rv = o.meta().resource_version.clone().or(rv.take());
+                                    Event::Deleted(o)
+                                }
+                                Ok(WatchEvent::Bookmark(b)) => {
+                                    rv = Some(b.metadata.resource_version);
+                                    continue;
+                                }
+                                Ok(WatchEvent::Error(s)) if s.code == 410 => {
+                                    tracing::info!(%kind, "resourceVersion expired (410); relisting");
+                                    rv = None;
+                                    break;
+                                }
+                                Ok(WatchEvent::Error(s)) => {
+                                    outcome = Some(ClusterError::status(s, &retry_after));
+                                    break;
+                                }
+                                Err(e) => {
+                                    outcome = Some(ClusterError::api(e, &retry_after));
+                                    break;
+                                }
+                            };
+                            if !sink.send(event).await {
+                                return;
+                            }
+                        }
+                        // A watch that delivered or stayed open a while was healthy: what
+                        // follows starts from the first step of the backoff again.
+                        if events > 1 || opened.elapsed() >= HEALTHY_AFTER {
+                            backoff.reset();
+                        }
+                        match outcome {
+                            Some(f) => f,
+                            None => {
+                                // Relisting right after a list, or a stream the server closed
+                                // at once (again and again): never a tight loop.
+                                let pause = if rv.is_none() {
+                                    relist_pause(listed_at, &mut backoff)
+                                } else if events == 0 && opened.elapsed() < Duration::from_secs(1) {
+                                    Some(backoff.next(None))
+                                } else {
+                                    None
+                                };
+                                if let Some(d) = pause {
+                                    tokio::time::sleep(d).await;
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        failing = true;
+        let wait = backoff.next(failure.retry_after());
+        tracing::warn!(%kind, error = %failure, retry_in = ?wait, attempt = backoff.attempts(), "watch failed; retrying");
+        if !sink.send(Event::Failing { error: failure, retry_in: wait }).await {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+enum Listed {
+    /// Every page delivered; the list's resourceVersion.
+    Done(String),
+    /// The sink is gone.
+    Closed,
+    /// A page failed; where to resume (None: from the start).
+    Failed(ClusterError, Option<ListParams>),
+}
+
+/// Lists every object in pages (a resync: what is not listed is gone), from `lp` — the
+/// first page, or the one that failed last time.
+async fn list<K, S>(api: &Api<K>, mut lp: ListParams, retry_after: &RetryAfterHint, sink: &mut S) -> Listed
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    S: Sink<K>,
+{
+    loop {
+        let page = match tokio::time::timeout(PAGE_TIMEOUT, api.list(&lp)).await {
+            Ok(Ok(p)) => p,
+            // The continue token expired mid-list: start over.
+            Ok(Err(e)) if is_gone(&e) && lp.continue_token.is_some() => {
+                lp.continue_token = None;
+                continue;
+            }
+            Ok(Err(e)) => return Listed::Failed(ClusterError::api(e, retry_after), Some(lp)),
+            Err(_) => return Listed::Failed(ClusterError::SlowPage(PAGE_TIMEOUT), Some(lp)),
+        };
+        if lp.continue_token.is_none() && !sink.send(Event::Relisting).await {
+            return Listed::Closed;
+        }
+        for o in page.items {
+            if !sink.send(Event::Applied(o)).await {
+                return Listed::Closed;
+            }
+        }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp.continue_token = Some(c),
+            None => return Listed::Done(page.metadata.resource_version.unwrap_or_default()),
+        }
+    }
+}
+
+fn is_gone(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 410)
+}
