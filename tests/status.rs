@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use daemonscope::cli::{Output, StatusArgs};
-use daemonscope::cluster::watch::Scope;
-use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo};
+use daemonscope::cluster::watch::{Scope, Update};
+use daemonscope::model::{Change, DsInfo, NodeInfo, PodInfo};
 use daemonscope::sim::Sim;
 use daemonscope::sim::kind::Kind;
 use daemonscope::sim::scenario::Action;
@@ -131,28 +131,29 @@ async fn every_state_is_reported_with_its_reason() {
 async fn the_json_equals_what_the_tui_grid_shows() {
     let sim = staged();
     let (_, v) = status_json(&sim).await;
-    // The TUI's model, fed the same objects.
-    let mut m = Model::new();
+    // The TUI's model, fed the same objects as watch updates.
+    let mut u = Vec::new();
     for n in sim.store.list::<Node>(None).0 {
-        m.apply(Change::Node(NodeInfo::from(&*n)));
+        u.push(Update::Change(Change::Node(NodeInfo::from(&*n))));
     }
     for d in sim.store.list::<DaemonSet>(None).0 {
-        m.apply(Change::DaemonSet(DsInfo::from(&*d)));
+        u.push(Update::Change(Change::DaemonSet(DsInfo::from(&*d))));
     }
     for p in sim.store.list::<Pod>(None).0 {
         if let Some(p) = PodInfo::from_pod(&p) {
-            m.apply(Change::Pod(p));
+            u.push(Update::Change(Change::Pod(p)));
         }
     }
     let mut app = daemonscope::ui::App::new("staged", daemonscope::ui::Theme { color: false });
-    app.model = m;
-    let ds = app.model.daemonsets().next().unwrap().clone();
-    let cov = app.model.coverage(&ds).unwrap();
+    app.update(daemonscope::ui::Msg::Watch(u));
+    let m = app.model();
+    let ds = m.daemonsets().next().unwrap().clone();
+    let cov = m.coverage(&ds).unwrap();
     let mut compared = 0;
     for n in v["daemonsets"][0]["nodes"].as_array().unwrap() {
-        let id = app.model.node_id(n["node"].as_str().unwrap()).unwrap();
+        let id = m.node_id(n["node"].as_str().unwrap()).unwrap();
         assert_eq!(cov.cells[id as usize].as_str(), n["state"].as_str().unwrap(), "{n}");
-        assert_eq!(app.model.explain(&ds, id).unwrap().reason, n["reason"].as_str().unwrap());
+        assert_eq!(m.explain(&ds, id).unwrap().reason, n["reason"].as_str().unwrap());
         compared += 1;
     }
     assert_eq!(compared, 9);
