@@ -606,3 +606,118 @@ fn cordoned_nodes_are_counted_per_group_in_the_grid() {
     assert!(s.lines().any(|l| l.contains("zone=eu-west-1a") && l.contains("⊘1 cordoned")), "{s}");
     assert!(!s.lines().any(|l| l.contains("zone=eu-west-1b") && l.contains("cordoned")), "{s}");
 }
+
+/// The key event a keymap key name stands for.
+fn key_event(name: &str) -> KeyEvent {
+    let code = match name {
+        "Space" => KeyCode::Char(' '),
+        "↑" => KeyCode::Up,
+        "↓" => KeyCode::Down,
+        "←" => KeyCode::Left,
+        "→" => KeyCode::Right,
+        "PgUp" => KeyCode::PageUp,
+        "PgDn" => KeyCode::PageDown,
+        "Home" => KeyCode::Home,
+        "End" => KeyCode::End,
+        "Enter" => KeyCode::Enter,
+        "Esc" => KeyCode::Esc,
+        n if n.starts_with("Ctrl-") => {
+            return KeyEvent::new(KeyCode::Char(n.chars().last().unwrap()), KeyModifiers::CONTROL);
+        }
+        n => KeyCode::Char(n.chars().next().unwrap()),
+    };
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// The screen with its styles (a cursor is a style, not a symbol).
+fn cells(app: &mut Ui) -> ratatui::buffer::Buffer {
+    let mut t = Terminal::new(TestBackend::new(160, 40)).unwrap();
+    t.draw(|f| app.app.draw(f)).unwrap();
+    t.backend().buffer().clone()
+}
+
+/// From the DaemonSets list to `view` (the text pane with a hundred lines of YAML).
+fn reach(ui: &mut Ui, view: View) {
+    let k = match view {
+        View::DaemonSets => return,
+        View::Grid => KeyCode::Enter,
+        View::Matrix => KeyCode::Char('m'),
+        View::Nodes => KeyCode::Char('n'),
+        View::Rollout => KeyCode::Char('r'),
+        View::Detail => KeyCode::Char('d'),
+        View::Text => KeyCode::Char('y'),
+    };
+    key(ui, k);
+    if let Some(Effect::Yaml { seq, .. }) = ui.effects.iter().find(|e| matches!(e, Effect::Yaml { .. })).cloned() {
+        ui.send(Msg::Job(JobResult::Text { seq, lines: (0..100).map(|i| format!("line {i}")).collect(), append: false }));
+    }
+    assert_eq!(ui.view(), view);
+}
+
+/// Every key the keymap lists for a view (so the help and the hint bar show it) does
+/// something there: from the view as opened, after moving the cursor, or with a filter
+/// set, it changes the screen, asks for an effect, quits, or answers with a message
+/// (a refusal such as "no pod under the cursor" counts: the key is handled).
+#[test]
+fn every_binding_of_every_view_does_something_there() {
+    let sim = demo_mid_rollout();
+    for view in View::ALL {
+        for b in daemonscope::ui::keymap::bindings_for(view, false) {
+            for name in b.keys {
+                let mut did = false;
+                for start in ["opened", "moved", "filtered"] {
+                    let mut ui = app_from(&sim);
+                    reach(&mut ui, view);
+                    match start {
+                        "moved" => {
+                            key(&mut ui, KeyCode::Down);
+                            key(&mut ui, KeyCode::Right);
+                        }
+                        "filtered" => {
+                            typed(&mut ui, "/e");
+                            key(&mut ui, KeyCode::Enter);
+                        }
+                        _ => {}
+                    }
+                    if ui.view() != view {
+                        continue;
+                    }
+                    key(&mut ui, KeyCode::Null);
+                    ui.effects.clear();
+                    let before = cells(&mut ui);
+                    ui.send(Msg::Key(key_event(name)));
+                    let after = cells(&mut ui);
+                    if after != before || !ui.effects.is_empty() || ui.quit() || ui.message().is_some() {
+                        did = true;
+                        break;
+                    }
+                }
+                assert!(did, "{name} ({:?}: {:?}) does nothing in the {view:?} view", b.action, b.help);
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_commands_name_every_command_including_roll_and_dry_run() {
+    let mut app = app_from(&demo());
+    typed(&mut app, ":nope");
+    key(&mut app, KeyCode::Enter);
+    let msg = app.message().unwrap_or_default().to_string();
+    for c in daemonscope::ui::keymap::COMMANDS {
+        assert!(msg.contains(&format!(":{}", c.names[0])), "{msg}");
+    }
+    assert!(msg.contains(":roll") && msg.contains(":dry-run"), "{msg}");
+    // The help lists them, with their arguments; typing one shows what it could become.
+    key(&mut app, KeyCode::Char('?'));
+    let s = screen(&mut app, 150, 50);
+    assert!(s.contains(":roll [N|pause|resume|abort]") && s.contains(":dry-run [on|off]"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    typed(&mut app, ":ro");
+    let s = screen(&mut app, 150, 40);
+    assert!(s.lines().last().unwrap().contains(":rollout  :roll [N|pause|resume|abort]"), "{s}");
+    // Space marks nodes only where there is a node under the cursor: not in the list.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char(' '));
+    assert!(app.marks().is_empty() && app.message().is_none());
+}
