@@ -51,12 +51,7 @@ impl App {
                     self.grid.cursor = self.grid.order(&self.s).iter().position(|id| *id == node).unwrap_or(0);
                 }
             }
-            (View::DaemonSets, Action::Open) => {
-                if self.pick_selected() {
-                    self.grid.cursor = 0;
-                    self.goto(View::Grid);
-                }
-            }
+            (View::DaemonSets, Action::Open) => self.open_grid_of_list(),
             (View::Rollout, Action::Open) => {
                 if let Some(d) = self.rollout.ds(&self.s).map(|d| (d.namespace.clone(), d.name.clone())) {
                     self.s.selected = Some(d);

@@ -56,6 +56,14 @@ impl App {
         self.s.selected.is_some()
     }
 
+    /// Opens the grid of the DaemonSet under the list's cursor, at its first node.
+    pub(super) fn open_grid_of_list(&mut self) {
+        if self.pick_selected() {
+            self.grid.cursor = 0;
+            self.goto(View::Grid);
+        }
+    }
+
     /// Opens `v`, remembering where Esc returns to.
     pub(super) fn goto(&mut self, v: View) {
         if v == self.s.view {

@@ -10,7 +10,7 @@ pub fn coverage_bar(model: &Model, d: &DsInfo, width: usize) -> (String, String)
     let Some(c) = model.coverage(d) else { return ("".into(), "…".into()) };
     let eligible = c.eligible() as usize;
     let ready = c.count(CellState::Ready) as usize;
-    let filled = if eligible == 0 { width } else { ready * width / eligible };
+    let filled = (ready * width).checked_div(eligible).unwrap_or(width);
     let bar = format!("{}{}", "█".repeat(filled), "░".repeat(width - filled));
     let n = |s| c.count(s) > 0;
     let health = if n(CellState::Failing) {
