@@ -17,3 +17,46 @@ pub use theme::Theme;
 pub use views::chrome::{MIN_HEIGHT, MIN_WIDTH};
 pub use views::grid::GROUP_KEYS;
 pub use views::text::TEXT_LINES;
+
+#[cfg(test)]
+mod tests {
+    /// Every `.rs` file under `src/ui/<dir>`, with its text.
+    fn sources(dir: &str) -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui").join(dir);
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&root).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "rs") {
+                out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+        out
+    }
+
+    /// The layering the module comments promise: no `sim` anywhere in the UI; views
+    /// import neither the app nor each other (only the shared `format`); `shared` is a
+    /// leaf; every file is at most 600 lines and says what it owns.
+    #[test]
+    fn ui_imports_follow_the_layers() {
+        let all: Vec<(String, String)> = ["", "app", "views"].iter().flat_map(|d| sources(d)).collect();
+        for (path, text) in &all {
+            // Split so this test does not find itself.
+            let (a, b) = (concat!("crate::", "sim"), concat!("daemonscope::", "sim"));
+            assert!(!text.contains(a) && !text.contains(b), "{path} imports the simulator");
+            assert!(text.lines().count() <= 600, "{path} is longer than 600 lines");
+            assert!(text.starts_with("//!"), "{path} does not open with a //! comment");
+        }
+        for (path, text) in sources("views") {
+            let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+            assert!(!code.contains("ui::app") && !code.contains("super::super"), "{path} imports the app");
+            if !path.ends_with("mod.rs") {
+                for l in code.lines().filter(|l| l.contains("super::")) {
+                    assert!(l.contains("super::format"), "{path} imports another view: {l}");
+                }
+                assert!(!code.contains("ui::views::"), "{path} imports another view");
+            }
+        }
+        let shared = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/ui/shared.rs")).unwrap();
+        assert!(!shared.contains("views::") && !shared.contains("app::"), "shared.rs must stay a leaf");
+    }
+}
