@@ -3,7 +3,7 @@
 //! tui`; under `cargo test` every benchmark runs once at 300 nodes (divan's test mode).
 
 use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo, fixtures};
-use daemonscope::ui::{App, Theme};
+use daemonscope::ui::{App, Msg, Theme};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use ratatui::Terminal;
@@ -107,7 +107,7 @@ fn apply_pod_updates(b: Bencher, nodes: usize) {
         });
 }
 
-fn draw(app: &App) {
+fn draw(app: &mut App) {
     let mut t = Terminal::new(TestBackend::new(200, 50)).unwrap();
     t.draw(|f| app.draw(f)).unwrap();
 }
@@ -115,55 +115,53 @@ fn draw(app: &App) {
 /// The full synthetic cluster, after the given key presses.
 fn app_after(nodes: usize, keys: &[crossterm::event::KeyCode]) -> App {
     let mut app = App::new("bench", Theme { color: true });
-    for c in changes(nodes) {
-        app.model.apply(c);
-    }
+    app.update(Msg::Watch(changes(nodes).into_iter().map(daemonscope::cluster::watch::Update::Change).collect()));
     for k in keys {
-        app.on_key(crossterm::event::KeyEvent::new(*k, crossterm::event::KeyModifiers::NONE));
+        app.update(Msg::Key(crossterm::event::KeyEvent::new(*k, crossterm::event::KeyModifiers::NONE)));
     }
     app
 }
 
 #[divan::bench(sample_count = 20, args = sizes())]
 fn draw_daemonsets_view(b: Bencher, nodes: usize) {
-    let app = app_after(nodes, &[]);
-    b.bench(|| draw(&app));
+    let mut app = app_after(nodes, &[]);
+    b.bench_local(|| draw(&mut app));
 }
 
 #[divan::bench(sample_count = 20, args = sizes())]
 fn draw_coverage_grid(b: Bencher, nodes: usize) {
-    let app = app_after(nodes, &[crossterm::event::KeyCode::Enter]);
-    assert_eq!(app.view, daemonscope::ui::View::Grid);
-    b.bench(|| draw(&app));
+    let mut app = app_after(nodes, &[crossterm::event::KeyCode::Enter]);
+    assert_eq!(app.view(), daemonscope::ui::View::Grid);
+    b.bench_local(|| draw(&mut app));
 }
 
 #[divan::bench(sample_count = 20, args = sizes())]
 fn draw_matrix(b: Bencher, nodes: usize) {
-    let app = app_after(nodes, &[crossterm::event::KeyCode::Char('m')]);
-    assert_eq!(app.view, daemonscope::ui::View::Matrix);
-    b.bench(|| draw(&app));
+    let mut app = app_after(nodes, &[crossterm::event::KeyCode::Char('m')]);
+    assert_eq!(app.view(), daemonscope::ui::View::Matrix);
+    b.bench_local(|| draw(&mut app));
 }
 
 #[divan::bench(sample_count = 20, args = sizes())]
 fn draw_nodes_view(b: Bencher, nodes: usize) {
     use crossterm::event::KeyCode::Char;
     // Sorted by problems: every node's daemons counted per frame, the worst case.
-    let app = app_after(nodes, &[Char('n'), Char('s')]);
-    assert_eq!(app.view, daemonscope::ui::View::Nodes);
-    b.bench(|| draw(&app));
+    let mut app = app_after(nodes, &[Char('n'), Char('s')]);
+    assert_eq!(app.view(), daemonscope::ui::View::Nodes);
+    b.bench_local(|| draw(&mut app));
 }
 
 #[divan::bench(sample_count = 20, args = sizes())]
 fn draw_rollout_view(b: Bencher, nodes: usize) {
-    let app = app_after(nodes, &[crossterm::event::KeyCode::Char('r')]);
-    assert_eq!(app.view, daemonscope::ui::View::Rollout);
-    b.bench(|| draw(&app));
+    let mut app = app_after(nodes, &[crossterm::event::KeyCode::Char('r')]);
+    assert_eq!(app.view(), daemonscope::ui::View::Rollout);
+    b.bench_local(|| draw(&mut app));
 }
 
 #[divan::bench(sample_count = 20, args = sizes())]
 fn draw_node_detail(b: Bencher, nodes: usize) {
     use crossterm::event::KeyCode::{Char, Enter};
-    let app = app_after(nodes, &[Char('n'), Enter]);
-    assert_eq!(app.view, daemonscope::ui::View::Detail);
-    b.bench(|| draw(&app));
+    let mut app = app_after(nodes, &[Char('n'), Enter]);
+    assert_eq!(app.view(), daemonscope::ui::View::Detail);
+    b.bench_local(|| draw(&mut app));
 }

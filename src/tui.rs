@@ -1,8 +1,9 @@
 //! The terminal: raw mode and the alternate screen (restored on exit and on panic, by
-//! ratatui's hook), and the event loop that merges keys, watch updates, job results and
-//! a tick. The network never blocks it: watch updates arrive over a channel and are
-//! applied in bounded batches between frames; everything else the app asks for runs as a
-//! job (`jobs`) whose result comes back over another channel.
+//! ratatui's hook), and the event loop that turns keys, resizes, watch updates, job
+//! results and a tick into `ui::Msg`s for `App::update`, and runs the `Effect`s it
+//! returns as jobs. The network never blocks it: watch updates arrive over a channel and
+//! are sent in bounded batches between frames; job results come back over another
+//! channel. The loop owns the watches and the job runner; it never reaches into `App`.
 
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::cluster::connect::{Cluster, Source};
 use crate::cluster::jobs::{JobResult, Jobs};
 use crate::cluster::watch::{self, Scope, Update};
-use crate::ui::{App, Theme};
+use crate::ui::{App, Msg, Session, Theme};
 
 /// Most watch updates applied between two frames.
 const BATCH: usize = 20_000;
@@ -49,13 +50,10 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobResult>();
     let mut jobs = Jobs::new(source.clone(), cluster.clone(), context.clone(), job_tx);
     let mut conn = Connection::start(cluster, scope.clone());
-    let mut app = App::new(context, Theme::from_env());
-    app.contexts = source.contexts();
-    app.server = source.server(&app.context);
-    app.scope = scope;
-    app.readonly = readonly;
-    if !readonly {
-        jobs.run(crate::cluster::jobs::Effect::CheckPermissions);
+    let session = Session { contexts: source.contexts(), server: source.server(&context), scope, readonly };
+    let mut app = App::new(context, Theme::from_env()).with_session(session);
+    for e in app.update(Msg::Started) {
+        jobs.run(e);
     }
 
     // For the end-to-end test that a panic restores the terminal: a key that panics.
@@ -70,56 +68,50 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
                 terminal.draw(|f| app.draw(f))?;
                 dirty = false;
             }
-            tokio::select! {
+            let msg = tokio::select! {
                 ev = events.next() => match ev {
                     Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                         if panic_key.is_some() && k.code == crossterm::event::KeyCode::Char(panic_key.unwrap_or_default()) {
                             panic!("test panic (DAEMONSCOPE_TEST_PANIC_KEY)");
                         }
-                        app.on_key(k);
-                        dirty = true;
+                        Msg::Key(k)
                     }
-                    Some(Ok(Event::Resize(..))) => dirty = true,
-                    Some(Ok(_)) => {}
+                    Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                    Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
+                    Some(Ok(_)) => continue,
                     Some(Err(e)) => return Err(e.into()),
                     None => break,
                 },
                 u = conn.rx.recv() => {
                     let Some(u) = u else { break };
-                    app.update(u);
-                    for _ in 0..BATCH {
+                    let mut batch = vec![u];
+                    while batch.len() <= BATCH {
                         match conn.rx.try_recv() {
-                            Ok(u) => app.update(u),
+                            Ok(u) => batch.push(u),
                             Err(_) => break,
                         }
                     }
-                    app.clamp();
-                    dirty = true;
+                    Msg::Watch(batch)
                 }
-                r = job_rx.recv() => {
-                    match r {
-                        Some(JobResult::Connected { cluster, context, scope }) => {
-                            tracing::info!(%context, namespace = ?scope.namespace, "switched");
-                            conn = Connection::start(cluster.clone(), scope.clone());
-                            jobs.cluster = cluster;
-                            jobs.context = context.clone();
-                            app.reset(context, scope);
-                            app.server = jobs.source.server(&app.context);
-                            if !app.readonly {
-                                jobs.run(crate::cluster::jobs::Effect::CheckPermissions);
-                            }
-                        }
-                        Some(r) => app.job_result(r),
-                        None => break,
+                r = job_rx.recv() => match r {
+                    Some(JobResult::Connected { cluster, context, scope }) => {
+                        tracing::info!(%context, namespace = ?scope.namespace, "switched");
+                        conn = Connection::start(cluster.clone(), scope.clone());
+                        jobs.cluster = cluster;
+                        jobs.context = context.clone();
+                        let server = jobs.source.server(&context);
+                        Msg::Connected { context, scope, server }
                     }
-                    dirty = true;
-                }
-                _ = tick.tick() => dirty = true,
-            }
-            for e in app.effects.drain(..) {
+                    Some(r) => Msg::Job(r),
+                    None => break,
+                },
+                _ = tick.tick() => Msg::Tick,
+            };
+            for e in app.update(msg) {
                 jobs.run(e);
             }
-            if app.quit {
+            dirty = true;
+            if app.quit() {
                 break;
             }
         }

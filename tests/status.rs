@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use daemonscope::cli::{Output, StatusArgs};
-use daemonscope::cluster::watch::{Scope, Watched};
-use daemonscope::model::Model;
+use daemonscope::cluster::watch::{Scope, Update, Watched};
 use daemonscope::sim::Sim;
 use daemonscope::sim::kind::Kind;
 use daemonscope::sim::scenario::Action;
@@ -133,27 +132,21 @@ async fn every_state_is_reported_with_its_reason() {
 async fn the_json_equals_what_the_tui_grid_shows() {
     let sim = staged();
     let (_, v) = status_json(&sim).await;
-    let mut m = Model::new();
-    // The TUI's model, fed the same objects, converted as the client's watch converts them.
-    fn feed<K: Watched + daemonscope::sim::store::SimObject>(m: &mut Model, sim: &Sim) {
-        for o in sim.store.list::<K>(None).0 {
-            if let Some(c) = o.change() {
-                m.apply(c);
-            }
-        }
+    // The TUI, fed the same objects as watch updates, converted as the client's watch converts them.
+    fn updates<K: Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<Update> {
+        sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).map(Update::Change).collect()
     }
-    feed::<Node>(&mut m, &sim);
-    feed::<DaemonSet>(&mut m, &sim);
-    feed::<Pod>(&mut m, &sim);
+    let u = [updates::<Node>(&sim), updates::<DaemonSet>(&sim), updates::<Pod>(&sim)].concat();
     let mut app = daemonscope::ui::App::new("staged", daemonscope::ui::Theme { color: false });
-    app.model = m;
-    let ds = app.model.daemonsets().next().unwrap().clone();
-    let cov = app.model.coverage(&ds).unwrap();
+    app.update(daemonscope::ui::Msg::Watch(u));
+    let m = app.model();
+    let ds = m.daemonsets().next().unwrap().clone();
+    let cov = m.coverage(&ds).unwrap();
     let mut compared = 0;
     for n in v["daemonsets"][0]["nodes"].as_array().unwrap() {
-        let id = app.model.node_id(n["node"].as_str().unwrap()).unwrap();
+        let id = m.node_id(n["node"].as_str().unwrap()).unwrap();
         assert_eq!(cov.cells[id as usize].as_str(), n["state"].as_str().unwrap(), "{n}");
-        assert_eq!(app.model.explain(&ds, id).unwrap().reason, n["reason"].as_str().unwrap());
+        assert_eq!(m.explain(&ds, id).unwrap().reason, n["reason"].as_str().unwrap());
         compared += 1;
     }
     assert_eq!(compared, 9);

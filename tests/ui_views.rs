@@ -8,30 +8,55 @@ use daemonscope::cluster::jobs::{Effect, EventLine, JobResult, Kind};
 use daemonscope::cluster::watch::{Update, Watched};
 use daemonscope::model::Change;
 use daemonscope::sim::Sim;
-use daemonscope::ui::{App, Theme, View};
+use daemonscope::ui::{App, Msg, Theme, View};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-/// Every object of kind `K` in the simulator, converted as the client's watch converts it.
-fn changes<K: Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<Change> {
-    sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).collect()
+/// The app under test and every effect it has asked for so far (tests clear them).
+struct Ui {
+    app: App,
+    effects: Vec<Effect>,
 }
 
-fn app_from(sim: &Sim) -> App {
-    let mut app = App::new("test-context", Theme { color: false });
-    let all =
-        [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), changes::<ControllerRevision>(sim), changes::<Service>(sim)];
-    for c in all.into_iter().flatten() {
-        app.update(Update::Change(c));
+impl std::ops::Deref for Ui {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
     }
-    app
 }
 
-fn screen(app: &App, w: u16, h: u16) -> String {
+impl Ui {
+    fn send(&mut self, msg: Msg) {
+        let fx = self.app.update(msg);
+        self.effects.extend(fx);
+    }
+}
+
+/// Every object of kind `K` in the simulator, converted as the client's watch converts it.
+fn changes<K: Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<Update> {
+    sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).map(Update::Change).collect()
+}
+
+fn changes_from(sim: &Sim) -> Vec<Update> {
+    [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), changes::<ControllerRevision>(sim), changes::<Service>(sim)]
+        .concat()
+}
+
+fn app_from(sim: &Sim) -> Ui {
+    ui_with(sim, daemonscope::ui::Session { contexts: vec!["test-context".into()], ..Default::default() })
+}
+
+fn ui_with(sim: &Sim, session: daemonscope::ui::Session) -> Ui {
+    let mut ui = Ui { app: App::new("test-context", Theme { color: false }).with_session(session), effects: Vec::new() };
+    ui.send(Msg::Watch(changes_from(sim)));
+    ui
+}
+
+fn screen(app: &mut Ui, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| app.draw(f)).unwrap();
+    t.draw(|f| app.app.draw(f)).unwrap();
     let buf = t.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..h {
@@ -42,11 +67,11 @@ fn screen(app: &App, w: u16, h: u16) -> String {
     out
 }
 
-fn key(app: &mut App, c: KeyCode) {
-    app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
+fn key(app: &mut Ui, c: KeyCode) {
+    app.send(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
 }
 
-fn typed(app: &mut App, s: &str) {
+fn typed(app: &mut Ui, s: &str) {
     for ch in s.chars() {
         key(app, KeyCode::Char(ch));
     }
@@ -74,20 +99,20 @@ fn snapshot(name: &str, s: &str) {
 
 #[test]
 fn daemonsets_view() {
-    let app = app_from(&demo());
-    let s = screen(&app, 150, 16);
+    let mut app = app_from(&demo());
+    let s = screen(&mut app, 150, 16);
     assert!(s.contains("DaemonSets (8)"));
     assert!(s.lines().any(|l| l.contains("node-exporter") && l.contains("✖ failing")), "{s}");
     assert!(s.lines().any(|l| l.contains("cilium") && l.contains("OnDelete") && l.contains("◐ outdated")), "{s}");
     snapshot("daemonsets_demo", &s);
 }
 
-fn open_grid_on(app: &mut App, ds: &str, node: &str) -> String {
+fn open_grid_on(app: &mut Ui, ds: &str, node: &str) -> String {
     key(app, KeyCode::Char('/'));
     typed(app, ds);
     key(app, KeyCode::Enter);
     key(app, KeyCode::Enter);
-    assert_eq!(app.view, View::Grid);
+    assert_eq!(app.view(), View::Grid);
     key(app, KeyCode::Char('/'));
     typed(app, node);
     key(app, KeyCode::Enter);
@@ -120,7 +145,7 @@ fn grid_names_the_untolerated_taint() {
 fn grid_shows_groups_with_a_summary_line_each() {
     let mut app = app_from(&demo());
     key(&mut app, KeyCode::Enter);
-    let s = screen(&app, 150, 40);
+    let s = screen(&mut app, 150, 40);
     for zone in ["eu-west-1a", "eu-west-1b", "eu-west-1c"] {
         assert!(
             s.lines().any(|l| l.contains(&format!("topology.kubernetes.io/zone={zone}")) && (l.contains("nodes)") || l.contains("node)"))),
@@ -128,7 +153,7 @@ fn grid_shows_groups_with_a_summary_line_each() {
         );
     }
     key(&mut app, KeyCode::Char('z'));
-    let s = screen(&app, 150, 40);
+    let s = screen(&mut app, 150, 40);
     assert!(s.contains("pool=gpu"), "grouped by pool after z: {s}");
 }
 
@@ -136,21 +161,21 @@ fn grid_shows_groups_with_a_summary_line_each() {
 fn help_lists_every_key_of_the_view() {
     let mut app = app_from(&demo());
     key(&mut app, KeyCode::Char('?'));
-    let s = screen(&app, 120, 30);
+    let s = screen(&mut app, 120, 30);
     for b in daemonscope::ui::keymap::bindings_for(View::DaemonSets, false) {
         assert!(s.contains(b.help), "help shows {:?}: {s}", b.help);
     }
     key(&mut app, KeyCode::Esc);
-    assert!(!app.show_help);
+    assert!(!app.help_open());
 }
 
 #[test]
 fn tiny_terminals_get_a_notice_not_a_crash() {
-    let app = app_from(&demo());
-    let s = screen(&app, 40, 8);
+    let mut app = app_from(&demo());
+    let s = screen(&mut app, 40, 8);
     assert!(s.contains("terminal too small"), "{s}");
     for (w, h) in [(1, 1), (2, 40), (200, 2)] {
-        screen(&app, w, h);
+        screen(&mut app, w, h);
     }
 }
 
@@ -160,7 +185,7 @@ fn five_thousand_nodes_stay_readable() {
     let sim = Sim::build(&sc, daemonscope::sim::SimOptions::from_scenario(&sc)).unwrap();
     let mut app = app_from(&sim);
     key(&mut app, KeyCode::Enter);
-    let s = screen(&app, 160, 48);
+    let s = screen(&mut app, 160, 48);
     // Dense cells: one column per node, three zone groups with a summary each.
     assert!(s.lines().filter(|l| l.contains("topology.kubernetes.io/zone=")).count() >= 1, "{s}");
     assert!(s.contains("ready 5000"), "{s}");
@@ -171,8 +196,8 @@ fn five_thousand_nodes_stay_readable() {
 fn matrix_puts_the_broken_nodes_first_and_opens_the_grid_there() {
     let mut app = app_from(&demo());
     key(&mut app, KeyCode::Char('m'));
-    assert_eq!(app.view, View::Matrix);
-    let s = screen(&app, 160, 40);
+    assert_eq!(app.view(), View::Matrix);
+    let s = screen(&mut app, 160, 40);
     assert!(s.contains("node × DaemonSet (50 nodes, 8 DaemonSets; most problems first)"), "{s}");
     // The NotReady node lacks several daemons: it tops the list.
     let first_row = s.lines().nth(3).unwrap_or("");
@@ -185,9 +210,9 @@ fn matrix_puts_the_broken_nodes_first_and_opens_the_grid_there() {
         key(&mut app, KeyCode::Right);
     }
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Grid);
-    assert_eq!(app.selected.as_ref().map(|(_, n)| n.as_str()), Some("node-exporter"));
-    assert_eq!(app.cursor_node().and_then(|id| app.model.node(id)).map(|n| n.name.as_str()), Some("general-b-0005"));
+    assert_eq!(app.view(), View::Grid);
+    assert_eq!(app.selected().map(|d| d.name.as_str()), Some("node-exporter"));
+    assert_eq!(app.cursor_node(), Some("general-b-0005"));
 }
 
 /// The demo 6 s into fluent-bit's rolling update (maxUnavailable 1, 5 s per pod start).
@@ -210,8 +235,8 @@ fn rollout_view_shows_revisions_limits_and_what_changed() {
     typed(&mut app, "/fluent-bit");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('r'));
-    assert_eq!(app.view, View::Rollout);
-    let s = screen(&app, 160, 45);
+    assert_eq!(app.view(), View::Rollout);
+    let s = screen(&mut app, 160, 45);
     // Both rollouts under way are listed: fluent-bit rolling, cilium waiting for deletions.
     assert!(s.contains("rollouts under way (2)"), "{s}");
     assert!(
@@ -243,7 +268,7 @@ fn rollout_view_shows_revisions_limits_and_what_changed() {
     assert!(s.contains("outdated pod(s)"), "{s}");
     // j moves to cilium: OnDelete, nothing replaced until deleted.
     key(&mut app, KeyCode::Char('k'));
-    let s = screen(&app, 160, 45);
+    let s = screen(&mut app, 160, 45);
     assert!(s.contains("kube-system/cilium — rollout to revision 2"), "{s}");
     assert!(s.contains("OnDelete: 49 pod(s) stay on an old revision until they are deleted"), "{s}");
     assert!(s.contains("quay.io/cilium/cilium:v1.15.1 → quay.io/cilium/cilium:v1.15.6"), "{s}");
@@ -253,36 +278,36 @@ fn rollout_view_shows_revisions_limits_and_what_changed() {
 fn nodes_view_puts_the_broken_node_first_with_its_missing_daemons() {
     let mut app = app_from(&demo());
     key(&mut app, KeyCode::Char('n'));
-    assert_eq!(app.view, View::Nodes);
+    assert_eq!(app.view(), View::Nodes);
     key(&mut app, KeyCode::Char('s'));
-    let s = screen(&app, 160, 20);
+    let s = screen(&mut app, 160, 20);
     let first = s.lines().nth(3).unwrap_or("");
     assert!(first.contains("general-b-0005") && first.contains("NotReady") && first.contains(" 0/4 "), "{first}\n{s}");
-    let tall = screen(&app, 160, 60);
+    let tall = screen(&mut app, 160, 60);
     assert!(tall.lines().any(|l| l.contains("highmem-a-0001") && l.contains("dedicated=infra:NoSchedule")), "{tall}");
     // z adds a label of the operator's choice as a column (cycling through the keys).
     key(&mut app, KeyCode::Char('z'));
-    assert_eq!(app.node_label.as_deref(), Some("accelerator"));
+    assert_eq!(app.node_label(), Some("accelerator"));
     key(&mut app, KeyCode::Char('z'));
-    assert_eq!(app.node_label.as_deref(), Some("beta.kubernetes.io/arch"));
-    let s = screen(&app, 160, 20);
+    assert_eq!(app.node_label(), Some("beta.kubernetes.io/arch"));
+    let s = screen(&mut app, 160, 20);
     assert!(s.lines().nth(2).unwrap_or("").contains("ARCH") && s.lines().nth(3).unwrap_or("").contains("amd64"), "{s}");
     // Space marks the node (shown in the row and counted in the status line).
     key(&mut app, KeyCode::Char(' '));
-    let s = screen(&app, 160, 20);
+    let s = screen(&mut app, 160, 20);
     assert!(s.lines().nth(3).unwrap_or("").starts_with("│✓ general-b-0005"), "{s}");
     assert!(s.lines().next().unwrap().contains("1 marked"), "{s}");
-    assert!(app.marks.contains("general-b-0005"));
+    assert!(app.marks().contains("general-b-0005"));
     // Enter: the node's detail, every daemon with its reason, and its events requested.
     key(&mut app, KeyCode::Char('k'));
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Detail);
+    assert_eq!(app.view(), View::Detail);
     assert!(
         app.effects
             .iter()
             .any(|e| matches!(e, Effect::Events { object, .. } if object.kind == Kind::Node && object.name == "general-b-0005"))
     );
-    let s = screen(&app, 160, 40);
+    let s = screen(&mut app, 160, 40);
     assert!(s.contains("daemons: 0 of 4 expected are ready here"), "{s}");
     assert!(s.contains("taint node.kubernetes.io/not-ready:NoSchedule not tolerated"), "{s}");
     snapshot("node_detail_not_ready", &s);
@@ -294,8 +319,8 @@ fn daemonset_detail_flags_host_access_and_names_its_service() {
     typed(&mut app, "/node-exporter");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('d'));
-    assert_eq!(app.view, View::Detail);
-    let s = screen(&app, 150, 45);
+    assert_eq!(app.view(), View::Detail);
+    let s = screen(&mut app, 150, 45);
     for want in [
         "hostNetwork        ⚠ true",
         "hostPID            ⚠ true",
@@ -308,11 +333,19 @@ fn daemonset_detail_flags_host_access_and_names_its_service() {
         assert!(s.contains(want), "{want:?} in {s}");
     }
     // Events arrive from the job; a stale answer (older request) is dropped.
-    let seq = app.events_seq;
+    let seq = app
+        .effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::Events { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .expect("events requested");
     let ev = |m: &str| EventLine { last: None, type_: "Warning".into(), reason: "FailedCreate".into(), message: m.into(), count: 3 };
-    app.job_result(JobResult::Events { seq: seq - 1, events: vec![ev("stale")] });
-    app.job_result(JobResult::Events { seq, events: vec![ev("fresh")] });
-    let s = screen(&app, 150, 45);
+    app.send(Msg::Job(JobResult::Events { seq: seq - 1, events: vec![ev("stale")] }));
+    app.send(Msg::Job(JobResult::Events { seq, events: vec![ev("fresh")] }));
+    let s = screen(&mut app, 150, 45);
     assert!(s.contains("FailedCreate") && s.contains("fresh (x3)") && !s.contains("stale"), "{s}");
     snapshot("daemonset_detail_node_exporter", &s);
 }
@@ -327,7 +360,7 @@ fn yaml_and_logs_are_jobs_whose_answers_fill_the_text_pane() {
     key(&mut app, KeyCode::Enter);
     app.effects.clear();
     key(&mut app, KeyCode::Char('l'));
-    assert_eq!(app.view, View::Text);
+    assert_eq!(app.view(), View::Text);
     let Some(Effect::Logs { seq, namespace, pod, previous: false, .. }) =
         app.effects.iter().find(|e| matches!(e, Effect::Logs { .. })).cloned()
     else {
@@ -335,19 +368,19 @@ fn yaml_and_logs_are_jobs_whose_answers_fill_the_text_pane() {
     };
     assert_eq!(namespace, "monitoring");
     assert!(pod.starts_with("node-exporter-"));
-    app.job_result(JobResult::Text { seq, lines: (0..100).map(|i| format!("line {i}")).collect(), append: true });
-    let s = screen(&app, 120, 20);
+    app.send(Msg::Job(JobResult::Text { seq, lines: (0..100).map(|i| format!("line {i}")).collect(), append: true }));
+    let s = screen(&mut app, 120, 20);
     // Following: the newest line is in view.
     assert!(s.contains("line 99") && !s.contains("line 10\n"), "{s}");
     assert!(s.contains(&format!("monitoring/{pod} — log (following)")), "{s}");
     // Scrolling up stops following; G follows again.
     key(&mut app, KeyCode::Char('g'));
-    let s = screen(&app, 120, 20);
+    let s = screen(&mut app, 120, 20);
     assert!(s.contains("line 0") && !s.contains("line 99"), "{s}");
     // Esc goes back to the grid and stops the stream.
     app.effects.clear();
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.view, View::Grid);
+    assert_eq!(app.view(), View::Grid);
     assert!(app.effects.contains(&Effect::StopStreams));
     // y on the grid: the YAML of the pod under the cursor.
     key(&mut app, KeyCode::Char('y'));
@@ -356,12 +389,12 @@ fn yaml_and_logs_are_jobs_whose_answers_fill_the_text_pane() {
 
 #[test]
 fn ctx_and_ns_switches_are_requests_and_unknown_names_are_refused() {
-    let mut app = app_from(&demo());
-    app.contexts = vec!["test-context".into(), "staging".into()];
+    let mut app =
+        ui_with(&demo(), daemonscope::ui::Session { contexts: vec!["test-context".into(), "staging".into()], ..Default::default() });
     // :ctx opens the picker on the current context; j + Enter picks the next.
     typed(&mut app, ":ctx");
     key(&mut app, KeyCode::Enter);
-    let s = screen(&app, 120, 30);
+    let s = screen(&mut app, 120, 30);
     assert!(s.contains("* test-context") && s.contains("staging"), "{s}");
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Enter);
@@ -370,7 +403,7 @@ fn ctx_and_ns_switches_are_requests_and_unknown_names_are_refused() {
     typed(&mut app, ":ctx nope");
     key(&mut app, KeyCode::Enter);
     assert!(app.effects.is_empty());
-    assert!(app.message.as_deref().unwrap_or("").contains("no context \"nope\""));
+    assert!(app.message().unwrap_or("").contains("no context \"nope\""));
     // :ns monitoring narrows the watches; :ns all widens them again.
     typed(&mut app, ":ns monitoring");
     key(&mut app, KeyCode::Enter);
@@ -378,33 +411,32 @@ fn ctx_and_ns_switches_are_requests_and_unknown_names_are_refused() {
     app.effects.clear();
     typed(&mut app, ":ns Bad_NS");
     key(&mut app, KeyCode::Enter);
-    assert!(app.effects.is_empty() && app.message.as_deref().unwrap_or("").contains("invalid namespace"), "{:?}", app.message);
+    assert!(app.effects.is_empty() && app.message().unwrap_or("").contains("invalid namespace"), "{:?}", app.message());
     // The picker lists the namespaces seen.
     typed(&mut app, ":ns");
     key(&mut app, KeyCode::Enter);
-    let s = screen(&app, 120, 30);
+    let s = screen(&mut app, 120, 30);
     assert!(s.contains("* all") && s.contains("monitoring") && s.contains("kube-system"), "{s}");
     // After the loop connects, everything from the old cluster is gone.
-    app.reset("staging".into(), daemonscope::cluster::watch::Scope::default());
-    assert_eq!(app.model.node_count(), 0);
-    assert_eq!(app.context, "staging");
-    assert_eq!(app.contexts.len(), 2);
+    app.send(Msg::Connected { context: "staging".into(), scope: daemonscope::cluster::watch::Scope::default(), server: None });
+    assert_eq!(app.model().node_count(), 0);
+    assert_eq!(app.context(), "staging");
+    assert_eq!(app.contexts().len(), 2);
 }
 
 #[test]
 fn cordon_asks_first_names_what_changes_and_respects_readonly_and_rbac() {
     let mut app = app_from(&demo());
     key(&mut app, KeyCode::Char('n'));
-    let first = app.node_rows()[0];
-    let name = app.model.node(first).unwrap().name.clone();
+    let name = app.cursor_node().unwrap().to_string();
     key(&mut app, KeyCode::Char('c'));
-    let s = screen(&app, 150, 40);
+    let s = screen(&mut app, 150, 40);
     assert!(s.contains("cordon 1 node(s)?"), "{s}");
     assert!(s.contains(&format!("node/{name}: spec.unschedulable false → true")), "{s}");
     assert!(s.contains("DaemonSet pods ignore cordon"), "{s}");
     // n cancels: nothing is sent.
     key(&mut app, KeyCode::Char('n'));
-    assert!(app.confirm.is_none() && app.effects.is_empty());
+    assert!(app.confirm().is_none() && app.effects.is_empty());
     // Two marked nodes, y confirms: one action for both.
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char(' '));
@@ -413,33 +445,32 @@ fn cordon_asks_first_names_what_changes_and_respects_readonly_and_rbac() {
     match app.effects.as_slice() {
         [Effect::Act { plan, dry_run: false }] => {
             assert_eq!(plan.changes, 2);
-            assert_eq!(plan.intent, daemonscope::cluster::actions::Intent::Cordon { nodes: app.marks.iter().cloned().collect() });
+            assert_eq!(plan.intent, daemonscope::cluster::actions::Intent::Cordon { nodes: app.marks().iter().cloned().collect() });
         }
         other => panic!("{other:?}"),
     }
     // Uncordon of nodes that are not cordoned changes nothing and says so.
     app.effects.clear();
     key(&mut app, KeyCode::Char('u'));
-    assert!(screen(&app, 150, 40).contains("already uncordoned"));
+    assert!(screen(&mut app, 150, 40).contains("already uncordoned"));
     key(&mut app, KeyCode::Char('y'));
     assert!(app.effects.is_empty());
     // RBAC: the server said no; the key says why and nothing is proposed or sent.
-    app.permissions.insert(("patch", "nodes"), Ok(false));
+    app.send(Msg::Job(JobResult::Permissions(vec![(("patch", "nodes"), Ok(false))])));
     key(&mut app, KeyCode::Char('c'));
-    assert!(app.confirm.is_none() && app.effects.is_empty());
-    assert!(app.message.as_deref().unwrap_or("").contains("may not patch nodes"), "{:?}", app.message);
+    assert!(app.confirm().is_none() && app.effects.is_empty());
+    assert!(app.message().unwrap_or("").contains("may not patch nodes"), "{:?}", app.message());
     key(&mut app, KeyCode::Char('j'));
-    let s = screen(&app, 150, 40);
+    let s = screen(&mut app, 150, 40);
     assert!(s.lines().last().unwrap().contains("<c> cordon (forbidden)"), "{s}");
     // --readonly: the keys do not exist (not in the help, not handled).
-    let mut ro = app_from(&demo());
-    ro.readonly = true;
+    let mut ro = ui_with(&demo(), daemonscope::ui::Session { readonly: true, ..Default::default() });
     key(&mut ro, KeyCode::Char('n'));
     key(&mut ro, KeyCode::Char('c'));
     key(&mut ro, KeyCode::Char('u'));
-    assert!(ro.confirm.is_none() && ro.effects.is_empty());
+    assert!(ro.confirm().is_none() && ro.effects.is_empty());
     key(&mut ro, KeyCode::Char('?'));
-    let s = screen(&ro, 150, 40);
+    let s = screen(&mut ro, 150, 40);
     assert!(!s.contains("cordon"), "{s}");
 }
 
@@ -453,11 +484,11 @@ fn label_edits_are_validated_first_and_show_which_daemonsets_start_or_stop() {
     // An invalid key and a bad token: refused with the rule, nothing proposed or sent.
     typed(&mut app, "-bad=x disktype");
     key(&mut app, KeyCode::Enter);
-    let msg = app.message.clone().unwrap_or_default();
+    let msg = app.message().unwrap_or_default().to_string();
     assert!(msg.contains("key \"-bad\"") && msg.contains("must start and end with an alphanumeric character"), "{msg}");
     assert!(msg.contains("\"disktype\": expected key=value (set) or key- (remove)"), "{msg}");
-    assert!(app.confirm.is_none() && app.effects.is_empty());
-    let s = screen(&app, 200, 40);
+    assert!(app.confirm().is_none() && app.effects.is_empty());
+    let s = screen(&mut app, 200, 40);
     assert!(s.lines().last().unwrap().starts_with("labels for 1 node(s): -bad=x disktype"), "{s}");
     // Fixed: the plan names the change and the DaemonSet that starts covering the node.
     for _ in 0.."-bad=x disktype".len() {
@@ -465,7 +496,7 @@ fn label_edits_are_validated_first_and_show_which_daemonsets_start_or_stop() {
     }
     typed(&mut app, "accelerator=nvidia pool-");
     key(&mut app, KeyCode::Enter);
-    let s = screen(&app, 160, 40);
+    let s = screen(&mut app, 160, 40);
     assert!(s.contains("label 1 node(s)?"), "{s}");
     assert!(s.contains("node/general-a-0001: + accelerator=nvidia, - pool=general"), "{s}");
     assert!(s.contains("+ kube-system/nvidia-device-plugin starts covering general-a-0001"), "{s}");
@@ -481,7 +512,7 @@ fn label_edits_are_validated_first_and_show_which_daemonsets_start_or_stop() {
     key(&mut app, KeyCode::Char('e'));
     typed(&mut app, "pool=spot");
     key(&mut app, KeyCode::Enter);
-    assert!(screen(&app, 160, 40).contains("pool: general → spot (OVERWRITES the current value)"));
+    assert!(screen(&mut app, 160, 40).contains("pool: general → spot (OVERWRITES the current value)"));
 }
 
 #[test]
@@ -489,7 +520,7 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     let mut app = app_from(&demo());
     // cilium (OnDelete) is first.
     key(&mut app, KeyCode::Char('R'));
-    let s = screen(&app, 160, 45);
+    let s = screen(&mut app, 160, 45);
     assert!(s.contains("roll 49 outdated pod(s) of cilium?"), "{s}");
     assert!(s.contains("1 node(s) at a time") && s.contains("Ready and available (minReadySeconds 0)"), "{s}");
     assert!(s.contains(":roll pause, :roll resume, :roll abort"), "{s}");
@@ -512,17 +543,17 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.effects, vec![Effect::RollControl(daemonscope::cluster::roll::RollCmd::Pause)]);
     // Its progress, as the job reports it, is on the status line.
-    app.job_result(JobResult::Roll(daemonscope::cluster::roll::RollStatus {
+    app.send(Msg::Job(JobResult::Roll(daemonscope::cluster::roll::RollStatus {
         ds: "kube-system/cilium".into(),
         state: daemonscope::cluster::roll::RollState::Running,
         done: 4,
         remaining: 43,
         in_flight: vec!["general-a-0005".into()],
-    }));
+    })));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('k'));
     assert!(
-        screen(&app, 200, 20)
+        screen(&mut app, 200, 20)
             .lines()
             .last()
             .unwrap()
@@ -532,12 +563,12 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     app.effects.clear();
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('R'));
-    let s = screen(&app, 160, 45);
+    let s = screen(&mut app, 160, 45);
     assert!(s.contains("rollout restart kube-system/ebs-csi-node?") && s.contains("kubectl.kubernetes.io/restartedAt"), "{s}");
     // Confirmed: the rollout view follows it.
     key(&mut app, KeyCode::Char('y'));
-    assert_eq!(app.view, View::Rollout);
-    assert_eq!(app.selected.as_ref().map(|s| s.1.as_str()), Some("ebs-csi-node"));
+    assert_eq!(app.view(), View::Rollout);
+    assert_eq!(app.selected().map(|d| d.name.as_str()), Some("ebs-csi-node"));
     assert!(matches!(app.effects.as_slice(), [Effect::Act { .. }]));
     // X in the grid restarts the one pod under the cursor.
     key(&mut app, KeyCode::Esc);
@@ -545,7 +576,7 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     typed(&mut app, "/general-a-0001");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('X'));
-    assert!(screen(&app, 160, 45).contains("Its DaemonSet creates a new pod on that node"));
+    assert!(screen(&mut app, 160, 45).contains("Its DaemonSet creates a new pod on that node"));
 }
 
 #[test]
@@ -553,11 +584,126 @@ fn cordoned_nodes_are_counted_per_group_in_the_grid() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
     let sim = common::build(&text);
     let mut app = app_from(&sim);
-    let mut n = app.model.node(app.model.node_id("general-a-0003").unwrap()).unwrap().clone();
+    let mut n = app.model().node(app.model().node_id("general-a-0003").unwrap()).unwrap().clone();
     n.unschedulable = true;
-    app.update(Update::Change(Change::Node(n)));
+    app.send(Msg::Watch(vec![Update::Change(Change::Node(n))]));
     key(&mut app, KeyCode::Enter);
-    let s = screen(&app, 150, 40);
+    let s = screen(&mut app, 150, 40);
     assert!(s.lines().any(|l| l.contains("zone=eu-west-1a") && l.contains("⊘1 cordoned")), "{s}");
     assert!(!s.lines().any(|l| l.contains("zone=eu-west-1b") && l.contains("cordoned")), "{s}");
+}
+
+/// The key event a keymap key name stands for.
+fn key_event(name: &str) -> KeyEvent {
+    let code = match name {
+        "Space" => KeyCode::Char(' '),
+        "↑" => KeyCode::Up,
+        "↓" => KeyCode::Down,
+        "←" => KeyCode::Left,
+        "→" => KeyCode::Right,
+        "PgUp" => KeyCode::PageUp,
+        "PgDn" => KeyCode::PageDown,
+        "Home" => KeyCode::Home,
+        "End" => KeyCode::End,
+        "Enter" => KeyCode::Enter,
+        "Esc" => KeyCode::Esc,
+        n if n.starts_with("Ctrl-") => {
+            return KeyEvent::new(KeyCode::Char(n.chars().last().unwrap()), KeyModifiers::CONTROL);
+        }
+        n => KeyCode::Char(n.chars().next().unwrap()),
+    };
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// The screen with its styles (a cursor is a style, not a symbol).
+fn cells(app: &mut Ui) -> ratatui::buffer::Buffer {
+    let mut t = Terminal::new(TestBackend::new(160, 40)).unwrap();
+    t.draw(|f| app.app.draw(f)).unwrap();
+    t.backend().buffer().clone()
+}
+
+/// From the DaemonSets list to `view` (the text pane with a hundred lines of YAML).
+fn reach(ui: &mut Ui, view: View) {
+    let k = match view {
+        View::DaemonSets => return,
+        View::Grid => KeyCode::Enter,
+        View::Matrix => KeyCode::Char('m'),
+        View::Nodes => KeyCode::Char('n'),
+        View::Rollout => KeyCode::Char('r'),
+        View::Detail => KeyCode::Char('d'),
+        View::Text => KeyCode::Char('y'),
+    };
+    key(ui, k);
+    if let Some(Effect::Yaml { seq, .. }) = ui.effects.iter().find(|e| matches!(e, Effect::Yaml { .. })).cloned() {
+        ui.send(Msg::Job(JobResult::Text { seq, lines: (0..100).map(|i| format!("line {i}")).collect(), append: false }));
+    }
+    assert_eq!(ui.view(), view);
+}
+
+/// Every key the keymap lists for a view (so the help and the hint bar show it) does
+/// something there: from the view as opened, after moving the cursor, or with a filter
+/// set, it changes the screen, asks for an effect, quits, or answers with a message
+/// (a refusal such as "no pod under the cursor" counts: the key is handled).
+#[test]
+fn every_binding_of_every_view_does_something_there() {
+    let sim = demo_mid_rollout();
+    for view in View::ALL {
+        for b in daemonscope::ui::keymap::bindings_for(view, false) {
+            for name in b.keys {
+                let mut did = false;
+                for start in ["opened", "moved", "filtered"] {
+                    let mut ui = app_from(&sim);
+                    reach(&mut ui, view);
+                    match start {
+                        "moved" => {
+                            key(&mut ui, KeyCode::Down);
+                            key(&mut ui, KeyCode::Right);
+                        }
+                        "filtered" => {
+                            typed(&mut ui, "/e");
+                            key(&mut ui, KeyCode::Enter);
+                        }
+                        _ => {}
+                    }
+                    if ui.view() != view {
+                        continue;
+                    }
+                    key(&mut ui, KeyCode::Null);
+                    ui.effects.clear();
+                    let before = cells(&mut ui);
+                    ui.send(Msg::Key(key_event(name)));
+                    let after = cells(&mut ui);
+                    if after != before || !ui.effects.is_empty() || ui.quit() || ui.message().is_some() {
+                        did = true;
+                        break;
+                    }
+                }
+                assert!(did, "{name} ({:?}: {:?}) does nothing in the {view:?} view", b.action, b.help);
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_commands_name_every_command_including_roll_and_dry_run() {
+    let mut app = app_from(&demo());
+    typed(&mut app, ":nope");
+    key(&mut app, KeyCode::Enter);
+    let msg = app.message().unwrap_or_default().to_string();
+    for c in daemonscope::ui::keymap::COMMANDS {
+        assert!(msg.contains(&format!(":{}", c.names[0])), "{msg}");
+    }
+    assert!(msg.contains(":roll") && msg.contains(":dry-run"), "{msg}");
+    // The help lists them, with their arguments; typing one shows what it could become.
+    key(&mut app, KeyCode::Char('?'));
+    let s = screen(&mut app, 150, 50);
+    assert!(s.contains(":roll [N|pause|resume|abort]") && s.contains(":dry-run [on|off]"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    typed(&mut app, ":ro");
+    let s = screen(&mut app, 150, 40);
+    assert!(s.lines().last().unwrap().contains(":rollout  :roll [N|pause|resume|abort]"), "{s}");
+    // Space marks nodes only where there is a node under the cursor: not in the list.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char(' '));
+    assert!(app.marks().is_empty() && app.message().is_none());
 }

@@ -1,9 +1,11 @@
-//! The keymap: one table that both handles keys and generates the help screen and the
-//! hint bar, so the two cannot drift apart.
+//! The keymap and the command table: one list of key bindings and one of `:` commands
+//! that handle input and also generate the help popup, the hint bar, command completion
+//! and the unknown-command message, so none of them can drift from the handling.
+//! Data only: may import `shared` (View); the app and the views read it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::View;
+use super::shared::View;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -188,7 +190,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[":"],
         action: Action::Command,
-        help: "command: :ds :grid :matrix :nodes :rollout :ctx [name] :ns [name|all] :q",
+        // The help popup follows this with `command_names()` and lists the command table.
+        help: "command:",
         views: &[],
         hint: true,
     },
@@ -196,6 +199,90 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["Esc"], action: Action::Back, help: "back / clear the filter", views: &[], hint: true },
     Binding { keys: &["q", "Ctrl-c"], action: Action::Quit, help: "quit", views: &[], hint: true },
 ];
+
+/// A `:` command (what it does is `App`'s business; this says what it is called).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    DaemonSets,
+    Grid,
+    Matrix,
+    Nodes,
+    Rollout,
+    Context,
+    Namespace,
+    Roll,
+    DryRun,
+    Quit,
+}
+
+pub struct Command {
+    pub cmd: Cmd,
+    /// The first name is the one shown; the others are accepted too.
+    pub names: &'static [&'static str],
+    pub args: &'static str,
+    pub help: &'static str,
+}
+
+pub const COMMANDS: &[Command] = &[
+    Command { cmd: Cmd::DaemonSets, names: &["ds", "daemonsets", "daemonset"], args: "", help: "the DaemonSets list (clears the history)" },
+    Command { cmd: Cmd::Grid, names: &["grid", "coverage"], args: "", help: "coverage grid of the selected DaemonSet" },
+    Command { cmd: Cmd::Matrix, names: &["matrix", "m"], args: "", help: "matrix of nodes × DaemonSets" },
+    Command { cmd: Cmd::Nodes, names: &["nodes", "node", "no"], args: "", help: "the nodes" },
+    Command { cmd: Cmd::Rollout, names: &["rollout", "rollouts", "ro"], args: "", help: "rollout progress" },
+    Command {
+        cmd: Cmd::Context,
+        names: &["ctx", "context", "contexts"],
+        args: "[name]",
+        help: "switch kubeconfig context (a list without a name)",
+    },
+    Command {
+        cmd: Cmd::Namespace,
+        names: &["ns", "namespace", "namespaces"],
+        args: "[name|all]",
+        help: "watch one namespace or all (a list without a name)",
+    },
+    Command {
+        cmd: Cmd::Roll,
+        names: &["roll"],
+        args: "[N|pause|resume|abort]",
+        help: "restart the DaemonSet N nodes at a time (OnDelete), or steer the roll under way",
+    },
+    Command {
+        cmd: Cmd::DryRun,
+        names: &["dry-run", "dryrun"],
+        args: "[on|off]",
+        help: "send actions with dryRun=All (toggles without an argument)",
+    },
+    Command { cmd: Cmd::Quit, names: &["q", "quit", "q!"], args: "", help: "quit" },
+];
+
+/// The command a typed word names.
+pub fn command_named(word: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.names.contains(&word))
+}
+
+/// Commands whose name starts with what was typed so far (for completion).
+pub fn complete(prefix: &str) -> impl Iterator<Item = &'static Command> {
+    COMMANDS.iter().filter(move |c| c.names.iter().any(|n| n.starts_with(prefix)))
+}
+
+impl Command {
+    /// `:name args`, as the help and completion show it.
+    pub fn usage(&self) -> String {
+        if self.args.is_empty() { format!(":{}", self.names[0]) } else { format!(":{} {}", self.names[0], self.args) }
+    }
+}
+
+/// Every command's name, on one line (the help's `:` entry).
+pub fn command_names() -> String {
+    COMMANDS.iter().map(|c| format!(":{}", c.names[0])).collect::<Vec<_>>().join(" ")
+}
+
+/// What an unknown command is answered with: the names there are.
+pub fn unknown_command(word: &str) -> String {
+    let names: Vec<String> = COMMANDS.iter().map(|c| format!(":{}", c.names[0])).collect();
+    format!("unknown command :{word} (try {})", names.join(", "))
+}
 
 fn key_name(k: &KeyEvent) -> Option<String> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
@@ -244,5 +331,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_command_has_a_unique_name_and_is_in_the_usage() {
+        let mut seen = std::collections::HashSet::new();
+        for c in COMMANDS {
+            for n in c.names {
+                assert!(seen.insert(*n), "{n} names two commands");
+                assert_eq!(command_named(n).map(|c| c.cmd), Some(c.cmd));
+            }
+            assert!(command_names().contains(&format!(":{}", c.names[0])));
+            assert!(unknown_command("x").contains(&format!(":{}", c.names[0])));
+        }
+        assert!(command_names().contains(":roll") && command_names().contains(":dry-run"));
+        assert_eq!(complete("ro").map(|c| c.cmd).collect::<Vec<_>>(), vec![Cmd::Rollout, Cmd::Roll]);
     }
 }

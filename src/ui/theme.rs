@@ -1,4 +1,4 @@
-//! Colours, off under `NO_COLOR` (every state also has its own glyph).
+//! Colours, off under `NO_COLOR` (every state also has its own glyph). Imports only `model`.
 
 use ratatui::style::{Color, Modifier, Style};
 

@@ -1,0 +1,219 @@
+//! What each keymap `Action` does in each view, and the cluster actions it proposes:
+//! the plan (exactly which objects change) waits in the confirmation popup, refused
+//! first when the server said the user may not. Every binding the keymap lists for a
+//! view has an arm here (a test drives each one).
+//! May import the rest of `app`, `keymap`, `views` state types, `model`, `cluster` types.
+
+use super::App;
+use super::input::Mode;
+use crate::cluster::actions::{DELETE_PODS, Intent, PATCH_DAEMONSETS, PATCH_NODES};
+use crate::cluster::jobs::{Effect, Kind};
+use crate::model::{DsInfo, Strategy};
+use crate::ui::keymap::Action;
+use crate::ui::shared::View;
+use crate::ui::views::Confirm;
+
+impl App {
+    pub(super) fn act(&mut self, a: Action) {
+        match (self.s.view, a) {
+            (_, Action::Quit) => self.quit = true,
+            (_, Action::Help) => self.show_help = true,
+            (_, Action::Filter) => self.mode = Mode::Filter(self.s.filter.clone()),
+            (_, Action::Command) => self.mode = Mode::Command(String::new()),
+            (View::DaemonSets, Action::Back) => self.s.filter.clear(),
+            (_, Action::Back) => self.back(),
+            (_, Action::Matrix) => self.goto(View::Matrix),
+            (_, Action::Nodes) => self.goto(View::Nodes),
+            (View::DaemonSets | View::Grid | View::Matrix, Action::Rollout) => {
+                match self.s.view {
+                    View::DaemonSets => {
+                        self.pick_selected();
+                    }
+                    View::Matrix => {
+                        self.s.selected = self.matrix.cursor_ds(&self.s).map(|d| (d.namespace.clone(), d.name.clone()));
+                    }
+                    _ => {}
+                }
+                if self.s.selected.is_some() {
+                    self.goto(View::Rollout);
+                }
+            }
+            (
+                _,
+                Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom | Action::Left | Action::Right,
+            ) => self.move_cursor(a),
+            (View::Matrix, Action::Open) => {
+                let node = self.matrix.cursor_node(&self.s);
+                let ds = self.matrix.cursor_ds(&self.s).map(|d| (d.namespace.clone(), d.name.clone()));
+                if let (Some(node), Some(ds)) = (node, ds) {
+                    self.s.selected = Some(ds);
+                    self.goto(View::Grid);
+                    self.grid.cursor = self.grid.order(&self.s).iter().position(|id| *id == node).unwrap_or(0);
+                }
+            }
+            (View::DaemonSets, Action::Open) => self.open_grid_of_list(),
+            (View::Rollout, Action::Open) => {
+                if let Some(d) = self.rollout.ds(&self.s).map(|d| (d.namespace.clone(), d.name.clone())) {
+                    self.s.selected = Some(d);
+                    self.grid.cursor = 0;
+                    self.goto(View::Grid);
+                }
+            }
+            (View::Grid | View::Nodes, Action::Open) | (_, Action::Describe) => {
+                if let Some((o, uid)) = self.object_under_cursor() {
+                    self.open_detail(o, uid);
+                }
+            }
+            (_, Action::Yaml) => {
+                if let Some((object, _)) = self.object_under_cursor() {
+                    let seq = self.open_text(format!("{object} — YAML"), false);
+                    self.effects.push(Effect::Yaml { seq, object });
+                }
+            }
+            (_, Action::Logs | Action::PreviousLogs) => match self.pod_under_cursor().cloned() {
+                Some(p) => {
+                    let previous = a == Action::PreviousLogs;
+                    let what = if previous { "previous container's log" } else { "log" };
+                    let seq = self.open_text(format!("{}/{} — {what}", p.namespace, p.name), !previous);
+                    self.effects.push(Effect::Logs { seq, namespace: p.namespace, pod: p.name, container: None, previous });
+                }
+                None => self.s.message = Some("no pod under the cursor".into()),
+            },
+            // The views with a node under the cursor (the keymap binds Space only there).
+            (View::Grid | View::Matrix | View::Nodes, Action::Mark) => match self.node_under_cursor() {
+                Some(id) => {
+                    let name = self.s.model.node(id).map(|n| n.name.clone()).unwrap_or_default();
+                    if !self.s.marks.remove(&name) {
+                        self.s.marks.insert(name);
+                    }
+                    if self.s.view == View::Nodes {
+                        self.nodes.cursor += 1;
+                    }
+                }
+                None => self.s.message = Some("no node under the cursor to mark".into()),
+            },
+            (_, Action::ClearMarks) => {
+                if self.s.marks.is_empty() {
+                    self.s.message = Some("no node is marked".into());
+                }
+                self.s.marks.clear();
+            }
+            (_, Action::Cordon | Action::Uncordon | Action::Restart | Action::RestartPod) => self.propose(a),
+            (_, Action::EditLabels) => {
+                if let Some(why) = self.forbidden(a) {
+                    self.s.message = Some(why);
+                } else {
+                    let nodes = self.target_nodes();
+                    if nodes.is_empty() {
+                        self.s.message = Some("no node under the cursor (and none marked)".into());
+                    } else {
+                        self.mode = Mode::Labels { input: String::new(), nodes };
+                    }
+                }
+            }
+            (View::DaemonSets, Action::Sort) => {
+                self.daemonsets.sort = self.daemonsets.sort.next(true);
+                self.s.message = Some(format!("sorted by {:?}", self.daemonsets.sort).to_lowercase());
+            }
+            (View::Nodes, Action::Sort) => {
+                self.nodes.sort = self.nodes.sort.next(false);
+                self.s.message = Some(format!("sorted by {:?}", self.nodes.sort).to_lowercase());
+            }
+            (View::Nodes, Action::GroupBy) => self.s.message = Some(self.nodes.next_label(&self.s)),
+            (View::Grid, Action::GroupBy) => self.grid.next_group(),
+            _ => {}
+        }
+        self.clamp();
+    }
+
+    /// Why an action may not be used, if it may not: the server refused its permission.
+    pub(super) fn forbidden(&self, a: Action) -> Option<String> {
+        // The same permissions `Intent::permission` names for the intents these keys propose.
+        let (verb, resource) = match a {
+            Action::Cordon | Action::Uncordon | Action::EditLabels => PATCH_NODES,
+            Action::RestartPod => DELETE_PODS,
+            Action::Restart => match self.action_ds().map(|d| &d.strategy) {
+                Some(Strategy::RollingUpdate { .. }) => PATCH_DAEMONSETS,
+                _ => DELETE_PODS,
+            },
+            _ => return None,
+        };
+        match self.permissions.get(&(verb, resource)) {
+            Some(Ok(false)) => Some(format!("forbidden: this user may not {verb} {resource} (SelfSubjectAccessReview); nothing was sent")),
+            _ => None,
+        }
+    }
+
+    /// The nodes an action applies to: the marked ones, else the one under the cursor.
+    fn target_nodes(&self) -> Vec<String> {
+        if !self.s.marks.is_empty() {
+            return self.s.marks.iter().cloned().collect();
+        }
+        let id = match (self.s.view, &self.detail.object) {
+            (View::Detail, Some((o, _))) if o.kind == Kind::Node => self.s.model.node_id(&o.name),
+            _ => self.node_under_cursor(),
+        };
+        id.and_then(|id| self.s.model.node(id)).map(|n| vec![n.name.clone()]).unwrap_or_default()
+    }
+
+    /// The DaemonSet `R` acts on: under the cursor in the list, the rollout view's one.
+    fn action_ds(&self) -> Option<&DsInfo> {
+        match self.s.view {
+            View::DaemonSets => self.daemonsets.current(&self.s),
+            View::Rollout => self.rollout.ds(&self.s),
+            _ => self.s.selected_ds(),
+        }
+    }
+
+    /// Shows the plan of `intent` and waits for `y`.
+    pub(super) fn ask(&mut self, intent: Intent) {
+        self.confirm = Some(Confirm { plan: intent.plan(&self.s.model) });
+    }
+
+    /// Builds the plan for a mutating action and asks for confirmation.
+    pub(super) fn propose(&mut self, a: Action) {
+        if self.s.readonly {
+            return;
+        }
+        if let Some(why) = self.forbidden(a) {
+            self.s.message = Some(why);
+            return;
+        }
+        if a == Action::Restart {
+            let Some(d) = self.action_ds() else {
+                self.s.message = Some("no DaemonSet selected".into());
+                return;
+            };
+            let (namespace, name) = (d.namespace.clone(), d.name.clone());
+            let intent = match d.strategy {
+                Strategy::OnDelete => Intent::Roll { namespace, name, batch: self.roll_batch },
+                Strategy::RollingUpdate { .. } => Intent::RolloutRestart { namespace, name },
+            };
+            return self.ask(intent);
+        }
+        if a == Action::RestartPod {
+            match self.pod_under_cursor() {
+                Some(p) => {
+                    let intent = Intent::RestartPod {
+                        namespace: p.namespace.clone(),
+                        pod: p.name.clone(),
+                        node: p.node.clone().unwrap_or_default(),
+                    };
+                    self.ask(intent);
+                }
+                None => self.s.message = Some("no pod under the cursor".into()),
+            }
+            return;
+        }
+        let nodes = self.target_nodes();
+        if nodes.is_empty() {
+            self.s.message = Some("no node under the cursor (and none marked)".into());
+            return;
+        }
+        let intent = match a {
+            Action::Cordon => Intent::Cordon { nodes },
+            _ => Intent::Uncordon { nodes },
+        };
+        self.ask(intent);
+    }
+}

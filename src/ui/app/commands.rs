@@ -1,0 +1,111 @@
+//! The `:` commands: what each command of the keymap's command table does, and the
+//! context and namespace switches they (and the picker) request. The names, arguments
+//! and help live in `keymap::COMMANDS`; this file only handles them.
+//! May import the rest of `app`, `keymap`, `views` state types, `k8s`, `cluster` types.
+
+use super::App;
+use crate::cluster::jobs::Effect;
+use crate::cluster::roll::RollCmd;
+use crate::cluster::watch::Scope;
+use crate::ui::keymap::{self, Action, Cmd};
+use crate::ui::shared::View;
+use crate::ui::views::{Picker, PickerKind};
+
+impl App {
+    pub(super) fn command(&mut self, line: &str) {
+        let (word, arg) = match line.split_once(char::is_whitespace) {
+            Some((w, a)) => (w, a.trim()),
+            None => (line, ""),
+        };
+        let Some(c) = keymap::command_named(word) else {
+            self.s.message = Some(keymap::unknown_command(word));
+            return;
+        };
+        match c.cmd {
+            Cmd::Quit => self.quit = true,
+            Cmd::DaemonSets => self.go_home(),
+            Cmd::Matrix => self.goto(View::Matrix),
+            Cmd::Nodes => self.goto(View::Nodes),
+            Cmd::Rollout => {
+                if self.s.selected.is_none() {
+                    self.pick_selected();
+                }
+                self.goto(View::Rollout);
+            }
+            Cmd::Grid => {
+                if self.s.selected.is_some() || self.pick_selected() {
+                    self.goto(View::Grid);
+                }
+            }
+            Cmd::Context => {
+                if arg.is_empty() {
+                    let cursor = self.contexts.iter().position(|c| *c == self.s.context).unwrap_or(0);
+                    self.picker = Some(Picker { kind: PickerKind::Context, items: self.contexts.clone(), cursor });
+                } else {
+                    self.switch_context(arg);
+                }
+            }
+            Cmd::Roll => match arg {
+                "pause" => self.effects.push(Effect::RollControl(RollCmd::Pause)),
+                "resume" => self.effects.push(Effect::RollControl(RollCmd::Resume)),
+                "abort" => self.effects.push(Effect::RollControl(RollCmd::Abort)),
+                n => match n.parse::<usize>() {
+                    Ok(b) if b >= 1 => {
+                        self.roll_batch = b;
+                        self.propose(Action::Restart);
+                    }
+                    _ if n.is_empty() => self.propose(Action::Restart),
+                    _ => self.s.message = Some(format!(":roll takes a batch size (1, 2, …), pause, resume or abort — not {n:?}")),
+                },
+            },
+            Cmd::DryRun => {
+                self.s.dry_run = match arg {
+                    "on" | "true" => true,
+                    "off" | "false" => false,
+                    _ => !self.s.dry_run,
+                };
+                self.s.message = Some(if self.s.dry_run {
+                    "dry-run on: actions are sent with dryRun=All (validated, not applied)".into()
+                } else {
+                    "dry-run off: actions change the cluster".into()
+                });
+            }
+            Cmd::Namespace => {
+                if arg.is_empty() {
+                    let mut items = vec!["all".to_string()];
+                    items.extend(self.namespaces.iter().cloned());
+                    let cursor = self.s.scope.namespace.as_ref().and_then(|n| items.iter().position(|i| i == n)).unwrap_or(0);
+                    self.picker = Some(Picker { kind: PickerKind::Namespace, items, cursor });
+                } else {
+                    self.switch_namespace(arg);
+                }
+            }
+        }
+    }
+
+    pub(super) fn switch_context(&mut self, name: &str) {
+        if !self.contexts.iter().any(|c| c == name) {
+            self.s.message = Some(format!("no context {name:?} in the kubeconfig (:ctx lists them)"));
+            return;
+        }
+        self.effects.push(Effect::StopStreams);
+        self.effects.push(Effect::Connect { context: Some(name.to_string()), scope: self.s.scope.clone() });
+        self.s.message = Some(format!("connecting to context {name}…"));
+    }
+
+    pub(super) fn switch_namespace(&mut self, ns: &str) {
+        let namespace = match ns {
+            "all" | "-A" | "*" => None,
+            n => {
+                if let Err(e) = crate::k8s::labels::validate_dns1123_label(n) {
+                    self.s.message = Some(format!("invalid namespace {n:?}: {e}"));
+                    return;
+                }
+                Some(n.to_string())
+            }
+        };
+        let scope = Scope { namespace, selector: self.s.scope.selector.clone() };
+        self.effects.push(Effect::StopStreams);
+        self.effects.push(Effect::Connect { context: Some(self.s.context.clone()), scope });
+    }
+}

@@ -1,0 +1,350 @@
+//! The application: its state and the one way it changes, `App::update(Msg) -> Vec<Effect>`.
+//! Keys, mouse, resizes, watch updates, job results and ticks all arrive as a `Msg`;
+//! what the app needs done outside (YAML, logs, events, actions, reconnects) leaves as
+//! `cluster::jobs::Effect`s. Fields are private: the terminal loop and tests use
+//! `update`, a few read accessors and `draw`. This file owns the state and the update
+//! of model and job results; `input` the modes, `navigation` cursors and views,
+//! `commands` the `:` commands, `actions` the proposed cluster actions.
+//! May import `views`, `keymap`, `shared`, `model`, `k8s`, `cluster` types; never `sim`.
+
+mod actions;
+mod commands;
+mod input;
+mod navigation;
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use ratatui::Frame;
+
+pub use input::Mode;
+
+use super::keymap::{self, Action};
+use super::shared::{Shared, Stale, View};
+use super::theme::Theme;
+use super::views::chrome::{self, Prompt};
+use super::views::{Confirm, DaemonSetsView, DetailView, GridView, MatrixView, NodesView, Picker, RolloutView, TextView, help};
+use crate::cluster::actions::{Permission, Plan};
+use crate::cluster::errors::ClusterError;
+use crate::cluster::jobs::{Effect, JobResult};
+use crate::cluster::watch::{Scope, SyncState, Update};
+use crate::model::{Change, DsInfo, Model, Resource};
+
+/// Everything that can change the app.
+pub enum Msg {
+    Key(KeyEvent),
+    /// Mouse input (not used yet: the terminal does not enable mouse capture).
+    Mouse(MouseEvent),
+    /// The terminal changed size (views re-lay themselves out at the next draw).
+    Resize(u16, u16),
+    /// A batch of watch updates (cursors are bounded once, after the whole batch).
+    Watch(Vec<Update>),
+    /// The answer of a job the app asked for.
+    Job(JobResult),
+    /// The loop connected (again) to `context` with `scope`: everything known so far
+    /// is dropped. The loop has already restarted the watches (it owns them).
+    Connected {
+        context: String,
+        scope: Scope,
+        server: Option<String>,
+    },
+    /// The loop is running: the first requests (the permission check) go out.
+    Started,
+    /// A second passed (ages and the stale banner are drawn relative to now).
+    Tick,
+}
+
+/// The connection facts the loop knows before the first draw.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    /// Every context of the kubeconfig, for `:ctx`.
+    pub contexts: Vec<String>,
+    pub server: Option<String>,
+    pub scope: Scope,
+    pub readonly: bool,
+}
+
+pub struct App {
+    /// What the views read.
+    s: Shared,
+    /// Every context of the kubeconfig, for `:ctx`.
+    contexts: Vec<String>,
+    /// Namespaces seen (for the `:ns` picker).
+    namespaces: BTreeSet<String>,
+    /// Views to return to with Esc, each with the filter it had.
+    history: Vec<(View, String)>,
+    mode: Mode,
+    daemonsets: DaemonSetsView,
+    grid: GridView,
+    matrix: MatrixView,
+    nodes: NodesView,
+    rollout: RolloutView,
+    detail: DetailView,
+    text: TextView,
+    picker: Option<Picker>,
+    /// An action waiting for `y` (confirm) or `n`/Esc (cancel).
+    confirm: Option<Confirm>,
+    show_help: bool,
+    /// What the server said each action's permission is (SelfSubjectAccessReview).
+    permissions: HashMap<Permission, Result<bool, ClusterError>>,
+    /// Nodes at a time for the next roll (`:roll N`).
+    roll_batch: usize,
+    /// Requests collected during one `update`, returned by it.
+    effects: Vec<Effect>,
+    seq: u64,
+    /// When the app started (for the time the first full sync took).
+    started: Instant,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(context: impl Into<String>, theme: Theme) -> Self {
+        let context = context.into();
+        App {
+            contexts: vec![context.clone()],
+            s: Shared::new(context, theme),
+            namespaces: BTreeSet::new(),
+            history: Vec::new(),
+            mode: Mode::Normal,
+            daemonsets: DaemonSetsView::default(),
+            grid: GridView::default(),
+            matrix: MatrixView::default(),
+            nodes: NodesView::default(),
+            rollout: RolloutView::default(),
+            detail: DetailView::default(),
+            text: TextView::default(),
+            picker: None,
+            confirm: None,
+            show_help: false,
+            permissions: HashMap::new(),
+            roll_batch: 1,
+            effects: Vec::new(),
+            seq: 0,
+            started: Instant::now(),
+            quit: false,
+        }
+    }
+
+    /// The app for a connection the loop has made.
+    pub fn with_session(mut self, session: Session) -> Self {
+        self.contexts = session.contexts;
+        self.s.server = session.server;
+        self.s.scope = session.scope;
+        self.s.readonly = session.readonly;
+        self
+    }
+
+    /// The one way the app changes; returns what it asks to be done.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(k) => self.on_key(k),
+            Msg::Mouse(_) | Msg::Resize(..) | Msg::Tick => {}
+            Msg::Watch(batch) => {
+                for u in batch {
+                    self.watch_update(u);
+                }
+                self.clamp();
+            }
+            Msg::Job(r) => self.job_result(r),
+            Msg::Connected { context, scope, server } => {
+                self.reset(context, scope);
+                self.s.server = server;
+                self.started_effects();
+            }
+            Msg::Started => self.started_effects(),
+        }
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn view(&self) -> View {
+        self.s.view
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.s.model
+    }
+
+    /// The line on the hint bar (an answer, a refusal, a hint), if any.
+    pub fn message(&self) -> Option<&str> {
+        self.s.message.as_deref()
+    }
+
+    pub fn quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn context(&self) -> &str {
+        &self.s.context
+    }
+
+    pub fn contexts(&self) -> &[String] {
+        &self.contexts
+    }
+
+    /// The DaemonSet the grid and rollout views show.
+    pub fn selected(&self) -> Option<&DsInfo> {
+        self.s.selected_ds()
+    }
+
+    pub fn marks(&self) -> &BTreeSet<String> {
+        &self.s.marks
+    }
+
+    /// The action waiting for confirmation.
+    pub fn confirm(&self) -> Option<&Plan> {
+        self.confirm.as_ref().map(|c| &c.plan)
+    }
+
+    pub fn help_open(&self) -> bool {
+        self.show_help
+    }
+
+    /// The extra label column of the Nodes view.
+    pub fn node_label(&self) -> Option<&str> {
+        self.nodes.label.as_deref()
+    }
+
+    /// The name of the node under the cursor in the current view.
+    pub fn cursor_node(&self) -> Option<&str> {
+        self.node_under_cursor().and_then(|id| self.s.model.node(id)).map(|n| n.name.as_str())
+    }
+
+    /// Draws the current view, its chrome and any popup; views record their layout.
+    pub fn draw(&mut self, f: &mut Frame) {
+        let forbidden: Vec<Action> = keymap::bindings_for(self.s.view, self.s.readonly)
+            .filter(|b| b.hint && self.forbidden(b.action).is_some())
+            .map(|b| b.action)
+            .collect();
+        let s = &self.s;
+        let Some((body, hints)) = chrome::frame(f, s) else { return };
+        match s.view {
+            View::DaemonSets => self.daemonsets.render(f, body, s),
+            View::Grid => self.grid.render(f, body, s),
+            View::Matrix => self.matrix.render(f, body, s),
+            View::Rollout => self.rollout.render(f, body, s),
+            View::Nodes => self.nodes.render(f, body, s),
+            View::Detail => self.detail.render(f, body, s),
+            View::Text => self.text.render(f, body, s),
+        }
+        let prompt = match &self.mode {
+            Mode::Normal => Prompt::None,
+            Mode::Filter(t) => Prompt::Filter(t),
+            Mode::Command(t) => Prompt::Command(t),
+            Mode::Labels { input, nodes } => Prompt::Labels { input, nodes: nodes.len() },
+        };
+        chrome::hint_bar(f, hints, s, prompt, &forbidden);
+        let area = f.area();
+        if let Some(p) = &mut self.picker {
+            p.render(f, area, s);
+        }
+        if let Some(c) = &mut self.confirm {
+            c.render(f, area, s);
+        }
+        if self.show_help {
+            help::render(f, area, s);
+        }
+    }
+
+    fn started_effects(&mut self) {
+        if !self.s.readonly {
+            self.effects.push(Effect::CheckPermissions);
+        }
+    }
+
+    /// A new connection (context or namespace switch): everything known so far is dropped,
+    /// and the watches start again.
+    fn reset(&mut self, context: String, scope: Scope) {
+        let mut fresh = App::new(context, self.s.theme);
+        fresh.contexts = std::mem::take(&mut self.contexts);
+        fresh.namespaces = std::mem::take(&mut self.namespaces);
+        fresh.grid.group_by = self.grid.group_by;
+        (fresh.s.readonly, fresh.s.dry_run, fresh.s.scope) = (self.s.readonly, self.s.dry_run, scope);
+        *self = fresh;
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// A result of a job the app asked for; stale ones (an older request) are dropped.
+    fn job_result(&mut self, r: JobResult) {
+        match r {
+            JobResult::Text { seq, lines, append } if seq == self.text.seq => self.text.receive(lines, append),
+            JobResult::TextEnd { seq, note } if seq == self.text.seq => self.text.note = Some(note),
+            JobResult::Events { seq, events } if seq == self.detail.events_seq && self.detail.object.is_some() => {
+                self.detail.events = events;
+                self.detail.events_note = None;
+            }
+            JobResult::Failed { seq: Some(seq), message } => {
+                if seq == self.text.seq {
+                    self.text.note = Some(message);
+                } else if seq == self.detail.events_seq {
+                    self.detail.events_note = Some(message);
+                }
+            }
+            JobResult::Failed { seq: None, message } => self.s.message = Some(message),
+            JobResult::Permissions(p) => self.permissions = p.into_iter().collect(),
+            JobResult::Acted(line) => self.s.message = Some(line),
+            JobResult::Roll(st) => self.s.roll = Some(st),
+            // Connected is handled by the loop (it owns the watches), then `Msg::Connected`.
+            _ => {}
+        }
+    }
+
+    fn watch_update(&mut self, u: Update) {
+        let s = &mut self.s;
+        match u {
+            Update::Change(c) => {
+                let r = match &c {
+                    Change::Node(_) | Change::NodeGone(_) => Some(Resource::Nodes),
+                    Change::DaemonSet(_) | Change::DaemonSetGone { .. } => Some(Resource::DaemonSets),
+                    Change::Pod(_) | Change::PodGone { .. } => Some(Resource::Pods),
+                    Change::Revision(_) | Change::RevisionGone { .. } => Some(Resource::Revisions),
+                    Change::Service(_) | Change::ServiceGone { .. } => Some(Resource::Services),
+                    _ => None,
+                };
+                if let Some(r) = r {
+                    s.sync.entry(r).or_insert((SyncState::Syncing, None)).1 = Some(Instant::now());
+                }
+                if let Change::DaemonSet(d) = &c {
+                    s.paces.entry(d.uid.clone()).or_default().observe(Instant::now(), d.updated, d.available);
+                    if !self.namespaces.contains(&d.namespace) {
+                        self.namespaces.insert(d.namespace.clone());
+                    }
+                }
+                s.model.apply(c);
+            }
+            Update::Sync(r, st) => {
+                match &st {
+                    SyncState::Reconnecting { reason, fatal, retry_in } => {
+                        let now = Instant::now();
+                        let e =
+                            s.stale.entry(r).or_insert_with(|| Stale { since: now, retry_at: now, reason: String::new(), fatal: false });
+                        (e.retry_at, e.reason, e.fatal) = (now + *retry_in, reason.clone(), *fatal);
+                    }
+                    _ => {
+                        if let Some(old) = s.stale.remove(&r) {
+                            tracing::info!(?r, stale_for = ?old.since.elapsed(), "watch live again");
+                        }
+                    }
+                }
+                let e = s.sync.entry(r).or_insert((SyncState::Syncing, None));
+                e.0 = st;
+                if s.synced_in.is_none() && Resource::ALL.iter().all(|r| s.sync.get(r).is_some_and(|x| x.0 == SyncState::Live)) {
+                    let took = self.started.elapsed();
+                    s.synced_in = Some(took);
+                    tracing::info!(
+                        context = %s.context,
+                        nodes = s.model.node_count(),
+                        daemonsets = s.model.daemonsets().count(),
+                        pods = s.model.pod_count(),
+                        seconds = took.as_secs_f64(),
+                        "initial sync complete"
+                    );
+                }
+            }
+        }
+    }
+}

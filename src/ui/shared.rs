@@ -1,0 +1,128 @@
+//! What every view may read and the app owns: the model, the connection, the current
+//! view, the filter, the marks and the status-line facts. A leaf module: it imports only
+//! `model`, `cluster` types and `theme`, so `views` and `app` can both use it without a cycle.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use crate::cluster::roll::RollStatus;
+use crate::cluster::watch::{Scope, SyncState};
+use crate::model::rollout::Pace;
+use crate::model::{DsInfo, Model, Resource};
+
+use super::theme::Theme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum View {
+    DaemonSets,
+    Grid,
+    Matrix,
+    Rollout,
+    Nodes,
+    /// Detail of one object, with its Events.
+    Detail,
+    /// A text pane: YAML or a followed log.
+    Text,
+}
+
+impl View {
+    pub const ALL: [View; 7] = [View::DaemonSets, View::Grid, View::Matrix, View::Rollout, View::Nodes, View::Detail, View::Text];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::DaemonSets => "DaemonSets",
+            View::Grid => "coverage grid",
+            View::Matrix => "node × DaemonSet matrix",
+            View::Rollout => "rollout progress",
+            View::Nodes => "nodes",
+            View::Detail => "detail",
+            View::Text => "YAML / logs",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Name,
+    Problems,
+    Coverage,
+}
+
+impl SortBy {
+    /// The next order `s` cycles to (Coverage only where a coverage column exists).
+    pub fn next(self, with_coverage: bool) -> SortBy {
+        match self {
+            SortBy::Name => SortBy::Problems,
+            SortBy::Problems if with_coverage => SortBy::Coverage,
+            _ => SortBy::Name,
+        }
+    }
+}
+
+/// A watch that is failing: the data it feeds is as of `since`.
+#[derive(Debug, Clone)]
+pub struct Stale {
+    pub since: Instant,
+    pub retry_at: Instant,
+    pub reason: String,
+    pub fatal: bool,
+}
+
+/// The state views read while drawing (the app changes it; views never do).
+pub struct Shared {
+    pub model: Model,
+    pub theme: Theme,
+    pub context: String,
+    /// The namespace scope the watches use.
+    pub scope: Scope,
+    pub readonly: bool,
+    /// Send actions with `dryRun=All` (`:dry-run on|off`).
+    pub dry_run: bool,
+    pub view: View,
+    pub filter: String,
+    /// Marked nodes (Space), for actions on several nodes at once.
+    pub marks: BTreeSet<String>,
+    /// The DaemonSet the grid and the rollout view show.
+    pub selected: Option<(String, String)>,
+    /// Observed pace of each DaemonSet's rollout (by uid).
+    pub paces: HashMap<String, Pace>,
+    pub sync: HashMap<Resource, (SyncState, Option<Instant>)>,
+    /// Watches that are failing: since when (the data is as of then), why, next retry.
+    pub stale: HashMap<Resource, Stale>,
+    /// The API server's URL, when known (named in the disconnected banner).
+    pub server: Option<String>,
+    /// How long the first full sync of every watch took.
+    pub synced_in: Option<std::time::Duration>,
+    /// The roll under way (or the last one), as its job reports it.
+    pub roll: Option<RollStatus>,
+    pub message: Option<String>,
+}
+
+impl Shared {
+    pub fn new(context: String, theme: Theme) -> Shared {
+        Shared {
+            model: Model::new(),
+            theme,
+            context,
+            scope: Scope::default(),
+            readonly: false,
+            dry_run: false,
+            view: View::DaemonSets,
+            filter: String::new(),
+            marks: BTreeSet::new(),
+            selected: None,
+            paces: HashMap::new(),
+            sync: HashMap::new(),
+            stale: HashMap::new(),
+            server: None,
+            synced_in: None,
+            roll: None,
+            message: None,
+        }
+    }
+
+    pub fn selected_ds(&self) -> Option<&DsInfo> {
+        let (ns, name) = self.selected.as_ref()?;
+        self.model.daemonset(ns, name)
+    }
+}

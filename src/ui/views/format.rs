@@ -1,0 +1,78 @@
+//! Formatters and per-node counts that several views use (so no view imports another).
+//! May import `model` and `k8s`; nothing from other views or from `app`.
+
+pub use crate::k8s::duration::{age, human_duration};
+use crate::model::coverage::CellState;
+use crate::model::{DsInfo, Model, NodeId, Strategy};
+
+/// The coverage bar (ready / eligible) and one health word, worst first.
+pub fn coverage_bar(model: &Model, d: &DsInfo, width: usize) -> (String, String) {
+    let Some(c) = model.coverage(d) else { return ("".into(), "…".into()) };
+    let eligible = c.eligible() as usize;
+    let ready = c.count(CellState::Ready) as usize;
+    let filled = (ready * width).checked_div(eligible).unwrap_or(width);
+    let bar = format!("{}{}", "█".repeat(filled), "░".repeat(width - filled));
+    let n = |s| c.count(s) > 0;
+    let health = if n(CellState::Failing) {
+        "✖ failing"
+    } else if n(CellState::Missing) {
+        "○ missing"
+    } else if n(CellState::Misscheduled) {
+        "◆ missched"
+    } else if n(CellState::Outdated) && matches!(d.strategy, Strategy::OnDelete) {
+        "◐ outdated"
+    } else if n(CellState::Outdated) {
+        "▲ updating"
+    } else if n(CellState::Starting) {
+        "◌ starting"
+    } else if n(CellState::Terminating) {
+        "◍ terminating"
+    } else {
+        "✔ ok"
+    };
+    (format!("{bar} {ready}/{eligible}"), health.into())
+}
+
+/// The strategy column: OnDelete, or the rolling update's effective surge/unavailable.
+pub fn strategy(d: &DsInfo) -> String {
+    match &d.strategy {
+        Strategy::OnDelete => "OnDelete".into(),
+        Strategy::RollingUpdate { max_unavailable, max_surge } => {
+            let (s, u) = crate::k8s::intstr::surge_and_unavailable(max_surge, max_unavailable, d.desired);
+            if s > 0 { format!("Rolling(s={s})") } else { format!("Rolling(u={u})") }
+        }
+    }
+}
+
+/// Per node: DaemonSets not fine there, and (fine, expected) over all DaemonSets.
+pub fn node_daemons(model: &Model, id: NodeId) -> (u32, u32, u32) {
+    let (mut bad, mut ok, mut expected) = (0, 0, 0);
+    for d in model.daemonsets() {
+        let s = model.coverage(d).and_then(|c| c.cells.get(id as usize)).copied().unwrap_or(CellState::Absent);
+        bad += u32::from(s.is_problem());
+        ok += u32::from(s == CellState::Ready);
+        expected += u32::from(s.is_eligible());
+    }
+    (bad, ok, expected)
+}
+
+/// Nodes where the DaemonSet is not fine.
+pub fn problems(model: &Model, d: &DsInfo) -> u32 {
+    model.coverage(d).map_or(0, |c| CellState::ALL.iter().filter(|s| s.is_problem()).map(|s| c.count(*s)).sum())
+}
+
+/// Ready over eligible (1.0 when nothing is eligible).
+pub fn coverage_ratio(model: &Model, d: &DsInfo) -> f64 {
+    let Some(c) = model.coverage(d) else { return 0.0 };
+    let e = c.eligible();
+    if e == 0 { 1.0 } else { c.count(CellState::Ready) as f64 / e as f64 }
+}
+
+/// A node's Ready condition in one word.
+pub fn ready_word(ready: Option<bool>) -> &'static str {
+    match ready {
+        Some(true) => "Ready",
+        Some(false) => "NotReady",
+        None => "Unknown",
+    }
+}

@@ -1,0 +1,245 @@
+//! The coverage grid of the selected DaemonSet (one cell per node, grouped by a label)
+//! with the node under the cursor explained at the side. Owns its cursor, the grouping,
+//! and the layout it drew (cells per row, rows that fit) that ←/→/↑/↓ and PgUp/PgDn use.
+//! May import `shared`, `format`, `model`, `k8s`; no other view.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::format::{age, ready_word};
+use crate::model::coverage::CellState;
+use crate::model::{DsInfo, NodeId};
+use crate::ui::shared::{Shared, View};
+
+/// Label keys the grid can group by, in the order `z` cycles through them.
+pub const GROUP_KEYS: &[&str] = &["topology.kubernetes.io/zone", "pool", "node.kubernetes.io/instance-type", "kubernetes.io/arch"];
+
+#[derive(Debug, Clone)]
+pub struct GridView {
+    /// Index into the grid order (`order`).
+    pub cursor: usize,
+    /// Index into GROUP_KEYS, or None for no grouping.
+    pub group_by: Option<usize>,
+    /// Cells per row at the last draw.
+    pub width: usize,
+    /// Cell rows that fit at the last draw.
+    pub page: usize,
+}
+
+impl Default for GridView {
+    fn default() -> Self {
+        GridView { cursor: 0, group_by: Some(0), width: 1, page: 10 }
+    }
+}
+
+impl GridView {
+    /// Grid order: nodes grouped by the chosen label (groups sorted), then by name.
+    pub fn groups(&self, s: &Shared) -> Vec<(String, Vec<NodeId>)> {
+        let key = self.group_by.map(|i| GROUP_KEYS[i]);
+        let f = s.filter.to_lowercase();
+        let mut groups: std::collections::BTreeMap<String, Vec<NodeId>> = Default::default();
+        for (id, n) in s.model.nodes() {
+            if !f.is_empty() && s.view == View::Grid && !n.name.to_lowercase().contains(&f) {
+                continue;
+            }
+            let g = match key {
+                Some(k) => n.facts.labels.get(k).cloned().map(|v| format!("{k}={v}")).unwrap_or_else(|| format!("{k} unset")),
+                None => "all nodes".to_string(),
+            };
+            groups.entry(g).or_default().push(id);
+        }
+        groups.into_iter().collect()
+    }
+
+    pub fn order(&self, s: &Shared) -> Vec<NodeId> {
+        self.groups(s).into_iter().flat_map(|(_, v)| v).collect()
+    }
+
+    pub fn cursor_node(&self, s: &Shared) -> Option<NodeId> {
+        self.order(s).get(self.cursor).copied()
+    }
+
+    /// The next grouping `z` cycles to (the last one is no grouping).
+    pub fn next_group(&mut self) {
+        self.group_by = match self.group_by {
+            None => Some(0),
+            Some(i) if i + 1 < GROUP_KEYS.len() => Some(i + 1),
+            Some(_) => None,
+        };
+        self.cursor = 0;
+    }
+
+    pub fn clamp(&mut self, s: &Shared) {
+        self.cursor = self.cursor.min(self.order(s).len().saturating_sub(1));
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, s: &Shared) {
+        let t = &s.theme;
+        let Some(ds) = s.selected_ds() else {
+            f.render_widget(Paragraph::new("the DaemonSet is gone; Esc to go back").block(Block::bordered()), area);
+            return;
+        };
+        let [main, side] = Layout::horizontal([Constraint::Min(30), Constraint::Length(64.min(area.width / 2))]).areas(area);
+        let block = Block::bordered().title(format!(" {}/{} — coverage by node ({}) ", ds.namespace, ds.name, ds.strategy.name()));
+        let inner = block.inner(main);
+        f.render_widget(block, main);
+        let [legend_area, cells_area] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+        f.render_widget(Paragraph::new(legend(s, ds)).wrap(Wrap { trim: true }), legend_area);
+
+        let groups = self.groups(s);
+        let total: usize = groups.iter().map(|(_, v)| v.len()).sum();
+        // Dense cells (1 column) for big clusters, spaced (2 columns) when they fit.
+        let spaced = total * 2 <= (cells_area.width as usize) * (cells_area.height as usize).saturating_sub(groups.len() * 2);
+        let cw: u16 = if spaced { 2 } else { 1 };
+        let per_row = ((cells_area.width / cw) as usize).max(1);
+        self.width = per_row;
+        self.page = (cells_area.height as usize).max(1);
+        let cov = s.model.coverage(ds);
+        // Lay out lines: a summary line per group, then its cell rows.
+        struct LineItem {
+            summary: Option<String>,
+            cells: Vec<(usize, u32)>,
+        }
+        let mut lines: Vec<LineItem> = Vec::new();
+        let mut idx = 0usize;
+        let mut cursor_line = 0usize;
+        for (g, ids) in &groups {
+            let mut counts = [0u32; CellState::COUNT];
+            for id in ids {
+                let st = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
+                counts[st as usize] += 1;
+            }
+            let summary: Vec<String> = CellState::ALL
+                .iter()
+                .filter(|st| counts[**st as usize] > 0)
+                .map(|st| format!("{}{}", st.glyph(), counts[*st as usize]))
+                .collect();
+            let nodes = if ids.len() == 1 { "1 node".to_string() } else { format!("{} nodes", ids.len()) };
+            let cordoned = ids.iter().filter(|id| s.model.node(**id).is_some_and(|n| n.unschedulable)).count();
+            let cordoned = if cordoned > 0 { format!("  ⊘{cordoned} cordoned") } else { String::new() };
+            lines.push(LineItem { summary: Some(format!("{g}  ({nodes})  {}{cordoned}", summary.join(" "))), cells: vec![] });
+            for chunk in ids.chunks(per_row) {
+                let cells: Vec<(usize, u32)> = chunk.iter().enumerate().map(|(j, id)| (idx + j, *id)).collect();
+                if cells.iter().any(|(i, _)| *i == self.cursor) {
+                    cursor_line = lines.len();
+                }
+                idx += chunk.len();
+                lines.push(LineItem { summary: None, cells });
+            }
+        }
+        let h = cells_area.height as usize;
+        let offset = cursor_line.saturating_sub(h.saturating_sub(1).max(1) / 2).min(lines.len().saturating_sub(h));
+        let buf = f.buffer_mut();
+        for (row, item) in lines.iter().skip(offset).take(h).enumerate() {
+            let y = cells_area.y + row as u16;
+            if let Some(sm) = &item.summary {
+                buf.set_stringn(cells_area.x, y, sm, cells_area.width as usize, t.header());
+                continue;
+            }
+            for (col, (i, id)) in item.cells.iter().enumerate() {
+                let st = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
+                let mut style = t.state(st);
+                if let Some(n) = s.model.node(*id) {
+                    if !s.marks.is_empty() && s.marks.contains(&n.name) {
+                        style = style.patch(t.marked());
+                    }
+                    if n.unschedulable {
+                        style = style.patch(t.cordoned());
+                    }
+                }
+                if *i == self.cursor {
+                    style = style.patch(t.cursor());
+                }
+                let x = cells_area.x + col as u16 * cw;
+                buf.set_string(x, y, st.glyph().to_string(), style);
+            }
+        }
+        self.side(f, s, ds, side);
+    }
+
+    /// The node under the cursor: its state for this DaemonSet and why, its pods, taints, labels.
+    fn side(&self, f: &mut Frame, s: &Shared, ds: &DsInfo, area: Rect) {
+        let t = &s.theme;
+        let mut lines: Vec<Line> = Vec::new();
+        let Some(id) = self.cursor_node(s) else {
+            f.render_widget(Paragraph::new("no nodes").block(Block::bordered().title(" node ")), area);
+            return;
+        };
+        let Some(node) = s.model.node(id) else { return };
+        let cell = s.model.explain(ds, id);
+        lines.push(Line::from(vec![Span::styled(node.name.clone(), t.header())]));
+        let mut status = ready_word(node.ready).to_string();
+        if s.marks.contains(&node.name) {
+            status.push_str(", marked");
+        }
+        if node.unschedulable {
+            status.push_str(", cordoned (DaemonSet pods ignore cordon)");
+        }
+        lines.push(Line::from(format!("node: {status}")));
+        if let Some(c) = &cell {
+            lines.push(Line::from(vec![Span::styled(
+                format!("{} {}", c.state.glyph(), c.state),
+                t.state(c.state).add_modifier(Modifier::BOLD),
+            )]));
+            lines.push(Line::from(format!("why: {}", c.reason)));
+        }
+        let e = crate::k8s::eligibility::evaluate(&node.facts, &ds.placement);
+        match &e.reason {
+            None => lines.push(Line::from("rule: eligible (selectors match, taints tolerated)")),
+            Some(r) if cell.as_ref().is_some_and(|c| c.state != CellState::Ineligible) => lines.push(Line::from(format!("rule: {r}"))),
+            Some(_) => {}
+        }
+        for p in s.model.pods_on(ds, id) {
+            lines.push(Line::from(""));
+            let rev = p.template_generation.clone().unwrap_or_else(|| "?".into());
+            let del = if p.deleting.is_some() { ", terminating" } else { "" };
+            lines.push(Line::from(vec![Span::styled(format!("pod {}", p.name), t.header())]));
+            lines.push(Line::from(format!(
+                "  {} {}, template gen {rev}, age {}{del}",
+                p.phase,
+                if p.ready { "ready" } else { "not ready" },
+                age(p.created)
+            )));
+            for c in &p.containers {
+                let state = match &c.waiting {
+                    Some((r, _)) => format!("waiting: {r}"),
+                    None if c.running => "running".into(),
+                    None => "-".into(),
+                };
+                lines.push(Line::from(format!("  {} {state}, {} restarts", c.name, c.restarts)));
+                lines.push(Line::from(Span::styled(format!("    {}", c.image), t.dim())));
+            }
+        }
+        if !node.facts.taints.is_empty() {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled("taints", t.header())));
+            for tt in &node.facts.taints {
+                lines.push(Line::from(format!("  {tt}")));
+            }
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled("labels", t.header())));
+        for (k, v) in &node.facts.labels {
+            lines.push(Line::from(Span::styled(format!("  {k}={v}"), t.dim())));
+        }
+        f.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" node under cursor ").borders(Borders::ALL)),
+            area,
+        );
+    }
+}
+
+fn legend(s: &Shared, ds: &DsInfo) -> Line<'static> {
+    let t = &s.theme;
+    let c = s.model.coverage(ds);
+    let mut spans = Vec::new();
+    for st in CellState::ALL {
+        let n = c.map_or(0, |c| c.count(st));
+        spans.push(Span::styled(format!("{} ", st.glyph()), t.state(st)));
+        spans.push(Span::raw(format!("{st} {n}   ")));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,263 @@
+//! Rollout progress: every rollout under way, and for the one under the cursor its
+//! gauge, pods per revision, strategy and its limits, pace (elapsed, rate, ETA, stalled),
+//! what it waits on, the revision history with what changed, and how long recently
+//! joined nodes waited for their daemons. Its cursor is the selected DaemonSet (shared
+//! with the grid); it owns the list rows that fit. May import `shared`, `format`,
+//! `model`, `k8s`; no other view.
+
+use std::time::{Duration, Instant};
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::format::{age, human_duration, strategy};
+use crate::model::rollout::{self, PaceSummary, Progress};
+use crate::model::{DsInfo, Strategy};
+use crate::ui::shared::Shared;
+
+#[derive(Debug, Clone)]
+pub struct RolloutView {
+    /// List rows that fit at the last draw.
+    pub page: usize,
+}
+
+impl Default for RolloutView {
+    fn default() -> Self {
+        RolloutView { page: 10 }
+    }
+}
+
+impl RolloutView {
+    /// DaemonSets whose rollout is under way.
+    pub fn rollouts<'a>(&self, s: &'a Shared) -> Vec<&'a DsInfo> {
+        s.model.daemonsets().filter(|d| rollout::under_way(&s.model, d)).collect()
+    }
+
+    /// The DaemonSet the view details: the selected one (the cursor moves the selection,
+    /// so the view stays on it while rollouts start and finish around it).
+    pub fn ds<'a>(&self, s: &'a Shared) -> Option<&'a DsInfo> {
+        s.selected_ds().or_else(|| self.rollouts(s).into_iter().next())
+    }
+
+    /// Rows: every rollout under way, plus the selected DaemonSet, by name.
+    pub fn rows<'a>(&self, s: &'a Shared) -> Vec<&'a DsInfo> {
+        let sel = s.selected_ds().map(|d| d.uid.as_str());
+        s.model.daemonsets().filter(|d| Some(d.uid.as_str()) == sel || rollout::under_way(&s.model, d)).collect()
+    }
+
+    /// The row of the cursor.
+    pub fn index(&self, s: &Shared) -> usize {
+        let cur = self.ds(s).map(|d| d.uid.clone());
+        self.rows(s).iter().position(|d| Some(&d.uid) == cur.as_ref()).unwrap_or(0)
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, s: &Shared) {
+        let t = &s.theme;
+        let rows = self.rows(s);
+        let list_h = (rows.len() as u16 + 3).clamp(4, area.height / 3);
+        let recent_since = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(RECENT);
+        let recent = rollout::time_to_coverage(&s.model, recent_since, jiff::Timestamp::now(), 8);
+        let ttc_h = if recent.is_empty() { 3 } else { (recent.len() as u16 + 2).min(10) };
+        let [list_area, detail_area, ttc_area] =
+            Layout::vertical([Constraint::Length(list_h), Constraint::Min(6), Constraint::Length(ttc_h)]).areas(area);
+
+        // The overview: every rollout under way.
+        let mut lines = vec![Line::from(Span::styled(
+            format!("  {:<40} {:<14} {:<22} {:<13} {:<10} {:<8} STATE", "DAEMONSET", "STRATEGY", "UPDATED", "UNAVAIL/MAX", "RATE", "ETA"),
+            t.header(),
+        ))];
+        let visible = list_h.saturating_sub(3) as usize;
+        self.page = visible.max(1);
+        let cursor = self.index(s);
+        let off = cursor.saturating_sub(visible.saturating_sub(1));
+        for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
+            let p = rollout::brief(&s.model, d);
+            let ps = pace(s, d, &p);
+            let limit =
+                if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", p.unavailable, p.max_unavailable) };
+            let state = state_word(d, &p, &ps);
+            let line = format!(
+                "{} {:<40} {:<14} {} {:<11} {:<13} {:<10} {:<8} {state}",
+                if i == cursor { "▶" } else { " " },
+                format!("{}/{}", d.namespace, d.name),
+                strategy(d),
+                gauge(p.updated, p.desired, 10),
+                format!("{}/{}", p.updated, p.desired),
+                limit,
+                ps.rate_per_min.map(|r| format!("{r:.1}/min")).unwrap_or_else(|| "-".into()),
+                if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { ps.eta.map(dur).unwrap_or_else(|| "-".into()) },
+            );
+            let mut style = if state == "STALLED" { t.warn() } else { Style::default() };
+            if i == cursor {
+                style = style.patch(t.cursor());
+            }
+            lines.push(Line::from(Span::styled(line, style)));
+        }
+        let under_way = self.rollouts(s).len();
+        f.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" rollouts under way ({under_way}) "))), list_area);
+
+        // The rollout under the cursor.
+        match self.ds(s) {
+            Some(d) => detail(f, s, d, detail_area),
+            None => f.render_widget(Paragraph::new("no DaemonSet selected and no rollout under way").block(Block::bordered()), detail_area),
+        }
+
+        // Time to coverage on recently joined nodes.
+        let mut lines = Vec::new();
+        for (node, created, per_ds) in &recent {
+            let mut spans = vec![
+                Span::styled(format!("{node} "), t.header()),
+                Span::styled(format!("(joined {} ago): ", age(Some(*created))), t.dim()),
+            ];
+            for (ds, r) in per_ds {
+                match r {
+                    Ok(s) => spans.push(Span::raw(format!("{ds} {}  ", human_duration(*s)))),
+                    Err(s) => spans.push(Span::styled(format!("{ds} waiting {}  ", human_duration(*s)), t.warn())),
+                }
+            }
+            lines.push(Line::from(spans));
+        }
+        if lines.is_empty() {
+            lines.push(Line::from(Span::styled("no node joined in the last hour", t.dim())));
+        }
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: true })
+                .block(Block::bordered().title(" time to a Ready daemon on recently joined nodes ")),
+            ttc_area,
+        );
+    }
+}
+
+/// Nodes younger than this count as "recently joined" for time-to-coverage.
+const RECENT: i64 = 3600;
+
+fn gauge(done: i32, total: i32, width: usize) -> String {
+    let filled = if total <= 0 { width } else { (done.max(0) as usize * width / total as usize).min(width) };
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn dur(d: Duration) -> String {
+    human_duration(d.as_secs() as i64)
+}
+
+fn pace(s: &Shared, d: &DsInfo, p: &Progress) -> PaceSummary {
+    let elapsed = p.started.map(|s| Duration::from_secs(jiff::Timestamp::now().duration_since(s).as_secs().max(0) as u64));
+    rollout::summarize(p, s.paces.get(&d.uid), Instant::now(), elapsed)
+}
+
+fn state_word(d: &DsInfo, p: &Progress, s: &PaceSummary) -> &'static str {
+    if p.complete && !p.waiting_on.iter().any(|w| w.starts_with("OnDelete")) {
+        "complete"
+    } else if matches!(d.strategy, Strategy::OnDelete) {
+        "waiting for pod deletions"
+    } else if s.stalled {
+        "STALLED"
+    } else {
+        "progressing"
+    }
+}
+
+fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
+    let t = &s.theme;
+    let p = rollout::progress(&s.model, d);
+    let ps = pace(s, d, &p);
+    let mut lines: Vec<Line> = Vec::new();
+    let pct = if p.desired > 0 { p.updated * 100 / p.desired } else { 100 };
+    lines.push(Line::from(vec![
+        Span::styled("updated   ", t.header()),
+        Span::raw(format!("{} {}/{} ({pct}%)", gauge(p.updated, p.desired, 30), p.updated, p.desired)),
+        Span::raw(format!("   available {}/{}", p.available, p.desired)),
+    ]));
+    let strat = match &d.strategy {
+        Strategy::OnDelete => "OnDelete — pods are replaced only when deleted".to_string(),
+        Strategy::RollingUpdate { max_unavailable, max_surge } => format!(
+            "RollingUpdate  maxUnavailable {} (= {} of {})  maxSurge {} (= {})",
+            crate::k8s::intstr::int_or_string(max_unavailable),
+            p.max_unavailable,
+            p.desired,
+            crate::k8s::intstr::int_or_string(max_surge),
+            p.max_surge
+        ),
+    };
+    lines.push(Line::from(vec![
+        Span::styled("strategy  ", t.header()),
+        Span::raw(strat),
+        Span::raw(format!("  minReadySeconds {}", d.min_ready_seconds)),
+    ]));
+    if !matches!(d.strategy, Strategy::OnDelete) {
+        let over = p.unavailable > p.max_unavailable;
+        lines.push(Line::from(vec![
+            Span::styled("unavail.  ", t.header()),
+            Span::styled(format!("{} now, {} allowed", p.unavailable, p.max_unavailable), if over { t.warn() } else { Style::default() }),
+        ]));
+    }
+    let elapsed = p.started.map(|st| human_duration(jiff::Timestamp::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
+    lines.push(Line::from(vec![
+        Span::styled("pace      ", t.header()),
+        Span::raw(format!(
+            "elapsed {elapsed} (since revision {} appeared) · rate {} · ETA {}",
+            p.current_revision.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
+            ps.rate_per_min.map(|r| format!("{r:.1} pods/min")).unwrap_or_else(|| "-".into()),
+            if p.complete {
+                "done".into()
+            } else if matches!(d.strategy, Strategy::OnDelete) {
+                "- (pods move only when deleted)".into()
+            } else {
+                ps.eta.map(dur).unwrap_or_else(|| "-".into())
+            }
+        )),
+    ]));
+    if ps.stalled {
+        let quiet = s.paces.get(&d.uid).map(|x| x.quiet_for(Instant::now())).unwrap_or_default();
+        lines.push(Line::from(Span::styled(
+            format!("⚠ STALLED: no pod updated or became available for {}", dur(quiet)),
+            t.warn().add_modifier(Modifier::REVERSED),
+        )));
+    }
+    if p.complete && p.waiting_on.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "✔ rollout complete: every eligible node runs the current revision, available",
+            t.state(crate::model::coverage::CellState::Ready),
+        )));
+    }
+    if !p.waiting_on.is_empty() {
+        lines.push(Line::from(Span::styled("waiting on", t.header())));
+        for w in &p.waiting_on {
+            lines.push(Line::from(format!("  • {w}")));
+        }
+    }
+    lines.push(Line::from(Span::styled("pods per revision", t.header())));
+    for r in &p.per_revision {
+        let rev = r.revision.map(|n| format!("rev {n}")).unwrap_or_else(|| "rev ?".into());
+        let cur = if r.current { "  (current)" } else { "" };
+        lines.push(Line::from(format!("  {rev:<7} {:<12} {} pods, {} ready{cur}", short(&r.hash), r.pods, r.ready)));
+    }
+    let revs = s.model.revisions_of(d);
+    lines.push(Line::from(Span::styled(format!("revision history ({})", revs.len()), t.header())));
+    for (i, r) in revs.iter().enumerate().rev() {
+        let head = format!("  rev {:<4} {:<12} {} ago", r.revision, short(&r.hash), age(r.created));
+        match i.checked_sub(1).map(|j| r.changes_since(revs[j])) {
+            Some(ch) if !ch.is_empty() => {
+                lines.push(Line::from(format!("{head}   {} change(s) from rev {}:", ch.len(), revs[i - 1].revision)));
+                for c in ch.iter().take(4) {
+                    lines.push(Line::from(Span::styled(format!("      {c}"), t.dim())));
+                }
+                if ch.len() > 4 {
+                    lines.push(Line::from(Span::styled(format!("      … {} more (y shows the YAML)", ch.len() - 4), t.dim())));
+                }
+            }
+            _ => lines.push(Line::from(head)),
+        }
+    }
+    let title =
+        format!(" {}/{} — rollout{} ", d.namespace, d.name, p.current_revision.map(|r| format!(" to revision {r}")).unwrap_or_default());
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), area);
+}
+
+fn short(h: &str) -> String {
+    h.chars().take(10).collect()
+}
