@@ -5,7 +5,7 @@
 //! May import the rest of `app`, `keymap`, `views` state types, `model`, `cluster` types.
 
 use super::App;
-use super::input::Mode;
+use super::mode::Mode;
 use crate::cluster::actions::{DELETE_PODS, Intent, PATCH_DAEMONSETS, PATCH_NODES};
 use crate::cluster::jobs::{Effect, Kind};
 use crate::model::{DsInfo, Strategy};

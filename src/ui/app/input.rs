@@ -6,23 +6,12 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::App;
+use super::mode::Mode;
 use crate::cluster::actions::{Intent, parse_label_changes};
 use crate::cluster::jobs::Effect;
 use crate::ui::keymap;
 use crate::ui::shared::View;
 use crate::ui::views::PickerKind;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    Filter(String),
-    Command(String),
-    /// Typing label edits (kubectl syntax) for the target nodes.
-    Labels {
-        input: String,
-        nodes: Vec<String>,
-    },
-}
 
 impl App {
     pub(super) fn on_key(&mut self, k: KeyEvent) {

@@ -10,6 +10,7 @@
 mod actions;
 mod commands;
 mod input;
+mod mode;
 mod navigation;
 
 use std::collections::{BTreeSet, HashMap};
@@ -18,7 +19,7 @@ use std::time::Instant;
 use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::Frame;
 
-pub use input::Mode;
+pub use mode::Mode;
 
 use super::keymap::{self, Action};
 use super::shared::{Shared, Stale, View};
