@@ -47,7 +47,7 @@ struct Cli {
 enum Command {
     /// Run the simulated cluster as a standalone API server that kubectl can talk to.
     #[cfg(feature = "sim")]
-    Sim(SimArgs),
+    Sim(Box<SimArgs>),
     /// Print DaemonSet coverage (every node's state and why) for scripts and CI gates.
     /// Exit 0: every selected DaemonSet is ready on every node that should run it and
     /// nothing is misscheduled; 1: not (or --wait timed out); 2: an error.

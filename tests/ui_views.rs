@@ -5,8 +5,8 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use daemonscope::cluster::jobs::{Effect, EventLine, JobResult, Kind};
-use daemonscope::cluster::watch::{Update, Watched};
-use daemonscope::model::Change;
+use daemonscope::cluster::watch::{SyncState, Update, Watched};
+use daemonscope::model::{Change, Resource};
 use daemonscope::sim::Sim;
 use daemonscope::ui::{App, Msg, Theme, View};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
@@ -39,9 +39,12 @@ fn changes<K: Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<Up
     sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).map(Update::Change).collect()
 }
 
+/// What the watches send for a settled simulator: every object, then each watch live.
 fn changes_from(sim: &Sim) -> Vec<Update> {
-    [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), changes::<ControllerRevision>(sim), changes::<Service>(sim)]
-        .concat()
+    let objects =
+        [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), changes::<ControllerRevision>(sim), changes::<Service>(sim)];
+    let live = Resource::ALL.iter().map(|r| Update::Sync(*r, SyncState::Live)).collect();
+    [objects.concat(), live].concat()
 }
 
 fn app_from(sim: &Sim) -> Ui {
@@ -282,7 +285,8 @@ fn nodes_view_puts_the_broken_node_first_with_its_missing_daemons() {
     key(&mut app, KeyCode::Char('s'));
     let s = screen(&mut app, 160, 20);
     let first = s.lines().nth(3).unwrap_or("");
-    assert!(first.contains("general-b-0005") && first.contains("NotReady") && first.contains(" 0/4 "), "{first}\n{s}");
+    // Down: none of the 7 DaemonSets that would run there is ready.
+    assert!(first.contains("general-b-0005") && first.contains("NotReady") && first.contains(" 0/7 "), "{first}\n{s}");
     let tall = screen(&mut app, 160, 60);
     assert!(tall.lines().any(|l| l.contains("highmem-a-0001") && l.contains("dedicated=infra:NoSchedule")), "{tall}");
     // z adds a label of the operator's choice as a column (cycling through the keys).
@@ -308,8 +312,10 @@ fn nodes_view_puts_the_broken_node_first_with_its_missing_daemons() {
             .any(|e| matches!(e, Effect::Events { object, .. } if object.kind == Kind::Node && object.name == "general-b-0005"))
     );
     let s = screen(&mut app, 160, 40);
-    assert!(s.contains("daemons: 0 of 4 expected are ready here"), "{s}");
-    assert!(s.contains("taint node.kubernetes.io/not-ready:NoSchedule not tolerated"), "{s}");
+    assert!(s.contains("daemons: 0 of 7 expected are ready here"), "{s}");
+    // The node's problem, named by its condition, not a daemon's; every condition listed.
+    assert!(s.contains("⊘ node-not-ready kube-system/cilium") && s.contains("the node is down; its pod cilium-"), "{s}");
+    assert!(s.lines().any(|l| l.contains("Ready ") && l.contains(" False ") && l.contains("KubeletNotReady")), "{s}");
     snapshot("node_detail_not_ready", &s);
 }
 
@@ -706,4 +712,26 @@ fn unknown_commands_name_every_command_including_roll_and_dry_run() {
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char(' '));
     assert!(app.marks().is_empty() && app.message().is_none());
+}
+
+/// While the watches are still listing, no row claims a state it has no data for: the
+/// coverage column says syncing, with the pods received so far, and there is no health.
+#[test]
+fn no_health_before_the_initial_sync() {
+    let sim = demo();
+    let mut ui = Ui { app: App::new("test-context", Theme { color: false }), effects: Vec::new() };
+    // Nodes and DaemonSets are in, the pods have only begun to arrive.
+    let some_pods: Vec<Update> = changes::<Pod>(&sim).into_iter().take(40).collect();
+    ui.send(Msg::Watch([changes::<Node>(&sim), changes::<DaemonSet>(&sim), some_pods].concat()));
+    let s = screen(&mut ui, 150, 16);
+    let rows: Vec<&str> = s.lines().filter(|l| l.contains("kube-system ") || l.contains("logging ")).collect();
+    assert!(!rows.is_empty(), "{s}");
+    for r in &rows {
+        assert!(r.contains("syncing… 40 pods"), "{r}\n{s}");
+        assert!(!r.contains("missing") && !r.contains("✔") && !r.contains("failing"), "no health yet: {r}");
+    }
+    // Once every watch is live, the same rows say how the DaemonSets are.
+    ui.send(Msg::Watch(changes_from(&sim)));
+    let s = screen(&mut ui, 150, 16);
+    assert!(s.lines().any(|l| l.contains("node-exporter") && l.contains("✖ failing")), "{s}");
 }

@@ -108,10 +108,9 @@ impl fmt::Display for CellState {
     }
 }
 
-/// A DaemonSet's health over every node: its worst problem, in the order an operator
-/// should look at them: failing > missing > starting > terminating > misscheduled >
-/// node down > outdated (or updating) > ok. Views colour and label it; nothing maps a
-/// glyph back to a state.
+/// A DaemonSet's health over every node: the worst problem of its daemon (a down node
+/// only when that is its only gap), and a rank for sorting by problems. Views colour and
+/// label it; nothing maps a glyph back to a state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Health {
     Failing,
@@ -132,6 +131,8 @@ impl Health {
     /// From a DaemonSet's per-state node counts (indexed by `CellState as usize`).
     pub fn of(counts: &[u32; CellState::COUNT], strategy: &Strategy) -> Health {
         let n = |s: CellState| counts[s as usize] > 0;
+        // The label names the worst problem of the daemon itself; a down node only when
+        // it is the only gap (a CNI half rolled out says outdated, not node down).
         if n(CellState::Failing) {
             Health::Failing
         } else if n(CellState::Missing) {
@@ -142,14 +143,29 @@ impl Health {
             Health::Terminating
         } else if n(CellState::Misscheduled) {
             Health::Misscheduled
-        } else if n(CellState::NodeNotReady) {
-            Health::NodeDown
         } else if n(CellState::Outdated) && matches!(strategy, Strategy::OnDelete) {
             Health::Outdated
         } else if n(CellState::Outdated) {
             Health::Updating
+        } else if n(CellState::NodeNotReady) {
+            Health::NodeDown
         } else {
             Health::Ok
+        }
+    }
+
+    /// Rank for "sort by problems", worst first: failing > missing > starting >
+    /// terminating > misscheduled > node down > outdated (or updating) > ok.
+    pub fn rank(self) -> u8 {
+        match self {
+            Health::Failing => 0,
+            Health::Missing => 1,
+            Health::Starting => 2,
+            Health::Terminating => 3,
+            Health::Misscheduled => 4,
+            Health::NodeDown => 5,
+            Health::Outdated | Health::Updating => 6,
+            Health::Ok => 7,
         }
     }
 
@@ -474,6 +490,14 @@ mod tests {
         counts[CellState::Failing as usize] = 1;
         assert_eq!(Health::of(&counts, &rolling), Health::Failing);
         assert_eq!((Health::Failing.state(), Health::Failing.label()), (CellState::Failing, "✖ failing"));
-        assert!(Health::Failing < Health::Updating, "failing sorts before an update in progress");
+        assert!(Health::Failing.rank() < Health::Updating.rank(), "failing sorts before an update in progress");
+        // A down node is the label only when it is the only gap; it ranks above outdated.
+        let mut down = [0u32; CellState::COUNT];
+        down[CellState::Ready as usize] = 9;
+        down[CellState::NodeNotReady as usize] = 1;
+        assert_eq!(Health::of(&down, &rolling), Health::NodeDown);
+        down[CellState::Outdated as usize] = 3;
+        assert_eq!(Health::of(&down, &Strategy::OnDelete), Health::Outdated, "a half-rolled CNI says outdated");
+        assert!(Health::NodeDown.rank() < Health::Outdated.rank() && Health::Misscheduled.rank() < Health::NodeDown.rank());
     }
 }

@@ -5,9 +5,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::format::{age, coverage_bar, coverage_ratio, problems, strategy};
+use super::format::{age, coverage_bar, coverage_ratio, health, nodes_down, problems, strategy};
 use crate::model::DsInfo;
-use crate::model::coverage::CellState;
 use crate::ui::shared::{Shared, SortBy};
 
 #[derive(Debug, Clone)]
@@ -32,7 +31,9 @@ impl DaemonSetsView {
             s.model.daemonsets().filter(|d| f.is_empty() || format!("{}/{}", d.namespace, d.name).to_lowercase().contains(&f)).collect();
         match self.sort {
             SortBy::Name => {}
-            SortBy::Problems => v.sort_by_key(|d| std::cmp::Reverse(problems(&s.model, d))),
+            // Worst health first (failing > missing > starting > terminating > misscheduled >
+            // node down > outdated > ok), then the most nodes with a problem.
+            SortBy::Problems => v.sort_by_key(|d| (health(&s.model, d).rank(), std::cmp::Reverse(problems(&s.model, d)))),
             SortBy::Coverage => {
                 v.sort_by(|a, b| coverage_ratio(&s.model, a).partial_cmp(&coverage_ratio(&s.model, b)).unwrap_or(std::cmp::Ordering::Equal))
             }
@@ -52,6 +53,8 @@ impl DaemonSetsView {
     pub fn render(&mut self, f: &mut Frame, area: Rect, s: &Shared) {
         let t = &s.theme;
         let list = self.rows(s);
+        let synced = s.synced_in.is_some();
+        let pods = s.model.pod_count();
         let rows_fit = area.height.saturating_sub(3) as usize;
         self.page = rows_fit.max(1);
         let offset = self.cursor.saturating_sub(rows_fit.saturating_sub(1));
@@ -81,19 +84,17 @@ impl DaemonSetsView {
             .take(rows_fit)
             .map(|(i, d)| {
                 let (bar, health) = coverage_bar(&s.model, d, 8);
+                // No state before the data it depends on has synced: a row says so, with the
+                // pods received so far, and has no health.
+                let (bar, health) = if synced { (bar, health) } else { (format!("syncing… {pods} pods"), None) };
                 let sel = if d.node_selector.is_empty() {
                     "<none>".into()
                 } else {
                     d.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
                 };
-                let hstyle = match health.chars().next() {
-                    Some('✖') => t.state(CellState::Failing),
-                    Some('○') => t.state(CellState::Missing),
-                    Some('◆') => t.state(CellState::Misscheduled),
-                    Some('▲') | Some('◐') => t.state(CellState::Outdated),
-                    Some('◌') => t.state(CellState::Starting),
-                    Some('◍') => t.state(CellState::Terminating),
-                    _ => t.state(CellState::Ready),
+                let (health, hstyle) = match health {
+                    Some(h) => (h.label(), t.state(h.state())),
+                    None => ("", t.dim()),
                 };
                 let cells = vec![
                     Cell::from(d.namespace.clone()),
@@ -129,7 +130,12 @@ impl DaemonSetsView {
             Constraint::Length(18),
             Constraint::Length(11),
         ];
-        let title = format!(" DaemonSets ({}) ", list.len());
+        let down = nodes_down(&s.model);
+        let title = match down {
+            0 => format!(" DaemonSets ({}) ", list.len()),
+            1 => format!(" DaemonSets ({}) · ⊘ 1 node down ", list.len()),
+            n => format!(" DaemonSets ({}) · ⊘ {n} nodes down ", list.len()),
+        };
         let widths: Vec<Constraint> = widths.into_iter().enumerate().filter(|(i, _)| keep(*i)).map(|(_, w)| w).collect();
         let table = Table::new(rows, widths).header(header).block(Block::bordered().title(title));
         f.render_widget(table, area);

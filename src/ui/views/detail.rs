@@ -197,16 +197,36 @@ fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
     if n.facts.taints.is_empty() {
         l.push(kv("taints", "<none>"));
     }
+    // Every condition, as `kubectl describe node` lists them.
+    l.push(Line::from(""));
+    l.push(head(sh, "conditions"));
+    l.push(Line::from(Span::styled(format!("  {:<20} {:<8} {:<10} {:<28} MESSAGE", "TYPE", "STATUS", "SINCE", "REASON"), sh.theme.dim())));
+    for c in &n.conditions {
+        // Ready must be True; the pressure conditions must be False.
+        let bad = if c.type_ == "Ready" { c.status != "True" } else { c.status != "False" };
+        let line = format!("  {:<20} {:<8} {:<10} {:<28} {}", c.type_, c.status, age(c.last_transition), c.reason, c.message);
+        l.push(Line::from(Span::styled(line, if bad { sh.theme.warn() } else { Style::default() })));
+    }
+    if n.conditions.is_empty() {
+        l.push(Line::from("  <none reported>"));
+    }
     l.push(Line::from(""));
     let (bad, ok, expected) = node_daemons(&sh.model, id);
     l.push(head(sh, &format!("daemons: {ok} of {expected} expected are ready here, {bad} not fine")));
+    // The node's own condition is listed above: a daemon on a down node says only what
+    // became of its pod.
+    let reason = |c: crate::model::coverage::Cell| match (c.state, &c.pod) {
+        (CellState::NodeNotReady, Some(p)) => format!("the node is down; its pod {p} is kept"),
+        (CellState::NodeNotReady, None) => "the node is down; no pod".to_string(),
+        _ => c.reason,
+    };
     let mut cells: Vec<(CellState, &DsInfo, String)> =
-        sh.model.daemonsets().filter_map(|d| sh.model.explain(d, id).map(|c| (c.state, d, c.reason))).collect();
+        sh.model.daemonsets().filter_map(|d| sh.model.explain(d, id).map(|c| (c.state, d, reason(c)))).collect();
     // Problems first, ineligible last.
     cells.sort_by_key(|(s, d, _)| (!s.is_problem(), *s == CellState::Ineligible, d.namespace.clone(), d.name.clone()));
     for (s, d, reason) in cells {
         l.push(Line::from(vec![
-            Span::styled(format!("  {} {:<13}", s.glyph(), s.as_str()), sh.theme.state(s)),
+            Span::styled(format!("  {} {:<15}", s.glyph(), s.as_str()), sh.theme.state(s)),
             Span::raw(format!("{:<36} ", format!("{}/{}", d.namespace, d.name))),
             Span::styled(reason, if s.is_problem() { Style::default() } else { sh.theme.dim() }),
         ]));

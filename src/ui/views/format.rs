@@ -2,35 +2,28 @@
 //! May import `model` and `k8s`; nothing from other views or from `app`.
 
 pub use crate::k8s::duration::{age, human_duration};
-use crate::model::coverage::CellState;
+use crate::model::coverage::{CellState, Health};
 use crate::model::{DsInfo, Model, NodeId, Strategy};
 
-/// The coverage bar (ready / eligible) and one health word, worst first.
-pub fn coverage_bar(model: &Model, d: &DsInfo, width: usize) -> (String, String) {
-    let Some(c) = model.coverage(d) else { return ("".into(), "…".into()) };
+/// The coverage bar (ready / the controller's desired nodes) and the DaemonSet's health
+/// (None before its coverage is known).
+pub fn coverage_bar(model: &Model, d: &DsInfo, width: usize) -> (String, Option<Health>) {
+    let Some(c) = model.coverage(d) else { return ("".into(), None) };
     let eligible = c.eligible() as usize;
     let ready = c.count(CellState::Ready) as usize;
-    let filled = (ready * width).checked_div(eligible).unwrap_or(width);
+    let filled = (ready * width).checked_div(eligible).unwrap_or(width).min(width);
     let bar = format!("{}{}", "█".repeat(filled), "░".repeat(width - filled));
-    let n = |s| c.count(s) > 0;
-    let health = if n(CellState::Failing) {
-        "✖ failing"
-    } else if n(CellState::Missing) {
-        "○ missing"
-    } else if n(CellState::Misscheduled) {
-        "◆ missched"
-    } else if n(CellState::Outdated) && matches!(d.strategy, Strategy::OnDelete) {
-        "◐ outdated"
-    } else if n(CellState::Outdated) {
-        "▲ updating"
-    } else if n(CellState::Starting) {
-        "◌ starting"
-    } else if n(CellState::Terminating) {
-        "◍ terminating"
-    } else {
-        "✔ ok"
-    };
-    (format!("{bar} {ready}/{eligible}"), health.into())
+    (format!("{bar} {ready}/{eligible}"), Some(Health::of(&c.counts, &d.strategy)))
+}
+
+/// A DaemonSet's health: its worst problem (`Health::Ok` before its coverage is known).
+pub fn health(model: &Model, d: &DsInfo) -> Health {
+    model.coverage(d).map_or(Health::Ok, |c| Health::of(&c.counts, &d.strategy))
+}
+
+/// Nodes that are down (NotReady or unreachable).
+pub fn nodes_down(model: &Model) -> usize {
+    model.nodes().filter(|(_, n)| n.is_down()).count()
 }
 
 /// The strategy column: OnDelete, or the rolling update's effective surge/unavailable.
@@ -51,7 +44,8 @@ pub fn node_daemons(model: &Model, id: NodeId) -> (u32, u32, u32) {
         let s = model.coverage(d).and_then(|c| c.cells.get(id as usize)).copied().unwrap_or(CellState::Absent);
         bad += u32::from(s.is_problem());
         ok += u32::from(s == CellState::Ready);
-        expected += u32::from(s.is_eligible());
+        // Expected here: should run here, or would once the node is up again.
+        expected += u32::from(s.is_eligible() || s.is_node_problem());
     }
     (bad, ok, expected)
 }
