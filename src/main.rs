@@ -109,14 +109,18 @@ fn wants_demo(cli: &Cli, status: Option<&StatusArgs>) -> bool {
 fn run_tui(cli: &Cli) -> Result<()> {
     use std::io::IsTerminal;
     let scope = scope(cli);
-    // The TUI takes over a terminal; without one there is nothing to draw on.
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        fail("daemonscope needs a terminal; for scripts use `daemonscope status`");
-    }
+    // The TUI takes over a terminal; without one there is nothing to draw on. (Checked
+    // after the kubeconfig, so a bad one is still named first.)
+    let need_terminal = || {
+        if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+            fail("daemonscope needs a terminal; for scripts use `daemonscope status`");
+        }
+    };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         #[cfg(feature = "sim")]
         if wants_demo(cli, None) {
+            need_terminal();
             let (running, client) = simulator::demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
@@ -127,6 +131,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
         let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail(e));
         // Fail before the terminal is taken: an unknown context is one clear line.
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
+        need_terminal();
         daemonscope::tui::run(source, client, context, scope, cli.readonly).await
     })
 }
@@ -195,6 +200,9 @@ mod simulator {
         }
         let rt = tokio::runtime::Runtime::new()?;
         rt.block_on(async move {
+            // Listen for SIGTERM before anything is printed: a supervisor that reads the
+            // banner and stops the simulator at once must get a clean exit.
+            let shutdown = shutdown_signal();
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);
@@ -214,22 +222,26 @@ mod simulator {
             println!("kubeconfig {} (context {})", kc.display(), sim::CONTEXT_NAME);
             println!("  export KUBECONFIG={}", kc.display());
             println!("Ctrl-C to stop");
-            wait_for_shutdown().await;
+            shutdown.await;
             drop(running);
             Ok(())
         })
     }
 
-    async fn wait_for_shutdown() {
+    /// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this is called, not
+    /// when it is first awaited.
+    fn shutdown_signal() -> impl std::future::Future<Output = ()> {
         #[cfg(unix)]
-        {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let ctrl_c = tokio::signal::ctrl_c();
+        async move {
+            #[cfg(unix)]
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = ctrl_c => {}
                 _ = term.recv() => {}
             }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
         }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
