@@ -565,6 +565,21 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
             .unwrap()
             .contains("roll kube-system/cilium: rolling — 4 replaced, 43 to go, replacing general-a-0005")
     );
+    // Dry-run is fixed per action: turning it on while the roll runs changes nothing of
+    // the roll, and the status line says which running job is real.
+    app.effects.clear();
+    typed(&mut app, ":dry-run on");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.effects.is_empty(), "{:?}", app.effects);
+    assert!(
+        app.message().unwrap_or("").contains("the roll of kube-system/cilium already running is real and goes on"),
+        "{:?}",
+        app.message()
+    );
+    let top = screen(&mut app, 200, 20).lines().next().unwrap().to_string();
+    assert!(top.contains("[dry-run: new actions not applied]") && top.contains("[REAL roll of kube-system/cilium running]"), "{top}");
+    typed(&mut app, ":dry-run off");
+    key(&mut app, KeyCode::Enter);
     // A RollingUpdate DaemonSet: R is kubectl's rollout restart.
     app.effects.clear();
     key(&mut app, KeyCode::Char('j'));

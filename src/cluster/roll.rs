@@ -62,6 +62,11 @@ pub struct RollStatus {
 }
 
 impl RollStatus {
+    /// Still under way (running or paused): it may delete pods.
+    pub fn is_active(&self) -> bool {
+        matches!(self.state, RollState::Running | RollState::Paused)
+    }
+
     pub fn line(&self) -> String {
         let state = match &self.state {
             RollState::Running => "rolling".to_string(),

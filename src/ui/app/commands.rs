@@ -64,10 +64,16 @@ impl App {
                     "off" | "false" => false,
                     _ => !self.s.dry_run,
                 };
+                // Dry-run is fixed per action when it is confirmed: a job already running
+                // keeps what it was confirmed with, and the message says so.
+                let running = self.s.roll.as_ref().filter(|r| r.is_active()).map(|r| r.ds.clone());
+                let also = running
+                    .map(|ds| format!("; the roll of {ds} already running is real and goes on (:roll pause or abort)"))
+                    .unwrap_or_default();
                 self.s.message = Some(if self.s.dry_run {
-                    "dry-run on: actions are sent with dryRun=All (validated, not applied)".into()
+                    format!("dry-run on: new actions are sent with dryRun=All (validated, not applied){also}")
                 } else {
-                    "dry-run off: actions change the cluster".into()
+                    format!("dry-run off: new actions change the cluster{also}")
                 });
             }
             Cmd::Namespace => {

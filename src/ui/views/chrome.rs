@@ -81,7 +81,11 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
         spans.push(Span::styled("[read-only] ", t.warn()));
     }
     if s.dry_run {
-        spans.push(Span::styled("[dry-run] ", t.warn()));
+        spans.push(Span::styled("[dry-run: new actions not applied] ", t.warn()));
+    }
+    // A running job keeps what it was confirmed with: say which are real.
+    if let Some(r) = s.roll.as_ref().filter(|r| r.is_active()) {
+        spans.push(Span::styled(format!("[REAL roll of {} running] ", r.ds), t.warn()));
     }
     for r in Resource::ALL {
         let label = r.label();
