@@ -22,6 +22,11 @@ fn cluster() -> String {
     format!("{}{}---\n{}", common::nodes_yaml(&refs), common::ds_yaml("agent", "{type: OnDelete}"), common::FAST)
 }
 
+/// Every node of the cluster, as a plan made while all of them were up would list them.
+fn all_nodes() -> std::collections::BTreeSet<String> {
+    (1..=NODES).map(|i| format!("n{i:02}")).collect()
+}
+
 fn bump(sim: &daemonscope::sim::Running, behavior: Option<&str>) {
     let mut patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "registry.example/agent:v2"}]}}}});
     if let Some(b) = behavior {
@@ -67,7 +72,7 @@ async fn roll_with(sim: &daemonscope::sim::Running, batch: usize, timeout: Durat
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let s2 = seen.clone();
-    let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch, timeout };
+    let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch, timeout, nodes: all_nodes() };
     let end =
         tokio::time::timeout(Duration::from_secs(120), roll::run(common::cluster(sim), spec, rx, move |s| s2.lock().unwrap().push(s)))
             .await
@@ -116,7 +121,8 @@ async fn a_roll_pauses_resumes_and_aborts_on_command() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let (stx, mut srx) = tokio::sync::mpsc::unbounded_channel();
-    let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch: 1, timeout: Duration::from_secs(30) };
+    let spec =
+        RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch: 1, timeout: Duration::from_secs(30), nodes: all_nodes() };
     let job = tokio::spawn(roll::run(common::cluster(&sim), spec, rx, move |s| {
         let _ = stx.send(s);
     }));
@@ -150,4 +156,33 @@ async fn a_roll_pauses_resumes_and_aborts_on_command() {
     let end = tokio::time::timeout(Duration::from_secs(10), job).await.unwrap().unwrap();
     assert_eq!(end.state, RollState::Aborted, "{}", end.line());
     assert!(end.done > paused.done && end.done < NODES, "{}", end.line());
+}
+
+/// A node that goes down is skipped and reported, not waited on (no replacement can start
+/// there): the roll finishes every other node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_goes_down_is_skipped_and_reported_not_waited_on() {
+    let sim = common::serve(&cluster()).await;
+    bump(&sim, None);
+    // n03's kubelet stops answering after the plan was made.
+    let patch = json!({"metadata": {"annotations": {"sim.daemonscope.io/node-state": "not-ready"}}});
+    daemonscope::sim::apply_action(&sim.store, &Action::Patch { kind: Kind::Node, namespace: String::new(), name: "n03".into(), patch })
+        .unwrap();
+    let (end, _) = roll_with(&sim, 1, Duration::from_secs(20)).await;
+    assert_eq!(end.state, RollState::Done, "{}", end.line());
+    assert_eq!(end.done, NODES - 1, "{}", end.line());
+    assert_eq!(end.skipped.len(), 1, "{}", end.line());
+    assert!(end.skipped[0].starts_with("n03 (went down") && end.skipped[0].contains("node NotReady"), "{}", end.line());
+    assert!(end.line().contains("skipped n03"), "{}", end.line());
+    // n03 keeps its old pod: nothing was deleted where nothing could replace it.
+    let on_n03: Vec<_> = sim
+        .store
+        .list::<Pod>(Some("kube-system"))
+        .0
+        .into_iter()
+        .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some("n03"))
+        .collect();
+    assert_eq!(on_n03.len(), 1);
+    assert_eq!(on_n03[0].metadata.labels.as_ref().unwrap()["pod-template-generation"], "1");
+    assert!(on_n03[0].metadata.deletion_timestamp.is_none());
 }

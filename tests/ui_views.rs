@@ -528,22 +528,38 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     key(&mut app, KeyCode::Char('R'));
     let s = screen(&mut app, 160, 45);
     assert!(s.contains("roll 49 outdated pod(s) of cilium?"), "{s}");
-    assert!(s.contains("1 node(s) at a time") && s.contains("Ready and available (minReadySeconds 0)"), "{s}");
+    assert!(s.contains("on 49 node(s), 1 at a time") && s.contains("Ready and available (minReadySeconds 0)"), "{s}");
+    assert!(s.contains("if a new pod is not ready within 5m (:roll N --timeout D)"), "{s}");
     assert!(s.contains(":roll pause, :roll resume, :roll abort"), "{s}");
+    // The NotReady node is not rolled (no replacement could start there), and says why.
+    assert!(s.contains("Skipped (1; :roll 1 --all includes them):") && s.contains("node general-b-0005: node NotReady"), "{s}");
     key(&mut app, KeyCode::Char('n'));
-    // :roll 3 proposes the same with three nodes at a time; y starts it as a job.
-    typed(&mut app, ":roll 3");
+    // :roll 3 --timeout 2m proposes the same with three nodes at a time; y starts it as a job.
+    typed(&mut app, ":roll 3 --timeout 2m");
     key(&mut app, KeyCode::Enter);
+    assert!(screen(&mut app, 160, 45).contains("if a new pod is not ready within 2m"));
     key(&mut app, KeyCode::Char('y'));
     match app.effects.as_slice() {
-        [Effect::Act { plan, dry_run: false }] => {
-            assert_eq!(
-                plan.intent,
-                daemonscope::cluster::actions::Intent::Roll { namespace: "kube-system".into(), name: "cilium".into(), batch: 3 }
-            )
-        }
+        [Effect::Act { plan, dry_run: false }] => match &plan.intent {
+            daemonscope::cluster::actions::Intent::Roll { namespace, name, batch, timeout, nodes, skipped } => {
+                assert_eq!((namespace.as_str(), name.as_str(), *batch, timeout.as_secs()), ("kube-system", "cilium", 3, 120));
+                assert_eq!(nodes.len(), 49);
+                assert!(!nodes.contains(&"general-b-0005".to_string()));
+                assert_eq!(skipped.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["general-b-0005"]);
+            }
+            other => panic!("{other:?}"),
+        },
         other => panic!("{other:?}"),
     }
+    // --all includes the skipped node, for this roll only.
+    app.effects.clear();
+    typed(&mut app, ":roll 3 --all");
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&mut app, 160, 45).contains("roll 50 outdated pod(s) of cilium?"));
+    key(&mut app, KeyCode::Char('n'));
+    typed(&mut app, ":roll 3 --timeout");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.message(), Some("--timeout takes a duration (e.g. 2m)"));
     app.effects.clear();
     typed(&mut app, ":roll pause");
     key(&mut app, KeyCode::Enter);
@@ -555,6 +571,7 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
         done: 4,
         remaining: 43,
         in_flight: vec!["general-a-0005".into()],
+        skipped: vec![],
     })));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('k'));

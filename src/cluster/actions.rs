@@ -27,16 +27,60 @@ pub enum Intent {
     /// node's value of each key as the plan showed it, so a change made meanwhile by
     /// someone else stops the action instead of being overwritten.
     Label { nodes: Vec<String>, changes: Vec<LabelChange>, expected: Vec<(String, String, Option<String>)> },
-    /// OnDelete: replace every outdated pod, `batch` nodes at a time, health-gated (`roll`).
-    Roll { namespace: String, name: String, batch: usize },
+    /// OnDelete: replace the outdated pods on `nodes`, `batch` nodes at a time,
+    /// health-gated, each node given `timeout` (`roll`). `skipped`: nodes with an outdated
+    /// pod left alone, with why (down, or their pod not Ready), unless the operator asked
+    /// to include them.
+    Roll { namespace: String, name: String, batch: usize, timeout: std::time::Duration, nodes: Vec<String>, skipped: Vec<(String, String)> },
     /// RollingUpdate: `kubectl rollout restart` (the restartedAt template annotation).
     RolloutRestart { namespace: String, name: String },
     /// Delete one daemon pod so its DaemonSet recreates it (OnDelete restart of one node).
     RestartPod { namespace: String, pod: String, node: String },
 }
 
-/// How long a new pod may take to become available before a roll stops.
+/// How long a new pod may take to become available before a roll stops (per node).
 pub const ROLL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How a roll goes: nodes at a time, how long each may take, and whether nodes that are
+/// down or whose pod is not Ready are included (`:roll N --timeout 2m --all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollOptions {
+    pub batch: usize,
+    pub timeout: std::time::Duration,
+    pub include_unready: bool,
+}
+
+impl Default for RollOptions {
+    fn default() -> Self {
+        RollOptions { batch: 1, timeout: ROLL_TIMEOUT, include_unready: false }
+    }
+}
+
+impl RollOptions {
+    /// `:roll`'s arguments after the command: `[N] [--timeout D] [--all]`.
+    pub fn parse(args: &str, mut base: RollOptions) -> Result<RollOptions, String> {
+        base.include_unready = false;
+        let mut words = args.split_whitespace();
+        while let Some(w) = words.next() {
+            match w {
+                "--all" => base.include_unready = true,
+                "--timeout" => {
+                    let v = words.next().ok_or("--timeout takes a duration (e.g. 2m)")?;
+                    let d = crate::k8s::duration::parse_flag_duration(v)?;
+                    if d.is_zero() {
+                        return Err("--timeout must be more than 0s".into());
+                    }
+                    base.timeout = d;
+                }
+                n => match n.parse::<usize>() {
+                    Ok(b) if b >= 1 => base.batch = b,
+                    _ => return Err(format!(":roll takes a batch size (1, 2, …), --timeout D, --all, pause, resume or abort — not {n:?}")),
+                },
+            }
+        }
+        Ok(base)
+    }
+}
 
 /// One label edit: `Some(value)` sets, `None` removes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,13 +160,29 @@ impl Intent {
         }
     }
 
+    /// A roll of `ds`: the nodes to replace, and those left alone (down, or their pod not
+    /// Ready) unless `include_unready`.
+    pub fn roll(model: &Model, ds: &crate::model::DsInfo, opts: RollOptions) -> Intent {
+        let sel = crate::cluster::roll_nodes::select(model, ds, opts.include_unready);
+        Intent::Roll {
+            namespace: ds.namespace.clone(),
+            name: ds.name.clone(),
+            batch: opts.batch,
+            timeout: opts.timeout,
+            nodes: sel.replace,
+            skipped: sel.skip,
+        }
+    }
+
     /// What will change, object by object, for the confirmation.
     pub fn plan(&self, model: &Model) -> Plan {
         let (nodes, want) = match self {
             Intent::Cordon { nodes } => (nodes, true),
             Intent::Uncordon { nodes } => (nodes, false),
             Intent::Label { nodes, changes, .. } => return label_plan(self, model, nodes, changes),
-            Intent::Roll { namespace, name, batch } => return roll_plan(self, model, namespace, name, *batch),
+            Intent::Roll { namespace, name, batch, timeout, nodes, skipped } => {
+                return roll_plan(self, model, (namespace, name), (*batch, *timeout), nodes, skipped);
+            }
             Intent::RolloutRestart { namespace, name } => {
                 let n = model.daemonset(namespace, name).map_or(0, |d| d.desired);
                 return Plan {
@@ -229,36 +289,45 @@ fn label_plan(intent: &Intent, model: &Model, nodes: &[String], changes: &[Label
     Plan { intent: intent.clone(), title: format!("label {changed_nodes} node(s)"), lines, changes: changed_nodes }
 }
 
-fn roll_plan(intent: &Intent, model: &Model, namespace: &str, name: &str, batch: usize) -> Plan {
+fn roll_plan(
+    intent: &Intent,
+    model: &Model,
+    (namespace, name): (&str, &str),
+    (batch, timeout): (usize, std::time::Duration),
+    nodes: &[String],
+    skipped: &[(String, String)],
+) -> Plan {
     let mut lines = Vec::new();
     let Some(ds) = model.daemonset(namespace, name) else {
         return Plan { intent: intent.clone(), title: "roll".into(), lines: vec![format!("{namespace}/{name} is gone")], changes: 0 };
     };
-    let outdated: Vec<(String, String)> = model
-        .nodes()
-        .filter(|(id, _)| {
-            model.coverage(ds).and_then(|c| c.cells.get(*id as usize)).is_some_and(|s| *s == crate::model::coverage::CellState::Outdated)
-        })
-        .filter_map(|(id, n)| model.pods_on(ds, id).first().map(|p| (n.name.clone(), p.name.clone())))
-        .collect();
+    lines.push(format!("Replace the old-revision pods of {namespace}/{name} on {} node(s), {batch} at a time.", nodes.len()));
+    lines.push(format!("Each next pod is deleted once the new ones are Ready and available (minReadySeconds {}).", ds.min_ready_seconds));
     lines.push(format!(
-        "Replace the {} pod(s) on old revisions of {namespace}/{name}, {batch} node(s) at a time: each next pod is",
-        outdated.len()
+        "Stops by itself, naming the node, if a new pod is not ready within {} (:roll N --timeout D).",
+        crate::k8s::duration::human_duration(timeout.as_secs() as i64)
     ));
-    lines.push(format!(
-        "deleted only once the new pod on the node(s) in flight is Ready and available (minReadySeconds {});",
-        ds.min_ready_seconds
-    ));
-    lines.push(format!("the roll stops by itself, naming the node, if a new pod is not ready within {:?}.", ROLL_TIMEOUT));
-    lines.push("Control it with :roll pause, :roll resume, :roll abort.".into());
+    lines.push("A node that goes down meanwhile is skipped and reported.".into());
+    lines.push(":roll pause, :roll resume, :roll abort control it.".into());
     lines.push(String::new());
-    for (node, pod) in outdated.iter().take(12) {
+    for node in nodes.iter().take(12) {
+        let pod = model.node_id(node).and_then(|id| model.pods_on(ds, id).first().map(|p| p.name.clone())).unwrap_or_default();
         lines.push(format!("node {node}: pod/{pod} deleted, then replaced"));
     }
-    if outdated.len() > 12 {
-        lines.push(format!("… and {} more node(s)", outdated.len() - 12));
+    if nodes.len() > 12 {
+        lines.push(format!("… and {} more node(s)", nodes.len() - 12));
     }
-    Plan { intent: intent.clone(), title: format!("roll {} outdated pod(s) of {name}", outdated.len()), lines, changes: outdated.len() }
+    if !skipped.is_empty() {
+        lines.push(String::new());
+        lines.push(format!("Skipped ({}; :roll {batch} --all includes them):", skipped.len()));
+        for (node, why) in skipped.iter().take(12) {
+            lines.push(format!("node {node}: {why}"));
+        }
+        if skipped.len() > 12 {
+            lines.push(format!("… and {} more node(s)", skipped.len() - 12));
+        }
+    }
+    Plan { intent: intent.clone(), title: format!("roll {} outdated pod(s) of {name}", nodes.len()), lines, changes: nodes.len() }
 }
 
 /// A confirmed-before-sent action: the intent and, in words, what it changes.

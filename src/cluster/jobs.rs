@@ -175,13 +175,13 @@ impl Jobs {
                 });
             }
             Effect::Act { plan, dry_run: false } if matches!(plan.intent, Intent::Roll { .. }) => {
-                let Intent::Roll { namespace, name, batch } = plan.intent else { return };
+                let Intent::Roll { namespace, name, batch, timeout, nodes, .. } = plan.intent else { return };
                 if self.roll.as_ref().is_some_and(|(h, _)| !h.is_finished()) {
                     let _ = tx.send(JobResult::Acted("a roll is already under way (:roll abort stops it)".into()));
                     return;
                 }
                 let (ctl, rx) = mpsc::unbounded_channel();
-                let spec = RollSpec { namespace, name, batch, timeout: crate::cluster::actions::ROLL_TIMEOUT };
+                let spec = RollSpec { namespace, name, batch, timeout, nodes: nodes.into_iter().collect() };
                 tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "roll", object = %format!("daemonset/{}/{}", spec.namespace, spec.name), batch, "action started");
                 let h = tokio::spawn(async move {
                     let t = tx.clone();

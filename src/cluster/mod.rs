@@ -13,4 +13,5 @@ pub mod errors;
 pub mod jobs;
 pub mod listwatch;
 pub mod roll;
+pub mod roll_nodes;
 pub mod watch;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::DeleteParams;
 use tokio::sync::mpsc;
@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use crate::cluster::connect::Cluster;
 use crate::cluster::listwatch::{Event, Selectors, list_then_watch};
 use crate::model::coverage::is_updated;
-use crate::model::{DsInfo, PodInfo};
+use crate::model::{DsInfo, NodeInfo, PodInfo};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollSpec {
@@ -30,6 +30,9 @@ pub struct RollSpec {
     pub batch: usize,
     /// How long a new pod may take to become Ready and available before the roll stops.
     pub timeout: Duration,
+    /// The nodes to replace (the plan's); others, and nodes that go down meanwhile, are
+    /// left alone.
+    pub nodes: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +62,8 @@ pub struct RollStatus {
     pub remaining: usize,
     /// Nodes whose old pod was deleted and whose new pod is not yet available.
     pub in_flight: Vec<String>,
+    /// Nodes left alone because they went down during the roll, with why.
+    pub skipped: Vec<String>,
 }
 
 impl RollStatus {
@@ -76,24 +81,27 @@ impl RollStatus {
             RollState::Aborted => "aborted".to_string(),
         };
         let flight = if self.in_flight.is_empty() { String::new() } else { format!(", replacing {}", self.in_flight.join(", ")) };
-        format!("roll {}: {state} — {} replaced, {} to go{flight}", self.ds, self.done, self.remaining)
+        let skipped = if self.skipped.is_empty() { String::new() } else { format!("; skipped {}", self.skipped.join(", ")) };
+        format!("roll {}: {state} — {} replaced, {} to go{flight}{skipped}", self.ds, self.done, self.remaining)
     }
 }
 
 /// Runs the roll until done, stopped or aborted; reports every change of status.
 pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedReceiver<RollCmd>, report: impl Fn(RollStatus)) -> RollStatus {
     let label = format!("{}/{}", spec.namespace, spec.name);
-    let mk = |state, done, remaining, in_flight: &BTreeMap<String, Instant>| RollStatus {
+    let mut skipped: BTreeMap<String, String> = BTreeMap::new();
+    let mk = |state, done, remaining, in_flight: &BTreeMap<String, Instant>, skipped: &BTreeMap<String, String>| RollStatus {
         ds: label.clone(),
         state,
         done,
         remaining,
         in_flight: in_flight.keys().cloned().collect(),
+        skipped: skipped.iter().map(|(n, why)| format!("{n} ({why})")).collect(),
     };
     let ds_api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), &spec.namespace);
     let pod_api: Api<Pod> = Api::namespaced(cluster.client.clone(), &spec.namespace);
     let stop = |why: String| {
-        let s = RollStatus { ds: label.clone(), state: RollState::Stopped(why), done: 0, remaining: 0, in_flight: vec![] };
+        let s = RollStatus { ds: label.clone(), state: RollState::Stopped(why), done: 0, remaining: 0, in_flight: vec![], skipped: vec![] };
         report(s.clone());
         s
     };
@@ -111,12 +119,17 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
     // Backed off on errors: a failing server must not get a tight retry loop from a roll.
     let (ds_tx, mut ds_events) = mpsc::channel(16);
     let (pod_tx, mut pod_events) = mpsc::channel(1024);
+    let (node_tx, mut node_events) = mpsc::channel(1024);
     let by_name = Selectors { labels: None, fields: Some(format!("metadata.name={}", spec.name)) };
     let by_labels = Selectors { labels: Some(selector), fields: None };
+    let node_api: Api<Node> = Api::all(cluster.client.clone());
     let _watches = Watches([
         tokio::spawn(list_then_watch(ds_api, by_name, cluster.retry_after.clone(), ds_tx)),
         tokio::spawn(list_then_watch(pod_api.clone(), by_labels, cluster.retry_after.clone(), pod_tx)),
+        tokio::spawn(list_then_watch(node_api, Selectors { labels: None, fields: None }, cluster.retry_after.clone(), node_tx)),
     ]);
+    // Nodes that are down now (Ready not True), by name.
+    let mut down: BTreeMap<String, String> = BTreeMap::new();
     let mut pods: HashMap<String, PodInfo> = HashMap::new();
     let mut synced = false;
     let mut in_flight: BTreeMap<String, Instant> = BTreeMap::new();
@@ -152,11 +165,27 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
                 Some(Event::Resumed) => {}
                 None => return stop("the pod watch ended".into()),
             },
+            ev = node_events.recv() => match ev {
+                Some(Event::Applied(n)) => {
+                    let n = NodeInfo::from(&n);
+                    match n.down_reason(jiff::Timestamp::now()) {
+                        Some(why) => down.insert(n.name, why),
+                        None => down.remove(&n.name),
+                    };
+                }
+                Some(Event::Deleted(n)) => {
+                    let name = n.metadata.name.clone().unwrap_or_default();
+                    down.insert(name, "the node was deleted".into());
+                }
+                Some(Event::Failing { error, .. }) => tracing::warn!(%error, "roll: node watch failed; retrying"),
+                Some(Event::Relisting | Event::Listed | Event::Resumed) => {}
+                None => return stop("the node watch ended".into()),
+            },
             c = cmds.recv() => match c {
                 Some(RollCmd::Pause) => paused = true,
                 Some(RollCmd::Resume) => paused = false,
                 Some(RollCmd::Abort) | None => {
-                    let s = mk(RollState::Aborted, done, 0, &in_flight);
+                    let s = mk(RollState::Aborted, done, 0, &in_flight, &skipped);
                     report(s.clone());
                     return s;
                 }
@@ -172,7 +201,7 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
         let mut available: BTreeSet<String> = BTreeSet::new();
         let mut new_pod: BTreeMap<String, &PodInfo> = BTreeMap::new();
         for p in pods.values().filter(|p| p.deleting.is_none()) {
-            let Some(node) = p.node.clone() else { continue };
+            let Some(node) = p.node.clone().filter(|n| spec.nodes.contains(n)) else { continue };
             if is_updated(&info, p) {
                 new_pod.insert(node.clone(), p);
                 let ready_long_enough = p.ready_since.is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(info.min_ready_seconds));
@@ -189,6 +218,15 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
             in_flight.remove(&n);
             done += 1;
         }
+        // A node that went down is skipped and reported, not waited on: no replacement can
+        // start there.
+        for (n, why) in &down {
+            if spec.nodes.contains(n) && !skipped.contains_key(n) && (in_flight.contains_key(n) || old_on.contains_key(n)) {
+                let was = if in_flight.remove(n).is_some() { "went down while being replaced" } else { "went down" };
+                tracing::warn!(target: "daemonscope::cluster::actions", action = "roll", node = %n, %why, "node skipped: {was}");
+                skipped.insert(n.clone(), format!("{was}: {why}"));
+            }
+        }
         // A node in flight for too long stops the roll, named with what its pod is doing.
         if let Some((n, _)) = in_flight.iter().find(|(_, t)| t.elapsed() > spec.timeout) {
             let why = match new_pod.get(n) {
@@ -203,13 +241,13 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
                 }
                 None => format!("no new pod on node {n} after {:?}", spec.timeout),
             };
-            let s = mk(RollState::Stopped(why), done, old_on.len(), &in_flight);
+            let s = mk(RollState::Stopped(why), done, old_on.len(), &in_flight, &skipped);
             report(s.clone());
             return s;
         }
-        let remaining: Vec<String> = old_on.keys().filter(|n| !in_flight.contains_key(*n)).cloned().collect();
+        let remaining: Vec<String> = old_on.keys().filter(|n| !in_flight.contains_key(*n) && !skipped.contains_key(*n)).cloned().collect();
         if remaining.is_empty() && in_flight.is_empty() {
-            let s = mk(RollState::Done, done, 0, &in_flight);
+            let s = mk(RollState::Done, done, 0, &in_flight, &skipped);
             report(s.clone());
             return s;
         }
@@ -228,6 +266,7 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
                                 done,
                                 remaining.len(),
                                 &in_flight,
+                                &skipped,
                             );
                             report(s.clone());
                             return s;
@@ -237,8 +276,8 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
                 in_flight.insert(n.clone(), Instant::now());
             }
         }
-        let remaining = old_on.keys().filter(|n| !in_flight.contains_key(*n)).count();
-        let s = mk(if paused { RollState::Paused } else { RollState::Running }, done, remaining, &in_flight);
+        let remaining = old_on.keys().filter(|n| !in_flight.contains_key(*n) && !skipped.contains_key(*n)).count();
+        let s = mk(if paused { RollState::Paused } else { RollState::Running }, done, remaining, &in_flight, &skipped);
         if last.as_ref() != Some(&s) {
             report(s.clone());
             last = Some(s);
@@ -247,7 +286,7 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
 }
 
 /// The roll's two watches, stopped when the roll ends (however it ends).
-struct Watches([JoinHandle<()>; 2]);
+struct Watches([JoinHandle<()>; 3]);
 
 impl Drop for Watches {
     fn drop(&mut self) {

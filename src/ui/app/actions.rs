@@ -186,7 +186,7 @@ impl App {
             };
             let (namespace, name) = (d.namespace.clone(), d.name.clone());
             let intent = match d.strategy {
-                Strategy::OnDelete => Intent::Roll { namespace, name, batch: self.roll_batch },
+                Strategy::OnDelete => Intent::roll(&self.s.model, d, self.roll_options),
                 Strategy::RollingUpdate { .. } => Intent::RolloutRestart { namespace, name },
             };
             return self.ask(intent);

@@ -4,6 +4,7 @@
 //! May import the rest of `app`, `keymap`, `views` state types, `k8s`, `cluster` types.
 
 use super::App;
+use crate::cluster::actions::RollOptions;
 use crate::cluster::jobs::Effect;
 use crate::cluster::roll::RollCmd;
 use crate::cluster::watch::Scope;
@@ -49,13 +50,15 @@ impl App {
                 "pause" => self.effects.push(Effect::RollControl(RollCmd::Pause)),
                 "resume" => self.effects.push(Effect::RollControl(RollCmd::Resume)),
                 "abort" => self.effects.push(Effect::RollControl(RollCmd::Abort)),
-                n => match n.parse::<usize>() {
-                    Ok(b) if b >= 1 => {
-                        self.roll_batch = b;
+                args => match RollOptions::parse(args, self.roll_options) {
+                    Ok(opts) => {
+                        // Batch and timeout stay for the next R; --all is for this roll only.
+                        self.roll_options = RollOptions { include_unready: false, ..opts };
+                        let saved = std::mem::replace(&mut self.roll_options, opts);
                         self.propose(Action::Restart);
+                        self.roll_options = saved;
                     }
-                    _ if n.is_empty() => self.propose(Action::Restart),
-                    _ => self.s.message = Some(format!(":roll takes a batch size (1, 2, …), pause, resume or abort — not {n:?}")),
+                    Err(e) => self.s.message = Some(e),
                 },
             },
             Cmd::DryRun => {

@@ -26,7 +26,7 @@ use super::shared::{Shared, Stale, View};
 use super::theme::Theme;
 use super::views::chrome::{self, Prompt};
 use super::views::{Confirm, DaemonSetsView, DetailView, GridView, MatrixView, NodesView, Picker, RolloutView, TextView, help};
-use crate::cluster::actions::{Permission, Plan};
+use crate::cluster::actions::{Permission, Plan, RollOptions};
 use crate::cluster::errors::ClusterError;
 use crate::cluster::jobs::{Effect, JobResult};
 use crate::cluster::watch::{Scope, SyncState, Update};
@@ -89,8 +89,8 @@ pub struct App {
     show_help: bool,
     /// What the server said each action's permission is (SelfSubjectAccessReview).
     permissions: HashMap<Permission, Result<bool, ClusterError>>,
-    /// Nodes at a time for the next roll (`:roll N`).
-    roll_batch: usize,
+    /// Batch and per-node timeout of the next roll (`:roll N --timeout D`).
+    roll_options: RollOptions,
     /// Requests collected during one `update`, returned by it.
     effects: Vec<Effect>,
     seq: u64,
@@ -119,7 +119,7 @@ impl App {
             confirm: None,
             show_help: false,
             permissions: HashMap::new(),
-            roll_batch: 1,
+            roll_options: RollOptions::default(),
             effects: Vec::new(),
             seq: 0,
             started: Instant::now(),
