@@ -767,3 +767,22 @@ fn no_health_before_the_initial_sync() {
     let s = screen(&mut ui, 150, 16);
     assert!(s.lines().any(|l| l.contains("node-exporter") && l.contains("✖ failing")), "{s}");
 }
+
+/// The rollout list holds only rollouts under way (fewer desired nodes updated than
+/// desired, or a generation not yet observed); a finished DaemonSet opened with `r` is
+/// shown in the detail, not listed as a stalled rollout.
+#[test]
+fn the_rollout_list_holds_only_rollouts_under_way() {
+    let mut app = app_from(&demo());
+    typed(&mut app, "/kube-proxy");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.view(), View::Rollout);
+    let s = screen(&mut app, 200, 50);
+    let list: Vec<&str> = s.lines().take_while(|l| !l.contains("kube-system/kube-proxy — rollout")).collect();
+    assert!(list.iter().any(|l| l.contains("kube-system/cilium")), "cilium's OnDelete rollout is under way:\n{s}");
+    assert!(!list.iter().any(|l| l.contains("kube-system/kube-proxy ")), "kube-proxy is not rolling out:\n{s}");
+    let detail = s.split("kube-system/kube-proxy — rollout").nth(1).unwrap_or("");
+    assert!(!s.contains("STALLED") && !detail.contains("ETA"), "no pace for what is not rolling out:\n{s}");
+    assert!(s.contains("✔ not rolling out: all 50 desired node(s) run revision 1 (1 not available"), "{s}");
+}

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::compact::{DsInfo, Strategy};
-use super::coverage::CellState;
+use super::compact::{DsInfo, PodInfo, Strategy};
+use super::coverage::{CellState, is_updated};
 use super::index::{Model, NodeId};
 use crate::k8s::intstr::surge_and_unavailable;
 
@@ -89,7 +89,16 @@ pub fn brief(model: &Model, ds: &DsInfo) -> Progress {
 
 /// The rollout state of `ds`, from the model (pure; no clock).
 pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
-    let Progress { unavailable, max_unavailable, max_surge, complete, .. } = brief(model, ds);
+    let Progress { mut unavailable, max_unavailable, max_surge, complete, .. } = brief(model, ds);
+    // Without surge the controller counts unavailability per node, its own way.
+    let blocking = match &ds.strategy {
+        Strategy::RollingUpdate { .. } if max_surge == 0 => {
+            let b = unavailable_now(model, ds, jiff::Timestamp::now());
+            unavailable = b.len() as i32;
+            b
+        }
+        _ => Vec::new(),
+    };
     let revisions = model.revisions_of(ds);
     let current = revisions.last();
     let mut by_hash: BTreeMap<String, (u32, u32)> = BTreeMap::new();
@@ -167,10 +176,17 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
             outdated.len()
         )),
         Strategy::RollingUpdate { .. } if !outdated.is_empty() && max_surge == 0 && unavailable >= max_unavailable => {
-            waiting_on.push(format!(
-                "maxUnavailable reached ({unavailable} unavailable, {max_unavailable} allowed): {} outdated pod(s) wait until unavailable pods recover",
-                outdated.len()
-            ))
+            let named: Vec<String> =
+                blocking.iter().take(NAMED_NODES).filter_map(|(id, why)| Some(format!("{}: {why}", model.node(*id)?.name))).collect();
+            let more = if blocking.len() > NAMED_NODES { format!("; and {} more", blocking.len() - NAMED_NODES) } else { String::new() };
+            waiting_on.insert(
+                0,
+                format!(
+                    "maxUnavailable reached ({unavailable} unavailable, {max_unavailable} allowed): {} outdated pod(s) wait on {}{more}",
+                    outdated.len(),
+                    named.join("; ")
+                ),
+            )
         }
         Strategy::RollingUpdate { .. } if !outdated.is_empty() => {
             waiting_on.push(format!("{} outdated pod(s) to replace, up to {} at a time", outdated.len(), max_unavailable.max(max_surge)))
@@ -204,9 +220,24 @@ pub struct Pace {
     /// (when, updated, available), oldest first, within the rate window.
     samples: VecDeque<(Instant, i32, i32)>,
     last_change: Option<Instant>,
+    /// Seen under way, and when it was last seen finishing (for "finished in …").
+    was_under_way: bool,
+    pub finished_at: Option<jiff::Timestamp>,
 }
 
 impl Pace {
+    /// Records whether the rollout is under way; the moment it stops being under way
+    /// (having been seen under way) is when it finished.
+    pub fn observe_under_way(&mut self, under_way: bool, now: jiff::Timestamp) {
+        if self.was_under_way && !under_way {
+            self.finished_at = Some(now);
+        }
+        if under_way {
+            self.finished_at = None;
+        }
+        self.was_under_way = under_way;
+    }
+
     /// Records the status seen at `now`.
     pub fn observe(&mut self, now: Instant, updated: i32, available: i32) {
         if self.samples.back().is_none_or(|s| (s.1, s.2) != (updated, available)) {
@@ -250,6 +281,8 @@ pub fn summarize(p: &Progress, pace: Option<&Pace>, now: Instant, elapsed: Optio
     let remaining = (p.desired - p.updated).max(0) as f64;
     let eta = rate.filter(|r| *r > 0.0 && !p.complete).map(|r| Duration::from_secs_f64(remaining / r * 60.0));
     let stalled = !p.complete && pace.is_some_and(|x| x.quiet_for(now) >= STALL_AFTER);
+    // A stalled rollout has no ETA: the rate says nothing about when it resumes.
+    let eta = if stalled { None } else { eta };
     PaceSummary { rate_per_min: rate, eta, stalled }
 }
 
@@ -293,10 +326,56 @@ pub fn time_to_coverage(
         .collect()
 }
 
-/// A DaemonSet's rollout is "under way" when it is not complete, or pods sit on old revisions.
-pub fn under_way(model: &Model, ds: &DsInfo) -> bool {
-    let outdated = model.coverage(ds).is_some_and(|c| c.count(CellState::Outdated) > 0);
-    outdated || ds.observed_generation < ds.generation || ds.updated < ds.desired
+/// A DaemonSet's rollout is under way while the controller has not observed its latest
+/// generation, or fewer than the desired nodes run the current template
+/// (`updatedNumberScheduled < desiredNumberScheduled`): what `kubectl rollout status`
+/// waits on. A restart that changed nothing, or a dry-run, is not a rollout.
+pub fn under_way(_model: &Model, ds: &DsInfo) -> bool {
+    ds.observed_generation < ds.generation || ds.updated < ds.desired
+}
+
+/// Nodes the controller counts as unavailable in a rolling update without surge, with
+/// why (`rollingUpdate` in update.go, semantics §4): every node holding one of the
+/// DaemonSet's pods, where the pods that are not terminating are none (say one stuck
+/// Terminating), an old and a new one, more than one of a kind, only a new pod not yet
+/// available, or only an old pod that is not available (replaced at once, even over the
+/// budget, and counted).
+pub fn unavailable_now(model: &Model, ds: &DsInfo, now: jiff::Timestamp) -> Vec<(NodeId, String)> {
+    let mut by_node: BTreeMap<&str, Vec<&PodInfo>> = BTreeMap::new();
+    for p in model.pods_of(ds) {
+        // Terminal pods that are also being deleted count nowhere.
+        if p.deleting.is_some() && (p.phase == "Succeeded" || p.phase == "Failed") {
+            continue;
+        }
+        if let Some(n) = p.node.as_deref() {
+            by_node.entry(n).or_default().push(p);
+        }
+    }
+    let available = |p: &PodInfo| {
+        p.ready
+            && (ds.min_ready_seconds == 0
+                || p.ready_since.is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(ds.min_ready_seconds)))
+    };
+    let mut out = Vec::new();
+    for (node, pods) in by_node {
+        let Some(id) = model.node_id(node) else { continue };
+        let live: Vec<&PodInfo> = pods.iter().copied().filter(|p| p.deleting.is_none()).collect();
+        let (new, old): (Vec<&PodInfo>, Vec<&PodInfo>) = live.iter().partition(|p| is_updated(ds, p));
+        let down = model.node(id).is_some_and(|n| n.is_down());
+        let on = if down { " on a NotReady node" } else { "" };
+        let why = match (old.as_slice(), new.as_slice()) {
+            (o, n) if o.len() > 1 || n.len() > 1 => Some(format!("{} pods of the DaemonSet{on}", live.len())),
+            ([], []) => Some(format!("old pod Terminating{on}")),
+            ([_], [_]) => Some(format!("an old and a new pod{on}")),
+            ([], [n]) if !available(n) => Some(format!("new pod {} not available yet{on}", n.name)),
+            ([o], []) if !available(o) => Some(format!("old pod {} not available (replaced first){on}", o.name)),
+            _ => None,
+        };
+        if let Some(w) = why {
+            out.push((id, w));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -337,12 +416,63 @@ mod tests {
         // Nothing moves for STALL_AFTER: stalled (and the same status again is no progress).
         pace.observe(now + Duration::from_secs(30), 10, 10);
         let later = now + STALL_AFTER;
-        assert!(summarize(&progress(40, 10), Some(&pace), later, None).stalled);
+        let stalled = summarize(&progress(40, 10), Some(&pace), later, None);
+        assert!(stalled.stalled);
+        assert_eq!(stalled.eta, None, "no ETA while stalled (it grew 17m → 36m → 141m)");
         // A finished rollout never stalls.
         assert!(!summarize(&progress(10, 10), Some(&pace), later, None).stalled);
         // Without observations, the average since the rollout began.
         let s = summarize(&progress(40, 20), None, now, Some(Duration::from_secs(600)));
         assert_eq!(s.rate_per_min, Some(2.0));
         assert_eq!(s.eta.map(|d| d.as_secs()), Some(600));
+    }
+
+    use crate::model::{Change, fixtures};
+
+    /// A rolling update held up only by a pod stuck Terminating on a NotReady node.
+    fn stuck_cluster() -> Model {
+        let mut m = Model::new();
+        for n in ["a", "b", "c"] {
+            m.apply(Change::Node(fixtures::node(n)));
+        }
+        m.apply(Change::Node(fixtures::node("c").with_ready(Some(false))));
+        let ds = fixtures::daemonset("kube-system", "agent").at_generation(2);
+        let ds = crate::model::DsInfo { desired: 2, current: 2, ready: 2, updated: 1, available: 2, ..ds };
+        m.apply(Change::DaemonSet(ds.clone()));
+        m.apply(Change::Pod(fixtures::pod(&ds, "a", "1")));
+        m.apply(Change::Pod(fixtures::pod(&ds, "b", "2").from_generation("1")));
+        m.apply(Change::Pod(fixtures::pod(&ds, "c", "3").from_generation("1").deleting()));
+        m
+    }
+
+    #[test]
+    fn unavailability_is_counted_as_the_controller_counts_it() {
+        let m = stuck_cluster();
+        let ds = m.daemonset("kube-system", "agent").unwrap();
+        let u = unavailable_now(&m, ds, jiff::Timestamp::now());
+        assert_eq!(u.len(), 1, "{u:?}");
+        assert_eq!(m.node(u[0].0).unwrap().name, "c");
+        assert_eq!(u[0].1, "old pod Terminating on a NotReady node");
+        let p = super::progress(&m, ds);
+        assert_eq!((p.unavailable, p.max_unavailable), (1, 1), "status says 0 unavailable; the controller counts 1");
+        assert!(p.waiting_on[0].starts_with("maxUnavailable reached (1 unavailable, 1 allowed)"), "{:?}", p.waiting_on);
+        assert!(p.waiting_on[0].contains("wait on c: old pod Terminating on a NotReady node"), "{:?}", p.waiting_on);
+    }
+
+    #[test]
+    fn only_unfinished_rollouts_are_under_way_and_finishing_is_recorded() {
+        let m = stuck_cluster();
+        let ds = m.daemonset("kube-system", "agent").unwrap().clone();
+        assert!(under_way(&m, &ds), "1 of 2 updated");
+        // Every desired node updated and observed: not under way, whatever pods linger.
+        let done = crate::model::DsInfo { updated: 2, ..ds };
+        assert!(!under_way(&m, &done), "pods on old revisions elsewhere do not make a rollout");
+        let mut pace = Pace::default();
+        let t0 = jiff::Timestamp::now();
+        pace.observe_under_way(false, t0);
+        assert_eq!(pace.finished_at, None, "never seen under way: nothing finished");
+        pace.observe_under_way(true, t0);
+        pace.observe_under_way(false, t0 + jiff::SignedDuration::from_secs(240));
+        assert_eq!(pace.finished_at, Some(t0 + jiff::SignedDuration::from_secs(240)));
     }
 }

@@ -310,7 +310,9 @@ impl App {
                     s.sync.entry(r).or_insert((SyncState::Syncing, None)).1 = Some(Instant::now());
                 }
                 if let Change::DaemonSet(d) = &c {
-                    s.paces.entry(d.uid.clone()).or_default().observe(Instant::now(), d.updated, d.available);
+                    let pace = s.paces.entry(d.uid.clone()).or_default();
+                    pace.observe(Instant::now(), d.updated, d.available);
+                    pace.observe_under_way(crate::model::rollout::under_way(&s.model, d), jiff::Timestamp::now());
                     if !self.namespaces.contains(&d.namespace) {
                         self.namespaces.insert(d.namespace.clone());
                     }

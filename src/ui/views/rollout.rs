@@ -42,10 +42,27 @@ impl RolloutView {
         s.selected_ds().or_else(|| self.rollouts(s).into_iter().next())
     }
 
-    /// Rows: every rollout under way, plus the selected DaemonSet, by name.
+    /// Rows: every rollout under way, by name. A DaemonSet that is not rolling out is not
+    /// listed (the detail below still shows the selected one).
     pub fn rows<'a>(&self, s: &'a Shared) -> Vec<&'a DsInfo> {
-        let sel = s.selected_ds().map(|d| d.uid.as_str());
-        s.model.daemonsets().filter(|d| Some(d.uid.as_str()) == sel || rollout::under_way(&s.model, d)).collect()
+        self.rollouts(s)
+    }
+
+    /// Rollouts seen finishing in the last hour, newest first: (DaemonSet, when, took).
+    fn finished<'a>(&self, s: &'a Shared) -> Vec<(&'a DsInfo, jiff::Timestamp, i64)> {
+        let now = jiff::Timestamp::now();
+        let mut v: Vec<_> = s
+            .model
+            .daemonsets()
+            .filter(|d| !rollout::under_way(&s.model, d))
+            .filter_map(|d| {
+                let at = s.paces.get(&d.uid)?.finished_at?;
+                let started = rollout::brief(&s.model, d).started?;
+                (now.duration_since(at).as_secs() < RECENT).then(|| (d, at, at.duration_since(started).as_secs()))
+            })
+            .collect();
+        v.sort_by_key(|(_, at, _)| std::cmp::Reverse(*at));
+        v
     }
 
     /// The row of the cursor.
@@ -74,7 +91,11 @@ impl RolloutView {
         let cursor = self.index(s);
         let off = cursor.saturating_sub(visible.saturating_sub(1));
         for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
-            let p = rollout::brief(&s.model, d);
+            let mut p = rollout::brief(&s.model, d);
+            if matches!(d.strategy, Strategy::RollingUpdate { .. }) && p.max_surge == 0 {
+                // As the controller counts it, node by node (a pod stuck Terminating counts).
+                p.unavailable = rollout::unavailable_now(&s.model, d, jiff::Timestamp::now()).len() as i32;
+            }
             let ps = pace(s, d, &p);
             let limit =
                 if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", p.unavailable, p.max_unavailable) };
@@ -95,6 +116,16 @@ impl RolloutView {
                 style = style.patch(t.cursor());
             }
             lines.push(Line::from(Span::styled(line, style)));
+        }
+        // Finished ones leave the list; the last hour's stay as one line each.
+        for (d, at, took) in self.finished(s).into_iter().take(3) {
+            lines.push(Line::from(Span::styled(
+                format!("  ✔ {}/{} finished in {} ({} ago)", d.namespace, d.name, human_duration(took), age(Some(at))),
+                t.dim(),
+            )));
+        }
+        if rows.is_empty() {
+            lines.push(Line::from(Span::styled("  no rollout under way", t.dim())));
         }
         let under_way = self.rollouts(s).len();
         f.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" rollouts under way ({under_way}) "))), list_area);
@@ -195,32 +226,53 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
             Span::styled(format!("{} now, {} allowed", p.unavailable, p.max_unavailable), if over { t.warn() } else { Style::default() }),
         ]));
     }
-    let elapsed = p.started.map(|st| human_duration(jiff::Timestamp::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
-    lines.push(Line::from(vec![
-        Span::styled("pace      ", t.header()),
-        Span::raw(format!(
-            "elapsed {elapsed} (since revision {} appeared) · rate {} · ETA {}",
-            p.current_revision.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
-            ps.rate_per_min.map(|r| format!("{r:.1} pods/min")).unwrap_or_else(|| "-".into()),
-            if p.complete {
-                "done".into()
-            } else if matches!(d.strategy, Strategy::OnDelete) {
-                "- (pods move only when deleted)".into()
-            } else {
-                ps.eta.map(dur).unwrap_or_else(|| "-".into())
-            }
-        )),
-    ]));
+    let rolling = rollout::under_way(&s.model, d);
+    if rolling {
+        let elapsed = p.started.map(|st| human_duration(jiff::Timestamp::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
+        lines.push(Line::from(vec![
+            Span::styled("pace      ", t.header()),
+            Span::raw(format!(
+                "elapsed {elapsed} (since revision {} appeared) · rate {} · ETA {}",
+                p.current_revision.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
+                ps.rate_per_min.map(|r| format!("{r:.1} pods/min")).unwrap_or_else(|| "-".into()),
+                if p.complete {
+                    "done".into()
+                } else if matches!(d.strategy, Strategy::OnDelete) {
+                    "- (pods move only when deleted)".into()
+                } else {
+                    ps.eta.map(dur).unwrap_or_else(|| "-".into())
+                }
+            )),
+        ]));
+    } else {
+        // Not a rollout: no elapsed time, rate or ETA to speak of.
+        let unavailable = (p.desired - p.available).max(0);
+        let note = if unavailable > 0 { format!(" ({unavailable} not available: the coverage grid says why)") } else { String::new() };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "✔ not rolling out: all {} desired node(s) run revision {}{note}",
+                p.desired,
+                p.current_revision.map(|r| r.to_string()).unwrap_or_else(|| "?".into())
+            ),
+            t.state(crate::model::coverage::CellState::Ready),
+        )));
+    }
     if ps.stalled {
         let quiet = s.paces.get(&d.uid).map(|x| x.quiet_for(Instant::now())).unwrap_or_default();
+        // Say what blocks it, not just that it is stuck.
+        let why = p.waiting_on.first().map(|w| format!(" — {w}")).unwrap_or_default();
         lines.push(Line::from(Span::styled(
-            format!("⚠ STALLED: no pod updated or became available for {}", dur(quiet)),
+            format!("⚠ STALLED for {}: no pod updated or became available since{why}", dur(quiet)),
             t.warn().add_modifier(Modifier::REVERSED),
         )));
     }
-    if p.complete && p.waiting_on.is_empty() {
+    if let (Some(done), Some(started)) = (s.paces.get(&d.uid).and_then(|x| x.finished_at), p.started) {
         lines.push(Line::from(Span::styled(
-            "✔ rollout complete: every eligible node runs the current revision, available",
+            format!(
+                "✔ rollout to revision {} finished in {}",
+                p.current_revision.unwrap_or_default(),
+                human_duration(done.duration_since(started).as_secs())
+            ),
             t.state(crate::model::coverage::CellState::Ready),
         )));
     }
