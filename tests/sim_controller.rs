@@ -383,3 +383,44 @@ fn crash_looping_pods_look_like_a_kubelet_reports_them() {
     assert!(restarts >= 2, "restarts rise: {restarts}");
     assert_eq!(ds(&sim).status.as_ref().unwrap().number_ready, 0);
 }
+
+/// The Events a real cluster records: the kubelet for container starts, crash-loop
+/// back-offs and node readiness, and for cordons; so detail views have events to show.
+#[test]
+fn the_kubelet_and_the_node_controller_record_events() {
+    use k8s_openapi::api::core::v1::Event;
+    let yaml = format!(
+        "{FAST}{}{}",
+        nodes_yaml(&["node-a", "node-b"]),
+        ds_yaml("agent", "{type: RollingUpdate}").replace(
+            "    metadata: {labels: {app: agent}}",
+            "    metadata: {labels: {app: agent}, annotations: {sim.daemonscope.io/behavior: crash-loop}}"
+        )
+    );
+    let mut sim = build(&yaml);
+    // A node joining now: its daemon pod is pulled, created and started while we watch.
+    let joined = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-c"}});
+    sim.apply(&Action::Create(Kind::Node, joined)).unwrap();
+    for _ in 0..20 {
+        sim.advance(1);
+    }
+    let node =
+        |name: &str, patch: serde_json::Value| Action::Patch { kind: Kind::Node, namespace: String::new(), name: name.into(), patch };
+    sim.apply(&node("node-b", json!({"metadata": {"annotations": {"sim.daemonscope.io/node-state": "not-ready"}}}))).unwrap();
+    sim.apply(&node("node-a", json!({"spec": {"unschedulable": true}}))).unwrap();
+    for _ in 0..3 {
+        sim.advance(1);
+    }
+    let events: Vec<Arc<Event>> = sim.store.list::<Event>(None).0;
+    let has = |kind: &str, reason: &str, pred: &dyn Fn(&Event) -> bool| {
+        events.iter().any(|e| e.involved_object.kind.as_deref() == Some(kind) && e.reason.as_deref() == Some(reason) && pred(e))
+    };
+    let any = |_: &Event| true;
+    for reason in ["Pulling", "Pulled", "Created", "Started"] {
+        assert!(has("Pod", reason, &any), "{reason}: {:#?}", events.iter().map(|e| e.reason.clone()).collect::<Vec<_>>());
+    }
+    assert!(has("Pod", "BackOff", &|e| e.type_.as_deref() == Some("Warning")
+        && e.message.as_deref().is_some_and(|m| m.starts_with("Back-off restarting failed container agent in pod agent-"))));
+    assert!(has("Node", "NodeNotReady", &|e| e.message.as_deref() == Some("Node node-b status is now: NodeNotReady")));
+    assert!(has("Node", "NodeNotSchedulable", &|e| e.involved_object.name.as_deref() == Some("node-a")));
+}

@@ -59,11 +59,25 @@ pub struct Cluster {
     /// Pods the last kubelet pass left on their way somewhere (starting, crash-looping,
     /// terminating).
     unsettled: Vec<(String, String)>,
+    /// Each node's `spec.unschedulable` as the kubelet last saw it (for NodeSchedulable /
+    /// NodeNotSchedulable events).
+    unschedulable: HashMap<String, bool>,
+    /// Pods whose termination the kubelet has announced (`Killing`), by uid.
+    killing: std::collections::HashSet<String>,
 }
 
 impl Cluster {
     pub fn new(store: Arc<Store>, settings: ControlSettings) -> Self {
-        Cluster { store, settings, ds: Default::default(), sched: Default::default(), record_events: true, unsettled: Vec::new() }
+        Cluster {
+            store,
+            settings,
+            ds: Default::default(),
+            sched: Default::default(),
+            record_events: true,
+            unsettled: Vec::new(),
+            unschedulable: HashMap::new(),
+            killing: Default::default(),
+        }
     }
 
     /// One round of every actor. Returns true if anything was written.
@@ -81,7 +95,17 @@ impl Cluster {
     fn kubelets(&mut self, now: Timestamp) {
         let (nodes, _) = self.store.list::<core::Node>(None);
         for n in &nodes {
+            let name = n.metadata.name.clone().unwrap_or_default();
+            let unschedulable = n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+            if self.unschedulable.insert(name.clone(), unschedulable).is_some_and(|was| was != unschedulable) && self.record_events {
+                self.record(&**n, kubelet::events::schedulable_event(&name, unschedulable));
+            }
             if let Some(st) = kubelet::node_status(n, &self.settings.kubelet, now) {
+                if self.record_events {
+                    for e in kubelet::events::node_status_events(&name, n.status.as_ref(), &st) {
+                        self.record(&**n, e);
+                    }
+                }
                 let _ = self.store.modify::<core::Node>("", n.metadata.name.as_deref().unwrap_or(""), |o| {
                     o.status = Some(st);
                     true
@@ -119,6 +143,22 @@ impl Cluster {
         let name = p.metadata.name.as_deref().unwrap_or("");
         let action = kubelet::pod_step(p, node, &self.settings.kubelet, now);
         let remove = action == PodAction::Remove;
+        if self.record_events && kubelet::kubelet_alive(node) {
+            let uid = p.metadata.uid.clone().unwrap_or_default();
+            if p.metadata.deletion_timestamp.is_some() && self.killing.insert(uid) {
+                for e in kubelet::events::killing(p) {
+                    self.record(&**p, e);
+                }
+            }
+            if let PodAction::Status(st) = &action {
+                for e in kubelet::events::pod_events(p, st) {
+                    self.record(&**p, e);
+                }
+            }
+        }
+        if remove {
+            self.killing.remove(p.metadata.uid.as_deref().unwrap_or_default());
+        }
         match action {
             PodAction::Nothing => {}
             PodAction::Remove => {
@@ -138,6 +178,10 @@ impl Cluster {
         if !remove && self.store.get::<core::Pod>(ns, name).is_some_and(|p| !is_settled(&p)) {
             self.unsettled.push((ns.to_string(), name.to_string()));
         }
+    }
+
+    fn record<T: crate::sim::store::SimObject>(&self, obj: &T, e: kubelet::events::KubeletEvent) {
+        events::record(&self.store, obj, e.type_, e.reason, e.message, e.source);
     }
 
     /// Runs the cluster "in the past" until nothing changes (or `max_rounds`): the clock

@@ -10,10 +10,12 @@
 //!   `memory-pressure` | `pid-pressure` | `network-unavailable` (comma-separated).
 //!
 //! Split by concern: `settings` (settings, annotations, behaviours, durations), `node`
-//! (node status) and `pod` (pod lifecycles); their public items are re-exported here.
+//! (node status), `pod` (pod lifecycles) and `events` (the Events a kubelet records for
+//! those changes); their public items are re-exported here.
 //!
 //! May import: its submodules only.
 
+pub mod events;
 mod node;
 mod pod;
 mod settings;
