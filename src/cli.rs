@@ -33,4 +33,22 @@ pub struct StatusArgs {
     /// Report on the embedded simulated cluster instead of a real one.
     #[arg(long)]
     pub demo: bool,
+    /// Nodes that are down (NotReady or unreachable) do not hold the gate.
+    #[arg(long)]
+    pub allow_down_nodes: bool,
+    /// Pass a DaemonSet with up to this many nodes not fine (N, or P% of its desired
+    /// nodes, rounded up).
+    #[arg(long, value_name = "N|P%", value_parser = parse_max_unavailable)]
+    pub max_unavailable: Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
+}
+
+/// `3` or `5%`, validated as the DaemonSet API validates maxUnavailable.
+fn parse_max_unavailable(s: &str) -> Result<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString, String> {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let v = match s.parse::<i32>() {
+        Ok(n) => IntOrString::Int(n),
+        Err(_) => IntOrString::String(s.to_string()),
+    };
+    crate::k8s::intstr::validate_int_or_percent(&v)?;
+    Ok(v)
 }

@@ -79,7 +79,15 @@ spec:
 }
 
 fn args(output: Output) -> StatusArgs {
-    StatusArgs { daemonsets: vec![], output, wait: false, timeout: Some(std::time::Duration::from_secs(20)), demo: false }
+    StatusArgs {
+        daemonsets: vec![],
+        output,
+        wait: false,
+        timeout: Some(std::time::Duration::from_secs(20)),
+        demo: false,
+        allow_down_nodes: false,
+        max_unavailable: None,
+    }
 }
 
 async fn status_json(sim: &Sim) -> (i32, Value) {
@@ -203,8 +211,10 @@ async fn exit_codes_and_the_table_as_a_user_reads_it() {
         let (code, out, _) = bin(&["status", "--kubeconfig", &kc_demo, "node-exporter", "logging/fluent-bit"]);
         assert_eq!(code, 1, "{out}");
         let line = |node: &str, ds_out: &str| ds_out.lines().find(|l| l.trim_start().starts_with(node)).map(str::to_string);
-        let l = out.lines().find(|l| l.contains("general-c-0003") && l.contains("node-exporter-")).unwrap_or_else(|| panic!("{out}"));
-        assert!(l.contains("failing") && (l.contains("CrashLoopBackOff") || l.contains("crash-looping")), "{l}");
+        // Problem nodes are grouped by state and reason, with example nodes.
+        let l = out.lines().find(|l| l.trim_start().starts_with("failing")).unwrap_or_else(|| panic!("{out}"));
+        assert!(l.contains("CrashLoopBackOff") || l.contains("crash-looping"), "{l}");
+        assert!(out.lines().any(|l| l.trim_start() == "e.g. general-c-0003"), "{out}");
         assert!(!out.contains("kube-proxy"), "only the DaemonSets asked for: {out}");
         // -o wide lists every node, ineligible ones with their rule.
         let (_, wide, _) = bin(&["status", "--kubeconfig", &kc_demo, "-o", "wide", "fluent-bit"]);
@@ -262,8 +272,12 @@ async fn wait_returns_0_when_a_rolling_update_completes_and_1_at_a_timeout() {
         // A crash-looping node never gets there: exit 1 at the timeout, the report says why.
         let (code, out, err) = bin(&["status", "--kubeconfig", &kc_stuck, "--wait", "--timeout", "3s"]);
         assert_eq!(code, 1, "{out}{err}");
-        assert!(err.contains("waiting: kube-system/agent: 1/2 ready") && err.contains("timed out after 3s"), "{err}");
-        assert!(out.lines().any(|l| l.contains("c2") && l.contains("failing")), "{out}");
+        // The TUI's words: ready and up to date, of the desired nodes.
+        assert!(
+            err.contains("waiting: kube-system/agent: 1/2 ready and up to date, 1 failing") && err.contains("timed out after 3s"),
+            "{err}"
+        );
+        assert!(out.lines().any(|l| l.trim_start().starts_with("failing")) && out.lines().any(|l| l.trim_start() == "e.g. c2"), "{out}");
     })
     .await
     .unwrap();
@@ -294,4 +308,51 @@ async fn wait_rides_out_an_outage_and_throttling() {
     assert!(err.contains("resumed"), "{err}");
     assert!(err.contains("fully covered after"), "{err}");
     assert!(out.contains("complete"), "{out}");
+}
+
+/// `status` as a CI gate: an empty selection cannot pass; problem nodes are grouped so a
+/// big cluster's table stays readable; down nodes and a few broken ones can be tolerated
+/// on request, and the JSON says which gate was applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_is_a_gate_a_typo_cannot_pass() {
+    let y = format!(
+        "{}{}---\napiVersion: v1\nkind: Node\nmetadata:\n  name: down-1\n  labels: {{pool: general}}\n  annotations: {{sim.daemonscope.io/node-state: not-ready}}\n",
+        common::nodes_yaml(&["a1", "a2", "a3", "a4", "a5", "a6"]),
+        common::ds_yaml("agent", "{type: RollingUpdate}"),
+    );
+    let sim = common::serve(&y).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    tokio::task::spawn_blocking(move || {
+        // A typo selects nothing: exit 2 with one line, with or without --wait.
+        for extra in [vec!["-n", "typo"], vec!["-l", "nomatch=x"], vec!["-n", "typo", "--wait", "--timeout", "20s"]] {
+            let mut args = vec!["status", "--kubeconfig", &kc];
+            args.extend(extra.iter().copied());
+            let (code, out, err) = bin(&args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+            assert!(out.is_empty(), "{out}");
+            let what = if extra[0] == "-n" { "-n typo" } else { "-l nomatch=x" };
+            assert_eq!(err, format!("daemonscope: no DaemonSet matches {what} in context daemonscope-sim\n"), "{args:?}");
+        }
+        // The down node holds the gate by default, and not with --allow-down-nodes.
+        let (code, out, err) = bin(&["status", "--kubeconfig", &kc]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(out.lines().any(|l| l.trim_start().starts_with("node-not-ready") && l.contains("node NotReady")), "{out}");
+        let (code, out, err) = bin(&["status", "--kubeconfig", &kc, "--allow-down-nodes", "-o", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["summary"], json!({"daemonsets": 1, "covered": 1, "allowDownNodes": true, "maxUnavailable": null}));
+        assert_eq!((v["daemonsets"][0]["readyUpToDate"].as_u64(), v["daemonsets"][0]["desiredNodes"].as_u64()), (Some(6), Some(6)));
+        // --max-unavailable tolerates a few nodes that are not fine.
+        let (code, out, err) = bin(&["status", "--kubeconfig", &kc, "--max-unavailable", "1", "-o", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap()["summary"]["maxUnavailable"], "1");
+        let (code, _, err) = bin(&["status", "--kubeconfig", &kc, "--max-unavailable", "150%"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("must not be greater than 100%"), "{err}");
+    })
+    .await
+    .unwrap();
 }

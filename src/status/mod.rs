@@ -1,171 +1,43 @@
 //! `daemonscope status`: the coverage engine's answers for scripts, CI gates and incident
 //! notes — the same model and `coverage::cell` the TUI shows, printed as a table, a wide
 //! table or JSON, with an exit code; `--wait` follows the watch until coverage is complete.
+//! The report and its gate are in [`report`], the table in [`table`]; this file runs the
+//! watches.
+//!
+//! May import: `cluster`, `model`, `k8s`, `cli`.
+
+pub mod report;
+pub mod table;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::cli::{Output, StatusArgs};
 use crate::cluster::connect::Cluster;
 use crate::cluster::watch::{self, Scope, SyncState, Update};
-use crate::model::{DsInfo, Model, Resource, Strategy};
+use crate::model::{Model, Resource};
 
-/// The JSON document (`-o json`); field names are the documented schema.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    pub context: String,
-    pub daemonsets: Vec<DsReport>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DsReport {
-    pub namespace: String,
-    pub name: String,
-    pub strategy: String,
-    pub desired: i32,
-    pub current: i32,
-    pub ready: i32,
-    pub updated: i32,
-    pub available: i32,
-    pub misscheduled: i32,
-    pub rollout_complete: bool,
-    /// Every node of the cluster, once.
-    pub nodes: Vec<NodeReport>,
-    /// Nodes per state (only states that occur).
-    pub counts: BTreeMap<String, u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NodeReport {
-    pub node: String,
-    /// ready | outdated | starting | failing | missing | misscheduled | terminating | node-not-ready | ineligible
-    pub state: String,
-    pub reason: String,
-    pub pod: Option<String>,
-    /// The pod's `controller-revision-hash`.
-    pub revision: Option<String>,
-}
-
-impl DsReport {
-    /// Every eligible node ready, nothing misscheduled (the exit-0 condition).
-    pub fn fully_covered(&self) -> bool {
-        self.nodes.iter().all(|n| n.state == "ready" || n.state == "ineligible")
-    }
-
-    fn progress_line(&self) -> String {
-        let mut parts: Vec<String> =
-            self.counts.iter().filter(|(s, _)| *s != "ready" && *s != "ineligible").map(|(s, n)| format!("{n} {s}")).collect();
-        let ready = self.counts.get("ready").copied().unwrap_or(0);
-        let eligible: u32 = self.counts.iter().filter(|(s, _)| *s != "ineligible" && *s != "misscheduled").map(|(_, n)| n).sum();
-        parts.insert(0, format!("{ready}/{eligible} ready"));
-        format!("{}/{}: {}", self.namespace, self.name, parts.join(", "))
-    }
-}
-
-impl Report {
-    pub fn fully_covered(&self) -> bool {
-        self.daemonsets.iter().all(DsReport::fully_covered)
-    }
-}
-
-/// The report for `selected` DaemonSets (all when empty), from the model.
-pub fn report(model: &Model, context: &str, selected: &[(String, String)]) -> Report {
-    let daemonsets = model
-        .daemonsets()
-        .filter(|d| selected.is_empty() || selected.iter().any(|(ns, n)| *ns == d.namespace && *n == d.name))
-        .map(|d| ds_report(model, d))
-        .collect();
-    Report { context: context.to_string(), daemonsets }
-}
-
-fn ds_report(model: &Model, d: &DsInfo) -> DsReport {
-    let mut nodes = Vec::with_capacity(model.node_count());
-    let mut counts = BTreeMap::new();
-    for (id, n) in model.nodes() {
-        let Some(cell) = model.explain(d, id) else { continue };
-        let revision = cell
-            .pod
-            .as_ref()
-            .and_then(|name| model.pods_on(d, id).into_iter().find(|p| &p.name == name))
-            .and_then(|p| p.revision_hash.clone());
-        *counts.entry(cell.state.as_str().to_string()).or_insert(0) += 1;
-        nodes.push(NodeReport { node: n.name.clone(), state: cell.state.as_str().into(), reason: cell.reason, pod: cell.pod, revision });
-    }
-    let p = crate::model::rollout::brief(model, d);
-    DsReport {
-        namespace: d.namespace.clone(),
-        name: d.name.clone(),
-        strategy: d.strategy.name().into(),
-        desired: d.desired,
-        current: d.current,
-        ready: d.ready,
-        updated: d.updated,
-        available: d.available,
-        misscheduled: d.misscheduled,
-        rollout_complete: p.complete,
-        nodes,
-        counts,
-    }
-}
-
-fn rollout_words(d: &DsReport, strategy_on_delete: bool) -> String {
-    if d.rollout_complete {
-        "complete".into()
-    } else if strategy_on_delete {
-        format!("waiting for pod deletions ({} of {} updated, OnDelete)", d.updated, d.desired)
-    } else {
-        format!("in progress ({} of {} updated, {} available)", d.updated, d.desired, d.available)
-    }
-}
-
-/// The table (`wide`: every node; else only nodes that are not fine).
-pub fn table(r: &Report, wide: bool) -> String {
-    let mut out = format!(
-        "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
-        "NAMESPACE", "NAME", "STRATEGY", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "MISSCHED", "ROLLOUT"
-    );
-    for d in &r.daemonsets {
-        let on_delete = d.strategy == Strategy::OnDelete.name();
-        out.push_str(&format!(
-            "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
-            d.namespace,
-            d.name,
-            d.strategy,
-            d.desired,
-            d.current,
-            d.ready,
-            d.updated,
-            d.available,
-            d.misscheduled,
-            rollout_words(d, on_delete)
-        ));
-        let shown: Vec<&NodeReport> = d.nodes.iter().filter(|n| wide || (n.state != "ready" && n.state != "ineligible")).collect();
-        if shown.is_empty() {
-            out.push_str(&format!(
-                "  every node that should run it runs a ready, up-to-date pod ({} nodes)\n",
-                d.counts.get("ready").copied().unwrap_or(0)
-            ));
-        } else {
-            out.push_str(&format!("  {:<32} {:<13} {:<34} {}\n", "NODE", "STATE", "POD", "REASON"));
-            for n in shown {
-                out.push_str(&format!("  {:<32} {:<13} {:<34} {}\n", n.node, n.state, n.pod.as_deref().unwrap_or("-"), n.reason));
-            }
-        }
-    }
-    out.push('\n');
-    let ok = r.daemonsets.iter().filter(|d| d.fully_covered()).count();
-    out.push_str(&format!("{ok} of {} DaemonSets fully covered (context {})\n", r.daemonsets.len(), r.context));
-    out
-}
+pub use report::{DsReport, Gate, NodeReport, Report, Summary, report};
+pub use table::table;
 
 /// An error for the user: printed as one line, exit code 2.
 #[derive(Debug)]
 pub struct Failure(pub String);
+
+/// The selection in the user's words: `-n typo`, `-l app=x`, or every namespace.
+fn describe_scope(scope: &Scope) -> String {
+    let mut parts = Vec::new();
+    if let Some(ns) = &scope.namespace {
+        parts.push(format!("-n {ns}"));
+    }
+    if let Some(l) = &scope.selector {
+        parts.push(format!("-l {l}"));
+    }
+    if parts.is_empty() { "in any namespace".into() } else { parts.join(" ") }
+}
 
 /// Which DaemonSets the names select (NAME in any namespace in scope, or NS/NAME).
 pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<(String, String)>, Failure> {
@@ -217,7 +89,7 @@ async fn run_inner(
     let started = Instant::now();
     let deadline = args.timeout.map(|t| started + t);
     let (tx, mut rx) = mpsc::channel::<Update>(16_384);
-    let handles = watch::spawn_only(cluster, scope, tx, &CORE);
+    let handles = watch::spawn_only(cluster, scope.clone(), tx, &CORE);
     let _stop = AbortOnDrop(handles);
     let mut model = Model::new();
     let mut live = std::collections::HashSet::new();
@@ -254,15 +126,20 @@ async fn run_inner(
     }
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "status: initial sync complete");
     let selected = resolve(&model, &args.daemonsets)?;
+    // An empty selection is an error, not "0 of 0 covered": a gate with a typo must not pass.
+    if model.daemonsets().next().is_none() {
+        return Err(Failure(format!("no DaemonSet matches {} in context {context}", describe_scope(&scope))));
+    }
+    let gate = Gate { allow_down_nodes: args.allow_down_nodes, max_unavailable: args.max_unavailable.clone() };
     if !args.wait {
-        let r = report(&model, &context, &selected);
+        let r = report(&model, &context, &selected, &gate);
         emit(&r, args.output, out)?;
         return Ok(if r.fully_covered() { 0 } else { 1 });
     }
     let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
     let mut failing = std::collections::HashSet::new();
     loop {
-        let r = report(&model, &context, &selected);
+        let r = report(&model, &context, &selected, &gate);
         // Done when the pods say so and the controller's status agrees (it lags a moment).
         // Never declare success from stale data: a failing watch may hide the last pod.
         if failing.is_empty() && r.fully_covered() && r.daemonsets.iter().all(|d| d.rollout_complete) {
@@ -272,9 +149,10 @@ async fn run_inner(
         }
         for d in &r.daemonsets {
             let line = d.progress_line();
-            if last_lines.get(&d.name).is_none_or(|l| *l != line) {
+            let key = format!("{}/{}", d.namespace, d.name);
+            if last_lines.get(&key).is_none_or(|l| *l != line) {
                 eprintln!("waiting: {line}");
-                last_lines.insert(d.name.clone(), line);
+                last_lines.insert(key, line);
             }
         }
         // Apply everything that arrived, then re-evaluate; never poll the server.

@@ -1,0 +1,215 @@
+//! The report `status` prints: per DaemonSet, every node's state and reason from the
+//! model (the same `coverage::cell` the TUI shows), the counts, and whether it passes the
+//! gate (`--allow-down-nodes`, `--max-unavailable`). The JSON field names are the
+//! documented schema.
+//!
+//! May import: `model`, `k8s`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Serialize;
+
+use crate::model::coverage::CellState;
+use crate::model::{DsInfo, Model};
+
+/// What holds the gate: by default every node that should run a DaemonSet must run a
+/// ready, up-to-date pod and nothing may be misscheduled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Gate {
+    /// Nodes that are down (NotReady or unreachable) do not hold the gate.
+    pub allow_down_nodes: bool,
+    /// This many nodes (or this percentage of the desired ones, rounded up) may be not
+    /// fine and the DaemonSet still passes.
+    pub max_unavailable: Option<IntOrString>,
+}
+
+/// The JSON document (`-o json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub context: String,
+    pub summary: Summary,
+    pub daemonsets: Vec<DsReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// DaemonSets reported.
+    pub daemonsets: usize,
+    /// Of those, how many pass the gate.
+    pub covered: usize,
+    pub allow_down_nodes: bool,
+    /// `--max-unavailable` as given (`3` or `5%`), if given.
+    pub max_unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DsReport {
+    pub namespace: String,
+    pub name: String,
+    pub strategy: String,
+    pub desired: i32,
+    pub current: i32,
+    pub ready: i32,
+    pub updated: i32,
+    pub available: i32,
+    pub misscheduled: i32,
+    pub rollout_complete: bool,
+    /// Nodes that run a ready, up-to-date pod, of the nodes the controller wants it on
+    /// (coverage, as the TUI's bar shows it).
+    pub ready_up_to_date: u32,
+    pub desired_nodes: u32,
+    /// Passes the gate.
+    pub covered: bool,
+    /// Every node of the cluster, once.
+    pub nodes: Vec<NodeReport>,
+    /// Nodes per state (only states that occur).
+    pub counts: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeReport {
+    pub node: String,
+    /// ready | outdated | starting | failing | missing | misscheduled | terminating |
+    /// node-not-ready | ineligible
+    pub state: String,
+    pub reason: String,
+    pub pod: Option<String>,
+    /// The pod's `controller-revision-hash`.
+    pub revision: Option<String>,
+}
+
+impl NodeReport {
+    /// Fine for the gate: ready and up to date, not meant to run it, or (when allowed)
+    /// on a node that is down.
+    fn fine(&self, gate: &Gate) -> bool {
+        self.state == "ready" || self.state == "ineligible" || (gate.allow_down_nodes && self.state == "node-not-ready")
+    }
+}
+
+impl DsReport {
+    /// Nodes that are not fine, for the gate.
+    pub fn not_fine(&self, gate: &Gate) -> usize {
+        self.nodes.iter().filter(|n| !n.fine(gate)).count()
+    }
+
+    fn passes(&self, gate: &Gate) -> bool {
+        let allowed = match &gate.max_unavailable {
+            None => 0,
+            Some(v) => crate::k8s::intstr::scaled_value(v, self.desired_nodes as i32).unwrap_or(0).max(0) as usize,
+        };
+        self.not_fine(gate) <= allowed
+    }
+
+    /// `ns/name: 0/5000 ready and up to date, 4500 outdated` — the TUI's words.
+    pub fn progress_line(&self) -> String {
+        let mut parts = vec![format!("{}/{} ready and up to date", self.ready_up_to_date, self.desired_nodes)];
+        parts.extend(self.counts.iter().filter(|(s, _)| *s != "ready" && *s != "ineligible").map(|(s, n)| format!("{n} {s}")));
+        format!("{}/{}: {}", self.namespace, self.name, parts.join(", "))
+    }
+}
+
+impl Report {
+    /// Every selected DaemonSet passes the gate (the exit-0 condition).
+    pub fn fully_covered(&self) -> bool {
+        self.daemonsets.iter().all(|d| d.covered)
+    }
+}
+
+/// The report for `selected` DaemonSets (all when empty), from the model.
+pub fn report(model: &Model, context: &str, selected: &[(String, String)], gate: &Gate) -> Report {
+    let daemonsets: Vec<DsReport> = model
+        .daemonsets()
+        .filter(|d| selected.is_empty() || selected.iter().any(|(ns, n)| *ns == d.namespace && *n == d.name))
+        .map(|d| ds_report(model, d, gate))
+        .collect();
+    let summary = Summary {
+        daemonsets: daemonsets.len(),
+        covered: daemonsets.iter().filter(|d| d.covered).count(),
+        allow_down_nodes: gate.allow_down_nodes,
+        max_unavailable: gate.max_unavailable.as_ref().map(|v| match v {
+            IntOrString::Int(i) => i.to_string(),
+            IntOrString::String(s) => s.clone(),
+        }),
+    };
+    Report { context: context.to_string(), summary, daemonsets }
+}
+
+fn ds_report(model: &Model, d: &DsInfo, gate: &Gate) -> DsReport {
+    let mut nodes = Vec::with_capacity(model.node_count());
+    let mut counts = BTreeMap::new();
+    for (id, n) in model.nodes() {
+        let Some(cell) = model.explain(d, id) else { continue };
+        let revision = cell
+            .pod
+            .as_ref()
+            .and_then(|name| model.pods_on(d, id).into_iter().find(|p| &p.name == name))
+            .and_then(|p| p.revision_hash.clone());
+        *counts.entry(cell.state.as_str().to_string()).or_insert(0) += 1;
+        nodes.push(NodeReport { node: n.name.clone(), state: cell.state.as_str().into(), reason: cell.reason, pod: cell.pod, revision });
+    }
+    let p = crate::model::rollout::brief(model, d);
+    let (ready_up_to_date, desired_nodes) = model.coverage(d).map_or((0, 0), |c| (c.count(CellState::Ready), c.eligible()));
+    let mut r = DsReport {
+        namespace: d.namespace.clone(),
+        name: d.name.clone(),
+        strategy: d.strategy.name().into(),
+        desired: d.desired,
+        current: d.current,
+        ready: d.ready,
+        updated: d.updated,
+        available: d.available,
+        misscheduled: d.misscheduled,
+        rollout_complete: p.complete,
+        ready_up_to_date,
+        desired_nodes,
+        covered: false,
+        nodes,
+        counts,
+    };
+    r.covered = r.passes(gate);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ds(states: &[&str]) -> DsReport {
+        DsReport {
+            namespace: "ns".into(),
+            name: "agent".into(),
+            strategy: "RollingUpdate".into(),
+            desired: states.len() as i32,
+            current: 0,
+            ready: 0,
+            updated: 0,
+            available: 0,
+            misscheduled: 0,
+            rollout_complete: true,
+            ready_up_to_date: 0,
+            desired_nodes: 20,
+            covered: false,
+            nodes: states
+                .iter()
+                .enumerate()
+                .map(|(i, s)| NodeReport { node: format!("n{i}"), state: s.to_string(), reason: String::new(), pod: None, revision: None })
+                .collect(),
+            counts: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_gate_tolerates_what_it_is_told_to() {
+        let d = ds(&["ready", "ready", "node-not-ready", "failing"]);
+        assert!(!d.passes(&Gate::default()));
+        assert!(!d.passes(&Gate { allow_down_nodes: true, ..Default::default() }), "a failing daemon still holds it");
+        assert!(d.passes(&Gate { allow_down_nodes: true, max_unavailable: Some(IntOrString::Int(1)) }));
+        assert!(d.passes(&Gate { allow_down_nodes: false, max_unavailable: Some(IntOrString::Int(2)) }));
+        // 5% of 20 desired nodes rounds up to 1.
+        assert!(!d.passes(&Gate { allow_down_nodes: false, max_unavailable: Some(IntOrString::String("5%".into())) }));
+        assert!(d.passes(&Gate { allow_down_nodes: true, max_unavailable: Some(IntOrString::String("5%".into())) }));
+    }
+}

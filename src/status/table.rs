@@ -1,0 +1,145 @@
+//! The report as a table: one line per DaemonSet, then its problem nodes grouped by state
+//! and reason with counts and a few example nodes (`-o wide`: every node, one line each).
+//!
+//! May import: `status::report`, `model`.
+
+use std::collections::BTreeMap;
+
+use super::report::{DsReport, NodeReport, Report};
+use crate::model::Strategy;
+
+/// Example nodes named per group of problem nodes.
+const EXAMPLES: usize = 3;
+
+fn rollout_words(d: &DsReport, strategy_on_delete: bool) -> String {
+    if d.rollout_complete {
+        "complete".into()
+    } else if strategy_on_delete {
+        format!("waiting for pod deletions ({} of {} updated, OnDelete)", d.updated, d.desired)
+    } else {
+        format!("in progress ({} of {} updated, {} available)", d.updated, d.desired, d.available)
+    }
+}
+
+/// What makes two problem nodes "the same problem": the state, and the reason without
+/// the parts that differ node by node (the pod's name, counts and ages).
+fn group_key(n: &NodeReport) -> (String, String) {
+    let mut reason = n.reason.clone();
+    if let Some(p) = &n.pod {
+        reason = reason.replace(p.as_str(), "<pod>");
+    }
+    let mut key = String::with_capacity(reason.len());
+    let mut in_number = false;
+    for c in reason.chars() {
+        if c.is_ascii_digit() {
+            if !in_number {
+                key.push('#');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            key.push(c);
+        }
+    }
+    (n.state.clone(), key)
+}
+
+/// The table (`wide`: every node; else problem nodes grouped by state and reason).
+pub fn table(r: &Report, wide: bool) -> String {
+    let mut out = format!(
+        "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
+        "NAMESPACE", "NAME", "STRATEGY", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "MISSCHED", "ROLLOUT"
+    );
+    for d in &r.daemonsets {
+        let on_delete = d.strategy == Strategy::OnDelete.name();
+        out.push_str(&format!(
+            "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
+            d.namespace,
+            d.name,
+            d.strategy,
+            d.desired,
+            d.current,
+            d.ready,
+            d.updated,
+            d.available,
+            d.misscheduled,
+            rollout_words(d, on_delete)
+        ));
+        let problems: Vec<&NodeReport> = d.nodes.iter().filter(|n| n.state != "ready" && n.state != "ineligible").collect();
+        if problems.is_empty() && !wide {
+            out.push_str(&format!("  every node that should run it runs a ready, up-to-date pod ({} nodes)\n", d.ready_up_to_date));
+        } else if wide {
+            out.push_str(&format!("  {:<32} {:<15} {:<34} {}\n", "NODE", "STATE", "POD", "REASON"));
+            for n in &d.nodes {
+                out.push_str(&format!("  {:<32} {:<15} {:<34} {}\n", n.node, n.state, n.pod.as_deref().unwrap_or("-"), n.reason));
+            }
+        } else {
+            // Grouped, in the order the states are worst first (the node list's order within).
+            let mut groups: BTreeMap<(String, String), Vec<&NodeReport>> = BTreeMap::new();
+            let mut order: Vec<(String, String)> = Vec::new();
+            for n in &problems {
+                let k = group_key(n);
+                if !groups.contains_key(&k) {
+                    order.push(k.clone());
+                }
+                groups.entry(k).or_default().push(n);
+            }
+            order.sort_by_key(|(state, _)| state_rank(state));
+            out.push_str(&format!("  {:<15} {:>6}  REASON (e.g. nodes)\n", "STATE", "NODES"));
+            for k in &order {
+                let members = &groups[k];
+                let first = members[0];
+                let mut names: Vec<&str> = members.iter().take(EXAMPLES).map(|n| n.node.as_str()).collect();
+                let more = members.len().saturating_sub(EXAMPLES);
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                names.sort_unstable();
+                out.push_str(&format!("  {:<15} {:>6}  {}\n", first.state, members.len(), first.reason));
+                out.push_str(&format!("  {:<15} {:>6}  e.g. {}{more}\n", "", "", names.join(", ")));
+            }
+        }
+    }
+    out.push('\n');
+    let gate = match (r.summary.allow_down_nodes, &r.summary.max_unavailable) {
+        (false, None) => String::new(),
+        (true, None) => "; down nodes allowed".into(),
+        (false, Some(m)) => format!("; up to {m} unavailable"),
+        (true, Some(m)) => format!("; down nodes allowed, up to {m} unavailable"),
+    };
+    out.push_str(&format!("{} of {} DaemonSets fully covered (context {}{gate})\n", r.summary.covered, r.summary.daemonsets, r.context));
+    out
+}
+
+/// Worst first, as the DaemonSets list sorts them.
+fn state_rank(state: &str) -> u8 {
+    match state {
+        "failing" => 0,
+        "missing" => 1,
+        "starting" => 2,
+        "terminating" => 3,
+        "misscheduled" => 4,
+        "node-not-ready" => 5,
+        "outdated" => 6,
+        _ => 7,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_problem_on_many_nodes_is_one_group() {
+        let n = |node: &str, pod: &str, reason: &str| NodeReport {
+            node: node.into(),
+            state: "failing".into(),
+            reason: reason.into(),
+            pod: Some(pod.into()),
+            revision: None,
+        };
+        let a = n("n1", "agent-abcde", "CrashLoopBackOff: container agent, 7 restarts");
+        let b = n("n2", "agent-fghij", "CrashLoopBackOff: container agent, 12 restarts");
+        let c = n("n3", "agent-klmno", "ImagePullBackOff: registry.example/agent:v2");
+        assert_eq!(group_key(&a), group_key(&b));
+        assert_ne!(group_key(&a), group_key(&c));
+    }
+}
