@@ -786,3 +786,17 @@ fn the_rollout_list_holds_only_rollouts_under_way() {
     assert!(!s.contains("STALLED") && !detail.contains("ETA"), "no pace for what is not rolling out:\n{s}");
     assert!(s.contains("✔ not rolling out: all 50 desired node(s) run revision 1 (1 not available"), "{s}");
 }
+
+/// Below 150 columns NODE SELECTOR and AGE are dropped: from the header too, so every
+/// title stays above its own cells.
+#[test]
+fn the_daemonsets_header_matches_its_columns_when_narrow() {
+    let mut app = app_from(&demo());
+    let s = screen(&mut app, 120, 35);
+    let header = s.lines().nth(2).unwrap();
+    assert!(!header.contains("NODE SELECTOR") && !header.split_whitespace().any(|w| w == "AGE"), "{header}");
+    let col = |l: &str, w: &str| l[..l.find(w).unwrap_or_else(|| panic!("{w} in {l}"))].chars().count();
+    let row = s.lines().find(|l| l.contains("│monitoring ")).unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(col(header, "COVERAGE"), col(row, "██"), "COVERAGE above the bars:\n{s}");
+    assert_eq!(col(header, "HEALTH"), col(row, "✖ failing"), "HEALTH above the health:\n{s}");
+}

@@ -61,21 +61,28 @@ impl DaemonSetsView {
         // Narrow terminals drop NODE SELECTOR and AGE so NAME keeps its room.
         let narrow = area.width < 150;
         let keep = move |i: usize| !(narrow && (i == 9 || i == 10));
-        let header = Row::new([
-            "NAMESPACE",
-            "NAME",
-            "DESIRED",
-            "CURRENT",
-            "READY",
-            "UP-TO-DATE",
-            "AVAILABLE",
-            "MISSCHED",
-            "STRATEGY",
-            "NODE SELECTOR",
-            "AGE",
-            "COVERAGE",
-            "HEALTH",
-        ])
+        let header = Row::new(
+            [
+                "NAMESPACE",
+                "NAME",
+                "DESIRED",
+                "CURRENT",
+                "READY",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "MISSCHED",
+                "STRATEGY",
+                "NODE SELECTOR",
+                "AGE",
+                "COVERAGE",
+                "HEALTH",
+            ]
+            .into_iter()
+            .enumerate()
+            // The header drops the same columns as the rows, so each title stays above its cells.
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, h)| h),
+        )
         .style(t.header());
         let rows: Vec<Row> = list
             .iter()
