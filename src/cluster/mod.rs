@@ -14,4 +14,5 @@ pub mod jobs;
 pub mod listwatch;
 pub mod roll;
 pub mod roll_nodes;
+pub mod snapshot;
 pub mod watch;

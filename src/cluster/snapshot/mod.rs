@@ -1,0 +1,81 @@
+//! `daemonscope snapshot`: lists a live cluster's nodes, DaemonSets (in scope), their
+//! ControllerRevisions and daemon pods, and the Services that select them, in pages, and
+//! writes them as a simulator scenario ([`scenario`]) to rehearse changes on.
+//!
+//! May import: `cluster::connect`, `cluster::errors`, `cluster::watch` (the scope), `k8s`.
+
+pub mod scenario;
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use kube::Api;
+use kube::api::ListParams;
+use serde::de::DeserializeOwned;
+
+use crate::cluster::connect::Cluster;
+use crate::cluster::errors::ClusterError;
+use crate::cluster::watch::Scope;
+
+pub use scenario::Objects;
+
+/// Every object of `api` matching `lp`, listed 500 at a time.
+async fn list_all<K>(cluster: &Cluster, api: &Api<K>, lp: ListParams) -> Result<Vec<K>, ClusterError>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let mut out = Vec::new();
+    let mut lp = lp.limit(500);
+    loop {
+        let page = api.list(&lp).await.map_err(|e| cluster.error(e))?;
+        out.extend(page.items);
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => return Ok(out),
+        }
+    }
+}
+
+fn api<K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>>(
+    cluster: &Cluster,
+    namespace: Option<&str>,
+) -> Api<K> {
+    match namespace {
+        Some(ns) => Api::namespaced(cluster.client.clone(), ns),
+        None => Api::all(cluster.client.clone()),
+    }
+}
+
+/// Lists what a snapshot holds. DaemonSets follow the scope (`-n`, `-l`); nodes are all.
+pub async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Objects, ClusterError> {
+    let ns = scope.namespace.as_deref();
+    let nodes = list_all(cluster, &Api::<Node>::all(cluster.client.clone()), ListParams::default()).await?;
+    let mut lp = ListParams::default();
+    if let Some(l) = &scope.selector {
+        lp = lp.labels(l);
+    }
+    let daemonsets = list_all(cluster, &api::<DaemonSet>(cluster, ns), lp).await?;
+    let uids: std::collections::HashSet<String> = daemonsets.iter().filter_map(|d| d.metadata.uid.clone()).collect();
+    let owned = |refs: &Option<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>>| {
+        refs.iter().flatten().any(|o| o.controller == Some(true) && uids.contains(&o.uid))
+    };
+    let revisions: Vec<ControllerRevision> = list_all(cluster, &api::<ControllerRevision>(cluster, ns), ListParams::default())
+        .await?
+        .into_iter()
+        .filter(|r| owned(&r.metadata.owner_references))
+        .collect();
+    // Daemon pods carry the revision hash label; the owner decides.
+    let pods: Vec<Pod> = list_all(cluster, &api::<Pod>(cluster, ns), ListParams::default().labels("controller-revision-hash"))
+        .await?
+        .into_iter()
+        .filter(|p| owned(&p.metadata.owner_references))
+        .collect();
+    let templates: Vec<std::collections::BTreeMap<String, String>> =
+        daemonsets.iter().filter_map(|d| d.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()).collect();
+    let selects = |s: &Service| {
+        let Some(sel) = s.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else { return false };
+        templates.iter().any(|labels| sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    };
+    let services: Vec<Service> =
+        list_all(cluster, &api::<Service>(cluster, ns), ListParams::default()).await?.into_iter().filter(selects).collect();
+    Ok(Objects { nodes, daemonsets, revisions, pods, services })
+}

@@ -1,0 +1,347 @@
+//! A cluster's layout as a simulator scenario (multi-document YAML): nodes with their
+//! labels, taints, cordon, capacity and the state of their kubelet; the DaemonSets with
+//! their full spec (an old revision first, then the current one, when pods still run the
+//! old one); the Services that select daemon pods; and how each daemon pod behaves
+//! (crash-looping, failing to pull, …) as the simulator's behaviour annotations.
+//! Pure: API objects in, YAML out. `--anonymize` pseudonyms are stable (a hash).
+//!
+//! May import: `k8s`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use serde_json::{Value, json};
+
+/// Namespaces every cluster (and the simulator) has.
+const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+/// Taints the node lifecycle controller manages: the simulator sets them from the
+/// node's state, as the real one does.
+const LIFECYCLE_TAINTS: [&str; 7] = [
+    "node.kubernetes.io/not-ready",
+    "node.kubernetes.io/unreachable",
+    "node.kubernetes.io/memory-pressure",
+    "node.kubernetes.io/disk-pressure",
+    "node.kubernetes.io/pid-pressure",
+    "node.kubernetes.io/network-unavailable",
+    "node.kubernetes.io/unschedulable",
+];
+
+/// What a snapshot is made of (as listed from the cluster).
+#[derive(Debug, Default)]
+pub struct Objects {
+    pub nodes: Vec<Node>,
+    pub daemonsets: Vec<DaemonSet>,
+    pub revisions: Vec<ControllerRevision>,
+    pub pods: Vec<Pod>,
+    pub services: Vec<Service>,
+}
+
+/// Stable pseudonyms for `--anonymize`.
+struct Names {
+    on: bool,
+    nodes: BTreeMap<String, String>,
+}
+
+fn hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+impl Names {
+    fn node(&self, n: &str) -> String {
+        if !self.on {
+            return n.to_string();
+        }
+        self.nodes.get(n).cloned().unwrap_or_else(|| format!("node-{:08x}", hash(n) as u32))
+    }
+
+    /// A label value: node names, hostnames and IP-like values get pseudonyms.
+    fn label_value(&self, key: &str, v: &str) -> String {
+        if !self.on {
+            return v.to_string();
+        }
+        let ip_like = v.split(['.', '-']).filter(|p| p.parse::<u8>().is_ok()).count() >= 4;
+        if self.nodes.contains_key(v) || key.ends_with("hostname") || ip_like {
+            return format!("h-{:08x}", hash(v) as u32);
+        }
+        v.to_string()
+    }
+
+    /// An image: the registry host becomes a pseudonym, the repository and tag stay.
+    fn image(&self, image: &str) -> String {
+        if !self.on {
+            return image.to_string();
+        }
+        match image.split_once('/') {
+            Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => {
+                format!("registry-{:06x}.example/{rest}", hash(host) as u32 & 0xff_ffff)
+            }
+            _ => image.to_string(),
+        }
+    }
+}
+
+/// How a daemon pod behaves, in the simulator's words (None: it is fine, or starting).
+fn behavior(p: &Pod) -> Option<&'static str> {
+    let st = p.status.as_ref()?;
+    for c in st.container_statuses.iter().flatten() {
+        let waiting = c.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref());
+        match waiting {
+            Some("CrashLoopBackOff") => return Some("crash-loop"),
+            Some("ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName") => return Some("image-pull-error"),
+            Some("CreateContainerConfigError") => return Some("config-error"),
+            _ => {}
+        }
+        // Running again between two crashes.
+        if c.restart_count > 0 && !c.ready && c.last_state.as_ref().is_some_and(|l| l.terminated.is_some()) {
+            return Some("crash-loop");
+        }
+    }
+    let running = st.container_statuses.iter().flatten().all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()));
+    let ready = st.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
+    (st.phase.as_deref() == Some("Running") && running && !ready && p.metadata.deletion_timestamp.is_none()).then_some("never-ready")
+}
+
+/// The node's kubelet state, in the simulator's words (`not-ready`, `unreachable`, pressures).
+fn node_state(n: &Node) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for c in n.status.iter().flat_map(|s| s.conditions.iter().flatten()) {
+        match (c.type_.as_str(), c.status.as_str()) {
+            ("Ready", "False") => out.push("not-ready"),
+            ("Ready", "Unknown") => out.push("unreachable"),
+            ("MemoryPressure", "True") => out.push("memory-pressure"),
+            ("DiskPressure", "True") => out.push("disk-pressure"),
+            ("PIDPressure", "True") => out.push("pid-pressure"),
+            ("NetworkUnavailable", "True") => out.push("network-unavailable"),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The pod's node (`spec.nodeName`, or the node-name affinity pin of an unscheduled pod).
+fn node_of(p: &Pod) -> Option<&str> {
+    p.spec.as_ref()?.node_name.as_deref()
+}
+
+fn owner(p: &Pod) -> Option<&str> {
+    p.metadata.owner_references.as_ref()?.iter().find(|o| o.controller == Some(true) && o.kind == "DaemonSet").map(|o| o.name.as_str())
+}
+
+/// RFC 7386 merge patch that turns `from` into `to`.
+fn merge_patch(from: &Value, to: &Value) -> Value {
+    match (from, to) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in b {
+                match a.get(k) {
+                    Some(old) if old == v => {}
+                    Some(old) => {
+                        out.insert(k.clone(), merge_patch(old, v));
+                    }
+                    None => {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            for k in a.keys().filter(|k| !b.contains_key(*k)) {
+                out.insert(k.clone(), Value::Null);
+            }
+            Value::Object(out)
+        }
+        _ => to.clone(),
+    }
+}
+
+fn rewrite_images(v: &mut Value, names: &Names) {
+    for list in ["containers", "initContainers"] {
+        if let Some(cs) = v.pointer_mut(&format!("/spec/{list}")).and_then(Value::as_array_mut) {
+            for c in cs {
+                if let Some(i) = c.get("image").and_then(Value::as_str).map(|i| names.image(i)) {
+                    c["image"] = json!(i);
+                }
+            }
+        }
+    }
+}
+
+/// The scenario, as YAML documents (`name` names the Simulation).
+pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
+    let mut names = Names { on: anonymize, nodes: BTreeMap::new() };
+    if anonymize {
+        for (i, n) in objects.nodes.iter().enumerate() {
+            let real = n.metadata.name.clone().unwrap_or_default();
+            names.nodes.insert(real, format!("node-{:05}", i + 1));
+        }
+    }
+    let mut docs: Vec<Value> = Vec::new();
+    let namespaces: BTreeSet<&str> =
+        objects.daemonsets.iter().filter_map(|d| d.metadata.namespace.as_deref()).filter(|n| !BUILTIN_NAMESPACES.contains(n)).collect();
+    for ns in namespaces {
+        docs.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+    }
+    // Per node: how its daemon pods behave, by DaemonSet.
+    let mut behaviors: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for p in &objects.pods {
+        if let (Some(node), Some(ds), Some(b)) = (node_of(p), owner(p), behavior(p)) {
+            behaviors.entry(node).or_default().push(format!("{ds}={b}"));
+        }
+    }
+    for n in &objects.nodes {
+        let real = n.metadata.name.clone().unwrap_or_default();
+        let labels: BTreeMap<String, String> = n
+            .metadata
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), if v == &real { names.node(v) } else { names.label_value(k, v) }))
+            .collect();
+        let mut annotations = BTreeMap::new();
+        let state = node_state(n);
+        if !state.is_empty() {
+            annotations.insert("sim.daemonscope.io/node-state".to_string(), state.join(","));
+        }
+        if let Some(b) = behaviors.get(real.as_str()) {
+            let mut b = b.clone();
+            b.sort();
+            b.dedup();
+            annotations.insert("sim.daemonscope.io/pod-behavior".to_string(), b.join(","));
+        }
+        let spec = n.spec.clone().unwrap_or_default();
+        let taints: Vec<Value> = spec
+            .taints
+            .iter()
+            .flatten()
+            .filter(|t| !LIFECYCLE_TAINTS.contains(&t.key.as_str()))
+            .map(|t| {
+                let mut v = json!({"key": t.key, "effect": t.effect});
+                if let Some(val) = &t.value {
+                    v["value"] = json!(val);
+                }
+                v
+            })
+            .collect();
+        let mut doc = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": names.node(&real), "labels": labels}});
+        if !annotations.is_empty() {
+            doc["metadata"]["annotations"] = json!(annotations);
+        }
+        let mut s = serde_json::Map::new();
+        if !taints.is_empty() {
+            s.insert("taints".into(), json!(taints));
+        }
+        if spec.unschedulable == Some(true) {
+            s.insert("unschedulable".into(), json!(true));
+        }
+        if !s.is_empty() {
+            doc["spec"] = Value::Object(s);
+        }
+        if let Some(st) = &n.status
+            && (st.capacity.is_some() || st.allocatable.is_some())
+        {
+            doc["status"] = json!({"capacity": st.capacity, "allocatable": st.allocatable});
+        }
+        docs.push(doc);
+    }
+    // DaemonSets: where pods still run an older revision, the scenario starts from that
+    // revision and moves to the current template at once, as the cluster did.
+    let mut timeline: Vec<Value> = Vec::new();
+    for d in &objects.daemonsets {
+        let (ns, dname) = (d.metadata.namespace.clone().unwrap_or_default(), d.metadata.name.clone().unwrap_or_default());
+        let spec = d.spec.clone().unwrap_or_default();
+        let mut current = serde_json::to_value(&spec.template).unwrap_or(Value::Null);
+        rewrite_images(&mut current, &names);
+        let uid = d.metadata.uid.as_deref();
+        let owned = |r: &ControllerRevision| r.metadata.owner_references.iter().flatten().any(|o| Some(o.uid.as_str()) == uid);
+        let revisions: Vec<&ControllerRevision> = objects.revisions.iter().filter(|r| owned(r)).collect();
+        let current_hash =
+            revisions.iter().max_by_key(|r| r.revision).and_then(|r| r.metadata.labels.as_ref()?.get("controller-revision-hash").cloned());
+        let mut old_counts: BTreeMap<String, usize> = BTreeMap::new();
+        for p in objects.pods.iter().filter(|p| owner(p) == Some(dname.as_str()) && p.metadata.namespace.as_deref() == Some(ns.as_str())) {
+            let h = p.metadata.labels.as_ref().and_then(|l| l.get("controller-revision-hash")).cloned();
+            if h.is_some() && h != current_hash && p.metadata.deletion_timestamp.is_none() {
+                *old_counts.entry(h.unwrap_or_default()).or_default() += 1;
+            }
+        }
+        let old = old_counts.into_iter().max_by_key(|(_, n)| *n).and_then(|(h, _)| {
+            let r = revisions.iter().find(|r| r.metadata.labels.as_ref().and_then(|l| l.get("controller-revision-hash")) == Some(&h))?;
+            let mut t = r.data.as_ref()?.0.pointer("/spec/template")?.clone();
+            if let Some(o) = t.as_object_mut() {
+                o.remove("$patch");
+            }
+            rewrite_images(&mut t, &names);
+            Some(t)
+        });
+        let mut spec_v = serde_json::to_value(&spec).unwrap_or(Value::Null);
+        spec_v["template"] = old.clone().unwrap_or_else(|| current.clone());
+        let meta = json!({
+            "name": dname,
+            "namespace": ns,
+            "labels": d.metadata.labels,
+        });
+        docs.push(json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": spec_v}));
+        if let Some(old) = old {
+            timeline.push(json!({
+                "at": "0s",
+                "patch": {"kind": "DaemonSet", "namespace": ns, "name": dname, "patch": {"spec": {"template": merge_patch(&old, &current)}}}
+            }));
+        }
+    }
+    for s in &objects.services {
+        let spec = s.spec.clone().unwrap_or_default();
+        let mut sv = json!({"selector": spec.selector, "ports": spec.ports});
+        if let Some(t) = spec.type_.filter(|t| t != "ClusterIP") {
+            sv["type"] = json!(t);
+        }
+        docs.push(json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": s.metadata.name, "namespace": s.metadata.namespace, "labels": s.metadata.labels},
+            "spec": sv,
+        }));
+    }
+    let mut sim = json!({"apiVersion": "sim.daemonscope.io/v1alpha1", "kind": "Simulation", "metadata": {"name": name}});
+    if !timeline.is_empty() {
+        sim["timeline"] = json!(timeline);
+    }
+    docs.push(sim);
+    let mut out = format!(
+        "# A snapshot of {name}, written by `daemonscope snapshot`: the nodes, the DaemonSets and\n# how their pods behave, as a daemonscope simulator scenario (`daemonscope sim --scenario FILE`).\n"
+    );
+    for d in docs {
+        out.push_str("---\n");
+        out.push_str(&serde_saphyr::to_string(&strip_nulls(d)).unwrap_or_default());
+    }
+    out
+}
+
+/// Drops null members (a YAML reader would take `labels: null` for a value).
+fn strip_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(o.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(strip_nulls).collect()),
+        v => v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_patches_remove_what_the_new_template_lacks() {
+        let from = json!({"metadata": {"annotations": {"a": "1"}, "labels": {"app": "x"}}, "spec": {"containers": [{"image": "v1"}]}});
+        let to = json!({"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"image": "v2"}]}});
+        assert_eq!(merge_patch(&from, &to), json!({"metadata": {"annotations": null}, "spec": {"containers": [{"image": "v2"}]}}));
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_and_keep_what_is_not_identifying() {
+        let names = Names { on: true, nodes: [("ip-10-0-1-7.ec2.internal".to_string(), "node-00001".to_string())].into() };
+        assert_eq!(names.node("ip-10-0-1-7.ec2.internal"), "node-00001");
+        assert_eq!(names.label_value("kubernetes.io/hostname", "ip-10-0-1-7"), names.label_value("kubernetes.io/hostname", "ip-10-0-1-7"));
+        assert!(names.label_value("kubernetes.io/hostname", "ip-10-0-1-7").starts_with("h-"));
+        assert_eq!(names.label_value("pool", "gpu"), "gpu");
+        assert!(names.image("123456789.dkr.ecr.eu-west-1.amazonaws.com/agent:v2").ends_with(".example/agent:v2"));
+        assert_eq!(names.image("busybox:1.36"), "busybox:1.36");
+    }
+}
