@@ -43,7 +43,7 @@ async fn coverage_reasons_on_the_demo_cluster() {
 fn kubeconfig(sim: &daemonscope::sim::Running, token: Option<&str>) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), token).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), token.or(sim.token.as_deref())).unwrap();
     let kc = kc.to_str().unwrap().to_string();
     (dir, kc)
 }
@@ -105,9 +105,10 @@ fn two_context_kubeconfig(a: &str, b: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctx_switches_to_a_second_simulator() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
-    let prod = common::serve(&text).await;
+    // Two plain-HTTP simulators: the kubeconfig needs no CA or token for either.
+    let prod = common::serve_insecure(&text).await;
     let small = daemonscope::sim::generator::to_yaml(&daemonscope::sim::generator::scenario(12, 2));
-    let staging = common::serve(&small).await;
+    let staging = common::serve_insecure(&small).await;
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("config");
     std::fs::write(&kc, two_context_kubeconfig(prod.url(), staging.url())).unwrap();

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod discovery;
 mod handlers;
+pub mod limits;
 mod logs;
 pub mod patch;
 mod protobuf;
@@ -177,13 +178,25 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
         return resp;
     }
 
-    let (user, verb, resp) = match authenticate(&st, &headers) {
+    let open = matches!(route(&path), Route::Version | Route::Health);
+    let (user, verb, resp) = match authenticate(&st, &headers, open) {
         Err(e) => ("".into(), "".into(), e.into_response()),
         Ok(user) => {
-            let body = match axum::body::to_bytes(body, 64 << 20).await {
+            let body = match limits::read_body(body).await {
                 Ok(b) => b,
                 Err(e) => {
-                    return ApiError::bad_request(format!("reading request body: {e}")).into_response();
+                    let r = e.into_response();
+                    st.record(RequestRecord {
+                        method: method.to_string(),
+                        path,
+                        query,
+                        verb: String::new(),
+                        user: user.name.clone(),
+                        status: r.status().as_u16(),
+                        user_agent: ua,
+                        at_ms,
+                    });
+                    return r;
                 }
             };
             let (verb, resp) = match route(&path) {
@@ -226,12 +239,18 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     resp
 }
 
-fn authenticate(st: &ApiState, headers: &HeaderMap) -> Result<auth::User, ApiError> {
-    match &st.auth {
+/// The requesting user. With tokens, a request without credentials is anonymous, which
+/// only `open` paths (`/version`, `/healthz`, `/livez`, `/readyz`) allow — as the real
+/// server's `system:public-info-viewer` role does; a wrong token is 401 everywhere.
+fn authenticate(st: &ApiState, headers: &HeaderMap, open: bool) -> Result<auth::User, ApiError> {
+    match &*st.auth.read() {
         None => Ok(auth::User::admin()),
         Some(a) => {
             let h = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-            a.authenticate(h).cloned().ok_or_else(ApiError::unauthorized)
+            match h {
+                None if open => Ok(auth::User { name: "system:anonymous".into(), rules: Vec::new() }),
+                _ => a.authenticate(h).cloned().ok_or_else(ApiError::unauthorized),
+            }
         }
     }
 }
