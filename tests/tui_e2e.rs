@@ -318,7 +318,7 @@ async fn an_outage_shows_a_stale_banner_then_recovers_with_what_changed() {
         t.keys(":nodes\r");
         t.wait_for("nodes (", 10);
         faults.set_down(true);
-        let s = t.wait_for("DISCONNECTED from the API server http://127.0.0.1:", 15);
+        let s = t.wait_for("DISCONNECTED from the API server https://127.0.0.1:", 15);
         assert!(s.contains("data shown is stale (as of") && s.contains("cannot reach the API server"), "{s}");
         assert!(s.contains("pods: stale"), "{s}");
         // While it is down a node is cordoned; the old picture stays on screen meanwhile.

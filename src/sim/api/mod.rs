@@ -11,6 +11,8 @@ pub mod discovery;
 mod handlers;
 pub mod limits;
 mod logs;
+pub mod openapi;
+mod openapi_v2;
 pub mod patch;
 mod protobuf;
 mod request;
@@ -44,6 +46,8 @@ enum Route {
     ApiGroups,
     Resources(String, String),
     Ssar,
+    OpenApiV2,
+    OpenApiV3(String),
     Object(Target),
     NotFound,
 }
@@ -58,6 +62,8 @@ fn route(path: &str) -> Route {
         ["api", v] => Route::Resources(String::new(), v.to_string()),
         ["apis", g, v] => Route::Resources(g.to_string(), v.to_string()),
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => Route::Ssar,
+        ["openapi", "v2"] => Route::OpenApiV2,
+        ["openapi", "v3", rest @ ..] => Route::OpenApiV3(rest.join("/")),
         ["api", v, rest @ ..] => object_route("", v, rest),
         ["apis", g, v, rest @ ..] => object_route(g, v, rest),
         _ => Route::NotFound,
@@ -206,6 +212,14 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                 Route::ApiGroups => ("get".into(), json_response(StatusCode::OK, &discovery::api_groups())),
                 Route::Resources(g, v) => match discovery::resource_list(&g, &v) {
                     Some(doc) => ("get".into(), json_response(StatusCode::OK, &doc)),
+                    None => ("get".into(), not_found()),
+                },
+                Route::OpenApiV2 => {
+                    ("get".into(), ([(header::CONTENT_TYPE, openapi_v2::CONTENT_TYPE)], openapi_v2::document()).into_response())
+                }
+                Route::OpenApiV3(p) if p.is_empty() => ("get".into(), json_response(StatusCode::OK, openapi::v3_root())),
+                Route::OpenApiV3(p) => match openapi::v3_group(&p) {
+                    Some(doc) => ("get".into(), json_response(StatusCode::OK, doc)),
                     None => ("get".into(), not_found()),
                 },
                 Route::Ssar if method == Method::POST => ("create".into(), handlers::ssar(&user, &headers, &body)),

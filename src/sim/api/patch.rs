@@ -52,7 +52,7 @@ pub fn apply(doc: &mut Value, ty: &PatchType, body: &[u8]) -> Result<(), ApiErro
 }
 
 /// The patch merge key of a list field, or None for lists that are replaced.
-fn merge_key(field: &str) -> Option<&'static str> {
+pub(crate) fn merge_key(field: &str) -> Option<&'static str> {
     Some(match field {
         "containers"
         | "initContainers"
