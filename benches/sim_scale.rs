@@ -44,7 +44,8 @@ async fn run(nodes: usize, dss: usize, full: bool) {
     let settle = t.elapsed();
     let pods_total = sim.store.read(|i| i.pods.len());
     rows.push((format!("start: {nodes} nodes × {dss} DaemonSets, {pods_total} pods, settled"), format!("{:.1} s", settle.as_secs_f64())));
-    let running = sim.serve("127.0.0.1:0").await.expect("listen");
+    // Plain HTTP without a token: the numbers measure the API, not TLS (as before).
+    let running = sim.serve_with("127.0.0.1:0", daemonscope::sim::Transport::InsecureHttp).await.expect("listen");
     let url = running.url().to_string();
     let client = kube::Client::try_from(kube::Config::new(url.parse().unwrap())).unwrap();
 

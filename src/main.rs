@@ -206,13 +206,16 @@ mod simulator {
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);
+            let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
+            let transport = transport(args, &kc);
             let built = Sim::build(&sc, opts).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
             let faults = built.api.faults.settings();
-            let running = built.serve(&args.listen).await.wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
-            let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
-            let token = sc.settings.tokens.as_ref().and_then(|t| t.first()).map(|t| t.token.clone());
-            sim::write_kubeconfig(&kc, running.url(), running.ca_pem.as_deref(), token.as_deref())
-                .wrap_err_with(|| format!("writing kubeconfig {}", kc.display()))?;
+            let running = built
+                .serve_with(&args.listen, transport)
+                .await
+                .unwrap_or_else(|e| super::fail(format!("cannot listen on {}: {e}", args.listen)));
+            let yaml = sim::kubeconfig::standalone_yaml(running.url(), running.credentials.as_ref());
+            sim::kubeconfig::write_private(&kc, &yaml).unwrap_or_else(|e| super::fail(format!("writing kubeconfig {}: {e}", kc.display())));
             let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
             println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
             println!("serving {}", running.url());
@@ -226,6 +229,39 @@ mod simulator {
             drop(running);
             Ok(())
         })
+    }
+
+    /// HTTPS with the credentials of the kubeconfig a previous run left at `kc` (or new
+    /// ones), or plain HTTP; refuses a remote --listen without --allow-remote, and a file at
+    /// `kc` this simulator did not write without --force.
+    fn transport(args: &SimArgs, kc: &std::path::Path) -> sim::Transport {
+        match sim::cli::is_loopback(&args.listen) {
+            Err(e) => super::fail(e),
+            Ok(false) if !args.allow_remote => {
+                super::fail(format!("--listen {} is reachable from other machines; add --allow-remote to serve there anyway", args.listen))
+            }
+            Ok(false) => eprintln!(
+                "daemonscope: warning: --listen {} is reachable from other machines: anyone who gets the token in {} can change the simulated cluster",
+                args.listen,
+                kc.display()
+            ),
+            Ok(true) => {}
+        }
+        let reused = match sim::kubeconfig::inspect(kc) {
+            sim::kubeconfig::Existing::Nothing => None,
+            sim::kubeconfig::Existing::Ours(creds) => creds,
+            sim::kubeconfig::Existing::Other(_) if args.force => None,
+            sim::kubeconfig::Existing::Other(why) => {
+                super::fail(format!("{} {why}; leaving it alone (use --force to replace it, or --kubeconfig-out elsewhere)", kc.display()))
+            }
+        };
+        if args.insecure_http {
+            return sim::Transport::InsecureHttp;
+        }
+        match reused.map(Ok).unwrap_or_else(sim::Credentials::generate) {
+            Ok(c) => sim::Transport::Https(c),
+            Err(e) => super::fail(e),
+        }
     }
 
     /// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this is called, not

@@ -1,5 +1,7 @@
 //! `daemonscope sim` as a user runs it: prints where it serves, writes a kubeconfig,
-//! stops on SIGTERM, and names file, document and field of a bad scenario.
+//! serves HTTPS with a token by default and keeps both across a restart, refuses remote
+//! listeners and files it did not write, stops on SIGTERM, and names file, document and
+//! field of a bad scenario.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -12,7 +14,7 @@ fn bin() -> Command {
 }
 
 #[test]
-fn serves_the_demo_and_writes_a_kubeconfig() {
+fn serves_the_demo_over_https_with_a_token_and_writes_a_private_kubeconfig() {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
     let (mut child, mut lines) = spawn_sim(&["--listen", "127.0.0.1:0"], &kc);
@@ -20,16 +22,119 @@ fn serves_the_demo_and_writes_a_kubeconfig() {
     assert!(first.starts_with("daemonscope sim: assets/scenarios/demo.yaml (embedded) — 50 nodes,"), "{first}");
     let serving = lines.next().unwrap().unwrap();
     let url = serving.strip_prefix("serving ").expect("serving line").to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let cfg = std::fs::read_to_string(&kc).unwrap();
     assert!(cfg.contains(&format!("server: {url}")) && cfg.contains("current-context: daemonscope-sim"), "{cfg}");
-    // The server answers like an API server.
-    let resp = http_get(&url, "/version");
-    assert!(resp.starts_with("HTTP/1.1 200") && resp.contains("\"gitVersion\":\"v1.32.4+daemonscope-sim\""), "{resp}");
+    assert!(cfg.contains("certificate-authority-data: ") && cfg.contains("    token: "), "{cfg}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&kc).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // The server answers like an API server: /version to anyone, the rest with the token.
+    let (code, body) = get(&kc, true, "/version");
+    assert!(code == 200 && body.contains("\"gitVersion\":\"v1.32.4+daemonscope-sim\""), "{code} {body}");
+    assert_eq!(get(&kc, false, "/api/v1/nodes").0, 401);
+    assert_eq!(get(&kc, true, "/api/v1/nodes").0, 200);
+    // The standalone output never prints the token.
+    let token = cfg.lines().find_map(|l| l.trim().strip_prefix("token: ")).unwrap().to_string();
+    assert!(!first.contains(&token) && !serving.contains(&token));
     // SIGTERM stops it cleanly.
     unsafe_kill(child.id());
     let status = wait_timeout(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
+    let rest: String = lines.map_while(Result::ok).collect::<Vec<_>>().join("\n");
+    assert!(!rest.contains(&token), "{rest}");
+}
+
+/// Killed and started again on the same port with the same kubeconfig, the simulator
+/// reuses the CA and token it finds there: a client made before the restart keeps working.
+#[test]
+fn a_restart_with_the_same_kubeconfig_keeps_clients_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    let (mut child, mut lines) = spawn_sim(&["--nodes", "3", "--daemonsets", "1", "--listen", "127.0.0.1:0"], &kc);
+    let _ = lines.next().unwrap().unwrap();
+    let url = lines.next().unwrap().unwrap().strip_prefix("serving ").unwrap().to_string();
+    let before = std::fs::read_to_string(&kc).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(client_from(&kc, true));
+    assert_eq!(rt.block_on(status_of(&client, "/api/v1/nodes")), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let port = url.rsplit(':').next().unwrap();
+    let (mut child, mut lines) = spawn_sim(&["--nodes", "3", "--daemonsets", "1", "--listen", &format!("127.0.0.1:{port}")], &kc);
+    let _ = lines.next().unwrap().unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), format!("serving {url}"));
+    assert_eq!(std::fs::read_to_string(&kc).unwrap(), before, "the same CA, CA key and token");
+    // The old client (old CA, old token, pooled connection gone) still gets answers.
+    assert_eq!(rt.block_on(status_of(&client, "/api/v1/nodes")), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// What `daemonscope sim` refuses before serving anything, in one line each.
+#[test]
+fn refuses_remote_listeners_and_files_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    let run = |args: &[&str]| {
+        let o = bin().arg("sim").args(args).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (code, err) = run(&["--listen", "0.0.0.0:0", "--kubeconfig-out", kc.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert_eq!(err, "daemonscope: --listen 0.0.0.0:0 is reachable from other machines; add --allow-remote to serve there anyway\n");
+    assert!(!kc.exists());
+    // Someone's real kubeconfig at the path is left alone…
+    let other = dir.path().join("config");
+    let original = "apiVersion: v1\nkind: Config\nclusters: [{name: prod, cluster: {server: 'https://prod.example:6443'}}]\n";
+    std::fs::write(&other, original).unwrap();
+    let (code, err) = run(&["--kubeconfig-out", other.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("daemonscope: ") && err.contains("is not a kubeconfig this simulator wrote; leaving it alone (use --force"),
+        "{err}"
+    );
+    // …and a symlink to it is not followed.
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&other, &link).unwrap();
+    let (code, err) = run(&["--kubeconfig-out", link.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is a symbolic link; leaving it alone"), "{err}");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), original);
+    // Plain HTTP cannot be opened to other machines.
+    let (code, err) = run(&["--insecure-http", "--allow-remote"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+/// A client from the kubeconfig at `kc`, with its token or (`token: false`) without.
+async fn client_from(kc: &std::path::Path, token: bool) -> kube::Client {
+    let mut k = kube::config::Kubeconfig::read_from(kc).unwrap();
+    if !token {
+        k.auth_infos[0].auth_info = Some(Default::default());
+    }
+    let config = kube::Config::from_custom_kubeconfig(k, &Default::default()).await.unwrap();
+    kube::Client::try_from(config).unwrap()
+}
+
+async fn status_of(c: &kube::Client, path: &str) -> u16 {
+    send(c, path).await.0
+}
+
+async fn send(c: &kube::Client, path: &str) -> (u16, String) {
+    use http_body_util::BodyExt;
+    let req = http::Request::get(path).body(kube::client::Body::empty()).unwrap();
+    let resp = c.send(req).await.unwrap();
+    let code = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (code, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// GET `path` from the simulator the kubeconfig at `kc` points to.
+fn get(kc: &std::path::Path, token: bool, path: &str) -> (u16, String) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async { send(&client_from(kc, token).await, path).await })
 }
 
 /// `daemonscope sim ARGS --kubeconfig-out KC`, and the lines it prints.
@@ -110,8 +215,10 @@ fn generates_and_writes_synthetic_scenarios() {
 fn fault_flags_are_announced_and_applied() {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
-    let (mut child, mut lines) =
-        spawn_sim(&["--nodes", "20", "--daemonsets", "2", "--server-errors", "1", "--drop-watches", "1s", "--outage", "1m+10s"], &kc);
+    let (mut child, mut lines) = spawn_sim(
+        &["--insecure-http", "--nodes", "20", "--daemonsets", "2", "--server-errors", "1", "--drop-watches", "1s", "--outage", "1m+10s"],
+        &kc,
+    );
     let _first = lines.next().unwrap().unwrap();
     let url = lines.next().unwrap().unwrap().strip_prefix("serving ").unwrap().to_string();
     let faults = lines.next().unwrap().unwrap();

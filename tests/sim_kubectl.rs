@@ -130,9 +130,9 @@ async fn create_cordon_label_taint() {
     let k = kubectl_or_skip!(sim);
     let manifest = k.dir.path().join("ds.yaml");
     std::fs::write(&manifest, ds_yaml("logger", "{type: RollingUpdate}").replace("namespace: kube-system", "namespace: default")).unwrap();
-    let out = k.ok_async(&["create", "--validate=false", "-f", manifest.to_str().unwrap()]).await;
+    let out = k.ok_async(&["create", "-f", manifest.to_str().unwrap()]).await;
     assert_eq!(out.trim(), "daemonset.apps/logger created");
-    let again = k.run_async(&["create", "--validate=false", "-f", manifest.to_str().unwrap()]).await;
+    let again = k.run_async(&["create", "-f", manifest.to_str().unwrap()]).await;
     assert!(String::from_utf8_lossy(&again.stderr).contains("AlreadyExists"), "{}", String::from_utf8_lossy(&again.stderr));
     let c = client(&sim);
     let pods: kube::Api<Pod> = kube::Api::namespaced(c.clone(), "default");
@@ -265,7 +265,7 @@ settings:
     let admin = Kubectl::new(bin.clone(), &sim, Some("admin-token"));
     assert_eq!(admin.ok_async(&["auth", "can-i", "patch", "nodes"]).await.trim(), "yes");
     // Without a token: 401 (kubectl itself would prompt for a password here).
-    let anon: kube::Api<Node> = kube::Api::all(client_with_token(&sim, None));
+    let anon: kube::Api<Node> = kube::Api::all(anonymous_client(&sim));
     match anon.list(&Default::default()).await {
         Err(kube::Error::Api(s)) => assert_eq!((s.code, s.reason.as_str()), (401, "Unauthorized")),
         other => panic!("expected 401, got {other:?}"),
@@ -351,4 +351,115 @@ async fn the_demo_scenario_runs_its_timeline() {
     .await;
     let out = k.ok_async(&["get", "node", "general-b-0005"]).await;
     assert!(out.contains("NotReady"), "{out}");
+}
+
+/// A DaemonSet manifest for `kubectl apply`: `v` picks the first or the changed version.
+fn applied_ds(name: &str, v: u8) -> String {
+    let (labels, strategy, containers) = if v == 1 {
+        (
+            "{team: a, old: x}",
+            "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 2}}",
+            "- {name: main, image: 'registry.example/app:v1', env: [{name: A, value: '1'}, {name: B, value: '2'}]}\n      - {name: sidecar, image: 'registry.example/side:v1'}",
+        )
+    } else {
+        ("{team: b}", "{type: OnDelete}", "- {name: main, image: 'registry.example/app:v2', env: [{name: B, value: '3'}]}")
+    };
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: {name}, namespace: default, labels: {labels}}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  updateStrategy: {strategy}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n      {containers}\n"
+    )
+}
+
+/// Every kubectl from 1.27 to 1.33 with its default flags (validation on, so it reads
+/// /openapi/v2 and /openapi/v3 first): create -f, apply -f and apply -f of a changed
+/// DaemonSet (a three-way strategic merge with the last-applied annotation), diff -f,
+/// edit, and explain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kubectl_version_creates_applies_diffs_edits_and_explains_with_default_flags() {
+    let bins = kubectl_versions();
+    if bins.is_empty() {
+        return;
+    }
+    let sim = serve(&cluster()).await;
+    let c = client(&sim);
+    let dss: kube::Api<DaemonSet> = kube::Api::namespaced(c, "default");
+    for bin in bins {
+        let v = bin.file_name().unwrap().to_string_lossy().replace("kubectl.1.", "1-");
+        let k = Kubectl::new(bin.clone(), &sim, None);
+        let at = |what: &str| format!("{}: {what}", bin.display());
+        let (name, created) = (format!("app-{v}"), format!("made-{v}"));
+        let f1 = k.dir.path().join("v1.yaml");
+        let f2 = k.dir.path().join("v2.yaml");
+        std::fs::write(&f1, applied_ds(&name, 1)).unwrap();
+        std::fs::write(&f2, applied_ds(&name, 2)).unwrap();
+        // create -f
+        let made = k.dir.path().join("made.yaml");
+        std::fs::write(&made, applied_ds(&created, 1)).unwrap();
+        let out = k.ok_async(&["create", "-f", made.to_str().unwrap()]).await;
+        assert_eq!(out.trim(), format!("daemonset.apps/{created} created"), "{}", at("create"));
+        // apply -f, then diff and apply of the changed manifest.
+        let out = k.ok_async(&["apply", "-f", f1.to_str().unwrap()]).await;
+        assert_eq!(out.trim(), format!("daemonset.apps/{name} created"), "{}", at("apply"));
+        let diff = k.run_async(&["diff", "-f", f2.to_str().unwrap()]).await;
+        let text = String::from_utf8_lossy(&diff.stdout);
+        assert_eq!(
+            diff.status.code(),
+            Some(1),
+            "{}: diff exits 1 when there are changes: {text}{}",
+            at("diff"),
+            String::from_utf8_lossy(&diff.stderr)
+        );
+        assert!(
+            text.contains("-        image: registry.example/app:v1") && text.contains("+        image: registry.example/app:v2"),
+            "{}: {text}",
+            at("diff")
+        );
+        assert_eq!(dss.get(&name).await.unwrap().metadata.generation, Some(1), "{}: diff changed nothing", at("diff"));
+        let out = k.ok_async(&["apply", "-f", f2.to_str().unwrap()]).await;
+        assert_eq!(out.trim(), format!("daemonset.apps/{name} configured"), "{}", at("apply"));
+        let ds = dss.get(&name).await.unwrap();
+        let labels = ds.metadata.labels.clone().unwrap();
+        assert_eq!(
+            labels.into_iter().collect::<Vec<_>>(),
+            [("team".to_string(), "b".to_string())],
+            "{}: a label dropped from the manifest is removed",
+            at("apply")
+        );
+        let spec = ds.spec.unwrap();
+        let us = spec.update_strategy.unwrap();
+        assert_eq!(
+            (us.type_.as_deref(), us.rolling_update.is_none()),
+            (Some("OnDelete"), true),
+            "{}: rollingUpdate retained only with its type",
+            at("apply")
+        );
+        let containers = spec.template.spec.unwrap().containers;
+        assert_eq!(containers.len(), 1, "{}: the removed sidecar is gone", at("apply"));
+        assert_eq!(containers[0].image.as_deref(), Some("registry.example/app:v2"));
+        let env: Vec<_> = containers[0].env.iter().flatten().map(|e| (e.name.clone(), e.value.clone().unwrap_or_default())).collect();
+        assert_eq!(env, [("B".to_string(), "3".to_string())], "{}", at("apply"));
+        // Applying the same manifest again changes nothing.
+        let generation = ds.metadata.generation;
+        let out = k.ok_async(&["apply", "-f", f2.to_str().unwrap()]).await;
+        assert_eq!(out.trim(), format!("daemonset.apps/{name} unchanged"), "{}", at("apply again"));
+        assert_eq!(dss.get(&name).await.unwrap().metadata.generation, generation);
+        // edit, with an editor that changes the image.
+        let o =
+            k.cmd(&["edit", "ds", &name]).env("KUBE_EDITOR", "sed -i s#registry.example/app:v2#registry.example/app:v3#").output().unwrap();
+        assert!(o.status.success(), "{}: {}{}", at("edit"), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        let ds = dss.get(&name).await.unwrap();
+        assert_eq!(
+            ds.spec.unwrap().template.spec.unwrap().containers[0].image.as_deref(),
+            Some("registry.example/app:v3"),
+            "{}",
+            at("edit")
+        );
+        // explain
+        let out = k.ok_async(&["explain", "daemonset.spec.updateStrategy"]).await;
+        assert!(out.contains("FIELD: updateStrategy <DaemonSetUpdateStrategy>") || out.contains("FIELDS:"), "{}: {out}", at("explain"));
+        assert!(
+            out.contains("rollingUpdate") && out.contains("An update strategy to replace existing DaemonSet pods with new pods."),
+            "{}: {out}",
+            at("explain")
+        );
+    }
 }

@@ -198,8 +198,8 @@ async fn exit_codes_and_the_table_as_a_user_reads_it() {
     let demo = common::serve(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap()).await;
     let dir = tempfile::tempdir().unwrap();
     let (kc_ok, kc_demo) = (dir.path().join("ok"), dir.path().join("demo"));
-    daemonscope::sim::write_kubeconfig(&kc_ok, ok.url(), None, None).unwrap();
-    daemonscope::sim::write_kubeconfig(&kc_demo, demo.url(), None, None).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc_ok, ok.url(), ok.ca_pem.as_deref(), ok.token.as_deref()).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc_demo, demo.url(), demo.ca_pem.as_deref(), demo.token.as_deref()).unwrap();
     let (kc_ok, kc_demo) = (kc_ok.to_str().unwrap().to_string(), kc_demo.to_str().unwrap().to_string());
     tokio::task::spawn_blocking(move || {
         let (code, out, err) = bin(&["status", "--kubeconfig", &kc_ok]);
@@ -257,8 +257,8 @@ async fn wait_returns_0_when_a_rolling_update_completes_and_1_at_a_timeout() {
     let stuck = common::serve(&crash).await;
     let dir = tempfile::tempdir().unwrap();
     let (kc, kc_stuck) = (dir.path().join("kc"), dir.path().join("stuck"));
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
-    daemonscope::sim::write_kubeconfig(&kc_stuck, stuck.url(), None, None).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc_stuck, stuck.url(), stuck.ca_pem.as_deref(), stuck.token.as_deref()).unwrap();
     let (kc, kc_stuck) = (kc.to_str().unwrap().to_string(), kc_stuck.to_str().unwrap().to_string());
     tokio::task::spawn_blocking(move || {
         // Wait a moment so the update is under way, then wait for it to finish.
@@ -289,7 +289,7 @@ async fn wait_rides_out_an_outage_and_throttling() {
     let sim = common::serve(&y).await;
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
     let kc = kc.to_str().unwrap().to_string();
     let faults = sim.api.faults.clone();
     // Start once the rollout is under way; then down, then throttled: the wait keeps going.

@@ -43,7 +43,7 @@ async fn coverage_reasons_on_the_demo_cluster() {
 fn kubeconfig(sim: &daemonscope::sim::Running, token: Option<&str>) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), token).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), token.or(sim.token.as_deref())).unwrap();
     let kc = kc.to_str().unwrap().to_string();
     (dir, kc)
 }
@@ -105,9 +105,10 @@ fn two_context_kubeconfig(a: &str, b: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctx_switches_to_a_second_simulator() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
-    let prod = common::serve(&text).await;
+    // Two plain-HTTP simulators: the kubeconfig needs no CA or token for either.
+    let prod = common::serve_insecure(&text).await;
     let small = daemonscope::sim::generator::to_yaml(&daemonscope::sim::generator::scenario(12, 2));
-    let staging = common::serve(&small).await;
+    let staging = common::serve_insecure(&small).await;
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("config");
     std::fs::write(&kc, two_context_kubeconfig(prod.url(), staging.url())).unwrap();
@@ -317,7 +318,7 @@ async fn an_outage_shows_a_stale_banner_then_recovers_with_what_changed() {
         t.keys(":nodes\r");
         t.wait_for("nodes (", 10);
         faults.set_down(true);
-        let s = t.wait_for("DISCONNECTED from the API server http://127.0.0.1:", 15);
+        let s = t.wait_for("DISCONNECTED from the API server https://127.0.0.1:", 15);
         assert!(s.contains("data shown is stale (as of") && s.contains("cannot reach the API server"), "{s}");
         assert!(s.contains("pods: stale"), "{s}");
         // While it is down a node is cordoned; the old picture stays on screen meanwhile.

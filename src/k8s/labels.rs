@@ -35,6 +35,39 @@ pub fn validate_dns1123_label(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// DNS-1123 label with apimachinery's `IsDNS1123Label` messages: namespace names.
+pub fn dns1123_label_problems(s: &str) -> Problems {
+    let mut out = Vec::new();
+    if s.len() > 63 {
+        out.push("must be no more than 63 characters".to_string());
+    }
+    if !is_dns1123_label(s) {
+        if validate_dns1123_subdomain(s).is_empty() {
+            out.push("must not contain dots".to_string());
+        } else {
+            out.push("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')".to_string());
+        }
+    }
+    out
+}
+
+/// DNS-1035 label (`IsDNS1035Label`): Service names.
+pub fn dns1035_label_problems(s: &str) -> Problems {
+    let mut out = Vec::new();
+    if s.len() > 63 {
+        out.push("must be no more than 63 characters".to_string());
+    }
+    let b = s.as_bytes();
+    let ok = !b.is_empty()
+        && b[0].is_ascii_lowercase()
+        && (b[b.len() - 1].is_ascii_lowercase() || b[b.len() - 1].is_ascii_digit())
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+    if !ok {
+        out.push("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')".to_string());
+    }
+    out
+}
+
 /// DNS-1123 subdomain (at most 253 characters).
 pub fn validate_dns1123_subdomain(s: &str) -> Problems {
     let mut out = Vec::new();

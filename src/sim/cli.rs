@@ -15,13 +15,24 @@ pub struct SimArgs {
     /// Scenario file (multi-document YAML); default: the embedded demo scenario.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "daemonsets"])]
     pub scenario: Option<PathBuf>,
-    /// Address to listen on; port 0 picks a free port.
+    /// Address to listen on; port 0 picks a free port. Loopback only unless --allow-remote.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: String,
-    /// Write a kubeconfig (context `daemonscope-sim`) here
+    /// Allow a --listen address other machines can reach (anyone with the kubeconfig's
+    /// token can then change the simulated cluster).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Serve plain HTTP with no authentication instead of HTTPS with a bearer token.
+    #[arg(long, conflicts_with = "allow_remote")]
+    pub insecure_http: bool,
+    /// Write a kubeconfig (context `daemonscope-sim`, mode 0600) here; a kubeconfig a
+    /// previous run wrote there gives its CA and token back, so clients keep working
     /// (default: $XDG_CACHE_HOME/daemonscope/sim.kubeconfig).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
+    /// Replace a file at the kubeconfig path that this simulator did not write.
+    #[arg(long)]
+    pub force: bool,
     /// Generate a synthetic cluster with this many nodes (with --daemonsets).
     #[arg(long, value_name = "N", requires = "daemonsets")]
     pub nodes: Option<usize>,
@@ -111,6 +122,14 @@ impl FaultArgs {
             base.retry_after = 1;
         }
     }
+}
+
+/// Whether `addr` (`host:port`) is reachable only from this machine: every address it
+/// resolves to is a loopback one.
+pub fn is_loopback(addr: &str) -> Result<bool, String> {
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<_> = addr.to_socket_addrs().map_err(|e| format!("--listen {addr}: {e}"))?.collect();
+    Ok(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()))
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {

@@ -85,7 +85,9 @@ impl ApiError {
     pub fn invalid(kind: Kind, name: &str, causes: Vec<(&str, String)>) -> Self {
         let msgs: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
         let summary = if msgs.len() == 1 { msgs[0].clone() } else { format!("[{}]", msgs.join(", ")) };
-        let mut e = Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {summary}", kind.info().kind));
+        let i = kind.info();
+        let qualified = if i.group.is_empty() { i.kind.to_string() } else { format!("{}.{}", i.kind, i.group) };
+        let mut e = Self::new(422, "Invalid", format!("{qualified} \"{name}\" is invalid: {summary}"));
         let causes: Vec<Value> = causes
             .iter()
             .map(|(f, m)| {
@@ -93,6 +95,8 @@ impl ApiError {
                     "FieldValueRequired"
                 } else if m.starts_with("Forbidden") {
                     "FieldValueForbidden"
+                } else if m.starts_with("Too long") {
+                    "FieldValueTooLong"
                 } else if m.starts_with("Unsupported value") {
                     "FieldValueNotSupported"
                 } else {
@@ -101,7 +105,6 @@ impl ApiError {
                 json!({"reason": reason, "message": m, "field": f})
             })
             .collect();
-        let i = kind.info();
         let mut d = json!({"name": name, "kind": i.kind, "causes": causes});
         if !i.group.is_empty() {
             d["group"] = json!(i.group);
@@ -110,8 +113,29 @@ impl ApiError {
         e
     }
 
+    /// 422 for request options (`DeleteOptions`, `CreateOptions`…), group `meta.k8s.io`.
+    pub fn invalid_options(kind: &str, field: &str, message: String) -> Self {
+        let mut e = Self::new(422, "Invalid", format!("{kind}.meta.k8s.io \"\" is invalid: {field}: {message}"));
+        e.details = Some(
+            json!({"group": "meta.k8s.io", "kind": kind, "causes": [{"reason": "FieldValueNotSupported", "message": message, "field": field}]}),
+        );
+        e
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message.into())
+    }
+
+    pub fn entity_too_large(message: impl std::fmt::Display) -> Self {
+        Self::new(413, "RequestEntityTooLarge", format!("Request entity too large: {message}"))
+    }
+
+    /// What the real server answers when a JSON patch cannot be applied (a failed `test`,
+    /// a missing path): `NewGenericServerResponse(422, ...)`.
+    pub fn patch_not_applicable() -> Self {
+        let mut e = Self::new(422, "Invalid", "the server rejected our request due to an error in our request".into());
+        e.details = Some(json!({}));
+        e
     }
 
     pub fn gone(message: impl Into<String>) -> Self {

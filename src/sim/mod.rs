@@ -11,6 +11,7 @@ pub mod errors;
 pub mod faults;
 pub mod generator;
 pub mod kind;
+pub mod kubeconfig;
 pub mod kubelet;
 pub mod objects;
 pub mod ops;
@@ -19,7 +20,6 @@ pub mod store;
 pub mod tls;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ use scenario::{Action, Scenario, TimedAction};
 use store::Store;
 
 pub const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
-pub const CONTEXT_NAME: &str = "daemonscope-sim";
+pub use kubeconfig::{CONTEXT_NAME, Credentials, kubeconfig_yaml, write_kubeconfig};
 
 /// Creates an object from its JSON the way `POST` does (defaults, validation).
 pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiError> {
@@ -244,25 +244,35 @@ impl Sim {
                 }
             }
         }));
-        Running { store, api, tasks, url: None, ca_pem: None }
+        Running { store, api, tasks, url: None, ca_pem: None, token: None, credentials: None }
     }
 
-    /// Starts everything and listens on `addr` (`127.0.0.1:0` picks a free port), over
-    /// HTTPS when the scenario has tokens (kubectl sends tokens only over TLS) or `tls`.
+    /// Starts everything and listens on `addr` (`127.0.0.1:0` picks a free port) as the
+    /// standalone server does by default: HTTPS with a new CA, and a new bearer token
+    /// (`Running::token`) besides the scenario's.
     pub async fn serve(self, addr: &str) -> std::io::Result<Running> {
-        let tls = self.api.auth.is_some();
-        self.serve_with(addr, tls).await
+        let creds = Credentials::generate().map_err(std::io::Error::other)?;
+        self.serve_with(addr, Transport::Https(creds)).await
     }
 
-    pub async fn serve_with(self, addr: &str, tls: bool) -> std::io::Result<Running> {
+    pub async fn serve_with(self, addr: &str, transport: Transport) -> std::io::Result<Running> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local: SocketAddr = listener.local_addr()?;
         let router = self.router();
-        let material = if tls { Some(tls::generate().map_err(std::io::Error::other)?) } else { None };
+        let server = match &transport {
+            Transport::Https(c) => {
+                // The generated token is an administrator, beside the scenario's tokens.
+                self.api.add_token(&c.token, api::auth::User::admin());
+                let hosts = if local.ip().is_unspecified() { vec![] } else { vec![local.ip().to_string()] };
+                Some(c.ca.server_config(&hosts).map_err(std::io::Error::other)?)
+            }
+            Transport::InsecureHttp => None,
+        };
         let mut running = self.spawn();
-        match &material {
-            Some(m) => {
-                let l = faults::FaultListener::new(tls::TlsListener::new(listener, m.server.clone())?, running.api.faults.clone());
+        let faults = running.api.faults.clone();
+        match server {
+            Some(cfg) => {
+                let l = faults::FaultListener::new(tls::TlsListener::new(listener, cfg)?, faults);
                 running.tasks.push(tokio::spawn(async move {
                     if let Err(e) = axum::serve(l, router).await {
                         tracing::error!(error = %e, "API server stopped");
@@ -271,7 +281,6 @@ impl Sim {
                 running.url = Some(format!("https://{local}"));
             }
             None => {
-                let faults = running.api.faults.clone();
                 running.tasks.push(tokio::spawn(async move {
                     let l = faults::FaultListener::new(listener, faults);
                     if let Err(e) = axum::serve(l, router).await {
@@ -281,9 +290,22 @@ impl Sim {
                 running.url = Some(format!("http://{local}"));
             }
         }
-        running.ca_pem = material.map(|m| m.ca_pem);
+        if let Transport::Https(c) = transport {
+            running.ca_pem = Some(c.ca.cert_pem.clone());
+            running.token = Some(c.token.clone());
+            running.credentials = Some(c);
+        }
         Ok(running)
     }
+}
+
+/// How the standalone server is reached.
+pub enum Transport {
+    /// HTTPS with this CA; every request but `/version` and the health checks needs a
+    /// bearer token (this one, or one of the scenario's).
+    Https(Credentials),
+    /// Plain HTTP with no authentication (kubectl sends no credentials over plain HTTP).
+    InsecureHttp,
 }
 
 /// A running simulated cluster; dropping it stops everything.
@@ -294,6 +316,9 @@ pub struct Running {
     url: Option<String>,
     /// The CA of the server certificate, when serving HTTPS.
     pub ca_pem: Option<String>,
+    /// The administrator's bearer token, when serving HTTPS.
+    pub token: Option<String>,
+    pub credentials: Option<Credentials>,
 }
 
 impl Running {
@@ -312,27 +337,4 @@ impl Drop for Running {
             t.abort();
         }
     }
-}
-
-/// A kubeconfig whose current context `daemonscope-sim` points at `url`.
-pub fn kubeconfig_yaml(url: &str, ca_pem: Option<&str>, token: Option<&str>) -> String {
-    use base64::Engine;
-    let user = match token {
-        Some(t) => format!("  user:\n    token: {t}\n"),
-        None => "  user: {}\n".to_string(),
-    };
-    let ca = match ca_pem {
-        Some(pem) => format!("    certificate-authority-data: {}\n", base64::engine::general_purpose::STANDARD.encode(pem)),
-        None => String::new(),
-    };
-    format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: {CONTEXT_NAME}\n  cluster:\n{ca}    server: {url}\ncontexts:\n- name: {CONTEXT_NAME}\n  context:\n    cluster: {CONTEXT_NAME}\n    user: {CONTEXT_NAME}\n    namespace: default\ncurrent-context: {CONTEXT_NAME}\nusers:\n- name: {CONTEXT_NAME}\n{user}"
-    )
-}
-
-pub fn write_kubeconfig(path: &Path, url: &str, ca_pem: Option<&str>, token: Option<&str>) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, kubeconfig_yaml(url, ca_pem, token))
 }

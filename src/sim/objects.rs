@@ -27,6 +27,10 @@ pub trait Strategy: SimObject {
     fn validate(&self) -> Causes {
         Vec::new()
     }
+    /// What an update may not change beyond the metadata (`ValidateUpdate`).
+    fn validate_update(&self, _old: &Self) -> Causes {
+        Vec::new()
+    }
     /// `CheckGracefulDelete`: the grace period a delete with `opts` gets, in seconds;
     /// 0 removes the object at once (every kind but bound, non-terminal pods).
     fn grace_period_seconds(&self, _opts: &DeleteOptions) -> i64 {
@@ -34,13 +38,27 @@ pub trait Strategy: SimObject {
     }
 }
 
+/// `TotalAnnotationSizeLimitB`: keys and values of all annotations together.
+pub const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+
+/// How a kind's names are validated (`ValidateNameFunc`).
+type NameRule = fn(&str) -> labels::Problems;
+
 fn validate_meta(m: &ObjectMeta, namespaced: bool, out: &mut Causes) {
+    validate_meta_named(m, namespaced, labels::validate_dns1123_subdomain, out)
+}
+
+fn validate_meta_named(m: &ObjectMeta, namespaced: bool, rule: NameRule, out: &mut Causes) {
     if let Some(name) = &m.name
         && !name.is_empty()
     {
-        if let Some(p) = labels::validate_dns1123_subdomain(name).first() {
+        for p in rule(name) {
             out.push(("metadata.name", format!("Invalid value: {name:?}: {p}")));
         }
+    }
+    let total: usize = m.annotations.iter().flatten().map(|(k, v)| k.len() + v.len()).sum();
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        out.push(("metadata.annotations", format!("Too long: may not be more than {TOTAL_ANNOTATION_SIZE_LIMIT} bytes")));
     }
     if namespaced && m.namespace.as_deref().unwrap_or("").is_empty() {
         out.push(("metadata.namespace", "Required value".into()));
@@ -96,7 +114,7 @@ impl Strategy for core::Namespace {
     }
     fn validate(&self) -> Causes {
         let mut out = Vec::new();
-        validate_meta(&self.metadata, false, &mut out);
+        validate_meta_named(&self.metadata, false, labels::dns1123_label_problems, &mut out);
         out
     }
 }
@@ -209,7 +227,7 @@ impl Strategy for core::Service {
     }
     fn validate(&self) -> Causes {
         let mut out = Vec::new();
-        validate_meta(&self.metadata, true, &mut out);
+        validate_meta_named(&self.metadata, true, labels::dns1035_label_problems, &mut out);
         out
     }
 }
@@ -263,6 +281,13 @@ impl Strategy for apps::DaemonSet {
         }
         self.metadata.generation = Some(generation);
         self.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(TEMPLATE_GENERATION_ANNOTATION.into(), tg.to_string());
+    }
+    fn validate_update(&self, old: &Self) -> Causes {
+        let new_sel = self.spec.as_ref().map(|s| &s.selector);
+        match (new_sel, old.spec.as_ref().map(|s| &s.selector)) {
+            (Some(n), Some(o)) if n != o => vec![("spec.selector", format!("Invalid value: {}: {FIELD_IMMUTABLE}", go_label_selector(n)))],
+            _ => Vec::new(),
+        }
     }
     fn prepare_status_update(&mut self, old: &Self) {
         self.spec = old.spec.clone();
@@ -349,3 +374,80 @@ impl Strategy for apps::DaemonSet {
 }
 
 impl Strategy for apps::ControllerRevision {}
+
+/// `rest.BeforeUpdate` and `ValidateObjectMetaUpdate`: what an update keeps from the stored
+/// object whatever it sends (creationTimestamp, a deletion already under way, the uid when
+/// none is sent), and what it may not change (422 `field is immutable`).
+pub fn before_update(new: &mut ObjectMeta, old: &ObjectMeta) -> Causes {
+    if new.uid.as_deref().unwrap_or("").is_empty() {
+        new.uid = old.uid.clone();
+    }
+    if old.creation_timestamp.is_some() {
+        new.creation_timestamp = old.creation_timestamp.clone();
+    }
+    if old.deletion_timestamp.is_some() {
+        new.deletion_timestamp = old.deletion_timestamp.clone();
+    }
+    if old.deletion_grace_period_seconds.is_some() && new.deletion_grace_period_seconds.is_none() {
+        new.deletion_grace_period_seconds = old.deletion_grace_period_seconds;
+    }
+    let mut out = Causes::new();
+    let immutable = |v: &str| format!("Invalid value: {v}: {FIELD_IMMUTABLE}");
+    let q = |s: &Option<String>| format!("{:?}", s.as_deref().unwrap_or(""));
+    if new.name != old.name {
+        out.push(("metadata.name", immutable(&q(&new.name))));
+    }
+    if new.namespace != old.namespace {
+        out.push(("metadata.namespace", immutable(&q(&new.namespace))));
+    }
+    if new.uid != old.uid {
+        out.push(("metadata.uid", immutable(&q(&new.uid))));
+    }
+    if new.deletion_timestamp != old.deletion_timestamp {
+        let v = match &new.deletion_timestamp {
+            Some(t) => go_time(&t.0),
+            None => "null".into(),
+        };
+        out.push(("metadata.deletionTimestamp", immutable(&v)));
+    }
+    if new.deletion_grace_period_seconds != old.deletion_grace_period_seconds {
+        let v = new.deletion_grace_period_seconds.map(|s| s.to_string()).unwrap_or("null".into());
+        out.push(("metadata.deletionGracePeriodSeconds", immutable(&v)));
+    }
+    out
+}
+
+/// `FieldImmutableErrorMsg`.
+pub const FIELD_IMMUTABLE: &str = "field is immutable";
+
+/// A time as Go's `time.Time.String()` prints it (UTC): `2025-01-02 03:04:05 +0000 UTC`.
+fn go_time(t: &jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S +0000 UTC").to_string()
+}
+
+/// A label selector as Go's `%#v` prints a `v1.LabelSelector` (how the real server shows
+/// an immutable selector's new value).
+pub fn go_label_selector(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector) -> String {
+    let strs = |v: &[String]| v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ");
+    let labels = match &s.match_labels {
+        None => "map[string]string(nil)".to_string(),
+        Some(m) => format!("map[string]string{{{}}}", m.iter().map(|(k, v)| format!("{k:?}:{v:?}")).collect::<Vec<_>>().join(", ")),
+    };
+    let exprs = match &s.match_expressions {
+        None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
+        Some(e) => format!(
+            "[]v1.LabelSelectorRequirement{{{}}}",
+            e.iter()
+                .map(|r| {
+                    let values = match &r.values {
+                        None => "[]string(nil)".to_string(),
+                        Some(v) => format!("[]string{{{}}}", strs(v)),
+                    };
+                    format!("v1.LabelSelectorRequirement{{Key:{:?}, Operator:{:?}, Values:{values}}}", r.key, r.operator)
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!("v1.LabelSelector{{MatchLabels:{labels}, MatchExpressions:{exprs}}}")
+}

@@ -1,7 +1,8 @@
-//! HTTPS for the simulator: a throwaway CA and a server certificate for `localhost` /
-//! `127.0.0.1`, made at start-up. kubectl sends bearer tokens only over TLS
-//! (client-go reads a kubeconfig's credentials only for TLS transports), so a
-//! simulator with tokens serves HTTPS and writes the CA into its kubeconfig.
+//! HTTPS for the simulator: a CA (new, or the one a previous run wrote into its
+//! kubeconfig) and a server certificate it signs for `localhost` / `127.0.0.1`, made at
+//! start-up. kubectl sends bearer tokens only over TLS (client-go reads a kubeconfig's
+//! credentials only for TLS transports), so the simulator serves HTTPS by default and
+//! writes the CA into its kubeconfig.
 //!
 //! May import: nothing else in the crate.
 
@@ -21,35 +22,79 @@ pub struct TlsMaterial {
     pub server: Arc<rustls::ServerConfig>,
 }
 
-pub fn generate() -> Result<TlsMaterial, String> {
-    let err = |e: &dyn std::fmt::Display| format!("generating the simulator's TLS certificate: {e}");
+/// The simulator's certificate authority: what a restart needs to serve a certificate the
+/// clients of the previous run still trust.
+#[derive(Clone)]
+pub struct Ca {
+    pub cert_pem: String,
+    /// The CA's private key (PKCS#8 PEM). Secret: never logged or printed.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for Ca {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ca").field("key_pem", &"<redacted>").finish_non_exhaustive()
+    }
+}
+
+fn err(e: &dyn std::fmt::Display) -> String {
+    format!("generating the simulator's TLS certificate: {e}")
+}
+
+fn ca_params() -> Result<CertificateParams, String> {
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(|e| err(&e))?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, "daemonscope-sim-ca");
     ca.distinguished_name = dn;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    let ca_key = KeyPair::generate().map_err(|e| err(&e))?;
-    let ca_cert = ca.self_signed(&ca_key).map_err(|e| err(&e))?;
-    let issuer = Issuer::new(ca, ca_key);
-    let mut server = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).map_err(|e| err(&e))?;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, "daemonscope-sim");
-    server.distinguished_name = dn;
-    let server_key = KeyPair::generate().map_err(|e| err(&e))?;
-    let server_cert = server.signed_by(&server_key, &issuer).map_err(|e| err(&e))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| err(&e))?
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(server_cert.der().to_vec()), CertificateDer::from(ca_cert.der().to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
-        )
-        .map_err(|e| err(&e))?;
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsMaterial { ca_pem: ca_cert.pem(), server: Arc::new(cfg) })
+    Ok(ca)
+}
+
+impl Ca {
+    /// A new CA with a new key.
+    pub fn generate() -> Result<Ca, String> {
+        let key = KeyPair::generate().map_err(|e| err(&e))?;
+        let cert = ca_params()?.self_signed(&key).map_err(|e| err(&e))?;
+        Ok(Ca { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+    }
+
+    /// A server configuration whose certificate (for `localhost`, `127.0.0.1` and `hosts`)
+    /// this CA signs; the certificate itself is new each start, the CA is not.
+    pub fn server_config(&self, hosts: &[String]) -> Result<Arc<rustls::ServerConfig>, String> {
+        let ca_key = KeyPair::from_pem(&self.key_pem).map_err(|e| format!("the CA key in the kubeconfig: {e}"))?;
+        // Signing needs the issuer's name and key; both are the same as when the CA was made.
+        let issuer = Issuer::new(ca_params()?, ca_key);
+        let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+        names.extend(hosts.iter().filter(|h| !names.contains(h)).cloned().collect::<Vec<_>>());
+        let mut server = CertificateParams::new(names).map_err(|e| err(&e))?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "daemonscope-sim");
+        server.distinguished_name = dn;
+        let server_key = KeyPair::generate().map_err(|e| err(&e))?;
+        let server_cert = server.signed_by(&server_key, &issuer).map_err(|e| err(&e))?;
+        let ca_der = rustls::pki_types::pem::PemObject::from_pem_slice(self.cert_pem.as_bytes())
+            .map_err(|e| format!("the CA certificate in the kubeconfig: {e}"))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| err(&e))?
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(server_cert.der().to_vec()), ca_der],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
+            )
+            .map_err(|e| err(&e))?;
+        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(cfg))
+    }
+}
+
+/// A throwaway CA and a server configuration it signs.
+pub fn generate() -> Result<TlsMaterial, String> {
+    let ca = Ca::generate()?;
+    let server = ca.server_config(&[])?;
+    Ok(TlsMaterial { ca_pem: ca.cert_pem, server })
 }
 
 /// A TLS listener for `axum::serve`; handshakes run in their own tasks so a slow

@@ -97,18 +97,30 @@ pub async fn serve(yaml: &str) -> Running {
     build(yaml).serve("127.0.0.1:0").await.expect("listen on loopback")
 }
 
+/// The administrator's client: the token the simulator generated, over HTTPS with its CA.
+/// Plain HTTP, no authentication (`daemonscope sim --insecure-http`).
+pub async fn serve_insecure(yaml: &str) -> Running {
+    build(yaml).serve_with("127.0.0.1:0", daemonscope::sim::Transport::InsecureHttp).await.expect("listen on loopback")
+}
+
 pub fn client(r: &Running) -> kube::Client {
     client_with_token(r, None)
 }
 
-/// A kube-rs client through a kubeconfig, as the product connects.
+/// A kube-rs client through a kubeconfig, as the product connects (`None`: the
+/// simulator's own administrator token).
 pub fn client_with_token(r: &Running, token: Option<&str>) -> kube::Client {
-    cluster_with_token(r, token).client
+    cluster_with_token(r, token.or(r.token.as_deref())).client
+}
+
+/// A client that sends no credentials at all.
+pub fn anonymous_client(r: &Running) -> kube::Client {
+    cluster_with_token(r, None).client
 }
 
 /// The product's client (with its own Retry-After hints), as it connects.
 pub fn cluster(r: &Running) -> daemonscope::cluster::connect::Cluster {
-    cluster_with_token(r, None)
+    cluster_with_token(r, r.token.as_deref())
 }
 
 fn cluster_with_token(r: &Running, token: Option<&str>) -> daemonscope::cluster::connect::Cluster {
@@ -139,6 +151,32 @@ where
     }
 }
 
+/// Every `kubectl.1.*` beside the `kubectl` on PATH (the Google Cloud SDK ships 1.27 to
+/// 1.33 there), oldest first; empty, with a loud message, when there is none.
+pub fn kubectl_versions() -> Vec<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("kubectl"))
+        .find(|k| k.is_file())
+        .and_then(|k| std::fs::canonicalize(k).ok());
+    let mut out: Vec<(u32, PathBuf)> = found
+        .and_then(|k| std::fs::read_dir(k.parent()?).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            let minor = p.file_name()?.to_str()?.strip_prefix("kubectl.1.")?.parse().ok()?;
+            Some((minor, p))
+        })
+        .collect();
+    out.sort();
+    if out.is_empty() {
+        eprintln!("\n!!!!!!!! SKIPPED: no kubectl.1.* beside the kubectl on PATH; the kubectl version matrix did not run !!!!!!!!\n");
+    }
+    out.into_iter().map(|(_, p)| p).collect()
+}
+
 /// The kubectl to test with: `$KUBECTL`, else `kubectl` on PATH. None (with a loud
 /// message) when there is none, so the caller can skip.
 pub fn kubectl_bin() -> Option<PathBuf> {
@@ -159,8 +197,10 @@ pub struct Kubectl {
 }
 
 impl Kubectl {
+    /// `token` None: the simulator's administrator token.
     pub fn new(bin: PathBuf, sim: &Running, token: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
+        let token = token.or(sim.token.as_deref());
         daemonscope::sim::write_kubeconfig(&dir.path().join("config"), sim.url(), sim.ca_pem.as_deref(), token).expect("kubeconfig");
         Kubectl { bin, dir }
     }

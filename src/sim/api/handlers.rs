@@ -14,6 +14,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions;
 use serde_json::{Value, json};
 
+use super::limits::{self, FieldValidation};
 use super::patch::{self, PatchType};
 use super::request::{Ctx, Filter, Format, IncludeObject, body_from_stream, format_of, json_response, table_row};
 use super::table::{self, Tabular};
@@ -203,14 +204,31 @@ fn get<T: Strategy + Tabular>(ctx: &Ctx, name: &str) -> Result<Response, ApiErro
     Ok(render_one(&o, fmt, StatusCode::OK))
 }
 
-fn decode<T: SimObject>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
-    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE)) {
-        return Err(ApiError::unsupported_media(
-            "the simulator accepts JSON request bodies only (application/json); protobuf is read for SelfSubjectAccessReview alone",
-        ));
+/// The body of a create or update as `T`, and the warnings `fieldValidation` asks for.
+fn decode<T: SimObject>(ctx: &Ctx, options: &str) -> Result<(T, Vec<String>), ApiError> {
+    let fv = FieldValidation::from_query(&ctx.q, options)?;
+    let kind = T::SIM_KIND.info().kind;
+    let v = limits::body_json(&ctx.headers, &ctx.body, kind)?;
+    let obj: T =
+        serde_json::from_value(v.clone()).map_err(|e| ApiError::bad_request(format!("error decoding request body into {kind}: {e}")))?;
+    let warnings = fv.check(unknown_fields_of(&v, &obj))?;
+    Ok((obj, warnings))
+}
+
+fn unknown_fields_of<T: SimObject>(input: &Value, obj: &T) -> Vec<String> {
+    match serde_json::to_value(obj) {
+        Ok(typed) => limits::unknown_fields(input, &typed),
+        Err(_) => Vec::new(),
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding request body into {}: {e}", T::SIM_KIND.info().kind)))
+}
+
+fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&limits::warning_header(w)) {
+            r.headers_mut().append(header::WARNING, v);
+        }
+    }
+    r
 }
 
 fn dry_run(ctx: &Ctx) -> bool {
@@ -225,7 +243,7 @@ fn check_namespace_exists(store: &Store, ns: &str) -> Result<(), ApiError> {
 }
 
 fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
-    let mut obj: T = decode(&ctx.headers, &ctx.body)?;
+    let (mut obj, warnings) = decode::<T>(ctx, "CreateOptions")?;
     let fmt = format_of(&ctx.headers, &ctx.q)?;
     if T::SIM_KIND.info().namespaced {
         let url_ns = ns_of(ctx);
@@ -250,19 +268,21 @@ fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         return Err(ApiError::invalid(T::SIM_KIND, &name, causes));
     }
     if dry_run(ctx) {
-        return Ok(render_one(&Arc::new(obj), fmt, StatusCode::CREATED));
+        return Ok(with_warnings(render_one(&Arc::new(obj), fmt, StatusCode::CREATED), &warnings));
     }
     let created = ctx.st.store.create(obj)?;
-    Ok(render_one(&created, fmt, StatusCode::CREATED))
+    Ok(with_warnings(render_one(&created, fmt, StatusCode::CREATED), &warnings))
 }
 
 fn finish_update<T: Strategy + Tabular>(ctx: &Ctx, mut obj: T, old: &T, status: bool) -> Result<Arc<T>, ApiError> {
+    let mut causes = crate::sim::objects::before_update(obj.metadata_mut(), old.metadata());
     if status {
         obj.prepare_status_update(old);
     } else {
         obj.prepare_update(old);
     }
-    let causes = obj.validate();
+    causes.extend(obj.validate());
+    causes.extend(obj.validate_update(old));
     if !causes.is_empty() {
         return Err(ApiError::invalid(T::SIM_KIND, obj.metadata().name.as_deref().unwrap_or(""), causes));
     }
@@ -274,7 +294,7 @@ fn finish_update<T: Strategy + Tabular>(ctx: &Ctx, mut obj: T, old: &T, status: 
 
 fn update<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
-    let mut obj: T = decode(&ctx.headers, &ctx.body)?;
+    let (mut obj, warnings) = decode::<T>(ctx, "UpdateOptions")?;
     if obj.metadata().name.as_deref() != Some(name) {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -286,14 +306,20 @@ fn update<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<
         obj.metadata_mut().namespace = Some(ns.clone());
     }
     let old = ctx.st.store.get::<T>(&ns, name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
+    // A uid in the body is a precondition (`DefaultUpdatedObjectInfo.Preconditions`).
+    let have = old.metadata().uid.clone().unwrap_or_default();
+    if let Some(want) = obj.metadata().uid.as_deref().filter(|u| !u.is_empty() && *u != have) {
+        return Err(ApiError::precondition_uid(T::SIM_KIND, name, want, &have));
+    }
     let new = finish_update(ctx, obj, &old, status)?;
-    Ok(render_one(&new, fmt, StatusCode::OK))
+    Ok(with_warnings(render_one(&new, fmt, StatusCode::OK), &warnings))
 }
 
 fn patch_obj<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<Response, ApiError> {
     let fmt = format_of(&ctx.headers, &ctx.q)?;
     let ct = ctx.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ty = PatchType::from_content_type(ct)?;
+    let fv = FieldValidation::from_query(&ctx.q, "PatchOptions")?;
     let ns = ns_of(ctx).to_string();
     for _attempt in 0..8 {
         let cur = ctx.st.store.get::<T>(&ns, name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
@@ -304,15 +330,32 @@ fn patch_obj<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Resu
         if !patched_rv.is_empty() && patched_rv != cur_rv {
             return Err(ApiError::conflict(T::SIM_KIND, name));
         }
-        let mut obj: T = serde_json::from_value(doc).map_err(|e| ApiError::bad_request(format!("error decoding patched object: {e}")))?;
+        let mut obj: T =
+            serde_json::from_value(doc.clone()).map_err(|e| ApiError::bad_request(format!("error decoding patched object: {e}")))?;
+        let warnings = fv.check(unknown_fields_of(&doc, &obj))?;
         {
+            // `checkName` and `EnsureObjectNamespaceMatchesRequestNamespace` after the patch.
             let m = obj.metadata_mut();
-            m.name = Some(name.to_string());
-            m.namespace = cur.metadata().namespace.clone();
+            let patched = m.name.clone().unwrap_or_default();
+            if patched != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({patched}) does not match the name on the URL ({name})"
+                )));
+            }
+            match m.namespace.as_deref().unwrap_or("") {
+                "" => m.namespace = cur.metadata().namespace.clone(),
+                n if Some(n) == cur.metadata().namespace.as_deref() => {}
+                _ if !T::SIM_KIND.info().namespaced => m.namespace = None,
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ));
+                }
+            }
             m.resource_version = Some(cur_rv.clone());
         }
         match finish_update(ctx, obj, &cur, status) {
-            Ok(new) => return Ok(render_one(&new, fmt, StatusCode::OK)),
+            Ok(new) => return Ok(with_warnings(render_one(&new, fmt, StatusCode::OK), &warnings)),
             Err(e) if e.code == 409 && e.reason == "Conflict" => continue,
             Err(e) => return Err(e),
         }
@@ -331,6 +374,15 @@ fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
     }
     if let Some(p) = ctx.q.get("propagationPolicy") {
         opts.propagation_policy = Some(p.clone());
+    }
+    if let Some(p) = opts.propagation_policy.as_deref()
+        && !matches!(p, "Foreground" | "Background" | "Orphan")
+    {
+        return Err(ApiError::invalid_options(
+            "DeleteOptions",
+            "propagationPolicy",
+            format!("Unsupported value: {p:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""),
+        ));
     }
     if ctx.q.get("dryRun").is_some_and(|v| v == "All") {
         opts.dry_run = Some(vec!["All".into()]);

@@ -9,7 +9,10 @@
 pub mod auth;
 pub mod discovery;
 mod handlers;
+pub mod limits;
 mod logs;
+pub mod openapi;
+mod openapi_v2;
 pub mod patch;
 mod protobuf;
 mod request;
@@ -43,6 +46,8 @@ enum Route {
     ApiGroups,
     Resources(String, String),
     Ssar,
+    OpenApiV2,
+    OpenApiV3(String),
     Object(Target),
     NotFound,
 }
@@ -57,6 +62,8 @@ fn route(path: &str) -> Route {
         ["api", v] => Route::Resources(String::new(), v.to_string()),
         ["apis", g, v] => Route::Resources(g.to_string(), v.to_string()),
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => Route::Ssar,
+        ["openapi", "v2"] => Route::OpenApiV2,
+        ["openapi", "v3", rest @ ..] => Route::OpenApiV3(rest.join("/")),
         ["api", v, rest @ ..] => object_route("", v, rest),
         ["apis", g, v, rest @ ..] => object_route(g, v, rest),
         _ => Route::NotFound,
@@ -177,13 +184,25 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
         return resp;
     }
 
-    let (user, verb, resp) = match authenticate(&st, &headers) {
+    let open = matches!(route(&path), Route::Version | Route::Health);
+    let (user, verb, resp) = match authenticate(&st, &headers, open) {
         Err(e) => ("".into(), "".into(), e.into_response()),
         Ok(user) => {
-            let body = match axum::body::to_bytes(body, 64 << 20).await {
+            let body = match limits::read_body(body).await {
                 Ok(b) => b,
                 Err(e) => {
-                    return ApiError::bad_request(format!("reading request body: {e}")).into_response();
+                    let r = e.into_response();
+                    st.record(RequestRecord {
+                        method: method.to_string(),
+                        path,
+                        query,
+                        verb: String::new(),
+                        user: user.name.clone(),
+                        status: r.status().as_u16(),
+                        user_agent: ua,
+                        at_ms,
+                    });
+                    return r;
                 }
             };
             let (verb, resp) = match route(&path) {
@@ -193,6 +212,14 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                 Route::ApiGroups => ("get".into(), json_response(StatusCode::OK, &discovery::api_groups())),
                 Route::Resources(g, v) => match discovery::resource_list(&g, &v) {
                     Some(doc) => ("get".into(), json_response(StatusCode::OK, &doc)),
+                    None => ("get".into(), not_found()),
+                },
+                Route::OpenApiV2 => {
+                    ("get".into(), ([(header::CONTENT_TYPE, openapi_v2::CONTENT_TYPE)], openapi_v2::document()).into_response())
+                }
+                Route::OpenApiV3(p) if p.is_empty() => ("get".into(), json_response(StatusCode::OK, openapi::v3_root())),
+                Route::OpenApiV3(p) => match openapi::v3_group(&p) {
+                    Some(doc) => ("get".into(), json_response(StatusCode::OK, doc)),
                     None => ("get".into(), not_found()),
                 },
                 Route::Ssar if method == Method::POST => ("create".into(), handlers::ssar(&user, &headers, &body)),
@@ -226,12 +253,18 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     resp
 }
 
-fn authenticate(st: &ApiState, headers: &HeaderMap) -> Result<auth::User, ApiError> {
-    match &st.auth {
+/// The requesting user. With tokens, a request without credentials is anonymous, which
+/// only `open` paths (`/version`, `/healthz`, `/livez`, `/readyz`) allow — as the real
+/// server's `system:public-info-viewer` role does; a wrong token is 401 everywhere.
+fn authenticate(st: &ApiState, headers: &HeaderMap, open: bool) -> Result<auth::User, ApiError> {
+    match &*st.auth.read() {
         None => Ok(auth::User::admin()),
         Some(a) => {
             let h = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-            a.authenticate(h).cloned().ok_or_else(ApiError::unauthorized)
+            match h {
+                None if open => Ok(auth::User { name: "system:anonymous".into(), rules: Vec::new() }),
+                _ => a.authenticate(h).cloned().ok_or_else(ApiError::unauthorized),
+            }
         }
     }
 }

@@ -21,9 +21,12 @@ impl PatchType {
             "application/merge-patch+json" => Ok(PatchType::Merge),
             "application/strategic-merge-patch+json" => Ok(PatchType::Strategic),
             "application/json-patch+json" => Ok(PatchType::Json),
-            other => Err(ApiError::unsupported_media(format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {other:?})"
-            ))),
+            "application/apply-patch+yaml" => Err(ApiError::unsupported_media(
+                "the simulator does not implement server-side apply (application/apply-patch+yaml); use client-side kubectl apply",
+            )),
+            _ => Err(ApiError::unsupported_media(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml",
+            )),
         }
     }
 }
@@ -33,7 +36,8 @@ pub fn apply(doc: &mut Value, ty: &PatchType, body: &[u8]) -> Result<(), ApiErro
         PatchType::Json => {
             let p: json_patch::Patch =
                 serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-            json_patch::patch(doc, &p).map_err(|e| ApiError::internal(format!("json patch failed: {e}")))?;
+            // A failed `test` or a missing path: 422, as the real server answers (not 500).
+            json_patch::patch(doc, &p).map_err(|_| ApiError::patch_not_applicable())?;
         }
         PatchType::Merge => {
             let p: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
@@ -48,7 +52,7 @@ pub fn apply(doc: &mut Value, ty: &PatchType, body: &[u8]) -> Result<(), ApiErro
 }
 
 /// The patch merge key of a list field, or None for lists that are replaced.
-fn merge_key(field: &str) -> Option<&'static str> {
+pub(crate) fn merge_key(field: &str) -> Option<&'static str> {
     Some(match field {
         "containers"
         | "initContainers"

@@ -52,7 +52,8 @@ impl Default for ApiSettings {
 pub struct ApiState {
     pub store: Arc<Store>,
     pub faults: Arc<Faults>,
-    pub auth: Option<Auth>,
+    /// None: every request is the administrator's (in-process clients, plain HTTP).
+    pub auth: parking_lot::RwLock<Option<Auth>>,
     pub settings: ApiSettings,
     pub requests: Mutex<VecDeque<RequestRecord>>,
     pub started: std::time::Instant,
@@ -60,7 +61,19 @@ pub struct ApiState {
 
 impl ApiState {
     pub fn new(store: Arc<Store>, auth: Option<Auth>, settings: ApiSettings, faults: Arc<Faults>) -> Arc<Self> {
-        Arc::new(ApiState { store, auth, settings, requests: Mutex::new(VecDeque::new()), faults, started: std::time::Instant::now() })
+        Arc::new(ApiState {
+            store,
+            auth: parking_lot::RwLock::new(auth),
+            settings,
+            requests: Mutex::new(VecDeque::new()),
+            faults,
+            started: std::time::Instant::now(),
+        })
+    }
+
+    /// Accepts `token` as `user` from now on (and from now on requires a token).
+    pub fn add_token(&self, token: &str, user: super::auth::User) {
+        self.auth.write().get_or_insert_with(Default::default).tokens.insert(token.to_string(), user);
     }
 
     pub fn request_log(&self) -> Vec<RequestRecord> {

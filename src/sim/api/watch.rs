@@ -128,8 +128,12 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         ));
     }
     let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let timeout =
-        q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).map(Duration::from_secs).unwrap_or(ctx.st.settings.watch_timeout);
+    // A huge timeoutSeconds is clamped: it must not overflow the deadline (and panic the task).
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(super::limits::MAX_WATCH_TIMEOUT_SECS)))
+        .unwrap_or(ctx.st.settings.watch_timeout);
     let bookmark_every = ctx.st.settings.bookmark_interval;
     let initial = send_initial.unwrap_or(rv_param.is_empty() || rv_param == "0");
     let start_rv: Option<u64> = if initial || rv_param.is_empty() || rv_param == "0" {
