@@ -52,3 +52,14 @@ fn parse_max_unavailable(s: &str) -> Result<k8s_openapi::apimachinery::pkg::util
     crate::k8s::intstr::validate_int_or_percent(&v)?;
     Ok(v)
 }
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Write the scenario here (default: standard output).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Replace node names, hostname- and IP-like label values and image registries with
+    /// stable pseudonyms.
+    #[arg(long)]
+    pub anonymize: bool,
+}

@@ -52,6 +52,9 @@ enum Command {
     /// Exit 0: every selected DaemonSet is ready on every node that should run it and
     /// nothing is misscheduled; 1: not (or --wait timed out); 2: an error.
     Status(StatusArgs),
+    /// Write a live cluster's layout (nodes, DaemonSets, how their pods behave) as a
+    /// simulator scenario, to rehearse a change on it first (`daemonscope sim --scenario`).
+    Snapshot(daemonscope::cli::SnapshotArgs),
 }
 
 fn main() -> Result<()> {
@@ -60,8 +63,9 @@ fn main() -> Result<()> {
     daemonscope::logging::init(cli.log_file.as_deref());
     match cli.command {
         #[cfg(feature = "sim")]
-        Some(Command::Sim(ref args)) => simulator::run_sim(args),
+        Some(Command::Sim(ref args)) => simulator::run_sim(&cli, args),
         Some(Command::Status(ref args)) => run_status(&cli, args),
+        Some(Command::Snapshot(ref args)) => run_snapshot(&cli, args),
         None => run_tui(&cli),
     }
 }
@@ -78,7 +82,7 @@ fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
 
 fn scope(cli: &Cli) -> daemonscope::cluster::watch::Scope {
     // `status` promises exit code 2 for every error; the TUI has always used 1.
-    let code = if matches!(cli.command, Some(Command::Status(_))) { 2 } else { 1 };
+    let code = if matches!(cli.command, Some(Command::Status(_) | Command::Snapshot(_))) { 2 } else { 1 };
     if let Some(sel) = &cli.selector
         && let Err(e) = daemonscope::k8s::selector::LabelSelector::parse(sel)
     {
@@ -160,6 +164,46 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
     std::process::exit(code);
 }
 
+/// `daemonscope snapshot`: the cluster in scope as a scenario, to a file or stdout.
+fn run_snapshot(cli: &Cli, args: &daemonscope::cli::SnapshotArgs) -> Result<()> {
+    let scope = scope(cli);
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let started = std::time::Instant::now();
+        let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail_with(2, e));
+        let (cluster, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        let yaml = snapshot_yaml(&cluster, &context, &scope, args.anonymize).await;
+        match &args.output {
+            Some(path) => {
+                std::fs::write(path, &yaml).unwrap_or_else(|e| fail_with(2, format!("writing {}: {e}", path.display())));
+                eprintln!(
+                    "wrote a snapshot of {context} to {} ({} KiB) in {:.1}s; try it: daemonscope sim --scenario {}",
+                    path.display(),
+                    yaml.len() / 1024,
+                    started.elapsed().as_secs_f64(),
+                    path.display()
+                );
+            }
+            None => print!("{yaml}"),
+        }
+        Ok(())
+    })
+}
+
+/// The scenario YAML of what `cluster` holds in `scope` (one line and exit 2 on failure).
+async fn snapshot_yaml(
+    cluster: &daemonscope::cluster::connect::Cluster,
+    context: &str,
+    scope: &daemonscope::cluster::watch::Scope,
+    anonymize: bool,
+) -> String {
+    let objects = daemonscope::cluster::snapshot::fetch(cluster, scope)
+        .await
+        .unwrap_or_else(|e| fail_with(2, format!("cannot snapshot context {context}: {e}")));
+    let name = if anonymize { "snapshot (anonymized)".to_string() } else { format!("snapshot of {context}") };
+    daemonscope::cluster::snapshot::scenario::scenario(&objects, &name, anonymize)
+}
+
 /// The simulated cluster: `--demo` in-process, and `daemonscope sim` on a socket.
 #[cfg(feature = "sim")]
 mod simulator {
@@ -183,7 +227,17 @@ mod simulator {
         Ok((running, client))
     }
 
-    fn load_scenario(args: &SimArgs) -> Result<Scenario> {
+    fn load_scenario(cli: &super::Cli, args: &SimArgs) -> Result<Scenario> {
+        if let Some(ctx) = &args.from_context {
+            // Snapshot a live cluster and serve it in one step.
+            let rt = tokio::runtime::Runtime::new()?;
+            let yaml = rt.block_on(async {
+                let source = super::Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| super::fail(e));
+                let (cluster, context) = source.client(Some(ctx)).await.unwrap_or_else(|e| super::fail(e));
+                super::snapshot_yaml(&cluster, &context, &super::scope(cli), false).await
+            });
+            return Scenario::parse(&format!("snapshot of {ctx}"), &yaml).map_err(|e| color_eyre::eyre::eyre!("{e}"));
+        }
         Ok(match (&args.scenario, args.nodes, args.daemonsets) {
             (Some(path), _, _) => Scenario::load(path)?,
             (None, Some(n), Some(m)) => generator::scenario(n, m),
@@ -191,8 +245,8 @@ mod simulator {
         })
     }
 
-    pub fn run_sim(args: &SimArgs) -> Result<()> {
-        let sc = load_scenario(args)?;
+    pub fn run_sim(cli: &super::Cli, args: &SimArgs) -> Result<()> {
+        let sc = load_scenario(cli, args)?;
         if let Some(path) = &args.write_scenario {
             std::fs::write(path, generator::to_yaml(&sc)).wrap_err_with(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());

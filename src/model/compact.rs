@@ -61,8 +61,10 @@ impl NodeInfo {
             return None;
         }
         let Some(c) = self.condition("Ready") else { return Some("node NotReady".into()) };
+        // A transition in the future (the server's clock ahead of ours) gets no age.
         let since = c
             .last_transition
+            .filter(|t| *t <= now)
             .map(|t| format!(" for {}", crate::k8s::duration::human_duration(now.duration_since(t).as_secs())))
             .unwrap_or_default();
         Some(match c.status.as_str() {

@@ -13,8 +13,11 @@ use crate::k8s::duration::parse_flag_duration;
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Scenario file (multi-document YAML); default: the embedded demo scenario.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "daemonsets"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "daemonsets", "from_context"])]
     pub scenario: Option<PathBuf>,
+    /// Snapshot this kubeconfig context's cluster (as `daemonscope snapshot` does) and serve it.
+    #[arg(long, value_name = "CONTEXT", conflicts_with_all = ["nodes", "daemonsets"])]
+    pub from_context: Option<String>,
     /// Address to listen on; port 0 picks a free port. Loopback only unless --allow-remote.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: String,

@@ -1,7 +1,7 @@
 //! A cluster's layout as a simulator scenario (multi-document YAML): nodes with their
-//! labels, taints, cordon, capacity and the state of their kubelet; the DaemonSets with
-//! their full spec (an old revision first, then the current one, when pods still run the
-//! old one); the Services that select daemon pods; and how each daemon pod behaves
+//! labels, taints, cordon, capacity and the state of their kubelet (a node that is down
+//! goes down at the start, keeping its pods); the DaemonSets with their full spec (an old
+//! revision first, then the current one, when pods still run the old one); the Services that select daemon pods; and how each daemon pod behaves
 //! (crash-looping, failing to pull, …) as the simulator's behaviour annotations.
 //! Pure: API objects in, YAML out. `--anonymize` pseudonyms are stable (a hash).
 //!
@@ -187,6 +187,7 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
             behaviors.entry(node).or_default().push(format!("{ds}={b}"));
         }
     }
+    let mut node_timeline: Vec<Value> = Vec::new();
     for n in &objects.nodes {
         let real = n.metadata.name.clone().unwrap_or_default();
         let labels: BTreeMap<String, String> = n
@@ -197,9 +198,14 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
             .map(|(k, v)| (k.clone(), if v == &real { names.node(v) } else { names.label_value(k, v) }))
             .collect();
         let mut annotations = BTreeMap::new();
+        // A node that is down goes down once the scenario has started, so the daemon pods
+        // it kept are there, as in the cluster.
         let state = node_state(n);
         if !state.is_empty() {
-            annotations.insert("sim.daemonscope.io/node-state".to_string(), state.join(","));
+            node_timeline.push(json!({
+                "at": "0s",
+                "patch": {"kind": "Node", "name": names.node(&real), "patch": {"metadata": {"annotations": {"sim.daemonscope.io/node-state": state.join(",")}}}}
+            }));
         }
         if let Some(b) = behaviors.get(real.as_str()) {
             let mut b = b.clone();
@@ -244,7 +250,7 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
     }
     // DaemonSets: where pods still run an older revision, the scenario starts from that
     // revision and moves to the current template at once, as the cluster did.
-    let mut timeline: Vec<Value> = Vec::new();
+    let mut timeline: Vec<Value> = node_timeline;
     for d in &objects.daemonsets {
         let (ns, dname) = (d.metadata.namespace.clone().unwrap_or_default(), d.metadata.name.clone().unwrap_or_default());
         let spec = d.spec.clone().unwrap_or_default();
