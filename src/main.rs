@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::Result;
 use daemonscope::cli::StatusArgs;
-use daemonscope::cluster::connect::Source;
+use daemonscope::cluster::connect::{Source, Timeouts};
 #[cfg(feature = "sim")]
 use daemonscope::sim::cli::SimArgs;
 
@@ -38,6 +38,11 @@ struct Cli {
     #[cfg(feature = "sim")]
     #[arg(long)]
     demo: bool,
+    /// Give up on a request the API server has not answered after this long (e.g. 10s):
+    /// no answer at all, or a list page not complete [default: 30s for an answer, 60s for
+    /// a list page; connecting at most 10s].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = daemonscope::cli::parse_request_timeout)]
+    request_timeout: Option<std::time::Duration>,
     /// Where to write the log (default: $XDG_STATE_HOME/daemonscope/daemonscope.log).
     #[arg(long, global = true, value_name = "FILE")]
     log_file: Option<PathBuf>,
@@ -124,7 +129,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
             drop(running);
             return r;
         }
-        let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail(e));
+        let source = Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail(e));
         // Fail before the terminal is taken: an unknown context is one clear line.
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
         daemonscope::tui::run(source, client, context, scope, cli.readonly).await
@@ -146,7 +151,8 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
             return code;
         }
         let _ = demo;
-        let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail_with(2, e));
+        let source =
+            Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
         let server = source.server(&context);
         daemonscope::status::run(client, context, server, scope, args, &mut out).await
@@ -198,6 +204,9 @@ mod simulator {
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);
+            if let Some(b) = args.bookmark_interval {
+                opts.bookmark_interval = b;
+            }
             let built = Sim::build(&sc, opts).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
             let faults = built.api.faults.settings();
             let running = built.serve(&args.listen).await.wrap_err_with(|| format!("cannot listen on {}", args.listen))?;

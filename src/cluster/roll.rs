@@ -109,8 +109,8 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
     let by_name = Selectors { labels: None, fields: Some(format!("metadata.name={}", spec.name)) };
     let by_labels = Selectors { labels: Some(selector), fields: None };
     let _watches = Watches([
-        tokio::spawn(list_then_watch(ds_api, by_name, cluster.retry_after.clone(), ds_tx)),
-        tokio::spawn(list_then_watch(pod_api.clone(), by_labels, cluster.retry_after.clone(), pod_tx)),
+        tokio::spawn(list_then_watch(ds_api, by_name, cluster.retry_after.clone(), cluster.timeouts, ds_tx)),
+        tokio::spawn(list_then_watch(pod_api.clone(), by_labels, cluster.retry_after.clone(), cluster.timeouts, pod_tx)),
     ]);
     let mut pods: HashMap<String, PodInfo> = HashMap::new();
     let mut synced = false;
