@@ -301,6 +301,7 @@ where
             Err(_) => return Listed::Failed(ClusterError::SlowPage(page_timeout), Some(lp)),
         };
         backoff.reset();
+        tracing::debug!(kind = %std::any::type_name::<K>(), items = page.items.len(), "list page");
         if lp.continue_token.is_none() && !sink.send(Event::Relisting).await {
             return Listed::Closed;
         }
