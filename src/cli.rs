@@ -63,3 +63,11 @@ pub struct SnapshotArgs {
     #[arg(long)]
     pub anonymize: bool,
 }
+
+/// `--request-timeout`: a duration of more than zero.
+pub fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
+    match crate::k8s::duration::parse_flag_duration(s)? {
+        d if d.is_zero() => Err(format!("invalid duration {s:?}: must be more than 0 (e.g. 10s)")),
+        d => Ok(d),
+    }
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::Result;
 use daemonscope::cli::StatusArgs;
-use daemonscope::cluster::connect::Source;
+use daemonscope::cluster::connect::{Source, Timeouts};
 #[cfg(feature = "sim")]
 use daemonscope::sim::cli::SimArgs;
 
@@ -38,6 +38,11 @@ struct Cli {
     #[cfg(feature = "sim")]
     #[arg(long)]
     demo: bool,
+    /// Give up on a request the API server has not answered after this long (e.g. 10s):
+    /// no answer at all, or a list page not complete [default: 30s for an answer, 60s for
+    /// a list page; connecting at most 10s].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = daemonscope::cli::parse_request_timeout)]
+    request_timeout: Option<std::time::Duration>,
     /// Where to write the log (default: $XDG_STATE_HOME/daemonscope/daemonscope.log).
     #[arg(long, global = true, value_name = "FILE")]
     log_file: Option<PathBuf>,
@@ -132,7 +137,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
             drop(running);
             return r;
         }
-        let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail(e));
+        let source = Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail(e));
         // Fail before the terminal is taken: an unknown context is one clear line.
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
         need_terminal();
@@ -155,7 +160,8 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
             return code;
         }
         let _ = demo;
-        let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail_with(2, e));
+        let source =
+            Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
         let server = source.server(&context);
         daemonscope::status::run(client, context, server, scope, args, &mut out).await
@@ -170,7 +176,8 @@ fn run_snapshot(cli: &Cli, args: &daemonscope::cli::SnapshotArgs) -> Result<()> 
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let started = std::time::Instant::now();
-        let source = Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| fail_with(2, e));
+        let source =
+            Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
         let (cluster, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
         let yaml = snapshot_yaml(&cluster, &context, &scope, args.anonymize).await;
         match &args.output {
@@ -232,7 +239,8 @@ mod simulator {
             // Snapshot a live cluster and serve it in one step.
             let rt = tokio::runtime::Runtime::new()?;
             let yaml = rt.block_on(async {
-                let source = super::Source::load(cli.kubeconfig.as_deref()).unwrap_or_else(|e| super::fail(e));
+                let source = super::Source::load(cli.kubeconfig.as_deref(), super::Timeouts::request_timeout(cli.request_timeout))
+                    .unwrap_or_else(|e| super::fail(e));
                 let (cluster, context) = source.client(Some(ctx)).await.unwrap_or_else(|e| super::fail(e));
                 super::snapshot_yaml(&cluster, &context, &super::scope(cli), false).await
             });
@@ -260,6 +268,9 @@ mod simulator {
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);
+            if let Some(b) = args.bookmark_interval {
+                opts.bookmark_interval = b;
+            }
             let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
             let transport = transport(args, &kc);
             let built = Sim::build(&sc, opts).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;

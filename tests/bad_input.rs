@@ -182,3 +182,63 @@ fn the_command_line_answers_script_mistakes_with_one_line() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
     assert_eq!(v["context"], "demo (simulated cluster)");
 }
+
+/// `KUBECONFIG=/missing:/good` works as with kubectl: missing files of the list are
+/// skipped; only a list of which nothing can be read fails (naming the first file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kubeconfig_list_skips_missing_files_as_kubectl_does() {
+    let sim = common::serve(&authed()).await;
+    let c = configs(&sim);
+    tokio::task::spawn_blocking(move || {
+        let status = |list: &str| {
+            let o = Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+                .args(["status", "-o", "json", "--timeout", "20s"])
+                .env("KUBECONFIG", list)
+                .env("XDG_STATE_HOME", std::env::temp_dir())
+                .output()
+                .unwrap();
+            (
+                o.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        };
+        let (code, out, err) = status(&format!("{}:{}", c.missing, c.good));
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("\"name\": \"agent\""), "{out}");
+        let (code, out, err) = status(&format!("{}:{}2", c.missing, c.missing));
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.starts_with(&format!("daemonscope: cannot read kubeconfig {}: No such file", c.missing)), "{err}");
+    })
+    .await
+    .unwrap();
+}
+
+/// A server that accepts connections and never answers: `status` gives up after the
+/// request timeout with one line and exit 2 (here `--request-timeout 1s`; the defaults,
+/// 30 s for an answer, are checked in `cluster::connect`'s unit tests).
+#[test]
+fn a_server_that_never_answers_is_one_line_and_exit_2() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    daemonscope::sim::write_kubeconfig(&kc, &url, None, None).unwrap();
+    let started = Instant::now();
+    let (code, out, err) = run(&["status", "--kubeconfig", kc.to_str().unwrap(), "--request-timeout", "1s"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("daemonscope: cannot watch") && err.contains(&url), "{err}");
+    assert!(err.contains("no answer from the API server within 1s"), "{err}");
+    eprintln!("(gave up after {:?})", started.elapsed());
+    // A request timeout of zero would mean none; it is refused.
+    let (code, _, err) = run(&["status", "--kubeconfig", kc.to_str().unwrap(), "--request-timeout", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("must be more than 0"), "{err}");
+}

@@ -113,7 +113,14 @@ async fn converges(sim: &Running, client: &Follower) {
         let (a, b) = (snapshot(&client.model.lock()), snapshot(&fresh.model.lock()));
         if a != b {
             let diff: Vec<_> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).take(2).collect();
-            eprintln!("not yet equal ({} vs {} lines): {diff:#?}", a.lines().count(), b.lines().count());
+            let at = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+            eprintln!(
+                "not yet equal ({} vs {} lines): {diff:#?} first difference at {at}: {:?} vs {:?}",
+                a.lines().count(),
+                b.lines().count(),
+                a.get(at.saturating_sub(60)..(at + 60).min(a.len())),
+                b.get(at.saturating_sub(60)..(at + 60).min(b.len()))
+            );
         }
         (a == b && !a.is_empty()).then_some(())
     })
@@ -371,4 +378,161 @@ async fn a_throttled_paged_list_resumes_at_the_failed_page() {
     // Every retry after a 429 waited at least its Retry-After (1 s), read from the header.
     waited_after_429(&sim.api.request_log(), 950);
     converges(&sim, &client).await;
+}
+
+fn cordon(sim: &Running, node: &str) {
+    let patch = json!({"spec": {"unschedulable": true}});
+    daemonscope::sim::apply_action(&sim.store, &Action::Patch { kind: Kind::Node, namespace: String::new(), name: node.into(), patch })
+        .expect("cordon the node");
+}
+
+fn cordoned(m: &Model) -> usize {
+    m.nodes().filter(|(_, n)| n.unschedulable).count()
+}
+
+/// A list or watch from a resourceVersion the server has not reached answers as
+/// kube-apiserver's watch cache does: after a short wait, 504 Timeout with the cause
+/// ResourceVersionTooLarge (a list as an error answer, a watch as an ERROR event).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_from_the_future_is_too_large_for_lists_and_watches() {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Node;
+    use kube::api::{ListParams, WatchEvent, WatchParams};
+    let sim = common::serve(&cluster()).await;
+    let ahead = (sim.store.current_rv() + 1000).to_string();
+    let nodes: kube::Api<Node> = kube::Api::all(common::client(&sim));
+    let too_large = |s: &kube::core::Status| {
+        assert_eq!((s.code, s.reason.as_str()), (504, "Timeout"), "{s:?}");
+        assert!(s.message.starts_with(&format!("Timeout: Too large resource version: {ahead}, current: ")), "{}", s.message);
+        let d = s.details.as_ref().expect("details");
+        assert_eq!(d.retry_after_seconds, 1);
+        assert!(d.causes.iter().any(|c| c.reason == "ResourceVersionTooLarge" && c.message == "Too large resource version"), "{d:?}");
+    };
+    match nodes.list(&ListParams::default().at(&ahead)).await {
+        Err(kube::Error::Api(s)) => too_large(&s),
+        other => panic!("a list from the future: {other:?}"),
+    }
+    let stream = nodes.watch(&WatchParams::default(), &ahead).await.expect("the watch opens (200), as the cacher's error watcher");
+    let first = std::pin::pin!(stream).next().await.expect("one event");
+    match first {
+        Ok(WatchEvent::Error(s)) => too_large(&s),
+        other => panic!("a watch from the future: {other:?}"),
+    }
+}
+
+/// The server is restored onto an older state (resourceVersions go back): the client's
+/// resume is too large for it, and — as client-go's reflector — it relists at once
+/// rather than showing what the server no longer has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restored_onto_an_older_state_is_relisted() {
+    let sim = common::serve(&cluster()).await;
+    let older = common::build(&cluster());
+    // Versions well past the backup's before the client lists, so every watch of the
+    // client is ahead of the restored server.
+    for i in 0..20 {
+        label(&sim, "n06", "churn", &i.to_string());
+    }
+    let client = Follower::start(&sim);
+    client.synced(20).await;
+    for n in ["n01", "n02", "n03", "n04", "n05"] {
+        cordon(&sim, n);
+    }
+    common::eventually(10, "the client sees 5 cordoned nodes", || async { (cordoned(&client.model.lock()) == 5).then_some(()) }).await;
+    sim.store.restore_from(&older.store);
+    // The restore cuts every watch, as the real server's restart does.
+    sim.api.faults.set(FaultSettings { drop_watches_every: Some(Duration::from_millis(200)), ..Default::default() });
+    common::eventually(20, "the client shows the server's truth: nothing cordoned", || async {
+        (cordoned(&client.model.lock()) == 0).then_some(())
+    })
+    .await;
+    sim.api.faults.clear();
+    converges(&sim, &client).await;
+    let failures = client.failures.lock().clone();
+    for r in Resource::ALL {
+        let too_large = failures.iter().filter(|f| f.0 == r && f.1.contains("Too large resource version")).count();
+        assert!(too_large <= 1, "{r:?} relisted after the first ResourceVersionTooLarge, not after {too_large}: {failures:?}");
+    }
+    assert!(failures.iter().any(|f| f.1.contains("Too large resource version")), "the server said so: {failures:?}");
+}
+
+/// A long paged list whose continue token expires between pages (410) completes, as
+/// client-go's pager does it: one full list instead of the pages that are left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_410_on_a_continue_token_still_completes_the_list() {
+    let sc = daemonscope::sim::generator::scenario(1200, 1);
+    let sim =
+        daemonscope::sim::Sim::build(&sc, daemonscope::sim::SimOptions::from_scenario(&sc)).unwrap().serve("127.0.0.1:0").await.unwrap();
+    // Every page takes longer than the history is kept: each continue token has expired
+    // by the time it is used.
+    sim.api.faults.set(FaultSettings {
+        expire_every: Some(Duration::from_millis(100)),
+        latency: Duration::from_millis(250),
+        seed: Some(SEED),
+        ..Default::default()
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
+    let _h = AbortAll(watch::spawn_only(common::cluster(&sim), Scope::default(), tx, &[Resource::Nodes]));
+    let mut model = Model::new();
+    common::eventually(30, "the node list completes", || {
+        while let Ok(u) = rx.try_recv() {
+            match u {
+                Update::Change(c) => model.apply(c),
+                Update::Sync(_, SyncState::Live) => return std::future::ready(Some(())),
+                _ => {}
+            }
+        }
+        std::future::ready(None)
+    })
+    .await;
+    sim.api.faults.clear();
+    assert_eq!(model.node_count(), 1200, "every node, once");
+    let log = sim.api.request_log();
+    let lists: Vec<_> = log.iter().filter(|r| r.verb == "list" && r.path == "/api/v1/nodes").collect();
+    assert!(lists.iter().any(|r| r.status == 410 && r.query.contains("continue=")), "a continue token expired: {lists:?}");
+    assert!(lists.iter().any(|r| r.status == 200 && !r.query.contains("limit=")), "then one full list: {lists:?}");
+}
+
+struct AbortAll(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortAll {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
+/// Watches ask for bookmarks, and one that hears nothing (no event, no bookmark) for
+/// twice the bookmark interval it expects is reopened: a silent connection is dead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_without_bookmarks_for_two_intervals_is_reopened() {
+    // The server sends bookmarks once an hour; the client expects one every 300 ms.
+    let sim = common::serve(&format!(
+        "{}{}---\napiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\nsettings: {{bookmarkInterval: 1h}}\n",
+        common::FAST,
+        common::nodes_yaml(&["n01"])
+    ))
+    .await;
+    let mut cluster = common::cluster(&sim);
+    cluster.timeouts.bookmark_interval = Duration::from_millis(300);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let _h = AbortAll(watch::spawn_only(cluster, Scope::default(), tx, &[Resource::Nodes]));
+    let reason = common::eventually(20, "the silent watch is reported and reopened", || {
+        let mut found = None;
+        while let Ok(u) = rx.try_recv() {
+            if let Update::Sync(_, SyncState::Reconnecting { reason, fatal, .. }) = u {
+                assert!(!fatal, "{reason}");
+                found = Some(reason);
+            }
+        }
+        std::future::ready(found)
+    })
+    .await;
+    assert!(reason.starts_with("no answer from the API server for"), "{reason}");
+    let watches: Vec<_> = sim.api.request_log().into_iter().filter(|r| r.verb == "watch").collect();
+    assert!(watches.iter().all(|r| r.query.contains("allowWatchBookmarks=true")), "{watches:?}");
+    common::eventually(10, "the watch is reopened", || {
+        std::future::ready((sim.api.request_log().iter().filter(|r| r.verb == "watch").count() >= 2).then_some(()))
+    })
+    .await;
 }

@@ -98,3 +98,28 @@ async fn exec_credentials_and_client_keys_never_appear_either() {
         assert!(!text.contains(&key_body[20..60]), "output {i} leaks the client key:\n{text}");
     }
 }
+
+/// Credentials written into the server URL (`http://user:pass@host`) are never printed
+/// or logged: not in the error naming the server, not in the trace log of every request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_server_urls_never_appear() {
+    let mut yaml = common::nodes_yaml(&["node-a"]);
+    yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    let sim = common::serve(&yaml).await;
+    let dir = tempfile::tempdir().unwrap();
+    let with_user = |url: &str| url.replacen("http://", "http://admin:sekret-pass-77@", 1);
+    let good = dir.path().join("good");
+    daemonscope::sim::write_kubeconfig(&good, &with_user(sim.url()), None, None).unwrap();
+    let dead = dir.path().join("dead");
+    daemonscope::sim::write_kubeconfig(&dead, &with_user("http://127.0.0.1:9"), None, None).unwrap();
+    let log = dir.path().join("log");
+    let outputs =
+        statuses(vec![good.to_str().unwrap().into(), dead.to_str().unwrap().into()], log.to_str().unwrap().into(), dir.path()).await;
+    assert!(outputs[0].contains("\"name\": \"agent\""), "the URL with credentials works: {}", outputs[1]);
+    assert!(outputs[3].contains("cannot watch") && outputs[3].contains("http://***@127.0.0.1:9"), "named, redacted: {}", outputs[3]);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("127.0.0.1"), "the log names the server:\n{logged}");
+    for (i, text) in outputs.iter().chain(std::iter::once(&logged)).enumerate() {
+        assert!(!text.contains("sekret-pass"), "output {i} leaks the password:\n{text}");
+    }
+}

@@ -323,7 +323,7 @@ async fn status_is_a_gate_a_typo_cannot_pass() {
     let sim = common::serve(&y).await;
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), None, None).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
     let kc = kc.to_str().unwrap().to_string();
     tokio::task::spawn_blocking(move || {
         // A typo selects nothing: exit 2 with one line, with or without --wait.
@@ -355,4 +355,49 @@ async fn status_is_a_gate_a_typo_cannot_pass() {
     })
     .await
     .unwrap();
+}
+
+/// `--wait` gives up while a watch is broken: the report says the data is stale and how
+/// old, and the exit code is 2 (could not observe the cluster), not 1 (not covered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_giving_up_on_stale_data_says_so_and_exits_2() {
+    use std::io::BufRead;
+    let mut crash = common::nodes_yaml(&["c1"]);
+    crash.push_str(&node("c2", "  annotations: {sim.daemonscope.io/pod-behavior: crash-loop}\n"));
+    crash.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    let sim = common::serve(&crash).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+        .args(["status", "--wait", "--timeout", "6s", "-o", "json", "--kubeconfig"])
+        .arg(&kc)
+        .env("XDG_STATE_HOME", std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    // Synced and waiting; then the server goes down until the wait gives up.
+    let first = tokio::task::spawn_blocking(move || {
+        let l = lines.next().unwrap().unwrap();
+        (l, lines)
+    })
+    .await
+    .unwrap();
+    assert!(first.0.starts_with("waiting: kube-system/agent"), "{}", first.0);
+    sim.api.faults.set_down(true);
+    let (o, rest) = tokio::task::spawn_blocking(move || {
+        let rest: Vec<String> = first.1.map_while(Result::ok).collect();
+        (child.wait_with_output().unwrap(), rest.join("\n"))
+    })
+    .await
+    .unwrap();
+    sim.api.faults.set_down(false);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}{rest}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["stale"], true, "{v:#}");
+    assert!(v["ageSeconds"].as_u64().is_some_and(|a| a <= 6), "{v:#}");
+    assert!(rest.contains("daemonscope: timed out after 6s while the watch of") && rest.contains("the data is stale"), "{rest}");
 }

@@ -7,26 +7,72 @@
 //! May import: `model`, `k8s` (it needs neither). Never `sim` or `ui`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::cluster::backoff::RetryAfterHint;
-use crate::cluster::errors::ClusterError;
+use crate::cluster::errors::{ClusterError, NoAnswer};
 
 /// A client of one API server, with what that server last said about waiting (its
-/// Retry-After headers, which kube-rs drops from errors). Cheap to clone; clones share
-/// the hint, other clusters do not.
+/// Retry-After headers, which kube-rs drops from errors) and how long its requests may
+/// take. Cheap to clone; clones share the hint, other clusters do not.
 #[derive(Clone)]
 pub struct Cluster {
     pub client: kube::Client,
     pub retry_after: RetryAfterHint,
+    pub timeouts: Timeouts,
 }
 
 impl From<kube::Client> for Cluster {
     /// A client built elsewhere (the in-process demo): its failures carry only the wait
     /// their Status bodies ask for.
     fn from(client: kube::Client) -> Self {
-        Cluster { client, retry_after: RetryAfterHint::default() }
+        Cluster { client, retry_after: RetryAfterHint::default(), timeouts: Timeouts::default() }
+    }
+}
+
+/// How long the client waits for an API server before it calls the attempt failed
+/// (kubectl's `--request-timeout`, split by what is waited for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening a connection (TCP, and TLS).
+    pub connect: Duration,
+    /// From sending a request to the first byte of its answer (the response headers).
+    pub first_byte: Duration,
+    /// One list page, whole.
+    pub page: Duration,
+    /// How often the server is expected to send a watch bookmark (kube-apiserver: about
+    /// once a minute). A watch with neither an event nor a bookmark for twice this long
+    /// is a dead connection and is reopened.
+    pub bookmark_interval: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(30),
+            page: Duration::from_secs(60),
+            bookmark_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Timeouts {
+    /// `--request-timeout`: no request waits longer than `limit` for its answer or its
+    /// list page, nor for a connection.
+    pub fn request_timeout(limit: Option<Duration>) -> Self {
+        let d = Timeouts::default();
+        match limit {
+            None => d,
+            Some(l) => Timeouts { connect: d.connect.min(l), first_byte: l, page: l, ..d },
+        }
+    }
+
+    /// Silence after which a watch is reopened.
+    pub fn watch_idle(&self) -> Duration {
+        self.bookmark_interval.saturating_mul(2)
     }
 }
 
@@ -41,41 +87,59 @@ impl Cluster {
 /// in-cluster service account, or a fixed client (the in-process demo simulator).
 #[derive(Clone)]
 pub enum Source {
-    Kubeconfig { config: Box<Kubeconfig>, path: Option<PathBuf> },
-    InCluster,
+    Kubeconfig { config: Box<Kubeconfig>, path: Option<PathBuf>, timeouts: Timeouts },
+    InCluster(Timeouts),
     Fixed { client: kube::Client, context: String },
 }
 
 impl Source {
-    /// Reads the kubeconfig the flags and environment name.
-    pub fn load(path: Option<&Path>) -> Result<Source, ClusterError> {
+    /// Reads the kubeconfig the flags and environment name; its clients wait as long as
+    /// `timeouts` say.
+    pub fn load(path: Option<&Path>, timeouts: Timeouts) -> Result<Source, ClusterError> {
         let config = match path {
             Some(p) if p.to_string_lossy().contains(':') => {
+                // As kubectl: files of the list that do not exist are skipped; it fails
+                // only when none is left (then on the first missing one).
                 let mut merged: Option<Kubeconfig> = None;
+                let mut missing = None;
                 for part in p.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
-                    let k = Kubeconfig::read_from(part).map_err(|e| kubeconfig(e, Some(Path::new(part))))?;
+                    let k = match Kubeconfig::read_from(part) {
+                        Ok(k) => k,
+                        Err(kube::config::KubeconfigError::ReadConfig(io, _)) if io.kind() == std::io::ErrorKind::NotFound => {
+                            tracing::info!(file = part, "kubeconfig in KUBECONFIG does not exist; skipped");
+                            missing.get_or_insert((io, PathBuf::from(part)));
+                            continue;
+                        }
+                        Err(e) => return Err(kubeconfig(e, Some(Path::new(part)))),
+                    };
                     merged = Some(match merged {
                         None => k,
                         Some(m) => m.merge(k).map_err(|e| kubeconfig(e, None))?,
                     });
                 }
-                merged.ok_or(ClusterError::NoKubeconfigFile)?
+                match (merged, missing) {
+                    (Some(m), _) => m,
+                    (None, Some((io, part))) => {
+                        return Err(kubeconfig(kube::config::KubeconfigError::ReadConfig(io, part.clone()), Some(&part)));
+                    }
+                    (None, None) => return Err(ClusterError::NoKubeconfigFile),
+                }
             }
             Some(p) => Kubeconfig::read_from(p).map_err(|e| kubeconfig(e, Some(p)))?,
             None => match Kubeconfig::read() {
                 Ok(k) => k,
-                Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => return Ok(Source::InCluster),
+                Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => return Ok(Source::InCluster(timeouts)),
                 Err(e) => return Err(kubeconfig(e, None)),
             },
         };
-        Ok(Source::Kubeconfig { config: Box::new(config), path: path.map(Path::to_path_buf) })
+        Ok(Source::Kubeconfig { config: Box::new(config), path: path.map(Path::to_path_buf), timeouts })
     }
 
     /// The context names, in kubeconfig order.
     pub fn contexts(&self) -> Vec<String> {
         match self {
             Source::Kubeconfig { config, .. } => config.contexts.iter().map(|c| c.name.clone()).collect(),
-            Source::InCluster => vec!["in-cluster".into()],
+            Source::InCluster(_) => vec!["in-cluster".into()],
             Source::Fixed { context, .. } => vec![context.clone()],
         }
     }
@@ -84,19 +148,20 @@ impl Source {
     pub fn current_context(&self) -> Option<String> {
         match self {
             Source::Kubeconfig { config, .. } => config.current_context.clone(),
-            Source::InCluster => Some("in-cluster".into()),
+            Source::InCluster(_) => Some("in-cluster".into()),
             Source::Fixed { context, .. } => Some(context.clone()),
         }
     }
 
-    /// The API server URL of a context (for error messages).
+    /// The API server URL of a context (for error messages), without any credentials
+    /// written into it (`https://user:pass@host` shows as `https://***@host`).
     pub fn server(&self, context: &str) -> Option<String> {
         match self {
             Source::Kubeconfig { config, .. } => {
                 let cluster = config.contexts.iter().find(|c| c.name == context)?.context.as_ref()?.cluster.clone();
-                config.clusters.iter().find(|c| c.name == cluster)?.cluster.as_ref()?.server.clone()
+                config.clusters.iter().find(|c| c.name == cluster)?.cluster.as_ref()?.server.as_deref().map(redact_url)
             }
-            Source::InCluster => Some("https://kubernetes.default.svc".into()),
+            Source::InCluster(_) => Some("https://kubernetes.default.svc".into()),
             Source::Fixed { .. } => None,
         }
     }
@@ -111,7 +176,7 @@ impl Source {
                 .and_then(|c| c.context.as_ref())
                 .map(|c| c.user.clone().unwrap_or_default())
                 .unwrap_or_else(|| "?".into()),
-            Source::InCluster => "in-cluster service account".into(),
+            Source::InCluster(_) => "in-cluster service account".into(),
             Source::Fixed { .. } => "demo".into(),
         }
     }
@@ -123,17 +188,17 @@ impl Source {
                 Some(c) if c != name => Err(ClusterError::NoSuchContext { wanted: c.to_string(), only: name.clone() }),
                 _ => Ok((Cluster::from(client.clone()), name.clone())),
             },
-            Source::InCluster => {
+            Source::InCluster(timeouts) => {
                 let config = kube::Config::incluster().map_err(ClusterError::InCluster)?;
-                let client = build_client(config).map_err(ClusterError::BuildClient)?;
+                let client = build_client_with(config, *timeouts).map_err(ClusterError::BuildClient)?;
                 Ok((client, "in-cluster".into()))
             }
-            Source::Kubeconfig { config, path } => {
+            Source::Kubeconfig { config, path, timeouts } => {
                 let name = context.map(str::to_string).or_else(|| config.current_context.clone()).unwrap_or_default();
                 let opts = KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
                 let cfg =
                     kube::Config::from_custom_kubeconfig((**config).clone(), &opts).await.map_err(|e| kubeconfig(e, path.as_deref()))?;
-                let client = build_client(cfg).map_err(|source| ClusterError::Connect { context: name.clone(), source })?;
+                let client = build_client_with(cfg, *timeouts).map_err(|source| ClusterError::Connect { context: name.clone(), source })?;
                 Ok((client, name))
             }
         }
@@ -144,18 +209,88 @@ fn kubeconfig(source: kube::config::KubeconfigError, path: Option<&Path>) -> Clu
     ClusterError::Kubeconfig { source, path: path.map(Path::to_path_buf) }
 }
 
-/// A client as every part of daemonscope uses it: kube-rs's own retries off (below), and
-/// the Retry-After header of 429/503 answers noted for the backoff, in this client's own
-/// [`RetryAfterHint`].
+/// A client as every part of daemonscope uses it, with the default [`Timeouts`].
 pub fn build_client(config: kube::Config) -> Result<Cluster, kube::Error> {
-    Ok(with_retry_hint(kube::client::ClientBuilder::try_from(own_retries(config))?))
+    build_client_with(config, Timeouts::default())
+}
+
+/// A client as every part of daemonscope uses it: kube-rs's own retries off (below), the
+/// Retry-After header of 429/503 answers noted for the backoff in this client's own
+/// [`RetryAfterHint`], a connect timeout and a first-byte timeout on every request
+/// (`timeouts`), and no credentials in the server URL it logs (below).
+pub fn build_client_with(config: kube::Config, timeouts: Timeouts) -> Result<Cluster, kube::Error> {
+    let mut config = credentials_out_of_url(own_retries(config));
+    config.connect_timeout = Some(timeouts.connect);
+    let mut cluster = with_retry_hint(kube::client::ClientBuilder::try_from(config)?, timeouts.first_byte);
+    cluster.timeouts = timeouts;
+    Ok(cluster)
+}
+
+/// `https://user:pass@host` as `https://***@host`: for every URL printed or logged.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, url),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}***@{}", scheme.map(|s| format!("{s}://")).unwrap_or_default(), &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+/// A server URL with userinfo (`https://user:pass@host`): as kubectl (Go's HTTP client)
+/// does, those become basic-auth credentials when the kubeconfig user sets none, and the
+/// URL the client keeps — and kube-rs logs with every request — no longer carries them.
+fn credentials_out_of_url(mut config: kube::Config) -> kube::Config {
+    let Some(authority) = config.cluster_url.authority().cloned() else { return config };
+    let Some((userinfo, host)) = authority.as_str().rsplit_once('@') else { return config };
+    let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let a = &mut config.auth_info;
+    let has_credentials =
+        a.token.is_some() || a.token_file.is_some() || a.username.is_some() || a.exec.is_some() || a.auth_provider.is_some();
+    if !has_credentials {
+        a.username = Some(percent_decoded(user));
+        a.password = Some(percent_decoded(pass).into());
+    }
+    let mut parts = config.cluster_url.clone().into_parts();
+    if let Ok(h) = host.parse() {
+        parts.authority = Some(h);
+        if let Ok(u) = http::Uri::from_parts(parts) {
+            config.cluster_url = u;
+        }
+    }
+    config
+}
+
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 2 < b.len())
+            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .flatten();
+        match hex {
+            Some(c) => {
+                out.push(c);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 type Response = http::Response<Box<kube::client::DynBody>>;
 
 /// Builds the client with a layer that notes every response's Retry-After in a hint
-/// owned by this client alone.
-fn with_retry_hint<S>(builder: kube::client::ClientBuilder<S>) -> Cluster
+/// owned by this client alone, and fails a request with [`NoAnswer`] when no response
+/// (its headers) came within `first_byte` — a server that accepts and never answers.
+fn with_retry_hint<S>(builder: kube::client::ClientBuilder<S>, first_byte: Duration) -> Cluster
 where
     S: tower::Service<http::Request<kube::client::Body>, Response = Response> + Send + 'static,
     S::Future: Send + 'static,
@@ -163,11 +298,16 @@ where
 {
     let retry_after = RetryAfterHint::default();
     let noted = retry_after.clone();
-    let layer = tower::util::MapResponseLayer::new(move |resp: Response| {
-        noted.note(&resp);
-        resp
-    });
-    Cluster { client: builder.with_layer(&layer).build(), retry_after }
+    let layer = tower::ServiceBuilder::new()
+        .map_err(move |e: tower::BoxError| -> tower::BoxError {
+            if e.is::<tower::timeout::error::Elapsed>() { Box::new(NoAnswer(first_byte)) } else { e }
+        })
+        .timeout(first_byte)
+        .map_response(move |resp: Response| {
+            noted.note(&resp);
+            resp
+        });
+    Cluster { client: builder.with_layer(&layer).build(), retry_after, timeouts: Timeouts::default() }
 }
 
 /// kube-rs would quietly retry 429/503 up to 15 times inside a request; the watches do
@@ -193,7 +333,33 @@ mod tests {
                 http::Response::builder().status(429).header(http::header::RETRY_AFTER, secs.to_string()).body(body).unwrap(),
             )
         });
-        with_retry_hint(kube::client::ClientBuilder::new(svc, "default"))
+        with_retry_hint(kube::client::ClientBuilder::new(svc, "default"), Duration::from_secs(30))
+    }
+
+    #[test]
+    fn timeouts_default_as_documented_and_request_timeout_bounds_them() {
+        let d = Timeouts::default();
+        assert_eq!(
+            (d.connect, d.first_byte, d.page, d.bookmark_interval),
+            (Duration::from_secs(10), Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(60))
+        );
+        assert_eq!(d.watch_idle(), Duration::from_secs(120), "twice the bookmark interval");
+        assert_eq!(Timeouts::request_timeout(None), d);
+        let t = Timeouts::request_timeout(Some(Duration::from_secs(5)));
+        assert_eq!((t.connect, t.first_byte, t.page), (Duration::from_secs(5), Duration::from_secs(5), Duration::from_secs(5)));
+        let t = Timeouts::request_timeout(Some(Duration::from_secs(90)));
+        assert_eq!((t.connect, t.first_byte, t.page), (Duration::from_secs(10), Duration::from_secs(90), Duration::from_secs(90)));
+    }
+
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        assert_eq!(redact_url("https://user:pa%40ss@10.0.0.1:6443/x?y"), "https://***@10.0.0.1:6443/x?y");
+        assert_eq!(redact_url("https://10.0.0.1:6443"), "https://10.0.0.1:6443");
+        assert_eq!(redact_url("https://10.0.0.1/a@b"), "https://10.0.0.1/a@b", "an @ in the path is not userinfo");
+        let mut c = kube::Config::new("https://admin:s3cret@10.0.0.1:6443".parse().unwrap());
+        c = credentials_out_of_url(c);
+        assert_eq!(c.cluster_url.to_string(), "https://10.0.0.1:6443/");
+        assert_eq!(c.auth_info.username.as_deref(), Some("admin"), "as Go's HTTP client, they become basic auth");
     }
 
     #[tokio::test]

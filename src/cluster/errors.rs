@@ -12,6 +12,12 @@ use crate::cluster::backoff::RetryAfterHint;
 /// What is said after every kubeconfig problem.
 const TRY_DEMO: &str = "\n  (to try daemonscope without a cluster: daemonscope --demo)";
 
+/// A request that got no answer (not even its response headers) within this long: the
+/// server accepted the connection and stayed silent.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("no answer from the API server within {}s", .0.as_secs_f64())]
+pub struct NoAnswer(pub Duration);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     /// A request failed: refused by the API server, or it never got there. `retry_after`:
@@ -19,10 +25,10 @@ pub enum ClusterError {
     #[error("{}", describe_kube_error(.source))]
     Api { source: kube::Error, retry_after: Option<Duration> },
     /// A watch sent nothing (no event, bookmark or end) for this long: a dead connection.
-    #[error("no answer from the API server for {}s; reconnecting", .0.as_secs())]
+    #[error("no answer from the API server for {}s; reconnecting", .0.as_secs_f64())]
     Silent(Duration),
     /// A list page took longer than this.
-    #[error("cannot reach the API server: a list page took over {}s", .0.as_secs())]
+    #[error("cannot reach the API server: a list page took over {}s", .0.as_secs_f64())]
     SlowPage(Duration),
     /// A kubeconfig that cannot be used (`path`: the file, None for the default ones).
     #[error("{}{TRY_DEMO}", describe_config_error(.source, .path.as_deref()))]
@@ -85,6 +91,37 @@ impl ClusterError {
         match self {
             ClusterError::Api { retry_after, .. } => *retry_after,
             _ => None,
+        }
+    }
+
+    /// The server did not answer in time (no response, a list page too slow, a silent
+    /// watch): it may be down or unreachable rather than refusing.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            ClusterError::Silent(_) | ClusterError::SlowPage(_) => true,
+            ClusterError::Api { source, .. } => {
+                let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(source);
+                while let Some(e) = cur {
+                    if e.is::<NoAnswer>() {
+                        return true;
+                    }
+                    cur = e.source();
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// The server says the resourceVersion asked for is newer than its own (504 Timeout
+    /// with cause ResourceVersionTooLarge): it was restored onto an older state, or the
+    /// client talks to a lagging replica. Like client-go's reflector, relist.
+    pub fn is_resource_version_too_large(&self) -> bool {
+        match self {
+            ClusterError::Api { source: kube::Error::Api(s), .. } => {
+                s.code == 504 && s.details.as_ref().is_some_and(|d| d.causes.iter().any(|c| c.reason == "ResourceVersionTooLarge"))
+            }
+            _ => false,
         }
     }
 

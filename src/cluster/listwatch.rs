@@ -1,12 +1,17 @@
 //! The one list-then-watch loop behind every watch of the client: the model's resources
 //! ([`watch`](crate::cluster::watch)), an object's Events ([`jobs`](crate::cluster::jobs))
 //! and the roll's DaemonSet and pods ([`roll`](crate::cluster::roll)). It lists in pages,
-//! then watches from the list's resourceVersion (with bookmarks), resuming from the last
-//! version seen whenever the stream ends or breaks, and relists only when the server says
-//! that version is gone (410). Failures wait a jittered exponential backoff (at least the
-//! server's Retry-After) and are reported as [`Event::Failing`]; a list that fails mid-way
-//! resumes at the failed page. What it sees goes to a [`Sink`], which decides what to make
-//! of it (model changes, event lines, the roll's view).
+//! then watches from the list's resourceVersion (asking for bookmarks), resuming from the
+//! last version seen whenever the stream ends or breaks. It relists, as client-go's
+//! reflector does, when the server says that version is gone (410), when it says the
+//! version is newer than its own (504 `ResourceVersionTooLarge`: a server restored onto
+//! an older state), and after [`RELIST_AFTER_FAILURES`] failed watches in a row. A watch
+//! silent for twice the bookmark interval is reopened. Failures wait a jittered
+//! exponential backoff (at least the server's Retry-After; reset by every successful list
+//! page or healthy watch) and are reported as [`Event::Failing`]; a list that fails
+//! mid-way resumes at the failed page, and one whose continue token expired (410) falls
+//! back to one full list, as client-go's pager does. What it sees goes to a [`Sink`],
+//! which decides what to make of it (model changes, event lines, the roll's view).
 //!
 //! May import: `model`, `k8s` (it needs neither). Never `sim` or `ui`.
 
@@ -18,6 +23,7 @@ use kube::api::{ListParams, WatchEvent, WatchParams};
 use tokio::sync::mpsc;
 
 use crate::cluster::backoff::{Backoff, RetryAfterHint};
+use crate::cluster::connect::Timeouts;
 use crate::cluster::errors::ClusterError;
 
 /// What the loop saw, in order.
@@ -85,17 +91,16 @@ impl Selectors {
 const PAGE_SIZE: u32 = 500;
 /// What the server is asked to hold a watch open for (it then ends it; we resume).
 const WATCH_TIMEOUT_SECS: u32 = 290;
-/// No event, bookmark or end of stream for this long: the connection is dead.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(WATCH_TIMEOUT_SECS as u64 + 30);
-/// A list page that takes longer than this has failed.
-const PAGE_TIMEOUT: Duration = Duration::from_secs(120);
 /// A watch open this long was healthy, whatever ended it.
 const HEALTHY_AFTER: Duration = Duration::from_secs(10);
+/// Watches failed in a row (with any error) before the loop stops resuming and relists:
+/// the version it resumes from may be what the server cannot serve.
+pub const RELIST_AFTER_FAILURES: u32 = 3;
 
 /// Lists and watches `api` (narrowed by `selectors`) until `sink` stops listening.
 /// `retry_after` is the hint of the client `api` uses, for failures whose Retry-After
-/// came only in a header.
-pub async fn list_then_watch<K, S>(api: Api<K>, selectors: Selectors, retry_after: RetryAfterHint, mut sink: S)
+/// came only in a header; `timeouts` bound a list page and a watch's silence.
+pub async fn list_then_watch<K, S>(api: Api<K>, selectors: Selectors, retry_after: RetryAfterHint, timeouts: Timeouts, mut sink: S)
 where
     K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
     S: Sink<K>,
@@ -107,6 +112,10 @@ where
     // A list under way: the next page to ask for.
     let mut listing: Option<ListParams> = None;
     let mut failing = false;
+    // Watches that failed in a row.
+    let mut watch_failures = 0u32;
+    // No event, bookmark or end of stream for this long: the connection is dead.
+    let idle = timeouts.watch_idle();
     // When the last list finished: a 410 soon after means the history is shorter than a
     // list takes, and relisting at once would loop.
     let mut listed_at: Option<Instant> = None;
@@ -118,7 +127,7 @@ where
         let failure = match &rv {
             None => {
                 let lp = listing.take().unwrap_or_else(|| selectors.list());
-                match list(&api, lp, &retry_after, &mut sink).await {
+                match list(&api, lp, &retry_after, timeouts.page, &mut backoff, &mut sink).await {
                     Listed::Done(v) => {
                         rv = Some(v);
                         listed_at = Some(Instant::now());
@@ -131,7 +140,7 @@ where
                     Listed::Closed => return,
                     Listed::Failed(e, resume) => {
                         listing = resume;
-                        e
+                        (e, false)
                     }
                 }
             }
@@ -145,7 +154,7 @@ where
                         }
                         continue;
                     }
-                    Err(e) => ClusterError::api(e, &retry_after),
+                    Err(e) => (ClusterError::api(e, &retry_after), true),
                     Ok(stream) => {
                         if failing {
                             // The watch is open again and replays what was missed.
@@ -156,21 +165,21 @@ where
                             }
                         }
                         let mut stream = std::pin::pin!(stream);
+                        // Events and bookmarks delivered.
                         let mut events = 0usize;
                         let mut outcome = None;
                         loop {
-                            // The server ends a watch after timeoutSeconds and sends bookmarks
-                            // meanwhile: silence well past that is a dead connection (a VPN
-                            // drop, a sleeping laptop), not a quiet cluster.
-                            let item = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
+                            // The server sends a bookmark about once a bookmark interval:
+                            // silence for two is a dead connection (a VPN drop, a sleeping
+                            // laptop, a hung server), not a quiet cluster.
+                            let item = match tokio::time::timeout(idle, stream.next()).await {
                                 Ok(Some(item)) => item,
                                 Ok(None) => break,
                                 Err(_) => {
-                                    outcome = Some(ClusterError::Silent(IDLE_TIMEOUT));
+                                    outcome = Some(ClusterError::Silent(idle));
                                     break;
                                 }
                             };
-                            events += 1;
                             let event = match item {
                                 Ok(WatchEvent::Added(o) | WatchEvent::Modified(o)) => {
                                     rv = o.meta().resource_version.clone().or(rv.take());
@@ -182,6 +191,7 @@ where
                                 }
                                 Ok(WatchEvent::Bookmark(b)) => {
                                     rv = Some(b.metadata.resource_version);
+                                    events += 1;
                                     continue;
                                 }
                                 Ok(WatchEvent::Error(s)) if s.code == 410 => {
@@ -198,17 +208,19 @@ where
                                     break;
                                 }
                             };
+                            events += 1;
                             if !sink.send(event).await {
                                 return;
                             }
                         }
                         // A watch that delivered or stayed open a while was healthy: what
                         // follows starts from the first step of the backoff again.
-                        if events > 1 || opened.elapsed() >= HEALTHY_AFTER {
+                        if events > 0 || opened.elapsed() >= HEALTHY_AFTER {
                             backoff.reset();
+                            watch_failures = 0;
                         }
                         match outcome {
-                            Some(f) => f,
+                            Some(f) => (f, true),
                             None => {
                                 // Relisting right after a list, or a stream the server closed
                                 // at once (again and again): never a tight loop.
@@ -229,6 +241,17 @@ where
                 }
             }
         };
+        let (failure, watching) = failure;
+        if watching {
+            watch_failures += 1;
+            // Resuming cannot work from a version the server does not have yet (restored
+            // onto an older state), and may not after repeated failures: start over.
+            if failure.is_resource_version_too_large() || watch_failures >= RELIST_AFTER_FAILURES {
+                tracing::info!(%kind, error = %failure, failures = watch_failures, "watch cannot resume; relisting");
+                rv = None;
+                watch_failures = 0;
+            }
+        }
         failing = true;
         let wait = backoff.next(failure.retry_after());
         tracing::warn!(%kind, error = %failure, retry_in = ?wait, attempt = backoff.attempts(), "watch failed; retrying");
@@ -249,23 +272,36 @@ enum Listed {
 }
 
 /// Lists every object in pages (a resync: what is not listed is gone), from `lp` — the
-/// first page, or the one that failed last time.
-async fn list<K, S>(api: &Api<K>, mut lp: ListParams, retry_after: &RetryAfterHint, sink: &mut S) -> Listed
+/// first page, or the one that failed last time. Every page that arrives resets
+/// `backoff`: a long list under random faults must not climb to the longest wait.
+async fn list<K, S>(
+    api: &Api<K>,
+    mut lp: ListParams,
+    retry_after: &RetryAfterHint,
+    page_timeout: Duration,
+    backoff: &mut Backoff,
+    sink: &mut S,
+) -> Listed
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
     S: Sink<K>,
 {
     loop {
-        let page = match tokio::time::timeout(PAGE_TIMEOUT, api.list(&lp)).await {
+        let page = match tokio::time::timeout(page_timeout, api.list(&lp)).await {
             Ok(Ok(p)) => p,
-            // The continue token expired mid-list: start over.
+            // The continue token expired mid-list (the server compacted the version the
+            // list is at): as client-go's pager, fall back to one full list, unpaged.
             Ok(Err(e)) if is_gone(&e) && lp.continue_token.is_some() => {
+                tracing::info!(kind = %std::any::type_name::<K>(), "continue token expired (410); listing in full");
                 lp.continue_token = None;
+                lp.limit = None;
                 continue;
             }
             Ok(Err(e)) => return Listed::Failed(ClusterError::api(e, retry_after), Some(lp)),
-            Err(_) => return Listed::Failed(ClusterError::SlowPage(PAGE_TIMEOUT), Some(lp)),
+            Err(_) => return Listed::Failed(ClusterError::SlowPage(page_timeout), Some(lp)),
         };
+        backoff.reset();
+        tracing::debug!(kind = %std::any::type_name::<K>(), items = page.items.len(), "list page");
         if lp.continue_token.is_none() && !sink.send(Event::Relisting).await {
             return Listed::Closed;
         }

@@ -124,9 +124,15 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
     let by_labels = Selectors { labels: Some(selector), fields: None };
     let node_api: Api<Node> = Api::all(cluster.client.clone());
     let _watches = Watches([
-        tokio::spawn(list_then_watch(ds_api, by_name, cluster.retry_after.clone(), ds_tx)),
-        tokio::spawn(list_then_watch(pod_api.clone(), by_labels, cluster.retry_after.clone(), pod_tx)),
-        tokio::spawn(list_then_watch(node_api, Selectors { labels: None, fields: None }, cluster.retry_after.clone(), node_tx)),
+        tokio::spawn(list_then_watch(ds_api, by_name, cluster.retry_after.clone(), cluster.timeouts, ds_tx)),
+        tokio::spawn(list_then_watch(pod_api.clone(), by_labels, cluster.retry_after.clone(), cluster.timeouts, pod_tx)),
+        tokio::spawn(list_then_watch(
+            node_api,
+            Selectors { labels: None, fields: None },
+            cluster.retry_after.clone(),
+            cluster.timeouts,
+            node_tx,
+        )),
     ]);
     // Nodes that are down now (Ready not True), by name.
     let mut down: BTreeMap<String, String> = BTreeMap::new();

@@ -42,6 +42,10 @@ pub struct SimArgs {
     /// Number of DaemonSets in the synthetic cluster (with --nodes).
     #[arg(long, value_name = "M", requires = "nodes")]
     pub daemonsets: Option<usize>,
+    /// Send a BOOKMARK event on every watch that asks for them this often (default: the
+    /// scenario's `bookmarkInterval`, else 1m, as kube-apiserver).
+    #[arg(long, value_name = "DURATION", value_parser = parse_flag_duration)]
+    pub bookmark_interval: Option<std::time::Duration>,
     /// Write the scenario's objects as YAML to FILE and exit.
     #[arg(long, value_name = "FILE")]
     pub write_scenario: Option<PathBuf>,

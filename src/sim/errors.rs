@@ -202,6 +202,19 @@ impl ApiError {
         e
     }
 
+    /// A list or watch from a resourceVersion newer than the server's own, after waiting
+    /// for it (`storage.NewTooLargeResourceVersionError`: a Timeout with the cause
+    /// `ResourceVersionTooLarge`; client-go's reflector relists on it).
+    pub fn too_large_resource_version(wanted: u64, current: u64) -> Self {
+        let mut e = Self::new(504, "Timeout", format!("Timeout: Too large resource version: {wanted}, current: {current}"));
+        e.details = Some(json!({
+            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+            "retryAfterSeconds": 1,
+        }));
+        e.retry_after = Some(1);
+        e
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message.into())
     }

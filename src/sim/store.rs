@@ -237,9 +237,20 @@ impl Store {
     /// another state). resourceVersions keep growing and all history is forgotten, so
     /// every watch must relist (410), as after an etcd restore.
     pub fn replace_with(&self, other: &Store) {
+        self.take_state(other, |mine, theirs| mine + theirs + 1);
+    }
+
+    /// Takes every object of `other` and its resourceVersion: a server restored onto an
+    /// older state (an etcd backup), where resourceVersions go back. A client resuming
+    /// from a version it saw before gets `ResourceVersionTooLarge`.
+    pub fn restore_from(&self, other: &Store) {
+        self.take_state(other, |_, theirs| theirs);
+    }
+
+    fn take_state(&self, other: &Store, rv_of: impl FnOnce(u64, u64) -> u64) {
         let mut o = other.inner.write();
         let mut inner = self.inner.write();
-        let rv = inner.rv + o.rv + 1;
+        let rv = rv_of(inner.rv, o.rv);
         std::mem::swap(&mut inner.namespaces, &mut o.namespaces);
         std::mem::swap(&mut inner.nodes, &mut o.nodes);
         std::mem::swap(&mut inner.pods, &mut o.pods);

@@ -110,7 +110,10 @@ async fn run_inner(
                 live.remove(&r);
                 let tries = failures.entry(r).or_insert(0u32);
                 *tries += 1;
-                if fatal || (!args.wait && *tries >= INITIAL_TRIES) {
+                // A server that accepts and never answers is not a blip: the request
+                // timeout was already waited out.
+                let silent = reason_is_timeout(&reason);
+                if fatal || (!args.wait && (*tries >= INITIAL_TRIES || silent)) {
                     let at = server.as_deref().map(|s| format!(" at {s}")).unwrap_or_default();
                     return Err(Failure(format!("cannot watch {}{at}: {reason}", r.label())));
                 }
@@ -137,7 +140,8 @@ async fn run_inner(
         return Ok(if r.fully_covered() { 0 } else { 1 });
     }
     let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
-    let mut failing = std::collections::HashSet::new();
+    // Failing watches, and since when.
+    let mut failing: std::collections::HashMap<Resource, Instant> = std::collections::HashMap::new();
     loop {
         let r = report(&model, &context, &selected, &gate);
         // Done when the pods say so and the controller's status agrees (it lags a moment).
@@ -158,8 +162,25 @@ async fn run_inner(
         // Apply everything that arrived, then re-evaluate; never poll the server.
         match recv_until(&mut rx, deadline).await {
             Err(_) => {
+                let timeout = args.timeout.unwrap_or_default();
+                // Stale data cannot say whether coverage is complete: that is "could not
+                // observe the cluster" (2), not "not covered" (1).
+                if let Some(since) = failing.values().min() {
+                    let age = since.elapsed().as_secs();
+                    let mut r = r;
+                    r.stale = true;
+                    r.age_seconds = Some(age);
+                    emit(&r, args.output, out)?;
+                    let mut broken: Vec<&str> = failing.keys().map(|r| r.label()).collect();
+                    broken.sort();
+                    eprintln!(
+                        "daemonscope: timed out after {timeout:?} while the watch of {} was failing: the data is stale ({age}s old)",
+                        broken.join(", ")
+                    );
+                    return Ok(2);
+                }
                 emit(&r, args.output, out)?;
-                eprintln!("timed out after {:?}: not every selected DaemonSet is fully covered", args.timeout.unwrap_or_default());
+                eprintln!("timed out after {timeout:?}: not every selected DaemonSet is fully covered");
                 return Ok(1);
             }
             Ok(None) => return Err(Failure("the watches stopped".into())),
@@ -174,24 +195,30 @@ async fn run_inner(
 }
 
 /// Applies an update while waiting; an error that waiting cannot fix ends the wait.
-fn apply(model: &mut Model, failing: &mut std::collections::HashSet<Resource>, u: Update) -> Result<(), Failure> {
+fn apply(model: &mut Model, failing: &mut std::collections::HashMap<Resource, Instant>, u: Update) -> Result<(), Failure> {
     match u {
         Update::Change(c) => model.apply(c),
         Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in }) => {
             if fatal {
                 return Err(Failure(format!("watch of {} failed: {reason}", r.label())));
             }
-            failing.insert(r);
+            failing.entry(r).or_insert_with(Instant::now);
             eprintln!("watch of {} failing: {reason}; data is stale; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
         }
         Update::Sync(r, SyncState::Live) => {
-            if failing.remove(&r) {
+            if failing.remove(&r).is_some() {
                 eprintln!("watch of {} resumed", r.label());
             }
         }
         Update::Sync(_, SyncState::Syncing) => {}
     }
     Ok(())
+}
+
+/// The failure was the server not answering in time (the words of
+/// [`ClusterError::is_timeout`](crate::cluster::errors::ClusterError::is_timeout) errors).
+fn reason_is_timeout(reason: &str) -> bool {
+    reason.contains("no answer from the API server") || reason.contains("a list page took over")
 }
 
 /// Without --wait, this many failures before the first sync end the run (about 1.5 s of

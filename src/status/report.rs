@@ -26,8 +26,15 @@ pub struct Gate {
 
 /// The JSON document (`-o json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     pub context: String,
+    /// A watch was failing when the report was made: the data may be out of date.
+    pub stale: bool,
+    /// With `stale`: how old the data is (seconds since the first watch that is still
+    /// failing failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<u64>,
     pub summary: Summary,
     pub daemonsets: Vec<DsReport>,
 }
@@ -134,7 +141,7 @@ pub fn report(model: &Model, context: &str, selected: &[(String, String)], gate:
             IntOrString::String(s) => s.clone(),
         }),
     };
-    Report { context: context.to_string(), summary, daemonsets }
+    Report { context: context.to_string(), stale: false, age_seconds: None, summary, daemonsets }
 }
 
 fn ds_report(model: &Model, d: &DsInfo, gate: &Gate) -> DsReport {

@@ -45,7 +45,10 @@ async fn typed<T: Strategy + Tabular>(ctx: Ctx, watch: bool) -> Result<Response,
     }
     match (&ctx.method, t.name.as_deref(), sub) {
         (&Method::GET, None, _) if watch => super::watch::serve::<T>(&ctx),
-        (&Method::GET, None, _) => list::<T>(&ctx),
+        (&Method::GET, None, _) => {
+            super::watch::list_fresh(&ctx).await?;
+            list::<T>(&ctx)
+        }
         (&Method::GET, Some(name), "log") => super::logs::serve(&ctx, name).await,
         (&Method::GET, Some(name), _) => get::<T>(&ctx, name),
         (&Method::POST, None, "") => create::<T>(&ctx),

@@ -36,6 +36,34 @@ fn frame(typ: &str, object: &[u8]) -> Bytes {
     Bytes::from(b)
 }
 
+/// How long a list or watch from a resourceVersion newer than the store's waits for the
+/// store to catch up (the watch cache's `blockTimeout`) before it fails.
+pub const FRESH_WAIT: Duration = Duration::from_secs(3);
+
+/// Waits until the store has reached `rv` (at most [`FRESH_WAIT`]); a server restored
+/// onto an older state never does: `ResourceVersionTooLarge`.
+pub async fn wait_until_fresh(store: &Store, rv: u64) -> Result<(), ApiError> {
+    let mut rx = store.subscribe();
+    let deadline = tokio::time::Instant::now() + FRESH_WAIT;
+    while store.current_rv() < rv {
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return Err(ApiError::too_large_resource_version(rv, store.current_rv())),
+        }
+    }
+    Ok(())
+}
+
+/// A list's `resourceVersion` (not 0, not with a continue token), when the store has not
+/// reached it yet: wait, or fail as the watch cache does.
+pub async fn list_fresh(ctx: &Ctx) -> Result<(), ApiError> {
+    let cont = ctx.q.get("continue").is_some_and(|c| !c.is_empty());
+    match ctx.q.get("resourceVersion").and_then(|v| v.parse::<u64>().ok()) {
+        Some(rv) if rv > 0 && !cont => wait_until_fresh(&ctx.st.store, rv).await,
+        _ => Ok(()),
+    }
+}
+
 pub fn error_frame(e: &ApiError) -> Bytes {
     frame("ERROR", &serde_json::to_vec(&e.status_json()).unwrap_or_default())
 }
@@ -158,7 +186,15 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         let deadline = tokio::time::Instant::now() + timeout;
         // Where to resume from, and the initial events.
         let mut last = match start_rv {
-            Some(rv) => rv,
+            Some(rv) => {
+                // A version from the future (the server was restored onto an older
+                // state): the cacher's error watcher, an ERROR event in a 200 stream.
+                if let Err(e) = wait_until_fresh(&w.store, rv).await {
+                    let _ = tx.send(Ok(error_frame(&e))).await;
+                    return;
+                }
+                rv
+            }
             None => {
                 let (items, rv) = w.store.list::<T>(w.ns.as_deref());
                 for o in &items {
