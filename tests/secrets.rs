@@ -105,7 +105,8 @@ async fn exec_credentials_and_client_keys_never_appear_either() {
 async fn credentials_in_server_urls_never_appear() {
     let mut yaml = common::nodes_yaml(&["node-a"]);
     yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
-    let sim = common::serve(&yaml).await;
+    // Plain HTTP (the URL's user and password are the only credentials sent).
+    let sim = common::serve_insecure(&yaml).await;
     let dir = tempfile::tempdir().unwrap();
     let with_user = |url: &str| url.replacen("http://", "http://admin:sekret-pass-77@", 1);
     let good = dir.path().join("good");
