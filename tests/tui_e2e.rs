@@ -353,3 +353,97 @@ async fn an_outage_shows_a_stale_banner_then_recovers_with_what_changed() {
     .await
     .unwrap();
 }
+
+/// A server restored onto an older state (an etcd restore; here the simulator killed with
+/// SIGKILL and started again on the same port from its scenario): within 30 s the TUI's
+/// nodes view and a running `status --wait` show the server's truth, not what the client
+/// had before (the new server's resourceVersions are older than the client's).
+#[test]
+fn a_server_restored_onto_an_older_state_is_seen_as_it_is() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let Some(kubectl) = common::kubectl_bin() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "{}{}---\n{}",
+            common::nodes_yaml(&["n1", "n2", "n3", "n4"]),
+            common::ds_yaml("agent", "{type: RollingUpdate}"),
+            common::FAST
+        ),
+    )
+    .unwrap();
+    let kc = dir.path().join("kc");
+    let state = dir.path().join("state");
+    let sim = |listen: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+            .args(["sim", "--scenario", scenario.to_str().unwrap(), "--listen", listen, "--kubeconfig-out", kc.to_str().unwrap()])
+            .env("XDG_STATE_HOME", &state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let _banner = lines.next().unwrap().unwrap();
+        let url = lines.next().unwrap().unwrap().strip_prefix("serving ").unwrap().to_string();
+        (child, url)
+    };
+    let (mut first, url) = sim("127.0.0.1:0");
+    let port = url.rsplit(':').next().unwrap().to_string();
+    let kubectl = |args: &[&str]| {
+        let o = Command::new(&kubectl).arg("--kubeconfig").arg(&kc).args(args).output().unwrap();
+        assert!(o.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    // Changes the restored server will not have: three cordons, and a template whose new
+    // pods never become ready.
+    kubectl(&["cordon", "n1", "n2", "n3"]);
+    kubectl(&[
+        "patch",
+        "daemonset",
+        "agent",
+        "-n",
+        "kube-system",
+        "-p",
+        r#"{"spec":{"template":{"metadata":{"annotations":{"sim.daemonscope.io/behavior":"never-ready"}}}}}"#,
+    ]);
+    let kc_s = kc.to_str().unwrap().to_string();
+    let mut tui = Tui::start_sized(&["--kubeconfig", &kc_s, "--readonly"], &[("XDG_STATE_HOME", state.to_str().unwrap())], 30, 160);
+    tui.wait_for("DaemonSets (", 30);
+    tui.keys("n");
+    let s = tui.wait_for("SchedulingDisabled", 30);
+    assert_eq!(s.matches("SchedulingDisabled").count(), 3, "{s}");
+    let mut status = Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+        .args(["status", "--wait", "--timeout", "60s", "--kubeconfig", &kc_s])
+        .env("XDG_STATE_HOME", &state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(status.stderr.take().unwrap()).lines();
+    let waiting = err.next().unwrap().unwrap();
+    assert!(waiting.starts_with("waiting: kube-system/agent"), "{waiting}");
+    // The restore: SIGKILL, then the same scenario on the same port with the same kubeconfig.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (mut second, url2) = sim(&format!("127.0.0.1:{port}"));
+    assert_eq!(url2, url);
+    let started = Instant::now();
+    // The TUI shows no cordon any more …
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut screen = tui.screen();
+    while screen.contains("SchedulingDisabled") && Instant::now() < deadline {
+        screen = tui.wait_for("nodes (", 5);
+    }
+    assert!(!screen.contains("SchedulingDisabled"), "the restored server has no cordon:\n{screen}");
+    // … and status --wait sees the restored template, fully covered.
+    let out = status.wait_with_output().unwrap();
+    let rest: Vec<String> = err.map_while(Result::ok).collect();
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), rest.join("\n"));
+    eprintln!("(the restored state was seen after {:?})", started.elapsed());
+    tui.keys("q");
+    tui.exit(10);
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
