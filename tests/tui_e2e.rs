@@ -388,6 +388,8 @@ fn a_server_restored_onto_an_older_state_is_seen_as_it_is() {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let _banner = lines.next().unwrap().unwrap();
         let url = lines.next().unwrap().unwrap().strip_prefix("serving ").unwrap().to_string();
+        // Keep reading what it prints, so its stdout never closes under it.
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
         (child, url)
     };
     let (mut first, url) = sim("127.0.0.1:0");
