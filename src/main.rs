@@ -114,7 +114,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
         fail("daemonscope needs a terminal; for scripts use `daemonscope status`");
     }
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async {
+    let ended = rt.block_on(async {
         #[cfg(feature = "sim")]
         if wants_demo(cli, None) {
             let (running, client) = simulator::demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
@@ -128,7 +128,12 @@ fn run_tui(cli: &Cli) -> Result<()> {
         // Fail before the terminal is taken: an unknown context is one clear line.
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
         daemonscope::tui::run(source, client, context, scope, cli.readonly).await
-    })
+    });
+    match ended? {
+        daemonscope::tui::Ended::Quit => Ok(()),
+        // The terminal is restored; exit as the signal would have (128 + its number).
+        daemonscope::tui::Ended::Signal(n) => std::process::exit(128 + n),
+    }
 }
 
 /// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
