@@ -60,7 +60,11 @@ fn main() -> Result<()> {
     daemonscope::logging::init(cli.log_file.as_deref());
     match cli.command {
         #[cfg(feature = "sim")]
-        Some(Command::Sim(ref args)) => simulator::run_sim(args),
+        // A scenario, a port or a file the user named: one line, never a report.
+        Some(Command::Sim(ref args)) => {
+            simulator::run_sim(args).unwrap_or_else(|e| fail(e));
+            Ok(())
+        }
         Some(Command::Status(ref args)) => run_status(&cli, args),
         None => run_tui(&cli),
     }
@@ -117,7 +121,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
     let ended = rt.block_on(async {
         #[cfg(feature = "sim")]
         if wants_demo(cli, None) {
-            let (running, client) = simulator::demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
+            let (running, client) = simulator::demo().unwrap_or_else(|e| fail(e));
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
             let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly).await;
@@ -129,7 +133,8 @@ fn run_tui(cli: &Cli) -> Result<()> {
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
         daemonscope::tui::run(source, client, context, scope, cli.readonly).await
     });
-    match ended? {
+    // The terminal failing (closed, not a terminal after all) is not a bug: one line.
+    match ended.unwrap_or_else(|e| fail(format!("terminal: {e}"))) {
         daemonscope::tui::Ended::Quit => Ok(()),
         // The terminal is restored; exit as the signal would have (128 + its number).
         daemonscope::tui::Ended::Signal(n) => std::process::exit(128 + n),
@@ -163,7 +168,6 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
 /// The simulated cluster: `--demo` in-process, and `daemonscope sim` on a socket.
 #[cfg(feature = "sim")]
 mod simulator {
-    use color_eyre::eyre::{Result, WrapErr};
     use daemonscope::sim::{self, Sim, SimOptions, cli::SimArgs, generator, scenario::Scenario};
 
     /// The demo scenario, embedded so `--demo` and `sim` need no files.
@@ -183,33 +187,36 @@ mod simulator {
         Ok((running, client))
     }
 
-    fn load_scenario(args: &SimArgs) -> Result<Scenario> {
-        Ok(match (&args.scenario, args.nodes, args.daemonsets) {
-            (Some(path), _, _) => Scenario::load(path)?,
-            (None, Some(n), Some(m)) => generator::scenario(n, m),
-            _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO)?,
-        })
+    fn load_scenario(args: &SimArgs) -> Result<Scenario, String> {
+        let sc = match (&args.scenario, args.nodes, args.daemonsets) {
+            (Some(path), _, _) => Scenario::load(path),
+            (None, Some(n), Some(m)) => Ok(generator::scenario(n, m)),
+            _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO),
+        };
+        sc.map_err(|e| e.to_string())
     }
 
-    pub fn run_sim(args: &SimArgs) -> Result<()> {
+    /// `daemonscope sim`; every error is the user's to fix (a scenario, a port, a path),
+    /// so it is one line.
+    pub fn run_sim(args: &SimArgs) -> Result<(), String> {
         let sc = load_scenario(args)?;
         if let Some(path) = &args.write_scenario {
-            std::fs::write(path, generator::to_yaml(&sc)).wrap_err_with(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, generator::to_yaml(&sc)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());
             return Ok(());
         }
-        let rt = tokio::runtime::Runtime::new()?;
+        let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
         rt.block_on(async move {
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);
-            let built = Sim::build(&sc, opts).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
+            let built = Sim::build(&sc, opts).map_err(|e| format!("{}: {}", sc.name, e.message))?;
             let faults = built.api.faults.settings();
-            let running = built.serve(&args.listen).await.wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
+            let running = built.serve(&args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
             let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
             let token = sc.settings.tokens.as_ref().and_then(|t| t.first()).map(|t| t.token.clone());
             sim::write_kubeconfig(&kc, running.url(), running.ca_pem.as_deref(), token.as_deref())
-                .wrap_err_with(|| format!("writing kubeconfig {}", kc.display()))?;
+                .map_err(|e| format!("cannot write the kubeconfig {}: {e}", kc.display()))?;
             let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
             println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
             println!("serving {}", running.url());
