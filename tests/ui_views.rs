@@ -667,6 +667,9 @@ fn every_binding_of_every_view_does_something_there() {
                 for start in ["opened", "moved", "filtered"] {
                     let mut ui = app_from(&sim);
                     reach(&mut ui, view);
+                    // As in the terminal, a frame is drawn before the first key (views
+                    // lay themselves out: the grid's rows, the pages).
+                    cells(&mut ui);
                     match start {
                         "moved" => {
                             key(&mut ui, KeyCode::Down);
@@ -783,4 +786,52 @@ fn matrix_and_nodes_count_broken_daemons_apart_from_outdated() {
     assert!(c3.contains("✖node-exporter") && !c3.contains("◐cilium") && c3.contains("◐1"), "{c3}");
     let a1 = row("general-a-0001");
     assert!(!a1.contains("cilium") && a1.contains("◐1"), "outdated only: {a1}");
+}
+
+/// In the grouped grid, ↓/j and ↑/k move by row as drawn: every group is visited, also
+/// one smaller than a row (zone b, with the NotReady node), and the column is kept where
+/// the row is long enough.
+#[test]
+fn grid_rows_visit_every_group_with_j_and_k() {
+    let mut app = app_from(&demo());
+    typed(&mut app, "/node-exporter");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view(), View::Grid);
+    let zone_of_cursor = |app: &Ui| {
+        let name = app.cursor_node().expect("a node under the cursor").to_string();
+        let id = app.model().node_id(&name).unwrap();
+        let zone = app.model().node(id).unwrap().facts.labels.get("topology.kubernetes.io/zone").cloned().unwrap_or_default();
+        (zone, name)
+    };
+    for (w, h) in [(150, 40), (120, 35), (80, 24)] {
+        key(&mut app, KeyCode::Char('g'));
+        let s = screen(&mut app, w, h);
+        let groups: Vec<String> = s
+            .lines()
+            .filter_map(|l| l.strip_prefix("│topology.kubernetes.io/zone="))
+            .map(|rest| rest.split([' ', '│']).next().unwrap().to_string())
+            .collect();
+        assert!(groups.len() >= 3, "{s}");
+        let mut seen = vec![zone_of_cursor(&app)];
+        for _ in 0..60 {
+            key(&mut app, KeyCode::Char('j'));
+            screen(&mut app, w, h);
+            seen.push(zone_of_cursor(&app));
+        }
+        let mut zones: Vec<String> = seen.iter().map(|(z, _)| z.clone()).collect();
+        zones.dedup();
+        assert_eq!(zones, groups, "{w}×{h}: j visits every group in order: {seen:?}\n{s}");
+        // And k back up, through every group again.
+        let mut up = vec![zone_of_cursor(&app).0];
+        for _ in 0..60 {
+            key(&mut app, KeyCode::Char('k'));
+            screen(&mut app, w, h);
+            up.push(zone_of_cursor(&app).0);
+        }
+        up.dedup();
+        let mut rev = groups.clone();
+        rev.reverse();
+        assert_eq!(up, rev, "{w}×{h}: k visits every group back");
+    }
 }
