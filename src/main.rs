@@ -68,7 +68,11 @@ fn main() -> Result<()> {
     daemonscope::logging::init(cli.log_file.as_deref());
     match cli.command {
         #[cfg(feature = "sim")]
-        Some(Command::Sim(ref args)) => simulator::run_sim(&cli, args),
+        // A scenario, a port or a file the user named: one line, never a report.
+        Some(Command::Sim(ref args)) => {
+            simulator::run_sim(&cli, args).unwrap_or_else(|e| fail(e));
+            Ok(())
+        }
         Some(Command::Status(ref args)) => run_status(&cli, args),
         Some(Command::Snapshot(ref args)) => run_snapshot(&cli, args),
         None => run_tui(&cli),
@@ -126,11 +130,11 @@ fn run_tui(cli: &Cli) -> Result<()> {
         }
     };
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async {
+    let ended = rt.block_on(async {
         #[cfg(feature = "sim")]
         if wants_demo(cli, None) {
             need_terminal();
-            let (running, client) = simulator::demo().map_err(|e| color_eyre::eyre::eyre!(e))?;
+            let (running, client) = simulator::demo().unwrap_or_else(|e| fail(e));
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
             let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly).await;
@@ -142,7 +146,13 @@ fn run_tui(cli: &Cli) -> Result<()> {
         let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
         need_terminal();
         daemonscope::tui::run(source, client, context, scope, cli.readonly).await
-    })
+    });
+    // The terminal failing (closed, not a terminal after all) is not a bug: one line.
+    match ended.unwrap_or_else(|e| fail(format!("terminal: {e}"))) {
+        daemonscope::tui::Ended::Quit => Ok(()),
+        // The terminal is restored; exit as the signal would have (128 + its number).
+        daemonscope::tui::Ended::Signal(n) => std::process::exit(128 + n),
+    }
 }
 
 /// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
@@ -214,7 +224,6 @@ async fn snapshot_yaml(
 /// The simulated cluster: `--demo` in-process, and `daemonscope sim` on a socket.
 #[cfg(feature = "sim")]
 mod simulator {
-    use color_eyre::eyre::{Result, WrapErr};
     use daemonscope::sim::{self, Sim, SimOptions, cli::SimArgs, generator, scenario::Scenario};
 
     /// The demo scenario, embedded so `--demo` and `sim` need no files.
@@ -234,33 +243,36 @@ mod simulator {
         Ok((running, client))
     }
 
-    fn load_scenario(cli: &super::Cli, args: &SimArgs) -> Result<Scenario> {
+    fn load_scenario(cli: &super::Cli, args: &SimArgs) -> Result<Scenario, String> {
         if let Some(ctx) = &args.from_context {
             // Snapshot a live cluster and serve it in one step.
-            let rt = tokio::runtime::Runtime::new()?;
+            let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             let yaml = rt.block_on(async {
                 let source = super::Source::load(cli.kubeconfig.as_deref(), super::Timeouts::request_timeout(cli.request_timeout))
                     .unwrap_or_else(|e| super::fail(e));
                 let (cluster, context) = source.client(Some(ctx)).await.unwrap_or_else(|e| super::fail(e));
                 super::snapshot_yaml(&cluster, &context, &super::scope(cli), false).await
             });
-            return Scenario::parse(&format!("snapshot of {ctx}"), &yaml).map_err(|e| color_eyre::eyre::eyre!("{e}"));
+            return Scenario::parse(&format!("snapshot of {ctx}"), &yaml).map_err(|e| e.to_string());
         }
-        Ok(match (&args.scenario, args.nodes, args.daemonsets) {
-            (Some(path), _, _) => Scenario::load(path)?,
-            (None, Some(n), Some(m)) => generator::scenario(n, m),
-            _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO)?,
-        })
+        let sc = match (&args.scenario, args.nodes, args.daemonsets) {
+            (Some(path), _, _) => Scenario::load(path),
+            (None, Some(n), Some(m)) => Ok(generator::scenario(n, m)),
+            _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO),
+        };
+        sc.map_err(|e| e.to_string())
     }
 
-    pub fn run_sim(cli: &super::Cli, args: &SimArgs) -> Result<()> {
+    /// `daemonscope sim`; every error is the user's to fix (a scenario, a port, a path),
+    /// so it is one line.
+    pub fn run_sim(cli: &super::Cli, args: &SimArgs) -> Result<(), String> {
         let sc = load_scenario(cli, args)?;
         if let Some(path) = &args.write_scenario {
-            std::fs::write(path, generator::to_yaml(&sc)).wrap_err_with(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, generator::to_yaml(&sc)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());
             return Ok(());
         }
-        let rt = tokio::runtime::Runtime::new()?;
+        let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
         rt.block_on(async move {
             // Listen for SIGTERM before anything is printed: a supervisor that reads the
             // banner and stops the simulator at once must get a clean exit.
@@ -273,14 +285,11 @@ mod simulator {
             }
             let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
             let transport = transport(args, &kc);
-            let built = Sim::build(&sc, opts).map_err(|e| color_eyre::eyre::eyre!("loading {}: {e}", sc.name))?;
+            let built = Sim::build(&sc, opts).map_err(|e| format!("{}: {}", sc.name, e.message))?;
             let faults = built.api.faults.settings();
-            let running = built
-                .serve_with(&args.listen, transport)
-                .await
-                .unwrap_or_else(|e| super::fail(format!("cannot listen on {}: {e}", args.listen)));
+            let running = built.serve_with(&args.listen, transport).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
             let yaml = sim::kubeconfig::standalone_yaml(running.url(), running.credentials.as_ref());
-            sim::kubeconfig::write_private(&kc, &yaml).unwrap_or_else(|e| super::fail(format!("writing kubeconfig {}: {e}", kc.display())));
+            sim::kubeconfig::write_private(&kc, &yaml).map_err(|e| format!("cannot write the kubeconfig {}: {e}", kc.display()))?;
             let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
             println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
             println!("serving {}", running.url());

@@ -1,5 +1,5 @@
-//! The terminal: raw mode and the alternate screen (restored on exit and on panic, by
-//! ratatui's hook), and the event loop that turns keys, resizes, watch updates, job
+//! The terminal: raw mode and the alternate screen (restored on exit, on panic by
+//! ratatui's hook, and on SIGTERM, SIGINT, SIGHUP and SIGQUIT from outside), and the event loop that turns keys, resizes, watch updates, job
 //! results and a tick into `ui::Msg`s for `App::update`, and runs the `Effect`s it
 //! returns as jobs. The network never blocks it: watch updates arrive over a channel and
 //! are sent in bounded batches between frames; job results come back over another
@@ -45,8 +45,62 @@ impl Drop for Connection {
     }
 }
 
-/// Runs the TUI on `cluster` (made by `source` for `context`) until the user quits.
-pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope, readonly: bool) -> Result<()> {
+/// How the TUI ended (the terminal is restored either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// A signal from outside (its number): the caller exits with 128 + it, as a shell
+    /// reports a process the signal killed.
+    Signal(i32),
+}
+
+/// The signals that would otherwise kill the process with the terminal raw, on the
+/// alternate screen, cursor hidden: `kill`, Ctrl-C or Ctrl-\ sent from another
+/// terminal (in raw mode the keys reach the TUI as keys), the terminal closing.
+struct Signals {
+    #[cfg(unix)]
+    each: Vec<(i32, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    /// Registered before the terminal is taken, so none is lost in between.
+    fn register() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [SignalKind::terminate(), SignalKind::interrupt(), SignalKind::hangup(), SignalKind::quit()];
+            let each = kinds.into_iter().map(|k| Ok((k.as_raw_value(), signal(k)?))).collect::<std::io::Result<_>>()?;
+            Ok(Signals { each })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// The number of the next signal that arrives.
+    async fn recv(&mut self) -> i32 {
+        #[cfg(unix)]
+        {
+            let waits = self.each.iter_mut().map(|(n, s)| {
+                let n = *n;
+                Box::pin(async move {
+                    s.recv().await;
+                    n
+                })
+            });
+            futures::future::select_all(waits).await.0
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            2
+        }
+    }
+}
+
+/// Runs the TUI on `cluster` (made by `source` for `context`) until the user quits or a
+/// signal ends it.
+pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope, readonly: bool) -> Result<Ended> {
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobResult>();
     let mut jobs = Jobs::new(source.clone(), cluster.clone(), context.clone(), job_tx);
     let mut conn = Connection::start(cluster, scope.clone());
@@ -58,11 +112,12 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
 
     // For the end-to-end test that a panic restores the terminal: a key that panics.
     let panic_key = std::env::var("DAEMONSCOPE_TEST_PANIC_KEY").ok().and_then(|k| k.chars().next());
+    let mut signals = Signals::register()?;
     let mut terminal = ratatui::init();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
-    let result: Result<()> = async {
+    let result: Result<Ended> = async {
         loop {
             if dirty {
                 terminal.draw(|f| app.draw(f))?;
@@ -106,6 +161,10 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
                     None => break,
                 },
                 _ = tick.tick() => Msg::Tick,
+                n = signals.recv() => {
+                    tracing::info!(signal = n, "ending on a signal");
+                    return Ok(Ended::Signal(n));
+                }
             };
             for e in app.update(msg) {
                 jobs.run(e);
@@ -115,7 +174,7 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
                 break;
             }
         }
-        Ok(())
+        Ok(Ended::Quit)
     }
     .await;
     ratatui::restore();

@@ -2,7 +2,7 @@
 //! empty, not YAML, or name an unknown context; a server that is unreachable, fails TLS,
 //! refuses the token, or whose exec credential plugin fails; an invalid `-l`. `status`
 //! answers with one line and exit 2; the TUI says it in its banner and keeps running.
-//! And a panic restores the terminal.
+//! And a panic, or a signal from outside, restores the terminal.
 
 mod common;
 
@@ -95,10 +95,14 @@ async fn status_answers_each_bad_input_with_one_line_and_exit_2() {
             assert!(!err.contains("panicked") && !err.contains(TOKEN), "{args:?}: {err}");
             assert!(started.elapsed() < Duration::from_secs(15), "{args:?}: answered promptly, not after a long retry");
         }
-        // The TUI too: a failing credential plugin is one line before the terminal is taken.
-        let o = Command::new(env!("CARGO_BIN_EXE_daemonscope")).args(["--kubeconfig", &c.exec_fails]).output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
+        // The TUI too (in a terminal, which it needs): a failing credential plugin is one
+        // line before the terminal is taken.
+        let mut t = Tui::start_sized(&["--kubeconfig", &c.exec_fails], &[], 10, 200);
+        let status = t.exit(20);
+        let err = t.screen();
+        assert_eq!(status.exit_code(), 1, "{err}");
+        assert!(!t.alternate_screen(), "{err}");
+        assert_eq!(err.lines().filter(|l| !l.trim().is_empty()).count(), 1, "one line: {err}");
         assert!(err.contains("exec credential plugin failed (exit status: 1): error: SSO session expired; run: corp-login"), "{err}");
         assert!(!err.contains("KUBERNETES_EXEC_INFO"), "no plugin environment in the message: {err}");
         // The good one works (the sim really needs the token).
@@ -155,6 +159,53 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     // Raw mode is off: the report's lines start at column 0 (not a staircase).
     let report: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(report.iter().filter(|l| l.starts_with(' ') && l.trim_start().len() > 40).count() < report.len() / 2, "{text}");
+}
+
+/// The pid of the process whose parent is `parent` (from /proc), once it exists.
+fn child_of(parent: u32, secs: u64) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+            // pid (comm) state ppid …; comm may hold spaces, so split after its ')'.
+            let Some((_, rest)) = stat.rsplit_once(')') else { continue };
+            if rest.split_whitespace().nth(1) == Some(parent.to_string().as_str()) {
+                return e.file_name().to_str().unwrap().parse().unwrap();
+            }
+        }
+        assert!(Instant::now() < deadline, "no child of {parent}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// SIGTERM, SIGINT, SIGHUP and SIGQUIT sent from outside (as `kill`, a closed terminal,
+/// a service manager do) end the TUI with the terminal as it was: `stty -a`, run in the
+/// same terminal before and after, prints the same settings (not `-icanon -echo`); the
+/// alternate screen is left and the cursor shown; the exit code is 128 + the signal's.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signal_from_outside_restores_the_terminal() {
+    for (name, number) in [("TERM", 15), ("INT", 2), ("HUP", 1), ("QUIT", 3)] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let script = format!("stty -a > {d}/before; \"$DS\" --demo; echo $? > {d}/code; stty -a > {d}/after; echo AFTER-DONE; sleep 30",);
+        let mut t = Tui::start_program("/bin/sh", &["-c", &script], &[("DS", env!("CARGO_BIN_EXE_daemonscope"))], 30, 200);
+        t.wait_for("DaemonSets (", 30);
+        assert!(t.alternate_screen() && t.cursor_hidden(), "the TUI owns the screen");
+        let shell = t.child.process_id().unwrap();
+        let pid = child_of(shell, 10);
+        let sent = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
+        assert!(sent.success());
+        t.wait_for("AFTER-DONE", 20);
+        let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+        let (before, after) = (read("before"), read("after"));
+        assert!(before.contains(" icanon") && before.contains(" echo"), "{before}");
+        assert_eq!(before, after, "SIG{name}: the terminal settings after differ from before");
+        assert_eq!(read("code").trim(), (128 + number).to_string(), "SIG{name}");
+        assert!(!t.alternate_screen(), "SIG{name}: back on the main screen");
+        assert!(!t.cursor_hidden(), "SIG{name}: the cursor is shown");
+        t.child.kill().unwrap();
+    }
 }
 
 /// Command-line mistakes a script makes: no terminal for the TUI, a duration too large

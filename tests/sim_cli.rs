@@ -184,17 +184,93 @@ fn a_bad_scenario_names_file_document_and_field() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(&format!(
-            "{}: document 2 (Node b): spec.unschedulable: invalid type: string \"sometimes\", expected a boolean",
+            "{}: Node b (document 2): spec.unschedulable: invalid type: string \"sometimes\", expected a boolean",
             f.display()
         )),
         "{err}"
     );
-    let out = bin().args(["sim", "--scenario", "/nonexistent/x.yaml"]).output().unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.yaml: document 0: cannot read"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+}
+
+/// Every way a scenario can be wrong is one line (no report, no `Location:`), naming the
+/// file, the document by kind and name when the problem is in one, and the problem; an
+/// empty scenario is refused rather than served as a 0-node cluster.
+#[test]
+fn scenario_errors_are_one_line_naming_file_document_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let node = |n: &str| format!("---\napiVersion: v1\nkind: Node\nmetadata: {{name: {n}}}\n");
+    let write = |name: &str, body: &[u8]| {
+        let p = d.join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    std::fs::create_dir(d.join("adir.yaml")).unwrap();
+    let mut binary: Vec<u8> = (0u8..=255).collect();
+    binary.extend_from_slice(b"\x7fELF\0\0\0");
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (d.join("missing.yaml"), "missing.yaml: no such file"),
+        (
+            write("bad.yaml", b"apiVersion: v1\nkind: Node\nmetadata: {name: a\n"),
+            "bad.yaml: not valid YAML: line 3 column 11: unclosed bracket",
+        ),
+        (
+            write(
+                "kind.yaml",
+                format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm, namespace: x}}\n", node("a")).as_bytes(),
+            ),
+            "kind.yaml: ConfigMap x/cm (document 2): unsupported kind \"ConfigMap\"",
+        ),
+        (
+            write("dup.yaml", [node("a"), node("b"), node("a")].concat().as_bytes()),
+            "dup.yaml: Node a (document 3): defined twice: document 1 already defines this Node",
+        ),
+        (d.join("adir.yaml"), "adir.yaml: is a directory, not a scenario file"),
+        (write("binary.yaml", &binary), "binary.yaml: not a text file"),
+        (write("nul.yaml", b"apiVersion: v1\0\0"), "nul.yaml: not a text file"),
+        (write("empty.yaml", b""), "empty.yaml: empty scenario"),
+        (write("comments.yaml", b"# nothing yet\n---\n---\n"), "comments.yaml: empty scenario"),
+    ];
+    for (path, want) in cases {
+        let kc = d.join("kc");
+        let out = refused(bin().args(["sim", "--listen", "127.0.0.1:0", "--kubeconfig-out"]).arg(&kc).arg("--scenario").arg(&path));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", path.display());
+        assert!(out.stdout.is_empty(), "{}: never served: {}", path.display(), String::from_utf8_lossy(&out.stdout));
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with(&format!("daemonscope: {}", d.display())), "names the file: {err}");
+        assert!(err.contains(want), "{err:?} should say {want:?}");
+        assert!(!err.contains("Location") && !err.contains("document 0") && !err.contains("panicked"), "{err}");
+    }
+    // Other mistakes of `sim`: a port it cannot listen on, paths it cannot write (under
+    // a regular file, so not even root can create them).
+    let file = write("afile", b"x");
+    let (kc, sc) = (format!("{}/kc", file.display()), format!("{}/s.yaml", file.display()));
+    for (args, want) in [
+        (vec!["--listen", "256.0.0.1:1"], "daemonscope: --listen 256.0.0.1:1: ".to_string()),
+        (vec!["--listen", "127.0.0.1:0", "--kubeconfig-out", &kc], format!("daemonscope: cannot write the kubeconfig {kc}: ")),
+        (vec!["--nodes", "2", "--daemonsets", "1", "--write-scenario", &sc], format!("daemonscope: cannot write {sc}: ")),
+    ] {
+        let out = refused(bin().arg("sim").args(&args));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(err.starts_with(&want), "{args:?}: {err}");
+    }
+}
+
+/// Runs a `sim` that should refuse to start; kills it (and fails) if it serves instead.
+fn refused(cmd: &mut Command) -> std::process::Output {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()));
+    match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(out) => out,
+        Err(_) => {
+            Command::new("kill").arg(pid.to_string()).status().unwrap();
+            panic!("{cmd:?} did not exit: it started although it should have refused");
+        }
+    }
 }
 
 #[test]

@@ -201,11 +201,13 @@ fn matrix_puts_the_broken_nodes_first_and_opens_the_grid_there() {
     key(&mut app, KeyCode::Char('m'));
     assert_eq!(app.view(), View::Matrix);
     let s = screen(&mut app, 160, 40);
-    assert!(s.contains("node × DaemonSet (50 nodes, 8 DaemonSets; most problems first)"), "{s}");
-    // The NotReady node lacks several daemons: it tops the list.
+    assert!(s.contains("node × DaemonSet (50 nodes, 8 DaemonSets; broken first)"), "{s}");
+    // The node with a broken daemon (node-exporter crash-looping) tops the list, then the
+    // NotReady node, whose daemons wait for it.
     let first_row = s.lines().nth(3).unwrap_or("");
-    assert!(first_row.contains("general-b-0005"), "first row: {first_row}\n{s}");
-    assert!(s.contains("not fine per DaemonSet"), "{s}");
+    assert!(first_row.contains("general-c-0003"), "first row: {first_row}\n{s}");
+    assert!(s.lines().nth(4).unwrap_or("").contains("general-b-0005"), "{s}");
+    assert!(s.contains("broken per DaemonSet") && s.contains("outdated per DaemonSet"), "{s}");
     // The legend names every column.
     assert!(s.contains(" 7 monitoring/node-exporter"), "{s}");
     // Enter opens that DaemonSet's grid with the cursor on that node.
@@ -215,7 +217,7 @@ fn matrix_puts_the_broken_nodes_first_and_opens_the_grid_there() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.view(), View::Grid);
     assert_eq!(app.selected().map(|d| d.name.as_str()), Some("node-exporter"));
-    assert_eq!(app.cursor_node(), Some("general-b-0005"));
+    assert_eq!(app.cursor_node(), Some("general-c-0003"));
 }
 
 /// The demo 6 s into fluent-bit's rolling update (maxUnavailable 1, 5 s per pod start).
@@ -284,9 +286,14 @@ fn nodes_view_puts_the_broken_node_first_with_its_missing_daemons() {
     assert_eq!(app.view(), View::Nodes);
     key(&mut app, KeyCode::Char('s'));
     let s = screen(&mut app, 160, 20);
+    // A broken daemon first (the crash loop), then the down node: none of the 7
+    // DaemonSets that would run there is ready, and they wait for the node.
     let first = s.lines().nth(3).unwrap_or("");
-    // Down: none of the 7 DaemonSets that would run there is ready.
-    assert!(first.contains("general-b-0005") && first.contains("NotReady") && first.contains(" 0/7 "), "{first}\n{s}");
+    assert!(first.contains("general-c-0003") && first.contains("✖node-exporter"), "{first}\n{s}");
+    let down = s.lines().nth(4).unwrap_or("");
+    assert!(down.contains("general-b-0005") && down.contains("NotReady") && down.contains(" 0/7 "), "{down}\n{s}");
+    assert!(down.contains("⊘ node down (7)"), "{down}");
+    key(&mut app, KeyCode::Char('j'));
     let tall = screen(&mut app, 160, 60);
     assert!(tall.lines().any(|l| l.contains("highmem-a-0001") && l.contains("dedicated=infra:NoSchedule")), "{tall}");
     // z adds a label of the operator's choice as a column (cycling through the keys).
@@ -299,7 +306,7 @@ fn nodes_view_puts_the_broken_node_first_with_its_missing_daemons() {
     // Space marks the node (shown in the row and counted in the status line).
     key(&mut app, KeyCode::Char(' '));
     let s = screen(&mut app, 160, 20);
-    assert!(s.lines().nth(3).unwrap_or("").starts_with("│✓ general-b-0005"), "{s}");
+    assert!(s.lines().nth(4).unwrap_or("").starts_with("│✓ general-b-0005"), "{s}");
     assert!(s.lines().next().unwrap().contains("1 marked"), "{s}");
     assert!(app.marks().contains("general-b-0005"));
     // Enter: the node's detail, every daemon with its reason, and its events requested.
@@ -312,7 +319,7 @@ fn nodes_view_puts_the_broken_node_first_with_its_missing_daemons() {
             .any(|e| matches!(e, Effect::Events { object, .. } if object.kind == Kind::Node && object.name == "general-b-0005"))
     );
     let s = screen(&mut app, 160, 40);
-    assert!(s.contains("daemons: 0 of 7 expected are ready here"), "{s}");
+    assert!(s.contains("daemons: 0 of 7 expected are ready here, 0 broken, 7 waiting for the node"), "{s}");
     // The node's problem, named by its condition, not a daemon's; every condition listed.
     assert!(s.contains("⊘ node-not-ready kube-system/cilium") && s.contains("the node is down; its pod cilium-"), "{s}");
     assert!(s.lines().any(|l| l.contains("Ready ") && l.contains(" False ") && l.contains("KubeletNotReady")), "{s}");
@@ -692,6 +699,9 @@ fn every_binding_of_every_view_does_something_there() {
                 for start in ["opened", "moved", "filtered"] {
                     let mut ui = app_from(&sim);
                     reach(&mut ui, view);
+                    // As in the terminal, a frame is drawn before the first key (views
+                    // lay themselves out: the grid's rows, the pages).
+                    cells(&mut ui);
                     match start {
                         "moved" => {
                             key(&mut ui, KeyCode::Down);
@@ -799,4 +809,94 @@ fn the_daemonsets_header_matches_its_columns_when_narrow() {
     let row = s.lines().find(|l| l.contains("│monitoring ")).unwrap_or_else(|| panic!("{s}"));
     assert_eq!(col(header, "COVERAGE"), col(row, "██"), "COVERAGE above the bars:\n{s}");
     assert_eq!(col(header, "HEALTH"), col(row, "✖ failing"), "HEALTH above the health:\n{s}");
+}
+
+/// Broken is not outdated: the matrix's "bad" column and the nodes view's NOT FINE count
+/// only broken daemons (failing, missing, starting, misscheduled, terminating); outdated
+/// pods (cilium's OnDelete rollout, on every node) have their own column, and a down
+/// node's daemons are neither.
+#[test]
+fn matrix_and_nodes_count_broken_daemons_apart_from_outdated() {
+    let mut app = app_from(&demo());
+    key(&mut app, KeyCode::Char('m'));
+    let s = screen(&mut app, 160, 40);
+    let row = |name: &str| s.lines().find(|l| l.starts_with(&format!("│{name} "))).unwrap_or_else(|| panic!("{name}: {s}")).to_string();
+    let counts = |name: &str| {
+        let r = row(name);
+        let after = &r[r.find(name).unwrap() + name.len()..];
+        after.split_whitespace().take(2).map(str::to_string).collect::<Vec<_>>()
+    };
+    assert!(s.contains("NODE                     bad old"), "{s}");
+    // The crash loop is broken; its cilium pod is only outdated.
+    assert_eq!(counts("general-c-0003"), ["1", "1"], "{s}");
+    // Only outdated: nothing broken.
+    assert_eq!(counts("general-a-0001"), ["-", "1"], "{s}");
+    assert_eq!(counts("control-plane-1"), ["-", "1"], "{s}");
+    // Down: its daemons are neither broken nor outdated.
+    assert_eq!(counts("general-b-0005"), ["-", "-"], "{s}");
+    // Per DaemonSet: cilium (column 1) has 0 broken and 49 outdated; node-exporter (7) 1 broken.
+    let (broken, outdated) = (row("broken per DaemonSet"), row("outdated per DaemonSet"));
+    let broken: Vec<&str> = broken.split_whitespace().skip(3).collect();
+    let outdated: Vec<&str> = outdated.split_whitespace().skip(3).collect();
+    assert_eq!(broken.first(), Some(&"0"), "{s}");
+    assert_eq!(broken.get(6), Some(&"1"), "{s}");
+    assert_eq!(outdated.first(), Some(&"49"), "{s}");
+
+    key(&mut app, KeyCode::Char('n'));
+    let s = screen(&mut app, 200, 60);
+    let header = s.lines().nth(2).unwrap_or("");
+    assert!(header.contains("NOT FINE") && header.contains(" OLD "), "{header}");
+    let row = |name: &str| s.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name}: {s}")).to_string();
+    let c3 = row("general-c-0003");
+    assert!(c3.contains("✖node-exporter") && !c3.contains("◐cilium") && c3.contains("◐1"), "{c3}");
+    let a1 = row("general-a-0001");
+    assert!(!a1.contains("cilium") && a1.contains("◐1"), "outdated only: {a1}");
+}
+
+/// In the grouped grid, ↓/j and ↑/k move by row as drawn: every group is visited, also
+/// one smaller than a row (zone b, with the NotReady node), and the column is kept where
+/// the row is long enough.
+#[test]
+fn grid_rows_visit_every_group_with_j_and_k() {
+    let mut app = app_from(&demo());
+    typed(&mut app, "/node-exporter");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view(), View::Grid);
+    let zone_of_cursor = |app: &Ui| {
+        let name = app.cursor_node().expect("a node under the cursor").to_string();
+        let id = app.model().node_id(&name).unwrap();
+        let zone = app.model().node(id).unwrap().facts.labels.get("topology.kubernetes.io/zone").cloned().unwrap_or_default();
+        (zone, name)
+    };
+    for (w, h) in [(150, 40), (120, 35), (80, 24)] {
+        key(&mut app, KeyCode::Char('g'));
+        let s = screen(&mut app, w, h);
+        let groups: Vec<String> = s
+            .lines()
+            .filter_map(|l| l.strip_prefix("│topology.kubernetes.io/zone="))
+            .map(|rest| rest.split([' ', '│']).next().unwrap().to_string())
+            .collect();
+        assert!(groups.len() >= 3, "{s}");
+        let mut seen = vec![zone_of_cursor(&app)];
+        for _ in 0..60 {
+            key(&mut app, KeyCode::Char('j'));
+            screen(&mut app, w, h);
+            seen.push(zone_of_cursor(&app));
+        }
+        let mut zones: Vec<String> = seen.iter().map(|(z, _)| z.clone()).collect();
+        zones.dedup();
+        assert_eq!(zones, groups, "{w}×{h}: j visits every group in order: {seen:?}\n{s}");
+        // And k back up, through every group again.
+        let mut up = vec![zone_of_cursor(&app).0];
+        for _ in 0..60 {
+            key(&mut app, KeyCode::Char('k'));
+            screen(&mut app, w, h);
+            up.push(zone_of_cursor(&app).0);
+        }
+        up.dedup();
+        let mut rev = groups.clone();
+        rev.reverse();
+        assert_eq!(up, rev, "{w}×{h}: k visits every group back");
+    }
 }

@@ -112,7 +112,8 @@ pub enum Existing {
 /// Looks at `path` without following a symlink there.
 pub fn inspect(path: &Path) -> Existing {
     let meta = match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Existing::Nothing,
+        // Nothing there (or nothing can be: a path under a regular file): writing will say why.
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => return Existing::Nothing,
         Err(e) => return Existing::Other(format!("cannot be read ({e})")),
         Ok(m) => m,
     };

@@ -124,15 +124,52 @@ pub struct Scenario {
     pub timeline: Vec<TimedAction>,
 }
 
+/// One line: the file, the document (by kind and name, with its position) when the
+/// problem is in one, and the problem.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: document {doc}{what}: {message}")]
+#[error("{file}: {}{message}", self.document())]
 pub struct ScenarioError {
     pub file: String,
-    /// 1-based.
+    /// 1-based; 0 when the problem is the file as a whole.
     pub doc: usize,
-    /// ` (Kind ns/name)` when known.
+    /// `Kind ns/name`, `Kind name` or `Kind` when known.
     pub what: String,
     pub message: String,
+}
+
+impl ScenarioError {
+    /// `Node b (document 2): `, `document 3: ` or nothing (the whole file).
+    fn document(&self) -> String {
+        match (self.doc, self.what.is_empty()) {
+            (0, true) => String::new(),
+            (0, false) => format!("{}: ", self.what),
+            (n, true) => format!("document {n}: "),
+            (n, false) => format!("{} (document {n}): ", self.what),
+        }
+    }
+
+    fn file(file: &str, message: String) -> Self {
+        ScenarioError { file: file.to_string(), doc: 0, what: String::new(), message }
+    }
+}
+
+/// A read error as a user would say it.
+fn read_problem(e: &std::io::Error, path: &Path) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        _ if path.is_dir() => "is a directory, not a scenario file".into(),
+        ErrorKind::NotFound => "no such file".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::InvalidData => "not a text file (a scenario is YAML, in UTF-8)".into(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// A YAML parser's message on one line: its first (`line L column C: what`), without
+/// the source snippet it draws below.
+fn one_line(s: &str) -> String {
+    let first = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
 pub fn kind_by_name(api_version: &str, kind: &str) -> Option<Kind> {
@@ -146,19 +183,20 @@ fn kind_by_kind_name(kind: &str) -> Option<Kind> {
 impl Scenario {
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: file.clone(),
-            doc: 0,
-            what: String::new(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::file(&file, read_problem(&e, path)))?;
+        if text.contains('\0') {
+            return Err(ScenarioError::file(&file, "not a text file (a scenario is YAML, in UTF-8)".into()));
+        }
         Self::parse(&file, &text)
     }
 
     pub fn parse(file: &str, text: &str) -> Result<Self, ScenarioError> {
         let err = |doc: usize, what: String, message: String| ScenarioError { file: file.to_string(), doc, what, message };
-        let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| err(0, String::new(), format!("not valid YAML: {e}")))?;
+        let docs: Vec<Value> = serde_saphyr::from_multiple(text)
+            .map_err(|e| ScenarioError::file(file, format!("not valid YAML: {}", one_line(&e.to_string()))))?;
         let mut sc = Scenario { name: file.to_string(), ..Default::default() };
+        // Where each object was defined, to name both places of a duplicate.
+        let mut seen: BTreeMap<(Kind, String, String), usize> = BTreeMap::new();
         for (i, doc) in docs.into_iter().enumerate() {
             let n = i + 1;
             if doc.is_null() {
@@ -169,11 +207,11 @@ impl Scenario {
             let ns = doc.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
             let name = doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
             let what = if name.is_empty() {
-                format!(" ({kind})")
+                kind.clone()
             } else if ns.is_empty() {
-                format!(" ({kind} {name})")
+                format!("{kind} {name}")
             } else {
-                format!(" ({kind} {ns}/{name})")
+                format!("{kind} {ns}/{name}")
             };
             if av.is_empty() || kind.is_empty() {
                 return Err(err(n, what, "apiVersion and kind are required".into()));
@@ -204,7 +242,23 @@ impl Scenario {
                 ));
             };
             check_typed(k, &doc).map_err(|m| err(n, what.clone(), m))?;
+            if name.is_empty() && doc.pointer("/metadata/generateName").is_none() {
+                return Err(err(n, what, "metadata.name is required".into()));
+            }
+            if !name.is_empty() {
+                // The API server would default a namespaced object's namespace the same way.
+                let ns = if k.info().namespaced && ns.is_empty() { "default" } else { ns };
+                if let Some(first) = seen.insert((k, ns.to_string(), name.to_string()), n) {
+                    return Err(err(n, what, format!("defined twice: document {first} already defines this {kind}")));
+                }
+            }
             sc.objects.push((k, doc));
+        }
+        if sc.objects.is_empty() && sc.timeline.is_empty() {
+            return Err(ScenarioError::file(
+                file,
+                "empty scenario: no Kubernetes objects and no timeline (list Nodes and DaemonSets, one YAML document each)".into(),
+            ));
         }
         sc.timeline.sort_by_key(|t| t.at);
         // Validate durations up front so a typo fails at load, not mid-run.
@@ -221,11 +275,11 @@ impl Scenario {
             if let Some(v) = v
                 && parse_duration(v).is_none()
             {
-                return Err(err(0, " (Simulation)".into(), format!("settings.{f}: invalid duration {v:?}")));
+                return Err(err(0, "Simulation".into(), format!("settings.{f}: invalid duration {v:?}")));
             }
         }
         if let Some(f) = &sc.settings.faults {
-            f.resolve().map_err(|m| err(0, " (Simulation)".into(), format!("settings.{m}")))?;
+            f.resolve().map_err(|m| err(0, "Simulation".into(), format!("settings.{m}")))?;
         }
         Ok(sc)
     }
@@ -315,9 +369,9 @@ mod tests {
     fn errors_name_file_document_and_field() {
         let text = "apiVersion: v1\nkind: Node\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x, namespace: kube-system}\nspec:\n  selector: {matchLabels: {app: x}}\n  template:\n    metadata: {labels: {app: x}}\n    spec:\n      containers:\n      - name: x\n        image: 5\n        ports: [{containerPort: notanumber}]\n";
         let e = Scenario::parse("bad.yaml", text).unwrap_err().to_string();
-        assert!(e.starts_with("bad.yaml: document 2 (DaemonSet kube-system/x): spec.template.spec.containers[0]"), "{e}");
+        assert!(e.starts_with("bad.yaml: DaemonSet kube-system/x (document 2): spec.template.spec.containers[0]"), "{e}");
         let e = Scenario::parse("k.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap_err().to_string();
-        assert!(e.contains("document 1 (ConfigMap a): unsupported kind"), "{e}");
+        assert!(e.contains("k.yaml: ConfigMap a (document 1): unsupported kind"), "{e}");
         let e = Scenario::parse(
             "t.yaml",
             "apiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\ntimeline:\n- at: soon\n  delete: {kind: Node, name: a}\n",

@@ -19,8 +19,13 @@ impl Tui {
     }
 
     pub fn start_sized(args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Tui {
+        Tui::start_program(env!("CARGO_BIN_EXE_daemonscope"), args, env, rows, cols)
+    }
+
+    /// Any program (a shell around daemonscope, say) in a `rows`×`cols` terminal.
+    pub fn start_program(program: &str, args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Tui {
         let pair = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_daemonscope"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_STATE_HOME", std::env::temp_dir().join("daemonscope-test-state"));
@@ -85,6 +90,11 @@ impl Tui {
             assert!(Instant::now() < deadline, "did not exit:\n{}", self.screen());
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Whether the application has hidden the cursor.
+    pub fn cursor_hidden(&self) -> bool {
+        self.parser.lock().unwrap().screen().hide_cursor()
     }
 
     pub fn alternate_screen(&self) -> bool {

@@ -197,19 +197,20 @@ impl App {
                 self.text.follow = a == Action::Bottom || (self.text.follow && matches!(a, Action::Down | Action::PageDown));
             }
             View::Grid => {
-                let w = self.grid.width.max(1);
-                let g = &mut self.grid;
-                g.cursor = match a {
-                    Action::Right => g.cursor + 1,
-                    Action::Left => g.cursor.saturating_sub(1),
-                    Action::Down => g.cursor + w,
-                    Action::Up => g.cursor.saturating_sub(w),
-                    Action::PageDown => g.cursor + w * page,
-                    Action::PageUp => g.cursor.saturating_sub(w * page),
-                    Action::Top => 0,
-                    Action::Bottom => usize::MAX,
-                    _ => g.cursor,
-                };
+                let (g, s) = (&mut self.grid, &self.s);
+                let page = page as isize;
+                match a {
+                    Action::Right => g.cursor += 1,
+                    Action::Left => g.cursor = g.cursor.saturating_sub(1),
+                    // By row as drawn, so no group is skipped.
+                    Action::Down => g.move_rows(s, 1),
+                    Action::Up => g.move_rows(s, -1),
+                    Action::PageDown => g.move_rows(s, page),
+                    Action::PageUp => g.move_rows(s, -page),
+                    Action::Top => g.cursor = 0,
+                    Action::Bottom => g.cursor = usize::MAX,
+                    _ => {}
+                }
             }
         }
     }

@@ -211,8 +211,15 @@ fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
         l.push(Line::from("  <none reported>"));
     }
     l.push(Line::from(""));
-    let (bad, ok, expected) = node_daemons(&sh.model, id);
-    l.push(head(sh, &format!("daemons: {ok} of {expected} expected are ready here, {bad} not fine")));
+    let nd = node_daemons(&sh.model, id);
+    let mut counts = format!("daemons: {} of {} expected are ready here, {} broken", nd.ok, nd.expected, nd.broken);
+    if nd.outdated > 0 {
+        counts.push_str(&format!(", {} outdated", nd.outdated));
+    }
+    if nd.down > 0 {
+        counts.push_str(&format!(", {} waiting for the node", nd.down));
+    }
+    l.push(head(sh, &counts));
     // The node's own condition is listed above: a daemon on a down node says only what
     // became of its pod.
     let reason = |c: crate::model::coverage::Cell| match (c.state, &c.pod) {

@@ -37,22 +37,52 @@ pub fn strategy(d: &DsInfo) -> String {
     }
 }
 
-/// Per node: DaemonSets not fine there, and (fine, expected) over all DaemonSets.
-pub fn node_daemons(model: &Model, id: NodeId) -> (u32, u32, u32) {
-    let (mut bad, mut ok, mut expected) = (0, 0, 0);
+/// Per node, over every DaemonSet: how its daemons are there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeDaemons {
+    /// Broken there (`CellState::is_broken`: failing, missing, starting, misscheduled,
+    /// terminating) — not merely outdated, and not because the node is down.
+    pub broken: u32,
+    /// On an old revision (shown apart from broken: a rollout, not a fault).
+    pub outdated: u32,
+    /// Waiting for the node to come back (node-not-ready).
+    pub down: u32,
+    /// Ready.
+    pub ok: u32,
+    /// Should run there, or would once the node is up again.
+    pub expected: u32,
+}
+
+impl NodeDaemons {
+    /// Most problems first, in the ranking of states: broken daemons, then a down node's
+    /// daemons, then outdated ones.
+    pub fn rank(&self) -> impl Ord {
+        (std::cmp::Reverse(self.broken), std::cmp::Reverse(self.down), std::cmp::Reverse(self.outdated))
+    }
+}
+
+/// How the daemons of every DaemonSet are on node `id`.
+pub fn node_daemons(model: &Model, id: NodeId) -> NodeDaemons {
+    let mut n = NodeDaemons::default();
     for d in model.daemonsets() {
         let s = model.coverage(d).and_then(|c| c.cells.get(id as usize)).copied().unwrap_or(CellState::Absent);
-        bad += u32::from(s.is_problem());
-        ok += u32::from(s == CellState::Ready);
-        // Expected here: should run here, or would once the node is up again.
-        expected += u32::from(s.is_eligible() || s.is_node_problem());
+        n.broken += u32::from(s.is_broken());
+        n.outdated += u32::from(s == CellState::Outdated);
+        n.down += u32::from(s.is_node_problem());
+        n.ok += u32::from(s == CellState::Ready);
+        n.expected += u32::from(s.is_eligible() || s.is_node_problem());
     }
-    (bad, ok, expected)
+    n
 }
 
 /// Nodes where the DaemonSet is not fine.
 pub fn problems(model: &Model, d: &DsInfo) -> u32 {
     model.coverage(d).map_or(0, |c| CellState::ALL.iter().filter(|s| s.is_problem()).map(|s| c.count(*s)).sum())
+}
+
+/// Nodes where the DaemonSet is broken (not outdated, not on a down node).
+pub fn broken(model: &Model, d: &DsInfo) -> u32 {
+    model.coverage(d).map_or(0, |c| CellState::ALL.iter().filter(|s| s.is_broken()).map(|s| c.count(*s)).sum())
 }
 
 /// Ready over eligible (1.0 when nothing is eligible).

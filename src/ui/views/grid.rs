@@ -76,6 +76,36 @@ impl GridView {
         self.cursor = self.cursor.min(self.order(s).len().saturating_sub(1));
     }
 
+    /// The cell rows as drawn: each group starts a new row of at most `width` cells;
+    /// each row as the range of grid-order indices it holds.
+    pub fn cell_rows(&self, s: &Shared) -> Vec<std::ops::Range<usize>> {
+        let w = self.width.max(1);
+        let mut rows = Vec::new();
+        let mut start = 0;
+        for (_, ids) in self.groups(s) {
+            for chunk in ids.chunks(w) {
+                rows.push(start..start + chunk.len());
+                start += chunk.len();
+            }
+        }
+        rows
+    }
+
+    /// Moves the cursor `by` rows down (up when negative) as drawn, keeping its column
+    /// where the row is long enough: a short last row of a group, or a small group, is
+    /// a row like any other, so ↓/↑ visit every group.
+    pub fn move_rows(&mut self, s: &Shared, by: isize) {
+        let rows = self.cell_rows(s);
+        let Some(r) = rows.iter().position(|r| r.contains(&self.cursor)) else {
+            self.cursor = 0;
+            return;
+        };
+        let col = self.cursor - rows[r].start;
+        let to = r.saturating_add_signed(by).min(rows.len() - 1);
+        let row = &rows[to];
+        self.cursor = row.start + col.min(row.len() - 1);
+    }
+
     pub fn render(&mut self, f: &mut Frame, area: Rect, s: &Shared) {
         let t = &s.theme;
         let Some(ds) = s.selected_ds() else {

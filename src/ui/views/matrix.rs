@@ -1,5 +1,6 @@
-//! Node × DaemonSet: rows are nodes (most problems first), columns DaemonSets. A node
-//! lacking several daemons is a broken node; a column of problems is a broken rollout.
+//! Node × DaemonSet: rows are nodes (broken daemons first, then down nodes, then
+//! outdated daemons), columns DaemonSets. Per node it counts broken daemons ("bad") and
+//! outdated ones ("old") apart; per DaemonSet, the same two in the footer.
 //! Owns its row/column cursor and the rows that fit. May import `shared`, `format`,
 //! `model`; no other view.
 
@@ -9,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::format::{node_daemons, problems};
+use super::format::{NodeDaemons, broken, node_daemons};
 use crate::model::coverage::CellState;
 use crate::model::{DsInfo, NodeId};
 use crate::ui::shared::Shared;
@@ -30,17 +31,18 @@ impl Default for MatrixView {
 }
 
 impl MatrixView {
-    /// Matrix rows: nodes with the most DaemonSets not fine first, then by name.
-    pub fn rows(&self, s: &Shared) -> Vec<(NodeId, u32)> {
+    /// Matrix rows: nodes with the most broken daemons first, then down nodes, then
+    /// those with outdated daemons, then by name.
+    pub fn rows(&self, s: &Shared) -> Vec<(NodeId, NodeDaemons)> {
         let f = s.filter.to_lowercase();
-        let mut rows: Vec<(NodeId, u32, &str)> = s
+        let mut rows: Vec<(NodeId, NodeDaemons, &str)> = s
             .model
             .nodes()
             .filter(|(_, n)| f.is_empty() || n.name.to_lowercase().contains(&f))
-            .map(|(id, n)| (id, node_daemons(&s.model, id).0, n.name.as_str()))
+            .map(|(id, n)| (id, node_daemons(&s.model, id), n.name.as_str()))
             .collect();
-        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(b.2)));
-        rows.into_iter().map(|(id, bad, _)| (id, bad)).collect()
+        rows.sort_by(|a, b| a.1.rank().cmp(&b.1.rank()).then_with(|| a.2.cmp(b.2)));
+        rows.into_iter().map(|(id, nd, _)| (id, nd)).collect()
     }
 
     pub fn cursor_node(&self, s: &Shared) -> Option<NodeId> {
@@ -62,50 +64,60 @@ impl MatrixView {
         let dss: Vec<&DsInfo> = s.model.daemonsets().collect();
         let rows = self.rows(s);
         let [main, side] = Layout::horizontal([Constraint::Min(40), Constraint::Length(56.min(area.width / 2))]).areas(area);
-        let block =
-            Block::bordered().title(format!(" node × DaemonSet ({} nodes, {} DaemonSets; most problems first) ", rows.len(), dss.len()));
+        let block = Block::bordered().title(format!(" node × DaemonSet ({} nodes, {} DaemonSets; broken first) ", rows.len(), dss.len()));
         let inner = block.inner(main);
         f.render_widget(block, main);
         let name_w: u16 = 24;
+        // "bad old" after the name.
+        let counts_w: u16 = 8;
         let col_w: u16 = 3;
-        let visible_cols = ((inner.width.saturating_sub(name_w + 4)) / col_w) as usize;
+        let visible_cols = ((inner.width.saturating_sub(name_w + counts_w)) / col_w) as usize;
         let col_off = self.col.saturating_sub(visible_cols.saturating_sub(1));
-        let body_h = inner.height.saturating_sub(2) as usize;
+        // The header and two footer lines.
+        let body_h = inner.height.saturating_sub(3) as usize;
         self.page = body_h.max(1);
         let row_off = self.row.saturating_sub(body_h.saturating_sub(1));
         let buf = f.buffer_mut();
         // Header: column numbers (the side panel names them).
-        buf.set_stringn(inner.x, inner.y, format!("{:<w$} bad", "NODE", w = name_w as usize), (name_w + 4) as usize, t.header());
+        let left = (name_w + counts_w) as usize;
+        buf.set_stringn(inner.x, inner.y, format!("{:<w$} bad old", "NODE", w = name_w as usize), left, t.header());
         for (j, _) in dss.iter().enumerate().skip(col_off).take(visible_cols) {
-            let x = inner.x + name_w + 4 + ((j - col_off) as u16) * col_w;
+            let x = inner.x + name_w + counts_w + ((j - col_off) as u16) * col_w;
             let style = if j == self.col { t.header().patch(t.cursor()) } else { t.header() };
             buf.set_string(x, inner.y, format!("{:>2}", j + 1), style);
         }
-        for (r, (id, bad)) in rows.iter().enumerate().skip(row_off).take(body_h) {
+        for (r, (id, nd)) in rows.iter().enumerate().skip(row_off).take(body_h) {
             let y = inner.y + 1 + (r - row_off) as u16;
             let name = s.model.node(*id).map(|n| n.name.clone()).unwrap_or_default();
             let style = if r == self.row { t.cursor() } else { Style::default() };
-            buf.set_stringn(inner.x, y, format!("{name:<w$} {bad:>3}", w = name_w as usize), (name_w + 4) as usize, style);
+            let count = |n: u32| if n == 0 { "-".to_string() } else { n.to_string() };
+            let line = format!("{name:<w$.w$} {:>3} {:>3}", count(nd.broken), count(nd.outdated), w = name_w as usize);
+            buf.set_stringn(inner.x, y, line, left, style);
             for (j, d) in dss.iter().enumerate().skip(col_off).take(visible_cols) {
                 let st = s.model.coverage(d).and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
                 let mut style = t.state(st);
                 if r == self.row && j == self.col {
                     style = style.patch(t.cursor());
                 }
-                buf.set_string(inner.x + name_w + 4 + ((j - col_off) as u16) * col_w + 1, y, st.glyph().to_string(), style);
+                buf.set_string(inner.x + name_w + counts_w + ((j - col_off) as u16) * col_w + 1, y, st.glyph().to_string(), style);
             }
         }
-        // Footer: problems per DaemonSet column.
-        let y = inner.y + inner.height.saturating_sub(1);
-        buf.set_stringn(inner.x, y, format!("{:<w$}", "not fine per DaemonSet", w = (name_w + 4) as usize), (name_w + 4) as usize, t.dim());
-        for (j, d) in dss.iter().enumerate().skip(col_off).take(visible_cols) {
-            let n = problems(&s.model, d);
-            buf.set_string(
-                inner.x + name_w + 4 + ((j - col_off) as u16) * col_w,
-                y,
-                format!("{:>2}", n.min(99)),
-                if n > 0 { t.warn() } else { t.dim() },
-            );
+        // Footer: broken, then outdated, nodes per DaemonSet column.
+        let outdated = |d: &DsInfo| s.model.coverage(d).map_or(0, |c| c.count(CellState::Outdated));
+        let footer: [(&str, Vec<u32>); 2] = [
+            ("broken per DaemonSet", dss.iter().map(|d| broken(&s.model, d)).collect()),
+            ("outdated per DaemonSet", dss.iter().map(|d| outdated(d)).collect()),
+        ];
+        for (k, (label, count)) in footer.iter().enumerate() {
+            let y = inner.y + inner.height.saturating_sub(2 - k as u16);
+            if inner.height < 3 {
+                break;
+            }
+            buf.set_stringn(inner.x, y, format!("{label:<left$}"), left, t.dim());
+            for (j, &n) in count.iter().enumerate().skip(col_off).take(visible_cols) {
+                let x = inner.x + name_w + counts_w + ((j - col_off) as u16) * col_w;
+                buf.set_string(x, y, format!("{:>2}", n.min(99)), if n > 0 && k == 0 { t.warn() } else { t.dim() });
+            }
         }
         // Side: the cell under the cursor, explained, then the column legend.
         let mut lines: Vec<Line> = Vec::new();

@@ -1,5 +1,6 @@
-//! The Nodes view: readiness, cordon, taints, pool and zone, and how many of the
-//! DaemonSets that should run on each node are fine there. Owns its cursor, its sort
+//! The Nodes view: readiness, cordon, taints, pool and zone, how many of the
+//! DaemonSets that should run on each node are ready there, which are broken there
+//! (NOT FINE) and how many are only outdated (OLD). Owns its cursor, its sort
 //! order, the extra label column and the rows that fit. May import `shared`, `format`,
 //! `model`; no other view.
 
@@ -10,7 +11,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::format::{age, node_daemons, ready_word};
+use super::format::{NodeDaemons, age, node_daemons, ready_word};
 use crate::model::NodeId;
 use crate::model::coverage::CellState;
 use crate::ui::shared::{Shared, SortBy};
@@ -35,14 +36,17 @@ impl NodesView {
     /// The rows, filtered (name or any label value) and sorted.
     pub fn rows(&self, s: &Shared) -> Vec<NodeId> {
         let f = s.filter.to_lowercase();
-        let mut rows: Vec<(NodeId, u32, &str)> = s
+        let mut rows: Vec<(NodeId, NodeDaemons, &str)> = s
             .model
             .nodes()
             .filter(|(_, n)| f.is_empty() || n.name.to_lowercase().contains(&f) || n.facts.labels.values().any(|v| v.to_lowercase() == f))
-            .map(|(id, n)| (id, if self.sort == SortBy::Name { 0 } else { node_daemons(&s.model, id).0 }, n.name.as_str()))
+            .map(|(id, n)| {
+                (id, if self.sort == SortBy::Name { NodeDaemons::default() } else { node_daemons(&s.model, id) }, n.name.as_str())
+            })
             .collect();
         if self.sort != SortBy::Name {
-            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(b.2)));
+            // Broken daemons first, then down nodes, then outdated daemons.
+            rows.sort_by(|a, b| a.1.rank().cmp(&b.1.rank()).then_with(|| a.2.cmp(b.2)));
         }
         rows.into_iter().map(|r| r.0).collect()
     }
@@ -87,6 +91,7 @@ impl NodesView {
             "TAINTS".into(),
             "DAEMONS".into(),
             "NOT FINE".into(),
+            "OLD".into(),
             "AGE".into(),
             "VERSION".into(),
         ])
@@ -109,17 +114,21 @@ impl NodesView {
                     [one] => one.to_string(),
                     [first, rest @ ..] => format!("{first} +{}", rest.len()),
                 };
-                let (bad, ok, expected) = node_daemons(&s.model, *id);
-                // The DaemonSets not fine here, with their state glyph.
-                let not_fine: Vec<String> = dss
+                let nd = node_daemons(&s.model, *id);
+                // The DaemonSets broken here, with their state glyph; on a down node,
+                // first how many wait for it (their own state is not a daemon fault).
+                let mut not_fine: Vec<String> = dss
                     .iter()
                     .filter_map(|d| {
                         let s = s.model.coverage(d)?.cells.get(*id as usize).copied()?;
-                        s.is_problem().then(|| format!("{}{}", s.glyph(), d.name))
+                        s.is_broken().then(|| format!("{}{}", s.glyph(), d.name))
                     })
                     .collect();
+                if nd.down > 0 {
+                    not_fine.insert(0, format!("{} node down ({})", CellState::NodeNotReady.glyph(), nd.down));
+                }
                 let status_style = if n.ready != Some(true) { t.state(CellState::Failing) } else { Style::default() };
-                let daemons_style = if bad > 0 { t.warn() } else { Style::default() };
+                let daemons_style = if nd.broken > 0 || nd.down > 0 { t.warn() } else { Style::default() };
                 let row = Row::new(vec![
                     Cell::from(if s.marks.contains(&n.name) { "✓" } else { " " }),
                     Cell::from(n.name.clone()),
@@ -128,8 +137,10 @@ impl NodesView {
                     Cell::from(label("topology.kubernetes.io/zone")),
                     Cell::from(extra.as_deref().map(label).unwrap_or_default()),
                     Cell::from(taints),
-                    Cell::from(format!("{ok}/{expected}")).style(daemons_style),
+                    Cell::from(format!("{}/{}", nd.ok, nd.expected)).style(daemons_style),
                     Cell::from(not_fine.join(" ")).style(daemons_style),
+                    Cell::from(if nd.outdated == 0 { "-".to_string() } else { format!("{}{}", CellState::Outdated.glyph(), nd.outdated) })
+                        .style(t.state(CellState::Outdated)),
                     Cell::from(age(n.created)),
                     Cell::from(n.kubelet_version.clone()),
                 ]);
@@ -145,7 +156,9 @@ impl NodesView {
             Constraint::Length(if extra.is_some() { 16 } else { 0 }),
             Constraint::Length(30),
             Constraint::Length(7),
-            Constraint::Fill(1),
+            // What is broken here must survive a narrow terminal: the other columns give way.
+            Constraint::Min(16),
+            Constraint::Length(3),
             Constraint::Length(5),
             Constraint::Length(8),
         ];
@@ -153,7 +166,7 @@ impl NodesView {
             SortBy::Name => "by name",
             _ => "most problems first",
         };
-        let title = format!(" nodes ({}, {sort}) — DAEMONS = DaemonSets ready here / expected here ", rows_all.len());
+        let title = format!(" nodes ({}, {sort}) — DAEMONS = DaemonSets ready here / expected here · OLD = outdated here ", rows_all.len());
         f.render_widget(Table::new(rows, widths).header(header).block(Block::bordered().title(title)), area);
         if rows_all.is_empty() {
             let msg = if s.filter.is_empty() { "no nodes (yet)" } else { "no node matches the filter" };

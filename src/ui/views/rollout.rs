@@ -74,7 +74,8 @@ impl RolloutView {
     pub fn render(&mut self, f: &mut Frame, area: Rect, s: &Shared) {
         let t = &s.theme;
         let rows = self.rows(s);
-        let list_h = (rows.len() as u16 + 3).clamp(4, area.height / 3);
+        // At least 4 rows (a row and its header), at most a third of a tall body.
+        let list_h = (rows.len() as u16 + 3).min((area.height / 3).max(4));
         let recent_since = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(RECENT);
         let recent = rollout::time_to_coverage(&s.model, recent_since, jiff::Timestamp::now(), 8);
         let ttc_h = if recent.is_empty() { 3 } else { (recent.len() as u16 + 2).min(10) };
