@@ -15,6 +15,8 @@
 //! - [`sim`] (the `sim` feature, on by default): the simulated cluster (API server,
 //!   controllers, kubelets, scenarios). It imports only `k8s`; nothing but the binary's
 //!   dispatch imports it, so the client builds without it.
+//!
+//! May import: its modules (this file only declares them).
 
 pub mod cli;
 pub mod cluster;

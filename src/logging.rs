@@ -1,6 +1,8 @@
 //! Logs go to a file (never to the terminal a TUI owns): `--log-file`, or
 //! `$XDG_STATE_HOME/daemonscope/daemonscope.log` (`~/.local/state/...`). The level
 //! comes from `DAEMONSCOPE_LOG` (tracing's env-filter syntax, default `info`).
+//!
+//! May import: nothing of ours.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,7 @@
 //! The binary: the top-level command line and its dispatch to the TUI, `status`, and
 //! (with the `sim` feature) the simulated cluster.
+//!
+//! May import: everything (it is the dispatch; the only importer of `sim`).
 
 use std::path::PathBuf;
 

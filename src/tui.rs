@@ -4,6 +4,8 @@
 //! returns as jobs. The network never blocks it: watch updates arrive over a channel and
 //! are sent in bounded batches between frames; job results come back over another
 //! channel. The loop owns the watches and the job runner; it never reaches into `App`.
+//!
+//! May import: `ui`, `cluster`, `model`.
 
 use std::time::Duration;
 

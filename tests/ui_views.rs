@@ -190,7 +190,11 @@ fn five_thousand_nodes_stay_readable() {
     key(&mut app, KeyCode::Enter);
     let s = screen(&mut app, 160, 48);
     // Dense cells: one column per node, three zone groups with a summary each.
-    assert!(s.lines().filter(|l| l.contains("topology.kubernetes.io/zone=")).count() >= 1, "{s}");
+    let groups: Vec<&str> = s.lines().filter(|l| l.starts_with("│topology.kubernetes.io/zone=")).collect();
+    assert_eq!(groups.len(), 3, "{s}");
+    assert!(groups[0].contains("zone=eu-west-1a  (1668 nodes)  ●1668"), "{s}");
+    assert!(groups[1].contains("zone=eu-west-1b  (1667 nodes)  ●1667"), "{s}");
+    assert!(groups[2].contains("zone=eu-west-1c  (1665 nodes)  ●1665"), "{s}");
     assert!(s.contains("ready 5000"), "{s}");
     snapshot("grid_5000_nodes", &s);
 }

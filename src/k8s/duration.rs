@@ -1,6 +1,8 @@
 //! Durations as Kubernetes prints them (`duration.HumanDuration`, kubectl's AGE column),
 //! ages of timestamps, and duration flags as the tools read them (`90s`, `5m`, `1h30m`).
 //! Imports nothing of ours.
+//!
+//! May import: nothing of ours.
 
 /// `duration.HumanDuration` as kubectl prints ages.
 pub fn human_duration(secs: i64) -> String {

@@ -2,6 +2,8 @@
 //! `NodeShouldRunDaemonPod` (pkg/controller/daemon/daemon_controller.go), on compact
 //! inputs. The simulator's DaemonSet controller and the client's coverage engine both
 //! call this one function, so what the TUI explains is what the simulator does.
+//!
+//! May import: nothing of ours.
 
 use std::collections::BTreeMap;
 use std::fmt;

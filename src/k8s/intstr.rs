@@ -1,5 +1,7 @@
 //! Int-or-percent values (`maxSurge`, `maxUnavailable`) and the DaemonSet controller's
 //! surge/unavailable arithmetic. Imports nothing of ours.
+//!
+//! May import: nothing of ours.
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 

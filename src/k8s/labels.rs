@@ -2,6 +2,8 @@
 //! (`util/validation/validation.go`). Used by the simulator's API server to answer
 //! 422 like a real cluster, and by the TUI's label editor to refuse bad input
 //! before any request is sent.
+//!
+//! May import: nothing of ours.
 
 /// One violation, worded like apimachinery's messages.
 pub type Problems = Vec<String>;

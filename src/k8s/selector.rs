@@ -1,6 +1,8 @@
 //! Label and field selectors with the grammar of apimachinery (`labels.Parse`,
 //! `fields.ParseSelector`). One parser serves the simulator (server side) and the
 //! client (`-l`), so both agree on what a selector means.
+//!
+//! May import: `k8s::labels`.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,5 +1,7 @@
 //! Compact views of Nodes, DaemonSets and Pods: the fields daemonscope uses, with the
 //! `Option` chains resolved once, when the watch event arrives.
+//!
+//! May import: `k8s`.
 
 use std::collections::BTreeMap;
 

@@ -7,6 +7,8 @@
 //! container waiting with an error reason, crash-looping, or the pod Failed), `missing`
 //! (node eligible, no pod), `misscheduled` (a pod on a node that is not eligible),
 //! `terminating` (pod being deleted), `ineligible` (node not selected, with the rule).
+//!
+//! May import: `model::compact`, `k8s`.
 
 use std::fmt;
 

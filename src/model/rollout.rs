@@ -3,6 +3,8 @@
 //! are 0 while desired > 0, maxUnavailable is 1), and the client's rollout progress —
 //! pods per revision, unavailable now vs. allowed, what the rollout waits on, and its
 //! pace (rate, ETA, stalled) from the progress observed over time.
+//!
+//! May import: `model::compact`, `model::coverage`, `model::index`, `k8s`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};

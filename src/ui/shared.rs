@@ -1,6 +1,8 @@
 //! What every view may read and the app owns: the model, the connection, the current
 //! view, the filter, the marks and the status-line facts. A leaf module: it imports only
 //! `model`, `cluster` types and `theme`, so `views` and `app` can both use it without a cycle.
+//!
+//! May import: `model`, `cluster` types, `ui::theme`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;

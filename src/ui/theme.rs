@@ -1,4 +1,6 @@
 //! Colours, off under `NO_COLOR` (every state also has its own glyph). Imports only `model`.
+//!
+//! May import: `model`.
 
 use ratatui::style::{Color, Modifier, Style};
 

@@ -216,11 +216,11 @@ impl GridView {
             )]));
             lines.push(Line::from(format!("why: {}", c.reason)));
         }
-        let e = crate::k8s::eligibility::evaluate(&node.facts, &ds.placement);
-        match &e.reason {
-            None => lines.push(Line::from("rule: eligible (selectors match, taints tolerated)")),
-            Some(r) if cell.as_ref().is_some_and(|c| c.state != CellState::Ineligible) => lines.push(Line::from(format!("rule: {r}"))),
-            Some(_) => {}
+        // The rule the coverage cell found; eligibility is not evaluated again here.
+        match cell.as_ref().map(|c| (&c.rule, c.state)) {
+            Some((None, _)) => lines.push(Line::from("rule: eligible (selectors match, taints tolerated)")),
+            Some((Some(r), state)) if state != CellState::Ineligible => lines.push(Line::from(format!("rule: {r}"))),
+            _ => {}
         }
         for p in s.model.pods_on(ds, id) {
             lines.push(Line::from(""));

@@ -3,6 +3,8 @@
 //! fit, grid width) in its own state for key handling to read; nothing else is written
 //! while drawing. Views import `shared`, `keymap`, `theme` (via `Shared`), `format`,
 //! `model`, `k8s` and `cluster` types — never `app`, never another view, never `sim`.
+//!
+//! May import: `ui::shared`, `ui::keymap`, `ui::theme`, `model`, `k8s`, `cluster` types.
 
 pub mod chrome;
 pub mod confirm;
