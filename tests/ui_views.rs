@@ -904,3 +904,19 @@ fn grid_rows_visit_every_group_with_j_and_k() {
         assert_eq!(up, rev, "{w}×{h}: k visits every group back");
     }
 }
+
+/// Narrow terminals drop the least important columns first, never the one that says which
+/// DaemonSet a row is: at 80×24 NAMESPACE and NAME stay whole; narrower, the namespace
+/// folds into `ns/name`.
+#[test]
+fn every_row_names_its_daemonset_at_every_width() {
+    let mut app = app_from(&demo());
+    for (w, h) in [(200, 50), (120, 35), (80, 24), (60, 20)] {
+        let s = screen(&mut app, w, h);
+        for (ns, name) in [("kube-system", "nvidia-device-plugin"), ("monitoring", "node-exporter"), ("logging", "fluent-bit")] {
+            let whole = s.lines().any(|l| l.contains(&format!("{ns}/{name}")) || (l.contains(ns) && l.contains(&format!(" {name} "))));
+            assert!(whole, "{w}×{h}: {ns}/{name} is named whole:\n{s}");
+        }
+        assert!(s.lines().any(|l| l.contains("✖ failing")), "{w}×{h}: the health column stays:\n{s}");
+    }
+}

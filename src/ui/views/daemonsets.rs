@@ -58,13 +58,18 @@ impl DaemonSetsView {
         let rows_fit = area.height.saturating_sub(3) as usize;
         self.page = rows_fit.max(1);
         let offset = self.cursor.saturating_sub(rows_fit.saturating_sub(1));
-        // Narrow terminals drop NODE SELECTOR and AGE so NAME keeps its room.
-        let narrow = area.width < 150;
-        let keep = move |i: usize| !(narrow && (i == 9 || i == 10));
+        // Columns drop lowest priority first as the terminal narrows; NAME and HEALTH never
+        // go, and NAMESPACE folds into NAME (`ns/name`) when it has to.
+        let ns_w = list.iter().map(|d| d.namespace.len()).max().unwrap_or(9).max(9);
+        let bare_w = list.iter().map(|d| d.name.len()).max().unwrap_or(4).clamp(4, 40);
+        let keep_set = columns_that_fit(area.width.saturating_sub(2), ns_w as u16, bare_w as u16);
+        let keep = |i: usize| keep_set.contains(&i);
+        let fold_namespace = !keep(0);
+        let name_w = if fold_namespace { ns_w + 1 + bare_w } else { bare_w };
         let header = Row::new(
             [
                 "NAMESPACE",
-                "NAME",
+                if fold_namespace { "NAMESPACE/NAME" } else { "NAME" },
                 "DESIRED",
                 "CURRENT",
                 "READY",
@@ -103,9 +108,10 @@ impl DaemonSetsView {
                     Some(h) => (h.label(), t.state(h.state())),
                     None => ("", t.dim()),
                 };
+                let name = if fold_namespace { format!("{}/{}", d.namespace, d.name) } else { d.name.clone() };
                 let cells = vec![
                     Cell::from(d.namespace.clone()),
-                    Cell::from(d.name.clone()),
+                    Cell::from(name),
                     Cell::from(d.desired.to_string()),
                     Cell::from(d.current.to_string()),
                     Cell::from(d.ready.to_string()),
@@ -123,8 +129,8 @@ impl DaemonSetsView {
             })
             .collect();
         let widths = [
-            Constraint::Length(11),
-            Constraint::Fill(1),
+            Constraint::Length(ns_w as u16),
+            Constraint::Length(name_w as u16),
             Constraint::Length(7),
             Constraint::Length(7),
             Constraint::Length(5),
@@ -154,4 +160,40 @@ impl DaemonSetsView {
             );
         }
     }
+}
+
+/// Each column's (priority, width): 0 never drops; higher numbers drop first. NAMESPACE and
+/// NAME take the width of their longest value.
+const COLUMNS: [(u8, u16); 13] = [
+    (3, 0),  // NAMESPACE (folds into NAME as ns/name)
+    (0, 0),  // NAME
+    (2, 7),  // DESIRED
+    (6, 7),  // CURRENT
+    (5, 5),  // READY
+    (4, 10), // UP-TO-DATE
+    (6, 9),  // AVAILABLE
+    (5, 8),  // MISSCHED
+    (5, 13), // STRATEGY
+    (7, 14), // NODE SELECTOR
+    (7, 5),  // AGE
+    (1, 18), // COVERAGE
+    (0, 11), // HEALTH
+];
+
+/// The columns shown at `width`: drop the least important until the rest fit.
+fn columns_that_fit(width: u16, ns_w: u16, name_w: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..COLUMNS.len()).collect();
+    // Without the NAMESPACE column, NAME carries it (`ns/name`).
+    let w = |k: &[usize], i: usize| match i {
+        0 => ns_w,
+        1 if !k.contains(&0) => ns_w + 1 + name_w,
+        1 => name_w,
+        _ => COLUMNS[i].1,
+    };
+    let total = |k: &[usize]| k.iter().map(|i| w(k, *i) + 1).sum::<u16>();
+    while total(&keep) > width {
+        let Some(worst) = keep.iter().copied().filter(|i| COLUMNS[*i].0 > 0).max_by_key(|i| (COLUMNS[*i].0, *i)) else { break };
+        keep.retain(|i| *i != worst);
+    }
+    keep
 }
