@@ -127,6 +127,11 @@ async fn each_request_gets_the_real_servers_code_and_reason() {
         case("node name not a DNS-1123 subdomain", "POST", "/api/v1/nodes", json_ct, json!({"metadata": {"name": "Node_1"}}).to_string())
             .expect(422, "Invalid", "Node \"Node_1\" is invalid: metadata.name: Invalid value: \"Node_1\": a lowercase RFC 1123 subdomain"),
         case("dotted node name", "POST", "/api/v1/nodes", json_ct, json!({"metadata": {"name": "node.example"}}).to_string()).expect(201, "", ""),
+        // Taints (`validateNodeTaints`): the value is a label value, the effect is required.
+        case("taint value not a label value", "PATCH", NODE, merge, json!({"spec": {"taints": [{"key": "a", "value": "-b", "effect": "NoSchedule"}]}}).to_string())
+            .expect(422, "Invalid", "Node \"node-a\" is invalid: spec.taints[0].value: Invalid value: \"-b\": a valid label must be an empty string or consist of alphanumeric characters"),
+        case("taint without an effect", "PATCH", NODE, merge, json!({"spec": {"taints": [{"key": "a"}]}}).to_string())
+            .expect(422, "Invalid", "Node \"node-a\" is invalid: spec.taints[0].effect: Required value"),
         // Options.
         case("unknown propagationPolicy", "DELETE", "/api/v1/nodes/node-a?propagationPolicy=Sideways", "", "")
             .expect(422, "Invalid", "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"Sideways\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""),

@@ -225,9 +225,11 @@ async fn readonly_sends_no_mutating_request_for_the_same_keys() {
         t.wait_for("nodes (2, by name)", 10);
         t.keys("cy uy");
         t.keys(" cy");
+        t.keys("ty");
         std::thread::sleep(Duration::from_millis(800));
         let s = t.screen();
         assert!(!s.contains("cordon"), "no cordon key, hint or confirmation under --readonly:\n{s}");
+        assert!(!s.contains("taint"), "no taint key, editor, hint or confirmation under --readonly:\n{s}");
         t.keys("q");
     })
     .await
@@ -236,7 +238,7 @@ async fn readonly_sends_no_mutating_request_for_the_same_keys() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_user_who_may_not_patch_nodes_sees_cordon_forbidden_and_nothing_is_sent() {
+async fn a_user_who_may_not_patch_nodes_sees_cordon_and_taint_forbidden_and_nothing_is_sent() {
     let yaml = common::token_cluster("viewer-token", "viewer", "get, list, watch");
     let sim = common::serve(&yaml).await;
     let (_dir, kc) = kubeconfig(&sim, Some("viewer-token"));
@@ -248,6 +250,13 @@ async fn a_user_who_may_not_patch_nodes_sees_cordon_forbidden_and_nothing_is_sen
         t.keys("c");
         t.wait_for("forbidden: this user may not patch nodes", 10);
         assert!(!t.screen().contains("cordon 1 node(s)?"));
+        // The taint editor is refused the same way: no editor opens, nothing is sent.
+        t.keys("j");
+        t.wait_for("taint (forbidden)", 10);
+        t.keys("t");
+        t.wait_for("forbidden: this user may not patch nodes", 10);
+        let s = t.screen();
+        assert!(!s.contains("taints for 1 node(s)"), "no editor opens:\n{s}");
         t.keys("q");
     })
     .await
@@ -304,6 +313,127 @@ async fn labels_added_overwritten_and_removed_as_kubectl_sees_them_and_invalid_o
     })
     .await
     .unwrap();
+}
+
+/// Polls `f` until it gives Some, for at most `secs`; panics with `what` and the last value.
+fn until<T>(secs: u64, what: &str, mut f: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(last) => assert!(Instant::now() < deadline, "{what}: {last}"),
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_noexecute_taint_from_the_keyboard_evicts_the_intolerant_daemon_and_spares_the_tolerant_one() {
+    let mut yaml = common::nodes_yaml(&["node-a", "node-b"]);
+    yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    // A DaemonSet that tolerates every taint (`operator: Exists` without a key).
+    yaml.push_str(
+        &common::ds_yaml("tolerant", "{type: RollingUpdate}")
+            .replace("    spec:\n      containers:", "    spec:\n      tolerations: [{operator: Exists}]\n      containers:"),
+    );
+    yaml.push_str("---\n");
+    yaml.push_str(common::FAST);
+    let sim = common::serve(&yaml).await;
+    let Some(bin) = common::kubectl_bin() else { return };
+    let kubectl = std::sync::Arc::new(common::Kubectl::new(bin, &sim, None));
+    let kc = kubectl.dir.path().join("config").to_str().unwrap().to_string();
+    let log = kubectl.dir.path().join("daemonscope.log");
+    let log_arg = log.to_str().unwrap().to_string();
+    let k = kubectl.clone();
+    tokio::task::spawn_blocking(move || {
+        // The daemon pods on node-a that are not terminating, as kubectl sees them: (name, app).
+        let pods_on_a = || {
+            let out = k.ok(&[
+                "get",
+                "pods",
+                "-n",
+                "kube-system",
+                "--field-selector",
+                "spec.nodeName=node-a",
+                "-o",
+                "jsonpath={range .items[*]}{.metadata.name} {.metadata.labels.app} {.metadata.deletionTimestamp}{\"\\n\"}{end}",
+            ]);
+            let mut v: Vec<(String, String)> = out
+                .lines()
+                .map(|l| l.split(' ').collect::<Vec<_>>())
+                .filter(|w| w.len() == 3 && w[2].is_empty())
+                .map(|w| (w[0].to_string(), w[1].to_string()))
+                .collect();
+            v.sort_by(|a, b| a.1.cmp(&b.1));
+            v
+        };
+        let before = until(30, "both daemon pods running on node-a", || {
+            let v = pods_on_a();
+            if v.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>() == ["agent", "tolerant"] { Ok(v) } else { Err(format!("{v:?}")) }
+        });
+        let mut t = Tui::start(&["--kubeconfig", &kc, "--log-file", &log_arg], &[]);
+        t.wait_for("pods: live", 20);
+        t.keys("n");
+        t.wait_for("nodes (2, by name)", 10);
+        // An invalid effect: refused in the editor, with the rule.
+        t.keys("tmaint:NoExec\r");
+        t.wait_for("effect \"NoExec\" is not NoSchedule, PreferNoSchedule or NoExecute", 10);
+        t.keys("\x1b");
+        t.wait_for("taint edit cancelled; nothing sent", 10);
+        // The preview: agent's pod is evicted, tolerant is not affected.
+        t.keys("tmaint=now:NoExecute\r");
+        let s = t.wait_for("taint 1 node(s)?", 10);
+        assert!(s.contains("node/node-a: + maint=now:NoExecute"), "{s}");
+        assert!(s.contains("- kube-system/agent stops being placed on node-a (taint maint=now:NoExecute not tolerated)"), "{s}");
+        let agent_pod = &before[0].0;
+        assert!(s.contains(&format!("✖ pod/{agent_pod} is evicted now")), "{s}");
+        assert!(s.contains("Unaffected (they tolerate it): kube-system/tolerant"), "{s}");
+        assert!(!s.contains("kube-system/tolerant stops") && !s.contains("kube-system/tolerant: pod/"), "{s}");
+        t.keys("y");
+        t.wait_for("tainted 1 node(s): node-a", 10);
+        // kubectl sees the taint; agent's pod goes, tolerant's pod stays (the same pod).
+        let taints = k.ok(&["get", "node", "node-a", "-o", "jsonpath={.spec.taints}"]);
+        assert!(taints.contains(r#""key":"maint""#) && taints.contains(r#""value":"now""#) && taints.contains("NoExecute"), "{taints}");
+        let after = until(30, "agent's pod evicted from node-a", || {
+            let v = pods_on_a();
+            if v.iter().all(|(_, a)| a != "agent") { Ok(v) } else { Err(format!("{v:?}")) }
+        });
+        assert_eq!(after, vec![before[1].clone()], "tolerant keeps its pod");
+        let described = k.ok(&["describe", "node", "node-a"]);
+        assert!(described.lines().any(|l| l.starts_with("Taints:") && l.contains("maint=now:NoExecute")), "{described}");
+        // node-b is untouched.
+        assert_eq!(k.ok(&["get", "node", "node-b", "-o", "jsonpath={.spec.taints}"]), "");
+        // And the taint goes again: agent starts covering node-a.
+        t.keys("tmaint-\r");
+        let s = t.wait_for("taint 1 node(s)?", 10);
+        assert!(
+            s.contains("- maint=now:NoExecute") && s.contains("+ kube-system/agent starts covering node-a (a pod will be created)"),
+            "{s}"
+        );
+        t.keys("y");
+        t.wait_for("tainted 1 node(s): node-a", 10);
+        until(30, "agent back on node-a", || {
+            let v = pods_on_a();
+            if v.len() == 2 { Ok(()) } else { Err(format!("{v:?}")) }
+        });
+        t.keys("q");
+        assert!(t.exit(10).success());
+    })
+    .await
+    .unwrap();
+    // The action log names the edit, with context, user, object and result.
+    let text = until(10, "the taint actions in the log", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let n = text.lines().filter(|l| l.contains("action=taint ") && l.contains("object=node/node-a") && l.contains("result=ok")).count();
+        if n == 2 { Ok(text) } else { Err(text) }
+    });
+    assert!(
+        text.lines().any(|l| l.contains("action=taint ")
+            && l.contains("context=daemonscope-sim")
+            && l.contains("user=daemonscope-sim")
+            && l.contains("changes=maint=now:NoExecute")),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -442,7 +442,7 @@ fn ctx_and_ns_switches_are_requests_and_unknown_names_are_refused() {
 }
 
 #[test]
-fn cordon_asks_first_names_what_changes_and_respects_readonly_and_rbac() {
+fn cordon_and_taint_ask_first_name_what_changes_and_respect_readonly_and_rbac() {
     let mut app = app_from(&demo());
     key(&mut app, KeyCode::Char('n'));
     let name = app.cursor_node().unwrap().to_string();
@@ -477,6 +477,12 @@ fn cordon_asks_first_names_what_changes_and_respects_readonly_and_rbac() {
     key(&mut app, KeyCode::Char('c'));
     assert!(app.confirm().is_none() && app.effects.is_empty());
     assert!(app.message().unwrap_or("").contains("may not patch nodes"), "{:?}", app.message());
+    // The taint editor does not even open.
+    key(&mut app, KeyCode::Char('t'));
+    assert!(app.message().unwrap_or("").contains("may not patch nodes"), "{:?}", app.message());
+    typed(&mut app, "x:NoSchedule");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.confirm().is_none() && app.effects.is_empty());
     key(&mut app, KeyCode::Char('j'));
     let s = screen(&mut app, 150, 40);
     assert!(s.lines().last().unwrap().contains("<c> cordon (forbidden)"), "{s}");
@@ -485,10 +491,12 @@ fn cordon_asks_first_names_what_changes_and_respects_readonly_and_rbac() {
     key(&mut ro, KeyCode::Char('n'));
     key(&mut ro, KeyCode::Char('c'));
     key(&mut ro, KeyCode::Char('u'));
+    key(&mut ro, KeyCode::Char('t'));
     assert!(ro.confirm().is_none() && ro.effects.is_empty());
+    assert!(!screen(&mut ro, 150, 40).contains("taints for"), "no taint editor under --readonly");
     key(&mut ro, KeyCode::Char('?'));
     let s = screen(&mut ro, 150, 40);
-    assert!(!s.contains("cordon"), "{s}");
+    assert!(!s.contains("cordon") && !s.contains("taint the node"), "{s}");
 }
 
 #[test]
@@ -530,6 +538,102 @@ fn label_edits_are_validated_first_and_show_which_daemonsets_start_or_stop() {
     typed(&mut app, "pool=spot");
     key(&mut app, KeyCode::Enter);
     assert!(screen(&mut app, 160, 40).contains("pool: general → spot (OVERWRITES the current value)"));
+}
+
+/// Two nodes (node-b tainted dedicated=gpu:NoSchedule) and DaemonSets that tolerate
+/// nothing (agent), a `maint` NoExecute taint for 300 s (patient), every taint (tolerant).
+fn taint_cluster() -> Sim {
+    let mut yaml = common::nodes_yaml(&["node-a", "node-b"]).replace(
+        "metadata: {name: node-b, labels: {pool: general}}",
+        "metadata: {name: node-b, labels: {pool: general}}\nspec: {taints: [{key: dedicated, value: gpu, effect: NoSchedule}]}",
+    );
+    let tolerating = |name: &str, tols: &str| {
+        common::ds_yaml(name, "{type: RollingUpdate}")
+            .replace("    spec:\n      containers:", &format!("    spec:\n      tolerations: {tols}\n      containers:"))
+    };
+    yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    yaml.push_str(&tolerating("patient", "[{key: maint, operator: Exists, effect: NoExecute, tolerationSeconds: 300}]"));
+    yaml.push_str(&tolerating("tolerant", "[{operator: Exists}]"));
+    let mut sim = common::build(&yaml);
+    for _ in 0..5 {
+        sim.advance(1);
+    }
+    sim
+}
+
+#[test]
+fn taint_edits_are_validated_first_and_preview_placement_and_evictions() {
+    let sim = taint_cluster();
+    let mut app = app_from(&sim);
+    let pod = |ds: &str, node: &str| {
+        let d = app.model().daemonset("kube-system", ds).unwrap();
+        app.model().pods_on(d, app.model().node_id(node).unwrap())[0].name.clone()
+    };
+    let (agent, patient) = (pod("agent", "node-a"), pod("patient", "node-a"));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.cursor_node(), Some("node-a"));
+    key(&mut app, KeyCode::Char('t'));
+    // Refused with the rule, nothing proposed or sent; the input stays to be fixed.
+    typed(&mut app, "maint=x");
+    key(&mut app, KeyCode::Enter);
+    let msg = app.message().unwrap_or_default().to_string();
+    assert!(msg.contains("\"maint=x\": a taint needs an effect"), "{msg}");
+    assert!(app.confirm().is_none() && app.effects.is_empty());
+    let s = screen(&mut app, 200, 40);
+    assert!(s.lines().last().unwrap().starts_with("taints for 1 node(s): maint=x"), "{s}");
+    // NoExecute: agent is evicted now, patient after its tolerationSeconds, tolerant not at all.
+    typed(&mut app, ":NoExecute");
+    key(&mut app, KeyCode::Enter);
+    let plan = app.confirm().expect("a plan").clone();
+    assert_eq!(plan.title, "taint 1 node(s)");
+    let lines = plan.lines.join("\n");
+    assert!(lines.contains("node/node-a: + maint=x:NoExecute"), "{lines}");
+    assert!(lines.contains("  - kube-system/agent stops being placed on node-a (taint maint=x:NoExecute not tolerated)"), "{lines}");
+    assert!(lines.contains(&format!("      ✖ pod/{agent} is evicted now")), "{lines}");
+    assert!(
+        lines.contains(&format!(
+            "  ✖ kube-system/patient: pod/{patient} on node-a is evicted after 300s (tolerationSeconds), then re-created by its DaemonSet"
+        )),
+        "{lines}"
+    );
+    assert!(!lines.contains("patient stops"), "patient is still placed there: {lines}");
+    assert!(lines.contains("Unaffected (they tolerate it): kube-system/tolerant"), "{lines}");
+    key(&mut app, KeyCode::Char('y'));
+    match app.effects.as_slice() {
+        [Effect::Act { plan, dry_run: false }] => {
+            assert!(matches!(&plan.intent, daemonscope::cluster::actions::Intent::Taint { nodes, .. } if nodes == &["node-a"]))
+        }
+        other => panic!("{other:?}"),
+    }
+    // NoSchedule: agent is no longer placed, but its pod is not evicted.
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('t'));
+    typed(&mut app, "maint:NoSchedule");
+    key(&mut app, KeyCode::Enter);
+    let lines = app.confirm().expect("a plan").lines.join("\n");
+    assert!(lines.contains("- kube-system/agent stops being placed on node-a (taint maint:NoSchedule not tolerated)"), "{lines}");
+    assert!(lines.contains(&format!("pod/{agent} keeps running (NoSchedule does not evict; counted misscheduled)")), "{lines}");
+    // patient tolerates `maint` only as NoExecute.
+    assert!(lines.contains("- kube-system/patient stops being placed on node-a (taint maint:NoSchedule not tolerated)"), "{lines}");
+    assert!(lines.contains("Unaffected (they tolerate it): kube-system/tolerant"), "{lines}");
+    key(&mut app, KeyCode::Esc);
+    // A taint that goes: agent and patient start covering node-b; a value replaced is called out.
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.cursor_node(), Some("node-b"));
+    key(&mut app, KeyCode::Char('t'));
+    typed(&mut app, "dedicated-");
+    key(&mut app, KeyCode::Enter);
+    let lines = app.confirm().expect("a plan").lines.join("\n");
+    assert!(lines.contains("node/node-b: - dedicated=gpu:NoSchedule"), "{lines}");
+    assert!(lines.contains("+ kube-system/agent starts covering node-b (a pod will be created)"), "{lines}");
+    assert!(lines.contains("+ kube-system/patient starts covering node-b (a pod will be created)"), "{lines}");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('t'));
+    typed(&mut app, "dedicated=cpu:NoSchedule gone:NoExecute-");
+    key(&mut app, KeyCode::Enter);
+    let lines = app.confirm().expect("a plan").lines.join("\n");
+    assert!(lines.contains("node/node-b: dedicated:NoSchedule: gpu → cpu (OVERWRITES the current value), gone:NoExecute- (no such taint; nothing to remove)"), "{lines}");
+    assert!(lines.contains("DaemonSets: none stops or starts covering these nodes, and no daemon pod is evicted."), "{lines}");
 }
 
 #[test]

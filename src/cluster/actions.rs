@@ -15,6 +15,8 @@ use kube::api::{Patch, PatchParams, PostParams};
 
 use crate::cluster::connect::Cluster;
 use crate::cluster::errors::ClusterError;
+use crate::k8s::eligibility::Taint;
+pub use crate::k8s::taints::{TaintChange, parse_taint_changes};
 use crate::model::Model;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,10 @@ pub enum Intent {
     /// node's value of each key as the plan showed it, so a change made meanwhile by
     /// someone else stops the action instead of being overwritten.
     Label { nodes: Vec<String>, changes: Vec<LabelChange>, expected: Vec<(String, String, Option<String>)> },
+    /// Add, change or remove node taints (kubectl's `key=value:Effect` / `key:Effect-` /
+    /// `key-`); `expected` is each node's taints of the touched keys as the plan showed
+    /// them, guarded as for labels.
+    Taint { nodes: Vec<String>, changes: Vec<TaintChange>, expected: Vec<(String, Vec<Taint>)> },
     /// OnDelete: replace the outdated pods on `nodes`, `batch` nodes at a time,
     /// health-gated, each node given `timeout` (`roll`). `skipped`: nodes with an outdated
     /// pod left alone, with why (down, or their pod not Ready), unless the operator asked
@@ -131,7 +137,7 @@ pub const PATCH_DAEMONSETS: Permission = ("patch", "daemonsets");
 impl Intent {
     pub fn permission(&self) -> Permission {
         match self {
-            Intent::Cordon { .. } | Intent::Uncordon { .. } | Intent::Label { .. } => PATCH_NODES,
+            Intent::Cordon { .. } | Intent::Uncordon { .. } | Intent::Label { .. } | Intent::Taint { .. } => PATCH_NODES,
             Intent::Roll { .. } | Intent::RestartPod { .. } => DELETE_PODS,
             Intent::RolloutRestart { .. } => PATCH_DAEMONSETS,
         }
@@ -149,11 +155,25 @@ impl Intent {
         Intent::Label { nodes, changes, expected }
     }
 
+    /// A taint intent for `nodes`, remembering each node's taints of the touched keys as
+    /// the plan shows them.
+    pub fn taint(model: &Model, nodes: Vec<String>, changes: Vec<TaintChange>) -> Intent {
+        let expected = nodes
+            .iter()
+            .map(|n| {
+                let taints = model.node_id(n).and_then(|id| model.node(id)).map(|n| n.facts.taints.clone()).unwrap_or_default();
+                (n.clone(), crate::cluster::taints::touched(&taints, &changes))
+            })
+            .collect();
+        Intent::Taint { nodes, changes, expected }
+    }
+
     pub fn verb(&self) -> &'static str {
         match self {
             Intent::Cordon { .. } => "cordon",
             Intent::Uncordon { .. } => "uncordon",
             Intent::Label { .. } => "label",
+            Intent::Taint { .. } => "taint",
             Intent::Roll { .. } => "roll",
             Intent::RolloutRestart { .. } => "rollout restart",
             Intent::RestartPod { .. } => "restart pod",
@@ -180,6 +200,10 @@ impl Intent {
             Intent::Cordon { nodes } => (nodes, true),
             Intent::Uncordon { nodes } => (nodes, false),
             Intent::Label { nodes, changes, .. } => return label_plan(self, model, nodes, changes),
+            Intent::Taint { nodes, changes, .. } => {
+                let (lines, changes) = crate::cluster::taints::plan_lines(model, nodes, changes);
+                return Plan { intent: self.clone(), title: format!("taint {changes} node(s)"), lines, changes };
+            }
             Intent::Roll { namespace, name, batch, timeout, nodes, skipped } => {
                 return roll_plan(self, model, (namespace, name), (*batch, *timeout), nodes, skipped);
             }
@@ -348,12 +372,14 @@ pub enum ActionError {
     /// Someone changed a label after the plan was shown: theirs stays.
     #[error("label {key} changed since you looked (now {now:?}, was {was:?}); not overwritten — review and try again")]
     ChangedSinceShown { key: String, now: Option<String>, was: Option<String> },
+    #[error(transparent)]
+    Taint(#[from] crate::cluster::taints::TaintError),
 }
 
 /// What a confirmed action did; `Display` is the one line for the status bar.
 #[derive(Debug)]
 pub enum Outcome {
-    /// A per-node action (cordon, uncordon, label): the nodes changed, and each failure.
+    /// A per-node action (cordon, uncordon, label, taint): the nodes changed, and each failure.
     Nodes {
         did: &'static str,
         verb: &'static str,
@@ -425,6 +451,20 @@ pub async fn execute(cluster: &Cluster, plan: Plan, dry_run: bool, context: &str
         Intent::Uncordon { nodes } => (nodes.clone(), false),
         Intent::Label { nodes, changes, expected } => {
             return label(cluster, &api, &pp, nodes, changes, expected, dry_run, (context, user)).await;
+        }
+        Intent::Taint { nodes, changes, expected } => {
+            let (mut done, mut failed) = (Vec::new(), Vec::new());
+            let spec = changes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+            for n in nodes {
+                let was = expected.iter().find(|(en, _)| en == n).map(|(_, t)| t.as_slice()).unwrap_or_default();
+                let result = crate::cluster::taints::taint_node(cluster, &api, &pp, n, changes, was).await;
+                tracing::info!(target: "daemonscope::cluster::actions", %context, %user, action = %"taint", object = %format!("node/{n}"), changes = %spec, dry_run, result = %logged(&result), "action");
+                match result {
+                    Ok(()) => done.push(n.clone()),
+                    Err(e) => failed.push((n.clone(), e.into())),
+                }
+            }
+            return Outcome::Nodes { did: "tainted", verb: "taint", done, failed, dry_run };
         }
         Intent::RolloutRestart { namespace, name } => {
             let ds: Api<k8s_openapi::api::apps::v1::DaemonSet> = Api::namespaced(cluster.client.clone(), namespace);

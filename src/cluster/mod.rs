@@ -2,7 +2,7 @@
 //! clients ([`connect`]); the one list-then-watch loop behind every watch
 //! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]); typed errors
 //! that render as words ([`errors`]); async jobs the UI asks for ([`jobs`]); operator
-//! actions ([`actions`]) and the OnDelete roll ([`roll`]).
+//! actions ([`actions`]; the taint edit in [`taints`]) and the OnDelete roll ([`roll`]).
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
 
@@ -15,4 +15,5 @@ pub mod listwatch;
 pub mod roll;
 pub mod roll_nodes;
 pub mod snapshot;
+pub mod taints;
 pub mod watch;

@@ -1,8 +1,9 @@
 //! Kubernetes rules that the client and the simulator both rely on, written once from the
 //! Kubernetes source: which nodes should run a DaemonSet's pod and why not
 //! ([`eligibility`]), label and field selectors ([`selector`]), label syntax
-//! ([`labels`]), int-or-percent values and the surge/unavailable arithmetic ([`intstr`]),
-//! and durations as kubectl prints them ([`duration`]).
+//! ([`labels`]), taint syntax, validation and eviction timing ([`taints`]), int-or-percent
+//! values and the surge/unavailable arithmetic ([`intstr`]), and durations as kubectl
+//! prints them ([`duration`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/architecture.rs` checks it).
 
@@ -11,3 +12,4 @@ pub mod eligibility;
 pub mod intstr;
 pub mod labels;
 pub mod selector;
+pub mod taints;

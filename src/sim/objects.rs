@@ -1,7 +1,7 @@
 //! Per-kind API strategies: defaults on create, what an update may change, and
 //! validation — the simulator's version of `pkg/registry/<group>/<kind>/strategy.go`.
 //!
-//! May import: `sim::store`, `k8s::{intstr, labels, selector}`.
+//! May import: `sim::store`, `k8s::{intstr, labels, selector, taints}`.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use rand::Rng;
 
 use super::store::SimObject;
-use crate::k8s::labels;
+use crate::k8s::{labels, taints};
 
 pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
 
@@ -131,14 +131,14 @@ impl Strategy for core::Node {
         let mut out = Vec::new();
         validate_meta(&self.metadata, false, &mut out);
         for t in self.spec.iter().flat_map(|s| s.taints.iter().flatten()) {
-            for p in labels::validate_label_key(&t.key) {
-                out.push(("spec.taints[0].key", format!("Invalid value: {:?}: {p}", t.key)));
-            }
-            if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {
-                out.push((
-                    "spec.taints[0].effect",
-                    format!("Unsupported value: {:?}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", t.effect),
-                ));
+            // `validateNodeTaints`: the one rule the TUI's taint editor checks too.
+            for (field, p) in taints::validate_taint(&t.key, t.value.as_deref().unwrap_or(""), &t.effect) {
+                let field = match field {
+                    "key" => "spec.taints[0].key",
+                    "value" => "spec.taints[0].value",
+                    _ => "spec.taints[0].effect",
+                };
+                out.push((field, p));
             }
         }
         out

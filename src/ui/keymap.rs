@@ -37,6 +37,7 @@ pub enum Action {
     Cordon,
     Uncordon,
     EditLabels,
+    EditTaints,
     Restart,
     RestartPod,
 }
@@ -44,7 +45,7 @@ pub enum Action {
 impl Action {
     /// Actions that change the cluster: absent under `--readonly`.
     pub fn is_mutating(self) -> bool {
-        matches!(self, Action::Cordon | Action::Uncordon | Action::EditLabels | Action::Restart | Action::RestartPod)
+        matches!(self, Action::Cordon | Action::Uncordon | Action::EditLabels | Action::EditTaints | Action::Restart | Action::RestartPod)
     }
 }
 
@@ -156,6 +157,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["e"],
         action: Action::EditLabels,
         help: "edit node labels (key=value sets, key- removes), previewing DaemonSets that start/stop",
+        views: &[Grid, Matrix, Nodes, Detail],
+        hint: true,
+    },
+    Binding {
+        keys: &["t"],
+        action: Action::EditTaints,
+        help: "taint the node (or the marked ones): key=value:Effect adds, key:Effect- or key- removes; previews placement and evictions",
         views: &[Grid, Matrix, Nodes, Detail],
         hint: true,
     },

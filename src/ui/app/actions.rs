@@ -99,13 +99,15 @@ impl App {
                 self.s.marks.clear();
             }
             (_, Action::Cordon | Action::Uncordon | Action::Restart | Action::RestartPod) => self.propose(a),
-            (_, Action::EditLabels) => {
+            (_, Action::EditLabels | Action::EditTaints) => {
                 if let Some(why) = self.forbidden(a) {
                     self.s.message = Some(why);
                 } else {
                     let nodes = self.target_nodes();
                     if nodes.is_empty() {
                         self.s.message = Some("no node under the cursor (and none marked)".into());
+                    } else if a == Action::EditTaints {
+                        self.mode = Mode::Taints { input: String::new(), nodes };
                     } else {
                         self.mode = Mode::Labels { input: String::new(), nodes };
                     }
@@ -130,7 +132,7 @@ impl App {
     pub(super) fn forbidden(&self, a: Action) -> Option<String> {
         // The same permissions `Intent::permission` names for the intents these keys propose.
         let (verb, resource) = match a {
-            Action::Cordon | Action::Uncordon | Action::EditLabels => PATCH_NODES,
+            Action::Cordon | Action::Uncordon | Action::EditLabels | Action::EditTaints => PATCH_NODES,
             Action::RestartPod => DELETE_PODS,
             Action::Restart => match self.action_ds().map(|d| &d.strategy) {
                 Some(Strategy::RollingUpdate { .. }) => PATCH_DAEMONSETS,

@@ -1,5 +1,5 @@
-//! Input modes and key routing: the filter, the `:` command line and label editing
-//! each take keys while they are open; then the help popup, the confirmation and the
+//! Input modes and key routing: the filter, the `:` command line, label and taint
+//! editing each take keys while they are open; then the help popup, the confirmation and the
 //! picker; otherwise the keymap turns the key into an `Action` for the current view.
 //! May import the rest of `app`, `keymap`, `views` state types and `cluster::actions`.
 
@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::App;
 use super::mode::Mode;
-use crate::cluster::actions::{Intent, parse_label_changes};
+use crate::cluster::actions::{Intent, parse_label_changes, parse_taint_changes};
 use crate::cluster::jobs::Effect;
 use crate::ui::keymap;
 use crate::ui::shared::View;
@@ -75,6 +75,30 @@ impl App {
                             let nodes = std::mem::take(nodes);
                             self.mode = Mode::Normal;
                             let intent = Intent::label(&self.s.model, nodes, changes);
+                            self.ask(intent);
+                        }
+                    },
+                    _ => {}
+                }
+                return;
+            }
+            Mode::Taints { input, nodes } => {
+                match k.code {
+                    KeyCode::Esc => {
+                        self.mode = Mode::Normal;
+                        self.s.message = Some("taint edit cancelled; nothing sent".into());
+                    }
+                    KeyCode::Backspace => {
+                        input.pop();
+                    }
+                    KeyCode::Char(c) => input.push(c),
+                    KeyCode::Enter => match parse_taint_changes(input) {
+                        // Refused before anything is sent; the input stays to be fixed.
+                        Err(problems) => self.s.message = Some(format!("✖ {}", problems.join("; "))),
+                        Ok(changes) => {
+                            let nodes = std::mem::take(nodes);
+                            self.mode = Mode::Normal;
+                            let intent = Intent::taint(&self.s.model, nodes, changes);
                             self.ask(intent);
                         }
                     },

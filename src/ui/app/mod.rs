@@ -233,6 +233,7 @@ impl App {
             Mode::Filter(t) => Prompt::Filter(t),
             Mode::Command(t) => Prompt::Command(t),
             Mode::Labels { input, nodes } => Prompt::Labels { input, nodes: nodes.len() },
+            Mode::Taints { input, nodes } => Prompt::Taints { input, nodes: nodes.len() },
         };
         chrome::hint_bar(f, hints, s, prompt, &forbidden);
         let area = f.area();

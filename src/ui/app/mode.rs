@@ -11,4 +11,9 @@ pub enum Mode {
         input: String,
         nodes: Vec<String>,
     },
+    /// Typing taint edits (kubectl syntax) for the target nodes.
+    Taints {
+        input: String,
+        nodes: Vec<String>,
+    },
 }

@@ -29,6 +29,11 @@ pub enum Prompt<'a> {
         input: &'a str,
         nodes: usize,
     },
+    /// Taint edits for `nodes` nodes.
+    Taints {
+        input: &'a str,
+        nodes: usize,
+    },
 }
 
 /// Draws the status line and the banner; returns the body and the hint-bar areas, or
@@ -113,6 +118,17 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// A line editor (labels, taints): what is typed, then the problem found or the syntax.
+fn editor<'a>(s: &Shared, title: String, input: &str, syntax: &str) -> Line<'a> {
+    let t = &s.theme;
+    let mut spans = vec![Span::styled(title, t.header()), Span::raw(input.to_string()), Span::styled("▏", t.dim())];
+    match &s.message {
+        Some(m) => spans.push(Span::styled(format!("  {m}"), t.warn())),
+        None => spans.push(Span::styled(format!("  {syntax} · Enter checks · Esc cancels"), t.dim())),
+    }
+    Line::from(spans)
+}
+
 /// The bottom line: the prompt being typed, else the message, else the roll under way,
 /// the filter and the keys of the view (from the keymap; refused ones marked).
 pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbidden: &[Action]) {
@@ -131,18 +147,13 @@ pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbi
             }
             Line::from(spans)
         }
-        Prompt::Labels { input, nodes } => {
-            let mut spans = vec![
-                Span::styled(format!("labels for {nodes} node(s): "), t.header()),
-                Span::raw(input.to_string()),
-                Span::styled("▏", t.dim()),
-            ];
-            match &s.message {
-                Some(m) => spans.push(Span::styled(format!("  {m}"), t.warn())),
-                None => spans.push(Span::styled("  key=value sets · key- removes · Enter checks · Esc cancels", t.dim())),
-            }
-            Line::from(spans)
-        }
+        Prompt::Labels { input, nodes } => editor(s, format!("labels for {nodes} node(s): "), input, "key=value sets · key- removes"),
+        Prompt::Taints { input, nodes } => editor(
+            s,
+            format!("taints for {nodes} node(s): "),
+            input,
+            "key=value:NoSchedule|PreferNoSchedule|NoExecute adds · key:Effect- or key- removes",
+        ),
         Prompt::None => {
             if let Some(m) = &s.message {
                 Line::from(Span::styled(m.clone(), t.warn()))
