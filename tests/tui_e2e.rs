@@ -115,15 +115,18 @@ async fn ctx_switches_to_a_second_simulator() {
     let kc = kc.to_str().unwrap().to_string();
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
-        let s = t.wait_for("DaemonSets (8)", 20);
-        assert!(s.contains(" prod ") && s.contains("50 nodes"), "{s}");
+        t.wait_for("DaemonSets (8)", 20);
+        let s = t.wait_for("50 nodes", 20);
+        assert!(s.contains(" prod ") && s.contains("DaemonSets (8)"), "{s}");
         // The picker lists both contexts, the current one starred.
         t.keys(":ctx\r");
         let s = t.wait_for("context (Enter switches", 10);
         assert!(s.contains("* prod") && s.contains("staging"), "{s}");
         t.keys("j\r");
-        let s = t.wait_for("DaemonSets (2)", 20);
-        assert!(s.contains(" staging ") && s.contains("12 nodes"), "{s}");
+        t.wait_for("DaemonSets (2)", 20);
+        // The node count arrives with the nodes watch, which may trail the DaemonSets.
+        let s = t.wait_for("12 nodes", 20);
+        assert!(s.contains(" staging ") && s.contains("DaemonSets (2)"), "{s}");
         assert!(!s.contains("fluent-bit"), "nothing of the first cluster remains:\n{s}");
         // And back by name.
         t.keys(":ctx prod\r");
