@@ -192,7 +192,17 @@ impl Scenario {
 
     pub fn parse(file: &str, text: &str) -> Result<Self, ScenarioError> {
         let err = |doc: usize, what: String, message: String| ScenarioError { file: file.to_string(), doc, what, message };
-        let docs: Vec<Value> = serde_saphyr::from_multiple(text)
+        // A scenario of a big cluster is tens of thousands of documents (a 5,000-node
+        // snapshot: one per node); the parser's default budget stops at 1,024.
+        let options = serde_saphyr::options! {
+            budget: serde_saphyr::budget! {
+                max_documents: 1_000_000,
+                max_nodes: 200_000_000,
+                max_events: 400_000_000,
+                max_total_scalar_bytes: 1 << 30,
+            },
+        };
+        let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
             .map_err(|e| ScenarioError::file(file, format!("not valid YAML: {}", one_line(&e.to_string()))))?;
         let mut sc = Scenario { name: file.to_string(), ..Default::default() };
         // Where each object was defined, to name both places of a duplicate.
@@ -391,5 +401,15 @@ mod tests {
         let s = Scenario::parse("t.yaml", text).unwrap();
         assert_eq!(s.timeline[0].at, Duration::from_secs(1));
         assert!(matches!(&s.timeline[1].action, Action::Delete { kind: Kind::Node, name, .. } if name == "a"));
+    }
+
+    /// A big cluster's scenario (more documents than the YAML parser's default budget of
+    /// 1,024) reads back whole.
+    #[test]
+    fn a_scenario_of_thousands_of_nodes_reads_back() {
+        let sc = crate::sim::generator::scenario(2000, 2);
+        let yaml = crate::sim::generator::to_yaml(&sc);
+        let back = Scenario::parse("big.yaml", &yaml).expect("a 2,000-node scenario loads");
+        assert_eq!(back.objects.len(), sc.objects.len());
     }
 }
