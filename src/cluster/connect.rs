@@ -12,6 +12,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::cluster::backoff::RetryAfterHint;
 use crate::cluster::errors::ClusterError;
+use crate::cluster::requests::{CountLayer, RequestCounts};
 
 /// A client of one API server, with what that server last said about waiting (its
 /// Retry-After headers, which kube-rs drops from errors). Cheap to clone; clones share
@@ -20,13 +21,16 @@ use crate::cluster::errors::ClusterError;
 pub struct Cluster {
     pub client: kube::Client,
     pub retry_after: RetryAfterHint,
+    /// Every request this client made, by verb and status code (empty for a client
+    /// built elsewhere).
+    pub requests: RequestCounts,
 }
 
 impl From<kube::Client> for Cluster {
     /// A client built elsewhere (the in-process demo): its failures carry only the wait
     /// their Status bodies ask for.
     fn from(client: kube::Client) -> Self {
-        Cluster { client, retry_after: RetryAfterHint::default() }
+        Cluster { client, retry_after: RetryAfterHint::default(), requests: RequestCounts::default() }
     }
 }
 
@@ -144,9 +148,9 @@ fn kubeconfig(source: kube::config::KubeconfigError, path: Option<&Path>) -> Clu
     ClusterError::Kubeconfig { source, path: path.map(Path::to_path_buf) }
 }
 
-/// A client as every part of daemonscope uses it: kube-rs's own retries off (below), and
-/// the Retry-After header of 429/503 answers noted for the backoff, in this client's own
-/// [`RetryAfterHint`].
+/// A client as every part of daemonscope uses it: kube-rs's own retries off (below), the
+/// Retry-After header of 429/503 answers noted for the backoff, in this client's own
+/// [`RetryAfterHint`], and its requests counted by verb and code.
 pub fn build_client(config: kube::Config) -> Result<Cluster, kube::Error> {
     Ok(with_retry_hint(kube::client::ClientBuilder::try_from(own_retries(config))?))
 }
@@ -167,7 +171,9 @@ where
         noted.note(&resp);
         resp
     });
-    Cluster { client: builder.with_layer(&layer).build(), retry_after }
+    let requests = RequestCounts::default();
+    let client = builder.with_layer(&layer).with_layer(&CountLayer(requests.clone())).build();
+    Cluster { client, retry_after, requests }
 }
 
 /// kube-rs would quietly retry 429/503 up to 15 times inside a request; the watches do
