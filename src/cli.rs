@@ -1,4 +1,4 @@
-//! The library's command-line pieces: `status`'s flags and output formats (kubectl's
+//! The library's command-line pieces: `status`'s and `serve`'s flags and output formats (kubectl's
 //! flag names). The top-level command and its dispatch live in the binary (`main.rs`),
 //! so this file never names the simulator.
 //!
@@ -70,4 +70,16 @@ pub fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
         d if d.is_zero() => Err(format!("invalid duration {s:?}: must be more than 0 (e.g. 10s)")),
         d => Ok(d),
     }
+}
+
+/// `daemonscope serve`'s flags (the kubeconfig and scope flags are the top-level ones).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to serve /metrics, /healthz, /readyz and /api/v1/status (HOST:PORT).
+    #[arg(long, default_value = "127.0.0.1:9753", value_name = "HOST:PORT")]
+    pub listen: String,
+    /// At most this many daemonscope_daemonset_node_problem series per scrape (the rest
+    /// are counted in daemonscope_node_series_dropped).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_node_series: usize,
 }

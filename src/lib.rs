@@ -12,6 +12,8 @@
 //! - [`ui`]: the terminal UI's state and views; [`tui`] runs it on a terminal.
 //! - [`status`]: `daemonscope status`, the same coverage as a report and an exit code;
 //!   [`cli`]: its flags; [`logging`]: the log file.
+//! - [`serve`]: `daemonscope serve`, the same coverage as Prometheus metrics, probes and
+//!   the status JSON over HTTP.
 //! - [`sim`] (the `sim` feature, on by default): the simulated cluster (API server,
 //!   controllers, kubelets, scenarios). It imports only `k8s`; nothing but the binary's
 //!   dispatch imports it, so the client builds without it.
@@ -23,6 +25,7 @@ pub mod cluster;
 pub mod k8s;
 pub mod logging;
 pub mod model;
+pub mod serve;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod status;

@@ -1,5 +1,6 @@
 //! Logs go to a file (never to the terminal a TUI owns): `--log-file`, or
-//! `$XDG_STATE_HOME/daemonscope/daemonscope.log` (`~/.local/state/...`). The level
+//! `$XDG_STATE_HOME/daemonscope/daemonscope.log` (`~/.local/state/...`); `serve`, which
+//! owns no terminal and may run in a pod with a read-only filesystem, logs to stderr. The level
 //! comes from `DAEMONSCOPE_LOG` (tracing's env-filter syntax, default `info`).
 //!
 //! May import: nothing of ours.
@@ -38,4 +39,11 @@ pub fn init(path: Option<&Path>) -> Option<PathBuf> {
         tracing_subscriber::EnvFilter::try_from_env("DAEMONSCOPE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init();
     Some(path)
+}
+
+/// Installs a logger to stderr (for `serve`).
+pub fn init_stderr() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("DAEMONSCOPE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::io::stderr).try_init();
 }

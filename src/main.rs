@@ -1,5 +1,5 @@
-//! The binary: the top-level command line and its dispatch to the TUI, `status`, and
-//! (with the `sim` feature) the simulated cluster.
+//! The binary: the top-level command line and its dispatch to the TUI, `status`, `serve`,
+//! and (with the `sim` feature) the simulated cluster.
 //!
 //! May import: everything (it is the dispatch; the only importer of `sim`).
 
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::Result;
-use daemonscope::cli::StatusArgs;
+use daemonscope::cli::{ServeArgs, StatusArgs};
 use daemonscope::cluster::connect::{Source, Timeouts};
 #[cfg(feature = "sim")]
 use daemonscope::sim::cli::SimArgs;
@@ -62,12 +62,20 @@ enum Command {
     /// Write a live cluster's layout (nodes, DaemonSets, how their pods behave) as a
     /// simulator scenario, to rehearse a change on it first (`daemonscope sim --scenario`).
     Snapshot(daemonscope::cli::SnapshotArgs),
+    /// Serve DaemonSet coverage to Prometheus: /metrics, /healthz, /readyz and
+    /// /api/v1/status (the JSON of `status -o json`). Runs until SIGTERM.
+    Serve(ServeArgs),
 }
 
 fn main() -> Result<()> {
     color_eyre::config::HookBuilder::default().display_env_section(false).install()?;
     let cli = Cli::parse();
-    daemonscope::logging::init(cli.log_file.as_deref());
+    match (&cli.command, &cli.log_file) {
+        (Some(Command::Serve(_)), None) => daemonscope::logging::init_stderr(),
+        _ => {
+            daemonscope::logging::init(cli.log_file.as_deref());
+        }
+    }
     match cli.command {
         #[cfg(feature = "sim")]
         // A scenario, a port or a file the user named: one line, never a report.
@@ -77,6 +85,7 @@ fn main() -> Result<()> {
         }
         Some(Command::Status(ref args)) => run_status(&cli, args),
         Some(Command::Snapshot(ref args)) => run_snapshot(&cli, args),
+        Some(Command::Serve(ref args)) => run_serve(&cli, args),
         None => run_tui(&cli),
     }
 }
@@ -92,8 +101,8 @@ fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
 }
 
 fn scope(cli: &Cli) -> daemonscope::cluster::watch::Scope {
-    // `status` promises exit code 2 for every error; the TUI has always used 1.
-    let code = if matches!(cli.command, Some(Command::Status(_) | Command::Snapshot(_))) { 2 } else { 1 };
+    // `status`, `snapshot` and `serve` promise exit code 2 for bad input; the TUI has always used 1.
+    let code = if matches!(cli.command, Some(Command::Status(_) | Command::Snapshot(_) | Command::Serve(_))) { 2 } else { 1 };
     if let Some(sel) = &cli.selector
         && let Err(e) = daemonscope::k8s::selector::LabelSelector::parse(sel)
     {
@@ -223,6 +232,47 @@ async fn snapshot_yaml(
     daemonscope::cluster::snapshot::scenario::scenario(&objects, &name, anonymize)
 }
 
+/// `daemonscope serve`: bad input (listen address, port in use, selector, kubeconfig) is
+/// one line and exit 2; after that it serves until SIGTERM, whatever the API server does.
+fn run_serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
+    let scope = scope(cli);
+    let listener = daemonscope::serve::bind(args).unwrap_or_else(|e| fail_with(2, e));
+    let rt = tokio::runtime::Runtime::new()?;
+    let code = rt.block_on(async {
+        let shutdown = shutdown_signal();
+        #[cfg(feature = "sim")]
+        if wants_demo(cli, None) {
+            let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
+            let code = daemonscope::serve::run(client.into(), "demo (simulated cluster)".into(), scope, args, listener, shutdown).await;
+            drop(running);
+            return code;
+        }
+        let source =
+            Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
+        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        daemonscope::serve::run(client, context, scope, args, listener, shutdown).await
+    });
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    std::process::exit(code);
+}
+
+/// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this is called, not
+/// when it is first awaited.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    }
+}
+
 /// The simulated cluster: `--demo` in-process, and `daemonscope sim` on a socket.
 #[cfg(feature = "sim")]
 mod simulator {
@@ -278,7 +328,7 @@ mod simulator {
         rt.block_on(async move {
             // Listen for SIGTERM before anything is printed: a supervisor that reads the
             // banner and stops the simulator at once must get a clean exit.
-            let shutdown = shutdown_signal();
+            let shutdown = super::shutdown_signal();
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);
@@ -337,23 +387,6 @@ mod simulator {
         match reused.map(Ok).unwrap_or_else(sim::Credentials::generate) {
             Ok(c) => sim::Transport::Https(c),
             Err(e) => super::fail(e),
-        }
-    }
-
-    /// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this is called, not
-    /// when it is first awaited.
-    fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-        #[cfg(unix)]
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        let ctrl_c = tokio::signal::ctrl_c();
-        async move {
-            #[cfg(unix)]
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
         }
     }
 }

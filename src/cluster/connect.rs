@@ -13,6 +13,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::cluster::backoff::RetryAfterHint;
 use crate::cluster::errors::{ClusterError, NoAnswer};
+use crate::cluster::requests::{CountLayer, RequestCounts};
 
 /// A client of one API server, with what that server last said about waiting (its
 /// Retry-After headers, which kube-rs drops from errors) and how long its requests may
@@ -22,13 +23,16 @@ pub struct Cluster {
     pub client: kube::Client,
     pub retry_after: RetryAfterHint,
     pub timeouts: Timeouts,
+    /// Every request this client made, by verb and status code (empty for a client
+    /// built elsewhere).
+    pub requests: RequestCounts,
 }
 
 impl From<kube::Client> for Cluster {
     /// A client built elsewhere (the in-process demo): its failures carry only the wait
     /// their Status bodies ask for.
     fn from(client: kube::Client) -> Self {
-        Cluster { client, retry_after: RetryAfterHint::default(), timeouts: Timeouts::default() }
+        Cluster { client, retry_after: RetryAfterHint::default(), timeouts: Timeouts::default(), requests: RequestCounts::default() }
     }
 }
 
@@ -209,7 +213,8 @@ fn kubeconfig(source: kube::config::KubeconfigError, path: Option<&Path>) -> Clu
     ClusterError::Kubeconfig { source, path: path.map(Path::to_path_buf) }
 }
 
-/// A client as every part of daemonscope uses it, with the default [`Timeouts`].
+/// A client as every part of daemonscope uses it, with the default [`Timeouts`], its
+/// requests counted by verb and code.
 pub fn build_client(config: kube::Config) -> Result<Cluster, kube::Error> {
     build_client_with(config, Timeouts::default())
 }
@@ -307,7 +312,9 @@ where
             noted.note(&resp);
             resp
         });
-    Cluster { client: builder.with_layer(&layer).build(), retry_after, timeouts: Timeouts::default() }
+    let requests = RequestCounts::default();
+    let client = builder.with_layer(&layer).with_layer(&CountLayer(requests.clone())).build();
+    Cluster { client, retry_after, timeouts: Timeouts::default(), requests }
 }
 
 /// kube-rs would quietly retry 429/503 up to 15 times inside a request; the watches do

@@ -1,8 +1,9 @@
 //! Everything of the client that talks to an API server: kubeconfig, contexts and
 //! clients ([`connect`]); the one list-then-watch loop behind every watch
 //! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]); typed errors
-//! that render as words ([`errors`]); async jobs the UI asks for ([`jobs`]); operator
-//! actions ([`actions`]; the taint edit in [`taints`]) and the OnDelete roll ([`roll`]).
+//! that render as words ([`errors`]); requests counted by verb and code ([`requests`]);
+//! async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
+//! in [`taints`]) and the OnDelete roll ([`roll`]).
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
 
@@ -12,6 +13,7 @@ pub mod connect;
 pub mod errors;
 pub mod jobs;
 pub mod listwatch;
+pub mod requests;
 pub mod roll;
 pub mod roll_nodes;
 pub mod snapshot;

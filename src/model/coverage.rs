@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use super::cause::Cause;
 use super::compact::{DsInfo, NodeInfo, PodInfo, Strategy};
 use crate::k8s::eligibility;
 
@@ -214,6 +215,8 @@ pub struct Cell {
     /// The controller counts the node as desired (`shouldRun`, §2 of the semantics):
     /// true also for a down node whose taints the DaemonSet tolerates.
     pub desired: bool,
+    /// Why, as one word of a fixed set (for metrics labels and grouping).
+    pub cause: Cause,
 }
 
 /// Container waiting reasons that mean failure, not progress (`kubelet/images/types.go`,
@@ -242,9 +245,9 @@ pub fn is_updated(ds: &DsInfo, p: &PodInfo) -> bool {
     by_generation || by_hash
 }
 
-fn failing(p: &PodInfo) -> Option<String> {
+fn failing(p: &PodInfo) -> Option<(Cause, String)> {
     if p.phase == "Failed" {
-        return Some("pod Failed".into());
+        return Some((Cause::PodFailed, "pod Failed".into()));
     }
     for c in &p.containers {
         if let Some((reason, msg)) = &c.waiting
@@ -256,15 +259,13 @@ fn failing(p: &PodInfo) -> Option<String> {
                 _ if !msg.is_empty() => format!("{reason}: {msg}"),
                 _ => format!("{reason}: container {}", c.name),
             };
-            return Some(detail);
+            return Some((Cause::of_waiting(reason), detail));
         }
         // Between two crashes a crash-looping container runs, not ready, for a moment.
         if !c.ready && c.restarts > 0 && c.last_exit.as_deref().is_some_and(|r| r != "Completed") {
-            return Some(format!(
-                "crash-looping: container {}, {} restarts, last exit {}",
-                c.name,
-                c.restarts,
-                c.last_exit.as_deref().unwrap_or("")
+            return Some((
+                Cause::Crashloop,
+                format!("crash-looping: container {}, {} restarts, last exit {}", c.name, c.restarts, c.last_exit.as_deref().unwrap_or("")),
             ));
         }
     }
@@ -309,6 +310,7 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
             pod: pod.map(|p| p.name.clone()),
             rule: e.reason,
             desired: e.should_run,
+            cause: Cause::NodeDown,
         };
     }
     // A down node that would not run the daemon anyway: its state says why not, and the
@@ -318,44 +320,49 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
         None => "; node has no Ready condition",
         Some(true) => "",
     };
-    let mk = |state, reason: String, pod: Option<&PodInfo>| Cell {
+    let mk = |state, cause, reason: String, pod: Option<&PodInfo>| Cell {
         state,
         reason: format!("{reason}{down}"),
         pod: pod.map(|p| p.name.clone()),
         rule: e.reason.clone(),
         desired: e.should_run,
+        cause,
     };
     if !e.should_run {
         let why = e.reason.as_ref().map(|r| r.to_string()).unwrap_or_default();
+        let rule = Cause::of_rule(e.reason.as_ref());
         return match (live.first(), pods.first()) {
-            (Some(p), _) => mk(CellState::Misscheduled, format!("pod on a node it should not run on: {why}"), Some(p)),
+            (Some(p), _) => mk(CellState::Misscheduled, rule, format!("pod on a node it should not run on: {why}"), Some(p)),
             // The controller still counts a terminating pod as scheduled there: misscheduled,
             // not part of the desired nodes.
-            (None, Some(p)) => mk(CellState::Misscheduled, format!("pod terminating on a node it should not run on: {why}"), Some(p)),
-            (None, None) => mk(CellState::Ineligible, why, None),
+            (None, Some(p)) => mk(CellState::Misscheduled, rule, format!("pod terminating on a node it should not run on: {why}"), Some(p)),
+            (None, None) => mk(CellState::Ineligible, rule, why, None),
         };
     }
     if live.is_empty() {
         return match pods.first() {
-            Some(p) => mk(CellState::Terminating, "pod being deleted; a replacement comes once it is gone".into(), Some(p)),
-            None => mk(CellState::Missing, "eligible, but no pod".into(), None),
+            Some(p) => {
+                mk(CellState::Terminating, Cause::Terminating, "pod being deleted; a replacement comes once it is gone".into(), Some(p))
+            }
+            None => mk(CellState::Missing, Cause::NoPod, "eligible, but no pod".into(), None),
         };
     }
     // With surge a node briefly has an old and a new pod: the new one tells where it is going.
     let pod = live.iter().rev().find(|p| is_updated(ds, p)).or(live.first()).copied().expect("non-empty");
     let updated = is_updated(ds, pod);
-    if let Some(why) = failing(pod) {
+    if let Some((cause, why)) = failing(pod) {
         let rev = if updated { String::new() } else { format!(" (old revision {})", short(&pod.template_generation)) };
-        return mk(CellState::Failing, format!("{why}{rev}"), Some(pod));
+        return mk(CellState::Failing, cause, format!("{why}{rev}"), Some(pod));
     }
     if !pod.ready {
-        return mk(CellState::Starting, starting_reason(pod), Some(pod));
+        return mk(CellState::Starting, Cause::of_starting(pod), starting_reason(pod), Some(pod));
     }
     if updated {
-        mk(CellState::Ready, format!("ready, {} restarts", pod.restarts()), Some(pod))
+        mk(CellState::Ready, Cause::None, format!("ready, {} restarts", pod.restarts()), Some(pod))
     } else {
         mk(
             CellState::Outdated,
+            Cause::Outdated,
             format!("pod on old revision (template generation {} of {})", short(&pod.template_generation), short(&ds.template_generation)),
             Some(pod),
         )
@@ -465,6 +472,37 @@ mod tests {
         between.containers[0].last_exit = Some("Error".into());
         let b = c(&general, &[&between]);
         assert_eq!((b.state, b.reason.as_str()), (CellState::Failing, "crash-looping: container agent, 7 restarts, last exit Error"));
+    }
+
+    #[test]
+    fn every_problem_has_a_cause_from_typed_values() {
+        let d = ds();
+        let general = node(Some("general"), &[], Some(true));
+        let cause = |n: &NodeInfo, pods: &[&PodInfo]| cell(&d, n, pods).cause;
+        assert_eq!(cause(&general, &[&pod("2", true, None)]), Cause::None);
+        assert_eq!(cause(&general, &[&pod("1", true, None)]), Cause::Outdated);
+        assert_eq!(cause(&general, &[&pod("2", false, Some("CrashLoopBackOff"))]), Cause::Crashloop);
+        assert_eq!(cause(&general, &[&pod("2", false, Some("ImagePullBackOff"))]), Cause::Image);
+        assert_eq!(cause(&general, &[&pod("2", false, Some("CreateContainerConfigError"))]), Cause::ContainerError);
+        assert_eq!(cause(&general, &[&pod("2", false, Some("ContainerCreating"))]), Cause::Pending);
+        assert_eq!(cause(&general, &[&pod("2", false, None)]), Cause::Unready);
+        let mut between = pod("2", false, None);
+        between.containers[0].last_exit = Some("Error".into());
+        assert_eq!(cause(&general, &[&between]), Cause::Crashloop);
+        let mut unsched = pod("2", false, None);
+        unsched.bound = false;
+        unsched.unschedulable = Some("0/1 nodes are available: 1 Insufficient cpu.".into());
+        assert_eq!(cause(&general, &[&unsched]), Cause::Resources);
+        unsched.unschedulable = Some("0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.".into());
+        assert_eq!(cause(&general, &[&unsched]), Cause::HostPort);
+        assert_eq!(cause(&general, &[]), Cause::NoPod);
+        assert_eq!(cause(&general, &[&pod("2", true, None).deleting()]), Cause::Terminating);
+        let other_pool = node(Some("gpu"), &[], Some(true));
+        assert_eq!(cause(&other_pool, &[&pod("2", true, None)]), Cause::Selector, "misscheduled: the rule");
+        let tainted = node(Some("general"), &[("dedicated", "gpu", "NoSchedule")], Some(true));
+        assert_eq!(cause(&tainted, &[]), Cause::Taint);
+        let down = node(Some("general"), &[("node.kubernetes.io/not-ready", "", "NoSchedule")], Some(false));
+        assert_eq!(cause(&down, &[&pod("2", false, None)]), Cause::NodeDown);
     }
 
     #[test]

@@ -6,12 +6,13 @@
 //! DaemonSet (one byte per node) and counts are adjusted, not recounted, per event.
 //!
 //! Layers, each importing only those before it: [`compact`] (the stored types, built
-//! `From` API objects), [`coverage`] (where coverage is decided: one DaemonSet on one
-//! node), [`index`] (the store, its indexes and per-DaemonSet aggregates), [`rollout`]
+//! `From` API objects), [`cause`] (why a cell is in its state, as one word),
+//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`index`] (the store, its indexes and per-DaemonSet aggregates), [`rollout`]
 //! (rollout progress and pace, derived from the store).
 //!
 //! May import: `k8s`. Nothing here does I/O.
 
+pub mod cause;
 pub mod compact;
 pub mod coverage;
 #[doc(hidden)]

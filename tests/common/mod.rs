@@ -123,7 +123,7 @@ pub fn cluster(r: &Running) -> daemonscope::cluster::connect::Cluster {
     cluster_with_token(r, r.token.as_deref())
 }
 
-fn cluster_with_token(r: &Running, token: Option<&str>) -> daemonscope::cluster::connect::Cluster {
+pub fn cluster_with_token(r: &Running, token: Option<&str>) -> daemonscope::cluster::connect::Cluster {
     let yaml = daemonscope::sim::kubeconfig_yaml(r.url(), r.ca_pem.as_deref(), token);
     let kc: kube::config::Kubeconfig = serde_saphyr::from_str(&yaml).expect("kubeconfig parses");
     let rt = tokio::runtime::Handle::current();

@@ -1,0 +1,134 @@
+//! `/metrics`: the model as Prometheus metrics, built per scrape with `prometheus-client`
+//! and encoded in the Prometheus text format (0.0.4), or OpenMetrics when the scraper
+//! asks for it. Per-node series come from the coverage index (one byte per DaemonSet ×
+//! node), so only the problem nodes, up to the cap, are explained.
+//!
+//! May import: `cluster`, `model`, `k8s`, `serve::state`.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::{prometheus_text, text as openmetrics_text};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::model::coverage::CellState;
+use crate::model::rollout;
+use crate::serve::state::{State, ds_labels, resource_name};
+
+type Labels = Vec<(&'static str, String)>;
+type IntGauges = Family<Labels, Gauge>;
+type FloatGauges = Family<Labels, Gauge<f64, AtomicU64>>;
+
+pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const TEXT_CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// Whether an `Accept` header asks for OpenMetrics.
+pub fn wants_openmetrics(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| a.contains("application/openmetrics-text"))
+}
+
+/// The scrape: every metric of the current state.
+pub fn render(state: &State, openmetrics: bool) -> String {
+    let reg = registry(state);
+    let mut out = String::with_capacity(64 * 1024);
+    let r = if openmetrics { openmetrics_text::encode(&mut out, &reg) } else { prometheus_text::encode(&mut out, &reg) };
+    r.expect("writing to a String cannot fail");
+    out
+}
+
+fn registry(state: &State) -> Registry {
+    let mut reg = Registry::default();
+    let nodes = IntGauges::default();
+    let desired = IntGauges::default();
+    let problem = IntGauges::default();
+    let dropped: Gauge = Gauge::default();
+    let progress = FloatGauges::default();
+    let stalled = IntGauges::default();
+    let started = FloatGauges::default();
+    let now = std::time::Instant::now();
+    {
+        let model = state.model.read();
+        let mut budget = state.max_node_series;
+        for d in model.daemonsets() {
+            let ds = ds_labels(&d.namespace, &d.name);
+            let with = |k: &'static str, v: &str| {
+                let mut l = ds.clone();
+                l.push((k, v.to_string()));
+                l
+            };
+            let Some(cov) = model.coverage(d) else { continue };
+            for s in CellState::ALL {
+                nodes.get_or_create(&with("state", s.as_str())).set(i64::from(cov.count(s)));
+            }
+            desired.get_or_create(&ds).set(i64::from(cov.eligible()));
+            for (id, s) in cov.cells.iter().enumerate() {
+                if !s.is_problem() {
+                    continue;
+                }
+                if budget == 0 {
+                    dropped.inc();
+                    continue;
+                }
+                let id = id as crate::model::NodeId;
+                let (Some(node), Some(cell)) = (model.node(id), model.explain(d, id)) else { continue };
+                let mut l = with("node", &node.name);
+                l.push(("state", cell.state.as_str().to_string()));
+                l.push(("reason", cell.cause.as_str().to_string()));
+                problem.get_or_create(&l).set(1);
+                budget -= 1;
+            }
+            let p = rollout::brief(&model, d);
+            let ratio = if p.desired <= 0 { 1.0 } else { (f64::from(p.updated) / f64::from(p.desired)).min(1.0) };
+            progress.get_or_create(&ds).set(ratio);
+            let pace = state.pace(&d.namespace, &d.name);
+            let s = rollout::summarize(&p, pace.as_ref(), now, None);
+            stalled.get_or_create(&ds).set(i64::from(s.stalled));
+            if let Some(t) = p.started {
+                started.get_or_create(&ds).set(t.as_millisecond() as f64 / 1000.0);
+            }
+        }
+    }
+    reg.register("daemonscope_daemonset_nodes", "Nodes per coverage state of each DaemonSet", nodes);
+    reg.register(
+        "daemonscope_daemonset_desired_nodes",
+        "Nodes that should run the DaemonSet (the controller's desired set, down nodes it still counts included)",
+        desired,
+    );
+    reg.register(
+        "daemonscope_daemonset_node_problem",
+        "1 for each node where the DaemonSet is not ready and up to date, with its state and reason (capped by --max-node-series)",
+        problem,
+    );
+    reg.register("daemonscope_node_series_dropped", "Node problem series left out of this scrape by --max-node-series", dropped);
+    reg.register(
+        "daemonscope_daemonset_rollout_progress_ratio",
+        "Updated pods over desired pods of the DaemonSet's current rollout (1 when complete)",
+        progress,
+    );
+    reg.register("daemonscope_daemonset_rollout_stalled", "1 while an unfinished rollout has made no progress for a minute", stalled);
+    reg.register("daemonscope_daemonset_rollout_started_timestamp_seconds", "When the DaemonSet's current revision was created", started);
+    reg.register(
+        "daemonscope_node_time_to_coverage_seconds",
+        "Seconds from a node's Ready to the DaemonSet's pod Ready there, for nodes that joined while serving",
+        state.time_to_coverage.clone(),
+    );
+    let up = IntGauges::default();
+    let last = FloatGauges::default();
+    for (r, w) in state.watches() {
+        let l = vec![("resource", resource_name(r).to_string())];
+        up.get_or_create(&l).set(i64::from(w.live));
+        if let Some(t) = w.last_event {
+            last.get_or_create(&l).set(t.as_millisecond() as f64 / 1000.0);
+        }
+    }
+    reg.register("daemonscope_watch_up", "1 while the watch of the resource is live, 0 while it lists or fails", up);
+    reg.register("daemonscope_watch_last_event_timestamp_seconds", "When the watch of the resource last delivered an event", last);
+    let requests: Family<Labels, Counter> = Family::default();
+    for ((verb, code), n) in state.requests.snapshot() {
+        requests.get_or_create(&vec![("verb", verb.to_string()), ("code", code)]).inc_by(n);
+    }
+    reg.register("daemonscope_api_requests", "Requests to the API server, by verb and HTTP status code", requests);
+    reg
+}

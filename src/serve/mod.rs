@@ -1,0 +1,107 @@
+//! `daemonscope serve`: the coverage engine headless, for Prometheus. The same watches
+//! and model as the TUI and `status`, kept live ([`state`]), served as metrics
+//! ([`metrics`]), probes and the status JSON ([`http`]). Through API outages it keeps
+//! serving what it last knew, with `daemonscope_watch_up 0` and `/readyz` 503; it ends
+//! only on SIGTERM or Ctrl-C.
+//!
+//! May import: `cluster`, `model`, `k8s`, `cli`, `status`.
+
+pub mod http;
+pub mod metrics;
+pub mod state;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::cli::ServeArgs;
+use crate::cluster::connect::Cluster;
+use crate::cluster::watch::{self, Scope, SyncState, Update};
+use crate::model::Resource;
+
+pub use state::{State, WATCHED};
+
+/// After SIGTERM, open connections get this long to finish before the process exits.
+const DRAIN: Duration = Duration::from_secs(3);
+
+/// Binds `--listen` (before anything else, so a bad address or a port in use is one line).
+pub fn bind(args: &ServeArgs) -> Result<std::net::TcpListener, String> {
+    let addrs: Vec<SocketAddr> = args
+        .listen
+        .to_socket_addrs()
+        .map_err(|e| format!("invalid --listen address {:?}: {e} (want HOST:PORT, e.g. 0.0.0.0:9753)", args.listen))?
+        .collect();
+    let l = std::net::TcpListener::bind(&addrs[..]).map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    l.set_nonblocking(true).map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    Ok(l)
+}
+
+/// Serves until `shutdown` resolves. Returns the exit code.
+pub async fn run(
+    cluster: Cluster,
+    context: String,
+    scope: Scope,
+    args: &ServeArgs,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> i32 {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("daemonscope: cannot listen on {}: {e}", args.listen);
+            return 2;
+        }
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone());
+    let state = Arc::new(State::new(context.clone(), args.max_node_series, cluster.requests.clone()));
+    let (tx, rx) = mpsc::channel::<Update>(16_384);
+    let resources: Vec<Resource> = WATCHED.iter().map(|w| w.0).collect();
+    let watches = watch::spawn_only(cluster, scope, tx, &resources);
+    let feeder = tokio::spawn(feed(state.clone(), rx));
+    eprintln!("daemonscope serve: context {context}, serving http://{addr}/metrics");
+    tracing::info!(%addr, %context, "serve: listening");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop_tx.send(());
+    });
+    let server = tokio::spawn(async move { server.await });
+    let _ = stop_rx.await;
+    tracing::info!("serve: shutting down");
+    for w in &watches {
+        w.abort();
+    }
+    feeder.abort();
+    // Scrapers keep connections open; give them a moment, never more.
+    let _ = tokio::time::timeout(DRAIN, server).await;
+    0
+}
+
+/// Applies the watches' updates in batches (whatever arrived together), logging each
+/// watch's failures and recoveries.
+async fn feed(state: Arc<State>, mut rx: mpsc::Receiver<Update>) {
+    while let Some(u) = rx.recv().await {
+        let mut batch = vec![u];
+        while batch.len() < 4096
+            && let Ok(u) = rx.try_recv()
+        {
+            batch.push(u);
+        }
+        for u in &batch {
+            match u {
+                Update::Sync(r, SyncState::Reconnecting { reason, retry_in, .. }) => {
+                    tracing::warn!(resource = state::resource_name(*r), %reason, retry_in = retry_in.as_secs_f64(), "serve: watch failing");
+                }
+                Update::Sync(r, SyncState::Live) => tracing::info!(resource = state::resource_name(*r), "serve: watch live"),
+                _ => {}
+            }
+        }
+        let s = state.clone();
+        // Applying takes the model's write lock: off the async workers.
+        if tokio::task::spawn_blocking(move || s.apply(batch)).await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! What `serve` knows between scrapes: the model (fed by the watches), each watch's
+//! liveness and last event, the rollouts' pace, and the time-to-coverage of nodes that
+//! joined while serving (a histogram that only grows). Updates come in batches from the
+//! watch loop; scrapes read under the same lock.
+//!
+//! May import: `cluster`, `model`, `k8s`.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+
+use crate::cluster::requests::RequestCounts;
+use crate::cluster::watch::{SyncState, Update};
+use crate::model::rollout::{self, Pace};
+use crate::model::{Change, Model, Resource};
+
+/// The resources `serve` watches (DaemonSets, their nodes and pods, and their revisions
+/// for the rollouts' start), as (API group, plural): what its ClusterRole must grant.
+pub const WATCHED: [(Resource, &str, &str); 4] = [
+    (Resource::DaemonSets, "apps", "daemonsets"),
+    (Resource::Nodes, "", "nodes"),
+    (Resource::Pods, "", "pods"),
+    (Resource::Revisions, "apps", "controllerrevisions"),
+];
+
+/// The `resource` label of a watch.
+pub fn resource_name(r: Resource) -> &'static str {
+    WATCHED.iter().find(|w| w.0 == r).map_or("services", |w| w.2)
+}
+
+/// One watch, as the probes and `daemonscope_watch_*` see it.
+#[derive(Debug, Clone, Default)]
+pub struct WatchState {
+    pub live: bool,
+    /// Why it is not live (the last failure), if it failed.
+    pub failing: Option<String>,
+    pub last_event: Option<jiff::Timestamp>,
+}
+
+pub type DsLabels = Vec<(&'static str, String)>;
+
+/// Buckets of `daemonscope_node_time_to_coverage_seconds`: seconds to an hour.
+const TTC_BUCKETS: [f64; 13] = [1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0];
+
+/// A node that joined while serving is followed for this long (then its daemons that
+/// never became ready are the alerts' business, not the histogram's).
+const FOLLOW_JOINED: Duration = Duration::from_secs(3600);
+
+fn ttc_histogram() -> Histogram {
+    Histogram::new(TTC_BUCKETS)
+}
+
+pub struct State {
+    pub context: String,
+    pub max_node_series: usize,
+    pub model: RwLock<Model>,
+    pub requests: RequestCounts,
+    watches: Mutex<Vec<(Resource, WatchState)>>,
+    paces: Mutex<HashMap<(String, String), Pace>>,
+    /// Node name → (when first seen, DaemonSet uids whose pod there was observed ready).
+    joined: Mutex<HashMap<String, (Instant, HashSet<String>)>>,
+    pub time_to_coverage: Family<DsLabels, Histogram, fn() -> Histogram>,
+}
+
+impl State {
+    pub fn new(context: String, max_node_series: usize, requests: RequestCounts) -> Self {
+        State {
+            context,
+            max_node_series,
+            model: RwLock::new(Model::new()),
+            requests,
+            watches: Mutex::new(WATCHED.iter().map(|w| (w.0, WatchState::default())).collect()),
+            paces: Mutex::new(HashMap::new()),
+            joined: Mutex::new(HashMap::new()),
+            time_to_coverage: Family::new_with_constructor(ttc_histogram),
+        }
+    }
+
+    pub fn watches(&self) -> Vec<(Resource, WatchState)> {
+        self.watches.lock().clone()
+    }
+
+    /// The watches that are not live, with why (for /readyz).
+    pub fn lagging(&self) -> Vec<String> {
+        self.watches
+            .lock()
+            .iter()
+            .filter(|(_, w)| !w.live)
+            .map(|(r, w)| match &w.failing {
+                Some(why) => format!("{}: {why}", resource_name(*r)),
+                None => format!("{}: initial list not complete", resource_name(*r)),
+            })
+            .collect()
+    }
+
+    pub fn pace(&self, ns: &str, name: &str) -> Option<Pace> {
+        self.paces.lock().get(&(ns.to_string(), name.to_string())).cloned()
+    }
+
+    /// Applies one batch of updates from the watches.
+    pub fn apply(&self, batch: Vec<Update>) {
+        let now = jiff::Timestamp::now();
+        let mut model = self.model.write();
+        let mut new_nodes = Vec::new();
+        {
+            let mut watches = self.watches.lock();
+            for u in batch {
+                match u {
+                    Update::Change(c) => {
+                        if let Some(r) = resource_of(&c)
+                            && let Some((_, w)) = watches.iter_mut().find(|(x, _)| *x == r)
+                        {
+                            w.last_event = Some(now);
+                        }
+                        // Nodes that appear once the initial list is complete joined while serving.
+                        if let Change::Node(n) = &c
+                            && watches.iter().any(|(x, w)| *x == Resource::Nodes && w.live)
+                            && model.node_id(&n.name).and_then(|id| model.node(id)).is_none()
+                        {
+                            new_nodes.push(n.name.clone());
+                        }
+                        model.apply(c);
+                    }
+                    Update::Sync(r, s) => {
+                        if let Some((_, w)) = watches.iter_mut().find(|(x, _)| *x == r) {
+                            match s {
+                                SyncState::Live => {
+                                    w.live = true;
+                                    w.failing = None;
+                                }
+                                SyncState::Syncing => w.live = false,
+                                SyncState::Reconnecting { reason, .. } => {
+                                    w.live = false;
+                                    w.failing = Some(reason);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let instant = Instant::now();
+        {
+            let mut joined = self.joined.lock();
+            for n in new_nodes {
+                joined.entry(n).or_insert_with(|| (instant, HashSet::new()));
+            }
+            self.observe_joined(&model, &mut joined, instant);
+        }
+        let mut paces = self.paces.lock();
+        for d in model.daemonsets() {
+            let pace = paces.entry((d.namespace.clone(), d.name.clone())).or_default();
+            pace.observe(instant, d.updated, d.available);
+            pace.observe_under_way(rollout::under_way(&model, d), now);
+        }
+        paces.retain(|(ns, name), _| model.daemonset(ns, name).is_some());
+    }
+
+    /// Observes, for each node that joined while serving, each DaemonSet's first ready
+    /// pod there: seconds from the node's Ready to the pod's Ready.
+    fn observe_joined(&self, model: &Model, joined: &mut HashMap<String, (Instant, HashSet<String>)>, now: Instant) {
+        joined.retain(|name, (since, done)| {
+            let Some(id) = model.node_id(name) else { return false };
+            let Some(node) = model.node(id) else { return false };
+            let ready_at = node.condition("Ready").filter(|c| c.status == "True").and_then(|c| c.last_transition);
+            if let Some(ready_at) = ready_at {
+                for d in model.daemonsets() {
+                    if done.contains(&d.uid) {
+                        continue;
+                    }
+                    let first_ready =
+                        model.pods_on(d, id).into_iter().filter(|p| p.ready && p.deleting.is_none()).filter_map(|p| p.ready_since).min();
+                    if let Some(t) = first_ready {
+                        let secs = t.duration_since(ready_at).as_secs_f64().max(0.0);
+                        self.time_to_coverage.get_or_create(&ds_labels(&d.namespace, &d.name)).observe(secs);
+                        done.insert(d.uid.clone());
+                    }
+                }
+            }
+            now.duration_since(*since) < FOLLOW_JOINED
+        });
+    }
+}
+
+pub fn ds_labels(ns: &str, name: &str) -> DsLabels {
+    vec![("namespace", ns.to_string()), ("daemonset", name.to_string())]
+}
+
+/// The watch a change came from.
+fn resource_of(c: &Change) -> Option<Resource> {
+    Some(match c {
+        Change::Node(_) | Change::NodeGone(_) => Resource::Nodes,
+        Change::DaemonSet(_) | Change::DaemonSetGone { .. } => Resource::DaemonSets,
+        Change::Pod(_) | Change::PodGone { .. } => Resource::Pods,
+        Change::Revision(_) | Change::RevisionGone { .. } => Resource::Revisions,
+        Change::Service(_) | Change::ServiceGone { .. } => Resource::Services,
+        Change::ResyncStart(r) | Change::ResyncDone(r) => *r,
+    })
+}
