@@ -306,7 +306,7 @@ async fn through_an_outage_serve_keeps_serving_with_watch_up_0_and_readyz_503() 
     let sim =
         common::serve(&format!("{}{}{}", common::FAST, common::nodes_yaml(&["node-a"]), common::ds_yaml("agent", "{type: RollingUpdate}")))
             .await;
-    let (_stop, addr) = serve_in_process(&sim, None).await;
+    let (_stop, addr) = serve_in_process(&sim, sim.token.as_deref()).await;
     wait_ready(&addr, 30).await;
     sim.api.faults.set_down(true);
     let why = common::eventually(30, "/readyz 503 during the outage", || async {
@@ -353,7 +353,7 @@ async fn sigterm_ends_serve_within_5_seconds_even_with_a_scraper_connected() {
             .await;
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), None).unwrap();
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
     let (mut serve, addr) = spawn_serve(&kc, &[]);
     wait_ready(&addr, 30).await;
     // An idle keep-alive connection, as Prometheus holds one.
