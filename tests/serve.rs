@@ -375,3 +375,62 @@ async fn sigterm_ends_serve_within_5_seconds_even_with_a_scraper_connected() {
     assert_eq!(status.code(), Some(0), "a clean exit");
     drop(held);
 }
+
+/// The metrics that follow time: a node joining while serving gets its time to coverage
+/// in the histogram; a rollout shows its progress and start, and finishes at ratio 1; and
+/// `/api/v1/status` is the JSON `daemonscope status -o json` prints for the same cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_to_coverage_rollouts_and_the_status_json() {
+    use daemonscope::sim::kind::Kind;
+    use daemonscope::sim::scenario::Action;
+    let sim =
+        common::serve(&format!("{}{}{}", common::FAST, common::nodes_yaml(&["node-a"]), common::ds_yaml("agent", "{type: RollingUpdate}")))
+            .await;
+    let (_stop, addr) = serve_in_process(&sim, sim.token.as_deref()).await;
+    wait_ready(&addr, 30).await;
+    let metric = |name: &'static str| {
+        let addr = addr.clone();
+        async move {
+            let (_, body) = get(&addr, "/metrics", None).await?;
+            body.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse::<f64>().ok())
+        }
+    };
+    // A node joins: its daemon pod becomes Ready, and the histogram counts it.
+    let joined = serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-b", "labels": {"pool": "general"}}});
+    daemonscope::sim::create_value(&sim.store, Kind::Node, joined).unwrap();
+    let count = r#"daemonscope_node_time_to_coverage_seconds_count{namespace="kube-system",daemonset="agent"}"#;
+    common::eventually(30, "the joined node in the time-to-coverage histogram", || async { metric(count).await.filter(|c| *c >= 1.0) })
+        .await;
+    // A rollout: it starts (a start timestamp), and ends at progress 1.
+    let patch =
+        serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "registry.example/agent:v2"}]}}}});
+    daemonscope::sim::apply_action(
+        &sim.store,
+        &Action::Patch { kind: Kind::DaemonSet, namespace: "kube-system".into(), name: "agent".into(), patch },
+    )
+    .unwrap();
+    let started = r#"daemonscope_daemonset_rollout_started_timestamp_seconds{namespace="kube-system",daemonset="agent"}"#;
+    let t0 = jiff::Timestamp::now().as_second() as f64 - 5.0;
+    common::eventually(30, "the new revision's start time", || async { metric(started).await.filter(|t| *t >= t0) }).await;
+    let ratio = r#"daemonscope_daemonset_rollout_progress_ratio{namespace="kube-system",daemonset="agent"}"#;
+    common::eventually(60, "the rollout finished", || async { metric(ratio).await.filter(|r| *r == 1.0) }).await;
+    let stalled = r#"daemonscope_daemonset_rollout_stalled{namespace="kube-system",daemonset="agent"}"#;
+    assert_eq!(metric(stalled).await, Some(0.0));
+    // /api/v1/status is status -o json.
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    let cli = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_daemonscope")).args(["status", "-o", "json", "--kubeconfig", &kc]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let from_cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let (code, body) = get(&addr, "/api/v1/status", None).await.unwrap();
+    assert_eq!(code, 200);
+    let mut from_serve: Value = serde_json::from_str(&body).unwrap();
+    // The same report; only the context's name differs (the CLI's comes from the kubeconfig).
+    from_serve["context"] = from_cli["context"].clone();
+    assert_eq!(from_serve, from_cli);
+}
