@@ -903,6 +903,8 @@ fn the_rollout_list_holds_only_rollouts_under_way() {
     let detail = s.split("kube-system/kube-proxy — rollout").nth(1).unwrap_or("");
     assert!(!s.contains("STALLED") && !detail.contains("ETA"), "no pace for what is not rolling out:\n{s}");
     assert!(s.contains("✔ not rolling out: all 50 desired node(s) run revision 1 (1 not available"), "{s}");
+    // No rollout budget for what is not rolling out, and no row marked as if it were shown.
+    assert!(!detail.contains("unavail.") && !s.contains("▶"), "{s}");
 }
 
 /// Below 150 columns NODE SELECTOR and AGE are dropped: from the header too, so every

@@ -90,6 +90,10 @@ impl RolloutView {
         let visible = list_h.saturating_sub(3) as usize;
         self.page = visible.max(1);
         let cursor = self.index(s);
+        // The marker only where the detail below is that row's (a DaemonSet that is not
+        // rolling out is shown below without a row).
+        let shown = self.ds(s).map(|d| d.uid.clone());
+        let marked = |d: &DsInfo| Some(&d.uid) == shown.as_ref();
         let off = cursor.saturating_sub(visible.saturating_sub(1));
         for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
             let mut p = rollout::brief(&s.model, d);
@@ -103,7 +107,7 @@ impl RolloutView {
             let state = state_word(d, &p, &ps);
             let line = format!(
                 "{} {:<40} {:<14} {} {:<11} {:<13} {:<10} {:<8} {state}",
-                if i == cursor { "▶" } else { " " },
+                if i == cursor && marked(d) { "▶" } else { " " },
                 format!("{}/{}", d.namespace, d.name),
                 strategy(d),
                 gauge(p.updated, p.desired, 10),
@@ -113,7 +117,7 @@ impl RolloutView {
                 if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { ps.eta.map(dur).unwrap_or_else(|| "-".into()) },
             );
             let mut style = if state == "STALLED" { t.warn() } else { Style::default() };
-            if i == cursor {
+            if i == cursor && marked(d) {
                 style = style.patch(t.cursor());
             }
             lines.push(Line::from(Span::styled(line, style)));
@@ -220,14 +224,15 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
         Span::raw(strat),
         Span::raw(format!("  minReadySeconds {}", d.min_ready_seconds)),
     ]));
-    if !matches!(d.strategy, Strategy::OnDelete) {
+    let rolling = rollout::under_way(&s.model, d);
+    // The budget matters to a rollout; a DaemonSet that is not rolling out has none to spend.
+    if rolling && !matches!(d.strategy, Strategy::OnDelete) {
         let over = p.unavailable > p.max_unavailable;
         lines.push(Line::from(vec![
             Span::styled("unavail.  ", t.header()),
             Span::styled(format!("{} now, {} allowed", p.unavailable, p.max_unavailable), if over { t.warn() } else { Style::default() }),
         ]));
     }
-    let rolling = rollout::under_way(&s.model, d);
     if rolling {
         let elapsed = p.started.map(|st| human_duration(jiff::Timestamp::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
         lines.push(Line::from(vec![
@@ -278,7 +283,7 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
         )));
     }
     if !p.waiting_on.is_empty() {
-        lines.push(Line::from(Span::styled("waiting on", t.header())));
+        lines.push(Line::from(Span::styled(if rolling { "waiting on" } else { "not fine" }, t.header())));
         for w in &p.waiting_on {
             lines.push(Line::from(format!("  • {w}")));
         }
