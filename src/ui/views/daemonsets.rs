@@ -141,7 +141,8 @@ impl DaemonSetsView {
             Constraint::Length(14),
             Constraint::Length(5),
             Constraint::Length(18),
-            Constraint::Length(11),
+            // "◍ terminating", the longest health.
+            Constraint::Length(13),
         ];
         let down = nodes_down(&s.model);
         let title = match down {
@@ -177,7 +178,7 @@ const COLUMNS: [(u8, u16); 13] = [
     (7, 14), // NODE SELECTOR
     (7, 5),  // AGE
     (1, 18), // COVERAGE
-    (0, 11), // HEALTH
+    (0, 13), // HEALTH
 ];
 
 /// The columns shown at `width`: drop the least important until the rest fit.
