@@ -31,6 +31,19 @@ fn pod(uid: u8, ds_i: u8, node: u8, generation: u8, ready: bool, crash: bool, de
     if deleting { p.deleting() } else { p }
 }
 
+/// A ControllerRevision of ds1.
+fn rev(name: &str, revision: i64, hash: &str) -> daemonscope::model::RevisionInfo {
+    daemonscope::model::RevisionInfo {
+        namespace: "ns".into(),
+        name: name.into(),
+        owner_uid: "ds-uid-1".into(),
+        revision,
+        hash: hash.into(),
+        created: None,
+        template: Default::default(),
+    }
+}
+
 fn change() -> impl Strategy<Value = Change> {
     prop_oneof![
         (0u8..8, 0u8..3, any::<bool>(), any::<bool>()).prop_map(|(i, p, t, r)| Change::Node(node(i, p, t, r))),
@@ -114,16 +127,6 @@ fn a_daemonset_recreated_under_the_same_name_gets_fresh_coverage() {
 /// although their template generation is old. So does the model.
 #[test]
 fn pods_on_a_reverted_revision_are_up_to_date() {
-    use daemonscope::model::RevisionInfo;
-    let rev = |name: &str, revision: i64, hash: &str| RevisionInfo {
-        namespace: "ns".into(),
-        name: name.into(),
-        owner_uid: "ds-uid-1".into(),
-        revision,
-        hash: hash.into(),
-        created: None,
-        template: Default::default(),
-    };
     let mut m = Model::new();
     m.apply(Change::Node(node(1, 0, false, true)));
     // Generation 3 (v1 → v2 → back to v1); the pod still has generation 1 and v1's hash.
@@ -147,16 +150,6 @@ fn pods_on_a_reverted_revision_are_up_to_date() {
 /// DaemonSet's current hash: the pods on the newest remaining revision are up to date.
 #[test]
 fn a_revision_gone_in_a_relist_no_longer_decides_the_current_hash() {
-    use daemonscope::model::RevisionInfo;
-    let rev = |name: &str, revision: i64, hash: &str| RevisionInfo {
-        namespace: "ns".into(),
-        name: name.into(),
-        owner_uid: "ds-uid-1".into(),
-        revision,
-        hash: hash.into(),
-        created: None,
-        template: Default::default(),
-    };
     let mut m = Model::new();
     m.apply(Change::Node(node(1, 0, false, true)));
     // Generation 2 (template v2); the pod was made from v1.

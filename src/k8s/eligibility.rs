@@ -239,6 +239,17 @@ pub fn default_daemon_tolerations(host_network: bool) -> Vec<Toleration> {
 pub const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
 /// The taint the node lifecycle controller sets on a node whose Ready condition is Unknown.
 pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
+/// Every taint the node lifecycle controller manages (`nodeConditionToTaintKeyStatusMap`
+/// and the cordon taint): set and removed from the node's conditions and `unschedulable`.
+pub const LIFECYCLE_TAINTS: [&str; 7] = [
+    NOT_READY_TAINT,
+    UNREACHABLE_TAINT,
+    "node.kubernetes.io/memory-pressure",
+    "node.kubernetes.io/disk-pressure",
+    "node.kubernetes.io/pid-pressure",
+    "node.kubernetes.io/network-unavailable",
+    "node.kubernetes.io/unschedulable",
+];
 
 /// Adds the daemon tolerations that are not already present (same key, operator, effect).
 pub fn add_daemon_tolerations(tols: &mut Vec<Toleration>, host_network: bool) {

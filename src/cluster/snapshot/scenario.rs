@@ -13,19 +13,10 @@ use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use serde_json::{Value, json};
 
+use crate::k8s::eligibility::LIFECYCLE_TAINTS;
+
 /// Namespaces every cluster (and the simulator) has.
 const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
-/// Taints the node lifecycle controller manages: the simulator sets them from the
-/// node's state, as the real one does.
-const LIFECYCLE_TAINTS: [&str; 7] = [
-    "node.kubernetes.io/not-ready",
-    "node.kubernetes.io/unreachable",
-    "node.kubernetes.io/memory-pressure",
-    "node.kubernetes.io/disk-pressure",
-    "node.kubernetes.io/pid-pressure",
-    "node.kubernetes.io/network-unavailable",
-    "node.kubernetes.io/unschedulable",
-];
 
 /// What a snapshot is made of (as listed from the cluster).
 #[derive(Debug, Default)]

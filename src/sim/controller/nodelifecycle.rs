@@ -9,20 +9,12 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::events;
-use crate::k8s::eligibility::{Taint, Toleration};
+use crate::k8s::eligibility::{LIFECYCLE_TAINTS, Taint, Toleration};
 use crate::sim::ops::graceful_delete_pod;
 use crate::sim::store::Store;
 
-const MANAGED: &[&str] = &[
-    "node.kubernetes.io/not-ready",
-    "node.kubernetes.io/unreachable",
-    "node.kubernetes.io/memory-pressure",
-    "node.kubernetes.io/disk-pressure",
-    "node.kubernetes.io/pid-pressure",
-    "node.kubernetes.io/network-unavailable",
-    "node.kubernetes.io/unschedulable",
-];
-
+/// The taints this controller manages.
+const MANAGED: &[&str] = &LIFECYCLE_TAINTS;
 /// The taints node-lifecycle wants on a node: (key, effect).
 pub fn wanted_taints(n: &core::Node) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
