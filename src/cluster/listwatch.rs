@@ -26,6 +26,9 @@ use crate::cluster::backoff::{Backoff, RetryAfterHint};
 use crate::cluster::connect::Timeouts;
 use crate::cluster::errors::ClusterError;
 
+/// Added to a list page's limit before it is called slow (see the list loop).
+const PAGE_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What the loop saw, in order.
 #[derive(Debug)]
 pub enum Event<K> {
@@ -287,7 +290,10 @@ where
     S: Sink<K>,
 {
     loop {
-        let page = match tokio::time::timeout(page_timeout, api.list(&lp)).await {
+        // A little grace over the page's limit, so that a server that never answered at
+        // all is reported as such by the client's first-byte timeout (which may be as
+        // long as the page's), rather than as a slow page.
+        let page = match tokio::time::timeout(page_timeout + PAGE_GRACE, api.list(&lp)).await {
             Ok(Ok(p)) => p,
             // The continue token expired mid-list (the server compacted the version the
             // list is at): as client-go's pager, fall back to one full list, unpaged.
