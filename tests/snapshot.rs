@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use daemonscope::cluster::snapshot;
-use daemonscope::cluster::watch::{Scope, Watched};
+use daemonscope::cluster::watch::Scope;
 use daemonscope::model::Model;
 use daemonscope::sim::scenario::Scenario;
 use daemonscope::sim::{Sim, SimOptions};
@@ -34,17 +34,15 @@ fn started(sc: &Scenario) -> Sim {
 /// runs of the same layout (pod names, restart counts, ages).
 fn states(sim: &Sim) -> BTreeMap<(String, String), (String, String)> {
     let mut m = Model::new();
-    fn feed<K: Watched + daemonscope::sim::store::SimObject>(m: &mut Model, sim: &Sim) {
-        for o in sim.store.list::<K>(None).0 {
-            if let Some(c) = o.change() {
-                m.apply(c);
-            }
-        }
+    let changes = [
+        common::changes::<Node>(sim),
+        common::changes::<DaemonSet>(sim),
+        common::changes::<Pod>(sim),
+        common::changes::<ControllerRevision>(sim),
+    ];
+    for c in changes.into_iter().flatten() {
+        m.apply(c);
     }
-    feed::<Node>(&mut m, sim);
-    feed::<DaemonSet>(&mut m, sim);
-    feed::<Pod>(&mut m, sim);
-    feed::<ControllerRevision>(&mut m, sim);
     let mut out = BTreeMap::new();
     for d in m.daemonsets() {
         for (id, n) in m.nodes() {

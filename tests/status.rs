@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use daemonscope::cli::{Output, StatusArgs};
-use daemonscope::cluster::watch::{Scope, Update, Watched};
+use daemonscope::cluster::watch::{Scope, Update};
 use daemonscope::sim::Sim;
 use daemonscope::sim::kind::Kind;
 use daemonscope::sim::scenario::Action;
@@ -141,10 +141,8 @@ async fn the_json_equals_what_the_tui_grid_shows() {
     let sim = staged();
     let (_, v) = status_json(&sim).await;
     // The TUI, fed the same objects as watch updates, converted as the client's watch converts them.
-    fn updates<K: Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<Update> {
-        sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).map(Update::Change).collect()
-    }
-    let u = [updates::<Node>(&sim), updates::<DaemonSet>(&sim), updates::<Pod>(&sim)].concat();
+    let changes = [common::changes::<Node>(&sim), common::changes::<DaemonSet>(&sim), common::changes::<Pod>(&sim)].concat();
+    let u: Vec<Update> = changes.into_iter().map(Update::Change).collect();
     let mut app = daemonscope::ui::App::new("staged", daemonscope::ui::Theme { color: false });
     app.update(daemonscope::ui::Msg::Watch(u));
     let m = app.model();

@@ -9,20 +9,13 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use daemonscope::cluster::jobs::{Effect, EventLine, JobResult};
-use daemonscope::cluster::watch::{SyncState, Update, Watched};
+use daemonscope::cluster::watch::{SyncState, Update};
 use daemonscope::model::Resource;
-use daemonscope::sim::Sim;
 use daemonscope::ui::{App, Msg, Session, Theme, View};
-use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-
-fn changes<K: Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<Update> {
-    sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).map(Update::Change).collect()
-}
 
 /// The demo 12 s in: a node NotReady, a crash loop, two rollouts under way.
 fn demo_updates() -> Vec<Update> {
@@ -34,15 +27,7 @@ fn demo_updates() -> Vec<Update> {
     for _ in 0..12 {
         sim.advance(1);
     }
-    let objects = [
-        changes::<Node>(&sim),
-        changes::<DaemonSet>(&sim),
-        changes::<Pod>(&sim),
-        changes::<ControllerRevision>(&sim),
-        changes::<Service>(&sim),
-    ];
-    let live = Resource::ALL.iter().map(|r| Update::Sync(*r, SyncState::Live)).collect();
-    [objects.concat(), live].concat()
+    common::all_updates(&sim)
 }
 
 /// One step of the operator (or the world).

@@ -5,12 +5,12 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use daemonscope::cluster::jobs::{Effect, EventLine, JobResult, Kind};
-use daemonscope::cluster::watch::{SyncState, Update, Watched};
-use daemonscope::model::{Change, Resource};
+use daemonscope::cluster::watch::Update;
+use daemonscope::model::Change;
 use daemonscope::sim::Sim;
 use daemonscope::ui::{App, Msg, Theme, View};
-use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -34,26 +34,13 @@ impl Ui {
     }
 }
 
-/// Every object of kind `K` in the simulator, converted as the client's watch converts it.
-fn changes<K: Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<Update> {
-    sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).map(Update::Change).collect()
-}
-
-/// What the watches send for a settled simulator: every object, then each watch live.
-fn changes_from(sim: &Sim) -> Vec<Update> {
-    let objects =
-        [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), changes::<ControllerRevision>(sim), changes::<Service>(sim)];
-    let live = Resource::ALL.iter().map(|r| Update::Sync(*r, SyncState::Live)).collect();
-    [objects.concat(), live].concat()
-}
-
 fn app_from(sim: &Sim) -> Ui {
     ui_with(sim, daemonscope::ui::Session { contexts: vec!["test-context".into()], ..Default::default() })
 }
 
 fn ui_with(sim: &Sim, session: daemonscope::ui::Session) -> Ui {
     let mut ui = Ui { app: App::new("test-context", Theme { color: false }).with_session(session), effects: Vec::new() };
-    ui.send(Msg::Watch(changes_from(sim)));
+    ui.send(Msg::Watch(common::all_updates(sim)));
     ui
 }
 
@@ -871,8 +858,9 @@ fn no_health_before_the_initial_sync() {
     let sim = demo();
     let mut ui = Ui { app: App::new("test-context", Theme { color: false }), effects: Vec::new() };
     // Nodes and DaemonSets are in, the pods have only begun to arrive.
-    let some_pods: Vec<Update> = changes::<Pod>(&sim).into_iter().take(40).collect();
-    ui.send(Msg::Watch([changes::<Node>(&sim), changes::<DaemonSet>(&sim), some_pods].concat()));
+    let some_pods: Vec<Change> = common::changes::<Pod>(&sim).into_iter().take(40).collect();
+    let partial = [common::changes::<Node>(&sim), common::changes::<DaemonSet>(&sim), some_pods].concat();
+    ui.send(Msg::Watch(partial.into_iter().map(Update::Change).collect()));
     let s = screen(&mut ui, 150, 16);
     let rows: Vec<&str> = s.lines().filter(|l| l.contains("kube-system ") || l.contains("logging ")).collect();
     assert!(!rows.is_empty(), "{s}");
@@ -881,7 +869,7 @@ fn no_health_before_the_initial_sync() {
         assert!(!r.contains("missing") && !r.contains("✔") && !r.contains("failing"), "no health yet: {r}");
     }
     // Once every watch is live, the same rows say how the DaemonSets are.
-    ui.send(Msg::Watch(changes_from(&sim)));
+    ui.send(Msg::Watch(common::all_updates(&sim)));
     let s = screen(&mut ui, 150, 16);
     assert!(s.lines().any(|l| l.contains("node-exporter") && l.contains("✖ failing")), "{s}");
 }

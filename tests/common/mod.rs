@@ -248,3 +248,19 @@ impl Kubectl {
         tokio::task::spawn_blocking(move || c.output().expect("kubectl runs")).await.expect("join")
     }
 }
+
+/// Every object of kind `K` in the simulator, converted as the client's watch converts it.
+pub fn changes<K: daemonscope::cluster::watch::Watched + daemonscope::sim::store::SimObject>(sim: &Sim) -> Vec<daemonscope::model::Change> {
+    sim.store.list::<K>(None).0.iter().filter_map(|o| o.change()).collect()
+}
+
+/// What the watches send for the simulator's objects: each one, then every watch live.
+pub fn all_updates(sim: &Sim) -> Vec<daemonscope::cluster::watch::Update> {
+    use daemonscope::cluster::watch::{SyncState, Update};
+    use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+    use k8s_openapi::api::core::v1::{Node, Pod, Service};
+    let objects =
+        [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), changes::<ControllerRevision>(sim), changes::<Service>(sim)];
+    let live = daemonscope::model::Resource::ALL.iter().map(|r| Update::Sync(*r, SyncState::Live));
+    objects.concat().into_iter().map(Update::Change).chain(live).collect()
+}
