@@ -114,7 +114,7 @@ fn draw(app: &mut App) {
 
 /// The full synthetic cluster, after the given key presses.
 fn app_after(nodes: usize, keys: &[crossterm::event::KeyCode]) -> App {
-    let mut app = App::new("bench", Theme { color: true });
+    let mut app = App::new("bench", Theme::new(true));
     app.update(Msg::Watch(changes(nodes).into_iter().map(daemonscope::cluster::watch::Update::Change).collect()));
     for k in keys {
         app.update(Msg::Key(crossterm::event::KeyEvent::new(*k, crossterm::event::KeyModifiers::NONE)));

@@ -143,7 +143,7 @@ async fn the_json_equals_what_the_tui_grid_shows() {
     // The TUI, fed the same objects as watch updates, converted as the client's watch converts them.
     let changes = [common::changes::<Node>(&sim), common::changes::<DaemonSet>(&sim), common::changes::<Pod>(&sim)].concat();
     let u: Vec<Update> = changes.into_iter().map(Update::Change).collect();
-    let mut app = daemonscope::ui::App::new("staged", daemonscope::ui::Theme { color: false });
+    let mut app = daemonscope::ui::App::new("staged", daemonscope::ui::Theme::new(false));
     app.update(daemonscope::ui::Msg::Watch(u));
     let m = app.model();
     let ds = m.daemonsets().next().unwrap().clone();

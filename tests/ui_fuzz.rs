@@ -158,7 +158,7 @@ fn random_keys_and_sizes_never_panic_in_any_view_or_popup() {
     let strategy = (start, (1u16..=300, 1u16..=100), proptest::collection::vec(op_strategy(), 1..40));
     let result = runner.run(&strategy, |((view, popup), (mut w, mut h), ops)| {
         let session = Session { contexts: vec!["test-context".into(), "other".into()], ..Default::default() };
-        let mut app = App::new("test-context", Theme { color: true }).with_session(session);
+        let mut app = App::new("test-context", Theme::new(true)).with_session(session);
         app.update(Msg::Watch(updates.clone()));
         // Stand the cursor on a node (the grid's first cell can be an empty group).
         type_keys(&mut app, reach(view));

@@ -39,7 +39,7 @@ fn app_from(sim: &Sim) -> Ui {
 }
 
 fn ui_with(sim: &Sim, session: daemonscope::ui::Session) -> Ui {
-    let mut ui = Ui { app: App::new("test-context", Theme { color: false }).with_session(session), effects: Vec::new() };
+    let mut ui = Ui { app: App::new("test-context", Theme::new(false)).with_session(session), effects: Vec::new() };
     ui.send(Msg::Watch(common::all_updates(sim)));
     ui
 }
@@ -856,7 +856,7 @@ fn unknown_commands_name_every_command_including_roll_and_dry_run() {
 #[test]
 fn no_health_before_the_initial_sync() {
     let sim = demo();
-    let mut ui = Ui { app: App::new("test-context", Theme { color: false }), effects: Vec::new() };
+    let mut ui = Ui { app: App::new("test-context", Theme::new(false)), effects: Vec::new() };
     // Nodes and DaemonSets are in, the pods have only begun to arrive.
     let some_pods: Vec<Change> = common::changes::<Pod>(&sim).into_iter().take(40).collect();
     let partial = [common::changes::<Node>(&sim), common::changes::<DaemonSet>(&sim), some_pods].concat();

@@ -318,9 +318,24 @@ pub fn action_for(view: View, k: &KeyEvent, readonly: bool) -> Option<Action> {
     bindings_for(view, readonly).find(|b| b.keys.contains(&name.as_str())).map(|b| b.action)
 }
 
+/// The bindings in force: BINDINGS, or the table the user's config made from it.
+static ACTIVE: std::sync::OnceLock<&'static [Binding]> = std::sync::OnceLock::new();
+
+/// Puts `table` (BINDINGS with some actions' keys changed by the config) in force for
+/// the rest of the process: handling, help and hints all read it. Once, before the TUI
+/// starts; false if a table was already installed.
+pub fn install(table: Vec<Binding>) -> bool {
+    ACTIVE.set(Vec::leak(table)).is_ok()
+}
+
 /// The bindings of a view (what the help and the hint bar show).
 pub fn bindings_for(view: View, readonly: bool) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| (b.views.is_empty() || b.views.contains(&view)) && !(readonly && b.action.is_mutating()))
+    ACTIVE
+        .get()
+        .copied()
+        .unwrap_or(BINDINGS)
+        .iter()
+        .filter(move |b| (b.views.is_empty() || b.views.contains(&view)) && !(readonly && b.action.is_mutating()))
 }
 
 #[cfg(test)]

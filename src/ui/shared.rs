@@ -98,6 +98,8 @@ pub struct Shared {
     /// The roll under way (or the last one), as its job reports it.
     pub roll: Option<RollStatus>,
     pub message: Option<String>,
+    /// The config file the settings come from (named in the help).
+    pub config_path: Option<String>,
 }
 
 impl Shared {
@@ -120,6 +122,7 @@ impl Shared {
             synced_in: None,
             roll: None,
             message: None,
+            config_path: None,
         }
     }
 

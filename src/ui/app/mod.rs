@@ -22,6 +22,7 @@ use ratatui::Frame;
 pub use mode::Mode;
 
 use super::keymap::{self, Action};
+use super::prefs::Prefs;
 use super::shared::{Shared, Stale, View};
 use super::theme::Theme;
 use super::views::chrome::{self, Prompt};
@@ -133,6 +134,20 @@ impl App {
         self.s.server = session.server;
         self.s.scope = session.scope;
         self.s.readonly = session.readonly;
+        self
+    }
+
+    /// The app as the user's config sets it up: the first view (Esc returns to the
+    /// DaemonSets list), the grid's grouping, the nodes view's label column, and the
+    /// config's path (for the help) and problem (on the hint bar).
+    pub fn with_prefs(mut self, p: Prefs) -> Self {
+        self.grid.set_grouping(p.group_by.as_deref());
+        self.nodes.label = p.node_label;
+        self.s.config_path = p.config_path;
+        self.s.message = p.note;
+        if p.view != View::DaemonSets {
+            self.goto(p.view);
+        }
         self
     }
 
@@ -260,7 +275,8 @@ impl App {
         let mut fresh = App::new(context, self.s.theme);
         fresh.contexts = std::mem::take(&mut self.contexts);
         fresh.namespaces = std::mem::take(&mut self.namespaces);
-        fresh.grid.group_by = self.grid.group_by;
+        (fresh.grid.group_by, fresh.grid.extra_key) = (self.grid.group_by, self.grid.extra_key.take());
+        (fresh.nodes.label, fresh.s.config_path) = (self.nodes.label.take(), self.s.config_path.take());
         (fresh.s.readonly, fresh.s.dry_run, fresh.s.scope) = (self.s.readonly, self.s.dry_run, scope);
         *self = fresh;
     }

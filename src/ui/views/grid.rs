@@ -21,8 +21,10 @@ pub const GROUP_KEYS: &[&str] = &["topology.kubernetes.io/zone", "pool", "node.k
 pub struct GridView {
     /// Index into the grid order (`order`).
     pub cursor: usize,
-    /// Index into GROUP_KEYS, or None for no grouping.
+    /// Index into the grouping labels (`group_key`), or None for no grouping.
     pub group_by: Option<usize>,
+    /// A label from the config to group by, first in the cycle before GROUP_KEYS.
+    pub extra_key: Option<String>,
     /// Cells per row at the last draw.
     pub width: usize,
     /// Cell rows that fit at the last draw.
@@ -31,14 +33,14 @@ pub struct GridView {
 
 impl Default for GridView {
     fn default() -> Self {
-        GridView { cursor: 0, group_by: Some(0), width: 1, page: 10 }
+        GridView { cursor: 0, group_by: Some(0), extra_key: None, width: 1, page: 10 }
     }
 }
 
 impl GridView {
     /// Grid order: nodes grouped by the chosen label (groups sorted), then by name.
     pub fn groups(&self, s: &Shared) -> Vec<(String, Vec<NodeId>)> {
-        let key = self.group_by.map(|i| GROUP_KEYS[i]);
+        let key = self.group_by.map(|i| self.group_key(i));
         let f = s.filter.to_lowercase();
         let mut groups: std::collections::BTreeMap<String, Vec<NodeId>> = Default::default();
         for (id, n) in s.model.nodes() {
@@ -62,11 +64,28 @@ impl GridView {
         self.order(s).get(self.cursor).copied()
     }
 
+    /// The `i`th label `z` cycles through: the config's, if any, then GROUP_KEYS.
+    pub fn group_key(&self, i: usize) -> &str {
+        match &self.extra_key {
+            Some(k) if i == 0 => k,
+            Some(_) => GROUP_KEYS[i - 1],
+            None => GROUP_KEYS[i],
+        }
+    }
+
+    /// Groups by `label` (None: no grouping); a label `z` does not cycle through joins the cycle.
+    pub fn set_grouping(&mut self, label: Option<&str>) {
+        self.extra_key = label.filter(|l| !GROUP_KEYS.contains(l)).map(str::to_string);
+        self.group_by = label.map(|l| GROUP_KEYS.iter().position(|k| *k == l).unwrap_or(0));
+        self.cursor = 0;
+    }
+
     /// The next grouping `z` cycles to (the last one is no grouping).
     pub fn next_group(&mut self) {
+        let count = GROUP_KEYS.len() + self.extra_key.is_some() as usize;
         self.group_by = match self.group_by {
             None => Some(0),
-            Some(i) if i + 1 < GROUP_KEYS.len() => Some(i + 1),
+            Some(i) if i + 1 < count => Some(i + 1),
             Some(_) => None,
         };
         self.cursor = 0;

@@ -16,7 +16,11 @@ pub fn render(f: &mut Frame, area: Rect, s: &Shared) {
     let items: Vec<&keymap::Binding> = keymap::bindings_for(s.view, s.readonly).collect();
     let h = (items.len() as u16 + 6 + keymap::COMMANDS.len() as u16).min(area.height.saturating_sub(2));
     let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
-    let mut lines = vec![Line::from(Span::styled(format!("keys — {} view", s.view.title()), t.header())), Line::from("")];
+    let mut title = vec![Span::styled(format!("keys — {} view", s.view.title()), t.header())];
+    if let Some(path) = &s.config_path {
+        title.push(Span::styled(format!("   config: {path}"), t.dim()));
+    }
+    let mut lines = vec![Line::from(title), Line::from("")];
     for b in items {
         let help = if b.action == Action::Command { format!("{} {}", b.help, keymap::command_names()) } else { b.help.to_string() };
         lines.push(Line::from(vec![Span::styled(format!("{:<14}", b.keys.join(" ")), t.header()), Span::raw(help)]));

@@ -1,0 +1,34 @@
+//! What the user's config file sets for the UI beyond colours and keys: the view to open
+//! with, the grid's grouping label, the nodes view's extra label column, and where the
+//! config came from (named in the help) with its problem, if any (shown at start).
+//! Data only.
+//!
+//! May import: `shared` (View), `views::grid` (its default grouping).
+
+use super::shared::View;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefs {
+    /// The view the TUI opens with (Esc returns to the DaemonSets list).
+    pub view: View,
+    /// The node label the coverage grid groups by (None: no grouping).
+    pub group_by: Option<String>,
+    /// A node label shown as an extra column of the nodes view.
+    pub node_label: Option<String>,
+    /// The config file, as shown to the user (`~/.config/daemonscope/config.toml`).
+    pub config_path: Option<String>,
+    /// Why the config was not used (one line), flashed on the hint bar at start.
+    pub note: Option<String>,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Prefs {
+            view: View::DaemonSets,
+            group_by: Some(super::views::grid::GROUP_KEYS[0].to_string()),
+            node_label: None,
+            config_path: None,
+            note: None,
+        }
+    }
+}
