@@ -83,3 +83,92 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_node_series: usize,
 }
+
+/// Which cluster, and what of it: the flags of the TUI, `status`, `snapshot` and `serve`
+/// (each lists them in its own `--help`; `sim` and the helper commands do not take them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Cluster")]
+pub struct ClientArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Only this namespace.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// All namespaces (the default).
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Only DaemonSets whose labels match this selector (kubectl syntax).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Give up on a request the API server has not answered after this long (e.g. 10s):
+    /// no answer at all, or a list page not complete [default: 30s for an answer, 60s for
+    /// a list page; connecting at most 10s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout)]
+    pub request_timeout: Option<std::time::Duration>,
+}
+
+impl ClientArgs {
+    /// The kubeconfig to load: `--kubeconfig`, else `$KUBECONFIG` (several files joined
+    /// with `:` are merged), else None (`~/.kube/config`, or the in-cluster config).
+    pub fn kubeconfig(&self) -> Option<std::path::PathBuf> {
+        self.kubeconfig.clone().or_else(|| std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()).map(Into::into))
+    }
+
+    /// These flags, with those given before the subcommand (`daemonscope -n x status`)
+    /// filling in what the subcommand's own leave unset.
+    pub fn or(self, before: &ClientArgs) -> ClientArgs {
+        let all = self.all_namespaces || (before.all_namespaces && self.namespace.is_none());
+        ClientArgs {
+            kubeconfig: self.kubeconfig.or_else(|| before.kubeconfig.clone()),
+            context: self.context.or_else(|| before.context.clone()),
+            namespace: if self.all_namespaces { None } else { self.namespace.or_else(|| before.namespace.clone()) },
+            all_namespaces: all,
+            selector: self.selector.or_else(|| before.selector.clone()),
+            request_timeout: self.request_timeout.or(before.request_timeout),
+        }
+    }
+
+    /// The flags set, as the user typed them (to say which do not apply).
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for (set, name) in [
+            (self.kubeconfig.is_some(), "--kubeconfig"),
+            (self.context.is_some(), "--context"),
+            (self.namespace.is_some(), "--namespace"),
+            (self.all_namespaces, "--all-namespaces"),
+            (self.selector.is_some(), "--selector"),
+            (self.request_timeout.is_some(), "--request-timeout"),
+        ] {
+            if set {
+                out.push(name);
+            }
+        }
+        out
+    }
+}
+
+/// Where the log goes: every command that talks to a cluster or serves one.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LogArgs {
+    /// Where to write the log (default: $XDG_STATE_HOME/daemonscope/daemonscope.log).
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<std::path::PathBuf>,
+}
+
+/// `daemonscope config`: the settings file.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print a commented config holding every default (a starting point to edit).
+    #[arg(long, conflicts_with = "path")]
+    pub print_default: bool,
+    /// Print the path of the config file daemonscope reads.
+    #[arg(long)]
+    pub path: bool,
+    /// The config file to check (default: $XDG_CONFIG_HOME/daemonscope/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}

@@ -11,7 +11,7 @@
 //!   jobs the UI asks for, operator actions, the OnDelete roll.
 //! - [`ui`]: the terminal UI's state and views; [`tui`] runs it on a terminal.
 //! - [`status`]: `daemonscope status`, the same coverage as a report and an exit code;
-//!   [`cli`]: its flags; [`logging`]: the log file.
+//!   [`cli`]: its flags; [`logging`]: the log file; [`config`]: the settings file.
 //! - [`serve`]: `daemonscope serve`, the same coverage as Prometheus metrics, probes and
 //!   the status JSON over HTTP.
 //! - [`sim`] (the `sim` feature, on by default): the simulated cluster (API server,
@@ -22,6 +22,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod k8s;
 pub mod logging;
 pub mod model;

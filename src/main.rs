@@ -5,12 +5,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::eyre::Result;
-use daemonscope::cli::{ServeArgs, StatusArgs};
+use daemonscope::cli::{ClientArgs, ConfigArgs, LogArgs, ServeArgs, StatusArgs};
 use daemonscope::cluster::connect::{Source, Timeouts};
 #[cfg(feature = "sim")]
-use daemonscope::sim::cli::SimArgs;
+use daemonscope::sim::cli::{FromContextArgs, SimArgs};
 
 #[derive(Debug, Parser)]
 #[command(name = "daemonscope", version, about = "Per-node DaemonSet coverage for Kubernetes operators", propagate_version = true)]
@@ -18,75 +18,246 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, env = "KUBECONFIG", value_name = "FILE")]
-    kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use (default: the current context).
-    #[arg(long, global = true, value_name = "NAME")]
-    context: Option<String>,
-    /// Only this namespace.
-    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE", conflicts_with = "all_namespaces")]
-    namespace: Option<String>,
-    /// All namespaces.
-    #[arg(short = 'A', long, global = true)]
-    all_namespaces: bool,
-    /// Only DaemonSets whose labels match this selector (kubectl syntax).
-    #[arg(short = 'l', long, global = true, value_name = "SELECTOR")]
-    selector: Option<String>,
     /// Never change anything in the cluster.
-    #[arg(long, global = true)]
+    #[arg(long)]
     readonly: bool,
     /// Run on the embedded simulated cluster instead of a real one.
     #[cfg(feature = "sim")]
     #[arg(long)]
     demo: bool,
-    /// Give up on a request the API server has not answered after this long (e.g. 10s):
-    /// no answer at all, or a list page not complete [default: 30s for an answer, 60s for
-    /// a list page; connecting at most 10s].
-    #[arg(long, global = true, value_name = "DURATION", value_parser = daemonscope::cli::parse_request_timeout)]
-    request_timeout: Option<std::time::Duration>,
-    /// Where to write the log (default: $XDG_STATE_HOME/daemonscope/daemonscope.log).
-    #[arg(long, global = true, value_name = "FILE")]
-    log_file: Option<PathBuf>,
+    /// Read the settings (view, theme, keys, mouse) from this file instead of
+    /// $XDG_CONFIG_HOME/daemonscope/config.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    log: LogArgs,
+    #[command(flatten)]
+    client: ClientArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the simulated cluster as a standalone API server that kubectl can talk to.
     #[cfg(feature = "sim")]
-    Sim(Box<SimArgs>),
+    Sim(Box<SimCommand>),
     /// Print DaemonSet coverage (every node's state and why) for scripts and CI gates.
     /// Exit 0: every selected DaemonSet is ready on every node that should run it and
     /// nothing is misscheduled; 1: not (or --wait timed out); 2: an error.
-    Status(StatusArgs),
+    Status {
+        #[command(flatten)]
+        args: StatusArgs,
+        #[command(flatten)]
+        log: LogArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Write a live cluster's layout (nodes, DaemonSets, how their pods behave) as a
     /// simulator scenario, to rehearse a change on it first (`daemonscope sim --scenario`).
-    Snapshot(daemonscope::cli::SnapshotArgs),
+    Snapshot {
+        #[command(flatten)]
+        args: daemonscope::cli::SnapshotArgs,
+        #[command(flatten)]
+        log: LogArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Serve DaemonSet coverage to Prometheus: /metrics, /healthz, /readyz and
     /// /api/v1/status (the JSON of `status -o json`). Runs until SIGTERM.
-    Serve(ServeArgs),
+    Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+        /// Serve the embedded simulated cluster's coverage instead of a real one's.
+        #[cfg(feature = "sim")]
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        log: LogArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Check the config file, print its path, or print a commented default config.
+    Config(ConfigArgs),
+    /// Print a shell completion script (e.g. `daemonscope completions bash > /etc/bash_completion.d/daemonscope`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man {
+        /// Write daemonscope.1 and daemonscope-COMMAND.1 here instead of printing daemonscope.1.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// `daemonscope sim`: its own flags, and where `--from-context` reads the cluster.
+#[cfg(feature = "sim")]
+#[derive(Debug, clap::Args)]
+struct SimCommand {
+    #[command(flatten)]
+    sim: SimArgs,
+    #[command(flatten)]
+    log: LogArgs,
+    #[command(flatten)]
+    from: FromContextArgs,
+}
+
+/// The name the binary runs under: `kubectl daemonscope` when kubectl runs it as a plugin
+/// (installed or linked as `kubectl-daemonscope`), so usage lines read as typed.
+fn bin_name() -> &'static str {
+    let argv0 = std::env::args_os().next().map(PathBuf::from);
+    let file = argv0.as_deref().and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if file == "kubectl-daemonscope" { "kubectl daemonscope" } else { "daemonscope" }
 }
 
 fn main() -> Result<()> {
     color_eyre::config::HookBuilder::default().display_env_section(false).install()?;
-    let cli = Cli::parse();
-    match (&cli.command, &cli.log_file) {
-        (Some(Command::Serve(_)), None) => daemonscope::logging::init_stderr(),
-        _ => {
-            daemonscope::logging::init(cli.log_file.as_deref());
+    let matches = Cli::command().bin_name(bin_name()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let inv = Invocation::of(&cli);
+    match (&cli.command, &inv.log.log_file) {
+        (Some(Command::Serve { .. }), None) => daemonscope::logging::init_stderr(),
+        (Some(Command::Config(_) | Command::Completions { .. } | Command::Man { .. }), _) => {}
+        (_, log_file) => {
+            daemonscope::logging::init(log_file.as_deref());
         }
     }
     match cli.command {
         #[cfg(feature = "sim")]
         // A scenario, a port or a file the user named: one line, never a report.
         Some(Command::Sim(ref args)) => {
-            simulator::run_sim(&cli, args).unwrap_or_else(|e| fail(e));
+            simulator::run_sim(&inv, &args.sim).unwrap_or_else(|e| fail(e));
             Ok(())
         }
-        Some(Command::Status(ref args)) => run_status(&cli, args),
-        Some(Command::Snapshot(ref args)) => run_snapshot(&cli, args),
-        Some(Command::Serve(ref args)) => run_serve(&cli, args),
-        None => run_tui(&cli),
+        Some(Command::Status { ref args, .. }) => run_status(&inv, args),
+        Some(Command::Snapshot { ref args, .. }) => run_snapshot(&inv, args),
+        Some(Command::Serve { ref args, .. }) => run_serve(&inv, args),
+        Some(Command::Config(ref args)) => run_config(&cli, args),
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "daemonscope", &mut script);
+            print_bytes(&script);
+            Ok(())
+        }
+        Some(Command::Man { ref out_dir }) => run_man(out_dir.as_deref()),
+        None => run_tui(&cli, &inv),
+    }
+}
+
+/// What a run works on, whichever command line it came from: the cluster flags (the
+/// subcommand's, filled in by those given before it), the log, and the demo switch.
+struct Invocation {
+    client: ClientArgs,
+    log: LogArgs,
+    demo: bool,
+    /// `status`, `snapshot` and `serve` promise exit code 2 for bad input; the TUI has
+    /// always used 1.
+    bad_input_code: i32,
+}
+
+impl Invocation {
+    fn of(cli: &Cli) -> Invocation {
+        #[cfg(feature = "sim")]
+        let top_demo = cli.demo;
+        #[cfg(not(feature = "sim"))]
+        let top_demo = false;
+        let before = &cli.client;
+        let (client, log, demo, code) = match &cli.command {
+            None => (cli.client.clone(), cli.log.clone(), top_demo, 1),
+            Some(Command::Status { args, client, log }) => (client.clone().or(before), log_or(log, &cli.log), top_demo || args.demo, 2),
+            Some(Command::Snapshot { client, log, .. }) => (client.clone().or(before), log_or(log, &cli.log), false, 2),
+            #[cfg(feature = "sim")]
+            Some(Command::Serve { client, log, demo, .. }) => (client.clone().or(before), log_or(log, &cli.log), top_demo || *demo, 2),
+            #[cfg(not(feature = "sim"))]
+            Some(Command::Serve { client, log, .. }) => (client.clone().or(before), log_or(log, &cli.log), false, 2),
+            #[cfg(feature = "sim")]
+            Some(Command::Sim(s)) => {
+                let f = &s.from;
+                let client = ClientArgs {
+                    kubeconfig: f.kubeconfig.clone(),
+                    namespace: f.namespace.clone(),
+                    selector: f.selector.clone(),
+                    request_timeout: f.request_timeout,
+                    ..ClientArgs::default()
+                };
+                (client, log_or(&s.log, &cli.log), false, 1)
+            }
+            Some(Command::Config(_) | Command::Completions { .. } | Command::Man { .. }) => {
+                (ClientArgs::default(), LogArgs::default(), false, 2)
+            }
+        };
+        // Flags before a subcommand that does not take them would be ignored in silence.
+        if let Some(sub) = &cli.command {
+            let takes_client = matches!(sub, Command::Status { .. } | Command::Snapshot { .. } | Command::Serve { .. });
+            let mut stray = if takes_client { Vec::new() } else { cli.client.given() };
+            if cli.log.log_file.is_some() && matches!(sub, Command::Config(_) | Command::Completions { .. } | Command::Man { .. }) {
+                stray.push("--log-file");
+            }
+            if cli.readonly {
+                stray.push("--readonly");
+            }
+            if cli.config.is_some() && !matches!(sub, Command::Config(_)) {
+                stray.push("--config");
+            }
+            if top_demo && !matches!(sub, Command::Status { .. } | Command::Serve { .. }) {
+                stray.push("--demo");
+            }
+            if let Some(f) = stray.first() {
+                let name = subcommand_name(sub);
+                fail_with(2, format!("{f} does not apply to `daemonscope {name}` (see `daemonscope {name} --help`)"));
+            }
+        }
+        Invocation { client, log, demo, bad_input_code: code }
+    }
+
+    fn load_source(&self) -> Source {
+        Source::load(self.client.kubeconfig().as_deref(), Timeouts::request_timeout(self.client.request_timeout))
+            .unwrap_or_else(|e| fail_with(self.bad_input_code, e))
+    }
+}
+
+fn log_or(sub: &LogArgs, before: &LogArgs) -> LogArgs {
+    LogArgs { log_file: sub.log_file.clone().or_else(|| before.log_file.clone()) }
+}
+
+fn subcommand_name(c: &Command) -> &'static str {
+    match c {
+        #[cfg(feature = "sim")]
+        Command::Sim(_) => "sim",
+        Command::Status { .. } => "status",
+        Command::Snapshot { .. } => "snapshot",
+        Command::Serve { .. } => "serve",
+        Command::Config(_) => "config",
+        Command::Completions { .. } => "completions",
+        Command::Man { .. } => "man",
+    }
+}
+
+/// `daemonscope man`: the page of every command, from the same definitions as `--help`.
+fn run_man(out_dir: Option<&std::path::Path>) -> Result<()> {
+    let cmd = Cli::command();
+    match out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| fail_with(2, format!("cannot create {}: {e}", dir.display())));
+            clap_mangen::generate_to(cmd, dir)
+                .unwrap_or_else(|e| fail_with(2, format!("cannot write man pages to {}: {e}", dir.display())));
+        }
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            print_bytes(&page);
+        }
+    }
+    Ok(())
+}
+
+/// Writes to stdout; a reader that stopped early (`| head`) is not an error.
+fn print_bytes(b: &[u8]) {
+    use std::io::Write;
+    match std::io::stdout().write_all(b).and_then(|_| std::io::stdout().flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => fail_with(2, format!("writing to standard output: {e}")),
     }
 }
 
@@ -100,39 +271,36 @@ fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
     std::process::exit(code);
 }
 
-fn scope(cli: &Cli) -> daemonscope::cluster::watch::Scope {
-    // `status`, `snapshot` and `serve` promise exit code 2 for bad input; the TUI has always used 1.
-    let code = if matches!(cli.command, Some(Command::Status(_) | Command::Snapshot(_) | Command::Serve(_))) { 2 } else { 1 };
-    if let Some(sel) = &cli.selector
+fn scope(inv: &Invocation) -> daemonscope::cluster::watch::Scope {
+    let c = &inv.client;
+    if let Some(sel) = &c.selector
         && let Err(e) = daemonscope::k8s::selector::LabelSelector::parse(sel)
     {
-        fail_with(code, format!("invalid -l selector: {e}"));
+        fail_with(inv.bad_input_code, format!("invalid -l selector: {e}"));
     }
     daemonscope::cluster::watch::Scope {
-        namespace: if cli.all_namespaces { None } else { cli.namespace.clone() },
-        selector: cli.selector.clone(),
+        namespace: if c.all_namespaces { None } else { c.namespace.clone() },
+        selector: c.selector.clone(),
     }
 }
 
 /// Whether to run on the embedded simulated cluster (`--demo`, before or after `status`).
-fn wants_demo(cli: &Cli, status: Option<&StatusArgs>) -> bool {
-    #[cfg(feature = "sim")]
-    let top = cli.demo;
-    #[cfg(not(feature = "sim"))]
-    let top = {
-        let _ = cli;
-        false
-    };
-    let demo = top || status.is_some_and(|s| s.demo);
-    if demo && cfg!(not(feature = "sim")) {
+fn wants_demo(inv: &Invocation) -> bool {
+    if inv.demo && cfg!(not(feature = "sim")) {
         fail_with(2, "--demo needs the simulator, which this build leaves out (build with the default `sim` feature)");
     }
-    demo
+    inv.demo
 }
 
-fn run_tui(cli: &Cli) -> Result<()> {
+fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
     use std::io::IsTerminal;
-    let scope = scope(cli);
+    let scope = scope(inv);
+    // A bad config is one line, and the TUI starts with the defaults (the line is shown
+    // again on the hint bar, where the terminal is taken).
+    let settings = daemonscope::config::load_for_tui(cli.config.as_deref());
+    if let Some(line) = &settings.note {
+        eprintln!("daemonscope: {line}");
+    }
     // The TUI takes over a terminal; without one there is nothing to draw on. (Checked
     // after the kubeconfig, so a bad one is still named first.)
     let need_terminal = || {
@@ -143,20 +311,20 @@ fn run_tui(cli: &Cli) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     let ended = rt.block_on(async {
         #[cfg(feature = "sim")]
-        if wants_demo(cli, None) {
+        if wants_demo(inv) {
             need_terminal();
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail(e));
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
-            let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly).await;
+            let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly, settings).await;
             drop(running);
             return r;
         }
-        let source = Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail(e));
+        let source = inv.load_source();
         // Fail before the terminal is taken: an unknown context is one clear line.
-        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
+        let (client, context) = source.client(inv.client.context.as_deref()).await.unwrap_or_else(|e| fail(e));
         need_terminal();
-        daemonscope::tui::run(source, client, context, scope, cli.readonly).await
+        daemonscope::tui::run(source, client, context, scope, cli.readonly, settings).await
     });
     // The terminal failing (closed, not a terminal after all) is not a bug: one line.
     match ended.unwrap_or_else(|e| fail(format!("terminal: {e}"))) {
@@ -166,10 +334,33 @@ fn run_tui(cli: &Cli) -> Result<()> {
     }
 }
 
+/// `daemonscope config`: check the file (one line and exit 1 when it is bad), print its
+/// path, or print the commented default.
+fn run_config(cli: &Cli, args: &daemonscope::cli::ConfigArgs) -> Result<()> {
+    if args.print_default {
+        print_bytes(daemonscope::config::default_toml().as_bytes());
+        return Ok(());
+    }
+    let path = args.config.clone().or_else(|| cli.config.clone()).unwrap_or_else(daemonscope::config::default_path);
+    if args.path {
+        println!("{}", path.display());
+        return Ok(());
+    }
+    match daemonscope::config::load_file(&path, args.config.is_some() || cli.config.is_some()) {
+        Ok(Some(_)) => println!("{}: ok", daemonscope::config::shown(&path)),
+        Ok(None) => println!(
+            "{}: no such file; the defaults apply (`daemonscope config --print-default` shows them)",
+            daemonscope::config::shown(&path)
+        ),
+        Err(line) => fail_with(1, line),
+    }
+    Ok(())
+}
+
 /// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
-fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
-    let scope = scope(cli);
-    let demo = wants_demo(cli, Some(args));
+fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
+    let scope = scope(inv);
+    let demo = wants_demo(inv);
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
         let mut out = std::io::stdout();
@@ -181,9 +372,8 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
             return code;
         }
         let _ = demo;
-        let source =
-            Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
-        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        let source = inv.load_source();
+        let (client, context) = source.client(inv.client.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
         let server = source.server(&context);
         daemonscope::status::run(client, context, server, scope, args, &mut out).await
     });
@@ -192,14 +382,13 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
 }
 
 /// `daemonscope snapshot`: the cluster in scope as a scenario, to a file or stdout.
-fn run_snapshot(cli: &Cli, args: &daemonscope::cli::SnapshotArgs) -> Result<()> {
-    let scope = scope(cli);
+fn run_snapshot(inv: &Invocation, args: &daemonscope::cli::SnapshotArgs) -> Result<()> {
+    let scope = scope(inv);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let started = std::time::Instant::now();
-        let source =
-            Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
-        let (cluster, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        let source = inv.load_source();
+        let (cluster, context) = source.client(inv.client.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
         let yaml = snapshot_yaml(&cluster, &context, &scope, args.anonymize).await;
         match &args.output {
             Some(path) => {
@@ -234,22 +423,21 @@ async fn snapshot_yaml(
 
 /// `daemonscope serve`: bad input (listen address, port in use, selector, kubeconfig) is
 /// one line and exit 2; after that it serves until SIGTERM, whatever the API server does.
-fn run_serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
-    let scope = scope(cli);
+fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
+    let scope = scope(inv);
     let listener = daemonscope::serve::bind(args).unwrap_or_else(|e| fail_with(2, e));
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
         let shutdown = shutdown_signal();
         #[cfg(feature = "sim")]
-        if wants_demo(cli, None) {
+        if wants_demo(inv) {
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
             let code = daemonscope::serve::run(client.into(), "demo (simulated cluster)".into(), scope, args, listener, shutdown).await;
             drop(running);
             return code;
         }
-        let source =
-            Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
-        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        let source = inv.load_source();
+        let (client, context) = source.client(inv.client.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
         daemonscope::serve::run(client, context, scope, args, listener, shutdown).await
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
@@ -295,15 +483,14 @@ mod simulator {
         Ok((running, client))
     }
 
-    fn load_scenario(cli: &super::Cli, args: &SimArgs) -> Result<Scenario, String> {
+    fn load_scenario(inv: &super::Invocation, args: &SimArgs) -> Result<Scenario, String> {
         if let Some(ctx) = &args.from_context {
             // Snapshot a live cluster and serve it in one step.
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             let yaml = rt.block_on(async {
-                let source = super::Source::load(cli.kubeconfig.as_deref(), super::Timeouts::request_timeout(cli.request_timeout))
-                    .unwrap_or_else(|e| super::fail(e));
+                let source = inv.load_source();
                 let (cluster, context) = source.client(Some(ctx)).await.unwrap_or_else(|e| super::fail(e));
-                super::snapshot_yaml(&cluster, &context, &super::scope(cli), false).await
+                super::snapshot_yaml(&cluster, &context, &super::scope(inv), false).await
             });
             return Scenario::parse(&format!("snapshot of {ctx}"), &yaml).map_err(|e| e.to_string());
         }
@@ -317,8 +504,8 @@ mod simulator {
 
     /// `daemonscope sim`; every error is the user's to fix (a scenario, a port, a path),
     /// so it is one line.
-    pub fn run_sim(cli: &super::Cli, args: &SimArgs) -> Result<(), String> {
-        let sc = load_scenario(cli, args)?;
+    pub fn run_sim(inv: &super::Invocation, args: &SimArgs) -> Result<(), String> {
+        let sc = load_scenario(inv, args)?;
         if let Some(path) = &args.write_scenario {
             std::fs::write(path, generator::to_yaml(&sc)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use crate::cluster::connect::{Cluster, Source};
 use crate::cluster::jobs::{JobResult, Jobs};
 use crate::cluster::watch::{self, Scope, Update};
-use crate::ui::{App, Msg, Session, Theme};
+use crate::ui::{App, Msg, Prefs, Session, Theme};
 
 /// Most watch updates applied between two frames.
 const BATCH: usize = 20_000;
@@ -100,14 +100,42 @@ impl Signals {
     }
 }
 
+/// What the user's config sets up (the defaults without one; see `config`).
+pub struct Settings {
+    /// Colours (NO_COLOR already applied).
+    pub theme: Theme,
+    /// First view, grid grouping, nodes label column, config path and problem.
+    pub prefs: Prefs,
+    /// The key table with the config's overrides (None: the keymap's own).
+    pub bindings: Option<Vec<crate::ui::keymap::Binding>>,
+    /// Mouse input wanted (`mouse = false` in the config turns it off).
+    pub mouse: bool,
+    /// Why the config was not used (one line), if it was not.
+    pub note: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { theme: Theme::from_env(), prefs: Prefs::default(), bindings: None, mouse: true, note: None }
+    }
+}
+
 /// Runs the TUI on `cluster` (made by `source` for `context`) until the user quits or a
 /// signal ends it.
-pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope, readonly: bool) -> Result<Ended> {
+pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope, readonly: bool, settings: Settings) -> Result<Ended> {
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobResult>();
     let mut jobs = Jobs::new(source.clone(), cluster.clone(), context.clone(), job_tx);
     let mut conn = Connection::start(cluster, scope.clone());
     let session = Session { contexts: source.contexts(), server: source.server(&context), scope, readonly };
-    let mut app = App::new(context, Theme::from_env()).with_session(session);
+    if let Some(table) = settings.bindings
+        && !crate::ui::keymap::install(table)
+    {
+        tracing::warn!("a key table was already installed; the config's keys are not used");
+    }
+    // Hook for mouse support: capture is enabled here when `settings.mouse` (the config's
+    // `mouse`, off with --no-mouse); until then the terminal keeps its own selection.
+    let _mouse = settings.mouse;
+    let mut app = App::new(context, settings.theme).with_session(session).with_prefs(settings.prefs);
     for e in app.update(Msg::Started) {
         jobs.run(e);
     }

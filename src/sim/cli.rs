@@ -1,4 +1,5 @@
-//! `daemonscope sim`'s command line: the scenario, listener and kubeconfig flags, and
+//! `daemonscope sim`'s command line: the scenario, listener and kubeconfig flags, the cluster
+//! `--from-context` reads, and
 //! the fault-injection flags laid over the scenario's `settings.faults`.
 //!
 //! May import: `sim::faults`, `k8s::duration`.
@@ -51,6 +52,24 @@ pub struct SimArgs {
     pub write_scenario: Option<PathBuf>,
     #[command(flatten)]
     pub faults: FaultArgs,
+}
+
+/// The cluster `sim --from-context` snapshots (these apply only with it).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "With --from-context")]
+pub struct FromContextArgs {
+    /// The kubeconfig to read the context from (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE", requires = "from_context")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Only this namespace's DaemonSets.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", requires = "from_context")]
+    pub namespace: Option<String>,
+    /// Only DaemonSets whose labels match this selector (kubectl syntax).
+    #[arg(short = 'l', long, value_name = "SELECTOR", requires = "from_context")]
+    pub selector: Option<String>,
+    /// Give up on a request the API server has not answered after this long (e.g. 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout, requires = "from_context")]
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 /// Fault injection for `daemonscope sim` (these override the scenario's `settings.faults`).
@@ -143,5 +162,13 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
         _ => Err(format!("{s:?} is not a fraction between 0 and 1 (e.g. 0.3)")),
+    }
+}
+
+/// `--request-timeout` (with `--from-context`): a duration of more than zero.
+fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
+    match parse_flag_duration(s)? {
+        d if d.is_zero() => Err(format!("invalid duration {s:?}: must be more than 0 (e.g. 10s)")),
+        d => Ok(d),
     }
 }

@@ -29,6 +29,8 @@ impl Tui {
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_STATE_HOME", std::env::temp_dir().join("daemonscope-test-state"));
+        // No config file of the user running the tests (tests that want one set their own).
+        cmd.env("XDG_CONFIG_HOME", std::env::temp_dir().join("daemonscope-test-no-config"));
         for (k, v) in env {
             cmd.env(k, v);
         }
