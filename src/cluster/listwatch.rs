@@ -51,6 +51,13 @@ pub enum Event<K> {
 /// loop then ends.
 pub trait Sink<K>: Send {
     fn send(&mut self, event: Event<K>) -> impl Future<Output = bool> + Send;
+
+    /// Right after [`Event::Relisting`], when the server said how many objects the whole
+    /// list holds (the first page plus its `remainingItemCount`; kube-apiserver says it
+    /// only for lists without a selector). For progress only: nothing depends on it.
+    fn total(&mut self, _objects: u64) -> impl Future<Output = bool> + Send {
+        async { true }
+    }
 }
 
 impl<K: Send> Sink<K> for mpsc::Sender<Event<K>> {
@@ -308,8 +315,16 @@ where
         };
         backoff.reset();
         tracing::debug!(kind = %std::any::type_name::<K>(), items = page.items.len(), "list page");
-        if lp.continue_token.is_none() && !sink.send(Event::Relisting).await {
-            return Listed::Closed;
+        if lp.continue_token.is_none() {
+            if !sink.send(Event::Relisting).await {
+                return Listed::Closed;
+            }
+            let remaining = page.metadata.remaining_item_count.and_then(|n| u64::try_from(n).ok());
+            if let Some(n) = remaining
+                && !sink.total(page.items.len() as u64 + n).await
+            {
+                return Listed::Closed;
+            }
         }
         for o in page.items {
             if !sink.send(Event::Applied(o)).await {

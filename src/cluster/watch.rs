@@ -212,4 +212,8 @@ impl<K: Watched> Sink<K> for Feed {
         };
         self.0.send(update).await.is_ok()
     }
+
+    async fn total(&mut self, objects: u64) -> bool {
+        self.0.send(Update::Change(Change::ListTotal(K::RESOURCE, objects))).await.is_ok()
+    }
 }

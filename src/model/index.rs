@@ -38,6 +38,10 @@ pub enum Change {
     /// A relist finished: everything not re-announced since `Resync*` began is gone.
     ResyncStart(Resource),
     ResyncDone(Resource),
+    /// A (re)list's first page said how many objects the whole list holds (the page plus
+    /// the server's remainingItemCount): the model keeps nothing of it; the UI shows the
+    /// sync's progress with it.
+    ListTotal(Resource, u64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -475,6 +479,7 @@ impl Model {
                     self.resync.insert(r, Default::default());
                 }
             }
+            Change::ListTotal(..) => {}
             Change::ResyncDone(r) => {
                 let Some(seen) = self.resync.remove(&r) else { return };
                 match r {

@@ -197,6 +197,6 @@ fn resource_of(c: &Change) -> Option<Resource> {
         Change::Pod(_) | Change::PodGone { .. } => Resource::Pods,
         Change::Revision(_) | Change::RevisionGone { .. } => Resource::Revisions,
         Change::Service(_) | Change::ServiceGone { .. } => Resource::Services,
-        Change::ResyncStart(r) | Change::ResyncDone(r) => *r,
+        Change::ResyncStart(r) | Change::ResyncDone(r) | Change::ListTotal(r, _) => *r,
     })
 }

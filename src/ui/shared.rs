@@ -100,6 +100,11 @@ pub struct Shared {
     pub message: Option<String>,
     /// The config file the settings come from (named in the help).
     pub config_path: Option<String>,
+    /// Per resource, until the first full sync: objects received so far, and how many
+    /// the list holds when the server said so.
+    pub listing: HashMap<Resource, (u64, Option<u64>)>,
+    /// When the watches of this connection started (the sync progress' clock).
+    pub watch_started: Instant,
 }
 
 impl Shared {
@@ -123,6 +128,8 @@ impl Shared {
             roll: None,
             message: None,
             config_path: None,
+            listing: HashMap::new(),
+            watch_started: Instant::now(),
         }
     }
 

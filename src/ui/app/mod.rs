@@ -324,7 +324,15 @@ impl App {
                     _ => None,
                 };
                 if let Some(r) = r {
-                    s.sync.entry(r).or_insert((SyncState::Syncing, None)).1 = Some(Instant::now());
+                    let e = s.sync.entry(r).or_insert((SyncState::Syncing, None));
+                    e.1 = Some(Instant::now());
+                    // The list's objects, not the watch events after it (the progress line).
+                    if s.synced_in.is_none() && e.0 != SyncState::Live {
+                        s.listing.entry(r).or_default().0 += 1;
+                    }
+                }
+                if let Change::ListTotal(r, n) = &c {
+                    s.listing.entry(*r).or_default().1 = Some(*n);
                 }
                 if let Change::DaemonSet(d) = &c {
                     let pace = s.paces.entry(d.uid.clone()).or_default();

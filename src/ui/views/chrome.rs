@@ -45,13 +45,14 @@ pub fn frame(f: &mut Frame, s: &Shared) -> Option<(Rect, Rect)> {
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return None;
     }
-    let banner = stale_banner(s);
+    // A failing watch first; else, until every watch is live, how far the lists have got.
+    let banner = stale_banner(s).map(|b| (b, s.theme.alert())).or_else(|| sync_progress(s).map(|b| (b, s.theme.dim())));
     let [top, warn, body, hints] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(banner.is_some() as u16), Constraint::Min(1), Constraint::Length(1)])
             .areas(area);
     status_line(f, s, top);
-    if let Some(b) = banner {
-        f.render_widget(Paragraph::new(b).style(s.theme.alert()), warn);
+    if let Some((b, style)) = banner {
+        f.render_widget(Paragraph::new(b).style(style), warn);
     }
     Some((body, hints))
 }
@@ -78,6 +79,41 @@ pub fn stale_banner(s: &Shared) -> Option<String> {
     Some(format!(" ⚠ {what} · {data} · {retry}{fix} · {} ", oldest.1.reason))
 }
 
+/// Until every watch is live after connecting: the objects each list has delivered (with
+/// the share of the total where the server said it), and how long it has taken —
+/// `syncing  ds 30 ✓  nodes 5,000 ✓  pods 61,204…  revs 61 ✓  svc 2 ✓  · 3.1 s`. Then none.
+pub fn sync_progress(s: &Shared) -> Option<String> {
+    if s.synced_in.is_some() {
+        return None;
+    }
+    let parts: Vec<String> = Resource::ALL
+        .iter()
+        .map(|r| {
+            let (n, total) = s.listing.get(r).copied().unwrap_or((0, None));
+            let live = matches!(s.sync.get(r), Some((SyncState::Live, _)));
+            match (live, total) {
+                (true, _) => format!("{} {} ✓", r.label(), thousands(n)),
+                (false, Some(t)) if t > 0 => format!("{} {} ({}%)", r.label(), thousands(n), (n * 100 / t).min(99)),
+                (false, _) => format!("{} {}…", r.label(), thousands(n)),
+            }
+        })
+        .collect();
+    Some(format!(" syncing  {}  · {:.1} s ", parts.join("  "), s.watch_started.elapsed().as_secs_f64()))
+}
+
+/// 61204 → `61,204`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     let t = &s.theme;
     let ns = s.scope.namespace.as_deref().unwrap_or("all");
@@ -92,13 +128,18 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     if let Some(r) = s.roll.as_ref().filter(|r| r.is_active()) {
         spans.push(Span::styled(format!("[REAL roll of {} running] ", r.ds), t.warn()));
     }
+    // `live` is the watch's state; how fresh the data is comes once, as the age of the
+    // newest event of any watch (an age beside each `live` read like uptime).
+    let mut newest: Option<std::time::Instant> = None;
     for r in Resource::ALL {
         let label = r.label();
         let (state, last) = s.sync.get(&r).cloned().unwrap_or((SyncState::Syncing, None));
-        let since = last.map(|l| format!(" {}", human_duration(l.elapsed().as_secs() as i64))).unwrap_or_default();
+        if state == SyncState::Live {
+            newest = newest.max(last);
+        }
         let (txt, style) = match state {
             SyncState::Syncing => (format!("{label}: syncing…"), t.dim()),
-            SyncState::Live => (format!("{label}: live{since}"), Style::default()),
+            SyncState::Live => (format!("{label}: live"), Style::default()),
             SyncState::Reconnecting { .. } => {
                 let age = s.stale.get(&r).map(|s| human_duration(s.since.elapsed().as_secs() as i64)).unwrap_or_default();
                 (format!("{label}: stale {age}"), t.warn())
@@ -106,6 +147,9 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
         };
         spans.push(Span::styled(txt, style));
         spans.push(Span::raw("  "));
+    }
+    if let Some(at) = newest {
+        spans.push(Span::styled(format!("last event {} ago  ", human_duration(at.elapsed().as_secs() as i64)), t.dim()));
     }
     spans.push(Span::styled(
         format!("{} nodes · {} DaemonSets · {} daemon pods", s.model.node_count(), s.model.daemonsets().count(), s.model.pod_count()),
