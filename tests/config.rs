@@ -227,3 +227,26 @@ fn the_tui_follows_the_config() {
     t.keys("q");
     assert!(t.exit(10).success());
 }
+
+/// A context or namespace switch starts the model afresh but keeps what the config set.
+#[test]
+fn a_switch_keeps_the_configs_label_column_grouping_and_path() {
+    use daemonscope::ui::{App, Msg, Theme};
+    let prefs = Prefs {
+        view: View::Nodes,
+        group_by: Some("karpenter.sh/nodepool".into()),
+        node_label: Some("kubernetes.io/arch".into()),
+        config_path: Some("~/.config/daemonscope/config.toml".into()),
+        note: None,
+    };
+    let mut app = App::new("a", Theme::new(false)).with_prefs(prefs);
+    assert_eq!((app.view(), app.node_label()), (View::Nodes, Some("kubernetes.io/arch")));
+    app.update(Msg::Connected { context: "b".into(), scope: Default::default(), server: None });
+    assert_eq!((app.context(), app.node_label()), ("b", Some("kubernetes.io/arch")));
+    app.update(Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('?'))));
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 40)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("config: ~/.config/daemonscope/config.toml"), "the help names the config after a switch");
+}
