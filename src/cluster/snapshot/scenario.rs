@@ -1,7 +1,8 @@
 //! A cluster's layout as a simulator scenario (multi-document YAML): nodes with their
 //! labels, taints, cordon, capacity and the state of their kubelet (a node that is down
 //! goes down at the start, keeping its pods); the DaemonSets with their full spec (an old
-//! revision first, then the current one, when pods still run the old one); the Services that select daemon pods; and how each daemon pod behaves
+//! revision first, then the current one, when pods still run the old one); the
+//! PriorityClasses their pods use; the Services that select daemon pods; and how each daemon pod behaves
 //! (crash-looping, failing to pull, …) as the simulator's behaviour annotations.
 //! Pure: API objects in, YAML out. `--anonymize` pseudonyms are stable (a hash).
 //!
@@ -11,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::scheduling::v1::PriorityClass;
 use serde_json::{Value, json};
 
 use crate::k8s::eligibility::LIFECYCLE_TAINTS;
@@ -26,6 +28,7 @@ pub struct Objects {
     pub revisions: Vec<ControllerRevision>,
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
+    pub priority_classes: Vec<PriorityClass>,
 }
 
 /// Stable pseudonyms for `--anonymize`.
@@ -170,6 +173,19 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
         objects.daemonsets.iter().filter_map(|d| d.metadata.namespace.as_deref()).filter(|n| !BUILTIN_NAMESPACES.contains(n)).collect();
     for ns in namespaces {
         docs.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+    }
+    // The classes the daemon pods use, but the built-in ones every cluster has (only
+    // those may be named `system-…`).
+    for pc in objects.priority_classes.iter().filter(|p| !p.metadata.name.as_deref().unwrap_or("").starts_with("system-")) {
+        docs.push(json!({
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": pc.metadata.name, "labels": pc.metadata.labels},
+            "value": pc.value,
+            "globalDefault": pc.global_default,
+            "description": pc.description,
+            "preemptionPolicy": pc.preemption_policy,
+        }));
     }
     // Per node: how its daemon pods behave, by DaemonSet.
     let mut behaviors: BTreeMap<&str, Vec<String>> = BTreeMap::new();
