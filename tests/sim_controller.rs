@@ -505,3 +505,34 @@ fn noexecute_taints_evict_as_the_taint_preview_says() {
     assert_eq!(events(&sim, "everything-"), 0);
     assert_eq!(pod_on(&sim, "plain", "n2").len(), 1);
 }
+
+/// `ClaimPods`: a pod the DaemonSet's selector matches, with no controller, is adopted
+/// with the revision it runs (no replacement), and counts as outdated when its revision
+/// is not the current one; a pod being deleted or in another namespace is not adopted.
+#[test]
+fn orphans_matching_the_selector_are_adopted_not_replaced() {
+    let orphan = |name: &str, ns: &str, node: &str, hash: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{app: agent, controller-revision-hash: {hash}}}}}\nspec: {{nodeName: {node}, containers: [{{name: agent, image: 'registry.example/agent:v0'}}]}}\n"
+        )
+    };
+    let yaml = format!(
+        "{FAST}{}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: other}}\n{}{}{}",
+        nodes_yaml(&["node-a", "node-b"]),
+        orphan("old-agent", "kube-system", "node-a", "oldhash"),
+        orphan("elsewhere", "other", "node-b", "oldhash"),
+        ds_yaml("agent", "{type: OnDelete}"),
+    );
+    let mut sim = build(&yaml);
+    sim.advance(1);
+    let d = ds(&sim);
+    let old = sim.store.get::<Pod>("kube-system", "old-agent").expect("kept, not replaced");
+    let owner = &old.metadata.owner_references.as_ref().expect("adopted")[0];
+    assert_eq!((owner.uid.as_str(), owner.controller), (d.metadata.uid.as_deref().unwrap(), Some(true)));
+    let on = |node: &str| pods(&sim).iter().filter(|p| p.spec.as_ref().unwrap().node_name.as_deref() == Some(node)).count();
+    assert_eq!((on("node-a"), on("node-b")), (1, 1), "one pod per node: the adopted one and a new one");
+    let st = d.status.clone().unwrap();
+    assert_eq!((st.desired_number_scheduled, st.current_number_scheduled, st.updated_number_scheduled), (2, 2, Some(1)));
+    let other = sim.store.get::<Pod>("other", "elsewhere").unwrap();
+    assert!(other.metadata.owner_references.is_none(), "another namespace's pod stays an orphan");
+}

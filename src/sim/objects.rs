@@ -250,7 +250,9 @@ fn template_generation(ds: &apps::DaemonSet) -> i64 {
 impl Strategy for apps::DaemonSet {
     fn prepare_create(&mut self) {
         self.metadata.generation = Some(1);
-        self.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(TEMPLATE_GENERATION_ANNOTATION.into(), "1".into());
+        // `if daemonSet.Spec.TemplateGeneration < 1 { … = 1 }`: one given is kept.
+        let tg = template_generation(self).max(1);
+        self.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(TEMPLATE_GENERATION_ANNOTATION.into(), tg.to_string());
         let spec = self.spec.get_or_insert_with(Default::default);
         spec.revision_history_limit.get_or_insert(10);
         let us = spec.update_strategy.get_or_insert_with(Default::default);
