@@ -312,13 +312,24 @@ metadata: {{name: node-bad, annotations: {{sim.daemonscope.io/pod-behavior: 'age
     let o = k.run_async(&["logs", "-n", "kube-system", &pulling]).await;
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("is waiting to start: trying and failing to pull image"), "{err}");
-    // -f follows until interrupted.
-    let mut child = k.cmd(&["logs", "-f", "-n", "kube-system", &healthy]).stdout(Stdio::piped()).spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    assert!(lines.next().is_some());
-    std::thread::sleep(Duration::from_millis(300));
+    // -f follows until interrupted: after the last line there is, the next one written
+    // (a running container logs every 5 s) arrives on the same stream.
+    let mut child = k.cmd(&["logs", "-f", "--tail=1", "-n", "kube-system", &healthy]).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(10)).expect("the last line");
+    let next = rx.recv_timeout(Duration::from_secs(15));
+    assert!(next.is_ok(), "a line written after the first ({first:?}) followed; kubectl exited: {:?}", child.try_wait());
     assert!(child.try_wait().unwrap().is_none(), "follow keeps the stream open");
     child.kill().ok();
+    child.wait().ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
