@@ -68,6 +68,10 @@ impl Filter {
         let mut f = Filter::default();
         for word in text.split_whitespace() {
             let lower = word.to_lowercase();
+            // A keyword with no value yet (being typed, or Tab about to complete it) filters nothing.
+            if matches!(lower.as_str(), "state:" | "reason:" | "label:" | "ns:") {
+                continue;
+            }
             let term = match lower.split_once(':') {
                 Some(("state", v)) => match v {
                     "problem" | "problems" => Some(Term::State(StateSel::Problem)),
@@ -188,5 +192,6 @@ mod tests {
         assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
         assert!(bad.problems[0].contains("failing") && bad.problems[1].contains("taint"), "{:?}", bad.problems);
         assert!(Filter::parse("  ").is_empty());
+        assert!(Filter::parse("reason: ns:").is_empty() && Filter::parse("reason:").problems.is_empty());
     }
 }

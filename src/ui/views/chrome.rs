@@ -222,11 +222,11 @@ pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbi
         Prompt::Filter(input, candidates) => {
             let mut spans = vec![Span::styled("/", t.header())];
             spans.extend(input_spans(s, input));
+            spans.extend(candidate_spans(s, candidates));
             let problems = crate::ui::filter::Filter::parse(input.value()).problems;
             if !problems.is_empty() {
                 spans.push(Span::styled(format!("  {}", problems.join("; ")), t.warn()));
             }
-            spans.extend(candidate_spans(s, candidates));
             Line::from(spans)
         }
         Prompt::Search(input) => {

@@ -147,8 +147,10 @@ impl NodesView {
         ))
         .style(t.header());
         let dss: Vec<_> = s.model.daemonsets().collect();
+        let mut taints_w = 0u16;
         let mut not_fine_w = cols[8].width as usize;
-        let rows: Vec<Row> = rows_all
+        // Cell texts first: TAINTS and NOT FINE take their widths from what is on screen.
+        let texts: Vec<(bool, Vec<(String, Style)>)> = rows_all
             .iter()
             .enumerate()
             .skip(offset)
@@ -162,6 +164,7 @@ impl NodesView {
                     [one] => one.to_string(),
                     [first, rest @ ..] => format!("{first} +{}", rest.len()),
                 };
+                taints_w = taints_w.max(taints.chars().count() as u16);
                 let nd = node_daemons(&s.model, *id);
                 // The DaemonSets broken here, with their state glyph; on a down node,
                 // first how many wait for it (their own state is not a daemon fault).
@@ -179,28 +182,47 @@ impl NodesView {
                 not_fine_w = not_fine_w.max(not_fine.chars().count());
                 let status_style = if n.ready != Some(true) { t.state(CellState::Failing) } else { Style::default() };
                 let daemons_style = if nd.broken > 0 || nd.down > 0 { t.warn() } else { Style::default() };
-                let row = Row::new(pick(vec![
-                    Cell::from(if s.marks.contains(&n.name) { "✓" } else { " " }),
-                    Cell::from(middle(&n.name, name_w as usize)),
-                    Cell::from(status).style(status_style),
-                    Cell::from(label("pool")),
-                    Cell::from(label("topology.kubernetes.io/zone")),
-                    Cell::from(extra.as_deref().map(label).unwrap_or_default()),
-                    Cell::from(middle(&taints, cols[6].width as usize)),
-                    Cell::from(format!("{}/{}", nd.ok, nd.expected)).style(daemons_style),
-                    Cell::from(not_fine).style(daemons_style),
-                    Cell::from(if nd.outdated == 0 { "-".to_string() } else { format!("{}{}", CellState::Outdated.glyph(), nd.outdated) })
-                        .style(t.state(CellState::Outdated)),
-                    Cell::from(age(n.created)),
-                    Cell::from(n.kubelet_version.clone()),
-                ]));
-                Some(if i == self.cursor { row.style(t.cursor()) } else { row })
+                let plain = Style::default();
+                let cells: Vec<(String, Style)> = vec![
+                    ((if s.marks.contains(&n.name) { "✓" } else { " " }).to_string(), plain),
+                    (middle(&n.name, name_w as usize), plain),
+                    (status, status_style),
+                    (label("pool"), plain),
+                    (label("topology.kubernetes.io/zone"), plain),
+                    (extra.as_deref().map(label).unwrap_or_default(), plain),
+                    (taints, plain),
+                    (format!("{}/{}", nd.ok, nd.expected), daemons_style),
+                    (not_fine, daemons_style),
+                    (
+                        if nd.outdated == 0 { "-".to_string() } else { format!("{}{}", CellState::Outdated.glyph(), nd.outdated) },
+                        t.state(CellState::Outdated),
+                    ),
+                    (age(n.created), plain),
+                    (n.kubelet_version.clone(), plain),
+                ];
+                Some((i == self.cursor, cells))
             })
             .collect();
         // What is broken here must survive a narrow terminal: it takes the rest of the width.
         let used: u16 = keep.iter().filter(|i| **i != 8).map(|i| cols[*i].width + 1).sum();
         cols[8].width = (not_fine_w as u16).min(inner_w.saturating_sub(used + 1)).max(cols[8].width);
+        // Room left over goes to TAINTS, up to its longest text (it was shortened in the middle to fit 30).
+        let used: u16 = keep.iter().map(|i| cols[*i].width + 1).sum();
+        if keep.contains(&6) {
+            cols[6].width = (cols[6].width + inner_w.saturating_sub(used)).min(taints_w.max(cols[6].width));
+        }
         let widths: Vec<Constraint> = keep.iter().map(|i| Constraint::Length(cols[*i].width)).collect();
+        let rows: Vec<Row> = texts
+            .into_iter()
+            .map(|(at_cursor, cells)| {
+                let cells = cells.into_iter().enumerate().map(|(i, (text, style))| {
+                    let text = if i == 6 { middle(&text, cols[6].width as usize) } else { text };
+                    Cell::from(text).style(style)
+                });
+                let row = Row::new(pick(cells.collect()));
+                if at_cursor { row.style(t.cursor()) } else { row }
+            })
+            .collect();
         self.hit = Some((Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: rows_fit as u16 }, offset));
         let sort = match self.sort {
             SortBy::Name => "by name",
