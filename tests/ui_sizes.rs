@@ -578,6 +578,23 @@ fn l_on_a_waiting_container_offers_the_previous_log() {
     );
     let s = screen(&mut ui, 200, 50);
     assert!(s.contains("previous container's log (node-exporter is waiting: CrashLoopBackOff)"), "{s}");
+    // The container crashed after the model last saw it: the API's 400 says it is
+    // waiting, and the pane says what helps.
+    key(&mut ui, KeyCode::Esc);
+    ui.effects.clear();
+    let mut running = pod.clone();
+    for c in &mut running.containers {
+        (c.waiting, c.running) = (None, true);
+    }
+    ui.send(Msg::Watch(vec![Update::Change(Change::Pod(running))]));
+    key(&mut ui, KeyCode::Char('l'));
+    let Some(Effect::Logs { seq, previous: false, .. }) = ui.effects.iter().find(|e| matches!(e, Effect::Logs { .. })).cloned() else {
+        panic!("{:?}", ui.effects)
+    };
+    let message = format!("container \"node-exporter\" in pod \"{}\" is waiting to start: CrashLoopBackOff", pod.name);
+    ui.send(Msg::Job(JobResult::Failed { seq: Some(seq), message }));
+    let s = screen(&mut ui, 200, 50);
+    assert!(s.contains("is waiting to start: CrashLoopBackOff — p shows the previous container's log"), "{s}");
     // Not started yet (never ran): no log to show, said at once, nothing requested.
     key(&mut ui, KeyCode::Esc);
     for c in &mut pod.containers {

@@ -326,7 +326,9 @@ impl App {
             }
             JobResult::Failed { seq: Some(seq), message } => {
                 if seq == self.text.seq {
-                    self.text.note = Some(message);
+                    // The API's 400 for a log of a container between restarts: say what helps.
+                    let hint = if message.contains("is waiting to start") { " — p shows the previous container's log" } else { "" };
+                    self.text.note = Some(format!("{message}{hint}"));
                 } else if seq == self.detail.events_seq {
                     self.detail.events_note = Some(message);
                 }

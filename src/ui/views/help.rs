@@ -13,6 +13,16 @@ use super::format::wrap;
 use crate::ui::keymap::{self, Action};
 use crate::ui::shared::Shared;
 
+/// What the keymap's table does not say: the filter's terms, the line editors' keys, the mouse.
+const EXTRAS: [(&str, &str); 6] = [
+    ("state:X", "cells in state X (failing, missing, starting, outdated, node-not-ready…, or problem, broken, down)"),
+    ("reason:X", "cells whose reason is X (taint, selector, affinity, crashloop, image, node-down, unready…)"),
+    ("label: ns:", "label:k=v (or label:k) nodes with that label; ns:N DaemonSets of namespace N; plain text: names and label values"),
+    ("Ctrl-a Ctrl-e", "line start / end; Ctrl-u clears the line, Ctrl-w deletes a word, Ctrl-k to the end"),
+    ("↑ ↓ Tab", "earlier : commands; Tab completes commands, contexts, namespaces, names, filter terms"),
+    ("mouse", "click selects a row or cell, the wheel scrolls, a view name at the top right opens it"),
+];
+
 /// The help's lines at inner width `w`: a key (or command) column, then its help wrapped.
 pub fn lines(s: &Shared, w: usize) -> Vec<Line<'static>> {
     let t = &s.theme;
@@ -27,6 +37,11 @@ pub fn lines(s: &Shared, w: usize) -> Vec<Line<'static>> {
     for b in keymap::bindings_for(s.view, s.readonly) {
         let help = if b.action == Action::Command { format!("{} {}", b.help, keymap::command_names()) } else { b.help.to_string() };
         entry(&mut lines, b.keys.join(" "), 14, &help);
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("filter (/), line editing, mouse", t.header())));
+    for (key, help) in EXTRAS {
+        entry(&mut lines, key.to_string(), 14, help);
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("commands", t.header())));
