@@ -590,7 +590,9 @@ fn demo_tui(extra: &[&str]) -> (tempfile::TempDir, Tui) {
     let mut args = vec!["--demo", "--log-file", log.to_str().unwrap()];
     args.extend_from_slice(extra);
     let t = Tui::start_sized(&args, &[], 35, 120);
-    t.wait_for("pods: live", 30);
+    // Every DaemonSet listed (the status line is too narrow here to show every watch).
+    t.wait_for("DaemonSets (8)", 30);
+    t.wait_for("security", 30);
     (dir, t)
 }
 

@@ -739,3 +739,37 @@ fn the_readme_key_table_matches_the_keymap() {
     assert!(keymap_cmds.is_subset(&readme_cmds), "every command in the README: {keymap_cmds:?} vs {readme_cmds:?}");
     assert!(readme_cmds.is_subset(&keymap_cmds), "no command the keymap does not have: {readme_cmds:?}");
 }
+
+/// Node names longer than the column (cloud names often are) are shortened in the
+/// middle: the end, where they differ, stays, so no two rows look alike.
+#[test]
+fn long_node_names_keep_the_part_that_differs() {
+    let names: Vec<String> = (1..=12).map(|i| format!("general-purpose-workers-eu-west-1a-ip-10-0-100-{i}.internal")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut yaml = common::nodes_yaml(&refs);
+    yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
+    let mut sim = common::build(&yaml);
+    for _ in 0..3 {
+        sim.advance(1);
+    }
+    let mut ui = app(&sim);
+    for view in ['n', 'm'] {
+        key(&mut ui, KeyCode::Esc);
+        key(&mut ui, KeyCode::Char(view));
+        for (w, h) in [(80, 24), (60, 20)] {
+            let s = screen(&mut ui, w, h);
+            let shown: Vec<&str> = s
+                .lines()
+                .filter_map(|l| l.split_whitespace().map(|w| w.trim_start_matches('│')).find(|word| word.starts_with("gen")))
+                .filter(|word| word.contains('…'))
+                .collect();
+            assert_eq!(shown.len(), 12, "{view} at {w}×{h}: every row shortened in the middle:\n{s}");
+            let distinct: std::collections::BTreeSet<&&str> = shown.iter().collect();
+            assert_eq!(distinct.len(), 12, "{view} at {w}×{h}: the rows still differ:\n{s}");
+            for (i, word) in shown.iter().enumerate() {
+                let tail = word.rsplit('…').next().unwrap();
+                assert!(names.iter().any(|n| n.ends_with(tail) && n.starts_with(word.split('…').next().unwrap())), "{word} ({i}):\n{s}");
+            }
+        }
+    }
+}

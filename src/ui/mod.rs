@@ -64,7 +64,21 @@ mod tests {
     // The shared formatters of `views::format` (here: `views` may not import each other,
     // and the layering test above reads every `super::` line of a view).
     mod format {
-        use crate::ui::views::format::{Col, fit_columns, middle, wrap};
+        use crate::ui::views::format::{Col, common_prefix, fit_columns, middle, shorten, wrap};
+
+        #[test]
+        fn shortened_names_keep_the_part_that_differs() {
+            let names = ["pool-a-ip-10-0-100-1.internal", "pool-a-ip-10-0-100-12.internal"];
+            let p = common_prefix(names);
+            assert_eq!(p, "pool-a-ip-10-0-100-".len());
+            assert_eq!(common_prefix(["abc", "xyz"]), 0);
+            assert_eq!(common_prefix(Vec::<&str>::new()), 0);
+            assert_eq!(shorten(names[0], 14, p), "poo…1.internal");
+            assert_eq!(shorten(names[1], 14, p), "po…12.internal");
+            assert_eq!(shorten("short", 14, 0), "short");
+            // Nothing shared: the middle goes.
+            assert_eq!(shorten("general-a-0005", 11, 0), "gener…-0005");
+        }
 
         #[test]
         fn wrapping_keeps_every_word() {

@@ -121,6 +121,41 @@ pub fn middle(s: &str, w: usize) -> String {
     out
 }
 
+/// Chars every name starts with, up to a separator (node names of a pool often share
+/// most of theirs).
+pub fn common_prefix<'a>(names: impl IntoIterator<Item = &'a str>) -> usize {
+    let mut names = names.into_iter();
+    let Some(first) = names.next() else { return 0 };
+    let first: Vec<char> = first.chars().collect();
+    let mut n = first.len();
+    for name in names {
+        n = n.min(name.chars().zip(&first).take_while(|(a, b)| a == *b).count());
+    }
+    // Back to a separator, so a number that differs is kept whole (`-1` / `-12`).
+    while n > 0 && first[n - 1].is_alphanumeric() {
+        n -= 1;
+    }
+    n
+}
+
+/// `s` in at most `w` columns, keeping what follows the `prefix` chars it shares with
+/// its neighbours whole when that fits (`gener…12.internal`), else shortened in the middle.
+pub fn shorten(s: &str, w: usize, prefix: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    let tail = n - prefix.min(n);
+    if tail + 2 <= w {
+        let head = w - 1 - tail;
+        let mut out: String = s.chars().take(head).collect();
+        out.push('…');
+        out.extend(s.chars().skip(n - tail));
+        return out;
+    }
+    middle(s, w)
+}
+
 /// A table column: its priority (0 never drops; higher numbers drop first) and width.
 #[derive(Debug, Clone, Copy)]
 pub struct Col {

@@ -98,6 +98,12 @@ impl MatrixView {
         let body_h = inner.height.saturating_sub(3) as usize;
         self.page = body_h.max(1);
         let row_off = self.row.saturating_sub(body_h.saturating_sub(1));
+        // What the names share is what a shortened name may leave out.
+        let prefix = if name_w <= longest {
+            super::format::common_prefix(rows.iter().filter_map(|(id, _)| s.model.node(*id)).map(|n| n.name.as_str()))
+        } else {
+            0
+        };
         self.hit = Some(MatrixHit {
             rows: Rect { x: inner.x, y: inner.y + 1, width: inner.width, height: body_h as u16 },
             row_off,
@@ -122,7 +128,7 @@ impl MatrixView {
             let count = |n: u32| if n == 0 { "-".to_string() } else { n.to_string() };
             // A marked node has a ✓ in the column after the longest name.
             let mark = if s.marks.contains(&name) { '✓' } else { ' ' };
-            let name = super::format::middle(&name, name_w as usize - 1);
+            let name = super::format::shorten(&name, name_w as usize - 1, prefix);
             let line = format!("{name:<w$}{mark} {:>3} {:>3}", count(nd.broken), count(nd.outdated), w = name_w as usize - 1);
             buf.set_stringn(inner.x, y, line, left, style);
             for (j, d) in dss.iter().enumerate().skip(col_off).take(visible_cols) {

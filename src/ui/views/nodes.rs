@@ -11,7 +11,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::format::{Col, NodeDaemons, age, fit_columns, middle, node_daemons, ready_word};
+use super::format::{Col, NodeDaemons, age, common_prefix, fit_columns, middle, node_daemons, ready_word, shorten};
 use crate::model::NodeId;
 use crate::model::coverage::CellState;
 use crate::ui::filter::Filter;
@@ -101,7 +101,9 @@ impl NodesView {
         // (priority, width): NAME and NOT FINE never drop; the least telling go first.
         let mut cols = vec![
             Col { prio: 0, width: 1 },
-            Col { prio: 0, width: name_full },
+            // The name fits in at least NAME_MIN columns (shortened in the middle), so the
+            // status and the daemons stay; it gets back what is left over below.
+            Col { prio: 0, width: name_full.min(NAME_MIN) },
             Col { prio: 1, width: status_w },
             Col { prio: 4, width: pool_w },
             Col { prio: 3, width: zone_w },
@@ -123,6 +125,9 @@ impl NodesView {
         let others: u16 = keep.iter().filter(|i| **i != 1).map(|i| cols[*i].width + 1).sum();
         let name_w = name_full.min(inner_w.saturating_sub(others + 1).max(8));
         cols[1].width = name_w;
+        // What the names share is what a shortened name may leave out.
+        let prefix =
+            if name_w < name_full { common_prefix(rows_all.iter().filter_map(|id| s.model.node(*id)).map(|n| n.name.as_str())) } else { 0 };
         let pick = |v: Vec<Cell<'static>>| -> Vec<Cell<'static>> {
             v.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, c)| c).collect()
         };
@@ -185,7 +190,7 @@ impl NodesView {
                 let plain = Style::default();
                 let cells: Vec<(String, Style)> = vec![
                     ((if s.marks.contains(&n.name) { "✓" } else { " " }).to_string(), plain),
-                    (middle(&n.name, name_w as usize), plain),
+                    (shorten(&n.name, name_w as usize, prefix), plain),
                     (status, status_style),
                     (label("pool"), plain),
                     (label("topology.kubernetes.io/zone"), plain),
@@ -239,6 +244,9 @@ impl NodesView {
         }
     }
 }
+
+/// The width a long name is shortened to before the status and daemon columns go.
+const NAME_MIN: u16 = 24;
 
 /// A node's STATUS as kubectl prints it (Ready, NotReady, and SchedulingDisabled when cordoned).
 fn status_of(n: &crate::model::NodeInfo) -> String {

@@ -89,7 +89,8 @@ impl RolloutView {
         let name_full = rows.iter().map(|d| d.namespace.chars().count() + 1 + d.name.chars().count()).max().unwrap_or(9).max(9) as u16;
         let mut cols = [
             Col { prio: 0, width: 1 },
-            Col { prio: 0, width: name_full },
+            // Long names are shortened (to 30 at least) before UPDATED and ETA go.
+            Col { prio: 0, width: name_full.min(30) },
             Col { prio: 4, width: 13 },
             Col { prio: 1, width: 21 },
             Col { prio: 3, width: 11 },
