@@ -199,6 +199,31 @@ fn nodes_at_every_size_keep_whole_names_and_what_is_not_fine() {
     assert_eq!(ui.app.cursor_node(), Some("general-c-0003"));
 }
 
+/// `]` in the rollout list: the rollout with a broken daemon (fluent-bit's pod being
+/// replaced, a second after its update), not the OnDelete one that only waits.
+#[test]
+fn next_problem_in_the_rollout_list() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let mut sim = common::build(&text);
+    for a in common::scenario(&text).timeline.iter().filter(|t| t.at.as_secs() <= 8) {
+        sim.apply(&a.action).unwrap();
+    }
+    sim.advance(1);
+    let mut ui = app(&sim);
+    key(&mut ui, KeyCode::Char('r'));
+    assert_eq!(ui.app.selected().map(|d| d.name.as_str()), Some("cilium"));
+    let s = screen(&mut ui, 200, 50);
+    assert!(s.contains("logging/fluent-bit"), "fluent-bit rolling:\n{s}");
+    let fb = ui.app.model().daemonset("logging", "fluent-bit").unwrap();
+    let cov = ui.app.model().coverage(fb).unwrap();
+    assert!(cov.cells.iter().any(|c| c.is_broken()), "a new pod not ready yet (or an old one terminating)");
+    key(&mut ui, KeyCode::Char(']'));
+    let picked = ui.app.selected().map(|d| d.name.clone());
+    assert_eq!(picked.as_deref(), Some("fluent-bit"), "{}", screen(&mut ui, 200, 50));
+    key(&mut ui, KeyCode::Char(']'));
+    assert_eq!(ui.app.selected().map(|d| d.name.as_str()), Some("fluent-bit"), "the only one: it stays");
+}
+
 #[test]
 fn rollout_at_every_size_keeps_its_state_column() {
     let sim = demo();

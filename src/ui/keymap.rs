@@ -226,14 +226,14 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["]"],
         action: Action::NextProblem,
         help: "next problem: cell in the grid and matrix, row in lists",
-        views: &[Ds, Grid, Matrix, Nodes],
+        views: &[Ds, Grid, Matrix, Nodes, Rollout],
         hint: false,
     },
     Binding {
         keys: &["["],
         action: Action::PrevProblem,
         help: "previous problem: cell in the grid and matrix, row in lists",
-        views: &[Ds, Grid, Matrix, Nodes],
+        views: &[Ds, Grid, Matrix, Nodes, Rollout],
         hint: false,
     },
     Binding {

@@ -1,5 +1,5 @@
 //! Finding things fast: `]` / `[` jump to the next / previous problem (a cell in the
-//! grid and the matrix, a row in the DaemonSets and nodes lists), wrapping around; the
+//! grid and the matrix, a row in the DaemonSets, nodes and rollout lists), wrapping around; the
 //! text pane's search (`/`) and its next / previous match (`n` / `N`).
 //! May import the rest of `app`, `views` (state and `format`), `model`.
 
@@ -53,6 +53,15 @@ impl App {
                     self.matrix.row = i / cols;
                     self.matrix.col = i % cols;
                 })
+            }
+            View::Rollout => {
+                // A rollout with a broken daemon (failing, missing, starting, terminating,
+                // misscheduled): what holds a rollout up.
+                let rows = self.rollout.rows(s);
+                let at = self.rollout.index(s);
+                let pick = next_hit(rows.len(), at, forward, |i| health(&s.model, rows[i]).rank() < Health::NodeDown.rank())
+                    .map(|i| (rows[i].namespace.clone(), rows[i].name.clone()));
+                pick.map(|p| self.s.selected = Some(p))
             }
             _ => Some(()),
         };
