@@ -208,6 +208,7 @@ fn editor<'a>(s: &Shared, title: String, input: &Input, syntax: &str, candidates
 fn hint_word(b: &keymap::Binding) -> String {
     match b.action {
         Action::Rollout => "rollout view".into(),
+        Action::GroupBy if b.help.starts_with("show") => "label column".into(),
         _ => b.help.split([' ', '(']).next().unwrap_or("").trim_end_matches([':', ',']).to_string(),
     }
 }
