@@ -208,7 +208,7 @@ fn editor<'a>(s: &Shared, title: String, input: &Input, syntax: &str, candidates
 fn hint_word(b: &keymap::Binding) -> String {
     match b.action {
         Action::Rollout => "rollout view".into(),
-        Action::GroupBy if b.help.starts_with("show") => "label column".into(),
+        Action::GroupBy if b.help.starts_with("show") => "label".into(),
         _ => b.help.split([' ', '(']).next().unwrap_or("").trim_end_matches([':', ',']).to_string(),
     }
 }
@@ -291,7 +291,9 @@ pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbi
                         (vec![key, text], b.action == Action::Help)
                     })
                     .collect();
-                let width = |items: &[(Vec<Span>, bool)]| items.iter().flat_map(|i| &i.0).map(|sp| sp.width()).sum::<usize>();
+                // The two spaces after the last item do not need to fit.
+                let width =
+                    |items: &[(Vec<Span>, bool)]| items.iter().flat_map(|i| &i.0).map(|sp| sp.width()).sum::<usize>().saturating_sub(2);
                 while used + width(&items) > area.width as usize {
                     let Some(i) = items.iter().rposition(|i| !i.1) else { break };
                     items.remove(i);
