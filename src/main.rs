@@ -340,7 +340,8 @@ mod simulator {
             let built = Sim::build(&sc, opts).map_err(|e| format!("{}: {}", sc.name, e.message))?;
             let faults = built.api.faults.settings();
             let running = built.serve_with(&args.listen, transport).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-            let yaml = sim::kubeconfig::standalone_yaml(running.url(), running.credentials.as_ref());
+            let name = args.context_name.as_deref().unwrap_or(sim::CONTEXT_NAME);
+            let yaml = sim::kubeconfig::standalone_yaml_named(running.url(), running.credentials.as_ref(), name);
             sim::kubeconfig::write_private(&kc, &yaml).map_err(|e| format!("cannot write the kubeconfig {}: {e}", kc.display()))?;
             let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
             println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
@@ -348,7 +349,7 @@ mod simulator {
             if !faults.is_none() {
                 println!("injecting faults: {}", daemonscope::sim::faults::describe(&faults));
             }
-            println!("kubeconfig {} (context {})", kc.display(), sim::CONTEXT_NAME);
+            println!("kubeconfig {} (context {name})", kc.display());
             println!("  export KUBECONFIG={}", kc.display());
             println!("Ctrl-C to stop");
             shutdown.await;
