@@ -177,8 +177,9 @@ fn run_tui(cli: &Cli) -> Result<()> {
             return r;
         }
         let source = Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail(e));
-        if fleet(cli, Some(&source), None).is_some() {
-            fail("several contexts are for `daemonscope status` (the TUI shows one)");
+        if let Some(contexts) = fleet(cli, Some(&source), None) {
+            need_terminal();
+            return daemonscope::fleet_tui::run(source, contexts, scope, cli.readonly).await;
         }
         // Fail before the terminal is taken: an unknown context is one clear line.
         let (client, context) = source.client(context(cli)).await.unwrap_or_else(|e| fail(e));

@@ -9,6 +9,7 @@
 
 mod actions;
 mod commands;
+mod fleet;
 mod input;
 mod mode;
 mod navigation;
@@ -262,6 +263,7 @@ impl App {
         fresh.namespaces = std::mem::take(&mut self.namespaces);
         fresh.grid.group_by = self.grid.group_by;
         (fresh.s.readonly, fresh.s.dry_run, fresh.s.scope) = (self.s.readonly, self.s.dry_run, scope);
+        fresh.s.name_context = self.s.name_context;
         *self = fresh;
     }
 

@@ -31,9 +31,13 @@ impl Confirm {
             Span::styled("n / Esc", t.header()),
             Span::raw(format!(" cancel{dry}")),
         ]));
+        // Among several clusters, the one it changes is named (the fleet).
+        let on = if s.name_context { format!(" in context {}", s.context) } else { String::new() };
         f.render_widget(Clear, r);
         f.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(ratatui::widgets::Block::bordered().title(format!(" {}? ", plan.title))),
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(ratatui::widgets::Block::bordered().title(format!(" {}{on}? ", plan.title))),
             r,
         );
     }
