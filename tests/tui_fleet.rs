@@ -107,3 +107,64 @@ async fn fleet_table_drill_down_and_back() {
     .await
     .unwrap();
 }
+
+/// Isolation: of three clusters, one is killed and one throttled (every request 429 with
+/// `Retry-After: 30`, its watches cut each second); each says so in its own column while
+/// the third keeps following its cluster — a node that joins it shows within seconds, far
+/// inside the throttled cluster's 30 s wait — and the keys are answered throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_and_a_throttled_cluster_hold_up_neither_the_ui_nor_the_others() {
+    let healthy = || scenario(&["n1", "n2", "n3"], &[], "registry.example/agent:v2", true);
+    let (live, doomed, slow) = (common::serve(&healthy()).await, common::serve(&healthy()).await, common::serve(&healthy()).await);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let kc = [
+        kubeconfig(d, "live", live.url(), live.ca_pem.as_deref(), live.token.as_deref()),
+        kubeconfig(d, "killed", doomed.url(), doomed.ca_pem.as_deref(), doomed.token.as_deref()),
+        kubeconfig(d, "throttled", slow.url(), slow.ca_pem.as_deref(), slow.token.as_deref()),
+    ]
+    .join(":");
+    let t = tokio::task::spawn_blocking(move || {
+        let t = Tui::start(&["--kubeconfig", &kc, "--all-contexts"], &[]);
+        t.wait_for("live: live · killed: live · throttled: live", 20);
+        t
+    })
+    .await
+    .unwrap();
+    doomed.api.faults.set_down(true);
+    slow.api.faults.set(daemonscope::sim::faults::FaultSettings {
+        throttle: 1.0,
+        retry_after: 30,
+        drop_watches_every: Some(std::time::Duration::from_secs(1)),
+        seed: Some(3),
+        ..Default::default()
+    });
+    let t = tokio::task::spawn_blocking(move || {
+        let s = t.wait_for("live: live · killed: stale · throttled: stale", 20);
+        assert_eq!(s.matches("⚠ stale 3n").count(), 2, "both columns keep their data, marked stale:\n{s}");
+        t
+    })
+    .await
+    .unwrap();
+    let s = t.screen();
+    assert!(row(&s, "│  killed ").contains("stale: cannot reach the API server"), "{s}");
+    assert!(row(&s, "│  throttled ").contains("stale: 429"), "{s}");
+    // A fourth node joins the live cluster: its column follows at once.
+    let node: k8s_openapi::api::core::v1::Node =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "n4", "labels": {"pool": "general"}}})).unwrap();
+    kube::Api::<k8s_openapi::api::core::v1::Node>::all(common::client(&live)).create(&Default::default(), &node).await.unwrap();
+    tokio::task::spawn_blocking(move || {
+        let mut t = t;
+        let s = t.wait_for("● 4/4", 15);
+        let agent = row(&s, "kube-system/agent");
+        assert!(agent.contains("● 4/4") && agent.matches("● 3/3").count() == 2, "the others keep their last picture: {agent}");
+        // Keys are answered: the cursor moves to the throttled cluster's column and into it.
+        t.keys("ll\r");
+        let s = t.wait_for("context throttled (Esc: back to the fleet)", 10);
+        assert!(s.contains("429"), "its own banner says why its data is stale:\n{s}");
+        t.keys("q");
+        assert!(t.exit(10).success());
+    })
+    .await
+    .unwrap();
+}
