@@ -21,9 +21,17 @@ struct Cli {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, global = true, env = "KUBECONFIG", value_name = "FILE")]
     kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use (default: the current context).
+    /// The kubeconfig context to use (default: the current context). Given more than
+    /// once (TUI and `status`): the fleet of those contexts.
     #[arg(long, global = true, value_name = "NAME")]
-    context: Option<String>,
+    context: Vec<String>,
+    /// The fleet of every kubeconfig context whose name matches GLOB (`*`, `?`, `[a-z]`;
+    /// quote it), for the TUI and `status`.
+    #[arg(long, global = true, value_name = "GLOB", conflicts_with_all = ["context", "all_contexts"])]
+    contexts: Option<String>,
+    /// The fleet of every kubeconfig context, for the TUI and `status`.
+    #[arg(long, global = true, conflicts_with = "context")]
+    all_contexts: bool,
     /// Only this namespace.
     #[arg(short = 'n', long, global = true, value_name = "NAMESPACE", conflicts_with = "all_namespaces")]
     namespace: Option<String>,
@@ -117,6 +125,22 @@ fn scope(cli: &Cli) -> daemonscope::cluster::watch::Scope {
     }
 }
 
+/// The fleet the context flags ask for (None: one cluster), checked against the
+/// kubeconfig; `what` names the command for one that watches a single cluster only.
+fn fleet(cli: &Cli, source: Option<&Source>, what: Option<&str>) -> Option<Vec<String>> {
+    let sel = daemonscope::cluster::fleet::Selection::from_flags(&cli.context, cli.contexts.as_deref(), cli.all_contexts)?;
+    if let Some(what) = what {
+        fail_with(2, format!("{what} watches one cluster: give one --context (several contexts are for the TUI and `status`)"));
+    }
+    let source = source?;
+    Some(sel.resolve(source).unwrap_or_else(|e| fail_with(if matches!(cli.command, Some(Command::Status(_))) { 2 } else { 1 }, e)))
+}
+
+/// The one context asked for (None: the current one).
+fn context(cli: &Cli) -> Option<&str> {
+    cli.context.last().map(String::as_str)
+}
+
 /// Whether to run on the embedded simulated cluster (`--demo`, before or after `status`).
 fn wants_demo(cli: &Cli, status: Option<&StatusArgs>) -> bool {
     #[cfg(feature = "sim")]
@@ -156,8 +180,12 @@ fn run_tui(cli: &Cli) -> Result<()> {
             return r;
         }
         let source = Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail(e));
+        if let Some(contexts) = fleet(cli, Some(&source), None) {
+            need_terminal();
+            return daemonscope::fleet_tui::run(source, contexts, scope, cli.readonly).await;
+        }
         // Fail before the terminal is taken: an unknown context is one clear line.
-        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail(e));
+        let (client, context) = source.client(context(cli)).await.unwrap_or_else(|e| fail(e));
         need_terminal();
         daemonscope::tui::run(source, client, context, scope, cli.readonly, !cli.no_mouse).await
     });
@@ -186,7 +214,10 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
         let _ = demo;
         let source =
             Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
-        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        if let Some(contexts) = fleet(cli, Some(&source), None) {
+            return daemonscope::status::fleet::run(&source, &contexts, scope, args, &mut out).await;
+        }
+        let (client, context) = source.client(context(cli)).await.unwrap_or_else(|e| fail_with(2, e));
         let server = source.server(&context);
         daemonscope::status::run(client, context, server, scope, args, &mut out).await
     });
@@ -197,12 +228,13 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
 /// `daemonscope snapshot`: the cluster in scope as a scenario, to a file or stdout.
 fn run_snapshot(cli: &Cli, args: &daemonscope::cli::SnapshotArgs) -> Result<()> {
     let scope = scope(cli);
+    fleet(cli, None, Some("snapshot"));
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let started = std::time::Instant::now();
         let source =
             Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
-        let (cluster, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        let (cluster, context) = source.client(context(cli)).await.unwrap_or_else(|e| fail_with(2, e));
         let yaml = snapshot_yaml(&cluster, &context, &scope, args.anonymize).await;
         match &args.output {
             Some(path) => {
@@ -239,6 +271,7 @@ async fn snapshot_yaml(
 /// one line and exit 2; after that it serves until SIGTERM, whatever the API server does.
 fn run_serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
     let scope = scope(cli);
+    fleet(cli, None, Some("serve"));
     let listener = daemonscope::serve::bind(args).unwrap_or_else(|e| fail_with(2, e));
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
@@ -252,7 +285,7 @@ fn run_serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
         }
         let source =
             Source::load(cli.kubeconfig.as_deref(), Timeouts::request_timeout(cli.request_timeout)).unwrap_or_else(|e| fail_with(2, e));
-        let (client, context) = source.client(cli.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        let (client, context) = source.client(context(cli)).await.unwrap_or_else(|e| fail_with(2, e));
         daemonscope::serve::run(client, context, scope, args, listener, shutdown).await
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
@@ -343,7 +376,8 @@ mod simulator {
             let built = Sim::build(&sc, opts).map_err(|e| format!("{}: {}", sc.name, e.message))?;
             let faults = built.api.faults.settings();
             let running = built.serve_with(&args.listen, transport).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-            let yaml = sim::kubeconfig::standalone_yaml(running.url(), running.credentials.as_ref());
+            let name = args.context_name.as_deref().unwrap_or(sim::CONTEXT_NAME);
+            let yaml = sim::kubeconfig::standalone_yaml_named(running.url(), running.credentials.as_ref(), name);
             sim::kubeconfig::write_private(&kc, &yaml).map_err(|e| format!("cannot write the kubeconfig {}: {e}", kc.display()))?;
             let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
             println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
@@ -351,7 +385,7 @@ mod simulator {
             if !faults.is_none() {
                 println!("injecting faults: {}", daemonscope::sim::faults::describe(&faults));
             }
-            println!("kubeconfig {} (context {})", kc.display(), sim::CONTEXT_NAME);
+            println!("kubeconfig {} (context {name})", kc.display());
             println!("  export KUBECONFIG={}", kc.display());
             println!("Ctrl-C to stop");
             shutdown.await;

@@ -21,19 +21,19 @@ use crate::cluster::watch::{self, Scope, Update};
 use crate::ui::{App, Msg, Session, Theme};
 
 /// Most watch updates applied between two frames.
-const BATCH: usize = 20_000;
+pub(crate) const BATCH: usize = 20_000;
 /// Watch updates queued between the watchers and the UI.
 const QUEUE: usize = 16_384;
 
 /// The watches of one connection; replaced wholesale on a context or namespace switch,
 /// so nothing from the previous cluster reaches the new model.
-struct Connection {
-    rx: mpsc::Receiver<Update>,
+pub(crate) struct Connection {
+    pub(crate) rx: mpsc::Receiver<Update>,
     watchers: Vec<JoinHandle<()>>,
 }
 
 impl Connection {
-    fn start(cluster: Cluster, scope: Scope) -> Connection {
+    pub(crate) fn start(cluster: Cluster, scope: Scope) -> Connection {
         let (tx, rx) = mpsc::channel::<Update>(QUEUE);
         Connection { rx, watchers: watch::spawn(cluster, scope, tx) }
     }
@@ -60,14 +60,14 @@ pub enum Ended {
 /// The signals that would otherwise kill the process with the terminal raw, on the
 /// alternate screen, cursor hidden: `kill`, Ctrl-C or Ctrl-\ sent from another
 /// terminal (in raw mode the keys reach the TUI as keys), the terminal closing.
-struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     each: Vec<(i32, tokio::signal::unix::Signal)>,
 }
 
 impl Signals {
     /// Registered before the terminal is taken, so none is lost in between.
-    fn register() -> std::io::Result<Signals> {
+    pub(crate) fn register() -> std::io::Result<Signals> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -80,7 +80,7 @@ impl Signals {
     }
 
     /// The number of the next signal that arrives.
-    async fn recv(&mut self) -> i32 {
+    pub(crate) async fn recv(&mut self) -> i32 {
         #[cfg(unix)]
         {
             let waits = self.each.iter_mut().map(|(n, s)| {

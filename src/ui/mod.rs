@@ -1,17 +1,19 @@
 //! The terminal UI. `app` holds the state and its one update (`Msg` in, `Effect`s out);
 //! `views` draw it, one file per view or popup, each owning its cursor; `keymap` is the
 //! table of keys and `:` commands that drives handling, help and hints; `shared` is what
-//! views read; `theme` the colours. Tested with ratatui's `TestBackend`.
+//! views read; `theme` the colours; `fleet` holds one app per cluster and the fleet view. Tested with ratatui's `TestBackend`.
 //! `ui` may import `model`, `k8s` and `cluster` types; never `sim`.
 
 mod app;
 pub mod filter;
+mod fleet;
 pub mod keymap;
 mod shared;
 mod theme;
 mod views;
 
 pub use app::{App, Mode, Msg, Session};
+pub use fleet::FleetApp;
 pub use keymap::Action;
 pub use shared::{SortBy, View};
 pub use theme::Theme;

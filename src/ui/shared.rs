@@ -98,6 +98,8 @@ pub struct Shared {
     /// The roll under way (or the last one), as its job reports it.
     pub roll: Option<RollStatus>,
     pub message: Option<String>,
+    /// One of several clusters on screen (the fleet): confirmations name the context.
+    pub name_context: bool,
 }
 
 impl Shared {
@@ -120,6 +122,7 @@ impl Shared {
             synced_in: None,
             roll: None,
             message: None,
+            name_context: false,
         }
     }
 

@@ -12,6 +12,7 @@ mod commands;
 mod editor;
 mod find;
 mod hints;
+mod fleet;
 mod input;
 mod mode;
 mod mouse;
@@ -307,6 +308,7 @@ impl App {
         fresh.cmd_history = std::mem::take(&mut self.cmd_history);
         fresh.mouse = self.mouse;
         (fresh.s.readonly, fresh.s.dry_run, fresh.s.scope) = (self.s.readonly, self.s.dry_run, scope);
+        fresh.s.name_context = self.s.name_context;
         *self = fresh;
     }
 

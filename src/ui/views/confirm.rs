@@ -76,7 +76,9 @@ impl Confirm {
                 lines.push(Line::from(a.clone()));
             }
         }
+        // Among several clusters, the one it changes is named (the fleet).
+        let on = if s.name_context { format!(" in context {}", s.context) } else { String::new() };
         f.render_widget(Clear, r);
-        f.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" {}? ", plan.title))), r);
+        f.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" {}{on}? ", plan.title))), r);
     }
 }
