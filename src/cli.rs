@@ -1,6 +1,7 @@
-//! The library's command-line pieces: `status`'s and `serve`'s flags and output formats (kubectl's
-//! flag names). The top-level command and its dispatch live in the binary (`main.rs`),
-//! so this file never names the simulator.
+//! The library's command-line pieces: the cluster, fleet and log flags, `status`'s, `serve`'s
+//! and `config`'s flags and output formats (kubectl's flag names), and the man page. The
+//! top-level command and its dispatch live in the binary (`main.rs`), so this file never
+//! names the simulator.
 //!
 //! May import: `k8s`.
 
@@ -92,9 +93,10 @@ pub struct ClientArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<std::path::PathBuf>,
-    /// The kubeconfig context to use (default: the current context).
+    /// The kubeconfig context to use (default: the current context). Given more than
+    /// once (TUI and `status`): the fleet of those contexts.
     #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    pub context: Vec<String>,
     /// Only this namespace.
     #[arg(short = 'n', long, value_name = "NAMESPACE", conflicts_with = "all_namespaces")]
     pub namespace: Option<String>,
@@ -124,7 +126,7 @@ impl ClientArgs {
         let all = self.all_namespaces || (before.all_namespaces && self.namespace.is_none());
         ClientArgs {
             kubeconfig: self.kubeconfig.or_else(|| before.kubeconfig.clone()),
-            context: self.context.or_else(|| before.context.clone()),
+            context: if self.context.is_empty() { before.context.clone() } else { self.context },
             namespace: if self.all_namespaces { None } else { self.namespace.or_else(|| before.namespace.clone()) },
             all_namespaces: all,
             selector: self.selector.or_else(|| before.selector.clone()),
@@ -137,7 +139,7 @@ impl ClientArgs {
         let mut out = Vec::new();
         for (set, name) in [
             (self.kubeconfig.is_some(), "--kubeconfig"),
-            (self.context.is_some(), "--context"),
+            (!self.context.is_empty(), "--context"),
             (self.namespace.is_some(), "--namespace"),
             (self.all_namespaces, "--all-namespaces"),
             (self.selector.is_some(), "--selector"),
@@ -146,6 +148,38 @@ impl ClientArgs {
             if set {
                 out.push(name);
             }
+        }
+        out
+    }
+}
+
+/// Several clusters at once: the TUI's and `status`'s (with `--context` given more than once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Cluster")]
+pub struct FleetArgs {
+    /// The fleet of every kubeconfig context whose name matches GLOB (`*`, `?`, `[a-z]`;
+    /// quote it), for the TUI and `status`.
+    #[arg(long, value_name = "GLOB", conflicts_with_all = ["context", "all_contexts"])]
+    pub contexts: Option<String>,
+    /// The fleet of every kubeconfig context, for the TUI and `status`.
+    #[arg(long, conflicts_with = "context")]
+    pub all_contexts: bool,
+}
+
+impl FleetArgs {
+    /// These flags, with those given before `status` filling in.
+    pub fn or(self, before: &FleetArgs) -> FleetArgs {
+        FleetArgs { contexts: self.contexts.or_else(|| before.contexts.clone()), all_contexts: self.all_contexts || before.all_contexts }
+    }
+
+    /// The flags set, as the user typed them.
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.contexts.is_some() {
+            out.push("--contexts");
+        }
+        if self.all_contexts {
+            out.push("--all-contexts");
         }
         out
     }
@@ -171,4 +205,28 @@ pub struct ConfigArgs {
     /// The config file to check (default: $XDG_CONFIG_HOME/daemonscope/config.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+}
+
+/// `daemonscope man`: the page of `cmd` on stdout, or one page per command into `out_dir`.
+pub fn man(cmd: clap::Command, out_dir: Option<&std::path::Path>) -> Result<(), String> {
+    match out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            clap_mangen::generate_to(cmd, dir).map_err(|e| format!("cannot write man pages to {}: {e}", dir.display()))
+        }
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page).map_err(|e| format!("rendering the man page: {e}"))?;
+            print_bytes(&page)
+        }
+    }
+}
+
+/// Writes to stdout; a reader that stopped early (`| head`) is not an error.
+pub fn print_bytes(b: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    match std::io::stdout().write_all(b).and_then(|_| std::io::stdout().flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("writing to standard output: {e}")),
+        _ => Ok(()),
+    }
 }

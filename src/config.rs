@@ -478,7 +478,7 @@ pub fn default_toml() -> String {
     out += "node_label = \"\"\n\n";
     out += "# Colours: dark, light or high-contrast. NO_COLOR (set, not empty) turns colours off whatever this says.\n";
     out += "theme = \"dark\"\n\n";
-    out += "# The mouse: a click selects, the wheel scrolls; false leaves it to the terminal.\n";
+    out += "# The mouse: a click selects, the wheel scrolls; false (or --no-mouse for one run) leaves it to the terminal.\n";
     out += "mouse = true\n\n";
     out += "# Colours per state over the theme's: a name (black, red, green, yellow, blue, magenta, cyan,\n\
             # gray, darkgray, lightred, lightgreen, lightyellow, lightblue, lightmagenta, lightcyan,\n\

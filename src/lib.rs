@@ -9,7 +9,8 @@
 //!   decided ([`model::coverage`]), the indexed store, rollout progress.
 //! - [`cluster`]: the client's I/O: kubeconfig and contexts, the list-then-watch loop,
 //!   jobs the UI asks for, operator actions, the OnDelete roll.
-//! - [`ui`]: the terminal UI's state and views; [`tui`] runs it on a terminal.
+//! - [`ui`]: the terminal UI's state and views; [`tui`] runs it on a terminal, [`fleet_tui`]
+//!   runs the fleet (several clusters at once).
 //! - [`status`]: `daemonscope status`, the same coverage as a report and an exit code;
 //!   [`cli`]: its flags; [`logging`]: the log file; [`config`]: the settings file.
 //! - [`serve`]: `daemonscope serve`, the same coverage as Prometheus metrics, probes and
@@ -23,6 +24,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod fleet_tui;
 pub mod k8s;
 pub mod logging;
 pub mod model;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::eyre::Result;
-use daemonscope::cli::{ClientArgs, ConfigArgs, LogArgs, ServeArgs, StatusArgs};
+use daemonscope::cli::{ClientArgs, ConfigArgs, FleetArgs, LogArgs, ServeArgs, StatusArgs};
 use daemonscope::cluster::connect::{Source, Timeouts};
 #[cfg(feature = "sim")]
 use daemonscope::sim::cli::{FromContextArgs, SimArgs};
@@ -25,14 +25,18 @@ struct Cli {
     #[cfg(feature = "sim")]
     #[arg(long)]
     demo: bool,
-    /// Read the settings (view, theme, keys, mouse) from this file instead of
-    /// $XDG_CONFIG_HOME/daemonscope/config.toml.
+    /// The settings file (view, theme, keys, mouse) [default: $XDG_CONFIG_HOME/daemonscope/config.toml].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Leave the mouse to the terminal (text selection): no clicks or wheel in the TUI.
+    #[arg(long)]
+    no_mouse: bool,
     #[command(flatten)]
     log: LogArgs,
     #[command(flatten)]
     client: ClientArgs,
+    #[command(flatten)]
+    fleet: FleetArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +54,8 @@ enum Command {
         log: LogArgs,
         #[command(flatten)]
         client: ClientArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Write a live cluster's layout (nodes, DaemonSets, how their pods behave) as a
     /// simulator scenario, to rehearse a change on it first (`daemonscope sim --scenario`).
@@ -102,8 +108,7 @@ struct SimCommand {
     from: FromContextArgs,
 }
 
-/// The name the binary runs under: `kubectl daemonscope` when kubectl runs it as a plugin
-/// (installed or linked as `kubectl-daemonscope`), so usage lines read as typed.
+/// `kubectl daemonscope` when run as the kubectl plugin (named `kubectl-daemonscope`), so usage reads as typed.
 fn bin_name() -> &'static str {
     let argv0 = std::env::args_os().next().map(PathBuf::from);
     let file = argv0.as_deref().and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -136,18 +141,22 @@ fn main() -> Result<()> {
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "daemonscope", &mut script);
-            print_bytes(&script);
+            daemonscope::cli::print_bytes(&script).unwrap_or_else(|e| fail_with(2, e));
             Ok(())
         }
-        Some(Command::Man { ref out_dir }) => run_man(out_dir.as_deref()),
+        Some(Command::Man { ref out_dir }) => {
+            daemonscope::cli::man(Cli::command(), out_dir.as_deref()).unwrap_or_else(|e| fail_with(2, e));
+            Ok(())
+        }
         None => run_tui(&cli, &inv),
     }
 }
 
-/// What a run works on, whichever command line it came from: the cluster flags (the
-/// subcommand's, filled in by those given before it), the log, and the demo switch.
+/// What a run works on: the cluster flags (the subcommand's, filled in by those before it), the log, the demo.
 struct Invocation {
     client: ClientArgs,
+    /// Several clusters at once (the TUI and `status` only).
+    fleet: FleetArgs,
     log: LogArgs,
     demo: bool,
     /// `status`, `snapshot` and `serve` promise exit code 2 for bad input; the TUI has
@@ -164,7 +173,7 @@ impl Invocation {
         let before = &cli.client;
         let (client, log, demo, code) = match &cli.command {
             None => (cli.client.clone(), cli.log.clone(), top_demo, 1),
-            Some(Command::Status { args, client, log }) => (client.clone().or(before), log_or(log, &cli.log), top_demo || args.demo, 2),
+            Some(Command::Status { args, client, log, .. }) => (client.clone().or(before), log_or(log, &cli.log), top_demo || args.demo, 2),
             Some(Command::Snapshot { client, log, .. }) => (client.clone().or(before), log_or(log, &cli.log), false, 2),
             #[cfg(feature = "sim")]
             Some(Command::Serve { client, log, demo, .. }) => (client.clone().or(before), log_or(log, &cli.log), top_demo || *demo, 2),
@@ -190,6 +199,12 @@ impl Invocation {
         if let Some(sub) = &cli.command {
             let takes_client = matches!(sub, Command::Status { .. } | Command::Snapshot { .. } | Command::Serve { .. });
             let mut stray = if takes_client { Vec::new() } else { cli.client.given() };
+            if !matches!(sub, Command::Status { .. }) {
+                stray.extend(cli.fleet.given());
+            }
+            if cli.no_mouse {
+                stray.push("--no-mouse");
+            }
             if cli.log.log_file.is_some() && matches!(sub, Command::Config(_) | Command::Completions { .. } | Command::Man { .. }) {
                 stray.push("--log-file");
             }
@@ -207,7 +222,12 @@ impl Invocation {
                 fail_with(2, format!("{f} does not apply to `daemonscope {name}` (see `daemonscope {name} --help`)"));
             }
         }
-        Invocation { client, log, demo, bad_input_code: code }
+        let fleet = match &cli.command {
+            None => cli.fleet.clone(),
+            Some(Command::Status { fleet, .. }) => fleet.clone().or(&cli.fleet),
+            _ => FleetArgs::default(),
+        };
+        Invocation { client, fleet, log, demo, bad_input_code: code }
     }
 
     fn load_source(&self) -> Source {
@@ -230,34 +250,6 @@ fn subcommand_name(c: &Command) -> &'static str {
         Command::Config(_) => "config",
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
-    }
-}
-
-/// `daemonscope man`: the page of every command, from the same definitions as `--help`.
-fn run_man(out_dir: Option<&std::path::Path>) -> Result<()> {
-    let cmd = Cli::command();
-    match out_dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).unwrap_or_else(|e| fail_with(2, format!("cannot create {}: {e}", dir.display())));
-            clap_mangen::generate_to(cmd, dir)
-                .unwrap_or_else(|e| fail_with(2, format!("cannot write man pages to {}: {e}", dir.display())));
-        }
-        None => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(cmd).render(&mut page)?;
-            print_bytes(&page);
-        }
-    }
-    Ok(())
-}
-
-/// Writes to stdout; a reader that stopped early (`| head`) is not an error.
-fn print_bytes(b: &[u8]) {
-    use std::io::Write;
-    match std::io::stdout().write_all(b).and_then(|_| std::io::stdout().flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => fail_with(2, format!("writing to standard output: {e}")),
     }
 }
 
@@ -284,6 +276,23 @@ fn scope(inv: &Invocation) -> daemonscope::cluster::watch::Scope {
     }
 }
 
+/// The fleet the context flags ask for (None: one cluster), checked against the
+/// kubeconfig; `what` names the command for one that watches a single cluster only.
+fn fleet(inv: &Invocation, source: Option<&Source>, what: Option<&str>) -> Option<Vec<String>> {
+    let f = &inv.fleet;
+    let sel = daemonscope::cluster::fleet::Selection::from_flags(&inv.client.context, f.contexts.as_deref(), f.all_contexts)?;
+    if let Some(what) = what {
+        fail_with(2, format!("{what} watches one cluster: give one --context (several contexts are for the TUI and `status`)"));
+    }
+    let source = source?;
+    Some(sel.resolve(source).unwrap_or_else(|e| fail_with(inv.bad_input_code, e)))
+}
+
+/// The one context asked for (None: the current one).
+fn context(inv: &Invocation) -> Option<&str> {
+    inv.client.context.last().map(String::as_str)
+}
+
 /// Whether to run on the embedded simulated cluster (`--demo`, before or after `status`).
 fn wants_demo(inv: &Invocation) -> bool {
     if inv.demo && cfg!(not(feature = "sim")) {
@@ -297,7 +306,8 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
     let scope = scope(inv);
     // A bad config is one line, and the TUI starts with the defaults (the line is shown
     // again on the hint bar, where the terminal is taken).
-    let settings = daemonscope::config::load_for_tui(cli.config.as_deref());
+    let mut settings = daemonscope::config::load_for_tui(cli.config.as_deref());
+    settings.mouse &= !cli.no_mouse;
     if let Some(line) = &settings.note {
         eprintln!("daemonscope: {line}");
     }
@@ -321,8 +331,12 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
             return r;
         }
         let source = inv.load_source();
+        if let Some(contexts) = fleet(inv, Some(&source), None) {
+            need_terminal();
+            return daemonscope::fleet_tui::run(source, contexts, scope, cli.readonly).await;
+        }
         // Fail before the terminal is taken: an unknown context is one clear line.
-        let (client, context) = source.client(inv.client.context.as_deref()).await.unwrap_or_else(|e| fail(e));
+        let (client, context) = source.client(context(inv)).await.unwrap_or_else(|e| fail(e));
         need_terminal();
         daemonscope::tui::run(source, client, context, scope, cli.readonly, settings).await
     });
@@ -338,7 +352,7 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
 /// path, or print the commented default.
 fn run_config(cli: &Cli, args: &daemonscope::cli::ConfigArgs) -> Result<()> {
     if args.print_default {
-        print_bytes(daemonscope::config::default_toml().as_bytes());
+        daemonscope::cli::print_bytes(daemonscope::config::default_toml().as_bytes()).unwrap_or_else(|e| fail_with(2, e));
         return Ok(());
     }
     let path = args.config.clone().or_else(|| cli.config.clone()).unwrap_or_else(daemonscope::config::default_path);
@@ -373,7 +387,10 @@ fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
         }
         let _ = demo;
         let source = inv.load_source();
-        let (client, context) = source.client(inv.client.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        if let Some(contexts) = fleet(inv, Some(&source), None) {
+            return daemonscope::status::fleet::run(&source, &contexts, scope, args, &mut out).await;
+        }
+        let (client, context) = source.client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
         let server = source.server(&context);
         daemonscope::status::run(client, context, server, scope, args, &mut out).await
     });
@@ -384,11 +401,12 @@ fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
 /// `daemonscope snapshot`: the cluster in scope as a scenario, to a file or stdout.
 fn run_snapshot(inv: &Invocation, args: &daemonscope::cli::SnapshotArgs) -> Result<()> {
     let scope = scope(inv);
+    fleet(inv, None, Some("snapshot"));
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let started = std::time::Instant::now();
         let source = inv.load_source();
-        let (cluster, context) = source.client(inv.client.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        let (cluster, context) = source.client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
         let yaml = snapshot_yaml(&cluster, &context, &scope, args.anonymize).await;
         match &args.output {
             Some(path) => {
@@ -425,6 +443,7 @@ async fn snapshot_yaml(
 /// one line and exit 2; after that it serves until SIGTERM, whatever the API server does.
 fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
     let scope = scope(inv);
+    fleet(inv, None, Some("serve"));
     let listener = daemonscope::serve::bind(args).unwrap_or_else(|e| fail_with(2, e));
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
@@ -437,7 +456,7 @@ fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
             return code;
         }
         let source = inv.load_source();
-        let (client, context) = source.client(inv.client.context.as_deref()).await.unwrap_or_else(|e| fail_with(2, e));
+        let (client, context) = source.client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
         daemonscope::serve::run(client, context, scope, args, listener, shutdown).await
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
@@ -527,7 +546,8 @@ mod simulator {
             let built = Sim::build(&sc, opts).map_err(|e| format!("{}: {}", sc.name, e.message))?;
             let faults = built.api.faults.settings();
             let running = built.serve_with(&args.listen, transport).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-            let yaml = sim::kubeconfig::standalone_yaml(running.url(), running.credentials.as_ref());
+            let name = args.context_name.as_deref().unwrap_or(sim::CONTEXT_NAME);
+            let yaml = sim::kubeconfig::standalone_yaml_named(running.url(), running.credentials.as_ref(), name);
             sim::kubeconfig::write_private(&kc, &yaml).map_err(|e| format!("cannot write the kubeconfig {}: {e}", kc.display()))?;
             let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
             println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
@@ -535,7 +555,7 @@ mod simulator {
             if !faults.is_none() {
                 println!("injecting faults: {}", daemonscope::sim::faults::describe(&faults));
             }
-            println!("kubeconfig {} (context {})", kc.display(), sim::CONTEXT_NAME);
+            println!("kubeconfig {} (context {name})", kc.display());
             println!("  export KUBECONFIG={}", kc.display());
             println!("Ctrl-C to stop");
             shutdown.await;

@@ -21,19 +21,19 @@ use crate::cluster::watch::{self, Scope, Update};
 use crate::ui::{App, Msg, Prefs, Session, Theme};
 
 /// Most watch updates applied between two frames.
-const BATCH: usize = 20_000;
+pub(crate) const BATCH: usize = 20_000;
 /// Watch updates queued between the watchers and the UI.
 const QUEUE: usize = 16_384;
 
 /// The watches of one connection; replaced wholesale on a context or namespace switch,
 /// so nothing from the previous cluster reaches the new model.
-struct Connection {
-    rx: mpsc::Receiver<Update>,
+pub(crate) struct Connection {
+    pub(crate) rx: mpsc::Receiver<Update>,
     watchers: Vec<JoinHandle<()>>,
 }
 
 impl Connection {
-    fn start(cluster: Cluster, scope: Scope) -> Connection {
+    pub(crate) fn start(cluster: Cluster, scope: Scope) -> Connection {
         let (tx, rx) = mpsc::channel::<Update>(QUEUE);
         Connection { rx, watchers: watch::spawn(cluster, scope, tx) }
     }
@@ -60,14 +60,14 @@ pub enum Ended {
 /// The signals that would otherwise kill the process with the terminal raw, on the
 /// alternate screen, cursor hidden: `kill`, Ctrl-C or Ctrl-\ sent from another
 /// terminal (in raw mode the keys reach the TUI as keys), the terminal closing.
-struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     each: Vec<(i32, tokio::signal::unix::Signal)>,
 }
 
 impl Signals {
     /// Registered before the terminal is taken, so none is lost in between.
-    fn register() -> std::io::Result<Signals> {
+    pub(crate) fn register() -> std::io::Result<Signals> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -80,7 +80,7 @@ impl Signals {
     }
 
     /// The number of the next signal that arrives.
-    async fn recv(&mut self) -> i32 {
+    pub(crate) async fn recv(&mut self) -> i32 {
         #[cfg(unix)]
         {
             let waits = self.each.iter_mut().map(|(n, s)| {
@@ -108,7 +108,7 @@ pub struct Settings {
     pub prefs: Prefs,
     /// The key table with the config's overrides (None: the keymap's own).
     pub bindings: Option<Vec<crate::ui::keymap::Binding>>,
-    /// Mouse input wanted (`mouse = false` in the config turns it off).
+    /// Mouse input wanted (`mouse = false` in the config, or `--no-mouse`, turns it off).
     pub mouse: bool,
     /// Why the config was not used (one line), if it was not.
     pub note: Option<String>,
@@ -122,6 +122,8 @@ impl Default for Settings {
 
 /// Runs the TUI on `cluster` (made by `source` for `context`) until the user quits or a
 /// signal ends it.
+/// `settings.mouse` false (the config's `mouse = false`, or `--no-mouse`) leaves the mouse
+/// to the terminal (text selection).
 pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope, readonly: bool, settings: Settings) -> Result<Ended> {
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobResult>();
     let mut jobs = Jobs::new(source.clone(), cluster.clone(), context.clone(), job_tx);
@@ -132,10 +134,8 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
     {
         tracing::warn!("a key table was already installed; the config's keys are not used");
     }
-    // Hook for mouse support: capture is enabled here when `settings.mouse` (the config's
-    // `mouse`, off with --no-mouse); until then the terminal keeps its own selection.
-    let _mouse = settings.mouse;
     let mut app = App::new(context, settings.theme).with_session(session).with_prefs(settings.prefs);
+    app.set_mouse(settings.mouse);
     for e in app.update(Msg::Started) {
         jobs.run(e);
     }
@@ -144,6 +144,16 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
     let panic_key = std::env::var("DAEMONSCOPE_TEST_PANIC_KEY").ok().and_then(|k| k.chars().next());
     let mut signals = Signals::register()?;
     let mut terminal = ratatui::init();
+    let mouse = app.mouse();
+    if mouse {
+        mouse_capture(true)?;
+        // A panic leaves the terminal as ratatui's hook restores it: mouse capture off too.
+        let restore = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = mouse_capture(false);
+            restore(info);
+        }));
+    }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
@@ -207,7 +217,20 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
         Ok(Ended::Quit)
     }
     .await;
+    if mouse {
+        let _ = mouse_capture(false);
+    }
     ratatui::restore();
     drop(conn);
     result
+}
+
+/// Turns the terminal's mouse reporting on or off.
+fn mouse_capture(on: bool) -> std::io::Result<()> {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    if on {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+    } else {
+        crossterm::execute!(std::io::stdout(), DisableMouseCapture)
+    }
 }

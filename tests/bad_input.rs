@@ -132,7 +132,8 @@ async fn the_tui_names_connection_failures_in_its_banner_and_keeps_running() {
             assert!(!s.contains(TOKEN) && !s.contains("expired-token-0000"), "{s}");
             // Still a working UI: help opens, q quits cleanly.
             t.keys("?");
-            t.wait_for("help (Esc closes)", 5);
+            // The help scrolls at 30 rows: its title then says which lines, then "Esc closes".
+            t.wait_for("Esc closes ", 5);
             t.keys("\x1b");
             t.keys("q");
             assert!(t.exit(10).success(), "{kc}");
@@ -148,12 +149,14 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     let mut t = Tui::start_sized(&["--demo"], &[("DAEMONSCOPE_TEST_PANIC_KEY", "P"), ("RUST_BACKTRACE", "0")], 30, 200);
     t.wait_for("DaemonSets (", 30);
     assert!(t.alternate_screen(), "the TUI owns the screen");
+    assert!(t.mouse_reporting(), "the TUI asks for mouse reports");
     t.keys("P");
     let status = t.exit(10);
     assert!(!status.success(), "a panic is a failure exit");
     let p = t.parser.lock().unwrap();
     let screen = p.screen();
     assert!(!screen.alternate_screen(), "back on the main screen after the panic");
+    assert!(screen.mouse_protocol_mode() == vt100::MouseProtocolMode::None, "mouse reporting off after the panic");
     let text = screen.contents();
     assert!(text.contains("test panic (DAEMONSCOPE_TEST_PANIC_KEY)"), "the panic message is readable on the restored screen:\n{text}");
     // Raw mode is off: the report's lines start at column 0 (not a staircase).

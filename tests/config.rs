@@ -250,3 +250,20 @@ fn a_switch_keeps_the_configs_label_column_grouping_and_path() {
     let text: String = buf.content().iter().map(|c| c.symbol()).collect();
     assert!(text.contains("config: ~/.config/daemonscope/config.toml"), "the help names the config after a switch");
 }
+
+/// `mouse = false` in the config leaves the mouse to the terminal, as `--no-mouse` does;
+/// without it the TUI turns mouse reporting on.
+#[test]
+fn mouse_false_in_the_config_leaves_the_mouse_to_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("daemonscope")).unwrap();
+    let home = dir.path().to_str().unwrap();
+    for (text, want) in [("mouse = true\n", true), ("mouse = false\n", false)] {
+        std::fs::write(dir.path().join("daemonscope/config.toml"), text).unwrap();
+        let mut t = Tui::start_sized(&["--demo"], &[("XDG_CONFIG_HOME", home)], 30, 160);
+        t.wait_for("DaemonSets (8)", 30);
+        assert_eq!(t.mouse_reporting(), want, "{text}");
+        t.keys("q");
+        assert!(t.exit(10).success());
+    }
+}

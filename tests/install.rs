@@ -43,8 +43,11 @@ fn each_subcommands_help_lists_only_the_flags_that_apply_to_it() {
     let cluster = ["all-namespaces", "context", "kubeconfig", "namespace", "request-timeout", "selector"];
     let std_flags = ["help", "version"];
     let cases: &[(&[&str], &[&str])] = &[
-        (&["--help"], &["config", "demo", "log-file", "readonly"]),
-        (&["status", "--help"], &["allow-down-nodes", "demo", "log-file", "max-unavailable", "output", "timeout", "wait"]),
+        (&["--help"], &["all-contexts", "config", "contexts", "demo", "log-file", "no-mouse", "readonly"]),
+        (
+            &["status", "--help"],
+            &["all-contexts", "allow-down-nodes", "contexts", "demo", "log-file", "max-unavailable", "output", "timeout", "wait"],
+        ),
         (&["snapshot", "--help"], &["anonymize", "log-file", "output"]),
         (&["serve", "--help"], &["demo", "listen", "log-file", "max-node-series"]),
     ];
@@ -91,6 +94,11 @@ fn flags_before_a_subcommand_that_does_not_take_them_are_one_line() {
             &["-n", "x", "completions", "bash"],
             "daemonscope: --namespace does not apply to `daemonscope completions` (see `daemonscope completions --help`)\n",
         ),
+        (
+            &["--all-contexts", "serve"],
+            "daemonscope: --all-contexts does not apply to `daemonscope serve` (see `daemonscope serve --help`)\n",
+        ),
+        (&["--no-mouse", "status"], "daemonscope: --no-mouse does not apply to `daemonscope status` (see `daemonscope status --help`)\n"),
     ] {
         let (code, out, err) = run(args);
         assert_eq!((code, out.as_str(), err.as_str()), (2, "", want), "{args:?}");

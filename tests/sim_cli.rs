@@ -308,3 +308,45 @@ fn fault_flags_are_announced_and_applied() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("\"1.5\" is not a fraction between 0 and 1"), "{err}");
 }
+
+/// `--context-name` names the context, cluster and user, so two simulators' kubeconfigs
+/// merge with `KUBECONFIG=a:b` into two contexts kubectl (and daemonscope) can each use;
+/// the default name stays `daemonscope-sim`; a name that cannot be one is one line.
+#[test]
+fn context_names_let_several_simulators_kubeconfigs_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kc_a, kc_b) = (dir.path().join("a"), dir.path().join("b"));
+    let (mut a, mut lines_a) = spawn_sim(&["--nodes", "2", "--daemonsets", "1", "--context-name", "prod-eu"], &kc_a);
+    let (mut b, mut lines_b) = spawn_sim(&["--nodes", "3", "--daemonsets", "1", "--context-name", "prod-us"], &kc_b);
+    let banner_a: Vec<String> = lines_a.by_ref().take(3).map(Result::unwrap).collect();
+    let _ = lines_b.by_ref().take(3).count();
+    assert_eq!(banner_a[2], format!("kubeconfig {} (context prod-eu)", kc_a.display()));
+    let merged = std::env::join_paths([&kc_a, &kc_b]).unwrap();
+    let kubectl = |args: &[&str]| {
+        let out = Command::new("kubectl").args(args).env("KUBECONFIG", &merged).output().expect("kubectl on PATH");
+        assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(kubectl(&["config", "get-contexts", "-o", "name"]), "prod-eu\nprod-us\n");
+    assert_eq!(kubectl(&["config", "view", "-o", "jsonpath={.clusters[*].name} {.users[*].name}"]), "prod-eu prod-us prod-eu prod-us");
+    // Each context reaches its own simulator, with its own CA and token.
+    assert_eq!(kubectl(&["--context", "prod-eu", "get", "nodes", "-o", "name"]).lines().count(), 2);
+    assert_eq!(kubectl(&["--context", "prod-us", "get", "nodes", "-o", "name"]).lines().count(), 3);
+    a.kill().unwrap();
+    b.kill().unwrap();
+    a.wait().unwrap();
+    b.wait().unwrap();
+    // A kubeconfig a named simulator wrote is still its own: a restart reuses it.
+    let before = std::fs::read_to_string(&kc_a).unwrap();
+    let (mut a, mut lines_a) = spawn_sim(&["--nodes", "2", "--daemonsets", "1", "--context-name", "prod-eu"], &kc_a);
+    let _ = lines_a.by_ref().take(3).count();
+    let after = std::fs::read_to_string(&kc_a).unwrap();
+    let token = |s: &str| s.lines().find_map(|l| l.trim().strip_prefix("token: ").map(String::from));
+    assert_eq!(token(&after), token(&before), "the same token across a restart");
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let out = bin().args(["sim", "--context-name", "prod eu"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--context-name \"prod eu\": use 1 to 253 letters"), "{err}");
+}

@@ -1,5 +1,5 @@
 //! Everything of the client that talks to an API server: kubeconfig, contexts and
-//! clients ([`connect`]); the one list-then-watch loop behind every watch
+//! clients ([`connect`]), the contexts of a fleet ([`fleet`]); the one list-then-watch loop behind every watch
 //! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]); typed errors
 //! that render as words ([`errors`]); requests counted by verb and code ([`requests`]);
 //! async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
@@ -11,6 +11,7 @@ pub mod actions;
 pub mod backoff;
 pub mod connect;
 pub mod errors;
+pub mod fleet;
 pub mod jobs;
 pub mod listwatch;
 pub mod requests;

@@ -8,7 +8,8 @@
 //! Layers, each importing only those before it: [`compact`] (the stored types, built
 //! `From` API objects), [`cause`] (why a cell is in its state, as one word),
 //! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`index`] (the store, its indexes and per-DaemonSet aggregates), [`rollout`]
-//! (rollout progress and pace, derived from the store).
+//! (rollout progress and pace, derived from the store), [`fleet`] (the same DaemonSets
+//! across several clusters' models).
 //!
 //! May import: `k8s`. Nothing here does I/O.
 
@@ -17,6 +18,7 @@ pub mod compact;
 pub mod coverage;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod fleet;
 pub mod index;
 pub mod rollout;
 

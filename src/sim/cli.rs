@@ -29,11 +29,15 @@ pub struct SimArgs {
     /// Serve plain HTTP with no authentication instead of HTTPS with a bearer token.
     #[arg(long, conflicts_with = "allow_remote")]
     pub insecure_http: bool,
-    /// Write a kubeconfig (context `daemonscope-sim`, mode 0600) here; a kubeconfig a
+    /// Write a kubeconfig (context `daemonscope-sim` or --context-name, mode 0600) here; a kubeconfig a
     /// previous run wrote there gives its CA and token back, so clients keep working
     /// (default: $XDG_CACHE_HOME/daemonscope/sim.kubeconfig).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
+    /// Name the kubeconfig's context, cluster and user NAME (default: daemonscope-sim), so
+    /// that several simulators' kubeconfigs merge with KUBECONFIG=a:b.
+    #[arg(long, value_name = "NAME", value_parser = parse_context_name)]
+    pub context_name: Option<String>,
     /// Replace a file at the kubeconfig path that this simulator did not write.
     #[arg(long)]
     pub force: bool,
@@ -156,6 +160,10 @@ pub fn is_loopback(addr: &str) -> Result<bool, String> {
     use std::net::ToSocketAddrs;
     let addrs: Vec<_> = addr.to_socket_addrs().map_err(|e| format!("--listen {addr}: {e}"))?.collect();
     Ok(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()))
+}
+
+fn parse_context_name(s: &str) -> Result<String, String> {
+    super::kubeconfig::validate_context_name(s).map(|()| s.to_string())
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {

@@ -41,10 +41,21 @@ fn b64(s: &str) -> String {
 
 /// A kubeconfig whose current context `daemonscope-sim` points at `url`.
 pub fn kubeconfig_yaml(url: &str, ca_pem: Option<&str>, token: Option<&str>) -> String {
-    render(url, ca_pem, token, None)
+    render(url, ca_pem, token, None, CONTEXT_NAME)
 }
 
-fn render(url: &str, ca_pem: Option<&str>, token: Option<&str>, ca_key_pem: Option<&str>) -> String {
+/// Whether `name` can name the context, cluster and user of a simulator's kubeconfig:
+/// 1 to 253 letters, digits and `-._@:/` (the names `kind`, `k3d` and cloud CLIs write),
+/// so that several simulators' kubeconfigs merge (`KUBECONFIG=a:b`) without clashing.
+pub fn validate_context_name(name: &str) -> Result<(), String> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-._@:/".contains(c);
+    if name.is_empty() || name.len() > 253 || !name.chars().all(ok) {
+        return Err(format!("--context-name {name:?}: use 1 to 253 letters, digits and - . _ @ : / (e.g. prod-eu)"));
+    }
+    Ok(())
+}
+
+fn render(url: &str, ca_pem: Option<&str>, token: Option<&str>, ca_key_pem: Option<&str>, name: &str) -> String {
     let user = match token {
         Some(t) => format!("  user:\n    token: {t}\n"),
         None => "  user: {}\n".to_string(),
@@ -58,15 +69,21 @@ fn render(url: &str, ca_pem: Option<&str>, token: Option<&str>, ca_key_pem: Opti
         None => String::new(),
     };
     format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: {CONTEXT_NAME}\n  cluster:\n{ca}    server: {url}\n{ext}contexts:\n- name: {CONTEXT_NAME}\n  context:\n    cluster: {CONTEXT_NAME}\n    user: {CONTEXT_NAME}\n    namespace: default\ncurrent-context: {CONTEXT_NAME}\nusers:\n- name: {CONTEXT_NAME}\n{user}"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n{ca}    server: {url}\n{ext}contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n    namespace: default\ncurrent-context: {name}\nusers:\n- name: {name}\n{user}"
     )
 }
 
 /// The kubeconfig of a simulator serving `url` with `creds` (None: plain HTTP, no token).
 pub fn standalone_yaml(url: &str, creds: Option<&Credentials>) -> String {
+    standalone_yaml_named(url, creds, CONTEXT_NAME)
+}
+
+/// [`standalone_yaml`] with `name` (checked by [`validate_context_name`]) for its
+/// context, cluster and user (`daemonscope sim --context-name`).
+pub fn standalone_yaml_named(url: &str, creds: Option<&Credentials>, name: &str) -> String {
     match creds {
-        Some(c) => render(url, Some(&c.ca.cert_pem), Some(&c.token), Some(&c.ca.key_pem)),
-        None => render(url, None, None, None),
+        Some(c) => render(url, Some(&c.ca.cert_pem), Some(&c.token), Some(&c.ca.key_pem), name),
+        None => render(url, None, None, None, name),
     }
 }
 
@@ -133,7 +150,10 @@ pub fn inspect(path: &Path) -> Existing {
     let names = |list: &str| -> Vec<String> {
         doc.get(list).and_then(Value::as_array).into_iter().flatten().filter_map(|e| e.get("name")?.as_str().map(String::from)).collect()
     };
-    let ours = ["clusters", "contexts", "users"].iter().all(|l| names(l) == [CONTEXT_NAME]);
+    // One cluster, context and user, all of one name (`daemonscope-sim`, or the
+    // --context-name a previous run was given).
+    let first = names("contexts");
+    let ours = first.len() == 1 && ["clusters", "users"].iter().all(|l| names(l) == first);
     if !ours {
         return Existing::Other("is not a kubeconfig this simulator wrote".into());
     }

@@ -6,6 +6,7 @@
 //!
 //! May import: `cluster`, `model`, `k8s`, `cli`.
 
+pub mod fleet;
 pub mod report;
 pub mod table;
 
@@ -69,23 +70,58 @@ pub async fn run(
     args: &StatusArgs,
     out: &mut (dyn Write + Send),
 ) -> i32 {
-    match run_inner(cluster, context, server, scope, args, out).await {
-        Ok(code) => code,
-        Err(Failure(msg)) => {
+    let outcome = observe(cluster, context, server, scope, args, "").await;
+    let emitted = outcome.report.as_ref().map_or(Ok(()), |r| emit(r, args.output, out));
+    match (emitted, outcome.error) {
+        (Err(Failure(msg)), _) | (Ok(()), Some(msg)) => {
             eprintln!("daemonscope: {msg}");
             2
+        }
+        (Ok(()), None) => {
+            if let Some(note) = outcome.note {
+                eprintln!("{note}");
+            }
+            outcome.code
         }
     }
 }
 
-async fn run_inner(
+/// What watching one cluster came to: the exit code it alone would give, the report (when
+/// the cluster could be observed), a line for stderr after the report, and the error that
+/// ended it (exit 2; with a report too when the data went stale while waiting).
+pub struct Outcome {
+    pub code: i32,
+    pub report: Option<Report>,
+    /// Printed after the report (`all 3 DaemonSet(s) fully covered after 12s`).
+    pub note: Option<String>,
+    /// Why the cluster could not be observed, or why the report cannot be trusted.
+    pub error: Option<String>,
+    /// The initial sync completed.
+    pub reachable: bool,
+}
+
+/// Syncs one cluster, reports, and with `--wait` follows it until fully covered (or the
+/// deadline). Progress goes to stderr, each line after `tag` (`[ctx] ` for a fleet).
+pub async fn observe(cluster: Cluster, context: String, server: Option<String>, scope: Scope, args: &StatusArgs, tag: &str) -> Outcome {
+    let mut reachable = false;
+    match observe_inner(cluster, context, server, scope, args, tag, &mut reachable).await {
+        Ok(o) => o,
+        Err(Failure(msg)) => Outcome { code: 2, report: None, note: None, error: Some(msg), reachable },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn observe_inner(
     cluster: Cluster,
     context: String,
     server: Option<String>,
     scope: Scope,
     args: &StatusArgs,
-    out: &mut (dyn Write + Send),
-) -> Result<i32, Failure> {
+    tag: &str,
+    reachable: &mut bool,
+) -> Result<Outcome, Failure> {
+    let done =
+        |code: i32, report: Report, note: String| Outcome { code, report: Some(report), note: Some(note), error: None, reachable: true };
     let started = Instant::now();
     let deadline = args.timeout.map(|t| started + t);
     let (tx, mut rx) = mpsc::channel::<Update>(16_384);
@@ -119,7 +155,7 @@ async fn run_inner(
                 }
                 // Without --wait the run ends in one line (the last failure) if this persists.
                 if args.wait {
-                    eprintln!("watch of {} failing: {reason}; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
+                    eprintln!("{tag}watch of {} failing: {reason}; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
                 }
             }
             Some(Update::Sync(_, SyncState::Syncing)) => {}
@@ -127,7 +163,8 @@ async fn run_inner(
             None => return Err(Failure("the watches stopped".into())),
         }
     }
-    tracing::info!(seconds = started.elapsed().as_secs_f64(), "status: initial sync complete");
+    tracing::info!(%context, seconds = started.elapsed().as_secs_f64(), "status: initial sync complete");
+    *reachable = true;
     let selected = resolve(&model, &args.daemonsets)?;
     // An empty selection is an error, not "0 of 0 covered": a gate with a typo must not pass.
     if model.daemonsets().next().is_none() {
@@ -136,8 +173,8 @@ async fn run_inner(
     let gate = Gate { allow_down_nodes: args.allow_down_nodes, max_unavailable: args.max_unavailable.clone() };
     if !args.wait {
         let r = report(&model, &context, &selected, &gate);
-        emit(&r, args.output, out)?;
-        return Ok(if r.fully_covered() { 0 } else { 1 });
+        let code = if r.fully_covered() { 0 } else { 1 };
+        return Ok(Outcome { code, report: Some(r), note: None, error: None, reachable: true });
     }
     let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
     // Failing watches, and since when.
@@ -147,15 +184,14 @@ async fn run_inner(
         // Done when the pods say so and the controller's status agrees (it lags a moment).
         // Never declare success from stale data: a failing watch may hide the last pod.
         if failing.is_empty() && r.fully_covered() && r.daemonsets.iter().all(|d| d.rollout_complete) {
-            emit(&r, args.output, out)?;
-            eprintln!("all {} DaemonSet(s) fully covered after {:.0?}", r.daemonsets.len(), started.elapsed());
-            return Ok(0);
+            let note = format!("{tag}all {} DaemonSet(s) fully covered after {:.0?}", r.daemonsets.len(), started.elapsed());
+            return Ok(done(0, r, note));
         }
         for d in &r.daemonsets {
             let line = d.progress_line();
             let key = format!("{}/{}", d.namespace, d.name);
             if last_lines.get(&key).is_none_or(|l| *l != line) {
-                eprintln!("waiting: {line}");
+                eprintln!("{tag}waiting: {line}");
                 last_lines.insert(key, line);
             }
         }
@@ -170,24 +206,22 @@ async fn run_inner(
                     let mut r = r;
                     r.stale = true;
                     r.age_seconds = Some(age);
-                    emit(&r, args.output, out)?;
                     let mut broken: Vec<&str> = failing.keys().map(|r| r.label()).collect();
                     broken.sort();
-                    eprintln!(
-                        "daemonscope: timed out after {timeout:?} while the watch of {} was failing: the data is stale ({age}s old)",
+                    let error = format!(
+                        "timed out after {timeout:?} while the watch of {} was failing: the data is stale ({age}s old)",
                         broken.join(", ")
                     );
-                    return Ok(2);
+                    return Ok(Outcome { code: 2, report: Some(r), note: None, error: Some(error), reachable: true });
                 }
-                emit(&r, args.output, out)?;
-                eprintln!("timed out after {timeout:?}: not every selected DaemonSet is fully covered");
-                return Ok(1);
+                let note = format!("{tag}timed out after {timeout:?}: not every selected DaemonSet is fully covered");
+                return Ok(done(1, r, note));
             }
             Ok(None) => return Err(Failure("the watches stopped".into())),
             Ok(Some(u)) => {
-                apply(&mut model, &mut failing, u)?;
+                apply(&mut model, &mut failing, u, tag)?;
                 while let Ok(u) = rx.try_recv() {
-                    apply(&mut model, &mut failing, u)?;
+                    apply(&mut model, &mut failing, u, tag)?;
                 }
             }
         }
@@ -195,7 +229,7 @@ async fn run_inner(
 }
 
 /// Applies an update while waiting; an error that waiting cannot fix ends the wait.
-fn apply(model: &mut Model, failing: &mut std::collections::HashMap<Resource, Instant>, u: Update) -> Result<(), Failure> {
+fn apply(model: &mut Model, failing: &mut std::collections::HashMap<Resource, Instant>, u: Update, tag: &str) -> Result<(), Failure> {
     match u {
         Update::Change(c) => model.apply(c),
         Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in }) => {
@@ -203,11 +237,11 @@ fn apply(model: &mut Model, failing: &mut std::collections::HashMap<Resource, In
                 return Err(Failure(format!("watch of {} failed: {reason}", r.label())));
             }
             failing.entry(r).or_insert_with(Instant::now);
-            eprintln!("watch of {} failing: {reason}; data is stale; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
+            eprintln!("{tag}watch of {} failing: {reason}; data is stale; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
         }
         Update::Sync(r, SyncState::Live) => {
             if failing.remove(&r).is_some() {
-                eprintln!("watch of {} resumed", r.label());
+                eprintln!("{tag}watch of {} resumed", r.label());
             }
         }
         Update::Sync(_, SyncState::Syncing) => {}
@@ -237,10 +271,15 @@ async fn recv_until(rx: &mut mpsc::Receiver<Update>, deadline: Option<Instant>) 
 fn emit(r: &Report, output: Output, out: &mut (dyn Write + Send)) -> Result<(), Failure> {
     let text = match output {
         Output::Json => serde_json::to_string_pretty(r).map_err(|e| Failure(e.to_string()))? + "\n",
-        Output::Table => table(r, false),
-        Output::Wide => table(r, true),
+        Output::Table => emit_text(r, false),
+        Output::Wide => emit_text(r, true),
     };
     out.write_all(text.as_bytes()).map_err(|e| Failure(format!("writing the report: {e}")))
+}
+
+/// The table (`wide`: every node) of one report.
+fn emit_text(r: &Report, wide: bool) -> String {
+    table(r, wide)
 }
 
 struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);

@@ -105,6 +105,8 @@ pub struct Shared {
     pub listing: HashMap<Resource, (u64, Option<u64>)>,
     /// When the watches of this connection started (the sync progress' clock).
     pub watch_started: Instant,
+    /// One of several clusters on screen (the fleet): confirmations name the context.
+    pub name_context: bool,
 }
 
 impl Shared {
@@ -130,6 +132,7 @@ impl Shared {
             config_path: None,
             listing: HashMap::new(),
             watch_started: Instant::now(),
+            name_context: false,
         }
     }
 

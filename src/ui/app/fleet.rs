@@ -1,0 +1,77 @@
+//! What the fleet (`ui::fleet`) needs of one cluster's app: how far its cluster has
+//! been observed (the fleet's column header), opening a DaemonSet's coverage grid from
+//! a fleet cell, whether Esc would leave the app (back to the fleet), a line on its hint
+//! bar, and naming the context in its confirmations. Reads and sets the app's own state
+//! only; the fleet holds one app per cluster.
+//! May import `shared`, `model`, `cluster` types (as `app`); never `sim`.
+
+use super::{App, Mode};
+use crate::cluster::jobs::Effect;
+use crate::model::Resource;
+use crate::model::fleet::Reach;
+use crate::ui::shared::View;
+
+impl App {
+    /// How far this app's cluster has been observed: refused (a failure waiting cannot
+    /// fix), never synced and failing (unreachable), syncing, stale or live.
+    pub fn reach(&self) -> Reach {
+        let s = &self.s;
+        let worst = |fatal: bool| {
+            let mut failing: Vec<(&Resource, &super::Stale)> = s.stale.iter().filter(|(_, st)| st.fatal == fatal).collect();
+            failing.sort_by_key(|(r, _)| r.label());
+            failing.first().map(|(_, st)| st.reason.clone())
+        };
+        if let Some(reason) = worst(true) {
+            let refused = ["401", "403", "Forbidden", "Unauthorized", "forbidden"].iter().any(|w| reason.contains(w));
+            return if refused { Reach::Forbidden(reason) } else { Reach::Unreachable(reason) };
+        }
+        match (s.synced_in.is_some(), worst(false)) {
+            (true, None) => Reach::Live,
+            (true, Some(reason)) => Reach::Stale(reason),
+            (false, Some(reason)) => Reach::Unreachable(reason),
+            (false, None) => Reach::Syncing,
+        }
+    }
+
+    /// Opens the coverage grid of `namespace/name` as the app's first view (Esc from it
+    /// leaves the app); false (and the DaemonSets list) when the cluster has no such
+    /// DaemonSet. Returns the effects of leaving the view that was open.
+    pub fn open_grid_of(&mut self, namespace: &str, name: &str) -> (bool, Vec<Effect>) {
+        if matches!(self.s.view, View::Text | View::Detail) {
+            self.effects.push(Effect::StopStreams);
+        }
+        (self.mode, self.picker, self.confirm, self.show_help) = (Mode::Normal, None, None, false);
+        self.history.clear();
+        self.s.filter.clear();
+        let found = self.s.model.daemonset(namespace, name).is_some();
+        if found {
+            self.s.selected = Some((namespace.to_string(), name.to_string()));
+            self.grid.cursor = 0;
+            self.s.view = View::Grid;
+        } else {
+            self.s.view = View::DaemonSets;
+        }
+        (found, std::mem::take(&mut self.effects))
+    }
+
+    /// Nothing for Esc to close or go back to: Esc leaves the app.
+    pub fn at_root(&self) -> bool {
+        matches!(self.mode, Mode::Normal)
+            && self.picker.is_none()
+            && self.confirm.is_none()
+            && !self.show_help
+            && self.history.is_empty()
+            && self.s.filter.is_empty()
+    }
+
+    /// Puts `line` on the hint bar (None clears it).
+    pub fn say(&mut self, line: Option<String>) {
+        self.s.message = line;
+    }
+
+    /// Confirmations name this app's context (one of several clusters on screen).
+    pub fn name_context_in_confirmations(mut self) -> Self {
+        self.s.name_context = true;
+        self
+    }
+}

@@ -1,0 +1,276 @@
+//! The fleet: one [`App`] per cluster (each with its own model, views, cursors and
+//! confirmations) and the fleet view over all of them. In the fleet view the keys move
+//! over DaemonSets and clusters and `Enter` opens the cell's cluster at that DaemonSet's
+//! coverage grid; from then on keys go to that cluster's app — every view works as with
+//! one cluster, actions go to that cluster only and their confirmations name it — until
+//! Esc has nothing left to close there and returns to the fleet. `:ctx NAME` (in the
+//! fleet view, or in a cluster's) focuses another cluster of the fleet, at the same
+//! DaemonSet. Each cluster's messages (watch updates, job results) reach its app only;
+//! the effects each app asks for come back tagged with the cluster they belong to.
+//! May import `app`, `views`, `theme`, `model`, `cluster` types; never `sim`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, Msg, Session};
+use super::theme::Theme;
+use super::views::chrome::{MIN_HEIGHT, MIN_WIDTH};
+use super::views::fleet::FleetView;
+use crate::cluster::jobs::Effect;
+use crate::model::fleet::{self, Fleet, Member, Reach};
+
+pub struct FleetApp {
+    apps: Vec<App>,
+    /// Why a cluster's client could not be made (it has no watches then).
+    failed: Vec<Option<String>>,
+    /// The cluster whose app has the keys (None: the fleet view).
+    focus: Option<usize>,
+    view: FleetView,
+    /// The `:` command being typed in the fleet view.
+    prompt: Option<String>,
+    message: Option<String>,
+    theme: Theme,
+    quit: bool,
+}
+
+impl FleetApp {
+    /// The fleet of `contexts`, each app with `session`'s scope and read-only flag and the
+    /// fleet's contexts for `:ctx`.
+    pub fn new(contexts: &[String], session: &Session, theme: Theme) -> FleetApp {
+        let apps = contexts
+            .iter()
+            .map(|c| {
+                let s = Session { contexts: contexts.to_vec(), server: None, scope: session.scope.clone(), readonly: session.readonly };
+                App::new(c.clone(), theme).with_session(s).name_context_in_confirmations()
+            })
+            .collect();
+        FleetApp {
+            apps,
+            failed: vec![None; contexts.len()],
+            focus: None,
+            view: FleetView::default(),
+            prompt: None,
+            message: None,
+            theme,
+            quit: false,
+        }
+    }
+
+    /// The fleet table, derived from every cluster's model.
+    pub fn fleet(&self) -> Fleet {
+        let members: Vec<Member> = self
+            .apps
+            .iter()
+            .zip(&self.failed)
+            .map(|(a, failed)| Member {
+                context: a.context(),
+                reach: failed.clone().map(Reach::Unreachable).unwrap_or_else(|| a.reach()),
+                model: a.model(),
+            })
+            .collect();
+        fleet::fleet(&members)
+    }
+
+    pub fn apps(&self) -> &[App] {
+        &self.apps
+    }
+
+    /// The cluster whose app has the keys (None: the fleet view).
+    pub fn focus(&self) -> Option<usize> {
+        self.focus
+    }
+
+    /// The cell under the fleet view's cursor: (row, cluster).
+    pub fn cursor(&self) -> (usize, usize) {
+        (self.view.row, self.view.col)
+    }
+
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    pub fn quit(&self) -> bool {
+        self.quit
+    }
+
+    /// A message for cluster `i` (its watch updates, job results, its reconnection, a
+    /// tick); returns the effects, each for the cluster it belongs to.
+    pub fn update(&mut self, i: usize, msg: Msg) -> Vec<(usize, Effect)> {
+        if matches!(msg, Msg::Connected { .. }) {
+            self.failed[i] = None;
+        }
+        let effects = self.apps[i].update(msg);
+        self.route(i, effects)
+    }
+
+    /// Cluster `i`'s client could not be made: its column says why.
+    pub fn connect_failed(&mut self, i: usize, reason: String) {
+        self.failed[i] = Some(reason);
+    }
+
+    /// A key: to the focused cluster's app, or to the fleet view.
+    pub fn key(&mut self, k: KeyEvent) -> Vec<(usize, Effect)> {
+        let Some(i) = self.focus else { return self.fleet_key(k) };
+        if k.code == KeyCode::Esc && self.apps[i].at_root() {
+            self.focus = None;
+            return Vec::new();
+        }
+        let effects = self.apps[i].update(Msg::Key(k));
+        if self.apps[i].quit() {
+            self.quit = true;
+        }
+        self.route(i, effects)
+    }
+
+    /// Effects of cluster `i`'s app: a switch to another context of the fleet is a change
+    /// of focus (the cluster is already watched); everything else is that cluster's.
+    fn route(&mut self, i: usize, effects: Vec<Effect>) -> Vec<(usize, Effect)> {
+        let mut out = Vec::new();
+        for e in effects {
+            match e {
+                Effect::Connect { context: Some(c), .. } if c != self.apps[i].context() => {
+                    self.apps[i].say(None);
+                    match self.apps.iter().position(|a| a.context() == c) {
+                        Some(j) => out.extend(self.focus_on(j)),
+                        None => self.apps[i].say(Some(format!("context {c} is not in this fleet"))),
+                    }
+                }
+                e => out.push((i, e)),
+            }
+        }
+        out
+    }
+
+    /// Gives cluster `j` the keys, at the DaemonSet the focused cluster (or the fleet
+    /// view's cursor) was on.
+    fn focus_on(&mut self, j: usize) -> Vec<(usize, Effect)> {
+        let ds = match self.focus {
+            Some(i) => self.apps[i].selected().map(|d| (d.namespace.clone(), d.name.clone())),
+            None => self.fleet().rows.get(self.view.row).map(|r| (r.namespace.clone(), r.name.clone())),
+        };
+        self.focus = Some(j);
+        self.view.col = j;
+        let ctx = self.apps[j].context().to_string();
+        let mut out = Vec::new();
+        if let Some((ns, name)) = ds {
+            let (found, effects) = self.apps[j].open_grid_of(&ns, &name);
+            out.extend(effects.into_iter().map(|e| (j, e)));
+            let reach = self.failed[j].clone().map(Reach::Unreachable).unwrap_or_else(|| self.apps[j].reach());
+            let line = if found {
+                format!("context {ctx} (Esc: back to the fleet)")
+            } else if !reach.shows_data() {
+                format!("context {ctx} is {}: nothing loaded yet (Esc: back to the fleet)", reach.word())
+            } else {
+                format!("{ns}/{name} is not in context {ctx} (Esc: back to the fleet)")
+            };
+            self.apps[j].say(Some(line));
+        }
+        out
+    }
+
+    fn fleet_key(&mut self, k: KeyEvent) -> Vec<(usize, Effect)> {
+        self.message = None;
+        if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return Vec::new();
+        }
+        if let Some(text) = &mut self.prompt {
+            match k.code {
+                KeyCode::Esc => self.prompt = None,
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Char(c) => text.push(c),
+                KeyCode::Enter => {
+                    let line = self.prompt.take().unwrap_or_default();
+                    return self.command(line.trim());
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let fleet = self.fleet();
+        let (rows, cols) = (fleet.rows.len(), fleet.columns.len());
+        let v = &mut self.view;
+        match k.code {
+            KeyCode::Char('q') => self.quit = true,
+            KeyCode::Char(':') => self.prompt = Some(String::new()),
+            KeyCode::Up | KeyCode::Char('k') => v.row = v.row.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => v.row = (v.row + 1).min(rows.saturating_sub(1)),
+            KeyCode::PageUp => v.row = v.row.saturating_sub(v.rows_fit.max(1)),
+            KeyCode::PageDown => v.row = (v.row + v.rows_fit.max(1)).min(rows.saturating_sub(1)),
+            KeyCode::Home | KeyCode::Char('g') => v.row = 0,
+            KeyCode::End | KeyCode::Char('G') => v.row = rows.saturating_sub(1),
+            KeyCode::Left | KeyCode::Char('h') | KeyCode::BackTab => v.col = v.col.saturating_sub(1),
+            KeyCode::Right | KeyCode::Char('l') | KeyCode::Tab => v.col = (v.col + 1).min(cols.saturating_sub(1)),
+            KeyCode::Enter => {
+                let col = v.col;
+                return self.focus_on(col);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// `:ctx NAME` focuses a cluster of the fleet; `:q` quits.
+    fn command(&mut self, line: &str) -> Vec<(usize, Effect)> {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("q" | "quit"), None) => self.quit = true,
+            (Some("ctx" | "context"), Some(name)) => match self.apps.iter().position(|a| a.context() == name) {
+                Some(j) => return self.focus_on(j),
+                None => self.message = Some(format!("context {name} is not in this fleet")),
+            },
+            (Some("ctx" | "context"), None) => {
+                let names: Vec<&str> = self.apps.iter().map(|a| a.context()).collect();
+                self.message = Some(format!("contexts of this fleet: {}", names.join(", ")));
+            }
+            _ => self.message = Some(format!("unknown command {line:?} here (fleet view: :ctx NAME, :q)")),
+        }
+        Vec::new()
+    }
+
+    /// Draws the focused cluster's app, or the fleet view.
+    pub fn draw(&mut self, f: &mut Frame) {
+        if let Some(i) = self.focus {
+            self.apps[i].draw(f);
+            return;
+        }
+        let area = f.area();
+        let t = self.theme;
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let msg = format!("terminal too small: {}×{} (need at least {}×{})", area.width, area.height, MIN_WIDTH, MIN_HEIGHT);
+            f.render_widget(Paragraph::new(msg), area);
+            return;
+        }
+        let fleet = self.fleet();
+        let [top, body, hints] = Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(1)]).areas(area);
+        let mut status = vec![Span::styled(format!(" fleet of {} contexts ", fleet.columns.len()), t.header())];
+        for c in &fleet.columns {
+            let style = match c.reach {
+                Reach::Live => t.dim(),
+                Reach::Syncing => t.dim(),
+                Reach::Stale(_) => t.warn(),
+                Reach::Unreachable(_) | Reach::Forbidden(_) => t.alert(),
+            };
+            status.push(Span::styled(format!(" · {}: {}", c.context, c.reach.word()), style));
+        }
+        f.render_widget(Paragraph::new(Line::from(status)), top);
+        self.view.render(f, body, &fleet, &t);
+        let hint = match (&self.prompt, &self.message) {
+            (Some(p), _) => Line::from(vec![Span::styled(":", t.header()), Span::raw(p.clone()), Span::styled("█", Style::default())]),
+            (None, Some(m)) => Line::from(m.clone()),
+            (None, None) => Line::from(
+                [("<Enter>", "open cell"), ("<↑↓>", "DaemonSet"), ("<←→>", "cluster"), ("<:ctx NAME>", "open a cluster"), ("<q>", "quit")]
+                    .iter()
+                    .flat_map(|(k, w)| [Span::styled(*k, t.header()), Span::raw(format!(" {w}  "))])
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        f.render_widget(Paragraph::new(hint), hints);
+    }
+}
