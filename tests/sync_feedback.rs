@@ -72,6 +72,10 @@ fn the_status_line_says_live_and_the_age_of_the_newest_event_once() {
     assert!(top.contains("ds: live  nodes: live  pods: live  revs: live  svc: live  last event 0s ago"), "{top}");
     assert_eq!(top.matches(" ago").count(), 1, "{top}");
     assert!(!top.contains("live 0s"), "no age beside live: {top}");
+    // Too narrow for all five: said once, and the age stays on screen.
+    let s = screen(&mut app, 100, 20);
+    let top = s.lines().next().unwrap_or_default();
+    assert!(top.contains("ns:all all live  last event 0s ago"), "{top}");
 }
 
 /// Against the simulator: a paged list without a selector (nodes) announces its total,

@@ -181,11 +181,15 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     // `live` is the watch's state; how fresh the data is comes once, as the age of the
     // newest event of any watch (an age beside each `live` read like uptime).
     let mut newest: Option<std::time::Instant> = None;
+    let before_watches = spans.len();
+    let mut all_live = true;
     for r in Resource::ALL {
         let label = r.label();
         let (state, last) = s.sync.get(&r).cloned().unwrap_or((SyncState::Syncing, None));
         if state == SyncState::Live {
             newest = newest.max(last);
+        } else {
+            all_live = false;
         }
         let (txt, style) = match state {
             SyncState::Syncing => (format!("{label}: syncing…"), t.dim()),
@@ -199,7 +203,15 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
         spans.push(Span::raw("  "));
     }
     if let Some(at) = newest {
-        spans.push(Span::styled(format!("last event {} ago  ", human_duration(at.elapsed().as_secs() as i64)), t.dim()));
+        let last = Span::styled(format!("last event {} ago  ", human_duration(at.elapsed().as_secs() as i64)), t.dim());
+        // Too narrow for five `live`s and the age: when all are live, say it once, so the
+        // age of the data stays on screen.
+        let width: usize = spans.iter().map(|s| s.width()).sum::<usize>() + last.width();
+        if all_live && width > area.width as usize {
+            spans.truncate(before_watches);
+            spans.push(Span::raw("all live  "));
+        }
+        spans.push(last);
     }
     spans.push(Span::styled(
         format!("{} nodes · {} DaemonSets · {} daemon pods", s.model.node_count(), s.model.daemonsets().count(), s.model.pod_count()),
