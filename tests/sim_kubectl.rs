@@ -472,6 +472,12 @@ async fn every_kubectl_version_creates_applies_diffs_edits_and_explains_with_def
             "{}: {out}",
             at("explain")
         );
+        // PriorityClasses: the table, and `create priorityclass` (a protobuf body).
+        let pc = k.ok_async(&["get", "pc"]).await;
+        let row = pc.lines().find(|l| l.starts_with("system-node-critical")).map(|l| l.split_whitespace().collect::<Vec<_>>());
+        assert!(pc.starts_with("NAME") && row.is_some_and(|r| r[1..3] == ["2000001000", "false"]), "{}: {pc}", at("get pc"));
+        let out = k.ok_async(&["create", "priorityclass", &format!("pc-{v}"), "--value=7"]).await;
+        assert_eq!(out.trim(), format!("priorityclass.scheduling.k8s.io/pc-{v} created"), "{}", at("create priorityclass"));
     }
 }
 
