@@ -575,3 +575,29 @@ spec: {{nodeName: node-a, containers: [{{name: agent, image: 'registry.example/a
     let revs = sim.store.list::<k8s_openapi::api::apps::v1::ControllerRevision>(Some("kube-system")).0;
     assert_eq!(revs.len(), 1, "no second revision for the same template");
 }
+
+/// `ClaimPods` releases: a pod relabelled out of the DaemonSet's selector loses its
+/// controller reference and keeps running; the node gets a new daemon pod.
+#[test]
+fn a_pod_relabelled_out_of_the_selector_is_released_and_replaced() {
+    let mut sim = build(&cluster_yaml(2, "{type: RollingUpdate}"));
+    sim.advance(1);
+    let victim = pods(&sim).into_iter().find(|p| p.spec.as_ref().unwrap().node_name.as_deref() == Some("node-00")).unwrap();
+    let name = victim.metadata.name.clone().unwrap();
+    let patch = json!({"metadata": {"labels": {"app": "quarantined"}}});
+    sim.apply(&Action::Patch { kind: Kind::Pod, namespace: "kube-system".into(), name: name.clone(), patch }).unwrap();
+    for _ in 0..5 {
+        sim.advance(1);
+    }
+    let released = sim.store.get::<Pod>("kube-system", &name).expect("still there");
+    assert!(released.metadata.owner_references.is_none(), "released: {:?}", released.metadata.owner_references);
+    assert!(released.metadata.deletion_timestamp.is_none(), "not deleted");
+    let agents: Vec<_> = pods(&sim)
+        .into_iter()
+        .filter(|p| {
+            p.metadata.labels.as_ref().unwrap()["app"] == "agent" && p.spec.as_ref().unwrap().node_name.as_deref() == Some("node-00")
+        })
+        .collect();
+    assert_eq!(agents.len(), 1, "a new daemon pod on the node");
+    assert_eq!(ds(&sim).status.clone().unwrap().number_ready, 2);
+}
