@@ -70,6 +70,7 @@ impl FleetApp {
                 context: a.context(),
                 reach: failed.clone().map(Reach::Unreachable).unwrap_or_else(|| a.reach()),
                 model: a.model(),
+                namespace: a.namespace(),
             })
             .collect();
         fleet::fleet(&members)

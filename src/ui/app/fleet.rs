@@ -64,6 +64,11 @@ impl App {
             && self.s.filter.is_empty()
     }
 
+    /// The one namespace watched (None: all).
+    pub fn namespace(&self) -> Option<&str> {
+        self.s.scope.namespace.as_deref()
+    }
+
     /// Puts `line` on the hint bar (None clears it).
     pub fn say(&mut self, line: Option<String>) {
         self.s.message = line;
