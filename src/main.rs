@@ -48,6 +48,9 @@ struct Cli {
     #[cfg(feature = "sim")]
     #[arg(long)]
     demo: bool,
+    /// Leave the mouse to the terminal (text selection): no clicks or wheel in the TUI.
+    #[arg(long)]
+    no_mouse: bool,
     /// Give up on a request the API server has not answered after this long (e.g. 10s):
     /// no answer at all, or a list page not complete [default: 30s for an answer, 60s for
     /// a list page; connecting at most 10s].
@@ -180,7 +183,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail(e));
             let context = "demo (simulated cluster)".to_string();
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
-            let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly).await;
+            let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly, !cli.no_mouse).await;
             drop(running);
             return r;
         }
@@ -192,7 +195,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
         // Fail before the terminal is taken: an unknown context is one clear line.
         let (client, context) = source.client(context(cli)).await.unwrap_or_else(|e| fail(e));
         need_terminal();
-        daemonscope::tui::run(source, client, context, scope, cli.readonly).await
+        daemonscope::tui::run(source, client, context, scope, cli.readonly, !cli.no_mouse).await
     });
     // The terminal failing (closed, not a terminal after all) is not a bug: one line.
     match ended.unwrap_or_else(|e| fail(format!("terminal: {e}"))) {

@@ -102,12 +102,14 @@ impl Signals {
 
 /// Runs the TUI on `cluster` (made by `source` for `context`) until the user quits or a
 /// signal ends it.
-pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope, readonly: bool) -> Result<Ended> {
+/// `mouse` false (`--no-mouse`) leaves the mouse to the terminal (text selection).
+pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope, readonly: bool, mouse: bool) -> Result<Ended> {
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<JobResult>();
     let mut jobs = Jobs::new(source.clone(), cluster.clone(), context.clone(), job_tx);
     let mut conn = Connection::start(cluster, scope.clone());
     let session = Session { contexts: source.contexts(), server: source.server(&context), scope, readonly };
     let mut app = App::new(context, Theme::from_env()).with_session(session);
+    app.set_mouse(mouse);
     for e in app.update(Msg::Started) {
         jobs.run(e);
     }
@@ -116,6 +118,16 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
     let panic_key = std::env::var("DAEMONSCOPE_TEST_PANIC_KEY").ok().and_then(|k| k.chars().next());
     let mut signals = Signals::register()?;
     let mut terminal = ratatui::init();
+    let mouse = app.mouse();
+    if mouse {
+        mouse_capture(true)?;
+        // A panic leaves the terminal as ratatui's hook restores it: mouse capture off too.
+        let restore = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = mouse_capture(false);
+            restore(info);
+        }));
+    }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
@@ -179,7 +191,20 @@ pub async fn run(source: Source, cluster: Cluster, context: String, scope: Scope
         Ok(Ended::Quit)
     }
     .await;
+    if mouse {
+        let _ = mouse_capture(false);
+    }
     ratatui::restore();
     drop(conn);
     result
+}
+
+/// Turns the terminal's mouse reporting on or off.
+fn mouse_capture(on: bool) -> std::io::Result<()> {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    if on {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+    } else {
+        crossterm::execute!(std::io::stdout(), DisableMouseCapture)
+    }
 }

@@ -148,12 +148,14 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     let mut t = Tui::start_sized(&["--demo"], &[("DAEMONSCOPE_TEST_PANIC_KEY", "P"), ("RUST_BACKTRACE", "0")], 30, 200);
     t.wait_for("DaemonSets (", 30);
     assert!(t.alternate_screen(), "the TUI owns the screen");
+    assert!(t.mouse_reporting(), "the TUI asks for mouse reports");
     t.keys("P");
     let status = t.exit(10);
     assert!(!status.success(), "a panic is a failure exit");
     let p = t.parser.lock().unwrap();
     let screen = p.screen();
     assert!(!screen.alternate_screen(), "back on the main screen after the panic");
+    assert!(screen.mouse_protocol_mode() == vt100::MouseProtocolMode::None, "mouse reporting off after the panic");
     let text = screen.contents();
     assert!(text.contains("test panic (DAEMONSCOPE_TEST_PANIC_KEY)"), "the panic message is readable on the restored screen:\n{text}");
     // Raw mode is off: the report's lines start at column 0 (not a staircase).

@@ -164,19 +164,23 @@ async fn dropped_watches_resume_from_the_last_version_without_relisting() {
     client.synced(20).await;
     let lists = count(&sim, |r| r.verb == "list");
     sim.api.faults.set(FaultSettings { drop_watches_every: Some(Duration::from_millis(1200)), ..Default::default() });
+    let churn = |want: &str| {
+        let m = client.model.lock();
+        let got = m.node_id("n03").and_then(|id| m.node(id)?.facts.labels.get("churn").cloned());
+        if got.as_deref() == Some(want) { Ok(()) } else { Err(format!("churn={got:?}")) }
+    };
     for i in 0..6 {
         label(&sim, "n03", "churn", &i.to_string());
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        common::until(20, &format!("churn={i} in the model"), || std::future::ready(churn(&i.to_string()))).await;
     }
+    // Until every watch has been dropped and came back from where it was, three times.
+    let resumed = || {
+        let drops = sim.api.faults.injected.watch_drops.load(std::sync::atomic::Ordering::Relaxed);
+        let resumes = count(&sim, |r| r.verb == "watch" && r.query.contains("resourceVersion=") && !r.query.contains("resourceVersion=0&"));
+        if drops >= 3 && resumes >= 3 * Resource::ALL.len() { Ok(()) } else { Err(format!("{drops} drops, {resumes} resumed watches")) }
+    };
+    common::until(30, "three drops, every watch resumed after each", || std::future::ready(resumed())).await;
     sim.api.faults.clear();
-    assert!(sim.api.faults.injected.watch_drops.load(std::sync::atomic::Ordering::Relaxed) >= 3);
-    let resumed: Vec<_> = sim
-        .api
-        .request_log()
-        .into_iter()
-        .filter(|r| r.verb == "watch" && r.query.contains("resourceVersion=") && !r.query.contains("resourceVersion=0&"))
-        .collect();
-    assert!(resumed.len() >= 3 * Resource::ALL.len(), "every watch came back after each drop: {} resumes", resumed.len());
     assert_eq!(count(&sim, |r| r.verb == "list"), lists, "a dropped watch resumes; it never relists");
     assert!(client.failures.lock().is_empty(), "a clean end of stream is not a failure: {:?}", client.failures.lock());
     let n03 = client.model.lock().node_id("n03").unwrap();
@@ -197,16 +201,25 @@ async fn expired_versions_relist_only_then_and_converge() {
         expire_every: Some(Duration::from_millis(250)),
         ..Default::default()
     });
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let injected = || {
+        let i = &sim.api.faults.injected;
+        let (drops, expiries) =
+            (i.watch_drops.load(std::sync::atomic::Ordering::Relaxed), i.expiries.load(std::sync::atomic::Ordering::Relaxed));
+        if drops >= 1 && expiries >= 1 { Ok(()) } else { Err(format!("{drops} drops, {expiries} expiries")) }
+    };
+    common::until(20, "the client cut off and the history forgotten", || std::future::ready(injected())).await;
     daemonscope::sim::apply_action(&sim.store, &Action::Delete { kind: Kind::Node, namespace: String::new(), name: "n05".into() }).unwrap();
     label(&sim, "n01", "zone", "b");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let relisted = || {
+        let relists = count(&sim, |r| r.verb == "list") - lists;
+        let gone = client.model.lock().node_id("n05").is_none();
+        if relists >= 1 && gone { Ok(()) } else { Err(format!("{relists} relists, n05 gone from the model: {gone}")) }
+    };
+    common::until(20, "a relist that shows n05 gone", || std::future::ready(relisted())).await;
     sim.api.faults.clear();
     let relists = count(&sim, |r| r.verb == "list") - lists;
     let gone = count(&sim, |_| true);
-    assert!(relists >= 1, "410 forces a relist");
     assert!(relists <= 4 * Resource::ALL.len(), "relists only after 410s, not on every drop: {relists} in {gone} requests");
-    common::eventually(10, "n05 gone from the model", || async { client.model.lock().node_id("n05").is_none().then_some(()) }).await;
     converges(&sim, &client).await;
 }
 
@@ -219,12 +232,24 @@ async fn a_failing_server_gets_backoff_not_a_request_storm() {
     // Every request fails, and the open watches are cut so they must come back.
     sim.api.faults.set(FaultSettings { server_errors: 1.0, ..Default::default() });
     sim.api.faults.cut_watches();
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    let started = std::time::Instant::now();
+    // Until the pod watch has failed four times (three growing waits to compare).
+    let tries = || {
+        let n = client.failures.lock().iter().filter(|(r, ..)| *r == Resource::Pods).count();
+        if n >= 4 { Ok(()) } else { Err(format!("the pod watch failed {n} time(s)")) }
+    };
+    common::until(30, "four failures of the pod watch", || std::future::ready(tries())).await;
     let during: Vec<_> = sim.api.request_log()[before..].to_vec();
     sim.api.faults.clear();
-    // Five watches, backoff 0.5 s, 1 s, 2 s, 4 s (jittered down to half): at most ~6 tries each.
+    // Five watches, backoff 0.5 s, 1 s, 2 s, 4 s (jittered down to half): four tries of one
+    // take a few seconds, in which no watch may try more than a handful of times.
     assert!(during.len() >= Resource::ALL.len(), "every watch keeps trying: {}", during.len());
-    assert!(during.len() <= 8 * Resource::ALL.len(), "bounded retries while failing, not a tight loop: {} requests in 6 s", during.len());
+    assert!(
+        during.len() <= 8 * Resource::ALL.len(),
+        "bounded retries while failing, not a tight loop: {} requests in {:?}",
+        during.len(),
+        started.elapsed()
+    );
     assert!(during.iter().all(|r| r.status == 500));
     {
         let f = client.failures.lock();
@@ -251,7 +276,17 @@ async fn retry_after_is_honoured() {
     let before = sim.api.request_log().len();
     sim.api.faults.set(FaultSettings { throttle: 1.0, retry_after: 3, ..Default::default() });
     sim.api.faults.cut_watches();
-    tokio::time::sleep(Duration::from_millis(7500)).await;
+    // Until every watch has been throttled twice (one wait after a 429 to measure each).
+    let retried = || {
+        let log = sim.api.request_log();
+        let mut by_path: std::collections::HashMap<&str, usize> = Default::default();
+        for r in &log[before..] {
+            *by_path.entry(r.path.as_str()).or_default() += 1;
+        }
+        let twice = by_path.values().filter(|n| **n >= 2).count();
+        if twice >= Resource::ALL.len() { Ok(()) } else { Err(format!("requests per path since throttling: {by_path:?}")) }
+    };
+    common::until(30, "every watch throttled twice", || std::future::ready(retried())).await;
     let during: Vec<_> = sim.api.request_log()[before..].to_vec();
     sim.api.faults.clear();
     assert!(!during.is_empty() && during.iter().all(|r| r.status == 429));
@@ -271,7 +306,13 @@ async fn survives_an_outage_and_a_restart_onto_a_new_state() {
     sim.api.faults.set_down(true);
     common::eventually(10, "the client notices the outage", || async { (client.live.lock().len() < Resource::ALL.len()).then_some(()) })
         .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Until every watch has failed to come back at least once.
+    let failed = || {
+        let f = client.failures.lock();
+        let resources: HashSet<Resource> = f.iter().map(|f| f.0).collect();
+        if resources.len() == Resource::ALL.len() { Ok(()) } else { Err(format!("failures so far: {:?}", *f)) }
+    };
+    common::until(30, "every watch failing against the outage", || std::future::ready(failed())).await;
     let reasons: Vec<String> = client.failures.lock().iter().map(|f| f.1.clone()).collect();
     assert!(reasons.iter().all(|r| r.contains("cannot reach the API server")), "{reasons:?}");
     // The server comes back from a restore: other nodes, new identities, old versions gone.
@@ -314,9 +355,16 @@ async fn latency_and_a_mix_of_faults_still_converge() {
         ..Default::default()
     });
     let client = Follower::start(&sim);
+    // A change at a time, each once the client has it, while the faults go on.
     for i in 0..8 {
-        label(&sim, &format!("n0{}", 1 + i % 6), "wave", &i.to_string());
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        let node = format!("n0{}", 1 + i % 6);
+        label(&sim, &node, "wave", &i.to_string());
+        let arrived = || {
+            let m = client.model.lock();
+            let got = m.node_id(&node).and_then(|id| m.node(id)?.facts.labels.get("wave").cloned());
+            if got == Some(i.to_string()) { Ok(()) } else { Err(format!("{node}: wave={got:?}")) }
+        };
+        common::until(40, &format!("wave {i} in the model"), || std::future::ready(arrived())).await;
     }
     sim.api.faults.clear();
     client.synced(40).await;

@@ -27,7 +27,8 @@ fn all_nodes() -> std::collections::BTreeSet<String> {
     (1..=NODES).map(|i| format!("n{i:02}")).collect()
 }
 
-fn bump(sim: &daemonscope::sim::Running, behavior: Option<&str>) {
+/// A new template, and until the controller has taken it (observedGeneration 2).
+async fn bump(sim: &daemonscope::sim::Running, behavior: Option<&str>) {
     let mut patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "registry.example/agent:v2"}]}}}});
     if let Some(b) = behavior {
         patch["spec"]["template"]["metadata"] = json!({"labels": {"app": "agent"}, "annotations": {"sim.daemonscope.io/behavior": b}});
@@ -37,6 +38,12 @@ fn bump(sim: &daemonscope::sim::Running, behavior: Option<&str>) {
         &Action::Patch { kind: Kind::DaemonSet, namespace: "kube-system".into(), name: "agent".into(), patch },
     )
     .unwrap();
+    common::until(20, "the controller observing the new template", || {
+        let ds = sim.store.get::<k8s_openapi::api::apps::v1::DaemonSet>("kube-system", "agent").unwrap();
+        let observed = ds.status.as_ref().and_then(|s| s.observed_generation);
+        std::future::ready(if observed == Some(2) { Ok(()) } else { Err(format!("observedGeneration {observed:?}")) })
+    })
+    .await;
 }
 
 /// Most nodes at once without a ready, non-terminating pod, replaying every pod event since `rv`.
@@ -84,8 +91,7 @@ async fn roll_with(sim: &daemonscope::sim::Running, batch: usize, timeout: Durat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rolls_every_outdated_pod_never_more_than_the_batch_unavailable() {
     let sim = common::serve(&cluster()).await;
-    bump(&sim, None);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    bump(&sim, None).await;
     let rv = sim.store.current_rv();
     let start: Vec<Pod> = sim.store.list::<Pod>(Some("kube-system")).0.iter().map(|p| (**p).clone()).collect();
     let (end, seen) = roll_with(&sim, 2, Duration::from_secs(30)).await;
@@ -103,8 +109,7 @@ async fn rolls_every_outdated_pod_never_more_than_the_batch_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_pod_that_never_becomes_ready_stops_the_roll_naming_its_node() {
     let sim = common::serve(&cluster()).await;
-    bump(&sim, Some("never-ready"));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    bump(&sim, Some("never-ready")).await;
     let (end, _) = roll_with(&sim, 1, Duration::from_secs(4)).await;
     let RollState::Stopped(why) = &end.state else { panic!("{}", end.line()) };
     assert!(why.contains("on node n01") && why.contains("not ready after 4s"), "{why}");
@@ -117,8 +122,7 @@ async fn a_new_pod_that_never_becomes_ready_stops_the_roll_naming_its_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_roll_pauses_resumes_and_aborts_on_command() {
     let sim = common::serve(&cluster()).await;
-    bump(&sim, None);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    bump(&sim, None).await;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let (stx, mut srx) = tokio::sync::mpsc::unbounded_channel();
     let spec =
@@ -142,8 +146,13 @@ async fn a_roll_pauses_resumes_and_aborts_on_command() {
     };
     let deletes = || sim.api.request_log().iter().filter(|r| r.method == "DELETE").count();
     let before = deletes();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(deletes(), before, "nothing deleted while paused ({})", paused.line());
+    // A negative check needs a window: watch it for 2 s (the roll looks at least every
+    // 500 ms), failing at the first delete rather than after a fixed sleep.
+    let window = tokio::time::Instant::now() + Duration::from_secs(2);
+    while tokio::time::Instant::now() < window {
+        assert_eq!(deletes(), before, "nothing deleted while paused ({})", paused.line());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Resume, then abort: it stops where it is and says so.
     tx.send(roll::RollCmd::Resume).unwrap();
     loop {
@@ -163,7 +172,7 @@ async fn a_roll_pauses_resumes_and_aborts_on_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_goes_down_is_skipped_and_reported_not_waited_on() {
     let sim = common::serve(&cluster()).await;
-    bump(&sim, None);
+    bump(&sim, None).await;
     // n03's kubelet stops answering after the plan was made.
     let patch = json!({"metadata": {"annotations": {"sim.daemonscope.io/node-state": "not-ready"}}});
     daemonscope::sim::apply_action(&sim.store, &Action::Patch { kind: Kind::Node, namespace: String::new(), name: "n03".into(), patch })

@@ -424,3 +424,115 @@ fn the_kubelet_and_the_node_controller_record_events() {
     assert!(has("Node", "NodeNotReady", &|e| e.message.as_deref() == Some("Node node-b status is now: NodeNotReady")));
     assert!(has("Node", "NodeNotSchedulable", &|e| e.involved_object.name.as_deref() == Some("node-a")));
 }
+
+/// The taint eviction controller follows `k8s::taints::eviction`, the rule the TUI's taint
+/// preview shows: an untolerated NoExecute taint evicts at once, `operator: Exists`
+/// tolerates it for good, and `tolerationSeconds` counts from when the pod was first seen
+/// on the tainted node (a replacement starts its own countdown).
+#[test]
+fn noexecute_taints_evict_as_the_taint_preview_says() {
+    use daemonscope::k8s::eligibility::{Taint, Toleration};
+    use daemonscope::k8s::taints::{Eviction, eviction};
+    let yaml = format!(
+        "{FAST}{}{}{}{}",
+        nodes_yaml(&["n1", "n2"]),
+        ds_yaml("plain", "{type: RollingUpdate}"),
+        ds_yaml("everything", "{type: RollingUpdate}")
+            .replace("      containers:", "      tolerations: [{operator: Exists}]\n      containers:"),
+        ds_yaml("patient", "{type: RollingUpdate}").replace(
+            "      containers:",
+            "      tolerations: [{key: maint, operator: Exists, effect: NoExecute, tolerationSeconds: 60}]\n      containers:"
+        ),
+    );
+    let mut sim = build(&yaml);
+    sim.advance(1);
+    // The live pod of `app` on `node`: (uid, terminating).
+    let pod_on = |sim: &Sim, app: &str, node: &str| -> Vec<(String, bool)> {
+        pods(sim)
+            .iter()
+            .filter(|p| p.metadata.labels.as_ref().unwrap()["app"] == app && p.spec.as_ref().unwrap().node_name.as_deref() == Some(node))
+            .map(|p| (p.metadata.uid.clone().unwrap(), p.metadata.deletion_timestamp.is_some()))
+            .collect()
+    };
+    let before: HashMap<&str, String> =
+        ["plain", "everything", "patient"].into_iter().map(|a| (a, pod_on(&sim, a, "n1")[0].0.clone())).collect();
+    let taint = json!({"spec": {"taints": [{"key": "maint", "value": "now", "effect": "NoExecute"}]}});
+    sim.apply(&Action::Patch { kind: Kind::Node, namespace: String::new(), name: "n1".into(), patch: taint }).unwrap();
+
+    // What the preview says, from the same rule.
+    let taints = [Taint { key: "maint".into(), value: "now".into(), effect: "NoExecute".into() }];
+    let tolerations = |app: &str| -> Vec<Toleration> {
+        let p = pods(&sim).into_iter().find(|p| p.metadata.labels.as_ref().unwrap()["app"] == app).unwrap();
+        p.spec.as_ref().unwrap().tolerations.iter().flatten().map(Toleration::from).collect()
+    };
+    assert_eq!(eviction(&taints, &tolerations("plain")), Eviction::Now);
+    assert_eq!(eviction(&taints, &tolerations("everything")), Eviction::Never);
+    assert_eq!(eviction(&taints, &tolerations("patient")), Eviction::After(60));
+
+    sim.advance(1);
+    assert!(pod_on(&sim, "plain", "n1").iter().all(|(uid, terminating)| uid != &before["plain"] || *terminating), "evicted at once");
+    let events = |sim: &Sim, name_prefix: &str| -> usize {
+        sim.store
+            .list::<k8s_openapi::api::core::v1::Event>(None)
+            .0
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("TaintManagerEviction"))
+            .filter(|e| e.involved_object.name.as_deref().is_some_and(|n| n.starts_with(name_prefix)))
+            .count()
+    };
+    assert_eq!(events(&sim, "plain-"), 1, "the taint manager evicted it");
+    for _ in 0..29 {
+        sim.advance(2);
+    }
+    // 59 s in: still tolerated.
+    assert_eq!(pod_on(&sim, "patient", "n1"), [(before["patient"].clone(), false)]);
+    sim.advance(2);
+    assert_eq!(pod_on(&sim, "patient", "n1"), [(before["patient"].clone(), true)], "evicted after tolerationSeconds");
+    assert_eq!(events(&sim, "patient-"), 1);
+    // The DaemonSet replaces it (the taint is tolerated, so the node should run it); the
+    // replacement has its own 60 s.
+    for _ in 0..5 {
+        sim.advance(1);
+    }
+    let replacement = pod_on(&sim, "patient", "n1");
+    assert!(replacement.len() == 1 && replacement[0].0 != before["patient"] && !replacement[0].1, "{replacement:?}");
+    for _ in 0..25 {
+        sim.advance(2);
+    }
+    assert_eq!(pod_on(&sim, "patient", "n1"), replacement, "the replacement counts from when it appeared");
+    // Tolerated for good: untouched throughout; n2 (no taint) untouched too.
+    assert_eq!(pod_on(&sim, "everything", "n1"), [(before["everything"].clone(), false)]);
+    assert_eq!(events(&sim, "everything-"), 0);
+    assert_eq!(pod_on(&sim, "plain", "n2").len(), 1);
+}
+
+/// `ClaimPods`: a pod the DaemonSet's selector matches, with no controller, is adopted
+/// with the revision it runs (no replacement), and counts as outdated when its revision
+/// is not the current one; a pod being deleted or in another namespace is not adopted.
+#[test]
+fn orphans_matching_the_selector_are_adopted_not_replaced() {
+    let orphan = |name: &str, ns: &str, node: &str, hash: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{app: agent, controller-revision-hash: {hash}}}}}\nspec: {{nodeName: {node}, containers: [{{name: agent, image: 'registry.example/agent:v0'}}]}}\n"
+        )
+    };
+    let yaml = format!(
+        "{FAST}{}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: other}}\n{}{}{}",
+        nodes_yaml(&["node-a", "node-b"]),
+        orphan("old-agent", "kube-system", "node-a", "oldhash"),
+        orphan("elsewhere", "other", "node-b", "oldhash"),
+        ds_yaml("agent", "{type: OnDelete}"),
+    );
+    let mut sim = build(&yaml);
+    sim.advance(1);
+    let d = ds(&sim);
+    let old = sim.store.get::<Pod>("kube-system", "old-agent").expect("kept, not replaced");
+    let owner = &old.metadata.owner_references.as_ref().expect("adopted")[0];
+    assert_eq!((owner.uid.as_str(), owner.controller), (d.metadata.uid.as_deref().unwrap(), Some(true)));
+    let on = |node: &str| pods(&sim).iter().filter(|p| p.spec.as_ref().unwrap().node_name.as_deref() == Some(node)).count();
+    assert_eq!((on("node-a"), on("node-b")), (1, 1), "one pod per node: the adopted one and a new one");
+    let st = d.status.clone().unwrap();
+    assert_eq!((st.desired_number_scheduled, st.current_number_scheduled, st.updated_number_scheduled), (2, 2, Some(1)));
+    let other = sim.store.get::<Pod>("other", "elsewhere").unwrap();
+    assert!(other.metadata.owner_references.is_none(), "another namespace's pod stays an orphan");
+}

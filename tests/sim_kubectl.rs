@@ -312,13 +312,24 @@ metadata: {{name: node-bad, annotations: {{sim.daemonscope.io/pod-behavior: 'age
     let o = k.run_async(&["logs", "-n", "kube-system", &pulling]).await;
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("is waiting to start: trying and failing to pull image"), "{err}");
-    // -f follows until interrupted.
-    let mut child = k.cmd(&["logs", "-f", "-n", "kube-system", &healthy]).stdout(Stdio::piped()).spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    assert!(lines.next().is_some());
-    std::thread::sleep(Duration::from_millis(300));
+    // -f follows until interrupted: after the last line there is, the next one written
+    // (a running container logs every 5 s) arrives on the same stream.
+    let mut child = k.cmd(&["logs", "-f", "--tail=1", "-n", "kube-system", &healthy]).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(10)).expect("the last line");
+    let next = rx.recv_timeout(Duration::from_secs(15));
+    assert!(next.is_ok(), "a line written after the first ({first:?}) followed; kubectl exited: {:?}", child.try_wait());
     assert!(child.try_wait().unwrap().is_none(), "follow keeps the stream open");
     child.kill().ok();
+    child.wait().ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -462,4 +473,70 @@ async fn every_kubectl_version_creates_applies_diffs_edits_and_explains_with_def
             at("explain")
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priority_classes_as_kube_apiserver_serves_them() {
+    let yaml = format!(
+        "{}---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: agents}}\nvalue: 1000\n{}",
+        cluster(),
+        ds_yaml("critical", "{type: RollingUpdate}").replace("containers:", "priorityClassName: agents\n      containers:")
+    );
+    let sim = serve(&yaml).await;
+    let k = kubectl_or_skip!(sim);
+    // The two built-in classes, under the name and the short name.
+    let pc = k.ok_async(&["get", "pc"]).await;
+    let rows: Vec<Vec<&str>> = pc.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"], "{pc}");
+    let row = |name: &str| rows.iter().find(|r| r[0] == name).map(|r| [r[1], r[2], r[4]]);
+    assert_eq!(row("system-node-critical"), Some(["2000001000", "false", "PreemptLowerPriority"]), "{pc}");
+    assert_eq!(row("system-cluster-critical"), Some(["2000000000", "false", "PreemptLowerPriority"]), "{pc}");
+    assert_eq!(row("agents"), Some(["1000", "false", "PreemptLowerPriority"]), "{pc}");
+    assert_eq!(k.ok_async(&["get", "priorityclasses", "-o", "name"]).await.lines().count(), 3);
+    // The DaemonSet's pods get the value of their class (the Priority admission plugin).
+    let prio = k.ok_async(&["get", "pods", "-n", "kube-system", "-l", "app=critical", "-o", "jsonpath={.items[*].spec.priority}"]).await;
+    assert_eq!(prio.split_whitespace().collect::<Vec<_>>(), ["1000"; 3], "{prio}");
+    let plain = k.ok_async(&["get", "pods", "-n", "kube-system", "-l", "app=agent", "-o", "jsonpath={.items[0].spec.priority}"]).await;
+    assert_eq!(plain, "0");
+
+    let manifest = k.dir.path().join("pc.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: batch}\nvalue: 10\nglobalDefault: true\n",
+    )
+    .unwrap();
+    assert_eq!(k.ok_async(&["create", "-f", manifest.to_str().unwrap()]).await.trim(), "priorityclass.scheduling.k8s.io/batch created");
+    assert_eq!(
+        k.ok_async(&["get", "pc", "batch", "-o", "jsonpath={.value} {.globalDefault} {.preemptionPolicy}"]).await,
+        "10 true PreemptLowerPriority"
+    );
+    let stderr = |o: std::process::Output| String::from_utf8_lossy(&o.stderr).trim().to_string();
+    std::fs::write(
+        &manifest,
+        "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: batch2}\nvalue: 11\nglobalDefault: true\n",
+    )
+    .unwrap();
+    assert_eq!(
+        stderr(k.run_async(&["create", "-f", manifest.to_str().unwrap()]).await),
+        "Error from server (Forbidden): error when creating \"".to_string()
+            + manifest.to_str().unwrap()
+            + "\": priorityclasses.scheduling.k8s.io \"batch2\" is forbidden: PriorityClass batch is already marked as default. Only one default can exist"
+    );
+    std::fs::write(&manifest, "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: huge}\nvalue: 1000000001\n")
+        .unwrap();
+    let huge = stderr(k.run_async(&["create", "-f", manifest.to_str().unwrap()]).await);
+    assert_eq!(
+        huge,
+        "The PriorityClass \"huge\" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000"
+    );
+    // A pod naming a class that does not exist is refused by admission.
+    let missing = stderr(k.run_async(&["run", "p", "--image=busybox", "--overrides={\"spec\":{\"priorityClassName\":\"nope\"}}"]).await);
+    assert_eq!(missing, "Error from server (Forbidden): pods \"p\" is forbidden: no PriorityClass with name nope was found");
+
+    assert_eq!(k.ok_async(&["delete", "pc", "batch"]).await.trim(), "priorityclass.scheduling.k8s.io \"batch\" deleted");
+    assert_eq!(
+        stderr(k.run_async(&["delete", "pc", "system-node-critical"]).await),
+        "Error from server (Forbidden): priorityclasses.scheduling.k8s.io \"system-node-critical\" is forbidden: this is a system priority class and cannot be deleted"
+    );
+    assert_eq!(k.ok_async(&["get", "pc", "-o", "name"]).await.lines().count(), 3);
 }

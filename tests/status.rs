@@ -164,6 +164,15 @@ fn bin(args: &[&str]) -> (i32, String, String) {
 }
 
 /// `healthy()` whose agent DaemonSet rolls to v2 `at` after start (1 s per pod to start and to become ready).
+/// Until the simulator has taken the timeline's new template (generation 2).
+async fn rollout_started(sim: &daemonscope::sim::Running) {
+    common::until(30, "the rolling update under way", || {
+        let g = sim.store.get::<k8s_openapi::api::apps::v1::DaemonSet>("kube-system", "agent").and_then(|d| d.metadata.generation);
+        std::future::ready(if g >= Some(2) { Ok(()) } else { Err(format!("generation {g:?}")) })
+    })
+    .await;
+}
+
 fn rolling_to_v2(at: &str) -> String {
     let mut y = healthy();
     y.push_str(&format!(
@@ -258,9 +267,9 @@ async fn wait_returns_0_when_a_rolling_update_completes_and_1_at_a_timeout() {
     daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
     daemonscope::sim::write_kubeconfig(&kc_stuck, stuck.url(), stuck.ca_pem.as_deref(), stuck.token.as_deref()).unwrap();
     let (kc, kc_stuck) = (kc.to_str().unwrap().to_string(), kc_stuck.to_str().unwrap().to_string());
+    // Once the update is under way, wait for it to finish.
+    rollout_started(&sim).await;
     tokio::task::spawn_blocking(move || {
-        // Wait a moment so the update is under way, then wait for it to finish.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
         let (code, out, err) = bin(&["status", "--kubeconfig", &kc, "--wait", "--timeout", "60s", "-o", "json", "agent"]);
         assert_eq!(code, 0, "{out}{err}");
         let v: Value = serde_json::from_str(&out).unwrap();
@@ -291,14 +300,45 @@ async fn wait_rides_out_an_outage_and_throttling() {
     let kc = kc.to_str().unwrap().to_string();
     let faults = sim.api.faults.clone();
     // Start once the rollout is under way; then down, then throttled: the wait keeps going.
-    tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
+    rollout_started(&sim).await;
     let run = tokio::task::spawn_blocking(move || bin(&["status", "--kubeconfig", &kc, "--wait", "--timeout", "90s", "agent"]));
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // Only `status` talks to this simulator: its watches are open once it has synced.
+    let watching = || {
+        let log = sim.api.request_log();
+        let watches = log.iter().filter(|r| r.verb == "watch" && r.status == 200).count();
+        if watches >= 2 {
+            Ok(log.len())
+        } else {
+            Err(format!("{watches} watch(es) open; requests: {:?}", log.iter().map(|r| (&r.verb, &r.path, r.status)).collect::<Vec<_>>()))
+        }
+    };
+    common::until(30, "status watching", || std::future::ready(watching())).await;
     faults.set_down(true);
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // Down until the client has failed to reconnect a few times.
+    let refused = |n: u64| {
+        let r = faults.injected.refused.load(std::sync::atomic::Ordering::Relaxed);
+        if r >= n { Ok(()) } else { Err(format!("{r} connection(s) refused")) }
+    };
+    common::until(30, "status retrying against the outage", || std::future::ready(refused(3))).await;
     faults.set(daemonscope::sim::faults::FaultSettings { throttle: 0.5, retry_after: 1, seed: Some(7), ..Default::default() });
     faults.set_down(false);
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // Throttled until the client is back and has been throttled at least once.
+    let before = sim.api.request_log().len();
+    let back = || {
+        let log = sim.api.request_log();
+        let after = &log[before.min(log.len())..];
+        let throttled = faults.injected.throttled.load(std::sync::atomic::Ordering::Relaxed);
+        let ok = after.iter().filter(|r| r.status == 200).count();
+        if throttled >= 1 && ok >= 1 {
+            Ok(())
+        } else {
+            Err(format!(
+                "{throttled} throttled, {ok} answered since the outage ended: {:?}",
+                after.iter().map(|r| (&r.verb, &r.path, r.status)).collect::<Vec<_>>()
+            ))
+        }
+    };
+    common::until(30, "status back under throttling", || std::future::ready(back())).await;
     faults.clear();
     let (code, out, err) = run.await.unwrap();
     assert_eq!(code, 0, "{out}{err}");

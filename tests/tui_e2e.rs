@@ -582,3 +582,106 @@ fn a_server_restored_onto_an_older_state_is_seen_as_it_is() {
     second.kill().unwrap();
     second.wait().unwrap();
 }
+
+/// `daemonscope --demo` in a 35×120 terminal, its log in a fresh directory.
+fn demo_tui(extra: &[&str]) -> (tempfile::TempDir, Tui) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("daemonscope.log");
+    let mut args = vec!["--demo", "--log-file", log.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let t = Tui::start_sized(&args, &[], 35, 120);
+    // Every DaemonSet listed (the status line is too narrow here to show every watch).
+    t.wait_for("DaemonSets (8)", 30);
+    t.wait_for("security", 30);
+    (dir, t)
+}
+
+/// A left click as the terminal reports it (SGR: 1-based column and row), press and release.
+fn click(x: usize, y: usize) -> String {
+    format!("\x1b[<0;{};{}M\x1b[<0;{};{}m", x + 1, y + 1, x + 1, y + 1)
+}
+
+/// The column of the header's view name `name` (the names sit at the right of the top line).
+fn tab_x(screen: &str, name: &str) -> usize {
+    let top = screen.lines().next().unwrap();
+    let at = top.find("ds  grid  matrix  rollout  nodes").unwrap_or_else(|| panic!("the view names in {top:?}"));
+    let tabs = &top[at..];
+    top[..at].chars().count() + tabs[..tabs.find(name).unwrap()].chars().count() + 1
+}
+
+#[test]
+fn mouse_clicks_select_a_row_and_switch_views_unless_no_mouse() {
+    let (_dir, mut t) = demo_tui(&[]);
+    assert!(t.mouse_reporting(), "the TUI asks for mouse reports");
+    // A click on node-exporter's row selects it: Enter opens its grid.
+    let s = t.screen();
+    let y = s.lines().position(|l| l.contains("node-exporter")).expect("node-exporter's row");
+    t.send(&click(10, y));
+    t.keys("\r");
+    t.wait_for("monitoring/node-exporter — coverage by node", 10);
+    // A click on "nodes" in the header switches to the nodes view.
+    t.send(&click(tab_x(&t.screen(), "nodes"), 0));
+    t.wait_for("nodes (5", 10);
+    t.send(&click(tab_x(&t.screen(), "matrix"), 0));
+    t.wait_for("node × DaemonSet (", 10);
+    t.keys("q");
+    assert!(t.exit(10).success());
+    assert!(!t.mouse_reporting(), "mouse reporting is off again after quitting");
+
+    // --no-mouse: the terminal keeps the mouse; a click reaches nothing.
+    let (_dir, mut t) = demo_tui(&["--no-mouse"]);
+    assert!(!t.mouse_reporting(), "--no-mouse leaves the mouse to the terminal");
+    t.send(&click(tab_x(&t.screen(), "nodes"), 0));
+    // R acts only in the DaemonSets list (and the rollout view): its confirmation shows
+    // the click changed nothing, once every earlier input has been handled.
+    t.keys("R");
+    let s = t.wait_for("y confirm", 10);
+    assert!(!s.contains("nodes (5"), "{s}");
+    t.keys("nq");
+    assert!(t.exit(10).success());
+}
+
+/// Ctrl-W deletes the word before the cursor, Ctrl-U the line, Ctrl-A goes to its start
+/// (they used to be typed as letters); ↑ brings back earlier `:` commands.
+#[test]
+fn line_editing_keys_edit_the_filter_and_the_command_line() {
+    let (_dir, mut t) = demo_tui(&[]);
+    t.keys("/fluent-bit xyz");
+    t.wait_for("DaemonSets (0)", 10);
+    t.keys("\x17");
+    let s = t.wait_for("DaemonSets (1)", 10);
+    assert!(s.contains("/fluent-bit ▏"), "{s}");
+    t.keys("\x15");
+    t.wait_for("DaemonSets (8)", 10);
+    t.keys("bit\x01fluent-");
+    let s = t.wait_for("/fluent-▏bit", 10);
+    assert!(s.contains("DaemonSets (1)"), "{s}");
+    t.keys("\r:nodes\r");
+    t.wait_for("nodes (5", 10);
+    t.keys(":ds\r");
+    t.wait_for("DaemonSets (8)", 10);
+    t.keys(":");
+    t.send("\x1b[A");
+    t.wait_for(":ds▏", 10);
+    t.send("\x1b[A");
+    t.wait_for(":nodes▏", 10);
+    t.keys("\r");
+    t.wait_for("nodes (5", 10);
+    t.keys("q");
+    assert!(t.exit(10).success());
+}
+
+/// A key that --readonly removed answers with a flash instead of silence.
+#[test]
+fn readonly_keys_flash_that_they_are_disabled() {
+    let (_dir, mut t) = demo_tui(&["--readonly"]);
+    t.keys("n");
+    t.wait_for("nodes (5", 10);
+    t.keys("c");
+    t.wait_for("read-only: cordon is disabled", 10);
+    t.keys("t");
+    let s = t.wait_for("read-only: taint editing is disabled", 10);
+    assert!(!s.contains("taints for"), "no taint editor: {s}");
+    t.keys("q");
+    assert!(t.exit(10).success());
+}

@@ -188,6 +188,11 @@ impl ApiError {
         e
     }
 
+    /// 403 from an admission plugin or a registry rule: `<resource> "<name>" is forbidden: <why>`.
+    pub fn forbidden_because(kind: Kind, name: &str, why: &str) -> Self {
+        Self::new(403, "Forbidden", format!("{} \"{name}\" is forbidden: {why}", resource_name(kind))).with_details(kind, name)
+    }
+
     pub fn too_many_requests(retry_after: u64) -> Self {
         let mut e = Self::new(429, "TooManyRequests", "Too many requests, please try again later.".into());
         e.details = Some(json!({"causes":[{"reason":"","message":"Too many requests"}], "retryAfterSeconds": retry_after}));

@@ -13,6 +13,7 @@ pub enum Kind {
     Service,
     DaemonSet,
     ControllerRevision,
+    PriorityClass,
 }
 
 pub struct KindInfo {
@@ -32,8 +33,16 @@ pub struct KindInfo {
 const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 impl Kind {
-    pub const ALL: [Kind; 7] =
-        [Kind::Namespace, Kind::Node, Kind::Pod, Kind::Event, Kind::Service, Kind::DaemonSet, Kind::ControllerRevision];
+    pub const ALL: [Kind; 8] = [
+        Kind::Namespace,
+        Kind::Node,
+        Kind::Pod,
+        Kind::Event,
+        Kind::Service,
+        Kind::DaemonSet,
+        Kind::ControllerRevision,
+        Kind::PriorityClass,
+    ];
 
     pub fn info(self) -> &'static KindInfo {
         match self {
@@ -117,6 +126,18 @@ impl Kind {
                 version: "v1",
                 namespaced: true,
                 short_names: &[],
+                verbs: ALL_VERBS,
+                subresources: &[],
+                categories: &[],
+            },
+            Kind::PriorityClass => &KindInfo {
+                kind: "PriorityClass",
+                plural: "priorityclasses",
+                singular: "priorityclass",
+                group: "scheduling.k8s.io",
+                version: "v1",
+                namespaced: false,
+                short_names: &["pc"],
                 verbs: ALL_VERBS,
                 subresources: &[],
                 categories: &[],

@@ -4,6 +4,7 @@
 //!
 //! May import: its submodules.
 
+pub mod admission;
 pub mod api;
 pub mod cli;
 pub mod controller;
@@ -15,6 +16,7 @@ pub mod kubeconfig;
 pub mod kubelet;
 pub mod objects;
 pub mod ops;
+pub mod priority;
 pub mod scenario;
 pub mod store;
 pub mod tls;
@@ -64,6 +66,7 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
         if !causes.is_empty() {
             return Err(ApiError::invalid(kind, o.metadata().name.as_deref().unwrap_or(""), causes));
         }
+        o.admit_create(store)?;
         store.create(o)?;
     });
     Ok(())
@@ -168,8 +171,16 @@ impl Sim {
             store.set_clock_offset(-(opts.age.as_secs() as i64));
             store.set_history(false);
         }
+        // The API server's bootstrap creates these.
+        for pc in priority::system_priority_classes() {
+            store.create(pc)?;
+        }
         for (kind, v) in &sc.objects {
-            if *kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")) {
+            let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+            // Objects every cluster has already (a snapshot of a real cluster may list them).
+            if (*kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&name))
+                || (*kind == Kind::PriorityClass && priority::is_system(name))
+            {
                 continue;
             }
             create_value(&store, *kind, v.clone())?;

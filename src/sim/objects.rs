@@ -1,7 +1,7 @@
 //! Per-kind API strategies: defaults on create, what an update may change, and
 //! validation — the simulator's version of `pkg/registry/<group>/<kind>/strategy.go`.
 //!
-//! May import: `sim::store`, `k8s::{intstr, labels, selector, taints}`.
+//! May import: `sim::admission`, `sim::errors`, `sim::store`, `k8s::{intstr, labels, selector, taints}`.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use rand::Rng;
 
-use super::store::SimObject;
+use super::errors::ApiError;
+use super::store::{SimObject, Store};
 use crate::k8s::{labels, taints};
 
 pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
@@ -36,6 +37,15 @@ pub trait Strategy: SimObject {
     fn grace_period_seconds(&self, _opts: &DeleteOptions) -> i64 {
         0
     }
+    /// Admission on create, after defaults and validation (the Priority plugin for pods
+    /// and PriorityClasses); may change the object.
+    fn admit_create(&mut self, _store: &Store) -> Result<(), ApiError> {
+        Ok(())
+    }
+    /// A registry rule refusing a delete (the built-in PriorityClasses).
+    fn check_delete(&self) -> Result<(), ApiError> {
+        Ok(())
+    }
 }
 
 /// `TotalAnnotationSizeLimitB`: keys and values of all annotations together.
@@ -44,7 +54,7 @@ pub const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
 /// How a kind's names are validated (`ValidateNameFunc`).
 type NameRule = fn(&str) -> labels::Problems;
 
-fn validate_meta(m: &ObjectMeta, namespaced: bool, out: &mut Causes) {
+pub(super) fn validate_meta(m: &ObjectMeta, namespaced: bool, out: &mut Causes) {
     validate_meta_named(m, namespaced, labels::validate_dns1123_subdomain, out)
 }
 
@@ -149,9 +159,7 @@ impl Strategy for core::Pod {
     fn prepare_create(&mut self) {
         let spec = self.spec.get_or_insert_with(Default::default);
         default_pod_spec(spec);
-        spec.priority.get_or_insert(0);
         spec.enable_service_links.get_or_insert(true);
-        spec.preemption_policy.get_or_insert_with(|| "PreemptLowerPriority".into());
         let mut tols = spec.tolerations.clone().unwrap_or_default();
         // The DefaultTolerationSeconds admission plugin.
         for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
@@ -187,6 +195,9 @@ impl Strategy for core::Pod {
             out.push(("spec.containers", "Required value".into()));
         }
         out
+    }
+    fn admit_create(&mut self, store: &Store) -> Result<(), ApiError> {
+        super::admission::admit_pod(self, store)
     }
     fn grace_period_seconds(&self, opts: &DeleteOptions) -> i64 {
         let spec = self.spec.clone().unwrap_or_default();
@@ -239,7 +250,9 @@ fn template_generation(ds: &apps::DaemonSet) -> i64 {
 impl Strategy for apps::DaemonSet {
     fn prepare_create(&mut self) {
         self.metadata.generation = Some(1);
-        self.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(TEMPLATE_GENERATION_ANNOTATION.into(), "1".into());
+        // `if daemonSet.Spec.TemplateGeneration < 1 { … = 1 }`: one given is kept.
+        let tg = template_generation(self).max(1);
+        self.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(TEMPLATE_GENERATION_ANNOTATION.into(), tg.to_string());
         let spec = self.spec.get_or_insert_with(Default::default);
         spec.revision_history_limit.get_or_insert(10);
         let us = spec.update_strategy.get_or_insert_with(Default::default);

@@ -20,6 +20,7 @@ use super::store::{Store, with_kind};
 /// orphaned (Orphan) or removed first (Foreground).
 pub fn delete_object<T: Strategy>(store: &Store, ns: &str, name: &str, opts: &DeleteOptions) -> Result<(Arc<T>, bool), ApiError> {
     let cur = store.get::<T>(ns, name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
+    cur.check_delete()?;
     if let Some(pre) = &opts.preconditions {
         if let Some(uid) = &pre.uid
             && cur.metadata().uid.as_ref() != Some(uid)

@@ -106,6 +106,7 @@ pub struct Inner {
     pub services: BTreeMap<Key, Arc<k8s_openapi::api::core::v1::Service>>,
     pub daemonsets: BTreeMap<Key, Arc<k8s_openapi::api::apps::v1::DaemonSet>>,
     pub revisions: BTreeMap<Key, Arc<k8s_openapi::api::apps::v1::ControllerRevision>>,
+    pub priority_classes: BTreeMap<Key, Arc<k8s_openapi::api::scheduling::v1::PriorityClass>>,
     history: VecDeque<Arc<WatchEvent>>,
     history_cap: usize,
     /// Off while a scenario settles: nobody watches yet, and skipping the snapshots
@@ -258,6 +259,7 @@ impl Store {
         std::mem::swap(&mut inner.services, &mut o.services);
         std::mem::swap(&mut inner.daemonsets, &mut o.daemonsets);
         std::mem::swap(&mut inner.revisions, &mut o.revisions);
+        std::mem::swap(&mut inner.priority_classes, &mut o.priority_classes);
         inner.uid_counter = inner.uid_counter.max(o.uid_counter);
         inner.rv = rv;
         inner.history.clear();
@@ -522,6 +524,7 @@ sim_object!(core::Service, Kind::Service, services, |o, f| match f {
 });
 sim_object!(apps::DaemonSet, Kind::DaemonSet, daemonsets, |_o, _f| None);
 sim_object!(apps::ControllerRevision, Kind::ControllerRevision, revisions, |_o, _f| None);
+sim_object!(k8s_openapi::api::scheduling::v1::PriorityClass, Kind::PriorityClass, priority_classes, |_o, _f| None);
 
 /// Field value for a selector, including the metadata fields every kind supports.
 pub fn field_value<T: SimObject>(o: &T, field: &str) -> Option<String> {
@@ -563,6 +566,10 @@ macro_rules! with_kind {
             }
             __K::ControllerRevision => {
                 type $T = k8s_openapi::api::apps::v1::ControllerRevision;
+                $body
+            }
+            __K::PriorityClass => {
+                type $T = k8s_openapi::api::scheduling::v1::PriorityClass;
                 $body
             }
         }

@@ -40,6 +40,15 @@ pub enum Action {
     EditTaints,
     Restart,
     RestartPod,
+    /// `]` / `[`: the next / previous problem cell (grid, matrix) or row (lists).
+    NextProblem,
+    PrevProblem,
+    /// Search the text pane; `n` / `N` go to the next / previous match.
+    Search,
+    NextMatch,
+    PrevMatch,
+    /// Wrap long lines in the text pane (toggle).
+    Wrap,
 }
 
 impl Action {
@@ -206,6 +215,37 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["?"], action: Action::Help, help: "help (this screen)", views: &[], hint: true },
     Binding { keys: &["Esc"], action: Action::Back, help: "back / clear the filter", views: &[], hint: true },
     Binding { keys: &["q", "Ctrl-c"], action: Action::Quit, help: "quit", views: &[], hint: true },
+    Binding {
+        keys: &["d"],
+        action: Action::Describe,
+        help: "detail (describe) of the pod or node under the cursor, with recent events",
+        views: &[Grid, Nodes],
+        hint: false,
+    },
+    Binding {
+        keys: &["]"],
+        action: Action::NextProblem,
+        help: "next problem: cell in the grid and matrix, row in lists",
+        views: &[Ds, Grid, Matrix, Nodes, Rollout],
+        hint: false,
+    },
+    Binding {
+        keys: &["["],
+        action: Action::PrevProblem,
+        help: "previous problem: cell in the grid and matrix, row in lists",
+        views: &[Ds, Grid, Matrix, Nodes, Rollout],
+        hint: false,
+    },
+    Binding {
+        keys: &["/"],
+        action: Action::Search,
+        help: "search the text (Enter keeps it, Esc clears)",
+        views: &[View::Text],
+        hint: true,
+    },
+    Binding { keys: &["n"], action: Action::NextMatch, help: "next match of the search", views: &[View::Text], hint: false },
+    Binding { keys: &["N"], action: Action::PrevMatch, help: "previous match of the search", views: &[View::Text], hint: false },
+    Binding { keys: &["w"], action: Action::Wrap, help: "wrap long lines (toggle)", views: &[View::Text], hint: true },
 ];
 
 /// A `:` command (what it does is `App`'s business; this says what it is called).

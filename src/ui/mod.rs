@@ -5,6 +5,7 @@
 //! `ui` may import `model`, `k8s` and `cluster` types; never `sim`.
 
 mod app;
+pub mod filter;
 mod fleet;
 pub mod keymap;
 mod shared;
@@ -60,5 +61,54 @@ mod tests {
         }
         let shared = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/ui/shared.rs")).unwrap();
         assert!(!shared.contains("views::") && !shared.contains("app::"), "shared.rs must stay a leaf");
+    }
+
+    // The shared formatters of `views::format` (here: `views` may not import each other,
+    // and the layering test above reads every `super::` line of a view).
+    mod format {
+        use crate::ui::views::format::{Col, common_prefix, fit_columns, middle, shorten, wrap};
+
+        #[test]
+        fn shortened_names_keep_the_part_that_differs() {
+            let names = ["pool-a-ip-10-0-100-1.internal", "pool-a-ip-10-0-100-12.internal"];
+            let p = common_prefix(names);
+            assert_eq!(p, "pool-a-ip-10-0-100-".len());
+            assert_eq!(common_prefix(["abc", "xyz"]), 0);
+            assert_eq!(common_prefix(Vec::<&str>::new()), 0);
+            assert_eq!(shorten(names[0], 14, p), "poo…1.internal");
+            assert_eq!(shorten(names[1], 14, p), "po…12.internal");
+            assert_eq!(shorten("short", 14, 0), "short");
+            // Nothing shared: the middle goes.
+            assert_eq!(shorten("general-a-0005", 11, 0), "gener…-0005");
+        }
+
+        #[test]
+        fn wrapping_keeps_every_word() {
+            assert_eq!(wrap("a bb ccc dddd", 6), vec!["a bb", "ccc", "dddd"]);
+            assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+            assert_eq!(wrap("", 5), vec![""]);
+            let long = "taint the node (or the marked ones): key=value:Effect adds, key:Effect- or key- removes";
+            let lines = wrap(long, 20);
+            assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+            assert_eq!(lines.join(" "), long);
+        }
+
+        #[test]
+        fn names_are_shortened_in_the_middle() {
+            assert_eq!(middle("general-a-0005", 14), "general-a-0005");
+            assert_eq!(middle("general-a-0005", 11), "gener…-0005");
+            assert_eq!(middle("general-a-0005", 1), "…");
+            assert_eq!(middle("abc", 0), "");
+            assert_eq!(middle("general-a-0005", 11).chars().count(), 11);
+        }
+
+        #[test]
+        fn low_priority_columns_drop_first_and_priority_zero_never() {
+            let cols = [Col { prio: 0, width: 10 }, Col { prio: 2, width: 5 }, Col { prio: 1, width: 5 }, Col { prio: 2, width: 5 }];
+            assert_eq!(fit_columns(&cols, 40), vec![0, 1, 2, 3]);
+            assert_eq!(fit_columns(&cols, 23), vec![0, 1, 2]);
+            assert_eq!(fit_columns(&cols, 20), vec![0, 2]);
+            assert_eq!(fit_columns(&cols, 3), vec![0]);
+        }
     }
 }

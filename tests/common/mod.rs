@@ -151,6 +151,37 @@ where
     }
 }
 
+/// Polls `f` every 50 ms until it returns Ok, or panics after `secs` naming what it
+/// waited for and the last state `f` reported (its Err).
+pub async fn until<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match f().await {
+            Ok(v) => return v,
+            Err(last) if tokio::time::Instant::now() > deadline => {
+                panic!("timed out after {secs}s waiting for: {what}\nlast state: {last}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// The same for code that is not async (a poll with a bounded deadline, not a fixed wait).
+pub fn until_blocking<T>(secs: u64, what: &str, mut f: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(last) if std::time::Instant::now() > deadline => panic!("timed out after {secs}s waiting for: {what}\nlast state: {last}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
 /// Every `kubectl.1.*` beside the `kubectl` on PATH (the Google Cloud SDK ships 1.27 to
 /// 1.33 there), oldest first; empty, with a loud message, when there is none.
 pub fn kubectl_versions() -> Vec<PathBuf> {

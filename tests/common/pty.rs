@@ -79,6 +79,18 @@ impl Tui {
         }
     }
 
+    /// Writes `s` at once: an escape sequence (a mouse report, an arrow key) must arrive
+    /// whole, or the terminal reads its Esc as a key of its own.
+    pub fn send(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Whether the application asked the terminal to report the mouse.
+    pub fn mouse_reporting(&self) -> bool {
+        self.parser.lock().unwrap().screen().mouse_protocol_mode() != vt100::MouseProtocolMode::None
+    }
+
     /// Waits for the process to exit (panics after `secs`), and lets the last output drain.
     pub fn exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(secs);

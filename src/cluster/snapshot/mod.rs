@@ -1,6 +1,7 @@
 //! `daemonscope snapshot`: lists a live cluster's nodes, DaemonSets (in scope), their
-//! ControllerRevisions and daemon pods, and the Services that select them, in pages, and
-//! writes them as a simulator scenario ([`scenario`]) to rehearse changes on.
+//! ControllerRevisions and daemon pods, the PriorityClasses those pods use and the
+//! Services that select them, in pages, and writes them as a simulator scenario
+//! ([`scenario`]) to rehearse changes on.
 //!
 //! May import: `cluster::connect`, `cluster::errors`, `cluster::watch` (the scope), `k8s`.
 
@@ -8,6 +9,7 @@ pub mod scenario;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::scheduling::v1::PriorityClass;
 use kube::Api;
 use kube::api::ListParams;
 use serde::de::DeserializeOwned;
@@ -77,5 +79,19 @@ pub async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Objects, ClusterE
     };
     let services: Vec<Service> =
         list_all(cluster, &api::<Service>(cluster, ns), ListParams::default()).await?.into_iter().filter(selects).collect();
-    Ok(Objects { nodes, daemonsets, revisions, pods, services })
+    // The classes the templates name, and the global default the pods without one got.
+    let class_names: std::collections::BTreeSet<String> = daemonsets
+        .iter()
+        .filter_map(|d| d.spec.as_ref()?.template.spec.as_ref()?.priority_class_name.clone())
+        .chain(pods.iter().filter_map(|p| p.spec.as_ref()?.priority_class_name.clone()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    let classes = Api::<PriorityClass>::all(cluster.client.clone());
+    let mut priority_classes = Vec::new();
+    for name in class_names {
+        if let Some(pc) = classes.get_opt(&name).await.map_err(|e| cluster.error(e))? {
+            priority_classes.push(pc);
+        }
+    }
+    Ok(Objects { nodes, daemonsets, revisions, pods, services, priority_classes })
 }

@@ -1,8 +1,11 @@
 //! A cluster's layout as a simulator scenario (multi-document YAML): nodes with their
 //! labels, taints, cordon, capacity and the state of their kubelet (a node that is down
-//! goes down at the start, keeping its pods); the DaemonSets with their full spec (an old
-//! revision first, then the current one, when pods still run the old one); the Services that select daemon pods; and how each daemon pod behaves
-//! (crash-looping, failing to pull, …) as the simulator's behaviour annotations.
+//! goes down at the start, keeping its pods); the DaemonSets with their full spec and
+//! template generation, the ControllerRevisions their pods run, and the pods on an older
+//! revision or being deleted (adopted by the simulator's controller, so a stalled rollout
+//! goes on from the same nodes); the PriorityClasses their pods use; the Services that
+//! select daemon pods; and how each daemon pod behaves (crash-looping, failing to pull, …)
+//! as the simulator's behaviour annotations.
 //! Pure: API objects in, YAML out. `--anonymize` pseudonyms are stable (a hash).
 //!
 //! May import: `k8s`.
@@ -11,9 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::scheduling::v1::PriorityClass;
 use serde_json::{Value, json};
 
 use crate::k8s::eligibility::LIFECYCLE_TAINTS;
+
+const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
 
 /// Namespaces every cluster (and the simulator) has.
 const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -26,6 +32,7 @@ pub struct Objects {
     pub revisions: Vec<ControllerRevision>,
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
+    pub priority_classes: Vec<PriorityClass>,
 }
 
 /// Stable pseudonyms for `--anonymize`.
@@ -119,29 +126,59 @@ fn owner(p: &Pod) -> Option<&str> {
     p.metadata.owner_references.as_ref()?.iter().find(|o| o.controller == Some(true) && o.kind == "DaemonSet").map(|o| o.name.as_str())
 }
 
-/// RFC 7386 merge patch that turns `from` into `to`.
-fn merge_patch(from: &Value, to: &Value) -> Value {
-    match (from, to) {
-        (Value::Object(a), Value::Object(b)) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in b {
-                match a.get(k) {
-                    Some(old) if old == v => {}
-                    Some(old) => {
-                        out.insert(k.clone(), merge_patch(old, v));
-                    }
-                    None => {
-                        out.insert(k.clone(), v.clone());
-                    }
-                }
+fn revision_hash(labels: Option<&BTreeMap<String, String>>) -> Option<String> {
+    labels?.get("controller-revision-hash").cloned()
+}
+
+/// Each DaemonSet's (by uid) current revision hash: its newest revision's.
+fn current_hashes(objects: &Objects) -> BTreeMap<String, Option<String>> {
+    let mut newest: BTreeMap<String, &ControllerRevision> = BTreeMap::new();
+    for r in &objects.revisions {
+        if let Some(o) = r.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)) {
+            let e = newest.entry(o.uid.clone()).or_insert(r);
+            if r.revision > e.revision {
+                *e = r;
             }
-            for k in a.keys().filter(|k| !b.contains_key(*k)) {
-                out.insert(k.clone(), Value::Null);
-            }
-            Value::Object(out)
         }
-        _ => to.clone(),
     }
+    objects
+        .daemonsets
+        .iter()
+        .filter_map(|d| d.metadata.uid.clone())
+        .map(|uid| {
+            let h = newest.get(&uid).and_then(|r| revision_hash(r.metadata.labels.as_ref()));
+            (uid, h)
+        })
+        .collect()
+}
+
+/// A daemon pod as an orphan the simulator's DaemonSet controller adopts: its labels
+/// (its revision hash and template generation), its node, tolerations and containers,
+/// and how it behaves.
+fn pod_doc(p: &Pod, names: &Names) -> Value {
+    let mut spec = serde_json::to_value(p.spec.clone().unwrap_or_default()).unwrap_or(Value::Null);
+    if let Some(o) = spec.as_object_mut() {
+        // Set by admission from the class; the node pin is the node name below.
+        for k in ["priority", "preemptionPolicy", "affinity"] {
+            o.remove(k);
+        }
+        if let Some(n) = o.get("nodeName").and_then(Value::as_str).map(|n| names.node(n)) {
+            o.insert("nodeName".into(), json!(n));
+        }
+    }
+    let mut pod = json!({"spec": spec});
+    rewrite_images(&mut pod, names);
+    let labels = p.metadata.labels.clone().unwrap_or_default();
+    let mut annotations = p.metadata.annotations.clone().unwrap_or_default();
+    if let Some(b) = behavior(p) {
+        annotations.insert("sim.daemonscope.io/behavior".into(), b.into());
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": p.metadata.name, "namespace": p.metadata.namespace, "labels": labels, "annotations": annotations},
+        "spec": pod["spec"],
+    })
 }
 
 fn rewrite_images(v: &mut Value, names: &Names) {
@@ -171,9 +208,29 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
     for ns in namespaces {
         docs.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
     }
+    // The classes the daemon pods use, but the built-in ones every cluster has (only
+    // those may be named `system-…`).
+    for pc in objects.priority_classes.iter().filter(|p| !p.metadata.name.as_deref().unwrap_or("").starts_with("system-")) {
+        docs.push(json!({
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": pc.metadata.name, "labels": pc.metadata.labels},
+            "value": pc.value,
+            "globalDefault": pc.global_default,
+            "description": pc.description,
+            "preemptionPolicy": pc.preemption_policy,
+        }));
+    }
     // Per node: how its daemon pods behave, by DaemonSet.
     let mut behaviors: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for p in &objects.pods {
+    // (Pods written out themselves carry their own.)
+    let current = current_hashes(objects);
+    let written = |p: &Pod| {
+        let owner_uid = p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| o.uid.as_str());
+        p.metadata.deletion_timestamp.is_some()
+            || owner_uid.and_then(|u| current.get(u)).is_some_and(|h| *h != revision_hash(p.metadata.labels.as_ref()))
+    };
+    for p in objects.pods.iter().filter(|p| !written(p)) {
         if let (Some(node), Some(ds), Some(b)) = (node_of(p), owner(p), behavior(p)) {
             behaviors.entry(node).or_default().push(format!("{ds}={b}"));
         }
@@ -239,50 +296,75 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
         }
         docs.push(doc);
     }
-    // DaemonSets: where pods still run an older revision, the scenario starts from that
-    // revision and moves to the current template at once, as the cluster did.
+    // DaemonSets at their current template, with the revisions their pods run. Pods on
+    // an older revision, and pods being deleted, are written too: the simulator's
+    // controller adopts them as the real one does (`ClaimPods`), so a rollout stalled
+    // half-way goes on from the very nodes the cluster had updated. Such a DaemonSet
+    // starts OnDelete, so the simulator does not roll it while it settles, and gets its
+    // RollingUpdate back once the nodes that are down have gone down.
     let mut timeline: Vec<Value> = node_timeline;
+    let mut deletes: Vec<Value> = Vec::new();
+    let mut pod_docs: Vec<Value> = Vec::new();
     for d in &objects.daemonsets {
         let (ns, dname) = (d.metadata.namespace.clone().unwrap_or_default(), d.metadata.name.clone().unwrap_or_default());
         let spec = d.spec.clone().unwrap_or_default();
-        let mut current = serde_json::to_value(&spec.template).unwrap_or(Value::Null);
-        rewrite_images(&mut current, &names);
         let uid = d.metadata.uid.as_deref();
         let owned = |r: &ControllerRevision| r.metadata.owner_references.iter().flatten().any(|o| Some(o.uid.as_str()) == uid);
         let revisions: Vec<&ControllerRevision> = objects.revisions.iter().filter(|r| owned(r)).collect();
-        let current_hash =
-            revisions.iter().max_by_key(|r| r.revision).and_then(|r| r.metadata.labels.as_ref()?.get("controller-revision-hash").cloned());
-        let mut old_counts: BTreeMap<String, usize> = BTreeMap::new();
+        let current_hash = current.get(uid.unwrap_or("")).cloned().flatten();
+        let mut used: BTreeSet<String> = current_hash.iter().cloned().collect();
+        let mut written_any = false;
         for p in objects.pods.iter().filter(|p| owner(p) == Some(dname.as_str()) && p.metadata.namespace.as_deref() == Some(ns.as_str())) {
-            let h = p.metadata.labels.as_ref().and_then(|l| l.get("controller-revision-hash")).cloned();
-            if h.is_some() && h != current_hash && p.metadata.deletion_timestamp.is_none() {
-                *old_counts.entry(h.unwrap_or_default()).or_default() += 1;
+            let hash = revision_hash(p.metadata.labels.as_ref());
+            let terminating = p.metadata.deletion_timestamp.is_some();
+            if hash == current_hash && !terminating {
+                continue;
+            }
+            used.extend(hash);
+            written_any = true;
+            let name = p.metadata.name.clone().unwrap_or_default();
+            pod_docs.push(pod_doc(p, &names));
+            if terminating {
+                deletes.push(json!({"at": "0s", "delete": {"kind": "Pod", "namespace": ns, "name": name}}));
             }
         }
-        let old = old_counts.into_iter().max_by_key(|(_, n)| *n).and_then(|(h, _)| {
-            let r = revisions.iter().find(|r| r.metadata.labels.as_ref().and_then(|l| l.get("controller-revision-hash")) == Some(&h))?;
-            let mut t = r.data.as_ref()?.0.pointer("/spec/template")?.clone();
-            if let Some(o) = t.as_object_mut() {
-                o.remove("$patch");
-            }
-            rewrite_images(&mut t, &names);
-            Some(t)
-        });
         let mut spec_v = serde_json::to_value(&spec).unwrap_or(Value::Null);
-        spec_v["template"] = old.clone().unwrap_or_else(|| current.clone());
+        rewrite_images(&mut spec_v["template"], &names);
+        let on_delete = spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("OnDelete");
+        if written_any && !on_delete {
+            let strategy = spec_v["updateStrategy"].take();
+            spec_v["updateStrategy"] = json!({"type": "OnDelete"});
+            timeline.push(json!({
+                "at": "0s",
+                "patch": {"kind": "DaemonSet", "namespace": ns, "name": dname, "patch": {"spec": {"updateStrategy": strategy}}}
+            }));
+        }
+        // The template generation carries over (the API server keeps one given on create),
+        // so the pods' `pod-template-generation` labels mean the same.
+        let tg = d.metadata.annotations.as_ref().and_then(|a| a.get(TEMPLATE_GENERATION));
         let meta = json!({
             "name": dname,
             "namespace": ns,
             "labels": d.metadata.labels,
+            "annotations": tg.map(|g| json!({TEMPLATE_GENERATION: g})),
         });
         docs.push(json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": spec_v}));
-        if let Some(old) = old {
-            timeline.push(json!({
-                "at": "0s",
-                "patch": {"kind": "DaemonSet", "namespace": ns, "name": dname, "patch": {"spec": {"template": merge_patch(&old, &current)}}}
+        for r in revisions.iter().filter(|r| revision_hash(r.metadata.labels.as_ref()).is_some_and(|h| used.contains(&h))) {
+            let mut data = r.data.as_ref().map(|d| d.0.clone()).unwrap_or(Value::Null);
+            if let Some(t) = data.pointer_mut("/spec/template") {
+                rewrite_images(t, &names);
+            }
+            docs.push(json!({
+                "apiVersion": "apps/v1",
+                "kind": "ControllerRevision",
+                "metadata": {"name": r.metadata.name, "namespace": ns, "labels": r.metadata.labels},
+                "data": data,
+                "revision": r.revision,
             }));
         }
     }
+    docs.extend(pod_docs);
+    timeline.extend(deletes);
     for s in &objects.services {
         let spec = s.spec.clone().unwrap_or_default();
         let mut sv = json!({"selector": spec.selector, "ports": spec.ports});
@@ -323,13 +405,6 @@ fn strip_nulls(v: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn merge_patches_remove_what_the_new_template_lacks() {
-        let from = json!({"metadata": {"annotations": {"a": "1"}, "labels": {"app": "x"}}, "spec": {"containers": [{"image": "v1"}]}});
-        let to = json!({"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"image": "v2"}]}});
-        assert_eq!(merge_patch(&from, &to), json!({"metadata": {"annotations": null}, "spec": {"containers": [{"image": "v2"}]}}));
-    }
 
     #[test]
     fn pseudonyms_are_stable_and_keep_what_is_not_identifying() {

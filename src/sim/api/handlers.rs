@@ -270,6 +270,7 @@ fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         let name = m.name.clone().or(m.generate_name.clone()).unwrap_or_default();
         return Err(ApiError::invalid(T::SIM_KIND, &name, causes));
     }
+    obj.admit_create(&ctx.st.store)?;
     if dry_run(ctx) {
         return Ok(with_warnings(render_one(&Arc::new(obj), fmt, StatusCode::CREATED), &warnings));
     }

@@ -438,6 +438,42 @@ impl Tabular for apps::ControllerRevision {
     }
 }
 
+impl Tabular for k8s_openapi::api::scheduling::v1::PriorityClass {
+    fn columns() -> Vec<Col> {
+        vec![
+            NAME,
+            col(
+                "Value",
+                "integer",
+                0,
+                "value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec.",
+            ),
+            col(
+                "Global-Default",
+                "boolean",
+                0,
+                "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority.",
+            ),
+            AGE,
+            col(
+                "PreemptionPolicy",
+                "string",
+                0,
+                "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.",
+            ),
+        ]
+    }
+    fn cells(&self, now: jiff::Timestamp) -> Vec<Value> {
+        vec![
+            json!(self.metadata.name),
+            json!(self.value),
+            json!(self.global_default.unwrap_or(false)),
+            json!(age(self.metadata.creation_timestamp.as_ref(), now)),
+            json!(self.preemption_policy.clone().unwrap_or_default()),
+        ]
+    }
+}
+
 pub fn column_json(cols: &[Col]) -> Value {
     Value::Array(
         cols.iter()

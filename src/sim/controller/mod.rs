@@ -54,6 +54,7 @@ pub struct Cluster {
     pub settings: ControlSettings,
     pub ds: daemonset::DaemonSetController,
     pub sched: scheduler::Scheduler,
+    pub eviction: nodelifecycle::TaintEviction,
     /// Record Events (off while a scenario settles, so history starts clean).
     pub record_events: bool,
     /// Pods the last kubelet pass left on their way somewhere (starting, crash-looping,
@@ -73,6 +74,7 @@ impl Cluster {
             settings,
             ds: Default::default(),
             sched: Default::default(),
+            eviction: Default::default(),
             record_events: true,
             unsettled: Vec::new(),
             unschedulable: HashMap::new(),
@@ -84,7 +86,7 @@ impl Cluster {
     pub fn step(&mut self, now: Timestamp) -> bool {
         let before = self.store.current_rv();
         self.kubelets(now);
-        nodelifecycle::sync(&self.store, now, self.record_events);
+        nodelifecycle::sync(&self.store, &mut self.eviction, now, self.record_events);
         self.sched.sync(&self.store, now, self.record_events);
         self.ds.sync_all(&self.store, now, self.record_events);
         gc::sync(&self.store, now, self.settings.pod_gc_quarantine, self.settings.max_events);

@@ -2,7 +2,9 @@
 //! (`nodeConditionToTaintKeyStatusMap`, `doNoScheduleTaintingPass`), and pods that do
 //! not tolerate a NoExecute taint are evicted, honouring `tolerationSeconds`.
 //!
-//! May import: `sim::controller::events`, `sim::ops`, `sim::store`, `k8s::eligibility`.
+//! May import: `sim::controller::events`, `sim::ops`, `sim::store`, `k8s::eligibility`, `k8s::taints`.
+
+use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1 as core;
@@ -10,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::events;
 use crate::k8s::eligibility::{LIFECYCLE_TAINTS, Taint, Toleration};
+use crate::k8s::taints::{self, Eviction};
 use crate::sim::ops::graceful_delete_pod;
 use crate::sim::store::Store;
 
@@ -48,7 +51,8 @@ pub fn wanted_taints(n: &core::Node) -> Vec<(&'static str, &'static str)> {
     out
 }
 
-pub fn sync(store: &Store, now: Timestamp, record: bool) {
+/// Condition and cordon taints, pods on down nodes not Ready, then taint eviction.
+pub fn sync(store: &Store, eviction: &mut TaintEviction, now: Timestamp, record: bool) {
     let (nodes, _) = store.list::<core::Node>(None);
     for n in &nodes {
         let want = wanted_taints(n);
@@ -78,8 +82,9 @@ pub fn sync(store: &Store, now: Timestamp, record: bool) {
             true
         });
     }
+    let (nodes, _) = store.list::<core::Node>(None);
     mark_pods_not_ready(store, &nodes, now);
-    evict_noexecute(store, &nodes, now, record);
+    eviction.sync(store, &nodes, now, record);
 }
 
 /// `MarkPodsNotReady`: pods on a node whose Ready condition is not True lose their
@@ -123,61 +128,69 @@ fn mark_pods_not_ready(store: &Store, nodes: &[std::sync::Arc<core::Node>], now:
     }
 }
 
-/// Taint-based eviction: untolerated NoExecute taints evict at once; tolerated ones with
-/// `tolerationSeconds` evict once that long has passed since the taint was added.
-fn evict_noexecute(store: &Store, nodes: &[std::sync::Arc<core::Node>], now: Timestamp, record: bool) {
-    let noexec: std::collections::HashMap<String, Vec<core::Taint>> = nodes
-        .iter()
-        .filter_map(|n| {
-            let t: Vec<core::Taint> = n.spec.as_ref()?.taints.as_ref()?.iter().filter(|t| t.effect == "NoExecute").cloned().collect();
-            (!t.is_empty()).then(|| (n.metadata.name.clone().unwrap_or_default(), t))
-        })
-        .collect();
-    if noexec.is_empty() {
-        return;
-    }
-    let (pods, _) = store.list::<core::Pod>(None);
-    for p in pods {
-        if p.metadata.deletion_timestamp.is_some() {
-            continue;
+/// The taint eviction controller (`pkg/controller/tainteviction`): when a pod on a node
+/// with NoExecute taints goes is [`taints::eviction`] — the rule the TUI's taint preview
+/// uses, so the two agree. An untolerated taint evicts at once; tolerations with
+/// `tolerationSeconds` evict that long after the controller first saw the pod on the
+/// tainted node (its eviction queue's `CreatedAt`), the shortest one winning; a
+/// toleration for good cancels the countdown.
+#[derive(Default)]
+pub struct TaintEviction {
+    /// Pods counting down, by uid: when the countdown started.
+    started: HashMap<String, Timestamp>,
+}
+
+impl TaintEviction {
+    pub fn sync(&mut self, store: &Store, nodes: &[std::sync::Arc<core::Node>], now: Timestamp, record: bool) {
+        let noexec: HashMap<String, Vec<Taint>> = nodes
+            .iter()
+            .filter_map(|n| {
+                let t: Vec<Taint> = n.spec.as_ref()?.taints.as_ref()?.iter().filter(|t| t.effect == "NoExecute").map(Taint::from).collect();
+                (!t.is_empty()).then(|| (n.metadata.name.clone().unwrap_or_default(), t))
+            })
+            .collect();
+        if noexec.is_empty() {
+            self.started.clear();
+            return;
         }
-        let Some(taints) = p.spec.as_ref().and_then(|s| s.node_name.as_ref()).and_then(|n| noexec.get(n)) else {
-            continue;
-        };
-        let tols: Vec<Toleration> =
-            p.spec.as_ref().and_then(|s| s.tolerations.as_ref()).into_iter().flatten().map(Toleration::from).collect();
-        let mut evict = false;
-        for t in taints {
-            let taint = Taint::from(t);
-            let matching: Vec<&Toleration> = tols.iter().filter(|tol| tol.tolerates(&taint)).collect();
-            if matching.is_empty() {
-                evict = true;
-                break;
+        let (pods, _) = store.list::<core::Pod>(None);
+        let mut counting = HashMap::new();
+        for p in pods {
+            if p.metadata.deletion_timestamp.is_some() {
+                continue;
             }
-            // The shortest tolerationSeconds wins; none means forever.
-            if let Some(secs) =
-                matching.iter().map(|t| t.toleration_seconds).collect::<Option<Vec<i64>>>().and_then(|v| v.into_iter().min())
-            {
-                let added = t.time_added.as_ref().map(|t| t.0).unwrap_or(now);
-                if now >= added + SignedDuration::from_secs(secs.max(0)) {
-                    evict = true;
-                    break;
+            let Some(taints) = p.spec.as_ref().and_then(|s| s.node_name.as_ref()).and_then(|n| noexec.get(n)) else {
+                continue;
+            };
+            let tols: Vec<Toleration> =
+                p.spec.as_ref().and_then(|s| s.tolerations.as_ref()).into_iter().flatten().map(Toleration::from).collect();
+            let uid = p.metadata.uid.clone().unwrap_or_default();
+            let evict = match taints::eviction(taints, &tols) {
+                Eviction::Never => false,
+                Eviction::Now => true,
+                Eviction::After(secs) => {
+                    let start = self.started.get(&uid).copied().unwrap_or(now);
+                    counting.insert(uid.clone(), start);
+                    now >= start + SignedDuration::from_secs(secs)
+                }
+            };
+            if evict {
+                counting.remove(&uid);
+                let ns = p.metadata.namespace.clone().unwrap_or_default();
+                let name = p.metadata.name.clone().unwrap_or_default();
+                if graceful_delete_pod(store, &ns, &name, p.metadata.uid.as_deref()).is_ok() && record {
+                    events::record(
+                        store,
+                        &*p,
+                        "Normal",
+                        "TaintManagerEviction",
+                        format!("Marking for deletion Pod {ns}/{name}"),
+                        "taint-eviction-controller",
+                    );
                 }
             }
         }
-        if evict {
-            let ns = p.metadata.namespace.clone().unwrap_or_default();
-            let name = p.metadata.name.clone().unwrap_or_default();
-            if graceful_delete_pod(store, &ns, &name, p.metadata.uid.as_deref()).is_ok() && record {
-                events::record(
-                    store,
-                    &*p,
-                    "Normal",
-                    "TaintManagerEviction",
-                    format!("Marking for deletion Pod {ns}/{name}"),
-                    "taint-eviction-controller",
-                );
-            }
-        }
+        // Pods gone, tolerated for good or off the tainted nodes stop counting.
+        self.started = counting;
     }
 }

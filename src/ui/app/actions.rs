@@ -4,6 +4,8 @@
 //! view has an arm here (a test drives each one).
 //! May import the rest of `app`, `keymap`, `views` state types, `model`, `cluster` types.
 
+use tui_input::Input;
+
 use super::App;
 use super::mode::Mode;
 use crate::cluster::actions::{DELETE_PODS, Intent, PATCH_DAEMONSETS, PATCH_NODES};
@@ -17,9 +19,19 @@ impl App {
     pub(super) fn act(&mut self, a: Action) {
         match (self.s.view, a) {
             (_, Action::Quit) => self.quit = true,
-            (_, Action::Help) => self.show_help = true,
-            (_, Action::Filter) => self.mode = Mode::Filter(self.s.filter.clone()),
-            (_, Action::Command) => self.mode = Mode::Command(String::new()),
+            (_, Action::Help) => {
+                self.show_help = true;
+                self.help_scroll = 0;
+            }
+            (_, Action::Filter) => self.mode = Mode::Filter(Input::new(self.s.filter.clone())),
+            (_, Action::Command) => self.mode = Mode::Command(Input::default()),
+            (_, Action::Search) => self.mode = Mode::Search(Input::new(self.text.search.clone())),
+            (_, Action::NextMatch | Action::PrevMatch) => self.next_match(a == Action::NextMatch),
+            (_, Action::Wrap) => {
+                self.text.wrap = !self.text.wrap;
+                self.s.message = Some(if self.text.wrap { "long lines wrap" } else { "long lines are cut (w wraps them)" }.into());
+            }
+            (_, Action::NextProblem | Action::PrevProblem) => self.jump_problem(a == Action::NextProblem),
             (View::DaemonSets, Action::Back) => self.s.filter.clear(),
             (_, Action::Back) => self.back(),
             (_, Action::Matrix) => self.goto(View::Matrix),
@@ -72,8 +84,18 @@ impl App {
             }
             (_, Action::Logs | Action::PreviousLogs) => match self.pod_under_cursor().cloned() {
                 Some(p) => {
-                    let previous = a == Action::PreviousLogs;
-                    let what = if previous { "previous container's log" } else { "log" };
+                    // A container waiting to start has no current log (the API answers 400):
+                    // after a crash its previous run's log is what tells why.
+                    let waiting = p.containers.iter().find_map(|c| c.waiting.as_ref().map(|w| (c, w.0.clone())));
+                    let (previous, what) = match (a, waiting) {
+                        (Action::PreviousLogs, _) => (true, "previous container's log".to_string()),
+                        (_, Some((c, why))) if c.restarts > 0 => (true, format!("previous container's log ({} is waiting: {why})", c.name)),
+                        (_, Some((c, why))) => {
+                            self.s.message = Some(format!("{} has no log yet: waiting to start ({why})", c.name));
+                            return;
+                        }
+                        _ => (false, "log".to_string()),
+                    };
                     let seq = self.open_text(format!("{}/{} — {what}", p.namespace, p.name), !previous);
                     self.effects.push(Effect::Logs { seq, namespace: p.namespace, pod: p.name, container: None, previous });
                 }
@@ -107,9 +129,9 @@ impl App {
                     if nodes.is_empty() {
                         self.s.message = Some("no node under the cursor (and none marked)".into());
                     } else if a == Action::EditTaints {
-                        self.mode = Mode::Taints { input: String::new(), nodes };
+                        self.mode = Mode::Taints { input: Input::default(), nodes };
                     } else {
-                        self.mode = Mode::Labels { input: String::new(), nodes };
+                        self.mode = Mode::Labels { input: Input::default(), nodes };
                     }
                 }
             }
@@ -147,7 +169,7 @@ impl App {
     }
 
     /// The nodes an action applies to: the marked ones, else the one under the cursor.
-    fn target_nodes(&self) -> Vec<String> {
+    pub(super) fn target_nodes(&self) -> Vec<String> {
         if !self.s.marks.is_empty() {
             return self.s.marks.iter().cloned().collect();
         }
@@ -159,7 +181,7 @@ impl App {
     }
 
     /// The DaemonSet `R` acts on: under the cursor in the list, the rollout view's one.
-    fn action_ds(&self) -> Option<&DsInfo> {
+    pub(super) fn action_ds(&self) -> Option<&DsInfo> {
         match self.s.view {
             View::DaemonSets => self.daemonsets.current(&self.s),
             View::Rollout => self.rollout.ds(&self.s),
@@ -169,12 +191,13 @@ impl App {
 
     /// Shows the plan of `intent` and waits for `y`.
     pub(super) fn ask(&mut self, intent: Intent) {
-        self.confirm = Some(Confirm { plan: intent.plan(&self.s.model) });
+        self.confirm = Some(Confirm::new(intent.plan(&self.s.model)));
     }
 
     /// Builds the plan for a mutating action and asks for confirmation.
     pub(super) fn propose(&mut self, a: Action) {
         if self.s.readonly {
+            self.s.message = Some(super::input::readonly_flash(a));
             return;
         }
         if let Some(why) = self.forbidden(a) {

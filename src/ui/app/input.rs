@@ -1,15 +1,17 @@
-//! Input modes and key routing: the filter, the `:` command line, label and taint
-//! editing each take keys while they are open; then the help popup, the confirmation and the
-//! picker; otherwise the keymap turns the key into an `Action` for the current view.
+//! Key routing: a line editor (filter, `:` command line, search, label and taint
+//! editing; see `editor`) takes keys while it is open; then the help popup (which
+//! scrolls), the confirmation (whose list scrolls) and the picker; otherwise the keymap
+//! turns the key into an `Action` for the current view, and a key `--readonly` removed
+//! answers with a flash saying so.
 //! May import the rest of `app`, `keymap`, `views` state types and `cluster::actions`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::App;
 use super::mode::Mode;
-use crate::cluster::actions::{Intent, parse_label_changes, parse_taint_changes};
+use crate::cluster::actions::Intent;
 use crate::cluster::jobs::Effect;
-use crate::ui::keymap;
+use crate::ui::keymap::{self, Action};
 use crate::ui::shared::View;
 use crate::ui::views::PickerKind;
 
@@ -20,97 +22,22 @@ impl App {
             self.quit = true;
             return;
         }
-        match &mut self.mode {
-            Mode::Filter(text) => {
-                match k.code {
-                    KeyCode::Esc => {
-                        self.s.filter.clear();
-                        self.mode = Mode::Normal;
-                    }
-                    KeyCode::Enter => self.mode = Mode::Normal,
-                    KeyCode::Backspace => {
-                        text.pop();
-                        self.s.filter = text.clone();
-                    }
-                    KeyCode::Char(c) => {
-                        text.push(c);
-                        self.s.filter = text.clone();
-                    }
-                    _ => {}
-                }
-                self.clamp();
-                return;
-            }
-            Mode::Command(text) => {
-                match k.code {
-                    KeyCode::Esc => self.mode = Mode::Normal,
-                    KeyCode::Backspace => {
-                        text.pop();
-                    }
-                    KeyCode::Char(c) => text.push(c),
-                    KeyCode::Enter => {
-                        let cmd = text.trim().to_string();
-                        self.mode = Mode::Normal;
-                        self.command(&cmd);
-                    }
-                    _ => {}
-                }
-                self.clamp();
-                return;
-            }
-            Mode::Labels { input, nodes } => {
-                match k.code {
-                    KeyCode::Esc => {
-                        self.mode = Mode::Normal;
-                        self.s.message = Some("label edit cancelled; nothing sent".into());
-                    }
-                    KeyCode::Backspace => {
-                        input.pop();
-                    }
-                    KeyCode::Char(c) => input.push(c),
-                    KeyCode::Enter => match parse_label_changes(input) {
-                        // Refused before anything is sent; the input stays to be fixed.
-                        Err(problems) => self.s.message = Some(format!("✖ {}", problems.join("; "))),
-                        Ok(changes) => {
-                            let nodes = std::mem::take(nodes);
-                            self.mode = Mode::Normal;
-                            let intent = Intent::label(&self.s.model, nodes, changes);
-                            self.ask(intent);
-                        }
-                    },
-                    _ => {}
-                }
-                return;
-            }
-            Mode::Taints { input, nodes } => {
-                match k.code {
-                    KeyCode::Esc => {
-                        self.mode = Mode::Normal;
-                        self.s.message = Some("taint edit cancelled; nothing sent".into());
-                    }
-                    KeyCode::Backspace => {
-                        input.pop();
-                    }
-                    KeyCode::Char(c) => input.push(c),
-                    KeyCode::Enter => match parse_taint_changes(input) {
-                        // Refused before anything is sent; the input stays to be fixed.
-                        Err(problems) => self.s.message = Some(format!("✖ {}", problems.join("; "))),
-                        Ok(changes) => {
-                            let nodes = std::mem::take(nodes);
-                            self.mode = Mode::Normal;
-                            let intent = Intent::taint(&self.s.model, nodes, changes);
-                            self.ask(intent);
-                        }
-                    },
-                    _ => {}
-                }
-                return;
-            }
-            Mode::Normal => {}
+        if !matches!(self.mode, Mode::Normal) {
+            self.on_edit_key(k);
+            return;
         }
         if self.show_help {
-            if matches!(k.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) {
-                self.show_help = false;
+            let page = self.help_page.max(1);
+            match k.code {
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => self.show_help = false,
+                KeyCode::Down | KeyCode::Char('j') => self.help_scroll += 1,
+                KeyCode::Up | KeyCode::Char('k') => self.help_scroll = self.help_scroll.saturating_sub(1),
+                KeyCode::PageDown | KeyCode::Char(' ') => self.help_scroll += page,
+                KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(page),
+                KeyCode::Char('g') | KeyCode::Home => self.help_scroll = 0,
+                // Drawing keeps it in bounds (the last page stays full).
+                KeyCode::Char('G') | KeyCode::End => self.help_scroll = usize::MAX / 2,
+                _ => {}
             }
             return;
         }
@@ -139,11 +66,26 @@ impl App {
         }
         if let Some(a) = keymap::action_for(self.s.view, &k, self.s.readonly) {
             self.act(a);
+        } else if self.s.readonly
+            && let Some(a) = keymap::action_for(self.s.view, &k, false).filter(|a| a.is_mutating())
+        {
+            // Removed by --readonly: say so instead of staying silent.
+            self.s.message = Some(readonly_flash(a));
         }
     }
 
     /// `y` sends the plan waiting for confirmation; `n`, Esc or `q` drop it.
     fn confirm_key(&mut self, k: KeyEvent) {
+        if let Some(c) = &mut self.confirm {
+            let page = c.page.max(1);
+            match k.code {
+                KeyCode::Down | KeyCode::Char('j') => c.scroll += 1,
+                KeyCode::Up | KeyCode::Char('k') => c.scroll = c.scroll.saturating_sub(1),
+                KeyCode::PageDown => c.scroll += page,
+                KeyCode::PageUp => c.scroll = c.scroll.saturating_sub(page),
+                _ => {}
+            }
+        }
         match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => {
                 let Some(plan) = self.confirm.take().map(|c| c.plan) else { return };
@@ -166,4 +108,18 @@ impl App {
             _ => {}
         }
     }
+}
+
+/// What a key removed by `--readonly` answers.
+pub(super) fn readonly_flash(a: Action) -> String {
+    let what = match a {
+        Action::Cordon => "cordon",
+        Action::Uncordon => "uncordon",
+        Action::EditLabels => "label editing",
+        Action::EditTaints => "taint editing",
+        Action::Restart => "restart",
+        Action::RestartPod => "pod restart",
+        _ => "this key",
+    };
+    format!("read-only: {what} is disabled")
 }

@@ -9,9 +9,13 @@
 
 mod actions;
 mod commands;
+mod editor;
+mod find;
+mod hints;
 mod fleet;
 mod input;
 mod mode;
+mod mouse;
 mod navigation;
 
 use std::collections::{BTreeSet, HashMap};
@@ -36,7 +40,7 @@ use crate::model::{Change, DsInfo, Model, Resource};
 /// Everything that can change the app.
 pub enum Msg {
     Key(KeyEvent),
-    /// Mouse input (not used yet: the terminal does not enable mouse capture).
+    /// Mouse input: clicks select, the wheel scrolls (see `mouse`; ignored when off).
     Mouse(MouseEvent),
     /// The terminal changed size (views re-lay themselves out at the next draw).
     Resize(u16, u16),
@@ -88,6 +92,17 @@ pub struct App {
     /// An action waiting for `y` (confirm) or `n`/Esc (cancel).
     confirm: Option<Confirm>,
     show_help: bool,
+    /// The help's first line shown, and the lines a page of it showed.
+    help_scroll: usize,
+    help_page: usize,
+    /// `:` commands entered (oldest first), the one ↑/↓ shows, and what was typed before.
+    cmd_history: Vec<String>,
+    hist_pos: Option<usize>,
+    hist_draft: String,
+    /// Mouse clicks and wheel are handled (`--no-mouse` turns it off).
+    mouse: bool,
+    /// The terminal's area at the last draw (where the header's view names are).
+    area: ratatui::layout::Rect,
     /// What the server said each action's permission is (SelfSubjectAccessReview).
     permissions: HashMap<Permission, Result<bool, ClusterError>>,
     /// Batch and per-node timeout of the next roll (`:roll N --timeout D`).
@@ -119,6 +134,13 @@ impl App {
             picker: None,
             confirm: None,
             show_help: false,
+            help_scroll: 0,
+            help_page: 10,
+            cmd_history: Vec::new(),
+            hist_pos: None,
+            hist_draft: String::new(),
+            mouse: true,
+            area: ratatui::layout::Rect::default(),
             permissions: HashMap::new(),
             roll_options: RollOptions::default(),
             effects: Vec::new(),
@@ -141,7 +163,8 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(k) => self.on_key(k),
-            Msg::Mouse(_) | Msg::Resize(..) | Msg::Tick => {}
+            Msg::Mouse(m) => self.on_mouse(m),
+            Msg::Resize(..) | Msg::Tick => {}
             Msg::Watch(batch) => {
                 for u in batch {
                     self.watch_update(u);
@@ -202,6 +225,22 @@ impl App {
         self.show_help
     }
 
+    /// Whether mouse clicks and the wheel are handled (the terminal loop captures the
+    /// mouse only then).
+    pub fn mouse(&self) -> bool {
+        self.mouse
+    }
+
+    /// Turns mouse handling on or off (`--no-mouse`, or a configuration).
+    pub fn set_mouse(&mut self, on: bool) {
+        self.mouse = on;
+    }
+
+    /// The `:` commands entered so far, oldest first (↑/↓ on the command line).
+    pub fn command_history(&self) -> &[String] {
+        &self.cmd_history
+    }
+
     /// The extra label column of the Nodes view.
     pub fn node_label(&self) -> Option<&str> {
         self.nodes.label.as_deref()
@@ -214,10 +253,13 @@ impl App {
 
     /// Draws the current view, its chrome and any popup; views record their layout.
     pub fn draw(&mut self, f: &mut Frame) {
+        self.area = f.area();
         let forbidden: Vec<Action> = keymap::bindings_for(self.s.view, self.s.readonly)
             .filter(|b| b.hint && self.forbidden(b.action).is_some())
             .map(|b| b.action)
             .collect();
+        let idle = self.idle_actions();
+        let (_, candidates) = self.completions();
         let s = &self.s;
         let Some((body, hints)) = chrome::frame(f, s) else { return };
         match s.view {
@@ -231,12 +273,13 @@ impl App {
         }
         let prompt = match &self.mode {
             Mode::Normal => Prompt::None,
-            Mode::Filter(t) => Prompt::Filter(t),
-            Mode::Command(t) => Prompt::Command(t),
-            Mode::Labels { input, nodes } => Prompt::Labels { input, nodes: nodes.len() },
+            Mode::Filter(i) => Prompt::Filter(i, &candidates),
+            Mode::Command(i) => Prompt::Command(i, &candidates),
+            Mode::Search(i) => Prompt::Search(i),
+            Mode::Labels { input, nodes } => Prompt::Labels { input, nodes: nodes.len(), candidates: &candidates },
             Mode::Taints { input, nodes } => Prompt::Taints { input, nodes: nodes.len() },
         };
-        chrome::hint_bar(f, hints, s, prompt, &forbidden);
+        chrome::hint_bar(f, hints, s, prompt, &forbidden, &idle);
         let area = f.area();
         if let Some(p) = &mut self.picker {
             p.render(f, area, s);
@@ -245,7 +288,7 @@ impl App {
             c.render(f, area, s);
         }
         if self.show_help {
-            help::render(f, area, s);
+            self.help_page = help::render(f, area, s, &mut self.help_scroll);
         }
     }
 
@@ -262,6 +305,8 @@ impl App {
         fresh.contexts = std::mem::take(&mut self.contexts);
         fresh.namespaces = std::mem::take(&mut self.namespaces);
         fresh.grid.group_by = self.grid.group_by;
+        fresh.cmd_history = std::mem::take(&mut self.cmd_history);
+        fresh.mouse = self.mouse;
         (fresh.s.readonly, fresh.s.dry_run, fresh.s.scope) = (self.s.readonly, self.s.dry_run, scope);
         fresh.s.name_context = self.s.name_context;
         *self = fresh;
@@ -283,7 +328,9 @@ impl App {
             }
             JobResult::Failed { seq: Some(seq), message } => {
                 if seq == self.text.seq {
-                    self.text.note = Some(message);
+                    // The API's 400 for a log of a container between restarts: say what helps.
+                    let hint = if message.contains("is waiting to start") { " — p shows the previous container's log" } else { "" };
+                    self.text.note = Some(format!("{message}{hint}"));
                 } else if seq == self.detail.events_seq {
                     self.detail.events_note = Some(message);
                 }

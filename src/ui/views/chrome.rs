@@ -1,6 +1,6 @@
 //! The chrome around every view: the status line (context, namespace, watch states,
-//! counts, marks), the stale-data banner, the hint bar (prompt, message, keys) and the
-//! too-small notice. Stateless. May import `shared`, `keymap`, `format`, `model`,
+//! counts, marks) with the views' names at its right (clickable), the stale-data
+//! banner, the hint bar (prompt, message, keys that act) and the too-small notice. Stateless. May import `shared`, `keymap`, `format`, `model`,
 //! `cluster` types; no other view.
 
 use ratatui::Frame;
@@ -13,27 +13,70 @@ use super::format::human_duration;
 use crate::cluster::watch::SyncState;
 use crate::model::Resource;
 use crate::ui::keymap::{self, Action};
-use crate::ui::shared::Shared;
+use crate::ui::shared::{Shared, View};
+use tui_input::Input;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
 
-/// What is being typed on the bottom line, if anything.
+/// What is being typed on the bottom line, if anything, with what Tab could complete.
 #[derive(Debug, Clone, Copy)]
 pub enum Prompt<'a> {
     None,
-    Filter(&'a str),
-    Command(&'a str),
+    Filter(&'a Input, &'a [String]),
+    Command(&'a Input, &'a [String]),
+    /// A search in the text pane.
+    Search(&'a Input),
     /// Label edits for `nodes` nodes.
     Labels {
-        input: &'a str,
+        input: &'a Input,
         nodes: usize,
+        candidates: &'a [String],
     },
     /// Taint edits for `nodes` nodes.
     Taints {
-        input: &'a str,
+        input: &'a Input,
         nodes: usize,
     },
+}
+
+/// The views the header names, each by the `:` command that opens it (a click on a
+/// name switches to that view).
+pub const TABS: [(&str, View); 5] =
+    [("ds", View::DaemonSets), ("grid", View::Grid), ("matrix", View::Matrix), ("rollout", View::Rollout), ("nodes", View::Nodes)];
+
+/// The header's view names: where they start (right-aligned on the top line).
+fn tabs_x(area: Rect) -> u16 {
+    let w: u16 = TABS.iter().map(|(n, _)| n.len() as u16 + 2).sum();
+    area.x + area.width.saturating_sub(w)
+}
+
+/// The view name (its command) at column `x` of row `y`, if one is there.
+pub fn tab_at(area: Rect, x: u16, y: u16) -> Option<&'static str> {
+    if y != area.y || area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    let mut at = tabs_x(area);
+    for (name, _) in TABS {
+        let w = name.len() as u16 + 2;
+        if x >= at && x < at + w {
+            return Some(name);
+        }
+        at += w;
+    }
+    None
+}
+
+fn tabs(f: &mut Frame, s: &Shared, area: Rect) {
+    let spans: Vec<Span> = TABS
+        .iter()
+        .map(|(name, v)| {
+            let style = if *v == s.view { s.theme.cursor() } else { s.theme.dim() };
+            Span::styled(format!(" {name} "), style)
+        })
+        .collect();
+    let x = tabs_x(area);
+    f.render_widget(Paragraph::new(Line::from(spans)), Rect { x, y: area.y, width: area.x + area.width - x, height: 1 });
 }
 
 /// Draws the status line and the banner; returns the body and the hint-bar areas, or
@@ -49,7 +92,10 @@ pub fn frame(f: &mut Frame, s: &Shared) -> Option<(Rect, Rect)> {
     let [top, warn, body, hints] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(banner.is_some() as u16), Constraint::Min(1), Constraint::Length(1)])
             .areas(area);
-    status_line(f, s, top);
+    let tabs_w = area.x + area.width - tabs_x(area);
+    let [status, _] = Layout::horizontal([Constraint::Min(1), Constraint::Length(tabs_w)]).areas(top);
+    status_line(f, s, status);
+    tabs(f, s, top);
     if let Some(b) = banner {
         f.render_widget(Paragraph::new(b).style(s.theme.alert()), warn);
     }
@@ -92,6 +138,10 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     if let Some(r) = s.roll.as_ref().filter(|r| r.is_active()) {
         spans.push(Span::styled(format!("[REAL roll of {} running] ", r.ds), t.warn()));
     }
+    // Marks change what the action keys act on: they stay in view on a narrow line.
+    if !s.marks.is_empty() {
+        spans.push(Span::styled(format!("{} marked ", s.marks.len()), t.warn()));
+    }
     for r in Resource::ALL {
         let label = r.label();
         let (state, last) = s.sync.get(&r).cloned().unwrap_or((SyncState::Syncing, None));
@@ -111,48 +161,106 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
         format!("{} nodes · {} DaemonSets · {} daemon pods", s.model.node_count(), s.model.daemonsets().count(), s.model.pod_count()),
         t.dim(),
     ));
-    if !s.marks.is_empty() {
-        spans.push(Span::styled(format!("  {} marked", s.marks.len()), t.warn()));
-    }
 
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The line being edited, the cursor (`▏`) where it is.
+fn input_spans<'a>(s: &Shared, input: &Input) -> Vec<Span<'a>> {
+    let (before, after): (String, String) = {
+        let chars: Vec<char> = input.value().chars().collect();
+        let at = input.cursor().min(chars.len());
+        (chars[..at].iter().collect(), chars[at..].iter().collect())
+    };
+    vec![Span::raw(before), Span::styled("▏", s.theme.dim()), Span::raw(after)]
+}
+
+/// What Tab could complete the word to, after the line (the first few).
+fn candidate_spans<'a>(s: &Shared, candidates: &[String]) -> Option<Span<'a>> {
+    const SHOWN: usize = 8;
+    if candidates.is_empty() {
+        return None;
+    }
+    let mut text = candidates.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("  ");
+    if candidates.len() > SHOWN {
+        text.push_str(&format!("  …{} more", candidates.len() - SHOWN));
+    }
+    Some(Span::styled(format!("  Tab: {text}"), s.theme.dim()))
+}
+
 /// A line editor (labels, taints): what is typed, then the problem found or the syntax.
-fn editor<'a>(s: &Shared, title: String, input: &str, syntax: &str) -> Line<'a> {
+fn editor<'a>(s: &Shared, title: String, input: &Input, syntax: &str, candidates: &[String]) -> Line<'a> {
     let t = &s.theme;
-    let mut spans = vec![Span::styled(title, t.header()), Span::raw(input.to_string()), Span::styled("▏", t.dim())];
+    let mut spans = vec![Span::styled(title, t.header())];
+    spans.extend(input_spans(s, input));
     match &s.message {
         Some(m) => spans.push(Span::styled(format!("  {m}"), t.warn())),
-        None => spans.push(Span::styled(format!("  {syntax} · Enter checks · Esc cancels"), t.dim())),
+        None => {
+            spans.extend(candidate_spans(s, candidates));
+            spans.push(Span::styled(format!("  {syntax} · Enter checks · Esc cancels"), t.dim()));
+        }
     }
     Line::from(spans)
 }
 
+/// How a key is named in the hint bar: the first word of its help, except where that
+/// would mislead (`r` is the rollout view here, not k9s's restart, which is `R`).
+fn hint_word(b: &keymap::Binding) -> String {
+    match b.action {
+        Action::Rollout => "rollout view".into(),
+        Action::GroupBy if b.help.starts_with("show") => "label".into(),
+        _ => b.help.split([' ', '(']).next().unwrap_or("").trim_end_matches([':', ',']).to_string(),
+    }
+}
+
 /// The bottom line: the prompt being typed, else the message, else the roll under way,
-/// the filter and the keys of the view (from the keymap; refused ones marked).
-pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbidden: &[Action]) {
+/// the filter and the keys that act in the view (from the keymap; refused ones marked,
+/// idle ones — nothing under the cursor — left out). When they do not all fit, the
+/// last go first, but `?` (help) stays.
+pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbidden: &[Action], idle: &[Action]) {
     let t = &s.theme;
     let line = match prompt {
-        Prompt::Filter(text) => Line::from(vec![Span::styled("/", t.header()), Span::raw(text.to_string()), Span::styled("▏", t.dim())]),
-        Prompt::Command(text) => {
-            let mut spans = vec![Span::styled(":", t.header()), Span::raw(text.to_string()), Span::styled("▏", t.dim())];
-            // Completion: the commands the first word could still become.
+        Prompt::Filter(input, candidates) => {
+            let mut spans = vec![Span::styled("/", t.header())];
+            spans.extend(input_spans(s, input));
+            spans.extend(candidate_spans(s, candidates));
+            let problems = crate::ui::filter::Filter::parse(input.value()).problems;
+            if !problems.is_empty() {
+                spans.push(Span::styled(format!("  {}", problems.join("; ")), t.warn()));
+            }
+            Line::from(spans)
+        }
+        Prompt::Search(input) => {
+            let mut spans = vec![Span::styled("search: ", t.header())];
+            spans.extend(input_spans(s, input));
+            spans.push(Span::styled("  Enter keeps it · n / N next / previous · Esc clears", t.dim()));
+            Line::from(spans)
+        }
+        Prompt::Command(input, candidates) => {
+            let mut spans = vec![Span::styled(":", t.header())];
+            spans.extend(input_spans(s, input));
+            // Completion: the commands the first word could still become, with their arguments.
+            let text = input.value();
             let word = text.split_whitespace().next().unwrap_or("");
             if !word.is_empty() && !text.contains(char::is_whitespace) {
                 let matches: Vec<String> = keymap::complete(word).map(|c| c.usage()).collect();
                 if !matches.is_empty() {
                     spans.push(Span::styled(format!("  {}", matches.join("  ")), t.dim()));
                 }
+            } else if text.contains(char::is_whitespace) {
+                spans.extend(candidate_spans(s, candidates));
             }
             Line::from(spans)
         }
-        Prompt::Labels { input, nodes } => editor(s, format!("labels for {nodes} node(s): "), input, "key=value sets · key- removes"),
+        Prompt::Labels { input, nodes, candidates } => {
+            editor(s, format!("labels for {nodes} node(s): "), input, "key=value sets · key- removes", candidates)
+        }
         Prompt::Taints { input, nodes } => editor(
             s,
             format!("taints for {nodes} node(s): "),
             input,
             "key=value:NoSchedule|PreferNoSchedule|NoExecute adds · key:Effect- or key- removes",
+            &[],
         ),
         Prompt::None => {
             if let Some(m) = &s.message {
@@ -165,15 +273,32 @@ pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbi
                 if !s.filter.is_empty() {
                     spans.push(Span::styled(format!("filter: {}  ", s.filter), t.warn()));
                 }
-                for b in keymap::bindings_for(s.view, s.readonly).filter(|b| b.hint) {
-                    spans.push(Span::styled(format!("<{}>", b.keys[0]), t.header()));
-                    let word = b.help.split([' ', '(']).next().unwrap_or("").trim_end_matches([':', ',']);
-                    if forbidden.contains(&b.action) {
-                        spans.push(Span::styled(format!(" {word} (forbidden)  "), t.dim()));
-                    } else {
-                        spans.push(Span::raw(format!(" {word}  ")));
-                    }
+                let used: usize = spans.iter().map(|sp| sp.width()).sum();
+                // The view's own keys first, then those of every view.
+                let mut bindings: Vec<&keymap::Binding> =
+                    keymap::bindings_for(s.view, s.readonly).filter(|b| b.hint && !idle.contains(&b.action)).collect();
+                bindings.sort_by_key(|b| b.views.is_empty());
+                let mut items: Vec<(Vec<Span>, bool)> = bindings
+                    .into_iter()
+                    .map(|b| {
+                        let key = Span::styled(format!("<{}>", b.keys[0]), t.header());
+                        let word = hint_word(b);
+                        let text = if forbidden.contains(&b.action) {
+                            Span::styled(format!(" {word} (forbidden)  "), t.dim())
+                        } else {
+                            Span::raw(format!(" {word}  "))
+                        };
+                        (vec![key, text], b.action == Action::Help)
+                    })
+                    .collect();
+                // The two spaces after the last item do not need to fit.
+                let width =
+                    |items: &[(Vec<Span>, bool)]| items.iter().flat_map(|i| &i.0).map(|sp| sp.width()).sum::<usize>().saturating_sub(2);
+                while used + width(&items) > area.width as usize {
+                    let Some(i) = items.iter().rposition(|i| !i.1) else { break };
+                    items.remove(i);
                 }
+                spans.extend(items.into_iter().flat_map(|i| i.0));
                 Line::from(spans)
             }
         }

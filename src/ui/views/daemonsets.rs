@@ -5,8 +5,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::format::{age, coverage_bar, coverage_ratio, health, nodes_down, problems, strategy};
+use super::format::{age, coverage_bar, coverage_ratio, health, middle, nodes_down, problems, strategy};
 use crate::model::DsInfo;
+use crate::ui::filter::Filter;
 use crate::ui::shared::{Shared, SortBy};
 
 #[derive(Debug, Clone)]
@@ -15,20 +16,21 @@ pub struct DaemonSetsView {
     pub sort: SortBy,
     /// Rows that fit at the last draw.
     pub page: usize,
+    /// Where the rows were drawn and the first row's index (mouse clicks).
+    pub hit: Option<(Rect, usize)>,
 }
 
 impl Default for DaemonSetsView {
     fn default() -> Self {
-        DaemonSetsView { cursor: 0, sort: SortBy::Name, page: 10 }
+        DaemonSetsView { cursor: 0, sort: SortBy::Name, page: 10, hit: None }
     }
 }
 
 impl DaemonSetsView {
     /// The DaemonSets shown, filtered and sorted.
     pub fn rows<'a>(&self, s: &'a Shared) -> Vec<&'a DsInfo> {
-        let f = s.filter.to_lowercase();
-        let mut v: Vec<&DsInfo> =
-            s.model.daemonsets().filter(|d| f.is_empty() || format!("{}/{}", d.namespace, d.name).to_lowercase().contains(&f)).collect();
+        let f = Filter::parse(&s.filter);
+        let mut v: Vec<&DsInfo> = s.model.daemonsets().filter(|d| f.is_empty() || f.ds_matches(&s.model, d)).collect();
         match self.sort {
             SortBy::Name => {}
             // Worst health first (failing > missing > starting > terminating > misscheduled >
@@ -58,6 +60,7 @@ impl DaemonSetsView {
         let rows_fit = area.height.saturating_sub(3) as usize;
         self.page = rows_fit.max(1);
         let offset = self.cursor.saturating_sub(rows_fit.saturating_sub(1));
+        self.hit = Some((Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: rows_fit as u16 }, offset));
         // Columns drop lowest priority first as the terminal narrows; NAME and HEALTH never
         // go, and NAMESPACE folds into NAME (`ns/name`) when it has to.
         let ns_w = list.iter().map(|d| d.namespace.len()).max().unwrap_or(9).max(9);
@@ -65,7 +68,10 @@ impl DaemonSetsView {
         let keep_set = columns_that_fit(area.width.saturating_sub(2), ns_w as u16, bare_w as u16);
         let keep = |i: usize| keep_set.contains(&i);
         let fold_namespace = !keep(0);
-        let name_w = if fold_namespace { ns_w + 1 + bare_w } else { bare_w };
+        let name_full = if fold_namespace { ns_w + 1 + bare_w } else { bare_w };
+        // When NAME and HEALTH alone do not fit, the name is shortened in the middle.
+        let others: usize = keep_set.iter().filter(|i| **i != 1).map(|i| if *i == 0 { ns_w } else { COLUMNS[*i].1 as usize } + 1).sum();
+        let name_w = name_full.min((area.width.saturating_sub(2) as usize).saturating_sub(others + 1).max(8));
         let header = Row::new(
             [
                 "NAMESPACE",
@@ -109,6 +115,7 @@ impl DaemonSetsView {
                     None => ("", t.dim()),
                 };
                 let name = if fold_namespace { format!("{}/{}", d.namespace, d.name) } else { d.name.clone() };
+                let name = middle(&name, name_w);
                 let cells = vec![
                     Cell::from(d.namespace.clone()),
                     Cell::from(name),

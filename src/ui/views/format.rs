@@ -100,3 +100,113 @@ pub fn ready_word(ready: Option<bool>) -> &'static str {
         None => "Unknown",
     }
 }
+
+/// `s` in at most `w` columns, shortened in the middle (`general-…-0005`) so the part
+/// that tells names apart — usually the end — stays.
+pub fn middle(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    if w <= 1 {
+        return "…".chars().take(w).collect();
+    }
+    let keep = w - 1;
+    let tail = keep.div_ceil(2);
+    let head = keep - tail;
+    let chars: Vec<char> = s.chars().collect();
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[n - tail..]);
+    out
+}
+
+/// Chars every name starts with, up to a separator (node names of a pool often share
+/// most of theirs).
+pub fn common_prefix<'a>(names: impl IntoIterator<Item = &'a str>) -> usize {
+    let mut names = names.into_iter();
+    let Some(first) = names.next() else { return 0 };
+    let first: Vec<char> = first.chars().collect();
+    let mut n = first.len();
+    for name in names {
+        n = n.min(name.chars().zip(&first).take_while(|(a, b)| a == *b).count());
+    }
+    // Back to a separator, so a number that differs is kept whole (`-1` / `-12`).
+    while n > 0 && first[n - 1].is_alphanumeric() {
+        n -= 1;
+    }
+    n
+}
+
+/// `s` in at most `w` columns, keeping what follows the `prefix` chars it shares with
+/// its neighbours whole when that fits (`gener…12.internal`), else shortened in the middle.
+pub fn shorten(s: &str, w: usize, prefix: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    let tail = n - prefix.min(n);
+    if tail + 2 <= w {
+        let head = w - 1 - tail;
+        let mut out: String = s.chars().take(head).collect();
+        out.push('…');
+        out.extend(s.chars().skip(n - tail));
+        return out;
+    }
+    middle(s, w)
+}
+
+/// A table column: its priority (0 never drops; higher numbers drop first) and width.
+#[derive(Debug, Clone, Copy)]
+pub struct Col {
+    pub prio: u8,
+    pub width: u16,
+}
+
+/// Which columns fit in `width` (one space between columns): the lowest-priority
+/// columns drop first (the rightmost of equal priority first); priority 0 never drops.
+pub fn fit_columns(cols: &[Col], width: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..cols.len()).collect();
+    let total = |k: &[usize]| k.iter().map(|i| cols[*i].width + 1).sum::<u16>();
+    while total(&keep) > width {
+        let Some(worst) = keep.iter().copied().filter(|i| cols[*i].prio > 0).max_by_key(|i| (cols[*i].prio, *i)) else { break };
+        keep.retain(|i| *i != worst);
+    }
+    keep
+}
+
+/// `text` broken into lines of at most `width` columns, at spaces where it can (a word
+/// longer than a line is cut), so a popup shows all of it instead of cutting lines off.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let sep = usize::from(len > 0);
+            if len + sep + word.len() <= width {
+                if sep == 1 {
+                    line.push(' ');
+                }
+                line.extend(&word);
+                len += sep + word.len();
+                break;
+            }
+            if len > 0 {
+                out.push(std::mem::take(&mut line));
+                len = 0;
+                continue;
+            }
+            // A word longer than a whole line: cut it.
+            let rest = word.split_off(width);
+            out.push(word.into_iter().collect());
+            word = rest;
+        }
+    }
+    if len > 0 || out.is_empty() {
+        out.push(line);
+    }
+    out
+}

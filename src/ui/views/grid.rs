@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::format::{age, ready_word};
 use crate::model::coverage::CellState;
 use crate::model::{DsInfo, NodeId};
+use crate::ui::filter::Filter;
 use crate::ui::shared::{Shared, View};
 
 /// Label keys the grid can group by, in the order `z` cycles through them.
@@ -27,11 +28,14 @@ pub struct GridView {
     pub width: usize,
     /// Cell rows that fit at the last draw.
     pub page: usize,
+    /// Each cell drawn: its column, row and grid-order index (mouse clicks), and the cell width.
+    pub hit: Vec<(u16, u16, usize)>,
+    pub cell_w: u16,
 }
 
 impl Default for GridView {
     fn default() -> Self {
-        GridView { cursor: 0, group_by: Some(0), width: 1, page: 10 }
+        GridView { cursor: 0, group_by: Some(0), width: 1, page: 10, hit: Vec::new(), cell_w: 1 }
     }
 }
 
@@ -39,10 +43,11 @@ impl GridView {
     /// Grid order: nodes grouped by the chosen label (groups sorted), then by name.
     pub fn groups(&self, s: &Shared) -> Vec<(String, Vec<NodeId>)> {
         let key = self.group_by.map(|i| GROUP_KEYS[i]);
-        let f = s.filter.to_lowercase();
+        let f = Filter::parse(if s.view == View::Grid { &s.filter } else { "" });
+        let ds: Vec<&DsInfo> = s.selected_ds().into_iter().collect();
         let mut groups: std::collections::BTreeMap<String, Vec<NodeId>> = Default::default();
         for (id, n) in s.model.nodes() {
-            if !f.is_empty() && s.view == View::Grid && !n.name.to_lowercase().contains(&f) {
+            if !f.is_empty() && !f.node_matches(&s.model, id, n, &ds) {
                 continue;
             }
             let g = match key {
@@ -116,7 +121,9 @@ impl GridView {
         let block = Block::bordered().title(format!(" {}/{} — coverage by node ({}) ", ds.namespace, ds.name, ds.strategy.name()));
         let inner = block.inner(main);
         f.render_widget(block, main);
-        let [legend_area, cells_area] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+        // The legend wraps: as many lines as it takes at this width (at most 4).
+        let legend_h = (legend(s, ds).width() as u16).div_ceil(inner.width.max(1)).clamp(2, 4);
+        let [legend_area, cells_area] = Layout::vertical([Constraint::Length(legend_h), Constraint::Min(1)]).areas(inner);
         f.render_widget(Paragraph::new(legend(s, ds)).wrap(Wrap { trim: true }), legend_area);
 
         let groups = self.groups(s);
@@ -150,7 +157,15 @@ impl GridView {
             let nodes = if ids.len() == 1 { "1 node".to_string() } else { format!("{} nodes", ids.len()) };
             let cordoned = ids.iter().filter(|id| s.model.node(**id).is_some_and(|n| n.unschedulable)).count();
             let cordoned = if cordoned > 0 { format!("  ⊘{cordoned} cordoned") } else { String::new() };
-            lines.push(LineItem { summary: Some(format!("{g}  ({nodes})  {}{cordoned}", summary.join(" "))), cells: vec![] });
+            let mut line = format!("{g}  ({nodes})  {}{cordoned}", summary.join(" "));
+            // Narrow: the label's key without its domain, so the counts stay in view.
+            if line.chars().count() > cells_area.width as usize
+                && let Some((key, rest)) = g.split_once('=')
+            {
+                let short = key.rsplit('/').next().unwrap_or(key);
+                line = format!("{short}={rest} ({nodes}) {}{cordoned}", summary.join(" "));
+            }
+            lines.push(LineItem { summary: Some(line), cells: vec![] });
             for chunk in ids.chunks(per_row) {
                 let cells: Vec<(usize, u32)> = chunk.iter().enumerate().map(|(j, id)| (idx + j, *id)).collect();
                 if cells.iter().any(|(i, _)| *i == self.cursor) {
@@ -162,6 +177,8 @@ impl GridView {
         }
         let h = cells_area.height as usize;
         let offset = cursor_line.saturating_sub(h.saturating_sub(1).max(1) / 2).min(lines.len().saturating_sub(h));
+        self.hit.clear();
+        self.cell_w = cw;
         let buf = f.buffer_mut();
         for (row, item) in lines.iter().skip(offset).take(h).enumerate() {
             let y = cells_area.y + row as u16;
@@ -185,6 +202,7 @@ impl GridView {
                 }
                 let x = cells_area.x + col as u16 * cw;
                 buf.set_string(x, y, st.glyph().to_string(), style);
+                self.hit.push((x, y, *i));
             }
         }
         self.side(f, s, ds, side);

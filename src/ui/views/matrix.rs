@@ -13,6 +13,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::format::{NodeDaemons, broken, node_daemons};
 use crate::model::coverage::CellState;
 use crate::model::{DsInfo, NodeId};
+use crate::ui::filter::Filter;
 use crate::ui::shared::Shared;
 
 #[derive(Debug, Clone)]
@@ -22,11 +23,25 @@ pub struct MatrixView {
     pub col: usize,
     /// Rows that fit at the last draw.
     pub page: usize,
+    /// Where rows and cells were drawn (mouse clicks).
+    pub hit: Option<MatrixHit>,
+}
+
+/// The matrix as last drawn: its rows' area, the first row and column shown, where the
+/// cells start and how wide each is.
+#[derive(Debug, Clone, Copy)]
+pub struct MatrixHit {
+    pub rows: Rect,
+    pub row_off: usize,
+    pub cells_x: u16,
+    pub col_w: u16,
+    pub col_off: usize,
+    pub cols: usize,
 }
 
 impl Default for MatrixView {
     fn default() -> Self {
-        MatrixView { row: 0, col: 0, page: 10 }
+        MatrixView { row: 0, col: 0, page: 10, hit: None }
     }
 }
 
@@ -34,11 +49,12 @@ impl MatrixView {
     /// Matrix rows: nodes with the most broken daemons first, then down nodes, then
     /// those with outdated daemons, then by name.
     pub fn rows(&self, s: &Shared) -> Vec<(NodeId, NodeDaemons)> {
-        let f = s.filter.to_lowercase();
+        let f = Filter::parse(&s.filter);
+        let dss: Vec<&DsInfo> = s.model.daemonsets().collect();
         let mut rows: Vec<(NodeId, NodeDaemons, &str)> = s
             .model
             .nodes()
-            .filter(|(_, n)| f.is_empty() || n.name.to_lowercase().contains(&f))
+            .filter(|(id, n)| f.node_matches(&s.model, *id, n, &dss))
             .map(|(id, n)| (id, node_daemons(&s.model, id), n.name.as_str()))
             .collect();
         rows.sort_by(|a, b| a.1.rank().cmp(&b.1.rank()).then_with(|| a.2.cmp(b.2)));
@@ -63,11 +79,16 @@ impl MatrixView {
         let t = &s.theme;
         let dss: Vec<&DsInfo> = s.model.daemonsets().collect();
         let rows = self.rows(s);
-        let [main, side] = Layout::horizontal([Constraint::Min(40), Constraint::Length(56.min(area.width / 2))]).areas(area);
+        // The side panel gives way (down to 24 columns) so that every DaemonSet's column fits.
+        let longest = rows.iter().filter_map(|(id, _)| s.model.node(*id)).map(|n| n.name.chars().count()).max().unwrap_or(4) as u16;
+        let need = longest + 1 + 8 + 3 * dss.len() as u16 + 3;
+        let side_w = 56.min(area.width / 2).min(area.width.saturating_sub(need).max(24.min(area.width / 3)));
+        let [main, side] = Layout::horizontal([Constraint::Min(40), Constraint::Length(side_w)]).areas(area);
         let block = Block::bordered().title(format!(" node × DaemonSet ({} nodes, {} DaemonSets; broken first) ", rows.len(), dss.len()));
         let inner = block.inner(main);
         f.render_widget(block, main);
-        let name_w: u16 = 24;
+        // The longest node name, shortened in the middle when the terminal is narrow.
+        let name_w: u16 = (longest + 1).max(5).min(inner.width.saturating_sub(8 + 3 * 4).max(9));
         // "bad old" after the name.
         let counts_w: u16 = 8;
         let col_w: u16 = 3;
@@ -77,6 +98,20 @@ impl MatrixView {
         let body_h = inner.height.saturating_sub(3) as usize;
         self.page = body_h.max(1);
         let row_off = self.row.saturating_sub(body_h.saturating_sub(1));
+        // What the names share is what a shortened name may leave out.
+        let prefix = if name_w <= longest {
+            super::format::common_prefix(rows.iter().filter_map(|(id, _)| s.model.node(*id)).map(|n| n.name.as_str()))
+        } else {
+            0
+        };
+        self.hit = Some(MatrixHit {
+            rows: Rect { x: inner.x, y: inner.y + 1, width: inner.width, height: body_h as u16 },
+            row_off,
+            cells_x: inner.x + name_w + counts_w,
+            col_w,
+            col_off,
+            cols: visible_cols.min(dss.len().saturating_sub(col_off)),
+        });
         let buf = f.buffer_mut();
         // Header: column numbers (the side panel names them).
         let left = (name_w + counts_w) as usize;
@@ -91,7 +126,10 @@ impl MatrixView {
             let name = s.model.node(*id).map(|n| n.name.clone()).unwrap_or_default();
             let style = if r == self.row { t.cursor() } else { Style::default() };
             let count = |n: u32| if n == 0 { "-".to_string() } else { n.to_string() };
-            let line = format!("{name:<w$.w$} {:>3} {:>3}", count(nd.broken), count(nd.outdated), w = name_w as usize);
+            // A marked node has a ✓ in the column after the longest name.
+            let mark = if s.marks.contains(&name) { '✓' } else { ' ' };
+            let name = super::format::shorten(&name, name_w as usize - 1, prefix);
+            let line = format!("{name:<w$}{mark} {:>3} {:>3}", count(nd.broken), count(nd.outdated), w = name_w as usize - 1);
             buf.set_stringn(inner.x, y, line, left, style);
             for (j, d) in dss.iter().enumerate().skip(col_off).take(visible_cols) {
                 let st = s.model.coverage(d).and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
@@ -131,7 +169,9 @@ impl MatrixView {
         }
         for (j, d) in dss.iter().enumerate() {
             let style = if j == self.col { t.header() } else { Style::default() };
-            lines.push(Line::from(Span::styled(format!("{:>2} {}/{}", j + 1, d.namespace, d.name), style)));
+            // One line each, shortened in the middle when the panel is narrow.
+            let name = super::format::middle(&format!("{}/{}", d.namespace, d.name), side.width.saturating_sub(5) as usize);
+            lines.push(Line::from(Span::styled(format!("{:>2} {name}", j + 1), style)));
         }
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" cell under cursor ")), side);
     }

@@ -11,9 +11,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::format::{NodeDaemons, age, node_daemons, ready_word};
+use super::format::{Col, NodeDaemons, age, common_prefix, fit_columns, middle, node_daemons, ready_word, shorten};
 use crate::model::NodeId;
 use crate::model::coverage::CellState;
+use crate::ui::filter::Filter;
 use crate::ui::shared::{Shared, SortBy};
 
 #[derive(Debug, Clone)]
@@ -24,22 +25,25 @@ pub struct NodesView {
     pub label: Option<String>,
     /// Rows that fit at the last draw.
     pub page: usize,
+    /// Where the rows were drawn and the first row's index (mouse clicks).
+    pub hit: Option<(Rect, usize)>,
 }
 
 impl Default for NodesView {
     fn default() -> Self {
-        NodesView { cursor: 0, sort: SortBy::Name, label: None, page: 10 }
+        NodesView { cursor: 0, sort: SortBy::Name, label: None, page: 10, hit: None }
     }
 }
 
 impl NodesView {
     /// The rows, filtered (name or any label value) and sorted.
     pub fn rows(&self, s: &Shared) -> Vec<NodeId> {
-        let f = s.filter.to_lowercase();
+        let f = Filter::parse(&s.filter);
+        let dss: Vec<&crate::model::DsInfo> = s.model.daemonsets().collect();
         let mut rows: Vec<(NodeId, NodeDaemons, &str)> = s
             .model
             .nodes()
-            .filter(|(_, n)| f.is_empty() || n.name.to_lowercase().contains(&f) || n.facts.labels.values().any(|v| v.to_lowercase() == f))
+            .filter(|(id, n)| f.node_matches(&s.model, *id, n, &dss))
             .map(|(id, n)| {
                 (id, if self.sort == SortBy::Name { NodeDaemons::default() } else { node_daemons(&s.model, id) }, n.name.as_str())
             })
@@ -81,39 +85,91 @@ impl NodesView {
         let offset = self.cursor.saturating_sub(rows_fit.saturating_sub(1));
         let extra = self.label.clone();
         let extra_header = extra.as_deref().map(|k| k.rsplit('/').next().unwrap_or(k).to_uppercase()).unwrap_or_default();
-        let header = Row::new(vec![
-            "".to_string(),
-            "NAME".into(),
-            "STATUS".into(),
-            "POOL".into(),
-            "ZONE".into(),
-            extra_header,
-            "TAINTS".into(),
-            "DAEMONS".into(),
-            "NOT FINE".into(),
-            "OLD".into(),
-            "AGE".into(),
-            "VERSION".into(),
-        ])
+        // Widths from every node (not only the rows on screen), so columns do not jump.
+        let longest = |f: &dyn Fn(&crate::model::NodeInfo) -> usize, floor: usize, cap: usize| {
+            rows_all.iter().filter_map(|id| s.model.node(*id)).map(f).max().unwrap_or(0).clamp(floor, cap) as u16
+        };
+        let label_len = |n: &crate::model::NodeInfo, k: &str| n.facts.labels.get(k).map_or(1, |v| v.chars().count());
+        let name_full = longest(&|n| n.name.chars().count(), 4, 63);
+        let status_w = longest(&|n| status_of(n).len(), 6, 27);
+        let pool_w = longest(&|n| label_len(n, "pool"), 4, 16);
+        let zone_w = longest(&|n| label_len(n, "topology.kubernetes.io/zone"), 4, 16);
+        let extra_w = match &extra {
+            Some(k) => longest(&|n| label_len(n, k), extra_header.chars().count(), 24),
+            None => 0,
+        };
+        // (priority, width): NAME and NOT FINE never drop; the least telling go first.
+        let mut cols = vec![
+            Col { prio: 0, width: 1 },
+            // The name fits in at least NAME_MIN columns (shortened in the middle), so the
+            // status and the daemons stay; it gets back what is left over below.
+            Col { prio: 0, width: name_full.min(NAME_MIN) },
+            Col { prio: 1, width: status_w },
+            Col { prio: 4, width: pool_w },
+            Col { prio: 3, width: zone_w },
+            Col { prio: 2, width: extra_w },
+            Col { prio: 5, width: 30 },
+            Col { prio: 1, width: 7 },
+            Col { prio: 0, width: 16 },
+            Col { prio: 2, width: 3 },
+            Col { prio: 6, width: 5 },
+            Col { prio: 7, width: 8 },
+        ];
+        if extra.is_none() {
+            cols[5].prio = 9;
+        }
+        let inner_w = area.width.saturating_sub(2);
+        let mut keep = fit_columns(&cols, inner_w);
+        keep.retain(|i| *i != 5 || extra.is_some());
+        // When even the identifying columns do not fit, the name is shortened in the middle.
+        let others: u16 = keep.iter().filter(|i| **i != 1).map(|i| cols[*i].width + 1).sum();
+        let name_w = name_full.min(inner_w.saturating_sub(others + 1).max(8));
+        cols[1].width = name_w;
+        // What the names share is what a shortened name may leave out.
+        let prefix =
+            if name_w < name_full { common_prefix(rows_all.iter().filter_map(|id| s.model.node(*id)).map(|n| n.name.as_str())) } else { 0 };
+        let pick = |v: Vec<Cell<'static>>| -> Vec<Cell<'static>> {
+            v.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, c)| c).collect()
+        };
+        let header = Row::new(pick(
+            [
+                "".to_string(),
+                "NAME".into(),
+                "STATUS".into(),
+                "POOL".into(),
+                "ZONE".into(),
+                extra_header,
+                "TAINTS".into(),
+                "DAEMONS".into(),
+                "NOT FINE".into(),
+                "OLD".into(),
+                "AGE".into(),
+                "VERSION".into(),
+            ]
+            .into_iter()
+            .map(Cell::from)
+            .collect(),
+        ))
         .style(t.header());
         let dss: Vec<_> = s.model.daemonsets().collect();
-        let rows: Vec<Row> = rows_all
+        let mut taints_w = 0u16;
+        let mut not_fine_w = cols[8].width as usize;
+        // Cell texts first: TAINTS and NOT FINE take their widths from what is on screen.
+        let texts: Vec<(bool, Vec<(String, Style)>)> = rows_all
             .iter()
             .enumerate()
             .skip(offset)
             .take(rows_fit)
             .filter_map(|(i, id)| {
                 let n = s.model.node(*id)?;
-                let mut status = ready_word(n.ready).to_string();
-                if n.unschedulable {
-                    status.push_str(",SchedulingDisabled");
-                }
+                let status = status_of(n);
                 let label = |k: &str| n.facts.labels.get(k).cloned().unwrap_or_else(|| "-".into());
                 let taints = match n.facts.taints.as_slice() {
                     [] => "-".to_string(),
                     [one] => one.to_string(),
                     [first, rest @ ..] => format!("{first} +{}", rest.len()),
                 };
+                taints_w = taints_w.max(taints.chars().count() as u16);
                 let nd = node_daemons(&s.model, *id);
                 // The DaemonSets broken here, with their state glyph; on a down node,
                 // first how many wait for it (their own state is not a daemon fault).
@@ -127,41 +183,52 @@ impl NodesView {
                 if nd.down > 0 {
                     not_fine.insert(0, format!("{} node down ({})", CellState::NodeNotReady.glyph(), nd.down));
                 }
+                let not_fine = not_fine.join(" ");
+                not_fine_w = not_fine_w.max(not_fine.chars().count());
                 let status_style = if n.ready != Some(true) { t.state(CellState::Failing) } else { Style::default() };
                 let daemons_style = if nd.broken > 0 || nd.down > 0 { t.warn() } else { Style::default() };
-                let row = Row::new(vec![
-                    Cell::from(if s.marks.contains(&n.name) { "✓" } else { " " }),
-                    Cell::from(n.name.clone()),
-                    Cell::from(status).style(status_style),
-                    Cell::from(label("pool")),
-                    Cell::from(label("topology.kubernetes.io/zone")),
-                    Cell::from(extra.as_deref().map(label).unwrap_or_default()),
-                    Cell::from(taints),
-                    Cell::from(format!("{}/{}", nd.ok, nd.expected)).style(daemons_style),
-                    Cell::from(not_fine.join(" ")).style(daemons_style),
-                    Cell::from(if nd.outdated == 0 { "-".to_string() } else { format!("{}{}", CellState::Outdated.glyph(), nd.outdated) })
-                        .style(t.state(CellState::Outdated)),
-                    Cell::from(age(n.created)),
-                    Cell::from(n.kubelet_version.clone()),
-                ]);
-                Some(if i == self.cursor { row.style(t.cursor()) } else { row })
+                let plain = Style::default();
+                let cells: Vec<(String, Style)> = vec![
+                    ((if s.marks.contains(&n.name) { "✓" } else { " " }).to_string(), plain),
+                    (shorten(&n.name, name_w as usize, prefix), plain),
+                    (status, status_style),
+                    (label("pool"), plain),
+                    (label("topology.kubernetes.io/zone"), plain),
+                    (extra.as_deref().map(label).unwrap_or_default(), plain),
+                    (taints, plain),
+                    (format!("{}/{}", nd.ok, nd.expected), daemons_style),
+                    (not_fine, daemons_style),
+                    (
+                        if nd.outdated == 0 { "-".to_string() } else { format!("{}{}", CellState::Outdated.glyph(), nd.outdated) },
+                        t.state(CellState::Outdated),
+                    ),
+                    (age(n.created), plain),
+                    (n.kubelet_version.clone(), plain),
+                ];
+                Some((i == self.cursor, cells))
             })
             .collect();
-        let widths = [
-            Constraint::Length(1),
-            Constraint::Length(22),
-            Constraint::Length(27),
-            Constraint::Length(13),
-            Constraint::Length(12),
-            Constraint::Length(if extra.is_some() { 16 } else { 0 }),
-            Constraint::Length(30),
-            Constraint::Length(7),
-            // What is broken here must survive a narrow terminal: the other columns give way.
-            Constraint::Min(16),
-            Constraint::Length(3),
-            Constraint::Length(5),
-            Constraint::Length(8),
-        ];
+        // What is broken here must survive a narrow terminal: it takes the rest of the width.
+        let used: u16 = keep.iter().filter(|i| **i != 8).map(|i| cols[*i].width + 1).sum();
+        cols[8].width = (not_fine_w as u16).min(inner_w.saturating_sub(used + 1)).max(cols[8].width);
+        // Room left over goes to TAINTS, up to its longest text (it was shortened in the middle to fit 30).
+        let used: u16 = keep.iter().map(|i| cols[*i].width + 1).sum();
+        if keep.contains(&6) {
+            cols[6].width = (cols[6].width + inner_w.saturating_sub(used)).min(taints_w.max(cols[6].width));
+        }
+        let widths: Vec<Constraint> = keep.iter().map(|i| Constraint::Length(cols[*i].width)).collect();
+        let rows: Vec<Row> = texts
+            .into_iter()
+            .map(|(at_cursor, cells)| {
+                let cells = cells.into_iter().enumerate().map(|(i, (text, style))| {
+                    let text = if i == 6 { middle(&text, cols[6].width as usize) } else { text };
+                    Cell::from(text).style(style)
+                });
+                let row = Row::new(pick(cells.collect()));
+                if at_cursor { row.style(t.cursor()) } else { row }
+            })
+            .collect();
+        self.hit = Some((Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: rows_fit as u16 }, offset));
         let sort = match self.sort {
             SortBy::Name => "by name",
             _ => "most problems first",
@@ -176,4 +243,16 @@ impl NodesView {
             );
         }
     }
+}
+
+/// The width a long name is shortened to before the status and daemon columns go.
+const NAME_MIN: u16 = 24;
+
+/// A node's STATUS as kubectl prints it (Ready, NotReady, and SchedulingDisabled when cordoned).
+fn status_of(n: &crate::model::NodeInfo) -> String {
+    let mut status = ready_word(n.ready).to_string();
+    if n.unschedulable {
+        status.push_str(",SchedulingDisabled");
+    }
+    status
 }

@@ -13,7 +13,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::format::{age, human_duration, strategy};
+use super::format::{Col, age, fit_columns, human_duration, middle, strategy};
 use crate::model::rollout::{self, PaceSummary, Progress};
 use crate::model::{DsInfo, Strategy};
 use crate::ui::shared::Shared;
@@ -22,11 +22,13 @@ use crate::ui::shared::Shared;
 pub struct RolloutView {
     /// List rows that fit at the last draw.
     pub page: usize,
+    /// Where the list rows were drawn and the first row's index (mouse clicks).
+    pub hit: Option<(Rect, usize)>,
 }
 
 impl Default for RolloutView {
     fn default() -> Self {
-        RolloutView { page: 10 }
+        RolloutView { page: 10, hit: None }
     }
 }
 
@@ -82,11 +84,35 @@ impl RolloutView {
         let [list_area, detail_area, ttc_area] =
             Layout::vertical([Constraint::Length(list_h), Constraint::Min(6), Constraint::Length(ttc_h)]).areas(area);
 
-        // The overview: every rollout under way.
-        let mut lines = vec![Line::from(Span::styled(
-            format!("  {:<40} {:<14} {:<22} {:<13} {:<10} {:<8} STATE", "DAEMONSET", "STRATEGY", "UPDATED", "UNAVAIL/MAX", "RATE", "ETA"),
-            t.header(),
-        ))];
+        // The overview: every rollout under way, in columns that drop lowest priority
+        // first as the terminal narrows (never the DaemonSet, never its STATE).
+        let name_full = rows.iter().map(|d| d.namespace.chars().count() + 1 + d.name.chars().count()).max().unwrap_or(9).max(9) as u16;
+        let mut cols = [
+            Col { prio: 0, width: 1 },
+            // Long names are shortened (to 30 at least) before UPDATED and ETA go.
+            Col { prio: 0, width: name_full.min(30) },
+            Col { prio: 4, width: 13 },
+            Col { prio: 1, width: 21 },
+            Col { prio: 3, width: 11 },
+            Col { prio: 5, width: 10 },
+            Col { prio: 2, width: 8 },
+            Col { prio: 0, width: 25 },
+        ];
+        let inner_w = area.width.saturating_sub(2);
+        let keep = fit_columns(&cols, inner_w);
+        let others: u16 = keep.iter().filter(|i| **i != 1).map(|i| cols[*i].width + 1).sum();
+        cols[1].width = name_full.min(inner_w.saturating_sub(others + 1).max(9));
+        let join = |cells: [String; 8]| -> String {
+            let mut out = String::new();
+            for (i, c) in cells.into_iter().enumerate().filter(|(i, _)| keep.contains(i)) {
+                let w = cols[i].width as usize;
+                // The last column is not padded (nothing follows it).
+                if i == 7 { out.push_str(&c) } else { out.push_str(&format!("{:<w$} ", middle(&c, w))) }
+            }
+            out
+        };
+        let head = ["", "DAEMONSET", "STRATEGY", "UPDATED", "UNAVAIL/MAX", "RATE", "ETA", "STATE"].map(String::from);
+        let mut lines = vec![Line::from(Span::styled(join(head), t.header()))];
         let visible = list_h.saturating_sub(3) as usize;
         self.page = visible.max(1);
         let cursor = self.index(s);
@@ -95,6 +121,8 @@ impl RolloutView {
         let shown = self.ds(s).map(|d| d.uid.clone());
         let marked = |d: &DsInfo| Some(&d.uid) == shown.as_ref();
         let off = cursor.saturating_sub(visible.saturating_sub(1));
+        self.hit =
+            Some((Rect { x: list_area.x + 1, y: list_area.y + 2, width: list_area.width.saturating_sub(2), height: visible as u16 }, off));
         for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
             let mut p = rollout::brief(&s.model, d);
             if matches!(d.strategy, Strategy::RollingUpdate { .. }) && p.max_surge == 0 {
@@ -105,17 +133,16 @@ impl RolloutView {
             let limit =
                 if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", p.unavailable, p.max_unavailable) };
             let state = state_word(d, &p, &ps);
-            let line = format!(
-                "{} {:<40} {:<14} {} {:<11} {:<13} {:<10} {:<8} {state}",
-                if i == cursor && marked(d) { "▶" } else { " " },
+            let line = join([
+                if i == cursor && marked(d) { "▶" } else { " " }.to_string(),
                 format!("{}/{}", d.namespace, d.name),
                 strategy(d),
-                gauge(p.updated, p.desired, 10),
-                format!("{}/{}", p.updated, p.desired),
+                format!("{} {}/{}", gauge(p.updated, p.desired, 10), p.updated, p.desired),
                 limit,
                 ps.rate_per_min.map(|r| format!("{r:.1}/min")).unwrap_or_else(|| "-".into()),
                 if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { ps.eta.map(dur).unwrap_or_else(|| "-".into()) },
-            );
+                state.to_string(),
+            ]);
             let mut style = if state == "STALLED" { t.warn() } else { Style::default() };
             if i == cursor && marked(d) {
                 style = style.patch(t.cursor());

@@ -30,6 +30,35 @@ pub fn compute_hash(template: &core::PodTemplateSpec, collision_count: Option<i3
     digits.bytes().map(|d| ALPHA[(d as usize) % ALPHA.len()] as char).collect()
 }
 
+fn hash_of(r: &apps::ControllerRevision) -> Option<&str> {
+    r.metadata.labels.as_ref()?.get(REVISION_HASH_LABEL).map(String::as_str)
+}
+
+/// `constructHistory`'s current revision: the owned revision whose data holds the
+/// DaemonSet's template (the newest, if several do). Its hash names the pods.
+pub(super) fn current_hash(store: &Store, ds: &apps::DaemonSet) -> Option<String> {
+    let ns = ds.metadata.namespace.clone().unwrap_or_default();
+    let uid = ds.metadata.uid.clone().unwrap_or_default();
+    let template = &ds.spec.as_ref()?.template;
+    let computed = compute_hash(template, ds.status.as_ref().and_then(|s| s.collision_count));
+    let (revs, _) = store.list::<apps::ControllerRevision>(Some(&ns));
+    let mut mine: Vec<_> = revs.iter().filter(|r| r.metadata.owner_references.iter().flatten().any(|o| o.uid == uid)).collect();
+    // The common case, without decoding: the revision this controller made for the template.
+    if mine.iter().any(|r| hash_of(r) == Some(computed.as_str())) {
+        return Some(computed);
+    }
+    mine.sort_by_key(|r| std::cmp::Reverse(r.revision));
+    mine.into_iter()
+        .find(|r| {
+            let Some(mut t) = r.data.as_ref().and_then(|d| d.0.pointer("/spec/template")).cloned() else { return false };
+            if let Some(o) = t.as_object_mut() {
+                o.remove("$patch");
+            }
+            serde_json::from_value::<core::PodTemplateSpec>(t).is_ok_and(|t| t == *template)
+        })
+        .and_then(|r| hash_of(r).map(str::to_string))
+}
+
 /// Creates the revision for the current template (or bumps an old one back to the top).
 pub(super) fn ensure_revision(store: &Store, ds: &apps::DaemonSet, hash: &str) {
     let ns = ds.metadata.namespace.clone().unwrap_or_default();
@@ -38,8 +67,9 @@ pub(super) fn ensure_revision(store: &Store, ds: &apps::DaemonSet, hash: &str) {
     let (revs, _) = store.list::<apps::ControllerRevision>(Some(&ns));
     let mine: Vec<_> = revs.iter().filter(|r| r.metadata.owner_references.iter().flatten().any(|o| o.uid == uid)).collect();
     let max = mine.iter().map(|r| r.revision).max().unwrap_or(0);
-    if let Some(cur) = mine.iter().find(|r| r.metadata.name.as_deref() == Some(&name)) {
+    if let Some(cur) = mine.iter().find(|r| hash_of(r) == Some(hash)) {
         if cur.revision < max {
+            let name = cur.metadata.name.clone().unwrap_or_default();
             let _ = store.modify::<apps::ControllerRevision>(&ns, &name, |r| {
                 r.revision = max + 1;
                 true

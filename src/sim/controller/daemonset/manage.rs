@@ -173,8 +173,8 @@ pub(super) fn apply(
 ) -> bool {
     let mut wrote = false;
     for node in plan.create.iter().take(burst) {
-        let pod = new_pod(ds, node, hash, tpl_gen);
-        match store.create(pod) {
+        let mut pod = new_pod(ds, node, hash, tpl_gen);
+        match pod.admit_create(store).and_then(|()| store.create(pod)) {
             Ok(p) => {
                 wrote = true;
                 if record {

@@ -4,10 +4,12 @@
 //!
 //! This file holds the controller and one sync's order of work; each concern is a
 //! submodule: `manage` (which nodes get or lose pods), `rolling` (the rolling update),
-//! `status`, `history` (ControllerRevisions) and `pods` (what they share about pods).
+//! `status`, `history` (ControllerRevisions), `claim` (adopting orphans) and `pods`
+//! (what they share about pods).
 //!
 //! May import: its submodules, `sim::store`, `k8s::eligibility`, `k8s::intstr`.
 
+mod claim;
 mod history;
 mod manage;
 mod pods;
@@ -54,8 +56,9 @@ impl DaemonSetController {
         }
         let (nodes, _) = store.list::<core::Node>(None);
         let facts: Vec<NodeFacts> = nodes.iter().map(|n| NodeFacts::from_node(n)).collect();
-        let mut by_owner = pods::pods_by_owner(store);
         let live: Vec<_> = dss.iter().filter(|d| d.metadata.deletion_timestamp.is_none()).collect();
+        claim::adopt_orphans(store, &live);
+        let mut by_owner = pods::pods_by_owner(store);
         for ds in &live {
             let pods = by_owner.remove(ds.metadata.uid.as_deref().unwrap_or("")).unwrap_or_default();
             self.sync(store, ds, &facts, pods, now, record);
@@ -82,7 +85,9 @@ impl DaemonSetController {
         let Some(spec) = ds.spec.clone() else { return };
         let uid = ds.metadata.uid.clone().unwrap_or_default();
         let collision = ds.status.as_ref().and_then(|s| s.collision_count);
-        let hash = compute_hash(&spec.template, collision);
+        // The hash of the revision that holds this template, if one does (adopted, or
+        // named by another controller's hash); else a new one.
+        let hash = history::current_hash(store, ds).unwrap_or_else(|| compute_hash(&spec.template, collision));
         history::ensure_revision(store, ds, &hash);
         let tpl_gen = template_generation(ds);
         let placement = spec.template.spec.as_ref().map(Placement::from_pod_spec).unwrap_or_default();
