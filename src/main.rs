@@ -136,6 +136,13 @@ fn fleet(cli: &Cli, source: Option<&Source>, what: Option<&str>) -> Option<Vec<S
     Some(sel.resolve(source).unwrap_or_else(|e| fail_with(if matches!(cli.command, Some(Command::Status(_))) { 2 } else { 1 }, e)))
 }
 
+/// `--demo` is one simulated cluster: several contexts with it are a mistake, said in one line.
+fn demo_is_one_cluster(cli: &Cli, code: i32) {
+    if daemonscope::cluster::fleet::Selection::from_flags(&cli.context, cli.contexts.as_deref(), cli.all_contexts).is_some() {
+        fail_with(code, "--demo is one cluster: several contexts (--context …, --contexts, --all-contexts) need a kubeconfig");
+    }
+}
+
 /// The one context asked for (None: the current one).
 fn context(cli: &Cli) -> Option<&str> {
     cli.context.last().map(String::as_str)
@@ -171,6 +178,7 @@ fn run_tui(cli: &Cli) -> Result<()> {
     let ended = rt.block_on(async {
         #[cfg(feature = "sim")]
         if wants_demo(cli, None) {
+            demo_is_one_cluster(cli, 1);
             need_terminal();
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail(e));
             let context = "demo (simulated cluster)".to_string();
@@ -206,6 +214,7 @@ fn run_status(cli: &Cli, args: &StatusArgs) -> Result<()> {
         let mut out = std::io::stdout();
         #[cfg(feature = "sim")]
         if demo {
+            demo_is_one_cluster(cli, 2);
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
             let code = daemonscope::status::run(client.into(), "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
             drop(running);
