@@ -5,7 +5,7 @@
 //! and the key (`config.toml:7: unknown key 'thme'`); the TUI then starts with the
 //! defaults. [`default_toml`] is a commented file holding every default.
 //!
-//! May import: `ui`, `tui` (the settings it takes), `k8s`, `logging`.
+//! May import: `ui`, `tui` (the settings it takes), `cli` (its flags), `k8s`, `logging`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -149,6 +149,24 @@ impl<'de> Deserialize<'de> for Keys {
         }
         d.deserialize_any(V)
     }
+}
+
+/// `daemonscope config`: what to print (the commented default, the path, or that the file
+/// is fine or absent), or the one line that says what is wrong with it. `before`: a
+/// `--config` given before the subcommand.
+pub fn command(args: &crate::cli::ConfigArgs, before: Option<&Path>) -> Result<String, String> {
+    if args.print_default {
+        return Ok(default_toml());
+    }
+    let explicit = args.config.as_deref().or(before);
+    let path = explicit.map(Path::to_path_buf).unwrap_or_else(default_path);
+    if args.path {
+        return Ok(format!("{}\n", path.display()));
+    }
+    Ok(match load_file(&path, explicit.is_some())? {
+        Some(_) => format!("{}: ok\n", shown(&path)),
+        None => format!("{}: no such file; the defaults apply (`daemonscope config --print-default` shows them)\n", shown(&path)),
+    })
 }
 
 /// `$XDG_CONFIG_HOME/daemonscope/config.toml` (`~/.config/daemonscope/config.toml`).

@@ -137,7 +137,13 @@ fn main() -> Result<()> {
         Some(Command::Status { ref args, .. }) => run_status(&inv, args),
         Some(Command::Snapshot { ref args, .. }) => run_snapshot(&inv, args),
         Some(Command::Serve { ref args, .. }) => run_serve(&inv, args),
-        Some(Command::Config(ref args)) => run_config(&cli, args),
+        Some(Command::Config(ref args)) => {
+            match daemonscope::config::command(args, cli.config.as_deref()) {
+                Ok(out) => daemonscope::cli::print_bytes(out.as_bytes()).unwrap_or_else(|e| fail_with(2, e)),
+                Err(line) => fail_with(1, line),
+            }
+            Ok(())
+        }
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "daemonscope", &mut script);
@@ -288,6 +294,17 @@ fn fleet(inv: &Invocation, source: Option<&Source>, what: Option<&str>) -> Optio
     Some(sel.resolve(source).unwrap_or_else(|e| fail_with(inv.bad_input_code, e)))
 }
 
+/// `--demo` is one simulated cluster: several contexts with it are a mistake, said in one line.
+fn demo_is_one_cluster(inv: &Invocation) {
+    let f = &inv.fleet;
+    if daemonscope::cluster::fleet::Selection::from_flags(&inv.client.context, f.contexts.as_deref(), f.all_contexts).is_some() {
+        fail_with(
+            inv.bad_input_code,
+            "--demo is one cluster: several contexts (--context …, --contexts, --all-contexts) need a kubeconfig",
+        );
+    }
+}
+
 /// The one context asked for (None: the current one).
 fn context(inv: &Invocation) -> Option<&str> {
     inv.client.context.last().map(String::as_str)
@@ -322,6 +339,7 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
     let ended = rt.block_on(async {
         #[cfg(feature = "sim")]
         if wants_demo(inv) {
+            demo_is_one_cluster(inv);
             need_terminal();
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail(e));
             let context = "demo (simulated cluster)".to_string();
@@ -348,29 +366,6 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
     }
 }
 
-/// `daemonscope config`: check the file (one line and exit 1 when it is bad), print its
-/// path, or print the commented default.
-fn run_config(cli: &Cli, args: &daemonscope::cli::ConfigArgs) -> Result<()> {
-    if args.print_default {
-        daemonscope::cli::print_bytes(daemonscope::config::default_toml().as_bytes()).unwrap_or_else(|e| fail_with(2, e));
-        return Ok(());
-    }
-    let path = args.config.clone().or_else(|| cli.config.clone()).unwrap_or_else(daemonscope::config::default_path);
-    if args.path {
-        println!("{}", path.display());
-        return Ok(());
-    }
-    match daemonscope::config::load_file(&path, args.config.is_some() || cli.config.is_some()) {
-        Ok(Some(_)) => println!("{}: ok", daemonscope::config::shown(&path)),
-        Ok(None) => println!(
-            "{}: no such file; the defaults apply (`daemonscope config --print-default` shows them)",
-            daemonscope::config::shown(&path)
-        ),
-        Err(line) => fail_with(1, line),
-    }
-    Ok(())
-}
-
 /// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
 fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
     let scope = scope(inv);
@@ -380,6 +375,7 @@ fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
         let mut out = std::io::stdout();
         #[cfg(feature = "sim")]
         if demo {
+            demo_is_one_cluster(inv);
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
             let code = daemonscope::status::run(client.into(), "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
             drop(running);

@@ -536,3 +536,68 @@ fn orphans_matching_the_selector_are_adopted_not_replaced() {
     let other = sim.store.get::<Pod>("other", "elsewhere").unwrap();
     assert!(other.metadata.owner_references.is_none(), "another namespace's pod stays an orphan");
 }
+
+/// `constructHistory`: a ControllerRevision (adopted) whose data holds the DaemonSet's
+/// template is the current one, even when written without this server's defaults (as
+/// another API server writes it); its hash names the pods, so the pods it already runs
+/// are up to date.
+#[test]
+fn an_adopted_revision_holding_the_template_names_the_pods() {
+    let yaml = format!(
+        "{FAST}{}---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata: {{name: agent-realhash, namespace: kube-system, labels: {{app: agent, controller-revision-hash: realhash}}}}
+revision: 3
+data:
+  spec:
+    template:
+      $patch: replace
+      metadata: {{labels: {{app: agent}}}}
+      spec:
+        containers: [{{name: agent, image: 'registry.example/agent:v1'}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: agent-old, namespace: kube-system, labels: {{app: agent, controller-revision-hash: realhash}}}}
+spec: {{nodeName: node-a, containers: [{{name: agent, image: 'registry.example/agent:v1'}}]}}
+{}",
+        nodes_yaml(&["node-a", "node-b"]),
+        ds_yaml("agent", "{type: RollingUpdate}"),
+    );
+    let mut sim = build(&yaml);
+    sim.advance(1);
+    let hashes: Vec<String> = sorted(pods(&sim).iter().map(|p| p.metadata.labels.as_ref().unwrap()[REVISION_HASH_LABEL].clone()).collect());
+    assert_eq!(hashes, ["realhash", "realhash"], "the new pod is named by the adopted revision");
+    assert!(sim.store.get::<Pod>("kube-system", "agent-old").is_some(), "the adopted pod is up to date: not replaced");
+    let st = ds(&sim).status.clone().unwrap();
+    assert_eq!((st.desired_number_scheduled, st.updated_number_scheduled), (2, Some(2)));
+    let revs = sim.store.list::<k8s_openapi::api::apps::v1::ControllerRevision>(Some("kube-system")).0;
+    assert_eq!(revs.len(), 1, "no second revision for the same template");
+}
+
+/// `ClaimPods` releases: a pod relabelled out of the DaemonSet's selector loses its
+/// controller reference and keeps running; the node gets a new daemon pod.
+#[test]
+fn a_pod_relabelled_out_of_the_selector_is_released_and_replaced() {
+    let mut sim = build(&cluster_yaml(2, "{type: RollingUpdate}"));
+    sim.advance(1);
+    let victim = pods(&sim).into_iter().find(|p| p.spec.as_ref().unwrap().node_name.as_deref() == Some("node-00")).unwrap();
+    let name = victim.metadata.name.clone().unwrap();
+    let patch = json!({"metadata": {"labels": {"app": "quarantined"}}});
+    sim.apply(&Action::Patch { kind: Kind::Pod, namespace: "kube-system".into(), name: name.clone(), patch }).unwrap();
+    for _ in 0..5 {
+        sim.advance(1);
+    }
+    let released = sim.store.get::<Pod>("kube-system", &name).expect("still there");
+    assert!(released.metadata.owner_references.is_none(), "released: {:?}", released.metadata.owner_references);
+    assert!(released.metadata.deletion_timestamp.is_none(), "not deleted");
+    let agents: Vec<_> = pods(&sim)
+        .into_iter()
+        .filter(|p| {
+            p.metadata.labels.as_ref().unwrap()["app"] == "agent" && p.spec.as_ref().unwrap().node_name.as_deref() == Some("node-00")
+        })
+        .collect();
+    assert_eq!(agents.len(), 1, "a new daemon pod on the node");
+    assert_eq!(ds(&sim).status.clone().unwrap().number_ready, 2);
+}

@@ -472,6 +472,12 @@ async fn every_kubectl_version_creates_applies_diffs_edits_and_explains_with_def
             "{}: {out}",
             at("explain")
         );
+        // PriorityClasses: the table, and `create priorityclass` (a protobuf body).
+        let pc = k.ok_async(&["get", "pc"]).await;
+        let row = pc.lines().find(|l| l.starts_with("system-node-critical")).map(|l| l.split_whitespace().collect::<Vec<_>>());
+        assert!(pc.starts_with("NAME") && row.is_some_and(|r| r[1..3] == ["2000001000", "false"]), "{}: {pc}", at("get pc"));
+        let out = k.ok_async(&["create", "priorityclass", &format!("pc-{v}"), "--value=7"]).await;
+        assert_eq!(out.trim(), format!("priorityclass.scheduling.k8s.io/pc-{v} created"), "{}", at("create priorityclass"));
     }
 }
 
@@ -534,6 +540,30 @@ async fn priority_classes_as_kube_apiserver_serves_them() {
     assert_eq!(missing, "Error from server (Forbidden): pods \"p\" is forbidden: no PriorityClass with name nope was found");
 
     assert_eq!(k.ok_async(&["delete", "pc", "batch"]).await.trim(), "priorityclass.scheduling.k8s.io \"batch\" deleted");
+    // `kubectl create priorityclass` posts protobuf.
+    let out = k
+        .ok_async(&[
+            "create",
+            "priorityclass",
+            "gates",
+            "--value=500",
+            "--description=CI gates",
+            "--preemption-policy=Never",
+            "--global-default",
+        ])
+        .await;
+    assert_eq!(out.trim(), "priorityclass.scheduling.k8s.io/gates created");
+    assert_eq!(
+        k.ok_async(&["get", "pc", "gates", "-o", "jsonpath={.value} {.globalDefault} {.preemptionPolicy} {.description}"]).await,
+        "500 true Never CI gates"
+    );
+    // A pod without a class now gets the global default's.
+    k.ok_async(&["run", "plain", "--image=busybox"]).await;
+    assert_eq!(
+        k.ok_async(&["get", "pod", "plain", "-o", "jsonpath={.spec.priorityClassName} {.spec.priority} {.spec.preemptionPolicy}"]).await,
+        "gates 500 Never"
+    );
+    assert_eq!(k.ok_async(&["delete", "pc", "gates"]).await.trim(), "priorityclass.scheduling.k8s.io \"gates\" deleted");
     assert_eq!(
         stderr(k.run_async(&["delete", "pc", "system-node-critical"]).await),
         "Error from server (Forbidden): priorityclasses.scheduling.k8s.io \"system-node-critical\" is forbidden: this is a system priority class and cannot be deleted"

@@ -129,6 +129,10 @@ async fn one_report_for_every_cluster_with_the_worst_exit_code() {
                 "daemonscope: context \"qa\" is not in the kubeconfig (contexts: prod-eu, prod-us, staging, dead)\n",
             ),
             (
+                vec!["status", "--demo", "--all-contexts"],
+                "daemonscope: --demo is one cluster: several contexts (--context …, --contexts, --all-contexts) need a kubeconfig\n",
+            ),
+            (
                 vec!["snapshot", "--context", "prod-eu", "--context", "staging"],
                 "daemonscope: snapshot watches one cluster: give one --context (several contexts are for the TUI and `status`)\n",
             ),

@@ -23,7 +23,10 @@ async fn coverage_reasons_on_the_demo_cluster() {
         assert!(s.contains("✖ failing"), "{s}");
         // Back, then the untolerated taint.
         t.keys("\x1b");
-        std::thread::sleep(Duration::from_millis(200));
+        until(10, "the cell detail closed", || {
+            let s = t.screen();
+            if s.contains("why: CrashLoopBackOff") { Err(s) } else { Ok(()) }
+        });
         t.keys("\x1b");
         t.wait_for("DaemonSets (", 10);
         t.keys("\x1b/fluent-bit\r\r");
@@ -64,11 +67,18 @@ async fn rollout_progress_advances_on_screen() {
         let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
         t.wait_for("pods: live", 20);
         t.keys("/fluent-bit\r");
-        std::thread::sleep(Duration::from_millis(200));
+        t.wait_for("DaemonSets (1)", 10);
         t.keys("r");
         // The demo starts fluent-bit's rolling update 8 s in (one pod at a time, 5 s each).
         t.wait_for("logging/fluent-bit — rollout to revision 2", 30);
-        let first = updated_count(&t.screen()).expect("an updated gauge");
+        // The gauge may still show the old revision's count for a moment (44 of 45).
+        let first = until(20, "the gauge counting pods on revision 2", || {
+            let s = t.screen();
+            match updated_count(&s) {
+                Some(n) if n < 40 => Ok(n),
+                _ => Err(s),
+            }
+        });
         let deadline = Instant::now() + Duration::from_secs(40);
         let later = loop {
             let s = t.screen();
@@ -199,8 +209,10 @@ async fn cordon_and_uncordon_from_the_keyboard_as_kubectl_sees_them() {
     .await
     .unwrap();
     // Each action is in the log with context, user, object and result.
-    std::thread::sleep(Duration::from_millis(300));
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = until(10, "both actions in the log", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("uncordon") { Ok(text) } else { Err(text) }
+    });
     for verb in ["cordon", "uncordon"] {
         assert!(
             text.lines().any(|l| l.contains(&format!("action={verb} "))
@@ -229,8 +241,15 @@ async fn readonly_sends_no_mutating_request_for_the_same_keys() {
         t.keys("cy uy");
         t.keys(" cy");
         t.keys("ty");
-        std::thread::sleep(Duration::from_millis(800));
-        let s = t.screen();
+        // Keys are handled in order: once the help the next key opens is up, those were
+        // handled; the screen after it closes is what they left.
+        t.keys("?");
+        t.wait_for("Esc closes", 10);
+        t.keys("\x1b");
+        let s = until(10, "the help closed", || {
+            let s = t.screen();
+            if s.contains("Esc closes") { Err(s) } else { Ok(s) }
+        });
         assert!(!s.contains("cordon"), "no cordon key, hint or confirmation under --readonly:\n{s}");
         assert!(!s.contains("taint"), "no taint key, editor, hint or confirmation under --readonly:\n{s}");
         t.keys("q");
@@ -268,6 +287,15 @@ async fn a_user_who_may_not_patch_nodes_sees_cordon_and_taint_forbidden_and_noth
     assert!(patches.is_empty(), "{patches:?}");
 }
 
+/// Until the TUI's model has a node label with this value: the nodes view's filter
+/// matches label values, so filtering by it shows node-a alone; Esc clears the filter.
+fn seen_label_value(t: &mut Tui, value: &str) {
+    t.keys(&format!("/{value}\r"));
+    t.wait_for("nodes (1, by name)", 10);
+    t.keys("\x1b");
+    t.wait_for("nodes (2, by name)", 10);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn labels_added_overwritten_and_removed_as_kubectl_sees_them_and_invalid_ones_never_sent() {
     let mut yaml = common::nodes_yaml(&["node-a", "node-b"]);
@@ -289,7 +317,10 @@ async fn labels_added_overwritten_and_removed_as_kubectl_sees_them_and_invalid_o
         t.keys("eBad Key=x\r");
         t.wait_for("expected key=value", 10);
         t.keys("\x1b");
-        std::thread::sleep(Duration::from_millis(300));
+        until(10, "the editor closed", || {
+            let s = t.screen();
+            if s.contains("expected key=value") { Err(s) } else { Ok(()) }
+        });
         assert_eq!(api.request_log().iter().filter(|r| r.is_mutating()).count(), before, "an invalid label sends nothing");
         // Add.
         t.keys("edisktype=ssd\r");
@@ -299,14 +330,15 @@ async fn labels_added_overwritten_and_removed_as_kubectl_sees_them_and_invalid_o
         assert_eq!(label("disktype"), "ssd");
         // Overwrite: the plan says so; confirmed, kubectl sees the new value.
         t.wait_for("nodes (2", 10);
-        std::thread::sleep(Duration::from_millis(300));
+        seen_label_value(&mut t, "ssd");
         t.keys("edisktype=nvme\r");
         t.wait_for("disktype: ssd → nvme (OVERWRITES the current value)", 10);
         t.keys("y");
         t.wait_for("labelled 1 node(s): node-a", 10);
         assert_eq!(label("disktype"), "nvme");
         // Remove.
-        std::thread::sleep(Duration::from_millis(300));
+        t.wait_for("nodes (2", 10);
+        seen_label_value(&mut t, "nvme");
         t.keys("edisktype-\r");
         t.wait_for("- disktype=nvme", 10);
         t.keys("y");
@@ -465,7 +497,12 @@ async fn an_outage_shows_a_stale_banner_then_recovers_with_what_changed() {
             },
         )
         .unwrap();
-        std::thread::sleep(Duration::from_secs(2));
+        // The TUI keeps trying (and failing) meanwhile, and still says it is down.
+        let refused = faults.injected.refused.load(std::sync::atomic::Ordering::Relaxed);
+        until(20, "the TUI failing to reconnect", || {
+            let now = faults.injected.refused.load(std::sync::atomic::Ordering::Relaxed);
+            if now >= refused + 2 { Ok(()) } else { Err(format!("{} more refused", now - refused)) }
+        });
         assert!(t.screen().contains("DISCONNECTED"), "still down");
         faults.set_down(false);
         // Back: the banner goes, every watch is live, and the change made meanwhile shows.

@@ -2,8 +2,9 @@
 //! the fleet table (coverage per cluster in the worst state's glyph, a DaemonSet absent
 //! from one cluster, version skew), a fourth context that cannot be reached saying so in
 //! its column without holding up the others, Enter into one cluster's coverage grid with
-//! its other views working there, `:ctx` to another cluster at the same DaemonSet, a
-//! confirmation naming its cluster, and Esc back to the fleet.
+//! its other views working there, an action confirmed there changing that cluster only
+//! (its confirmation names it), `:ctx` to another cluster at the same DaemonSet, and Esc
+//! back to the fleet.
 
 mod common;
 
@@ -54,7 +55,7 @@ async fn fleet_table_drill_down_and_back() {
         kubeconfig(d, "gone", "http://127.0.0.1:9", None, None),
     ]
     .join(":");
-    tokio::task::spawn_blocking(move || {
+    let t = tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc, "--all-contexts"], &[]);
         t.wait_for("fleet: 2 DaemonSets × 4 clusters", 20);
         // Every reachable cluster live, the dead one said so — never holding up the rest.
@@ -78,12 +79,40 @@ async fn fleet_table_drill_down_and_back() {
         t.keys("n");
         let s = t.wait_for("nodes (4", 10);
         assert!(s.contains("e3") && !s.contains("p1"), "edge's nodes only:\n{s}");
-        // An action's confirmation names the cluster it changes; cancelled.
+        // An action's confirmation names the cluster it changes; confirmed, it changes
+        // that cluster only.
         t.keys("c");
-        t.wait_for("in context edge?", 10);
-        t.keys("n");
-        t.wait_for("nodes (4", 10);
+        let s = t.wait_for("in context edge?", 10);
+        // `node/e3: spec.unschedulable false → true`
+        let node = s.split("node/").nth(1).and_then(|r| r.split(':').next()).map(String::from);
+        t.keys("y");
+        (t, node)
+    })
+    .await
+    .unwrap();
+    let (mut t, node) = t;
+    let node = node.expect("the confirmation names an edge node");
+    let unschedulable = |r: &daemonscope::sim::Running| {
+        let api = kube::Api::<k8s_openapi::api::core::v1::Node>::all(common::client(r));
+        async move {
+            let list = api.list(&Default::default()).await.unwrap();
+            list.items
+                .iter()
+                .filter(|n| n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true))
+                .map(|n| n.metadata.name.clone().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let cordoned = common::eventually(10, "the edge node cordoned", || async {
+        let c = unschedulable(&edge).await;
+        (!c.is_empty()).then_some(c)
+    })
+    .await;
+    assert_eq!(cordoned, [node]);
+    assert!(unschedulable(&prod).await.is_empty() && unschedulable(&legacy).await.is_empty(), "the other clusters untouched");
+    tokio::task::spawn_blocking(move || {
         // Esc back to the grid, then to the fleet.
+        t.wait_for("nodes (4", 10);
         t.keys("\x1b");
         t.wait_for("kube-system/agent — coverage by node", 10);
         t.keys("\x1b");

@@ -59,6 +59,9 @@ pub struct Member<'a> {
     pub context: &'a str,
     pub reach: Reach,
     pub model: &'a Model,
+    /// The one namespace watched there (None: all): DaemonSets of other namespaces are
+    /// not known to be absent, only not watched.
+    pub namespace: Option<&'a str>,
 }
 
 /// One DaemonSet in one cluster.
@@ -68,6 +71,8 @@ pub enum FleetCell {
     Unknown,
     /// Observed: the cluster has no such DaemonSet.
     Absent,
+    /// Its namespace is not watched in that cluster (`:ns` narrowed it).
+    OutOfScope,
     Present(Present),
 }
 
@@ -167,7 +172,9 @@ pub fn fleet(members: &[Member<'_>]) -> Fleet {
         .into_iter()
         .map(|((namespace, name), mut cells)| {
             for (i, m) in members.iter().enumerate() {
-                if m.reach.shows_data() && cells[i] == FleetCell::Unknown {
+                if m.namespace.is_some_and(|n| n != namespace) {
+                    cells[i] = FleetCell::OutOfScope;
+                } else if m.reach.shows_data() && cells[i] == FleetCell::Unknown {
                     cells[i] = FleetCell::Absent;
                 }
             }
@@ -246,9 +253,9 @@ mod tests {
         let b = model(vec![ds("cilium", "cilium:1.14", "h0")]);
         let c = model(vec![ds("cilium", "cilium:1.15", "h1")]);
         let f = fleet(&[
-            Member { context: "a", reach: Reach::Live, model: &a },
-            Member { context: "b", reach: Reach::Stale("429".into()), model: &b },
-            Member { context: "c", reach: Reach::Unreachable("connection refused".into()), model: &c },
+            Member { context: "a", reach: Reach::Live, model: &a, namespace: None },
+            Member { context: "b", reach: Reach::Stale("429".into()), model: &b, namespace: None },
+            Member { context: "c", reach: Reach::Unreachable("connection refused".into()), model: &c, namespace: None },
         ]);
         assert_eq!(f.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["cilium", "falco"]);
         let cilium = &f.rows[0];
@@ -262,6 +269,12 @@ mod tests {
         assert_eq!(falco.skew, Skew::None);
         assert_eq!((f.columns[2].daemonsets, f.columns[0].daemonsets), (0, 2));
         assert_eq!(f.skewed(), 1);
+        // A cluster watching one namespace does not call the others' DaemonSets absent.
+        let f = fleet(&[
+            Member { context: "a", reach: Reach::Live, model: &a, namespace: None },
+            Member { context: "b", reach: Reach::Live, model: &b, namespace: Some("logging") },
+        ]);
+        assert_eq!((&f.rows[1].cells[1], f.rows[1].missing_in().count()), (&FleetCell::OutOfScope, 0));
     }
 
     #[test]
@@ -271,7 +284,7 @@ mod tests {
         let mut no_hash = ds("cilium", "cilium:1.15", "x");
         no_hash.current_hash = None;
         let c = model(vec![no_hash]);
-        let m = |ctx, model| Member { context: ctx, reach: Reach::Live, model };
+        let m = |ctx, model| Member { context: ctx, reach: Reach::Live, model, namespace: None };
         assert_eq!(fleet(&[m("a", &a), m("b", &b)]).rows[0].skew, Skew::Template);
         assert_eq!(fleet(&[m("a", &a), m("a2", &a)]).rows[0].skew, Skew::None);
         assert_eq!(fleet(&[m("a", &a), m("c", &c)]).rows[0].skew, Skew::None, "an unknown template compares with nothing");

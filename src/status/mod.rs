@@ -1,8 +1,8 @@
 //! `daemonscope status`: the coverage engine's answers for scripts, CI gates and incident
 //! notes — the same model and `coverage::cell` the TUI shows, printed as a table, a wide
 //! table or JSON, with an exit code; `--wait` follows the watch until coverage is complete.
-//! The report and its gate are in [`report`], the table in [`table`]; this file runs the
-//! watches.
+//! The report and its gate are in [`report`], the table in [`table`], several clusters at
+//! once in [`fleet`]; this file runs the watches of one.
 //!
 //! May import: `cluster`, `model`, `k8s`, `cli`.
 

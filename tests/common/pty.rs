@@ -10,6 +10,8 @@ pub struct Tui {
     pub parser: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// Set once the terminal has no writer left and all its output is on the screen.
+    drained: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Tui {
@@ -40,6 +42,8 @@ impl Tui {
         let writer = pair.master.take_writer().unwrap();
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let p = parser.clone();
+        let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = drained.clone();
         std::thread::spawn(move || {
             let _master = pair.master;
             let mut buf = [0u8; 65536];
@@ -49,8 +53,9 @@ impl Tui {
                 }
                 p.lock().unwrap().process(&buf[..n]);
             }
+            d.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        Tui { parser, writer, child }
+        Tui { parser, writer, child, drained }
     }
 
     pub fn screen(&self) -> String {
@@ -93,12 +98,17 @@ impl Tui {
         self.parser.lock().unwrap().screen().mouse_protocol_mode() != vt100::MouseProtocolMode::None
     }
 
-    /// Waits for the process to exit (panics after `secs`), and lets the last output drain.
+    /// Waits for the process to exit (panics after `secs`), then for its last output to
+    /// reach the screen: the end of the terminal's output, or 2 s when something it
+    /// started still holds the terminal.
     pub fn exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(200));
+                let drain = Instant::now() + Duration::from_secs(2);
+                while !self.drained.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < drain {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 return s;
             }
             assert!(Instant::now() < deadline, "did not exit:\n{}", self.screen());

@@ -228,7 +228,9 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
     let written = |p: &Pod| {
         let owner_uid = p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| o.uid.as_str());
         p.metadata.deletion_timestamp.is_some()
-            || owner_uid.and_then(|u| current.get(u)).is_some_and(|h| *h != revision_hash(p.metadata.labels.as_ref()))
+            || owner_uid
+                .and_then(|u| current.get(u)?.as_ref())
+                .is_some_and(|h| Some(h) != revision_hash(p.metadata.labels.as_ref()).as_ref())
     };
     for p in objects.pods.iter().filter(|p| !written(p)) {
         if let (Some(node), Some(ds), Some(b)) = (node_of(p), owner(p), behavior(p)) {
@@ -317,7 +319,8 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
         for p in objects.pods.iter().filter(|p| owner(p) == Some(dname.as_str()) && p.metadata.namespace.as_deref() == Some(ns.as_str())) {
             let hash = revision_hash(p.metadata.labels.as_ref());
             let terminating = p.metadata.deletion_timestamp.is_some();
-            if hash == current_hash && !terminating {
+            // Without a known current revision, no pod can be told to be on an older one.
+            if (current_hash.is_none() || hash == current_hash) && !terminating {
                 continue;
             }
             used.extend(hash);
@@ -405,6 +408,47 @@ fn strip_nulls(v: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn objects(revisions: &[(&str, i64)], pods: &[(&str, &str)]) -> Objects {
+        let owner = json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "u1", "controller": true}]);
+        let ds = json!({"metadata": {"name": "agent", "namespace": "kube-system", "uid": "u1"}, "spec": {
+            "selector": {"matchLabels": {"app": "agent"}},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "a", "image": "agent:v2"}]}}}});
+        let revisions = revisions
+            .iter()
+            .map(|(h, n)| {
+                serde_json::from_value(json!({"metadata": {"name": format!("agent-{h}"), "namespace": "kube-system",
+                    "labels": {"app": "agent", "controller-revision-hash": h}, "ownerReferences": owner},
+                    "revision": n, "data": {"spec": {"template": {"$patch": "replace"}}}}))
+                .unwrap()
+            })
+            .collect();
+        let pods = pods
+            .iter()
+            .map(|(name, h)| {
+                serde_json::from_value(json!({"metadata": {"name": name, "namespace": "kube-system",
+                    "labels": {"app": "agent", "controller-revision-hash": h}, "ownerReferences": owner},
+                    "spec": {"nodeName": format!("node-{name}"), "containers": [{"name": "a", "image": "agent"}]}}))
+                .unwrap()
+            })
+            .collect();
+        Objects { daemonsets: vec![serde_json::from_value(ds).unwrap()], revisions, pods, ..Default::default() }
+    }
+
+    #[test]
+    fn pods_on_an_older_revision_are_written_with_their_revision_and_the_rollout_waits_for_the_start() {
+        let yaml = scenario(&objects(&[("old", 1), ("new", 2), ("unused", 0)], &[("p1", "old"), ("p2", "new")]), "t", false);
+        assert_eq!(yaml.matches("\nkind: Pod\n").count(), 1, "{yaml}");
+        assert!(yaml.contains("name: p1") && !yaml.contains("name: p2"), "{yaml}");
+        assert!(yaml.contains("name: agent-old") && yaml.contains("name: agent-new") && !yaml.contains("agent-unused"), "{yaml}");
+        // Settles as OnDelete (nothing rolled before the start), RollingUpdate from 0 s.
+        assert!(yaml.contains("updateStrategy:\n    type: OnDelete"), "{yaml}");
+        assert!(yaml.contains("type: RollingUpdate") && yaml.contains("timeline:"), "{yaml}");
+        // Without any revision, no pod can be told to be old: none is written.
+        let yaml = scenario(&objects(&[], &[("p1", "old"), ("p2", "new")]), "t", false);
+        assert!(!yaml.contains("kind: Pod"), "{yaml}");
+    }
 
     #[test]
     fn pseudonyms_are_stable_and_keep_what_is_not_identifying() {

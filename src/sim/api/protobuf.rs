@@ -1,6 +1,7 @@
 //! Just enough of the Kubernetes protobuf encoding to read what kubectl sends as
-//! protobuf: the `k8s\0` + `runtime.Unknown` envelope and a `SelfSubjectAccessReview`
-//! (`kubectl auth can-i` posts one with `Content-Type: application/vnd.kubernetes.protobuf`).
+//! protobuf: the `k8s\0` + `runtime.Unknown` envelope, a `SelfSubjectAccessReview`
+//! (`kubectl auth can-i` posts one with `Content-Type: application/vnd.kubernetes.protobuf`)
+//! and a `PriorityClass` (`kubectl create priorityclass`).
 //! Replies are always JSON, which kubectl accepts.
 //!
 //! May import: nothing else in the crate.
@@ -8,6 +9,7 @@
 use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
+use serde_json::{Value, json};
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
 const MAGIC: &[u8] = b"k8s\0";
@@ -33,6 +35,11 @@ impl<'a> Reader<'a> {
 
     /// Next field: (number, wire type, payload for length-delimited fields).
     fn field(&mut self) -> Option<(u64, u8, &'a [u8])> {
+        self.field_value().map(|(n, wt, s, _)| (n, wt, s))
+    }
+
+    /// Next field, with the value of a varint field.
+    fn field_value(&mut self) -> Option<(u64, u8, &'a [u8], u64)> {
         if self.i >= self.b.len() {
             return None;
         }
@@ -40,22 +47,22 @@ impl<'a> Reader<'a> {
         let (num, wt) = (key >> 3, (key & 7) as u8);
         match wt {
             0 => {
-                self.varint()?;
-                Some((num, wt, &[]))
+                let v = self.varint()?;
+                Some((num, wt, &[], v))
             }
             1 => {
                 self.i += 8;
-                Some((num, wt, &[]))
+                Some((num, wt, &[], 0))
             }
             2 => {
                 let len = self.varint()? as usize;
                 let s = self.b.get(self.i..self.i + len)?;
                 self.i += len;
-                Some((num, wt, s))
+                Some((num, wt, s, 0))
             }
             5 => {
                 self.i += 4;
-                Some((num, wt, &[]))
+                Some((num, wt, &[], 0))
             }
             _ => None,
         }
@@ -81,6 +88,54 @@ fn string(b: &[u8]) -> Option<String> {
 pub fn unwrap_envelope(body: &[u8]) -> Option<&[u8]> {
     let rest = body.strip_prefix(MAGIC)?;
     fields(rest).into_iter().find(|(n, _)| *n == 2).map(|(_, raw)| raw)
+}
+
+/// `ObjectMeta` fields a create sends: name, generateName, labels, annotations.
+fn object_meta(b: &[u8]) -> Value {
+    let mut m = serde_json::Map::new();
+    for (n, s) in fields(b) {
+        match n {
+            1 => {
+                m.insert("name".into(), json!(string(s)));
+            }
+            2 => {
+                m.insert("generateName".into(), json!(string(s)));
+            }
+            11 | 12 => {
+                let key = if n == 11 { "labels" } else { "annotations" };
+                let (mut k, mut v) = (String::new(), String::new());
+                for (en, es) in fields(s) {
+                    match en {
+                        1 => k = string(es).unwrap_or_default(),
+                        2 => v = string(es).unwrap_or_default(),
+                        _ => {}
+                    }
+                }
+                m.entry(key).or_insert_with(|| json!({}))[k] = json!(v);
+            }
+            _ => {}
+        }
+    }
+    Value::Object(m)
+}
+
+/// A PriorityClass as JSON (`kubectl create priorityclass` posts protobuf), or None for
+/// another kind or a body that is not one.
+pub fn priority_class_json(body: &[u8]) -> Option<Value> {
+    let raw = unwrap_envelope(body)?;
+    let mut out = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "value": 0});
+    let mut r = Reader { b: raw, i: 0 };
+    while let Some((n, wt, s, v)) = r.field_value() {
+        match (n, wt) {
+            (1, 2) => out["metadata"] = object_meta(s),
+            (2, 0) => out["value"] = json!(v as u32 as i32),
+            (3, 0) => out["globalDefault"] = json!(v != 0),
+            (4, 2) => out["description"] = json!(string(s)?),
+            (5, 2) => out["preemptionPolicy"] = json!(string(s)?),
+            _ => {}
+        }
+    }
+    Some(out)
 }
 
 pub fn self_subject_access_review(body: &[u8]) -> Option<SelfSubjectAccessReview> {

@@ -64,6 +64,11 @@ impl App {
             && self.s.filter.is_empty()
     }
 
+    /// The one namespace watched (None: all).
+    pub fn namespace(&self) -> Option<&str> {
+        self.s.scope.namespace.as_deref()
+    }
+
     /// Puts `line` on the hint bar (None clears it).
     pub fn say(&mut self, line: Option<String>) {
         self.s.message = line;
@@ -73,5 +78,58 @@ impl App {
     pub fn name_context_in_confirmations(mut self) -> Self {
         self.s.name_context = true;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::cluster::watch::{SyncState, Update};
+    use crate::ui::app::Msg;
+    use crate::ui::theme::Theme;
+
+    fn failing(r: Resource, reason: &str, fatal: bool) -> Update {
+        Update::Sync(r, SyncState::Reconnecting { reason: reason.into(), fatal, retry_in: Duration::from_secs(1) })
+    }
+
+    fn live() -> Vec<Update> {
+        Resource::ALL.iter().map(|r| Update::Sync(*r, SyncState::Live)).collect()
+    }
+
+    #[test]
+    fn reach_follows_the_watches() {
+        let mut a = App::new("prod", Theme::new(false));
+        assert_eq!(a.reach(), Reach::Syncing);
+        a.update(Msg::Watch(vec![failing(Resource::Pods, "cannot reach the API server: refused", false)]));
+        assert_eq!(a.reach(), Reach::Unreachable("cannot reach the API server: refused".into()), "never synced, failing");
+        a.update(Msg::Watch(live()));
+        assert_eq!(a.reach(), Reach::Live);
+        a.update(Msg::Watch(vec![failing(Resource::Nodes, "429 Too Many Requests", false)]));
+        assert_eq!(a.reach(), Reach::Stale("429 Too Many Requests".into()), "synced once: the data stays, stale");
+        a.update(Msg::Watch(vec![failing(Resource::Pods, "403 Forbidden: pods is forbidden", true)]));
+        assert_eq!(a.reach(), Reach::Forbidden("403 Forbidden: pods is forbidden".into()), "a refusal outranks a blip");
+        let mut b = App::new("tls", Theme::new(false));
+        b.update(Msg::Watch(vec![failing(Resource::Pods, "TLS: invalid peer certificate", true)]));
+        assert_eq!(b.reach(), Reach::Unreachable("TLS: invalid peer certificate".into()), "fatal, but not a refusal");
+    }
+
+    #[test]
+    fn a_grid_opened_from_the_fleet_is_the_apps_root_and_esc_inside_goes_back_first() {
+        let mut a = App::new("prod", Theme::new(false));
+        a.update(Msg::Watch(vec![Update::Change(crate::model::Change::DaemonSet(crate::model::fixtures::daemonset(
+            "kube-system",
+            "agent",
+        )))]));
+        let (found, _) = a.open_grid_of("kube-system", "agent");
+        assert!(found && a.view() == View::Grid && a.at_root());
+        assert_eq!(a.selected().map(|d| d.name.as_str()), Some("agent"));
+        a.update(Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('n'))));
+        assert!(a.view() == View::Nodes && !a.at_root(), "a view opened inside is closed first");
+        a.update(Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Esc)));
+        assert!(a.view() == View::Grid && a.at_root());
+        let (found, _) = a.open_grid_of("kube-system", "nope");
+        assert!(!found && a.view() == View::DaemonSets && a.at_root());
     }
 }

@@ -157,6 +157,7 @@ impl FleetView {
                     }
                 }
                 FleetCell::Absent => spans.push(Span::styled("not in this cluster", t.state(crate::model::coverage::CellState::Missing))),
+                FleetCell::OutOfScope => spans.push(Span::styled("its namespace is not watched there (:ns)", t.dim())),
                 FleetCell::Unknown => {
                     spans.push(Span::styled(col.reach.word(), t.alert()));
                     if let Some(r) = col.reach.reason() {
@@ -193,6 +194,7 @@ fn cell_text(row: &FleetRow, c: usize, reach: &Reach, t: &Theme) -> (String, Sty
             (format!("{glyph} {}/{}", p.ready_up_to_date, p.desired), t.state(state))
         }
         FleetCell::Absent => ("— absent".into(), t.dim()),
+        FleetCell::OutOfScope => ("· other ns".into(), t.dim()),
         FleetCell::Unknown => (format!("? {}", reach.word()), t.dim()),
     }
 }

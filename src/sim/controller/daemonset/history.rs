@@ -1,7 +1,7 @@
 //! ControllerRevisions of a DaemonSet: the template hash that names them, creating
 //! the current one (or bumping an old one back on top), and `cleanupHistory`.
 //!
-//! May import: `sim::controller::daemonset::pods`, `sim::store`.
+//! May import: `sim::controller::daemonset::pods`, `sim::objects`, `sim::store`.
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
 use serde_json::json;
 
 use super::pods::{REVISION_HASH_LABEL, owned_by, owner_ref};
+use crate::sim::objects::default_pod_spec;
 use crate::sim::store::Store;
 
 /// FNV-32a, then the `SafeEncodeString` alphabet, as `controller.ComputeHash` does.
@@ -54,7 +55,14 @@ pub(super) fn current_hash(store: &Store, ds: &apps::DaemonSet) -> Option<String
             if let Some(o) = t.as_object_mut() {
                 o.remove("$patch");
             }
-            serde_json::from_value::<core::PodTemplateSpec>(t).is_ok_and(|t| t == *template)
+            // Defaulted as the DaemonSet's template was (a revision written by another
+            // API server may lack a default this one adds).
+            serde_json::from_value::<core::PodTemplateSpec>(t).is_ok_and(|mut t| {
+                if let Some(ps) = t.spec.as_mut() {
+                    default_pod_spec(ps);
+                }
+                t == *template
+            })
         })
         .and_then(|r| hash_of(r).map(str::to_string))
 }

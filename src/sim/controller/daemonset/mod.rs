@@ -61,6 +61,7 @@ impl DaemonSetController {
         let mut by_owner = pods::pods_by_owner(store);
         for ds in &live {
             let pods = by_owner.remove(ds.metadata.uid.as_deref().unwrap_or("")).unwrap_or_default();
+            let pods = claim::release_unmatched(store, ds, pods);
             self.sync(store, ds, &facts, pods, now, record);
         }
         // Status from what the syncs left behind (one listing for all DaemonSets).

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 
-use super::history::compute_hash;
+use super::history::{compute_hash, current_hash};
 use super::pods::{is_available, is_pod_updated, is_ready, phase, sort_oldest_first, target_node, template_generation, terminating};
 use crate::k8s::eligibility::{self, NodeFacts, Placement};
 use crate::sim::store::Store;
@@ -20,7 +20,8 @@ use crate::sim::store::Store;
 pub(super) fn update_status(store: &Store, ds: &apps::DaemonSet, nodes: &[NodeFacts], pods: Vec<Arc<core::Pod>>, now: Timestamp) {
     let spec = ds.spec.clone().unwrap_or_default();
     let placement = spec.template.spec.as_ref().map(Placement::from_pod_spec).unwrap_or_default();
-    let hash = compute_hash(&spec.template, ds.status.as_ref().and_then(|s| s.collision_count));
+    // The current revision's hash, as the sync that just ran used it.
+    let hash = current_hash(store, ds).unwrap_or_else(|| compute_hash(&spec.template, ds.status.as_ref().and_then(|s| s.collision_count)));
     let tpl_gen = template_generation(ds);
     let min_ready = spec.min_ready_seconds.unwrap_or(0);
     let ns = ds.metadata.namespace.clone().unwrap_or_default();
