@@ -16,9 +16,10 @@ use daemonscope::serve::{State, WATCHED, metrics};
 const DAEMONSETS: usize = 30;
 
 fn node(i: usize) -> NodeInfo {
-    let gpu = i % 20 == 0;
-    let mut n =
-        fixtures::node(&format!("node-{i:05}")).with_label("pool", if gpu { "gpu" } else { "general" }).with_ready(Some(i % 997 != 0));
+    let gpu = i.is_multiple_of(20);
+    let mut n = fixtures::node(&format!("node-{i:05}"))
+        .with_label("pool", if gpu { "gpu" } else { "general" })
+        .with_ready(Some(!i.is_multiple_of(997)));
     if gpu {
         n = n.with_taint("nvidia.com/gpu", "present", "NoSchedule");
     }
@@ -27,17 +28,17 @@ fn node(i: usize) -> NodeInfo {
 
 fn ds(i: usize) -> DsInfo {
     let d = fixtures::daemonset("kube-system", &format!("agent-{i:02}")).at_generation(2);
-    if i % 2 == 0 { d.tolerating_everything() } else { d }
+    if i.is_multiple_of(2) { d.tolerating_everything() } else { d }
 }
 
 /// As the TUI bench: one pod in 7 on an old revision, one in 499 crash-looping.
 fn pod(d: usize, n: usize) -> PodInfo {
     let p = fixtures::pod(&ds(d), &format!("node-{n:05}"), &format!("pod-{d}-{n}"));
     let mut p = PodInfo { name: format!("agent-{d:02}-{n:05}"), ..p };
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         p = p.from_generation("1");
     }
-    if (n + d) % 499 == 0 {
+    if (n + d).is_multiple_of(499) {
         p = p.waiting("CrashLoopBackOff", 12);
         p.containers[0].last_exit = Some("Error".into());
     }

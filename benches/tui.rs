@@ -21,11 +21,11 @@ fn sizes() -> Vec<usize> {
 
 fn node(i: usize) -> NodeInfo {
     let zone = ["a", "b", "c"][i % 3];
-    let gpu = i % 20 == 0;
+    let gpu = i.is_multiple_of(20);
     let mut n = fixtures::node(&format!("node-{i:05}"))
         .with_label("topology.kubernetes.io/zone", &format!("eu-west-1{zone}"))
         .with_label("pool", if gpu { "gpu" } else { "general" })
-        .with_ready(Some(i % 997 != 0));
+        .with_ready(Some(!i.is_multiple_of(997)));
     if gpu {
         n = n.with_taint("nvidia.com/gpu", "present", "NoSchedule");
     }
@@ -35,14 +35,14 @@ fn node(i: usize) -> NodeInfo {
 
 fn ds(i: usize) -> DsInfo {
     let d = fixtures::daemonset("kube-system", &format!("agent-{i:02}")).at_generation(2);
-    if i % 2 == 0 { d.tolerating_everything() } else { d }
+    if i.is_multiple_of(2) { d.tolerating_everything() } else { d }
 }
 
 fn pod(d: usize, n: usize) -> PodInfo {
-    let crash = (n + d) % 499 == 0;
+    let crash = (n + d).is_multiple_of(499);
     let p = fixtures::pod(&ds(d), &format!("node-{n:05}"), &format!("pod-{d}-{n}"));
     let mut p = PodInfo { name: format!("agent-{d:02}-{n:05}"), ..p };
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         p = p.from_generation("1");
     }
     if crash {
