@@ -135,6 +135,13 @@ async fn run_inner(
     }
     let gate = Gate { allow_down_nodes: args.allow_down_nodes, max_unavailable: args.max_unavailable.clone() };
     if !args.wait {
+        if args.output == Output::Json {
+            // Written as it is made: the document is never held whole.
+            let covered = report::write_json(&model, &context, &selected, &gate, &mut *out)
+                .and_then(|c| out.write_all(b"\n").map(|()| c).map_err(serde_json::Error::io))
+                .map_err(|e| Failure(format!("writing the report: {e}")))?;
+            return Ok(if covered { 0 } else { 1 });
+        }
         let r = report(&model, &context, &selected, &gate);
         emit(&r, args.output, out)?;
         return Ok(if r.fully_covered() { 0 } else { 1 });
@@ -236,7 +243,12 @@ async fn recv_until(rx: &mut mpsc::Receiver<Update>, deadline: Option<Instant>) 
 
 fn emit(r: &Report, output: Output, out: &mut (dyn Write + Send)) -> Result<(), Failure> {
     let text = match output {
-        Output::Json => serde_json::to_string_pretty(r).map_err(|e| Failure(e.to_string()))? + "\n",
+        Output::Json => {
+            let mut w = std::io::BufWriter::new(&mut *out);
+            return serde_json::to_writer_pretty(&mut w, r)
+                .map_err(|e| Failure(format!("writing the report: {e}")))
+                .and_then(|()| w.write_all(b"\n").and_then(|()| w.flush()).map_err(|e| Failure(format!("writing the report: {e}"))));
+        }
         Output::Table => table(r, false),
         Output::Wide => table(r, true),
     };
