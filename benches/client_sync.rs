@@ -6,7 +6,7 @@
 //!
 //! `cargo bench --bench client_sync` (sizes: DAEMONSCOPE_BENCH_SIZES=1000,5000,15000;
 //! DAEMONSCOPE_BENCH_ROUNDS=3 rounds of floor then client, the fastest of each kept, as
-//! the machine is shared; kubectl only up to DAEMONSCOPE_BENCH_KUBECTL_MAX_NODES=5000 — it
+//! the machine is shared, with the CPU seconds of each as a steadier measure; kubectl only up to DAEMONSCOPE_BENCH_KUBECTL_MAX_NODES=5000 — it
 //! needs minutes and gigabytes beyond). Under `cargo test` it runs once at 200 nodes as a
 //! smoke test. Results print as a Markdown table.
 
@@ -55,9 +55,9 @@ fn main() {
     let kubectl_max = env_list("DAEMONSCOPE_BENCH_KUBECTL_MAX_NODES", &[5000])[0];
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!(
-        "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync (watch → model) | daemonscope ÷ paged floor | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope |"
+        "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync (watch → model) | daemonscope ÷ paged floor | CPU: floor / daemonscope (÷) | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let row = rt.block_on(measure(n, 30, rounds, full && n <= kubectl_max && common::kubectl_ok()));
         println!("{row}");
@@ -128,6 +128,20 @@ async fn floor_paged(client: &kube::Client) -> (Duration, u64, u32) {
     (t.elapsed(), all.iter().map(|r| r.0).sum(), all.iter().map(|r| r.1).sum())
 }
 
+/// CPU seconds this process has used (user + system, every thread: the simulator's and
+/// the client's), from /proc/self/stat. Less disturbed than wall-clock on a shared machine:
+/// the CPU a phase costs, whoever else runs.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name (which ends with the last ')') come state, ppid, …: utime is
+    // the 12th of those, stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // Clock ticks of 1/100 s, as on every Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// The client's sync: every watch listed and live, every event applied to the model.
 /// Returns the time, the events applied and the model.
 async fn client_sync(client: &kube::Client) -> (Duration, u64, Model) {
@@ -172,13 +186,19 @@ async fn measure(nodes: usize, dss: usize, rounds: usize, with_kubectl: bool) ->
     // Rounds of floor then client against the same simulator; the fastest of each counts
     // (the machine is shared: the slower runs are the disturbed ones).
     let (mut floor, mut sync) = (Duration::MAX, Duration::MAX);
+    // CPU seconds (server and client) of each, the least of the rounds.
+    let (mut floor_cpu, mut sync_cpu) = (f64::MAX, f64::MAX);
     let (mut floor_bytes, mut floor_pages, mut events) = (0, 0, 0);
     let mut per_pod = 0.0;
     for round in 0..rounds {
+        let c = cpu_seconds();
         let (f, bytes, pages) = floor_paged(&client).await;
+        floor_cpu = floor_cpu.min(cpu_seconds() - c);
         floor = floor.min(f);
         (floor_bytes, floor_pages) = (bytes, pages);
+        let c = cpu_seconds();
         let (s, ev, model) = client_sync(&client).await;
+        sync_cpu = sync_cpu.min(cpu_seconds() - c);
         sync = sync.min(s);
         events = ev;
         eprintln!("{nodes} nodes, round {round}: floor {:.2} s, client {:.2} s", f.as_secs_f64(), s.as_secs_f64());
@@ -207,7 +227,7 @@ async fn measure(nodes: usize, dss: usize, rounds: usize, with_kubectl: bool) ->
     };
     let mb = |b: u64| b as f64 / 1e6;
     format!(
-        "| {nodes} × {dss} | {pods} | {:.1} s | {:.2} s ({floor_pages} pages, {:.0} MB) | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.0}k | {:.0} B | {k} | {ratio} |",
+        "| {nodes} × {dss} | {pods} | {:.1} s | {:.2} s ({floor_pages} pages, {:.0} MB) | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {floor_cpu:.2} s / {sync_cpu:.2} s ({:.2}×) | {:.0}k | {:.0} B | {k} | {ratio} |",
         settle.as_secs_f64(),
         floor.as_secs_f64(),
         mb(floor_bytes),
@@ -215,6 +235,7 @@ async fn measure(nodes: usize, dss: usize, rounds: usize, with_kubectl: bool) ->
         mb(unpaged_bytes),
         sync.as_secs_f64(),
         sync.as_secs_f64() / floor.as_secs_f64(),
+        sync_cpu / floor_cpu,
         events as f64 / sync.as_secs_f64() / 1000.0,
         per_pod
     )
