@@ -442,3 +442,22 @@ impl Drop for Prefetch {
 fn is_gone(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 410)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::page_head;
+
+    #[test]
+    fn the_continue_token_is_read_before_the_items() {
+        // The items are not read at all: a page cut in the middle of them still gives its
+        // metadata, so the next page can be asked for before this one is decoded.
+        let cut = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"17","continue":"tok=="},"items":[{"metadata":{"na"#;
+        let head = page_head(cut).expect("metadata first");
+        assert_eq!((head.continue_.as_deref(), head.resource_version.as_deref()), (Some("tok=="), Some("17")));
+        // The last page has no token.
+        assert_eq!(page_head(r#"{"metadata":{"resourceVersion":"17"},"items":[]}"#).unwrap().continue_, None);
+        // Metadata after the items: not known early (the loop then reads it from the decoded page).
+        assert!(page_head(r#"{"kind":"PodList","items":[],"metadata":{"continue":"t"}}"#).is_none());
+        assert!(page_head("not json").is_none());
+    }
+}
