@@ -135,13 +135,6 @@ async fn run_inner(
     }
     let gate = Gate { allow_down_nodes: args.allow_down_nodes, max_unavailable: args.max_unavailable.clone() };
     if !args.wait {
-        if args.output == Output::Json {
-            // Written as it is made: the document is never held whole.
-            let covered = report::write_json(&model, &context, &selected, &gate, &mut *out)
-                .and_then(|c| out.write_all(b"\n").map(|()| c).map_err(serde_json::Error::io))
-                .map_err(|e| Failure(format!("writing the report: {e}")))?;
-            return Ok(if covered { 0 } else { 1 });
-        }
         let r = report(&model, &context, &selected, &gate);
         emit(&r, args.output, out)?;
         return Ok(if r.fully_covered() { 0 } else { 1 });

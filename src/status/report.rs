@@ -148,10 +148,11 @@ fn summary(daemonsets: usize, covered: usize, gate: &Gate) -> Summary {
     }
 }
 
-/// The same report as [`report`], written as JSON (`-o json`) while it is made: one
-/// DaemonSet's nodes are held at a time, never the whole document (which is tens of
-/// megabytes on a big cluster). The bytes are those of `serde_json::to_writer_pretty` on
-/// [`report`]'s value. Returns whether every DaemonSet passes the gate.
+/// The same report as [`report`], written as JSON while it is made: one DaemonSet's nodes
+/// are held at a time, never the whole document (which is tens of megabytes on a big
+/// cluster). The bytes are those of `serde_json::to_writer_pretty` on [`report`]'s value.
+/// Returns whether every DaemonSet passes the gate. (For a caller that does not keep the
+/// report; `status` keeps it in its outcome, and writes that without a copy as text.)
 pub fn write_json(
     model: &Model,
     context: &str,
