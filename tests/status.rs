@@ -439,3 +439,43 @@ async fn wait_giving_up_on_stale_data_says_so_and_exits_2() {
     assert!(v["ageSeconds"].as_u64().is_some_and(|a| a <= 6), "{v:#}");
     assert!(rest.contains("daemonscope: timed out after 6s while the watch of") && rest.contains("the data is stale"), "{rest}");
 }
+
+/// `-o json` is written as it is made, one DaemonSet at a time; it is byte for byte the
+/// document built whole (what `serve`'s /api/v1/status and `--wait` print), for every
+/// gate and selection.
+#[test]
+fn the_streamed_json_is_the_built_report_byte_for_byte() {
+    use daemonscope::status::report::write_json;
+    use daemonscope::status::{Gate, report};
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let mut sim = common::build(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap());
+    for _ in 0..5 {
+        sim.advance(6);
+    }
+    let mut model = daemonscope::model::Model::new();
+    for c in common::all_updates(&sim) {
+        if let Update::Change(c) = c {
+            model.apply(c);
+        }
+    }
+    let gates = [
+        Gate::default(),
+        Gate { allow_down_nodes: true, max_unavailable: None },
+        Gate { allow_down_nodes: true, max_unavailable: Some(IntOrString::String("10%".into())) },
+        Gate { allow_down_nodes: false, max_unavailable: Some(IntOrString::Int(1)) },
+    ];
+    let selections = [vec![], vec![("monitoring".to_string(), "node-exporter".to_string()), ("kube-system".into(), "cilium".into())]];
+    let mut outcomes = std::collections::HashSet::new();
+    for gate in &gates {
+        for selected in &selections {
+            let built = report(&model, "demo", selected, gate);
+            let mut streamed = Vec::new();
+            let covered = write_json(&model, "demo", selected, gate, &mut streamed).unwrap();
+            assert_eq!(String::from_utf8(streamed).unwrap(), serde_json::to_string_pretty(&built).unwrap(), "{gate:?} {selected:?}");
+            assert_eq!(covered, built.fully_covered());
+            outcomes.insert((covered, built.summary.covered));
+        }
+    }
+    // The gates made a difference: the comparison covered passing and failing DaemonSets.
+    assert!(outcomes.len() > 1, "{outcomes:?}");
+}

@@ -18,6 +18,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use kube::Api;
 use kube::api::{ListParams, WatchEvent, WatchParams};
 use tokio::sync::mpsc;
@@ -284,6 +285,10 @@ enum Listed {
 /// Lists every object in pages (a resync: what is not listed is gone), from `lp` — the
 /// first page, or the one that failed last time. Every page that arrives resets
 /// `backoff`: a long list under random faults must not climb to the longest wait.
+///
+/// The next page is asked for as soon as a page's continue token is read (from the list's
+/// metadata, which the server sends before the items), so the server serialises and sends
+/// page n+1 while this decodes page n and delivers its objects.
 async fn list<K, S>(
     api: &Api<K>,
     mut lp: ListParams,
@@ -296,12 +301,17 @@ where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
     S: Sink<K>,
 {
+    let client = api.clone().into_client();
+    let url = api.resource_url().to_string();
+    // The page `lp` asks for, requested already.
+    let mut prefetched: Option<Prefetch> = None;
     loop {
-        // A little grace over the page's limit, so that a server that never answered at
-        // all is reported as such by the client's first-byte timeout (which may be as
-        // long as the page's), rather than as a slow page.
-        let page = match tokio::time::timeout(page_timeout + PAGE_GRACE, api.list(&lp)).await {
-            Ok(Ok(p)) => p,
+        let fetch = match prefetched.take() {
+            Some(p) => p,
+            None => Prefetch::start(&client, &url, &lp, page_timeout),
+        };
+        let text = match fetch.answer().await {
+            Ok(Ok(t)) => t,
             // The continue token expired mid-list (the server compacted the version the
             // list is at): as client-go's pager, fall back to one full list, unpaged.
             Ok(Err(e)) if is_gone(&e) && lp.continue_token.is_some() => {
@@ -313,6 +323,19 @@ where
             Ok(Err(e)) => return Listed::Failed(ClusterError::api(e, retry_after), Some(lp)),
             Err(_) => return Listed::Failed(ClusterError::SlowPage(page_timeout), Some(lp)),
         };
+        let next = page_head(&text).and_then(|m| m.continue_).filter(|c| !c.is_empty()).map(|c| {
+            let mut next = lp.clone();
+            next.continue_token = Some(c);
+            next
+        });
+        if let Some(n) = &next {
+            prefetched = Some(Prefetch::start(&client, &url, n, page_timeout));
+        }
+        let page = match serde_json::from_str::<Page<K>>(&text) {
+            Ok(p) => p,
+            Err(e) => return Listed::Failed(ClusterError::api(kube::Error::SerdeError(e), retry_after), Some(lp)),
+        };
+        drop(text);
         backoff.reset();
         tracing::debug!(kind = %std::any::type_name::<K>(), items = page.items.len(), "list page");
         if lp.continue_token.is_none() {
@@ -331,13 +354,125 @@ where
                 return Listed::Closed;
             }
         }
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp.continue_token = Some(c),
+        match next.or_else(|| {
+            // A server that sent its metadata after the items: the token is read now.
+            page.metadata.continue_.filter(|c| !c.is_empty()).map(|c| {
+                let mut next = lp.clone();
+                next.continue_token = Some(c);
+                next
+            })
+        }) {
+            Some(n) => lp = n,
             None => return Listed::Done(page.metadata.resource_version.unwrap_or_default()),
         }
     }
 }
 
+/// A list page: its metadata and items (kube's `ObjectList` without the flattened type
+/// fields, which make serde buffer every key it does not know).
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "K: serde::de::DeserializeOwned"))]
+struct Page<K> {
+    #[serde(default)]
+    metadata: ListMeta,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    items: Vec<K>,
+}
+
+fn null_as_empty<'de, D, K>(d: D) -> Result<Vec<K>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: serde::de::DeserializeOwned,
+{
+    Ok(<Option<Vec<K>> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
+/// The list's metadata, read from the start of the page without decoding the items: the
+/// API server writes `metadata` before `items`. None when it does not come first.
+fn page_head(text: &str) -> Option<ListMeta> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct Head<'a>(&'a mut Option<ListMeta>);
+    impl<'de> Visitor<'de> for Head<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+            while let Some(k) = m.next_key::<String>()? {
+                match k.as_str() {
+                    "metadata" => {
+                        *self.0 = Some(m.next_value()?);
+                        return Ok(());
+                    }
+                    "items" => return Ok(()),
+                    _ => {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut head = None;
+    // Stopping early leaves the map unfinished, which serde_json reports as an error:
+    // what was read before it stands.
+    let _ = serde_json::Deserializer::from_str(text).deserialize_map(Head(&mut head));
+    head
+}
+
+/// A list page asked for: the request runs on its own task, bounded by the page's time
+/// limit (plus a little grace, so that a server that never answered at all is reported as
+/// such by the client's first-byte timeout, which may be as long as the page's, rather
+/// than as a slow page). Dropped, it is cancelled.
+struct Prefetch(tokio::task::JoinHandle<Result<Result<String, kube::Error>, tokio::time::error::Elapsed>>);
+
+impl Prefetch {
+    fn start(client: &kube::Client, url: &str, lp: &ListParams, page_timeout: Duration) -> Prefetch {
+        let request = kube::core::Request::new(url).list(lp).map(|mut r| {
+            r.extensions_mut().insert("list");
+            r
+        });
+        let client = client.clone();
+        Prefetch(tokio::spawn(tokio::time::timeout(page_timeout + PAGE_GRACE, async move {
+            client.request_text(request.map_err(kube::Error::BuildRequest)?).await
+        })))
+    }
+
+    async fn answer(mut self) -> Result<Result<String, kube::Error>, tokio::time::error::Elapsed> {
+        match (&mut self.0).await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled: the runtime is shutting down.
+            Err(e) => Ok(Err(kube::Error::Service(Box::new(e)))),
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 fn is_gone(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 410)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_head;
+
+    #[test]
+    fn the_continue_token_is_read_before_the_items() {
+        // The items are not read at all: a page cut in the middle of them still gives its
+        // metadata, so the next page can be asked for before this one is decoded.
+        let cut = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"17","continue":"tok=="},"items":[{"metadata":{"na"#;
+        let head = page_head(cut).expect("metadata first");
+        assert_eq!((head.continue_.as_deref(), head.resource_version.as_deref()), (Some("tok=="), Some("17")));
+        // The last page has no token.
+        assert_eq!(page_head(r#"{"metadata":{"resourceVersion":"17"},"items":[]}"#).unwrap().continue_, None);
+        // Metadata after the items: not known early (the loop then reads it from the decoded page).
+        assert!(page_head(r#"{"kind":"PodList","items":[],"metadata":{"continue":"t"}}"#).is_none());
+        assert!(page_head("not json").is_none());
+    }
 }

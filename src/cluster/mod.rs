@@ -2,7 +2,7 @@
 //! clients ([`connect`]), the contexts of a fleet ([`fleet`]); the one list-then-watch loop behind every watch
 //! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]); typed errors
 //! that render as words ([`errors`]); requests counted by verb and code ([`requests`]);
-//! async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
+//! pods decoded straight into the model's view ([`wire`]); async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
 //! in [`taints`]) and the OnDelete roll ([`roll`]).
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
@@ -20,3 +20,4 @@ pub mod roll_nodes;
 pub mod snapshot;
 pub mod taints;
 pub mod watch;
+pub mod wire;

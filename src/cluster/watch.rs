@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::cluster::connect::Cluster;
 use crate::cluster::listwatch::{Event, Selectors, Sink, list_then_watch};
+use crate::cluster::wire::PodWire;
 use crate::model::{Change, DsInfo, NodeInfo, PodInfo, Resource, RevisionInfo, ServiceInfo};
 
 /// Where a resource's stream stands, for the status line.
@@ -62,6 +63,10 @@ pub trait Watched: kube::Resource<DynamicType = ()> + Clone + serde::de::Deseria
     }
     /// The model's change for an object that exists (None: not one the model keeps).
     fn change(&self) -> Option<Change>;
+    /// The same, consuming the object (what the watch does: no copy).
+    fn into_change(self) -> Option<Change> {
+        self.change()
+    }
     /// The model's change for an object that was deleted.
     fn gone(&self) -> Change;
 }
@@ -128,6 +133,27 @@ impl Watched for Pod {
     }
 }
 
+/// Pods as the watch decodes them; a `Pod` converts exactly as this does (the tests
+/// compare the two).
+impl Watched for PodWire {
+    const RESOURCE: Resource = Resource::Pods;
+    fn api(client: Client, scope: &Scope) -> Api<Self> {
+        scoped(client, scope)
+    }
+    fn selectors(scope: &Scope) -> Selectors {
+        <Pod as Watched>::selectors(scope)
+    }
+    fn change(&self) -> Option<Change> {
+        self.info.clone().map(Change::Pod)
+    }
+    fn into_change(self) -> Option<Change> {
+        self.info.map(Change::Pod)
+    }
+    fn gone(&self) -> Change {
+        Change::PodGone { uid: self.uid().to_string() }
+    }
+}
+
 impl Watched for ControllerRevision {
     const RESOURCE: Resource = Resource::Revisions;
     fn api(client: Client, scope: &Scope) -> Api<Self> {
@@ -169,7 +195,8 @@ pub fn spawn_only(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>, reso
         .map(|r| match r {
             Resource::DaemonSets => start::<DaemonSet>(&cluster, &scope, tx.clone()),
             Resource::Nodes => start::<Node>(&cluster, &scope, tx.clone()),
-            Resource::Pods => start::<Pod>(&cluster, &scope, tx.clone()),
+            // Decoded straight into the model's view (see `wire`), not as full Pods.
+            Resource::Pods => start::<PodWire>(&cluster, &scope, tx.clone()),
             Resource::Revisions => start::<ControllerRevision>(&cluster, &scope, tx.clone()),
             Resource::Services => start::<Service>(&cluster, &scope, tx.clone()),
         })
@@ -194,7 +221,7 @@ impl<K: Watched> Sink<K> for Feed {
         let r = K::RESOURCE;
         let update = match event {
             Event::Relisting => Update::Change(Change::ResyncStart(r)),
-            Event::Applied(o) => match o.change() {
+            Event::Applied(o) => match o.into_change() {
                 Some(c) => Update::Change(c),
                 None => return true,
             },

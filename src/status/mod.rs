@@ -270,7 +270,12 @@ async fn recv_until(rx: &mut mpsc::Receiver<Update>, deadline: Option<Instant>) 
 
 fn emit(r: &Report, output: Output, out: &mut (dyn Write + Send)) -> Result<(), Failure> {
     let text = match output {
-        Output::Json => serde_json::to_string_pretty(r).map_err(|e| Failure(e.to_string()))? + "\n",
+        Output::Json => {
+            let mut w = std::io::BufWriter::new(&mut *out);
+            return serde_json::to_writer_pretty(&mut w, r)
+                .map_err(|e| Failure(format!("writing the report: {e}")))
+                .and_then(|()| w.write_all(b"\n").and_then(|()| w.flush()).map_err(|e| Failure(format!("writing the report: {e}"))));
+        }
         Output::Table => emit_text(r, false),
         Output::Wide => emit_text(r, true),
     };

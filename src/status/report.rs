@@ -127,21 +127,79 @@ impl Report {
 
 /// The report for `selected` DaemonSets (all when empty), from the model.
 pub fn report(model: &Model, context: &str, selected: &[(String, String)], gate: &Gate) -> Report {
-    let daemonsets: Vec<DsReport> = model
-        .daemonsets()
-        .filter(|d| selected.is_empty() || selected.iter().any(|(ns, n)| *ns == d.namespace && *n == d.name))
-        .map(|d| ds_report(model, d, gate))
-        .collect();
-    let summary = Summary {
-        daemonsets: daemonsets.len(),
-        covered: daemonsets.iter().filter(|d| d.covered).count(),
+    let daemonsets: Vec<DsReport> = chosen(model, selected).map(|d| ds_report(model, d, gate)).collect();
+    let summary = summary(daemonsets.len(), daemonsets.iter().filter(|d| d.covered).count(), gate);
+    Report { context: context.to_string(), stale: false, age_seconds: None, summary, daemonsets }
+}
+
+fn chosen<'a>(model: &'a Model, selected: &'a [(String, String)]) -> impl Iterator<Item = &'a DsInfo> + 'a {
+    model.daemonsets().filter(|d| selected.is_empty() || selected.iter().any(|(ns, n)| *ns == d.namespace && *n == d.name))
+}
+
+fn summary(daemonsets: usize, covered: usize, gate: &Gate) -> Summary {
+    Summary {
+        daemonsets,
+        covered,
         allow_down_nodes: gate.allow_down_nodes,
         max_unavailable: gate.max_unavailable.as_ref().map(|v| match v {
             IntOrString::Int(i) => i.to_string(),
             IntOrString::String(s) => s.clone(),
         }),
+    }
+}
+
+/// The same report as [`report`], written as JSON while it is made: one DaemonSet's nodes
+/// are held at a time, never the whole document (which is tens of megabytes on a big
+/// cluster). The bytes are those of `serde_json::to_writer_pretty` on [`report`]'s value.
+/// Returns whether every DaemonSet passes the gate. (For a caller that does not keep the
+/// report; `status` keeps it in its outcome, and writes that without a copy as text.)
+pub fn write_json(
+    model: &Model,
+    context: &str,
+    selected: &[(String, String)],
+    gate: &Gate,
+    out: impl std::io::Write,
+) -> serde_json::Result<bool> {
+    // The summary comes first and counts the DaemonSets that pass: a first pass decides
+    // that, keeping nothing.
+    let covered: Vec<bool> = chosen(model, selected).map(|d| ds_report(model, d, gate).covered).collect();
+    let all = covered.iter().all(|c| *c);
+    let streamed = Streamed {
+        context,
+        stale: false,
+        summary: summary(covered.len(), covered.iter().filter(|c| **c).count(), gate),
+        daemonsets: Lazy { model, selected, gate },
     };
-    Report { context: context.to_string(), stale: false, age_seconds: None, summary, daemonsets }
+    let mut out = std::io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, &streamed)?;
+    std::io::Write::flush(&mut out).map_err(serde_json::Error::io)?;
+    Ok(all)
+}
+
+/// [`Report`]'s fields, in its order, with the DaemonSets made as they are written.
+#[derive(Serialize)]
+struct Streamed<'a> {
+    context: &'a str,
+    stale: bool,
+    summary: Summary,
+    daemonsets: Lazy<'a>,
+}
+
+struct Lazy<'a> {
+    model: &'a Model,
+    selected: &'a [(String, String)],
+    gate: &'a Gate,
+}
+
+impl Serialize for Lazy<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(chosen(self.model, self.selected).count()))?;
+        for d in chosen(self.model, self.selected) {
+            seq.serialize_element(&ds_report(self.model, d, self.gate))?;
+        }
+        seq.end()
+    }
 }
 
 fn ds_report(model: &Model, d: &DsInfo, gate: &Gate) -> DsReport {
