@@ -203,20 +203,37 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
         spans.push(Span::raw("  "));
     }
     if let Some(at) = newest {
-        let last = Span::styled(format!("last event {} ago  ", human_duration(at.elapsed().as_secs() as i64)), t.dim());
+        let age = human_duration(at.elapsed().as_secs() as i64);
+        let last = Span::styled(format!("last event {age} ago  "), t.dim());
+        let width = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
         // Too narrow for five `live`s and the age: when all are live, say it once, so the
-        // age of the data stays on screen.
-        let width: usize = spans.iter().map(|s| s.width()).sum::<usize>() + last.width();
-        if all_live && width > area.width as usize {
+        // age of the data stays on screen — in short words if it must (`live · 3s ago`), or
+        // only `live` when even that is cut (80 columns with the view tabs).
+        if all_live && width(&spans) + last.width() > area.width as usize {
             spans.truncate(before_watches);
-            spans.push(Span::raw("all live  "));
+            let fits = width(&spans) + "all live  ".len() + last.width() <= area.width as usize;
+            if fits {
+                spans.push(Span::raw("all live  "));
+                spans.push(last);
+            } else {
+                spans.push(Span::raw("live "));
+                let short = Span::styled(format!("· {age} ago  "), t.dim());
+                if width(&spans) + short.width() - 2 <= area.width as usize {
+                    spans.push(short);
+                }
+            }
+        } else {
+            spans.push(last);
         }
-        spans.push(last);
     }
-    spans.push(Span::styled(
+    // The counts come last and only whole: a cut "50 node" reads as a wrong number.
+    let counts = Span::styled(
         format!("{} nodes · {} DaemonSets · {} daemon pods", s.model.node_count(), s.model.daemonsets().count(), s.model.pod_count()),
         t.dim(),
-    ));
+    );
+    if spans.iter().map(|s| s.width()).sum::<usize>() + counts.width() <= area.width as usize {
+        spans.push(counts);
+    }
 
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
