@@ -11,17 +11,32 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::app::{App, Msg, Session};
 use super::theme::Theme;
 use super::views::chrome::{MIN_HEIGHT, MIN_WIDTH};
 use super::views::fleet::FleetView;
+use super::views::format::wrap;
 use crate::cluster::jobs::Effect;
 use crate::model::fleet::{self, Fleet, Member, Reach};
+
+/// The fleet view's keys, for its help (`?`); inside a cluster its own help applies.
+pub const KEYS: [(&str, &str); 10] = [
+    ("j k ↑ ↓", "previous / next DaemonSet"),
+    ("h l ← → Tab", "previous / next cluster"),
+    ("PgUp PgDn g G", "page up / down, first / last DaemonSet"),
+    ("Enter", "open the cell: that cluster's coverage grid of the DaemonSet"),
+    ("Esc", "(inside a cluster, with nothing left to close) back to the fleet"),
+    (":ctx NAME", "open cluster NAME at the same DaemonSet (:ctx lists the fleet's contexts)"),
+    (":q  q", "quit"),
+    ("Ctrl-c", "quit"),
+    ("?", "this help (Esc, ? or q closes it)"),
+    ("", "actions (cordon, labels, taints, restarts) act in the opened cluster only"),
+];
 
 pub struct FleetApp {
     apps: Vec<App>,
@@ -33,6 +48,8 @@ pub struct FleetApp {
     /// The `:` command being typed in the fleet view.
     prompt: Option<String>,
     message: Option<String>,
+    /// The help popup (`?`) is open.
+    help: bool,
     theme: Theme,
     quit: bool,
 }
@@ -55,6 +72,7 @@ impl FleetApp {
             view: FleetView::default(),
             prompt: None,
             message: None,
+            help: false,
             theme,
             quit: false,
         }
@@ -179,6 +197,12 @@ impl FleetApp {
             self.quit = true;
             return Vec::new();
         }
+        if self.help {
+            if matches!(k.code, KeyCode::Esc | KeyCode::Char('?' | 'q')) {
+                self.help = false;
+            }
+            return Vec::new();
+        }
         if let Some(text) = &mut self.prompt {
             match k.code {
                 KeyCode::Esc => self.prompt = None,
@@ -199,6 +223,7 @@ impl FleetApp {
         let v = &mut self.view;
         match k.code {
             KeyCode::Char('q') => self.quit = true,
+            KeyCode::Char('?') => self.help = true,
             KeyCode::Char(':') => self.prompt = Some(String::new()),
             KeyCode::Up | KeyCode::Char('k') => v.row = v.row.saturating_sub(1),
             KeyCode::Down | KeyCode::Char('j') => v.row = (v.row + 1).min(rows.saturating_sub(1)),
@@ -266,14 +291,43 @@ impl FleetApp {
             (Some(p), _) => Line::from(vec![Span::styled(":", t.header()), Span::raw(p.clone()), Span::styled("█", Style::default())]),
             (None, Some(m)) => Line::from(m.clone()),
             (None, None) => Line::from(
-                [("<Enter>", "open cell"), ("<↑↓>", "DaemonSet"), ("<←→>", "cluster"), ("<:ctx NAME>", "open a cluster"), ("<q>", "quit")]
-                    .iter()
-                    .flat_map(|(k, w)| [Span::styled(*k, t.header()), Span::raw(format!(" {w}  "))])
-                    .collect::<Vec<_>>(),
+                [
+                    ("<Enter>", "open cell"),
+                    ("<↑↓>", "DaemonSet"),
+                    ("<←→>", "cluster"),
+                    ("<:ctx NAME>", "open a cluster"),
+                    ("<?>", "help"),
+                    ("<q>", "quit"),
+                ]
+                .iter()
+                .flat_map(|(k, w)| [Span::styled(*k, t.header()), Span::raw(format!(" {w}  "))])
+                .collect::<Vec<_>>(),
             ),
         };
         f.render_widget(Paragraph::new(hint), hints);
+        if self.help {
+            help(f, area, &t);
+        }
     }
+}
+
+/// The fleet view's help: [`KEYS`] in a popup over the table, wrapped under their text
+/// column (nothing cut at 80×24).
+fn help(f: &mut Frame, area: Rect, t: &Theme) {
+    let key_w = KEYS.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0) + 2;
+    let w = 90.min(area.width.saturating_sub(4));
+    let text_w = (w.saturating_sub(2) as usize).saturating_sub(key_w).max(10);
+    let mut lines = vec![Line::from(Span::styled("keys — fleet view", t.header())), Line::from("")];
+    for (k, words) in KEYS {
+        for (i, part) in wrap(words, text_w).into_iter().enumerate() {
+            let key = if i == 0 { format!("{k:<key_w$}") } else { " ".repeat(key_w) };
+            lines.push(Line::from(vec![Span::styled(key, t.header()), Span::raw(part)]));
+        }
+    }
+    let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(" help (Esc closes) ")), r);
 }
 
 #[cfg(test)]
@@ -338,6 +392,28 @@ mod tests {
         assert_eq!((app.focus(), app.cursor()), (None, (0, 3)));
         // Too small is said, not drawn over.
         assert!(screen(&mut app, 40, 10).contains("terminal too small"));
+    }
+
+    #[test]
+    fn question_mark_opens_the_fleet_views_help_at_every_size() {
+        let mut app = fleet(2, |_| "registry.example/agent:v1");
+        assert!(!screen(&mut app, 120, 35).contains("keys — fleet view"));
+        key(&mut app, KeyCode::Char('?'));
+        for (w, h) in [(80, 24), (120, 35), (200, 50)] {
+            let s = screen(&mut app, w, h);
+            assert!(s.contains("keys — fleet view"), "{s}");
+            for (k, _) in KEYS.iter().filter(|(k, _)| !k.is_empty()) {
+                assert!(s.contains(k), "{k:?} missing at {w}×{h}:\n{s}");
+            }
+            assert!(s.contains("back to the") && s.contains("cluster only") && s.contains(":ctx NAME"), "{s}");
+        }
+        // Keys go to the help while it is open: q closes it, and does not quit.
+        key(&mut app, KeyCode::Char('q'));
+        assert!(!app.quit());
+        assert!(!screen(&mut app, 120, 35).contains("keys — fleet view"));
+        key(&mut app, KeyCode::Char('?'));
+        key(&mut app, KeyCode::Esc);
+        assert!(!screen(&mut app, 120, 35).contains("keys — fleet view"));
     }
 
     #[test]
