@@ -12,37 +12,16 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use daemonscope::cluster::watch::{self, Scope, SyncState, Update};
 use daemonscope::model::{Model, Resource};
 use daemonscope::sim::{Sim, SimOptions, generator};
 
-/// Counts live heap bytes, to weigh the model.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: common::Counting = common::Counting;
 
 fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
     std::env::var(name).ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect()).unwrap_or_else(|| default.to_vec())
@@ -203,11 +182,11 @@ async fn measure(nodes: usize, dss: usize, rounds: usize, with_kubectl: bool) ->
         events = ev;
         eprintln!("{nodes} nodes, round {round}: floor {:.2} s, client {:.2} s", f.as_secs_f64(), s.as_secs_f64());
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let with_model = LIVE.load(Ordering::Relaxed);
+        let with_model = common::LIVE.load(Ordering::Relaxed);
         assert_eq!(model.pod_count(), pods, "every daemon pod reached the model");
         let held = model.pod_count();
         drop(model);
-        let without = LIVE.load(Ordering::Relaxed);
+        let without = common::LIVE.load(Ordering::Relaxed);
         per_pod = (with_model - without) as f64 / held.max(1) as f64;
     }
     let t = Instant::now();

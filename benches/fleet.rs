@@ -9,8 +9,9 @@
 //! DAEMONSCOPE_BENCH_DAEMONSETS=30). Under `cargo test` it runs once at 3 × 100 × 5 as a
 //! smoke test. Results print as a Markdown table.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+mod common;
+
+use std::sync::atomic::Ordering;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -21,28 +22,8 @@ use daemonscope::ui::{FleetApp, Msg, Session, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-/// Counts live heap bytes, to weigh the client side.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: common::Counting = common::Counting;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -148,7 +129,7 @@ fn draw_time(app: &mut FleetApp) -> Duration {
 /// in turn. Returns when every watch of every cluster is live.
 async fn sync(sims: &[Running]) -> Synced {
     let contexts: Vec<String> = (0..sims.len()).map(|i| format!("cluster-{i:02}")).collect();
-    let (rss0, heap0) = (rss(), LIVE.load(Ordering::Relaxed));
+    let (rss0, heap0) = (rss(), common::LIVE.load(Ordering::Relaxed));
     let t = Instant::now();
     let session = Session { contexts: contexts.clone(), server: None, scope: Scope::default(), readonly: true };
     let mut app = FleetApp::new(&contexts, &session, Theme::new(true));
@@ -197,5 +178,5 @@ async fn sync(sims: &[Running]) -> Synced {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pods = app.apps().iter().map(|a| a.model().pod_count()).sum();
-    Synced { app, took, rss: rss() as i64 - rss0 as i64, heap: LIVE.load(Ordering::Relaxed) - heap0, pods }
+    Synced { app, took, rss: rss() as i64 - rss0 as i64, heap: common::LIVE.load(Ordering::Relaxed) - heap0, pods }
 }

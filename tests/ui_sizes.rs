@@ -52,19 +52,11 @@ fn app(sim: &Sim) -> Ui {
     ui(sim, Session { contexts: vec!["test-context".into(), "staging".into()], ..Default::default() })
 }
 
-/// The screen as text, each line's trailing blanks trimmed (rows are kept: a blank row
-/// inside a box is part of what the operator sees).
+/// The screen as text ([`common::screen_text`]).
 fn screen(ui: &mut Ui, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| ui.app.draw(f)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    common::screen_text(t.backend().buffer())
 }
 
 fn key(ui: &mut Ui, c: KeyCode) {

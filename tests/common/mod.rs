@@ -295,3 +295,16 @@ pub fn all_updates(sim: &Sim) -> Vec<daemonscope::cluster::watch::Update> {
     let live = daemonscope::model::Resource::ALL.iter().map(|r| Update::Sync(*r, SyncState::Live));
     objects.concat().into_iter().map(Update::Change).chain(live).collect()
 }
+
+/// A drawn screen as text, each line's trailing blanks trimmed (rows are kept: a blank row
+/// inside a box is part of what the operator sees).
+pub fn screen_text(buf: &ratatui::buffer::Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let line: String = (0..area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
