@@ -62,6 +62,22 @@ impl Tui {
         self.parser.lock().unwrap().screen().contents()
     }
 
+    /// Waits until the pods' watch is live: the status line says `pods: live`, or `all live`
+    /// where it is too narrow to name each watch (and every one is live).
+    pub fn wait_pods_live(&self, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains("pods: live") || s.contains("all live") {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("screen never showed the pods' watch live:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn wait_for(&self, what: &str, secs: u64) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {

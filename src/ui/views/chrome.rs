@@ -202,23 +202,29 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
         spans.push(Span::styled(txt, style));
         spans.push(Span::raw("  "));
     }
+    // The counts come last and only whole: a cut "50 node" reads as a wrong number.
+    let counts = Span::styled(
+        format!("{} nodes · {} DaemonSets · {} daemon pods", s.model.node_count(), s.model.daemonsets().count(), s.model.pod_count()),
+        t.dim(),
+    );
+    let room = area.width as usize;
+    let width = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
     if let Some(at) = newest {
         let age = human_duration(at.elapsed().as_secs() as i64);
         let last = Span::styled(format!("last event {age} ago  "), t.dim());
-        let width = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
-        // Too narrow for five `live`s and the age: when all are live, say it once, so the
-        // age of the data stays on screen — in short words if it must (`live · 3s ago`), or
-        // only `live` when even that is cut (80 columns with the view tabs).
-        if all_live && width(&spans) + last.width() > area.width as usize {
+        // Too narrow for five `live`s, the age and the counts: when all are live, say it
+        // once, so the age of the data (and the counts, if they fit) stay on screen — in
+        // short words if it must (`live · 3s ago`), or only `live` when even that is cut
+        // (80 columns with the view tabs).
+        if all_live && width(&spans) + last.width() + counts.width() > room {
             spans.truncate(before_watches);
-            let fits = width(&spans) + "all live  ".len() + last.width() <= area.width as usize;
-            if fits {
+            if width(&spans) + "all live  ".len() + last.width() <= room {
                 spans.push(Span::raw("all live  "));
                 spans.push(last);
             } else {
                 spans.push(Span::raw("live "));
                 let short = Span::styled(format!("· {age} ago  "), t.dim());
-                if width(&spans) + short.width() - 2 <= area.width as usize {
+                if width(&spans) + short.width() - 2 <= room {
                     spans.push(short);
                 }
             }
@@ -226,12 +232,7 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
             spans.push(last);
         }
     }
-    // The counts come last and only whole: a cut "50 node" reads as a wrong number.
-    let counts = Span::styled(
-        format!("{} nodes · {} DaemonSets · {} daemon pods", s.model.node_count(), s.model.daemonsets().count(), s.model.pod_count()),
-        t.dim(),
-    );
-    if spans.iter().map(|s| s.width()).sum::<usize>() + counts.width() <= area.width as usize {
+    if width(&spans) + counts.width() <= room {
         spans.push(counts);
     }
 
