@@ -634,9 +634,12 @@ fn demo_tui(extra: &[&str]) -> (tempfile::TempDir, Tui) {
     let mut args = vec!["--demo", "--log-file", log.to_str().unwrap()];
     args.extend_from_slice(extra);
     let t = Tui::start_sized(&args, &[], 35, 120);
-    // Every DaemonSet listed (the status line is too narrow here to show every watch).
+    // Every DaemonSet listed and every watch live: the sync progress line under the status
+    // line is gone, so rows no longer move up under a click (a click read off the screen
+    // before it went hit the row below — seen once in CI).
     t.wait_for("DaemonSets (8)", 30);
     t.wait_for("security", 30);
+    t.wait_for("all live", 30);
     (dir, t)
 }
 
