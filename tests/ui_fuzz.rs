@@ -19,15 +19,7 @@ use ratatui::backend::TestBackend;
 
 /// The demo 12 s in: a node NotReady, a crash loop, two rollouts under way.
 fn demo_updates() -> Vec<Update> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
-    let mut sim = common::build(&text);
-    for a in common::scenario(&text).timeline.iter().filter(|t| t.at.as_secs() <= 8) {
-        sim.apply(&a.action).unwrap();
-    }
-    for _ in 0..12 {
-        sim.advance(1);
-    }
-    common::all_updates(&sim)
+    common::all_updates(&common::demo_at(8, 12))
 }
 
 /// One step of the operator (or the world).

@@ -31,15 +31,7 @@ impl Ui {
 }
 
 fn demo() -> Sim {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
-    let mut sim = common::build(&text);
-    for a in common::scenario(&text).timeline.iter().filter(|t| t.at.as_secs() <= 5) {
-        sim.apply(&a.action).unwrap();
-    }
-    for _ in 0..3 {
-        sim.advance(1);
-    }
-    sim
+    common::demo_at(5, 3)
 }
 
 fn ui(sim: &Sim, session: Session) -> Ui {

@@ -61,16 +61,8 @@ fn typed(app: &mut Ui, s: &str) {
 }
 
 fn demo() -> Sim {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
-    let mut sim = common::build(&text);
     // The demo's timeline (cilium image bump at 0 s, a node NotReady at 5 s) applied now.
-    for a in common::scenario(&text).timeline.iter().filter(|t| t.at.as_secs() <= 5) {
-        sim.apply(&a.action).unwrap();
-    }
-    for _ in 0..3 {
-        sim.advance(1);
-    }
-    sim
+    common::demo_at(5, 3)
 }
 
 /// Snapshot with generated pod-name suffixes redacted.

@@ -308,3 +308,17 @@ pub fn screen_text(buf: &ratatui::buffer::Buffer) -> String {
     }
     out
 }
+
+/// The demo cluster with its timeline applied up to `until_s` seconds, then `advance_s`
+/// seconds of simulated time.
+pub fn demo_at(until_s: u64, advance_s: usize) -> Sim {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let mut sim = build(&text);
+    for a in scenario(&text).timeline.iter().filter(|t| t.at.as_secs() <= until_s) {
+        sim.apply(&a.action).unwrap();
+    }
+    for _ in 0..advance_s {
+        sim.advance(1);
+    }
+    sim
+}
