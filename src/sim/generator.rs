@@ -48,32 +48,52 @@ pub fn node(name: &str, zone: &str, pool: &str, extra: &[(&str, &str)], taints: 
     n
 }
 
-/// The worker and control-plane nodes of a synthetic cluster.
-pub fn nodes(count: usize) -> Vec<Value> {
-    let mut out = Vec::with_capacity(count);
+/// How many nodes of each pool a synthetic cluster of `count` nodes has, in the order
+/// [`nodes`] lists them: the control plane (`"control-plane"`) first, then the worker pools.
+pub fn pool_sizes(count: usize) -> Vec<(&'static str, usize)> {
     let cp = if count >= 10 { 3 } else { 0 };
-    for i in 0..cp {
-        out.push(node(
-            &format!("control-plane-{}", i + 1),
-            ZONES[i % 3],
-            "control-plane",
-            &[("node-role.kubernetes.io/control-plane", "")],
-            &[("node-role.kubernetes.io/control-plane", "", "NoSchedule")],
-        ));
-    }
+    let mut out = vec![("control-plane", cp)];
     let workers = count - cp;
     let mut idx = 0usize;
-    for (pi, (pool, share, extra, taint)) in POOLS.iter().enumerate() {
+    for (pi, (pool, share, _, _)) in POOLS.iter().enumerate() {
         let n =
             if pi == POOLS.len() - 1 { workers - idx } else { (workers * *share as usize / 1000).max(usize::from(workers >= POOLS.len())) };
         let n = n.min(workers - idx);
-        for j in 0..n {
-            let zone = ZONES[j % 3];
-            let name = format!("{pool}-{}-{:04}", &zone[zone.len() - 1..], j / 3 + 1);
-            let taints: Vec<(&str, &str, &str)> = taint.iter().cloned().collect();
-            out.push(node(&name, zone, pool, extra, &taints));
-        }
+        out.push((*pool, n));
         idx += n;
+    }
+    out
+}
+
+/// The zone and name of the `j`th node of `pool` (as [`pool_sizes`] names it).
+pub fn node_slot(pool: &str, j: usize) -> (&'static str, String) {
+    if pool == "control-plane" {
+        return (ZONES[j % 3], format!("control-plane-{}", j + 1));
+    }
+    let zone = ZONES[j % 3];
+    (zone, format!("{pool}-{}-{:04}", &zone[zone.len() - 1..], j / 3 + 1))
+}
+
+/// The worker and control-plane nodes of a synthetic cluster.
+pub fn nodes(count: usize) -> Vec<Value> {
+    let mut out = Vec::with_capacity(count);
+    for (pool, n) in pool_sizes(count) {
+        for j in 0..n {
+            let (zone, name) = node_slot(pool, j);
+            out.push(match POOLS.iter().find(|p| p.0 == pool) {
+                None => node(
+                    &name,
+                    zone,
+                    "control-plane",
+                    &[("node-role.kubernetes.io/control-plane", "")],
+                    &[("node-role.kubernetes.io/control-plane", "", "NoSchedule")],
+                ),
+                Some((_, _, extra, taint)) => {
+                    let taints: Vec<(&str, &str, &str)> = taint.iter().cloned().collect();
+                    node(&name, zone, pool, extra, &taints)
+                }
+            });
+        }
     }
     out
 }

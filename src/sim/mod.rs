@@ -19,6 +19,7 @@ pub mod ops;
 pub mod priority;
 pub mod scenario;
 pub mod store;
+pub mod stream;
 pub mod tls;
 
 use std::net::SocketAddr;

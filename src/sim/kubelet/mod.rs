@@ -22,6 +22,6 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
-pub use node::{kubelet_alive, node_ip, node_status};
-pub use pod::{PodAction, pod_step};
+pub use node::{internal_ip, kubelet_alive, node_ip, node_status};
+pub use pod::{PodAction, container_id_of, pod_ip_of, pod_step};
 pub use settings::{BEHAVIOR, Behavior, KubeletSettings, NODE_POD_BEHAVIOR, NODE_STATE, START_DELAY, behavior_of, parse_duration};

@@ -105,12 +105,8 @@ pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp
     st.conditions = Some(conds);
     let name = node.metadata.name.clone().unwrap_or_default();
     if st.addresses.is_none() {
-        let h = name.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
         st.addresses = Some(vec![
-            core::NodeAddress {
-                type_: "InternalIP".into(),
-                address: format!("10.{}.{}.{}", 10 + (h % 4), (h >> 8) % 256, 2 + (h >> 16) % 250),
-            },
+            core::NodeAddress { type_: "InternalIP".into(), address: internal_ip(&name) },
             core::NodeAddress { type_: "Hostname".into(), address: name.clone() },
         ]);
     }
@@ -141,6 +137,12 @@ pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp
     }
     st.daemon_endpoints.get_or_insert(core::NodeDaemonEndpoints { kubelet_endpoint: Some(core::DaemonEndpoint { port: 10250 }) });
     (st != cur).then_some(st)
+}
+
+/// The InternalIP the kubelet reports for a node of this name.
+pub fn internal_ip(name: &str) -> String {
+    let h = name.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
+    format!("10.{}.{}.{}", 10 + (h % 4), (h >> 8) % 256, 2 + (h >> 16) % 250)
 }
 
 pub fn node_ip(node: &core::Node) -> String {

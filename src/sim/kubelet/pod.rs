@@ -54,7 +54,16 @@ fn pod_ip(pod: &core::Pod, node: &core::Node) -> String {
     if pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false) {
         return node_ip(node);
     }
-    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    pod_ip_of(pod.metadata.uid.as_deref().unwrap_or_default())
+}
+
+/// The containerID the kubelet reports for a container of the pod of this uid.
+pub fn container_id_of(uid: &str, container: &str) -> String {
+    format!("containerd://{:064x}", uid.bytes().chain(container.bytes()).fold(0u128, |a, b| a.wrapping_mul(257).wrapping_add(b as u128)))
+}
+
+/// The IP the kubelet gives a pod of this uid (not on the host's network).
+pub fn pod_ip_of(uid: &str) -> String {
     let h = uid.bytes().fold(7u32, |a, b| a.wrapping_mul(131).wrapping_add(b as u32));
     format!("10.244.{}.{}", (h >> 8) % 256, 2 + h % 250)
 }
@@ -205,12 +214,7 @@ pub fn pod_step(pod: &core::Pod, node: &core::Node, settings: &KubeletSettings, 
                 }
             }
             if cs.container_id.is_none() && cs.state.as_ref().is_some_and(|s| s.running.is_some()) {
-                cs.container_id = Some(format!(
-                    "containerd://{:064x}",
-                    (pod.metadata.uid.clone().unwrap_or_default() + &c.name)
-                        .bytes()
-                        .fold(0u128, |a, b| a.wrapping_mul(257).wrapping_add(b as u128))
-                ));
+                cs.container_id = Some(container_id_of(pod.metadata.uid.as_deref().unwrap_or_default(), &c.name));
                 cs.image_id = format!("{}@sha256:{:064x}", image.split(':').next().unwrap_or(""), image.len() * 7919);
             }
         }
