@@ -34,7 +34,7 @@ fn ds(i: usize) -> DsInfo {
 /// As the TUI bench: one pod in 7 on an old revision, one in 499 crash-looping.
 fn pod(d: usize, n: usize) -> PodInfo {
     let p = fixtures::pod(&ds(d), &format!("node-{n:05}"), &format!("pod-{d}-{n}"));
-    let mut p = PodInfo { name: format!("agent-{d:02}-{n:05}"), ..p };
+    let mut p = PodInfo { name: format!("agent-{d:02}-{n:05}").as_str().into(), ..p };
     if n.is_multiple_of(7) {
         p = p.from_generation("1");
     }

@@ -135,7 +135,7 @@ fn label(sim: &Running, node: &str, key: &str, value: &str) {
 
 /// Every daemon pod's uid in the model.
 fn pod_uids(m: &Model) -> HashSet<String> {
-    m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.clone())).collect()
+    m.daemonsets().flat_map(|d| m.pods_of(d).map(|p| p.uid.to_string())).collect()
 }
 
 /// Per path (one watcher each), the request after a 429 came at least `min_ms` later.

@@ -210,3 +210,40 @@ fn the_denominator_is_the_controllers_desired_set() {
     m.apply(Change::Node(fixtures::node("down")));
     assert_eq!((cov(&m, "agent").eligible(), cov(&m, "agent").count(CellState::Ready)), (2, 2));
 }
+
+/// The model keeps a UUID uid in 16 bytes and any other uid as it came: both kinds, side
+/// by side (and two that differ only in case), are found, replaced, removed by a watch's
+/// delete and by a relist, and print back exactly as the server sent them.
+#[test]
+fn uuid_and_other_uids_are_found_replaced_and_removed_alike() {
+    let uuid = "6f1c1f0e-3b7a-4e2d-9a51-0c2b8d4e7f10";
+    let upper = "6F1C1F0E-3B7A-4E2D-9A51-0C2B8D4E7F10";
+    let uids = [uuid, upper, "pod-7", ""];
+    let mut m = Model::new();
+    m.apply(Change::Node(node(0, 0, false, true)));
+    m.apply(Change::Node(node(1, 0, false, true)));
+    m.apply(Change::DaemonSet(ds(0, None, 1)));
+    for (i, u) in uids.iter().enumerate() {
+        m.apply(Change::Pod(PodInfo { uid: (*u).into(), ..pod(i as u8, 0, (i % 2) as u8, 1, true, false, false) }));
+    }
+    assert_eq!(m.pod_count(), 4, "four distinct uids");
+    for u in uids {
+        assert_eq!(m.pod(u).map(|p| p.uid.to_string()).as_deref(), Some(u));
+    }
+    assert!(m.pod("6f1c1f0e-3b7a-4e2d-9a51-0c2b8d4e7f11").is_none());
+    // An update keeps one pod per uid.
+    m.apply(Change::Pod(PodInfo { uid: upper.into(), ..pod(1, 0, 1, 1, false, false, false) }));
+    assert_eq!(m.pod_count(), 4);
+    assert!(!m.pod(upper).unwrap().ready && m.pod(uuid).unwrap().ready);
+    // A delete by uid removes that pod only.
+    m.apply(Change::PodGone { uid: uuid.into() });
+    assert!(m.pod(uuid).is_none() && m.pod(upper).is_some());
+    // A relist that sees only "pod-7" drops the others, whatever their kind.
+    m.apply(Change::ResyncStart(Resource::Pods));
+    m.apply(Change::Pod(PodInfo { uid: "pod-7".into(), ..pod(2, 0, 0, 1, true, false, false) }));
+    m.apply(Change::ResyncDone(Resource::Pods));
+    assert_eq!(m.pod_count(), 1);
+    assert!(m.pod("pod-7").is_some() && m.pod(upper).is_none() && m.pod("").is_none());
+    let d = m.daemonsets().next().unwrap().clone();
+    assert_eq!(m.recount(&d), m.coverage(&d).unwrap().clone());
+}

@@ -570,10 +570,10 @@ fn l_on_a_waiting_container_offers_the_previous_log() {
     typed(&mut ui, "/general-c-0003");
     key(&mut ui, KeyCode::Enter);
     // The crash-looping pod between two runs: its container waits in CrashLoopBackOff.
-    let uid = ui.app.model().pods_of(ui.app.selected().unwrap()).find(|p| p.node.as_deref() == Some("general-c-0003")).unwrap().uid.clone();
+    let uid = ui.app.model().pods_of(ui.app.selected().unwrap()).find(|p| p.node.as_deref() == Some("general-c-0003")).unwrap().uid.to_string();
     let mut pod = ui.app.model().pod(&uid).unwrap().clone();
     for c in &mut pod.containers {
-        c.waiting = Some(("CrashLoopBackOff".into(), "back-off 40s restarting failed container".into()));
+        c.waiting = Some(Box::new(("CrashLoopBackOff".into(), "back-off 40s restarting failed container".into())));
         c.running = false;
         c.restarts = 4;
     }
@@ -607,7 +607,7 @@ fn l_on_a_waiting_container_offers_the_previous_log() {
     // Not started yet (never ran): no log to show, said at once, nothing requested.
     key(&mut ui, KeyCode::Esc);
     for c in &mut pod.containers {
-        c.waiting = Some(("ContainerCreating".into(), String::new()));
+        c.waiting = Some(Box::new(("ContainerCreating".into(), String::new())));
         c.restarts = 0;
     }
     ui.send(Msg::Watch(vec![Update::Change(Change::Pod(pod))]));

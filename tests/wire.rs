@@ -112,7 +112,7 @@ fn corner_cases_decode_as_the_k8s_openapi_conversion_does() {
     assert_eq!((pinned.node.as_deref(), pinned.bound), (Some("n7"), false));
     assert_eq!(pinned.unschedulable.as_deref(), Some("0/3 nodes are available"));
     let dying = both(cases[3].as_bytes()).0.unwrap();
-    assert_eq!(dying.containers[1].waiting, Some(("ExitCode:1".into(), "bye".into())));
+    assert_eq!(dying.containers[1].waiting.as_deref(), Some(&("ExitCode:1".into(), "bye".into())));
     assert_eq!(dying.containers[2].waiting, None);
 }
 

@@ -161,7 +161,7 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
                 Some(Event::Listed) => synced = true,
                 Some(Event::Applied(p)) => {
                     if let Some(p) = PodInfo::from_pod(&p).filter(|p| p.owner_uid == info.uid) {
-                        pods.insert(p.uid.clone(), p);
+                        pods.insert(p.uid.to_string(), p);
                     }
                 }
                 Some(Event::Deleted(p)) => {
@@ -207,10 +207,11 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
         let mut available: BTreeSet<String> = BTreeSet::new();
         let mut new_pod: BTreeMap<String, &PodInfo> = BTreeMap::new();
         for p in pods.values().filter(|p| p.deleting.is_none()) {
-            let Some(node) = p.node.clone().filter(|n| spec.nodes.contains(n)) else { continue };
+            let Some(node) = p.node.as_deref().filter(|n| spec.nodes.contains(*n)).map(String::from) else { continue };
             if is_updated(&info, p) {
                 new_pod.insert(node.clone(), p);
-                let ready_long_enough = p.ready_since.is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(info.min_ready_seconds));
+                let ready_long_enough =
+                    p.ready_since.get().is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(info.min_ready_seconds));
                 if p.ready && ready_long_enough {
                     available.insert(node);
                 }
@@ -242,7 +243,7 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
                         "the new pod {} on node {n} is not ready after {:?} ({})",
                         p.name,
                         spec.timeout,
-                        waiting.unwrap_or_else(|| p.phase.clone())
+                        waiting.unwrap_or_else(|| p.phase.to_string())
                     )
                 }
                 None => format!("no new pod on node {n} after {:?}", spec.timeout),
@@ -261,7 +262,7 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
         if !paused {
             for n in remaining.iter().take(spec.batch.saturating_sub(in_flight.len())) {
                 for p in &old_on[n] {
-                    match pod_api.delete(&p.name, &DeleteParams::default()).await {
+                    match pod_api.delete(&p.name.to_string(), &DeleteParams::default()).await {
                         Ok(_) => {
                             tracing::info!(target: "daemonscope::cluster::actions", action = "roll", object = %format!("pod/{}", p.name), node = %n, result = "deleted", "action")
                         }

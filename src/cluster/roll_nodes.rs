@@ -26,7 +26,7 @@ pub fn select(model: &Model, ds: &DsInfo, include_unready: bool) -> RollNodes {
             Some(down)
         } else if !old.ready {
             let waiting = old.containers.iter().find_map(|c| c.waiting.as_ref().map(|w| w.0.clone()));
-            Some(format!("its pod {} is not Ready ({})", old.name, waiting.unwrap_or_else(|| old.phase.clone())))
+            Some(format!("its pod {} is not Ready ({})", old.name, waiting.unwrap_or_else(|| old.phase.to_string())))
         } else {
             None
         };

@@ -59,7 +59,7 @@ pub fn plan_lines(model: &Model, nodes: &[String], changes: &[TaintChange]) -> (
         let after = crate::k8s::eligibility::NodeFacts { taints, ..node.facts.clone() };
         for d in model.daemonsets() {
             let (before, now) = (evaluate(&node.facts, &d.placement), evaluate(&after, &d.placement));
-            let pods: Vec<String> = model.pods_on(d, id).iter().filter(|p| p.deleting.is_none()).map(|p| p.name.clone()).collect();
+            let pods: Vec<String> = model.pods_on(d, id).iter().filter(|p| p.deleting.is_none()).map(|p| p.name.to_string()).collect();
             let ds = (d.namespace.clone(), d.name.clone());
             if before.should_run || !pods.is_empty() {
                 concerned.insert(ds.clone());

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::Deserialize;
 
-use crate::model::{ContainerInfo, PodInfo};
+use crate::model::{ContainerInfo, IStr, PodInfo, PodName};
 
 /// A pod as the watch decodes it: its model view (None when no DaemonSet controls it),
 /// its uid (a deleted pod is gone by uid) and its resourceVersion (where the watch
@@ -64,12 +64,12 @@ impl<'de> Deserialize<'de> for PodWire {
         let p = Pod::deserialize(d)?;
         let m = p.metadata;
         let meta = ObjectMeta { uid: m.uid.clone(), resource_version: m.resource_version, ..ObjectMeta::default() };
-        let Some(owner_uid) = m
+        let Some((owner_uid, owner_name)) = m
             .owner_references
             .into_iter()
             .flatten()
             .find(|o| o.controller == Some(true) && o.kind.as_deref() == Some("DaemonSet"))
-            .map(|o| o.uid.unwrap_or_default())
+            .map(|o| (o.uid.unwrap_or_default(), o.name.unwrap_or_default()))
         else {
             return Ok(PodWire { meta, info: None });
         };
@@ -95,15 +95,16 @@ impl<'de> Deserialize<'de> for PodWire {
                 let waiting = state
                     .and_then(|st| st.waiting.as_ref())
                     .map(|w| (w.reason.clone().unwrap_or_default(), w.message.clone().unwrap_or_default()))
-                    .or_else(|| state.and_then(|st| st.terminated.as_ref()).map(|t| (exit(t), t.message.clone().unwrap_or_default())));
+                    .or_else(|| state.and_then(|st| st.terminated.as_ref()).map(|t| (exit(t), t.message.clone().unwrap_or_default())))
+                    .map(Box::new);
                 ContainerInfo {
                     ready: s.is_some_and(|s| s.ready.unwrap_or_default()),
                     restarts: s.map_or(0, |s| s.restart_count.unwrap_or_default()),
-                    name,
-                    image: c.image.unwrap_or_default(),
+                    name: name.into(),
+                    image: c.image.unwrap_or_default().into(),
                     waiting,
                     running: state.is_some_and(|st| st.running.is_some()),
-                    last_exit: s.and_then(|s| s.last_state.as_ref()?.terminated.as_ref()).map(exit),
+                    last_exit: s.and_then(|s| s.last_state.as_ref()?.terminated.as_ref()).map(|t| exit(t).into()),
                 }
             })
             .collect();
@@ -114,20 +115,20 @@ impl<'de> Deserialize<'de> for PodWire {
             None => pinned_node(spec.affinity),
         };
         let info = PodInfo {
-            namespace: m.namespace.unwrap_or_default(),
-            name: m.name.unwrap_or_default(),
-            uid: m.uid.unwrap_or_default(),
-            owner_uid,
-            node,
+            namespace: m.namespace.unwrap_or_default().into(),
+            name: PodName::new(m.name.unwrap_or_default(), &owner_name),
+            uid: m.uid.unwrap_or_default().into(),
+            owner_uid: owner_uid.into(),
+            node: node.map(IStr::from),
             bound,
-            revision_hash: labels.hash,
-            template_generation: labels.generation,
-            phase: st.phase.unwrap_or_default(),
+            revision_hash: labels.hash.map(IStr::from),
+            template_generation: labels.generation.map(IStr::from),
+            phase: st.phase.unwrap_or_default().into(),
             ready: ready_cond.is_some_and(|c| is(&c.status, "True")),
-            ready_since: ready_cond.filter(|c| is(&c.status, "True")).and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0),
-            deleting: m.deletion_timestamp.map(|t| t.0),
-            created: m.creation_timestamp.map(|t| t.0),
-            unschedulable,
+            ready_since: ready_cond.filter(|c| is(&c.status, "True")).and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0).into(),
+            deleting: m.deletion_timestamp.map(|t| t.0).into(),
+            created: m.creation_timestamp.map(|t| t.0).into(),
+            unschedulable: unschedulable.map(String::into_boxed_str),
             containers,
         };
         Ok(PodWire { meta, info: Some(info) })
@@ -187,6 +188,7 @@ struct Labels {
 #[derive(Deserialize)]
 struct OwnerRef {
     kind: Option<String>,
+    name: Option<String>,
     uid: Option<String>,
     controller: Option<bool>,
 }

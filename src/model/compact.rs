@@ -1,7 +1,7 @@
 //! Compact views of Nodes, DaemonSets and Pods: the fields daemonscope uses, with the
 //! `Option` chains resolved once, when the watch event arrives.
 //!
-//! May import: `k8s`.
+//! May import: `model::atoms`, `k8s`.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,10 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use smallvec::SmallVec;
+
+use super::atoms::Interner;
+pub use super::atoms::{IStr, PodName, Time, Uid};
 use crate::k8s::eligibility::{NodeFacts, Placement};
 
 pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
@@ -262,36 +266,42 @@ impl From<&apps::DaemonSet> for DsInfo {
 /// The state of one container, reduced to what coverage explains.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerInfo {
-    pub name: String,
-    pub image: String,
+    pub name: IStr,
+    pub image: IStr,
     pub ready: bool,
     pub restarts: i32,
-    /// `waiting.reason` (with message), or `terminated.reason`.
-    pub waiting: Option<(String, String)>,
+    /// `waiting.reason` (with message), or `terminated.reason` (boxed: most containers run).
+    pub waiting: Option<Box<(String, String)>>,
     pub running: bool,
     /// Why the previous run ended (`lastState.terminated.reason`), if it did.
-    pub last_exit: Option<String>,
+    pub last_exit: Option<IStr>,
 }
 
+/// A daemon pod's containers: one inline (the usual daemon), more on the heap.
+pub type Containers = SmallVec<[ContainerInfo; 1]>;
+
+/// A daemon pod, as the model keeps it (hundreds of thousands on a big cluster, so each
+/// field is small: shared strings, a 16-byte uid, the name as its DaemonSet's plus a
+/// suffix, 8-byte times; the model shares every string through its interner).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodInfo {
-    pub namespace: String,
-    pub name: String,
-    pub uid: String,
+    pub namespace: IStr,
+    pub name: PodName,
+    pub uid: Uid,
     /// The controlling DaemonSet's uid.
-    pub owner_uid: String,
+    pub owner_uid: IStr,
     /// The target node: spec.nodeName, or the node-name affinity pin.
-    pub node: Option<String>,
+    pub node: Option<IStr>,
     pub bound: bool,
-    pub revision_hash: Option<String>,
-    pub template_generation: Option<String>,
-    pub phase: String,
     pub ready: bool,
-    pub ready_since: Option<jiff::Timestamp>,
-    pub deleting: Option<jiff::Timestamp>,
-    pub created: Option<jiff::Timestamp>,
-    pub unschedulable: Option<String>,
-    pub containers: Vec<ContainerInfo>,
+    pub revision_hash: Option<IStr>,
+    pub template_generation: Option<IStr>,
+    pub phase: IStr,
+    pub ready_since: Time,
+    pub deleting: Time,
+    pub created: Time,
+    pub unschedulable: Option<Box<str>>,
+    pub containers: Containers,
 }
 
 impl PodInfo {
@@ -321,41 +331,58 @@ impl PodInfo {
                         state.terminated.as_ref().map(|t| {
                             (t.reason.clone().unwrap_or_else(|| format!("ExitCode:{}", t.exit_code)), t.message.clone().unwrap_or_default())
                         })
-                    });
+                    })
+                    .map(Box::new);
                 ContainerInfo {
-                    name: c.name.clone(),
-                    image: c.image.clone().unwrap_or_default(),
+                    name: c.name.as_str().into(),
+                    image: c.image.as_deref().unwrap_or_default().into(),
                     ready: s.is_some_and(|s| s.ready),
                     restarts: s.map_or(0, |s| s.restart_count),
                     waiting,
                     running: state.running.is_some(),
                     last_exit: s
                         .and_then(|s| s.last_state.as_ref()?.terminated.as_ref())
-                        .map(|t| t.reason.clone().unwrap_or_else(|| format!("ExitCode:{}", t.exit_code))),
+                        .map(|t| t.reason.clone().unwrap_or_else(|| format!("ExitCode:{}", t.exit_code)).into()),
                 }
             })
             .collect();
         Some(PodInfo {
-            namespace: p.metadata.namespace.clone().unwrap_or_default(),
-            name: p.metadata.name.clone().unwrap_or_default(),
-            uid: p.metadata.uid.clone().unwrap_or_default(),
-            owner_uid: owner.uid.clone(),
-            node: crate::k8s::eligibility::target_node(&spec),
+            namespace: p.metadata.namespace.as_deref().unwrap_or_default().into(),
+            name: PodName::new(p.metadata.name.clone().unwrap_or_default(), &owner.name),
+            uid: p.metadata.uid.as_deref().unwrap_or_default().into(),
+            owner_uid: owner.uid.as_str().into(),
+            node: crate::k8s::eligibility::target_node(&spec).map(IStr::from),
             bound: spec.node_name.as_deref().is_some_and(|n| !n.is_empty()),
-            revision_hash: labels.get(REVISION_HASH_LABEL).cloned(),
-            template_generation: labels.get(TEMPLATE_GENERATION_LABEL).cloned(),
-            phase: st.phase.clone().unwrap_or_default(),
+            revision_hash: labels.get(REVISION_HASH_LABEL).map(IStr::from),
+            template_generation: labels.get(TEMPLATE_GENERATION_LABEL).map(IStr::from),
+            phase: st.phase.as_deref().unwrap_or_default().into(),
             ready: ready_cond.is_some_and(|c| c.status == "True"),
-            ready_since: ready_cond.filter(|c| c.status == "True").and_then(|c| ts(&c.last_transition_time)),
-            deleting: ts(&p.metadata.deletion_timestamp),
-            created: ts(&p.metadata.creation_timestamp),
-            unschedulable,
+            ready_since: ready_cond.filter(|c| c.status == "True").and_then(|c| ts(&c.last_transition_time)).into(),
+            deleting: ts(&p.metadata.deletion_timestamp).into(),
+            created: ts(&p.metadata.creation_timestamp).into(),
+            unschedulable: unschedulable.map(String::into_boxed_str),
             containers,
         })
     }
 
     pub fn restarts(&self) -> i32 {
         self.containers.iter().map(|c| c.restarts).sum()
+    }
+
+    /// Swaps every string for the model's shared copy of it.
+    pub(crate) fn intern(&mut self, strings: &mut Interner) {
+        strings.intern(&mut self.namespace);
+        self.name.intern(strings);
+        strings.intern(&mut self.owner_uid);
+        strings.intern_opt(&mut self.node);
+        strings.intern_opt(&mut self.revision_hash);
+        strings.intern_opt(&mut self.template_generation);
+        strings.intern(&mut self.phase);
+        for c in &mut self.containers {
+            strings.intern(&mut c.name);
+            strings.intern(&mut c.image);
+            strings.intern_opt(&mut c.last_exit);
+        }
     }
 }
 

@@ -240,8 +240,9 @@ const FAILING_REASONS: &[&str] = &[
 /// or the current revision's hash. The hash is trusted once the controller has observed
 /// the DaemonSet's generation (its revisions are then up to date).
 pub fn is_updated(ds: &DsInfo, p: &PodInfo) -> bool {
-    let by_generation = ds.template_generation.is_some() && p.template_generation == ds.template_generation;
-    let by_hash = ds.current_hash.is_some() && p.revision_hash == ds.current_hash && ds.observed_generation >= ds.generation;
+    let by_generation = ds.template_generation.is_some() && p.template_generation.as_deref() == ds.template_generation.as_deref();
+    let by_hash =
+        ds.current_hash.is_some() && p.revision_hash.as_deref() == ds.current_hash.as_deref() && ds.observed_generation >= ds.generation;
     by_generation || by_hash
 }
 
@@ -250,7 +251,7 @@ fn failing(p: &PodInfo) -> Option<(Cause, String)> {
         return Some((Cause::PodFailed, "pod Failed".into()));
     }
     for c in &p.containers {
-        if let Some((reason, msg)) = &c.waiting
+        if let Some((reason, msg)) = c.waiting.as_deref()
             && FAILING_REASONS.contains(&reason.as_str())
         {
             let detail = match reason.as_str() {
@@ -279,17 +280,17 @@ fn starting_reason(p: &PodInfo) -> String {
     if !p.bound {
         return "Pending: not yet bound to the node".into();
     }
-    if let Some((reason, _)) = p.containers.iter().find_map(|c| c.waiting.clone()) {
-        return reason;
+    if let Some((reason, _)) = p.containers.iter().find_map(|c| c.waiting.as_deref()) {
+        return reason.clone();
     }
     if p.containers.iter().all(|c| c.running) {
         return "Running, not ready (readiness failing)".into();
     }
-    p.phase.clone()
+    p.phase.to_string()
 }
 
-fn short(hash: &Option<String>) -> String {
-    hash.as_deref().map(|h| h.chars().take(10).collect()).unwrap_or_else(|| "?".into())
+fn short(hash: Option<&str>) -> String {
+    hash.map(|h| h.chars().take(10).collect()).unwrap_or_else(|| "?".into())
 }
 
 /// The state of `ds` on `node`, given its pods there (oldest first).
@@ -307,7 +308,7 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
         return Cell {
             state: CellState::NodeNotReady,
             reason: format!("{down}{kept}"),
-            pod: pod.map(|p| p.name.clone()),
+            pod: pod.map(|p| p.name.to_string()),
             rule: e.reason,
             desired: e.should_run,
             cause: Cause::NodeDown,
@@ -323,7 +324,7 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
     let mk = |state, cause, reason: String, pod: Option<&PodInfo>| Cell {
         state,
         reason: format!("{reason}{down}"),
-        pod: pod.map(|p| p.name.clone()),
+        pod: pod.map(|p| p.name.to_string()),
         rule: e.reason.clone(),
         desired: e.should_run,
         cause,
@@ -351,7 +352,7 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
     let pod = live.iter().rev().find(|p| is_updated(ds, p)).or(live.first()).copied().expect("non-empty");
     let updated = is_updated(ds, pod);
     if let Some((cause, why)) = failing(pod) {
-        let rev = if updated { String::new() } else { format!(" (old revision {})", short(&pod.template_generation)) };
+        let rev = if updated { String::new() } else { format!(" (old revision {})", short(pod.template_generation.as_deref())) };
         return mk(CellState::Failing, cause, format!("{why}{rev}"), Some(pod));
     }
     if !pod.ready {
@@ -363,7 +364,11 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
         mk(
             CellState::Outdated,
             Cause::Outdated,
-            format!("pod on old revision (template generation {} of {})", short(&pod.template_generation), short(&ds.template_generation)),
+            format!(
+                "pod on old revision (template generation {} of {})",
+                short(pod.template_generation.as_deref()),
+                short(ds.template_generation.as_deref())
+            ),
             Some(pod),
         )
     }
@@ -417,7 +422,7 @@ mod tests {
         let missing = c(&general, &[]);
         assert_eq!((missing.state, missing.reason.as_str()), (CellState::Missing, "eligible, but no pod"));
         let mut gone = pod("2", true, None);
-        gone.deleting = Some(jiff::Timestamp::now());
+        gone.deleting = Some(jiff::Timestamp::now()).into();
         assert_eq!(c(&general, &[&gone]).state, CellState::Terminating);
         let other_pool = node(Some("gpu"), &[], Some(true));
         let inel = c(&other_pool, &[]);

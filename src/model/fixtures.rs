@@ -9,7 +9,7 @@
 //!
 //! May import: `model::compact`, `k8s`.
 
-use super::compact::{ContainerInfo, DsInfo, NodeCondition, NodeInfo, PodInfo};
+use super::compact::{ContainerInfo, DsInfo, IStr, NodeCondition, NodeInfo, PodInfo, PodName, Time};
 use crate::k8s::eligibility::{NodeFacts, Placement, Taint, Toleration, add_daemon_tolerations};
 
 /// A Ready, schedulable node with no labels and no taints.
@@ -52,23 +52,23 @@ pub fn daemonset(namespace: &str, name: &str) -> DsInfo {
 /// one container (named after the DaemonSet, image `registry.example/<name>:v1`).
 pub fn pod(ds: &DsInfo, node: &str, uid: &str) -> PodInfo {
     PodInfo {
-        namespace: ds.namespace.clone(),
-        name: format!("{}-{uid}", ds.name),
-        uid: uid.to_string(),
-        owner_uid: ds.uid.clone(),
-        node: Some(node.to_string()),
+        namespace: ds.namespace.as_str().into(),
+        name: PodName::new(format!("{}-{uid}", ds.name), &ds.name),
+        uid: uid.into(),
+        owner_uid: ds.uid.as_str().into(),
+        node: Some(node.into()),
         bound: true,
         revision_hash: None,
-        template_generation: ds.template_generation.clone(),
+        template_generation: ds.template_generation.as_deref().map(IStr::from),
         phase: "Running".into(),
         ready: true,
-        ready_since: None,
-        deleting: None,
-        created: None,
+        ready_since: Time::NONE,
+        deleting: Time::NONE,
+        created: Time::NONE,
         unschedulable: None,
-        containers: vec![ContainerInfo {
-            name: ds.name.clone(),
-            image: format!("registry.example/{}:v1", ds.name),
+        containers: smallvec::smallvec![ContainerInfo {
+            name: ds.name.as_str().into(),
+            image: format!("registry.example/{}:v1", ds.name).into(),
             ready: true,
             restarts: 0,
             waiting: None,
@@ -167,7 +167,7 @@ impl DsInfo {
 impl PodInfo {
     /// Made from template generation `generation`.
     pub fn from_generation(mut self, generation: &str) -> Self {
-        self.template_generation = Some(generation.to_string());
+        self.template_generation = Some(generation.into());
         self
     }
 
@@ -185,7 +185,7 @@ impl PodInfo {
     pub fn waiting(mut self, reason: &str, restarts: i32) -> Self {
         self = self.not_ready();
         for c in &mut self.containers {
-            c.waiting = Some((reason.to_string(), String::new()));
+            c.waiting = Some(Box::new((reason.to_string(), String::new())));
             c.running = false;
             c.restarts = restarts;
         }
@@ -194,7 +194,7 @@ impl PodInfo {
 
     /// Being deleted (a deletionTimestamp is set).
     pub fn deleting(mut self) -> Self {
-        self.deleting = Some(jiff::Timestamp::now());
+        self.deleting = Some(jiff::Timestamp::now()).into();
         self
     }
 }

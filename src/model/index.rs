@@ -1,17 +1,21 @@
 //! The model's store: compact objects indexed by node and by DaemonSet, with
 //! per-DaemonSet coverage counts adjusted (not recounted) event by event.
 //!
-//! May import: `model::compact`, `model::coverage`, `k8s`.
+//! May import: `model::atoms`, `model::compact`, `model::pods`, `model::coverage`, `k8s`.
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::atoms::{Interner, Uid};
 use super::compact::{DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
+use super::pods::{DsPods, PodId, Pods};
 
 use super::coverage::{self, CellState};
 
 pub type NodeId = u32;
 
-/// One watch event, already compacted.
+/// One watch event, already compacted. (A DaemonSet is the largest variant; they are few,
+/// so it is not boxed for the pods' sake.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Change {
     Node(NodeInfo),
@@ -114,60 +118,6 @@ impl Coverage {
     }
 }
 
-type PodId = u32;
-
-/// Pods by dense id. Values are boxed so a slot is 8 bytes: a map of 150,000 inline
-/// 320-byte values wastes half its buckets and briefly doubles on every growth.
-#[derive(Debug, Default)]
-struct Pods {
-    ids: HashMap<String, PodId>,
-    slots: Vec<Option<Box<PodInfo>>>,
-    free: Vec<PodId>,
-}
-
-impl Pods {
-    fn get(&self, uid: &str) -> Option<&PodInfo> {
-        self.ids.get(uid).and_then(|i| self.at(*i))
-    }
-
-    fn at(&self, id: PodId) -> Option<&PodInfo> {
-        self.slots.get(id as usize).and_then(|p| p.as_deref())
-    }
-
-    /// Stores `p` (keeping its id if the uid is known) and returns the id and the old value.
-    fn insert(&mut self, p: PodInfo) -> (PodId, Option<PodInfo>) {
-        if let Some(id) = self.ids.get(&p.uid).copied() {
-            let old = self.slots[id as usize].replace(Box::new(p));
-            return (id, old.map(|b| *b));
-        }
-        let id = match self.free.pop() {
-            Some(id) => id,
-            None => {
-                self.slots.push(None);
-                (self.slots.len() - 1) as PodId
-            }
-        };
-        self.ids.insert(p.uid.clone(), id);
-        self.slots[id as usize] = Some(Box::new(p));
-        (id, None)
-    }
-
-    fn remove(&mut self, uid: &str) -> Option<(PodId, PodInfo)> {
-        let id = self.ids.remove(uid)?;
-        let p = self.slots[id as usize].take()?;
-        self.free.push(id);
-        Some((id, *p))
-    }
-
-    fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    fn uids(&self) -> impl Iterator<Item = &String> {
-        self.ids.keys()
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct Model {
     node_ids: HashMap<String, NodeId>,
@@ -178,8 +128,10 @@ pub struct Model {
     daemonsets: BTreeMap<(String, String), DsInfo>,
     ds_by_uid: HashMap<String, (String, String)>,
     pods: Pods,
+    /// The one copy of each string the pods share (namespaces, node names, images, hashes…).
+    strings: Interner,
     /// ds uid → node id → pod ids.
-    pods_by_ds_node: HashMap<String, HashMap<NodeId, Vec<PodId>>>,
+    pods_by_ds_node: HashMap<String, DsPods>,
     /// node id → pod ids (daemon pods only).
     pods_by_node: HashMap<NodeId, Vec<PodId>>,
     coverage: HashMap<String, Coverage>,
@@ -256,7 +208,7 @@ impl Model {
 
     /// Every daemon pod of the DaemonSet.
     pub fn pods_of(&self, ds: &DsInfo) -> impl Iterator<Item = &PodInfo> {
-        self.pods_by_ds_node.get(&ds.uid).into_iter().flat_map(|m| m.values().flatten()).filter_map(|i| self.pods.at(*i))
+        self.pods_by_ds_node.get(&ds.uid).into_iter().flat_map(DsPods::all).filter_map(|i| self.pods.at(i))
     }
 
     pub fn pod(&self, uid: &str) -> Option<&PodInfo> {
@@ -274,22 +226,17 @@ impl Model {
     /// The DaemonSet's pods on a node, oldest first.
     pub fn pods_on(&self, ds: &DsInfo, node: NodeId) -> Vec<&PodInfo> {
         let mut v: Vec<&PodInfo> =
-            self.pods_by_ds_node.get(&ds.uid).and_then(|m| m.get(&node)).into_iter().flatten().filter_map(|i| self.pods.at(*i)).collect();
+            self.pods_by_ds_node.get(&ds.uid).into_iter().flat_map(|m| m.on(node)).filter_map(|i| self.pods.at(i)).collect();
         v.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
         v
     }
 
     /// Nodes where the DaemonSet has more than one live pod (a surge in progress), by id.
     pub fn nodes_with_several_pods(&self, ds: &DsInfo) -> Vec<NodeId> {
-        let mut v: Vec<NodeId> = self
-            .pods_by_ds_node
-            .get(&ds.uid)
-            .into_iter()
-            .flatten()
-            .filter(|(_, uids)| {
-                uids.len() > 1 && uids.iter().filter(|i| self.pods.at(**i).is_some_and(|p| p.deleting.is_none())).count() > 1
-            })
-            .map(|(id, _)| *id)
+        let Some(per) = self.pods_by_ds_node.get(&ds.uid) else { return Vec::new() };
+        let mut v: Vec<NodeId> = per
+            .crowded()
+            .filter(|id| per.on(*id).filter(|i| self.pods.at(*i).is_some_and(|p| p.deleting.is_none())).count() > 1)
             .filter(|id| self.node(*id).is_some())
             .collect();
         v.sort_unstable();
@@ -347,15 +294,12 @@ impl Model {
     fn index_pod(&mut self, node: Option<&str>, owner: &str, id: PodId, add: bool) {
         let Some(node) = node.map(|n| self.intern(n)) else { return };
         if !self.pods_by_ds_node.contains_key(owner) {
-            self.pods_by_ds_node.insert(owner.to_string(), HashMap::new());
+            self.pods_by_ds_node.insert(owner.to_string(), DsPods::default());
         }
         let per_ds = self.pods_by_ds_node.get_mut(owner).expect("inserted above");
-        let per = per_ds.entry(node).or_default();
-        per.retain(|i| *i != id);
+        per_ds.remove(node, id);
         if add {
-            per.push(id);
-        } else if per.is_empty() {
-            per_ds.remove(&node);
+            per_ds.add(node, id);
         }
         let by_node = self.pods_by_node.entry(node).or_default();
         by_node.retain(|i| *i != id);
@@ -416,8 +360,9 @@ impl Model {
                     self.coverage.remove(&d.uid);
                 }
             }
-            Change::Pod(p) => {
-                self.touched(Resource::Pods, p.uid.clone());
+            Change::Pod(mut p) => {
+                p.intern(&mut self.strings);
+                self.touched(Resource::Pods, p.uid.to_string());
                 let (owner, node) = (p.owner_uid.clone(), p.node.clone());
                 let (pid, old) = self.pods.insert(p);
                 if let Some(old) = old {
@@ -433,7 +378,7 @@ impl Model {
                 } else {
                     self.index_pod(node.as_deref(), &owner, pid, true);
                 }
-                if let Some(id) = node.and_then(|n| self.node_ids.get(&n).copied()) {
+                if let Some(id) = node.and_then(|n| self.node_ids.get(n.as_str()).copied()) {
                     self.recompute(&owner, id);
                 }
             }
@@ -501,7 +446,7 @@ impl Model {
                         }
                     }
                     Resource::Pods => {
-                        let gone: Vec<String> = self.pods.uids().filter(|k| !seen.contains(*k)).cloned().collect();
+                        let gone: Vec<String> = self.pods.uids().map(Uid::to_string).filter(|k| !seen.contains(k)).collect();
                         for uid in gone {
                             self.apply(Change::PodGone { uid });
                         }

@@ -5,14 +5,16 @@
 //! `watch`), and views read the model. Nodes get dense ids so coverage is a `Vec` per
 //! DaemonSet (one byte per node) and counts are adjusted, not recounted, per event.
 //!
-//! Layers, each importing only those before it: [`compact`] (the stored types, built
+//! Layers, each importing only those before it: [`atoms`] (interned strings, uids, pod
+//! names, times: the small values a pod is made of), [`compact`] (the stored types, built
 //! `From` API objects), [`cause`] (why a cell is in its state, as one word),
-//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`index`] (the store, its indexes and per-DaemonSet aggregates), [`rollout`]
+//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`pods`] (pods by id and by uid, one DaemonSet's pods by node), [`index`] (the store, its indexes and per-DaemonSet aggregates), [`rollout`]
 //! (rollout progress and pace, derived from the store), [`fleet`] (the same DaemonSets
 //! across several clusters' models).
 //!
 //! May import: `k8s`. Nothing here does I/O.
 
+pub mod atoms;
 pub mod cause;
 pub mod compact;
 pub mod coverage;
@@ -20,7 +22,9 @@ pub mod coverage;
 pub mod fixtures;
 pub mod fleet;
 pub mod index;
+mod pods;
 pub mod rollout;
 
-pub use compact::{ContainerInfo, DsInfo, NodeCondition, NodeInfo, PodInfo, RevisionInfo, ServiceInfo, Strategy};
+pub use atoms::{IStr, PodName, Time, Uid};
+pub use compact::{ContainerInfo, Containers, DsInfo, NodeCondition, NodeInfo, PodInfo, RevisionInfo, ServiceInfo, Strategy};
 pub use index::{Change, Coverage, Model, NodeId, Resource};

@@ -105,7 +105,7 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
     let current = revisions.last();
     let mut by_hash: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for p in model.pods_of(ds).filter(|p| p.deleting.is_none()) {
-        let e = by_hash.entry(p.revision_hash.clone().unwrap_or_else(|| "?".into())).or_default();
+        let e = by_hash.entry(p.revision_hash.as_deref().unwrap_or("?").to_string()).or_default();
         e.0 += 1;
         e.1 += u32::from(p.ready);
     }
@@ -314,8 +314,12 @@ pub fn time_to_coverage(
                     if !cell.state.is_eligible() {
                         return None;
                     }
-                    let ready =
-                        model.pods_on(ds, id).into_iter().filter(|p| p.ready && p.deleting.is_none()).filter_map(|p| p.ready_since).min();
+                    let ready = model
+                        .pods_on(ds, id)
+                        .into_iter()
+                        .filter(|p| p.ready && p.deleting.is_none())
+                        .filter_map(|p| p.ready_since.get())
+                        .min();
                     let r = match ready {
                         Some(t) => Ok(t.duration_since(created).as_secs().max(0)),
                         None => Err(now.duration_since(created).as_secs().max(0)),
@@ -356,7 +360,7 @@ pub fn unavailable_now(model: &Model, ds: &DsInfo, now: jiff::Timestamp) -> Vec<
     let available = |p: &PodInfo| {
         p.ready
             && (ds.min_ready_seconds == 0
-                || p.ready_since.is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(ds.min_ready_seconds)))
+                || p.ready_since.get().is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(ds.min_ready_seconds)))
     };
     let mut out = Vec::new();
     for (node, pods) in by_node {

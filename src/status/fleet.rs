@@ -68,7 +68,7 @@ pub async fn run(source: &Source, contexts: &[String], scope: Scope, args: &Stat
             let tag = format!("[{context}] ");
             match source.client(Some(context)).await {
                 Ok((cluster, _)) => observe(cluster, context.clone(), source.server(context), scope, args, &tag).await,
-                Err(e) => Outcome { code: 2, report: None, note: None, error: Some(e.to_string()), reachable: false },
+                Err(e) => Outcome { code: 2, report: None, note: None, error: Some(e.to_string()), reachable: false, synced: None },
             }
         }
     });

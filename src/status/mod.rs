@@ -70,8 +70,14 @@ pub async fn run(
     args: &StatusArgs,
     out: &mut (dyn Write + Send),
 ) -> i32 {
-    let outcome = observe(cluster, context, server, scope, args, "").await;
-    let emitted = outcome.report.as_ref().map_or(Ok(()), |r| emit(r, args.output, out));
+    // `-o json` is written from the model as it is made, never held whole.
+    let stream = args.output == Output::Json;
+    let outcome = observe_as(cluster, context, server, scope, args, "", stream).await;
+    let emitted = match (&outcome.report, &outcome.synced) {
+        (Some(r), _) => emit(r, args.output, out),
+        (None, Some(s)) => stream_json(s, out),
+        (None, None) => Ok(()),
+    };
     match (emitted, outcome.error) {
         (Err(Failure(msg)), _) | (Ok(()), Some(msg)) => {
             eprintln!("daemonscope: {msg}");
@@ -98,15 +104,48 @@ pub struct Outcome {
     pub error: Option<String>,
     /// The initial sync completed.
     pub reachable: bool,
+    /// Instead of `report`, when asked to stream: what the report is written from.
+    pub synced: Option<Synced>,
+}
+
+/// A synced model and what to report of it: `-o json` is written from it as it is made.
+pub struct Synced {
+    pub model: Model,
+    pub context: String,
+    pub selected: Vec<(String, String)>,
+    pub gate: Gate,
+}
+
+/// The report of `model`, or (`stream`) the model to write it from.
+fn made(stream: bool, model: Model, context: &str, selected: Vec<(String, String)>, gate: Gate) -> (Option<Report>, Option<Synced>) {
+    if stream {
+        (None, Some(Synced { model, context: context.to_string(), selected, gate }))
+    } else {
+        (Some(report(&model, context, &selected, &gate)), None)
+    }
 }
 
 /// Syncs one cluster, reports, and with `--wait` follows it until fully covered (or the
 /// deadline). Progress goes to stderr, each line after `tag` (`[ctx] ` for a fleet).
 pub async fn observe(cluster: Cluster, context: String, server: Option<String>, scope: Scope, args: &StatusArgs, tag: &str) -> Outcome {
+    observe_as(cluster, context, server, scope, args, tag, false).await
+}
+
+/// [`observe`]; with `stream`, the outcome keeps the model ([`Outcome::synced`]) instead
+/// of a report made of it (unless the data went stale: that report says how old it is).
+async fn observe_as(
+    cluster: Cluster,
+    context: String,
+    server: Option<String>,
+    scope: Scope,
+    args: &StatusArgs,
+    tag: &str,
+    stream: bool,
+) -> Outcome {
     let mut reachable = false;
-    match observe_inner(cluster, context, server, scope, args, tag, &mut reachable).await {
+    match observe_inner(cluster, context, server, scope, args, tag, stream, &mut reachable).await {
         Ok(o) => o,
-        Err(Failure(msg)) => Outcome { code: 2, report: None, note: None, error: Some(msg), reachable },
+        Err(Failure(msg)) => Outcome { code: 2, report: None, note: None, error: Some(msg), reachable, synced: None },
     }
 }
 
@@ -118,10 +157,17 @@ async fn observe_inner(
     scope: Scope,
     args: &StatusArgs,
     tag: &str,
+    stream: bool,
     reachable: &mut bool,
 ) -> Result<Outcome, Failure> {
-    let done =
-        |code: i32, report: Report, note: String| Outcome { code, report: Some(report), note: Some(note), error: None, reachable: true };
+    let done = |code: i32, (report, synced): (Option<Report>, Option<Synced>), note: String| Outcome {
+        code,
+        report,
+        note: Some(note),
+        error: None,
+        reachable: true,
+        synced,
+    };
     let started = Instant::now();
     let deadline = args.timeout.map(|t| started + t);
     let (tx, mut rx) = mpsc::channel::<Update>(16_384);
@@ -172,22 +218,23 @@ async fn observe_inner(
     }
     let gate = Gate { allow_down_nodes: args.allow_down_nodes, max_unavailable: args.max_unavailable.clone() };
     if !args.wait {
-        let r = report(&model, &context, &selected, &gate);
-        let code = if r.fully_covered() { 0 } else { 1 };
-        return Ok(Outcome { code, report: Some(r), note: None, error: None, reachable: true });
+        let code = if report::all_pass(&model, &selected, &gate) { 0 } else { 1 };
+        let (report, synced) = made(stream, model, &context, selected, gate);
+        return Ok(Outcome { code, report, note: None, error: None, reachable: true, synced });
     }
     let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
     // Failing watches, and since when.
     let mut failing: std::collections::HashMap<Resource, Instant> = std::collections::HashMap::new();
     loop {
-        let r = report(&model, &context, &selected, &gate);
+        // Each DaemonSet's counts, not every node's line: the report is made once, at the end.
+        let briefs = report::briefs(&model, &selected, &gate);
         // Done when the pods say so and the controller's status agrees (it lags a moment).
         // Never declare success from stale data: a failing watch may hide the last pod.
-        if failing.is_empty() && r.fully_covered() && r.daemonsets.iter().all(|d| d.rollout_complete) {
-            let note = format!("{tag}all {} DaemonSet(s) fully covered after {:.0?}", r.daemonsets.len(), started.elapsed());
-            return Ok(done(0, r, note));
+        if failing.is_empty() && briefs.iter().all(|d| d.covered && d.rollout_complete) {
+            let note = format!("{tag}all {} DaemonSet(s) fully covered after {:.0?}", briefs.len(), started.elapsed());
+            return Ok(done(0, made(stream, model, &context, selected, gate), note));
         }
-        for d in &r.daemonsets {
+        for d in &briefs {
             let line = d.progress_line();
             let key = format!("{}/{}", d.namespace, d.name);
             if last_lines.get(&key).is_none_or(|l| *l != line) {
@@ -203,7 +250,7 @@ async fn observe_inner(
                 // observe the cluster" (2), not "not covered" (1).
                 if let Some(since) = failing.values().min() {
                     let age = since.elapsed().as_secs();
-                    let mut r = r;
+                    let mut r = report(&model, &context, &selected, &gate);
                     r.stale = true;
                     r.age_seconds = Some(age);
                     let mut broken: Vec<&str> = failing.keys().map(|r| r.label()).collect();
@@ -212,10 +259,10 @@ async fn observe_inner(
                         "timed out after {timeout:?} while the watch of {} was failing: the data is stale ({age}s old)",
                         broken.join(", ")
                     );
-                    return Ok(Outcome { code: 2, report: Some(r), note: None, error: Some(error), reachable: true });
+                    return Ok(Outcome { code: 2, report: Some(r), note: None, error: Some(error), reachable: true, synced: None });
                 }
                 let note = format!("{tag}timed out after {timeout:?}: not every selected DaemonSet is fully covered");
-                return Ok(done(1, r, note));
+                return Ok(done(1, made(stream, model, &context, selected, gate), note));
             }
             Ok(None) => return Err(Failure("the watches stopped".into())),
             Ok(Some(u)) => {
@@ -280,6 +327,14 @@ fn emit(r: &Report, output: Output, out: &mut (dyn Write + Send)) -> Result<(), 
         Output::Wide => emit_text(r, true),
     };
     out.write_all(text.as_bytes()).map_err(|e| Failure(format!("writing the report: {e}")))
+}
+
+/// `-o json` written from the model as it is made ([`report::write_json`]: the same bytes
+/// as the report built whole, one DaemonSet's nodes held at a time).
+fn stream_json(s: &Synced, out: &mut (dyn Write + Send)) -> Result<(), Failure> {
+    let failed = |e: &dyn std::fmt::Display| Failure(format!("writing the report: {e}"));
+    report::write_json(&s.model, &s.context, &s.selected, &s.gate, &mut *out).map_err(|e| failed(&e))?;
+    out.write_all(b"\n").and_then(|()| out.flush()).map_err(|e| failed(&e))
 }
 
 /// The table (`wide`: every node) of one report.

@@ -92,8 +92,21 @@ impl NodeReport {
     /// Fine for the gate: ready and up to date, not meant to run it, or (when allowed)
     /// on a node that is down.
     fn fine(&self, gate: &Gate) -> bool {
-        self.state == "ready" || self.state == "ineligible" || (gate.allow_down_nodes && self.state == "node-not-ready")
+        fine(&self.state, gate)
     }
+}
+
+fn fine(state: &str, gate: &Gate) -> bool {
+    state == "ready" || state == "ineligible" || (gate.allow_down_nodes && state == "node-not-ready")
+}
+
+/// At most `max_unavailable` (of the desired nodes) are not fine.
+fn passes(not_fine: usize, desired_nodes: u32, gate: &Gate) -> bool {
+    let allowed = match &gate.max_unavailable {
+        None => 0,
+        Some(v) => crate::k8s::intstr::scaled_value(v, desired_nodes as i32).unwrap_or(0).max(0) as usize,
+    };
+    not_fine <= allowed
 }
 
 impl DsReport {
@@ -102,12 +115,9 @@ impl DsReport {
         self.nodes.iter().filter(|n| !n.fine(gate)).count()
     }
 
+    #[cfg(test)]
     fn passes(&self, gate: &Gate) -> bool {
-        let allowed = match &gate.max_unavailable {
-            None => 0,
-            Some(v) => crate::k8s::intstr::scaled_value(v, self.desired_nodes as i32).unwrap_or(0).max(0) as usize,
-        };
-        self.not_fine(gate) <= allowed
+        passes(self.not_fine(gate), self.desired_nodes, gate)
     }
 
     /// `ns/name: 0/5000 ready and up to date, 4500 outdated` — the TUI's words.
@@ -162,7 +172,7 @@ pub fn write_json(
 ) -> serde_json::Result<bool> {
     // The summary comes first and counts the DaemonSets that pass: a first pass decides
     // that, keeping nothing.
-    let covered: Vec<bool> = chosen(model, selected).map(|d| ds_report(model, d, gate).covered).collect();
+    let covered: Vec<bool> = chosen(model, selected).map(|d| brief(model, d, gate).covered).collect();
     let all = covered.iter().all(|c| *c);
     let streamed = Streamed {
         context,
@@ -202,17 +212,44 @@ impl Serialize for Lazy<'_> {
     }
 }
 
+/// Whether every selected DaemonSet passes the gate, holding one DaemonSet's counts at a
+/// time (the exit code of `status` without the report).
+pub fn all_pass(model: &Model, selected: &[(String, String)], gate: &Gate) -> bool {
+    chosen(model, selected).all(|d| brief(model, d, gate).covered)
+}
+
+/// Every selected DaemonSet's report without its nodes (`nodes` empty; `covered`, the
+/// counts and `progress_line` as in the full one): what `--wait` looks at after each batch
+/// of events, without making a report of every node each time.
+pub fn briefs(model: &Model, selected: &[(String, String)], gate: &Gate) -> Vec<DsReport> {
+    chosen(model, selected).map(|d| brief(model, d, gate)).collect()
+}
+
+fn brief(model: &Model, d: &DsInfo, gate: &Gate) -> DsReport {
+    ds_report_nodes(model, d, gate, false)
+}
+
 fn ds_report(model: &Model, d: &DsInfo, gate: &Gate) -> DsReport {
-    let mut nodes = Vec::with_capacity(model.node_count());
+    ds_report_nodes(model, d, gate, true)
+}
+
+/// One DaemonSet's report; with `keep_nodes` false, without its list of nodes.
+fn ds_report_nodes(model: &Model, d: &DsInfo, gate: &Gate, keep_nodes: bool) -> DsReport {
+    let mut nodes = Vec::with_capacity(if keep_nodes { model.node_count() } else { 0 });
     let mut counts = BTreeMap::new();
+    let mut not_fine = 0;
     for (id, n) in model.nodes() {
         let Some(cell) = model.explain(d, id) else { continue };
+        *counts.entry(cell.state.as_str().to_string()).or_insert(0) += 1;
+        not_fine += usize::from(!fine(cell.state.as_str(), gate));
+        if !keep_nodes {
+            continue;
+        }
         let revision = cell
             .pod
             .as_ref()
             .and_then(|name| model.pods_on(d, id).into_iter().find(|p| &p.name == name))
-            .and_then(|p| p.revision_hash.clone());
-        *counts.entry(cell.state.as_str().to_string()).or_insert(0) += 1;
+            .and_then(|p| p.revision_hash.as_deref().map(String::from));
         nodes.push(NodeReport { node: n.name.clone(), state: cell.state.as_str().into(), reason: cell.reason, pod: cell.pod, revision });
     }
     let p = crate::model::rollout::brief(model, d);
@@ -234,7 +271,7 @@ fn ds_report(model: &Model, d: &DsInfo, gate: &Gate) -> DsReport {
         nodes,
         counts,
     };
-    r.covered = r.passes(gate);
+    r.covered = passes(not_fine, r.desired_nodes, gate);
     r
 }
 

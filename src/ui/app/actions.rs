@@ -97,7 +97,13 @@ impl App {
                         _ => (false, "log".to_string()),
                     };
                     let seq = self.open_text(format!("{}/{} — {what}", p.namespace, p.name), !previous);
-                    self.effects.push(Effect::Logs { seq, namespace: p.namespace, pod: p.name, container: None, previous });
+                    self.effects.push(Effect::Logs {
+                        seq,
+                        namespace: p.namespace.into(),
+                        pod: p.name.to_string(),
+                        container: None,
+                        previous,
+                    });
                 }
                 None => self.s.message = Some("no pod under the cursor".into()),
             },
@@ -220,9 +226,9 @@ impl App {
             match self.pod_under_cursor() {
                 Some(p) => {
                     let intent = Intent::RestartPod {
-                        namespace: p.namespace.clone(),
-                        pod: p.name.clone(),
-                        node: p.node.clone().unwrap_or_default(),
+                        namespace: p.namespace.to_string(),
+                        pod: p.name.to_string(),
+                        node: p.node.as_deref().unwrap_or_default().to_string(),
                     };
                     self.ask(intent);
                 }

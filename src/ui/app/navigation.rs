@@ -158,8 +158,9 @@ impl App {
         let s = &self.s;
         let ds_ref = |d: &DsInfo| ObjectRef { kind: Kind::DaemonSet, namespace: Some(d.namespace.clone()), name: d.name.clone() };
         let node_ref = |id: NodeId| s.model.node(id).map(|n| (ObjectRef { kind: Kind::Node, namespace: None, name: n.name.clone() }, None));
-        let pod_ref =
-            |p: &PodInfo| (ObjectRef { kind: Kind::Pod, namespace: Some(p.namespace.clone()), name: p.name.clone() }, Some(p.uid.clone()));
+        let pod_ref = |p: &PodInfo| {
+            (ObjectRef { kind: Kind::Pod, namespace: Some(p.namespace.to_string()), name: p.name.to_string() }, Some(p.uid.to_string()))
+        };
         match s.view {
             View::DaemonSets => self.daemonsets.current(s).map(|d| (ds_ref(d), None)),
             View::Rollout => self.rollout.ds(s).map(|d| (ds_ref(d), None)),

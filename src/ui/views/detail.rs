@@ -253,7 +253,7 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
     l.push(kv("DaemonSet", ds.map(|d| format!("{}/{}", d.namespace, d.name)).unwrap_or_else(|| "?".into())));
     l.push(kv("node", p.node.clone().unwrap_or_else(|| "<none>".into())));
     let mut status = format!("{}, {}", p.phase, if p.ready { "ready" } else { "not ready" });
-    if let Some(t) = p.deleting {
+    if let Some(t) = p.deleting.get() {
         status.push_str(&format!(", terminating (deletion requested {} ago)", age(Some(t))));
     }
     l.push(kv("status", status));
@@ -268,8 +268,8 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
             p.template_generation.clone().unwrap_or_else(|| "?".into())
         ),
     ));
-    l.push(kv("age", age(p.created)));
-    if let Some(since) = p.ready_since {
+    l.push(kv("age", age(p.created.get())));
+    if let Some(since) = p.ready_since.get() {
         l.push(kv("ready for", human_duration(jiff::Timestamp::now().duration_since(since).as_secs())));
     }
     if let (Some(d), Some(id)) = (ds, p.node.as_deref().and_then(|n| sh.model.node_id(n)))
@@ -284,7 +284,7 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
     l.push(Line::from(""));
     l.push(head(sh, "containers"));
     for c in &p.containers {
-        let state = match &c.waiting {
+        let state = match c.waiting.as_deref() {
             Some((r, m)) if m.is_empty() => format!("waiting: {r}"),
             Some((r, m)) => format!("waiting: {r} ({m})"),
             None if c.running => "running".into(),

@@ -268,10 +268,10 @@ impl GridView {
                 "  {} {}, template gen {rev}, age {}{del}",
                 p.phase,
                 if p.ready { "ready" } else { "not ready" },
-                age(p.created)
+                age(p.created.get())
             )));
             for c in &p.containers {
-                let state = match &c.waiting {
+                let state = match c.waiting.as_deref() {
                     Some((r, _)) => format!("waiting: {r}"),
                     None if c.running => "running".into(),
                     None => "-".into(),
