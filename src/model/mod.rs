@@ -7,7 +7,7 @@
 //!
 //! Layers, each importing only those before it: [`compact`] (the stored types, built
 //! `From` API objects), [`cause`] (why a cell is in its state, as one word),
-//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`index`] (the store, its indexes and per-DaemonSet aggregates), [`rollout`]
+//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`tally`] (per-node counts and the problem order), [`index`] (the store, its indexes and per-DaemonSet and per-node aggregates), [`rollout`]
 //! (rollout progress and pace, derived from the store), [`fleet`] (the same DaemonSets
 //! across several clusters' models).
 //!
@@ -21,6 +21,8 @@ pub mod fixtures;
 pub mod fleet;
 pub mod index;
 pub mod rollout;
+pub mod tally;
 
 pub use compact::{ContainerInfo, DsInfo, NodeCondition, NodeInfo, PodInfo, RevisionInfo, ServiceInfo, Strategy};
 pub use index::{Change, Coverage, Model, NodeId, Resource};
+pub use tally::NodeDaemons;
