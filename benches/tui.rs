@@ -1,6 +1,8 @@
 //! The client at 1,000 / 5,000 / 15,000 nodes × 30 DaemonSets (up to 450,000 daemon
-//! pods): applying watch events to the model, and drawing each view. `cargo bench --bench
-//! tui`; under `cargo test` every benchmark runs once at 300 nodes (divan's test mode).
+//! pods): applying watch events to the model; drawing each view, also at 65,000 nodes
+//! (1,950,000 daemon pods); and a frame under load: at 15,000 nodes, one frame's share of
+//! 10,000 pod updates a second applied, then the view drawn. `cargo bench --bench tui`;
+//! under `cargo test` every benchmark runs once at 300 nodes (divan's test mode).
 
 use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo, fixtures};
 use daemonscope::ui::{App, Msg, Theme};
@@ -17,6 +19,16 @@ const DAEMONSETS: usize = 30;
 /// Cluster sizes (nodes): the real ones under `cargo bench`, a small one as a smoke test.
 fn sizes() -> Vec<usize> {
     if std::env::args().any(|a| a == "--bench") { vec![1000, 5000, 15000] } else { vec![300] }
+}
+
+/// Sizes for drawing: up to 65,000 nodes (GKE's limit).
+fn draw_sizes() -> Vec<usize> {
+    if std::env::args().any(|a| a == "--bench") { vec![1000, 5000, 15000, 65000] } else { vec![300] }
+}
+
+/// The cluster under load: the real size under `cargo bench`, a small one as a smoke test.
+fn load_size() -> usize {
+    if std::env::args().any(|a| a == "--bench") { 15000 } else { 300 }
 }
 
 fn node(i: usize) -> NodeInfo {
@@ -122,46 +134,92 @@ fn app_after(nodes: usize, keys: &[crossterm::event::KeyCode]) -> App {
     app
 }
 
-#[divan::bench(sample_count = 20, args = sizes())]
+#[divan::bench(sample_count = 20, args = draw_sizes())]
 fn draw_daemonsets_view(b: Bencher, nodes: usize) {
     let mut app = app_after(nodes, &[]);
     b.bench_local(|| draw(&mut app));
 }
 
-#[divan::bench(sample_count = 20, args = sizes())]
+#[divan::bench(sample_count = 20, args = draw_sizes())]
 fn draw_coverage_grid(b: Bencher, nodes: usize) {
     let mut app = app_after(nodes, &[crossterm::event::KeyCode::Enter]);
     assert_eq!(app.view(), daemonscope::ui::View::Grid);
     b.bench_local(|| draw(&mut app));
 }
 
-#[divan::bench(sample_count = 20, args = sizes())]
+#[divan::bench(sample_count = 20, args = draw_sizes())]
 fn draw_matrix(b: Bencher, nodes: usize) {
     let mut app = app_after(nodes, &[crossterm::event::KeyCode::Char('m')]);
     assert_eq!(app.view(), daemonscope::ui::View::Matrix);
     b.bench_local(|| draw(&mut app));
 }
 
-#[divan::bench(sample_count = 20, args = sizes())]
+#[divan::bench(sample_count = 20, args = draw_sizes())]
 fn draw_nodes_view(b: Bencher, nodes: usize) {
     use crossterm::event::KeyCode::Char;
-    // Sorted by problems: every node's daemons counted per frame, the worst case.
+    // Sorted by problems: the order the model keeps as cells change (counted and sorted per
+    // frame before).
     let mut app = app_after(nodes, &[Char('n'), Char('s')]);
     assert_eq!(app.view(), daemonscope::ui::View::Nodes);
     b.bench_local(|| draw(&mut app));
 }
 
-#[divan::bench(sample_count = 20, args = sizes())]
+#[divan::bench(sample_count = 20, args = draw_sizes())]
 fn draw_rollout_view(b: Bencher, nodes: usize) {
     let mut app = app_after(nodes, &[crossterm::event::KeyCode::Char('r')]);
     assert_eq!(app.view(), daemonscope::ui::View::Rollout);
     b.bench_local(|| draw(&mut app));
 }
 
-#[divan::bench(sample_count = 20, args = sizes())]
+#[divan::bench(sample_count = 20, args = draw_sizes())]
 fn draw_node_detail(b: Bencher, nodes: usize) {
     use crossterm::event::KeyCode::{Char, Enter};
     let mut app = app_after(nodes, &[Char('n'), Enter]);
     assert_eq!(app.view(), daemonscope::ui::View::Detail);
     b.bench_local(|| draw(&mut app));
+}
+
+/// 10,000 pod updates a second at 60 frames a second: what one frame applies.
+const UPDATES_PER_FRAME: usize = 10_000 / 60;
+
+/// The `k`th update of a fleet-wide wave: every daemon pod in turn (DaemonSet by
+/// DaemonSet across nodes spread by a stride) goes not ready, and in the next pass ready
+/// again, so each update changes a cell and the wave can run forever.
+fn wave_update(k: usize, nodes: usize) -> Change {
+    let pods = DAEMONSETS * nodes;
+    let j = k % pods;
+    let (d, n) = (j % DAEMONSETS, (j / DAEMONSETS * 7919) % nodes);
+    let mut p = pod(d, n);
+    p.ready = (k / pods) % 2 == 1;
+    if let Some(c) = p.containers.first_mut() {
+        c.ready = p.ready;
+    }
+    Change::Pod(p)
+}
+
+/// A frame under load at 15,000 nodes: one frame's share of 10,000 pod updates a second
+/// (167) goes through the app as a watch batch, then the view is drawn — apply + draw.
+#[divan::bench(sample_count = 30, args = ["daemonsets", "grid", "matrix", "nodes"])]
+fn frame_under_load(b: Bencher, view: &str) {
+    use crossterm::event::KeyCode::{Char, Enter};
+    let keys: &[crossterm::event::KeyCode] = match view {
+        "grid" => &[Enter],
+        "matrix" => &[Char('m')],
+        "nodes" => &[Char('n'), Char('s')],
+        _ => &[],
+    };
+    let nodes = load_size();
+    let mut app = app_after(nodes, keys);
+    let mut k = 0;
+    b.counter(ItemsCount::new(UPDATES_PER_FRAME))
+        .with_inputs(|| {
+            let batch: Vec<_> =
+                (k..k + UPDATES_PER_FRAME).map(|i| daemonscope::cluster::watch::Update::Change(wave_update(i, nodes))).collect();
+            k += UPDATES_PER_FRAME;
+            batch
+        })
+        .bench_local_values(|batch| {
+            app.update(Msg::Watch(batch));
+            draw(&mut app);
+        });
 }

@@ -1,8 +1,8 @@
-//! The compact model's incremental coverage equals a from-scratch recount after any
-//! sequence of watch events.
+//! The compact model's incremental coverage, per-node counts and problem order equal a
+//! from-scratch recount after any sequence of watch events.
 
 use daemonscope::model::coverage::CellState;
-use daemonscope::model::{Change, DsInfo, Model, NodeInfo, PodInfo, Resource, fixtures};
+use daemonscope::model::{Change, DsInfo, Model, NodeId, NodeInfo, PodInfo, Resource, fixtures};
 use proptest::prelude::*;
 
 const POOLS: [&str; 3] = ["general", "gpu", "spot"];
@@ -77,6 +77,16 @@ proptest! {
                     prop_assert_eq!(a, b, "cell of {} on node {}", d.name, id);
                 }
             }
+            // Per node, over every DaemonSet: the kept counts equal a recount, and the
+            // kept problem order equals sorting the live nodes by those counts, then name.
+            let mut sorted: Vec<(NodeId, String)> = Vec::new();
+            for (id, n) in m.nodes() {
+                prop_assert_eq!(m.node_daemons(id), m.recount_node_daemons(id), "daemons on node {}", n.name);
+                sorted.push((id, n.name.clone()));
+            }
+            sorted.sort_by(|a, b| m.recount_node_daemons(a.0).rank().cmp(&m.recount_node_daemons(b.0).rank()).then_with(|| a.1.cmp(&b.1)));
+            let kept: Vec<NodeId> = m.nodes_by_problems().map(|(id, _)| id).collect();
+            prop_assert_eq!(kept, sorted.into_iter().map(|(id, _)| id).collect::<Vec<_>>(), "problem order");
         }
     }
 }

@@ -10,6 +10,7 @@ use super::compact::{DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
 use super::pods::{DsPods, PodId, Pods};
 
 use super::coverage::{self, CellState};
+use super::tally::{NodeDaemons, NodeTally};
 
 pub type NodeId = u32;
 
@@ -84,7 +85,8 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    fn set(&mut self, id: NodeId, state: CellState, desired: bool) {
+    /// Sets the node's cell; returns the state it had.
+    fn set(&mut self, id: NodeId, state: CellState, desired: bool) -> CellState {
         let i = id as usize;
         if self.cells.len() <= i {
             self.cells.resize(i + 1, CellState::Absent);
@@ -105,6 +107,7 @@ impl Coverage {
                 self.desired_down_count -= 1;
             }
         }
+        old
     }
 
     pub fn count(&self, s: CellState) -> u32 {
@@ -140,7 +143,20 @@ pub struct Model {
     services: BTreeMap<(String, String), ServiceInfo>,
     /// Keys seen since a resync began.
     resync: HashMap<Resource, std::collections::HashSet<String>>,
+    /// Per node, over every DaemonSet: cells per state, and the nodes in problem order.
+    tally: NodeTally,
     pub events_applied: u64,
+    /// Changes whenever anything may have (`generation`), or a node may have (`node_generation`):
+    /// drawn from one counter for every model, so a cache keyed on them never mistakes
+    /// another model (a switched context) for this one.
+    generation: u64,
+    node_generation: u64,
+}
+
+/// The next generation, unique across models.
+fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Model {
@@ -150,6 +166,27 @@ impl Model {
 
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &NodeInfo)> {
         self.node_order.values().filter_map(|id| self.nodes[*id as usize].as_ref().map(|n| (*id, n)))
+    }
+
+    /// The live nodes, most problems first (broken daemons, then a down node's, then
+    /// outdated ones), then by name: kept in order as cells change, not sorted per call.
+    pub fn nodes_by_problems(&self) -> impl Iterator<Item = (NodeId, &NodeInfo)> {
+        self.tally.by_problems().filter_map(|id| self.node(id).map(|n| (id, n)))
+    }
+
+    /// How the daemons of every DaemonSet are on the node (kept, not counted per call).
+    pub fn node_daemons(&self, id: NodeId) -> NodeDaemons {
+        self.tally.daemons(id)
+    }
+
+    /// Differs from any earlier value whenever the model may have changed (0: nothing applied).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Differs from any earlier value whenever a node may have come, gone or changed.
+    pub fn node_generation(&self) -> u64 {
+        self.node_generation
     }
 
     pub fn node_count(&self) -> usize {
@@ -274,7 +311,17 @@ impl Model {
             }
             None => (CellState::Absent, false),
         };
-        self.coverage.entry(ds_uid.to_string()).or_default().set(node, state, desired);
+        let old = self.coverage.entry(ds_uid.to_string()).or_default().set(node, state, desired);
+        self.tally.shift(node, old, state);
+    }
+
+    /// A DaemonSet's coverage is dropped: its cells no longer count on their nodes.
+    fn drop_coverage(&mut self, ds_uid: &str) {
+        if let Some(c) = self.coverage.remove(ds_uid) {
+            for (id, s) in c.cells.iter().enumerate() {
+                self.tally.shift(id as NodeId, *s, CellState::Absent);
+            }
+        }
     }
 
     fn recompute_ds(&mut self, ds_uid: &str) {
@@ -316,11 +363,16 @@ impl Model {
 
     pub fn apply(&mut self, change: Change) {
         self.events_applied += 1;
+        self.generation = next_generation();
+        if matches!(change, Change::Node(_) | Change::NodeGone(_) | Change::ResyncDone(Resource::Nodes)) {
+            self.node_generation = self.generation;
+        }
         match change {
             Change::Node(n) => {
                 self.touched(Resource::Nodes, n.name.clone());
                 let id = self.intern(&n.name);
                 self.node_order.insert(n.name.clone(), id);
+                self.tally.live(id, &n.name);
                 let changed = self.nodes[id as usize].as_ref().is_none_or(|old| old.facts != n.facts || old.ready != n.ready);
                 self.nodes[id as usize] = Some(n);
                 if changed {
@@ -329,6 +381,7 @@ impl Model {
             }
             Change::NodeGone(name) => {
                 if let Some(id) = self.node_ids.get(&name).copied() {
+                    self.tally.gone(id);
                     self.nodes[id as usize] = None;
                     self.node_order.remove(&name);
                     self.recompute_node(id);
@@ -343,7 +396,7 @@ impl Model {
                 let replaced = self.daemonsets.get(&key).filter(|old| old.uid != d.uid).map(|old| old.uid.clone());
                 if let Some(old_uid) = &replaced {
                     self.ds_by_uid.remove(old_uid);
-                    self.coverage.remove(old_uid);
+                    self.drop_coverage(old_uid);
                 }
                 let changed =
                     replaced.is_some() || self.daemonsets.get(&key).is_none_or(|old| old.coverage_inputs() != d.coverage_inputs());
@@ -357,7 +410,7 @@ impl Model {
             Change::DaemonSetGone { namespace, name } => {
                 if let Some(d) = self.daemonsets.remove(&(namespace, name)) {
                     self.ds_by_uid.remove(&d.uid);
-                    self.coverage.remove(&d.uid);
+                    self.drop_coverage(&d.uid);
                 }
             }
             Change::Pod(mut p) => {
@@ -463,6 +516,17 @@ impl Model {
                 }
             }
         }
+    }
+
+    /// How the daemons are on a node, counted from scratch over every DaemonSet's
+    /// recounted coverage (what `node_daemons` must equal).
+    pub fn recount_node_daemons(&self, id: NodeId) -> NodeDaemons {
+        let mut counts = [0u32; CellState::COUNT];
+        for d in self.daemonsets() {
+            let s = self.recount(d).cells.get(id as usize).copied().unwrap_or(CellState::Absent);
+            counts[s as usize] += u32::from(s != CellState::Absent);
+        }
+        NodeDaemons::of(&counts)
     }
 
     /// Coverage recounted from scratch (what the incremental counts must equal).

@@ -8,7 +8,7 @@
 //! Layers, each importing only those before it: [`atoms`] (interned strings, uids, pod
 //! names, times: the small values a pod is made of), [`compact`] (the stored types, built
 //! `From` API objects), [`cause`] (why a cell is in its state, as one word),
-//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`pods`] (pods by id and by uid, one DaemonSet's pods by node), [`index`] (the store, its indexes and per-DaemonSet aggregates), [`rollout`]
+//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`pods`] (pods by id and by uid, one DaemonSet's pods by node), [`tally`] (per-node counts and the problem order), [`index`] (the store, its indexes and per-DaemonSet and per-node aggregates), [`rollout`]
 //! (rollout progress and pace, derived from the store), [`fleet`] (the same DaemonSets
 //! across several clusters' models).
 //!
@@ -24,7 +24,9 @@ pub mod fleet;
 pub mod index;
 mod pods;
 pub mod rollout;
+pub mod tally;
 
 pub use atoms::{IStr, PodName, Time, Uid};
 pub use compact::{ContainerInfo, Containers, DsInfo, NodeCondition, NodeInfo, PodInfo, RevisionInfo, ServiceInfo, Strategy};
 pub use index::{Change, Coverage, Model, NodeId, Resource};
+pub use tally::NodeDaemons;

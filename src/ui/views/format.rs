@@ -37,42 +37,11 @@ pub fn strategy(d: &DsInfo) -> String {
     }
 }
 
-/// Per node, over every DaemonSet: how its daemons are there.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NodeDaemons {
-    /// Broken there (`CellState::is_broken`: failing, missing, starting, misscheduled,
-    /// terminating) — not merely outdated, and not because the node is down.
-    pub broken: u32,
-    /// On an old revision (shown apart from broken: a rollout, not a fault).
-    pub outdated: u32,
-    /// Waiting for the node to come back (node-not-ready).
-    pub down: u32,
-    /// Ready.
-    pub ok: u32,
-    /// Should run there, or would once the node is up again.
-    pub expected: u32,
-}
+pub use crate::model::NodeDaemons;
 
-impl NodeDaemons {
-    /// Most problems first, in the ranking of states: broken daemons, then a down node's
-    /// daemons, then outdated ones.
-    pub fn rank(&self) -> impl Ord {
-        (std::cmp::Reverse(self.broken), std::cmp::Reverse(self.down), std::cmp::Reverse(self.outdated))
-    }
-}
-
-/// How the daemons of every DaemonSet are on node `id`.
+/// How the daemons of every DaemonSet are on node `id` (the model keeps the counts).
 pub fn node_daemons(model: &Model, id: NodeId) -> NodeDaemons {
-    let mut n = NodeDaemons::default();
-    for d in model.daemonsets() {
-        let s = model.coverage(d).and_then(|c| c.cells.get(id as usize)).copied().unwrap_or(CellState::Absent);
-        n.broken += u32::from(s.is_broken());
-        n.outdated += u32::from(s == CellState::Outdated);
-        n.down += u32::from(s.is_node_problem());
-        n.ok += u32::from(s == CellState::Ready);
-        n.expected += u32::from(s.is_eligible() || s.is_node_problem());
-    }
-    n
+    model.node_daemons(id)
 }
 
 /// Nodes where the DaemonSet is not fine.
@@ -209,4 +178,36 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+/// A value derived from the model (rows in order, column widths), kept until its key
+/// changes — the filter, the model's generation, the sort — so a frame or a key press
+/// reuses it instead of scanning every node again.
+#[derive(Debug)]
+pub struct Memo<K, V>(std::cell::RefCell<Option<(K, std::sync::Arc<V>)>>);
+
+impl<K: Clone, V> Clone for Memo<K, V> {
+    fn clone(&self) -> Self {
+        Memo(self.0.clone())
+    }
+}
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo(std::cell::RefCell::new(None))
+    }
+}
+
+impl<K: PartialEq, V> Memo<K, V> {
+    /// The kept value if it was made for `key`, else `make()`'s (then kept).
+    pub fn get(&self, key: K, make: impl FnOnce() -> V) -> std::sync::Arc<V> {
+        if let Some((k, v)) = &*self.0.borrow()
+            && *k == key
+        {
+            return v.clone();
+        }
+        let v = std::sync::Arc::new(make());
+        *self.0.borrow_mut() = Some((key, v.clone()));
+        v
+    }
 }

@@ -9,7 +9,9 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::format::{age, ready_word};
+use std::sync::Arc;
+
+use super::format::{Memo, age, ready_word};
 use crate::model::coverage::CellState;
 use crate::model::{DsInfo, NodeId};
 use crate::ui::filter::Filter;
@@ -17,6 +19,9 @@ use crate::ui::shared::{Shared, View};
 
 /// Label keys the grid can group by, in the order `z` cycles through them.
 pub const GROUP_KEYS: &[&str] = &["topology.kubernetes.io/zone", "pool", "node.kubernetes.io/instance-type", "kubernetes.io/arch"];
+
+/// Each group's name and its nodes, in grid order.
+pub type Groups = Vec<(String, Vec<NodeId>)>;
 
 #[derive(Debug, Clone)]
 pub struct GridView {
@@ -33,40 +38,62 @@ pub struct GridView {
     /// Each cell drawn: its column, row and grid-order index (mouse clicks), and the cell width.
     pub hit: Vec<(u16, u16, usize)>,
     pub cell_w: u16,
+    /// The groups for (grouping label, filter, model generation): kept until one changes.
+    groups_memo: Memo<(Option<String>, String, u64), Groups>,
 }
 
 impl Default for GridView {
     fn default() -> Self {
-        GridView { cursor: 0, group_by: Some(0), extra_key: None, width: 1, page: 10, hit: Vec::new(), cell_w: 1 }
+        GridView {
+            cursor: 0,
+            group_by: Some(0),
+            extra_key: None,
+            width: 1,
+            page: 10,
+            hit: Vec::new(),
+            cell_w: 1,
+            groups_memo: Memo::default(),
+        }
     }
 }
 
 impl GridView {
     /// Grid order: nodes grouped by the chosen label (groups sorted), then by name.
-    pub fn groups(&self, s: &Shared) -> Vec<(String, Vec<NodeId>)> {
+    /// Grouped again only when the grouping, the filter or the model changed (without a
+    /// filter, only when a node did).
+    pub fn groups(&self, s: &Shared) -> Arc<Groups> {
         let key = self.group_by.map(|i| self.group_key(i));
-        let f = Filter::parse(if s.view == View::Grid { &s.filter } else { "" });
+        let filter = if s.view == View::Grid { s.filter.as_str() } else { "" };
+        let f = Filter::parse(filter);
         let ds: Vec<&DsInfo> = s.selected_ds().into_iter().collect();
-        let mut groups: std::collections::BTreeMap<String, Vec<NodeId>> = Default::default();
-        for (id, n) in s.model.nodes() {
-            if !f.is_empty() && !f.node_matches(&s.model, id, n, &ds) {
-                continue;
+        // A filter reads the selected DaemonSet's cells, so it also depends on which one that is.
+        let (filter_key, generation) = match &s.selected {
+            Some((ns, name)) if !f.is_empty() => (format!("{ns}/{name} {filter}"), s.model.generation()),
+            _ if !f.is_empty() => (format!(" {filter}"), s.model.generation()),
+            _ => (String::new(), s.model.node_generation()),
+        };
+        self.groups_memo.get((key.map(str::to_string), filter_key, generation), || {
+            let mut groups: std::collections::BTreeMap<String, Vec<NodeId>> = Default::default();
+            for (id, n) in s.model.nodes() {
+                if !f.is_empty() && !f.node_matches(&s.model, id, n, &ds) {
+                    continue;
+                }
+                let g = match key {
+                    Some(k) => n.facts.labels.get(k).cloned().map(|v| format!("{k}={v}")).unwrap_or_else(|| format!("{k} unset")),
+                    None => "all nodes".to_string(),
+                };
+                groups.entry(g).or_default().push(id);
             }
-            let g = match key {
-                Some(k) => n.facts.labels.get(k).cloned().map(|v| format!("{k}={v}")).unwrap_or_else(|| format!("{k} unset")),
-                None => "all nodes".to_string(),
-            };
-            groups.entry(g).or_default().push(id);
-        }
-        groups.into_iter().collect()
+            groups.into_iter().collect()
+        })
     }
 
     pub fn order(&self, s: &Shared) -> Vec<NodeId> {
-        self.groups(s).into_iter().flat_map(|(_, v)| v).collect()
+        self.groups(s).iter().flat_map(|(_, v)| v.iter().copied()).collect()
     }
 
     pub fn cursor_node(&self, s: &Shared) -> Option<NodeId> {
-        self.order(s).get(self.cursor).copied()
+        self.groups(s).iter().flat_map(|(_, v)| v.iter().copied()).nth(self.cursor)
     }
 
     /// The `i`th label `z` cycles through: the config's, if any, then GROUP_KEYS.
@@ -106,7 +133,7 @@ impl GridView {
         let w = self.width.max(1);
         let mut rows = Vec::new();
         let mut start = 0;
-        for (_, ids) in self.groups(s) {
+        for (_, ids) in self.groups(s).iter() {
             for chunk in ids.chunks(w) {
                 rows.push(start..start + chunk.len());
                 start += chunk.len();
@@ -154,15 +181,16 @@ impl GridView {
         self.width = per_row;
         self.page = (cells_area.height as usize).max(1);
         let cov = s.model.coverage(ds);
-        // Lay out lines: a summary line per group, then its cell rows.
-        struct LineItem {
+        // Lay out lines: a summary line per group, then its cell rows (each the grid-order
+        // index of its first cell and its nodes; only the lines on screen are drawn).
+        struct LineItem<'a> {
             summary: Option<String>,
-            cells: Vec<(usize, u32)>,
+            cells: (usize, &'a [NodeId]),
         }
         let mut lines: Vec<LineItem> = Vec::new();
         let mut idx = 0usize;
         let mut cursor_line = 0usize;
-        for (g, ids) in &groups {
+        for (g, ids) in groups.iter() {
             let mut counts = [0u32; CellState::COUNT];
             for id in ids {
                 let st = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
@@ -184,14 +212,13 @@ impl GridView {
                 let short = key.rsplit('/').next().unwrap_or(key);
                 line = format!("{short}={rest} ({nodes}) {}{cordoned}", summary.join(" "));
             }
-            lines.push(LineItem { summary: Some(line), cells: vec![] });
+            lines.push(LineItem { summary: Some(line), cells: (idx, &[]) });
             for chunk in ids.chunks(per_row) {
-                let cells: Vec<(usize, u32)> = chunk.iter().enumerate().map(|(j, id)| (idx + j, *id)).collect();
-                if cells.iter().any(|(i, _)| *i == self.cursor) {
+                if (idx..idx + chunk.len()).contains(&self.cursor) {
                     cursor_line = lines.len();
                 }
+                lines.push(LineItem { summary: None, cells: (idx, chunk) });
                 idx += chunk.len();
-                lines.push(LineItem { summary: None, cells });
             }
         }
         let h = cells_area.height as usize;
@@ -205,7 +232,8 @@ impl GridView {
                 buf.set_stringn(cells_area.x, y, sm, cells_area.width as usize, t.header());
                 continue;
             }
-            for (col, (i, id)) in item.cells.iter().enumerate() {
+            let (first, ids) = item.cells;
+            for (col, (i, id)) in ids.iter().enumerate().map(|(j, id)| (j, (first + j, id))) {
                 let st = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
                 let mut style = t.state(st);
                 if let Some(n) = s.model.node(*id) {
@@ -216,12 +244,12 @@ impl GridView {
                         style = style.patch(t.cordoned());
                     }
                 }
-                if *i == self.cursor {
+                if i == self.cursor {
                     style = style.patch(t.cursor());
                 }
                 let x = cells_area.x + col as u16 * cw;
                 buf.set_string(x, y, st.glyph().to_string(), style);
-                self.hit.push((x, y, *i));
+                self.hit.push((x, y, i));
             }
         }
         self.side(f, s, ds, side);

@@ -10,7 +10,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::format::{NodeDaemons, broken, node_daemons};
+use std::sync::Arc;
+
+use super::format::{Memo, NodeDaemons, broken};
 use crate::model::coverage::CellState;
 use crate::model::{DsInfo, NodeId};
 use crate::ui::filter::Filter;
@@ -25,6 +27,10 @@ pub struct MatrixView {
     pub page: usize,
     /// Where rows and cells were drawn (mouse clicks).
     pub hit: Option<MatrixHit>,
+    /// The rows for (filter, model generation); the longest name and the names' common
+    /// prefix for (filter, the nodes' generation): kept until the key changes.
+    rows_memo: Memo<(String, u64), Vec<(NodeId, NodeDaemons)>>,
+    names_memo: Memo<(String, u64), (u16, usize)>,
 }
 
 /// The matrix as last drawn: its rows' area, the first row and column shown, where the
@@ -41,24 +47,34 @@ pub struct MatrixHit {
 
 impl Default for MatrixView {
     fn default() -> Self {
-        MatrixView { row: 0, col: 0, page: 10, hit: None }
+        MatrixView { row: 0, col: 0, page: 10, hit: None, rows_memo: Memo::default(), names_memo: Memo::default() }
     }
 }
 
 impl MatrixView {
     /// Matrix rows: nodes with the most broken daemons first, then down nodes, then
-    /// those with outdated daemons, then by name.
-    pub fn rows(&self, s: &Shared) -> Vec<(NodeId, NodeDaemons)> {
+    /// those with outdated daemons, then by name — the order the model keeps, filtered;
+    /// scanned again only when the filter or the model changed.
+    pub fn rows(&self, s: &Shared) -> Arc<Vec<(NodeId, NodeDaemons)>> {
+        self.rows_memo.get((s.filter.clone(), s.model.generation()), || {
+            let f = Filter::parse(&s.filter);
+            let dss: Vec<&DsInfo> = s.model.daemonsets().collect();
+            s.model
+                .nodes_by_problems()
+                .filter(|(id, n)| f.is_empty() || f.node_matches(&s.model, *id, n, &dss))
+                .map(|(id, _)| (id, s.model.node_daemons(id)))
+                .collect()
+        })
+    }
+
+    /// The longest node name among the rows (at least 4), and what every row's name starts with.
+    fn names(&self, s: &Shared, rows: &[(NodeId, NodeDaemons)]) -> Arc<(u16, usize)> {
         let f = Filter::parse(&s.filter);
-        let dss: Vec<&DsInfo> = s.model.daemonsets().collect();
-        let mut rows: Vec<(NodeId, NodeDaemons, &str)> = s
-            .model
-            .nodes()
-            .filter(|(id, n)| f.node_matches(&s.model, *id, n, &dss))
-            .map(|(id, n)| (id, node_daemons(&s.model, id), n.name.as_str()))
-            .collect();
-        rows.sort_by(|a, b| a.1.rank().cmp(&b.1.rank()).then_with(|| a.2.cmp(b.2)));
-        rows.into_iter().map(|(id, nd, _)| (id, nd)).collect()
+        let generation = if f.is_empty() { s.model.node_generation() } else { s.model.generation() };
+        self.names_memo.get((s.filter.clone(), generation), || {
+            let names = || rows.iter().filter_map(|(id, _)| s.model.node(*id)).map(|n| n.name.as_str());
+            (names().map(|n| n.chars().count()).max().unwrap_or(4) as u16, super::format::common_prefix(names()))
+        })
     }
 
     pub fn cursor_node(&self, s: &Shared) -> Option<NodeId> {
@@ -80,7 +96,8 @@ impl MatrixView {
         let dss: Vec<&DsInfo> = s.model.daemonsets().collect();
         let rows = self.rows(s);
         // The side panel gives way (down to 24 columns) so that every DaemonSet's column fits.
-        let longest = rows.iter().filter_map(|(id, _)| s.model.node(*id)).map(|n| n.name.chars().count()).max().unwrap_or(4) as u16;
+        let names = self.names(s, &rows);
+        let longest = names.0;
         let need = longest + 1 + 8 + 3 * dss.len() as u16 + 3;
         let side_w = 56.min(area.width / 2).min(area.width.saturating_sub(need).max(24.min(area.width / 3)));
         let [main, side] = Layout::horizontal([Constraint::Min(40), Constraint::Length(side_w)]).areas(area);
@@ -99,11 +116,7 @@ impl MatrixView {
         self.page = body_h.max(1);
         let row_off = self.row.saturating_sub(body_h.saturating_sub(1));
         // What the names share is what a shortened name may leave out.
-        let prefix = if name_w <= longest {
-            super::format::common_prefix(rows.iter().filter_map(|(id, _)| s.model.node(*id)).map(|n| n.name.as_str()))
-        } else {
-            0
-        };
+        let prefix = if name_w <= longest { names.1 } else { 0 };
         self.hit = Some(MatrixHit {
             rows: Rect { x: inner.x, y: inner.y + 1, width: inner.width, height: body_h as u16 },
             row_off,

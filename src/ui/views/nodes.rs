@@ -5,13 +5,14 @@
 //! `model`; no other view.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::format::{Col, NodeDaemons, age, common_prefix, fit_columns, middle, node_daemons, ready_word, shorten};
+use super::format::{Col, Memo, age, common_prefix, fit_columns, middle, node_daemons, ready_word, shorten};
 use crate::model::NodeId;
 use crate::model::coverage::CellState;
 use crate::ui::filter::Filter;
@@ -27,32 +28,81 @@ pub struct NodesView {
     pub page: usize,
     /// Where the rows were drawn and the first row's index (mouse clicks).
     pub hit: Option<(Rect, usize)>,
+    /// The rows for (filter, sort, model generation), and the column widths for
+    /// (filter, label column, generation): kept until one of them changes.
+    rows_memo: Memo<(String, SortBy, u64), Vec<NodeId>>,
+    widths_memo: Memo<(String, Option<String>, u64), Widths>,
+}
+
+/// Column widths from every row (not only those on screen), so columns do not jump.
+#[derive(Debug)]
+struct Widths {
+    name_full: u16,
+    status: u16,
+    pool: u16,
+    zone: u16,
+    extra: u16,
+    /// What every row's name starts with (a shortened name may leave it out).
+    prefix: usize,
 }
 
 impl Default for NodesView {
     fn default() -> Self {
-        NodesView { cursor: 0, sort: SortBy::Name, label: None, page: 10, hit: None }
+        NodesView {
+            cursor: 0,
+            sort: SortBy::Name,
+            label: None,
+            page: 10,
+            hit: None,
+            rows_memo: Memo::default(),
+            widths_memo: Memo::default(),
+        }
     }
 }
 
+/// The model's generation a view's rows depend on: only the nodes' while no filter is
+/// set and `cells` is false (no filter term reads the daemons' cells then).
+fn generation(s: &Shared, f: &Filter, cells: bool) -> u64 {
+    if f.is_empty() && !cells { s.model.node_generation() } else { s.model.generation() }
+}
+
 impl NodesView {
-    /// The rows, filtered (name or any label value) and sorted.
-    pub fn rows(&self, s: &Shared) -> Vec<NodeId> {
+    /// The rows, filtered (name or any label value) and sorted: by name, or by problems
+    /// (broken daemons first, then down nodes, then outdated daemons) in the order the
+    /// model keeps. Scanned again only when the filter, the order or the model changed.
+    pub fn rows(&self, s: &Shared) -> Arc<Vec<NodeId>> {
         let f = Filter::parse(&s.filter);
-        let dss: Vec<&crate::model::DsInfo> = s.model.daemonsets().collect();
-        let mut rows: Vec<(NodeId, NodeDaemons, &str)> = s
-            .model
-            .nodes()
-            .filter(|(id, n)| f.node_matches(&s.model, *id, n, &dss))
-            .map(|(id, n)| {
-                (id, if self.sort == SortBy::Name { NodeDaemons::default() } else { node_daemons(&s.model, id) }, n.name.as_str())
-            })
-            .collect();
-        if self.sort != SortBy::Name {
-            // Broken daemons first, then down nodes, then outdated daemons.
-            rows.sort_by(|a, b| a.1.rank().cmp(&b.1.rank()).then_with(|| a.2.cmp(b.2)));
-        }
-        rows.into_iter().map(|r| r.0).collect()
+        let by_name = self.sort == SortBy::Name;
+        self.rows_memo.get((s.filter.clone(), self.sort, generation(s, &f, !by_name)), || {
+            let dss: Vec<&crate::model::DsInfo> = s.model.daemonsets().collect();
+            let keep = |(id, n): &(NodeId, &crate::model::NodeInfo)| f.is_empty() || f.node_matches(&s.model, *id, n, &dss);
+            if by_name {
+                s.model.nodes().filter(keep).map(|(id, _)| id).collect()
+            } else {
+                s.model.nodes_by_problems().filter(keep).map(|(id, _)| id).collect()
+            }
+        })
+    }
+
+    fn widths(&self, s: &Shared, rows_all: &[NodeId], extra_header: &str) -> Arc<Widths> {
+        let f = Filter::parse(&s.filter);
+        self.widths_memo.get((s.filter.clone(), self.label.clone(), generation(s, &f, false)), || {
+            let longest = |f: &dyn Fn(&crate::model::NodeInfo) -> usize, floor: usize, cap: usize| {
+                rows_all.iter().filter_map(|id| s.model.node(*id)).map(f).max().unwrap_or(0).clamp(floor, cap) as u16
+            };
+            let label_len = |n: &crate::model::NodeInfo, k: &str| n.facts.labels.get(k).map_or(1, |v| v.chars().count());
+            Widths {
+                name_full: longest(&|n| n.name.chars().count(), 4, 63),
+                status: longest(&|n| status_of(n).len(), 6, 27),
+                pool: longest(&|n| label_len(n, "pool"), 4, 16),
+                zone: longest(&|n| label_len(n, "topology.kubernetes.io/zone"), 4, 16),
+                extra: match &self.label {
+                    Some(k) => longest(&|n| label_len(n, k), extra_header.chars().count(), 24),
+                    None => 0,
+                },
+                prefix: common_prefix(rows_all.iter().filter_map(|id| s.model.node(*id)).map(|n| n.name.as_str())),
+            }
+        })
     }
 
     pub fn cursor_node(&self, s: &Shared) -> Option<NodeId> {
@@ -86,18 +136,8 @@ impl NodesView {
         let extra = self.label.clone();
         let extra_header = extra.as_deref().map(|k| k.rsplit('/').next().unwrap_or(k).to_uppercase()).unwrap_or_default();
         // Widths from every node (not only the rows on screen), so columns do not jump.
-        let longest = |f: &dyn Fn(&crate::model::NodeInfo) -> usize, floor: usize, cap: usize| {
-            rows_all.iter().filter_map(|id| s.model.node(*id)).map(f).max().unwrap_or(0).clamp(floor, cap) as u16
-        };
-        let label_len = |n: &crate::model::NodeInfo, k: &str| n.facts.labels.get(k).map_or(1, |v| v.chars().count());
-        let name_full = longest(&|n| n.name.chars().count(), 4, 63);
-        let status_w = longest(&|n| status_of(n).len(), 6, 27);
-        let pool_w = longest(&|n| label_len(n, "pool"), 4, 16);
-        let zone_w = longest(&|n| label_len(n, "topology.kubernetes.io/zone"), 4, 16);
-        let extra_w = match &extra {
-            Some(k) => longest(&|n| label_len(n, k), extra_header.chars().count(), 24),
-            None => 0,
-        };
+        let w = self.widths(s, &rows_all, &extra_header);
+        let (name_full, status_w, pool_w, zone_w, extra_w) = (w.name_full, w.status, w.pool, w.zone, w.extra);
         // (priority, width): NAME and NOT FINE never drop; the least telling go first.
         let mut cols = vec![
             Col { prio: 0, width: 1 },
@@ -126,8 +166,7 @@ impl NodesView {
         let name_w = name_full.min(inner_w.saturating_sub(others + 1).max(8));
         cols[1].width = name_w;
         // What the names share is what a shortened name may leave out.
-        let prefix =
-            if name_w < name_full { common_prefix(rows_all.iter().filter_map(|id| s.model.node(*id)).map(|n| n.name.as_str())) } else { 0 };
+        let prefix = if name_w < name_full { w.prefix } else { 0 };
         let pick = |v: Vec<Cell<'static>>| -> Vec<Cell<'static>> {
             v.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, c)| c).collect()
         };
