@@ -570,7 +570,8 @@ fn l_on_a_waiting_container_offers_the_previous_log() {
     typed(&mut ui, "/general-c-0003");
     key(&mut ui, KeyCode::Enter);
     // The crash-looping pod between two runs: its container waits in CrashLoopBackOff.
-    let uid = ui.app.model().pods_of(ui.app.selected().unwrap()).find(|p| p.node.as_deref() == Some("general-c-0003")).unwrap().uid.to_string();
+    let uid =
+        ui.app.model().pods_of(ui.app.selected().unwrap()).find(|p| p.node.as_deref() == Some("general-c-0003")).unwrap().uid.to_string();
     let mut pod = ui.app.model().pod(&uid).unwrap().clone();
     for c in &mut pod.containers {
         c.waiting = Some(Box::new(("CrashLoopBackOff".into(), "back-off 40s restarting failed container".into())));
