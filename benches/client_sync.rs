@@ -12,12 +12,9 @@
 
 mod common;
 
-use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use daemonscope::cluster::watch::{self, Scope, SyncState, Update};
-use daemonscope::model::{Model, Resource};
 use daemonscope::sim::{Sim, SimOptions, generator};
 
 #[global_allocator]
@@ -121,35 +118,6 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// The client's sync: every watch listed and live, every event applied to the model.
-/// Returns the time, the events applied and the model.
-async fn client_sync(client: &kube::Client) -> (Duration, u64, Model) {
-    let t = Instant::now();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
-    let handles = watch::spawn(client.clone().into(), Scope::default(), tx);
-    let mut model = Model::new();
-    let mut live = HashSet::new();
-    let mut events = 0u64;
-    while live.len() < Resource::ALL.len() {
-        match rx.recv().await.expect("watchers running") {
-            Update::Change(c) => {
-                events += 1;
-                model.apply(c);
-            }
-            Update::Sync(r, SyncState::Live) => {
-                live.insert(r);
-            }
-            Update::Sync(r, SyncState::Reconnecting { reason, .. }) => panic!("{r:?}: {reason}"),
-            Update::Sync(..) => {}
-        }
-    }
-    let sync = t.elapsed();
-    for h in handles {
-        h.abort();
-    }
-    (sync, events, model)
-}
-
 async fn measure(nodes: usize, dss: usize, rounds: usize, with_kubectl: bool) -> String {
     let sc = generator::scenario(nodes, dss);
     let t = Instant::now();
@@ -176,7 +144,7 @@ async fn measure(nodes: usize, dss: usize, rounds: usize, with_kubectl: bool) ->
         floor = floor.min(f);
         (floor_bytes, floor_pages) = (bytes, pages);
         let c = cpu_seconds();
-        let (s, ev, model) = client_sync(&client).await;
+        let (s, ev, model) = common::client_sync(&client).await;
         sync_cpu = sync_cpu.min(cpu_seconds() - c);
         sync = sync.min(s);
         events = ev;

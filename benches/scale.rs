@@ -13,13 +13,10 @@
 
 mod common;
 
-use std::collections::HashSet;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use daemonscope::cluster::watch::{self, Scope, SyncState, Update};
-use daemonscope::model::{Model, Resource};
 use daemonscope::sim::stream::Generator;
 
 #[global_allocator]
@@ -43,35 +40,6 @@ fn main() {
     for n in sizes {
         println!("{}", rt.block_on(measure(n, 30)));
     }
-}
-
-/// The client's sync in this process: every watch listed and live, every event applied.
-async fn client_sync(url: &str) -> (Duration, u64, Model) {
-    let client = kube::Client::try_from(daemonscope::cluster::connect::own_retries(kube::Config::new(url.parse().unwrap()))).unwrap();
-    let t = Instant::now();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
-    let handles = watch::spawn(client.into(), Scope::default(), tx);
-    let mut model = Model::new();
-    let mut live = HashSet::new();
-    let mut events = 0u64;
-    while live.len() < Resource::ALL.len() {
-        match rx.recv().await.expect("watchers running") {
-            Update::Change(c) => {
-                events += 1;
-                model.apply(c);
-            }
-            Update::Sync(r, SyncState::Live) => {
-                live.insert(r);
-            }
-            Update::Sync(r, SyncState::Reconnecting { reason, .. }) => panic!("{r:?}: {reason}"),
-            Update::Sync(..) => {}
-        }
-    }
-    let sync = t.elapsed();
-    for h in handles {
-        h.abort();
-    }
-    (sync, events, model)
 }
 
 /// Peak resident memory of a process (VmHWM), in bytes.
@@ -127,7 +95,10 @@ async fn measure(nodes: usize, dss: usize) -> String {
     let serving = generator.serve("127.0.0.1:0").await.expect("listen");
 
     let before = common::LIVE.load(Ordering::Relaxed);
-    let (sync, events, model) = client_sync(&serving.url).await;
+    let (sync, events, model) = common::client_sync(
+        &kube::Client::try_from(daemonscope::cluster::connect::own_retries(kube::Config::new(serving.url.parse().unwrap()))).unwrap(),
+    )
+    .await;
     assert_eq!(model.pod_count(), pods, "every daemon pod reached the model");
     assert_eq!(model.node_count(), nodes);
     let per_pod = (common::LIVE.load(Ordering::Relaxed) - before) as f64 / pods.max(1) as f64;

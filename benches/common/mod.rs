@@ -49,3 +49,34 @@ pub fn kubectl_get_all_pods(url: &str) -> Duration {
     assert!(status.success(), "kubectl get pods failed");
     t.elapsed()
 }
+
+/// The client's sync: every watch listed and live, every event applied to the model.
+/// Returns the time, the events applied and the model.
+pub async fn client_sync(client: &kube::Client) -> (Duration, u64, daemonscope::model::Model) {
+    let t = Instant::now();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
+    let handles = daemonscope::cluster::watch::spawn(client.clone().into(), daemonscope::cluster::watch::Scope::default(), tx);
+    let mut model = daemonscope::model::Model::new();
+    let mut live = std::collections::HashSet::new();
+    let mut events = 0u64;
+    while live.len() < daemonscope::model::Resource::ALL.len() {
+        match rx.recv().await.expect("watchers running") {
+            daemonscope::cluster::watch::Update::Change(c) => {
+                events += 1;
+                model.apply(c);
+            }
+            daemonscope::cluster::watch::Update::Sync(r, daemonscope::cluster::watch::SyncState::Live) => {
+                live.insert(r);
+            }
+            daemonscope::cluster::watch::Update::Sync(r, daemonscope::cluster::watch::SyncState::Reconnecting { reason, .. }) => {
+                panic!("{r:?}: {reason}")
+            }
+            daemonscope::cluster::watch::Update::Sync(..) => {}
+        }
+    }
+    let sync = t.elapsed();
+    for h in handles {
+        h.abort();
+    }
+    (sync, events, model)
+}
