@@ -20,15 +20,11 @@ use daemonscope::sim::{Sim, SimOptions, generator};
 #[global_allocator]
 static ALLOC: common::Counting = common::Counting;
 
-fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
-    std::env::var(name).ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect()).unwrap_or_else(|| default.to_vec())
-}
-
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let sizes = if full { env_list("DAEMONSCOPE_BENCH_SIZES", &[1000, 5000, 15000]) } else { vec![200] };
-    let rounds = if full { env_list("DAEMONSCOPE_BENCH_ROUNDS", &[3])[0].max(1) } else { 1 };
-    let kubectl_max = env_list("DAEMONSCOPE_BENCH_KUBECTL_MAX_NODES", &[5000])[0];
+    let sizes = if full { common::env_list("DAEMONSCOPE_BENCH_SIZES", &[1000, 5000, 15000]) } else { vec![200] };
+    let rounds = if full { common::env_list("DAEMONSCOPE_BENCH_ROUNDS", &[3])[0].max(1) } else { 1 };
+    let kubectl_max = common::env_list("DAEMONSCOPE_BENCH_KUBECTL_MAX_NODES", &[5000])[0];
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!(
         "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync (watch → model) | daemonscope ÷ paged floor | CPU: floor / daemonscope (÷) | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope |"

@@ -24,14 +24,7 @@ static ALLOC: common::Counting = common::Counting;
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let sizes: Vec<usize> = if full {
-        std::env::var("DAEMONSCOPE_BENCH_SIZES")
-            .ok()
-            .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
-            .unwrap_or_else(|| vec![15_000, 65_000])
-    } else {
-        vec![200]
-    };
+    let sizes: Vec<usize> = if full { common::env_list("DAEMONSCOPE_BENCH_SIZES", &[15_000, 65_000]) } else { vec![200] };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!(
         "\n| nodes × DaemonSets | daemon pods | in process: sync to every watch live | events/s | model heap per daemon pod | `status -A -o json` (child): time | its peak RSS |"

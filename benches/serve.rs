@@ -6,6 +6,8 @@
 //! whole process's resident memory against the simulator, beside the TUI's, is
 //! `benches/serve_rss.sh`.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use daemonscope::cluster::requests::RequestCounts;
@@ -72,14 +74,7 @@ fn time(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let sizes: Vec<usize> = if full {
-        std::env::var("DAEMONSCOPE_BENCH_SIZES")
-            .ok()
-            .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
-            .unwrap_or_else(|| vec![1000, 5000])
-    } else {
-        vec![300]
-    };
+    let sizes: Vec<usize> = if full { common::env_list("DAEMONSCOPE_BENCH_SIZES", &[1000, 5000]) } else { vec![300] };
     let runs = if full { 21 } else { 3 };
     println!("\n| nodes × DaemonSets | problem cells | scrape (text) | size | scrape (OpenMetrics) | size | /api/v1/status | size |");
     println!("|---|---|---|---|---|---|---|---|");

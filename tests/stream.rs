@@ -110,32 +110,11 @@ fn norm(v: &impl serde::Serialize) -> Value {
     normalized(serde_json::to_value(v).unwrap())
 }
 
-/// Every object of the list, paged by 500 (the generator's pages and continue tokens).
-async fn list<K>(url: &str) -> Vec<K>
+/// Every object `api` lists, paged by 50 (the generator's pages and continue tokens).
+async fn list<K>(api: Api<K>) -> Vec<K>
 where
-    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::ClusterResourceScope> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let api: Api<K> = Api::all(client(url));
-    let mut out = Vec::new();
-    let mut lp = ListParams::default().limit(50);
-    loop {
-        let page = api.list(&lp).await.expect("list");
-        out.extend(page.items);
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp = lp.continue_token(&c),
-            None => return out,
-        }
-    }
-}
-
-async fn list_ns<K>(url: &str) -> Vec<K>
-where
-    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    let api: Api<K> = Api::all(client(url));
     let mut out = Vec::new();
     let mut lp = ListParams::default().limit(50);
     loop {
@@ -177,18 +156,19 @@ async fn the_generator_serves_what_the_simulator_would() {
 
     // The objects themselves.
     let nodes_a: BTreeMap<String, Value> =
-        list::<Node>(running.url()).await.iter().map(|n| (n.metadata.name.clone().unwrap(), norm(n))).collect();
+        list(Api::<Node>::all(client(running.url()))).await.iter().map(|n| (n.metadata.name.clone().unwrap(), norm(n))).collect();
     let nodes_b: BTreeMap<String, Value> =
-        list::<Node>(&serving.url).await.iter().map(|n| (n.metadata.name.clone().unwrap(), norm(n))).collect();
+        list(Api::<Node>::all(client(&serving.url))).await.iter().map(|n| (n.metadata.name.clone().unwrap(), norm(n))).collect();
     assert_eq!(nodes_a.len(), NODES);
     assert_eq!(nodes_a, nodes_b, "every node");
     let ds_a: BTreeMap<String, Value> =
-        list_ns::<DaemonSet>(running.url()).await.iter().map(|d| (d.metadata.name.clone().unwrap(), norm(d))).collect();
+        list(Api::<DaemonSet>::all(client(running.url()))).await.iter().map(|d| (d.metadata.name.clone().unwrap(), norm(d))).collect();
     let ds_b: BTreeMap<String, Value> =
-        list_ns::<DaemonSet>(&serving.url).await.iter().map(|d| (d.metadata.name.clone().unwrap(), norm(d))).collect();
+        list(Api::<DaemonSet>::all(client(&serving.url))).await.iter().map(|d| (d.metadata.name.clone().unwrap(), norm(d))).collect();
     assert_eq!(ds_a, ds_b, "every DaemonSet, its status counts too");
-    let pods_a: BTreeMap<(String, String), Value> = list_ns::<Pod>(running.url()).await.iter().map(|p| (owner_node(p), norm(p))).collect();
-    let pods_b: Vec<Pod> = list_ns::<Pod>(&serving.url).await;
+    let pods_a: BTreeMap<(String, String), Value> =
+        list(Api::<Pod>::all(client(running.url()))).await.iter().map(|p| (owner_node(p), norm(p))).collect();
+    let pods_b: Vec<Pod> = list(Api::<Pod>::all(client(&serving.url))).await;
     assert_eq!(pods_b.len(), generator.pod_count(), "paged to the end, nothing twice");
     let names: HashSet<_> = pods_b.iter().map(|p| p.metadata.name.clone()).collect();
     let uids: HashSet<_> = pods_b.iter().map(|p| p.metadata.uid.clone()).collect();

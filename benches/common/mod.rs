@@ -80,3 +80,8 @@ pub async fn client_sync(client: &kube::Client) -> (Duration, u64, daemonscope::
     }
     (sync, events, model)
 }
+
+/// A comma-separated list of numbers from the environment variable `name`, or `default`.
+pub fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(name).ok().map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect()).unwrap_or_else(|| default.to_vec())
+}
