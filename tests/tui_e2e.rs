@@ -95,7 +95,7 @@ async fn rollout_progress_advances_on_screen() {
             assert!(Instant::now() < deadline, "updated stayed at {n} (from {first}):\n{s}");
             std::thread::sleep(Duration::from_millis(250));
         };
-        assert!(later.contains("maxUnavailable 1"), "{later}");
+        assert!(later.contains("maxUnavailable 2"), "{later}");
         assert!(later.lines().any(|l| l.contains("rev 2") && l.contains("(current)")), "{later}");
         assert!(later.contains("fluent-bit:3.0.7 → cr.fluentbit.io/fluent/fluent-bit:3.1.4"), "{later}");
         t.keys("q");

@@ -198,7 +198,7 @@ fn matrix_puts_the_broken_nodes_first_and_opens_the_grid_there() {
     assert_eq!(app.cursor_node(), Some("general-c-0003"));
 }
 
-/// The demo 6 s into fluent-bit's rolling update (maxUnavailable 1, 5 s per pod start).
+/// The demo 12 s into fluent-bit's rolling update (maxUnavailable 2, 5 s per pod start).
 fn demo_mid_rollout() -> Sim {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
     let mut sim = common::build(&text);
@@ -228,7 +228,7 @@ fn rollout_view_shows_revisions_limits_and_what_changed() {
     );
     assert!(s.lines().any(|l| l.starts_with("│▶ logging/fluent-bit") && l.contains("progressing")), "{s}");
     assert!(s.contains("logging/fluent-bit — rollout to revision 2"), "{s}");
-    assert!(s.contains("maxUnavailable 1 (= 1 of 44)  maxSurge 0 (= 0)"), "{s}");
+    assert!(s.contains("maxUnavailable 2 (= 2 of 44)  maxSurge 0 (= 0)"), "{s}");
     // Pods per revision match the simulator's pods.
     let pods = sim.store.list::<Pod>(Some("logging")).0;
     let on = |generation: &str| {

@@ -83,6 +83,10 @@ fn rolling_update(
     if max_surge == 0 {
         let mut num_unavailable = 0;
         let mut candidates = Vec::new();
+        // `updatedDesiredNodeCounts` adds every node that should run the daemon and has no
+        // pod: such a node counts as unavailable (the manage loop creates its pod).
+        num_unavailable +=
+            nodes.iter().filter(|n| !by_node.contains_key(&n.name) && eligibility::evaluate(n, placement).should_run).count() as i32;
         for pods in by_node.values() {
             let Some((new, old)) = find_updated(pods, hash, tpl_gen) else {
                 num_unavailable += 1;
@@ -97,7 +101,9 @@ fn rolling_update(
                 }
                 (None, Some(o)) => {
                     if !is_available(&o, min_ready, now) {
+                        // Replaced at once, even over the budget, and counted.
                         plan.delete.push(o);
+                        num_unavailable += 1;
                     } else {
                         candidates.push(o);
                     }
@@ -146,4 +152,48 @@ fn rolling_update(
     let remaining = (max_surge - num_surge).max(0) as usize;
     plan.create.extend(candidates.into_iter().take(remaining));
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::eligibility::NodeFacts;
+
+    fn node(name: &str) -> NodeFacts {
+        NodeFacts { name: name.into(), ..NodeFacts::default() }
+    }
+
+    fn pod(name: &str, node: &str, hash: &str, ready: bool) -> Arc<core::Pod> {
+        let p: core::Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "kube-system", "labels": {"controller-revision-hash": hash}},
+            "spec": {"nodeName": node, "containers": []},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}
+        }))
+        .unwrap();
+        Arc::new(p)
+    }
+
+    fn deleted(plan: &Plan) -> Vec<String> {
+        let mut v: Vec<String> = plan.delete.iter().filter_map(|p| p.metadata.name.clone()).collect();
+        v.sort();
+        v
+    }
+
+    /// update.go counts an eligible node without a pod, and an old pod that is not
+    /// available (deleted at once), against maxUnavailable: with a budget of 1 either
+    /// leaves no room for a healthy old pod.
+    #[test]
+    fn a_node_without_a_pod_and_an_unavailable_old_pod_use_up_the_budget() {
+        let placement = Placement::default();
+        let nodes = [node("a"), node("b")];
+        let by_node: ByNode = [("b".to_string(), vec![pod("old-b", "b", "v1", true)])].into();
+        let plan = rolling_update(&nodes, &placement, &by_node, "v2", None, 0, 1, 0, Timestamp::now());
+        assert_eq!(deleted(&plan), Vec::<String>::new(), "node a has no pod: 1 unavailable, 1 allowed");
+
+        let nodes = [node("c"), node("d")];
+        let by_node: ByNode =
+            [("c".to_string(), vec![pod("old-c", "c", "v1", false)]), ("d".to_string(), vec![pod("old-d", "d", "v1", true)])].into();
+        let plan = rolling_update(&nodes, &placement, &by_node, "v2", None, 0, 1, 0, Timestamp::now());
+        assert_eq!(deleted(&plan), ["old-c"], "the unavailable old pod goes and counts; the healthy one waits");
+    }
 }
