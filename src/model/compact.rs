@@ -200,9 +200,16 @@ impl Default for DsInfo {
 }
 
 impl DsInfo {
-    /// What coverage depends on; status counts do not change a cell.
-    pub fn coverage_inputs(&self) -> (&Placement, &Option<String>, &Option<String>, bool) {
-        (&self.placement, &self.template_generation, &self.current_hash, self.observed_generation >= self.generation)
+    /// What coverage (and availability, through minReadySeconds) depends on; status
+    /// counts do not change a cell.
+    pub fn coverage_inputs(&self) -> (&Placement, &Option<String>, &Option<String>, bool, i32) {
+        (
+            &self.placement,
+            &self.template_generation,
+            &self.current_hash,
+            self.observed_generation >= self.generation,
+            self.min_ready_seconds,
+        )
     }
 }
 

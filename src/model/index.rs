@@ -1,11 +1,13 @@
 //! The model's store: compact objects indexed by node and by DaemonSet, with
 //! per-DaemonSet coverage counts adjusted (not recounted) event by event.
 //!
-//! May import: `model::atoms`, `model::compact`, `model::pods`, `model::coverage`, `k8s`.
+//! May import: `model::atoms`, `model::compact`, `model::pods`, `model::coverage`,
+//! `model::availability`, `model::tally`, `k8s`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::atoms::{Interner, Uid};
+use super::availability::{self, Holds};
 use super::compact::{DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
 use super::pods::{DsPods, PodId, Pods};
 
@@ -82,6 +84,9 @@ pub struct Coverage {
     /// the node's not-ready or unreachable taint, or it is not tainted yet).
     desired_down: Vec<bool>,
     desired_down_count: u32,
+    /// The nodes a rolling update without surge counts as unavailable (or may, within
+    /// minReadySeconds).
+    pub holds: Holds,
 }
 
 impl Coverage {
@@ -197,6 +202,12 @@ impl Model {
         self.nodes.get(id as usize).and_then(|n| n.as_ref())
     }
 
+    /// Every node id given out so far is below this, the ids of nodes that are gone (or
+    /// only named by a pod) included.
+    pub fn node_id_bound(&self) -> NodeId {
+        self.nodes.len() as NodeId
+    }
+
     pub fn node_id(&self, name: &str) -> Option<NodeId> {
         self.node_ids.get(name).copied().filter(|id| self.node(*id).is_some())
     }
@@ -304,14 +315,18 @@ impl Model {
     fn recompute(&mut self, ds_uid: &str, node: NodeId) {
         let Some(key) = self.ds_by_uid.get(ds_uid) else { return };
         let Some(ds) = self.daemonsets.get(key) else { return };
+        let pods = self.pods_on(ds, node);
         let (state, desired) = match self.node(node) {
             Some(n) => {
-                let c = coverage::cell(ds, n, &self.pods_on(ds, node));
+                let c = coverage::cell(ds, n, &pods);
                 (c.state, c.desired)
             }
             None => (CellState::Absent, false),
         };
-        let old = self.coverage.entry(ds_uid.to_string()).or_default().set(node, state, desired);
+        let hold = availability::hold(ds, &pods, desired);
+        let cov = self.coverage.entry(ds_uid.to_string()).or_default();
+        let old = cov.set(node, state, desired);
+        cov.holds.set(node, hold);
         self.tally.shift(node, old, state);
     }
 
@@ -532,9 +547,15 @@ impl Model {
     /// Coverage recounted from scratch (what the incremental counts must equal).
     pub fn recount(&self, ds: &DsInfo) -> Coverage {
         let mut c = Coverage::default();
+        let mut desired = vec![false; self.nodes.len()];
         for (id, n) in self.nodes() {
             let cell = coverage::cell(ds, n, &self.pods_on(ds, id));
             c.set(id, cell.state, cell.desired);
+            desired[id as usize] = cell.desired;
+        }
+        // Pods on nodes that are gone (or never seen) count too, as the controller counts them.
+        for (id, want) in desired.into_iter().enumerate() {
+            c.holds.set(id as NodeId, availability::hold(ds, &self.pods_on(ds, id as NodeId), want));
         }
         c
     }

@@ -4,13 +4,14 @@
 //! pods per revision, unavailable now vs. allowed, what the rollout waits on, and its
 //! pace (rate, ETA, stalled) from the progress observed over time.
 //!
-//! May import: `model::compact`, `model::coverage`, `model::index`, `k8s`.
+//! May import: `model::compact`, `model::coverage`, `model::availability`, `model::index`, `k8s`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::compact::{DsInfo, PodInfo, Strategy};
-use super::coverage::{CellState, is_updated};
+use super::availability;
+use super::compact::{DsInfo, Strategy};
+use super::coverage::CellState;
 use super::index::{Model, NodeId};
 use crate::k8s::intstr::surge_and_unavailable;
 
@@ -95,17 +96,17 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
     // Without surge the controller counts unavailability per node, its own way.
     let blocking = match &ds.strategy {
         Strategy::RollingUpdate { .. } if max_surge == 0 => {
-            let b = unavailable_now(model, ds, jiff::Timestamp::now());
-            unavailable = b.len() as i32;
-            b
+            let now = jiff::Timestamp::now();
+            unavailable = unavailable_count(model, ds, now) as i32;
+            unavailable_named(model, ds, now, NAMED_NODES)
         }
         _ => Vec::new(),
     };
     let revisions = model.revisions_of(ds);
     let current = revisions.last();
-    let mut by_hash: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let mut by_hash: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     for p in model.pods_of(ds).filter(|p| p.deleting.is_none()) {
-        let e = by_hash.entry(p.revision_hash.as_deref().unwrap_or("?").to_string()).or_default();
+        let e = by_hash.entry(p.revision_hash.as_deref().unwrap_or("?")).or_default();
         e.0 += 1;
         e.1 += u32::from(p.ready);
     }
@@ -114,8 +115,8 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
         .into_iter()
         .map(|(hash, (pods, ready))| RevisionPods {
             revision: revisions.iter().find(|r| r.hash == hash).map(|r| r.revision),
-            current: current_hash.as_deref() == Some(hash.as_str()),
-            hash,
+            current: current_hash.as_deref() == Some(hash),
+            hash: hash.to_string(),
             pods,
             ready,
         })
@@ -178,9 +179,12 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
             outdated.len()
         )),
         Strategy::RollingUpdate { .. } if !outdated.is_empty() && max_surge == 0 && unavailable >= max_unavailable => {
-            let named: Vec<String> =
-                blocking.iter().take(NAMED_NODES).filter_map(|(id, why)| Some(format!("{}: {why}", model.node(*id)?.name))).collect();
-            let more = if blocking.len() > NAMED_NODES { format!("; and {} more", blocking.len() - NAMED_NODES) } else { String::new() };
+            let named: Vec<String> = blocking.iter().map(|(id, why)| format!("{}: {why}", node_name(model, ds, *id))).collect();
+            let more = if unavailable as usize > blocking.len() {
+                format!("; and {} more", unavailable as usize - blocking.len())
+            } else {
+                String::new()
+            };
             waiting_on.insert(
                 0,
                 format!(
@@ -340,48 +344,41 @@ pub fn under_way(_model: &Model, ds: &DsInfo) -> bool {
     ds.observed_generation < ds.generation || ds.updated < ds.desired
 }
 
-/// Nodes the controller counts as unavailable in a rolling update without surge, with
-/// why (`rollingUpdate` in update.go, semantics §4): every node holding one of the
-/// DaemonSet's pods, where the pods that are not terminating are none (say one stuck
+/// How many nodes the controller counts as unavailable in a rolling update without surge
+/// (`rollingUpdate` in update.go, semantics §4): kept by the store as cells change, so
+/// this does not walk the pods.
+pub fn unavailable_count(model: &Model, ds: &DsInfo, now: jiff::Timestamp) -> usize {
+    model.coverage(ds).map_or(0, |c| c.holds.count(ds.min_ready_seconds, now))
+}
+
+/// The first `limit` of those nodes (by node id), each with why.
+pub fn unavailable_named(model: &Model, ds: &DsInfo, now: jiff::Timestamp, limit: usize) -> Vec<(NodeId, String)> {
+    let Some(c) = model.coverage(ds) else { return Vec::new() };
+    c.holds.nodes(ds.min_ready_seconds, now).filter_map(|id| Some((id, why_unavailable(model, ds, id, now)?))).take(limit).collect()
+}
+
+/// Why the controller counts the node as unavailable at `now`: every node holding one of
+/// the DaemonSet's pods, where the pods that are not terminating are none (say one stuck
 /// Terminating), an old and a new one, more than one of a kind, only a new pod not yet
 /// available, or only an old pod that is not available (replaced at once, even over the
-/// budget, and counted).
+/// budget, and counted); and every node it wants to run the daemon on that has no pod.
+fn why_unavailable(model: &Model, ds: &DsInfo, id: NodeId, now: jiff::Timestamp) -> Option<String> {
+    let should_run = model.explain(ds, id).is_some_and(|c| c.desired);
+    let down = model.node(id).is_some_and(|n| n.is_down());
+    availability::why(ds, &model.pods_on(ds, id), should_run, down, now)
+}
+
+/// The unavailable nodes recounted from scratch, every node id walked, gone nodes'
+/// included (their pods count): what the kept count and [`unavailable_named`] must agree
+/// with. For checks, not for drawing.
 pub fn unavailable_now(model: &Model, ds: &DsInfo, now: jiff::Timestamp) -> Vec<(NodeId, String)> {
-    let mut by_node: BTreeMap<&str, Vec<&PodInfo>> = BTreeMap::new();
-    for p in model.pods_of(ds) {
-        // Terminal pods that are also being deleted count nowhere.
-        if p.deleting.is_some() && (p.phase == "Succeeded" || p.phase == "Failed") {
-            continue;
-        }
-        if let Some(n) = p.node.as_deref() {
-            by_node.entry(n).or_default().push(p);
-        }
-    }
-    let available = |p: &PodInfo| {
-        p.ready
-            && (ds.min_ready_seconds == 0
-                || p.ready_since.get().is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(ds.min_ready_seconds)))
-    };
-    let mut out = Vec::new();
-    for (node, pods) in by_node {
-        let Some(id) = model.node_id(node) else { continue };
-        let live: Vec<&PodInfo> = pods.iter().copied().filter(|p| p.deleting.is_none()).collect();
-        let (new, old): (Vec<&PodInfo>, Vec<&PodInfo>) = live.iter().partition(|p| is_updated(ds, p));
-        let down = model.node(id).is_some_and(|n| n.is_down());
-        let on = if down { " on a NotReady node" } else { "" };
-        let why = match (old.as_slice(), new.as_slice()) {
-            (o, n) if o.len() > 1 || n.len() > 1 => Some(format!("{} pods of the DaemonSet{on}", live.len())),
-            ([], []) => Some(format!("old pod Terminating{on}")),
-            ([_], [_]) => Some(format!("an old and a new pod{on}")),
-            ([], [n]) if !available(n) => Some(format!("new pod {} not available yet{on}", n.name)),
-            ([o], []) if !available(o) => Some(format!("old pod {} not available (replaced first){on}", o.name)),
-            _ => None,
-        };
-        if let Some(w) = why {
-            out.push((id, w));
-        }
-    }
-    out
+    (0..model.node_id_bound()).filter_map(|id| Some((id, why_unavailable(model, ds, id, now)?))).collect()
+}
+
+/// A node's name, also for a node that is gone (its pods still count: they name it).
+fn node_name(model: &Model, ds: &DsInfo, id: NodeId) -> String {
+    let gone = || model.pods_on(ds, id).first().and_then(|p| p.node.as_deref().map(|n| format!("{n} (gone)")));
+    model.node(id).map(|n| n.name.clone()).or_else(gone).unwrap_or_else(|| "a node that is gone".into())
 }
 
 #[cfg(test)]
@@ -463,6 +460,33 @@ mod tests {
         assert_eq!((p.unavailable, p.max_unavailable), (1, 1), "status says 0 unavailable; the controller counts 1");
         assert!(p.waiting_on[0].starts_with("maxUnavailable reached (1 unavailable, 1 allowed)"), "{:?}", p.waiting_on);
         assert!(p.waiting_on[0].contains("wait on c: old pod Terminating on a NotReady node"), "{:?}", p.waiting_on);
+    }
+
+    /// update.go counts a node that should run the daemon and has no pod as unavailable
+    /// (`updatedDesiredNodeCounts` adds it with no pods): with maxUnavailable 1, the old
+    /// pod elsewhere waits until that node has an available pod.
+    #[test]
+    fn a_node_without_a_pod_counts_as_unavailable() {
+        let mut m = Model::new();
+        for n in ["a", "b"] {
+            m.apply(Change::Node(fixtures::node(n)));
+        }
+        let ds = fixtures::daemonset("kube-system", "agent").at_generation(2);
+        let ds = crate::model::DsInfo { desired: 2, current: 1, ready: 1, updated: 0, available: 1, ..ds };
+        m.apply(Change::DaemonSet(ds.clone()));
+        m.apply(Change::Pod(fixtures::pod(&ds, "a", "1").from_generation("1")));
+        let ds = m.daemonset("kube-system", "agent").unwrap();
+        let p = super::progress(&m, ds);
+        assert_eq!((p.unavailable, p.max_unavailable), (1, 1), "{:?}", p.waiting_on);
+        assert!(
+            p.waiting_on[0].starts_with("maxUnavailable reached (1 unavailable, 1 allowed): 1 outdated pod(s) wait on b: no pod yet"),
+            "{:?}",
+            p.waiting_on
+        );
+        // Its pod arrives and becomes available: the budget is free again.
+        m.apply(Change::Pod(fixtures::pod(ds, "b", "2")));
+        let ds = m.daemonset("kube-system", "agent").unwrap();
+        assert_eq!(unavailable_count(&m, ds, jiff::Timestamp::now()), 0);
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl RolloutView {
             let mut p = rollout::brief(&s.model, d);
             if matches!(d.strategy, Strategy::RollingUpdate { .. }) && p.max_surge == 0 {
                 // As the controller counts it, node by node (a pod stuck Terminating counts).
-                p.unavailable = rollout::unavailable_now(&s.model, d, jiff::Timestamp::now()).len() as i32;
+                p.unavailable = rollout::unavailable_count(&s.model, d, jiff::Timestamp::now()) as i32;
             }
             let ps = pace(s, d, &p);
             let limit =
