@@ -110,7 +110,7 @@ fn corner_cases_decode_as_the_k8s_openapi_conversion_does() {
     // The pinned pod targets the affinity's node; the failed container names its exit code.
     let pinned = both(cases[1].as_bytes()).0.unwrap();
     assert_eq!((pinned.node.as_deref(), pinned.bound), (Some("n7"), false));
-    assert_eq!(pinned.unschedulable.as_deref(), Some("0/3 nodes are available"));
+    assert_eq!(pinned.unschedulable.as_deref().map(String::as_str), Some("0/3 nodes are available"));
     let dying = both(cases[3].as_bytes()).0.unwrap();
     assert_eq!(dying.containers[1].waiting.as_deref(), Some(&("ExitCode:1".into(), "bye".into())));
     assert_eq!(dying.containers[2].waiting, None);

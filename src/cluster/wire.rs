@@ -128,7 +128,7 @@ impl<'de> Deserialize<'de> for PodWire {
             ready_since: ready_cond.filter(|c| is(&c.status, "True")).and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0).into(),
             deleting: m.deletion_timestamp.map(|t| t.0).into(),
             created: m.creation_timestamp.map(|t| t.0).into(),
-            unschedulable: unschedulable.map(String::into_boxed_str),
+            unschedulable: unschedulable.map(Box::new),
             containers,
         };
         Ok(PodWire { meta, info: Some(info) })

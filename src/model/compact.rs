@@ -307,7 +307,9 @@ pub struct PodInfo {
     pub ready_since: Time,
     pub deleting: Time,
     pub created: Time,
-    pub unschedulable: Option<Box<str>>,
+    /// The scheduler's message while the pod cannot be placed (boxed twice: a thin
+    /// pointer, as almost every pod has none).
+    pub unschedulable: Option<Box<String>>,
     pub containers: Containers,
 }
 
@@ -367,7 +369,7 @@ impl PodInfo {
             ready_since: ready_cond.filter(|c| c.status == "True").and_then(|c| ts(&c.last_transition_time)).into(),
             deleting: ts(&p.metadata.deletion_timestamp).into(),
             created: ts(&p.metadata.creation_timestamp).into(),
-            unschedulable: unschedulable.map(String::into_boxed_str),
+            unschedulable: unschedulable.map(Box::new),
             containers,
         })
     }

@@ -496,9 +496,10 @@ mod tests {
         assert_eq!(cause(&general, &[&between]), Cause::Crashloop);
         let mut unsched = pod("2", false, None);
         unsched.bound = false;
-        unsched.unschedulable = Some("0/1 nodes are available: 1 Insufficient cpu.".into());
+        unsched.unschedulable = Some(Box::new("0/1 nodes are available: 1 Insufficient cpu.".into()));
         assert_eq!(cause(&general, &[&unsched]), Cause::Resources);
-        unsched.unschedulable = Some("0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.".into());
+        unsched.unschedulable =
+            Some(Box::new("0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.".into()));
         assert_eq!(cause(&general, &[&unsched]), Cause::HostPort);
         assert_eq!(cause(&general, &[]), Cause::NoPod);
         assert_eq!(cause(&general, &[&pod("2", true, None).deleting()]), Cause::Terminating);

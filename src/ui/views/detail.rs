@@ -258,7 +258,7 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
     }
     l.push(kv("status", status));
     if let Some(m) = &p.unschedulable {
-        l.push(flag(sh, "unschedulable", m.clone(), true));
+        l.push(flag(sh, "unschedulable", m.to_string(), true));
     }
     l.push(kv(
         "revision",
