@@ -87,16 +87,18 @@ async fn measure(nodes: usize, dss: usize) -> String {
     let pods = generator.pod_count();
     let serving = generator.serve("127.0.0.1:0").await.expect("listen");
 
-    let before = common::LIVE.load(Ordering::Relaxed);
     let (sync, events, model) = common::client_sync(
         &kube::Client::try_from(daemonscope::cluster::connect::own_retries(kube::Config::new(serving.url.parse().unwrap()))).unwrap(),
     )
     .await;
     assert_eq!(model.pod_count(), pods, "every daemon pod reached the model");
     assert_eq!(model.node_count(), nodes);
-    let per_pod = (common::LIVE.load(Ordering::Relaxed) - before) as f64 / pods.max(1) as f64;
-    eprintln!("{nodes} nodes: in-process sync {:.1} s, {per_pod:.0} B/pod", sync.as_secs_f64());
+    // The model's heap: what dropping it frees (the generator, the client and the
+    // runtime keep their own allocations, which are not the model's).
+    let with_model = common::LIVE.load(Ordering::Relaxed);
     drop(model);
+    let per_pod = (with_model - common::LIVE.load(Ordering::Relaxed)) as f64 / pods.max(1) as f64;
+    eprintln!("{nodes} nodes: in-process sync {:.1} s, {per_pod:.0} B/pod", sync.as_secs_f64());
 
     let url = serving.url.clone();
     let (took, rss) = tokio::task::spawn_blocking(move || status_child(&url)).await.unwrap();
