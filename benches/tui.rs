@@ -1,6 +1,7 @@
 //! The client at 1,000 / 5,000 / 15,000 nodes × 30 DaemonSets (up to 450,000 daemon
 //! pods): applying watch events to the model; drawing each view, also at 65,000 nodes
-//! (1,950,000 daemon pods); and a frame under load: at 15,000 nodes, one frame's share of
+//! (1,950,000 daemon pods); and a frame under load: at 15,000 nodes (or
+//! `DAEMONSCOPE_BENCH_LOAD_NODES`), one frame's share of
 //! 10,000 pod updates a second applied, then the view drawn. `cargo bench --bench tui`;
 //! under `cargo test` every benchmark runs once at 300 nodes (divan's test mode).
 
@@ -26,9 +27,14 @@ fn draw_sizes() -> Vec<usize> {
     if std::env::args().any(|a| a == "--bench") { vec![1000, 5000, 15000, 65000] } else { vec![300] }
 }
 
-/// The cluster under load: the real size under `cargo bench`, a small one as a smoke test.
+/// The cluster under load: the real size under `cargo bench` (15,000 nodes, or
+/// `DAEMONSCOPE_BENCH_LOAD_NODES`), a small one as a smoke test.
 fn load_size() -> usize {
-    if std::env::args().any(|a| a == "--bench") { 15000 } else { 300 }
+    if std::env::args().any(|a| a == "--bench") {
+        std::env::var("DAEMONSCOPE_BENCH_LOAD_NODES").ok().and_then(|v| v.parse().ok()).unwrap_or(15000)
+    } else {
+        300
+    }
 }
 
 fn node(i: usize) -> NodeInfo {
@@ -199,13 +205,14 @@ fn wave_update(k: usize, nodes: usize) -> Change {
 
 /// A frame under load at 15,000 nodes: one frame's share of 10,000 pod updates a second
 /// (167) goes through the app as a watch batch, then the view is drawn — apply + draw.
-#[divan::bench(sample_count = 30, args = ["daemonsets", "grid", "matrix", "nodes"])]
+#[divan::bench(sample_count = 30, args = ["daemonsets", "grid", "matrix", "nodes", "rollout"])]
 fn frame_under_load(b: Bencher, view: &str) {
     use crossterm::event::KeyCode::{Char, Enter};
     let keys: &[crossterm::event::KeyCode] = match view {
         "grid" => &[Enter],
         "matrix" => &[Char('m')],
         "nodes" => &[Char('n'), Char('s')],
+        "rollout" => &[Char('r')],
         _ => &[],
     };
     let nodes = load_size();
