@@ -63,7 +63,8 @@ impl<'de> Deserialize<'de> for PodWire {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let p = Pod::deserialize(d)?;
         let m = p.metadata;
-        let meta = ObjectMeta { uid: m.uid.clone(), resource_version: m.resource_version, ..ObjectMeta::default() };
+        let text = |v: &Str<'_>| -> String { v.as_deref().unwrap_or_default().to_string() };
+        let meta = ObjectMeta { uid: m.uid.as_deref().map(String::from), resource_version: m.resource_version, ..ObjectMeta::default() };
         let Some((owner_uid, owner_name)) = m
             .owner_references
             .into_iter()
@@ -76,14 +77,13 @@ impl<'de> Deserialize<'de> for PodWire {
         let spec = p.spec.unwrap_or_default();
         let st = p.status.unwrap_or_default();
         let conditions = st.conditions.unwrap_or_default();
-        let is = |v: &Option<String>, s: &str| v.as_deref().unwrap_or_default() == s;
+        let is = |v: &Str<'_>, s: &str| v.as_deref().unwrap_or_default() == s;
         let ready_cond = conditions.iter().find(|c| is(&c.type_, "Ready"));
-        let unschedulable = conditions
-            .iter()
-            .find(|c| is(&c.type_, "PodScheduled") && is(&c.status, "False"))
-            .map(|c| c.message.clone().unwrap_or_default());
+        let unschedulable = conditions.iter().find(|c| is(&c.type_, "PodScheduled") && is(&c.status, "False")).map(|c| text(&c.message));
         let statuses = st.container_statuses.unwrap_or_default();
-        let exit = |t: &Terminated| t.reason.clone().unwrap_or_else(|| format!("ExitCode:{}", t.exit_code.unwrap_or_default()));
+        let exit = |t: &Terminated| {
+            t.reason.as_deref().map(String::from).unwrap_or_else(|| format!("ExitCode:{}", t.exit_code.unwrap_or_default()))
+        };
         let containers = spec
             .containers
             .into_iter()
@@ -94,14 +94,14 @@ impl<'de> Deserialize<'de> for PodWire {
                 let state = s.and_then(|s| s.state.as_ref());
                 let waiting = state
                     .and_then(|st| st.waiting.as_ref())
-                    .map(|w| (w.reason.clone().unwrap_or_default(), w.message.clone().unwrap_or_default()))
-                    .or_else(|| state.and_then(|st| st.terminated.as_ref()).map(|t| (exit(t), t.message.clone().unwrap_or_default())))
+                    .map(|w| (text(&w.reason), text(&w.message)))
+                    .or_else(|| state.and_then(|st| st.terminated.as_ref()).map(|t| (exit(t), text(&t.message))))
                     .map(Box::new);
                 ContainerInfo {
                     ready: s.is_some_and(|s| s.ready.unwrap_or_default()),
                     restarts: s.map_or(0, |s| s.restart_count.unwrap_or_default()),
-                    name: name.into(),
-                    image: c.image.unwrap_or_default().into(),
+                    name: IStr::from(&*name),
+                    image: IStr::from(c.image.as_deref().unwrap_or_default()),
                     waiting,
                     running: state.is_some_and(|st| st.running.is_some()),
                     last_exit: s.and_then(|s| s.last_state.as_ref()?.terminated.as_ref()).map(|t| exit(t).into()),
@@ -110,20 +110,20 @@ impl<'de> Deserialize<'de> for PodWire {
             .collect();
         let labels = m.labels.unwrap_or_default();
         let bound = spec.node_name.as_deref().is_some_and(|n| !n.is_empty());
-        let node = match spec.node_name.filter(|n| !n.is_empty()) {
-            Some(n) => Some(n),
-            None => pinned_node(spec.affinity),
+        let node = match spec.node_name.as_deref().filter(|n| !n.is_empty()) {
+            Some(n) => Some(IStr::from(n)),
+            None => pinned_node(spec.affinity).map(IStr::from),
         };
         let info = PodInfo {
-            namespace: m.namespace.unwrap_or_default().into(),
-            name: PodName::new(m.name.unwrap_or_default(), &owner_name),
-            uid: m.uid.unwrap_or_default().into(),
-            owner_uid: owner_uid.into(),
-            node: node.map(IStr::from),
+            namespace: IStr::from(m.namespace.as_deref().unwrap_or_default()),
+            name: PodName::new(m.name.as_deref().unwrap_or_default(), &owner_name),
+            uid: m.uid.as_deref().unwrap_or_default().into(),
+            owner_uid: IStr::from(&*owner_uid),
+            node,
             bound,
-            revision_hash: labels.hash.map(IStr::from),
-            template_generation: labels.generation.map(IStr::from),
-            phase: st.phase.unwrap_or_default().into(),
+            revision_hash: labels.hash.as_deref().map(IStr::from),
+            template_generation: labels.generation.as_deref().map(IStr::from),
+            phase: IStr::from(st.phase.as_deref().unwrap_or_default()),
             ready: ready_cond.is_some_and(|c| is(&c.status, "True")),
             ready_since: ready_cond.filter(|c| is(&c.status, "True")).and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0).into(),
             deleting: m.deletion_timestamp.map(|t| t.0).into(),
@@ -155,57 +155,74 @@ fn pinned_node(affinity: Option<Affinity>) -> Option<String> {
 // default), and so must this.
 
 #[derive(Deserialize)]
-struct Pod {
-    #[serde(default, deserialize_with = "null_as_default")]
-    metadata: Meta,
-    spec: Option<Spec>,
-    status: Option<Status>,
+struct Pod<'a> {
+    #[serde(default, borrow, deserialize_with = "null_as_default")]
+    metadata: Meta<'a>,
+    #[serde(borrow)]
+    spec: Option<Spec<'a>>,
+    #[serde(borrow)]
+    status: Option<Status<'a>>,
 }
+
+/// A string as the JSON has it: borrowed from the page when it has no escapes, so most
+/// fields read cost no allocation.
+type Str<'a> = Option<Cow<'a, str>>;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct Meta {
-    name: Option<String>,
-    namespace: Option<String>,
-    uid: Option<String>,
+struct Meta<'a> {
+    #[serde(borrow)]
+    name: Str<'a>,
+    #[serde(borrow)]
+    namespace: Str<'a>,
+    #[serde(borrow)]
+    uid: Str<'a>,
     resource_version: Option<String>,
     creation_timestamp: Option<Time>,
     deletion_timestamp: Option<Time>,
-    labels: Option<Labels>,
-    owner_references: Option<Vec<OwnerRef>>,
+    #[serde(borrow)]
+    labels: Option<Labels<'a>>,
+    #[serde(borrow)]
+    owner_references: Option<Vec<OwnerRef<'a>>>,
 }
 
 /// The two labels the model reads (`REVISION_HASH_LABEL`, `TEMPLATE_GENERATION_LABEL`);
 /// the others are skipped.
 #[derive(Deserialize, Default)]
-struct Labels {
-    #[serde(rename = "controller-revision-hash")]
-    hash: Option<String>,
-    #[serde(rename = "pod-template-generation")]
-    generation: Option<String>,
+struct Labels<'a> {
+    #[serde(rename = "controller-revision-hash", borrow)]
+    hash: Str<'a>,
+    #[serde(rename = "pod-template-generation", borrow)]
+    generation: Str<'a>,
 }
 
 #[derive(Deserialize)]
-struct OwnerRef {
-    kind: Option<String>,
-    name: Option<String>,
-    uid: Option<String>,
+struct OwnerRef<'a> {
+    #[serde(borrow)]
+    kind: Str<'a>,
+    #[serde(borrow)]
+    name: Str<'a>,
+    #[serde(borrow)]
+    uid: Str<'a>,
     controller: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct Spec {
-    node_name: Option<String>,
+struct Spec<'a> {
+    #[serde(borrow)]
+    node_name: Str<'a>,
     affinity: Option<Affinity>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    containers: Vec<Container>,
+    #[serde(default, borrow, deserialize_with = "null_as_default")]
+    containers: Vec<Container<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Container {
-    name: Option<String>,
-    image: Option<String>,
+struct Container<'a> {
+    #[serde(borrow)]
+    name: Str<'a>,
+    #[serde(borrow)]
+    image: Str<'a>,
 }
 
 #[derive(Deserialize)]
@@ -241,50 +258,64 @@ struct Requirement {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct Status {
-    phase: Option<String>,
-    conditions: Option<Vec<Condition>>,
-    container_statuses: Option<Vec<ContainerStatus>>,
+struct Status<'a> {
+    #[serde(borrow)]
+    phase: Str<'a>,
+    #[serde(borrow)]
+    conditions: Option<Vec<Condition<'a>>>,
+    #[serde(borrow)]
+    container_statuses: Option<Vec<ContainerStatus<'a>>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Condition {
-    #[serde(rename = "type")]
-    type_: Option<String>,
-    status: Option<String>,
+struct Condition<'a> {
+    #[serde(rename = "type", borrow)]
+    type_: Str<'a>,
+    #[serde(borrow)]
+    status: Str<'a>,
     last_transition_time: Option<Time>,
-    message: Option<String>,
+    #[serde(borrow)]
+    message: Str<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ContainerStatus {
-    name: Option<String>,
+struct ContainerStatus<'a> {
+    #[serde(borrow)]
+    name: Str<'a>,
     ready: Option<bool>,
     restart_count: Option<i32>,
-    state: Option<State>,
-    last_state: Option<State>,
+    #[serde(borrow)]
+    state: Option<State<'a>>,
+    #[serde(borrow)]
+    last_state: Option<State<'a>>,
 }
 
 #[derive(Deserialize, Default)]
-struct State {
-    waiting: Option<Waiting>,
+struct State<'a> {
+    #[serde(borrow)]
+    waiting: Option<Waiting<'a>>,
     running: Option<serde::de::IgnoredAny>,
-    terminated: Option<Terminated>,
+    #[serde(borrow)]
+    terminated: Option<Terminated<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Waiting {
-    reason: Option<String>,
-    message: Option<String>,
+struct Waiting<'a> {
+    #[serde(borrow)]
+    reason: Str<'a>,
+    #[serde(borrow)]
+    message: Str<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Terminated {
-    reason: Option<String>,
-    message: Option<String>,
+struct Terminated<'a> {
+    #[serde(borrow)]
+    reason: Str<'a>,
+    #[serde(borrow)]
+    message: Str<'a>,
     exit_code: Option<i32>,
 }
 

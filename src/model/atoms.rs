@@ -6,8 +6,8 @@
 //!
 //! May import: nothing of ours (std and jiff).
 
+use hashbrown::HashSet;
 use std::borrow::Borrow;
-use std::collections::HashSet;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
@@ -301,7 +301,8 @@ pub enum PodName {
 
 impl PodName {
     /// `name` as the controller of DaemonSet `owner` would have named it, or whole.
-    pub fn new(name: String, owner: &str) -> PodName {
+    pub fn new(name: impl AsRef<str>, owner: &str) -> PodName {
+        let name = name.as_ref();
         let b = name.as_bytes();
         let derived = b.len() == owner.len() + 1 + SUFFIX
             && name.starts_with(owner)
@@ -523,7 +524,7 @@ mod tests {
 
     #[test]
     fn controller_style_pod_names_are_derived_and_compare_as_the_full_name() {
-        let n = PodName::new("node-exporter-x7k2p".into(), "node-exporter");
+        let n = PodName::new("node-exporter-x7k2p", "node-exporter");
         assert!(matches!(n, PodName::Derived { .. }));
         assert_eq!(n.to_string(), "node-exporter-x7k2p");
         assert_eq!(n, PodName::Full("node-exporter-x7k2p".into()));
@@ -536,11 +537,11 @@ mod tests {
             ("node-exporter-X7K2P", "node-exporter"),
             ("-abcde", ""),
         ] {
-            let n = PodName::new(name.into(), owner);
+            let n = PodName::new(name, owner);
             assert!(matches!(n, PodName::Full(_)), "{name}");
             assert_eq!(n.to_string(), name);
         }
-        let (a, b) = (PodName::new("ds-aaaaa".into(), "ds"), PodName::Full("ds-aaaab".into()));
+        let (a, b) = (PodName::new("ds-aaaaa", "ds"), PodName::Full("ds-aaaab".into()));
         assert!(a < b);
         assert_eq!(a.cmp(&PodName::Full("ds-aaaaa".into())), std::cmp::Ordering::Equal);
         assert!(PodName::Full("ds".into()) < a);

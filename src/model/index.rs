@@ -4,7 +4,9 @@
 //! May import: `model::atoms`, `model::compact`, `model::pods`, `model::coverage`,
 //! `model::availability`, `model::tally`, `k8s`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::{HashMap, HashSet};
 
 use super::atoms::{Interner, Uid};
 use super::availability::{self, Holds};
@@ -147,7 +149,7 @@ pub struct Model {
     revisions: BTreeMap<(String, String), RevisionInfo>,
     services: BTreeMap<(String, String), ServiceInfo>,
     /// Keys seen since a resync began.
-    resync: HashMap<Resource, std::collections::HashSet<String>>,
+    resync: HashMap<Resource, HashSet<String>>,
     /// Per node, over every DaemonSet: cells per state, and the nodes in problem order.
     tally: NodeTally,
     pub events_applied: u64,
@@ -324,7 +326,7 @@ impl Model {
             None => (CellState::Absent, false),
         };
         let hold = availability::hold(ds, &pods, desired);
-        let cov = self.coverage.entry(ds_uid.to_string()).or_default();
+        let cov = self.coverage.entry_ref(ds_uid).or_default();
         let old = cov.set(node, state, desired);
         cov.holds.set(node, hold);
         self.tally.shift(node, old, state);
