@@ -65,7 +65,11 @@ fn kind<'a>(ds: &DsInfo, pods: &[&'a PodInfo], should_run: bool) -> Option<Kind<
 /// What holds the node, or None when it is available or the controller does not count
 /// it. `should_run`: the controller wants the daemon on this node.
 pub fn hold(ds: &DsInfo, pods: &[&PodInfo], should_run: bool) -> Option<Hold> {
-    match kind(ds, pods, should_run)? {
+    hold_of(ds, &kind(ds, pods, should_run)?)
+}
+
+fn hold_of(ds: &DsInfo, k: &Kind<'_>) -> Option<Hold> {
+    match k {
         Kind::One(p, _) if !p.ready => Some(Hold::Always),
         Kind::One(_, _) if ds.min_ready_seconds == 0 => None,
         Kind::One(p, _) => Some(p.ready_since.get().map_or(Hold::Always, Hold::ReadySince)),
@@ -85,11 +89,12 @@ fn holds(h: Hold, min_ready_seconds: i32, now: jiff::Timestamp) -> bool {
 /// Why the node is unavailable at `now`, in words; None when it is available. `down`
 /// (the node is NotReady) is said, not counted.
 pub fn why(ds: &DsInfo, pods: &[&PodInfo], should_run: bool, down: bool, now: jiff::Timestamp) -> Option<String> {
-    if !holds(hold(ds, pods, should_run)?, ds.min_ready_seconds, now) {
+    let k = kind(ds, pods, should_run)?;
+    if !holds(hold_of(ds, &k)?, ds.min_ready_seconds, now) {
         return None;
     }
     let on = if down { " on a NotReady node" } else { "" };
-    Some(match kind(ds, pods, should_run)? {
+    Some(match k {
         Kind::NoPod => format!("no pod yet{on}"),
         Kind::Several(n) => format!("{n} pods of the DaemonSet{on}"),
         Kind::Terminating => format!("old pod Terminating{on}"),

@@ -281,6 +281,12 @@ impl Model {
         v
     }
 
+    /// When the DaemonSet first had a Ready pod on the node that is still there: the
+    /// earliest Ready-since of its live, ready pods there.
+    pub fn first_ready(&self, ds: &DsInfo, node: NodeId) -> Option<jiff::Timestamp> {
+        self.pods_on(ds, node).into_iter().filter(|p| p.ready && p.deleting.is_none()).filter_map(|p| p.ready_since.get()).min()
+    }
+
     /// Nodes where the DaemonSet has more than one live pod (a surge in progress), by id.
     pub fn nodes_with_several_pods(&self, ds: &DsInfo) -> Vec<NodeId> {
         let Some(per) = self.pods_by_ds_node.get(&ds.uid) else { return Vec::new() };

@@ -66,19 +66,28 @@ fn name_nodes(model: &Model, ds: &DsInfo, ids: &[NodeId]) -> String {
     parts.join("; ")
 }
 
-/// Counts and limits only (for a list row): no per-revision or per-node work.
+/// Counts and limits only (for a list row): no per-revision work, and the unavailable
+/// nodes counted from what the store keeps, not by walking the pods.
 pub fn brief(model: &Model, ds: &DsInfo) -> Progress {
+    brief_at(model, ds, jiff::Timestamp::now())
+}
+
+/// [`brief`] as of `now`. Without surge the controller counts unavailability node by node,
+/// its own way (a pod stuck Terminating counts); otherwise it is the status's
+/// `desired − available`.
+fn brief_at(model: &Model, ds: &DsInfo, now: jiff::Timestamp) -> Progress {
     let revisions = model.revisions_of(ds);
     let current = revisions.last();
     let (max_surge, max_unavailable) = match &ds.strategy {
         Strategy::RollingUpdate { max_unavailable, max_surge } => surge_and_unavailable(max_surge, max_unavailable, ds.desired),
         Strategy::OnDelete => (0, 0),
     };
+    let per_node = matches!(ds.strategy, Strategy::RollingUpdate { .. }) && max_surge == 0;
     Progress {
         desired: ds.desired,
         updated: ds.updated,
         available: ds.available,
-        unavailable: (ds.desired - ds.available).max(0),
+        unavailable: if per_node { unavailable_count(model, ds, now) as i32 } else { (ds.desired - ds.available).max(0) },
         max_unavailable,
         max_surge,
         current_revision: current.map(|r| r.revision),
@@ -90,16 +99,13 @@ pub fn brief(model: &Model, ds: &DsInfo) -> Progress {
     }
 }
 
-/// The rollout state of `ds`, from the model (pure; no clock).
+/// The rollout state of `ds`, from the model.
 pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
-    let Progress { mut unavailable, max_unavailable, max_surge, complete, .. } = brief(model, ds);
-    // Without surge the controller counts unavailability per node, its own way.
+    let now = jiff::Timestamp::now();
+    let Progress { unavailable, max_unavailable, max_surge, complete, .. } = brief_at(model, ds, now);
+    // The first few of the nodes counted unavailable, with why (as brief counts them).
     let blocking = match &ds.strategy {
-        Strategy::RollingUpdate { .. } if max_surge == 0 => {
-            let now = jiff::Timestamp::now();
-            unavailable = unavailable_count(model, ds, now) as i32;
-            unavailable_named(model, ds, now, NAMED_NODES)
-        }
+        Strategy::RollingUpdate { .. } if max_surge == 0 => unavailable_named(model, ds, now, NAMED_NODES),
         _ => Vec::new(),
     };
     let revisions = model.revisions_of(ds);
@@ -318,13 +324,7 @@ pub fn time_to_coverage(
                     if !cell.state.is_eligible() {
                         return None;
                     }
-                    let ready = model
-                        .pods_on(ds, id)
-                        .into_iter()
-                        .filter(|p| p.ready && p.deleting.is_none())
-                        .filter_map(|p| p.ready_since.get())
-                        .min();
-                    let r = match ready {
+                    let r = match model.first_ready(ds, id) {
                         Some(t) => Ok(t.duration_since(created).as_secs().max(0)),
                         None => Err(now.duration_since(created).as_secs().max(0)),
                     };

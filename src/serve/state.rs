@@ -171,13 +171,7 @@ impl State {
                     if done.contains(&d.uid) {
                         continue;
                     }
-                    let first_ready = model
-                        .pods_on(d, id)
-                        .into_iter()
-                        .filter(|p| p.ready && p.deleting.is_none())
-                        .filter_map(|p| p.ready_since.get())
-                        .min();
-                    if let Some(t) = first_ready {
+                    if let Some(t) = model.first_ready(d, id) {
                         let secs = t.duration_since(ready_at).as_secs_f64().max(0.0);
                         self.time_to_coverage.get_or_create(&ds_labels(&d.namespace, &d.name)).observe(secs);
                         done.insert(d.uid.clone());

@@ -124,11 +124,7 @@ impl RolloutView {
         self.hit =
             Some((Rect { x: list_area.x + 1, y: list_area.y + 2, width: list_area.width.saturating_sub(2), height: visible as u16 }, off));
         for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
-            let mut p = rollout::brief(&s.model, d);
-            if matches!(d.strategy, Strategy::RollingUpdate { .. }) && p.max_surge == 0 {
-                // As the controller counts it, node by node (a pod stuck Terminating counts).
-                p.unavailable = rollout::unavailable_count(&s.model, d, jiff::Timestamp::now()) as i32;
-            }
+            let p = rollout::brief(&s.model, d);
             let ps = pace(s, d, &p);
             let limit =
                 if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", p.unavailable, p.max_unavailable) };
