@@ -67,7 +67,7 @@ pub async fn run(source: &Source, contexts: &[String], scope: Scope, args: &Stat
         async move {
             let tag = format!("[{context}] ");
             match source.client(Some(context)).await {
-                Ok((cluster, _)) => observe(cluster, context.clone(), source.server(context), scope, args, &tag).await,
+                Ok((cluster, _)) => observe(cluster, context.clone(), source.server(context), scope, args, &tag, false).await,
                 Err(e) => Outcome { code: 2, report: None, note: None, error: Some(e.to_string()), reachable: false, synced: None },
             }
         }

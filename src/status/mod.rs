@@ -72,7 +72,7 @@ pub async fn run(
 ) -> i32 {
     // `-o json` is written from the model as it is made, never held whole.
     let stream = args.output == Output::Json;
-    let outcome = observe_as(cluster, context, server, scope, args, "", stream).await;
+    let outcome = observe(cluster, context, server, scope, args, "", stream).await;
     let emitted = match (&outcome.report, &outcome.synced) {
         (Some(r), _) => emit(r, args.output, out),
         (None, Some(s)) => stream_json(s, out),
@@ -126,14 +126,10 @@ fn made(stream: bool, model: Model, context: &str, selected: Vec<(String, String
 }
 
 /// Syncs one cluster, reports, and with `--wait` follows it until fully covered (or the
-/// deadline). Progress goes to stderr, each line after `tag` (`[ctx] ` for a fleet).
-pub async fn observe(cluster: Cluster, context: String, server: Option<String>, scope: Scope, args: &StatusArgs, tag: &str) -> Outcome {
-    observe_as(cluster, context, server, scope, args, tag, false).await
-}
-
-/// [`observe`]; with `stream`, the outcome keeps the model ([`Outcome::synced`]) instead
-/// of a report made of it (unless the data went stale: that report says how old it is).
-async fn observe_as(
+/// deadline). Progress goes to stderr, each line after `tag` (`[ctx] ` for a fleet). With
+/// `stream`, the outcome keeps the model ([`Outcome::synced`]) instead of a report made of
+/// it (unless the data went stale: that report says how old it is).
+pub async fn observe(
     cluster: Cluster,
     context: String,
     server: Option<String>,
