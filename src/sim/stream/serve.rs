@@ -3,7 +3,8 @@
 //! and `remainingItemCount` for lists without a selector), and their watches (bookmarks;
 //! a rollout's events once one starts; resumable from any resourceVersion they sent).
 //!
-//! May import: `sim::stream::{data, layout, template}`, `sim::kubelet`.
+//! May import: `sim::stream::{data, layout, template}`, `sim::kubelet`, `sim::tls` (the
+//! listener).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -23,6 +24,7 @@ use super::layout;
 use super::template::Template;
 use super::template::Values;
 use crate::sim::kubelet::internal_ip;
+use crate::sim::tls::Tcp;
 
 /// Bookmarks on a quiet watch this often (the client reopens a watch silent for twice
 /// its bookmark interval, a minute by default).
@@ -91,7 +93,7 @@ pub(super) async fn serve(g: Arc<Inner>, addr: &str) -> std::io::Result<Serving>
     let url = format!("http://{}", listener.local_addr()?);
     let router = axum::Router::new().fallback(handle).with_state(g);
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(Tcp(listener), router).await;
     });
     Ok(Serving { url, task })
 }
