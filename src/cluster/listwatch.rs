@@ -298,7 +298,7 @@ async fn list<K, S>(
     sink: &mut S,
 ) -> Listed
 where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
     S: Sink<K>,
 {
     let client = api.clone().into_client();
@@ -331,11 +331,12 @@ where
         if let Some(n) = &next {
             prefetched = Some(Prefetch::start(&client, &url, n, page_timeout));
         }
-        let page = match serde_json::from_slice::<Page<K>>(&body) {
-            Ok(p) => p,
-            Err(e) => return Listed::Failed(ClusterError::api(kube::Error::SerdeError(e), retry_after), Some(lp)),
+        let page = match decode::<K>(body).await {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => return Listed::Failed(ClusterError::api(kube::Error::SerdeError(e), retry_after), Some(lp)),
+            // The runtime is shutting down.
+            None => return Listed::Closed,
         };
-        drop(body);
         backoff.reset();
         tracing::debug!(kind = %std::any::type_name::<K>(), items = page.items.len(), "list page");
         if lp.continue_token.is_none() {
@@ -365,6 +366,23 @@ where
             Some(n) => lp = n,
             None => return Listed::Done(page.metadata.resource_version.unwrap_or_default()),
         }
+    }
+}
+
+/// Decodes a page on the runtime's blocking threads, not on this worker: tokio runs a
+/// task spawned from a worker (the next page's request, just started) on that same worker
+/// once the current task yields, and no other worker may take it, so a page decoded here
+/// held the next request back until it was done — the server then sat idle while the
+/// client decoded, and the client while the server wrote. None: the runtime is shutting
+/// down.
+async fn decode<K>(body: bytes::Bytes) -> Option<Result<Page<K>, serde_json::Error>>
+where
+    K: serde::de::DeserializeOwned + Send + 'static,
+{
+    match tokio::task::spawn_blocking(move || serde_json::from_slice::<Page<K>>(&body)).await {
+        Ok(page) => Some(page),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => None,
     }
 }
 
