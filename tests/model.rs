@@ -131,6 +131,27 @@ fn a_resync_drops_what_was_not_seen_again() {
     assert_eq!(m.coverage(&d).unwrap().count(CellState::Ready), 1);
 }
 
+/// A node's status written again with nothing new the model keeps (a heartbeat) changes
+/// nothing: not the generation the views' rows and widths are kept by (at 65,000 nodes,
+/// the nodes view took ~38 ms to build them again), and a node seen in a relist this way is
+/// still seen.
+#[test]
+fn a_node_written_again_unchanged_leaves_the_generation_alone() {
+    let mut m = Model::new();
+    m.apply(Change::Node(node(0, 0, false, true)));
+    m.apply(Change::Node(node(1, 0, false, true)));
+    let (g, ng) = (m.generation(), m.node_generation());
+    m.apply(Change::Node(node(0, 0, false, true)));
+    assert_eq!((m.generation(), m.node_generation()), (g, ng), "an unchanged node is no change");
+    m.apply(Change::ResyncStart(Resource::Nodes));
+    m.apply(Change::Node(node(0, 0, false, true)));
+    m.apply(Change::ResyncDone(Resource::Nodes));
+    assert_eq!(m.nodes().map(|(_, n)| n.name.as_str()).collect::<Vec<_>>(), ["n0"], "n0 seen again, n1 gone");
+    let g = m.generation();
+    m.apply(Change::Node(node(0, 1, false, true)));
+    assert!(m.generation() > g && m.node_generation() > g, "a new label is a change");
+}
+
 /// A DaemonSet deleted and recreated under the same name while the client was cut off is
 /// seen only as a relist with a new uid: its coverage is computed afresh, the old one's
 /// pods no longer count.

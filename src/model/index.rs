@@ -386,6 +386,14 @@ impl Model {
 
     pub fn apply(&mut self, change: Change) {
         self.events_applied += 1;
+        // A node's status is written every few minutes with nothing new in what the model
+        // keeps (only heartbeats): the model, its generation and every view's rows stay.
+        if let Change::Node(n) = &change
+            && self.node_ids.get(n.name.as_str()).and_then(|id| self.nodes[*id as usize].as_ref()) == Some(n)
+        {
+            self.touched(Resource::Nodes, n.name.clone());
+            return;
+        }
         self.generation = next_generation();
         if matches!(change, Change::Node(_) | Change::NodeGone(_) | Change::ResyncDone(Resource::Nodes)) {
             self.node_generation = self.generation;
