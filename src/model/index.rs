@@ -378,9 +378,11 @@ impl Model {
         }
     }
 
-    fn touched(&mut self, r: Resource, key: String) {
+    /// Remembers that a relist saw this object; the key is made only while a relist of
+    /// `r` is under way (not on the first sync, nor for the watch's events).
+    fn touched(&mut self, r: Resource, key: impl FnOnce() -> String) {
         if let Some(seen) = self.resync.get_mut(&r) {
-            seen.insert(key);
+            seen.insert(key());
         }
     }
 
@@ -391,7 +393,7 @@ impl Model {
         if let Change::Node(n) = &change
             && self.node_ids.get(n.name.as_str()).and_then(|id| self.nodes[*id as usize].as_ref()) == Some(n)
         {
-            self.touched(Resource::Nodes, n.name.clone());
+            self.touched(Resource::Nodes, || n.name.clone());
             return;
         }
         self.generation = next_generation();
@@ -400,7 +402,7 @@ impl Model {
         }
         match change {
             Change::Node(n) => {
-                self.touched(Resource::Nodes, n.name.clone());
+                self.touched(Resource::Nodes, || n.name.clone());
                 let id = self.intern(&n.name);
                 self.node_order.insert(n.name.clone(), id);
                 self.tally.live(id, &n.name);
@@ -419,7 +421,7 @@ impl Model {
                 }
             }
             Change::DaemonSet(mut d) => {
-                self.touched(Resource::DaemonSets, d.uid.clone());
+                self.touched(Resource::DaemonSets, || d.uid.clone());
                 d.current_hash = self.current_hash(&d.uid);
                 let key = (d.namespace.clone(), d.name.clone());
                 // Recreated under the same name (seen only as a relist after a 410 or a
@@ -446,7 +448,7 @@ impl Model {
             }
             Change::Pod(mut p) => {
                 p.intern(&mut self.strings);
-                self.touched(Resource::Pods, p.uid.to_string());
+                self.touched(Resource::Pods, || p.uid.to_string());
                 let (owner, node) = (p.owner_uid.clone(), p.node.clone());
                 let (pid, old) = self.pods.insert(p);
                 if let Some(old) = old {
@@ -475,7 +477,7 @@ impl Model {
                 }
             }
             Change::Revision(r) => {
-                self.touched(Resource::Revisions, format!("{}/{}", r.namespace, r.name));
+                self.touched(Resource::Revisions, || format!("{}/{}", r.namespace, r.name));
                 let owner = r.owner_uid.clone();
                 self.revisions.insert((r.namespace.clone(), r.name.clone()), r);
                 self.refresh_current_hash(&owner);
@@ -486,7 +488,7 @@ impl Model {
                 }
             }
             Change::Service(sv) => {
-                self.touched(Resource::Services, format!("{}/{}", sv.namespace, sv.name));
+                self.touched(Resource::Services, || format!("{}/{}", sv.namespace, sv.name));
                 self.services.insert((sv.namespace.clone(), sv.name.clone()), sv);
             }
             Change::ServiceGone { namespace, name } => {
