@@ -122,14 +122,14 @@ async fn serve(server: &tokio::runtime::Handle, sim: Sim) -> (String, Box<dyn st
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listen");
         let _ = tx.send(listener.local_addr().unwrap());
         // As the simulator listens (and a Go server: no Nagle delay).
-        axum::serve(daemonscope::sim::tls::Tcp(listener), router).await.expect("serve");
+        axum::serve(daemonscope::sim::tls::no_delay(listener), router).await.expect("serve");
     });
     let url = format!("http://{}", rx.await.expect("the server listens"));
-    (url, Box::new(AbortOnDrop(task, sim)))
+    (url, Box::new(AbortOnDrop(task)))
 }
 
-/// Stops the server when dropped (and keeps the simulator's state until then).
-struct AbortOnDrop(tokio::task::JoinHandle<()>, #[allow(dead_code)] Sim);
+/// Stops the server when dropped (the router holds the simulator's state).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

@@ -284,7 +284,7 @@ impl Sim {
         let faults = running.api.faults.clone();
         match server {
             Some(cfg) => {
-                let l = faults::FaultListener::new(tls::TlsListener::new(tls::Tcp(listener), cfg)?, faults);
+                let l = faults::FaultListener::new(tls::TlsListener::new(tls::no_delay(listener), cfg)?, faults);
                 running.tasks.push(tokio::spawn(async move {
                     if let Err(e) = axum::serve(l, router).await {
                         tracing::error!(error = %e, "API server stopped");
@@ -294,7 +294,7 @@ impl Sim {
             }
             None => {
                 running.tasks.push(tokio::spawn(async move {
-                    let l = faults::FaultListener::new(tls::Tcp(listener), faults);
+                    let l = faults::FaultListener::new(tls::no_delay(listener), faults);
                     if let Err(e) = axum::serve(l, router).await {
                         tracing::error!(error = %e, "API server stopped");
                     }

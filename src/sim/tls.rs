@@ -3,13 +3,14 @@
 //! start-up. kubectl sends bearer tokens only over TLS (client-go reads a kubeconfig's
 //! credentials only for TLS transports), so the simulator serves HTTPS by default and
 //! writes the CA into its kubeconfig. Also the TCP side of every listener the simulator
-//! serves from ([`Tcp`]).
+//! serves from ([`no_delay`]).
 //!
 //! May import: nothing else in the crate.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::{Listener, ListenerExt};
 use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
@@ -98,35 +99,18 @@ pub fn generate() -> Result<TlsMaterial, String> {
     Ok(TlsMaterial { ca_pem: ca.cert_pem, server })
 }
 
-/// A TCP listener for `axum::serve` whose connections send at once, as a Go server's do
-/// (Go turns Nagle's algorithm off on every TCP connection: `net.TCPConn.SetNoDelay`
-/// defaults to true). With Nagle on, the last part of each response waited for the
-/// client's delayed acknowledgement: a paged list of 5,000 nodes' pods took twice as long
-/// to fetch as from a real server, most of it waiting.
-pub struct Tcp(pub TcpListener);
-
-impl axum::serve::Listener for Tcp {
-    type Io = TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => {
-                    if let Err(e) = stream.set_nodelay(true) {
-                        tracing::debug!(%addr, error = %e, "TCP_NODELAY not set");
-                    }
-                    return (stream, addr);
-                }
-                // Out of file descriptors, say: wait a little rather than spin.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-            }
+/// `tcp` as every listener the simulator serves from: its connections send at once, as a
+/// Go server's do (Go turns Nagle's algorithm off on every TCP connection:
+/// `net.TCPConn.SetNoDelay` defaults to true). With Nagle on, the last part of each
+/// response waited for the client's delayed acknowledgement: a paged list of 5,000 nodes'
+/// pods took twice as long to fetch as from a real server, most of it waiting. Accept
+/// errors are axum's to handle, as for any `TcpListener`.
+pub fn no_delay(tcp: TcpListener) -> impl Listener<Io = TcpStream, Addr = SocketAddr> {
+    tcp.tap_io(|stream: &mut TcpStream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
         }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
+    })
 }
 
 /// A TLS listener for `axum::serve`; handshakes run in their own tasks so a slow
@@ -138,8 +122,7 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    pub fn new(mut tcp: Tcp, cfg: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
-        use axum::serve::Listener;
+    pub fn new(mut tcp: impl Listener<Io = TcpStream, Addr = SocketAddr>, cfg: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
         let local = tcp.local_addr()?;
         let acceptor = TlsAcceptor::from(cfg);
         let (tx, rx) = mpsc::channel(64);
@@ -163,7 +146,7 @@ impl TlsListener {
     }
 }
 
-impl axum::serve::Listener for TlsListener {
+impl Listener for TlsListener {
     type Io = TlsStream<TcpStream>;
     type Addr = SocketAddr;
 
@@ -186,8 +169,7 @@ mod tests {
 
     #[tokio::test]
     async fn connections_are_accepted_without_nagle_delay() {
-        use axum::serve::Listener;
-        let mut l = Tcp(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let mut l = no_delay(TcpListener::bind("127.0.0.1:0").await.unwrap());
         let addr = l.local_addr().unwrap();
         let client = TcpStream::connect(addr).await.unwrap();
         let (accepted, from) = l.accept().await;

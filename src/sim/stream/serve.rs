@@ -24,7 +24,7 @@ use super::layout;
 use super::template::Template;
 use super::template::Values;
 use crate::sim::kubelet::internal_ip;
-use crate::sim::tls::Tcp;
+use crate::sim::tls::no_delay;
 
 /// Bookmarks on a quiet watch this often (the client reopens a watch silent for twice
 /// its bookmark interval, a minute by default).
@@ -93,7 +93,7 @@ pub(super) async fn serve(g: Arc<Inner>, addr: &str) -> std::io::Result<Serving>
     let url = format!("http://{}", listener.local_addr()?);
     let router = axum::Router::new().fallback(handle).with_state(g);
     let task = tokio::spawn(async move {
-        let _ = axum::serve(Tcp(listener), router).await;
+        let _ = axum::serve(no_delay(listener), router).await;
     });
     Ok(Serving { url, task })
 }
