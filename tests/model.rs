@@ -42,7 +42,7 @@ fn pod(uid: u8, ds_i: u8, node: u8, generation: u8, ready: bool, shape: u8) -> P
     if shape & 4 != 0 {
         p.phase = "Succeeded".into();
     }
-    p.ready_since = match (shape >> 3) & 3 {
+    p.ready_changed = match (shape >> 3) & 3 {
         1 => Time::new(Some(t0() - jiff::SignedDuration::from_secs(5))),
         2 => Time::new(Some(t0() - jiff::SignedDuration::from_secs(60))),
         _ => Time::NONE,

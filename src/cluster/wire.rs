@@ -125,7 +125,7 @@ impl<'de> Deserialize<'de> for PodWire {
             template_generation: labels.generation.as_deref().map(IStr::from),
             phase: IStr::from(st.phase.as_deref().unwrap_or_default()),
             ready: ready_cond.is_some_and(|c| is(&c.status, "True")),
-            ready_since: ready_cond.filter(|c| is(&c.status, "True")).and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0).into(),
+            ready_changed: ready_cond.and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0).into(),
             deleting: m.deletion_timestamp.map(|t| t.0).into(),
             created: m.creation_timestamp.map(|t| t.0).into(),
             unschedulable: unschedulable.map(Box::new),

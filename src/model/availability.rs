@@ -72,7 +72,7 @@ fn hold_of(ds: &DsInfo, k: &Kind<'_>) -> Option<Hold> {
     match k {
         Kind::One(p, _) if !p.ready => Some(Hold::Always),
         Kind::One(_, _) if ds.min_ready_seconds == 0 => None,
-        Kind::One(p, _) => Some(p.ready_since.get().map_or(Hold::Always, Hold::ReadySince)),
+        Kind::One(p, _) => Some(p.ready_since().map_or(Hold::Always, Hold::ReadySince)),
         _ => Some(Hold::Always),
     }
 }
@@ -104,16 +104,49 @@ pub fn why(ds: &DsInfo, pods: &[&PodInfo], should_run: bool, down: bool, now: ji
     })
 }
 
-/// One DaemonSet's held nodes, kept as its cells are recomputed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One DaemonSet's held nodes, kept as its cells are recomputed. Two are equal when they
+/// hold the same nodes: what was seen failing before is history, which a recount from
+/// the pods as they are now cannot have.
+#[derive(Debug, Clone, Default)]
 pub struct Holds {
     by_node: BTreeMap<NodeId, Hold>,
     always: u32,
     /// The `ReadySince` holds by time, to count those still inside `minReadySeconds`.
     timed: BTreeSet<(jiff::Timestamp, NodeId)>,
+    /// Nodes where a pod was seen failing, since when: kept after that pod is replaced,
+    /// until a pod is Ready there — so a new pod that fails there, where a pod already
+    /// failed before the rollout began, is known not to fail because of it.
+    failed_old: BTreeMap<NodeId, jiff::Timestamp>,
 }
 
+impl PartialEq for Holds {
+    fn eq(&self, o: &Self) -> bool {
+        (&self.by_node, self.always, &self.timed) == (&o.by_node, o.always, &o.timed)
+    }
+}
+
+impl Eq for Holds {}
+
 impl Holds {
+    /// The node's cell was recomputed: `failing`, its pod fails (since when); `ready`, a
+    /// pod is Ready there now.
+    pub fn note(&mut self, node: NodeId, failing: Option<jiff::Timestamp>, ready: bool) {
+        match failing {
+            Some(t) => {
+                self.failed_old.entry(node).or_insert(t);
+            }
+            None if ready => {
+                self.failed_old.remove(&node);
+            }
+            None => {}
+        }
+    }
+
+    /// Since when a pod has been failing on the node (the first seen), if one was seen.
+    pub fn failed_before(&self, node: NodeId) -> Option<jiff::Timestamp> {
+        self.failed_old.get(&node).copied()
+    }
+
     /// Sets what holds `node` (None: nothing).
     pub fn set(&mut self, node: NodeId, h: Option<Hold>) {
         let old = match h {

@@ -304,7 +304,9 @@ pub struct PodInfo {
     pub revision_hash: Option<IStr>,
     pub template_generation: Option<IStr>,
     pub phase: IStr,
-    pub ready_since: Time,
+    /// When the Ready condition last changed: to Ready when `ready`, to not ready
+    /// otherwise (read through [`PodInfo::ready_since`] / [`PodInfo::unready_since`]).
+    pub ready_changed: Time,
     pub deleting: Time,
     pub created: Time,
     /// The scheduler's message while the pod cannot be placed (boxed twice: a thin
@@ -366,12 +368,23 @@ impl PodInfo {
             template_generation: labels.get(TEMPLATE_GENERATION_LABEL).map(IStr::from),
             phase: st.phase.as_deref().unwrap_or_default().into(),
             ready: ready_cond.is_some_and(|c| c.status == "True"),
-            ready_since: ready_cond.filter(|c| c.status == "True").and_then(|c| ts(&c.last_transition_time)).into(),
+            ready_changed: ready_cond.and_then(|c| ts(&c.last_transition_time)).into(),
             deleting: ts(&p.metadata.deletion_timestamp).into(),
             created: ts(&p.metadata.creation_timestamp).into(),
             unschedulable: unschedulable.map(Box::new),
             containers,
         })
+    }
+
+    /// Since when the pod has been Ready (None while it is not).
+    pub fn ready_since(&self) -> Option<jiff::Timestamp> {
+        self.ready_changed.get().filter(|_| self.ready)
+    }
+
+    /// Since when the pod has been not Ready, where its Ready condition says (None while
+    /// it is Ready, or before the kubelet wrote the condition).
+    pub fn unready_since(&self) -> Option<jiff::Timestamp> {
+        self.ready_changed.get().filter(|_| !self.ready)
     }
 
     pub fn restarts(&self) -> i32 {

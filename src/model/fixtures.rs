@@ -62,7 +62,7 @@ pub fn pod(ds: &DsInfo, node: &str, uid: &str) -> PodInfo {
         template_generation: ds.template_generation.as_deref().map(IStr::from),
         phase: "Running".into(),
         ready: true,
-        ready_since: Time::NONE,
+        ready_changed: Time::NONE,
         deleting: Time::NONE,
         created: Time::NONE,
         unschedulable: None,

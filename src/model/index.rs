@@ -284,7 +284,7 @@ impl Model {
     /// When the DaemonSet first had a Ready pod on the node that is still there: the
     /// earliest Ready-since of its live, ready pods there.
     pub fn first_ready(&self, ds: &DsInfo, node: NodeId) -> Option<jiff::Timestamp> {
-        self.pods_on(ds, node).into_iter().filter(|p| p.ready && p.deleting.is_none()).filter_map(|p| p.ready_since.get()).min()
+        self.pods_on(ds, node).into_iter().filter(|p| p.ready && p.deleting.is_none()).filter_map(|p| p.ready_since()).min()
     }
 
     /// Nodes where the DaemonSet has more than one live pod (a surge in progress), by id.
@@ -332,9 +332,13 @@ impl Model {
             None => (CellState::Absent, false),
         };
         let hold = availability::hold(ds, &pods, desired);
+        let failing = (state == CellState::Failing)
+            .then(|| pods.iter().filter(|p| p.deleting.is_none()).find_map(|p| p.unready_since().or(p.created.get())))
+            .flatten();
         let cov = self.coverage.entry_ref(ds_uid).or_default();
         let old = cov.set(node, state, desired);
         cov.holds.set(node, hold);
+        cov.holds.note(node, failing, matches!(state, CellState::Ready | CellState::Outdated));
         self.tally.shift(node, old, state);
     }
 

@@ -9,13 +9,15 @@
 //! names, times: the small values a pod is made of), [`compact`] (the stored types, built
 //! `From` API objects), [`cause`] (why a cell is in its state, as one word),
 //! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`availability`] (which nodes a rolling update counts as unavailable), [`pods`] (pods by id and by uid, one DaemonSet's pods by node), [`tally`] (per-node counts and the problem order), [`index`] (the store, its indexes and per-DaemonSet and per-node aggregates), [`rollout`]
-//! (rollout progress and pace, derived from the store), [`fleet`] (the same DaemonSets
+//! (rollout progress and pace, derived from the store), [`budget`] (who holds a rolling
+//! update's budget, what frees it, and the rollout's verdict), [`fleet`] (the same DaemonSets
 //! across several clusters' models).
 //!
 //! May import: `k8s`. Nothing here does I/O.
 
 pub mod atoms;
 pub mod availability;
+pub mod budget;
 pub mod cause;
 pub mod compact;
 pub mod coverage;

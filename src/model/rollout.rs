@@ -46,22 +46,42 @@ pub struct Progress {
     pub complete: bool,
     /// What the rollout waits on, most important first, in words.
     pub waiting_on: Vec<String>,
+    /// What it waits on that no holder of the budget explains (`model::budget` names
+    /// those): a generation not yet observed, outdated pods waiting their turn.
+    pub unheld: Vec<String>,
 }
 
-/// At most this many nodes are named in one "waiting on" line.
+/// At most this many nodes (or groups of nodes saying the same) are named in one
+/// "waiting on" line.
 const NAMED_NODES: usize = 3;
+/// At most this many nodes are explained to group them (a frame does not explain 5,000).
+const GROUPED_NODES: usize = 200;
 
 fn name_nodes(model: &Model, ds: &DsInfo, ids: &[NodeId]) -> String {
-    let mut parts: Vec<String> = ids
+    // Nodes that say the same thing are one entry (`reason ×6 — on a, b, c and 3 more`):
+    // a scheduler's message is 250 characters, and the same on every node.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for id in ids.iter().take(GROUPED_NODES) {
+        let (Some(c), Some(n)) = (model.explain(ds, *id), model.node(*id)) else { continue };
+        match groups.iter_mut().find(|(r, _)| *r == c.reason) {
+            Some((_, nodes)) => nodes.push(n.name.clone()),
+            None => groups.push((c.reason, vec![n.name.clone()])),
+        }
+    }
+    let mut parts: Vec<String> = groups
         .iter()
         .take(NAMED_NODES)
-        .filter_map(|id| {
-            let c = model.explain(ds, *id)?;
-            Some(format!("{}: {}", model.node(*id)?.name, c.reason))
+        .map(|(reason, nodes)| match nodes.as_slice() {
+            [one] => format!("{one}: {reason}"),
+            _ => {
+                let more = if nodes.len() > NAMED_NODES { format!(" and {} more", nodes.len() - NAMED_NODES) } else { String::new() };
+                format!("{reason} ×{} — on {}{more}", nodes.len(), nodes[..NAMED_NODES.min(nodes.len())].join(", "))
+            }
         })
         .collect();
-    if ids.len() > NAMED_NODES {
-        parts.push(format!("and {} more", ids.len() - NAMED_NODES));
+    let shown: usize = groups.iter().take(NAMED_NODES).map(|(_, n)| n.len()).sum();
+    if ids.len() > shown {
+        parts.push(format!("and {} more", ids.len() - shown));
     }
     parts.join("; ")
 }
@@ -93,16 +113,40 @@ fn brief_at(model: &Model, ds: &DsInfo, now: jiff::Timestamp) -> Progress {
         current_revision: current.map(|r| r.revision),
         current_hash: current.map(|r| r.hash.clone()),
         per_revision: Vec::new(),
-        started: current.and_then(|r| r.created),
+        started: rollout_start(model, ds),
         complete: ds.observed_generation >= ds.generation && ds.updated >= ds.desired && ds.available >= ds.desired,
         waiting_on: Vec::new(),
+        unheld: Vec::new(),
+    }
+}
+
+/// When this rollout began: its revision's creation — unless the revision is an old one
+/// brought back (`kubectl rollout undo`: the controller bumps the old ControllerRevision's
+/// number and keeps its creation time). Then the rollout began after the newest other
+/// revision appeared; its first pod created since then says when.
+pub fn rollout_start(model: &Model, ds: &DsInfo) -> Option<jiff::Timestamp> {
+    let revisions = model.revisions_of(ds);
+    let current = revisions.last()?;
+    let created = current.created?;
+    let newest_other = revisions.iter().filter(|r| r.hash != current.hash).filter_map(|r| r.created).max();
+    match newest_other {
+        Some(other) if other > created => {
+            let first_pod = model
+                .pods_of(ds)
+                .filter(|p| p.revision_hash.as_deref() == Some(current.hash.as_str()))
+                .filter_map(|p| p.created.get())
+                .filter(|c| *c >= other)
+                .min();
+            Some(first_pod.unwrap_or(other))
+        }
+        _ => Some(created),
     }
 }
 
 /// The rollout state of `ds`, from the model.
 pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
     let now = jiff::Timestamp::now();
-    let Progress { unavailable, max_unavailable, max_surge, complete, .. } = brief_at(model, ds, now);
+    let Progress { unavailable, max_unavailable, max_surge, complete, started, .. } = brief_at(model, ds, now);
     // The first few of the nodes counted unavailable, with why (as brief counts them).
     let blocking = match &ds.strategy {
         Strategy::RollingUpdate { .. } if max_surge == 0 => unavailable_named(model, ds, now, NAMED_NODES),
@@ -179,6 +223,16 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
     if !terminating.is_empty() {
         waiting_on.push(format!("{} pod(s) terminating — {}", terminating.len(), name_nodes(model, ds, &terminating)));
     }
+    let mut unheld: Vec<String> = waiting_on.iter().take(usize::from(ds.observed_generation < ds.generation)).cloned().collect();
+    match &ds.strategy {
+        Strategy::RollingUpdate { .. } if !outdated.is_empty() && unavailable >= max_unavailable && max_surge == 0 => {
+            unheld.push(format!("{} outdated pod(s) wait until the budget frees", outdated.len()))
+        }
+        Strategy::RollingUpdate { .. } if !outdated.is_empty() => {
+            unheld.push(format!("{} outdated pod(s) to replace, up to {} at a time", outdated.len(), max_unavailable.max(max_surge)))
+        }
+        _ => {}
+    }
     match &ds.strategy {
         Strategy::OnDelete if !outdated.is_empty() => waiting_on.push(format!(
             "OnDelete: {} pod(s) stay on an old revision until they are deleted (the controller never replaces them itself)",
@@ -215,9 +269,10 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
         current_revision: current.map(|r| r.revision),
         current_hash,
         per_revision,
-        started: current.and_then(|r| r.created),
+        started,
         complete,
         waiting_on,
+        unheld,
     }
 }
 
@@ -399,6 +454,7 @@ mod tests {
             started: None,
             complete: updated >= desired,
             waiting_on: vec![],
+            unheld: vec![],
         }
     }
 
