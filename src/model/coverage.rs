@@ -16,6 +16,9 @@ use super::cause::Cause;
 use super::compact::{DsInfo, NodeInfo, PodInfo, Strategy};
 use crate::k8s::eligibility;
 
+/// The severity of a cell that is fine ([`CellState::severity`]).
+pub const FINE: u8 = 5;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum CellState {
@@ -93,6 +96,20 @@ impl CellState {
         !matches!(self, CellState::Ready | CellState::Ineligible | CellState::Absent)
     }
 
+    /// How bad the cell is, for ranking nodes and DaemonSets (smaller is worse): what is
+    /// broken before what is transient — failing > node down > missing > misscheduled >
+    /// starting, terminating, outdated > fine.
+    pub fn severity(self) -> u8 {
+        match self {
+            CellState::Failing => 0,
+            CellState::NodeNotReady => 1,
+            CellState::Missing => 2,
+            CellState::Misscheduled => 3,
+            CellState::Starting | CellState::Terminating | CellState::Outdated => 4,
+            CellState::Ready | CellState::Ineligible | CellState::Absent => FINE,
+        }
+    }
+
     /// A problem of the node, not of the daemon.
     pub fn is_node_problem(self) -> bool {
         self == CellState::NodeNotReady
@@ -157,18 +174,17 @@ impl Health {
         }
     }
 
-    /// Rank for "sort by problems", worst first: failing > missing > starting >
-    /// terminating > misscheduled > node down > outdated (or updating) > ok.
+    /// Rank for "sort by problems", worst first, in the cells' severity: failing > node
+    /// down > missing > misscheduled > starting, terminating > outdated (or updating) > ok.
     pub fn rank(self) -> u8 {
         match self {
             Health::Failing => 0,
-            Health::Missing => 1,
-            Health::Starting => 2,
-            Health::Terminating => 3,
-            Health::Misscheduled => 4,
-            Health::NodeDown => 5,
-            Health::Outdated | Health::Updating => 6,
-            Health::Ok => 7,
+            Health::NodeDown => 1,
+            Health::Missing => 2,
+            Health::Misscheduled => 3,
+            Health::Starting | Health::Terminating => 4,
+            Health::Outdated | Health::Updating => 5,
+            Health::Ok => 6,
         }
     }
 
@@ -544,6 +560,8 @@ mod tests {
         assert_eq!(Health::of(&down, &rolling), Health::NodeDown);
         down[CellState::Outdated as usize] = 3;
         assert_eq!(Health::of(&down, &Strategy::OnDelete), Health::Outdated, "a half-rolled CNI says outdated");
-        assert!(Health::NodeDown.rank() < Health::Outdated.rank() && Health::Misscheduled.rank() < Health::NodeDown.rank());
+        assert!(Health::NodeDown.rank() < Health::Outdated.rank());
+        // Broken before transient: a down node ranks above a missing or starting daemon.
+        assert!(Health::NodeDown.rank() < Health::Missing.rank() && Health::Missing.rank() < Health::Starting.rank());
     }
 }

@@ -1,6 +1,6 @@
 //! Per node, over every DaemonSet: how many of its cells are in each state, and the live
-//! nodes kept in problem order (most broken daemons first, then down nodes, then outdated
-//! daemons, then by name). Adjusted cell by cell as coverage changes, so a view reads a
+//! nodes kept in problem order (the worst cell first — failing, node down, missing,
+//! misscheduled, then starting/terminating/outdated — then the counts, then by name). Adjusted cell by cell as coverage changes, so a view reads a
 //! node's counts and the order without counting or sorting every node each frame.
 //!
 //! May import: `model::coverage`.
@@ -8,14 +8,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::coverage::CellState;
+use super::coverage::{CellState, FINE};
 
 /// A node's id in the model (dense, never reused).
 type NodeId = u32;
 
 /// Per node, over every DaemonSet: how its daemons are there.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeDaemons {
+    /// The severity of its worst cell ([`CellState::severity`]; smaller is worse).
+    pub worst: u8,
     /// Broken there (`CellState::is_broken`: failing, missing, starting, misscheduled,
     /// terminating) — not merely outdated, and not because the node is down.
     pub broken: u32,
@@ -29,12 +31,21 @@ pub struct NodeDaemons {
     pub expected: u32,
 }
 
+impl Default for NodeDaemons {
+    fn default() -> Self {
+        NodeDaemons { worst: FINE, broken: 0, outdated: 0, down: 0, ok: 0, expected: 0 }
+    }
+}
+
 impl NodeDaemons {
     /// From the count of the node's cells in each state.
     pub fn of(counts: &[u32; CellState::COUNT]) -> NodeDaemons {
         let mut n = NodeDaemons::default();
         for s in CellState::ALL {
             let c = counts[s as usize];
+            if c > 0 {
+                n.worst = n.worst.min(s.severity());
+            }
             n.broken += if s.is_broken() { c } else { 0 };
             n.outdated += if s == CellState::Outdated { c } else { 0 };
             n.down += if s.is_node_problem() { c } else { 0 };
@@ -44,16 +55,17 @@ impl NodeDaemons {
         n
     }
 
-    /// Most problems first, in the ranking of states: broken daemons, then a down node's
-    /// daemons, then outdated ones.
+    /// Worst first: by the node's worst cell (a crash-looping daemon, then a down node,
+    /// before three daemons merely starting), then by how many daemons are broken, down,
+    /// outdated.
     pub fn rank(&self) -> Rank {
-        Rank(std::cmp::Reverse(self.broken), std::cmp::Reverse(self.down), std::cmp::Reverse(self.outdated))
+        Rank(self.worst, std::cmp::Reverse(self.broken), std::cmp::Reverse(self.down), std::cmp::Reverse(self.outdated))
     }
 }
 
 /// The problem order's key: smaller is worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Rank(std::cmp::Reverse<u32>, std::cmp::Reverse<u32>, std::cmp::Reverse<u32>);
+pub struct Rank(u8, std::cmp::Reverse<u32>, std::cmp::Reverse<u32>, std::cmp::Reverse<u32>);
 
 #[derive(Debug, Default)]
 pub struct NodeTally {

@@ -59,7 +59,7 @@ impl App {
                 // misscheduled): what holds a rollout up.
                 let rows = self.rollout.rows(s);
                 let at = self.rollout.index(s);
-                let pick = next_hit(rows.len(), at, forward, |i| health(&s.model, rows[i]).rank() < Health::NodeDown.rank())
+                let pick = next_hit(rows.len(), at, forward, |i| health(&s.model, rows[i]).state().is_broken())
                     .map(|i| (rows[i].namespace.clone(), rows[i].name.clone()));
                 pick.map(|p| self.s.selected = Some(p))
             }
