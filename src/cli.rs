@@ -31,6 +31,11 @@ pub struct StatusArgs {
     /// Give up after this long (e.g. 90s, 5m, 1h30m): with --wait exit 1, else exit 2.
     #[arg(long, value_name = "DURATION", value_parser = crate::k8s::duration::parse_flag_duration)]
     pub timeout: Option<std::time::Duration>,
+    /// With --wait: stop early (exit 1, with the verdict) when a rollout has been stalled by
+    /// its own failures — new pods that fail, surge pods that cannot be placed — for this
+    /// long, from the evidence (the first failing new pod's creation). 0s stops at once.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::k8s::duration::parse_flag_duration)]
+    pub stall_timeout: std::time::Duration,
     /// Report on the embedded simulated cluster instead of a real one.
     #[arg(long)]
     pub demo: bool,

@@ -46,7 +46,7 @@ fn each_subcommands_help_lists_only_the_flags_that_apply_to_it() {
         (&["--help"], &["all-contexts", "config", "contexts", "demo", "log-file", "no-mouse", "readonly"]),
         (
             &["status", "--help"],
-            &["all-contexts", "allow-down-nodes", "contexts", "demo", "log-file", "max-unavailable", "output", "timeout", "wait"],
+            &["all-contexts", "allow-down-nodes", "contexts", "demo", "log-file", "max-unavailable", "output", "stall-timeout", "timeout", "wait"],
         ),
         (&["snapshot", "--help"], &["anonymize", "log-file", "output"]),
         (&["serve", "--help"], &["demo", "listen", "log-file", "max-node-series"]),

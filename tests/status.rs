@@ -84,6 +84,7 @@ fn args(output: Output) -> StatusArgs {
         output,
         wait: false,
         timeout: Some(std::time::Duration::from_secs(20)),
+        stall_timeout: std::time::Duration::from_secs(300),
         demo: false,
         allow_down_nodes: false,
         max_unavailable: None,

@@ -8,6 +8,7 @@
 
 pub mod fleet;
 pub mod report;
+pub mod rollout;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -229,6 +230,17 @@ async fn observe_inner(
         if failing.is_empty() && briefs.iter().all(|d| d.covered && d.rollout_complete) {
             let note = format!("{tag}all {} DaemonSet(s) fully covered after {:.0?}", briefs.len(), started.elapsed());
             return Ok(done(0, made(stream, model, &context, selected, gate), note));
+        }
+        // A rollout stalled by its own failures for longer than --stall-timeout will not
+        // finish by waiting: say so now, as `kubectl rollout status` never does.
+        if failing.is_empty() {
+            let now = jiff::Timestamp::now();
+            let stalled: Vec<String> =
+                report::chosen(&model, &selected).filter_map(|d| rollout::stalled_by_rollout(&model, d, args.stall_timeout, now)).collect();
+            if !stalled.is_empty() {
+                let note = stalled.iter().map(|s| format!("{tag}{s}")).collect::<Vec<_>>().join("\n");
+                return Ok(done(1, made(stream, model, &context, selected, gate), note));
+            }
         }
         for d in &briefs {
             let line = d.progress_line();

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
+use super::rollout::{RolloutReport, rollout_report};
 use crate::model::coverage::CellState;
 use crate::model::{DsInfo, Model};
 
@@ -67,7 +68,14 @@ pub struct DsReport {
     /// Nodes that run a ready, up-to-date pod, of the nodes the controller wants it on
     /// (coverage, as the TUI's bar shows it).
     pub ready_up_to_date: u32,
+    /// Nodes that run a ready pod of an old revision: still serving, not yet updated.
+    pub ready_outdated: u32,
+    /// Desired nodes where no ready pod runs (absent, starting, failing, terminating,
+    /// or the node is down).
+    pub absent_or_broken: u32,
     pub desired_nodes: u32,
+    /// The rollout: verdict, budget and who holds it.
+    pub rollout: RolloutReport,
     /// Passes the gate.
     pub covered: bool,
     /// Every node of the cluster, once.
@@ -123,6 +131,9 @@ impl DsReport {
     /// `ns/name: 0/5000 ready and up to date, 4500 outdated` — the TUI's words.
     pub fn progress_line(&self) -> String {
         let mut parts = vec![format!("{}/{} ready and up to date", self.ready_up_to_date, self.desired_nodes)];
+        if self.rollout.verdict == "stalled" {
+            parts.push(format!("rollout stalled — {}", self.rollout.reason.as_deref().unwrap_or("")));
+        }
         parts.extend(self.counts.iter().filter(|(s, _)| *s != "ready" && *s != "ineligible").map(|(s, n)| format!("{n} {s}")));
         format!("{}/{}: {}", self.namespace, self.name, parts.join(", "))
     }
@@ -142,7 +153,8 @@ pub fn report(model: &Model, context: &str, selected: &[(String, String)], gate:
     Report { context: context.to_string(), stale: false, age_seconds: None, summary, daemonsets }
 }
 
-fn chosen<'a>(model: &'a Model, selected: &'a [(String, String)]) -> impl Iterator<Item = &'a DsInfo> + 'a {
+/// The selected DaemonSets (every one when none is selected).
+pub(crate) fn chosen<'a>(model: &'a Model, selected: &'a [(String, String)]) -> impl Iterator<Item = &'a DsInfo> + 'a {
     model.daemonsets().filter(|d| selected.is_empty() || selected.iter().any(|(ns, n)| *ns == d.namespace && *n == d.name))
 }
 
@@ -253,7 +265,8 @@ fn ds_report_nodes(model: &Model, d: &DsInfo, gate: &Gate, keep_nodes: bool) -> 
         nodes.push(NodeReport { node: n.name.clone(), state: cell.state.as_str().into(), reason: cell.reason, pod: cell.pod, revision });
     }
     let p = crate::model::rollout::brief(model, d);
-    let (ready_up_to_date, desired_nodes) = model.coverage(d).map_or((0, 0), |c| (c.count(CellState::Ready), c.eligible()));
+    let (ready_up_to_date, ready_outdated, desired_nodes) =
+        model.coverage(d).map_or((0, 0, 0), |c| (c.count(CellState::Ready), c.count(CellState::Outdated), c.eligible()));
     let mut r = DsReport {
         namespace: d.namespace.clone(),
         name: d.name.clone(),
@@ -266,7 +279,10 @@ fn ds_report_nodes(model: &Model, d: &DsInfo, gate: &Gate, keep_nodes: bool) -> 
         misscheduled: d.misscheduled,
         rollout_complete: p.complete,
         ready_up_to_date,
+        ready_outdated,
+        absent_or_broken: desired_nodes.saturating_sub(ready_up_to_date + ready_outdated),
         desired_nodes,
+        rollout: rollout_report(model, d, jiff::Timestamp::now()),
         covered: false,
         nodes,
         counts,
@@ -292,7 +308,21 @@ mod tests {
             misscheduled: 0,
             rollout_complete: true,
             ready_up_to_date: 0,
+            ready_outdated: 0,
+            absent_or_broken: 0,
             desired_nodes: 20,
+            rollout: RolloutReport {
+                in_progress: false,
+                verdict: "complete".into(),
+                reason: None,
+                rollout_induced: false,
+                stalled_seconds: None,
+                started: None,
+                max_unavailable: 1,
+                max_surge: 0,
+                budget_used: 0,
+                holders: vec![],
+            },
             covered: false,
             nodes: states
                 .iter()

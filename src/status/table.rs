@@ -14,6 +14,8 @@ const EXAMPLES: usize = 3;
 fn rollout_words(d: &DsReport, strategy_on_delete: bool) -> String {
     if d.rollout_complete {
         "complete".into()
+    } else if d.rollout.verdict == "stalled" {
+        format!("STALLED ({} of {} updated) — {}", d.updated, d.desired, d.rollout.reason.as_deref().unwrap_or(""))
     } else if strategy_on_delete {
         format!("waiting for pod deletions ({} of {} updated, OnDelete)", d.updated, d.desired)
     } else {
@@ -65,6 +67,21 @@ pub fn table(r: &Report, wide: bool) -> String {
             d.misscheduled,
             rollout_words(d, on_delete)
         ));
+        // Who serves: the running daemons split by revision, so a rollout in progress reads
+        // as covered-but-outdated and a stuck one shows the old pods still serving.
+        if d.ready_up_to_date < d.desired_nodes {
+            out.push_str(&format!(
+                "  serving: {} up to date + {} on an old revision, of {} desired nodes; {} absent or broken\n",
+                d.ready_up_to_date, d.ready_outdated, d.desired_nodes, d.absent_or_broken
+            ));
+        }
+        for h in d.rollout.holders.iter().filter(|_| d.rollout.in_progress).take(EXAMPLES) {
+            let what = if h.counted { "holds budget" } else { "fails" };
+            out.push_str(&format!("  {what}: {} {} ({}): {} — {}\n", h.node, h.cause, h.origin, h.reason, h.frees));
+        }
+        if d.rollout.in_progress && d.rollout.holders.len() > EXAMPLES {
+            out.push_str(&format!("  holds budget: and {} more (-o json lists them)\n", d.rollout.holders.len() - EXAMPLES));
+        }
         let problems: Vec<&NodeReport> = d.nodes.iter().filter(|n| n.state != "ready" && n.state != "ineligible").collect();
         if problems.is_empty() && !wide {
             out.push_str(&format!("  every node that should run it runs a ready, up-to-date pod ({} nodes)\n", d.ready_up_to_date));
