@@ -165,6 +165,19 @@ async fn a_roll_pauses_resumes_and_aborts_on_command() {
     let end = tokio::time::timeout(Duration::from_secs(10), job).await.unwrap().unwrap();
     assert_eq!(end.state, RollState::Aborted, "{}", end.line());
     assert!(end.done > paused.done && end.done < NODES, "{}", end.line());
+    // The summary counts the cluster, not the plan: the pods still on the old revision
+    // are "to go" (it said 0 to go while most were old).
+    let old = sim
+        .store
+        .list::<Pod>(Some("kube-system"))
+        .0
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.metadata.labels.as_ref().is_some_and(|l| l.get("pod-template-generation").map(String::as_str) == Some("1")))
+        .count();
+    assert!(old > 0, "aborted with old pods left");
+    assert_eq!(end.remaining, old, "{}", end.line());
+    assert!(paused.line().starts_with("roll of kube-system/agent paused"), "{}", paused.line());
 }
 
 /// A node that goes down is skipped and reported, not waited on (no replacement can start

@@ -669,7 +669,7 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
             .lines()
             .last()
             .unwrap()
-            .contains("roll kube-system/cilium: rolling — 4 replaced, 43 to go, replacing general-a-0005")
+            .contains("roll of kube-system/cilium running — 4 replaced, 43 to go, replacing general-a-0005")
     );
     // Dry-run is fixed per action: turning it on while the roll runs changes nothing of
     // the roll, and the status line says which running job is real.

@@ -168,6 +168,11 @@ impl Intent {
         Intent::Taint { nodes, changes, expected }
     }
 
+    /// A roll: its own job, waiting on real pods (no server dry-run).
+    pub fn is_roll(&self) -> bool {
+        matches!(self, Intent::Roll { .. })
+    }
+
     pub fn verb(&self) -> &'static str {
         match self {
             Intent::Cordon { .. } => "cordon",

@@ -74,7 +74,7 @@ impl RollStatus {
 
     pub fn line(&self) -> String {
         let state = match &self.state {
-            RollState::Running => "rolling".to_string(),
+            RollState::Running => "running".to_string(),
             RollState::Paused => "paused (:roll resume)".to_string(),
             RollState::Done => "done".to_string(),
             RollState::Stopped(why) => format!("STOPPED: {why}"),
@@ -82,7 +82,7 @@ impl RollStatus {
         };
         let flight = if self.in_flight.is_empty() { String::new() } else { format!(", replacing {}", self.in_flight.join(", ")) };
         let skipped = if self.skipped.is_empty() { String::new() } else { format!("; skipped {}", self.skipped.join(", ")) };
-        format!("roll {}: {state} — {} replaced, {} to go{flight}{skipped}", self.ds, self.done, self.remaining)
+        format!("roll of {} {state} — {} replaced, {} to go{flight}{skipped}", self.ds, self.done, self.remaining)
     }
 }
 
@@ -191,7 +191,13 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
                 Some(RollCmd::Pause) => paused = true,
                 Some(RollCmd::Resume) => paused = false,
                 Some(RollCmd::Abort) | None => {
-                    let s = mk(RollState::Aborted, done, 0, &in_flight, &skipped);
+                    // What the cluster says, not the plan: the plan's nodes that now run an
+                    // available new pod, and those still on an old one (not those whose
+                    // old pod it deleted: the watch may not have seen that yet).
+                    let sp = split(&pods, &info, &spec.nodes, jiff::Timestamp::now());
+                    let replaced = sp.available.iter().filter(|n| !sp.old_on.contains_key(*n)).count();
+                    let to_go = sp.old_on.keys().filter(|n| !in_flight.contains_key(*n)).count();
+                    let s = mk(RollState::Aborted, replaced, to_go, &in_flight, &skipped);
                     report(s.clone());
                     return s;
                 }
@@ -203,22 +209,7 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
         }
         // Per node: live pods, and whether a current, available pod is there.
         let now = jiff::Timestamp::now();
-        let mut old_on: BTreeMap<String, Vec<&PodInfo>> = BTreeMap::new();
-        let mut available: BTreeSet<String> = BTreeSet::new();
-        let mut new_pod: BTreeMap<String, &PodInfo> = BTreeMap::new();
-        for p in pods.values().filter(|p| p.deleting.is_none()) {
-            let Some(node) = p.node.as_deref().filter(|n| spec.nodes.contains(*n)).map(String::from) else { continue };
-            if is_updated(&info, p) {
-                new_pod.insert(node.clone(), p);
-                let ready_long_enough =
-                    p.ready_since.get().is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(info.min_ready_seconds));
-                if p.ready && ready_long_enough {
-                    available.insert(node);
-                }
-            } else {
-                old_on.entry(node).or_default().push(p);
-            }
-        }
+        let Split { old_on, available, new_pod } = split(&pods, &info, &spec.nodes, now);
         // Nodes in flight whose new pod is available are done.
         let finished: Vec<String> = in_flight.keys().filter(|n| available.contains(*n) && !old_on.contains_key(*n)).cloned().collect();
         for n in finished {
@@ -290,6 +281,31 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
             last = Some(s);
         }
     }
+}
+
+/// The plan's nodes as the pods say: those with a live old pod, those whose current pod
+/// is available (Ready for minReadySeconds), and each one's current pod.
+struct Split<'a> {
+    old_on: BTreeMap<String, Vec<&'a PodInfo>>,
+    available: BTreeSet<String>,
+    new_pod: BTreeMap<String, &'a PodInfo>,
+}
+
+fn split<'a>(pods: &'a HashMap<String, PodInfo>, info: &DsInfo, nodes: &BTreeSet<String>, now: jiff::Timestamp) -> Split<'a> {
+    let mut sp = Split { old_on: BTreeMap::new(), available: BTreeSet::new(), new_pod: BTreeMap::new() };
+    for p in pods.values().filter(|p| p.deleting.is_none()) {
+        let Some(node) = p.node.as_deref().filter(|n| nodes.contains(*n)).map(String::from) else { continue };
+        if is_updated(info, p) {
+            sp.new_pod.insert(node.clone(), p);
+            let ready_long_enough = p.ready_since().is_some_and(|t| now.duration_since(t).as_secs() >= i64::from(info.min_ready_seconds));
+            if p.ready && ready_long_enough {
+                sp.available.insert(node);
+            }
+        } else {
+            sp.old_on.entry(node).or_default().push(p);
+        }
+    }
+    sp
 }
 
 /// The roll's two watches, stopped when the roll ends (however it ends).

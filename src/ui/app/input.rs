@@ -89,7 +89,10 @@ impl App {
         match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => {
                 let Some(plan) = self.confirm.take().map(|c| c.plan) else { return };
-                if plan.changes == 0 {
+                if self.s.dry_run && plan.intent.is_roll() {
+                    // A roll waits on real pods: with dry-run on it was a preview only.
+                    self.s.message = Some("roll preview closed: nothing was sent (dry-run is on; :dry-run off to roll)".into());
+                } else if plan.changes == 0 {
                     self.s.message = Some(format!("{}: nothing to change", plan.intent.verb()));
                 } else {
                     self.s.message = Some(format!("{}…", plan.title));

@@ -354,7 +354,14 @@ impl App {
             JobResult::Failed { seq: None, message } => self.s.message = Some(message),
             JobResult::Permissions(p) => self.permissions = p.into_iter().collect(),
             JobResult::Acted(line) => self.s.message = Some(line),
-            JobResult::Roll(st) => self.s.roll = Some(st),
+            JobResult::Roll(st) => {
+                // The roll's progress is the news: it replaces the line the confirmation
+                // left (`roll of ……`), so the bottom line moves without a key.
+                if self.s.roll.as_ref() != Some(&st) {
+                    self.s.message = None;
+                }
+                self.s.roll = Some(st);
+            }
             // Connected is handled by the loop (it owns the watches), then `Msg::Connected`.
             _ => {}
         }

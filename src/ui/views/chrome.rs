@@ -172,7 +172,8 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     }
     // A running job keeps what it was confirmed with: say which are real.
     if let Some(r) = s.roll.as_ref().filter(|r| r.is_active()) {
-        spans.push(Span::styled(format!("[REAL roll of {} running] ", r.ds), t.warn()));
+        let state = if r.state == crate::cluster::roll::RollState::Paused { "paused" } else { "running" };
+        spans.push(Span::styled(format!("[REAL roll of {} {state}] ", r.ds), t.warn()));
     }
     // Marks change what the action keys act on: they stay in view on a narrow line.
     if !s.marks.is_empty() {

@@ -36,8 +36,14 @@ impl Confirm {
         // Each row with the plan line it comes from ("…and N more" counts lines, not rows).
         let body: Vec<(usize, String)> =
             plan.lines.iter().enumerate().flat_map(|(i, l)| wrap(l, inner_w).into_iter().map(move |r| (i, r))).collect();
-        let dry = if s.dry_run { " — server dry-run, nothing will change" } else { "" };
-        let answer = wrap(&format!("y confirm   n / Esc cancel{dry}"), inner_w);
+        let answer = if s.dry_run && plan.intent.is_roll() {
+            // A roll cannot be a server dry-run (it waits on real pods): a preview, said so
+            // before the key, never a confirmation that then refuses.
+            wrap("dry-run: a plan-only preview — nothing is sent. y / n / Esc close it (:dry-run off to roll)", inner_w)
+        } else {
+            let dry = if s.dry_run { " — server dry-run, nothing will change" } else { "" };
+            wrap(&format!("y confirm   n / Esc cancel{dry}"), inner_w)
+        };
         // Borders, a blank line and the answer line(s) are always there; the plan gets the rest.
         let fixed = 3 + answer.len() as u16;
         let h = (body.len() as u16 + fixed).min(area.height.saturating_sub(2)).max(fixed + 1);
@@ -79,6 +85,8 @@ impl Confirm {
         // Among several clusters, the one it changes is named (the fleet).
         let on = if s.name_context { format!(" in context {}", s.context) } else { String::new() };
         f.render_widget(Clear, r);
-        f.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" {}{on}? ", plan.title))), r);
+        let title =
+            if s.dry_run && plan.intent.is_roll() { format!(" {}{on} — preview ", plan.title) } else { format!(" {}{on}? ", plan.title) };
+        f.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), r);
     }
 }

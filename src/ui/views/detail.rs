@@ -269,7 +269,7 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
         ),
     ));
     l.push(kv("age", age(p.created.get())));
-    if let Some(since) = p.ready_since.get() {
+    if let Some(since) = p.ready_since() {
         l.push(kv("ready for", human_duration(jiff::Timestamp::now().duration_since(since).as_secs())));
     }
     if let (Some(d), Some(id)) = (ds, p.node.as_deref().and_then(|n| sh.model.node_id(n)))
