@@ -80,6 +80,8 @@ pub enum FleetCell {
 pub struct Present {
     /// Nodes with a ready, up-to-date pod.
     pub ready_up_to_date: u32,
+    /// Nodes with a ready pod of an old revision (still serving, not yet updated).
+    pub ready_outdated: u32,
     /// Nodes that should run it (the controller's desired nodes).
     pub desired: u32,
     pub health: Health,
@@ -91,13 +93,22 @@ pub struct Present {
 
 impl Present {
     fn of(model: &Model, d: &DsInfo) -> Present {
-        let (ready_up_to_date, desired, health) = match model.coverage(d) {
-            Some(c) => (c.count(CellState::Ready), c.eligible(), Health::of(&c.counts, &d.strategy)),
-            None => (0, 0, Health::Ok),
+        let (ready_up_to_date, ready_outdated, desired, health) = match model.coverage(d) {
+            Some(c) => (c.count(CellState::Ready), c.count(CellState::Outdated), c.eligible(), Health::of(&c.counts, &d.strategy)),
+            None => (0, 0, 0, Health::Ok),
         };
         let mut images = d.images.clone();
         images.sort();
-        Present { ready_up_to_date, desired, health, images, template: d.current_hash.clone() }
+        Present { ready_up_to_date, ready_outdated, desired, health, images, template: d.current_hash.clone() }
+    }
+
+    /// `new+old/desired` (`new/desired` when no old pod serves), as the coverage bar says it.
+    pub fn counts(&self) -> String {
+        if self.ready_outdated > 0 {
+            format!("{}+{}/{}", self.ready_up_to_date, self.ready_outdated, self.desired)
+        } else {
+            format!("{}/{}", self.ready_up_to_date, self.desired)
+        }
     }
 }
 

@@ -184,7 +184,7 @@ const COLUMNS: [(u8, u16); 13] = [
     (5, 13), // STRATEGY
     (7, 14), // NODE SELECTOR
     (7, 5),  // AGE
-    (1, 18), // COVERAGE
+    (1, 21), // COVERAGE
     (0, 13), // HEALTH
 ];
 

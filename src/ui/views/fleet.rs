@@ -150,7 +150,7 @@ impl FleetView {
                 FleetCell::Present(p) => {
                     // Images first: where clusters differ, that is the part that must show.
                     spans.push(Span::styled(format!("{:<14}", p.health.label()), t.state(p.health.state())));
-                    spans.push(Span::raw(format!("{:>9}  ", format!("{}/{}", p.ready_up_to_date, p.desired))));
+                    spans.push(Span::raw(format!("{:>9}  ", p.counts())));
                     spans.push(Span::raw(p.images.join(", ")));
                     if let Some(h) = &p.template {
                         spans.push(Span::styled(format!(" · template {h}"), t.dim()));
@@ -171,7 +171,7 @@ impl FleetView {
             lines.push(Line::from(spans));
         }
         let title = format!(
-            " {}/{} across the fleet (ready and up to date / desired){} ",
+            " {}/{} across the fleet (up to date+old serving / desired){} ",
             row.namespace,
             row.name,
             match row.skew {
@@ -191,7 +191,7 @@ fn cell_text(row: &FleetRow, c: usize, reach: &Reach, t: &Theme) -> (String, Sty
         FleetCell::Present(p) => {
             let state = p.health.state();
             let glyph = if p.health == crate::model::coverage::Health::Updating { '▲' } else { state.glyph() };
-            (format!("{glyph} {}/{}", p.ready_up_to_date, p.desired), t.state(state))
+            (format!("{glyph} {}", p.counts()), t.state(state))
         }
         FleetCell::Absent => ("— absent".into(), t.dim()),
         FleetCell::OutOfScope => ("· other ns".into(), t.dim()),

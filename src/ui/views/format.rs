@@ -5,15 +5,21 @@ pub use crate::k8s::duration::{age, human_duration};
 use crate::model::coverage::{CellState, Health};
 use crate::model::{DsInfo, Model, NodeId, Strategy};
 
-/// The coverage bar (ready / the controller's desired nodes) and the DaemonSet's health
-/// (None before its coverage is known).
+/// The coverage bar over the controller's desired nodes, split by who serves: `█` ready
+/// and up to date, `▒` ready on an old revision (still serving, not yet updated), `░`
+/// absent or broken; the counts `new+old/desired` (`new/desired` when nothing old runs).
+/// A rollout in progress reads as covered but outdated, a stuck one shows the old pods
+/// still serving. With the DaemonSet's health (None before its coverage is known).
 pub fn coverage_bar(model: &Model, d: &DsInfo, width: usize) -> (String, Option<Health>) {
     let Some(c) = model.coverage(d) else { return ("".into(), None) };
     let eligible = c.eligible() as usize;
-    let ready = c.count(CellState::Ready) as usize;
-    let filled = (ready * width).checked_div(eligible).unwrap_or(width).min(width);
-    let bar = format!("{}{}", "█".repeat(filled), "░".repeat(width - filled));
-    (format!("{bar} {ready}/{eligible}"), Some(Health::of(&c.counts, &d.strategy)))
+    let new = c.count(CellState::Ready) as usize;
+    let old = c.count(CellState::Outdated) as usize;
+    let cells = |n: usize| (n * width).checked_div(eligible).unwrap_or(width).min(width);
+    let (filled, serving) = (cells(new), cells(new + old));
+    let bar = format!("{}{}{}", "█".repeat(filled), "▒".repeat(serving - filled), "░".repeat(width - serving));
+    let counts = if old > 0 { format!("{new}+{old}/{eligible}") } else { format!("{new}/{eligible}") };
+    (format!("{bar} {counts}"), Some(Health::of(&c.counts, &d.strategy)))
 }
 
 /// A DaemonSet's health: its worst problem (`Health::Ok` before its coverage is known).

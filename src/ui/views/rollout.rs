@@ -14,6 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::format::{Col, age, fit_columns, human_duration, middle, strategy};
+use crate::model::budget::{self, Budget, Verdict};
 use crate::model::rollout::{self, PaceSummary, Progress};
 use crate::model::{DsInfo, Strategy};
 use crate::ui::shared::Shared;
@@ -125,10 +126,11 @@ impl RolloutView {
             Some((Rect { x: list_area.x + 1, y: list_area.y + 2, width: list_area.width.saturating_sub(2), height: visible as u16 }, off));
         for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
             let p = rollout::brief(&s.model, d);
-            let ps = pace(s, d, &p);
-            let limit =
-                if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", p.unavailable, p.max_unavailable) };
-            let state = state_word(d, &p, &ps);
+            let b = budget::budget(&s.model, d, jiff::Timestamp::now());
+            let v = verdict(s, d, &b);
+            let ps = pace(s, d, &p, &v);
+            let limit = if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", b.used, b.limit) };
+            let state = state_word(s, d, &p, &v);
             let line = join([
                 if i == cursor && marked(d) { "▶" } else { " " }.to_string(),
                 format!("{}/{}", d.namespace, d.name),
@@ -137,9 +139,9 @@ impl RolloutView {
                 limit,
                 ps.rate_per_min.map(|r| format!("{r:.1}/min")).unwrap_or_else(|| "-".into()),
                 if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { ps.eta.map(dur).unwrap_or_else(|| "-".into()) },
-                state.to_string(),
+                state.clone(),
             ]);
-            let mut style = if state == "STALLED" { t.warn() } else { Style::default() };
+            let mut style = if v.is_stalled() { t.warn() } else { Style::default() };
             if i == cursor && marked(d) {
                 style = style.patch(t.cursor());
             }
@@ -203,28 +205,57 @@ fn dur(d: Duration) -> String {
     human_duration(d.as_secs() as i64)
 }
 
-fn pace(s: &Shared, d: &DsInfo, p: &Progress) -> PaceSummary {
+/// Rate and ETA; no ETA while the rollout is stalled (a failing new pod says so at once:
+/// the rate says nothing about when it resumes).
+fn pace(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> PaceSummary {
     let elapsed = p.started.map(|s| Duration::from_secs(jiff::Timestamp::now().duration_since(s).as_secs().max(0) as u64));
-    rollout::summarize(p, s.paces.get(&d.uid), Instant::now(), elapsed)
+    let mut ps = rollout::summarize(p, s.paces.get(&d.uid), Instant::now(), elapsed);
+    if v.is_stalled() {
+        ps.eta = None;
+    }
+    ps
 }
 
-fn state_word(d: &DsInfo, p: &Progress, s: &PaceSummary) -> &'static str {
+/// The verdict, with how long nothing moved as this view watched.
+fn verdict(s: &Shared, d: &DsInfo, b: &Budget) -> Verdict {
+    let quiet = s.paces.get(&d.uid).map(|x| x.quiet_for(Instant::now()));
+    budget::verdict(&s.model, d, b, quiet)
+}
+
+/// The roll of this DaemonSet under way (`:roll`), if any.
+fn roll_of<'a>(s: &'a Shared, d: &DsInfo) -> Option<&'a crate::cluster::roll::RollStatus> {
+    s.roll.as_ref().filter(|r| r.is_active() && r.ds == format!("{}/{}", d.namespace, d.name))
+}
+
+fn state_word(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> String {
     if p.complete && !p.waiting_on.iter().any(|w| w.starts_with("OnDelete")) {
-        "complete"
-    } else if matches!(d.strategy, Strategy::OnDelete) {
-        "waiting for pod deletions"
-    } else if s.stalled {
-        "STALLED"
-    } else {
-        "progressing"
+        return "complete".into();
+    }
+    match (v, roll_of(s, d)) {
+        (Verdict::Stalled(_), _) => "STALLED".into(),
+        (_, Some(r)) if r.state == crate::cluster::roll::RollState::Paused => "roll paused".into(),
+        (_, Some(_)) => "roll replacing pods".into(),
+        (v, None) => v.word().into(),
     }
 }
 
 fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
     let t = &s.theme;
     let p = rollout::progress(&s.model, d);
-    let ps = pace(s, d, &p);
+    let b = budget::budget(&s.model, d, jiff::Timestamp::now());
+    let v = verdict(s, d, &b);
+    let ps = pace(s, d, &p, &v);
     let mut lines: Vec<Line> = Vec::new();
+    let rolling = rollout::under_way(&s.model, d);
+    // The verdict first: moving or not, and if not, what holds it and whose fault it is.
+    if rolling {
+        let style = if v.is_stalled() { t.warn().add_modifier(Modifier::REVERSED) } else { Style::default() };
+        let word = match roll_of(s, d) {
+            Some(r) if !v.is_stalled() => r.line(),
+            _ => v.to_string(),
+        };
+        lines.push(Line::from(vec![Span::styled("verdict   ", t.header()), Span::styled(word, style)]));
+    }
     let pct = if p.desired > 0 { p.updated * 100 / p.desired } else { 100 };
     lines.push(Line::from(vec![
         Span::styled("updated   ", t.header()),
@@ -247,14 +278,10 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
         Span::raw(strat),
         Span::raw(format!("  minReadySeconds {}", d.min_ready_seconds)),
     ]));
-    let rolling = rollout::under_way(&s.model, d);
     // The budget matters to a rollout; a DaemonSet that is not rolling out has none to spend.
-    if rolling && !matches!(d.strategy, Strategy::OnDelete) {
-        let over = p.unavailable > p.max_unavailable;
-        lines.push(Line::from(vec![
-            Span::styled("unavail.  ", t.header()),
-            Span::styled(format!("{} now, {} allowed", p.unavailable, p.max_unavailable), if over { t.warn() } else { Style::default() }),
-        ]));
+    let with_budget = rolling && !matches!(d.strategy, Strategy::OnDelete);
+    if with_budget {
+        budget_lines(&mut lines, s, &b);
     }
     if rolling {
         let elapsed = p.started.map(|st| human_duration(jiff::Timestamp::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
@@ -286,15 +313,6 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
             t.state(crate::model::coverage::CellState::Ready),
         )));
     }
-    if ps.stalled {
-        let quiet = s.paces.get(&d.uid).map(|x| x.quiet_for(Instant::now())).unwrap_or_default();
-        // Say what blocks it, not just that it is stuck.
-        let why = p.waiting_on.first().map(|w| format!(" — {w}")).unwrap_or_default();
-        lines.push(Line::from(Span::styled(
-            format!("⚠ STALLED for {}: no pod updated or became available since{why}", dur(quiet)),
-            t.warn().add_modifier(Modifier::REVERSED),
-        )));
-    }
     if let (Some(done), Some(started)) = (s.paces.get(&d.uid).and_then(|x| x.finished_at), p.started) {
         lines.push(Line::from(Span::styled(
             format!(
@@ -305,9 +323,12 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
             t.state(crate::model::coverage::CellState::Ready),
         )));
     }
-    if !p.waiting_on.is_empty() {
+    // The budget's holders say what holds a rolling update; the rest of what it waits on
+    // follows (never the same node's story twice).
+    let waits = if with_budget { &p.unheld } else { &p.waiting_on };
+    if !waits.is_empty() {
         lines.push(Line::from(Span::styled(if rolling { "waiting on" } else { "not fine" }, t.header())));
-        for w in &p.waiting_on {
+        for w in waits {
             lines.push(Line::from(format!("  • {w}")));
         }
     }
@@ -338,6 +359,39 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
         format!(" {}/{} — rollout{} ", d.namespace, d.name, p.current_revision.map(|r| format!(" to revision {r}")).unwrap_or_default());
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), area);
 }
+
+/// Holders of the budget, grouped (the same cause and reason on many nodes is one line),
+/// each with what frees it.
+fn budget_lines(lines: &mut Vec<Line>, s: &Shared, b: &Budget) {
+    let t = &s.theme;
+    let kind = if b.max_surge > 0 { "maxSurge" } else { "maxUnavailable" };
+    let over = b.used as i32 >= b.limit;
+    lines.push(Line::from(vec![
+        Span::styled("budget    ", t.header()),
+        Span::styled(format!("{} of {} in use ({kind})", b.used, b.limit), if over { t.warn() } else { Style::default() }),
+    ]));
+    group_lines(lines, s, b);
+}
+
+fn group_lines(lines: &mut Vec<Line>, s: &Shared, b: &Budget) {
+    let t = &s.theme;
+    let groups = b.groups();
+    for g in groups.iter().take(HOLDER_GROUPS) {
+        let style = if g.first.cause.is_failure() { t.warn() } else { Style::default() };
+        let since = g.first.since.map(|t| format!(" · {} ago", age(Some(t)))).unwrap_or_default();
+        lines.push(Line::from(Span::styled(format!("  • {}{since}", g.line(3)), style)));
+        lines.push(Line::from(Span::styled(format!("    {}", g.first.frees), t.dim())));
+    }
+    if groups.len() > HOLDER_GROUPS {
+        lines.push(Line::from(Span::styled(
+            format!("  … {} more kinds (status -o json lists every holder)", groups.len() - HOLDER_GROUPS),
+            t.dim(),
+        )));
+    }
+}
+
+/// Groups of holders shown in the detail.
+const HOLDER_GROUPS: usize = 4;
 
 fn short(h: &str) -> String {
     h.chars().take(10).collect()
