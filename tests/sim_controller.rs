@@ -25,7 +25,7 @@ fn node_names(n: usize) -> Vec<String> {
 fn cluster_yaml(n: usize, strategy: &str) -> String {
     let names = node_names(n);
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    format!("{FAST}{}{}", nodes_yaml(&refs), ds_yaml("agent", strategy))
+    format!("{FAST}{}{}{}", registry_yaml(&["registry.example/agent:v2"]), nodes_yaml(&refs), ds_yaml("agent", strategy))
 }
 
 fn ds(sim: &Sim) -> Arc<DaemonSet> {
