@@ -258,7 +258,7 @@ fn human(d: SignedDuration) -> String {
 /// pkg/kubelet/images/image_manager.go), then answers every sync with
 /// `ImagePullBackOff` / `Back-off pulling image "X"` until its back-off
 /// ([`image_backoff`]: 10 s doubling to 300 s) lets it pull again. Each failed pull shows
-/// as `ErrImagePull` for one short sync interval (2 s, or half the back-off base).
+/// as `ErrImagePull` for one short sync interval (2 s, or the back-off base if shorter).
 fn image_pull_state(settings: &KubeletSettings, image: &str, since: Duration) -> core::ContainerState {
     let mut attempt = Duration::ZERO;
     let mut failures = 1;
@@ -270,7 +270,7 @@ fn image_pull_state(settings: &KubeletSettings, image: &str, since: Duration) ->
         attempt = next;
         failures += 1;
     }
-    let window = Duration::from_secs(2).min(settings.backoff_base / 2);
+    let window = Duration::from_secs(2).min(settings.backoff_base);
     let (reason, message) = if since - attempt < window {
         ("ErrImagePull", not_found_message(image))
     } else {
