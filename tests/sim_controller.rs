@@ -349,7 +349,9 @@ spec:
     assert_eq!(
         c.message.as_deref(),
         Some(
-            "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+            // FitError.Error() appends the post-filter's message with " %v.", and that
+            // message (a FitError itself) already ends in ".": real clusters print "..".
+            "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.."
         )
     );
 }
