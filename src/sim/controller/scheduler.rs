@@ -51,7 +51,7 @@ const MAX_IN_UNSCHEDULABLE: SignedDuration = SignedDuration::from_secs(300);
 fn backoff(attempts: u32) -> SignedDuration {
     let mut d = INITIAL_BACKOFF;
     for _ in 1..attempts {
-        d = d * 2;
+        d *= 2;
         if d >= MAX_BACKOFF {
             return MAX_BACKOFF;
         }
