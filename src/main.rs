@@ -534,6 +534,7 @@ mod simulator {
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);
+            opts.registry_allow = args.registry_allow.clone();
             if let Some(b) = args.bookmark_interval {
                 opts.bookmark_interval = b;
             }

@@ -19,7 +19,13 @@ const NODES: usize = 12;
 fn cluster() -> String {
     let names: Vec<String> = (1..=NODES).map(|i| format!("n{i:02}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    format!("{}{}---\n{}", common::nodes_yaml(&refs), common::ds_yaml("agent", "{type: OnDelete}"), common::FAST)
+    format!(
+        "{}{}---\n{}{}",
+        common::nodes_yaml(&refs),
+        common::ds_yaml("agent", "{type: OnDelete}"),
+        common::FAST,
+        common::registry_yaml(&["registry.example/agent:v2"])
+    )
 }
 
 /// Every node of the cluster, as a plan made while all of them were up would list them.

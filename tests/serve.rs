@@ -383,9 +383,14 @@ async fn sigterm_ends_serve_within_5_seconds_even_with_a_scraper_connected() {
 async fn time_to_coverage_rollouts_and_the_status_json() {
     use daemonscope::sim::kind::Kind;
     use daemonscope::sim::scenario::Action;
-    let sim =
-        common::serve(&format!("{}{}{}", common::FAST, common::nodes_yaml(&["node-a"]), common::ds_yaml("agent", "{type: RollingUpdate}")))
-            .await;
+    let sim = common::serve(&format!(
+        "{}{}{}{}",
+        common::FAST,
+        common::registry_yaml(&["registry.example/agent:v2"]),
+        common::nodes_yaml(&["node-a"]),
+        common::ds_yaml("agent", "{type: RollingUpdate}")
+    ))
+    .await;
     let (_stop, addr) = serve_in_process(&sim, sim.token.as_deref()).await;
     wait_ready(&addr, 30).await;
     let metric = |name: &'static str| {

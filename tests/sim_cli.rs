@@ -282,9 +282,11 @@ fn generates_and_writes_synthetic_scenarios() {
     let text = std::fs::read_to_string(&f).unwrap();
     assert_eq!(text.matches("\nkind: Node\n").count(), 120);
     assert_eq!(text.matches("\nkind: DaemonSet\n").count(), 12);
-    // What it wrote loads back as a scenario.
+    // What it wrote loads back as a scenario: its objects, and a Simulation document
+    // whose registry has the images a replayed rollout moves to.
     let sc = daemonscope::sim::scenario::Scenario::parse("big.yaml", &text).unwrap();
-    assert_eq!(sc.objects.len(), text.matches("---\n").count());
+    assert_eq!(sc.objects.len() + 1, text.matches("---\n").count());
+    assert!(sc.registry.contains(&"registry.k8s.io/kube-proxy:v1.32.4-next".to_string()), "{:?}", sc.registry);
 }
 
 #[test]

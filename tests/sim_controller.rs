@@ -25,7 +25,7 @@ fn node_names(n: usize) -> Vec<String> {
 fn cluster_yaml(n: usize, strategy: &str) -> String {
     let names = node_names(n);
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    format!("{FAST}{}{}", nodes_yaml(&refs), ds_yaml("agent", strategy))
+    format!("{FAST}{}{}{}", registry_yaml(&["registry.example/agent:v2"]), nodes_yaml(&refs), ds_yaml("agent", strategy))
 }
 
 fn ds(sim: &Sim) -> Arc<DaemonSet> {
@@ -349,7 +349,9 @@ spec:
     assert_eq!(
         c.message.as_deref(),
         Some(
-            "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+            // FitError.Error() appends the post-filter's message with " %v.", and that
+            // message (a FitError itself) already ends in ".": real clusters print "..".
+            "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.."
         )
     );
 }

@@ -44,6 +44,10 @@ spec:
     spec:
       nodeSelector: {pool: general}
       containers: [{name: agent, image: 'registry.example/agent:v1'}]
+---
+apiVersion: sim.daemonscope.io/v1alpha1
+kind: Simulation
+registry: ['registry.example/agent:v2']
 ",
     );
     let mut sim = common::build(&yaml);
@@ -182,6 +186,7 @@ apiVersion: sim.daemonscope.io/v1alpha1
 kind: Simulation
 metadata: {{name: rollout}}
 settings: {{startDelay: 1s, readyDelay: 1s}}
+registry: ['registry.example/agent:v2']
 timeline:
 - at: {at}
   patch:

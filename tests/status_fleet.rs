@@ -54,6 +54,7 @@ apiVersion: sim.daemonscope.io/v1alpha1
 kind: Simulation
 metadata: {name: rollout}
 settings: {startDelay: 1s, readyDelay: 1s}
+registry: ['registry.example/agent:v2']
 timeline:
 - at: 1s
   patch:

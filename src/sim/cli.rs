@@ -51,6 +51,12 @@ pub struct SimArgs {
     /// scenario's `bookmarkInterval`, else 1m, as kube-apiserver).
     #[arg(long, value_name = "DURATION", value_parser = parse_flag_duration)]
     pub bookmark_interval: Option<std::time::Duration>,
+    /// An image the simulated registry has, besides every image of the objects loaded at
+    /// start and the scenario's `registry:` list; a glob (`registry.k8s.io/*`, `*` for
+    /// every image) allows all it matches. Repeatable. Any other image fails to pull:
+    /// its pods show ErrImagePull, then ImagePullBackOff, as with a registry that lacks it.
+    #[arg(long = "registry-allow", value_name = "PATTERN")]
+    pub registry_allow: Vec<String>,
     /// Write the scenario's objects as YAML to FILE and exit.
     #[arg(long, value_name = "FILE")]
     pub write_scenario: Option<PathBuf>,

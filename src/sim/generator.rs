@@ -296,15 +296,41 @@ pub fn scenario(nodes_n: usize, daemonsets_n: usize) -> Scenario {
     let mut objects: Vec<(Kind, Value)> = namespaces_for(&ds).into_iter().map(|n| (Kind::Namespace, n)).collect();
     objects.extend(nodes(nodes_n).into_iter().map(|n| (Kind::Node, n)));
     objects.extend(ds.into_iter().map(|d| (Kind::DaemonSet, d)));
-    Scenario { name: format!("synthetic {nodes_n} nodes × {daemonsets_n} DaemonSets"), objects, ..Default::default() }
+    Scenario {
+        name: format!("synthetic {nodes_n} nodes × {daemonsets_n} DaemonSets"),
+        registry: rollout_images(&objects),
+        objects,
+        ..Default::default()
+    }
 }
 
-/// The scenario as multi-document YAML (objects only).
+/// The images a synthetic cluster's rollouts move to: each DaemonSet image with `-next`
+/// (the streaming generator's replayed rollout, the scale bench's), which the simulated
+/// registry must have.
+fn rollout_images(objects: &[(Kind, Value)]) -> Vec<String> {
+    let mut out: Vec<String> = objects
+        .iter()
+        .filter(|(k, _)| *k == Kind::DaemonSet)
+        .filter_map(|(_, d)| d.pointer("/spec/template/spec/containers/0/image").and_then(Value::as_str))
+        .map(|i| format!("{i}-next"))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The scenario as multi-document YAML: its objects, then (when it has one) a
+/// `Simulation` document with its `registry:` list, so the file loads back with the same
+/// images known.
 pub fn to_yaml(sc: &Scenario) -> String {
     let mut out = String::new();
     for (_, o) in &sc.objects {
         out.push_str("---\n");
         out.push_str(&serde_saphyr::to_string(o).unwrap_or_default());
+    }
+    if !sc.registry.is_empty() {
+        let doc = json!({"apiVersion": super::scenario::SIM_API_VERSION, "kind": "Simulation", "registry": sc.registry});
+        out.push_str("---\n");
+        out.push_str(&serde_saphyr::to_string(&doc).unwrap_or_default());
     }
     out
 }

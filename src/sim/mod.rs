@@ -106,6 +106,9 @@ pub struct SimOptions {
     pub faults: faults::FaultSettings,
     /// Objects get uids after this (a restarted state has new identities).
     pub uid_base: u64,
+    /// Images or globs the simulated registry has besides the scenario's
+    /// (`sim --registry-allow`); kept across a simulated restart.
+    pub registry_allow: Vec<String>,
 }
 
 impl SimOptions {
@@ -136,6 +139,12 @@ impl SimOptions {
         if let Some(w) = s.max_writes_per_second {
             control.max_writes_per_sec = w;
         }
+        // The registry has the scenario's `registry:` list; `Sim::build` adds the images of
+        // every object it loads.
+        control.kubelet.registry = kubelet::Registry::closed();
+        for r in &sc.registry {
+            control.kubelet.registry.allow(r);
+        }
         SimOptions {
             control,
             history_size: s.history_size.unwrap_or(50_000),
@@ -144,6 +153,7 @@ impl SimOptions {
             age: sc.duration(&s.age).unwrap_or(Duration::from_secs(3 * 86400)),
             faults: s.faults.as_ref().and_then(|f| f.resolve().ok()).unwrap_or_default(),
             uid_base: 0,
+            registry_allow: Vec::new(),
         }
     }
 }
@@ -160,7 +170,15 @@ pub struct Sim {
 
 impl Sim {
     /// Loads the scenario's objects and settles the cluster.
-    pub fn build(sc: &Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
+    pub fn build(sc: &Scenario, mut opts: SimOptions) -> Result<Sim, ApiError> {
+        // Every image of every object loaded at start is in the simulated registry.
+        let registry = &mut opts.control.kubelet.registry;
+        for r in &opts.registry_allow {
+            registry.allow(r);
+        }
+        for (_, v) in &sc.objects {
+            registry.allow_images_in(v);
+        }
         let store = Store::new(opts.history_size);
         store.skip_uids(opts.uid_base);
         for ns in BUILTIN_NAMESPACES {
@@ -204,6 +222,7 @@ impl Sim {
                 };
                 let mut o = SimOptions::from_scenario(&next);
                 o.faults = Default::default();
+                o.registry_allow = opts.registry_allow.clone();
                 Some((next, o))
             }
         };

@@ -14,7 +14,17 @@
 //!             patch: {spec: {template: {spec: {containers: [{name: fluent-bit, image: "fluent/fluent-bit:3.1"}]}}}}}
 //!   - at: 30s
 //!     delete: {kind: Node, name: late-node}
+//! registry:
+//!   - fluent/fluent-bit:3.1
+//!   - registry.k8s.io/*
 //! ```
+//!
+//! `registry:` lists the images the simulated registry has besides those of the objects
+//! loaded at start (every container image of every object is known): exact references
+//! (`nginx` is `docker.io/library/nginx:latest`) or globs (`registry.k8s.io/*`, `*`).
+//! A pod whose image is in neither — nor matches `sim --registry-allow` — gets
+//! `ErrImagePull`, then `ImagePullBackOff`, as from a registry that has no such image; so
+//! list here every image the timeline (or a rehearsed `kubectl set image`) rolls out to.
 //!
 //! May import: `sim::api::auth`, `sim::faults`, `sim::kind`, `sim::kubelet`, `sim::store`.
 
@@ -99,6 +109,8 @@ struct SimulationDoc {
     settings: Settings,
     #[serde(default)]
     timeline: Vec<Step>,
+    #[serde(default)]
+    registry: Vec<String>,
 }
 
 /// A timeline step, resolved.
@@ -122,6 +134,8 @@ pub struct Scenario {
     pub objects: Vec<(Kind, Value)>,
     pub settings: Settings,
     pub timeline: Vec<TimedAction>,
+    /// Images (or globs) the simulated registry has besides the loaded objects' own.
+    pub registry: Vec<String>,
 }
 
 /// One line: the file, the document (by kind and name, with its position) when the
@@ -233,6 +247,10 @@ impl Scenario {
                 let s: SimulationDoc = serde_path_to_error::deserialize(doc).map_err(|e| err(n, what.clone(), path_message(&e)))?;
                 let _ = s.metadata;
                 sc.settings = s.settings;
+                if let Some(j) = s.registry.iter().position(|r| r.trim().is_empty()) {
+                    return Err(err(n, what, format!("registry[{j}]: an image or a glob (registry.k8s.io/*) is required")));
+                }
+                sc.registry = s.registry;
                 for (j, step) in s.timeline.into_iter().enumerate() {
                     let at = parse_duration(&step.at).ok_or_else(|| {
                         err(n, what.clone(), format!("timeline[{j}].at: invalid duration {:?} (use 20s, 1m30s, 500ms)", step.at))

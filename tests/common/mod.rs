@@ -16,6 +16,13 @@ kind: Simulation
 settings: {startDelay: 300ms, readyDelay: 200ms, termination: 300ms, crashAfter: 500ms, backoffBase: 1s, bookmarkInterval: 1s}
 ";
 
+/// A `registry:` list, to follow a `Simulation` document (such as [`FAST`]): images the
+/// simulated registry has besides those of the objects loaded at start (a rollout's new
+/// image must be one of them, or its pods fail to pull).
+pub fn registry_yaml(images: &[&str]) -> String {
+    format!("registry: [{}]\n", images.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", "))
+}
+
 pub fn nodes_yaml(names: &[&str]) -> String {
     names.iter().map(|n| format!("---\napiVersion: v1\nkind: Node\nmetadata: {{name: {n}, labels: {{pool: general}}}}\n")).collect()
 }

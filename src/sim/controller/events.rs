@@ -38,3 +38,28 @@ pub fn record<T: SimObject>(store: &Store, obj: &T, ty: &str, reason: &str, mess
     };
     let _ = store.create(ev);
 }
+
+/// Records an Event, or — when the object already has one from `component` with this
+/// reason and message — counts it again on that one (`count`, `lastTimestamp`), as the
+/// event recorders aggregate repeats (`kubectl describe` shows `(x3 over 5m)`).
+pub fn record_or_repeat<T: SimObject>(store: &Store, obj: &T, ty: &str, reason: &str, message: String, component: &str) {
+    let m = obj.metadata();
+    let ns = m.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into());
+    let (events, _) = store.list::<core::Event>(Some(&ns));
+    let same = events.iter().find(|e| {
+        e.involved_object.uid == m.uid
+            && e.reason.as_deref() == Some(reason)
+            && e.message.as_deref() == Some(message.as_str())
+            && e.source.as_ref().and_then(|s| s.component.as_deref()) == Some(component)
+    });
+    match same.and_then(|e| e.metadata.name.clone()) {
+        Some(name) => {
+            let _ = store.modify::<core::Event>(&ns, &name, |e| {
+                e.count = Some(e.count.unwrap_or(1) + 1);
+                e.last_timestamp = Some(Time(jiff::Timestamp::now()));
+                true
+            });
+        }
+        None => record(store, obj, ty, reason, message, component),
+    }
+}

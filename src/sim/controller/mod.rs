@@ -55,6 +55,7 @@ pub struct Cluster {
     pub ds: daemonset::DaemonSetController,
     pub sched: scheduler::Scheduler,
     pub eviction: nodelifecycle::TaintEviction,
+    pub pod_gc: gc::PodGc,
     /// Record Events (off while a scenario settles, so history starts clean).
     pub record_events: bool,
     /// Pods the last kubelet pass left on their way somewhere (starting, crash-looping,
@@ -75,6 +76,7 @@ impl Cluster {
             ds: Default::default(),
             sched: Default::default(),
             eviction: Default::default(),
+            pod_gc: Default::default(),
             record_events: true,
             unsettled: Vec::new(),
             unschedulable: HashMap::new(),
@@ -89,7 +91,7 @@ impl Cluster {
         nodelifecycle::sync(&self.store, &mut self.eviction, now, self.record_events);
         self.sched.sync(&self.store, now, self.record_events);
         self.ds.sync_all(&self.store, now, self.record_events);
-        gc::sync(&self.store, now, self.settings.pod_gc_quarantine, self.settings.max_events);
+        self.pod_gc.sync(&self.store, now, self.settings.pod_gc_quarantine, self.settings.max_events);
         self.store.current_rv() != before
     }
 

@@ -1,13 +1,23 @@
 //! A scheduler that binds pods the way kube-scheduler's filters would: node-name
 //! affinity pins, nodeSelector, required node affinity, NoSchedule/NoExecute taints,
 //! `spec.unschedulable` and host ports. Pods that fit nowhere stay Pending with
-//! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` event.
+//! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` event whose
+//! message is the scheduler's `FitError` (`pkg/scheduler/framework/types.go`) with the
+//! DefaultPreemption post-filter's own (`pkg/scheduler/framework/preemption`).
+//!
+//! Retries follow the scheduling queue (`pkg/scheduler/internal/queue/scheduling_queue.go`):
+//! an unschedulable pod waits in the unschedulable pods until a cluster event (a node
+//! or a bound pod changed) moves it, no sooner than its back-off (1 s doubling to 10 s per
+//! attempt: `DefaultPodInitialBackoffDuration`, `DefaultPodMaxBackoffDuration`), or until
+//! it has waited 5 minutes (`DefaultPodMaxInUnschedulablePodsDuration`, flushed by
+//! `flushUnschedulablePodsLeftover`). Each failed attempt records `FailedScheduling`
+//! again; repeats of one message are counted on one Event, as the event recorder does.
 //!
 //! May import: `sim::controller::daemonset`, `sim::controller::events`, `sim::store`, `k8s::eligibility`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -15,10 +25,62 @@ use super::events;
 use crate::k8s::eligibility::{self, Ineligible, NodeFacts, Placement, Toleration};
 use crate::sim::store::Store;
 
+/// A pod the scheduler could not place: how often it tried, when last, and whether a
+/// cluster event has moved it out of the unschedulable pods since.
+#[derive(Debug, Clone)]
+struct Unschedulable {
+    attempts: u32,
+    last_try: Timestamp,
+    moved: bool,
+}
+
 #[derive(Default)]
 pub struct Scheduler {
-    /// Last FailedScheduling message per pod uid (so events are not repeated every round).
-    reported: HashMap<String, String>,
+    /// Pods that failed to schedule, by uid.
+    queue: HashMap<String, Unschedulable>,
+    /// What the last round saw of the nodes and the bound pods (a change is a cluster
+    /// event that moves every unschedulable pod).
+    cluster: u64,
+}
+
+const INITIAL_BACKOFF: SignedDuration = SignedDuration::from_secs(1);
+const MAX_BACKOFF: SignedDuration = SignedDuration::from_secs(10);
+const MAX_IN_UNSCHEDULABLE: SignedDuration = SignedDuration::from_secs(300);
+
+/// `calculateBackoffDuration`: 1 s, doubled per attempt after the first, at most 10 s.
+fn backoff(attempts: u32) -> SignedDuration {
+    let mut d = INITIAL_BACKOFF;
+    for _ in 1..attempts {
+        d *= 2;
+        if d >= MAX_BACKOFF {
+            return MAX_BACKOFF;
+        }
+    }
+    d
+}
+
+impl Unschedulable {
+    /// Whether the queue hands the pod to a scheduling cycle at `now`.
+    fn due(&self, now: Timestamp) -> bool {
+        let backed_off = now >= self.last_try + backoff(self.attempts);
+        (self.moved && backed_off) || now >= self.last_try + MAX_IN_UNSCHEDULABLE
+    }
+}
+
+const PORTS: &str = "node(s) didn't have free ports for the requested pod ports";
+
+/// `FitError.Error()`: `0/N nodes are available: ` and the reasons, each `count reason`,
+/// sorted as strings and joined by `, `, then `.`; the post-filter's message after it the
+/// same way (`SeparatorFormat = " %v."`) — so a preemption message, itself a FitError
+/// ending in `.`, ends in `..`.
+fn fit_error(total: usize, reasons: &BTreeMap<String, usize>, post_filter: Option<&str>) -> String {
+    let mut parts: Vec<String> = reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
+    parts.sort();
+    let mut msg = format!("0/{total} nodes are available: {}.", parts.join(", "));
+    if let Some(p) = post_filter {
+        msg.push_str(&format!(" {p}."));
+    }
+    msg
 }
 
 fn host_ports(p: &core::Pod) -> Vec<(i32, String)> {
@@ -61,7 +123,7 @@ fn misfit(
     if let Some(used) = ports_used
         && ports.iter().any(|p| used.contains(p))
     {
-        return Some("node(s) didn't have free ports for the requested pod ports".into());
+        return Some(PORTS.into());
     }
     None
 }
@@ -75,27 +137,58 @@ impl Scheduler {
             .filter(|p| p.spec.as_ref().is_some_and(|s| s.node_name.as_deref().unwrap_or("").is_empty()))
             .cloned()
             .collect();
+        let (nodes, _) = store.list::<core::Node>(None);
+        // Cluster events: a node added, changed or deleted; a pod bound or deleted.
+        let mut sig = std::collections::hash_map::DefaultHasher::new();
+        for n in &nodes {
+            std::hash::Hash::hash(&(&n.metadata.name, &n.metadata.resource_version), &mut sig);
+        }
+        let mut bound: Vec<&str> = pods
+            .iter()
+            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty()))
+            .filter_map(|p| p.metadata.uid.as_deref())
+            .collect();
+        bound.sort_unstable();
+        std::hash::Hash::hash(&bound, &mut sig);
+        let sig = std::hash::Hasher::finish(&sig);
+        if sig != self.cluster {
+            self.cluster = sig;
+            self.queue.values_mut().for_each(|q| q.moved = true);
+        }
+        let waiting: HashSet<&str> = pending.iter().filter_map(|p| p.metadata.uid.as_deref()).collect();
+        self.queue.retain(|uid, _| waiting.contains(uid.as_str()));
         if pending.is_empty() {
-            self.reported.clear();
             return;
         }
-        let (nodes, _) = store.list::<core::Node>(None);
         let facts: Vec<(NodeFacts, bool)> =
             nodes.iter().map(|n| (NodeFacts::from_node(n), n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))).collect();
         let by_name: HashMap<&str, usize> = facts.iter().enumerate().map(|(i, (f, _))| (f.name.as_str(), i)).collect();
         let mut used_ports: HashMap<String, HashSet<(i32, String)>> = HashMap::new();
+        // The lowest priority among each node's pods (preemption's potential victims).
+        let mut lowest: HashMap<String, i32> = HashMap::new();
         for p in &pods {
-            if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()) {
-                used_ports.entry(n).or_default().extend(host_ports(p));
+            if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()) {
+                used_ports.entry(n.clone()).or_default().extend(host_ports(p));
+                let prio = p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0);
+                lowest.entry(n).and_modify(|l| *l = (*l).min(prio)).or_insert(prio);
             }
         }
         for pod in pending {
+            let key = pod.metadata.uid.clone().unwrap_or_default();
+            if self.queue.get(&key).is_some_and(|q| !q.due(now)) {
+                continue;
+            }
             let spec = pod.spec.clone().unwrap_or_default();
             let mut placement = Placement::from_pod_spec(&spec);
             // The pod's own tolerations only (Placement adds the daemon ones; real pods already carry them).
             placement.tolerations = spec.tolerations.iter().flatten().map(Toleration::from).collect();
             let ports = host_ports(&pod);
+            let priority = spec.priority.unwrap_or(0);
             let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+            // What DefaultPreemption says of each node: `nodesWherePreemptionMightHelp`
+            // leaves out UnschedulableAndUnresolvable ones (affinity, taints, cordon);
+            // NodePorts' Unschedulable nodes are tried (`SelectVictimsOnNode`).
+            let mut preemption: BTreeMap<String, usize> = BTreeMap::new();
             let mut chosen = None;
             // A pod pinned to one node by name (every DaemonSet pod) is checked against
             // that node alone; the others count as not matching its affinity.
@@ -105,6 +198,7 @@ impl Scheduler {
                     let others = facts.len() - usize::from(by_name.contains_key(n.as_str()));
                     if others > 0 {
                         reasons.insert("node(s) didn't match Pod's node affinity/selector".into(), others);
+                        preemption.insert("Preemption is not helpful for scheduling".into(), others);
                     }
                     by_name.get(n.as_str()).map(|i| &facts[*i]).into_iter().collect()
                 }
@@ -116,7 +210,19 @@ impl Scheduler {
                         chosen = Some(n.name.clone());
                         break;
                     }
-                    Some(r) => *reasons.entry(r).or_default() += 1,
+                    Some(r) => {
+                        let p = if r != PORTS {
+                            "Preemption is not helpful for scheduling".to_string()
+                        } else if lowest.get(&n.name).is_none_or(|l| *l >= priority) {
+                            "No preemption victims found for incoming pod".to_string()
+                        } else {
+                            // Lower-priority pods would go first; the ports stay taken by
+                            // the others (preempting the holders is not simulated).
+                            r.clone()
+                        };
+                        *preemption.entry(p).or_default() += 1;
+                        *reasons.entry(r).or_default() += 1;
+                    }
                 }
             }
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
@@ -125,6 +231,7 @@ impl Scheduler {
             let now_t = Time(now);
             match chosen {
                 Some(node) => {
+                    self.queue.remove(&key);
                     used_ports.entry(node.clone()).or_default().extend(ports);
                     let _ = store.modify::<core::Pod>(&ns, &name, |p| {
                         if p.metadata.uid != uid {
@@ -142,9 +249,6 @@ impl Scheduler {
                         });
                         true
                     });
-                    if let Some(u) = &uid {
-                        self.reported.remove(u);
-                    }
                     if record && let Some(p) = store.get::<core::Pod>(&ns, &name) {
                         events::record(
                             store,
@@ -158,16 +262,11 @@ impl Scheduler {
                 }
                 None => {
                     let total = facts.len();
-                    let parts: Vec<String> = reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
-                    let msg = format!(
-                        "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.",
-                        parts.join(", ")
-                    );
-                    let key = uid.clone().unwrap_or_default();
-                    if self.reported.get(&key) == Some(&msg) {
-                        continue;
-                    }
-                    self.reported.insert(key, msg.clone());
+                    let msg = fit_error(total, &reasons, Some(&format!("preemption: {}", fit_error(total, &preemption, None))));
+                    let q = self.queue.entry(key).or_insert(Unschedulable { attempts: 0, last_try: now, moved: false });
+                    q.attempts += 1;
+                    q.last_try = now;
+                    q.moved = false;
                     let _ = store.modify::<core::Pod>(&ns, &name, |p| {
                         if p.metadata.uid != uid {
                             return false;
@@ -189,10 +288,30 @@ impl Scheduler {
                         true
                     });
                     if record {
-                        events::record(store, &*pod, "Warning", "FailedScheduling", msg, "default-scheduler");
+                        events::record_or_repeat(store, &*pod, "Warning", "FailedScheduling", msg, "default-scheduler");
                     }
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_errors_read_as_the_scheduler_writes_them() {
+        let reasons: BTreeMap<String, usize> =
+            [(PORTS.to_string(), 1), ("node(s) didn't match Pod's node affinity/selector".into(), 12)].into();
+        let pre: BTreeMap<String, usize> =
+            [("No preemption victims found for incoming pod".to_string(), 1), ("Preemption is not helpful for scheduling".into(), 12)]
+                .into();
+        // Sorted as strings ("1 …" before "12 …"), the preemption message ending in "..".
+        assert_eq!(
+            fit_error(13, &reasons, Some(&format!("preemption: {}", fit_error(13, &pre, None)))),
+            "0/13 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 12 node(s) didn't match Pod's node affinity/selector. preemption: 0/13 nodes are available: 1 No preemption victims found for incoming pod, 12 Preemption is not helpful for scheduling.."
+        );
+        assert_eq!([1, 2, 3, 4, 5, 9].map(backoff), [1, 2, 4, 8, 10, 10].map(SignedDuration::from_secs));
     }
 }

@@ -3,9 +3,11 @@
 //! pull, or fails to create a container; and what it (or the node controller) says when a
 //! node's Ready condition or schedulability changes. Pure: old object in, events out.
 //!
-//! May import: nothing of ours.
+//! May import: `sim::kubelet::registry`.
 
 use k8s_openapi::api::core::v1 as core;
+
+use super::registry::with_default_tag;
 
 /// One Event to record: type (`Normal`/`Warning`), reason, message, and the component
 /// that reports it.
@@ -40,7 +42,8 @@ pub fn pod_events(pod: &core::Pod, new: &core::PodStatus) -> Vec<KubeletEvent> {
     for c in new.container_statuses.iter().flatten() {
         let before = old.iter().find(|o| o.name == c.name);
         let (was, now) = (before.and_then(|b| b.state.as_ref()), c.state.as_ref());
-        let image = &c.image;
+        // The kubelet names the image with its default tag (`applyDefaultImageTag`).
+        let image = &with_default_tag(&c.image);
         let restarted = before.is_some_and(|b| c.restart_count > b.restart_count) || c.restart_count > 0;
         if running(now) && !running(was) {
             if restarted {
@@ -61,6 +64,10 @@ pub fn pod_events(pod: &core::Pod, new: &core::PodStatus) -> Vec<KubeletEvent> {
             Some("CrashLoopBackOff") => {
                 out.push(ev("Warning", "BackOff", format!("Back-off restarting failed container {} in pod {name}_{ns}({uid})", c.name)))
             }
+            // Reasons from pkg/kubelet/events/event.go (PullingImage "Pulling",
+            // FailedToPullImage and FailedToCreateContainer "Failed", BackOffPullImage
+            // "BackOff"); messages from images/image_manager.go `EnsureImageExists` and
+            // kuberuntime_container.go `startContainer` ("Error: %v").
             Some("ErrImagePull") => {
                 out.push(ev("Normal", "Pulling", format!("Pulling image \"{image}\"")));
                 out.push(ev("Warning", "Failed", format!("Failed to pull image \"{image}\": {message}")));

@@ -9,7 +9,11 @@
 //!   `sim.daemonscope.io/node-state` = `not-ready` | `unreachable` | `disk-pressure` |
 //!   `memory-pressure` | `pid-pressure` | `network-unavailable` (comma-separated).
 //!
-//! Split by concern: `settings` (settings, annotations, behaviours, durations), `node`
+//! Images the simulated registry (`registry`) does not know fail to pull as with
+//! `image-pull-error`.
+//!
+//! Split by concern: `settings` (settings, annotations, behaviours, durations), `registry`
+//! (which images a pull finds), `node`
 //! (node status), `pod` (pod lifecycles) and `events` (the Events a kubelet records for
 //! those changes); their public items are re-exported here.
 //!
@@ -18,10 +22,14 @@
 pub mod events;
 mod node;
 mod pod;
+pub mod registry;
 mod settings;
 #[cfg(test)]
 mod tests;
 
 pub use node::{internal_ip, kubelet_alive, node_ip, node_status};
 pub use pod::{PodAction, container_id_of, pod_ip_of, pod_step};
-pub use settings::{BEHAVIOR, Behavior, KubeletSettings, NODE_POD_BEHAVIOR, NODE_STATE, START_DELAY, behavior_of, parse_duration};
+pub use registry::Registry;
+pub use settings::{
+    BEHAVIOR, Behavior, KubeletSettings, NODE_POD_BEHAVIOR, NODE_STATE, START_DELAY, behavior_of, image_backoff, parse_duration,
+};

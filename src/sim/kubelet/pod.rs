@@ -1,7 +1,12 @@
 //! The pod half of the fake kubelet: a bound pod's next status (containers starting,
 //! becoming ready, crash-looping, failing to pull or configure) and its termination.
 //!
-//! May import: `sim::kubelet::{settings, node}`.
+//! An image the simulated registry does not know fails to pull whatever the pod's
+//! behaviour, container by container, exactly as `image-pull-error` does: the real
+//! kubelet pulls (`EnsureImageExists`) before it creates the container, and a failed
+//! pull of one container does not stop the others (`kuberuntime_manager.go` `SyncPod`).
+//!
+//! May import: `sim::kubelet::{settings, node, registry}`.
 
 use std::time::Duration;
 
@@ -10,7 +15,8 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::node::{kubelet_alive, node_ip};
-use super::settings::{Behavior, KubeletSettings, START_DELAY, behavior_of, parse_duration};
+use super::registry::{not_found_message, with_default_tag};
+use super::settings::{Behavior, KubeletSettings, START_DELAY, behavior_of, image_backoff, parse_duration};
 
 fn sd(d: Duration) -> SignedDuration {
     SignedDuration::try_from(d).unwrap_or(SignedDuration::ZERO)
@@ -127,22 +133,12 @@ pub fn pod_step(pod: &core::Pod, node: &core::Node, settings: &KubeletSettings, 
             ..Default::default()
         };
         if started {
+            // A pull the registry cannot serve fails, whatever else the pod would do.
+            let behavior = if settings.registry.has(&image) { behavior } else { Behavior::ImagePullError };
             match behavior {
                 Behavior::ImagePullError => {
-                    // ErrImagePull right after each attempt, ImagePullBackOff while waiting.
-                    let since = now.duration_since(bound_at + sd(start_delay)).as_secs_f64();
-                    let period = settings.backoff_base.as_secs_f64().max(1.0);
-                    let in_backoff = (since % period) > 2.0_f64.min(period / 2.0);
-                    cs.state = Some(if in_backoff {
-                        waiting("ImagePullBackOff", Some(format!("Back-off pulling image \"{image}\"")))
-                    } else {
-                        waiting(
-                            "ErrImagePull",
-                            Some(format!(
-                                "failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found"
-                            )),
-                        )
-                    });
+                    let since = now.duration_since(bound_at + sd(start_delay)).unsigned_abs();
+                    cs.state = Some(image_pull_state(settings, &image, since));
                     cs.ready = false;
                     cs.started = Some(false);
                 }
@@ -225,14 +221,8 @@ pub fn pod_step(pod: &core::Pod, node: &core::Node, settings: &KubeletSettings, 
     // The kubelet's getPhase: Running once a container runs, or has run and is waiting to
     // restart (restartPolicy Always): a crash-looping pod is Running, not Pending.
     let has_run = statuses.iter().any(|s| s.restart_count > 0 || s.last_state.as_ref().is_some_and(|l| l.terminated.is_some()));
-    st.phase = Some(
-        if any_running || has_run || (started && matches!(behavior, Behavior::Normal | Behavior::NeverReady)) {
-            "Running"
-        } else {
-            "Pending"
-        }
-        .into(),
-    );
+    // A pod none of whose containers has run (every pull failing) stays Pending.
+    st.phase = Some(if any_running || has_run { "Running" } else { "Pending" }.into());
     if any_running {
         st.pod_ip.get_or_insert_with(|| pod_ip(pod, node));
         st.pod_ips.get_or_insert_with(|| vec![core::PodIP { ip: pod_ip(pod, node) }]);
@@ -260,5 +250,34 @@ fn human(d: SignedDuration) -> String {
         format!("{}m{}s", s / 60, s % 60)
     } else {
         format!("{s}s")
+    }
+}
+
+/// A container whose image cannot be pulled, `since` after its first pull: the kubelet
+/// pulls, fails (`ErrImagePull`, the CRI error as the message: `evalCRIPullErr` in
+/// pkg/kubelet/images/image_manager.go), then answers every sync with
+/// `ImagePullBackOff` / `Back-off pulling image "X"` until its back-off
+/// ([`image_backoff`]: 10 s doubling to 300 s) lets it pull again. Each failed pull shows
+/// as `ErrImagePull` for one short sync interval (2 s, or the back-off base if shorter).
+fn image_pull_state(settings: &KubeletSettings, image: &str, since: Duration) -> core::ContainerState {
+    let mut attempt = Duration::ZERO;
+    let mut failures = 1;
+    loop {
+        let next = attempt + image_backoff(settings, failures);
+        if since < next {
+            break;
+        }
+        attempt = next;
+        failures += 1;
+    }
+    let window = Duration::from_secs(2).min(settings.backoff_base);
+    let (reason, message) = if since - attempt < window {
+        ("ErrImagePull", not_found_message(image))
+    } else {
+        ("ImagePullBackOff", format!("Back-off pulling image \"{}\"", with_default_tag(image)))
+    };
+    core::ContainerState {
+        waiting: Some(core::ContainerStateWaiting { reason: Some(reason.into()), message: Some(message) }),
+        ..Default::default()
     }
 }

@@ -2,11 +2,13 @@
 //! `sim.daemonscope.io/*` annotations and the behaviours they name, and the simple
 //! duration syntax (`2s`, `500ms`, `1m30s`) that scenarios and annotations use.
 //!
-//! May import: nothing else in the crate.
+//! May import: `sim::kubelet::registry`.
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1 as core;
+
+use super::registry::Registry;
 
 pub const BEHAVIOR: &str = "sim.daemonscope.io/behavior";
 pub const START_DELAY: &str = "sim.daemonscope.io/start-delay";
@@ -108,6 +110,8 @@ pub struct KubeletSettings {
     /// First CrashLoopBackOff / ImagePullBackOff delay (real: 10 s, doubling to 5 min).
     pub backoff_base: Duration,
     pub kubelet_version: String,
+    /// The images a pull finds; any other fails with `ErrImagePull`.
+    pub registry: Registry,
 }
 
 impl Default for KubeletSettings {
@@ -119,6 +123,19 @@ impl Default for KubeletSettings {
             crash_after: Duration::from_secs(3),
             backoff_base: Duration::from_secs(10),
             kubelet_version: "v1.32.4".into(),
+            registry: Registry::default(),
         }
     }
+}
+
+/// The kubelet's image pull back-off after `failures` failed pulls: `backoff_base`,
+/// doubling, capped at 30 × `backoff_base`. The real kubelet's is
+/// `flowcontrol.NewBackOff(imageBackOffPeriod, MaxImageBackOff)`, 10 s doubling to 300 s
+/// (`pkg/kubelet/kubelet.go`; `Backoff.Next` in client-go `util/flowcontrol/backoff.go`
+/// doubles and clamps); the cap scales with the base so shortened test settings keep
+/// the same shape.
+pub fn image_backoff(settings: &KubeletSettings, failures: u32) -> Duration {
+    let base = settings.backoff_base.max(Duration::from_millis(100));
+    let cap = base * 30;
+    base.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(cap)
 }

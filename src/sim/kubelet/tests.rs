@@ -123,3 +123,71 @@ fn durations() {
     assert_eq!(parse_duration("abc"), None);
     assert_eq!(parse_duration("5"), None);
 }
+
+fn run_with(mut p: core::Pod, n: &core::Node, s: &KubeletSettings, t0: Timestamp, times: &[i64]) -> core::Pod {
+    for t in times {
+        if let PodAction::Status(st) = pod_step(&p, n, s, t0 + SignedDuration::from_secs(*t)) {
+            p.status = Some(*st);
+        }
+    }
+    p
+}
+
+fn waiting_message(p: &core::Pod) -> String {
+    p.status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0]
+        .state
+        .as_ref()
+        .unwrap()
+        .waiting
+        .as_ref()
+        .unwrap()
+        .message
+        .clone()
+        .unwrap()
+}
+
+/// An image the registry lacks: ErrImagePull with containerd's NotFound after each pull,
+/// ImagePullBackOff in between; pulls at 0, 10, 30, 70 s after the start (10 s
+/// doubling); the pod stays Pending. With the image in the registry the same pod runs.
+#[test]
+fn an_image_the_registry_lacks_fails_to_pull_with_the_kubelets_back_off() {
+    let t0 = Timestamp::now();
+    let n = node(&[]);
+    let mut s = KubeletSettings { registry: Registry::closed(), ..KubeletSettings::default() };
+    s.registry.allow("registry.example/other:v1");
+    // startDelay 2 s: the first pull is 2 s after bind.
+    let expect = [
+        (2, "ErrImagePull"),
+        (5, "ImagePullBackOff"),
+        (11, "ImagePullBackOff"),
+        (12, "ErrImagePull"),
+        (20, "ImagePullBackOff"),
+        (32, "ErrImagePull"),
+        (62, "ImagePullBackOff"),
+        (72, "ErrImagePull"),
+        (100, "ImagePullBackOff"),
+    ];
+    let mut p = run_with(pod(None, t0), &n, &s, t0, &[0]);
+    for (t, reason) in expect {
+        p = run_with(p, &n, &s, t0, &[t]);
+        assert_eq!(waiting_reason(&p).as_deref(), Some(reason), "at {t}s");
+        assert_eq!(p.status.as_ref().unwrap().phase.as_deref(), Some("Pending"), "at {t}s");
+        assert!(!ready(&p));
+        let msg = waiting_message(&p);
+        if reason == "ErrImagePull" {
+            assert_eq!(
+                msg,
+                "rpc error: code = NotFound desc = failed to pull and unpack image \"registry.example/agent:v2\": failed to resolve reference \"registry.example/agent:v2\": registry.example/agent:v2: not found"
+            );
+        } else {
+            assert_eq!(msg, "Back-off pulling image \"registry.example/agent:v2\"");
+        }
+    }
+    // The behaviour annotation does not matter: the pull comes first.
+    let p = run_with(pod(Some("crash-loop"), t0), &n, &s, t0, &[0, 2]);
+    assert_eq!(waiting_reason(&p).as_deref(), Some("ErrImagePull"));
+    s.registry.allow("registry.example/*");
+    let p = run_with(pod(None, t0), &n, &s, t0, &[0, 2, 3]);
+    assert!(ready(&p), "a known image runs");
+    assert_eq!(image_backoff(&KubeletSettings::default(), 9), Duration::from_secs(300), "capped at 300 s");
+}
