@@ -1,7 +1,8 @@
 //! daemonscope: per-node DaemonSet coverage for Kubernetes operators.
 //!
-//! Layers, each importing only those above it in this list (`tests/architecture.rs`
-//! checks it, and that no file imports another in a circle):
+//! The top-level units, from the Kubernetes rules up. Which may import which is one table,
+//! `MAY_IMPORT` in `tests/architecture.rs` (checked against every file, with no import
+//! cycle between files), drawn in `docs/architecture.md`:
 //!
 //! - [`k8s`]: Kubernetes rules both sides use: eligibility (which nodes should run a
 //!   DaemonSet, and why not), selectors, labels, int-or-percent arithmetic, durations.

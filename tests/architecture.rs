@@ -1,12 +1,11 @@
 //! The import rules of `src/`, read from the code's own `use` lines and paths, so the
 //! layering stays true as the code changes:
 //!
+//! - [`MAY_IMPORT`]: the one table of which top-level unit of `src/` (a file or a
+//!   directory beside `lib.rs`) may import which other; every unit has a row, and every
+//!   file of `src/` is checked against its unit's row (this table is the only place these
+//!   rules live: `docs/architecture.md` draws it, `src/lib.rs` describes the units);
 //! - no import cycle between files;
-//! - `k8s/` imports nothing of ours outside itself;
-//! - `model/` imports only `k8s/` and itself; `cluster/` only `model/`, `k8s/` and itself;
-//! - `ui/` never imports `sim/`; nothing outside `sim/` does, but the binary's dispatch
-//!   (`main.rs`) and the crate root's module list;
-//! - `sim/` imports nothing of ours outside `sim/` and `k8s/`;
 //! - no file in `src/` is longer than 600 lines.
 //!
 //! A path names the file that defines the longest module prefix of it (`crate::model::Model`
@@ -18,11 +17,50 @@ use std::path::{Path, PathBuf};
 
 const MAX_LINES: usize = 600;
 
+/// Which top-level unit may import which other (a unit may always import itself). A unit
+/// is a file beside `lib.rs` (`tui.rs` is `tui`) or a directory (`model/` is `model`);
+/// `lib` (`lib.rs`) only declares the modules, `main` (`main.rs`) is the binary's dispatch.
+/// Only `main` imports `sim`, so the client builds without the simulator
+/// (`cargo check --lib --no-default-features`).
+const MAY_IMPORT: &[(&str, &[&str])] = &[
+    // Kubernetes rules both sides use: eligibility, selectors, labels, int-or-percent.
+    ("k8s", &[]),
+    // The client's cluster model: pure, no I/O.
+    ("model", &["k8s"]),
+    // The client's I/O: kubeconfig, list-then-watch, jobs, actions, the roll, snapshot.
+    ("cluster", &["model", "k8s"]),
+    // The terminal UI's state and views.
+    ("ui", &["cluster", "model", "k8s"]),
+    // The terminal and its event loop; the fleet's loop.
+    ("tui", &["ui", "cluster"]),
+    ("fleet_tui", &["tui", "ui", "cluster"]),
+    // Flags, the log, the settings file.
+    ("cli", &["k8s"]),
+    ("logging", &[]),
+    (
+        "config",
+        &[
+            "tui", // to remove: config must not import the terminal loop
+            "ui", "cli", "logging", "model", "k8s",
+        ],
+    ),
+    // `daemonscope status` and `daemonscope serve`.
+    ("status", &["cli", "cluster", "model", "k8s"]),
+    ("serve", &["status", "cli", "cluster", "model", "k8s"]),
+    // The simulated cluster (the `sim` feature).
+    ("sim", &["k8s"]),
+    ("lib", &[]),
+    ("main", &["sim", "serve", "status", "config", "fleet_tui", "tui", "cli", "logging", "cluster", "k8s"]),
+];
+
 struct Source {
     /// The module path of the file (`["model", "index"]`; `[]` for lib.rs and main.rs).
     module: Vec<String>,
     /// Child modules declared with `mod x;` (relative `use x::…` paths start with them).
     children: BTreeSet<String>,
+    /// `main.rs`: its `crate::` is the binary itself, and it reaches the library as
+    /// `daemonscope::…`.
+    is_bin: bool,
     text: String,
 }
 
@@ -157,7 +195,7 @@ fn paths(src: &Source) -> Vec<Vec<String>> {
         }
     }
     // Inline paths.
-    for start in ["crate::", "super::", "self::"] {
+    for start in ["crate::", "super::", "self::", "daemonscope::"] {
         let mut from = 0;
         while let Some(i) = code[from..].find(start) {
             let at = from + i;
@@ -175,6 +213,9 @@ fn paths(src: &Source) -> Vec<Vec<String>> {
         let segs: Vec<String> = p.split("::").filter(|s| !s.is_empty()).map(String::from).collect();
         let Some(first) = segs.first() else { continue };
         let abs: Vec<String> = match first.as_str() {
+            // The binary's own items (its inline modules, its functions): not the library.
+            "crate" | "self" | "super" if src.is_bin => continue,
+            "daemonscope" if src.is_bin => segs[1..].to_vec(),
             "crate" => segs[1..].to_vec(),
             "self" => src.module.iter().cloned().chain(segs[1..].iter().cloned()).collect(),
             "super" => {
@@ -222,7 +263,8 @@ fn tree() -> Tree {
         if name != "main.rs" {
             by_module.insert(module.clone(), name.clone());
         }
-        files.insert(name, Source { module, children, text });
+        let is_bin = name == "main.rs";
+        files.insert(name, Source { module, children, is_bin, text });
     }
     Tree { files, by_module }
 }
@@ -317,33 +359,82 @@ fn no_import_cycle_between_files() {
     assert!(shown.is_empty(), "import cycles between files in src/:\n{}", shown.join("\n"));
 }
 
-#[test]
-fn layers_import_only_what_they_may() {
-    let t = tree();
-    let allowed = |from: &str| -> Option<&'static [&'static str]> {
-        Some(match top(from) {
-            "k8s" => &["k8s"],
-            "model" => &["model", "k8s"],
-            "cluster" => &["cluster", "model", "k8s"],
-            "sim" => &["sim", "k8s"],
-            "ui" => &["ui", "cluster", "model", "k8s"],
-            _ => return None,
-        })
-    };
+/// The imports of `edges` that `table` does not allow, as `from -> to` lines.
+fn forbidden(edges: &BTreeMap<&str, BTreeSet<&str>>, table: &[(&str, &[&str])]) -> Vec<String> {
     let mut bad = Vec::new();
-    for (from, tos) in t.edges() {
+    for (from, tos) in edges {
+        let unit = top(from);
+        let Some((_, may)) = table.iter().find(|(u, _)| *u == unit) else {
+            bad.push(format!("{from}: its unit `{unit}` has no row in MAY_IMPORT"));
+            continue;
+        };
         for to in tos {
-            let ok = match allowed(from) {
-                Some(layers) => layers.contains(&top(to)),
-                // Outside the layers (status, tui, cli, logging): anything but the simulator.
-                None => top(to) != "sim" || from == "main.rs",
-            };
-            if !ok {
+            if top(to) != unit && !may.contains(&top(to)) {
                 bad.push(format!("{from} -> {to}"));
             }
         }
     }
-    assert!(bad.is_empty(), "imports across the layers (see this test's header):\n{}", bad.join("\n"));
+    bad
+}
+
+#[test]
+fn layers_import_only_what_they_may() {
+    let t = tree();
+    let bad = forbidden(&t.edges(), MAY_IMPORT);
+    assert!(bad.is_empty(), "imports MAY_IMPORT (in this test) does not allow:\n{}", bad.join("\n"));
+}
+
+/// Every top-level unit of `src/` has exactly one row, and every row names a unit that
+/// exists (and only units that exist among the arrows): a new module must be placed.
+#[test]
+fn the_table_binds_every_top_level_unit() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let units: BTreeSet<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let rows: Vec<&str> = MAY_IMPORT.iter().map(|(u, _)| *u).collect();
+    let in_table: BTreeSet<String> = rows.iter().map(|u| u.to_string()).collect();
+    assert_eq!(rows.len(), in_table.len(), "a unit with two rows: {rows:?}");
+    assert_eq!(units, in_table, "the units in src/ and the rows of MAY_IMPORT");
+    for (u, may) in MAY_IMPORT {
+        for m in *may {
+            assert!(in_table.contains(*m), "{u} may import `{m}`, which is no unit");
+            assert_ne!(m, u, "{u} names itself (always allowed)");
+        }
+    }
+    // lib.rs declares exactly the units that are modules (all but lib and main).
+    let lib = std::fs::read_to_string(root.join("lib.rs")).unwrap();
+    let declared: BTreeSet<String> =
+        lib.lines().filter_map(|l| l.trim().strip_prefix("pub mod ")?.strip_suffix(';').map(String::from)).collect();
+    let modules: BTreeSet<String> = units.iter().filter(|u| *u != "lib" && *u != "main").cloned().collect();
+    assert_eq!(declared, modules, "lib.rs's modules and the units in src/");
+    // Only the binary's dispatch imports the simulator.
+    let sim_importers: Vec<&str> = MAY_IMPORT.iter().filter(|(_, may)| may.contains(&"sim")).map(|(u, _)| *u).collect();
+    assert_eq!(sim_importers, vec!["main"]);
+}
+
+/// `docs/architecture.md` draws this table in words (`| unit | may import |`): it must say
+/// the same, so the rules have one home and the page cannot drift from it.
+#[test]
+fn the_architecture_page_says_what_the_table_says() {
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md")).unwrap();
+    let rows: BTreeMap<String, BTreeSet<String>> = page
+        .lines()
+        .skip_while(|l| *l != "| unit | may import |")
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            let ticks = |c: &str| -> Vec<String> { c.split('`').skip(1).step_by(2).map(String::from).collect() };
+            (ticks(cells[0]).concat(), ticks(cells[1]).into_iter().collect())
+        })
+        .collect();
+    let table: BTreeMap<String, BTreeSet<String>> =
+        MAY_IMPORT.iter().map(|(u, may)| (u.to_string(), may.iter().map(|m| m.to_string()).collect())).collect();
+    assert_eq!(rows, table, "docs/architecture.md's `| unit | may import |` table and MAY_IMPORT");
 }
 
 #[test]
@@ -365,10 +456,29 @@ fn the_checker_reads_use_trees_and_relative_paths() {
     let src = Source {
         module: vec!["model".into(), "index".into()],
         children: BTreeSet::new(),
+        is_bin: false,
         text: "use super::coverage::{self, Cell};\n// crate::sim::x in a comment\nfn f() { crate::k8s::labels::parse(\"crate::sim\"); }\n#[cfg(test)]\nmod tests { use crate::sim::Y; }".into(),
     };
     let p = paths(&src);
     assert!(p.contains(&vec!["model".to_string(), "coverage".into()]), "{p:?}");
     assert!(p.contains(&vec!["k8s".to_string(), "labels".into(), "parse".into()]), "{p:?}");
     assert!(!p.iter().any(|p| p.first().is_some_and(|s| s == "sim")), "comments, strings and tests are not imports: {p:?}");
+    // The binary reaches the library as `daemonscope::`; its `crate::` is itself.
+    let bin = Source {
+        module: vec![],
+        children: BTreeSet::new(),
+        is_bin: true,
+        text: "use daemonscope::sim::cli::SimArgs;\nmod inner { use super::run; }\nfn f() { crate::g(); daemonscope::status::run(); }"
+            .into(),
+    };
+    let p: BTreeSet<Vec<String>> = paths(&bin).into_iter().collect();
+    let want: BTreeSet<Vec<String>> =
+        [vec!["sim".to_string(), "cli".into(), "SimArgs".into()], vec!["status".to_string(), "run".into()]].into();
+    assert_eq!(p, want);
+    // An arrow the table does not have is reported; one it has, or a unit's own, is not.
+    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    edges.entry("status/mod.rs").or_default().extend(["tui.rs", "model/mod.rs", "status/report.rs"]);
+    edges.entry("newunit.rs").or_default();
+    let bad = forbidden(&edges, MAY_IMPORT);
+    assert_eq!(bad, vec!["newunit.rs: its unit `newunit` has no row in MAY_IMPORT".to_string(), "status/mod.rs -> tui.rs".into()]);
 }

@@ -2,8 +2,8 @@
 //! 200×50), as ratatui TestBackend snapshots, each with the checks a snapshot alone would
 //! not make (identifying columns present, header above its cells, nothing cut); and the
 //! operator's tools: the filter language, `]`/`[`, the line editor, the text search,
-//! the hint bar that offers only keys that act, the read-only flash, the mouse, and the
-//! README's key table against the keymap.
+//! the hint bar that offers only keys that act, the read-only flash and the mouse. (The
+//! key documentation is checked against the keymap in `tests/docs_keys.rs`.)
 
 mod common;
 
@@ -710,44 +710,6 @@ fn the_mouse_selects_scrolls_and_switches_views() {
     ui.app.set_mouse(false);
     click(&mut ui, col(&top, " ds ") as u16 + 1, 0);
     assert_eq!(ui.app.view(), View::Matrix);
-}
-
-/// The README's key table lists exactly the keys of the keymap, and its `:` row every command.
-#[test]
-fn the_readme_key_table_matches_the_keymap() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let table: Vec<&str> = readme
-        .split("## Keys\n")
-        .nth(1)
-        .expect("a Keys section")
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .collect();
-    assert!(!table.is_empty());
-    let ticks = |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_string).collect() };
-    let mut readme_keys = std::collections::BTreeSet::new();
-    let mut readme_cmds = std::collections::BTreeSet::new();
-    for row in &table {
-        let cells: Vec<&str> = row.split(" | ").collect();
-        let first = cells[0].trim_start_matches('|').trim();
-        readme_keys.extend(ticks(first));
-        if first == "`:`" {
-            for t in ticks(cells.get(2).unwrap_or(&"")) {
-                if let Some(c) = t.strip_prefix(':') {
-                    readme_cmds.insert(c.split_whitespace().next().unwrap_or("").to_string());
-                }
-            }
-        }
-    }
-    let keymap_keys: std::collections::BTreeSet<String> =
-        daemonscope::ui::keymap::BINDINGS.iter().flat_map(|b| b.keys.iter().map(|k| k.to_string())).collect();
-    assert_eq!(readme_keys, keymap_keys, "README's key table and the keymap list the same keys");
-    let keymap_cmds: std::collections::BTreeSet<String> =
-        daemonscope::ui::keymap::COMMANDS.iter().map(|c| c.names[0].to_string()).collect();
-    assert!(keymap_cmds.is_subset(&readme_cmds), "every command in the README: {keymap_cmds:?} vs {readme_cmds:?}");
-    assert!(readme_cmds.is_subset(&keymap_cmds), "no command the keymap does not have: {readme_cmds:?}");
 }
 
 /// Node names longer than the column (cloud names often are) are shortened in the
