@@ -112,6 +112,8 @@ fn snapshot(name: &str, s: &str) {
     settings.add_filter(r"<invalid>", "<t>");
     // Which node a rollout takes first is random, as in the real controller (Go map order).
     settings.add_filter(r"\bn[1-9]\b", "n#");
+    // The kubelet says ErrImagePull right after each pull, ImagePullBackOff between them.
+    settings.add_filter(r"\b(ErrImagePull|ImagePullBackOff)\b", "<pull error>");
     settings.add_filter(r"\d+\.\d+/min", "<rate>/min");
     settings.bind(|| insta::assert_snapshot!(name, s));
 }

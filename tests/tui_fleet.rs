@@ -66,7 +66,7 @@ async fn fleet_table_drill_down_and_back() {
         let falco = row(&s, "kube-system/falco");
         assert!(falco.contains("● 4/4") && falco.contains("— absent") && falco.contains("● 3/3") && !falco.contains('≠'), "{falco}");
         // The panel under the table: the agent, cluster by cluster (cursor on the first row).
-        assert!(s.contains("kube-system/agent across the fleet (ready and up to date / desired) — ≠ version skew: images differ"), "{s}");
+        assert!(s.contains("kube-system/agent across the fleet (up to date+old serving / desired) — ≠ version skew: images differ"), "{s}");
         assert!(row(&s, "│▶ prod ").contains(" 4/4  registry.example/agent:v2 · template "), "{s}");
         assert!(row(&s, "│  legacy ").contains("registry.example/agent:v1"), "{s}");
         assert!(row(&s, "│  gone ").contains("unreachable: cannot reach the API server"), "{s}");

@@ -46,7 +46,7 @@ async fn broken_nodes_come_before_nodes_whose_daemons_are_only_starting() {
     // thousands of cells merely starting.
     for (ns, name) in namespaces.iter().zip(&names).skip(1) {
         let ann = json!({"kubectl.kubernetes.io/restartedAt": "now", "sim.daemonscope.io/start-delay": "10m"});
-        let patch = json!({"spec": {"template": {"metadata": {"annotations": ann}}, "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "20%"}}}});
+        let patch = json!({"spec": {"template": {"metadata": {"annotations": ann}}, "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "20%", "maxSurge": 0}}}});
         sim.apply(&Action::Patch { kind: Kind::DaemonSet, namespace: ns.clone(), name: name.clone(), patch }).unwrap();
     }
     let sim = sim.serve("127.0.0.1:0").await.expect("listen on loopback");

@@ -1,6 +1,6 @@
 //! The fleet: the same DaemonSets across several clusters, derived (pure) from each
 //! cluster's [`Model`] and how far it has been observed. One row per namespace/name,
-//! one cell per cluster with its coverage (ready and up to date / desired) and worst
+//! one cell per cluster with its coverage (ready and up to date, + old but serving, / desired) and worst
 //! health; rows whose clusters run different images or pod templates are marked as
 //! version skew. Nothing here knows how a cluster is watched: the caller says, per
 //! cluster, whether its data can be shown ([`Reach`]).

@@ -65,12 +65,19 @@ impl DaemonSetsView {
         // go, and NAMESPACE folds into NAME (`ns/name`) when it has to.
         let ns_w = list.iter().map(|d| d.namespace.len()).max().unwrap_or(9).max(9);
         let bare_w = list.iter().map(|d| d.name.len()).max().unwrap_or(4).clamp(4, 40);
-        let keep_set = columns_that_fit(area.width.saturating_sub(2), ns_w as u16, bare_w as u16);
+        // COVERAGE as wide as its widest cell (`████████ 4999+1/5000`), 18 at least: counts
+        // are never cut (a cut count reads as a wrong one).
+        let cov_w = list.iter().map(|d| coverage_bar(&s.model, d, 8).0.chars().count()).max().unwrap_or(0).max(18) as u16;
+        let keep_set = columns_that_fit(area.width.saturating_sub(2), ns_w as u16, bare_w as u16, cov_w);
         let keep = |i: usize| keep_set.contains(&i);
         let fold_namespace = !keep(0);
         let name_full = if fold_namespace { ns_w + 1 + bare_w } else { bare_w };
         // When NAME and HEALTH alone do not fit, the name is shortened in the middle.
-        let others: usize = keep_set.iter().filter(|i| **i != 1).map(|i| if *i == 0 { ns_w } else { COLUMNS[*i].1 as usize } + 1).sum();
+        let others: usize = keep_set.iter().filter(|i| **i != 1).map(|i| match *i {
+            0 => ns_w,
+            COVERAGE => cov_w as usize,
+            i => COLUMNS[i].1 as usize,
+        } + 1).sum();
         let name_w = name_full.min((area.width.saturating_sub(2) as usize).saturating_sub(others + 1).max(8));
         let header = Row::new(
             [
@@ -147,7 +154,7 @@ impl DaemonSetsView {
             Constraint::Length(13),
             Constraint::Length(14),
             Constraint::Length(5),
-            Constraint::Length(18),
+            Constraint::Length(cov_w),
             // "◍ terminating", the longest health.
             Constraint::Length(13),
         ];
@@ -184,18 +191,22 @@ const COLUMNS: [(u8, u16); 13] = [
     (5, 13), // STRATEGY
     (7, 14), // NODE SELECTOR
     (7, 5),  // AGE
-    (1, 21), // COVERAGE
+    (1, 0),  // COVERAGE (as wide as its cells)
     (0, 13), // HEALTH
 ];
 
+/// The COVERAGE column's index.
+const COVERAGE: usize = 11;
+
 /// The columns shown at `width`: drop the least important until the rest fit.
-fn columns_that_fit(width: u16, ns_w: u16, name_w: u16) -> Vec<usize> {
+fn columns_that_fit(width: u16, ns_w: u16, name_w: u16, cov_w: u16) -> Vec<usize> {
     let mut keep: Vec<usize> = (0..COLUMNS.len()).collect();
     // Without the NAMESPACE column, NAME carries it (`ns/name`).
     let w = |k: &[usize], i: usize| match i {
         0 => ns_w,
         1 if !k.contains(&0) => ns_w + 1 + name_w,
         1 => name_w,
+        COVERAGE => cov_w,
         _ => COLUMNS[i].1,
     };
     let total = |k: &[usize]| k.iter().map(|i| w(k, *i) + 1).sum::<u16>();

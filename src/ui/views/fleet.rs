@@ -1,5 +1,5 @@
 //! The fleet view: one row per DaemonSet (namespace/name), one column per cluster, each
-//! cell the coverage there (ready and up to date / desired) in the worst state's glyph and
+//! cell the coverage there (up to date + old serving / desired) in the worst state's glyph and
 //! colour; a cluster that is syncing, unreachable or refused says so in its column; rows
 //! whose clusters run different images or templates are marked as version skew. Under
 //! the table, the row under the cursor cluster by cluster (images, template, why a
