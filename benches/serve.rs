@@ -81,7 +81,8 @@ fn main() {
     for n in sizes {
         let s = state(n);
         let problems: u32 = {
-            let m = s.model.read();
+            let l = s.live.read();
+            let m = &l.model;
             m.daemonsets().filter_map(|d| m.coverage(d)).map(|c| c.cells.iter().filter(|c| c.is_problem()).count() as u32).sum()
         };
         let text = metrics::render(&s, false);
@@ -90,7 +91,7 @@ fn main() {
         let (t_text, len_text) = time(runs, || metrics::render(&s, false).len());
         let (t_om, len_om) = time(runs, || metrics::render(&s, true).len());
         let (t_json, len_json) = time(runs.min(5), || {
-            let r = daemonscope::status::report(&s.model.read(), "bench", &[], &Default::default());
+            let r = daemonscope::status::report(&s.live.read().model, "bench", &[], &Default::default());
             serde_json::to_string_pretty(&r).unwrap().len()
         });
         let kb = |b: usize| format!("{:.0} kB", b as f64 / 1000.0);

@@ -57,7 +57,7 @@ impl Follower {
                     Update::Sync(r, SyncState::Live) => {
                         l.lock().insert(r);
                     }
-                    Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in }) => {
+                    Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in, .. }) => {
                         l.lock().remove(&r);
                         f.lock().push((r, reason, fatal, retry_in));
                     }

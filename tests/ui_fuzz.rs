@@ -169,8 +169,12 @@ fn random_keys_and_sizes_never_panic_in_any_view_or_popup() {
                     app.update(Msg::Resize(w, h));
                 }
                 Op::Stale => {
-                    let st =
-                        SyncState::Reconnecting { reason: "connection refused".into(), fatal: false, retry_in: Duration::from_secs(3) };
+                    let st = SyncState::Reconnecting {
+                        reason: "connection refused".into(),
+                        failure: daemonscope::cluster::watch::SyncFailure::Unreachable,
+                        fatal: false,
+                        retry_in: Duration::from_secs(3),
+                    };
                     app.update(Msg::Watch(vec![Update::Sync(Resource::Pods, st)]));
                 }
                 Op::Tick => {

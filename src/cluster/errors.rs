@@ -54,6 +54,64 @@ pub enum ClusterError {
     Yaml(#[from] serde_saphyr::SerializeError),
 }
 
+/// Why a watch fails, as one value of a fixed set: what every front end decides on (is the
+/// server down, silent, refusing us, asking us to slow down?) — never the error's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyncFailure {
+    /// The connection was not made or broke (refused, DNS, reset): the server is down or
+    /// out of reach.
+    Unreachable,
+    /// The server accepted and did not answer in time (no response, a silent watch, a
+    /// list page too slow).
+    Silent,
+    /// 401, or the credentials could not be had (an exec plugin failed).
+    Unauthorized,
+    /// 403.
+    Forbidden,
+    /// 429: the server asked us to slow down.
+    Throttled,
+    /// The server's certificate is not trusted.
+    Tls,
+    /// Another answer of the server (5xx, 404 …) or of the client.
+    Other,
+}
+
+impl SyncFailure {
+    pub fn of(e: &ClusterError) -> SyncFailure {
+        if e.is_timeout() {
+            return SyncFailure::Silent;
+        }
+        match e {
+            ClusterError::Api { source, .. } => match source {
+                kube::Error::Api(s) if s.code == 401 => SyncFailure::Unauthorized,
+                kube::Error::Api(s) if s.code == 403 => SyncFailure::Forbidden,
+                kube::Error::Api(s) if s.code == 429 => SyncFailure::Throttled,
+                kube::Error::Api(_) => SyncFailure::Other,
+                kube::Error::Auth(_) => SyncFailure::Unauthorized,
+                other => {
+                    let chain = error_chain(other).to_lowercase();
+                    if chain.contains("certificate") || chain.contains("invalid peer") || chain.contains("tls handshake") {
+                        SyncFailure::Tls
+                    } else {
+                        SyncFailure::Unreachable
+                    }
+                }
+            },
+            _ => SyncFailure::Other,
+        }
+    }
+
+    /// The server refused us: credentials or permissions (the user must act).
+    pub fn is_refusal(self) -> bool {
+        matches!(self, SyncFailure::Unauthorized | SyncFailure::Forbidden)
+    }
+
+    /// The server did not answer in time.
+    pub fn is_timeout(self) -> bool {
+        self == SyncFailure::Silent
+    }
+}
+
 impl From<kube::Error> for ClusterError {
     /// A failed request; the wait the server asked for is read from the Status body only
     /// (see [`ClusterError::api`] for the Retry-After header).

@@ -1,6 +1,6 @@
 //! Everything of the client that talks to an API server: kubeconfig, contexts and
 //! clients ([`connect`]), the contexts of a fleet ([`fleet`]); the one list-then-watch loop behind every watch
-//! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]); typed errors
+//! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]) and the one live model every front end reads ([`live`]); typed errors
 //! that render as words ([`errors`]); requests counted by verb and code ([`requests`]);
 //! pods decoded straight into the model's view ([`wire`]); async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
 //! in [`taints`]) and the OnDelete roll ([`roll`]).
@@ -14,6 +14,7 @@ pub mod errors;
 pub mod fleet;
 pub mod jobs;
 pub mod listwatch;
+pub mod live;
 pub mod requests;
 pub mod roll;
 pub mod roll_nodes;

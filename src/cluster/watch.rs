@@ -16,6 +16,7 @@ use kube::{Api, Client};
 use tokio::sync::mpsc;
 
 use crate::cluster::connect::Cluster;
+pub use crate::cluster::errors::SyncFailure;
 use crate::cluster::listwatch::{Event, Selectors, Sink, list_then_watch};
 use crate::cluster::wire::PodWire;
 use crate::model::{Change, DsInfo, NodeInfo, PodInfo, Resource, RevisionInfo, ServiceInfo};
@@ -26,10 +27,12 @@ pub enum SyncState {
     Syncing,
     Live,
     /// The stream failed and retries in `retry_in` (jittered backoff, at least the
-    /// server's Retry-After); the data is kept, as of the failure. `fatal`: waiting will
-    /// not fix it (credentials, permissions, TLS) — the user must act.
+    /// server's Retry-After); the data is kept, as of the failure. `failure`: why, as a
+    /// value front ends decide on; `reason`: the same in words, for the operator only.
+    /// `fatal`: waiting will not fix it (credentials, permissions, TLS) — the user must act.
     Reconnecting {
         reason: String,
+        failure: SyncFailure,
         fatal: bool,
         retry_in: Duration,
     },
@@ -233,9 +236,10 @@ impl<K: Watched> Sink<K> for Feed {
                 Update::Sync(r, SyncState::Live)
             }
             Event::Resumed => Update::Sync(r, SyncState::Live),
-            Event::Failing { error, retry_in } => {
-                Update::Sync(r, SyncState::Reconnecting { reason: error.to_string(), fatal: error.is_fatal(), retry_in })
-            }
+            Event::Failing { error, retry_in } => Update::Sync(
+                r,
+                SyncState::Reconnecting { reason: error.to_string(), failure: SyncFailure::of(&error), fatal: error.is_fatal(), retry_in },
+            ),
         };
         self.0.send(update).await.is_ok()
     }

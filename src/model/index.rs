@@ -1,8 +1,8 @@
 //! The model's store: compact objects indexed by node and by DaemonSet, with
 //! per-DaemonSet coverage counts adjusted (not recounted) event by event.
 //!
-//! May import: `model::atoms`, `model::compact`, `model::pods`, `model::coverage`,
-//! `model::availability`, `model::tally`, `k8s`.
+//! May import: `model::atoms`, `model::compact`, `model::change`, `model::pods`,
+//! `model::coverage`, `model::availability`, `model::tally`, `k8s`.
 
 use std::collections::BTreeMap;
 
@@ -18,64 +18,7 @@ use super::tally::{NodeDaemons, NodeTally};
 
 pub type NodeId = u32;
 
-/// One watch event, already compacted. (A DaemonSet is the largest variant; they are few,
-/// so it is not boxed for the pods' sake.)
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Change {
-    Node(NodeInfo),
-    NodeGone(String),
-    DaemonSet(DsInfo),
-    DaemonSetGone {
-        namespace: String,
-        name: String,
-    },
-    Pod(PodInfo),
-    PodGone {
-        uid: String,
-    },
-    Revision(RevisionInfo),
-    RevisionGone {
-        namespace: String,
-        name: String,
-    },
-    Service(ServiceInfo),
-    ServiceGone {
-        namespace: String,
-        name: String,
-    },
-    /// A relist finished: everything not re-announced since `Resync*` began is gone.
-    ResyncStart(Resource),
-    ResyncDone(Resource),
-    /// A (re)list's first page said how many objects the whole list holds (the page plus
-    /// the server's remainingItemCount): the model keeps nothing of it; the UI shows the
-    /// sync's progress with it.
-    ListTotal(Resource, u64),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Resource {
-    Nodes,
-    DaemonSets,
-    Pods,
-    Revisions,
-    Services,
-}
-
-impl Resource {
-    pub const ALL: [Resource; 5] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions, Resource::Services];
-
-    /// Short name for the status line.
-    pub fn label(self) -> &'static str {
-        match self {
-            Resource::Nodes => "nodes",
-            Resource::DaemonSets => "ds",
-            Resource::Pods => "pods",
-            Resource::Revisions => "revs",
-            Resource::Services => "svc",
-        }
-    }
-}
+pub use super::change::{Change, Resource};
 
 /// Coverage of one DaemonSet: a state per node id, and the count of each state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -50,7 +50,7 @@ async fn ready(Extract(state): Extract<Arc<State>>) -> Response {
 
 async fn status(Extract(state): Extract<Arc<State>>) -> Response {
     let json = tokio::task::spawn_blocking(move || {
-        let r = report(&state.model.read(), &state.context, &[], &Gate::default());
+        let r = report(&state.live.read().model, &state.context, &[], &Gate::default());
         serde_json::to_string_pretty(&r).map(|s| s + "\n")
     })
     .await;

@@ -49,7 +49,8 @@ fn registry(state: &State) -> Registry {
     let started = FloatGauges::default();
     let now = std::time::Instant::now();
     {
-        let model = state.model.read();
+        let live = state.live.read();
+        let model = &live.model;
         let mut budget = state.max_node_series;
         for d in model.daemonsets() {
             let ds = ds_labels(&d.namespace, &d.name);

@@ -82,13 +82,7 @@ pub async fn run(
 /// Applies the watches' updates in batches (whatever arrived together), logging each
 /// watch's failures and recoveries.
 async fn feed(state: Arc<State>, mut rx: mpsc::Receiver<Update>) {
-    while let Some(u) = rx.recv().await {
-        let mut batch = vec![u];
-        while batch.len() < 4096
-            && let Ok(u) = rx.try_recv()
-        {
-            batch.push(u);
-        }
+    while let Some(batch) = crate::cluster::live::next_batch(&mut rx, 4096).await {
         for u in &batch {
             match u {
                 Update::Sync(r, SyncState::Reconnecting { reason, retry_in, .. }) => {

@@ -12,9 +12,10 @@ use parking_lot::{Mutex, RwLock};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 
+use crate::cluster::live::LiveModel;
 use crate::cluster::requests::RequestCounts;
 use crate::cluster::watch::{SyncState, Update};
-use crate::model::rollout::{self, Pace};
+use crate::model::rollout::Pace;
 use crate::model::{Change, Model, Resource};
 
 /// The resources `serve` watches (DaemonSets, their nodes and pods, and their revisions
@@ -56,10 +57,10 @@ fn ttc_histogram() -> Histogram {
 pub struct State {
     pub context: String,
     pub max_node_series: usize,
-    pub model: RwLock<Model>,
+    /// The model, the watches' states and the rollouts' pace: the one live model every
+    /// front end reads (`cluster::live`).
+    pub live: RwLock<LiveModel>,
     pub requests: RequestCounts,
-    watches: Mutex<Vec<(Resource, WatchState)>>,
-    paces: Mutex<HashMap<(String, String), Pace>>,
     /// Node name → (when first seen, DaemonSet uids whose pod there was observed ready).
     joined: Mutex<HashMap<String, (Instant, HashSet<String>)>>,
     pub time_to_coverage: Family<DsLabels, Histogram, fn() -> Histogram>,
@@ -70,23 +71,36 @@ impl State {
         State {
             context,
             max_node_series,
-            model: RwLock::new(Model::new()),
+            live: RwLock::new(LiveModel::new(&WATCHED.map(|w| w.0))),
             requests,
-            watches: Mutex::new(WATCHED.iter().map(|w| (w.0, WatchState::default())).collect()),
-            paces: Mutex::new(HashMap::new()),
             joined: Mutex::new(HashMap::new()),
             time_to_coverage: Family::new_with_constructor(ttc_histogram),
         }
     }
 
     pub fn watches(&self) -> Vec<(Resource, WatchState)> {
-        self.watches.lock().clone()
+        let live = self.live.read();
+        let (now, wall) = (Instant::now(), jiff::Timestamp::now());
+        WATCHED
+            .iter()
+            .filter_map(|w| {
+                let ws = live.watch(w.0)?;
+                let ago = |t: Instant| wall - jiff::SignedDuration::try_from(now.saturating_duration_since(t)).unwrap_or_default();
+                Some((
+                    w.0,
+                    WatchState {
+                        live: ws.state == SyncState::Live,
+                        failing: ws.failing.as_ref().map(|f| f.reason.clone()),
+                        last_event: ws.last_event.map(ago),
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// The watches that are not live, with why (for /readyz).
     pub fn lagging(&self) -> Vec<String> {
-        self.watches
-            .lock()
+        self.watches()
             .iter()
             .filter(|(_, w)| !w.live)
             .map(|(r, w)| match &w.failing {
@@ -97,66 +111,30 @@ impl State {
     }
 
     pub fn pace(&self, ns: &str, name: &str) -> Option<Pace> {
-        self.paces.lock().get(&(ns.to_string(), name.to_string())).cloned()
+        let live = self.live.read();
+        live.model.daemonset(ns, name).and_then(|d| live.pace(&d.uid)).cloned()
     }
 
     /// Applies one batch of updates from the watches.
     pub fn apply(&self, batch: Vec<Update>) {
-        let now = jiff::Timestamp::now();
-        let mut model = self.model.write();
+        let mut live = self.live.write();
         let mut new_nodes = Vec::new();
-        {
-            let mut watches = self.watches.lock();
-            for u in batch {
-                match u {
-                    Update::Change(c) => {
-                        if let Some(r) = resource_of(&c)
-                            && let Some((_, w)) = watches.iter_mut().find(|(x, _)| *x == r)
-                        {
-                            w.last_event = Some(now);
-                        }
-                        // Nodes that appear once the initial list is complete joined while serving.
-                        if let Change::Node(n) = &c
-                            && watches.iter().any(|(x, w)| *x == Resource::Nodes && w.live)
-                            && model.node_id(&n.name).and_then(|id| model.node(id)).is_none()
-                        {
-                            new_nodes.push(n.name.clone());
-                        }
-                        model.apply(c);
-                    }
-                    Update::Sync(r, s) => {
-                        if let Some((_, w)) = watches.iter_mut().find(|(x, _)| *x == r) {
-                            match s {
-                                SyncState::Live => {
-                                    w.live = true;
-                                    w.failing = None;
-                                }
-                                SyncState::Syncing => w.live = false,
-                                SyncState::Reconnecting { reason, .. } => {
-                                    w.live = false;
-                                    w.failing = Some(reason);
-                                }
-                            }
-                        }
-                    }
-                }
+        for u in batch {
+            // Nodes that appear once the initial list is complete joined while serving.
+            if let Update::Change(Change::Node(n)) = &u
+                && live.watch(Resource::Nodes).is_some_and(|w| w.state == SyncState::Live)
+                && live.model.node_id(&n.name).and_then(|id| live.model.node(id)).is_none()
+            {
+                new_nodes.push(n.name.clone());
             }
+            live.apply(u);
         }
         let instant = Instant::now();
-        {
-            let mut joined = self.joined.lock();
-            for n in new_nodes {
-                joined.entry(n).or_insert_with(|| (instant, HashSet::new()));
-            }
-            self.observe_joined(&model, &mut joined, instant);
+        let mut joined = self.joined.lock();
+        for n in new_nodes {
+            joined.entry(n).or_insert_with(|| (instant, HashSet::new()));
         }
-        let mut paces = self.paces.lock();
-        for d in model.daemonsets() {
-            let pace = paces.entry((d.namespace.clone(), d.name.clone())).or_default();
-            pace.observe(instant, d.updated, d.available);
-            pace.observe_under_way(rollout::under_way(&model, d), now);
-        }
-        paces.retain(|(ns, name), _| model.daemonset(ns, name).is_some());
+        self.observe_joined(&live.model, &mut joined, instant);
     }
 
     /// Observes, for each node that joined while serving, each DaemonSet's first ready
@@ -185,16 +163,4 @@ impl State {
 
 pub fn ds_labels(ns: &str, name: &str) -> DsLabels {
     vec![("namespace", ns.to_string()), ("daemonset", name.to_string())]
-}
-
-/// The watch a change came from.
-fn resource_of(c: &Change) -> Option<Resource> {
-    Some(match c {
-        Change::Node(_) | Change::NodeGone(_) => Resource::Nodes,
-        Change::DaemonSet(_) | Change::DaemonSetGone { .. } => Resource::DaemonSets,
-        Change::Pod(_) | Change::PodGone { .. } => Resource::Pods,
-        Change::Revision(_) | Change::RevisionGone { .. } => Resource::Revisions,
-        Change::Service(_) | Change::ServiceGone { .. } => Resource::Services,
-        Change::ResyncStart(r) | Change::ResyncDone(r) | Change::ListTotal(r, _) => *r,
-    })
 }

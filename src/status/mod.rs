@@ -19,7 +19,8 @@ use tokio::sync::mpsc;
 
 use crate::cli::{Output, StatusArgs};
 use crate::cluster::connect::Cluster;
-use crate::cluster::watch::{self, Scope, SyncState, Update};
+use crate::cluster::live::{LiveModel, SyncEvent};
+use crate::cluster::watch::{self, Scope, Update};
 use crate::model::{Model, Resource};
 
 pub use report::{DsReport, Gate, NodeReport, Report, Summary, report};
@@ -170,76 +171,73 @@ async fn observe_inner(
     let (tx, mut rx) = mpsc::channel::<Update>(16_384);
     let handles = watch::spawn_only(cluster, scope.clone(), tx, &CORE);
     let _stop = AbortOnDrop(handles);
-    let mut model = Model::new();
-    let mut live = std::collections::HashSet::new();
-    let mut failures = std::collections::HashMap::new();
+    let mut live = LiveModel::new(&CORE);
+    let mut tries: std::collections::HashMap<Resource, u32> = std::collections::HashMap::new();
     // The initial sync. An error that waiting cannot fix (credentials, permission, TLS) is
     // final; so is a server that keeps failing, unless --wait asks to ride it out.
-    while live.len() < CORE.len() {
+    while !live.is_synced() {
         let u = recv_until(&mut rx, deadline)
             .await
-            .map_err(|_| Failure(format!("timed out after {:?} waiting for the initial list", args.timeout.unwrap_or_default())))?;
-        match u {
-            Some(Update::Sync(r, SyncState::Live)) => {
-                live.insert(r);
-                failures.remove(&r);
-            }
-            Some(Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in })) => {
+            .map_err(|_| Failure(format!("timed out after {:?} waiting for the initial list", args.timeout.unwrap_or_default())))?
+            .ok_or_else(|| Failure("the watches stopped".into()))?;
+        match live.apply(u) {
+            Some(SyncEvent::Failing(r)) => {
+                let Some(f) = live.watch(r).and_then(|w| w.failing.clone()) else { continue };
                 // Per watch: one blip fails them all at once, and that is still one try.
-                live.remove(&r);
-                let tries = failures.entry(r).or_insert(0u32);
-                *tries += 1;
+                let n = tries.entry(r).or_insert(0u32);
+                *n += 1;
                 // A server that accepts and never answers is not a blip: the request
                 // timeout was already waited out.
-                let silent = reason_is_timeout(&reason);
-                if fatal || (!args.wait && (*tries >= INITIAL_TRIES || silent)) {
+                if f.fatal || (!args.wait && (*n >= INITIAL_TRIES || f.failure.is_timeout())) {
                     let at = server.as_deref().map(|s| format!(" at {s}")).unwrap_or_default();
-                    return Err(Failure(format!("cannot watch {}{at}: {reason}", r.label())));
+                    return Err(Failure(format!("cannot watch {}{at}: {}", r.label(), f.reason)));
                 }
                 // Without --wait the run ends in one line (the last failure) if this persists.
                 if args.wait {
-                    eprintln!("{tag}watch of {} failing: {reason}; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
+                    let retry_in = f.retry_at.saturating_duration_since(Instant::now());
+                    eprintln!("{tag}watch of {} failing: {}; retrying in {:.1}s", r.label(), f.reason, retry_in.as_secs_f64());
                 }
             }
-            Some(Update::Sync(_, SyncState::Syncing)) => {}
-            Some(Update::Change(c)) => model.apply(c),
-            None => return Err(Failure("the watches stopped".into())),
+            Some(SyncEvent::Recovered(r, _)) => {
+                tries.remove(&r);
+            }
+            _ => {}
         }
     }
     tracing::info!(%context, seconds = started.elapsed().as_secs_f64(), "status: initial sync complete");
     *reachable = true;
-    let selected = resolve(&model, &args.daemonsets)?;
+    let selected = resolve(&live.model, &args.daemonsets)?;
     // An empty selection is an error, not "0 of 0 covered": a gate with a typo must not pass.
-    if model.daemonsets().next().is_none() {
+    if live.model.daemonsets().next().is_none() {
         return Err(Failure(format!("no DaemonSet matches {} in context {context}", describe_scope(&scope))));
     }
     let gate = Gate { allow_down_nodes: args.allow_down_nodes, max_unavailable: args.max_unavailable.clone() };
     if !args.wait {
-        let code = if report::all_pass(&model, &selected, &gate) { 0 } else { 1 };
-        let (report, synced) = made(stream, model, &context, selected, gate);
+        let code = if report::all_pass(&live.model, &selected, &gate) { 0 } else { 1 };
+        let (report, synced) = made(stream, live.model, &context, selected, gate);
         return Ok(Outcome { code, report, note: None, error: None, reachable: true, synced });
     }
     let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
-    // Failing watches, and since when.
-    let mut failing: std::collections::HashMap<Resource, Instant> = std::collections::HashMap::new();
     loop {
+        let model = &live.model;
+        let stale = live.failing().next().is_some();
         // Each DaemonSet's counts, not every node's line: the report is made once, at the end.
-        let briefs = report::briefs(&model, &selected, &gate);
+        let briefs = report::briefs(model, &selected, &gate);
         // Done when the pods say so and the controller's status agrees (it lags a moment).
         // Never declare success from stale data: a failing watch may hide the last pod.
-        if failing.is_empty() && briefs.iter().all(|d| d.covered && d.rollout_complete) {
+        if !stale && briefs.iter().all(|d| d.covered && d.rollout_complete) {
             let note = format!("{tag}all {} DaemonSet(s) fully covered after {:.0?}", briefs.len(), started.elapsed());
-            return Ok(done(0, made(stream, model, &context, selected, gate), note));
+            return Ok(done(0, made(stream, live.model, &context, selected, gate), note));
         }
         // A rollout stalled by its own failures for longer than --stall-timeout will not
         // finish by waiting: say so now, as `kubectl rollout status` never does.
-        if failing.is_empty() {
+        if !stale {
             let now = jiff::Timestamp::now();
             let stalled: Vec<String> =
-                report::chosen(&model, &selected).filter_map(|d| rollout::stalled_by_rollout(&model, d, args.stall_timeout, now)).collect();
+                report::chosen(model, &selected).filter_map(|d| rollout::stalled_by_rollout(model, d, args.stall_timeout, now)).collect();
             if !stalled.is_empty() {
                 let note = stalled.iter().map(|s| format!("{tag}{s}")).collect::<Vec<_>>().join("\n");
-                return Ok(done(1, made(stream, model, &context, selected, gate), note));
+                return Ok(done(1, made(stream, live.model, &context, selected, gate), note));
             }
         }
         for d in &briefs {
@@ -256,12 +254,12 @@ async fn observe_inner(
                 let timeout = args.timeout.unwrap_or_default();
                 // Stale data cannot say whether coverage is complete: that is "could not
                 // observe the cluster" (2), not "not covered" (1).
-                if let Some(since) = failing.values().min() {
+                if let Some(since) = live.failing().map(|(_, f)| f.since).min() {
                     let age = since.elapsed().as_secs();
-                    let mut r = report(&model, &context, &selected, &gate);
+                    let mut r = report(&live.model, &context, &selected, &gate);
                     r.stale = true;
                     r.age_seconds = Some(age);
-                    let mut broken: Vec<&str> = failing.keys().map(|r| r.label()).collect();
+                    let mut broken: Vec<&str> = live.failing().map(|(r, _)| r.label()).collect();
                     broken.sort();
                     let error = format!(
                         "timed out after {timeout:?} while the watch of {} was failing: the data is stale ({age}s old)",
@@ -270,13 +268,13 @@ async fn observe_inner(
                     return Ok(Outcome { code: 2, report: Some(r), note: None, error: Some(error), reachable: true, synced: None });
                 }
                 let note = format!("{tag}timed out after {timeout:?}: not every selected DaemonSet is fully covered");
-                return Ok(done(1, made(stream, model, &context, selected, gate), note));
+                return Ok(done(1, made(stream, live.model, &context, selected, gate), note));
             }
             Ok(None) => return Err(Failure("the watches stopped".into())),
             Ok(Some(u)) => {
-                apply(&mut model, &mut failing, u, tag)?;
+                apply(&mut live, u, tag)?;
                 while let Ok(u) = rx.try_recv() {
-                    apply(&mut model, &mut failing, u, tag)?;
+                    apply(&mut live, u, tag)?;
                 }
             }
         }
@@ -284,30 +282,20 @@ async fn observe_inner(
 }
 
 /// Applies an update while waiting; an error that waiting cannot fix ends the wait.
-fn apply(model: &mut Model, failing: &mut std::collections::HashMap<Resource, Instant>, u: Update, tag: &str) -> Result<(), Failure> {
-    match u {
-        Update::Change(c) => model.apply(c),
-        Update::Sync(r, SyncState::Reconnecting { reason, fatal, retry_in }) => {
-            if fatal {
-                return Err(Failure(format!("watch of {} failed: {reason}", r.label())));
+fn apply(live: &mut LiveModel, u: Update, tag: &str) -> Result<(), Failure> {
+    match live.apply(u) {
+        Some(SyncEvent::Failing(r)) => {
+            let Some(f) = live.watch(r).and_then(|w| w.failing.as_ref()) else { return Ok(()) };
+            if f.fatal {
+                return Err(Failure(format!("watch of {} failed: {}", r.label(), f.reason)));
             }
-            failing.entry(r).or_insert_with(Instant::now);
-            eprintln!("{tag}watch of {} failing: {reason}; data is stale; retrying in {:.1}s", r.label(), retry_in.as_secs_f64());
+            let retry_in = f.retry_at.saturating_duration_since(Instant::now());
+            eprintln!("{tag}watch of {} failing: {}; data is stale; retrying in {:.1}s", r.label(), f.reason, retry_in.as_secs_f64());
         }
-        Update::Sync(r, SyncState::Live) => {
-            if failing.remove(&r).is_some() {
-                eprintln!("{tag}watch of {} resumed", r.label());
-            }
-        }
-        Update::Sync(_, SyncState::Syncing) => {}
+        Some(SyncEvent::Recovered(r, _)) => eprintln!("{tag}watch of {} resumed", r.label()),
+        _ => {}
     }
     Ok(())
-}
-
-/// The failure was the server not answering in time (the words of
-/// [`ClusterError::is_timeout`](crate::cluster::errors::ClusterError::is_timeout) errors).
-fn reason_is_timeout(reason: &str) -> bool {
-    reason.contains("no answer from the API server") || reason.contains("a list page took over")
 }
 
 /// Without --wait, this many failures before the first sync end the run (about 1.5 s of

@@ -4,13 +4,12 @@
 //!
 //! May import: `model`, `cluster` types, `ui::theme`.
 
-use std::collections::{BTreeSet, HashMap};
-use std::time::Instant;
+use std::collections::BTreeSet;
 
+use crate::cluster::live::LiveModel;
 use crate::cluster::roll::RollStatus;
-use crate::cluster::watch::{Scope, SyncState};
-use crate::model::rollout::Pace;
-use crate::model::{DsInfo, Model, Resource};
+use crate::cluster::watch::Scope;
+use crate::model::{DsInfo, Resource};
 
 use super::theme::Theme;
 
@@ -61,18 +60,11 @@ impl SortBy {
     }
 }
 
-/// A watch that is failing: the data it feeds is as of `since`.
-#[derive(Debug, Clone)]
-pub struct Stale {
-    pub since: Instant,
-    pub retry_at: Instant,
-    pub reason: String,
-    pub fatal: bool,
-}
-
 /// The state views read while drawing (the app changes it; views never do).
 pub struct Shared {
-    pub model: Model,
+    /// The model, each watch's sync state, the rollouts' pace and the ready signal: the
+    /// one live model every front end reads (`cluster::live`).
+    pub live: LiveModel,
     pub theme: Theme,
     pub context: String,
     /// The namespace scope the watches use.
@@ -86,25 +78,13 @@ pub struct Shared {
     pub marks: BTreeSet<String>,
     /// The DaemonSet the grid and the rollout view show.
     pub selected: Option<(String, String)>,
-    /// Observed pace of each DaemonSet's rollout (by uid).
-    pub paces: HashMap<String, Pace>,
-    pub sync: HashMap<Resource, (SyncState, Option<Instant>)>,
-    /// Watches that are failing: since when (the data is as of then), why, next retry.
-    pub stale: HashMap<Resource, Stale>,
     /// The API server's URL, when known (named in the disconnected banner).
     pub server: Option<String>,
-    /// How long the first full sync of every watch took.
-    pub synced_in: Option<std::time::Duration>,
     /// The roll under way (or the last one), as its job reports it.
     pub roll: Option<RollStatus>,
     pub message: Option<String>,
     /// The config file the settings come from (named in the help).
     pub config_path: Option<String>,
-    /// Per resource, until the first full sync: objects received so far, and how many
-    /// the list holds when the server said so.
-    pub listing: HashMap<Resource, (u64, Option<u64>)>,
-    /// When the watches of this connection started (the sync progress' clock).
-    pub watch_started: Instant,
     /// One of several clusters on screen (the fleet): confirmations name the context.
     pub name_context: bool,
 }
@@ -112,7 +92,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(context: String, theme: Theme) -> Shared {
         Shared {
-            model: Model::new(),
+            live: LiveModel::new(&Resource::ALL),
             theme,
             context,
             scope: Scope::default(),
@@ -122,22 +102,16 @@ impl Shared {
             filter: String::new(),
             marks: BTreeSet::new(),
             selected: None,
-            paces: HashMap::new(),
-            sync: HashMap::new(),
-            stale: HashMap::new(),
             server: None,
-            synced_in: None,
             roll: None,
             message: None,
             config_path: None,
-            listing: HashMap::new(),
-            watch_started: Instant::now(),
             name_context: false,
         }
     }
 
     pub fn selected_ds(&self) -> Option<&DsInfo> {
         let (ns, name) = self.selected.as_ref()?;
-        self.model.daemonset(ns, name)
+        self.live.model.daemonset(ns, name)
     }
 }

@@ -110,7 +110,7 @@ impl App {
             // The views with a node under the cursor (the keymap binds Space only there).
             (View::Grid | View::Matrix | View::Nodes, Action::Mark) => match self.node_under_cursor() {
                 Some(id) => {
-                    let name = self.s.model.node(id).map(|n| n.name.clone()).unwrap_or_default();
+                    let name = self.s.live.model.node(id).map(|n| n.name.clone()).unwrap_or_default();
                     if !self.s.marks.remove(&name) {
                         self.s.marks.insert(name);
                     }
@@ -180,10 +180,10 @@ impl App {
             return self.s.marks.iter().cloned().collect();
         }
         let id = match (self.s.view, &self.detail.object) {
-            (View::Detail, Some((o, _))) if o.kind == Kind::Node => self.s.model.node_id(&o.name),
+            (View::Detail, Some((o, _))) if o.kind == Kind::Node => self.s.live.model.node_id(&o.name),
             _ => self.node_under_cursor(),
         };
-        id.and_then(|id| self.s.model.node(id)).map(|n| vec![n.name.clone()]).unwrap_or_default()
+        id.and_then(|id| self.s.live.model.node(id)).map(|n| vec![n.name.clone()]).unwrap_or_default()
     }
 
     /// The DaemonSet `R` acts on: under the cursor in the list, the rollout view's one.
@@ -197,7 +197,7 @@ impl App {
 
     /// Shows the plan of `intent` and waits for `y`.
     pub(super) fn ask(&mut self, intent: Intent) {
-        self.confirm = Some(Confirm::new(intent.plan(&self.s.model)));
+        self.confirm = Some(Confirm::new(intent.plan(&self.s.live.model)));
     }
 
     /// Builds the plan for a mutating action and asks for confirmation.
@@ -217,7 +217,7 @@ impl App {
             };
             let (namespace, name) = (d.namespace.clone(), d.name.clone());
             let intent = match d.strategy {
-                Strategy::OnDelete => Intent::roll(&self.s.model, d, self.roll_options),
+                Strategy::OnDelete => Intent::roll(&self.s.live.model, d, self.roll_options),
                 Strategy::RollingUpdate { .. } => Intent::RolloutRestart { namespace, name },
             };
             return self.ask(intent);

@@ -83,7 +83,7 @@ impl App {
                 Ok(changes) => {
                     let nodes = std::mem::take(nodes);
                     self.mode = Mode::Normal;
-                    let intent = Intent::label(&self.s.model, nodes, changes);
+                    let intent = Intent::label(&self.s.live.model, nodes, changes);
                     self.ask(intent);
                 }
             },
@@ -92,7 +92,7 @@ impl App {
                 Ok(changes) => {
                     let nodes = std::mem::take(nodes);
                     self.mode = Mode::Normal;
-                    let intent = Intent::taint(&self.s.model, nodes, changes);
+                    let intent = Intent::taint(&self.s.live.model, nodes, changes);
                     self.ask(intent);
                 }
             },
@@ -154,7 +154,7 @@ impl App {
             Mode::Filter(_) => starts(self.filter_words(&word)),
             Mode::Labels { .. } => {
                 let keys: std::collections::BTreeSet<String> =
-                    self.s.model.nodes().flat_map(|(_, n)| n.facts.labels.keys().cloned()).collect();
+                    self.s.live.model.nodes().flat_map(|(_, n)| n.facts.labels.keys().cloned()).collect();
                 starts(keys.into_iter().collect())
             }
             _ => Vec::new(),
@@ -164,7 +164,7 @@ impl App {
 
     /// Words a filter term can be: keywords and their values, DaemonSet or node names.
     fn filter_words(&self, word: &str) -> Vec<String> {
-        let m = &self.s.model;
+        let m = &self.s.live.model;
         let with = |kw: &str, v: Vec<String>| v.into_iter().map(|x| format!("{kw}{x}")).collect::<Vec<_>>();
         if word.starts_with("state:") {
             return with("state:", filter::state_words().into_iter().map(String::from).collect());

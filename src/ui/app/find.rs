@@ -22,31 +22,31 @@ impl App {
             View::DaemonSets => {
                 let rows = self.daemonsets.rows(s);
                 let at = self.daemonsets.cursor.min(rows.len().saturating_sub(1));
-                next_hit(rows.len(), at, forward, |i| health(&s.model, rows[i]) != Health::Ok).map(|i| self.daemonsets.cursor = i)
+                next_hit(rows.len(), at, forward, |i| health(&s.live.model, rows[i]) != Health::Ok).map(|i| self.daemonsets.cursor = i)
             }
             View::Nodes => {
                 let rows = self.nodes.rows(s);
                 let at = self.nodes.cursor.min(rows.len().saturating_sub(1));
                 let bad = |i: usize| {
-                    let nd = node_daemons(&s.model, rows[i]);
+                    let nd = node_daemons(&s.live.model, rows[i]);
                     nd.broken > 0 || nd.down > 0
                 };
                 next_hit(rows.len(), at, forward, bad).map(|i| self.nodes.cursor = i)
             }
             View::Grid => {
                 let order = self.grid.order(s);
-                let cov = s.selected_ds().and_then(|d| s.model.coverage(d));
+                let cov = s.selected_ds().and_then(|d| s.live.model.coverage(d));
                 let state = |i: usize| cov.and_then(|c| c.cells.get(order[i] as usize)).copied().unwrap_or(CellState::Absent);
                 let at = self.grid.cursor.min(order.len().saturating_sub(1));
                 next_hit(order.len(), at, forward, |i| state(i).is_problem()).map(|i| self.grid.cursor = i)
             }
             View::Matrix => {
                 let rows = self.matrix.rows(s);
-                let dss: Vec<_> = s.model.daemonsets().collect();
+                let dss: Vec<_> = s.live.model.daemonsets().collect();
                 let cols = dss.len().max(1);
                 let state = |i: usize| {
                     let (r, c) = (i / cols, i % cols);
-                    dss.get(c).and_then(|d| s.model.coverage(d)).and_then(|cv| cv.cells.get(rows[r].0 as usize)).copied()
+                    dss.get(c).and_then(|d| s.live.model.coverage(d)).and_then(|cv| cv.cells.get(rows[r].0 as usize)).copied()
                 };
                 let at = self.matrix.row.min(rows.len().saturating_sub(1)) * cols + self.matrix.col.min(cols - 1);
                 next_hit(rows.len() * cols, at, forward, |i| state(i).is_some_and(|st| st.is_problem())).map(|i| {
@@ -59,7 +59,7 @@ impl App {
                 // misscheduled): what holds a rollout up.
                 let rows = self.rollout.rows(s);
                 let at = self.rollout.index(s);
-                let pick = next_hit(rows.len(), at, forward, |i| health(&s.model, rows[i]).state().is_broken())
+                let pick = next_hit(rows.len(), at, forward, |i| health(&s.live.model, rows[i]).state().is_broken())
                     .map(|i| (rows[i].namespace.clone(), rows[i].name.clone()));
                 pick.map(|p| self.s.selected = Some(p))
             }

@@ -7,7 +7,6 @@
 
 use super::{App, Mode};
 use crate::cluster::jobs::Effect;
-use crate::model::Resource;
 use crate::model::fleet::Reach;
 use crate::ui::shared::View;
 
@@ -17,15 +16,15 @@ impl App {
     pub fn reach(&self) -> Reach {
         let s = &self.s;
         let worst = |fatal: bool| {
-            let mut failing: Vec<(&Resource, &super::Stale)> = s.stale.iter().filter(|(_, st)| st.fatal == fatal).collect();
+            let mut failing: Vec<_> = s.live.failing().filter(|(_, f)| f.fatal == fatal).collect();
             failing.sort_by_key(|(r, _)| r.label());
-            failing.first().map(|(_, st)| st.reason.clone())
+            failing.first().map(|(_, f)| (f.failure, f.reason.clone()))
         };
-        if let Some(reason) = worst(true) {
-            let refused = ["401", "403", "Forbidden", "Unauthorized", "forbidden"].iter().any(|w| reason.contains(w));
-            return if refused { Reach::Forbidden(reason) } else { Reach::Unreachable(reason) };
+        if let Some((failure, reason)) = worst(true) {
+            return if failure.is_refusal() { Reach::Forbidden(reason) } else { Reach::Unreachable(reason) };
         }
-        match (s.synced_in.is_some(), worst(false)) {
+        let worst = |fatal: bool| worst(fatal).map(|(_, reason)| reason);
+        match (s.live.is_synced(), worst(false)) {
             (true, None) => Reach::Live,
             (true, Some(reason)) => Reach::Stale(reason),
             (false, Some(reason)) => Reach::Unreachable(reason),
@@ -43,7 +42,7 @@ impl App {
         (self.mode, self.picker, self.confirm, self.show_help) = (Mode::Normal, None, None, false);
         self.history.clear();
         self.s.filter.clear();
-        let found = self.s.model.daemonset(namespace, name).is_some();
+        let found = self.s.live.model.daemonset(namespace, name).is_some();
         if found {
             self.s.selected = Some((namespace.to_string(), name.to_string()));
             self.grid.cursor = 0;
@@ -86,12 +85,15 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::cluster::watch::{SyncState, Update};
+    use crate::cluster::watch::{SyncFailure, SyncState, Update};
+    use crate::model::Resource;
     use crate::ui::app::Msg;
     use crate::ui::theme::Theme;
 
-    fn failing(r: Resource, reason: &str, fatal: bool) -> Update {
-        Update::Sync(r, SyncState::Reconnecting { reason: reason.into(), fatal, retry_in: Duration::from_secs(1) })
+    /// A failing watch, typed as the watch types it (the words are only shown).
+    fn failing(r: Resource, reason: &str, failure: SyncFailure) -> Update {
+        let fatal = failure.is_refusal() || failure == SyncFailure::Tls;
+        Update::Sync(r, SyncState::Reconnecting { reason: reason.into(), failure, fatal, retry_in: Duration::from_secs(1) })
     }
 
     fn live() -> Vec<Update> {
@@ -102,16 +104,16 @@ mod tests {
     fn reach_follows_the_watches() {
         let mut a = App::new("prod", Theme::new(false));
         assert_eq!(a.reach(), Reach::Syncing);
-        a.update(Msg::Watch(vec![failing(Resource::Pods, "cannot reach the API server: refused", false)]));
+        a.update(Msg::Watch(vec![failing(Resource::Pods, "cannot reach the API server: refused", SyncFailure::Unreachable)]));
         assert_eq!(a.reach(), Reach::Unreachable("cannot reach the API server: refused".into()), "never synced, failing");
         a.update(Msg::Watch(live()));
         assert_eq!(a.reach(), Reach::Live);
-        a.update(Msg::Watch(vec![failing(Resource::Nodes, "429 Too Many Requests", false)]));
+        a.update(Msg::Watch(vec![failing(Resource::Nodes, "429 Too Many Requests", SyncFailure::Throttled)]));
         assert_eq!(a.reach(), Reach::Stale("429 Too Many Requests".into()), "synced once: the data stays, stale");
-        a.update(Msg::Watch(vec![failing(Resource::Pods, "403 Forbidden: pods is forbidden", true)]));
+        a.update(Msg::Watch(vec![failing(Resource::Pods, "403 Forbidden: pods is forbidden", SyncFailure::Forbidden)]));
         assert_eq!(a.reach(), Reach::Forbidden("403 Forbidden: pods is forbidden".into()), "a refusal outranks a blip");
         let mut b = App::new("tls", Theme::new(false));
-        b.update(Msg::Watch(vec![failing(Resource::Pods, "TLS: invalid peer certificate", true)]));
+        b.update(Msg::Watch(vec![failing(Resource::Pods, "TLS: invalid peer certificate", SyncFailure::Tls)]));
         assert_eq!(b.reach(), Reach::Unreachable("TLS: invalid peer certificate".into()), "fatal, but not a refusal");
     }
 

@@ -19,7 +19,6 @@ mod mouse;
 mod navigation;
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::Frame;
@@ -28,15 +27,16 @@ pub use mode::Mode;
 
 use super::keymap::{self, Action};
 use super::prefs::Prefs;
-use super::shared::{Shared, Stale, View};
+use super::shared::{Shared, View};
 use super::theme::Theme;
 use super::views::chrome::{self, Prompt};
 use super::views::{Confirm, DaemonSetsView, DetailView, GridView, MatrixView, NodesView, Picker, RolloutView, TextView, help};
 use crate::cluster::actions::{Permission, Plan, RollOptions};
 use crate::cluster::errors::ClusterError;
 use crate::cluster::jobs::{Effect, JobResult};
-use crate::cluster::watch::{Scope, SyncState, Update};
-use crate::model::{Change, DsInfo, Model, Resource};
+use crate::cluster::live::SyncEvent;
+use crate::cluster::watch::{Scope, Update};
+use crate::model::{Change, DsInfo, Model};
 
 /// Everything that can change the app.
 pub enum Msg {
@@ -111,8 +111,6 @@ pub struct App {
     /// Requests collected during one `update`, returned by it.
     effects: Vec<Effect>,
     seq: u64,
-    /// When the app started (for the time the first full sync took).
-    started: Instant,
     quit: bool,
 }
 
@@ -146,7 +144,6 @@ impl App {
             roll_options: RollOptions::default(),
             effects: Vec::new(),
             seq: 0,
-            started: Instant::now(),
             quit: false,
         }
     }
@@ -202,7 +199,7 @@ impl App {
     }
 
     pub fn model(&self) -> &Model {
-        &self.s.model
+        &self.s.live.model
     }
 
     /// The line on the hint bar (an answer, a refusal, a hint), if any.
@@ -263,7 +260,7 @@ impl App {
 
     /// The name of the node under the cursor in the current view.
     pub fn cursor_node(&self) -> Option<&str> {
-        self.node_under_cursor().and_then(|id| self.s.model.node(id)).map(|n| n.name.as_str())
+        self.node_under_cursor().and_then(|id| self.s.live.model.node(id)).map(|n| n.name.as_str())
     }
 
     /// Draws the current view, its chrome and any popup; views record their layout.
@@ -368,67 +365,23 @@ impl App {
     }
 
     fn watch_update(&mut self, u: Update) {
+        if let Update::Change(Change::DaemonSet(d)) = &u
+            && !self.namespaces.contains(&d.namespace)
+        {
+            self.namespaces.insert(d.namespace.clone());
+        }
         let s = &mut self.s;
-        match u {
-            Update::Change(c) => {
-                let r = match &c {
-                    Change::Node(_) | Change::NodeGone(_) => Some(Resource::Nodes),
-                    Change::DaemonSet(_) | Change::DaemonSetGone { .. } => Some(Resource::DaemonSets),
-                    Change::Pod(_) | Change::PodGone { .. } => Some(Resource::Pods),
-                    Change::Revision(_) | Change::RevisionGone { .. } => Some(Resource::Revisions),
-                    Change::Service(_) | Change::ServiceGone { .. } => Some(Resource::Services),
-                    _ => None,
-                };
-                if let Some(r) = r {
-                    let e = s.sync.entry(r).or_insert((SyncState::Syncing, None));
-                    e.1 = Some(Instant::now());
-                    // The list's objects, not the watch events after it (the progress line).
-                    if s.synced_in.is_none() && e.0 != SyncState::Live {
-                        s.listing.entry(r).or_default().0 += 1;
-                    }
-                }
-                if let Change::ListTotal(r, n) = &c {
-                    s.listing.entry(*r).or_default().1 = Some(*n);
-                }
-                if let Change::DaemonSet(d) = &c {
-                    let pace = s.paces.entry(d.uid.clone()).or_default();
-                    pace.observe(Instant::now(), d.updated, d.available);
-                    pace.observe_under_way(crate::model::rollout::under_way(&s.model, d), jiff::Timestamp::now());
-                    if !self.namespaces.contains(&d.namespace) {
-                        self.namespaces.insert(d.namespace.clone());
-                    }
-                }
-                s.model.apply(c);
-            }
-            Update::Sync(r, st) => {
-                match &st {
-                    SyncState::Reconnecting { reason, fatal, retry_in } => {
-                        let now = Instant::now();
-                        let e =
-                            s.stale.entry(r).or_insert_with(|| Stale { since: now, retry_at: now, reason: String::new(), fatal: false });
-                        (e.retry_at, e.reason, e.fatal) = (now + *retry_in, reason.clone(), *fatal);
-                    }
-                    _ => {
-                        if let Some(old) = s.stale.remove(&r) {
-                            tracing::info!(?r, stale_for = ?old.since.elapsed(), "watch live again");
-                        }
-                    }
-                }
-                let e = s.sync.entry(r).or_insert((SyncState::Syncing, None));
-                e.0 = st;
-                if s.synced_in.is_none() && Resource::ALL.iter().all(|r| s.sync.get(r).is_some_and(|x| x.0 == SyncState::Live)) {
-                    let took = self.started.elapsed();
-                    s.synced_in = Some(took);
-                    tracing::info!(
-                        context = %s.context,
-                        nodes = s.model.node_count(),
-                        daemonsets = s.model.daemonsets().count(),
-                        pods = s.model.pod_count(),
-                        seconds = took.as_secs_f64(),
-                        "initial sync complete"
-                    );
-                }
-            }
+        match s.live.apply(u) {
+            Some(SyncEvent::Recovered(r, stale_for)) => tracing::info!(?r, ?stale_for, "watch live again"),
+            Some(SyncEvent::Ready(took)) => tracing::info!(
+                context = %s.context,
+                nodes = s.live.model.node_count(),
+                daemonsets = s.live.model.daemonsets().count(),
+                pods = s.live.model.pod_count(),
+                seconds = took.as_secs_f64(),
+                "initial sync complete"
+            ),
+            _ => {}
         }
     }
 }

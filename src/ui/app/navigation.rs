@@ -143,10 +143,10 @@ impl App {
     pub(super) fn pod_under_cursor(&self) -> Option<&PodInfo> {
         let s = &self.s;
         match s.view {
-            View::Grid => s.model.pods_on(s.selected_ds()?, self.grid.cursor_node(s)?).into_iter().last(),
-            View::Matrix => s.model.pods_on(self.matrix.cursor_ds(s)?, self.matrix.cursor_node(s)?).into_iter().last(),
+            View::Grid => s.live.model.pods_on(s.selected_ds()?, self.grid.cursor_node(s)?).into_iter().last(),
+            View::Matrix => s.live.model.pods_on(self.matrix.cursor_ds(s)?, self.matrix.cursor_node(s)?).into_iter().last(),
             View::Detail => match &self.detail.object {
-                Some((o, Some(uid))) if o.kind == Kind::Pod => s.model.pod(uid),
+                Some((o, Some(uid))) if o.kind == Kind::Pod => s.live.model.pod(uid),
                 _ => None,
             },
             _ => None,
@@ -157,7 +157,8 @@ impl App {
     pub(super) fn object_under_cursor(&self) -> Option<(ObjectRef, Option<String>)> {
         let s = &self.s;
         let ds_ref = |d: &DsInfo| ObjectRef { kind: Kind::DaemonSet, namespace: Some(d.namespace.clone()), name: d.name.clone() };
-        let node_ref = |id: NodeId| s.model.node(id).map(|n| (ObjectRef { kind: Kind::Node, namespace: None, name: n.name.clone() }, None));
+        let node_ref =
+            |id: NodeId| s.live.model.node(id).map(|n| (ObjectRef { kind: Kind::Node, namespace: None, name: n.name.clone() }, None));
         let pod_ref = |p: &PodInfo| {
             (ObjectRef { kind: Kind::Pod, namespace: Some(p.namespace.to_string()), name: p.name.to_string() }, Some(p.uid.to_string()))
         };

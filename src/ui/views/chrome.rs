@@ -106,22 +106,22 @@ pub fn frame(f: &mut Frame, s: &Shared) -> Option<(Rect, Rect)> {
 /// While any watch fails: what is wrong, how old the data on screen is, when the next
 /// try is — so nobody acts on a picture of the cluster from ten minutes ago unawares.
 pub fn stale_banner(s: &Shared) -> Option<String> {
-    let oldest = s.stale.iter().min_by_key(|(_, s)| s.since)?;
-    let failing: Vec<&str> = Resource::ALL.iter().filter(|r| s.stale.contains_key(r)).map(|r| r.label()).collect();
+    let oldest = s.live.failing().min_by_key(|(_, f)| f.since)?;
+    let failing: Vec<&str> = Resource::ALL.iter().filter(|r| s.live.failing().any(|(x, _)| x == **r)).map(|r| r.label()).collect();
     let what = if failing.len() == Resource::ALL.len() {
         format!("DISCONNECTED from the API server{}", s.server.as_deref().map(|s| format!(" {s}")).unwrap_or_default())
     } else {
         format!("watch of {} failing", failing.join(", "))
     };
     let age = human_duration(oldest.1.since.elapsed().as_secs() as i64);
-    let next = s.stale.values().map(|s| s.retry_at).min().map(|t| t.saturating_duration_since(std::time::Instant::now()));
+    let next = s.live.failing().map(|(_, f)| f.retry_at).min().map(|t| t.saturating_duration_since(std::time::Instant::now()));
     let retry = match next {
         Some(d) if d.as_millis() >= 500 => format!("retrying in {}s", d.as_secs_f64().round() as u64),
         _ => "retrying now".to_string(),
     };
     let fix = if oldest.1.fatal { " · waiting will not fix this" } else { "" };
     // Age and retry first: they must survive a narrow terminal cutting the line.
-    let data = if s.synced_in.is_some() { format!("data shown is stale (as of {age} ago)") } else { format!("nothing loaded yet ({age})") };
+    let data = if s.live.is_synced() { format!("data shown is stale (as of {age} ago)") } else { format!("nothing loaded yet ({age})") };
     Some(format!(" ⚠ {what} · {data} · {retry}{fix} · {} ", oldest.1.reason))
 }
 
@@ -129,14 +129,14 @@ pub fn stale_banner(s: &Shared) -> Option<String> {
 /// the share of the total where the server said it), and how long it has taken —
 /// `syncing  ds 30 ✓  nodes 5,000 ✓  pods 61,204…  revs 61 ✓  svc 2 ✓  · 3.1 s`. Then none.
 pub fn sync_progress(s: &Shared) -> Option<String> {
-    if s.synced_in.is_some() {
+    if s.live.is_synced() {
         return None;
     }
     let parts: Vec<String> = Resource::ALL
         .iter()
         .map(|r| {
-            let (n, total) = s.listing.get(r).copied().unwrap_or((0, None));
-            let live = matches!(s.sync.get(r), Some((SyncState::Live, _)));
+            let (n, total) = s.live.watch(*r).map_or((0, None), |w| w.listed);
+            let live = s.live.watch(*r).is_some_and(|w| w.state == SyncState::Live);
             match (live, total) {
                 (true, _) => format!("{} {} ✓", r.label(), thousands(n)),
                 (false, Some(t)) if t > 0 => format!("{} {} ({}%)", r.label(), thousands(n), (n * 100 / t).min(99)),
@@ -144,7 +144,7 @@ pub fn sync_progress(s: &Shared) -> Option<String> {
             }
         })
         .collect();
-    Some(format!(" syncing  {}  · {:.1} s ", parts.join("  "), s.watch_started.elapsed().as_secs_f64()))
+    Some(format!(" syncing  {}  · {:.1} s ", parts.join("  "), s.live.started().elapsed().as_secs_f64()))
 }
 
 /// 61204 → `61,204`.
@@ -186,7 +186,7 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     let mut all_live = true;
     for r in Resource::ALL {
         let label = r.label();
-        let (state, last) = s.sync.get(&r).cloned().unwrap_or((SyncState::Syncing, None));
+        let (state, last) = s.live.watch(r).map_or((SyncState::Syncing, None), |w| (w.state.clone(), w.last_event));
         if state == SyncState::Live {
             newest = newest.max(last);
         } else {
@@ -196,7 +196,12 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
             SyncState::Syncing => (format!("{label}: syncing…"), t.dim()),
             SyncState::Live => (format!("{label}: live"), Style::default()),
             SyncState::Reconnecting { .. } => {
-                let age = s.stale.get(&r).map(|s| human_duration(s.since.elapsed().as_secs() as i64)).unwrap_or_default();
+                let age = s
+                    .live
+                    .watch(r)
+                    .and_then(|w| w.failing.as_ref())
+                    .map(|f| human_duration(f.since.elapsed().as_secs() as i64))
+                    .unwrap_or_default();
                 (format!("{label}: stale {age}"), t.warn())
             }
         };
@@ -205,7 +210,12 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     }
     // The counts come last and only whole: a cut "50 node" reads as a wrong number.
     let counts = Span::styled(
-        format!("{} nodes · {} DaemonSets · {} daemon pods", s.model.node_count(), s.model.daemonsets().count(), s.model.pod_count()),
+        format!(
+            "{} nodes · {} DaemonSets · {} daemon pods",
+            s.live.model.node_count(),
+            s.live.model.daemonsets().count(),
+            s.live.model.pod_count()
+        ),
         t.dim(),
     );
     let room = area.width as usize;

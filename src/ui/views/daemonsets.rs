@@ -30,15 +30,15 @@ impl DaemonSetsView {
     /// The DaemonSets shown, filtered and sorted.
     pub fn rows<'a>(&self, s: &'a Shared) -> Vec<&'a DsInfo> {
         let f = Filter::parse(&s.filter);
-        let mut v: Vec<&DsInfo> = s.model.daemonsets().filter(|d| f.is_empty() || f.ds_matches(&s.model, d)).collect();
+        let mut v: Vec<&DsInfo> = s.live.model.daemonsets().filter(|d| f.is_empty() || f.ds_matches(&s.live.model, d)).collect();
         match self.sort {
             SortBy::Name => {}
             // Worst health first (failing > missing > starting > terminating > misscheduled >
             // node down > outdated > ok), then the most nodes with a problem.
-            SortBy::Problems => v.sort_by_key(|d| (health(&s.model, d).rank(), std::cmp::Reverse(problems(&s.model, d)))),
-            SortBy::Coverage => {
-                v.sort_by(|a, b| coverage_ratio(&s.model, a).partial_cmp(&coverage_ratio(&s.model, b)).unwrap_or(std::cmp::Ordering::Equal))
-            }
+            SortBy::Problems => v.sort_by_key(|d| (health(&s.live.model, d).rank(), std::cmp::Reverse(problems(&s.live.model, d)))),
+            SortBy::Coverage => v.sort_by(|a, b| {
+                coverage_ratio(&s.live.model, a).partial_cmp(&coverage_ratio(&s.live.model, b)).unwrap_or(std::cmp::Ordering::Equal)
+            }),
         }
         v
     }
@@ -55,8 +55,8 @@ impl DaemonSetsView {
     pub fn render(&mut self, f: &mut Frame, area: Rect, s: &Shared) {
         let t = &s.theme;
         let list = self.rows(s);
-        let synced = s.synced_in.is_some();
-        let pods = s.model.pod_count();
+        let synced = s.live.is_synced();
+        let pods = s.live.model.pod_count();
         let rows_fit = area.height.saturating_sub(3) as usize;
         self.page = rows_fit.max(1);
         let offset = self.cursor.saturating_sub(rows_fit.saturating_sub(1));
@@ -67,7 +67,7 @@ impl DaemonSetsView {
         let bare_w = list.iter().map(|d| d.name.len()).max().unwrap_or(4).clamp(4, 40);
         // COVERAGE as wide as its widest cell (`████████ 4999+1/5000`), 18 at least: counts
         // are never cut (a cut count reads as a wrong one).
-        let cov_w = list.iter().map(|d| coverage_bar(&s.model, d, 8).0.chars().count()).max().unwrap_or(0).max(18) as u16;
+        let cov_w = list.iter().map(|d| coverage_bar(&s.live.model, d, 8).0.chars().count()).max().unwrap_or(0).max(18) as u16;
         let keep_set = columns_that_fit(area.width.saturating_sub(2), ns_w as u16, bare_w as u16, cov_w);
         let keep = |i: usize| keep_set.contains(&i);
         let fold_namespace = !keep(0);
@@ -108,7 +108,7 @@ impl DaemonSetsView {
             .skip(offset)
             .take(rows_fit)
             .map(|(i, d)| {
-                let (bar, health) = coverage_bar(&s.model, d, 8);
+                let (bar, health) = coverage_bar(&s.live.model, d, 8);
                 // No state before the data it depends on has synced: a row says so, with the
                 // pods received so far, and has no health.
                 let (bar, health) = if synced { (bar, health) } else { (format!("syncing… {pods} pods"), None) };
@@ -158,7 +158,7 @@ impl DaemonSetsView {
             // "◍ terminating", the longest health.
             Constraint::Length(13),
         ];
-        let down = nodes_down(&s.model);
+        let down = nodes_down(&s.live.model);
         let title = match down {
             0 => format!(" DaemonSets ({}) ", list.len()),
             1 => format!(" DaemonSets ({}) · ⊘ 1 node down ", list.len()),

@@ -89,7 +89,7 @@ fn flag(sh: &Shared, k: &str, v: impl Into<String>, risky: bool) -> Line<'static
 }
 
 fn daemonset(sh: &Shared, ns: &str, name: &str) -> Vec<Line<'static>> {
-    let Some(d) = sh.model.daemonset(ns, name) else { return vec![Line::from("the DaemonSet is gone")] };
+    let Some(d) = sh.live.model.daemonset(ns, name) else { return vec![Line::from("the DaemonSet is gone")] };
     let mut l = vec![head(sh, "DaemonSet")];
     l.push(kv("age", age(d.created)));
     l.push(kv("strategy", strategy(d)));
@@ -101,7 +101,7 @@ fn daemonset(sh: &Shared, ns: &str, name: &str) -> Vec<Line<'static>> {
             d.desired, d.current, d.ready, d.updated, d.available, d.misscheduled
         ),
     ));
-    if let Some(c) = sh.model.coverage(d) {
+    if let Some(c) = sh.live.model.coverage(d) {
         let parts: Vec<String> =
             CellState::ALL.iter().filter(|s| c.count(**s) > 0).map(|s| format!("{} {} {}", s.glyph(), c.count(*s), s)).collect();
         l.push(kv("coverage", parts.join(" · ")));
@@ -157,14 +157,14 @@ fn daemonset(sh: &Shared, ns: &str, name: &str) -> Vec<Line<'static>> {
     if !d.host_ports.is_empty() {
         l.push(kv("hostPorts", format!("<node IP>:{} on each covered node", ports.join(", :"))));
     }
-    let svcs = sh.model.services_of(d);
+    let svcs = sh.live.model.services_of(d);
     if svcs.is_empty() && d.host_ports.is_empty() {
         l.push(kv("", "no Service selects its pods and it opens no hostPort"));
     }
     for s in svcs {
         l.push(kv("Service", format!("{}/{} ({} {}) ports {}", s.namespace, s.name, s.type_, s.cluster_ip, s.ports.join(", "))));
     }
-    let revs = sh.model.revisions_of(d);
+    let revs = sh.live.model.revisions_of(d);
     l.push(Line::from(""));
     l.push(Line::from(Span::styled(
         format!("{} revision(s) kept; r on the DaemonSets list shows the rollout and what changed", revs.len()),
@@ -174,8 +174,8 @@ fn daemonset(sh: &Shared, ns: &str, name: &str) -> Vec<Line<'static>> {
 }
 
 fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
-    let Some(id) = sh.model.node_id(name) else { return vec![Line::from("the node is gone")] };
-    let Some(n) = sh.model.node(id) else { return vec![] };
+    let Some(id) = sh.live.model.node_id(name) else { return vec![Line::from("the node is gone")] };
+    let Some(n) = sh.live.model.node(id) else { return vec![] };
     let mut l = vec![head(sh, "Node")];
     let ready = match n.ready {
         Some(true) => "Ready",
@@ -211,7 +211,7 @@ fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
         l.push(Line::from("  <none reported>"));
     }
     l.push(Line::from(""));
-    let nd = node_daemons(&sh.model, id);
+    let nd = node_daemons(&sh.live.model, id);
     let mut counts = format!("daemons: {} of {} expected are ready here, {} broken", nd.ok, nd.expected, nd.broken);
     if nd.outdated > 0 {
         counts.push_str(&format!(", {} outdated", nd.outdated));
@@ -228,7 +228,7 @@ fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
         _ => c.reason,
     };
     let mut cells: Vec<(CellState, &DsInfo, String)> =
-        sh.model.daemonsets().filter_map(|d| sh.model.explain(d, id).map(|c| (c.state, d, reason(c)))).collect();
+        sh.live.model.daemonsets().filter_map(|d| sh.live.model.explain(d, id).map(|c| (c.state, d, reason(c)))).collect();
     // Problems first, ineligible last.
     cells.sort_by_key(|(s, d, _)| (!s.is_problem(), *s == CellState::Ineligible, d.namespace.clone(), d.name.clone()));
     for (s, d, reason) in cells {
@@ -247,9 +247,9 @@ fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
 }
 
 fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
-    let Some(p) = sh.model.pod(uid) else { return vec![Line::from(format!("pod {name} is gone (replaced or deleted)"))] };
+    let Some(p) = sh.live.model.pod(uid) else { return vec![Line::from(format!("pod {name} is gone (replaced or deleted)"))] };
     let mut l = vec![head(sh, "Pod")];
-    let ds = sh.model.daemonset_by_uid(&p.owner_uid);
+    let ds = sh.live.model.daemonset_by_uid(&p.owner_uid);
     l.push(kv("DaemonSet", ds.map(|d| format!("{}/{}", d.namespace, d.name)).unwrap_or_else(|| "?".into())));
     l.push(kv("node", p.node.clone().unwrap_or_else(|| "<none>".into())));
     let mut status = format!("{}, {}", p.phase, if p.ready { "ready" } else { "not ready" });
@@ -272,8 +272,8 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
     if let Some(since) = p.ready_since() {
         l.push(kv("ready for", human_duration(jiff::Timestamp::now().duration_since(since).as_secs())));
     }
-    if let (Some(d), Some(id)) = (ds, p.node.as_deref().and_then(|n| sh.model.node_id(n)))
-        && let Some(c) = sh.model.explain(d, id)
+    if let (Some(d), Some(id)) = (ds, p.node.as_deref().and_then(|n| sh.live.model.node_id(n)))
+        && let Some(c) = sh.live.model.explain(d, id)
     {
         l.push(Line::from(vec![
             Span::raw(format!("  {:<18} ", "coverage")),

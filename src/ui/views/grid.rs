@@ -68,14 +68,14 @@ impl GridView {
         let ds: Vec<&DsInfo> = s.selected_ds().into_iter().collect();
         // A filter reads the selected DaemonSet's cells, so it also depends on which one that is.
         let (filter_key, generation) = match &s.selected {
-            Some((ns, name)) if !f.is_empty() => (format!("{ns}/{name} {filter}"), s.model.generation()),
-            _ if !f.is_empty() => (format!(" {filter}"), s.model.generation()),
-            _ => (String::new(), s.model.node_generation()),
+            Some((ns, name)) if !f.is_empty() => (format!("{ns}/{name} {filter}"), s.live.model.generation()),
+            _ if !f.is_empty() => (format!(" {filter}"), s.live.model.generation()),
+            _ => (String::new(), s.live.model.node_generation()),
         };
         self.groups_memo.get((key.map(str::to_string), filter_key, generation), || {
             let mut groups: std::collections::BTreeMap<String, Vec<NodeId>> = Default::default();
-            for (id, n) in s.model.nodes() {
-                if !f.is_empty() && !f.node_matches(&s.model, id, n, &ds) {
+            for (id, n) in s.live.model.nodes() {
+                if !f.is_empty() && !f.node_matches(&s.live.model, id, n, &ds) {
                     continue;
                 }
                 let g = match key {
@@ -180,7 +180,7 @@ impl GridView {
         let per_row = ((cells_area.width / cw) as usize).max(1);
         self.width = per_row;
         self.page = (cells_area.height as usize).max(1);
-        let cov = s.model.coverage(ds);
+        let cov = s.live.model.coverage(ds);
         // Lay out lines: a summary line per group, then its cell rows (each the grid-order
         // index of its first cell and its nodes; only the lines on screen are drawn).
         struct LineItem<'a> {
@@ -202,7 +202,7 @@ impl GridView {
                 .map(|st| format!("{}{}", st.glyph(), counts[*st as usize]))
                 .collect();
             let nodes = if ids.len() == 1 { "1 node".to_string() } else { format!("{} nodes", ids.len()) };
-            let cordoned = ids.iter().filter(|id| s.model.node(**id).is_some_and(|n| n.unschedulable)).count();
+            let cordoned = ids.iter().filter(|id| s.live.model.node(**id).is_some_and(|n| n.unschedulable)).count();
             let cordoned = if cordoned > 0 { format!("  ⊘{cordoned} cordoned") } else { String::new() };
             let mut line = format!("{g}  ({nodes})  {}{cordoned}", summary.join(" "));
             // Narrow: the label's key without its domain, so the counts stay in view.
@@ -236,7 +236,7 @@ impl GridView {
             for (col, (i, id)) in ids.iter().enumerate().map(|(j, id)| (j, (first + j, id))) {
                 let st = cov.and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
                 let mut style = t.state(st);
-                if let Some(n) = s.model.node(*id) {
+                if let Some(n) = s.live.model.node(*id) {
                     if !s.marks.is_empty() && s.marks.contains(&n.name) {
                         style = style.patch(t.marked());
                     }
@@ -263,8 +263,8 @@ impl GridView {
             f.render_widget(Paragraph::new("no nodes").block(Block::bordered().title(" node ")), area);
             return;
         };
-        let Some(node) = s.model.node(id) else { return };
-        let cell = s.model.explain(ds, id);
+        let Some(node) = s.live.model.node(id) else { return };
+        let cell = s.live.model.explain(ds, id);
         lines.push(Line::from(vec![Span::styled(node.name.clone(), t.header())]));
         let mut status = ready_word(node.ready).to_string();
         if s.marks.contains(&node.name) {
@@ -287,7 +287,7 @@ impl GridView {
             Some((Some(r), state)) if state != CellState::Ineligible => lines.push(Line::from(format!("rule: {r}"))),
             _ => {}
         }
-        for p in s.model.pods_on(ds, id) {
+        for p in s.live.model.pods_on(ds, id) {
             lines.push(Line::from(""));
             let rev = p.template_generation.clone().unwrap_or_else(|| "?".into());
             let del = if p.deleting.is_some() { ", terminating" } else { "" };
@@ -329,7 +329,7 @@ impl GridView {
 
 fn legend(s: &Shared, ds: &DsInfo) -> Line<'static> {
     let t = &s.theme;
-    let c = s.model.coverage(ds);
+    let c = s.live.model.coverage(ds);
     let mut spans = Vec::new();
     for st in CellState::ALL {
         let n = c.map_or(0, |c| c.count(st));

@@ -56,13 +56,14 @@ impl MatrixView {
     /// those with outdated daemons, then by name — the order the model keeps, filtered;
     /// scanned again only when the filter or the model changed.
     pub fn rows(&self, s: &Shared) -> Arc<Vec<(NodeId, NodeDaemons)>> {
-        self.rows_memo.get((s.filter.clone(), s.model.generation()), || {
+        self.rows_memo.get((s.filter.clone(), s.live.model.generation()), || {
             let f = Filter::parse(&s.filter);
-            let dss: Vec<&DsInfo> = s.model.daemonsets().collect();
-            s.model
+            let dss: Vec<&DsInfo> = s.live.model.daemonsets().collect();
+            s.live
+                .model
                 .nodes_by_problems()
-                .filter(|(id, n)| f.is_empty() || f.node_matches(&s.model, *id, n, &dss))
-                .map(|(id, _)| (id, s.model.node_daemons(id)))
+                .filter(|(id, n)| f.is_empty() || f.node_matches(&s.live.model, *id, n, &dss))
+                .map(|(id, _)| (id, s.live.model.node_daemons(id)))
                 .collect()
         })
     }
@@ -70,9 +71,9 @@ impl MatrixView {
     /// The longest node name among the rows (at least 4), and what every row's name starts with.
     fn names(&self, s: &Shared, rows: &[(NodeId, NodeDaemons)]) -> Arc<(u16, usize)> {
         let f = Filter::parse(&s.filter);
-        let generation = if f.is_empty() { s.model.node_generation() } else { s.model.generation() };
+        let generation = if f.is_empty() { s.live.model.node_generation() } else { s.live.model.generation() };
         self.names_memo.get((s.filter.clone(), generation), || {
-            let names = || rows.iter().filter_map(|(id, _)| s.model.node(*id)).map(|n| n.name.as_str());
+            let names = || rows.iter().filter_map(|(id, _)| s.live.model.node(*id)).map(|n| n.name.as_str());
             (names().map(|n| n.chars().count()).max().unwrap_or(4) as u16, super::format::common_prefix(names()))
         })
     }
@@ -83,17 +84,17 @@ impl MatrixView {
 
     /// The DaemonSet of the cursor's column.
     pub fn cursor_ds<'a>(&self, s: &'a Shared) -> Option<&'a DsInfo> {
-        s.model.daemonsets().nth(self.col)
+        s.live.model.daemonsets().nth(self.col)
     }
 
     pub fn clamp(&mut self, s: &Shared) {
-        self.row = self.row.min(s.model.node_count().saturating_sub(1));
-        self.col = self.col.min(s.model.daemonsets().count().saturating_sub(1));
+        self.row = self.row.min(s.live.model.node_count().saturating_sub(1));
+        self.col = self.col.min(s.live.model.daemonsets().count().saturating_sub(1));
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, s: &Shared) {
         let t = &s.theme;
-        let dss: Vec<&DsInfo> = s.model.daemonsets().collect();
+        let dss: Vec<&DsInfo> = s.live.model.daemonsets().collect();
         let rows = self.rows(s);
         // The side panel gives way (down to 24 columns) so that every DaemonSet's column fits.
         let names = self.names(s, &rows);
@@ -136,7 +137,7 @@ impl MatrixView {
         }
         for (r, (id, nd)) in rows.iter().enumerate().skip(row_off).take(body_h) {
             let y = inner.y + 1 + (r - row_off) as u16;
-            let name = s.model.node(*id).map(|n| n.name.clone()).unwrap_or_default();
+            let name = s.live.model.node(*id).map(|n| n.name.clone()).unwrap_or_default();
             let style = if r == self.row { t.cursor() } else { Style::default() };
             let count = |n: u32| if n == 0 { "-".to_string() } else { n.to_string() };
             // A marked node has a ✓ in the column after the longest name.
@@ -145,7 +146,7 @@ impl MatrixView {
             let line = format!("{name:<w$}{mark} {:>3} {:>3}", count(nd.broken), count(nd.outdated), w = name_w as usize - 1);
             buf.set_stringn(inner.x, y, line, left, style);
             for (j, d) in dss.iter().enumerate().skip(col_off).take(visible_cols) {
-                let st = s.model.coverage(d).and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
+                let st = s.live.model.coverage(d).and_then(|c| c.cells.get(*id as usize)).copied().unwrap_or(CellState::Absent);
                 let mut style = t.state(st);
                 if r == self.row && j == self.col {
                     style = style.patch(t.cursor());
@@ -154,9 +155,9 @@ impl MatrixView {
             }
         }
         // Footer: broken, then outdated, nodes per DaemonSet column.
-        let outdated = |d: &DsInfo| s.model.coverage(d).map_or(0, |c| c.count(CellState::Outdated));
+        let outdated = |d: &DsInfo| s.live.model.coverage(d).map_or(0, |c| c.count(CellState::Outdated));
         let footer: [(&str, Vec<u32>); 2] = [
-            ("broken per DaemonSet", dss.iter().map(|d| broken(&s.model, d)).collect()),
+            ("broken per DaemonSet", dss.iter().map(|d| broken(&s.live.model, d)).collect()),
             ("outdated per DaemonSet", dss.iter().map(|d| outdated(d)).collect()),
         ];
         for (k, (label, count)) in footer.iter().enumerate() {
@@ -173,7 +174,7 @@ impl MatrixView {
         // Side: the cell under the cursor, explained, then the column legend.
         let mut lines: Vec<Line> = Vec::new();
         if let (Some((id, _)), Some(d)) = (rows.get(self.row), dss.get(self.col))
-            && let (Some(n), Some(c)) = (s.model.node(*id), s.model.explain(d, *id))
+            && let (Some(n), Some(c)) = (s.live.model.node(*id), s.live.model.explain(d, *id))
         {
             lines.push(Line::from(Span::styled(format!("{} × {}/{}", n.name, d.namespace, d.name), t.header())));
             lines.push(Line::from(Span::styled(format!("{} {}", c.state.glyph(), c.state), t.state(c.state))));

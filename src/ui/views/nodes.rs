@@ -63,7 +63,7 @@ impl Default for NodesView {
 /// The model's generation a view's rows depend on: only the nodes' while no filter is
 /// set and `cells` is false (no filter term reads the daemons' cells then).
 fn generation(s: &Shared, f: &Filter, cells: bool) -> u64 {
-    if f.is_empty() && !cells { s.model.node_generation() } else { s.model.generation() }
+    if f.is_empty() && !cells { s.live.model.node_generation() } else { s.live.model.generation() }
 }
 
 impl NodesView {
@@ -74,12 +74,12 @@ impl NodesView {
         let f = Filter::parse(&s.filter);
         let by_name = self.sort == SortBy::Name;
         self.rows_memo.get((s.filter.clone(), self.sort, generation(s, &f, !by_name)), || {
-            let dss: Vec<&crate::model::DsInfo> = s.model.daemonsets().collect();
-            let keep = |(id, n): &(NodeId, &crate::model::NodeInfo)| f.is_empty() || f.node_matches(&s.model, *id, n, &dss);
+            let dss: Vec<&crate::model::DsInfo> = s.live.model.daemonsets().collect();
+            let keep = |(id, n): &(NodeId, &crate::model::NodeInfo)| f.is_empty() || f.node_matches(&s.live.model, *id, n, &dss);
             if by_name {
-                s.model.nodes().filter(keep).map(|(id, _)| id).collect()
+                s.live.model.nodes().filter(keep).map(|(id, _)| id).collect()
             } else {
-                s.model.nodes_by_problems().filter(keep).map(|(id, _)| id).collect()
+                s.live.model.nodes_by_problems().filter(keep).map(|(id, _)| id).collect()
             }
         })
     }
@@ -88,7 +88,7 @@ impl NodesView {
         let f = Filter::parse(&s.filter);
         self.widths_memo.get((s.filter.clone(), self.label.clone(), generation(s, &f, false)), || {
             let longest = |f: &dyn Fn(&crate::model::NodeInfo) -> usize, floor: usize, cap: usize| {
-                rows_all.iter().filter_map(|id| s.model.node(*id)).map(f).max().unwrap_or(0).clamp(floor, cap) as u16
+                rows_all.iter().filter_map(|id| s.live.model.node(*id)).map(f).max().unwrap_or(0).clamp(floor, cap) as u16
             };
             let label_len = |n: &crate::model::NodeInfo, k: &str| n.facts.labels.get(k).map_or(1, |v| v.chars().count());
             Widths {
@@ -100,7 +100,7 @@ impl NodesView {
                     Some(k) => longest(&|n| label_len(n, k), extra_header.chars().count(), 24),
                     None => 0,
                 },
-                prefix: common_prefix(rows_all.iter().filter_map(|id| s.model.node(*id)).map(|n| n.name.as_str())),
+                prefix: common_prefix(rows_all.iter().filter_map(|id| s.live.model.node(*id)).map(|n| n.name.as_str())),
             }
         })
     }
@@ -115,7 +115,7 @@ impl NodesView {
 
     /// Shows the next label key (in name order) as a column, then none; says which.
     pub fn next_label(&mut self, s: &Shared) -> String {
-        let keys: BTreeSet<&String> = s.model.nodes().flat_map(|(_, n)| n.facts.labels.keys()).collect();
+        let keys: BTreeSet<&String> = s.live.model.nodes().flat_map(|(_, n)| n.facts.labels.keys()).collect();
         let next = match &self.label {
             None => keys.iter().next(),
             Some(cur) => keys.iter().find(|k| k.as_str() > cur.as_str()),
@@ -190,7 +190,7 @@ impl NodesView {
             .collect(),
         ))
         .style(t.header());
-        let dss: Vec<_> = s.model.daemonsets().collect();
+        let dss: Vec<_> = s.live.model.daemonsets().collect();
         let mut taints_w = 0u16;
         let mut not_fine_w = cols[8].width as usize;
         // Cell texts first: TAINTS and NOT FINE take their widths from what is on screen.
@@ -200,7 +200,7 @@ impl NodesView {
             .skip(offset)
             .take(rows_fit)
             .filter_map(|(i, id)| {
-                let n = s.model.node(*id)?;
+                let n = s.live.model.node(*id)?;
                 let status = status_of(n);
                 let label = |k: &str| n.facts.labels.get(k).cloned().unwrap_or_else(|| "-".into());
                 let taints = match n.facts.taints.as_slice() {
@@ -209,13 +209,13 @@ impl NodesView {
                     [first, rest @ ..] => format!("{first} +{}", rest.len()),
                 };
                 taints_w = taints_w.max(taints.chars().count() as u16);
-                let nd = node_daemons(&s.model, *id);
+                let nd = node_daemons(&s.live.model, *id);
                 // The DaemonSets broken here, with their state glyph; on a down node,
                 // first how many wait for it (their own state is not a daemon fault).
                 let mut not_fine: Vec<String> = dss
                     .iter()
                     .filter_map(|d| {
-                        let s = s.model.coverage(d)?.cells.get(*id as usize).copied()?;
+                        let s = s.live.model.coverage(d)?.cells.get(*id as usize).copied()?;
                         s.is_broken().then(|| format!("{}{}", s.glyph(), d.name))
                     })
                     .collect();

@@ -36,7 +36,7 @@ impl Default for RolloutView {
 impl RolloutView {
     /// DaemonSets whose rollout is under way.
     pub fn rollouts<'a>(&self, s: &'a Shared) -> Vec<&'a DsInfo> {
-        s.model.daemonsets().filter(|d| rollout::under_way(&s.model, d)).collect()
+        s.live.model.daemonsets().filter(|d| rollout::under_way(&s.live.model, d)).collect()
     }
 
     /// The DaemonSet the view details: the selected one (the cursor moves the selection,
@@ -55,12 +55,13 @@ impl RolloutView {
     fn finished<'a>(&self, s: &'a Shared) -> Vec<(&'a DsInfo, jiff::Timestamp, i64)> {
         let now = jiff::Timestamp::now();
         let mut v: Vec<_> = s
+            .live
             .model
             .daemonsets()
-            .filter(|d| !rollout::under_way(&s.model, d))
+            .filter(|d| !rollout::under_way(&s.live.model, d))
             .filter_map(|d| {
-                let at = s.paces.get(&d.uid)?.finished_at?;
-                let started = rollout::brief(&s.model, d).started?;
+                let at = s.live.pace(&d.uid)?.finished_at?;
+                let started = rollout::brief(&s.live.model, d).started?;
                 (now.duration_since(at).as_secs() < RECENT).then(|| (d, at, at.duration_since(started).as_secs()))
             })
             .collect();
@@ -80,7 +81,7 @@ impl RolloutView {
         // At least 4 rows (a row and its header), at most a third of a tall body.
         let list_h = (rows.len() as u16 + 3).min((area.height / 3).max(4));
         let recent_since = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(RECENT);
-        let recent = rollout::time_to_coverage(&s.model, recent_since, jiff::Timestamp::now(), 8);
+        let recent = rollout::time_to_coverage(&s.live.model, recent_since, jiff::Timestamp::now(), 8);
         let ttc_h = if recent.is_empty() { 3 } else { (recent.len() as u16 + 2).min(10) };
         let [list_area, detail_area, ttc_area] =
             Layout::vertical([Constraint::Length(list_h), Constraint::Min(6), Constraint::Length(ttc_h)]).areas(area);
@@ -125,8 +126,8 @@ impl RolloutView {
         self.hit =
             Some((Rect { x: list_area.x + 1, y: list_area.y + 2, width: list_area.width.saturating_sub(2), height: visible as u16 }, off));
         for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
-            let p = rollout::brief(&s.model, d);
-            let b = budget::budget(&s.model, d, jiff::Timestamp::now());
+            let p = rollout::brief(&s.live.model, d);
+            let b = budget::budget(&s.live.model, d, jiff::Timestamp::now());
             let v = verdict(s, d, &b);
             let ps = pace(s, d, &p, &v);
             let limit = if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", b.used, b.limit) };
@@ -209,7 +210,7 @@ fn dur(d: Duration) -> String {
 /// the rate says nothing about when it resumes).
 fn pace(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> PaceSummary {
     let elapsed = p.started.map(|s| Duration::from_secs(jiff::Timestamp::now().duration_since(s).as_secs().max(0) as u64));
-    let mut ps = rollout::summarize(p, s.paces.get(&d.uid), Instant::now(), elapsed);
+    let mut ps = rollout::summarize(p, s.live.pace(&d.uid), Instant::now(), elapsed);
     if v.is_stalled() {
         ps.eta = None;
     }
@@ -218,8 +219,8 @@ fn pace(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> PaceSummary {
 
 /// The verdict, with how long nothing moved as this view watched.
 fn verdict(s: &Shared, d: &DsInfo, b: &Budget) -> Verdict {
-    let quiet = s.paces.get(&d.uid).map(|x| x.quiet_for(Instant::now()));
-    budget::verdict(&s.model, d, b, quiet)
+    let quiet = s.live.pace(&d.uid).map(|x| x.quiet_for(Instant::now()));
+    budget::verdict(&s.live.model, d, b, quiet)
 }
 
 /// The roll of this DaemonSet under way (`:roll`), if any.
@@ -241,12 +242,12 @@ fn state_word(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> String {
 
 fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
     let t = &s.theme;
-    let p = rollout::progress(&s.model, d);
-    let b = budget::budget(&s.model, d, jiff::Timestamp::now());
+    let p = rollout::progress(&s.live.model, d);
+    let b = budget::budget(&s.live.model, d, jiff::Timestamp::now());
     let v = verdict(s, d, &b);
     let ps = pace(s, d, &p, &v);
     let mut lines: Vec<Line> = Vec::new();
-    let rolling = rollout::under_way(&s.model, d);
+    let rolling = rollout::under_way(&s.live.model, d);
     // The verdict first: moving or not, and if not, what holds it and whose fault it is.
     if rolling {
         let style = if v.is_stalled() { t.warn().add_modifier(Modifier::REVERSED) } else { Style::default() };
@@ -313,7 +314,7 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
             t.state(crate::model::coverage::CellState::Ready),
         )));
     }
-    if let (Some(done), Some(started)) = (s.paces.get(&d.uid).and_then(|x| x.finished_at), p.started) {
+    if let (Some(done), Some(started)) = (s.live.pace(&d.uid).and_then(|x| x.finished_at), p.started) {
         lines.push(Line::from(Span::styled(
             format!(
                 "✔ rollout to revision {} finished in {}",
@@ -338,7 +339,7 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
         let cur = if r.current { "  (current)" } else { "" };
         lines.push(Line::from(format!("  {rev:<7} {:<12} {} pods, {} ready{cur}", short(&r.hash), r.pods, r.ready)));
     }
-    let revs = s.model.revisions_of(d);
+    let revs = s.live.model.revisions_of(d);
     lines.push(Line::from(Span::styled(format!("revision history ({})", revs.len()), t.header())));
     for (i, r) in revs.iter().enumerate().rev() {
         let head = format!("  rev {:<4} {:<12} {} ago", r.revision, short(&r.hash), age(r.created));
