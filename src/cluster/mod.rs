@@ -16,7 +16,6 @@ pub mod jobs;
 pub mod listwatch;
 pub mod requests;
 pub mod roll;
-pub mod roll_nodes;
 pub mod snapshot;
 pub mod taints;
 pub mod watch;
