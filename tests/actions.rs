@@ -4,12 +4,26 @@
 
 mod common;
 
-use daemonscope::cluster::actions::{Intent, execute, parse_label_changes};
+use daemonscope::cluster::actions::{Outcome, execute};
 use daemonscope::cluster::watch::Watched;
 use daemonscope::model::Model;
+use daemonscope::model::plan::{Intent, Plan, Work, parse_label_changes};
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
+
+/// The requests a confirmed plan sends (every action here is one).
+fn request(plan: Plan) -> daemonscope::model::plan::Request {
+    match plan.intent.into_work() {
+        Work::Request(r) => r,
+        Work::Roll(spec) => panic!("a roll is its own job: {spec:?}"),
+    }
+}
+
+/// What the status bar says of an outcome.
+fn said(o: Outcome) -> String {
+    daemonscope::ui::outcome::line(&o)
+}
 
 async fn label_of(api: &Api<Node>, node: &str, key: &str) -> Option<String> {
     api.get(node).await.unwrap().metadata.labels.unwrap_or_default().get(key).cloned()
@@ -31,14 +45,14 @@ async fn someone_elses_change_is_not_overwritten_and_dry_run_changes_nothing() {
         .patch("node-a", &PatchParams::default(), &Patch::Merge(serde_json::json!({"metadata": {"labels": {"pool": "gpu"}}})))
         .await
         .unwrap();
-    let line = execute(&client, plan, false, "test", "tester").await.to_string();
+    let line = said(execute(&client, request(plan), false, "test", "tester").await);
     assert!(line.contains("label failed") && line.contains("changed since you looked"), "{line}");
     assert_eq!(label_of(&nodes, "node-a", "pool").await.as_deref(), Some("gpu"), "their change stays");
     // Dry-run: validated by the server, nothing applied.
     let mut model = Model::new();
     model.apply(nodes.get("node-a").await.unwrap().change().unwrap());
     let plan = Intent::label(&model, vec!["node-a".into()], parse_label_changes("tier=edge").unwrap()).plan(&model);
-    let line = execute(&client, plan, true, "test", "tester").await.to_string();
+    let line = said(execute(&client, request(plan), true, "test", "tester").await);
     assert!(line.contains("server dry-run: nothing changed"), "{line}");
     assert_eq!(label_of(&nodes, "node-a", "tier").await, None);
     let dry = sim.api.request_log().iter().filter(|r| r.is_mutating() && r.query.contains("dryRun=All")).count();
@@ -59,7 +73,7 @@ fn the_label_parser_takes_kubectls_syntax_and_names_every_problem() {
 }
 
 mod fuzz {
-    use daemonscope::cluster::actions::parse_label_changes;
+    use daemonscope::model::plan::parse_label_changes;
     use proptest::prelude::*;
 
     proptest! {
@@ -85,7 +99,7 @@ fn taints_of(node: &Node) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_taint_changed_by_someone_else_is_not_overwritten_others_are_kept_and_dry_run_changes_nothing() {
-    use daemonscope::cluster::actions::parse_taint_changes;
+    use daemonscope::model::plan::parse_taint_changes;
     let sim = common::serve(&common::nodes_yaml(&["node-a"])).await;
     let client = common::cluster(&sim);
     let nodes: Api<Node> = Api::all(client.client.clone());
@@ -106,7 +120,7 @@ async fn a_taint_changed_by_someone_else_is_not_overwritten_others_are_kept_and_
     // … then someone else changes that taint before we confirm.
     let theirs = serde_json::json!([{"key": "dedicated", "value": "batch", "effect": "NoSchedule"}]);
     nodes.patch("node-a", &PatchParams::default(), &taint(theirs)).await.unwrap();
-    let line = execute(&client, plan, false, "test", "tester").await.to_string();
+    let line = said(execute(&client, request(plan), false, "test", "tester").await);
     assert!(line.contains("taint failed") && line.contains("taints changed since you looked"), "{line}");
     assert_eq!(taints_of(&nodes.get("node-a").await.unwrap()), vec!["dedicated=batch:NoSchedule"], "their change stays");
     // A taint of another key added meanwhile is not the edit's business: it is kept.
@@ -114,7 +128,7 @@ async fn a_taint_changed_by_someone_else_is_not_overwritten_others_are_kept_and_
     let plan = Intent::taint(&model, vec!["node-a".into()], parse_taint_changes("maint:NoExecute").unwrap()).plan(&model);
     let both = serde_json::json!([{"key": "dedicated", "value": "batch", "effect": "NoSchedule"}, {"key": "zone-down", "effect": "PreferNoSchedule"}]);
     nodes.patch("node-a", &PatchParams::default(), &taint(both)).await.unwrap();
-    let line = execute(&client, plan, false, "test", "tester").await.to_string();
+    let line = said(execute(&client, request(plan), false, "test", "tester").await);
     assert_eq!(line, "tainted 1 node(s): node-a");
     let now = taints_of(&nodes.get("node-a").await.unwrap());
     assert_eq!(now, vec!["dedicated=batch:NoSchedule", "zone-down=:PreferNoSchedule", "maint=:NoExecute"]);
@@ -122,10 +136,10 @@ async fn a_taint_changed_by_someone_else_is_not_overwritten_others_are_kept_and_
     let model = model_now().await;
     let plan = Intent::taint(&model, vec!["node-a".into()], parse_taint_changes("dedicated- maint:NoExecute-").unwrap()).plan(&model);
     assert!(plan.lines[0].contains("- dedicated=batch:NoSchedule, - maint:NoExecute"), "{:?}", plan.lines);
-    let line = execute(&client, plan.clone(), true, "test", "tester").await.to_string();
+    let line = said(execute(&client, request(plan.clone()), true, "test", "tester").await);
     assert!(line.contains("server dry-run: nothing changed"), "{line}");
     assert_eq!(taints_of(&nodes.get("node-a").await.unwrap()), now);
-    let line = execute(&client, plan, false, "test", "tester").await.to_string();
+    let line = said(execute(&client, request(plan), false, "test", "tester").await);
     assert_eq!(line, "tainted 1 node(s): node-a");
     assert_eq!(taints_of(&nodes.get("node-a").await.unwrap()), vec!["zone-down=:PreferNoSchedule"]);
 }

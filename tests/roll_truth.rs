@@ -43,7 +43,7 @@ fn the_rolls_progress_shows_as_it_arrives_and_paused_reads_paused() {
     // cilium (OnDelete) is the first row.
     keys(&mut app, "R");
     let fx = keys(&mut app, "y");
-    assert!(matches!(fx.as_slice(), [Effect::Act { dry_run: false, .. }]), "{fx:?}");
+    assert!(matches!(fx.as_slice(), [Effect::Roll(_)]), "{fx:?}");
     assert!(app.message().is_some_and(|m| m.starts_with("roll ")), "{:?}", app.message());
     // The job's first report: the bottom line moves on with no key pressed.
     let _ = app.update(Msg::Job(JobResult::Roll(status(RollState::Running, 1, 47))));

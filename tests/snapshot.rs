@@ -211,3 +211,46 @@ async fn a_5000_node_cluster_makes_the_round_trip_in_a_file_under_20_mb() {
 async fn a_5000_node_30_daemonset_cluster_makes_the_round_trip() {
     generated_round_trip(5000, 30).await;
 }
+
+/// A node's condition of type `ty`, as the simulator's kubelet reports it.
+fn condition(sim: &Sim, node: &str, ty: &str) -> Option<String> {
+    let nodes = sim.store.list::<Node>(None).0;
+    let n = nodes.iter().find(|n| n.metadata.name.as_deref() == Some(node))?;
+    n.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == ty).map(|c| c.status.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_snapshot_writes_the_schema_the_simulator_reads() {
+    use daemonscope::k8s::scenario::{self as schema, behavior, node_state};
+    // Nodes steered by the simulator's own annotations (the shared schema's keys and words).
+    let node = |name: &str, key: &str, value: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  labels: {{pool: general}}\n  annotations: {{{key}: '{value}'}}\n"
+        )
+    };
+    let staged = format!(
+        "{}{}{}{}",
+        common::nodes_yaml(&["n-ok"]),
+        node("n-down", schema::NODE_STATE, node_state::NOT_READY),
+        node("n-disk", schema::NODE_STATE, node_state::DISK_PRESSURE),
+        node("n-crash", schema::NODE_POD_BEHAVIOR, &format!("agent={}", behavior::CRASH_LOOP)),
+    ) + &common::ds_yaml("agent", "{type: RollingUpdate}");
+    let a = started(&common::scenario(&staged));
+    assert_eq!(condition(&a, "n-down", "Ready").as_deref(), Some("False"), "the simulator reads the annotation");
+    let yaml = snapshot_yaml(&a, false).await;
+    assert!(yaml.contains(&format!("apiVersion: {}\nkind: {}", schema::API_VERSION, schema::KIND)), "{yaml}");
+    assert!(yaml.contains(schema::NODE_STATE) && yaml.contains(schema::NODE_POD_BEHAVIOR), "{yaml}");
+    // Loaded back into a new simulator: the same kubelet states, the same crash loop.
+    let b = started(&Scenario::parse("snapshot.yaml", &yaml).unwrap_or_else(|e| panic!("the snapshot loads: {e}\n{yaml}")));
+    assert_eq!(condition(&b, "n-down", "Ready").as_deref(), Some("False"), "n-down stays NotReady\n{yaml}");
+    assert_eq!(condition(&b, "n-disk", "DiskPressure").as_deref(), Some("True"), "{yaml}");
+    assert_eq!(condition(&b, "n-ok", "Ready").as_deref(), Some("True"));
+    let crashing = |sim: &Sim| {
+        let pods = sim.store.list::<Pod>(None).0;
+        pods.iter()
+            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some("n-crash"))
+            .flat_map(|p| p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
+            .any(|c| c.restart_count > 0)
+    };
+    assert!(crashing(&a) && crashing(&b), "agent crash-loops on n-crash in both\n{yaml}");
+}

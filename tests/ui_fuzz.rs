@@ -103,7 +103,12 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
                         })
                         .collect(),
                 },
-                Effect::Act { .. } => JobResult::Acted("cordoned 1 node".into()),
+                Effect::Act { .. } => JobResult::Acted(daemonscope::cluster::actions::Outcome::Nodes {
+                    kind: daemonscope::model::plan::IntentKind::Cordon,
+                    done: vec!["node-a".into()],
+                    failed: vec![],
+                    dry_run: false,
+                }),
                 _ => continue,
             };
             next.extend(app.update(Msg::Job(r)));

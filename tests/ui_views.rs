@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use daemonscope::cluster::jobs::{Effect, EventLine, JobResult, Kind};
 use daemonscope::cluster::watch::Update;
 use daemonscope::model::Change;
+use daemonscope::model::plan::{NodeEdit, Request};
 use daemonscope::sim::Sim;
 use daemonscope::ui::{App, Msg, Theme, View};
 use k8s_openapi::api::apps::v1::DaemonSet;
@@ -432,11 +433,12 @@ fn cordon_and_taint_ask_first_name_what_changes_and_respect_readonly_and_rbac() 
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char('c'));
+    assert_eq!(app.confirm().map(|p| p.changes), Some(2));
     key(&mut app, KeyCode::Char('y'));
     match app.effects.as_slice() {
-        [Effect::Act { plan, dry_run: false }] => {
-            assert_eq!(plan.changes, 2);
-            assert_eq!(plan.intent, daemonscope::cluster::actions::Intent::Cordon { nodes: app.marks().iter().cloned().collect() });
+        [Effect::Act { request, dry_run: false }] => {
+            let nodes = app.marks().iter().cloned().collect();
+            assert_eq!(request, &Request::Nodes { nodes, edit: NodeEdit::Cordon });
         }
         other => panic!("{other:?}"),
     }
@@ -501,8 +503,8 @@ fn label_edits_are_validated_first_and_show_which_daemonsets_start_or_stop() {
     assert!(s.contains("+ kube-system/nvidia-device-plugin starts covering general-a-0001"), "{s}");
     key(&mut app, KeyCode::Char('y'));
     match app.effects.as_slice() {
-        [Effect::Act { plan, .. }] => {
-            assert!(matches!(&plan.intent, daemonscope::cluster::actions::Intent::Label { nodes, .. } if nodes == &["general-a-0001"]))
+        [Effect::Act { request, .. }] => {
+            assert!(matches!(request, Request::Nodes { nodes, edit: NodeEdit::Label { .. } } if nodes == &["general-a-0001"]))
         }
         other => panic!("{other:?}"),
     }
@@ -574,8 +576,8 @@ fn taint_edits_are_validated_first_and_preview_placement_and_evictions() {
     assert!(lines.contains("Unaffected (they tolerate it): kube-system/tolerant"), "{lines}");
     key(&mut app, KeyCode::Char('y'));
     match app.effects.as_slice() {
-        [Effect::Act { plan, dry_run: false }] => {
-            assert!(matches!(&plan.intent, daemonscope::cluster::actions::Intent::Taint { nodes, .. } if nodes == &["node-a"]))
+        [Effect::Act { request, dry_run: false }] => {
+            assert!(matches!(request, Request::Nodes { nodes, edit: NodeEdit::Taint { .. } } if nodes == &["node-a"]))
         }
         other => panic!("{other:?}"),
     }
@@ -627,17 +629,22 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     typed(&mut app, ":roll 3 --timeout 2m");
     key(&mut app, KeyCode::Enter);
     assert!(screen(&mut app, 160, 45).contains("if a new pod is not ready within 2m"));
+    match app.confirm().map(|p| &p.intent) {
+        Some(daemonscope::model::plan::Intent::Roll { skipped, .. }) => {
+            assert_eq!(skipped.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["general-b-0005"]);
+        }
+        other => panic!("{other:?}"),
+    }
     key(&mut app, KeyCode::Char('y'));
     match app.effects.as_slice() {
-        [Effect::Act { plan, dry_run: false }] => match &plan.intent {
-            daemonscope::cluster::actions::Intent::Roll { namespace, name, batch, timeout, nodes, skipped } => {
-                assert_eq!((namespace.as_str(), name.as_str(), *batch, timeout.as_secs()), ("kube-system", "cilium", 3, 120));
-                assert_eq!(nodes.len(), 49);
-                assert!(!nodes.contains(&"general-b-0005".to_string()));
-                assert_eq!(skipped.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["general-b-0005"]);
-            }
-            other => panic!("{other:?}"),
-        },
+        [Effect::Roll(spec)] => {
+            assert_eq!(
+                (spec.namespace.as_str(), spec.name.as_str(), spec.batch, spec.timeout.as_secs()),
+                ("kube-system", "cilium", 3, 120)
+            );
+            assert_eq!(spec.nodes.len(), 49);
+            assert!(!spec.nodes.contains("general-b-0005"));
+        }
         other => panic!("{other:?}"),
     }
     // --all includes the skipped node, for this roll only.

@@ -16,12 +16,13 @@ use kube::api::LogParams;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::cluster::actions::{Intent, Permission};
+use crate::cluster::actions::Outcome;
 use crate::cluster::connect::{Cluster, Source};
 use crate::cluster::errors::ClusterError;
 use crate::cluster::listwatch::{Event, Selectors, Sink, list_then_watch};
-use crate::cluster::roll::{RollCmd, RollSpec, RollStatus};
+use crate::cluster::roll::{RollCmd, RollStatus};
 use crate::cluster::watch::Scope;
+use crate::model::plan::{Permission, Request, RollSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -73,8 +74,10 @@ pub enum Effect {
     Connect { context: Option<String>, scope: Scope },
     /// Ask the server which actions are allowed (SelfSubjectAccessReview).
     CheckPermissions,
-    /// Carry out a confirmed action.
-    Act { plan: crate::cluster::actions::Plan, dry_run: bool },
+    /// Send the requests of a confirmed action (every action but the roll).
+    Act { request: Request, dry_run: bool },
+    /// Start a confirmed roll (never dry-run: it waits on real pods).
+    Roll(RollSpec),
     /// Pause, resume or abort the roll under way.
     RollControl(RollCmd),
 }
@@ -111,8 +114,8 @@ pub enum JobResult {
         scope: Scope,
     },
     Permissions(Vec<(Permission, Result<bool, ClusterError>)>),
-    /// An action finished: one line for the status bar.
-    Acted(String),
+    /// An action finished (or was not started): the UI says it on the status bar.
+    Acted(Outcome),
     /// Where the roll under way stands.
     Roll(RollStatus),
     Failed {
@@ -170,19 +173,17 @@ impl Jobs {
             Effect::StopStreams => self.stop_streams(),
             Effect::CheckPermissions => {
                 tokio::spawn(async move {
-                    let _ = tx
-                        .send(JobResult::Permissions(crate::cluster::actions::check(&cluster, crate::cluster::actions::PERMISSIONS).await));
+                    let _ =
+                        tx.send(JobResult::Permissions(crate::cluster::actions::check(&cluster, crate::model::plan::PERMISSIONS).await));
                 });
             }
-            Effect::Act { plan, dry_run: false } if matches!(plan.intent, Intent::Roll { .. }) => {
-                let Intent::Roll { namespace, name, batch, timeout, nodes, .. } = plan.intent else { return };
+            Effect::Roll(spec) => {
                 if self.roll.as_ref().is_some_and(|(h, _)| !h.is_finished()) {
-                    let _ = tx.send(JobResult::Acted("a roll is already under way (:roll abort stops it)".into()));
+                    let _ = tx.send(JobResult::Acted(Outcome::RollUnderWay));
                     return;
                 }
                 let (ctl, rx) = mpsc::unbounded_channel();
-                let spec = RollSpec { namespace, name, batch, timeout, nodes: nodes.into_iter().collect() };
-                tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "roll", object = %format!("daemonset/{}/{}", spec.namespace, spec.name), batch, "action started");
+                tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "roll", object = %format!("daemonset/{}/{}", spec.namespace, spec.name), batch = spec.batch, "action started");
                 let h = tokio::spawn(async move {
                     let t = tx.clone();
                     let end = crate::cluster::roll::run(cluster, spec, rx, move |s| {
@@ -193,23 +194,20 @@ impl Jobs {
                 });
                 self.roll = Some((h, ctl));
             }
-            Effect::Act { plan, dry_run: true } if matches!(plan.intent, Intent::Roll { .. }) => {
-                let _ = tx.send(JobResult::Acted("a roll cannot be dry-run (it waits on real pods); :dry-run off to roll".into()));
-            }
             Effect::RollControl(cmd) => match &self.roll {
                 Some((h, ctl)) if !h.is_finished() => {
                     let _ = ctl.send(cmd);
                 }
                 _ => {
-                    let _ = tx.send(JobResult::Acted("no roll under way".into()));
+                    let _ = tx.send(JobResult::Acted(Outcome::NoRoll));
                 }
             },
-            Effect::Act { plan, dry_run } => {
+            Effect::Act { request, dry_run } => {
                 let context = self.context.clone();
                 let user = self.source.user(&context);
                 tokio::spawn(async move {
-                    let outcome = crate::cluster::actions::execute(&cluster, plan, dry_run, &context, &user).await;
-                    let _ = tx.send(JobResult::Acted(outcome.to_string()));
+                    let outcome = crate::cluster::actions::execute(&cluster, request, dry_run, &context, &user).await;
+                    let _ = tx.send(JobResult::Acted(outcome));
                 });
             }
             Effect::Connect { context, scope } => {

@@ -17,7 +17,6 @@ pub mod listwatch;
 pub mod live;
 pub mod requests;
 pub mod roll;
-pub mod roll_nodes;
 pub mod snapshot;
 pub mod taints;
 pub mod watch;

@@ -22,18 +22,8 @@ use crate::cluster::listwatch::{Event, Selectors, list_then_watch};
 use crate::model::coverage::is_updated;
 use crate::model::{DsInfo, NodeInfo, PodInfo};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollSpec {
-    pub namespace: String,
-    pub name: String,
-    /// Nodes replaced at once (1 = one node at a time).
-    pub batch: usize,
-    /// How long a new pod may take to become Ready and available before the roll stops.
-    pub timeout: Duration,
-    /// The nodes to replace (the plan's); others, and nodes that go down meanwhile, are
-    /// left alone.
-    pub nodes: BTreeSet<String>,
-}
+/// The roll's plan (nodes, batch, timeout) is the model's.
+pub use crate::model::plan::RollSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RollCmd {

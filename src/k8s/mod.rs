@@ -2,8 +2,9 @@
 //! Kubernetes source: which nodes should run a DaemonSet's pod and why not
 //! ([`eligibility`]), label and field selectors ([`selector`]), label syntax
 //! ([`labels`]), taint syntax, validation and eviction timing ([`taints`]), int-or-percent
-//! values and the surge/unavailable arithmetic ([`intstr`]), and durations as kubectl
-//! prints them ([`duration`]).
+//! values and the surge/unavailable arithmetic ([`intstr`]), durations as kubectl prints
+//! them ([`duration`]), and the simulator's scenario schema that `snapshot` writes
+//! ([`scenario`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/architecture.rs` checks it).
 
@@ -11,5 +12,6 @@ pub mod duration;
 pub mod eligibility;
 pub mod intstr;
 pub mod labels;
+pub mod scenario;
 pub mod selector;
 pub mod taints;

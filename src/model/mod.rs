@@ -11,7 +11,8 @@
 //! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`availability`] (which nodes a rolling update counts as unavailable), [`pods`] (pods by id and by uid, one DaemonSet's pods by node), [`tally`] (per-node counts and the problem order), [`index`] (the store, its indexes and per-DaemonSet and per-node aggregates), [`rollout`]
 //! (rollout progress and pace, derived from the store), [`budget`] (who holds a rolling
 //! update's budget, what frees it, and the rollout's verdict), [`fleet`] (the same DaemonSets
-//! across several clusters' models).
+//! across several clusters' models), [`plan`] (operator actions planned: intent, confirmation,
+//! permission, the roll's nodes; the cluster layer carries them out).
 //!
 //! May import: `k8s`. Nothing here does I/O.
 
@@ -26,6 +27,7 @@ pub mod coverage;
 pub mod fixtures;
 pub mod fleet;
 pub mod index;
+pub mod plan;
 mod pods;
 pub mod rollout;
 pub mod tally;

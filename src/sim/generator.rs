@@ -328,7 +328,7 @@ pub fn to_yaml(sc: &Scenario) -> String {
         out.push_str(&serde_saphyr::to_string(o).unwrap_or_default());
     }
     if !sc.registry.is_empty() {
-        let doc = json!({"apiVersion": super::scenario::SIM_API_VERSION, "kind": "Simulation", "registry": sc.registry});
+        let doc = json!({"apiVersion": super::scenario::SIM_API_VERSION, "kind": crate::k8s::scenario::KIND, "registry": sc.registry});
         out.push_str("---\n");
         out.push_str(&serde_saphyr::to_string(&doc).unwrap_or_default());
     }

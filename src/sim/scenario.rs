@@ -39,7 +39,8 @@ use super::api::auth::{Auth, Rule, User};
 use super::kind::Kind;
 use super::kubelet::parse_duration;
 
-pub const SIM_API_VERSION: &str = "sim.daemonscope.io/v1alpha1";
+pub use crate::k8s::scenario::API_VERSION as SIM_API_VERSION;
+use crate::k8s::scenario::KIND as SIM_KIND;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -243,7 +244,7 @@ impl Scenario {
             if kind == "List" {
                 return Err(err(n, what, "a List is not supported; write one document per object".into()));
             }
-            if av == SIM_API_VERSION && kind == "Simulation" {
+            if av == SIM_API_VERSION && kind == SIM_KIND {
                 let s: SimulationDoc = serde_path_to_error::deserialize(doc).map_err(|e| err(n, what.clone(), path_message(&e)))?;
                 let _ = s.metadata;
                 sc.settings = s.settings;
@@ -303,11 +304,11 @@ impl Scenario {
             if let Some(v) = v
                 && parse_duration(v).is_none()
             {
-                return Err(err(0, "Simulation".into(), format!("settings.{f}: invalid duration {v:?}")));
+                return Err(err(0, SIM_KIND.into(), format!("settings.{f}: invalid duration {v:?}")));
             }
         }
         if let Some(f) = &sc.settings.faults {
-            f.resolve().map_err(|m| err(0, "Simulation".into(), format!("settings.{m}")))?;
+            f.resolve().map_err(|m| err(0, SIM_KIND.into(), format!("settings.{m}")))?;
         }
         Ok(sc)
     }

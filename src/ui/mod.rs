@@ -1,14 +1,15 @@
 //! The terminal UI. `app` holds the state and its one update (`Msg` in, `Effect`s out);
 //! `views` draw it, one file per view or popup, each owning its cursor; `keymap` is the
 //! table of keys and `:` commands that drives handling, help and hints; `shared` is what
-//! views read; `theme` the colours; `prefs` what the config file sets; `fleet` holds one app
-//! per cluster and the fleet view. Tested with ratatui's `TestBackend`.
+//! views read; `theme` the colours; `prefs` what the config file sets; `outcome` what an
+//! action did, in words; `fleet` holds one app per cluster and the fleet view. Tested with ratatui's `TestBackend`.
 //! `ui` may import `model`, `k8s` and `cluster` types; never `sim`.
 
 mod app;
 pub mod filter;
 mod fleet;
 pub mod keymap;
+pub mod outcome;
 mod prefs;
 mod shared;
 mod theme;

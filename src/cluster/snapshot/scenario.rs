@@ -18,6 +18,8 @@ use k8s_openapi::api::scheduling::v1::PriorityClass;
 use serde_json::{Value, json};
 
 use crate::k8s::eligibility::LIFECYCLE_TAINTS;
+use crate::k8s::scenario::behavior::{CONFIG_ERROR, CRASH_LOOP, IMAGE_PULL_ERROR, NEVER_READY};
+use crate::k8s::scenario::{self as sim, node_state};
 
 const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
 
@@ -85,34 +87,27 @@ fn behavior(p: &Pod) -> Option<&'static str> {
     for c in st.container_statuses.iter().flatten() {
         let waiting = c.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref());
         match waiting {
-            Some("CrashLoopBackOff") => return Some("crash-loop"),
-            Some("ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName") => return Some("image-pull-error"),
-            Some("CreateContainerConfigError") => return Some("config-error"),
+            Some("CrashLoopBackOff") => return Some(CRASH_LOOP),
+            Some("ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName") => return Some(IMAGE_PULL_ERROR),
+            Some("CreateContainerConfigError") => return Some(CONFIG_ERROR),
             _ => {}
         }
         // Running again between two crashes.
         if c.restart_count > 0 && !c.ready && c.last_state.as_ref().is_some_and(|l| l.terminated.is_some()) {
-            return Some("crash-loop");
+            return Some(CRASH_LOOP);
         }
     }
     let running = st.container_statuses.iter().flatten().all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()));
     let ready = st.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
-    (st.phase.as_deref() == Some("Running") && running && !ready && p.metadata.deletion_timestamp.is_none()).then_some("never-ready")
+    (st.phase.as_deref() == Some("Running") && running && !ready && p.metadata.deletion_timestamp.is_none()).then_some(NEVER_READY)
 }
 
 /// The node's kubelet state, in the simulator's words (`not-ready`, `unreachable`, pressures).
 fn node_state(n: &Node) -> Vec<&'static str> {
     let mut out = Vec::new();
     for c in n.status.iter().flat_map(|s| s.conditions.iter().flatten()) {
-        match (c.type_.as_str(), c.status.as_str()) {
-            ("Ready", "False") => out.push("not-ready"),
-            ("Ready", "Unknown") => out.push("unreachable"),
-            ("MemoryPressure", "True") => out.push("memory-pressure"),
-            ("DiskPressure", "True") => out.push("disk-pressure"),
-            ("PIDPressure", "True") => out.push("pid-pressure"),
-            ("NetworkUnavailable", "True") => out.push("network-unavailable"),
-            _ => {}
-        }
+        let word = node_state::CONDITIONS.iter().find(|(ty, status, _)| c.type_ == *ty && c.status == *status);
+        out.extend(word.map(|(_, _, w)| *w));
     }
     out
 }
@@ -171,7 +166,7 @@ fn pod_doc(p: &Pod, names: &Names) -> Value {
     let labels = p.metadata.labels.clone().unwrap_or_default();
     let mut annotations = p.metadata.annotations.clone().unwrap_or_default();
     if let Some(b) = behavior(p) {
-        annotations.insert("sim.daemonscope.io/behavior".into(), b.into());
+        annotations.insert(sim::BEHAVIOR.into(), b.into());
     }
     json!({
         "apiVersion": "v1",
@@ -254,14 +249,14 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
         if !state.is_empty() {
             node_timeline.push(json!({
                 "at": "0s",
-                "patch": {"kind": "Node", "name": names.node(&real), "patch": {"metadata": {"annotations": {"sim.daemonscope.io/node-state": state.join(",")}}}}
+                "patch": {"kind": "Node", "name": names.node(&real), "patch": {"metadata": {"annotations": {(sim::NODE_STATE): state.join(",")}}}}
             }));
         }
         if let Some(b) = behaviors.get(real.as_str()) {
             let mut b = b.clone();
             b.sort();
             b.dedup();
-            annotations.insert("sim.daemonscope.io/pod-behavior".to_string(), b.join(","));
+            annotations.insert(sim::NODE_POD_BEHAVIOR.to_string(), b.join(","));
         }
         let spec = n.spec.clone().unwrap_or_default();
         let taints: Vec<Value> = spec
@@ -381,7 +376,7 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
             "spec": sv,
         }));
     }
-    let mut sim = json!({"apiVersion": "sim.daemonscope.io/v1alpha1", "kind": "Simulation", "metadata": {"name": name}});
+    let mut sim = json!({"apiVersion": sim::API_VERSION, "kind": sim::KIND, "metadata": {"name": name}});
     if !timeline.is_empty() {
         sim["timeline"] = json!(timeline);
     }

@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::settings::{KubeletSettings, NODE_STATE};
+use crate::k8s::scenario::node_state::{DISK_PRESSURE, MEMORY_PRESSURE, NETWORK_UNAVAILABLE, NOT_READY, PID_PRESSURE, UNREACHABLE};
 
 fn node_states(node: &core::Node) -> Vec<String> {
     node.metadata
@@ -23,7 +24,7 @@ fn node_states(node: &core::Node) -> Vec<String> {
 /// Whether the kubelet on this node is alive enough to act on its pods.
 pub fn kubelet_alive(node: &core::Node) -> bool {
     let st = node_states(node);
-    !st.iter().any(|s| s == "not-ready" || s == "unreachable")
+    !st.iter().any(|s| s == NOT_READY || s == UNREACHABLE)
 }
 
 fn condition(ty: &str, status: &str, reason: &str, message: &str, now: &Time, prev: Option<&core::NodeCondition>) -> core::NodeCondition {
@@ -46,12 +47,12 @@ pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp
     let states = node_states(node);
     let has = |s: &str| states.iter().any(|x| x == s);
     let prev = |ty: &str| cur.conditions.as_ref().and_then(|c| c.iter().find(|c| c.type_ == ty)).cloned();
-    let unreachable = has("unreachable");
+    let unreachable = has(UNREACHABLE);
     let mut conds = Vec::new();
     for (ty, on, reason_on, msg_on, reason_off, msg_off) in [
         (
             "MemoryPressure",
-            has("memory-pressure"),
+            has(MEMORY_PRESSURE),
             "KubeletHasInsufficientMemory",
             "kubelet has insufficient memory available",
             "KubeletHasSufficientMemory",
@@ -59,7 +60,7 @@ pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp
         ),
         (
             "DiskPressure",
-            has("disk-pressure"),
+            has(DISK_PRESSURE),
             "KubeletHasDiskPressure",
             "kubelet has disk pressure",
             "KubeletHasNoDiskPressure",
@@ -67,7 +68,7 @@ pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp
         ),
         (
             "PIDPressure",
-            has("pid-pressure"),
+            has(PID_PRESSURE),
             "KubeletHasInsufficientPID",
             "kubelet has insufficient PID available",
             "KubeletHasSufficientPID",
@@ -86,16 +87,16 @@ pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp
     let p = prev("Ready");
     conds.push(if unreachable {
         condition("Ready", "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.", &now_t, p.as_ref())
-    } else if has("not-ready") {
+    } else if has(NOT_READY) {
         condition("Ready", "False", "KubeletNotReady", "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized", &now_t, p.as_ref())
     } else {
         condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", &now_t, p.as_ref())
     });
-    if has("network-unavailable") || prev("NetworkUnavailable").is_some() {
+    if has(NETWORK_UNAVAILABLE) || prev("NetworkUnavailable").is_some() {
         let p = prev("NetworkUnavailable");
         conds.insert(
             0,
-            if has("network-unavailable") {
+            if has(NETWORK_UNAVAILABLE) {
                 condition("NetworkUnavailable", "True", "NoRouteCreated", "Node created without a route", &now_t, p.as_ref())
             } else {
                 condition("NetworkUnavailable", "False", "RouteCreated", "RouteController created a route", &now_t, p.as_ref())

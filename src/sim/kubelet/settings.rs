@@ -2,7 +2,8 @@
 //! `sim.daemonscope.io/*` annotations and the behaviours they name, and the simple
 //! duration syntax (`2s`, `500ms`, `1m30s`) that scenarios and annotations use.
 //!
-//! May import: `sim::kubelet::registry`.
+//! May import: `sim::kubelet::registry`, `k8s::scenario` (the annotations, shared with
+//! `snapshot`).
 
 use std::time::Duration;
 
@@ -10,10 +11,8 @@ use k8s_openapi::api::core::v1 as core;
 
 use super::registry::Registry;
 
-pub const BEHAVIOR: &str = "sim.daemonscope.io/behavior";
-pub const START_DELAY: &str = "sim.daemonscope.io/start-delay";
-pub const NODE_POD_BEHAVIOR: &str = "sim.daemonscope.io/pod-behavior";
-pub const NODE_STATE: &str = "sim.daemonscope.io/node-state";
+use crate::k8s::scenario::behavior;
+pub use crate::k8s::scenario::{BEHAVIOR, NODE_POD_BEHAVIOR, NODE_STATE, START_DELAY};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behavior {
@@ -27,11 +26,11 @@ pub enum Behavior {
 impl Behavior {
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
-            "normal" | "" => Behavior::Normal,
-            "crash-loop" => Behavior::CrashLoop,
-            "image-pull-error" => Behavior::ImagePullError,
-            "config-error" => Behavior::ConfigError,
-            "never-ready" => Behavior::NeverReady,
+            behavior::NORMAL | "" => Behavior::Normal,
+            behavior::CRASH_LOOP => Behavior::CrashLoop,
+            behavior::IMAGE_PULL_ERROR => Behavior::ImagePullError,
+            behavior::CONFIG_ERROR => Behavior::ConfigError,
+            behavior::NEVER_READY => Behavior::NeverReady,
             _ => return None,
         })
     }

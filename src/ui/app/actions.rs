@@ -8,8 +8,8 @@ use tui_input::Input;
 
 use super::App;
 use super::mode::Mode;
-use crate::cluster::actions::{DELETE_PODS, Intent, PATCH_DAEMONSETS, PATCH_NODES};
 use crate::cluster::jobs::{Effect, Kind};
+use crate::model::plan::{Intent, IntentKind};
 use crate::model::{DsInfo, Strategy};
 use crate::ui::keymap::Action;
 use crate::ui::shared::View;
@@ -158,16 +158,17 @@ impl App {
 
     /// Why an action may not be used, if it may not: the server refused its permission.
     pub(super) fn forbidden(&self, a: Action) -> Option<String> {
-        // The same permissions `Intent::permission` names for the intents these keys propose.
-        let (verb, resource) = match a {
-            Action::Cordon | Action::Uncordon | Action::EditLabels | Action::EditTaints => PATCH_NODES,
-            Action::RestartPod => DELETE_PODS,
-            Action::Restart => match self.action_ds().map(|d| &d.strategy) {
-                Some(Strategy::RollingUpdate { .. }) => PATCH_DAEMONSETS,
-                _ => DELETE_PODS,
-            },
+        // The intent this key proposes, and the permission the plan says it needs.
+        let kind = match a {
+            Action::Cordon => IntentKind::Cordon,
+            Action::Uncordon => IntentKind::Uncordon,
+            Action::EditLabels => IntentKind::Label,
+            Action::EditTaints => IntentKind::Taint,
+            Action::RestartPod => IntentKind::RestartPod,
+            Action::Restart => IntentKind::restart(self.action_ds().map(|d| &d.strategy)),
             _ => return None,
         };
+        let (verb, resource) = kind.permission();
         match self.permissions.get(&(verb, resource)) {
             Some(Ok(false)) => Some(format!("forbidden: this user may not {verb} {resource} (SelfSubjectAccessReview); nothing was sent")),
             _ => None,

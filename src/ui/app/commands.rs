@@ -4,10 +4,10 @@
 //! May import the rest of `app`, `keymap`, `views` state types, `k8s`, `cluster` types.
 
 use super::App;
-use crate::cluster::actions::RollOptions;
 use crate::cluster::jobs::Effect;
 use crate::cluster::roll::RollCmd;
 use crate::cluster::watch::Scope;
+use crate::model::plan::RollOptions;
 use crate::ui::keymap::{self, Action, Cmd};
 use crate::ui::shared::View;
 use crate::ui::views::{Picker, PickerKind};

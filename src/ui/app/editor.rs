@@ -3,7 +3,7 @@
 //! the line, Ctrl-W the word before the cursor, Ctrl-K to the end), ↑/↓ walk the
 //! history of `:` commands, Tab completes commands, contexts, namespaces, DaemonSet and
 //! node names, filter keywords and label keys.
-//! May import the rest of `app`, `keymap`, `filter`, `model`, `cluster::actions`.
+//! May import the rest of `app`, `keymap`, `filter`, `model` (its `plan`).
 
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use tui_input::Input;
@@ -11,7 +11,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::App;
 use super::mode::Mode;
-use crate::cluster::actions::{Intent, parse_label_changes, parse_taint_changes};
+use crate::model::plan::{Intent, parse_label_changes, parse_taint_changes};
 use crate::ui::filter;
 use crate::ui::keymap::{self, Cmd};
 use crate::ui::shared::View;

@@ -3,14 +3,14 @@
 //! scrolls), the confirmation (whose list scrolls) and the picker; otherwise the keymap
 //! turns the key into an `Action` for the current view, and a key `--readonly` removed
 //! answers with a flash saying so.
-//! May import the rest of `app`, `keymap`, `views` state types and `cluster::actions`.
+//! May import the rest of `app`, `keymap`, `views` state types, `cluster::jobs` and `model::plan`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::App;
 use super::mode::Mode;
-use crate::cluster::actions::Intent;
 use crate::cluster::jobs::Effect;
+use crate::model::plan::{Intent, Work};
 use crate::ui::keymap::{self, Action};
 use crate::ui::shared::View;
 use crate::ui::views::PickerKind;
@@ -101,7 +101,11 @@ impl App {
                         self.s.selected = Some((namespace.clone(), name.clone()));
                         self.goto(View::Rollout);
                     }
-                    self.effects.push(Effect::Act { plan, dry_run: self.s.dry_run });
+                    // The roll is a job of its own; everything else is requests answered once.
+                    self.effects.push(match plan.intent.into_work() {
+                        Work::Request(request) => Effect::Act { request, dry_run: self.s.dry_run },
+                        Work::Roll(spec) => Effect::Roll(spec),
+                    });
                 }
             }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {

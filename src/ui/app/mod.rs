@@ -31,11 +31,11 @@ use super::shared::{Shared, View};
 use super::theme::Theme;
 use super::views::chrome::{self, Prompt};
 use super::views::{Confirm, DaemonSetsView, DetailView, GridView, MatrixView, NodesView, Picker, RolloutView, TextView, help};
-use crate::cluster::actions::{Permission, Plan, RollOptions};
 use crate::cluster::errors::ClusterError;
 use crate::cluster::jobs::{Effect, JobResult};
 use crate::cluster::live::SyncEvent;
 use crate::cluster::watch::{Scope, Update};
+use crate::model::plan::{Permission, Plan, RollOptions};
 use crate::model::{Change, DsInfo, Model};
 
 /// Everything that can change the app.
@@ -350,7 +350,7 @@ impl App {
             }
             JobResult::Failed { seq: None, message } => self.s.message = Some(message),
             JobResult::Permissions(p) => self.permissions = p.into_iter().collect(),
-            JobResult::Acted(line) => self.s.message = Some(line),
+            JobResult::Acted(outcome) => self.s.message = Some(crate::ui::outcome::line(&outcome)),
             JobResult::Roll(st) => {
                 // The roll's progress is the news: it replaces the line the confirmation
                 // left (`roll of ……`), so the bottom line moves without a key.

@@ -3,7 +3,7 @@
 //! its list is scrolled. The plan's lines wrap; a list longer than the popup scrolls
 //! (j/k, PgUp/PgDn) and its last visible line says how many more follow; the
 //! `y confirm / n cancel` line is drawn apart, so it is never wrapped or scrolled away.
-//! May import `shared`, `format` and `cluster::actions`; no other view.
+//! May import `shared`, `format` and `model::plan`; no other view.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::format::wrap;
-use crate::cluster::actions::Plan;
+use crate::model::plan::Plan;
 use crate::ui::shared::Shared;
 
 #[derive(Debug, Clone)]
