@@ -31,7 +31,7 @@ fn the_commented_default_parses_back_to_the_defaults() {
     let s = config::parse(&text, "default.toml").unwrap();
     assert_eq!(s.prefs, Prefs::default());
     assert_eq!(s.theme.palette, Palette::DARK);
-    assert!(s.bindings.is_none() && s.mouse);
+    assert!(!s.keymap.is_moved() && s.mouse);
     // Every action of the keymap is there, with its keys, to be uncommented.
     for b in daemonscope::ui::keymap::BINDINGS {
         let line = format!("# {} = [", config::action_name(b.action));
@@ -42,10 +42,8 @@ fn the_commented_default_parses_back_to_the_defaults() {
         text.lines().map(|l| if l.starts_with("# ") && l.contains(" = ") { &l[2..] } else { l }).collect::<Vec<_>>().join("\n");
     let s = config::parse(&uncommented, "uncommented.toml").unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
     assert_eq!(s.theme.palette, Palette::DARK);
-    let table = s.bindings.expect("keys written out");
-    for (mine, theirs) in table.iter().zip(daemonscope::ui::keymap::BINDINGS) {
-        assert_eq!((mine.action, mine.keys), (theirs.action, theirs.keys));
-    }
+    assert!(s.keymap.is_moved(), "keys written out");
+    assert_eq!(s.keymap.bindings(), daemonscope::ui::Keymap::default().bindings(), "each action's default keys, written out, are its keys");
 }
 
 #[test]
@@ -76,7 +74,7 @@ mark = "v"
     want.set("failing", ratatui::style::Color::Rgb(255, 0, 0));
     want.set("node-not-ready", ratatui::style::Color::Indexed(201));
     assert_eq!(s.theme.palette, want);
-    let keys = |a: daemonscope::ui::Action| s.bindings.as_ref().unwrap().iter().find(|b| b.action == a).unwrap().keys.to_vec();
+    let keys = |a: daemonscope::ui::Action| s.keymap.bindings().iter().find(|b| b.action == a).unwrap().keys.clone();
     use daemonscope::ui::Action;
     assert_eq!(keys(Action::Matrix), ["x"]);
     assert_eq!(keys(Action::Quit), ["Q", "Ctrl-c"]);
