@@ -27,6 +27,7 @@ pub mod fleet;
 pub mod index;
 mod pods;
 pub mod rollout;
+pub mod running;
 pub mod tally;
 
 pub use atoms::{IStr, PodName, Time, Uid};

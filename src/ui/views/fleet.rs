@@ -160,10 +160,8 @@ impl FleetView {
                 spans.push(Span::styled(cell(&text, COL), style));
                 spans.push(Span::raw(" "));
             }
-            match row.skew {
-                Skew::None => {}
-                Skew::Images => spans.push(Span::styled("≠ image", t.warn())),
-                Skew::Template => spans.push(Span::styled("≠ template", t.warn())),
+            if row.skew != Skew::None {
+                spans.push(Span::styled(row.skew.word(), t.warn()));
             }
             lines.push(Line::from(spans));
         }
@@ -187,6 +185,9 @@ impl FleetView {
                     spans.push(Span::styled(format!("{:<14}", p.health.label()), t.state(p.health.state())));
                     spans.push(Span::raw(format!("{:>9}  ", p.counts())));
                     spans.push(Span::raw(p.images.join(", ")));
+                    if !p.running.is_empty() && p.running != [p.images.join(", ")] {
+                        spans.push(Span::styled(format!(" · runs {}", p.running.join(" + ")), t.warn()));
+                    }
                     if let Some(h) = &p.template {
                         spans.push(Span::styled(format!(" · template {h}"), t.dim()));
                     }
@@ -211,8 +212,8 @@ impl FleetView {
             row.name,
             match row.skew {
                 Skew::None => "",
-                Skew::Images => " — ≠ version skew: images differ",
-                Skew::Template => " — ≠ version skew: pod templates differ",
+                Skew::Running => " — ≠ version skew: the running images differ",
+                Skew::Template => " — template changed, not rolled out: the same images run",
             }
         );
         f.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), area);
