@@ -212,7 +212,7 @@ impl FleetView {
             row.name,
             match row.skew {
                 Skew::None => "",
-                Skew::Running => " — ≠ version skew: the running images differ",
+                Skew::Running => " — ≠ version skew: running images differ",
                 Skew::Template => " — template changed, not rolled out: the same images run",
             }
         );
