@@ -77,7 +77,7 @@ struct Single {
 
 enum Arrival {
     Watch(Vec<Update>),
-    Job(JobResult),
+    Job(Box<JobResult>),
 }
 
 impl Single {
@@ -102,22 +102,24 @@ impl Screen for Single {
     async fn arrival(&mut self) -> Option<Arrival> {
         tokio::select! {
             u = self.conn.rx.recv() => u.map(|u| Arrival::Watch(batch(u, &mut self.conn.rx))),
-            r = self.job_rx.recv() => r.map(Arrival::Job),
+            r = self.job_rx.recv() => r.map(|r| Arrival::Job(Box::new(r))),
         }
     }
 
     fn arrived(&mut self, a: Arrival) {
         let msg = match a {
             Arrival::Watch(batch) => Msg::Watch(batch),
-            Arrival::Job(JobResult::Connected { cluster, context, scope }) => {
-                tracing::info!(%context, namespace = ?scope.namespace, "switched");
-                self.conn = Connection::start(cluster.clone(), scope.clone());
-                self.jobs.cluster = cluster;
-                self.jobs.context = context.clone();
-                let server = self.jobs.source.server(&context);
-                Msg::Connected { context, scope, server }
-            }
-            Arrival::Job(r) => Msg::Job(r),
+            Arrival::Job(r) => match *r {
+                JobResult::Connected { cluster, context, scope } => {
+                    tracing::info!(%context, namespace = ?scope.namespace, "switched");
+                    self.conn = Connection::start(cluster.clone(), scope.clone());
+                    self.jobs.cluster = cluster;
+                    self.jobs.context = context.clone();
+                    let server = self.jobs.source.server(&context);
+                    Msg::Connected { context, scope, server }
+                }
+                r => Msg::Job(r),
+            },
         };
         self.update(msg);
     }

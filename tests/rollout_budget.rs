@@ -92,9 +92,7 @@ async fn status(sim: &Sim, a: &StatusArgs) -> (i32, Value) {
 fn rollout_screen(sim: &Sim, w: u16, h: u16) -> String {
     let mut app = App::new("staged", Theme::new(false));
     let _ = app.update(Msg::Watch(common::all_updates(sim)));
-    for k in [KeyCode::Char('r')] {
-        let _ = app.update(Msg::Key(KeyEvent::new(k, KeyModifiers::NONE)));
-    }
+    let _ = app.update(Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)));
     assert_eq!(app.view(), View::Rollout);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| app.draw(f)).unwrap();

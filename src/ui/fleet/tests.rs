@@ -274,8 +274,7 @@ fn skew_compares_the_images_that_run() {
 
 #[test]
 fn the_configs_problem_is_the_fleets_message_line() {
-    let mut prefs = crate::ui::Prefs::default();
-    prefs.note = Some("c.toml:7: unknown key 'thme' (did you mean 'theme'?)".into());
+    let prefs = crate::ui::Prefs { note: Some("c.toml:7: unknown key 'thme' (did you mean 'theme'?)".into()), ..Default::default() };
     let mut app = three(&Settings { prefs, ..plain() });
     assert_eq!(hints(&mut app).trim_end(), "c.toml:7: unknown key 'thme' (did you mean 'theme'?)");
     key(&mut app, KeyCode::Down);
