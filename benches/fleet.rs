@@ -132,7 +132,8 @@ async fn sync(sims: &[Running]) -> Synced {
     let (rss0, heap0) = (rss(), common::LIVE.load(Ordering::Relaxed));
     let t = Instant::now();
     let session = Session { contexts: contexts.clone(), server: None, scope: Scope::default(), readonly: true };
-    let mut app = FleetApp::new(&contexts, &session, Theme::new(true));
+    let settings = daemonscope::ui::Settings { theme: Theme::new(true), ..Default::default() };
+    let mut app = FleetApp::new(&contexts, &session, &settings);
     let mut rxs = Vec::new();
     let mut handles = Vec::new();
     for s in sims {

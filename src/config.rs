@@ -5,7 +5,7 @@
 //! and the key (`config.toml:7: unknown key 'thme'`); the TUI then starts with the
 //! defaults. [`default_toml`] is a commented file holding every default.
 //!
-//! May import: `ui`, `tui` (the settings it takes), `cli` (its flags), `k8s`, `logging`.
+//! May import: `ui` (the settings it makes), `cli` (its flags), `k8s`, `logging`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use ratatui::style::Color;
 use serde::Deserialize;
 
-use crate::tui::Settings;
-use crate::ui::keymap::{Action, BINDINGS, Binding};
-use crate::ui::{Palette, Prefs, Theme, View};
+use crate::ui::keymap::{Action, BINDINGS, Keymap};
+use crate::ui::{Palette, Prefs, Settings, Theme, View};
 
 /// The file as written: every field optional, unknown keys refused.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -426,7 +425,7 @@ fn resolve(cfg: &Config, text: &str, name: &str) -> Result<Settings, String> {
         note: None,
     };
     let all = actions();
-    let mut overrides: Vec<(Action, Vec<&'static str>)> = Vec::new();
+    let mut overrides: Vec<(Action, Vec<String>)> = Vec::new();
     for (written, keys) in &cfg.keys {
         let where_ = at(Some("keys"), written);
         let names: Vec<String> = all.iter().map(|a| action_name(*a)).collect();
@@ -437,42 +436,23 @@ fn resolve(cfg: &Config, text: &str, name: &str) -> Result<Settings, String> {
         if keys.0.is_empty() {
             return Err(format!("{where_}: key 'keys.{written}': give at least one key"));
         }
-        let mut list = Vec::new();
-        for k in &keys.0 {
-            let k = key_name(k).map_err(|e| format!("{where_}: key 'keys.{written}': {e}"))?;
-            list.push(&*String::leak(k));
-        }
+        let list =
+            keys.0.iter().map(|k| key_name(k).map_err(|e| format!("{where_}: key 'keys.{written}': {e}"))).collect::<Result<_, _>>()?;
         overrides.push((action, list));
     }
-    let table: Vec<Binding> = BINDINGS
-        .iter()
-        .map(|b| {
-            let keys = overrides.iter().find(|(a, _)| *a == b.action).map(|(_, k)| &*Vec::leak(k.clone())).unwrap_or(b.keys);
-            Binding { keys, action: b.action, help: b.help, views: b.views, hint: b.hint }
-        })
-        .collect();
-    for view in View::ALL {
-        let mut seen: BTreeMap<&str, Action> = BTreeMap::new();
-        for b in table.iter().filter(|b| b.views.is_empty() || b.views.contains(&view)) {
-            for k in b.keys {
-                if let Some(prev) = seen.insert(k, b.action)
-                    && prev != b.action
-                {
-                    let (mine, other) = if overrides.iter().any(|(a, _)| *a == b.action) { (b.action, prev) } else { (prev, b.action) };
-                    return Err(format!(
-                        "{}: key 'keys.{}': '{}' already means {} in the {} view",
-                        at(Some("keys"), &action_name(mine)),
-                        action_name(mine),
-                        written_key(k),
-                        action_name(other),
-                        view.title()
-                    ));
-                }
-            }
-        }
+    let keymap = Keymap::with_keys(&overrides);
+    if let Some((view, k, prev, next)) = keymap.clash() {
+        let (mine, other) = if overrides.iter().any(|(a, _)| *a == next) { (next, prev) } else { (prev, next) };
+        return Err(format!(
+            "{}: key 'keys.{}': '{}' already means {} in the {} view",
+            at(Some("keys"), &action_name(mine)),
+            action_name(mine),
+            written_key(k),
+            action_name(other),
+            view.title()
+        ));
     }
-    let bindings = if overrides.is_empty() { None } else { Some(table) };
-    Ok(Settings { theme: Theme::with_palette(palette), prefs, bindings, mouse: cfg.mouse, note: None })
+    Ok(Settings { theme: Theme::with_palette(palette), prefs, keymap: keymap.into(), mouse: cfg.mouse, note: None })
 }
 
 /// A commented config holding every default: what `daemonscope config --print-default`

@@ -1,26 +1,24 @@
 //! The fleet on a terminal: one cluster per chosen context, each with its own client
 //! (made in its own task, so a slow credential plugin holds up nobody), its own watches
-//! with their own backoff and Retry-After, and its own job runner; one loop draws the
-//! [`FleetApp`] and feeds each cluster's watch updates and job results to that cluster's
-//! app only. A cluster that is slow, failing or refusing never stalls the loop: its
-//! updates arrive over its own channel, polled in turn with the others.
+//! with their own backoff and Retry-After, and its own job runner; the shared terminal
+//! runner (`runner`: the settings' mouse, signals, the panic hook) draws the
+//! [`FleetApp`] and this feeds each cluster's watch updates and job results to that
+//! cluster's app only. A cluster that is slow, failing or refusing never stalls the loop:
+//! its updates arrive over its own channel, polled in turn with the others.
 //!
-//! May import: `ui`, `cluster`, `model`, `tui`.
+//! May import: `ui`, `cluster`, `model`, `tui`, `runner`.
 
 use std::task::Poll;
-use std::time::Duration;
 
 use color_eyre::eyre::Result;
-use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::cluster::connect::{Cluster, Source};
 use crate::cluster::jobs::{Effect, JobResult, Jobs};
 use crate::cluster::watch::{Scope, Update};
-use crate::tui::{BATCH, Connection, Ended, Signals};
-use crate::ui::{FleetApp, Msg, Session, Theme};
-
+use crate::runner::{Ended, Input, Screen};
+use crate::tui::{Connection, batch};
+use crate::ui::{FleetApp, Msg, Session, Settings};
 /// One cluster of the fleet: its watches and jobs, once its client is made.
 struct Member {
     context: String,
@@ -52,14 +50,7 @@ async fn next_arrival(members: &mut [Member], start: usize) -> Arrival {
             if let Some(conn) = &mut m.conn
                 && let Poll::Ready(Some(u)) = conn.rx.poll_recv(cx)
             {
-                let mut batch = vec![u];
-                while batch.len() <= BATCH {
-                    match conn.rx.try_recv() {
-                        Ok(u) => batch.push(u),
-                        Err(_) => break,
-                    }
-                }
-                return Poll::Ready(Arrival::Watch(i, batch));
+                return Poll::Ready(Arrival::Watch(i, batch(u, &mut conn.rx)));
             }
         }
         Poll::Pending
@@ -67,12 +58,83 @@ async fn next_arrival(members: &mut [Member], start: usize) -> Arrival {
     .await
 }
 
-/// Runs the fleet of `contexts` (of `source`) until the user quits or a signal ends it.
-pub async fn run(source: Source, contexts: Vec<String>, scope: Scope, readonly: bool) -> Result<Ended> {
+/// The fleet and, per cluster, its watches and jobs.
+struct Fleet {
+    app: FleetApp,
+    members: Vec<Member>,
+    source: Source,
+    turn: usize,
+}
+
+impl Fleet {
+    fn run_effects(&mut self, effects: Vec<(usize, Effect)>) {
+        for (i, e) in effects {
+            match &mut self.members[i].jobs {
+                Some(j) => j.run(e),
+                None => self.members[i].pending.push(e),
+            }
+        }
+    }
+}
+
+impl Screen for Fleet {
+    type Arrival = Arrival;
+
+    fn draw(&mut self, f: &mut ratatui::Frame) {
+        self.app.draw(f);
+    }
+
+    fn input(&mut self, i: Input) {
+        let effects = match i {
+            Input::Key(k) => self.app.key(k),
+            Input::Mouse(m) => self.app.mouse(m),
+            Input::Resize(..) => Vec::new(),
+            Input::Tick => (0..self.members.len()).flat_map(|i| self.app.update(i, Msg::Tick)).collect(),
+        };
+        self.run_effects(effects);
+    }
+
+    async fn arrival(&mut self) -> Option<Arrival> {
+        self.turn = self.turn.wrapping_add(1);
+        let start = self.turn % self.members.len().max(1);
+        Some(next_arrival(&mut self.members, start).await)
+    }
+
+    fn arrived(&mut self, a: Arrival) {
+        let effects = match a {
+            Arrival::Watch(i, batch) => self.app.update(i, Msg::Watch(batch)),
+            Arrival::Job(i, r) => match *r {
+                JobResult::Connected { cluster, context, scope } => {
+                    tracing::info!(%context, namespace = ?scope.namespace, "fleet: connected");
+                    connected(&self.source, &mut self.members[i], cluster, &context, &scope);
+                    let server = self.source.server(&context);
+                    let mut effects = self.app.update(i, Msg::Connected { context, scope, server });
+                    effects.extend(std::mem::take(&mut self.members[i].pending).into_iter().map(|e| (i, e)));
+                    effects
+                }
+                JobResult::Failed { seq: None, message } if self.members[i].jobs.is_none() => {
+                    tracing::warn!(context = %self.members[i].context, %message, "fleet: no client");
+                    self.app.connect_failed(i, message);
+                    Vec::new()
+                }
+                r => self.app.update(i, Msg::Job(r)),
+            },
+        };
+        self.run_effects(effects);
+    }
+
+    fn quit(&self) -> bool {
+        self.app.quit()
+    }
+}
+
+/// Runs the fleet of `contexts` (of `source`) until the user quits or a signal ends it,
+/// set up as `settings` say — the same theme, keys, prefs and mouse as one cluster.
+pub async fn run(source: Source, contexts: Vec<String>, scope: Scope, readonly: bool, settings: Settings) -> Result<Ended> {
     let session = Session { contexts: contexts.clone(), server: None, scope: scope.clone(), readonly };
-    let mut app = FleetApp::new(&contexts, &session, Theme::from_env());
+    let app = FleetApp::new(&contexts, &session, &settings);
     // Clients are made in their own tasks; each arrives as a `Connected` job result.
-    let mut members: Vec<Member> = contexts
+    let members: Vec<Member> = contexts
         .iter()
         .map(|c| {
             let (job_tx, job_rx) = mpsc::unbounded_channel();
@@ -87,75 +149,10 @@ pub async fn run(source: Source, contexts: Vec<String>, scope: Scope, readonly: 
             Member { context: c.clone(), conn: None, jobs: None, job_rx, job_tx, pending: Vec::new() }
         })
         .collect();
-    let run_effects = |members: &mut [Member], effects: Vec<(usize, Effect)>| {
-        for (i, e) in effects {
-            match &mut members[i].jobs {
-                Some(j) => j.run(e),
-                None => members[i].pending.push(e),
-            }
-        }
-    };
     // No `Msg::Started`: each app asks for its permission check when its client arrives.
-
-    let mut signals = Signals::register()?;
-    let mut terminal = ratatui::init();
-    let mut events = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut dirty = true;
-    let mut turn = 0usize;
-    let result: Result<Ended> = async {
-        loop {
-            if dirty {
-                terminal.draw(|f| app.draw(f))?;
-                dirty = false;
-            }
-            turn = turn.wrapping_add(1);
-            let start = turn % members.len().max(1);
-            let effects = tokio::select! {
-                ev = events.next() => match ev {
-                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => app.key(k),
-                    Some(Ok(Event::Resize(..))) => Vec::new(),
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(e.into()),
-                    None => break,
-                },
-                a = next_arrival(&mut members, start) => match a {
-                    Arrival::Watch(i, batch) => app.update(i, Msg::Watch(batch)),
-                    Arrival::Job(i, r) => match *r {
-                    JobResult::Connected { cluster, context, scope } => {
-                        tracing::info!(%context, namespace = ?scope.namespace, "fleet: connected");
-                        connected(&source, &mut members[i], cluster, &context, &scope);
-                        let server = source.server(&context);
-                        let mut effects = app.update(i, Msg::Connected { context, scope, server });
-                        effects.extend(std::mem::take(&mut members[i].pending).into_iter().map(|e| (i, e)));
-                        effects
-                    }
-                    JobResult::Failed { seq: None, message } if members[i].jobs.is_none() => {
-                        tracing::warn!(context = %members[i].context, %message, "fleet: no client");
-                        app.connect_failed(i, message);
-                        Vec::new()
-                    }
-                    r => app.update(i, Msg::Job(r)),
-                    },
-                },
-                _ = tick.tick() => (0..members.len()).flat_map(|i| app.update(i, Msg::Tick)).collect(),
-                n = signals.recv() => {
-                    tracing::info!(signal = n, "ending on a signal");
-                    return Ok(Ended::Signal(n));
-                }
-            };
-            run_effects(&mut members, effects);
-            dirty = true;
-            if app.quit() {
-                break;
-            }
-        }
-        Ok(Ended::Quit)
-    }
-    .await;
-    ratatui::restore();
-    drop(members);
-    result
+    let mut fleet = Fleet { app, members, source, turn: 0 };
+    let mouse = fleet.app.mouse_on();
+    crate::runner::run(&mut fleet, mouse).await
 }
 
 /// Cluster `m` has a client (first, or again after `:ns`): new watches, and jobs that use it.

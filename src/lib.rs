@@ -10,8 +10,9 @@
 //!   decided ([`model::coverage`]), the indexed store, rollout progress.
 //! - [`cluster`]: the client's I/O: kubeconfig and contexts, the list-then-watch loop,
 //!   jobs the UI asks for, operator actions, the OnDelete roll.
-//! - [`ui`]: the terminal UI's state and views; [`tui`] runs it on a terminal, [`fleet_tui`]
-//!   runs the fleet (several clusters at once).
+//! - [`ui`]: the terminal UI's state and views (and the settings the config makes);
+//!   [`runner`] is the one terminal loop (raw mode, mouse, signals, panic hook) that [`tui`]
+//!   (one cluster) and [`fleet_tui`] (several clusters at once) both run on.
 //! - [`status`]: `daemonscope status`, the same coverage as a report and an exit code;
 //!   [`cli`]: its flags; [`logging`]: the log file; [`config`]: the settings file.
 //! - [`serve`]: `daemonscope serve`, the same coverage as Prometheus metrics, probes and
@@ -29,6 +30,7 @@ pub mod fleet_tui;
 pub mod k8s;
 pub mod logging;
 pub mod model;
+pub mod runner;
 pub mod serve;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -351,7 +351,7 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
         let source = inv.load_source();
         if let Some(contexts) = fleet(inv, Some(&source), None) {
             need_terminal();
-            return daemonscope::fleet_tui::run(source, contexts, scope, cli.readonly).await;
+            return daemonscope::fleet_tui::run(source, contexts, scope, cli.readonly, settings).await;
         }
         // Fail before the terminal is taken: an unknown context is one clear line.
         let (client, context) = source.client(context(inv)).await.unwrap_or_else(|e| fail(e));
@@ -360,9 +360,9 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
     });
     // The terminal failing (closed, not a terminal after all) is not a bug: one line.
     match ended.unwrap_or_else(|e| fail(format!("terminal: {e}"))) {
-        daemonscope::tui::Ended::Quit => Ok(()),
+        daemonscope::runner::Ended::Quit => Ok(()),
         // The terminal is restored; exit as the signal would have (128 + its number).
-        daemonscope::tui::Ended::Signal(n) => std::process::exit(128 + n),
+        daemonscope::runner::Ended::Signal(n) => std::process::exit(128 + n),
     }
 }
 

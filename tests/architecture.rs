@@ -31,26 +31,22 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ("cluster", &["model", "k8s"]),
     // The terminal UI's state and views.
     ("ui", &["cluster", "model", "k8s"]),
-    // The terminal and its event loop; the fleet's loop.
-    ("tui", &["ui", "cluster"]),
-    ("fleet_tui", &["tui", "ui", "cluster"]),
+    // The one terminal runner (raw mode, mouse, signals, panic hook); one cluster's loop
+    // on it; the fleet's loop on it.
+    ("runner", &["ui"]),
+    ("tui", &["runner", "ui", "cluster"]),
+    ("fleet_tui", &["runner", "tui", "ui", "cluster"]),
     // Flags, the log, the settings file.
     ("cli", &["k8s"]),
     ("logging", &[]),
-    (
-        "config",
-        &[
-            "tui", // to remove: config must not import the terminal loop
-            "ui", "cli", "logging", "model", "k8s",
-        ],
-    ),
+    ("config", &["ui", "cli", "logging", "model", "k8s"]),
     // `daemonscope status` and `daemonscope serve`.
     ("status", &["cli", "cluster", "model", "k8s"]),
     ("serve", &["status", "cli", "cluster", "model", "k8s"]),
     // The simulated cluster (the `sim` feature).
     ("sim", &["k8s"]),
     ("lib", &[]),
-    ("main", &["sim", "serve", "status", "config", "fleet_tui", "tui", "cli", "logging", "cluster", "k8s"]),
+    ("main", &["sim", "serve", "status", "config", "fleet_tui", "tui", "runner", "cli", "logging", "cluster", "k8s"]),
 ];
 
 struct Source {

@@ -31,7 +31,7 @@ fn the_commented_default_parses_back_to_the_defaults() {
     let s = config::parse(&text, "default.toml").unwrap();
     assert_eq!(s.prefs, Prefs::default());
     assert_eq!(s.theme.palette, Palette::DARK);
-    assert!(s.bindings.is_none() && s.mouse);
+    assert!(!s.keymap.is_moved() && s.mouse);
     // Every action of the keymap is there, with its keys, to be uncommented.
     for b in daemonscope::ui::keymap::BINDINGS {
         let line = format!("# {} = [", config::action_name(b.action));
@@ -42,10 +42,8 @@ fn the_commented_default_parses_back_to_the_defaults() {
         text.lines().map(|l| if l.starts_with("# ") && l.contains(" = ") { &l[2..] } else { l }).collect::<Vec<_>>().join("\n");
     let s = config::parse(&uncommented, "uncommented.toml").unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
     assert_eq!(s.theme.palette, Palette::DARK);
-    let table = s.bindings.expect("keys written out");
-    for (mine, theirs) in table.iter().zip(daemonscope::ui::keymap::BINDINGS) {
-        assert_eq!((mine.action, mine.keys), (theirs.action, theirs.keys));
-    }
+    assert!(s.keymap.is_moved(), "keys written out");
+    assert_eq!(s.keymap.bindings(), daemonscope::ui::Keymap::default().bindings(), "each action's default keys, written out, are its keys");
 }
 
 #[test]
@@ -76,7 +74,7 @@ mark = "v"
     want.set("failing", ratatui::style::Color::Rgb(255, 0, 0));
     want.set("node-not-ready", ratatui::style::Color::Indexed(201));
     assert_eq!(s.theme.palette, want);
-    let keys = |a: daemonscope::ui::Action| s.bindings.as_ref().unwrap().iter().find(|b| b.action == a).unwrap().keys.to_vec();
+    let keys = |a: daemonscope::ui::Action| s.keymap.bindings().iter().find(|b| b.action == a).unwrap().keys.clone();
     use daemonscope::ui::Action;
     assert_eq!(keys(Action::Matrix), ["x"]);
     assert_eq!(keys(Action::Quit), ["Q", "Ctrl-c"]);
@@ -266,4 +264,38 @@ fn mouse_false_in_the_config_leaves_the_mouse_to_the_terminal() {
         t.keys("q");
         assert!(t.exit(10).success());
     }
+}
+
+/// The bottom line of `draw` at 120×30.
+fn bottom_line(draw: impl FnOnce(&mut ratatui::Frame)) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+    t.draw(draw).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..120).map(|x| buf[(x, 29)].symbol().to_string()).collect::<String>().trim_end().to_string()
+}
+
+/// The fleet reads the same config as one cluster: a broken file is the same one line on
+/// its hint bar; a good one's keys are the fleet's keys, shown in its hints.
+#[test]
+fn the_fleet_follows_the_config_as_one_cluster_does() {
+    use daemonscope::ui::{App, FleetApp, Session};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "view = \"nodes\"\nthme = \"light\"\n").unwrap();
+    let settings = config::load_for_tui(Some(&path));
+    let contexts = vec!["a".to_string(), "b".to_string()];
+    let mut fleet = FleetApp::new(&contexts, &Session::default(), &settings);
+    let mut one = App::new("a", settings.theme).with_settings(&settings);
+    let line = bottom_line(|f| one.draw(f));
+    assert!(line.ends_with("config.toml:2: unknown key 'thme' (did you mean 'theme'?)"), "{line}");
+    assert_eq!(bottom_line(|f| fleet.draw(f)), line, "the same one line");
+
+    std::fs::write(&path, "mouse = false\n[keys]\nsort = \"o\"\nfilter = \"f\"\n").unwrap();
+    let settings = config::load_for_tui(Some(&path));
+    let mut fleet = FleetApp::new(&contexts, &Session::default(), &settings);
+    let line = bottom_line(|f| fleet.draw(f));
+    assert!(line.contains("<o> sort") && line.contains("<f> filter") && !line.contains("<s>"), "{line}");
+    assert!(!fleet.mouse_on(), "mouse = false: the runner leaves the mouse to the terminal");
+    fleet.key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('f')));
+    assert!(bottom_line(|f| fleet.draw(f)).starts_with('/'), "f opens the filter");
 }

@@ -41,15 +41,17 @@ fn view_named(word: &str) -> View {
         "nodes" => View::Nodes,
         "detail" => View::Detail,
         "text" => View::Text,
-        other => panic!("no view is called {other:?} (all, all but text, DaemonSets, grid, matrix, rollout, nodes, detail, text)"),
+        "fleet" => View::Fleet,
+        other => panic!("no view is called {other:?} (all, all but text, DaemonSets, grid, matrix, rollout, nodes, detail, text, fleet)"),
     }
 }
 
-/// A views cell: `all`, `all but text`, or a comma-separated list of views.
+/// A views cell: `all`, `all but text` (every view of one cluster but the text pane), or
+/// a comma-separated list of views.
 fn views(cell: &str) -> Vec<View> {
     match cell {
         "all" => View::ALL.to_vec(),
-        "all but text" => View::ALL.into_iter().filter(|v| *v != View::Text).collect(),
+        "all but text" => View::ALL.into_iter().filter(|v| !matches!(v, View::Text | View::Fleet)).collect(),
         list => list.split(',').map(|w| view_named(w.trim())).collect(),
     }
 }

@@ -66,7 +66,10 @@ async fn fleet_table_drill_down_and_back() {
         let falco = row(&s, "kube-system/falco");
         assert!(falco.contains("● 4/4") && falco.contains("— absent") && falco.contains("● 3/3") && !falco.contains('≠'), "{falco}");
         // The panel under the table: the agent, cluster by cluster (cursor on the first row).
-        assert!(s.contains("kube-system/agent across the fleet (up to date+old serving / desired) — ≠ version skew: images differ"), "{s}");
+        assert!(
+            s.contains("kube-system/agent across the fleet (up to date+old serving / desired) — ≠ version skew: running images differ"),
+            "{s}"
+        );
         assert!(row(&s, "│▶ prod ").contains(" 4/4  registry.example/agent:v2 · template "), "{s}");
         assert!(row(&s, "│  legacy ").contains("registry.example/agent:v1"), "{s}");
         assert!(row(&s, "│  gone ").contains("unreachable: cannot reach the API server"), "{s}");
@@ -191,6 +194,46 @@ async fn a_killed_and_a_throttled_cluster_hold_up_neither_the_ui_nor_the_others(
         t.keys("ll\r");
         let s = t.wait_for("context throttled (Esc: back to the fleet)", 10);
         assert!(s.contains("429"), "its own banner says why its data is stale:\n{s}");
+        t.keys("q");
+        assert!(t.exit(10).success());
+    })
+    .await
+    .unwrap();
+}
+
+/// The fleet runs on the same terminal runner as one cluster: it captures the mouse (a
+/// click then selects a cell) unless `--no-mouse` says not to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_captures_the_mouse_unless_told_not_to() {
+    let a = common::serve(&scenario(&["a1", "a2"], &[], "registry.example/agent:v2", false)).await;
+    let b = common::serve(&scenario(&["b1"], &[], "registry.example/agent:v2", true)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let kc = [
+        kubeconfig(d, "alpha", a.url(), a.ca_pem.as_deref(), a.token.as_deref()),
+        kubeconfig(d, "beta", b.url(), b.ca_pem.as_deref(), b.token.as_deref()),
+    ]
+    .join(":");
+    let home = d.join("config");
+    std::fs::create_dir_all(home.join("daemonscope")).unwrap();
+    tokio::task::spawn_blocking(move || {
+        let env = [("XDG_CONFIG_HOME", home.to_str().unwrap())];
+        let mut t = Tui::start(&["--kubeconfig", &kc, "--all-contexts"], &env);
+        t.wait_for("alpha: live · beta: live", 20);
+        assert!(t.mouse_reporting(), "the fleet captures the mouse");
+        // A click on falco's row in beta's column selects that cell: the panel follows.
+        let s = t.screen();
+        let y = s.lines().position(|l| l.contains("kube-system/falco")).unwrap();
+        let header = s.lines().find(|l| l.contains("DAEMONSET")).unwrap();
+        let x = header[..header.find("beta").unwrap()].chars().count();
+        t.send(&format!("\x1b[<0;{};{}M\x1b[<0;{};{}m", x + 2, y + 1, x + 2, y + 1));
+        t.wait_for("kube-system/falco across the fleet", 10);
+        t.wait_for("│▶ beta ", 10);
+        t.keys("q");
+        assert!(t.exit(10).success());
+        let mut t = Tui::start(&["--kubeconfig", &kc, "--all-contexts", "--no-mouse"], &env);
+        t.wait_for("alpha: live · beta: live", 20);
+        assert!(!t.mouse_reporting(), "--no-mouse leaves the mouse to the terminal");
         t.keys("q");
         assert!(t.exit(10).success());
     })

@@ -125,7 +125,8 @@ fn draw(app: &mut App, w: u16, h: u16) {
 /// Keys that reach `view` from the DaemonSets list, and that open each popup.
 fn reach(view: View) -> &'static str {
     match view {
-        View::DaemonSets => "",
+        // One cluster's app has no fleet view: it starts from the DaemonSets.
+        View::DaemonSets | View::Fleet => "",
         View::Grid => "\r",
         View::Matrix => "m",
         View::Nodes => "n",

@@ -170,13 +170,19 @@ impl LiveModel {
 /// already arrived, `max` at most; None once every watch has stopped.
 pub async fn next_batch(rx: &mut mpsc::Receiver<Update>, max: usize) -> Option<Vec<Update>> {
     let first = rx.recv().await?;
+    Some(batch_after(first, rx, max))
+}
+
+/// `first` and the updates already queued after it, `max` in all at most; never waits
+/// (for a loop that polls several channels at once, as the fleet's does).
+pub fn batch_after(first: Update, rx: &mut mpsc::Receiver<Update>, max: usize) -> Vec<Update> {
     let mut batch = vec![first];
     while batch.len() < max
         && let Ok(u) = rx.try_recv()
     {
         batch.push(u);
     }
-    Some(batch)
+    batch
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The fleet: the same DaemonSets across several clusters, derived (pure) from each
 //! cluster's [`Model`] and how far it has been observed. One row per namespace/name,
 //! one cell per cluster with its coverage (ready and up to date, + old but serving, / desired) and worst
-//! health; rows whose clusters run different images or pod templates are marked as
-//! version skew. Nothing here knows how a cluster is watched: the caller says, per
+//! health; rows whose clusters run different images (the images of their Ready pods) are
+//! marked as version skew, and rows whose templates differ while the same images still
+//! run as a template change not rolled out. Nothing here knows how a cluster is watched: the caller says, per
 //! cluster, whether its data can be shown ([`Reach`]).
 //!
 //! May import: `model::index`, `model::coverage`, `model::compact`.
@@ -85,8 +86,10 @@ pub struct Present {
     /// Nodes that should run it (the controller's desired nodes).
     pub desired: u32,
     pub health: Health,
-    /// Its containers' images.
+    /// Its containers' images (the template's).
     pub images: Vec<String>,
+    /// The image sets its Ready pods run (what runs; kept by the model as pods change).
+    pub running: Vec<String>,
     /// The current revision's `controller-revision-hash` (a hash of the pod template).
     pub template: Option<String>,
 }
@@ -99,7 +102,8 @@ impl Present {
         };
         let mut images = d.images.clone();
         images.sort();
-        Present { ready_up_to_date, ready_outdated, desired, health, images, template: d.current_hash.clone() }
+        let running = model.running_images(d);
+        Present { ready_up_to_date, ready_outdated, desired, health, images, running, template: d.current_hash.clone() }
     }
 
     /// `new+old/desired` (`new/desired` when no old pod serves), as the coverage bar says it.
@@ -116,10 +120,22 @@ impl Present {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Skew {
     None,
-    /// Different images.
-    Images,
-    /// The same images, a different pod template (its revision hash).
+    /// The clusters' Ready pods run different images.
+    Running,
+    /// The same images run everywhere, but the templates differ (their images or their
+    /// revision hash): a change not rolled out (yet) where it differs.
     Template,
+}
+
+impl Skew {
+    /// What the fleet table says.
+    pub fn word(self) -> &'static str {
+        match self {
+            Skew::None => "",
+            Skew::Running => "≠ image (running)",
+            Skew::Template => "template changed, not rolled out",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,9 +226,14 @@ pub fn fleet(members: &[Member<'_>]) -> Fleet {
 
 fn skew(cells: &[FleetCell]) -> Skew {
     let present: Vec<&Present> = cells.iter().filter_map(|c| if let FleetCell::Present(p) = c { Some(p) } else { None }).collect();
+    // What runs: clusters where no pod is Ready run nothing to compare.
+    let running: BTreeSet<&Vec<String>> = present.iter().map(|p| &p.running).filter(|r| !r.is_empty()).collect();
+    if running.len() > 1 {
+        return Skew::Running;
+    }
     let images: BTreeSet<&Vec<String>> = present.iter().map(|p| &p.images).collect();
     if images.len() > 1 {
-        return Skew::Images;
+        return Skew::Template;
     }
     // Only templates every cluster reports can be compared (revisions may not be watched).
     let templates: Option<BTreeSet<&String>> = present.iter().map(|p| p.template.as_ref()).collect();
@@ -273,7 +294,7 @@ mod tests {
         assert!(matches!(&cilium.cells[0], FleetCell::Present(p) if p.images == ["cilium:1.15"]));
         assert!(matches!(&cilium.cells[1], FleetCell::Present(p) if p.images == ["cilium:1.14"]), "stale data is still shown");
         assert_eq!(cilium.cells[2], FleetCell::Unknown, "an unreachable cluster's model is not read");
-        assert_eq!(cilium.skew, Skew::Images);
+        assert_eq!(cilium.skew, Skew::Template, "no pod runs: only the templates differ");
         let falco = &f.rows[1];
         assert_eq!(falco.cells[1], FleetCell::Absent);
         assert_eq!(falco.missing_in().collect::<Vec<_>>(), [1]);

@@ -12,6 +12,7 @@ use super::atoms::{Interner, Uid};
 use super::availability::{self, Holds};
 use super::compact::{DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
 use super::pods::{DsPods, PodId, Pods};
+use super::running::Running;
 
 use super::coverage::{self, CellState};
 use super::tally::{NodeDaemons, NodeTally};
@@ -88,6 +89,8 @@ pub struct Model {
     /// node id → pod ids (daemon pods only).
     pods_by_node: HashMap<NodeId, Vec<PodId>>,
     coverage: HashMap<String, Coverage>,
+    /// Per DaemonSet, the images its Ready pods run (the fleet's skew).
+    running: Running,
     /// (namespace, name) → revision; few per DaemonSet.
     revisions: BTreeMap<(String, String), RevisionInfo>,
     services: BTreeMap<(String, String), ServiceInfo>,
@@ -206,6 +209,11 @@ impl Model {
 
     pub fn pod(&self, uid: &str) -> Option<&PodInfo> {
         self.pods.get(uid)
+    }
+
+    /// The image sets the DaemonSet's Ready pods run (kept as pods change; a few at most).
+    pub fn running_images(&self, ds: &DsInfo) -> Vec<String> {
+        self.running.of(&ds.uid)
     }
 
     pub fn daemonset_by_uid(&self, uid: &str) -> Option<&DsInfo> {
@@ -391,14 +399,17 @@ impl Model {
                 if let Some(d) = self.daemonsets.remove(&(namespace, name)) {
                     self.ds_by_uid.remove(&d.uid);
                     self.drop_coverage(&d.uid);
+                    self.running.forget(&d.uid);
                 }
             }
             Change::Pod(mut p) => {
                 p.intern(&mut self.strings);
                 self.touched(Resource::Pods, || p.uid.to_string());
                 let (owner, node) = (p.owner_uid.clone(), p.node.clone());
+                self.running.count(&p, true);
                 let (pid, old) = self.pods.insert(p);
                 if let Some(old) = old {
+                    self.running.count(&old, false);
                     let moved = old.node != node || old.owner_uid != owner;
                     if moved {
                         self.index_pod(old.node.as_deref(), &old.owner_uid, pid, false);
@@ -417,6 +428,7 @@ impl Model {
             }
             Change::PodGone { uid } => {
                 if let Some((pid, old)) = self.pods.remove(&uid) {
+                    self.running.count(&old, false);
                     self.index_pod(old.node.as_deref(), &old.owner_uid, pid, false);
                     if let Some(id) = old.node.as_deref().and_then(|n| self.node_ids.get(n).copied()) {
                         self.recompute(&old.owner_uid, id);

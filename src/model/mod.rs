@@ -30,6 +30,7 @@ pub mod index;
 pub mod plan;
 mod pods;
 pub mod rollout;
+pub mod running;
 pub mod tally;
 
 pub use atoms::{IStr, PodName, Time, Uid};

@@ -80,7 +80,7 @@ fn registry(state: &State) -> Registry {
                 problem.get_or_create(&l).set(1);
                 budget -= 1;
             }
-            let p = rollout::brief(&model, d);
+            let p = rollout::brief(model, d);
             let ratio = if p.desired <= 0 { 1.0 } else { (f64::from(p.updated) / f64::from(p.desired)).min(1.0) };
             progress.get_or_create(&ds).set(ratio);
             let pace = state.pace(&d.namespace, &d.name);

@@ -118,9 +118,21 @@ impl Filter {
 
     /// Whether a DaemonSet is shown: every term matches it (or some node of it).
     pub fn ds_matches(&self, m: &Model, d: &DsInfo) -> bool {
+        self.ds_matches_at(None, m, d)
+    }
+
+    /// The same in the fleet, for the DaemonSet in the cluster of `context`: plain text
+    /// also matches a part of the context's name.
+    pub fn ds_matches_in(&self, context: &str, m: &Model, d: &DsInfo) -> bool {
+        self.ds_matches_at(Some(&context.to_lowercase()), m, d)
+    }
+
+    fn ds_matches_at(&self, context: Option<&str>, m: &Model, d: &DsInfo) -> bool {
         let cells = m.coverage(d).map(|c| c.cells.as_slice()).unwrap_or_default();
         self.terms.iter().all(|t| match t {
-            Term::Text(x) => format!("{}/{}", d.namespace, d.name).to_lowercase().contains(x.as_str()),
+            Term::Text(x) => {
+                format!("{}/{}", d.namespace, d.name).to_lowercase().contains(x.as_str()) || context.is_some_and(|c| c.contains(x.as_str()))
+            }
             Term::Ns(n) => d.namespace == *n,
             Term::Never => false,
             Term::State(sel) => cells.iter().any(|s| sel.matches(*s)),

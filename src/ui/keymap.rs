@@ -1,6 +1,9 @@
 //! The keymap and the command table: one list of key bindings and one of `:` commands
 //! that handle input and also generate the help popup, the hint bar, command completion
 //! and the unknown-command message, so none of them can drift from the handling.
+//! [`BINDINGS`] is the default table; a [`Keymap`] is the table in force — BINDINGS with
+//! the keys the config moved — a value the app (and the fleet) owns and hands to the
+//! views, not a process-wide global.
 //! Data only: may import `shared` (View); the app and the views read it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -68,13 +71,25 @@ pub struct Binding {
     pub hint: bool,
 }
 
-use View::{DaemonSets as Ds, Detail, Grid, Matrix, Nodes, Rollout};
+use View::{DaemonSets as Ds, Detail, Fleet, Grid, Matrix, Nodes, Rollout};
 
 pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["j", "↓"], action: Action::Down, help: "move down", views: &[], hint: false },
     Binding { keys: &["k", "↑"], action: Action::Up, help: "move up", views: &[], hint: false },
-    Binding { keys: &["←"], action: Action::Left, help: "move left", views: &[Grid, Matrix], hint: false },
-    Binding { keys: &["→"], action: Action::Right, help: "move right", views: &[Grid, Matrix], hint: false },
+    Binding {
+        keys: &["←"],
+        action: Action::Left,
+        help: "move left (fleet: the previous cluster)",
+        views: &[Grid, Matrix, Fleet],
+        hint: false,
+    },
+    Binding {
+        keys: &["→"],
+        action: Action::Right,
+        help: "move right (fleet: the next cluster)",
+        views: &[Grid, Matrix, Fleet],
+        hint: false,
+    },
     Binding { keys: &["PgUp", "Ctrl-b"], action: Action::PageUp, help: "page up", views: &[], hint: false },
     Binding { keys: &["PgDn", "Ctrl-f"], action: Action::PageDown, help: "page down", views: &[], hint: false },
     Binding { keys: &["g", "Home"], action: Action::Top, help: "first", views: &[], hint: false },
@@ -95,6 +110,13 @@ pub const BINDINGS: &[Binding] = &[
         hint: true,
     },
     Binding { keys: &["Enter"], action: Action::Open, help: "detail of the node", views: &[Nodes], hint: true },
+    Binding {
+        keys: &["Enter"],
+        action: Action::Open,
+        help: "open the cell: that cluster's coverage grid of the DaemonSet",
+        views: &[Fleet],
+        hint: true,
+    },
     Binding {
         keys: &["d"],
         action: Action::Describe,
@@ -126,6 +148,7 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding { keys: &["z"], action: Action::GroupBy, help: "show the next node label as a column", views: &[Nodes], hint: true },
     Binding { keys: &["s"], action: Action::Sort, help: "sort by the next column", views: &[Ds, Nodes], hint: true },
+    Binding { keys: &["s"], action: Action::Sort, help: "sort: worst first ↔ by name", views: &[Fleet], hint: true },
     Binding {
         keys: &["Space"],
         action: Action::Mark,
@@ -201,7 +224,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["/"],
         action: Action::Filter,
         help: "filter (Enter keeps it, Esc clears)",
-        views: &[Ds, Grid, Matrix, Nodes],
+        views: &[Ds, Grid, Matrix, Nodes, Fleet],
         hint: true,
     },
     Binding {
@@ -352,30 +375,92 @@ fn key_name(k: &KeyEvent) -> Option<String> {
     })
 }
 
-/// The action a key means in a view; under `--readonly` mutating keys mean nothing.
-pub fn action_for(view: View, k: &KeyEvent, readonly: bool) -> Option<Action> {
-    let name = key_name(k)?;
-    bindings_for(view, readonly).find(|b| b.keys.contains(&name.as_str())).map(|b| b.action)
-}
-
-/// The bindings in force: BINDINGS, or the table the user's config made from it.
-static ACTIVE: std::sync::OnceLock<&'static [Binding]> = std::sync::OnceLock::new();
-
-/// Puts `table` (BINDINGS with some actions' keys changed by the config) in force for
-/// the rest of the process: handling, help and hints all read it. Once, before the TUI
-/// starts; false if a table was already installed.
-pub fn install(table: Vec<Binding>) -> bool {
-    ACTIVE.set(Vec::leak(table)).is_ok()
-}
-
-/// The bindings of a view (what the help and the hint bar show).
+/// The bindings of a view in the default table (what the docs list).
 pub fn bindings_for(view: View, readonly: bool) -> impl Iterator<Item = &'static Binding> {
-    ACTIVE
-        .get()
-        .copied()
-        .unwrap_or(BINDINGS)
-        .iter()
-        .filter(move |b| (b.views.is_empty() || b.views.contains(&view)) && !(readonly && b.action.is_mutating()))
+    BINDINGS.iter().filter(move |b| (b.views.is_empty() || b.views.contains(&view)) && !(readonly && b.action.is_mutating()))
+}
+
+/// A binding of a [`Keymap`]: a [`Binding`] with the keys in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    pub keys: Vec<String>,
+    pub action: Action,
+    pub help: &'static str,
+    pub views: &'static [View],
+    pub hint: bool,
+}
+
+/// The key table in force: [`BINDINGS`] with some actions' keys moved (by the config).
+/// Handling, the help and the hint bar all read the one the app holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    table: Vec<Bound>,
+    moved: bool,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::with_keys(&[])
+    }
+}
+
+impl Keymap {
+    /// BINDINGS with each action of `moved` bound to its keys instead, in every view.
+    pub fn with_keys(moved: &[(Action, Vec<String>)]) -> Keymap {
+        let table = BINDINGS
+            .iter()
+            .map(|b| Bound {
+                keys: moved
+                    .iter()
+                    .find(|(a, _)| *a == b.action)
+                    .map(|(_, k)| k.clone())
+                    .unwrap_or_else(|| b.keys.iter().map(|k| k.to_string()).collect()),
+                action: b.action,
+                help: b.help,
+                views: b.views,
+                hint: b.hint,
+            })
+            .collect();
+        Keymap { table, moved: !moved.is_empty() }
+    }
+
+    /// Whether some action's keys were moved.
+    pub fn is_moved(&self) -> bool {
+        self.moved
+    }
+
+    /// Every binding, in BINDINGS' order.
+    pub fn bindings(&self) -> &[Bound] {
+        &self.table
+    }
+
+    /// The bindings of a view (what the help and the hint bar show).
+    pub fn bindings_for(&self, view: View, readonly: bool) -> impl Iterator<Item = &Bound> {
+        self.table.iter().filter(move |b| (b.views.is_empty() || b.views.contains(&view)) && !(readonly && b.action.is_mutating()))
+    }
+
+    /// The action a key means in a view; under `--readonly` mutating keys mean nothing.
+    pub fn action_for(&self, view: View, k: &KeyEvent, readonly: bool) -> Option<Action> {
+        let name = key_name(k)?;
+        self.bindings_for(view, readonly).find(|b| b.keys.contains(&name)).map(|b| b.action)
+    }
+
+    /// A key that means two actions in one view: (view, key, one action, the other).
+    pub fn clash(&self) -> Option<(View, &str, Action, Action)> {
+        for view in View::ALL {
+            let mut seen: std::collections::BTreeMap<&str, Action> = std::collections::BTreeMap::new();
+            for b in self.bindings_for(view, false) {
+                for k in &b.keys {
+                    if let Some(prev) = seen.insert(k, b.action)
+                        && prev != b.action
+                    {
+                        return Some((view, k, prev, b.action));
+                    }
+                }
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -384,6 +469,7 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things_in_one_view() {
+        assert_eq!(Keymap::default().clash(), None);
         for view in View::ALL {
             let mut seen = std::collections::HashMap::new();
             for b in bindings_for(view, false) {

@@ -17,8 +17,8 @@ mod views;
 
 pub use app::{App, Mode, Msg, Session};
 pub use fleet::FleetApp;
-pub use keymap::Action;
-pub use prefs::Prefs;
+pub use keymap::{Action, Keymap};
+pub use prefs::{Prefs, Settings};
 pub use shared::{SortBy, View};
 pub use theme::{Palette, Theme};
 pub use views::chrome::{MIN_HEIGHT, MIN_WIDTH};

@@ -1,11 +1,38 @@
 //! What the user's config file sets for the UI beyond colours and keys: the view to open
 //! with, the grid's grouping label, the nodes view's extra label column, and where the
-//! config came from (named in the help) with its problem, if any (shown at start).
+//! config came from (named in the help) with its problem, if any (shown at start); and
+//! [`Settings`], everything the config sets up, which the terminal runner hands to the
+//! single-cluster app and to the fleet alike.
 //! Data only.
 //!
-//! May import: `shared` (View), `views::grid` (its default grouping).
+//! May import: `shared` (View), `views::grid` (its default grouping), `keymap`, `theme`.
 
+use std::sync::Arc;
+
+use super::keymap::Keymap;
 use super::shared::View;
+use super::theme::Theme;
+
+/// What the user's config sets up (the defaults without one; see `config`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Colours (NO_COLOR already applied).
+    pub theme: Theme,
+    /// First view, grid grouping, nodes label column, config path and problem.
+    pub prefs: Prefs,
+    /// The key table with the config's overrides (one for every app of a fleet).
+    pub keymap: Arc<Keymap>,
+    /// Mouse input wanted (`mouse = false` in the config, or `--no-mouse`, turns it off).
+    pub mouse: bool,
+    /// Why the config was not used (one line), if it was not.
+    pub note: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { theme: Theme::from_env(), prefs: Prefs::default(), keymap: Arc::default(), mouse: true, note: None }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prefs {

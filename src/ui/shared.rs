@@ -24,10 +24,13 @@ pub enum View {
     Detail,
     /// A text pane: YAML or a followed log.
     Text,
+    /// The fleet table (several clusters; `ui::fleet`, never a view of one cluster's app).
+    Fleet,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [View::DaemonSets, View::Grid, View::Matrix, View::Rollout, View::Nodes, View::Detail, View::Text];
+    pub const ALL: [View; 8] =
+        [View::DaemonSets, View::Grid, View::Matrix, View::Rollout, View::Nodes, View::Detail, View::Text, View::Fleet];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -38,6 +41,7 @@ impl View {
             View::Nodes => "nodes",
             View::Detail => "detail",
             View::Text => "YAML / logs",
+            View::Fleet => "fleet",
         }
     }
 }

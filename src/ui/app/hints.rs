@@ -4,13 +4,13 @@
 //! May import the rest of `app`, `keymap`, `shared`.
 
 use super::App;
-use crate::ui::keymap::{self, Action};
+use crate::ui::keymap::Action;
 use crate::ui::shared::View;
 
 impl App {
     /// The hinted actions of the current view that would only answer "nothing here".
     pub(super) fn idle_actions(&self) -> Vec<Action> {
-        keymap::bindings_for(self.s.view, self.s.readonly).filter(|b| b.hint && !self.acts(b.action)).map(|b| b.action).collect()
+        self.keymap.bindings_for(self.s.view, self.s.readonly).filter(|b| b.hint && !self.acts(b.action)).map(|b| b.action).collect()
     }
 
     /// Whether `a` has something to act on in the current view and selection.

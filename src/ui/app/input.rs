@@ -11,7 +11,7 @@ use super::App;
 use super::mode::Mode;
 use crate::cluster::jobs::Effect;
 use crate::model::plan::{Intent, Work};
-use crate::ui::keymap::{self, Action};
+use crate::ui::keymap::Action;
 use crate::ui::shared::View;
 use crate::ui::views::PickerKind;
 
@@ -64,10 +64,10 @@ impl App {
             }
             return;
         }
-        if let Some(a) = keymap::action_for(self.s.view, &k, self.s.readonly) {
+        if let Some(a) = self.keymap.action_for(self.s.view, &k, self.s.readonly) {
             self.act(a);
         } else if self.s.readonly
-            && let Some(a) = keymap::action_for(self.s.view, &k, false).filter(|a| a.is_mutating())
+            && let Some(a) = self.keymap.action_for(self.s.view, &k, false).filter(|a| a.is_mutating())
         {
             // Removed by --readonly: say so instead of staying silent.
             self.s.message = Some(readonly_flash(a));

@@ -19,14 +19,15 @@ mod mouse;
 mod navigation;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::Frame;
 
 pub use mode::Mode;
 
-use super::keymap::{self, Action};
-use super::prefs::Prefs;
+use super::keymap::{Action, Keymap};
+use super::prefs::{Prefs, Settings};
 use super::shared::{Shared, View};
 use super::theme::Theme;
 use super::views::chrome::{self, Prompt};
@@ -102,6 +103,8 @@ pub struct App {
     hist_draft: String,
     /// Mouse clicks and wheel are handled (`--no-mouse` turns it off).
     mouse: bool,
+    /// The keys in force (the config's overrides), shared with the fleet's other apps.
+    keymap: Arc<Keymap>,
     /// The terminal's area at the last draw (where the header's view names are).
     area: ratatui::layout::Rect,
     /// What the server said each action's permission is (SelfSubjectAccessReview).
@@ -139,6 +142,7 @@ impl App {
             hist_pos: None,
             hist_draft: String::new(),
             mouse: true,
+            keymap: Arc::default(),
             area: ratatui::layout::Rect::default(),
             permissions: HashMap::new(),
             roll_options: RollOptions::default(),
@@ -154,6 +158,21 @@ impl App {
         self.s.server = session.server;
         self.s.scope = session.scope;
         self.s.readonly = session.readonly;
+        self
+    }
+
+    /// The app as the settings say (see `config`): the theme, the keys, the prefs (the
+    /// config's problem, if any, on the hint bar) and the mouse. The same for one cluster
+    /// and for each cluster of a fleet.
+    pub fn with_settings(mut self, settings: &Settings) -> Self {
+        self.s.theme = settings.theme;
+        self.mouse = settings.mouse;
+        self.with_keymap(settings.keymap.clone()).with_prefs(settings.prefs.clone())
+    }
+
+    /// The keys in force (the config's `[keys]`): handling, help and hints read them.
+    pub fn with_keymap(mut self, keymap: Arc<Keymap>) -> Self {
+        self.keymap = keymap;
         self
     }
 
@@ -266,7 +285,7 @@ impl App {
     /// Draws the current view, its chrome and any popup; views record their layout.
     pub fn draw(&mut self, f: &mut Frame) {
         self.area = f.area();
-        let forbidden: Vec<Action> = keymap::bindings_for(self.s.view, self.s.readonly)
+        let forbidden: Vec<Action> = (self.keymap.bindings_for(self.s.view, self.s.readonly))
             .filter(|b| b.hint && self.forbidden(b.action).is_some())
             .map(|b| b.action)
             .collect();
@@ -282,6 +301,7 @@ impl App {
             View::Nodes => self.nodes.render(f, body, s),
             View::Detail => self.detail.render(f, body, s),
             View::Text => self.text.render(f, body, s),
+            View::Fleet => {}
         }
         let prompt = match &self.mode {
             Mode::Normal => Prompt::None,
@@ -291,7 +311,7 @@ impl App {
             Mode::Labels { input, nodes } => Prompt::Labels { input, nodes: nodes.len(), candidates: &candidates },
             Mode::Taints { input, nodes } => Prompt::Taints { input, nodes: nodes.len() },
         };
-        chrome::hint_bar(f, hints, s, prompt, &forbidden, &idle);
+        chrome::hint_bar(f, hints, s, &self.keymap, prompt, &forbidden, &idle);
         let area = f.area();
         if let Some(p) = &mut self.picker {
             p.render(f, area, s);
@@ -300,7 +320,7 @@ impl App {
             c.render(f, area, s);
         }
         if self.show_help {
-            self.help_page = help::render(f, area, s, &mut self.help_scroll);
+            self.help_page = help::render(f, area, s, &self.keymap, &mut self.help_scroll);
         }
     }
 
@@ -320,6 +340,7 @@ impl App {
         (fresh.nodes.label, fresh.s.config_path) = (self.nodes.label.take(), self.s.config_path.take());
         fresh.cmd_history = std::mem::take(&mut self.cmd_history);
         fresh.mouse = self.mouse;
+        fresh.keymap = self.keymap.clone();
         (fresh.s.readonly, fresh.s.dry_run, fresh.s.scope) = (self.s.readonly, self.s.dry_run, scope);
         fresh.s.name_context = self.s.name_context;
         *self = fresh;

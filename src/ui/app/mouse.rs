@@ -92,7 +92,7 @@ impl App {
                     }
                 }
             }
-            View::Detail | View::Text => {}
+            View::Detail | View::Text | View::Fleet => {}
         }
         self.clamp();
     }

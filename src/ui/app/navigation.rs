@@ -32,7 +32,7 @@ impl App {
             View::Rollout => self.rollout.page,
             View::Nodes => self.nodes.page,
             View::Detail => self.detail.page,
-            View::Text => self.text.page,
+            View::Text | View::Fleet => self.text.page,
         };
         p.max(1)
     }
@@ -168,7 +168,7 @@ impl App {
             View::Grid | View::Matrix => self.pod_under_cursor().map(pod_ref).or_else(|| node_ref(self.node_under_cursor()?)),
             View::Nodes => node_ref(self.node_under_cursor()?),
             View::Detail => self.detail.object.clone(),
-            View::Text => None,
+            View::Text | View::Fleet => None,
         }
     }
 
@@ -193,6 +193,7 @@ impl App {
                 }
             }
             View::Detail => move_rows(&mut self.detail.scroll, a, page),
+            View::Fleet => {}
             View::Text => {
                 move_rows(&mut self.text.scroll, a, page);
                 // Going to the end follows the stream again; scrolling up stops following.

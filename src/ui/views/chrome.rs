@@ -290,7 +290,7 @@ fn editor<'a>(s: &Shared, title: String, input: &Input, syntax: &str, candidates
 
 /// How a key is named in the hint bar: the first word of its help, except where that
 /// would mislead (`r` is the rollout view here, not k9s's restart, which is `R`).
-fn hint_word(b: &keymap::Binding) -> String {
+pub fn hint_word(b: &keymap::Bound) -> String {
     match b.action {
         Action::Rollout => "rollout view".into(),
         Action::GroupBy if b.help.starts_with("show") => "label".into(),
@@ -302,7 +302,7 @@ fn hint_word(b: &keymap::Binding) -> String {
 /// the filter and the keys that act in the view (from the keymap; refused ones marked,
 /// idle ones — nothing under the cursor — left out). When they do not all fit, the
 /// last go first, but `?` (help) stays.
-pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbidden: &[Action], idle: &[Action]) {
+pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, keys: &keymap::Keymap, prompt: Prompt<'_>, forbidden: &[Action], idle: &[Action]) {
     let t = &s.theme;
     let line = match prompt {
         Prompt::Filter(input, candidates) => {
@@ -360,8 +360,8 @@ pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, prompt: Prompt<'_>, forbi
                 }
                 let used: usize = spans.iter().map(|sp| sp.width()).sum();
                 // The view's own keys first, then those of every view.
-                let mut bindings: Vec<&keymap::Binding> =
-                    keymap::bindings_for(s.view, s.readonly).filter(|b| b.hint && !idle.contains(&b.action)).collect();
+                let mut bindings: Vec<&keymap::Bound> =
+                    keys.bindings_for(s.view, s.readonly).filter(|b| b.hint && !idle.contains(&b.action)).collect();
                 bindings.sort_by_key(|b| b.views.is_empty());
                 let mut items: Vec<(Vec<Span>, bool)> = bindings
                     .into_iter()

@@ -32,6 +32,21 @@ pub struct FleetView {
     col_offset: usize,
     /// Rows that fit at the last draw.
     pub rows_fit: usize,
+    /// Where the last draw put the rows and the clusters (for mouse clicks).
+    hit: Option<Hit>,
+}
+
+/// The table's layout at the last draw.
+#[derive(Debug, Clone)]
+struct Hit {
+    /// The first row's line, the first shown row, and how many rows are shown.
+    top: u16,
+    first_row: usize,
+    rows: usize,
+    left: u16,
+    /// Where the cluster columns start, and the clusters shown there.
+    cols_x: u16,
+    cols: Vec<usize>,
 }
 
 /// The first `n` characters of `s`, padded to `n`.
@@ -47,6 +62,18 @@ impl FleetView {
     pub fn clamp(&mut self, fleet: &Fleet) {
         self.row = self.row.min(fleet.rows.len().saturating_sub(1));
         self.col = self.col.min(fleet.columns.len().saturating_sub(1));
+    }
+
+    /// The (row, cluster) a click at (x, y) lands on: the row, and the cluster when the
+    /// click is on a cluster's column (None: on the name or the skew).
+    pub fn cell_at(&self, x: u16, y: u16) -> Option<(usize, Option<usize>)> {
+        let h = self.hit.as_ref()?;
+        if y < h.top || x < h.left || (y - h.top) as usize >= h.rows {
+            return None;
+        }
+        let row = h.first_row + (y - h.top) as usize;
+        let col = x.checked_sub(h.cols_x).and_then(|dx| h.cols.get(dx as usize / (COL + 1)).copied());
+        Some((row, col))
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, fleet: &Fleet, t: &Theme) {
@@ -112,6 +139,14 @@ impl FleetView {
             let why = if fleet.columns.iter().any(|c| c.reach.shows_data()) { "no DaemonSet in scope" } else { "no cluster observed yet" };
             lines.push(Line::styled(why, t.dim()));
         }
+        self.hit = Some(Hit {
+            top: inner.y + 2,
+            first_row: self.row_offset,
+            rows: fleet.rows.len().saturating_sub(self.row_offset).min(rows_fit),
+            left: inner.x,
+            cols_x: inner.x + name_w as u16 + 1,
+            cols: shown.clone(),
+        });
         for (i, row) in fleet.rows.iter().enumerate().skip(self.row_offset).take(rows_fit) {
             let mut spans = vec![Span::styled(
                 cell(&format!("{}/{}", row.namespace, row.name), name_w + 1),
@@ -125,10 +160,8 @@ impl FleetView {
                 spans.push(Span::styled(cell(&text, COL), style));
                 spans.push(Span::raw(" "));
             }
-            match row.skew {
-                Skew::None => {}
-                Skew::Images => spans.push(Span::styled("≠ image", t.warn())),
-                Skew::Template => spans.push(Span::styled("≠ template", t.warn())),
+            if row.skew != Skew::None {
+                spans.push(Span::styled(row.skew.word(), t.warn()));
             }
             lines.push(Line::from(spans));
         }
@@ -152,6 +185,9 @@ impl FleetView {
                     spans.push(Span::styled(format!("{:<14}", p.health.label()), t.state(p.health.state())));
                     spans.push(Span::raw(format!("{:>9}  ", p.counts())));
                     spans.push(Span::raw(p.images.join(", ")));
+                    if !p.running.is_empty() && p.running != [p.images.join(", ")] {
+                        spans.push(Span::styled(format!(" · runs {}", p.running.join(" + ")), t.warn()));
+                    }
                     if let Some(h) = &p.template {
                         spans.push(Span::styled(format!(" · template {h}"), t.dim()));
                     }
@@ -176,8 +212,8 @@ impl FleetView {
             row.name,
             match row.skew {
                 Skew::None => "",
-                Skew::Images => " — ≠ version skew: images differ",
-                Skew::Template => " — ≠ version skew: pod templates differ",
+                Skew::Running => " — ≠ version skew: running images differ",
+                Skew::Template => " — template changed, not rolled out: the same images run",
             }
         );
         f.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), area);

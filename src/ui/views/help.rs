@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::format::wrap;
-use crate::ui::keymap::{self, Action};
+use crate::ui::keymap::{self, Action, Keymap};
 use crate::ui::shared::Shared;
 
 /// What the keymap's table does not say: the filter's terms, the line editors' keys, the mouse.
@@ -24,7 +24,7 @@ const EXTRAS: [(&str, &str); 6] = [
 ];
 
 /// The help's lines at inner width `w`: a key (or command) column, then its help wrapped.
-pub fn lines(s: &Shared, w: usize) -> Vec<Line<'static>> {
+pub fn lines(s: &Shared, keys: &Keymap, w: usize) -> Vec<Line<'static>> {
     let t = &s.theme;
     let mut title = vec![Span::styled(format!("keys — {} view", s.view.title()), t.header())];
     if let Some(path) = &s.config_path {
@@ -38,7 +38,7 @@ pub fn lines(s: &Shared, w: usize) -> Vec<Line<'static>> {
             lines.push(Line::from(vec![Span::styled(k, t.header()), Span::raw(part)]));
         }
     };
-    for b in keymap::bindings_for(s.view, s.readonly) {
+    for b in keys.bindings_for(s.view, s.readonly) {
         let help = if b.action == Action::Command { format!("{} {}", b.help, keymap::command_names()) } else { b.help.to_string() };
         entry(&mut lines, b.keys.join(" "), 14, &help);
     }
@@ -58,9 +58,9 @@ pub fn lines(s: &Shared, w: usize) -> Vec<Line<'static>> {
 
 /// Draws the help, its first line at `scroll` (kept in bounds: the last page stays full);
 /// returns the lines a page shows.
-pub fn render(f: &mut Frame, area: Rect, s: &Shared, scroll: &mut usize) -> usize {
+pub fn render(f: &mut Frame, area: Rect, s: &Shared, keys: &Keymap, scroll: &mut usize) -> usize {
     let w = 110.min(area.width.saturating_sub(4));
-    let content = lines(s, w.saturating_sub(2) as usize);
+    let content = lines(s, keys, w.saturating_sub(2) as usize);
     let h = (content.len() as u16 + 2).min(area.height.saturating_sub(2));
     let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     let visible = h.saturating_sub(2) as usize;
