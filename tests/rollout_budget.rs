@@ -274,10 +274,7 @@ async fn a_crash_loop_from_before_the_rollout_does_not_stop_the_gate_early() {
         if restarts.unwrap_or(0) >= 1 { Ok(()) } else { Err(format!("restarts {restarts:?}")) }
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let kc_path = dir.path().join("kubeconfig");
-    let kc = kc_path.to_string_lossy().to_string();
-    daemonscope::sim::write_kubeconfig(&kc_path, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
+    let (dir, kc) = common::kubeconfig_file(&sim, None);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_daemonscope"))
         .args(["status", "--kubeconfig", &kc, "--wait", "--timeout", "12s", "--stall-timeout", "0s", "-o", "json", "agent"])
         .env("XDG_STATE_HOME", dir.path())

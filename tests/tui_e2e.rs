@@ -10,7 +10,7 @@ use common::pty::Tui;
 async fn coverage_reasons_on_the_demo_cluster() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
     let sim = common::serve(&text).await;
-    let (_dir, kc) = kubeconfig(&sim, None);
+    let (_dir, kc) = common::kubeconfig_file(&sim, None);
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
         t.wait_for("DaemonSets (8)", 20);
@@ -42,15 +42,6 @@ async fn coverage_reasons_on_the_demo_cluster() {
     .unwrap();
 }
 
-/// A kubeconfig for `sim` (with its CA, and a token if given) in a fresh directory.
-fn kubeconfig(sim: &daemonscope::sim::Running, token: Option<&str>) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), token.or(sim.token.as_deref())).unwrap();
-    let kc = kc.to_str().unwrap().to_string();
-    (dir, kc)
-}
-
 /// The number before "/" in the rollout view's "updated" gauge line.
 fn updated_count(screen: &str) -> Option<u32> {
     let line = screen.lines().find(|l| l.contains("│updated "))?;
@@ -68,7 +59,7 @@ async fn rollout_progress_advances_on_screen() {
     assert!(demo.contains(node_down), "the demo's timeline changed: update this test");
     let text = demo.replace(node_down, "");
     let sim = common::serve(&text).await;
-    let (_dir, kc) = kubeconfig(&sim, None);
+    let (_dir, kc) = common::kubeconfig_file(&sim, None);
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
         t.wait_pods_live(20);
@@ -237,7 +228,7 @@ async fn readonly_sends_no_mutating_request_for_the_same_keys() {
     let mut yaml = common::nodes_yaml(&["node-a", "node-b"]);
     yaml.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}"));
     let sim = common::serve(&yaml).await;
-    let (_dir, kc) = kubeconfig(&sim, None);
+    let (_dir, kc) = common::kubeconfig_file(&sim, None);
     let before = mutating(&sim);
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc, "--readonly"], &[]);
@@ -270,7 +261,7 @@ async fn readonly_sends_no_mutating_request_for_the_same_keys() {
 async fn a_user_who_may_not_patch_nodes_sees_cordon_and_taint_forbidden_and_nothing_is_sent() {
     let yaml = common::token_cluster("viewer-token", "viewer", "get, list, watch");
     let sim = common::serve(&yaml).await;
-    let (_dir, kc) = kubeconfig(&sim, Some("viewer-token"));
+    let (_dir, kc) = common::kubeconfig_file(&sim, Some("viewer-token"));
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
         t.wait_pods_live(20);
@@ -482,7 +473,7 @@ async fn a_noexecute_taint_from_the_keyboard_evicts_the_intolerant_daemon_and_sp
 async fn an_outage_shows_a_stale_banner_then_recovers_with_what_changed() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
     let sim = common::serve(&text).await;
-    let (_dir, kc) = kubeconfig(&sim, None);
+    let (_dir, kc) = common::kubeconfig_file(&sim, None);
     let (faults, store) = (sim.api.faults.clone(), sim.store.clone());
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start(&["--kubeconfig", &kc, "--readonly"], &[]);

@@ -50,10 +50,7 @@ async fn broken_nodes_come_before_nodes_whose_daemons_are_only_starting() {
         sim.apply(&Action::Patch { kind: Kind::DaemonSet, namespace: ns.clone(), name: name.clone(), patch }).unwrap();
     }
     let sim = sim.serve("127.0.0.1:0").await.expect("listen on loopback");
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("config");
-    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
-    let kc = kc.to_str().unwrap().to_string();
+    let (_dir, kc) = common::kubeconfig_file(&sim, None);
     let client = common::client(&sim);
     let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(client);
     let crashing_c = crashing.clone();

@@ -91,6 +91,16 @@ users:
     )
 }
 
+/// A kubeconfig for `sim` (with its CA, and `token`, else the simulator's own) in a fresh
+/// directory: (the directory, which must outlive its use, and the file's path).
+pub fn kubeconfig_file(sim: &Running, token: Option<&str>) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("config");
+    daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), token.or(sim.token.as_deref())).unwrap();
+    let kc = kc.to_str().unwrap().to_string();
+    (dir, kc)
+}
+
 pub fn scenario(yaml: &str) -> Scenario {
     Scenario::parse("test.yaml", yaml).expect("test scenario parses")
 }
