@@ -429,13 +429,20 @@ pub fn budget(model: &Model, ds: &DsInfo, now: Timestamp) -> Budget {
     if let Some(cov) = model.coverage(ds)
         && cov.count(CellState::Failing) + cov.count(CellState::Starting) > 0
     {
+        // `counted` is in node-id order (the holds' map, the sorted crowded nodes).
+        counted.sort_unstable();
         for (i, s) in cov.cells.iter().enumerate() {
             let id = i as NodeId;
-            if !matches!(s, CellState::Failing | CellState::Starting) || counted.contains(&id) {
+            if !matches!(s, CellState::Failing | CellState::Starting) || counted.binary_search(&id).is_ok() {
                 continue;
             }
             let pods = model.pods_on(ds, id);
             let Some(p) = pods.iter().rev().find(|p| p.deleting.is_none() && is_updated(ds, p)) else { continue };
+            // A pod merely starting is no failure unless the scheduler cannot place it: only
+            // those are explained (thousands start during a fleet-wide rollout).
+            if *s == CellState::Starting && p.unschedulable.is_none() {
+                continue;
+            }
             if let Some(h) = new_pod_holder(model, ds, id, p, started, now).filter(|h| h.cause.is_failure()) {
                 failing_elsewhere.push(h);
             }
