@@ -83,8 +83,9 @@ fn registry(state: &State) -> Registry {
             let p = rollout::brief(model, d);
             let ratio = if p.desired <= 0 { 1.0 } else { (f64::from(p.updated) / f64::from(p.desired)).min(1.0) };
             progress.get_or_create(&ds).set(ratio);
-            let pace = state.pace(&d.namespace, &d.name);
-            let s = rollout::summarize(&p, pace.as_ref(), now, None);
+            // From the guard already held: taking the lock again while a writer waits
+            // deadlocks (parking_lot's read lock is not recursive).
+            let s = rollout::summarize(&p, live.pace(&d.uid), now, None);
             stalled.get_or_create(&ds).set(i64::from(s.stalled));
             if let Some(t) = p.started {
                 started.get_or_create(&ds).set(t.as_millisecond() as f64 / 1000.0);

@@ -15,7 +15,6 @@ use prometheus_client::metrics::histogram::Histogram;
 use crate::cluster::live::LiveModel;
 use crate::cluster::requests::RequestCounts;
 use crate::cluster::watch::{SyncState, Update};
-use crate::model::rollout::Pace;
 use crate::model::{Change, Model, Resource};
 
 /// The resources `serve` watches (DaemonSets, their nodes and pods, and their revisions
@@ -108,11 +107,6 @@ impl State {
                 None => format!("{}: initial list not complete", resource_name(*r)),
             })
             .collect()
-    }
-
-    pub fn pace(&self, ns: &str, name: &str) -> Option<Pace> {
-        let live = self.live.read();
-        live.model.daemonset(ns, name).and_then(|d| live.pace(&d.uid)).cloned()
     }
 
     /// Applies one batch of updates from the watches.
