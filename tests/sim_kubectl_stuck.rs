@@ -89,6 +89,13 @@ async fn a_bad_image_shows_err_image_pull_and_the_rollout_never_finishes() {
     assert!(describe.contains("Status:           Pending"), "{describe}");
     assert!(describe.lines().any(|l| l.contains("Warning") && l.contains("Failed") && l.contains("kubelet")), "{describe}");
     rollout_times_out(&k, "1 out of 3 new pods have been updated...").await;
+    // Every kubectl on the machine (1.27 … 1.33) sees the same stuck rollout.
+    for bin in kubectl_versions() {
+        let kv = Kubectl::new(bin.clone(), &sim, None);
+        let s = statuses(&kv).await;
+        assert!(s.iter().any(|(n, st)| *n == pod && (st == "ErrImagePull" || st == "ImagePullBackOff")), "{bin:?}: {s:?}");
+        rollout_times_out(&kv, "1 out of 3 new pods have been updated...").await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
