@@ -181,11 +181,6 @@ impl Budget {
         }
         by.into_values().map(|holders| Group { first: holders[0], holders }).collect()
     }
-
-    /// Units held by what this rollout did not cause.
-    fn held_outside(&self) -> usize {
-        self.holders.iter().filter(|h| h.origin != Origin::RolloutInduced).count()
-    }
 }
 
 /// Holders with the same cause, origin and reason.
@@ -533,8 +528,8 @@ pub fn verdict(model: &Model, ds: &DsInfo, b: &Budget, quiet: Option<Duration>) 
     }
     // The budget is spent, all of it on what the rollout did not cause: nothing moves
     // until those free.
-    if b.limit > 0 && b.used >= b.limit as usize && b.held_outside() >= b.limit as usize {
-        let outside: Vec<&Holder> = b.holders.iter().filter(|h| h.origin != Origin::RolloutInduced).collect();
+    let outside: Vec<&Holder> = b.holders.iter().filter(|h| h.origin != Origin::RolloutInduced).collect();
+    if b.limit > 0 && b.used >= b.limit as usize && outside.len() >= b.limit as usize {
         return Verdict::Stalled(format!("budget held by {}", summary(&outside)));
     }
     if let Some(q) = quiet.filter(|q| *q >= STALL_AFTER) {
