@@ -1,7 +1,7 @@
 //! daemonscope: per-node DaemonSet coverage for Kubernetes operators.
 //!
 //! The top-level units, from the Kubernetes rules up. Which may import which is one table,
-//! `MAY_IMPORT` in `tests/architecture.rs` (checked against every file, with no import
+//! `MAY_IMPORT` in `tests/it/architecture.rs` (checked against every file, with no import
 //! cycle between files), drawn in `docs/architecture.md`:
 //!
 //! - [`k8s`]: Kubernetes rules both sides use: eligibility (which nodes should run a

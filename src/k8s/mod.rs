@@ -6,7 +6,7 @@
 //! them ([`duration`]), and the simulator's scenario schema that `snapshot` writes
 //! ([`scenario`]).
 //!
-//! May import: nothing of ours outside `k8s/` (a test in `tests/architecture.rs` checks it).
+//! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
 pub mod duration;
 pub mod eligibility;
