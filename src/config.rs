@@ -360,6 +360,8 @@ const NAMED_KEYS: &[(&str, &[&str])] = &[
     ("Enter", &["enter", "return"]),
     ("Esc", &["esc", "escape"]),
     ("Space", &["space"]),
+    ("Tab", &["tab"]),
+    ("Shift-Tab", &["shift-tab", "backtab"]),
 ];
 
 /// A key as the keymap names it, from what a config may write (`Down`, `ctrl-b`, `x`).
@@ -378,7 +380,7 @@ fn key_name(written: &str) -> Result<String, String> {
     match (chars.next(), chars.next()) {
         (Some(c), None) if !c.is_whitespace() && !c.is_control() => Ok(c.to_string()),
         _ => Err(format!(
-            "'{written}' is not a key (a character, Ctrl-x, Up, Down, Left, Right, PgUp, PgDn, Home, End, Enter, Esc or Space)"
+            "'{written}' is not a key (a character, Ctrl-x, Up, Down, Left, Right, PgUp, PgDn, Home, End, Enter, Esc, Space, Tab or Shift-Tab)"
         )),
     }
 }
@@ -495,7 +497,7 @@ pub fn default_toml() -> String {
         out += &format!("# {state} = \"{}\"\n", c.to_string().to_lowercase());
     }
     out += "\n# Keys: an action's keys, in place of its defaults in every view: a character, Ctrl-x, Up,\n\
-            # Down, Left, Right, PgUp, PgDn, Home, End, Enter, Esc or Space. Every action, with its keys:\n[keys]\n";
+            # Down, Left, Right, PgUp, PgDn, Home, End, Enter, Esc, Space, Tab or Shift-Tab. Every action, with its keys:\n[keys]\n";
     for a in actions() {
         let keys: Vec<String> = default_keys(a).iter().map(|k| format!("\"{}\"", written_key(k))).collect();
         out += &format!("# {} = [{}]\n", action_name(a), keys.join(", "));

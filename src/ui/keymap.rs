@@ -16,6 +16,9 @@ pub enum Action {
     Down,
     Left,
     Right,
+    /// The fleet's other keys for ← / → (`h` `Shift-Tab` / `l` `Tab`), movable apart.
+    PrevCluster,
+    NextCluster,
     PageUp,
     PageDown,
     Top,
@@ -90,6 +93,8 @@ pub const BINDINGS: &[Binding] = &[
         views: &[Grid, Matrix, Fleet],
         hint: false,
     },
+    Binding { keys: &["h", "Shift-Tab"], action: Action::PrevCluster, help: "the previous cluster", views: &[Fleet], hint: false },
+    Binding { keys: &["l", "Tab"], action: Action::NextCluster, help: "the next cluster", views: &[Fleet], hint: false },
     Binding { keys: &["PgUp", "Ctrl-b"], action: Action::PageUp, help: "page up", views: &[], hint: false },
     Binding { keys: &["PgDn", "Ctrl-f"], action: Action::PageDown, help: "page down", views: &[], hint: false },
     Binding { keys: &["g", "Home"], action: Action::Top, help: "first", views: &[], hint: false },
@@ -371,6 +376,8 @@ fn key_name(k: &KeyEvent) -> Option<String> {
         KeyCode::End => "End".into(),
         KeyCode::Enter => "Enter".into(),
         KeyCode::Esc => "Esc".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift-Tab".into(),
         _ => return None,
     })
 }

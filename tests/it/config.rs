@@ -99,7 +99,7 @@ const BROKEN: &[(&str, &str)] = &[
     ("\n[keys]\nmatrix = \"r\"\n", "3: key 'keys.matrix': 'r' already means rollout in the DaemonSets view"),
     (
         "[keys]\nquit = \"Ctrl-\"\n",
-        "2: key 'keys.quit': 'Ctrl-' is not a key (a character, Ctrl-x, Up, Down, Left, Right, PgUp, PgDn, Home, End, Enter, Esc or Space)",
+        "2: key 'keys.quit': 'Ctrl-' is not a key (a character, Ctrl-x, Up, Down, Left, Right, PgUp, PgDn, Home, End, Enter, Esc, Space, Tab or Shift-Tab)",
     ),
     ("[keys]\nquit = []\n", "2: key 'keys.quit': give at least one key"),
     ("[keys]\nquit = 3\n", "2: key 'keys.quit': invalid type: integer `3`, expected a key or a list of keys"),

@@ -107,12 +107,6 @@ impl FleetApp {
         let cols = self.apps.len();
         let v = &mut self.view;
         let Some(action) = self.keymap.action_for(View::Fleet, &k, self.readonly) else {
-            // Besides the keymap's ← →: h l and Tab, as in the fleet from the start.
-            match k.code {
-                KeyCode::Char('h') | KeyCode::BackTab => v.col = v.col.saturating_sub(1),
-                KeyCode::Char('l') | KeyCode::Tab => v.col = (v.col + 1).min(cols.saturating_sub(1)),
-                _ => {}
-            }
             return Vec::new();
         };
         match action {
@@ -132,8 +126,8 @@ impl FleetApp {
             Action::PageDown => v.row = (v.row + v.rows_fit.max(1)).min(rows.saturating_sub(1)),
             Action::Top => v.row = 0,
             Action::Bottom => v.row = rows.saturating_sub(1),
-            Action::Left => v.col = v.col.saturating_sub(1),
-            Action::Right => v.col = (v.col + 1).min(cols.saturating_sub(1)),
+            Action::Left | Action::PrevCluster => v.col = v.col.saturating_sub(1),
+            Action::Right | Action::NextCluster => v.col = (v.col + 1).min(cols.saturating_sub(1)),
             Action::Open => {
                 let col = v.col;
                 return self.focus_on(col);
@@ -195,6 +189,7 @@ pub(super) fn help(f: &mut Frame, area: Rect, t: &Theme, keymap: &Keymap, readon
     let pairs = [
         (Action::Up, Action::Down, "previous / next DaemonSet"),
         (Action::Left, Action::Right, "previous / next cluster"),
+        (Action::PrevCluster, Action::NextCluster, "previous / next cluster"),
         (Action::PageUp, Action::PageDown, "page up / down"),
         (Action::Top, Action::Bottom, "first / last DaemonSet"),
     ];

@@ -35,8 +35,7 @@ use crate::cluster::jobs::Effect;
 use crate::model::fleet::{self, Fleet, Member, Reach};
 
 /// What the fleet view's keymap entries do not say, for its help (`?`).
-pub const EXTRAS: [(&str, &str); 3] = [
-    ("h l Tab", "previous / next cluster too"),
+pub const EXTRAS: [(&str, &str); 2] = [
     (":ctx NAME", "open cluster NAME at the same DaemonSet"),
     ("", "actions (cordon, labels, taints, restarts) act in the opened cluster only"),
 ];

@@ -95,7 +95,7 @@ fn question_mark_opens_the_fleet_views_help_at_every_size() {
         for (k, _) in EXTRAS.iter().filter(|(k, _)| !k.is_empty()) {
             assert!(s.contains(k), "{k:?} missing at {w}×{h}:\n{s}");
         }
-        for k in ["k ↑ j ↓", "← →", "Enter", "sort: worst first", "filter: name, context", "q Ctrl-c"] {
+        for k in ["k ↑ j ↓", "h Shift-Tab l Tab", "Enter", "sort: worst first", "filter: name, context", "q Ctrl-c"] {
             assert!(s.contains(k), "{k:?} missing at {w}×{h}:\n{s}");
         }
         assert!(s.contains("back to the") && s.contains("cluster only") && s.contains(":ctx NAME"), "{s}");
@@ -246,6 +246,31 @@ fn a_key_override_shows_in_the_fleets_hints_and_help_and_works() {
     key(&mut app, KeyCode::Char('x'));
     assert!(screen(&mut app, 120, 30).contains("matrix"));
     assert_eq!(app.apps()[0].view(), crate::ui::View::Matrix);
+}
+
+#[test]
+fn the_fleets_h_l_and_tab_are_keymap_keys_a_config_can_move() {
+    use crate::ui::keymap::{Action, Keymap};
+    // By default h / l and Shift-Tab / Tab move between clusters, as ← / → do.
+    let mut app = three(&plain());
+    for (k, col) in [(KeyCode::Tab, 1), (KeyCode::Char('h'), 0), (KeyCode::Char('l'), 1), (KeyCode::BackTab, 0), (KeyCode::Right, 1)] {
+        key(&mut app, k);
+        assert_eq!(app.cursor().1, col, "after {k:?}");
+    }
+    // next-cluster = "x": x moves right; l and Tab no longer do (the keys moved, not added).
+    let keymap = Keymap::with_keys(&[(Action::NextCluster, vec!["x".into()])]);
+    let mut app = three(&Settings { keymap: keymap.into(), ..plain() });
+    for k in [KeyCode::Char('l'), KeyCode::Tab] {
+        key(&mut app, k);
+        assert_eq!(app.cursor().1, 0, "{k:?} was moved away");
+    }
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.cursor().1, 1);
+    key(&mut app, KeyCode::Left);
+    assert_eq!(app.cursor().1, 0, "← still moves left");
+    key(&mut app, KeyCode::Char('?'));
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("h Shift-Tab x ") && !s.contains("l Tab"), "the help says the keys in force:\n{s}");
 }
 
 #[test]
