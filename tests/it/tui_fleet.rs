@@ -240,3 +240,50 @@ async fn the_fleet_captures_the_mouse_unless_told_not_to() {
     .await
     .unwrap();
 }
+
+/// The fleet takes its colours from the same settings as one cluster: a colour of the
+/// config is on screen, and NO_COLOR takes every colour away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_draws_the_configs_colours_and_none_under_no_color() {
+    let a = common::serve(&scenario(&["a1", "a2"], &[], "registry.example/agent:v2", false)).await;
+    let b = common::serve(&scenario(&["b1"], &[], "registry.example/agent:v2", true)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let kc = [
+        kubeconfig(d, "alpha", a.url(), a.ca_pem.as_deref(), a.token.as_deref()),
+        kubeconfig(d, "beta", b.url(), b.ca_pem.as_deref(), b.token.as_deref()),
+    ]
+    .join(":");
+    let home = d.join("config");
+    std::fs::create_dir_all(home.join("daemonscope")).unwrap();
+    std::fs::write(home.join("daemonscope/config.toml"), "[colors]\nready = \"#010203\"\n").unwrap();
+    tokio::task::spawn_blocking(move || {
+        // (cells with the config's colour on ●, cells with any colour at all)
+        let colours = |t: &Tui| {
+            let p = t.parser.lock().unwrap();
+            let s = p.screen();
+            let (rows, cols) = s.size();
+            let cells: Vec<_> = (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).filter_map(|(r, c)| s.cell(r, c)).collect();
+            let mine = cells.iter().filter(|c| c.contents() == "●" && c.fgcolor() == vt100::Color::Rgb(1, 2, 3)).count();
+            let any = cells.iter().filter(|c| c.fgcolor() != vt100::Color::Default || c.bgcolor() != vt100::Color::Default).count();
+            (mine, any)
+        };
+        let env = [("XDG_CONFIG_HOME", home.to_str().unwrap())];
+        let mut t = Tui::start(&["--kubeconfig", &kc, "--all-contexts"], &env);
+        t.wait_for("alpha: live · beta: live", 20);
+        t.wait_for("● 2/2", 10);
+        let (mine, _) = colours(&t);
+        assert!(mine > 0, "ready cells in the config's #010203:\n{}", t.screen());
+        t.keys("q");
+        assert!(t.exit(10).success());
+        let env = [("XDG_CONFIG_HOME", home.to_str().unwrap()), ("NO_COLOR", "1")];
+        let mut t = Tui::start(&["--kubeconfig", &kc, "--all-contexts"], &env);
+        t.wait_for("alpha: live · beta: live", 20);
+        t.wait_for("● 2/2", 10);
+        assert_eq!(colours(&t), (0, 0), "NO_COLOR: no colour anywhere, the config's neither:\n{}", t.screen());
+        t.keys("q");
+        assert!(t.exit(10).success());
+    })
+    .await
+    .unwrap();
+}
