@@ -9,6 +9,7 @@
 //! Each module says what it proves in its header; `common` holds the shared helpers
 //! (starting a simulator, kubeconfigs, kubectl, the pseudo-terminal driver).
 
+#[macro_use]
 mod common;
 
 mod actions;

@@ -99,21 +99,20 @@ fn rollout_screen(sim: &Sim, w: u16, h: u16) -> String {
     common::screen_text(t.backend().buffer())
 }
 
-/// Snapshots with what differs run to run (ages, pod suffixes, the clock) redacted.
+/// Snapshots with what differs run to run redacted (besides `assert_screen!`'s): ages and
+/// durations; the simulator's clock, which runs ahead of the test's (it is advanced by
+/// hand), so ages of its newest objects are in the future (`<invalid>`); which node a
+/// rollout takes first, random as in the real controller (Go map order); the kubelet's
+/// ErrImagePull right after each pull and ImagePullBackOff between them; rates.
 fn snapshot(name: &str, s: &str) {
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(r"-[bcdfghjklmnpqrstvwxz2456789]{5}\b", "-xxxxx");
-    settings.add_filter(r"\b\d+(\.\d+)?(ms|s|m|h|d)( ?\d+(ms|s|m|h|d))*\b", "<t>");
-    settings.add_filter(r"live \S+ ago", "live <t> ago");
-    // The simulator's clock runs ahead of the test's (it is advanced by hand): ages of its
-    // newest objects are in the future.
-    settings.add_filter(r"<invalid>", "<t>");
-    // Which node a rollout takes first is random, as in the real controller (Go map order).
-    settings.add_filter(r"\bn[1-9]\b", "n#");
-    // The kubelet says ErrImagePull right after each pull, ImagePullBackOff between them.
-    settings.add_filter(r"\b(ErrImagePull|ImagePullBackOff)\b", "<pull error>");
-    settings.add_filter(r"\d+\.\d+/min", "<rate>/min");
-    settings.bind(|| insta::assert_snapshot!(name, s));
+    assert_screen!(name, s,
+        r"\b\d+(\.\d+)?(ms|s|m|h|d)( ?\d+(ms|s|m|h|d))*\b" => "<t>",
+        r"live \S+ ago" => "live <t> ago",
+        r"<invalid>" => "<t>",
+        r"\bn[1-9]\b" => "n#",
+        r"\b(ErrImagePull|ImagePullBackOff)\b" => "<pull error>",
+        r"\d+\.\d+/min" => "<rate>/min",
+    );
 }
 
 fn views(name: &str, sim: &Sim) -> [String; 2] {

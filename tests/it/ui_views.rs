@@ -66,13 +66,8 @@ fn demo() -> Sim {
     common::demo_at(5, 3)
 }
 
-/// Snapshot with generated pod-name suffixes redacted.
 fn snapshot(name: &str, s: &str) {
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(r"-[bcdfghjklmnpqrstvwxz2456789]{5}\b", "-xxxxx");
-    // The age of the last event: `0s`, or `1s` on a slow run.
-    settings.add_filter(r"live \d+s", "live Ns");
-    settings.bind(|| insta::assert_snapshot!(name, s));
+    assert_screen!(name, s);
 }
 
 #[test]

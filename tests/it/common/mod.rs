@@ -1,6 +1,20 @@
 //! Shared test helpers: start a simulator, build clients, run kubectl.
 #![allow(dead_code)]
 
+/// `insta::assert_snapshot!` of a screen, with what differs from run to run redacted —
+/// generated pod-name suffixes and the age of the last event (`live 0s`, or `1s` on a slow
+/// run) — and after those the caller's `regex => replacement` filters. A macro, so the
+/// snapshot is named after the calling module (`it__ui_sizes__nodes_80x24.snap`).
+macro_rules! assert_screen {
+    ($name:expr, $s:expr $(, $re:expr => $with:expr)* $(,)?) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(r"-[bcdfghjklmnpqrstvwxz2456789]{5}\b", "-xxxxx");
+        settings.add_filter(r"live \d+s", "live Ns");
+        $(settings.add_filter($re, $with);)*
+        settings.bind(|| insta::assert_snapshot!($name, $s));
+    }};
+}
+
 pub mod pty;
 
 use std::path::PathBuf;
