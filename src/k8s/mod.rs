@@ -3,11 +3,12 @@
 //! ([`eligibility`]), label and field selectors ([`selector`]), label syntax
 //! ([`labels`]), taint syntax, validation and eviction timing ([`taints`]), int-or-percent
 //! values and the surge/unavailable arithmetic ([`intstr`]), durations as kubectl prints
-//! them ([`duration`]), and the simulator's scenario schema that `snapshot` writes
+//! them ([`duration`]), PodDisruptionBudget arithmetic ([`disruption`]), and the simulator's scenario schema that `snapshot` writes
 //! ([`scenario`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
+pub mod disruption;
 pub mod duration;
 pub mod eligibility;
 pub mod intstr;

@@ -14,6 +14,7 @@ pub enum Kind {
     DaemonSet,
     ControllerRevision,
     PriorityClass,
+    PodDisruptionBudget,
 }
 
 pub struct KindInfo {
@@ -33,7 +34,7 @@ pub struct KindInfo {
 const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -42,6 +43,7 @@ impl Kind {
         Kind::DaemonSet,
         Kind::ControllerRevision,
         Kind::PriorityClass,
+        Kind::PodDisruptionBudget,
     ];
 
     pub fn info(self) -> &'static KindInfo {
@@ -140,6 +142,18 @@ impl Kind {
                 short_names: &["pc"],
                 verbs: ALL_VERBS,
                 subresources: &[],
+                categories: &[],
+            },
+            Kind::PodDisruptionBudget => &KindInfo {
+                kind: "PodDisruptionBudget",
+                plural: "poddisruptionbudgets",
+                singular: "poddisruptionbudget",
+                group: "policy",
+                version: "v1",
+                namespaced: true,
+                short_names: &["pdb"],
+                verbs: ALL_VERBS,
+                subresources: &["status"],
                 categories: &[],
             },
         }

@@ -16,6 +16,7 @@ pub mod kubeconfig;
 pub mod kubelet;
 pub mod objects;
 pub mod ops;
+pub mod policy;
 pub mod priority;
 pub mod scenario;
 pub mod store;

@@ -31,6 +31,7 @@ mod sim_controller;
 mod sim_http;
 mod sim_kube_client;
 mod sim_kubectl;
+mod sim_kubectl_drain;
 mod sim_kubectl_stuck;
 mod sim_stuck;
 mod snapshot;

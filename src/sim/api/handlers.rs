@@ -52,7 +52,7 @@ async fn typed<T: Strategy + Tabular>(ctx: Ctx, watch: bool) -> Result<Response,
         (&Method::GET, Some(name), "log") => super::logs::serve(&ctx, name).await,
         (&Method::GET, Some(name), _) => get::<T>(&ctx, name),
         (&Method::POST, None, "") => create::<T>(&ctx),
-        (&Method::POST, Some(name), "eviction") => evict(&ctx, name),
+        (&Method::POST, Some(name), "eviction") => super::eviction::evict(&ctx, ns_of(&ctx), name),
         (&Method::PUT, Some(name), "" | "status") => update::<T>(&ctx, name, sub == "status"),
         (&Method::PATCH, Some(name), "" | "status") => patch_obj::<T>(&ctx, name, sub == "status"),
         (&Method::DELETE, Some(name), "") => delete::<T>(&ctx, name),
@@ -430,19 +430,6 @@ fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiEr
         StatusCode::OK,
         &json!({"kind": format!("{}List", T::SIM_KIND.info().kind), "apiVersion": T::SIM_KIND.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": out}),
     ))
-}
-
-fn evict(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
-    let ev: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?;
-    let opts: DeleteOptions = ev
-        .get("deleteOptions")
-        .cloned()
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?
-        .unwrap_or_default();
-    crate::sim::ops::delete_object::<core::Pod>(&ctx.st.store, ns_of(ctx), name, &opts)?;
-    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
 }
 
 pub fn ssar(user: &super::auth::User, headers: &HeaderMap, body: &[u8]) -> Response {

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod discovery;
+mod eviction;
 mod handlers;
 pub mod limits;
 mod logs;

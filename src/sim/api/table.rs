@@ -6,6 +6,7 @@
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
 use crate::k8s::duration::human_duration;
@@ -470,6 +471,34 @@ impl Tabular for k8s_openapi::api::scheduling::v1::PriorityClass {
             json!(self.global_default.unwrap_or(false)),
             json!(age(self.metadata.creation_timestamp.as_ref(), now)),
             json!(self.preemption_policy.clone().unwrap_or_default()),
+        ]
+    }
+}
+
+/// `printPodDisruptionBudget`: N/A for the bound not set.
+impl Tabular for k8s_openapi::api::policy::v1::PodDisruptionBudget {
+    fn columns() -> Vec<Col> {
+        vec![
+            NAME,
+            col("Min Available", "string", 0, "The minimum number of pods that must be available"),
+            col("Max Unavailable", "string", 0, "The maximum number of pods that may be unavailable"),
+            col("Allowed Disruptions", "integer", 0, "Calculated number of pods that may be disrupted at this time"),
+            AGE,
+        ]
+    }
+    fn cells(&self, now: jiff::Timestamp) -> Vec<Value> {
+        let spec = self.spec.clone().unwrap_or_default();
+        let bound = |v: Option<IntOrString>| match v {
+            Some(IntOrString::Int(i)) => i.to_string(),
+            Some(IntOrString::String(s)) => s,
+            None => "N/A".into(),
+        };
+        vec![
+            json!(self.metadata.name),
+            json!(bound(spec.min_available)),
+            json!(bound(spec.max_unavailable)),
+            json!(self.status.as_ref().map_or(0, |s| s.disruptions_allowed)),
+            json!(age(self.metadata.creation_timestamp.as_ref(), now)),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! The control plane around the API server: DaemonSet controller, scheduler,
-//! node-lifecycle (condition taints, NoExecute eviction), pod GC, and the kubelets.
+//! disruption controller (PodDisruptionBudget status), node-lifecycle (condition taints,
+//! NoExecute eviction), pod GC, and the kubelets.
 //!
 //! Every actor reads the store and writes through it, exactly as the real ones go
 //! through the API; `Cluster::step` runs one round of all of them, and `run` repeats
@@ -8,6 +9,7 @@
 //! May import: its submodules, `sim::kubelet`, `sim::store`.
 
 pub mod daemonset;
+pub mod disruption;
 pub mod events;
 pub mod gc;
 pub mod nodelifecycle;
@@ -91,6 +93,7 @@ impl Cluster {
         nodelifecycle::sync(&self.store, &mut self.eviction, now, self.record_events);
         self.sched.sync(&self.store, now, self.record_events);
         self.ds.sync_all(&self.store, now, self.record_events);
+        disruption::sync(&self.store, now);
         self.pod_gc.sync(&self.store, now, self.settings.pod_gc_quarantine, self.settings.max_events);
         self.store.current_rv() != before
     }

@@ -12,7 +12,7 @@
 mod claim;
 mod history;
 mod manage;
-mod pods;
+pub(crate) mod pods;
 mod rolling;
 mod status;
 

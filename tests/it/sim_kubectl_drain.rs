@@ -1,0 +1,174 @@
+//! `kubectl drain` against the simulator behaves as against a real cluster, on every
+//! kubectl on the machine (1.27 … 1.33): the DaemonSet's pods are left alone, a bare pod
+//! needs `--force`, a PodDisruptionBudget that allows no disruption makes the Eviction
+//! API answer 429 and kubectl retry with its "will retry after 5s" line until the budget
+//! allows one, and then the pod is evicted (marked `DisruptionTarget`) and the node
+//! drained. Skips loudly when kubectl is absent.
+
+use crate::common;
+
+use common::*;
+
+/// Two nodes with the DaemonSet `agent`; a bare pod `web-*` on each; a budget over them.
+fn cluster(min_available: u32) -> String {
+    let web = |node: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web-{node}, namespace: default, labels: {{app: web}}}}\n\
+             spec: {{nodeName: {node}, containers: [{{name: web, image: 'registry.example/web:v1'}}]}}\n"
+        )
+    };
+    format!(
+        "{FAST}{}{}{}{}---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: web}}}}}}\n",
+        nodes_yaml(&["node-a", "node-b"]),
+        ds_yaml("agent", "{type: RollingUpdate}"),
+        web("node-a"),
+        web("node-b"),
+    )
+}
+
+/// `kubectl get pdb web --no-headers` once the controller has counted both pods healthy.
+async fn pdb_row(k: &Kubectl, allowed: &str) -> String {
+    until(30, "the budget's status", || async {
+        let o = k.ok_async(&["get", "pdb", "web", "--no-headers"]).await;
+        let c: Vec<&str> = o.split_whitespace().collect();
+        if c.get(3) == Some(&allowed) { Ok(o) } else { Err(o) }
+    })
+    .await
+}
+
+async fn drain_blocked_then_allowed(bin: std::path::PathBuf) {
+    let sim = serve(&cluster(2)).await;
+    let k = Kubectl::new(bin.clone(), &sim, None);
+    let row = pdb_row(&k, "0").await;
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cols[..4], ["web", "2", "N/A", "0"], "{bin:?}: {row}");
+
+    // Without --force the bare pod stops the drain before anything is evicted.
+    let o = k.run_async(&["drain", "node-a", "--ignore-daemonsets"]).await;
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!o.status.success(), "{bin:?}");
+    assert!(out.contains("node/node-a cordoned"), "{bin:?}: {out}");
+    // (1.27 says "cannot delete Pods declare no controller", later ones "Pods that declare".)
+    assert!(err.contains("no controller (use --force to override): default/web-node-a"), "{bin:?}: {err}");
+
+    // With --force: blocked by the budget, retried, given up at the timeout.
+    let o = k.run_async(&["drain", "node-a", "--ignore-daemonsets", "--force", "--timeout=7s"]).await;
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!o.status.success(), "{bin:?}: {out}");
+    assert!(out.contains("node/node-a already cordoned") && out.contains("evicting pod default/web-node-a"), "{bin:?}: {out}");
+    assert!(err.contains("ignoring DaemonSet-managed Pods: kube-system/agent-"), "{bin:?}: {err}");
+    let retry = "error when evicting pods/\"web-node-a\" -n \"default\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.";
+    assert!(err.contains(retry), "{bin:?}: {err}");
+    k.ok_async(&["get", "pod", "web-node-a"]).await;
+
+    // The budget allows one: the same drain evicts the pod and finishes.
+    k.ok_async(&["patch", "pdb", "web", "--type=merge", "-p", r#"{"spec":{"minAvailable":1}}"#]).await;
+    pdb_row(&k, "1").await;
+    let o = k.run_async(&["drain", "node-a", "--ignore-daemonsets", "--force", "--timeout=30s"]).await;
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{bin:?}: {out}{err}");
+    assert!(out.contains("pod/web-node-a evicted") && out.contains("node/node-a drained"), "{bin:?}: {out}");
+    // kubectl joins its warnings in Go map order: either may come first.
+    assert!(err.contains("deleting Pods that declare no controller: default/web-node-a"), "{bin:?}: {err}");
+    assert!(!err.contains("will retry"), "{bin:?}: {err}");
+    let o = k.run_async(&["get", "pod", "web-node-a"]).await;
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pods \"web-node-a\" not found"), "{bin:?}");
+    // The DaemonSet's pod stays; the other budgeted pod too, and the budget is spent.
+    let pods = k.ok_async(&["get", "pods", "-A", "--field-selector", "spec.nodeName=node-a", "--no-headers"]).await;
+    assert!(pods.contains("agent-") && !pods.contains("web-"), "{bin:?}: {pods}");
+    pdb_row(&k, "0").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_drain_waits_on_a_budget_and_evicts_when_it_allows() {
+    let versions = kubectl_versions();
+    if versions.is_empty() {
+        eprintln!("SKIPPED: no kubectl on PATH");
+        return;
+    }
+    for bin in versions {
+        drain_blocked_then_allowed(bin).await;
+    }
+}
+
+/// POST an Eviction for `pod` (named `named` in the body) with `query`; (code, Retry-After, body).
+async fn evict(c: &kube::Client, pod: &str, named: &str, query: &str) -> (u16, Option<String>, serde_json::Value) {
+    use http_body_util::BodyExt;
+    let body = serde_json::json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": named, "namespace": "default"}});
+    let req = http::Request::post(format!("/api/v1/namespaces/default/pods/{pod}/eviction{query}"))
+        .header("content-type", "application/json")
+        .body(kube::client::Body::from(serde_json::to_vec(&body).unwrap()))
+        .unwrap();
+    let resp = c.send(req).await.unwrap();
+    let code = resp.status().as_u16();
+    let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (code, retry, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+}
+
+/// The eviction subresource's answers, each the Status the real server sends
+/// (`pkg/registry/core/pod/storage/eviction.go`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eviction_subresource_answers_as_kube_apiserver_does() {
+    use k8s_openapi::api::core::v1::Pod;
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    let sim = serve(&cluster(2)).await;
+    let c = client(&sim);
+    let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(c.clone(), "default");
+    let pods: kube::Api<Pod> = kube::Api::namespaced(c.clone(), "default");
+    let status = || async {
+        let b = pdbs.get("web").await.unwrap();
+        let s = b.status.unwrap_or_default();
+        (s.current_healthy, s.desired_healthy, s.expected_pods, s.disruptions_allowed)
+    };
+    until(30, "both pods healthy", || async { if status().await == (2, 2, 2, 0) { Ok(()) } else { Err(format!("{:?}", status().await)) } })
+        .await;
+
+    // The budget allows none: 429, the cause naming the budget's numbers, no Retry-After.
+    let (code, retry, body) = evict(&c, "web-node-a", "web-node-a", "").await;
+    assert_eq!((code, retry), (429, None));
+    assert_eq!(
+        body,
+        serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "Cannot evict pod as it would violate the pod's disruption budget.", "reason": "TooManyRequests",
+            "details": {"causes": [{"reason": "DisruptionBudget", "message": "The disruption budget web needs 2 healthy pods and has 2 currently"}]},
+            "code": 429})
+    );
+    // The body names another pod: 400; a pod that is not there: 404.
+    let (code, _, body) = evict(&c, "web-node-a", "web-node-b", "").await;
+    assert_eq!((code, body["message"].as_str()), (400, Some("name in URL does not match name in Eviction object")));
+    let (code, _, body) = evict(&c, "nope", "nope", "").await;
+    assert_eq!((code, body["message"].as_str()), (404, Some("pods \"nope\" not found")));
+
+    // One disruption allowed: a server dry-run says yes and changes nothing.
+    let mut b = pdbs.get("web").await.unwrap();
+    b.spec.as_mut().unwrap().min_available = Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(1));
+    b.metadata.managed_fields = None;
+    pdbs.replace("web", &Default::default(), &b).await.unwrap();
+    until(30, "one disruption allowed", || async {
+        if status().await == (2, 1, 2, 1) { Ok(()) } else { Err(format!("{:?}", status().await)) }
+    })
+    .await;
+    let (code, _, body) = evict(&c, "web-node-a", "web-node-a", "?dryRun=All").await;
+    assert_eq!((code, body["status"].as_str()), (201, Some("Success")));
+    assert!(pods.get("web-node-a").await.unwrap().metadata.deletion_timestamp.is_none(), "dry-run deletes nothing");
+    assert_eq!(status().await.3, 1, "dry-run takes no disruption");
+    // For real: the disruption is taken at once (the pod noted in disruptedPods), and the
+    // pod is marked DisruptionTarget and deleted.
+    let (code, _, body) = evict(&c, "web-node-a", "web-node-a", "").await;
+    assert_eq!(
+        (code, body),
+        (201, serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}))
+    );
+    let b = pdbs.get("web").await.unwrap().status.unwrap();
+    assert!(b.disrupted_pods.unwrap_or_default().contains_key("web-node-a") || b.disruptions_allowed == 0, "the budget is spent");
+    if let Ok(p) = pods.get("web-node-a").await {
+        assert!(p.metadata.deletion_timestamp.is_some());
+        let cond = p.status.unwrap().conditions.unwrap().into_iter().find(|c| c.type_ == "DisruptionTarget").unwrap();
+        assert_eq!((cond.status.as_str(), cond.reason.as_deref()), ("True", Some("EvictionByEvictionAPI")));
+    }
+    // The other pod is now the last healthy one: refused.
+    let (code, _, _) = evict(&c, "web-node-b", "web-node-b", "").await;
+    assert_eq!(code, 429);
+}
