@@ -15,6 +15,7 @@ pub enum Kind {
     ControllerRevision,
     PriorityClass,
     PodDisruptionBudget,
+    ReplicaSet,
 }
 
 pub struct KindInfo {
@@ -34,7 +35,7 @@ pub struct KindInfo {
 const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -44,6 +45,7 @@ impl Kind {
         Kind::ControllerRevision,
         Kind::PriorityClass,
         Kind::PodDisruptionBudget,
+        Kind::ReplicaSet,
     ];
 
     pub fn info(self) -> &'static KindInfo {
@@ -155,6 +157,18 @@ impl Kind {
                 verbs: ALL_VERBS,
                 subresources: &["status"],
                 categories: &[],
+            },
+            Kind::ReplicaSet => &KindInfo {
+                kind: "ReplicaSet",
+                plural: "replicasets",
+                singular: "replicaset",
+                group: "apps",
+                version: "v1",
+                namespaced: true,
+                short_names: &["rs"],
+                verbs: ALL_VERBS,
+                subresources: &["status"],
+                categories: &["all"],
             },
         }
     }

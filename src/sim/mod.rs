@@ -22,6 +22,7 @@ pub mod scenario;
 pub mod store;
 pub mod stream;
 pub mod tls;
+pub mod workloads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -108,6 +108,7 @@ pub struct Inner {
     pub revisions: BTreeMap<Key, Arc<k8s_openapi::api::apps::v1::ControllerRevision>>,
     pub priority_classes: BTreeMap<Key, Arc<k8s_openapi::api::scheduling::v1::PriorityClass>>,
     pub pdbs: BTreeMap<Key, Arc<k8s_openapi::api::policy::v1::PodDisruptionBudget>>,
+    pub replicasets: BTreeMap<Key, Arc<k8s_openapi::api::apps::v1::ReplicaSet>>,
     history: VecDeque<Arc<WatchEvent>>,
     history_cap: usize,
     /// Off while a scenario settles: nobody watches yet, and skipping the snapshots
@@ -262,6 +263,7 @@ impl Store {
         std::mem::swap(&mut inner.revisions, &mut o.revisions);
         std::mem::swap(&mut inner.priority_classes, &mut o.priority_classes);
         std::mem::swap(&mut inner.pdbs, &mut o.pdbs);
+        std::mem::swap(&mut inner.replicasets, &mut o.replicasets);
         inner.uid_counter = inner.uid_counter.max(o.uid_counter);
         inner.rv = rv;
         inner.history.clear();
@@ -528,6 +530,7 @@ sim_object!(apps::DaemonSet, Kind::DaemonSet, daemonsets, |_o, _f| None);
 sim_object!(apps::ControllerRevision, Kind::ControllerRevision, revisions, |_o, _f| None);
 sim_object!(k8s_openapi::api::scheduling::v1::PriorityClass, Kind::PriorityClass, priority_classes, |_o, _f| None);
 sim_object!(k8s_openapi::api::policy::v1::PodDisruptionBudget, Kind::PodDisruptionBudget, pdbs, |_o, _f| None);
+sim_object!(apps::ReplicaSet, Kind::ReplicaSet, replicasets, |_o, _f| None);
 
 /// Field value for a selector, including the metadata fields every kind supports.
 pub fn field_value<T: SimObject>(o: &T, field: &str) -> Option<String> {
@@ -577,6 +580,10 @@ macro_rules! with_kind {
             }
             __K::PodDisruptionBudget => {
                 type $T = k8s_openapi::api::policy::v1::PodDisruptionBudget;
+                $body
+            }
+            __K::ReplicaSet => {
+                type $T = k8s_openapi::api::apps::v1::ReplicaSet;
                 $body
             }
         }

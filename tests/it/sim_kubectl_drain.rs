@@ -172,3 +172,43 @@ async fn the_eviction_subresource_answers_as_kube_apiserver_does() {
     let (code, _, _) = evict(&c, "web-node-b", "web-node-b", "").await;
     assert_eq!(code, 429);
 }
+
+/// A ReplicaSet's pod evicted by a drain comes back on a node that is not cordoned, and
+/// a `maxUnavailable` budget counts the ReplicaSet's scale (the controller's
+/// `getExpectedScale`), as on a real cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_replicasets_pod_comes_back_elsewhere_within_its_budget() {
+    let Some(bin) = kubectl_bin() else { return };
+    let yaml = format!(
+        "{FAST}{}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{replicas: 2, selector: {{matchLabels: {{app: web}}}}, template: {{metadata: {{labels: {{app: web}}}}, \
+         spec: {{containers: [{{name: web, image: 'registry.example/web:v1'}}]}}}}}}\n\
+         ---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{maxUnavailable: 1, selector: {{matchLabels: {{app: web}}}}}}\n",
+        nodes_yaml(&["node-a", "node-b", "node-c"]),
+    );
+    let sim = serve(&yaml).await;
+    let k = Kubectl::new(bin, &sim, None);
+    let rs = until(30, "both replicas ready", || async {
+        let o = k.ok_async(&["get", "rs", "web", "--no-headers"]).await;
+        let c: Vec<&str> = o.split_whitespace().collect();
+        if c[1..4] == ["2", "2", "2"] { Ok(o) } else { Err(o) }
+    })
+    .await;
+    assert!(rs.starts_with("web "), "{rs}");
+    let row = pdb_row(&k, "1").await;
+    assert_eq!(row.split_whitespace().take(4).collect::<Vec<_>>(), ["web", "N/A", "1", "1"], "{row}");
+    // The node of one web pod.
+    let wide = k.ok_async(&["get", "pods", "-l", "app=web", "-o", "wide", "--no-headers"]).await;
+    let node = wide.lines().next().unwrap().split_whitespace().nth(6).unwrap().to_string();
+    let out = k.ok_async(&["drain", &node, "--ignore-daemonsets", "--timeout=30s"]).await;
+    assert!(out.contains(&format!("node/{node} drained")), "{out}");
+    let wide = until(30, "two web pods again, none on the drained node", || async {
+        let o = k.ok_async(&["get", "pods", "-l", "app=web", "-o", "wide", "--no-headers"]).await;
+        let rows: Vec<Vec<&str>> = o.lines().map(|l| l.split_whitespace().collect()).collect();
+        let ok = rows.len() == 2 && rows.iter().all(|r| r[2] == "Running" && r[1] == "1/1" && r[6] != node);
+        if ok { Ok(o) } else { Err(o) }
+    })
+    .await;
+    assert!(!wide.contains(&node), "{wide}");
+}

@@ -322,6 +322,42 @@ impl Tabular for apps::DaemonSet {
     }
 }
 
+/// `printReplicaSet`.
+impl Tabular for apps::ReplicaSet {
+    fn columns() -> Vec<Col> {
+        vec![
+            NAME,
+            col("Desired", "integer", 0, "Number of desired pods."),
+            col("Current", "integer", 0, "Number of actively running pods."),
+            col("Ready", "integer", 0, "Number of ready pods."),
+            AGE,
+            col("Containers", "string", 1, "Names of each container in the template."),
+            col("Images", "string", 1, "Images referenced by each container in the template."),
+            col(
+                "Selector",
+                "string",
+                1,
+                "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.",
+            ),
+        ]
+    }
+    fn cells(&self, now: jiff::Timestamp) -> Vec<Value> {
+        let st = self.status.clone().unwrap_or_default();
+        let spec = self.spec.clone().unwrap_or_default();
+        let ps = spec.template.and_then(|t| t.spec).unwrap_or_default();
+        vec![
+            json!(self.metadata.name),
+            json!(spec.replicas.unwrap_or(1)),
+            json!(st.replicas),
+            json!(st.ready_replicas.unwrap_or(0)),
+            json!(age(self.metadata.creation_timestamp.as_ref(), now)),
+            json!(ps.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(",")),
+            json!(ps.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(",")),
+            json!(format_label_selector(&spec.selector)),
+        ]
+    }
+}
+
 impl Tabular for core::Namespace {
     fn columns() -> Vec<Col> {
         vec![NAME, col("Status", "string", 0, "The status of the namespace"), AGE]

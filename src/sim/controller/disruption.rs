@@ -3,15 +3,17 @@
 //! disruptions allowed now, and the pods the eviction subresource has let go
 //! (`disruptedPods`, dropped when the pod is gone or deleting, or after
 //! `DeletionTimeout`) — from the pods its selector matches. A budget whose pods have no
-//! controller with a scale (a bare pod, a DaemonSet's) while it needs one
+//! controller with a scale (a bare pod, a DaemonSet's; a ReplicaSet has one) while it needs one
 //! (`maxUnavailable`, a percentage `minAvailable`) gets the controller's `failSafe`: no
 //! disruption allowed, `SyncFailed` with the reason.
 //!
 //! May import: `sim::store`, `sim::controller::daemonset`, `k8s::{disruption, selector}`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
@@ -27,7 +29,7 @@ pub const DELETION_TIMEOUT: jiff::SignedDuration = jiff::SignedDuration::from_se
 
 /// The pods a budget covers: its namespace's pods its selector matches (a nil selector
 /// matches none).
-pub fn covered<'a>(pdb: &PodDisruptionBudget, pods: &'a [std::sync::Arc<core::Pod>]) -> Vec<&'a core::Pod> {
+pub fn covered<'a>(pdb: &PodDisruptionBudget, pods: &'a [Arc<core::Pod>]) -> Vec<&'a core::Pod> {
     let ns = pdb.metadata.namespace.as_deref().unwrap_or("");
     let Some(sel) = pdb.spec.as_ref().and_then(|s| s.selector.as_ref()) else { return Vec::new() };
     let Ok(sel) = LabelSelector::from_k8s(sel) else { return Vec::new() };
@@ -40,7 +42,12 @@ pub fn covered<'a>(pdb: &PodDisruptionBudget, pods: &'a [std::sync::Arc<core::Po
 }
 
 /// The status the controller writes for `pdb` now.
-pub fn status(pdb: &PodDisruptionBudget, pods: &[std::sync::Arc<core::Pod>], now: Timestamp) -> PodDisruptionBudgetStatus {
+pub fn status(
+    pdb: &PodDisruptionBudget,
+    pods: &[Arc<core::Pod>],
+    replicasets: &[Arc<ReplicaSet>],
+    now: Timestamp,
+) -> PodDisruptionBudgetStatus {
     let old = pdb.status.clone().unwrap_or_default();
     let mine = covered(pdb, pods);
     let spec = pdb.spec.clone().unwrap_or_default();
@@ -61,7 +68,7 @@ pub fn status(pdb: &PodDisruptionBudget, pods: &[std::sync::Arc<core::Pod>], now
         .filter(|p| !disrupted.contains_key(p.metadata.name.as_deref().unwrap_or("")))
         .filter(|p| is_ready(p))
         .count() as i32;
-    let scale = || expected_scale(&mine);
+    let scale = || expected_scale(&mine, replicasets);
     let generation = pdb.metadata.generation.unwrap_or(0);
     match budget(spec.min_available.as_ref(), spec.max_unavailable.as_ref(), mine.len() as i32, healthy, scale) {
         Ok(b) => {
@@ -105,17 +112,24 @@ fn set_condition(st: &mut PodDisruptionBudgetStatus, status: &str, reason: &str,
     });
 }
 
-/// `getExpectedScale`: the summed scale of the pods' controllers. The simulator's only
-/// controller is the DaemonSet, which has no scale subresource, so a pod with a
-/// controller is "found no controllers", one without "found no controller ref".
-fn expected_scale(pods: &[&core::Pod]) -> Result<i32, String> {
-    let Some(p) = pods.first() else { return Ok(0) };
-    let name = p.metadata.name.as_deref().unwrap_or("");
-    let owner = p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true));
-    Err(match owner {
-        None => format!("found no controller ref for pod {name:?}"),
-        Some(_) => format!("found no controllers for pod {name:?}"),
-    })
+/// `getExpectedScale`: the summed scale (`spec.replicas`) of the pods' controllers, each
+/// counted once. ReplicaSets have one; a DaemonSet has no scale subresource ("found no
+/// controllers for pod"), a bare pod no controller ("found no controller ref for pod").
+fn expected_scale(pods: &[&core::Pod], replicasets: &[Arc<ReplicaSet>]) -> Result<i32, String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for p in pods {
+        let name = p.metadata.name.as_deref().unwrap_or("");
+        let Some(owner) = p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)) else {
+            return Err(format!("found no controller ref for pod {name:?}"));
+        };
+        if seen.contains_key(&owner.uid) {
+            continue;
+        }
+        let rs = replicasets.iter().find(|r| owner.kind == "ReplicaSet" && r.metadata.uid.as_deref() == Some(owner.uid.as_str()));
+        let Some(rs) = rs else { return Err(format!("found no controllers for pod {name:?}")) };
+        seen.insert(owner.uid.clone(), rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1));
+    }
+    Ok(seen.values().sum())
 }
 
 /// One pass over every budget: writes the status where it changed.
@@ -125,8 +139,9 @@ pub fn sync(store: &Store, now: Timestamp) {
         return;
     }
     let (pods, _) = store.list::<core::Pod>(None);
+    let (replicasets, _) = store.list::<ReplicaSet>(None);
     for pdb in pdbs {
-        let st = status(&pdb, &pods, now);
+        let st = status(&pdb, &pods, &replicasets, now);
         if pdb.status.as_ref() != Some(&st) {
             let ns = pdb.metadata.namespace.clone().unwrap_or_default();
             let name = pdb.metadata.name.clone().unwrap_or_default();

@@ -1,5 +1,5 @@
-//! The control plane around the API server: DaemonSet controller, scheduler,
-//! disruption controller (PodDisruptionBudget status), node-lifecycle (condition taints,
+//! The control plane around the API server: DaemonSet and ReplicaSet controllers,
+//! scheduler, disruption controller (PodDisruptionBudget status), node-lifecycle (condition taints,
 //! NoExecute eviction), pod GC, and the kubelets.
 //!
 //! Every actor reads the store and writes through it, exactly as the real ones go
@@ -13,6 +13,7 @@ pub mod disruption;
 pub mod events;
 pub mod gc;
 pub mod nodelifecycle;
+pub mod replicaset;
 pub mod scheduler;
 
 use std::collections::HashMap;
@@ -93,6 +94,7 @@ impl Cluster {
         nodelifecycle::sync(&self.store, &mut self.eviction, now, self.record_events);
         self.sched.sync(&self.store, now, self.record_events);
         self.ds.sync_all(&self.store, now, self.record_events);
+        replicaset::sync(&self.store, now, self.record_events);
         disruption::sync(&self.store, now);
         self.pod_gc.sync(&self.store, now, self.settings.pod_gc_quarantine, self.settings.max_events);
         self.store.current_rv() != before
