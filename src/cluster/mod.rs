@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod backoff;
 pub mod connect;
+pub mod drain;
 pub mod errors;
 pub mod fleet;
 pub mod jobs;

@@ -18,6 +18,7 @@ mod bad_input;
 mod config;
 mod docs_keys;
 mod docs_links;
+mod drain;
 mod faults;
 mod install;
 mod model;

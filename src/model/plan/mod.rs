@@ -5,11 +5,12 @@
 //! requests, or the roll, a job of its own). Pure: the cluster layer sends the requests
 //! (`cluster::actions`) and runs the roll (`cluster::roll`).
 //!
-//! Files: [`labels`] (label syntax and the label plan), [`taints`] (the taint plan),
+//! Files: [`drain`] (which pods a drain evicts, and the budgets over them), [`labels`] (label syntax and the label plan), [`taints`] (the taint plan),
 //! [`roll`] (the roll's options, nodes and plan).
 //!
 //! May import: `model`, `k8s`.
 
+pub mod drain;
 pub mod labels;
 pub mod roll;
 pub mod taints;

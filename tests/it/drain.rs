@@ -1,0 +1,143 @@
+//! The drain (`cluster::drain`) against the simulator: it refuses what kubectl refuses,
+//! leaves the DaemonSet's pod, evicts through the Eviction API only, says who blocks it
+//! (the budget, its disruptions allowed, since when) while a PodDisruptionBudget allows no
+//! disruption, gives up at its timeout with the pod still there, and finishes once the
+//! budget allows one — the evicted pod gone, recreated by its ReplicaSet elsewhere — and a
+//! server dry-run changes nothing.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use daemonscope::cluster::drain::{DrainError, DrainEvent, DrainSettings, drain};
+use daemonscope::model::plan::drain::DrainOptions;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+
+use crate::common::*;
+
+fn cluster() -> String {
+    format!(
+        "{FAST}{}{}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{replicas: 1, selector: {{matchLabels: {{app: web}}}}, template: {{metadata: {{labels: {{app: web}}}}, \
+         spec: {{containers: [{{name: web, image: 'registry.example/web:v1'}}]}}}}}}\n\
+         ---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{minAvailable: 1, selector: {{matchLabels: {{app: web}}}}}}\n",
+        nodes_yaml(&["node-a", "node-b", "node-c"]),
+        ds_yaml("agent", "{type: RollingUpdate}"),
+    )
+}
+
+fn all_flags() -> DrainOptions {
+    DrainOptions { ignore_daemonsets: true, force: true, delete_emptydir_data: true, pod_selector: None }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_waits_on_its_budget_says_so_and_finishes_when_it_allows() {
+    let sim = serve(&cluster()).await;
+    let client = client(&sim);
+    let c: daemonscope::cluster::connect::Cluster = client.clone().into();
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
+    let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(client.clone(), "default");
+    let nodes: kube::Api<Node> = kube::Api::all(client.clone());
+    let ready_web = || async {
+        let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
+        let ready: Vec<Pod> = l
+            .items
+            .into_iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+            })
+            .collect();
+        if ready.len() == 1 { Ok(ready) } else { Err(format!("{} ready", ready.len())) }
+    };
+    let web = until(30, "the web pod ready", ready_web).await;
+    until(30, "the budget counting them", || async {
+        let s = pdbs.get("web").await.unwrap().status.unwrap_or_default();
+        if s.current_healthy == 1 { Ok(()) } else { Err(format!("{s:?}")) }
+    })
+    .await;
+    let victim = web[0].metadata.name.clone().unwrap();
+    let node = web[0].spec.as_ref().unwrap().node_name.clone().unwrap();
+
+    // kubectl's refusal without --ignore-daemonsets: nothing evicted (the cordon stays, as with kubectl).
+    let plain = DrainSettings { timeout: Some(Duration::from_secs(5)), ..Default::default() };
+    match drain(&c, &node, &plain, &|_| {}).await {
+        Err(DrainError::Refused(why)) => {
+            assert!(why.contains("cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): kube-system/agent-"), "{why}")
+        }
+        other => panic!("not refused: {other:?}"),
+    }
+    assert!(pods.get(&victim).await.unwrap().metadata.deletion_timestamp.is_none());
+
+    // Blocked: the budget allows no disruption; told as it happens; given up at the timeout.
+    let events = Mutex::new(Vec::new());
+    let s = DrainSettings { options: all_flags(), timeout: Some(Duration::from_secs(3)), ..Default::default() };
+    let report = drain(&c, &node, &s, &|e| events.lock().unwrap().push(e)).await.unwrap();
+    let key = format!("default/{victim}");
+    assert!(report.evicted.is_empty(), "{report:?}");
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(report.failed[0].0, key);
+    assert!(
+        report.failed[0].1.contains("still blocked at the timeout: Cannot evict pod as it would violate the pod's disruption budget."),
+        "{report:?}"
+    );
+    let events = events.into_inner().unwrap();
+    assert!(events.contains(&DrainEvent::Cordoned { node: node.clone(), already: true }), "{events:?}");
+    assert!(
+        events.iter().any(|e| matches!(e, DrainEvent::Planned { warnings: Some(w), evicting: 1, .. } if w.starts_with("ignoring DaemonSet-managed Pods: kube-system/agent-"))),
+        "{events:?}"
+    );
+    let blocked: Vec<_> = events
+        .iter()
+        .filter_map(|e| if let DrainEvent::Blocked { pod, budgets, .. } = e { Some((pod.clone(), budgets.clone())) } else { None })
+        .collect();
+    assert!(blocked.len() >= 2, "retried: {events:?}");
+    assert_eq!(blocked[0], (key.clone(), vec![("web".to_string(), 0)]));
+    assert!(pods.get(&victim).await.unwrap().metadata.deletion_timestamp.is_none(), "never deleted directly");
+    assert_eq!(nodes.get(&node).await.unwrap().spec.unwrap().unschedulable, Some(true));
+
+    // The budget allows one: the same drain evicts the pod and waits until it is gone.
+    let patch = serde_json::json!({"spec": {"minAvailable": 0}});
+    pdbs.patch("web", &Default::default(), &kube::api::Patch::Merge(patch)).await.unwrap();
+    until(30, "one disruption allowed", || async {
+        let s = pdbs.get("web").await.unwrap().status.unwrap_or_default();
+        if s.disruptions_allowed == 1 { Ok(()) } else { Err(format!("{s:?}")) }
+    })
+    .await;
+    let events = Mutex::new(Vec::new());
+    let s = DrainSettings { options: all_flags(), timeout: Some(Duration::from_secs(30)), ..Default::default() };
+    let report = drain(&c, &node, &s, &|e| events.lock().unwrap().push(e)).await.unwrap();
+    assert_eq!((report.evicted, report.failed.len()), (vec![key.clone()], 0));
+    let events = events.into_inner().unwrap();
+    let order: Vec<_> = events.iter().filter(|e| matches!(e, DrainEvent::Evicted { .. } | DrainEvent::Gone { .. })).collect();
+    assert_eq!(order, [&DrainEvent::Evicted { pod: key.clone() }, &DrainEvent::Gone { pod: key.clone() }]);
+    assert!(pods.get(&victim).await.is_err(), "gone");
+    // The ReplicaSet's new pod lands on another node.
+    let again = until(30, "a web pod again", ready_web).await;
+    assert!(again.iter().all(|p| p.spec.as_ref().unwrap().node_name.as_deref() != Some(node.as_str())), "{again:?}");
+}
+
+/// A server dry-run drain checks every request and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_drain_changes_nothing() {
+    let sim = serve(&cluster().replace("minAvailable: 1", "minAvailable: 0")).await;
+    let client = client(&sim);
+    let c: daemonscope::cluster::connect::Cluster = client.clone().into();
+    let nodes: kube::Api<Node> = kube::Api::all(client.clone());
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
+    let web = until(30, "web pods bound", || async {
+        let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
+        l.items.into_iter().find(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some()).ok_or("none bound".to_string())
+    })
+    .await;
+    let node = web.spec.as_ref().unwrap().node_name.clone().unwrap();
+    let s = DrainSettings { options: all_flags(), timeout: Some(Duration::from_secs(10)), dry_run: true, ..Default::default() };
+    let report = drain(&c, &node, &s, &|_| {}).await.unwrap();
+    assert_eq!(report.failed.len(), 0, "{report:?}");
+    assert_eq!(nodes.get(&node).await.unwrap().spec.and_then(|s| s.unschedulable), None, "not cordoned");
+    assert!(pods.get(web.metadata.name.as_deref().unwrap()).await.unwrap().metadata.deletion_timestamp.is_none(), "not evicted");
+}
