@@ -235,3 +235,35 @@ pub fn print_bytes(b: &[u8]) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+/// `daemonscope drain`'s flags: kubectl drain's names and meanings.
+#[derive(Debug, Args)]
+pub struct DrainArgs {
+    /// The nodes to drain, one after another.
+    #[arg(value_name = "NODE", required = true)]
+    pub nodes: Vec<String>,
+    /// Leave DaemonSet-managed pods (without it a node with one is not drained).
+    #[arg(long)]
+    pub ignore_daemonsets: bool,
+    /// Also evict pods that no controller will recreate.
+    #[arg(long)]
+    pub force: bool,
+    /// Also evict pods with emptyDir volumes (their data is lost).
+    #[arg(long)]
+    pub delete_emptydir_data: bool,
+    /// Only evict pods whose labels match this selector.
+    #[arg(long, value_name = "SELECTOR")]
+    pub pod_selector: Option<String>,
+    /// Seconds each pod is given to terminate (default: each pod's own).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, default_value_t = -1)]
+    pub grace_period: i64,
+    /// Give up after this long per node (e.g. 10m); 0s waits as long as it takes, as kubectl.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::k8s::duration::parse_flag_duration)]
+    pub timeout: std::time::Duration,
+    /// `server`: the API server checks every request and changes nothing.
+    #[arg(long, value_name = "none|server", default_value = "none", value_parser = ["none", "server"])]
+    pub dry_run: String,
+    /// `json`: one JSON object per line for each thing that happens (blockers while it waits).
+    #[arg(short = 'o', long, value_name = "text|json", default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
+}

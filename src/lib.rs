@@ -26,6 +26,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod drain;
 pub mod fleet_tui;
 pub mod k8s;
 pub mod logging;

@@ -43,10 +43,12 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     // `daemonscope status` and `daemonscope serve`.
     ("status", &["cli", "cluster", "model", "k8s"]),
     ("serve", &["status", "cli", "cluster", "model", "k8s"]),
+    // `daemonscope drain`.
+    ("drain", &["cli", "cluster", "model", "k8s"]),
     // The simulated cluster (the `sim` feature).
     ("sim", &["k8s"]),
     ("lib", &[]),
-    ("main", &["sim", "serve", "status", "config", "fleet_tui", "tui", "runner", "cli", "logging", "cluster", "k8s"]),
+    ("main", &["sim", "serve", "status", "drain", "config", "fleet_tui", "tui", "runner", "cli", "logging", "cluster", "k8s"]),
 ];
 
 struct Source {

@@ -141,3 +141,74 @@ async fn a_dry_run_drain_changes_nothing() {
     assert_eq!(nodes.get(&node).await.unwrap().spec.and_then(|s| s.unschedulable), None, "not cordoned");
     assert!(pods.get(web.metadata.name.as_deref().unwrap()).await.unwrap().metadata.deletion_timestamp.is_none(), "not evicted");
 }
+
+/// `daemonscope drain`'s flags, parsed as the binary parses them.
+#[derive(clap::Parser)]
+struct Flags {
+    #[command(flatten)]
+    args: daemonscope::cli::DrainArgs,
+}
+
+/// Headless: kubectl's lines, or one JSON object per event naming the budget that blocks
+/// the pod while it waits; exit 1 when a pod is still held at the timeout, 0 once drained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_drain_reports_blockers_as_json_lines_and_exits_as_kubectl() {
+    use clap::Parser;
+    let sim = serve(&cluster()).await;
+    let client = client(&sim);
+    let c: daemonscope::cluster::connect::Cluster = client.clone().into();
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
+    let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(client.clone(), "default");
+    let web = until(30, "the web pod bound and counted", || async {
+        let s = pdbs.get("web").await.unwrap().status.unwrap_or_default();
+        let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
+        match l.items.into_iter().next() {
+            Some(p) if s.current_healthy == 1 => Ok(p),
+            _ => Err(format!("{s:?}")),
+        }
+    })
+    .await;
+    let node = web.spec.as_ref().unwrap().node_name.clone().unwrap();
+    let run = |argv: Vec<String>| {
+        let c = c.clone();
+        async move {
+            let f = Flags::parse_from(std::iter::once("drain".to_string()).chain(argv));
+            let s = daemonscope::drain::settings(&f.args).unwrap();
+            let mut out = Vec::new();
+            let code = daemonscope::drain::run(&c, &f.args, &s, &mut out).await;
+            (code, String::from_utf8(out).unwrap())
+        }
+    };
+    let args =
+        |extra: &[&str]| -> Vec<String> { [node.as_str(), "--ignore-daemonsets"].iter().chain(extra).map(|s| s.to_string()).collect() };
+    let (code, out) = run(args(&["--timeout", "2s", "-o", "json"])).await;
+    assert_eq!(code, 1, "{out}");
+    let events: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let blocked = events.iter().find(|e| e["event"] == "blocked").unwrap_or_else(|| panic!("{out}"));
+    let victim = format!("default/{}", web.metadata.name.as_deref().unwrap());
+    assert_eq!(blocked["pod"], victim.as_str());
+    assert_eq!(blocked["budgets"], serde_json::json!([{"name": "web", "disruptionsAllowed": 0}]));
+    assert_eq!(blocked["message"], "Cannot evict pod as it would violate the pod's disruption budget.");
+    assert!(events.iter().any(|e| e["event"] == "failed" && e["pod"] == victim.as_str()), "{out}");
+    assert!(!events.iter().any(|e| e["event"] == "drained"), "{out}");
+
+    let patch = serde_json::json!({"spec": {"minAvailable": 0}});
+    pdbs.patch("web", &Default::default(), &kube::api::Patch::Merge(patch)).await.unwrap();
+    until(30, "one disruption allowed", || async {
+        let s = pdbs.get("web").await.unwrap().status.unwrap_or_default();
+        if s.disruptions_allowed == 1 { Ok(()) } else { Err(format!("{s:?}")) }
+    })
+    .await;
+    let (code, out) = run(args(&["--timeout", "30s"])).await;
+    assert_eq!(code, 0, "{out}");
+    let name = web.metadata.name.as_deref().unwrap();
+    for want in [
+        format!("node/{node} already cordoned"),
+        format!("evicting pod {victim}"),
+        format!("pod/{name} evicted"),
+        format!("node/{node} drained"),
+    ] {
+        assert!(out.contains(&want), "{want:?} in:\n{out}");
+    }
+    assert!(out.contains("Warning: ignoring DaemonSet-managed Pods: kube-system/agent-"), "{out}");
+}
