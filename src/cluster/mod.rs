@@ -14,6 +14,7 @@ pub mod drain;
 pub mod errors;
 pub mod fleet;
 pub mod jobs;
+pub mod lease;
 pub mod listwatch;
 pub mod live;
 pub mod requests;

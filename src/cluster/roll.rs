@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::cluster::connect::Cluster;
+use crate::cluster::lease;
 use crate::cluster::listwatch::{Event, Selectors, list_then_watch};
 use crate::model::coverage::is_updated;
 use crate::model::{DsInfo, NodeInfo, PodInfo};
@@ -77,8 +78,33 @@ impl RollStatus {
 }
 
 /// Runs the roll until done, stopped or aborted; reports every change of status.
-pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedReceiver<RollCmd>, report: impl Fn(RollStatus)) -> RollStatus {
+/// Runs the roll under its lease (`cluster::lease`): a roll of the same DaemonSet by
+/// someone else, still alive, stops this one before it deletes anything.
+pub async fn run(cluster: Cluster, spec: RollSpec, cmds: mpsc::UnboundedReceiver<RollCmd>, report: impl Fn(RollStatus)) -> RollStatus {
+    let holder = lease::identity();
+    let lock = match lease::acquire(&cluster, &spec.namespace, &spec.name, &holder).await {
+        Ok(l) => l,
+        Err(e) => {
+            let ds = format!("{}/{}", spec.namespace, spec.name);
+            let s = RollStatus { ds, state: RollState::Stopped(e.to_string()), done: 0, remaining: 0, in_flight: vec![], skipped: vec![] };
+            report(s.clone());
+            return s;
+        }
+    };
+    let s = run_locked(cluster, spec, cmds, report, &lock).await;
+    lock.release().await;
+    s
+}
+
+async fn run_locked(
+    cluster: Cluster,
+    spec: RollSpec,
+    mut cmds: mpsc::UnboundedReceiver<RollCmd>,
+    report: impl Fn(RollStatus),
+    lock: &lease::RollLock,
+) -> RollStatus {
     let label = format!("{}/{}", spec.namespace, spec.name);
+    let mut renewed = Instant::now();
     let mut skipped: BTreeMap<String, String> = BTreeMap::new();
     let mk = |state, done, remaining, in_flight: &BTreeMap<String, Instant>, skipped: &BTreeMap<String, String>| RollStatus {
         ds: label.clone(),
@@ -193,6 +219,16 @@ pub async fn run(cluster: Cluster, spec: RollSpec, mut cmds: mpsc::UnboundedRece
                 }
             },
             _ = tick.tick() => {}
+        }
+        if renewed.elapsed() >= lease::RENEW_EVERY {
+            renewed = Instant::now();
+            let nodes: Vec<String> = in_flight.keys().cloned().collect();
+            if let Err(why) = lock.renew(&nodes).await {
+                if why.starts_with("the roll's lease was taken over") {
+                    return stop(why);
+                }
+                tracing::warn!(%why, "roll: renewing the lease failed; retrying at the next renewal");
+            }
         }
         if !synced {
             continue;

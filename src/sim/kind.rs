@@ -16,6 +16,7 @@ pub enum Kind {
     PriorityClass,
     PodDisruptionBudget,
     ReplicaSet,
+    Lease,
 }
 
 pub struct KindInfo {
@@ -35,7 +36,7 @@ pub struct KindInfo {
 const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -46,6 +47,7 @@ impl Kind {
         Kind::PriorityClass,
         Kind::PodDisruptionBudget,
         Kind::ReplicaSet,
+        Kind::Lease,
     ];
 
     pub fn info(self) -> &'static KindInfo {
@@ -169,6 +171,18 @@ impl Kind {
                 verbs: ALL_VERBS,
                 subresources: &["status"],
                 categories: &["all"],
+            },
+            Kind::Lease => &KindInfo {
+                kind: "Lease",
+                plural: "leases",
+                singular: "lease",
+                group: "coordination.k8s.io",
+                version: "v1",
+                namespaced: true,
+                short_names: &[],
+                verbs: ALL_VERBS,
+                subresources: &[],
+                categories: &[],
             },
         }
     }

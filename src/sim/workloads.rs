@@ -1,4 +1,4 @@
-//! ReplicaSets (apps/v1), the workload pods a drain moves: the registry strategy
+//! ReplicaSets (apps/v1), the workload pods a drain moves, and Leases (the roll's lock): the registry strategy
 //! (`pkg/registry/apps/replicaset/strategy.go`: status kept on update, the generation
 //! bumped when the spec changes, the pod template defaulted) and validation
 //! (`ValidateReplicaSetSpec`: a selector that is not empty and matches the template's
@@ -57,6 +57,21 @@ impl Strategy for ReplicaSet {
                 .push(("spec.template.metadata.labels", format!("Invalid value: {labels:?}: `selector` does not match template `labels`"))),
             Err(e) => out.push(("spec.selector", format!("Invalid value: {e}"))),
             Ok(_) => {}
+        }
+        out
+    }
+}
+
+/// Leases (coordination.k8s.io/v1) are plain objects: metadata validated, nothing else
+/// (`pkg/registry/coordination/lease/strategy.go`).
+impl Strategy for k8s_openapi::api::coordination::v1::Lease {
+    fn validate(&self) -> Causes {
+        let mut out = Causes::new();
+        validate_meta(&self.metadata, true, &mut out);
+        if let Some(d) = self.spec.as_ref().and_then(|s| s.lease_duration_seconds)
+            && d <= 0
+        {
+            out.push(("spec.leaseDurationSeconds", format!("Invalid value: {d}: must be greater than 0")));
         }
         out
     }

@@ -23,6 +23,7 @@ mod faults;
 mod install;
 mod model;
 mod roll;
+mod roll_lock;
 mod roll_truth;
 mod rollout_budget;
 mod secrets;

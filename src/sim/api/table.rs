@@ -358,6 +358,17 @@ impl Tabular for apps::ReplicaSet {
     }
 }
 
+/// `printLease`: the holder.
+impl Tabular for k8s_openapi::api::coordination::v1::Lease {
+    fn columns() -> Vec<Col> {
+        vec![NAME, col("Holder", "string", 0, "The holder of the lease"), AGE]
+    }
+    fn cells(&self, now: jiff::Timestamp) -> Vec<Value> {
+        let holder = self.spec.as_ref().and_then(|s| s.holder_identity.clone()).unwrap_or_default();
+        vec![json!(self.metadata.name), json!(holder), json!(age(self.metadata.creation_timestamp.as_ref(), now))]
+    }
+}
+
 impl Tabular for core::Namespace {
     fn columns() -> Vec<Col> {
         vec![NAME, col("Status", "string", 0, "The status of the namespace"), AGE]
