@@ -22,6 +22,7 @@ pub mod scenario;
 pub mod store;
 pub mod stream;
 pub mod tls;
+pub mod typed;
 pub mod workloads;
 
 use std::net::SocketAddr;
@@ -62,7 +63,7 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
             store.create(n)?;
         }
     }
-    crate::sim::store::with_kind!(kind, T => {
+    crate::sim::typed::with_kind!(kind, T => {
         let mut o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
         o.prepare_create();
         let causes = o.validate();
@@ -78,7 +79,7 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
 pub fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
     match a {
         Action::Create(kind, v) => create_value(store, *kind, v.clone()),
-        Action::Patch { kind, namespace, name, patch } => crate::sim::store::with_kind!(*kind, T => {
+        Action::Patch { kind, namespace, name, patch } => crate::sim::typed::with_kind!(*kind, T => {
             let cur = store.get::<T>(namespace, name).ok_or_else(|| ApiError::not_found(*kind, name))?;
             let mut doc = serde_json::to_value(&*cur).map_err(|e| ApiError::internal(e.to_string()))?;
             json_patch::merge(&mut doc, patch);
@@ -90,7 +91,7 @@ pub fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
             }
             store.update(o).map(|_| ())
         }),
-        Action::Delete { kind, namespace, name } => crate::sim::store::with_kind!(*kind, T => {
+        Action::Delete { kind, namespace, name } => crate::sim::typed::with_kind!(*kind, T => {
             crate::sim::ops::delete_object::<T>(store, namespace, name, &Default::default()).map(|_| ())
         }),
     }

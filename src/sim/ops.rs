@@ -13,7 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, Precondition
 use super::errors::ApiError;
 use super::kind::Kind;
 use super::objects::Strategy;
-use super::store::{Store, with_kind};
+use super::store::Store;
+use super::typed::with_kind;
 
 /// Deletes one object with the semantics of the real registry: graceful for bound pods,
 /// immediate otherwise; dependents are left to the garbage collector (Background),

@@ -335,7 +335,7 @@ fn path_message<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> Stri
 
 /// Deserialises into the real type so a bad field is reported with its path.
 fn check_typed(kind: Kind, doc: &Value) -> Result<(), String> {
-    crate::sim::store::with_kind!(kind, T => {
+    crate::sim::typed::with_kind!(kind, T => {
         serde_path_to_error::deserialize::<_, T>(doc.clone()).map(|_| ()).map_err(|e| path_message(&e))
     })
 }

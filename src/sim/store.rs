@@ -461,7 +461,3 @@ impl Store {
         Ok(last)
     }
 }
-
-mod kinds;
-pub use kinds::field_value;
-pub(crate) use kinds::with_kind;

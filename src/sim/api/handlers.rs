@@ -21,8 +21,8 @@ use super::table::{self, Tabular};
 use crate::sim::errors::ApiError;
 use crate::sim::kind::Kind;
 use crate::sim::objects::Strategy;
-use crate::sim::store::with_kind;
 use crate::sim::store::{SimObject, Store};
+use crate::sim::typed::with_kind;
 
 pub async fn dispatch(ctx: Ctx, watch: bool) -> Response {
     let kind = ctx.target.kind;

@@ -13,7 +13,7 @@ use k8s_openapi::schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use crate::sim::kind::Kind;
-use crate::sim::store::with_kind;
+use crate::sim::typed::with_kind;
 
 /// The group-versions served, as their `/openapi/v3/<path>` keys (`api/v1`, `apis/apps/v1`).
 fn group_versions() -> Vec<(String, &'static str, &'static str)> {

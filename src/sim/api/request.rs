@@ -20,7 +20,8 @@ use super::table::{self, Tabular};
 use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::errors::ApiError;
 use crate::sim::kind::Kind;
-use crate::sim::store::{SimObject, Snap, field_value};
+use crate::sim::store::{SimObject, Snap};
+use crate::sim::typed::field_value;
 
 /// What a path addresses.
 #[derive(Debug, Clone)]

@@ -14,8 +14,8 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::sim::ops::graceful_delete_pod;
-use crate::sim::store::with_kind;
 use crate::sim::store::{SimObject, Store};
+use crate::sim::typed::with_kind;
 use k8s_openapi::Metadata as _;
 
 fn all_uids(store: &Store) -> HashSet<String> {

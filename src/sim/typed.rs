@@ -2,13 +2,14 @@
 //! selectors each supports beyond the metadata ones; and `with_kind!`, which binds the
 //! type of a `Kind` known only at run time.
 //!
-//! May import: `sim::store`, `sim::kind`.
+//! May import: `sim::store`, `sim::kind`. (Not imported by `store`: the store knows kinds
+//! only through the `SimObject` trait.)
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Inner, Key, SimObject};
 use crate::sim::kind::Kind;
+use crate::sim::store::{Inner, Key, SimObject};
 
 macro_rules! sim_object {
     ($t:ty, $kind:expr, $field:ident, |$o:ident, $f:ident| $body:expr) => {
