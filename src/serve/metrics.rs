@@ -29,13 +29,73 @@ pub fn wants_openmetrics(accept: Option<&str>) -> bool {
     accept.is_some_and(|a| a.contains("application/openmetrics-text"))
 }
 
-/// The scrape: every metric of the current state.
+/// The scrape: every metric of the current state, each family's samples sorted by their
+/// labels (the registry's maps keep no order; stable scrapes diff and compress well).
 pub fn render(state: &State, openmetrics: bool) -> String {
     let reg = registry(state);
     let mut out = String::with_capacity(64 * 1024);
     let r = if openmetrics { openmetrics_text::encode(&mut out, &reg) } else { prometheus_text::encode(&mut out, &reg) };
     r.expect("writing to a String cannot fail");
+    sorted_samples(&out)
+}
+
+/// The exposition with each family's samples (the lines between two comment lines) in
+/// the order of their label sets. A stable sort on the labels without `le`, so a
+/// histogram's buckets, sum and count stay together and in their order.
+fn sorted_samples(text: &str) -> String {
+    fn key(line: &str) -> String {
+        let Some(open) = line.find('{') else { return String::new() };
+        let close = line.rfind('}').unwrap_or(line.len());
+        line[open + 1..close].split(',').filter(|kv| !kv.starts_with("le=")).collect::<Vec<_>>().join(",")
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut run: Vec<&str> = Vec::new();
+    let flush = |run: &mut Vec<&str>, out: &mut String| {
+        run.sort_by_cached_key(|l| key(l));
+        for l in run.drain(..) {
+            out.push_str(l);
+            out.push('\n');
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with('#') {
+            flush(&mut run, &mut out);
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            run.push(line);
+        }
+    }
+    flush(&mut run, &mut out);
     out
+}
+
+fn with(ds: &Labels, k: &'static str, v: &str) -> Labels {
+    let mut l = ds.clone();
+    l.push((k, v.to_string()));
+    l
+}
+
+/// Which node problems get a series first when `--max-node-series` cannot hold them all:
+/// the daemon failing, then missing, then starting (or terminating), then its node down,
+/// then misscheduled. Outdated pods get none (a rollout not yet there is counted per
+/// DaemonSet in `daemonscope_daemonset_nodes{state="outdated"}`): an OnDelete backlog must
+/// never push a failing node out of the scrape.
+fn series_rank(s: CellState) -> Option<u8> {
+    match s {
+        CellState::Failing => Some(0),
+        CellState::Missing => Some(1),
+        CellState::Starting | CellState::Terminating => Some(2),
+        CellState::NodeNotReady => Some(3),
+        CellState::Misscheduled => Some(4),
+        _ => None,
+    }
+}
+
+/// A ratio or a time with the precision it has (no 17-digit ratios in the scrape).
+fn rounded(v: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (v * f).round() / f
 }
 
 fn registry(state: &State) -> Registry {
@@ -43,7 +103,7 @@ fn registry(state: &State) -> Registry {
     let nodes = IntGauges::default();
     let desired = IntGauges::default();
     let problem = IntGauges::default();
-    let dropped: Gauge = Gauge::default();
+    let dropped = IntGauges::default();
     let progress = FloatGauges::default();
     let stalled = IntGauges::default();
     let started = FloatGauges::default();
@@ -51,47 +111,51 @@ fn registry(state: &State) -> Registry {
     {
         let live = state.live.read();
         let model = &live.model;
-        let mut budget = state.max_node_series;
-        for d in model.daemonsets() {
+        let dss: Vec<_> = model.daemonsets().collect();
+        // Every node problem that may get a series: (rank, DaemonSet, node), worst first.
+        let mut problems: Vec<(u8, usize, crate::model::NodeId, CellState)> = Vec::new();
+        for (i, d) in dss.iter().enumerate() {
             let ds = ds_labels(&d.namespace, &d.name);
-            let with = |k: &'static str, v: &str| {
-                let mut l = ds.clone();
-                l.push((k, v.to_string()));
-                l
-            };
             let Some(cov) = model.coverage(d) else { continue };
             for s in CellState::ALL {
-                nodes.get_or_create(&with("state", s.as_str())).set(i64::from(cov.count(s)));
+                nodes.get_or_create(&with(&ds, "state", s.as_str())).set(i64::from(cov.count(s)));
             }
             desired.get_or_create(&ds).set(i64::from(cov.eligible()));
             for (id, s) in cov.cells.iter().enumerate() {
-                if !s.is_problem() {
-                    continue;
+                if let Some(rank) = series_rank(*s) {
+                    problems.push((rank, i, id as crate::model::NodeId, *s));
                 }
-                if budget == 0 {
-                    dropped.inc();
-                    continue;
-                }
-                let id = id as crate::model::NodeId;
-                let (Some(node), Some(cell)) = (model.node(id), model.explain(d, id)) else { continue };
-                let mut l = with("node", &node.name);
-                l.push(("state", cell.state.as_str().to_string()));
-                l.push(("reason", cell.cause.as_str().to_string()));
-                problem.get_or_create(&l).set(1);
-                budget -= 1;
             }
             let p = rollout::brief(model, d);
             let ratio = if p.desired <= 0 { 1.0 } else { (f64::from(p.updated) / f64::from(p.desired)).min(1.0) };
-            progress.get_or_create(&ds).set(ratio);
+            progress.get_or_create(&ds).set(rounded(ratio, 4));
             // From the guard already held: taking the lock again while a writer waits
             // deadlocks (parking_lot's read lock is not recursive).
             let s = rollout::summarize(&p, live.pace(&d.uid), now, None);
             stalled.get_or_create(&ds).set(i64::from(s.stalled));
             if let Some(t) = p.started {
-                started.get_or_create(&ds).set(t.as_millisecond() as f64 / 1000.0);
+                started.get_or_create(&ds).set(rounded(t.as_millisecond() as f64 / 1000.0, 3));
             }
         }
+        // Worst first, then DaemonSet, then node name: the same series survive every scrape.
+        problems.sort_by_cached_key(|p| (p.0, p.1, model.node(p.2).map(|n| n.name.clone())));
+        for (i, (_, d, id, s)) in problems.iter().enumerate() {
+            if i >= state.max_node_series {
+                dropped.get_or_create(&vec![("state", s.as_str().to_string())]).inc();
+                continue;
+            }
+            let d = dss[*d];
+            let (Some(node), Some(cell)) = (model.node(*id), model.explain(d, *id)) else { continue };
+            let mut l = with(&ds_labels(&d.namespace, &d.name), "node", &node.name);
+            l.push(("state", cell.state.as_str().to_string()));
+            l.push(("reason", cell.cause.as_str().to_string()));
+            problem.get_or_create(&l).set(1);
+        }
     }
+    let build = IntGauges::default();
+    let revision = option_env!("DAEMONSCOPE_REVISION").unwrap_or("unknown");
+    build.get_or_create(&vec![("version", env!("CARGO_PKG_VERSION").to_string()), ("revision", revision.to_string())]).set(1);
+    reg.register("daemonscope_build_info", "1, labelled with the version and the source revision of this build", build);
     reg.register("daemonscope_daemonset_nodes", "Nodes per coverage state of each DaemonSet", nodes);
     reg.register(
         "daemonscope_daemonset_desired_nodes",
@@ -100,10 +164,10 @@ fn registry(state: &State) -> Registry {
     );
     reg.register(
         "daemonscope_daemonset_node_problem",
-        "1 for each node where the DaemonSet is not ready and up to date, with its state and reason (capped by --max-node-series)",
+        "1 for each node where the DaemonSet is failing, missing, starting, down or misscheduled, with its state and reason (worst first, capped by --max-node-series)",
         problem,
     );
-    reg.register("daemonscope_node_series_dropped", "Node problem series left out of this scrape by --max-node-series", dropped);
+    reg.register("daemonscope_node_series_dropped", "Node problem series left out of this scrape by --max-node-series, by state", dropped);
     reg.register(
         "daemonscope_daemonset_rollout_progress_ratio",
         "Updated pods over desired pods of the DaemonSet's current rollout (1 when complete)",

@@ -237,7 +237,12 @@ fn cluster_role() -> (Vec<(String, String)>, Vec<Vec<String>>) {
 
 /// serve in-process against `sim` with `token`, on a free port; stops when dropped.
 async fn serve_in_process(sim: &daemonscope::sim::Running, token: Option<&str>) -> (tokio::sync::oneshot::Sender<()>, String) {
-    let args = ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000 };
+    serve_capped(sim, token, 1000).await
+}
+
+/// serve in-process with `--max-node-series cap`.
+async fn serve_capped(sim: &daemonscope::sim::Running, token: Option<&str>, cap: usize) -> (tokio::sync::oneshot::Sender<()>, String) {
+    let args = ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: cap };
     let listener = daemonscope::serve::bind(&args).unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let cluster = common::cluster_with_token(sim, token);
@@ -438,4 +443,40 @@ async fn time_to_coverage_rollouts_and_the_status_json() {
     // The same report; only the context's name differs (the CLI's comes from the kubeconfig).
     from_serve["context"] = from_cli["context"].clone();
     assert_eq!(from_serve, from_cli);
+}
+
+/// A cap on the node series keeps the worst problems — the crash-looping node's, never
+/// the outdated pods of an OnDelete backlog — and counts what it left out per state; the
+/// scrape carries build_info, its samples in a stable order, ratios without 17 digits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capped_scrape_keeps_the_worst_problems_and_counts_the_rest_by_state() {
+    let sim = common::serve(DEMO).await;
+    let (_stop, addr) = serve_capped(&sim, sim.token.as_deref(), 3).await;
+    let series = |body: &str, name: &str| -> Vec<String> {
+        body.lines().filter(|l| l.starts_with(&format!("{name}{{"))).map(String::from).collect()
+    };
+    let body = common::until(60, "the crash-looping node in a capped scrape", || async {
+        let (_, body) = get(&addr, "/metrics", None).await.ok_or("no answer")?;
+        let kept = series(&body, "daemonscope_daemonset_node_problem");
+        let crash = kept.iter().any(|l| l.contains("node=\"general-c-0003\"") && l.contains("state=\"failing\""));
+        if crash && kept.len() == 3 { Ok(body) } else { Err(kept.join("\n")) }
+    })
+    .await;
+    let kept = series(&body, "daemonscope_daemonset_node_problem");
+    assert!(kept.iter().all(|l| !l.contains("state=\"outdated\"")), "{kept:?}");
+    let dropped = series(&body, "daemonscope_node_series_dropped");
+    assert!(!dropped.is_empty() && dropped.iter().all(|l| l.contains("state=\"")), "{dropped:?}");
+    assert!(dropped.iter().all(|l| !l.contains("state=\"outdated\"")), "outdated pods get no series to drop: {dropped:?}");
+    assert!(body.contains(&format!("daemonscope_build_info{{version=\"{}\",revision=\"", env!("CARGO_PKG_VERSION"))), "{body}");
+    // Each family's samples in label order, every scrape the same.
+    for family in ["daemonscope_daemonset_nodes", "daemonscope_daemonset_node_problem", "daemonscope_daemonset_desired_nodes"] {
+        let lines = series(&body, family);
+        let mut sorted = lines.clone();
+        sorted.sort();
+        assert_eq!(lines, sorted, "{family}");
+    }
+    for l in series(&body, "daemonscope_daemonset_rollout_progress_ratio") {
+        let v = l.rsplit(' ').next().unwrap();
+        assert!(v.len() <= 6, "a ratio with the precision it has: {l}");
+    }
 }
