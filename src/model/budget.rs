@@ -506,6 +506,14 @@ pub fn verdict(model: &Model, ds: &DsInfo, b: &Budget, quiet: Option<Duration>) 
     if !rollout::under_way(model, ds) {
         return Verdict::Complete;
     }
+    // The template changed and its revision is not in view yet: when this rollout began,
+    // and so what it caused, cannot be told for the moment (the revision follows at once).
+    if !rollout::revision_in_view(model, ds) {
+        return match quiet.filter(|q| *q >= STALL_AFTER) {
+            Some(q) => Verdict::Stalled(format!("no revision of the new template in view for {}", human_duration(q.as_secs() as i64))),
+            None => Verdict::Progressing,
+        };
+    }
     let all: Vec<&Holder> = b.holders.iter().chain(&b.failing_elsewhere).collect();
     let failures: Vec<&Holder> = all.iter().copied().filter(|h| h.is_rollout_failure()).collect();
     if !failures.is_empty() {

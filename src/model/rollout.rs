@@ -124,7 +124,13 @@ fn brief_at(model: &Model, ds: &DsInfo, now: jiff::Timestamp) -> Progress {
 /// brought back (`kubectl rollout undo`: the controller bumps the old ControllerRevision's
 /// number and keeps its creation time). Then the rollout began after the newest other
 /// revision appeared; its first pod created since then says when.
+/// None also while the newest revision in view is not yet the template's (see
+/// [`revision_in_view`]): a start read off the previous revision would date this rollout
+/// back to the last one, and every failure since then would look like this rollout's.
 pub fn rollout_start(model: &Model, ds: &DsInfo) -> Option<jiff::Timestamp> {
+    if !revision_in_view(model, ds) {
+        return None;
+    }
     let revisions = model.revisions_of(ds);
     let current = revisions.last()?;
     let created = current.created?;
@@ -141,6 +147,26 @@ pub fn rollout_start(model: &Model, ds: &DsInfo) -> Option<jiff::Timestamp> {
         }
         _ => Some(created),
     }
+}
+
+/// Whether the newest ControllerRevision in view is the DaemonSet's current template.
+/// The DaemonSet, its revisions and its pods come on separate watches in no set order:
+/// just after a template change the DaemonSet can be seen before the revision the
+/// controller made for it. Told by the pods: those of the newest revision in view were
+/// created for the template generation they carry (`pod-template-generation`); when some
+/// exist and none carries the DaemonSet's generation, that revision is an older one.
+/// Without the generation on either side, or without such pods, nothing says otherwise.
+pub fn revision_in_view(model: &Model, ds: &DsInfo) -> bool {
+    let Some(generation) = ds.template_generation.as_deref() else { return true };
+    let revisions = model.revisions_of(ds);
+    let Some(newest) = revisions.last() else { return true };
+    let mut of_newest = model.pods_of(ds).filter(|p| p.revision_hash.as_deref() == Some(newest.hash.as_str()));
+    let mut any = false;
+    let current = of_newest.any(|p| {
+        any |= p.template_generation.is_some();
+        p.template_generation.as_deref().is_none_or(|g| g == generation)
+    });
+    current || !any
 }
 
 /// The rollout state of `ds`, from the model.
@@ -160,7 +186,8 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
         e.0 += 1;
         e.1 += u32::from(p.ready);
     }
-    let current_hash = current.map(|r| r.hash.clone());
+    let in_view = revision_in_view(model, ds);
+    let current_hash = current.filter(|_| in_view).map(|r| r.hash.clone());
     let mut per_revision: Vec<RevisionPods> = by_hash
         .into_iter()
         .map(|(hash, (pods, ready))| RevisionPods {
@@ -171,7 +198,7 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
             ready,
         })
         .collect();
-    if let Some(c) = current
+    if let Some(c) = current.filter(|_| in_view)
         && !per_revision.iter().any(|r| r.current)
     {
         per_revision.push(RevisionPods { revision: Some(c.revision), hash: c.hash.clone(), pods: 0, ready: 0, current: true });
@@ -202,6 +229,8 @@ pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
     if ds.observed_generation < ds.generation {
         waiting_on
             .push(format!("the controller has not yet observed generation {} (status is for {})", ds.generation, ds.observed_generation));
+    } else if !in_view {
+        waiting_on.push("the new template's ControllerRevision, not in view yet".to_string());
     }
     if !failing_new.is_empty() {
         waiting_on.push(format!("{} pod(s) failing — {}", failing_new.len(), name_nodes(model, ds, &failing_new)));

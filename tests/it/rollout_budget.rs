@@ -258,6 +258,41 @@ fn a_crash_loop_from_before_the_rollout_is_pre_existing_in_the_view() {
     assert!(s.contains("new-pod-failing: CrashLoopBackOff: container agent (rollout-induced) — on n3"), "{s}");
 }
 
+/// Just after the template changes, the DaemonSet is in view before the revision the
+/// controller makes for it (separate watches, no set order): the rollout's start is not
+/// the previous revision's (three days ago), so n3's old trouble is not judged against it
+/// and nothing is called stalled — the gate above once stopped on that moment.
+#[test]
+fn a_template_change_seen_before_its_revision_is_not_judged() {
+    let mut sim = common::build(&crash_loop_cluster());
+    settle(&mut sim, 8);
+    restart(&sim, json!({}));
+    // Not advanced: the controller has not made the new revision (nor observed the change).
+    let mut app = App::new("staged", Theme::new(false));
+    let _ = app.update(Msg::Watch(common::all_updates(&sim)));
+    let model = app.model();
+    let ds = model.daemonset("kube-system", "agent").unwrap();
+    assert!(!daemonscope::model::rollout::revision_in_view(model, ds));
+    assert_eq!(daemonscope::model::rollout::rollout_start(model, ds), None);
+    let b = daemonscope::model::budget::budget(model, ds, jiff::Timestamp::now());
+    let v = daemonscope::model::budget::verdict(model, ds, &b, None);
+    assert_eq!(v, daemonscope::model::budget::Verdict::Progressing, "{v}");
+    let _ = app.update(Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)));
+    let mut t = Terminal::new(TestBackend::new(120, 35)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    let s = common::screen_text(t.backend().buffer());
+    assert!(!s.contains("stalled") && !s.contains("(current)"), "{s}");
+    assert!(s.contains("the controller has not yet observed generation 2"), "{s}");
+    // Once the controller has made it, the rollout starts now and n3 failed before it.
+    sim.advance(1);
+    let _ = app.update(Msg::Watch(common::all_updates(&sim)));
+    let model = app.model();
+    let ds = model.daemonset("kube-system", "agent").unwrap();
+    assert!(daemonscope::model::rollout::revision_in_view(model, ds));
+    let start = daemonscope::model::rollout::rollout_start(model, ds).unwrap();
+    assert!(jiff::Timestamp::now().duration_since(start).as_secs() < 60, "{start}");
+}
+
 /// The same through `status --wait` started before the rollout (a deploy gate): it does
 /// not stop early blaming the rollout, and its JSON marks n3's holder pre-existing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
