@@ -198,6 +198,13 @@ pub struct LogArgs {
     pub log_file: Option<std::path::PathBuf>,
 }
 
+impl LogArgs {
+    /// These flags, with those given before the subcommand filling in what they leave unset.
+    pub fn or(&self, before: &LogArgs) -> LogArgs {
+        LogArgs { log_file: self.log_file.clone().or_else(|| before.log_file.clone()) }
+    }
+}
+
 /// `daemonscope config`: the settings file.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -266,4 +273,26 @@ pub struct DrainArgs {
     /// `json`: one JSON object per line for each thing that happens (blockers while it waits).
     #[arg(short = 'o', long, value_name = "text|json", default_value = "text", value_parser = ["text", "json"])]
     pub output: String,
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE", help_heading = "Cluster")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME", help_heading = "Cluster")]
+    pub context: Option<String>,
+    /// Give up on a request the API server has not answered after this long (e.g. 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout, help_heading = "Cluster")]
+    pub request_timeout: Option<std::time::Duration>,
+}
+
+impl DrainArgs {
+    /// The cluster flags as the other commands take them (a drain has no namespace or
+    /// DaemonSet selector: it acts on whole nodes).
+    pub fn client(&self) -> ClientArgs {
+        ClientArgs {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.iter().cloned().collect(),
+            request_timeout: self.request_timeout,
+            ..ClientArgs::default()
+        }
+    }
 }

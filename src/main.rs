@@ -81,6 +81,14 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Cordon nodes and evict their pods as `kubectl drain` does, naming the budget that
+    /// blocks an eviction. Exit 0: drained; 1: refused or still held at --timeout; 2: bad input.
+    Drain {
+        #[command(flatten)]
+        args: daemonscope::cli::DrainArgs,
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// Check the config file, print its path, or print a commented default config.
     Config(ConfigArgs),
     /// Print a shell completion script (e.g. `daemonscope completions bash > /etc/bash_completion.d/daemonscope`).
@@ -137,6 +145,7 @@ fn main() -> Result<()> {
         Some(Command::Status { ref args, .. }) => run_status(&inv, args),
         Some(Command::Snapshot { ref args, .. }) => run_snapshot(&inv, args),
         Some(Command::Serve { ref args, .. }) => run_serve(&inv, args),
+        Some(Command::Drain { ref args, .. }) => run_drain(&inv, args),
         Some(Command::Config(ref args)) => {
             match daemonscope::config::command(args, cli.config.as_deref()) {
                 Ok(out) => daemonscope::cli::print_bytes(out.as_bytes()).unwrap_or_else(|e| fail_with(2, e)),
@@ -179,12 +188,13 @@ impl Invocation {
         let before = &cli.client;
         let (client, log, demo, code) = match &cli.command {
             None => (cli.client.clone(), cli.log.clone(), top_demo, 1),
-            Some(Command::Status { args, client, log, .. }) => (client.clone().or(before), log_or(log, &cli.log), top_demo || args.demo, 2),
-            Some(Command::Snapshot { client, log, .. }) => (client.clone().or(before), log_or(log, &cli.log), false, 2),
+            Some(Command::Status { args, client, log, .. }) => (client.clone().or(before), log.or(&cli.log), top_demo || args.demo, 2),
+            Some(Command::Snapshot { client, log, .. }) => (client.clone().or(before), log.or(&cli.log), false, 2),
+            Some(Command::Drain { args, log }) => (args.client().or(before), log.or(&cli.log), false, 2),
             #[cfg(feature = "sim")]
-            Some(Command::Serve { client, log, demo, .. }) => (client.clone().or(before), log_or(log, &cli.log), top_demo || *demo, 2),
+            Some(Command::Serve { client, log, demo, .. }) => (client.clone().or(before), log.or(&cli.log), top_demo || *demo, 2),
             #[cfg(not(feature = "sim"))]
-            Some(Command::Serve { client, log, .. }) => (client.clone().or(before), log_or(log, &cli.log), false, 2),
+            Some(Command::Serve { client, log, .. }) => (client.clone().or(before), log.or(&cli.log), false, 2),
             #[cfg(feature = "sim")]
             Some(Command::Sim(s)) => {
                 let f = &s.from;
@@ -195,7 +205,7 @@ impl Invocation {
                     request_timeout: f.request_timeout,
                     ..ClientArgs::default()
                 };
-                (client, log_or(&s.log, &cli.log), false, 1)
+                (client, s.log.or(&cli.log), false, 1)
             }
             Some(Command::Config(_) | Command::Completions { .. } | Command::Man { .. }) => {
                 (ClientArgs::default(), LogArgs::default(), false, 2)
@@ -205,6 +215,9 @@ impl Invocation {
         if let Some(sub) = &cli.command {
             let takes_client = matches!(sub, Command::Status { .. } | Command::Snapshot { .. } | Command::Serve { .. });
             let mut stray = if takes_client { Vec::new() } else { cli.client.given() };
+            if let Command::Drain { .. } = sub {
+                stray.retain(|f| !matches!(*f, "--kubeconfig" | "--context" | "--request-timeout"));
+            }
             if !matches!(sub, Command::Status { .. }) {
                 stray.extend(cli.fleet.given());
             }
@@ -242,10 +255,6 @@ impl Invocation {
     }
 }
 
-fn log_or(sub: &LogArgs, before: &LogArgs) -> LogArgs {
-    LogArgs { log_file: sub.log_file.clone().or_else(|| before.log_file.clone()) }
-}
-
 fn subcommand_name(c: &Command) -> &'static str {
     match c {
         #[cfg(feature = "sim")]
@@ -253,6 +262,7 @@ fn subcommand_name(c: &Command) -> &'static str {
         Command::Status { .. } => "status",
         Command::Snapshot { .. } => "snapshot",
         Command::Serve { .. } => "serve",
+        Command::Drain { .. } => "drain",
         Command::Config(_) => "config",
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
@@ -298,10 +308,8 @@ fn fleet(inv: &Invocation, source: Option<&Source>, what: Option<&str>) -> Optio
 fn demo_is_one_cluster(inv: &Invocation) {
     let f = &inv.fleet;
     if daemonscope::cluster::fleet::Selection::from_flags(&inv.client.context, f.contexts.as_deref(), f.all_contexts).is_some() {
-        fail_with(
-            inv.bad_input_code,
-            "--demo is one cluster: several contexts (--context …, --contexts, --all-contexts) need a kubeconfig",
-        );
+        let why = "--demo is one cluster: several contexts (--context …, --contexts, --all-contexts) need a kubeconfig";
+        fail_with(inv.bad_input_code, why);
     }
 }
 
@@ -435,6 +443,18 @@ async fn snapshot_yaml(
     daemonscope::cluster::snapshot::scenario::scenario(&objects, &name, anonymize)
 }
 
+/// `daemonscope drain NODE…`: bad input is one line and exit 2; then kubectl drain's lines and exit code.
+fn run_drain(inv: &Invocation, args: &daemonscope::cli::DrainArgs) -> Result<()> {
+    let settings = daemonscope::drain::settings(args).unwrap_or_else(|e| fail_with(2, e));
+    let rt = tokio::runtime::Runtime::new()?;
+    let code = rt.block_on(async {
+        let (cluster, _) = inv.load_source().client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
+        daemonscope::drain::run(&cluster, args, &settings, &mut std::io::stdout()).await
+    });
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    std::process::exit(code);
+}
+
 /// `daemonscope serve`: bad input (listen address, port in use, selector, kubeconfig) is
 /// one line and exit 2; after that it serves until SIGTERM, whatever the API server does.
 fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
@@ -443,7 +463,7 @@ fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
     let listener = daemonscope::serve::bind(args).unwrap_or_else(|e| fail_with(2, e));
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
-        let shutdown = shutdown_signal();
+        let shutdown = daemonscope::runner::shutdown_signal();
         #[cfg(feature = "sim")]
         if wants_demo(inv) {
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
@@ -457,23 +477,6 @@ fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
     std::process::exit(code);
-}
-
-/// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this is called, not
-/// when it is first awaited.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-    let ctrl_c = tokio::signal::ctrl_c();
-    async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
-    }
 }
 
 /// The simulated cluster: `--demo` in-process, and `daemonscope sim` on a socket.
@@ -530,7 +533,7 @@ mod simulator {
         rt.block_on(async move {
             // Listen for SIGTERM before anything is printed: a supervisor that reads the
             // banner and stops the simulator at once must get a clean exit.
-            let shutdown = super::shutdown_signal();
+            let shutdown = daemonscope::runner::shutdown_signal();
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);

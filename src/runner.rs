@@ -181,3 +181,20 @@ fn mouse_capture(on: bool) -> std::io::Result<()> {
         crossterm::execute!(std::io::stdout(), DisableMouseCapture)
     }
 }
+
+/// For the headless commands (`serve`, `sim`): resolves on Ctrl-C or SIGTERM; the
+/// handlers are installed when this is called, not when it is first awaited.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    }
+}

@@ -212,3 +212,46 @@ async fn headless_drain_reports_blockers_as_json_lines_and_exits_as_kubectl() {
     }
     assert!(out.contains("Warning: ignoring DaemonSet-managed Pods: kube-system/agent-"), "{out}");
 }
+
+/// The binary's `daemonscope drain`: kubectl's lines and exit 0 for a node it can empty;
+/// the cluster flags before or after the subcommand; bad input one line and exit 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_drains_a_node_and_says_bad_input_in_one_line() {
+    let sim = serve(&cluster()).await;
+    let client = client(&sim);
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
+    let web_on = until(30, "the web pod bound", || async {
+        let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
+        l.items.into_iter().find_map(|p| p.spec?.node_name).ok_or_else(|| "not bound".to_string())
+    })
+    .await;
+    let node = ["node-a", "node-b", "node-c"].into_iter().find(|n| *n != web_on).unwrap();
+    let (dir, kc) = kubeconfig_file(&sim, None);
+    let run = |argv: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+            .args(argv)
+            .env("XDG_STATE_HOME", dir.path())
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, out, err) = tokio::task::block_in_place(|| run(&["drain", node, "--ignore-daemonsets", "--kubeconfig", &kc]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains(&format!("node/{node} cordoned\n")) && out.ends_with(&format!("node/{node} drained\n")), "{out}");
+    let nodes: kube::Api<Node> = kube::Api::all(client);
+    assert_eq!(nodes.get(node).await.unwrap().spec.and_then(|s| s.unschedulable), Some(true));
+    // The kubeconfig flag before the subcommand; a DaemonSet pod without --ignore-daemonsets
+    // is refused as kubectl refuses it.
+    let (code, out, _) = tokio::task::block_in_place(|| run(&["--kubeconfig", &kc, "drain", node]));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)"), "{out}");
+    for (argv, want) in [
+        (vec!["drain", node, "--pod-selector", "a in (", "--kubeconfig", &kc], "daemonscope: invalid --pod-selector: "),
+        (vec!["-n", "default", "drain", node, "--kubeconfig", &kc], "daemonscope: --namespace does not apply to `daemonscope drain`"),
+    ] {
+        let (code, out, err) = tokio::task::block_in_place(|| run(&argv));
+        assert_eq!(code, Some(2), "{argv:?}: {out}{err}");
+        assert!(err.starts_with(want) && err.lines().count() == 1, "{argv:?}: {err}");
+    }
+}
