@@ -83,7 +83,10 @@ fn main() {
         let problems: u32 = {
             let l = s.live.read();
             let m = &l.model;
-            m.daemonsets().filter_map(|d| m.coverage(d)).map(|c| c.cells.iter().filter(|c| c.is_problem()).count() as u32).sum()
+            // Outdated pods are counted per DaemonSet, not given a series of their own.
+            let own_series =
+                |c: &&daemonscope::model::coverage::CellState| c.is_problem() && **c != daemonscope::model::coverage::CellState::Outdated;
+            m.daemonsets().filter_map(|d| m.coverage(d)).map(|c| c.cells.iter().filter(own_series).count() as u32).sum()
         };
         let text = metrics::render(&s, false);
         let series = text.lines().filter(|l| l.starts_with("daemonscope_daemonset_node_problem{")).count();

@@ -184,9 +184,19 @@ pub async fn check(cluster: &Cluster, perms: &[Permission]) -> Vec<(Permission, 
     let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
     let mut out = Vec::new();
     for p in perms {
+        // `pods/eviction`: the resource and its subresource.
+        let (resource, subresource) = match p.1.split_once('/') {
+            Some((r, sub)) => (r, Some(sub)),
+            None => (p.1, None),
+        };
         let review = SelfSubjectAccessReview {
             spec: SelfSubjectAccessReviewSpec {
-                resource_attributes: Some(ResourceAttributes { verb: Some(p.0.into()), resource: Some(p.1.into()), ..Default::default() }),
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(p.0.into()),
+                    resource: Some(resource.into()),
+                    subresource: subresource.map(Into::into),
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
             ..Default::default()

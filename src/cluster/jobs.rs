@@ -18,10 +18,12 @@ use tokio::task::JoinHandle;
 
 use crate::cluster::actions::Outcome;
 use crate::cluster::connect::{Cluster, Source};
+use crate::cluster::drain_job::DrainStatus;
 use crate::cluster::errors::ClusterError;
 use crate::cluster::listwatch::{Event, Selectors, Sink, list_then_watch};
 use crate::cluster::roll::{RollCmd, RollStatus};
 use crate::cluster::watch::Scope;
+use crate::model::plan::drain::{CONFIRMED, Planned};
 use crate::model::plan::{Permission, Request, RollSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,6 +72,8 @@ pub enum Effect {
     Events { seq: u64, object: ObjectRef },
     /// Stop following logs and events.
     StopStreams,
+    /// List the pods on `nodes` and the budgets, to confirm a drain.
+    PlanDrain { nodes: Vec<String> },
     /// Reconnect: another context and/or another namespace scope.
     Connect { context: Option<String>, scope: Scope },
     /// Ask the server which actions are allowed (SelfSubjectAccessReview).
@@ -80,6 +84,10 @@ pub enum Effect {
     Roll(RollSpec),
     /// Pause, resume or abort the roll under way.
     RollControl(RollCmd),
+    /// Drain the confirmed nodes (`drain_job`).
+    Drain { nodes: Vec<String>, dry_run: bool },
+    /// Stop the drain under way (the nodes stay cordoned).
+    DrainAbort,
 }
 
 /// An Event, reduced to what the detail view prints.
@@ -118,6 +126,13 @@ pub enum JobResult {
     Acted(Outcome),
     /// Where the roll under way stands.
     Roll(RollStatus),
+    /// Where the drain under way stands.
+    Drain(DrainStatus),
+    /// The plan of a drain, for its confirmation: each node's pods, and the budgets.
+    DrainPlan {
+        nodes: Vec<String>,
+        plans: Result<Planned, String>,
+    },
     Failed {
         seq: Option<u64>,
         message: String,
@@ -138,11 +153,12 @@ pub struct Jobs {
     logs: Option<JoinHandle<()>>,
     events: Option<JoinHandle<()>>,
     roll: Option<(JoinHandle<()>, mpsc::UnboundedSender<RollCmd>)>,
+    drain: Option<(JoinHandle<()>, std::sync::Arc<std::sync::Mutex<DrainStatus>>)>,
 }
 
 impl Jobs {
     pub fn new(source: Source, cluster: Cluster, context: String, tx: mpsc::UnboundedSender<JobResult>) -> Jobs {
-        Jobs { source, cluster, context, tx, logs: None, events: None, roll: None }
+        Jobs { source, cluster, context, tx, logs: None, events: None, roll: None, drain: None }
     }
 
     pub fn run(&mut self, e: Effect) {
@@ -200,6 +216,55 @@ impl Jobs {
                 }
                 _ => {
                     let _ = tx.send(JobResult::Acted(Outcome::NoRoll));
+                }
+            },
+            Effect::PlanDrain { nodes } => {
+                tokio::spawn(async move {
+                    let mut plans = Vec::new();
+                    let mut budgets = Vec::new();
+                    let mut failed = None;
+                    for n in &nodes {
+                        match crate::cluster::drain::plan_node(&cluster, n, &CONFIRMED).await {
+                            Ok((p, b)) => {
+                                plans.push((n.clone(), p));
+                                budgets = b;
+                            }
+                            Err(e) => {
+                                failed = Some(format!("cannot plan the drain of {n}: {e}"));
+                                break;
+                            }
+                        }
+                    }
+                    let plans = match failed {
+                        Some(why) => Err(why),
+                        None => Ok(Planned { plans, budgets }),
+                    };
+                    let _ = tx.send(JobResult::DrainPlan { nodes, plans });
+                });
+            }
+            Effect::Drain { nodes, dry_run } => {
+                if self.drain.as_ref().is_some_and(|(h, _)| !h.is_finished()) {
+                    let _ = tx.send(JobResult::Failed { seq: None, message: "a drain is under way: :drain abort stops it".into() });
+                    return;
+                }
+                tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "drain", nodes = %nodes.join(","), dry_run, "action started");
+                let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus::new(&nodes, dry_run)));
+                let shared = status.clone();
+                let h = tokio::spawn(crate::cluster::drain_job::run(cluster, shared, move |s| {
+                    let _ = tx.send(JobResult::Drain(s));
+                }));
+                self.drain = Some((h, status));
+            }
+            Effect::DrainAbort => match self.drain.take() {
+                Some((h, status)) if !h.is_finished() => {
+                    h.abort();
+                    let mut s = status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    s.abort();
+                    tracing::info!(target: "daemonscope::cluster::actions", action = "drain", result = "aborted", "action");
+                    let _ = tx.send(JobResult::Drain(s));
+                }
+                _ => {
+                    let _ = tx.send(JobResult::Failed { seq: None, message: "no drain is under way".into() });
                 }
             },
             Effect::Act { request, dry_run } => {

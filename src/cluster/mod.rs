@@ -3,7 +3,8 @@
 //! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]) and the one live model every front end reads ([`live`]); typed errors
 //! that render as words ([`errors`]); requests counted by verb and code ([`requests`]);
 //! pods decoded straight into the model's view ([`wire`]); async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
-//! in [`taints`]) and the OnDelete roll ([`roll`]).
+//! in [`taints`]), the OnDelete roll ([`roll`]) with its [`lease`], and the drain ([`drain`]; as the TUI's job:
+//! [`drain_job`]).
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
 
@@ -11,6 +12,7 @@ pub mod actions;
 pub mod backoff;
 pub mod connect;
 pub mod drain;
+pub mod drain_job;
 pub mod errors;
 pub mod fleet;
 pub mod jobs;

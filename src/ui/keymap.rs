@@ -46,6 +46,8 @@ pub enum Action {
     EditTaints,
     Restart,
     RestartPod,
+    /// Cordon and evict the node's pods (the Eviction API), after a confirmation.
+    Drain,
     /// `]` / `[`: the next / previous problem cell (grid, matrix) or row (lists).
     NextProblem,
     PrevProblem,
@@ -60,7 +62,16 @@ pub enum Action {
 impl Action {
     /// Actions that change the cluster: absent under `--readonly`.
     pub fn is_mutating(self) -> bool {
-        matches!(self, Action::Cordon | Action::Uncordon | Action::EditLabels | Action::EditTaints | Action::Restart | Action::RestartPod)
+        matches!(
+            self,
+            Action::Cordon
+                | Action::Uncordon
+                | Action::EditLabels
+                | Action::EditTaints
+                | Action::Restart
+                | Action::RestartPod
+                | Action::Drain
+        )
     }
 }
 
@@ -191,6 +202,13 @@ pub const BINDINGS: &[Binding] = &[
         hint: false,
     },
     Binding {
+        keys: &["D"],
+        action: Action::Drain,
+        help: "drain the node (or the marked ones): cordon, then evict its pods through the Eviction API, after a confirmation listing them and their budgets",
+        views: &[Grid, Matrix, Nodes, Detail],
+        hint: false,
+    },
+    Binding {
         keys: &["e"],
         action: Action::EditLabels,
         help: "edit node labels (key=value sets, key- removes), previewing DaemonSets that start/stop",
@@ -287,6 +305,7 @@ pub enum Cmd {
     Context,
     Namespace,
     Roll,
+    Drain,
     DryRun,
     Quit,
 }
@@ -322,6 +341,12 @@ pub const COMMANDS: &[Command] = &[
         names: &["roll"],
         args: "[N|pause|resume|abort]",
         help: "restart the DaemonSet N nodes at a time (OnDelete), or steer the roll under way",
+    },
+    Command {
+        cmd: Cmd::Drain,
+        names: &["drain"],
+        args: "[abort]",
+        help: "drain the node under the cursor (or the marked ones), or stop the drain under way",
     },
     Command {
         cmd: Cmd::DryRun,

@@ -86,6 +86,8 @@ pub struct Shared {
     pub server: Option<String>,
     /// The roll under way (or the last one), as its job reports it.
     pub roll: Option<RollStatus>,
+    /// The drain under way (or the last one), as its job reports it.
+    pub drain: Option<crate::cluster::drain_job::DrainStatus>,
     pub message: Option<String>,
     /// The config file the settings come from (named in the help).
     pub config_path: Option<String>,
@@ -108,6 +110,7 @@ impl Shared {
             selected: None,
             server: None,
             roll: None,
+            drain: None,
             message: None,
             config_path: None,
             name_context: false,

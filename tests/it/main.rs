@@ -41,6 +41,7 @@ mod status;
 mod status_fleet;
 mod stream;
 mod sync_feedback;
+mod tui_drain;
 mod tui_e2e;
 mod tui_fleet;
 mod tui_severity;

@@ -652,7 +652,7 @@ fn readonly_keys_answer_with_a_flash() {
     let sim = demo();
     let mut ui = ui(&sim, Session { readonly: true, ..Default::default() });
     key(&mut ui, KeyCode::Char('n'));
-    for (k, what) in [('c', "cordon"), ('u', "uncordon"), ('e', "label editing"), ('t', "taint editing")] {
+    for (k, what) in [('c', "cordon"), ('u', "uncordon"), ('e', "label editing"), ('t', "taint editing"), ('D', "drain")] {
         key(&mut ui, KeyCode::Char(k));
         assert_eq!(ui.app.message(), Some(format!("read-only: {what} is disabled").as_str()));
         assert!(ui.app.confirm().is_none() && ui.effects.is_empty());

@@ -6,11 +6,12 @@
 //! each pod with their disruptions allowed now. Pure: the cluster layer lists the pods and
 //! budgets and evicts (`cluster::drain`).
 //!
-//! May import: `k8s`.
+//! May import: `model`, `k8s`.
 
 use std::collections::BTreeMap;
 
 use crate::k8s::selector::LabelSelector;
+use crate::model::Model;
 
 /// kubectl drain's flags that change the plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -184,6 +185,78 @@ pub fn plan(pods: &[PodFacts], budgets: &[BudgetFacts], opts: &DrainOptions) -> 
         }
     }
     out
+}
+
+/// Each node's plan, and the budgets they were planned with (what a drain's
+/// confirmation is built from).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Planned {
+    pub plans: Vec<(String, DrainPlan)>,
+    pub budgets: Vec<BudgetFacts>,
+}
+
+/// The TUI's drain: what the operator consents to by confirming — every DaemonSet's pods
+/// stay, and pods no controller recreates and emptyDir data go (the confirmation lists
+/// each of them by name first).
+pub const CONFIRMED: DrainOptions = DrainOptions { ignore_daemonsets: true, force: true, delete_emptydir_data: true, pod_selector: None };
+
+/// The confirmation of a drain of each node in `plans` (planned with [`CONFIRMED`]):
+/// title, lines, and how many nodes it changes. Each pod that goes is named with its
+/// controller, the budgets over it and what they allow now, and what is lost with it.
+pub fn plan_lines(model: &Model, plans: &[(String, DrainPlan)], budgets: &[BudgetFacts]) -> (String, Vec<String>, usize) {
+    let mut lines = Vec::new();
+    for (node, plan) in plans {
+        let facts = model.node_id(node).and_then(|id| model.node(id));
+        let cordon = match facts {
+            Some(n) if n.unschedulable => "already cordoned",
+            Some(_) => "cordon",
+            None => "not in view (cordoned if it exists)",
+        };
+        let n = plan.evict.len();
+        let what = if n == 0 { "nothing to evict".to_string() } else { format!("evict {n} pod{} through the Eviction API", plural(n)) };
+        lines.push(format!("node/{node}: {cordon}, then {what}"));
+        if facts.is_some_and(|n| n.is_down()) {
+            lines.push("  the node is down: its kubelet cannot stop the evicted pods, which stay Terminating".into());
+        }
+        for (p, warnings, covering) in &plan.evict {
+            let owner = p.controller.as_ref().map_or_else(|| "no controller".to_string(), |(k, n)| format!("{k} {n}"));
+            let mut notes: Vec<String> = covering
+                .iter()
+                .map(|b| {
+                    let allowed = budgets.iter().find(|f| f.name == *b && f.namespace == p.namespace).map_or(0, |f| f.disruptions_allowed);
+                    let wait = if allowed == 0 { ": waits until it allows one" } else { "" };
+                    format!("PDB {b} allows {allowed} now{wait}")
+                })
+                .collect();
+            for w in warnings {
+                notes.push(
+                    match w {
+                        Warning::NoController => "nothing recreates it",
+                        Warning::LocalStorage => "its emptyDir data is lost",
+                    }
+                    .to_string(),
+                );
+            }
+            if p.finished {
+                notes.push("finished".into());
+            }
+            let notes = if notes.is_empty() { String::new() } else { format!(" — {}", notes.join("; ")) };
+            lines.push(format!("  {} ({owner}){notes}", p.key()));
+        }
+        let count = |s: Stays| plan.stay.iter().filter(|(_, w)| *w == s).count();
+        let (ds, mirror) = (count(Stays::DaemonSet), count(Stays::Mirror));
+        if ds + mirror > 0 {
+            lines.push(format!("  stay: {ds} DaemonSet pod{}, {mirror} mirror pod{}", plural(ds), plural(mirror)));
+        }
+    }
+    lines.push(String::new());
+    lines.push("Pods go only through the Eviction API (budgets are honoured; a blocked one is retried).".into());
+    lines.push("The nodes stay cordoned afterwards: uncordon them when the work is done.".into());
+    (format!("drain {} node{}", plans.len(), plural(plans.len())), lines, plans.len())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]

@@ -46,6 +46,10 @@ pub enum Intent {
     RolloutRestart { namespace: String, name: String },
     /// Delete one daemon pod so its DaemonSet recreates it (OnDelete restart of one node).
     RestartPod { namespace: String, pod: String, node: String },
+    /// Cordon `nodes` and evict their pods through the Eviction API, as `kubectl drain
+    /// --ignore-daemonsets --delete-emptydir-data --force` (`drain`): `plans` is what the
+    /// confirmation shows of each node's pods, `budgets` the PodDisruptionBudgets then.
+    Drain { nodes: Vec<String>, plans: Vec<(String, drain::DrainPlan)>, budgets: Vec<drain::BudgetFacts> },
 }
 
 /// Which action an intent is, without its objects: what a key proposes before the
@@ -59,6 +63,7 @@ pub enum IntentKind {
     Roll,
     RolloutRestart,
     RestartPod,
+    Drain,
 }
 
 /// The permission an intent needs, for SelfSubjectAccessReview: (verb, resource).
@@ -66,12 +71,14 @@ pub type Permission = (&'static str, &'static str);
 pub const PATCH_NODES: Permission = ("patch", "nodes");
 pub const DELETE_PODS: Permission = ("delete", "pods");
 pub const PATCH_DAEMONSETS: Permission = ("patch", "daemonsets");
+/// The Eviction API: `create` on the `pods/eviction` subresource.
+pub const EVICT_PODS: Permission = ("create", "pods/eviction");
 
 /// Every permission some action needs (checked once per connection).
-pub const PERMISSIONS: &[Permission] = &[PATCH_NODES, DELETE_PODS, PATCH_DAEMONSETS];
+pub const PERMISSIONS: &[Permission] = &[PATCH_NODES, DELETE_PODS, PATCH_DAEMONSETS, EVICT_PODS];
 
 impl IntentKind {
-    pub const ALL: [IntentKind; 7] = [
+    pub const ALL: [IntentKind; 8] = [
         IntentKind::Cordon,
         IntentKind::Uncordon,
         IntentKind::Label,
@@ -79,6 +86,7 @@ impl IntentKind {
         IntentKind::Roll,
         IntentKind::RolloutRestart,
         IntentKind::RestartPod,
+        IntentKind::Drain,
     ];
 
     /// The one mapping of actions to what the server must allow.
@@ -87,6 +95,7 @@ impl IntentKind {
             IntentKind::Cordon | IntentKind::Uncordon | IntentKind::Label | IntentKind::Taint => PATCH_NODES,
             IntentKind::Roll | IntentKind::RestartPod => DELETE_PODS,
             IntentKind::RolloutRestart => PATCH_DAEMONSETS,
+            IntentKind::Drain => EVICT_PODS,
         }
     }
 
@@ -99,6 +108,7 @@ impl IntentKind {
             IntentKind::Roll => "roll",
             IntentKind::RolloutRestart => "rollout restart",
             IntentKind::RestartPod => "restart pod",
+            IntentKind::Drain => "drain",
         }
     }
 
@@ -119,6 +129,8 @@ pub enum Work {
     Request(Request),
     /// The roll: a job that runs until it ends (`cluster::roll`).
     Roll(RollSpec),
+    /// A drain: a job that evicts and waits, node after node (`cluster::drain`).
+    Drain { nodes: Vec<String> },
 }
 
 /// The API requests of a confirmed intent (every intent but the roll).
@@ -172,6 +184,7 @@ impl Intent {
             Intent::Roll { .. } => IntentKind::Roll,
             Intent::RolloutRestart { .. } => IntentKind::RolloutRestart,
             Intent::RestartPod { .. } => IntentKind::RestartPod,
+            Intent::Drain { .. } => IntentKind::Drain,
         }
     }
 
@@ -259,6 +272,10 @@ impl Intent {
                     changes: 1,
                 }
             }
+            Intent::Drain { plans, budgets, .. } => {
+                let (title, lines, changes) = drain::plan_lines(model, plans, budgets);
+                Plan { intent: self.clone(), title, lines, changes }
+            }
             Intent::RestartPod { namespace, pod, node } => Plan {
                 intent: self.clone(),
                 title: format!("restart pod {pod}"),
@@ -284,6 +301,7 @@ impl Intent {
             }
             Intent::RolloutRestart { namespace, name } => Work::Request(Request::RolloutRestart { namespace, name }),
             Intent::RestartPod { namespace, pod, .. } => Work::Request(Request::RestartPod { namespace, pod }),
+            Intent::Drain { nodes, .. } => Work::Drain { nodes },
         }
     }
 }

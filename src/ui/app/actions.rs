@@ -127,6 +127,7 @@ impl App {
                 self.s.marks.clear();
             }
             (_, Action::Cordon | Action::Uncordon | Action::Restart | Action::RestartPod) => self.propose(a),
+            (_, Action::Drain) => self.propose_drain(),
             (_, Action::EditLabels | Action::EditTaints) => {
                 if let Some(why) = self.forbidden(a) {
                     self.s.message = Some(why);
@@ -165,6 +166,7 @@ impl App {
             Action::EditLabels => IntentKind::Label,
             Action::EditTaints => IntentKind::Taint,
             Action::RestartPod => IntentKind::RestartPod,
+            Action::Drain => IntentKind::Drain,
             Action::Restart => IntentKind::restart(self.action_ds().map(|d| &d.strategy)),
             _ => return None,
         };
@@ -199,6 +201,40 @@ impl App {
     /// Shows the plan of `intent` and waits for `y`.
     pub(super) fn ask(&mut self, intent: Intent) {
         self.confirm = Some(Confirm::new(intent.plan(&self.s.live.model)));
+    }
+
+    /// `D`: lists the pods on the target nodes and the budgets (a job); the confirmation
+    /// opens when they come ([`App::drain_planned`]).
+    fn propose_drain(&mut self) {
+        if self.s.readonly {
+            self.s.message = Some(super::input::readonly_flash(Action::Drain));
+            return;
+        }
+        if let Some(why) = self.forbidden(Action::Drain) {
+            self.s.message = Some(why);
+            return;
+        }
+        if self.s.drain.as_ref().is_some_and(|d| d.is_active()) {
+            self.s.message = Some("a drain is under way: :drain abort stops it".into());
+            return;
+        }
+        let nodes = self.target_nodes();
+        if nodes.is_empty() {
+            self.s.message = Some("no node under the cursor (and none marked)".into());
+            return;
+        }
+        self.s.message = Some(format!("listing the pods on {} node(s) and their disruption budgets…", nodes.len()));
+        self.effects.push(Effect::PlanDrain { nodes });
+    }
+
+    /// The pods and budgets of a drain came: confirm it (or say why not).
+    pub(super) fn drain_planned(&mut self, nodes: Vec<String>, plans: Result<crate::model::plan::drain::Planned, String>) {
+        match plans {
+            // Another popup or prompt took over meanwhile: the operator moved on.
+            Ok(_) if self.confirm.is_some() || !matches!(self.mode, Mode::Normal) => {}
+            Ok(p) => self.ask(Intent::Drain { nodes, plans: p.plans, budgets: p.budgets }),
+            Err(why) => self.s.message = Some(why),
+        }
     }
 
     /// Builds the plan for a mutating action and asks for confirmation.

@@ -46,6 +46,11 @@ impl App {
                     self.switch_context(arg);
                 }
             }
+            Cmd::Drain => match arg {
+                "abort" => self.effects.push(Effect::DrainAbort),
+                "" => self.act(Action::Drain),
+                other => self.s.message = Some(format!(":drain takes no argument but abort (got {other:?})")),
+            },
             Cmd::Roll => match arg {
                 "pause" => self.effects.push(Effect::RollControl(RollCmd::Pause)),
                 "resume" => self.effects.push(Effect::RollControl(RollCmd::Resume)),

@@ -105,6 +105,7 @@ impl App {
                     self.effects.push(match plan.intent.into_work() {
                         Work::Request(request) => Effect::Act { request, dry_run: self.s.dry_run },
                         Work::Roll(spec) => Effect::Roll(spec),
+                        Work::Drain { nodes } => Effect::Drain { nodes, dry_run: self.s.dry_run },
                     });
                 }
             }
@@ -126,6 +127,7 @@ pub(super) fn readonly_flash(a: Action) -> String {
         Action::EditTaints => "taint editing",
         Action::Restart => "restart",
         Action::RestartPod => "pod restart",
+        Action::Drain => "drain",
         _ => "this key",
     };
     format!("read-only: {what} is disabled")

@@ -293,6 +293,15 @@ impl App {
         let (_, candidates) = self.completions();
         let s = &self.s;
         let Some((body, hints)) = chrome::frame(f, s) else { return };
+        // A drain under way shows below the views of nodes.
+        let body = match crate::ui::views::drain::shown(s) {
+            Some(d) if matches!(s.view, View::Grid | View::Matrix | View::Nodes | View::Detail) => {
+                let (top, bottom) = crate::ui::views::drain::split(body, d);
+                crate::ui::views::drain::render(f, bottom, s, d);
+                top
+            }
+            _ => body,
+        };
         match s.view {
             View::DaemonSets => self.daemonsets.render(f, body, s),
             View::Grid => self.grid.render(f, body, s),
@@ -379,6 +388,11 @@ impl App {
                     self.s.message = None;
                 }
                 self.s.roll = Some(st);
+            }
+            JobResult::DrainPlan { nodes, plans } => self.drain_planned(nodes, plans),
+            JobResult::Drain(st) => {
+                self.s.message = Some(st.line());
+                self.s.drain = Some(st);
             }
             // Connected is handled by the loop (it owns the watches), then `Msg::Connected`.
             _ => {}

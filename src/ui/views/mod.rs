@@ -10,6 +10,7 @@ pub mod chrome;
 pub mod confirm;
 pub mod daemonsets;
 pub mod detail;
+pub mod drain;
 pub mod fleet;
 pub mod format;
 pub mod grid;
