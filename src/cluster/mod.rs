@@ -3,7 +3,7 @@
 //! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]) and the one live model every front end reads ([`live`]); typed errors
 //! that render as words ([`errors`]); requests counted by verb and code ([`requests`]);
 //! pods decoded straight into the model's view ([`wire`]); async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
-//! in [`taints`]), the OnDelete roll ([`roll`]) with its [`lease`], and the drain ([`drain`]; as the TUI's job:
+//! in [`taints`]), the OnDelete roll ([`roll`]) with its [`lease`] and its maintenance steps ([`roll_maintenance`]), and the drain ([`drain`]; as the TUI's job:
 //! [`drain_job`]).
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
@@ -21,6 +21,7 @@ pub mod listwatch;
 pub mod live;
 pub mod requests;
 pub mod roll;
+pub mod roll_maintenance;
 pub mod snapshot;
 pub mod taints;
 pub mod watch;

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use crate::cluster::connect::Cluster;
 use crate::cluster::lease;
 use crate::cluster::listwatch::{Event, Selectors, list_then_watch};
+use crate::cluster::roll_maintenance as maintenance;
 use crate::model::coverage::is_updated;
 use crate::model::{DsInfo, NodeInfo, PodInfo};
 
@@ -55,6 +56,10 @@ pub struct RollStatus {
     pub in_flight: Vec<String>,
     /// Nodes left alone because they went down during the roll, with why.
     pub skipped: Vec<String>,
+    /// A maintenance roll's nodes being drained, each with what blocks it (if anything).
+    pub draining: Vec<String>,
+    /// Nodes the roll cordoned and has not uncordoned yet.
+    pub cordoned: Vec<String>,
 }
 
 impl RollStatus {
@@ -73,7 +78,12 @@ impl RollStatus {
         };
         let flight = if self.in_flight.is_empty() { String::new() } else { format!(", replacing {}", self.in_flight.join(", ")) };
         let skipped = if self.skipped.is_empty() { String::new() } else { format!("; skipped {}", self.skipped.join(", ")) };
-        format!("roll of {} {state} — {} replaced, {} to go{flight}{skipped}", self.ds, self.done, self.remaining)
+        let draining = if self.draining.is_empty() { String::new() } else { format!(", draining {}", self.draining.join(", ")) };
+        let left = match (&self.state, self.cordoned.is_empty()) {
+            (RollState::Running | RollState::Paused, _) | (_, true) => String::new(),
+            _ => format!("; left cordoned: {} (u uncordons)", self.cordoned.join(", ")),
+        };
+        format!("roll of {} {state} — {} replaced, {} to go{draining}{flight}{skipped}{left}", self.ds, self.done, self.remaining)
     }
 }
 
@@ -86,7 +96,16 @@ pub async fn run(cluster: Cluster, spec: RollSpec, cmds: mpsc::UnboundedReceiver
         Ok(l) => l,
         Err(e) => {
             let ds = format!("{}/{}", spec.namespace, spec.name);
-            let s = RollStatus { ds, state: RollState::Stopped(e.to_string()), done: 0, remaining: 0, in_flight: vec![], skipped: vec![] };
+            let s = RollStatus {
+                ds,
+                state: RollState::Stopped(e.to_string()),
+                done: 0,
+                remaining: 0,
+                in_flight: vec![],
+                skipped: vec![],
+                draining: vec![],
+                cordoned: vec![],
+            };
             report(s.clone());
             return s;
         }
@@ -106,6 +125,11 @@ async fn run_locked(
     let label = format!("{}/{}", spec.namespace, spec.name);
     let mut renewed = Instant::now();
     let mut skipped: BTreeMap<String, String> = BTreeMap::new();
+    // A maintenance roll's nodes being prepared (cordoned and drained), what blocks each,
+    // and the nodes it cordoned itself (the only ones it uncordons).
+    let mut preparing: BTreeMap<String, JoinHandle<Result<bool, String>>> = BTreeMap::new();
+    let blockers: maintenance::Blockers = Default::default();
+    let mut ours: BTreeSet<String> = BTreeSet::new();
     let mk = |state, done, remaining, in_flight: &BTreeMap<String, Instant>, skipped: &BTreeMap<String, String>| RollStatus {
         ds: label.clone(),
         state,
@@ -113,11 +137,28 @@ async fn run_locked(
         remaining,
         in_flight: in_flight.keys().cloned().collect(),
         skipped: skipped.iter().map(|(n, why)| format!("{n} ({why})")).collect(),
+        draining: Vec::new(),
+        cordoned: Vec::new(),
+    };
+    // With the maintenance roll's parts (a closure over them would hold borrows the loop changes).
+    let with_drain = |s: RollStatus, preparing: &BTreeMap<String, JoinHandle<Result<bool, String>>>, ours: &BTreeSet<String>| RollStatus {
+        draining: preparing.keys().map(|n| maintenance::describe(n, &blockers)).collect(),
+        cordoned: ours.iter().cloned().collect(),
+        ..s
     };
     let ds_api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), &spec.namespace);
     let pod_api: Api<Pod> = Api::namespaced(cluster.client.clone(), &spec.namespace);
     let stop = |why: String| {
-        let s = RollStatus { ds: label.clone(), state: RollState::Stopped(why), done: 0, remaining: 0, in_flight: vec![], skipped: vec![] };
+        let s = RollStatus {
+            ds: label.clone(),
+            state: RollState::Stopped(why),
+            done: 0,
+            remaining: 0,
+            in_flight: vec![],
+            skipped: vec![],
+            draining: vec![],
+            cordoned: vec![],
+        };
         report(s.clone());
         s
     };
@@ -213,7 +254,14 @@ async fn run_locked(
                     let sp = split(&pods, &info, &spec.nodes, jiff::Timestamp::now());
                     let replaced = sp.available.iter().filter(|n| !sp.old_on.contains_key(*n)).count();
                     let to_go = sp.old_on.keys().filter(|n| !in_flight.contains_key(*n)).count();
-                    let s = mk(RollState::Aborted, replaced, to_go, &in_flight, &skipped);
+                    for (n, h) in std::mem::take(&mut preparing) {
+                        h.abort();
+                        // Cordoned before the abort (or as it came): it stays cordoned, said so.
+                        if spec.drain && maintenance::cordoned_by(&cluster, &n, &label).await {
+                            ours.insert(n);
+                        }
+                    }
+                    let s = with_drain(mk(RollState::Aborted, replaced, to_go, &in_flight, &skipped), &preparing, &ours);
                     report(s.clone());
                     return s;
                 }
@@ -241,6 +289,39 @@ async fn run_locked(
         for n in finished {
             in_flight.remove(&n);
             done += 1;
+            // Back in service: uncordoned, if this roll cordoned it.
+            if ours.remove(&n)
+                && let Err(why) = maintenance::uncordon(&cluster, &n).await
+            {
+                ours.insert(n.clone());
+                let s = with_drain(mk(RollState::Stopped(why), done, old_on.len(), &in_flight, &skipped), &preparing, &ours);
+                report(s.clone());
+                return s;
+            }
+        }
+        // Drained nodes: their daemon pod goes next (or the drain failed: the roll stops).
+        let ready: Vec<String> = preparing.iter().filter(|(_, h)| h.is_finished()).map(|(n, _)| n.clone()).collect();
+        for n in ready {
+            let Some(h) = preparing.remove(&n) else { continue };
+            match h.await {
+                Ok(Ok(cordoned)) => {
+                    if cordoned {
+                        ours.insert(n.clone());
+                    }
+                    if let Err(why) = delete_old(&cluster, &pod_api, &n, old_on.get(&n).map(Vec::as_slice).unwrap_or_default()).await {
+                        let s = with_drain(mk(RollState::Stopped(why), done, old_on.len(), &in_flight, &skipped), &preparing, &ours);
+                        report(s.clone());
+                        return s;
+                    }
+                    in_flight.insert(n, Instant::now());
+                }
+                Ok(Err(why)) => {
+                    let s = with_drain(mk(RollState::Stopped(why), done, old_on.len(), &in_flight, &skipped), &preparing, &ours);
+                    report(s.clone());
+                    return s;
+                }
+                Err(e) => tracing::warn!(node = %n, error = %e, "roll: a drain task ended without a result"),
+            }
         }
         // A node that went down is skipped and reported, not waited on: no replacement can
         // start there.
@@ -269,44 +350,59 @@ async fn run_locked(
             report(s.clone());
             return s;
         }
-        let remaining: Vec<String> = old_on.keys().filter(|n| !in_flight.contains_key(*n) && !skipped.contains_key(*n)).cloned().collect();
-        if remaining.is_empty() && in_flight.is_empty() {
-            let s = mk(RollState::Done, done, 0, &in_flight, &skipped);
+        let remaining: Vec<String> = old_on
+            .keys()
+            .filter(|n| !in_flight.contains_key(*n) && !skipped.contains_key(*n) && !preparing.contains_key(*n))
+            .cloned()
+            .collect();
+        if remaining.is_empty() && in_flight.is_empty() && preparing.is_empty() {
+            let s = with_drain(mk(RollState::Done, done, 0, &in_flight, &skipped), &preparing, &ours);
             report(s.clone());
             return s;
         }
         // Start the next nodes, up to the batch size in flight.
         if !paused {
-            for n in remaining.iter().take(spec.batch.saturating_sub(in_flight.len())) {
-                for p in &old_on[n] {
-                    match pod_api.delete(&p.name.to_string(), &DeleteParams::default()).await {
-                        Ok(_) => {
-                            tracing::info!(target: "daemonscope::cluster::actions", action = "roll", object = %format!("pod/{}", p.name), node = %n, result = "deleted", "action")
-                        }
-                        Err(kube::Error::Api(s)) if s.code == 404 => {}
-                        Err(e) => {
-                            let s = mk(
-                                RollState::Stopped(format!("deleting {} on {n}: {}", p.name, cluster.error(e))),
-                                done,
-                                remaining.len(),
-                                &in_flight,
-                                &skipped,
-                            );
-                            report(s.clone());
-                            return s;
-                        }
-                    }
+            for n in remaining.iter().take(spec.batch.saturating_sub(in_flight.len() + preparing.len())) {
+                if spec.drain {
+                    // Cordon and drain first; the daemon pod goes once that is done.
+                    preparing
+                        .insert(n.clone(), tokio::spawn(maintenance::prepare(cluster.clone(), n.clone(), label.clone(), blockers.clone())));
+                    continue;
+                }
+                if let Err(why) = delete_old(&cluster, &pod_api, n, &old_on[n]).await {
+                    let s = mk(RollState::Stopped(why), done, remaining.len(), &in_flight, &skipped);
+                    report(s.clone());
+                    return s;
                 }
                 in_flight.insert(n.clone(), Instant::now());
             }
         }
-        let remaining = old_on.keys().filter(|n| !in_flight.contains_key(*n) && !skipped.contains_key(*n)).count();
-        let s = mk(if paused { RollState::Paused } else { RollState::Running }, done, remaining, &in_flight, &skipped);
+        let remaining =
+            old_on.keys().filter(|n| !in_flight.contains_key(*n) && !skipped.contains_key(*n) && !preparing.contains_key(*n)).count();
+        let s = with_drain(
+            mk(if paused { RollState::Paused } else { RollState::Running }, done, remaining, &in_flight, &skipped),
+            &preparing,
+            &ours,
+        );
         if last.as_ref() != Some(&s) {
             report(s.clone());
             last = Some(s);
         }
     }
+}
+
+/// Deletes the old daemon pods on node `n` (a pod already gone is fine).
+async fn delete_old(cluster: &Cluster, pod_api: &Api<Pod>, n: &str, old: &[&PodInfo]) -> Result<(), String> {
+    for p in old {
+        match pod_api.delete(&p.name.to_string(), &DeleteParams::default()).await {
+            Ok(_) => {
+                tracing::info!(target: "daemonscope::cluster::actions", action = "roll", object = %format!("pod/{}", p.name), node = %n, result = "deleted", "action")
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(format!("deleting {} on {n}: {}", p.name, cluster.error(e))),
+        }
+    }
+    Ok(())
 }
 
 /// The plan's nodes as the pods say: those with a live old pod, those whose current pod

@@ -339,8 +339,8 @@ pub const COMMANDS: &[Command] = &[
     Command {
         cmd: Cmd::Roll,
         names: &["roll"],
-        args: "[N|pause|resume|abort]",
-        help: "restart the DaemonSet N nodes at a time (OnDelete), or steer the roll under way",
+        args: "[N [--drain]|pause|resume|abort]",
+        help: "restart the DaemonSet N nodes at a time (OnDelete; --drain: cordon and drain each node first), or steer the roll under way",
     },
     Command {
         cmd: Cmd::Drain,

@@ -24,6 +24,7 @@ mod install;
 mod model;
 mod roll;
 mod roll_lock;
+mod roll_maintenance;
 mod roll_truth;
 mod rollout_budget;
 mod secrets;

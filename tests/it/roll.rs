@@ -34,7 +34,7 @@ fn all_nodes() -> std::collections::BTreeSet<String> {
 }
 
 /// A new template, and until the controller has taken it (observedGeneration 2).
-async fn bump(sim: &daemonscope::sim::Running, behavior: Option<&str>) {
+pub(crate) async fn bump(sim: &daemonscope::sim::Running, behavior: Option<&str>) {
     let mut patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "registry.example/agent:v2"}]}}}});
     if let Some(b) = behavior {
         patch["spec"]["template"]["metadata"] = json!({"labels": {"app": "agent"}, "annotations": {"sim.daemonscope.io/behavior": b}});
@@ -85,7 +85,7 @@ async fn roll_with(sim: &daemonscope::sim::Running, batch: usize, timeout: Durat
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let s2 = seen.clone();
-    let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch, timeout, nodes: all_nodes() };
+    let spec = RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch, timeout, nodes: all_nodes(), drain: false };
     let end =
         tokio::time::timeout(Duration::from_secs(120), roll::run(common::cluster(sim), spec, rx, move |s| s2.lock().unwrap().push(s)))
             .await
@@ -131,8 +131,14 @@ async fn a_roll_pauses_resumes_and_aborts_on_command() {
     bump(&sim, None).await;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let (stx, mut srx) = tokio::sync::mpsc::unbounded_channel();
-    let spec =
-        RollSpec { namespace: "kube-system".into(), name: "agent".into(), batch: 1, timeout: Duration::from_secs(30), nodes: all_nodes() };
+    let spec = RollSpec {
+        namespace: "kube-system".into(),
+        name: "agent".into(),
+        batch: 1,
+        timeout: Duration::from_secs(30),
+        nodes: all_nodes(),
+        drain: false,
+    };
     let job = tokio::spawn(roll::run(common::cluster(&sim), spec, rx, move |s| {
         let _ = stx.send(s);
     }));

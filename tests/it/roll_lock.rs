@@ -48,6 +48,7 @@ fn spec() -> RollSpec {
         batch: 1,
         timeout: Duration::from_secs(30),
         nodes: NODES.iter().map(|n| n.to_string()).collect(),
+        drain: false,
     }
 }
 

@@ -34,7 +34,16 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
 }
 
 fn status(state: RollState, done: usize, remaining: usize) -> RollStatus {
-    RollStatus { ds: "kube-system/cilium".into(), state, done, remaining, in_flight: vec![], skipped: vec![] }
+    RollStatus {
+        ds: "kube-system/cilium".into(),
+        state,
+        done,
+        remaining,
+        in_flight: vec![],
+        skipped: vec![],
+        draining: vec![],
+        cordoned: vec![],
+    }
 }
 
 #[test]

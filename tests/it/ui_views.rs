@@ -648,6 +648,17 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
     key(&mut app, KeyCode::Enter);
     assert!(screen(&mut app, 160, 45).contains("roll 50 outdated pod(s) of cilium?"));
     key(&mut app, KeyCode::Char('n'));
+    // --drain: the maintenance roll, said so before it starts; y starts it draining.
+    typed(&mut app, ":roll 2 --drain");
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 160, 45);
+    assert!(s.contains("maintenance roll of 49 outdated pod(s) of cilium?"), "{s}");
+    assert!(s.contains("Maintenance: each node is first cordoned and drained") && s.contains("A node that was cordoned"), "{s}");
+    assert!(s.contains("node control-plane-1: cordoned, drained, pod/"), "{s}");
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('y'));
+    assert!(matches!(app.effects.as_slice(), [Effect::Roll(spec)] if spec.drain && spec.batch == 2), "{:?}", app.effects);
+    app.effects.clear();
     typed(&mut app, ":roll 3 --timeout");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.message(), Some("--timeout takes a duration (e.g. 2m)"));
@@ -663,6 +674,8 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
         remaining: 43,
         in_flight: vec!["general-a-0005".into()],
         skipped: vec![],
+        draining: vec![],
+        cordoned: vec![],
     })));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('k'));
@@ -830,8 +843,8 @@ fn unknown_commands_name_every_command_including_roll_and_dry_run() {
     assert!(msg.contains(":roll") && msg.contains(":dry-run"), "{msg}");
     // The help lists them, with their arguments; typing one shows what it could become.
     key(&mut app, KeyCode::Char('?'));
-    let s = screen(&mut app, 150, 50);
-    assert!(s.contains(":roll [N|pause|resume|abort]") && s.contains(":dry-run [on|off]"), "{s}");
+    let s = screen(&mut app, 150, 60);
+    assert!(s.contains(":roll [N [--drain]|pause|resume|abort]") && s.contains(":dry-run [on|off]"), "{s}");
     key(&mut app, KeyCode::Esc);
     typed(&mut app, ":ro");
     let s = screen(&mut app, 150, 40);

@@ -41,7 +41,15 @@ pub enum Intent {
     /// health-gated, each node given `timeout` (`roll`). `skipped`: nodes with an outdated
     /// pod left alone, with why (down, or their pod not Ready), unless the operator asked
     /// to include them.
-    Roll { namespace: String, name: String, batch: usize, timeout: Duration, nodes: Vec<String>, skipped: Vec<(String, String)> },
+    Roll {
+        namespace: String,
+        name: String,
+        batch: usize,
+        timeout: Duration,
+        nodes: Vec<String>,
+        skipped: Vec<(String, String)>,
+        drain: bool,
+    },
     /// RollingUpdate: `kubectl rollout restart` (the restartedAt template annotation).
     RolloutRestart { namespace: String, name: String },
     /// Delete one daemon pod so its DaemonSet recreates it (OnDelete restart of one node).
@@ -237,6 +245,7 @@ impl Intent {
             timeout: opts.timeout,
             nodes: sel.replace,
             skipped: sel.skip,
+            drain: opts.drain,
         }
     }
 
@@ -253,8 +262,8 @@ impl Intent {
                 let (lines, changes) = taints::plan_lines(model, nodes, changes);
                 Plan { intent: self.clone(), title: format!("taint {changes} node(s)"), lines, changes }
             }
-            Intent::Roll { namespace, name, batch, timeout, nodes, skipped } => {
-                let (title, lines) = roll::plan_lines(model, (namespace, name), (*batch, *timeout), nodes, skipped);
+            Intent::Roll { namespace, name, batch, timeout, nodes, skipped, drain } => {
+                let (title, lines) = roll::plan_lines(model, (namespace, name), (*batch, *timeout, *drain), nodes, skipped);
                 // A roll of a DaemonSet that is gone changes nothing.
                 let changes = if model.daemonset(namespace, name).is_some() { nodes.len() } else { 0 };
                 Plan { intent: self.clone(), title, lines, changes }
@@ -296,8 +305,8 @@ impl Intent {
             Intent::Uncordon { nodes: n } => nodes(n, NodeEdit::Uncordon),
             Intent::Label { nodes: n, changes, expected } => nodes(n, NodeEdit::Label { changes, expected }),
             Intent::Taint { nodes: n, changes, expected } => nodes(n, NodeEdit::Taint { changes, expected }),
-            Intent::Roll { namespace, name, batch, timeout, nodes, .. } => {
-                Work::Roll(RollSpec { namespace, name, batch, timeout, nodes: nodes.into_iter().collect() })
+            Intent::Roll { namespace, name, batch, timeout, nodes, drain, .. } => {
+                Work::Roll(RollSpec { namespace, name, batch, timeout, nodes: nodes.into_iter().collect(), drain })
             }
             Intent::RolloutRestart { namespace, name } => Work::Request(Request::RolloutRestart { namespace, name }),
             Intent::RestartPod { namespace, pod, .. } => Work::Request(Request::RestartPod { namespace, pod }),

@@ -22,11 +22,14 @@ pub struct RollOptions {
     pub batch: usize,
     pub timeout: Duration,
     pub include_unready: bool,
+    /// The maintenance roll: each node cordoned and drained before its daemon pod is
+    /// replaced, uncordoned after (`:roll N --drain`).
+    pub drain: bool,
 }
 
 impl Default for RollOptions {
     fn default() -> Self {
-        RollOptions { batch: 1, timeout: ROLL_TIMEOUT, include_unready: false }
+        RollOptions { batch: 1, timeout: ROLL_TIMEOUT, include_unready: false, drain: false }
     }
 }
 
@@ -34,10 +37,12 @@ impl RollOptions {
     /// `:roll`'s arguments after the command: `[N] [--timeout D] [--all]`.
     pub fn parse(args: &str, mut base: RollOptions) -> Result<RollOptions, String> {
         base.include_unready = false;
+        base.drain = false;
         let mut words = args.split_whitespace();
         while let Some(w) = words.next() {
             match w {
                 "--all" => base.include_unready = true,
+                "--drain" => base.drain = true,
                 "--timeout" => {
                     let v = words.next().ok_or("--timeout takes a duration (e.g. 2m)")?;
                     let d = crate::k8s::duration::parse_flag_duration(v)?;
@@ -48,7 +53,11 @@ impl RollOptions {
                 }
                 n => match n.parse::<usize>() {
                     Ok(b) if b >= 1 => base.batch = b,
-                    _ => return Err(format!(":roll takes a batch size (1, 2, …), --timeout D, --all, pause, resume or abort — not {n:?}")),
+                    _ => {
+                        return Err(format!(
+                            ":roll takes a batch size (1, 2, …), --timeout D, --all, --drain, pause, resume or abort — not {n:?}"
+                        ));
+                    }
                 },
             }
         }
@@ -68,6 +77,9 @@ pub struct RollSpec {
     /// The nodes to replace (the plan's); others, and nodes that go down meanwhile, are
     /// left alone.
     pub nodes: BTreeSet<String>,
+    /// The maintenance roll: cordon and drain each node first, uncordon it after (only
+    /// the nodes the roll cordoned itself).
+    pub drain: bool,
 }
 
 /// The roll's nodes: the ones it replaces, and the ones it leaves alone with why.
@@ -105,7 +117,7 @@ pub fn select(model: &Model, ds: &DsInfo, include_unready: bool, now: jiff::Time
 pub fn plan_lines(
     model: &Model,
     (namespace, name): (&str, &str),
-    (batch, timeout): (usize, Duration),
+    (batch, timeout, drain): (usize, Duration, bool),
     nodes: &[String],
     skipped: &[(String, String)],
 ) -> (String, Vec<String>) {
@@ -119,12 +131,19 @@ pub fn plan_lines(
         "Stops by itself, naming the node, if a new pod is not ready within {} (:roll N --timeout D).",
         crate::k8s::duration::human_duration(timeout.as_secs() as i64)
     ));
+    if drain {
+        lines.push("Maintenance: each node is first cordoned and drained — its other pods evicted through the".into());
+        lines.push("Eviction API (budgets honoured; DaemonSet and mirror pods stay; pods nothing recreates and".into());
+        lines.push("emptyDir data go) — and uncordoned once its new pod is available. A node that was cordoned".into());
+        lines.push("already stays cordoned. A budget that blocks an eviction holds that node, and says so.".into());
+    }
     lines.push("A node that goes down meanwhile is skipped and reported.".into());
     lines.push(":roll pause, :roll resume, :roll abort control it.".into());
     lines.push(String::new());
     for node in nodes.iter().take(12) {
         let pod = model.node_id(node).and_then(|id| model.pods_on(ds, id).first().map(|p| p.name.clone())).unwrap_or_default();
-        lines.push(format!("node {node}: pod/{pod} deleted, then replaced"));
+        let how = if drain { "cordoned, drained, " } else { "" };
+        lines.push(format!("node {node}: {how}pod/{pod} deleted, then replaced"));
     }
     if nodes.len() > 12 {
         lines.push(format!("… and {} more node(s)", nodes.len() - 12));
@@ -139,7 +158,8 @@ pub fn plan_lines(
             lines.push(format!("… and {} more node(s)", skipped.len() - 12));
         }
     }
-    (format!("roll {} outdated pod(s) of {name}", nodes.len()), lines)
+    let what = if drain { "maintenance roll of" } else { "roll" };
+    (format!("{what} {} outdated pod(s) of {name}", nodes.len()), lines)
 }
 
 #[cfg(test)]
@@ -180,7 +200,7 @@ mod tests {
     #[test]
     fn the_roll_intent_carries_the_selection_and_its_plan_counts_only_the_replaced_nodes() {
         let (m, ds) = model();
-        let opts = RollOptions { batch: 2, timeout: Duration::from_secs(120), include_unready: false };
+        let opts = RollOptions { batch: 2, timeout: Duration::from_secs(120), include_unready: false, drain: false };
         let intent = Intent::roll(&m, &ds, opts);
         let plan = intent.plan(&m);
         assert_eq!(plan.title, "roll 1 outdated pod(s) of cni");

@@ -57,8 +57,8 @@ impl App {
                 "abort" => self.effects.push(Effect::RollControl(RollCmd::Abort)),
                 args => match RollOptions::parse(args, self.roll_options) {
                     Ok(opts) => {
-                        // Batch and timeout stay for the next R; --all is for this roll only.
-                        self.roll_options = RollOptions { include_unready: false, ..opts };
+                        // Batch and timeout stay for the next R; --all and --drain are for this roll only.
+                        self.roll_options = RollOptions { include_unready: false, drain: false, ..opts };
                         let saved = std::mem::replace(&mut self.roll_options, opts);
                         self.propose(Action::Restart);
                         self.roll_options = saved;

@@ -1,0 +1,98 @@
+//! The maintenance roll (`:roll N --drain`) against the simulator: each node is cordoned
+//! (and marked), drained through the Eviction API, its daemon pod replaced, and uncordoned
+//! once the new pod is available — a budget that allows no disruption holds the node being
+//! drained and the roll's status names it; a node that was cordoned before stays cordoned.
+
+use crate::common;
+
+use std::time::Duration;
+
+use daemonscope::cluster::roll::{self, RollSpec, RollState};
+use daemonscope::cluster::roll_maintenance::CORDONED_BY;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+
+fn cluster() -> String {
+    format!(
+        "{}---\napiVersion: v1\nkind: Node\nmetadata: {{name: node-c, labels: {{pool: general}}}}\nspec: {{unschedulable: true}}\n{}\
+         ---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{replicas: 1, selector: {{matchLabels: {{app: web}}}}, template: {{metadata: {{labels: {{app: web}}}}, \
+         spec: {{containers: [{{name: web, image: 'registry.example/web:v1'}}]}}}}}}\n\
+         ---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{minAvailable: 1, selector: {{matchLabels: {{app: web}}}}}}\n---\n{}{}",
+        common::nodes_yaml(&["node-a", "node-b"]),
+        common::ds_yaml("agent", "{type: OnDelete}"),
+        common::FAST,
+        common::registry_yaml(&["registry.example/agent:v2"]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_roll_drains_waits_on_the_budget_and_uncordons_only_what_it_cordoned() {
+    let sim = common::serve(&cluster()).await;
+    let client = common::client(&sim);
+    let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(client.clone(), "default");
+    common::until(30, "the web pod counted by its budget", || async {
+        let s = pdbs.get("web").await.unwrap().status.unwrap_or_default();
+        if s.current_healthy == 1 { Ok(()) } else { Err(format!("{s:?}")) }
+    })
+    .await;
+    crate::roll::bump(&sim, None).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<roll::RollStatus>::new()));
+    let s2 = seen.clone();
+    let spec = RollSpec {
+        namespace: "kube-system".into(),
+        name: "agent".into(),
+        batch: 1,
+        timeout: Duration::from_secs(60),
+        nodes: ["node-a", "node-b", "node-c"].iter().map(|n| n.to_string()).collect(),
+        drain: true,
+    };
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let run = tokio::spawn(roll::run(common::cluster(&sim), spec, rx, move |s| s2.lock().unwrap().push(s)));
+    // The budget allows no disruption: the node being drained waits, and says on what.
+    let held = common::until(30, "the drain held by the budget", || {
+        let seen = seen.lock().unwrap();
+        let r = seen.iter().rev().find(|s| s.draining.iter().any(|d| d.contains("blocked"))).cloned();
+        std::future::ready(r.ok_or_else(|| format!("{:?}", seen.last())))
+    })
+    .await;
+    let line = held.line();
+    assert!(line.contains("draining node-") && line.contains("by PDB web (allows 0)"), "{line}");
+    assert_eq!(held.cordoned.len(), 0, "only once drained does a node count as the roll's: {held:?}");
+    let node = held.draining[0].split(' ').next().unwrap().to_string();
+    let nodes: kube::Api<Node> = kube::Api::all(client.clone());
+    let n = nodes.get(&node).await.unwrap();
+    assert_eq!(n.spec.and_then(|s| s.unschedulable), Some(true));
+    assert!(n.metadata.annotations.unwrap_or_default().get(CORDONED_BY).is_some_and(|v| v.starts_with("roll of kube-system/agent at ")));
+    // The budget allows one: the roll goes on to the end.
+    let patch = serde_json::json!({"spec": {"minAvailable": 0}});
+    pdbs.patch("web", &Default::default(), &kube::api::Patch::Merge(patch)).await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(120), run).await.expect("the roll ends").unwrap();
+    assert_eq!(end.state, RollState::Done, "{}", end.line());
+    assert_eq!(end.done, 3, "{}", end.line());
+    // Back in service, unmarked — except node-c, cordoned before the roll.
+    for (name, cordoned) in [("node-a", None), ("node-b", None), ("node-c", Some(true))] {
+        let n = nodes.get(name).await.unwrap();
+        assert_eq!(n.spec.and_then(|s| s.unschedulable), cordoned, "{name}");
+        assert!(!n.metadata.annotations.unwrap_or_default().contains_key(CORDONED_BY), "{name} still marked");
+    }
+    // Every daemon pod is new; the web pod left only through the Eviction API.
+    let agents: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "kube-system");
+    let images: Vec<String> = agents
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| p.spec.as_ref().unwrap().containers[0].image.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(images, vec!["registry.example/agent:v2"; 3]);
+    let requests = sim.api.request_log();
+    assert!(requests.iter().any(|r| r.method == "POST" && r.path.ends_with("/eviction") && r.status == 201), "no eviction went through");
+    assert!(
+        !requests.iter().any(|r| r.method == "DELETE" && r.path.starts_with("/api/v1/namespaces/default/pods/")),
+        "a workload pod was deleted"
+    );
+}
