@@ -848,7 +848,7 @@ fn unknown_commands_name_every_command_including_roll_and_dry_run() {
     key(&mut app, KeyCode::Esc);
     typed(&mut app, ":ro");
     let s = screen(&mut app, 150, 40);
-    assert!(s.lines().last().unwrap().contains(":rollout  :roll [N|pause|resume|abort]"), "{s}");
+    assert!(s.lines().last().unwrap().contains(":rollout  :roll [N [--drain]|pause|resume|abort]"), "{s}");
     // Space marks nodes only where there is a node under the cursor: not in the list.
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char(' '));
