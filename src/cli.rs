@@ -88,6 +88,10 @@ pub struct ServeArgs {
     /// are counted in daemonscope_node_series_dropped).
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_node_series: usize,
+    /// Also expose the 13 kube_daemonset_* series of kube-state-metrics v2 (same names,
+    /// labels, HELP and values), for the kubernetes-mixin's DaemonSet alerts and dashboards.
+    #[arg(long)]
+    pub ksm_compat: bool,
 }
 
 /// Which cluster, and what of it: the flags of the TUI, `status`, `snapshot` and `serve`

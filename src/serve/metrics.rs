@@ -36,7 +36,16 @@ pub fn render(state: &State, openmetrics: bool) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let r = if openmetrics { openmetrics_text::encode(&mut out, &reg) } else { prometheus_text::encode(&mut out, &reg) };
     r.expect("writing to a String cannot fail");
-    sorted_samples(&out)
+    let mut out = sorted_samples(&out);
+    if state.ksm_compat {
+        let ksm = super::ksm::render(state.live.read().model.daemonsets());
+        // OpenMetrics ends with `# EOF`: the families go before it.
+        match out.rfind("# EOF") {
+            Some(at) => out.insert_str(at, &ksm),
+            None => out.push_str(&ksm),
+        }
+    }
+    out
 }
 
 /// The exposition with each family's samples (the lines between two comment lines) in

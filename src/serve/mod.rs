@@ -7,6 +7,7 @@
 //! May import: `cluster`, `model`, `k8s`, `cli`, `status`.
 
 pub mod http;
+pub mod ksm;
 pub mod metrics;
 pub mod state;
 
@@ -55,7 +56,9 @@ pub async fn run(
         }
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone());
-    let state = Arc::new(State::new(context.clone(), args.max_node_series, cluster.requests.clone()));
+    let mut state = State::new(context.clone(), args.max_node_series, cluster.requests.clone());
+    state.ksm_compat = args.ksm_compat;
+    let state = Arc::new(state);
     let (tx, rx) = mpsc::channel::<Update>(16_384);
     let resources: Vec<Resource> = WATCHED.iter().map(|w| w.0).collect();
     let watches = watch::spawn_only(cluster, scope, tx, &resources);

@@ -56,6 +56,8 @@ fn ttc_histogram() -> Histogram {
 pub struct State {
     pub context: String,
     pub max_node_series: usize,
+    /// `--ksm-compat`: the kube_daemonset_* families too (`ksm`).
+    pub ksm_compat: bool,
     /// The model, the watches' states and the rollouts' pace: the one live model every
     /// front end reads (`cluster::live`).
     pub live: RwLock<LiveModel>,
@@ -70,6 +72,7 @@ impl State {
         State {
             context,
             max_node_series,
+            ksm_compat: false,
             live: RwLock::new(LiveModel::new(&WATCHED.map(|w| w.0))),
             requests,
             joined: Mutex::new(HashMap::new()),

@@ -29,6 +29,7 @@ mod roll_truth;
 mod rollout_budget;
 mod secrets;
 mod serve;
+mod serve_ksm;
 mod sim_cli;
 mod sim_controller;
 mod sim_http;

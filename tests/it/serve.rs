@@ -16,11 +16,11 @@ use daemonscope::cli::ServeArgs;
 use daemonscope::cluster::watch::Scope;
 use serde_json::Value;
 
-const DEMO: &str = include_str!("../../assets/scenarios/demo.yaml");
+pub(crate) const DEMO: &str = include_str!("../../assets/scenarios/demo.yaml");
 const DEPLOY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/deploy");
 
 /// A plain HTTP/1.0 GET on loopback: (status, body).
-async fn get(addr: &str, path: &str, accept: Option<&str>) -> Option<(u16, String)> {
+pub(crate) async fn get(addr: &str, path: &str, accept: Option<&str>) -> Option<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr)).await.ok()?.ok()?;
     let accept = accept.map(|a| format!("Accept: {a}\r\n")).unwrap_or_default();
@@ -34,7 +34,7 @@ async fn get(addr: &str, path: &str, accept: Option<&str>) -> Option<(u16, Strin
 }
 
 /// A tool from the distribution's `prometheus` package, or None (loudly: the test skips).
-fn tool(name: &str) -> Option<PathBuf> {
+pub(crate) fn tool(name: &str) -> Option<PathBuf> {
     match Command::new(name).arg("--version").output() {
         Ok(o) if o.status.success() => Some(PathBuf::from(name)),
         _ => {
@@ -78,7 +78,7 @@ fn spawn_serve(kubeconfig: &Path, extra: &[&str]) -> (Kill, String) {
     (Kill(child), addr)
 }
 
-async fn wait_ready(addr: &str, secs: u64) {
+pub(crate) async fn wait_ready(addr: &str, secs: u64) {
     common::eventually(secs, "serve's /readyz answers 200", || async {
         get(addr, "/readyz", None).await.filter(|r| r.0 == 200).map(|_| ())
     })
@@ -242,7 +242,15 @@ async fn serve_in_process(sim: &daemonscope::sim::Running, token: Option<&str>) 
 
 /// serve in-process with `--max-node-series cap`.
 async fn serve_capped(sim: &daemonscope::sim::Running, token: Option<&str>, cap: usize) -> (tokio::sync::oneshot::Sender<()>, String) {
-    let args = ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: cap };
+    serve_with(sim, token, ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: cap, ksm_compat: false }).await
+}
+
+/// serve in-process with these flags.
+pub(crate) async fn serve_with(
+    sim: &daemonscope::sim::Running,
+    token: Option<&str>,
+    args: ServeArgs,
+) -> (tokio::sync::oneshot::Sender<()>, String) {
     let listener = daemonscope::serve::bind(&args).unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let cluster = common::cluster_with_token(sim, token);
