@@ -19,8 +19,7 @@ use crate::cluster::connect::Cluster;
 use crate::cluster::drain::{DrainEvent, DrainSettings, drain};
 use crate::model::plan::drain::CONFIRMED;
 
-/// The node annotation a maintenance roll leaves on each node it cordoned.
-pub const CORDONED_BY: &str = "daemonscope.io/cordoned-by";
+pub use crate::model::compact::CORDONED_BY;
 
 /// What blocks each node's drain now, by node.
 pub type Blockers = Arc<Mutex<BTreeMap<String, String>>>;
@@ -43,6 +42,10 @@ pub async fn prepare(cluster: Cluster, node: String, roll: String, blockers: Blo
     let api: Api<Node> = Api::all(cluster.client.clone());
     let was = api.get(&node).await.map_err(|e| format!("reading node {node}: {}", cluster.error(e)))?;
     let already = was.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+    // Cordoned by this roll before (a roll resumed after it was aborted or killed): still
+    // this roll's to uncordon.
+    let ours =
+        was.metadata.annotations.as_ref().and_then(|a| a.get(CORDONED_BY)).is_some_and(|v| v.starts_with(&format!("roll of {roll} at ")));
     if !already {
         let at = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         let body = serde_json::json!({
@@ -69,7 +72,7 @@ pub async fn prepare(cluster: Cluster, node: String, roll: String, blockers: Blo
     blockers_of(&blockers).remove(&node);
     tracing::info!(target: "daemonscope::cluster::actions", action = "roll drain", object = %format!("node/{node}"), %roll, result = %r.as_ref().map_or_else(ToString::to_string, |rep| format!("{} evicted, {} not", rep.evicted.len(), rep.failed.len())), "action");
     match r {
-        Ok(report) if report.failed.is_empty() => Ok(!already),
+        Ok(report) if report.failed.is_empty() => Ok(!already || ours),
         Ok(report) => {
             Err(format!("draining {node}: {}", report.failed.iter().map(|(p, why)| format!("{p}: {why}")).collect::<Vec<_>>().join("; ")))
         }

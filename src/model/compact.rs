@@ -19,6 +19,10 @@ pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
 pub const TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
 const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
 
+/// The node annotation a maintenance roll leaves on each node it cordoned:
+/// `roll of NS/NAME at TIME` (`cluster::roll_maintenance`).
+pub const CORDONED_BY: &str = "daemonscope.io/cordoned-by";
+
 fn ts(t: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>) -> Option<jiff::Timestamp> {
     t.as_ref().map(|t| t.0)
 }
@@ -32,6 +36,8 @@ pub struct NodeInfo {
     pub unschedulable: bool,
     pub created: Option<jiff::Timestamp>,
     pub kubelet_version: String,
+    /// A maintenance roll's mark ([`CORDONED_BY`]): which roll cordoned it, since when.
+    pub cordoned_by: Option<String>,
     /// `status.conditions`, as the kubelet and the node controller set them.
     pub conditions: Vec<NodeCondition>,
 }
@@ -107,6 +113,7 @@ impl From<&core::Node> for NodeInfo {
             unschedulable: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
             created: ts(&n.metadata.creation_timestamp),
             kubelet_version: n.status.as_ref().and_then(|s| s.node_info.as_ref()).map(|i| i.kubelet_version.clone()).unwrap_or_default(),
+            cordoned_by: n.metadata.annotations.as_ref().and_then(|a| a.get(CORDONED_BY)).cloned(),
             conditions,
         }
     }

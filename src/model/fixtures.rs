@@ -21,6 +21,7 @@ pub fn node(name: &str) -> NodeInfo {
         unschedulable: false,
         created: None,
         kubelet_version: String::new(),
+        cordoned_by: None,
         conditions: vec![NodeCondition {
             type_: "Ready".into(),
             status: "True".into(),

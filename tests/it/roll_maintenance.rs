@@ -96,3 +96,59 @@ async fn a_maintenance_roll_drains_waits_on_the_budget_and_uncordons_only_what_i
         "a workload pod was deleted"
     );
 }
+
+/// Aborted while a budget holds its drain, the roll leaves the node cordoned and marked,
+/// and says so; a roll of the same DaemonSet started again takes the node back as its own
+/// (the mark names it) and uncordons it at the end — as after a TUI killed mid-roll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_maintenance_roll_leaves_its_node_cordoned_and_a_resumed_one_uncordons_it() {
+    let sim = common::serve(&cluster()).await;
+    let client = common::client(&sim);
+    let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(client.clone(), "default");
+    common::until(30, "the web pod counted by its budget", || async {
+        let s = pdbs.get("web").await.unwrap().status.unwrap_or_default();
+        if s.current_healthy == 1 { Ok(()) } else { Err(format!("{s:?}")) }
+    })
+    .await;
+    crate::roll::bump(&sim, None).await;
+    let spec = || RollSpec {
+        namespace: "kube-system".into(),
+        name: "agent".into(),
+        batch: 1,
+        timeout: Duration::from_secs(60),
+        nodes: ["node-a", "node-b", "node-c"].iter().map(|n| n.to_string()).collect(),
+        drain: true,
+    };
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<roll::RollStatus>::new()));
+    let s2 = seen.clone();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let run = tokio::spawn(roll::run(common::cluster(&sim), spec(), rx, move |s| s2.lock().unwrap().push(s)));
+    let held = common::until(30, "the drain held by the budget", || {
+        let seen = seen.lock().unwrap();
+        let r = seen.iter().rev().find(|s| s.draining.iter().any(|d| d.contains("blocked"))).cloned();
+        std::future::ready(r.ok_or_else(|| format!("{:?}", seen.last())))
+    })
+    .await;
+    let node = held.draining[0].split(' ').next().unwrap().to_string();
+    tx.send(roll::RollCmd::Abort).unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(30), run).await.expect("the roll ends").unwrap();
+    assert_eq!(end.state, RollState::Aborted);
+    assert_eq!(end.cordoned, vec![node.clone()], "{}", end.line());
+    assert!(end.line().contains(&format!("left cordoned: {node} (u uncordons)")), "{}", end.line());
+    let nodes: kube::Api<Node> = kube::Api::all(client.clone());
+    let n = nodes.get(&node).await.unwrap();
+    assert_eq!(n.spec.and_then(|s| s.unschedulable), Some(true));
+    let mark = n.metadata.annotations.unwrap_or_default().get(CORDONED_BY).cloned();
+    assert!(mark.as_deref().is_some_and(|m| m.starts_with("roll of kube-system/agent at ")), "{mark:?}");
+    // Resumed, with the budget relaxed: the node is the roll's again, and back in service.
+    let patch = serde_json::json!({"spec": {"minAvailable": 0}});
+    pdbs.patch("web", &Default::default(), &kube::api::Patch::Merge(patch)).await.unwrap();
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let end =
+        tokio::time::timeout(Duration::from_secs(120), roll::run(common::cluster(&sim), spec(), rx, |_| {})).await.expect("the roll ends");
+    assert_eq!(end.state, RollState::Done, "{}", end.line());
+    let n = nodes.get(&node).await.unwrap();
+    assert_eq!(n.spec.and_then(|s| s.unschedulable), None, "{node} uncordoned");
+    assert!(!n.metadata.annotations.unwrap_or_default().contains_key(CORDONED_BY), "{node} unmarked");
+    assert_eq!(nodes.get("node-c").await.unwrap().spec.and_then(|s| s.unschedulable), Some(true), "cordoned before: stays");
+}

@@ -124,3 +124,34 @@ fn d_is_forbidden_without_the_eviction_permission_and_sends_nothing() {
     assert_eq!(app.message(), Some("forbidden: this user may not create pods/eviction (SelfSubjectAccessReview); nothing was sent"));
     assert!(effects.is_empty() && app.confirm().is_none(), "{effects:?}");
 }
+
+/// Nodes a maintenance roll cordoned and did not uncordon (it was aborted or killed) are
+/// named in a banner with the way out, until they are uncordoned.
+#[test]
+fn nodes_left_cordoned_by_a_maintenance_roll_are_named_with_the_way_out() {
+    use daemonscope::sim::kind::Kind;
+    use daemonscope::sim::scenario::Action;
+    use daemonscope::ui::{App, Msg, Theme};
+    use ratatui::{Terminal, backend::TestBackend};
+    let sim = common::demo_at(5, 3);
+    let mark = serde_json::json!({"metadata": {"annotations": {"daemonscope.io/cordoned-by": "roll of kube-system/cilium at 2026-12-07T03:12:00Z"}}, "spec": {"unschedulable": true}});
+    for n in ["general-a-0001", "general-a-0002"] {
+        sim.apply(&Action::Patch { kind: Kind::Node, namespace: String::new(), name: n.into(), patch: mark.clone() }).unwrap();
+    }
+    let mut app = App::new("test-context", Theme::new(false));
+    let _ = app.update(Msg::Watch(common::all_updates(&sim)));
+    for (w, h) in [(80, 24), (200, 50)] {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| app.draw(f)).unwrap();
+        let s = common::screen_text(t.backend().buffer());
+        assert!(s.contains("⚠ interrupted maintenance? 2 nodes cordoned by a roll of kube-system/cilium"), "{w}×{h}:\n{s}");
+        if w == 200 {
+            assert!(
+                s.contains(
+                    "general-a-0001, general-a-0002 · unless that roll still runs elsewhere: resume it (:roll N --drain) or uncordon (u)"
+                ),
+                "{s}"
+            );
+        }
+    }
+}

@@ -89,7 +89,10 @@ pub fn frame(f: &mut Frame, s: &Shared) -> Option<(Rect, Rect)> {
         return None;
     }
     // A failing watch first; else, until every watch is live, how far the lists have got.
-    let banner = stale_banner(s).map(|b| (b, s.theme.alert())).or_else(|| sync_progress(s).map(|b| (b, s.theme.dim())));
+    let banner = stale_banner(s)
+        .map(|b| (b, s.theme.alert()))
+        .or_else(|| sync_progress(s).map(|b| (b, s.theme.dim())))
+        .or_else(|| maintenance_banner(s).map(|b| (b, s.theme.warn())));
     let [top, warn, body, hints] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(banner.is_some() as u16), Constraint::Min(1), Constraint::Length(1)])
             .areas(area);
@@ -123,6 +126,29 @@ pub fn stale_banner(s: &Shared) -> Option<String> {
     // Age and retry first: they must survive a narrow terminal cutting the line.
     let data = if s.live.is_synced() { format!("data shown is stale (as of {age} ago)") } else { format!("nothing loaded yet ({age})") };
     Some(format!(" ⚠ {what} · {data} · {retry}{fix} · {} ", oldest.1.reason))
+}
+
+/// Nodes a maintenance roll cordoned and has not uncordoned, when this TUI runs no roll:
+/// left by a roll that was aborted or killed (or one running elsewhere) — said, with the
+/// way out, so nobody forgets nodes cordoned out of service.
+pub fn maintenance_banner(s: &Shared) -> Option<String> {
+    if s.roll.as_ref().is_some_and(|r| r.is_active()) {
+        return None;
+    }
+    let mut by: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for (_, n) in s.live.model.nodes() {
+        if let Some(mark) = n.cordoned_by.as_deref() {
+            let roll = mark.split(" at ").next().unwrap_or(mark);
+            by.entry(roll).or_default().push(&n.name);
+        }
+    }
+    let (roll, nodes) = by.into_iter().next()?;
+    let n = nodes.len();
+    let named = if n <= 3 { nodes.join(", ") } else { format!("{}, … ({n})", nodes[..3].join(", ")) };
+    Some(format!(
+        " ⚠ interrupted maintenance? {n} node{} cordoned by a {roll}: {named} · unless that roll still runs elsewhere: resume it (:roll N --drain) or uncordon (u) ",
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// Until every watch is live after connecting: the objects each list has delivered (with
