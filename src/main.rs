@@ -265,7 +265,7 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 }
 
 fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
-    eprintln!("daemonscope: {msg}");
+    daemonscope::status::say(&format!("daemonscope: {msg}"));
     std::process::exit(code);
 }
 
@@ -326,7 +326,7 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
     let mut settings = daemonscope::config::load_for_tui(cli.config.as_deref());
     settings.mouse &= !cli.no_mouse;
     if let Some(line) = &settings.note {
-        eprintln!("daemonscope: {line}");
+        daemonscope::status::say(&format!("daemonscope: {line}"));
     }
     // The TUI takes over a terminal; without one there is nothing to draw on. (Checked
     // after the kubeconfig, so a bad one is still named first.)

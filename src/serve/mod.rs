@@ -50,7 +50,7 @@ pub async fn run(
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("daemonscope: cannot listen on {}: {e}", args.listen);
+            crate::status::say(&format!("daemonscope: cannot listen on {}: {e}", args.listen));
             return 2;
         }
     };
@@ -60,7 +60,7 @@ pub async fn run(
     let resources: Vec<Resource> = WATCHED.iter().map(|w| w.0).collect();
     let watches = watch::spawn_only(cluster, scope, tx, &resources);
     let feeder = tokio::spawn(feed(state.clone(), rx));
-    eprintln!("daemonscope serve: context {context}, serving http://{addr}/metrics");
+    crate::status::say(&format!("daemonscope serve: context {context}, serving http://{addr}/metrics"));
     tracing::info!(%addr, %context, "serve: listening");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {

@@ -20,6 +20,7 @@ mod docs_keys;
 mod docs_links;
 mod drain;
 mod faults;
+mod hostile;
 mod install;
 mod model;
 mod roll;
