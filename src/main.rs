@@ -37,6 +37,9 @@ struct Cli {
     client: ClientArgs,
     #[command(flatten)]
     fleet: FleetArgs,
+    /// Refuse input files (scenario, snapshot, config, kubeconfig) larger than this (e.g. 64MiB, 1GiB).
+    #[arg(long, global = true, value_name = "SIZE", env = "DAEMONSCOPE_MAX_FILE_SIZE", default_value = "64MiB", value_parser = daemonscope::k8s::files::parse_size)]
+    max_file_size: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +122,7 @@ fn main() -> Result<()> {
     color_eyre::config::HookBuilder::default().display_env_section(false).install()?;
     let matches = Cli::command().bin_name(bin_name()).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    daemonscope::k8s::files::set_max(cli.max_file_size);
     let inv = Invocation::of(&cli);
     match (&cli.command, &inv.log.log_file) {
         (Some(Command::Serve { .. }), None) => daemonscope::logging::init_stderr(),
@@ -443,7 +447,7 @@ fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
     let listener = daemonscope::serve::bind(args).unwrap_or_else(|e| fail_with(2, e));
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
-        let shutdown = shutdown_signal();
+        let shutdown = daemonscope::serve::shutdown_signal();
         #[cfg(feature = "sim")]
         if wants_demo(inv) {
             let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
@@ -457,23 +461,6 @@ fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
     std::process::exit(code);
-}
-
-/// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this is called, not
-/// when it is first awaited.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-    let ctrl_c = tokio::signal::ctrl_c();
-    async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
-    }
 }
 
 /// The simulated cluster: `--demo` in-process, and `daemonscope sim` on a socket.
@@ -511,7 +498,7 @@ mod simulator {
         }
         let sc = match (&args.scenario, args.nodes, args.daemonsets) {
             (Some(path), _, _) => Scenario::load(path),
-            (None, Some(n), Some(m)) => Ok(generator::scenario(n, m)),
+            (None, Some(n), Some(m)) => Ok(generator::checked_scenario(n, m).unwrap_or_else(|e| super::fail_with(2, e))),
             _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO),
         };
         sc.map_err(|e| e.to_string())
@@ -530,7 +517,7 @@ mod simulator {
         rt.block_on(async move {
             // Listen for SIGTERM before anything is printed: a supervisor that reads the
             // banner and stops the simulator at once must get a clean exit.
-            let shutdown = super::shutdown_signal();
+            let shutdown = daemonscope::serve::shutdown_signal();
             let started = std::time::Instant::now();
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);

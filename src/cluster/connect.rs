@@ -107,7 +107,7 @@ impl Source {
                 let mut merged: Option<Kubeconfig> = None;
                 let mut missing = None;
                 for part in p.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
-                    let k = match Kubeconfig::read_from(part) {
+                    let k = match read_kubeconfig(Path::new(part)) {
                         Ok(k) => k,
                         Err(kube::config::KubeconfigError::ReadConfig(io, _)) if io.kind() == std::io::ErrorKind::NotFound => {
                             tracing::info!(file = part, "kubeconfig in KUBECONFIG does not exist; skipped");
@@ -129,8 +129,8 @@ impl Source {
                     (None, None) => return Err(ClusterError::NoKubeconfigFile),
                 }
             }
-            Some(p) => Kubeconfig::read_from(p).map_err(|e| kubeconfig(e, Some(p)))?,
-            None => match Kubeconfig::read() {
+            Some(p) => read_kubeconfig(p).map_err(|e| kubeconfig(e, Some(p)))?,
+            None => match default_kubeconfig().map(|p| read_kubeconfig(&p)).unwrap_or_else(Kubeconfig::read) {
                 Ok(k) => k,
                 Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => return Ok(Source::InCluster(timeouts)),
                 Err(e) => return Err(kubeconfig(e, None)),
@@ -207,6 +207,50 @@ impl Source {
             }
         }
     }
+}
+
+/// kube's `Kubeconfig::read_from` within the file size limit (`--max-file-size`): a regular
+/// file is judged by its size before it is read; anything else (a device, a FIFO) is read
+/// here, up to the limit.
+fn read_kubeconfig(p: &Path) -> Result<Kubeconfig, kube::config::KubeconfigError> {
+    use crate::k8s::files::{self, ReadError};
+    use kube::config::KubeconfigError as K;
+    let refused = |e: ReadError| match e {
+        ReadError::Io(io) => K::ReadConfig(io, p.into()),
+        e => K::ReadConfig(std::io::Error::other(e.to_string()), p.into()),
+    };
+    let k = match std::fs::metadata(p) {
+        Ok(m) if m.is_file() && m.len() > files::max() => Err(refused(ReadError::TooLarge { limit: files::max() })),
+        Ok(m) if !m.is_file() && !m.is_dir() => Kubeconfig::from_yaml(&files::read_to_string(p).map_err(refused)?),
+        _ => Kubeconfig::read_from(p),
+    }?;
+    // The files it names are read by kube whole: each must be a regular file within the limit.
+    let named = k.clusters.iter().filter_map(|c| c.cluster.as_ref()?.certificate_authority.clone()).chain(k.auth_infos.iter().flat_map(|a| {
+        let a = a.auth_info.as_ref();
+        [a.and_then(|a| a.client_certificate.clone()), a.and_then(|a| a.client_key.clone()), a.and_then(|a| a.token_file.clone())]
+            .into_iter()
+            .flatten()
+    }));
+    for f in named {
+        match std::fs::metadata(&f) {
+            Ok(m) if !m.is_file() => return Err(refused(ReadError::Io(std::io::Error::other(format!("{f} is not a regular file"))))),
+            Ok(m) if m.len() > files::max() => {
+                return Err(refused(ReadError::Io(std::io::Error::other(format!("{f} is {}", ReadError::TooLarge { limit: files::max() })))));
+            }
+            _ => {}
+        }
+    }
+    Ok(k)
+}
+
+/// `~/.kube/config`, when it exists and `$KUBECONFIG` is not set (else kube finds it, or
+/// says why there is none).
+fn default_kubeconfig() -> Option<PathBuf> {
+    if std::env::var_os("KUBECONFIG").is_some() {
+        return None;
+    }
+    let p = PathBuf::from(std::env::var_os("HOME")?).join(".kube").join("config");
+    p.exists().then_some(p)
 }
 
 fn kubeconfig(source: kube::config::KubeconfigError, path: Option<&Path>) -> ClusterError {

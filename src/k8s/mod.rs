@@ -11,6 +11,7 @@
 pub mod disruption;
 pub mod duration;
 pub mod eligibility;
+pub mod files;
 pub mod intstr;
 pub mod labels;
 pub mod scenario;

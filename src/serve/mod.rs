@@ -38,6 +38,23 @@ pub fn bind(args: &ServeArgs) -> Result<std::net::TcpListener, String> {
     Ok(l)
 }
 
+/// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this is called, not
+/// when it is first awaited.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    }
+}
+
 /// Serves until `shutdown` resolves. Returns the exit code.
 pub async fn run(
     cluster: Cluster,

@@ -140,7 +140,7 @@ pub fn inspect(path: &Path) -> Existing {
     if !meta.is_file() {
         return Existing::Other("is not a regular file".into());
     }
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::k8s::files::read_to_string(path) {
         Ok(t) => t,
         Err(e) => return Existing::Other(format!("cannot be read ({e})")),
     };

@@ -21,6 +21,7 @@ mod docs_links;
 mod drain;
 mod faults;
 mod hostile;
+mod input_limits;
 mod install;
 mod model;
 mod roll;
