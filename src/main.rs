@@ -402,6 +402,9 @@ fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
 fn run_snapshot(inv: &Invocation, args: &daemonscope::cli::SnapshotArgs) -> Result<()> {
     let scope = scope(inv);
     fleet(inv, None, Some("snapshot"));
+    if let Some(path) = &args.output {
+        daemonscope::cluster::snapshot::check_output(path).unwrap_or_else(|e| fail_with(2, e));
+    }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let started = std::time::Instant::now();
@@ -473,7 +476,9 @@ mod simulator {
 
     /// `$XDG_CACHE_HOME/daemonscope/sim.kubeconfig` (`~/.cache/...`).
     fn default_sim_kubeconfig() -> std::path::PathBuf {
-        daemonscope::logging::xdg_dir("XDG_CACHE_HOME", ".cache").join("sim.kubeconfig")
+        let dir = daemonscope::logging::xdg_dir("XDG_CACHE_HOME", ".cache");
+        let _ = std::fs::create_dir_all(&dir); // the default's directory only: --kubeconfig-out's must exist
+        dir.join("sim.kubeconfig")
     }
 
     /// The embedded demo cluster, running in-process, and a client that talks to it with no socket.
@@ -552,6 +557,9 @@ mod simulator {
     /// ones), or plain HTTP; refuses a remote --listen without --allow-remote, and a file at
     /// `kc` this simulator did not write without --force.
     fn transport(args: &SimArgs, kc: &std::path::Path) -> sim::Transport {
+        if let Some(d) = kc.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+            super::fail(format!("cannot write the kubeconfig {}: {} is not a directory", kc.display(), d.display()));
+        }
         match sim::cli::is_loopback(&args.listen) {
             Err(e) => super::fail(e),
             Ok(false) if !args.allow_remote => {

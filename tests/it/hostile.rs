@@ -278,3 +278,31 @@ fn the_tui_draws_hostile_text_harmlessly_in_every_view_at_every_size() {
     key(&mut app, KeyCode::Char('r'), &mut effects);
     check(&mut app, "rollout");
 }
+
+/// A megabyte image string: the pod's detail shows it cut (`…`) and the lines after it
+/// still on the first screen; it used to wrap into 13,000 rows on every frame (0.44 of
+/// a core while idle).
+#[test]
+fn a_megabyte_image_is_cut_in_the_detail_view() {
+    let image = format!("registry.example/{}:v1", "a".repeat(1 << 20));
+    let mut y = String::from(common::FAST);
+    y.push_str(&common::nodes_yaml(&["node-a"]));
+    y.push_str(&common::ds_yaml("agent", "{type: RollingUpdate}").replace("registry.example/agent:v1", &image));
+    let mut sim = common::build(&y);
+    sim.advance(3);
+    let mut app = App::new("test", Theme::new(false)).with_session(Session::default());
+    let _ = app.update(Msg::Watch(common::all_updates(&sim)));
+    for c in [KeyCode::Enter, KeyCode::Char('d')] {
+        let _ = app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    }
+    let mut t = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        t.draw(|f| app.draw(f)).unwrap();
+    }
+    eprintln!("(10 frames of the detail in {:?})", started.elapsed());
+    let s = common::screen_text(t.backend().buffer());
+    assert!(s.contains("registry.example/aaaa"), "{s}");
+    assert!(s.contains('…'), "the image is cut:\n{s}");
+    assert!(s.contains("l follows its log"), "what follows the image is on the first screen:\n{s}");
+}

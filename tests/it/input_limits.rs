@@ -98,3 +98,33 @@ fn sim_counts_are_range_checked_before_anything_is_allocated() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(common::scenario(&std::fs::read_to_string(&sc).unwrap()).objects.iter().filter(|(k, _)| k.info().kind == "Node").count(), 3);
 }
+
+/// Paths that cannot be written are said at once: `snapshot -o` into a directory that does
+/// not exist fails before the cluster is listed (against a server that is not there, so
+/// only the path can be the error), and `sim --kubeconfig-out` there fails instead of
+/// creating the directories.
+#[test]
+fn unwritable_output_paths_fail_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    daemonscope::sim::write_kubeconfig(&kc, "https://127.0.0.1:9", None, Some("t")).unwrap();
+    let (code, out, err) = bin(&["snapshot", "--kubeconfig", kc.to_str().unwrap(), "-o", "/nonexistent/dir/x"]);
+    assert_eq!(code, 2, "{out}{err}");
+    one_line("snapshot -o", &err, "cannot write /nonexistent/dir/x: /nonexistent/dir: No such file");
+    let nested = dir.path().join("no/such/dir/kc");
+    // Spawned and waited on with a deadline: a simulator that did start would serve forever.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--kubeconfig-out", nested.to_str().unwrap()])
+        .env("XDG_STATE_HOME", std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = common::until_blocking(30, "sim to refuse the path", || child.try_wait().unwrap().ok_or_else(|| "running".to_string()));
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_ne!(status.code(), Some(0), "{out}{err}");
+    assert!(out.is_empty(), "never served: {out}");
+    one_line("sim --kubeconfig-out", &err, "is not a directory");
+    assert!(!dir.path().join("no").exists(), "no directory was created");
+}

@@ -20,6 +20,21 @@ use crate::cluster::watch::Scope;
 
 pub use scenario::Objects;
 
+/// Whether a snapshot can be written to `path`, asked before the cluster is listed (a
+/// big cluster takes minutes): its directory must exist, and it must not be one.
+pub fn check_output(path: &std::path::Path) -> Result<(), String> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(format!("cannot write {}: {} is not a directory", path.display(), dir.display())),
+        Err(e) => return Err(format!("cannot write {}: {}: {e}", path.display(), dir.display())),
+    }
+    if path.is_dir() {
+        return Err(format!("cannot write {}: is a directory", path.display()));
+    }
+    Ok(())
+}
+
 /// Every object of `api` matching `lp`, listed 500 at a time.
 async fn list_all<K>(cluster: &Cluster, api: &Api<K>, lp: ListParams) -> Result<Vec<K>, ClusterError>
 where
