@@ -112,8 +112,8 @@ pub struct ClientArgs {
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
     /// Give up on a request the API server has not answered after this long (e.g. 10s):
-    /// no answer at all, or a list page not complete [default: 30s for an answer, 60s for
-    /// a list page; connecting at most 10s].
+    /// no answer at all, or a list page not complete [default: 30s for an answer, connecting
+    /// and TLS included; 60s for a list page].
     #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Option<std::time::Duration>,
 }

@@ -37,12 +37,15 @@ impl From<kube::Client> for Cluster {
 }
 
 /// How long the client waits for an API server before it calls the attempt failed
-/// (kubectl's `--request-timeout`, split by what is waited for).
+/// (kubectl's `--request-timeout`, split by what is waited for). There is no separate
+/// connect timeout: opening the connection and the TLS handshake count in the first-byte
+/// deadline, so a server that accepts and never answers is the same wait and the same
+/// line over `https://` as over `http://` (a connect timeout of its own covered the TLS
+/// handshake, expired first over HTTPS, and said only "deadline has elapsed").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// Opening a connection (TCP, and TLS).
-    pub connect: Duration,
-    /// From sending a request to the first byte of its answer (the response headers).
+    /// From sending a request to the first byte of its answer (the response headers),
+    /// connecting and the TLS handshake included.
     pub first_byte: Duration,
     /// One list page, whole.
     pub page: Duration,
@@ -55,7 +58,6 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
-            connect: Duration::from_secs(10),
             first_byte: Duration::from_secs(30),
             page: Duration::from_secs(60),
             bookmark_interval: Duration::from_secs(60),
@@ -64,13 +66,13 @@ impl Default for Timeouts {
 }
 
 impl Timeouts {
-    /// `--request-timeout`: no request waits longer than `limit` for its answer or its
-    /// list page, nor for a connection.
+    /// `--request-timeout`: no request waits longer than `limit` for its answer (its
+    /// connection included) or its list page.
     pub fn request_timeout(limit: Option<Duration>) -> Self {
         let d = Timeouts::default();
         match limit {
             None => d,
-            Some(l) => Timeouts { connect: d.connect.min(l), first_byte: l, page: l, ..d },
+            Some(l) => Timeouts { first_byte: l, page: l, ..d },
         }
     }
 
@@ -265,11 +267,12 @@ pub fn build_client(config: kube::Config) -> Result<Cluster, kube::Error> {
 
 /// A client as every part of daemonscope uses it: kube-rs's own retries off (below), the
 /// Retry-After header of 429/503 answers noted for the backoff in this client's own
-/// [`RetryAfterHint`], a connect timeout and a first-byte timeout on every request
+/// [`RetryAfterHint`], a first-byte timeout on every request (its connection and TLS included)
 /// (`timeouts`), and no credentials in the server URL it logs (below).
 pub fn build_client_with(config: kube::Config, timeouts: Timeouts) -> Result<Cluster, kube::Error> {
     let mut config = credentials_out_of_url(own_retries(config));
-    config.connect_timeout = Some(timeouts.connect);
+    // One deadline, the first byte's (below), over the connection, its TLS and the answer.
+    config.connect_timeout = None;
     let mut cluster = with_retry_hint(kube::client::ClientBuilder::try_from(config)?, timeouts.first_byte);
     cluster.timeouts = timeouts;
     Ok(cluster)
@@ -391,15 +394,15 @@ mod tests {
     fn timeouts_default_as_documented_and_request_timeout_bounds_them() {
         let d = Timeouts::default();
         assert_eq!(
-            (d.connect, d.first_byte, d.page, d.bookmark_interval),
-            (Duration::from_secs(10), Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(60))
+            (d.first_byte, d.page, d.bookmark_interval),
+            (Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(60))
         );
         assert_eq!(d.watch_idle(), Duration::from_secs(120), "twice the bookmark interval");
         assert_eq!(Timeouts::request_timeout(None), d);
         let t = Timeouts::request_timeout(Some(Duration::from_secs(5)));
-        assert_eq!((t.connect, t.first_byte, t.page), (Duration::from_secs(5), Duration::from_secs(5), Duration::from_secs(5)));
+        assert_eq!((t.first_byte, t.page), (Duration::from_secs(5), Duration::from_secs(5)));
         let t = Timeouts::request_timeout(Some(Duration::from_secs(90)));
-        assert_eq!((t.connect, t.first_byte, t.page), (Duration::from_secs(10), Duration::from_secs(90), Duration::from_secs(90)));
+        assert_eq!((t.first_byte, t.page), (Duration::from_secs(90), Duration::from_secs(90)));
     }
 
     #[test]

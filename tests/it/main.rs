@@ -37,6 +37,7 @@ mod sim_kube_client;
 mod sim_kubectl;
 mod sim_kubectl_drain;
 mod sim_kubectl_stuck;
+mod silent_tls;
 mod sim_stuck;
 mod snapshot;
 mod status;
