@@ -64,8 +64,9 @@ pub struct SnapshotArgs {
     /// Write the scenario here (default: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
-    /// Replace node names, hostname- and IP-like label values and image registries with
-    /// stable pseudonyms.
+    /// Replace node names, image registries and label and taint values (but zone, arch,
+    /// os, instance type, pool) with stable pseudonyms; drop annotations and hostPaths.
+    /// (Credentials are never written, with or without it.)
     #[arg(long)]
     pub anonymize: bool,
 }

@@ -5,6 +5,7 @@
 //!
 //! May import: `cluster::connect`, `cluster::errors`, `cluster::watch` (the scope), `k8s`.
 
+pub mod redact;
 pub mod scenario;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
