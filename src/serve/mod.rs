@@ -6,6 +6,8 @@
 //!
 //! May import: `cluster`, `model`, `k8s`, `cli`, `status`.
 
+pub mod body;
+pub mod conn;
 pub mod http;
 pub mod metrics;
 pub mod state;
@@ -79,20 +81,14 @@ pub async fn run(
     let feeder = tokio::spawn(feed(state.clone(), rx));
     crate::status::say(&format!("daemonscope serve: context {context}, serving http://{addr}/metrics"));
     tracing::info!(%addr, %context, "serve: listening");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop_tx.send(());
-    });
-    let server = tokio::spawn(async move { server.await });
-    let _ = stop_rx.await;
-    tracing::info!("serve: shutting down");
+    // Bounded: connections, header and write timeouts (conn.rs); scrapers keep
+    // connections open, and get DRAIN after SIGTERM, never more.
+    conn::serve(listener, http::router(state), shutdown, DRAIN).await;
+    tracing::info!("serve: shut down");
     for w in &watches {
         w.abort();
     }
     feeder.abort();
-    // Scrapers keep connections open; give them a moment, never more.
-    let _ = tokio::time::timeout(DRAIN, server).await;
     0
 }
 

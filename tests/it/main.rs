@@ -30,6 +30,7 @@ mod roll_truth;
 mod rollout_budget;
 mod secrets;
 mod serve;
+mod serve_bounds;
 mod sim_cli;
 mod sim_controller;
 mod sim_http;
