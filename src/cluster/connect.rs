@@ -57,11 +57,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts {
-            first_byte: Duration::from_secs(30),
-            page: Duration::from_secs(60),
-            bookmark_interval: Duration::from_secs(60),
-        }
+        Timeouts { first_byte: Duration::from_secs(30), page: Duration::from_secs(60), bookmark_interval: Duration::from_secs(60) }
     }
 }
 
@@ -227,17 +223,21 @@ fn read_kubeconfig(p: &Path) -> Result<Kubeconfig, kube::config::KubeconfigError
         _ => Kubeconfig::read_from(p),
     }?;
     // The files it names are read by kube whole: each must be a regular file within the limit.
-    let named = k.clusters.iter().filter_map(|c| c.cluster.as_ref()?.certificate_authority.clone()).chain(k.auth_infos.iter().flat_map(|a| {
-        let a = a.auth_info.as_ref();
-        [a.and_then(|a| a.client_certificate.clone()), a.and_then(|a| a.client_key.clone()), a.and_then(|a| a.token_file.clone())]
-            .into_iter()
-            .flatten()
-    }));
+    let named =
+        k.clusters.iter().filter_map(|c| c.cluster.as_ref()?.certificate_authority.clone()).chain(k.auth_infos.iter().flat_map(|a| {
+            let a = a.auth_info.as_ref();
+            [a.and_then(|a| a.client_certificate.clone()), a.and_then(|a| a.client_key.clone()), a.and_then(|a| a.token_file.clone())]
+                .into_iter()
+                .flatten()
+        }));
     for f in named {
         match std::fs::metadata(&f) {
             Ok(m) if !m.is_file() => return Err(refused(ReadError::Io(std::io::Error::other(format!("{f} is not a regular file"))))),
             Ok(m) if m.len() > files::max() => {
-                return Err(refused(ReadError::Io(std::io::Error::other(format!("{f} is {}", ReadError::TooLarge { limit: files::max() })))));
+                return Err(refused(ReadError::Io(std::io::Error::other(format!(
+                    "{f} is {}",
+                    ReadError::TooLarge { limit: files::max() }
+                )))));
             }
             _ => {}
         }

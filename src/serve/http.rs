@@ -12,13 +12,13 @@ use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::extract::{Query, State as Extract};
-use bytes::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
 
-use crate::serve::metrics;
 use crate::k8s::text;
+use crate::serve::metrics;
 use crate::serve::state::State;
 use crate::status::{Gate, report};
 
@@ -59,7 +59,8 @@ async fn ready(Extract(state): Extract<Arc<State>>) -> Response {
 async fn status(Extract(state): Extract<Arc<State>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let Some(permit) = state.bodies.admit() else {
         let retry = super::body::RETRY_AFTER_SECS.to_string();
-        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], "too many status requests at once; retry\n").into_response();
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry)], "too many status requests at once; retry\n")
+            .into_response();
     };
     let pretty = q.contains_key("pretty");
     let (ns, ds) = (q.get("namespace").cloned(), q.get("daemonset").cloned());

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::{DsReport, Outcome, Summary, emit_text, observe};
 use crate::cli::{Output, StatusArgs};
-use crate::k8s::text::{self, LINE_MAX};
 use crate::cluster::connect::Source;
 use crate::cluster::watch::Scope;
+use crate::k8s::text::{self, LINE_MAX};
 
 /// The JSON document of a fleet (`-o json`).
 #[derive(Debug, Clone, Serialize)]

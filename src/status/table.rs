@@ -97,7 +97,13 @@ pub fn table(r: &Report, wide: bool) -> String {
         } else if wide {
             out.push_str(&format!("  {:<32} {:<15} {:<34} {}\n", "NODE", "STATE", "POD", "REASON"));
             for n in &d.nodes {
-                out.push_str(&format!("  {:<32} {:<15} {:<34} {}\n", v(&n.node), v(&n.state), v(n.pod.as_deref().unwrap_or("-")), v(&n.reason)));
+                out.push_str(&format!(
+                    "  {:<32} {:<15} {:<34} {}\n",
+                    v(&n.node),
+                    v(&n.state),
+                    v(n.pod.as_deref().unwrap_or("-")),
+                    v(&n.reason)
+                ));
             }
         } else {
             // Grouped, in the order the states are worst first (the node list's order within).
@@ -131,7 +137,12 @@ pub fn table(r: &Report, wide: bool) -> String {
         (false, Some(m)) => format!("; up to {m} unavailable"),
         (true, Some(m)) => format!("; down nodes allowed, up to {m} unavailable"),
     };
-    out.push_str(&format!("{} of {} DaemonSets fully covered (context {}{gate})\n", r.summary.covered, r.summary.daemonsets, v(&r.context)));
+    out.push_str(&format!(
+        "{} of {} DaemonSets fully covered (context {}{gate})\n",
+        r.summary.covered,
+        r.summary.daemonsets,
+        v(&r.context)
+    ));
     // Anything missed above still never reaches the terminal as itself.
     match text::visible_lines(&out) {
         std::borrow::Cow::Borrowed(_) => out,

@@ -43,8 +43,8 @@ fn cluster_yaml() -> String {
     }
     for (i, (_, s)) in HOSTILE.iter().enumerate() {
         // A JSON string is a YAML double-quoted scalar; C1 and bidi escaped too.
-        let image = daemonscope::k8s::text::json_text(&serde_json::to_string(&format!("registry.example/agent-{i}{s}:v1")).unwrap())
-            .into_owned();
+        let image =
+            daemonscope::k8s::text::json_text(&serde_json::to_string(&format!("registry.example/agent-{i}{s}:v1")).unwrap()).into_owned();
         y.push_str(&format!(
             "---
 apiVersion: apps/v1
@@ -97,7 +97,8 @@ async fn status_table_wide_json_and_fleet_show_hostile_images_visibly() {
             let v: Value = serde_json::from_slice(&out).map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&err)))?;
             let ok = v["daemonsets"].as_array().is_some_and(|d| {
                 d.len() == HOSTILE.len()
-                    && d.iter().all(|d| d["nodes"].as_array().unwrap().iter().all(|n| n["reason"].as_str().unwrap_or("").contains("agent-")))
+                    && d.iter()
+                        .all(|d| d["nodes"].as_array().unwrap().iter().all(|n| n["reason"].as_str().unwrap_or("").contains("agent-")))
             });
             if ok { Ok(()) } else { Err(String::from_utf8_lossy(&out).chars().take(3000).collect()) }
         });
@@ -173,10 +174,8 @@ fn forbidding_server(message: &str) -> String {
                         }
                         first = false;
                     }
-                    let answer = format!(
-                        "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
+                    let answer =
+                        format!("HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
                     if s.write_all(answer.as_bytes()).is_err() {
                         return;
                     }
@@ -199,14 +198,14 @@ fn every_error_line_shows_what_a_server_or_a_file_says_visibly_and_cut() {
     let two = dir.path().join("two");
     two_contexts(kc, "first", "second", &two);
     let two = two.to_str().unwrap();
-    let cases: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
-        ("status", vec!["status", "--kubeconfig", kc], vec![]),
-        ("status -o json", vec!["status", "--kubeconfig", kc, "-o", "json"], vec![]),
-        ("fleet", vec!["status", "--all-contexts", "--kubeconfig", two], vec![]),
-        ("snapshot", vec!["snapshot", "--kubeconfig", kc], vec![]),
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("status", vec!["status", "--kubeconfig", kc]),
+        ("status -o json", vec!["status", "--kubeconfig", kc, "-o", "json"]),
+        ("fleet", vec!["status", "--all-contexts", "--kubeconfig", two]),
+        ("snapshot", vec!["snapshot", "--kubeconfig", kc]),
     ];
-    for (what, args, env) in &cases {
-        let (code, out, err) = bin(args, env);
+    for (what, args) in &cases {
+        let (code, out, err) = bin(args, &[]);
         assert_eq!(code, 2, "{what}: {}", String::from_utf8_lossy(&err));
         harmless(what, &out, &err);
         let err = String::from_utf8_lossy(&err);
@@ -243,7 +242,8 @@ fn the_tui_draws_hostile_text_harmlessly_in_every_view_at_every_size() {
     let mut app = App::new("ctx\u{1b}]0;t\u{7}", Theme::new(false)).with_session(Session::default());
     let _ = app.update(Msg::Watch(common::all_updates(&sim)));
     let mut effects: Vec<Effect> = Vec::new();
-    let key = |app: &mut App, c: KeyCode, effects: &mut Vec<Effect>| effects.extend(app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))));
+    let key =
+        |app: &mut App, c: KeyCode, effects: &mut Vec<Effect>| effects.extend(app.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))));
     let check = |app: &mut App, view: &str| {
         for (w, h) in [(80, 24), (120, 35), (200, 50)] {
             let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();

@@ -40,7 +40,11 @@ fn dev_zero_and_oversized_files_are_refused_in_one_line() {
     // The default limit: /dev/zero is read 64 MiB and a byte, then refused.
     let (code, out, err) = bin(&["status", "--kubeconfig", "/dev/zero"]);
     assert_eq!(code, 2, "{out}{err}");
-    one_line("status --kubeconfig /dev/zero", &err, "cannot read kubeconfig /dev/zero: larger than 64 MiB (--max-file-size raises the limit)");
+    one_line(
+        "status --kubeconfig /dev/zero",
+        &err,
+        "cannot read kubeconfig /dev/zero: larger than 64 MiB (--max-file-size raises the limit)",
+    );
     for (what, args, code_wanted, want) in [
         ("serve", vec!["serve", "--kubeconfig", "/dev/zero", "--listen", "127.0.0.1:0", "--max-file-size", "1MiB"], 2, "larger than 1 MiB"),
         ("snapshot", vec!["snapshot", "--kubeconfig", "/dev/zero", "--max-file-size", "1MiB"], 2, "larger than 1 MiB"),

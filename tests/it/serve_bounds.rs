@@ -58,7 +58,8 @@ fn rss_kib(pid: u32) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_is_shared_filtered_limited_and_memory_stays_bounded() {
     let sc = daemonscope::sim::generator::scenario(2000, 16);
-    let sim = daemonscope::sim::Sim::build(&sc, daemonscope::sim::SimOptions::from_scenario(&sc)).unwrap().serve("127.0.0.1:0").await.unwrap();
+    let sim =
+        daemonscope::sim::Sim::build(&sc, daemonscope::sim::SimOptions::from_scenario(&sc)).unwrap().serve("127.0.0.1:0").await.unwrap();
     let (_dir, kc) = common::kubeconfig_file(&sim, None);
     let (child, addr) = spawn_serve(&kc);
     let pid = child.0.id();
@@ -69,7 +70,12 @@ async fn status_is_shared_filtered_limited_and_memory_stays_bounded() {
     let (_, _, pretty) = get(&addr, "/api/v1/status?pretty").await.unwrap();
     assert!(!whole.starts_with(b"{\n") && pretty.starts_with(b"{\n  "), "compact, and ?pretty indented");
     let v: Value = serde_json::from_slice(&whole).unwrap();
-    let names: Vec<String> = v["daemonsets"].as_array().unwrap().iter().map(|d| format!("{}/{}", d["namespace"].as_str().unwrap(), d["name"].as_str().unwrap())).collect();
+    let names: Vec<String> = v["daemonsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{}/{}", d["namespace"].as_str().unwrap(), d["name"].as_str().unwrap()))
+        .collect();
     eprintln!("(status body {} KiB compact, {} KiB pretty, {} DaemonSets)", whole.len() / 1024, pretty.len() / 1024, names.len());
     // Filters.
     let (ns, name) = names[0].split_once('/').unwrap();
@@ -95,10 +101,12 @@ async fn status_is_shared_filtered_limited_and_memory_stays_bounded() {
             }
         })
     };
-    let readers: Vec<_> = (0..50).map(|_| {
-        let addr = addr.clone();
-        tokio::spawn(async move { get(&addr, "/api/v1/status").await.map(|r| (r.0, r.1)) })
-    }).collect();
+    let readers: Vec<_> = (0..50)
+        .map(|_| {
+            let addr = addr.clone();
+            tokio::spawn(async move { get(&addr, "/api/v1/status").await.map(|r| (r.0, r.1)) })
+        })
+        .collect();
     let mut codes = std::collections::BTreeMap::new();
     for r in readers {
         let (code, head) = r.await.unwrap().expect("an answer");

@@ -66,7 +66,7 @@ fn silent_line(kc: &std::path::Path, url: &str) -> String {
     assert_eq!(code, 2, "{out}{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.contains(url), "{err}");
-    err.replace(url, "URL").replace(|c: char| c == '\n', "")
+    err.replace(url, "URL").replace('\n', "")
 }
 
 #[test]

@@ -309,16 +309,8 @@ fn coverage(sim: &Sim) -> BTreeMap<String, BTreeMap<String, usize>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_carries_no_secret_and_an_anonymized_one_no_customer_word() {
     let a = started(&common::scenario(&planted()));
-    let secrets = [
-        "hunter2",
-        "hunter3",
-        "wJalrXUtnFEMI",
-        "acmebank-agent-creds",
-        "s3cr3t-t0ken",
-        "svc-user",
-        "p4ssw0rd",
-        "eyJhbGciOiJIUzI1NiJ9",
-    ];
+    let secrets =
+        ["hunter2", "hunter3", "wJalrXUtnFEMI", "acmebank-agent-creds", "s3cr3t-t0ken", "svc-user", "p4ssw0rd", "eyJhbGciOiJIUzI1NiJ9"];
     let plain = snapshot_yaml(&a, false).await;
     for s in secrets {
         assert!(!plain.contains(s), "{s} in the snapshot:\n{plain}");

@@ -180,7 +180,11 @@ pub fn anonymize(v: &mut Value, nodes: &BTreeMap<String, String>) {
     {
         for x in vals.iter_mut() {
             if let Some(s) = x.as_str() {
-                *x = Value::String(if key == "metadata.name" { nodes.get(s).cloned().unwrap_or_else(|| value(&key, s)) } else { value(&key, s) });
+                *x = Value::String(if key == "metadata.name" {
+                    nodes.get(s).cloned().unwrap_or_else(|| value(&key, s))
+                } else {
+                    value(&key, s)
+                });
             }
         }
     }

@@ -221,13 +221,7 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
     let mut node_timeline: Vec<Value> = Vec::new();
     for n in &objects.nodes {
         let real = n.metadata.name.clone().unwrap_or_default();
-        let labels: BTreeMap<String, String> = n
-            .metadata
-            .labels
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let labels: BTreeMap<String, String> = n.metadata.labels.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut annotations = BTreeMap::new();
         // A node that is down goes down once the scenario has started, so the daemon pods
         // it kept are there, as in the cluster.
@@ -440,7 +434,8 @@ mod tests {
     fn pseudonyms_are_stable_and_keep_what_is_not_identifying() {
         let names = Names { on: true, nodes: [("ip-10-0-1-7.ec2.internal".to_string(), "node-00001".to_string())].into() };
         assert_eq!(names.node("ip-10-0-1-7.ec2.internal"), "node-00001");
-        let mut labels = serde_json::json!({"labels": {"kubernetes.io/hostname": "ip-10-0-1-7", "pool": "gpu", "node": "ip-10-0-1-7.ec2.internal"}});
+        let mut labels =
+            serde_json::json!({"labels": {"kubernetes.io/hostname": "ip-10-0-1-7", "pool": "gpu", "node": "ip-10-0-1-7.ec2.internal"}});
         redact::anonymize(&mut labels, &names.nodes);
         assert_eq!(labels["labels"]["kubernetes.io/hostname"], format!("v-{:08x}", hash("ip-10-0-1-7") as u32));
         assert_eq!(labels["labels"]["pool"], "gpu");

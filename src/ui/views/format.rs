@@ -231,4 +231,3 @@ pub fn harmless(buf: &mut ratatui::buffer::Buffer) {
         }
     }
 }
-
