@@ -67,8 +67,9 @@ pub struct SnapshotArgs {
     /// Replace node names, image registries and label and taint values (but zone, arch,
     /// os, instance type, pool) with stable pseudonyms; drop annotations and hostPaths.
     /// (Credentials are never written, with or without it.)
-    #[arg(long)]
-    pub anonymize: bool,
+    /// `--anonymize=all`: namespaces, DaemonSet and Service names too.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "on", value_parser = ["on", "all"], value_name = "all")]
+    pub anonymize: Option<String>,
 }
 
 /// `--request-timeout`: a duration of more than zero.

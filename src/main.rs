@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::eyre::Result;
 use daemonscope::cli::{ClientArgs, ConfigArgs, FleetArgs, LogArgs, ServeArgs, StatusArgs};
 use daemonscope::cluster::connect::{Source, Timeouts};
+use daemonscope::cluster::snapshot::scenario::Anonymize;
 #[cfg(feature = "sim")]
 use daemonscope::sim::cli::{FromContextArgs, SimArgs};
 
@@ -410,7 +411,8 @@ fn run_snapshot(inv: &Invocation, args: &daemonscope::cli::SnapshotArgs) -> Resu
         let started = std::time::Instant::now();
         let source = inv.load_source();
         let (cluster, context) = source.client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
-        let yaml = snapshot_yaml(&cluster, &context, &scope, args.anonymize).await;
+        let level = args.anonymize.as_deref().map(|a| if a == "all" { Anonymize::All } else { Anonymize::On });
+        let yaml = snapshot_yaml(&cluster, &context, &scope, level).await;
         match &args.output {
             Some(path) => {
                 std::fs::write(path, &yaml).unwrap_or_else(|e| fail_with(2, format!("writing {}: {e}", path.display())));
@@ -433,13 +435,13 @@ async fn snapshot_yaml(
     cluster: &daemonscope::cluster::connect::Cluster,
     context: &str,
     scope: &daemonscope::cluster::watch::Scope,
-    anonymize: bool,
+    anonymize: Option<Anonymize>,
 ) -> String {
     let objects = daemonscope::cluster::snapshot::fetch(cluster, scope)
         .await
         .unwrap_or_else(|e| fail_with(2, format!("cannot snapshot context {context}: {e}")));
-    let name = if anonymize { "snapshot (anonymized)".to_string() } else { format!("snapshot of {context}") };
-    daemonscope::cluster::snapshot::scenario::scenario(&objects, &name, anonymize)
+    let name = if anonymize.is_some() { "snapshot (anonymized)".to_string() } else { format!("snapshot of {context}") };
+    daemonscope::cluster::snapshot::scenario::scenario_with(&objects, &name, anonymize)
 }
 
 /// `daemonscope serve`: bad input (listen address, port in use, selector, kubeconfig) is
@@ -497,7 +499,7 @@ mod simulator {
             let yaml = rt.block_on(async {
                 let source = inv.load_source();
                 let (cluster, context) = source.client(Some(ctx)).await.unwrap_or_else(|e| super::fail(e));
-                super::snapshot_yaml(&cluster, &context, &super::scope(inv), false).await
+                super::snapshot_yaml(&cluster, &context, &super::scope(inv), None).await
             });
             return Scenario::parse(&format!("snapshot of {ctx}"), &yaml).map_err(|e| e.to_string());
         }

@@ -343,3 +343,39 @@ async fn an_anonymized_snapshot_of_the_demo_has_the_same_coverage() {
     eprintln!("(cells: {} and {})", states(&a).len(), states(&b).len());
     assert_eq!(ca, cb);
 }
+
+/// `--anonymize=all`: no namespace (but the built-in ones), DaemonSet or Service name of
+/// the demo is left, and every DaemonSet's coverage is one of the original's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymize_all_also_hides_namespaces_and_daemonset_names() {
+    use snapshot::scenario::{Anonymize, scenario_with};
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let a = started(&Scenario::parse("demo.yaml", &demo).unwrap());
+    let cluster: daemonscope::cluster::connect::Cluster = kube::Client::new(a.router(), "default").into();
+    let objects = snapshot::fetch(&cluster, &Scope::default()).await.unwrap();
+    let yaml = scenario_with(&objects, "test", Some(Anonymize::All));
+    for word in ["namespace: monitoring", "namespace: logging", "name: monitoring", "fluent-bit=", "node-exporter="] {
+        assert!(!yaml.contains(word), "{word} in the snapshot:\n{yaml}");
+    }
+    // (Image repositories and container names stay: only registries are anonymized.)
+    let copy = Scenario::parse("all.yaml", &yaml).expect("loads");
+    for (kind, v) in &copy.objects {
+        let (name, ns) = (v["metadata"]["name"].as_str().unwrap_or(""), v["metadata"]["namespace"].as_str().unwrap_or("kube-system"));
+        let want = match kind.info().kind {
+            "DaemonSet" | "Pod" | "ControllerRevision" => "ds-",
+            "Namespace" => "ns-",
+            "Service" => "svc-",
+            _ => "",
+        };
+        assert!(name.starts_with(want), "{} {name}", kind.info().kind);
+        assert!(ns.starts_with("ns-") || ns.starts_with("kube-") || ns == "default", "{} {name} in {ns}", kind.info().kind);
+    }
+    let b = started(&copy);
+    let sorted = |c: BTreeMap<String, BTreeMap<String, usize>>| {
+        let mut v: Vec<_> = c.into_values().collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(coverage(&b)), sorted(coverage(&a)));
+    assert_eq!(states(&b).len(), states(&a).len());
+}

@@ -8,12 +8,13 @@
 //! instance type, pool), mapped consistently (the same value is the same pseudonym in a
 //! node's labels, a selector, a nodeSelector, an affinity term, a toleration), so every
 //! selector still selects what it did; annotations (but the simulator's own and the
-//! template generation); hostPath paths.
+//! template generation); hostPath paths. With `--anonymize=all` ([`rename`]) namespaces,
+//! DaemonSet and Service names too.
 //!
 //! Pure: JSON in place, walked whole, so the DaemonSet, its ControllerRevisions and its
 //! pods are treated alike.
 //!
-//! May import: nothing of ours (`cluster::snapshot::scenario` uses it).
+//! May import: `k8s` (`cluster::snapshot::scenario` uses it).
 
 use std::collections::BTreeMap;
 
@@ -211,6 +212,63 @@ pub fn anonymize(v: &mut Value, nodes: &BTreeMap<String, String>) {
                 }
             }
             (_, child) => anonymize(child, nodes),
+        }
+    }
+}
+
+/// `--anonymize=all`: namespaces (but the built-in ones), DaemonSet and Service names
+/// replaced by stable pseudonyms in every document — the objects, their pods' and
+/// revisions' names (`<daemonset>-…`), the timeline's patches and deletes, and the nodes'
+/// per-DaemonSet behaviour annotations.
+pub fn rename(docs: &mut [Value], namespaces: &BTreeMap<String, String>, daemonsets: &BTreeMap<String, String>) {
+    let prefixed = |name: &str| -> Option<String> {
+        daemonsets
+            .iter()
+            .filter(|(d, _)| name.starts_with(&format!("{d}-")))
+            .max_by_key(|(d, _)| d.len())
+            .map(|(d, m)| format!("{m}{}", &name[d.len()..]))
+    };
+    let rename_in = |o: &mut serde_json::Map<String, Value>, kind: &str| {
+        if let Some(Value::String(ns)) = o.get_mut("namespace")
+            && let Some(m) = namespaces.get(ns.as_str())
+        {
+            *ns = m.clone();
+        }
+        if let Some(Value::String(name)) = o.get_mut("name") {
+            let new = match kind {
+                "Namespace" => namespaces.get(name.as_str()).cloned(),
+                "DaemonSet" => daemonsets.get(name.as_str()).cloned(),
+                "Pod" | "ControllerRevision" => prefixed(name),
+                "Service" => Some(format!("svc-{:08x}", hash(name) as u32)),
+                _ => None,
+            };
+            if let Some(n) = new {
+                *name = n;
+            }
+        }
+    };
+    for d in docs.iter_mut() {
+        let kind = d.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        if let Some(Value::Object(meta)) = d.get_mut("metadata") {
+            rename_in(meta, &kind);
+            if let Some(Value::String(b)) = meta.get_mut("annotations").and_then(|a| a.get_mut(crate::k8s::scenario::NODE_POD_BEHAVIOR)) {
+                *b = b
+                    .split(',')
+                    .map(|e| match e.split_once('=') {
+                        Some((ds, how)) => format!("{}={how}", daemonsets.get(ds).map_or(ds, String::as_str)),
+                        None => e.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",");
+            }
+        }
+        for step in d.get_mut("timeline").and_then(Value::as_array_mut).into_iter().flatten() {
+            for what in ["patch", "delete"] {
+                if let Some(Value::Object(o)) = step.get_mut(what) {
+                    let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+                    rename_in(o, &kind);
+                }
+            }
         }
     }
 }

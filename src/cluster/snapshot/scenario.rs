@@ -174,8 +174,23 @@ fn rewrite_images(v: &mut Value, names: &Names) {
     }
 }
 
+/// How much `snapshot` hides besides credentials (which it always does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anonymize {
+    /// `--anonymize`: node names, registries, label and taint values, annotations, hostPaths.
+    On,
+    /// `--anonymize=all`: namespaces, DaemonSet and Service names too.
+    All,
+}
+
 /// The scenario, as YAML documents (`name` names the Simulation).
 pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
+    scenario_with(objects, name, anonymize.then_some(Anonymize::On))
+}
+
+/// [`scenario`], anonymized as much as `level` says.
+pub fn scenario_with(objects: &Objects, name: &str, level: Option<Anonymize>) -> String {
+    let anonymize = level.is_some();
     let mut names = Names { on: anonymize, nodes: BTreeMap::new() };
     if anonymize {
         for (i, n) in objects.nodes.iter().enumerate() {
@@ -364,6 +379,20 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
     let mut out = format!(
         "# A snapshot of {name}, written by `daemonscope snapshot`: the nodes, the DaemonSets and\n# how their pods behave, as a daemonscope simulator scenario (`daemonscope sim --scenario FILE`).\n"
     );
+    if level == Some(Anonymize::All) {
+        let pseudonym = |prefix: &str, n: &str| format!("{prefix}-{:08x}", hash(n) as u32);
+        let namespaces = objects
+            .daemonsets
+            .iter()
+            .filter_map(|d| d.metadata.namespace.clone())
+            .chain(objects.services.iter().filter_map(|s| s.metadata.namespace.clone()))
+            .filter(|n| !BUILTIN_NAMESPACES.contains(&n.as_str()))
+            .map(|n| (n.clone(), pseudonym("ns", &n)))
+            .collect();
+        let daemonsets =
+            objects.daemonsets.iter().filter_map(|d| d.metadata.name.clone()).map(|n| (n.clone(), pseudonym("ds", &n))).collect();
+        redact::rename(&mut docs, &namespaces, &daemonsets);
+    }
     for mut d in docs {
         // Never a credential; with --anonymize, no customer's word either (redact.rs).
         redact::credentials(&mut d);
