@@ -99,6 +99,8 @@ async fn feed(state: Arc<State>, mut rx: mpsc::Receiver<Update>) {
         for u in &batch {
             match u {
                 Update::Sync(r, SyncState::Reconnecting { reason, retry_in, .. }) => {
+                    // Its log is stderr: what the server said is shown, never acted on.
+                    let reason = crate::k8s::text::Visible(reason);
                     tracing::warn!(resource = state::resource_name(*r), %reason, retry_in = retry_in.as_secs_f64(), "serve: watch failing");
                 }
                 Update::Sync(r, SyncState::Live) => tracing::info!(resource = state::resource_name(*r), "serve: watch live"),
