@@ -64,10 +64,12 @@ pub struct SnapshotArgs {
     /// Write the scenario here (default: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
-    /// Replace node names, hostname- and IP-like label values and image registries with
-    /// stable pseudonyms.
-    #[arg(long)]
-    pub anonymize: bool,
+    /// Replace node names, image registries and label and taint values (but zone, arch,
+    /// os, instance type, pool) with stable pseudonyms; drop annotations and hostPaths.
+    /// (Credentials are never written, with or without it.)
+    /// `--anonymize=all`: namespaces, DaemonSet and Service names too.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "on", value_parser = ["on", "all"], value_name = "all")]
+    pub anonymize: Option<String>,
 }
 
 /// `--request-timeout`: a duration of more than zero.
@@ -116,8 +118,8 @@ pub struct ClientArgs {
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
     /// Give up on a request the API server has not answered after this long (e.g. 10s):
-    /// no answer at all, or a list page not complete [default: 30s for an answer, 60s for
-    /// a list page; connecting at most 10s].
+    /// no answer at all, or a list page not complete [default: 30s for an answer, connecting
+    /// and TLS included; 60s for a list page].
     #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Option<std::time::Duration>,
 }

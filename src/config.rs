@@ -207,10 +207,11 @@ pub fn load_for_tui(explicit: Option<&Path>) -> Settings {
 /// else the settings, or the one line that says what is wrong where.
 pub fn load_file(path: &Path, explicit: bool) -> Result<Option<Settings>, String> {
     let name = shown(path);
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::k8s::files::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
-        Err(e) => return Err(format!("{name}: cannot read: {}", io_reason(&e))),
+        Err(e) if e.kind() == Some(std::io::ErrorKind::NotFound) && !explicit => return Ok(None),
+        Err(crate::k8s::files::ReadError::Io(e)) => return Err(format!("{name}: cannot read: {}", io_reason(&e))),
+        Err(e) => return Err(format!("{name}: cannot read: {e}")),
     };
     parse(&text, &name).map(Some)
 }

@@ -15,6 +15,7 @@ use crate::cli::DrainArgs;
 use crate::cluster::connect::Cluster;
 use crate::cluster::drain::{DrainError, DrainEvent, DrainSettings, drain};
 use crate::k8s::selector::LabelSelector;
+use crate::k8s::text;
 use crate::model::plan::drain::DrainOptions;
 
 /// The settings the flags ask for, or the flag that is wrong.
@@ -90,7 +91,7 @@ pub async fn run(cluster: &Cluster, args: &DrainArgs, s: &DrainSettings, out: &m
         // Lines are written as they come: a waiting drain shows its blockers at once.
         let flush = |out: &mut (dyn Write + Send)| {
             for l in lines.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
-                let _ = writeln!(out, "{l}");
+                put(out, &l, json);
             }
             let _ = out.flush();
         };
@@ -109,7 +110,7 @@ pub async fn run(cluster: &Cluster, args: &DrainArgs, s: &DrainSettings, out: &m
         match result {
             Ok(report) if report.failed.is_empty() => {
                 let l = if json { json!({"event": "drained", "node": node}).to_string() } else { format!("node/{node} drained{dry}") };
-                let _ = writeln!(out, "{l}");
+                put(out, &l, json);
             }
             Ok(report) => {
                 code = 1;
@@ -119,10 +120,10 @@ pub async fn run(cluster: &Cluster, args: &DrainArgs, s: &DrainSettings, out: &m
                     } else {
                         format!("error: {pod}: {why}")
                     };
-                    let _ = writeln!(out, "{l}");
+                    put(out, &l, json);
                 }
                 if !json {
-                    let _ = writeln!(out, "error: unable to drain node {node:?}: {} pod(s) not evicted", report.failed.len());
+                    put(out, &format!("error: unable to drain node {node:?}: {} pod(s) not evicted", report.failed.len()), false);
                 }
             }
             Err(e) => {
@@ -136,9 +137,15 @@ pub async fn run(cluster: &Cluster, args: &DrainArgs, s: &DrainSettings, out: &m
                 } else {
                     format!("error: unable to drain node {node:?}: {why}")
                 };
-                let _ = writeln!(out, "{l}");
+                put(out, &l, json);
             }
         }
     }
     code
+}
+
+/// One line out: what the cluster said in it can never drive the terminal (JSON stays
+/// exact JSON).
+fn put(out: &mut (dyn Write + Send), l: &str, json: bool) {
+    let _ = if json { writeln!(out, "{}", text::json_text(l)) } else { writeln!(out, "{}", text::lines_cut(l, text::LINE_MAX)) };
 }

@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::eyre::Result;
 use daemonscope::cli::{ClientArgs, ConfigArgs, FleetArgs, LogArgs, ServeArgs, StatusArgs};
 use daemonscope::cluster::connect::{Source, Timeouts};
+use daemonscope::cluster::snapshot::scenario::Anonymize;
 #[cfg(feature = "sim")]
 use daemonscope::sim::cli::{FromContextArgs, SimArgs};
 
@@ -37,6 +38,9 @@ struct Cli {
     client: ClientArgs,
     #[command(flatten)]
     fleet: FleetArgs,
+    /// Refuse input files (scenario, snapshot, config, kubeconfig) larger than this (e.g. 64MiB, 1GiB).
+    #[arg(long, global = true, value_name = "SIZE", env = "DAEMONSCOPE_MAX_FILE_SIZE", default_value = "64MiB", value_parser = daemonscope::k8s::files::parse_size)]
+    max_file_size: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +131,7 @@ fn main() -> Result<()> {
     color_eyre::config::HookBuilder::default().display_env_section(false).install()?;
     let matches = Cli::command().bin_name(bin_name()).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    daemonscope::k8s::files::set_max(cli.max_file_size);
     let inv = Invocation::of(&cli);
     match (&cli.command, &inv.log.log_file) {
         (Some(Command::Serve { .. }), None) => daemonscope::logging::init_stderr(),
@@ -275,7 +280,7 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 }
 
 fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
-    eprintln!("daemonscope: {msg}");
+    daemonscope::status::say(&format!("daemonscope: {msg}"));
     std::process::exit(code);
 }
 
@@ -334,7 +339,7 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
     let mut settings = daemonscope::config::load_for_tui(cli.config.as_deref());
     settings.mouse &= !cli.no_mouse;
     if let Some(line) = &settings.note {
-        eprintln!("daemonscope: {line}");
+        daemonscope::status::say(&format!("daemonscope: {line}"));
     }
     // The TUI takes over a terminal; without one there is nothing to draw on. (Checked
     // after the kubeconfig, so a bad one is still named first.)
@@ -406,41 +411,27 @@ fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
 fn run_snapshot(inv: &Invocation, args: &daemonscope::cli::SnapshotArgs) -> Result<()> {
     let scope = scope(inv);
     fleet(inv, None, Some("snapshot"));
+    if let Some(path) = &args.output {
+        daemonscope::cluster::snapshot::check_output(path).unwrap_or_else(|e| fail_with(2, e));
+    }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let started = std::time::Instant::now();
         let source = inv.load_source();
         let (cluster, context) = source.client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
-        let yaml = snapshot_yaml(&cluster, &context, &scope, args.anonymize).await;
+        let level = args.anonymize.as_deref().map(|a| if a == "all" { Anonymize::All } else { Anonymize::On });
+        let yaml =
+            daemonscope::cluster::snapshot::scenario_yaml(&cluster, &context, &scope, level).await.unwrap_or_else(|e| fail_with(2, e));
         match &args.output {
             Some(path) => {
                 std::fs::write(path, &yaml).unwrap_or_else(|e| fail_with(2, format!("writing {}: {e}", path.display())));
-                eprintln!(
-                    "wrote a snapshot of {context} to {} ({} KiB) in {:.1}s; try it: daemonscope sim --scenario {}",
-                    path.display(),
-                    yaml.len() / 1024,
-                    started.elapsed().as_secs_f64(),
-                    path.display()
-                );
+                let (p, kib, secs) = (path.display(), yaml.len() / 1024, started.elapsed().as_secs_f64());
+                eprintln!("wrote a snapshot of {context} to {p} ({kib} KiB) in {secs:.1}s; try it: daemonscope sim --scenario {p}");
             }
             None => print!("{yaml}"),
         }
         Ok(())
     })
-}
-
-/// The scenario YAML of what `cluster` holds in `scope` (one line and exit 2 on failure).
-async fn snapshot_yaml(
-    cluster: &daemonscope::cluster::connect::Cluster,
-    context: &str,
-    scope: &daemonscope::cluster::watch::Scope,
-    anonymize: bool,
-) -> String {
-    let objects = daemonscope::cluster::snapshot::fetch(cluster, scope)
-        .await
-        .unwrap_or_else(|e| fail_with(2, format!("cannot snapshot context {context}: {e}")));
-    let name = if anonymize { "snapshot (anonymized)".to_string() } else { format!("snapshot of {context}") };
-    daemonscope::cluster::snapshot::scenario::scenario(&objects, &name, anonymize)
 }
 
 /// `daemonscope drain NODE…`: bad input is one line and exit 2; then kubectl drain's lines and exit code.
@@ -489,7 +480,9 @@ mod simulator {
 
     /// `$XDG_CACHE_HOME/daemonscope/sim.kubeconfig` (`~/.cache/...`).
     fn default_sim_kubeconfig() -> std::path::PathBuf {
-        daemonscope::logging::xdg_dir("XDG_CACHE_HOME", ".cache").join("sim.kubeconfig")
+        let dir = daemonscope::logging::xdg_dir("XDG_CACHE_HOME", ".cache");
+        let _ = std::fs::create_dir_all(&dir); // the default's directory only: --kubeconfig-out's must exist
+        dir.join("sim.kubeconfig")
     }
 
     /// The embedded demo cluster, running in-process, and a client that talks to it with no socket.
@@ -508,13 +501,15 @@ mod simulator {
             let yaml = rt.block_on(async {
                 let source = inv.load_source();
                 let (cluster, context) = source.client(Some(ctx)).await.unwrap_or_else(|e| super::fail(e));
-                super::snapshot_yaml(&cluster, &context, &super::scope(inv), false).await
+                daemonscope::cluster::snapshot::scenario_yaml(&cluster, &context, &super::scope(inv), None)
+                    .await
+                    .unwrap_or_else(|e| super::fail_with(2, e))
             });
             return Scenario::parse(&format!("snapshot of {ctx}"), &yaml).map_err(|e| e.to_string());
         }
         let sc = match (&args.scenario, args.nodes, args.daemonsets) {
             (Some(path), _, _) => Scenario::load(path),
-            (None, Some(n), Some(m)) => Ok(generator::scenario(n, m)),
+            (None, Some(n), Some(m)) => Ok(generator::checked_scenario(n, m).unwrap_or_else(|e| super::fail_with(2, e))),
             _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO),
         };
         sc.map_err(|e| e.to_string())
@@ -568,6 +563,9 @@ mod simulator {
     /// ones), or plain HTTP; refuses a remote --listen without --allow-remote, and a file at
     /// `kc` this simulator did not write without --force.
     fn transport(args: &SimArgs, kc: &std::path::Path) -> sim::Transport {
+        if let Some(d) = kc.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+            super::fail(format!("cannot write the kubeconfig {}: {} is not a directory", kc.display(), d.display()));
+        }
         match sim::cli::is_loopback(&args.listen) {
             Err(e) => super::fail(e),
             Ok(false) if !args.allow_remote => {

@@ -37,12 +37,15 @@ impl From<kube::Client> for Cluster {
 }
 
 /// How long the client waits for an API server before it calls the attempt failed
-/// (kubectl's `--request-timeout`, split by what is waited for).
+/// (kubectl's `--request-timeout`, split by what is waited for). There is no separate
+/// connect timeout: opening the connection and the TLS handshake count in the first-byte
+/// deadline, so a server that accepts and never answers is the same wait and the same
+/// line over `https://` as over `http://` (a connect timeout of its own covered the TLS
+/// handshake, expired first over HTTPS, and said only "deadline has elapsed").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// Opening a connection (TCP, and TLS).
-    pub connect: Duration,
-    /// From sending a request to the first byte of its answer (the response headers).
+    /// From sending a request to the first byte of its answer (the response headers),
+    /// connecting and the TLS handshake included.
     pub first_byte: Duration,
     /// One list page, whole.
     pub page: Duration,
@@ -54,23 +57,18 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(10),
-            first_byte: Duration::from_secs(30),
-            page: Duration::from_secs(60),
-            bookmark_interval: Duration::from_secs(60),
-        }
+        Timeouts { first_byte: Duration::from_secs(30), page: Duration::from_secs(60), bookmark_interval: Duration::from_secs(60) }
     }
 }
 
 impl Timeouts {
-    /// `--request-timeout`: no request waits longer than `limit` for its answer or its
-    /// list page, nor for a connection.
+    /// `--request-timeout`: no request waits longer than `limit` for its answer (its
+    /// connection included) or its list page.
     pub fn request_timeout(limit: Option<Duration>) -> Self {
         let d = Timeouts::default();
         match limit {
             None => d,
-            Some(l) => Timeouts { connect: d.connect.min(l), first_byte: l, page: l, ..d },
+            Some(l) => Timeouts { first_byte: l, page: l, ..d },
         }
     }
 
@@ -107,7 +105,7 @@ impl Source {
                 let mut merged: Option<Kubeconfig> = None;
                 let mut missing = None;
                 for part in p.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
-                    let k = match Kubeconfig::read_from(part) {
+                    let k = match read_kubeconfig(Path::new(part)) {
                         Ok(k) => k,
                         Err(kube::config::KubeconfigError::ReadConfig(io, _)) if io.kind() == std::io::ErrorKind::NotFound => {
                             tracing::info!(file = part, "kubeconfig in KUBECONFIG does not exist; skipped");
@@ -129,8 +127,8 @@ impl Source {
                     (None, None) => return Err(ClusterError::NoKubeconfigFile),
                 }
             }
-            Some(p) => Kubeconfig::read_from(p).map_err(|e| kubeconfig(e, Some(p)))?,
-            None => match Kubeconfig::read() {
+            Some(p) => read_kubeconfig(p).map_err(|e| kubeconfig(e, Some(p)))?,
+            None => match default_kubeconfig().map(|p| read_kubeconfig(&p)).unwrap_or_else(Kubeconfig::read) {
                 Ok(k) => k,
                 Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => return Ok(Source::InCluster(timeouts)),
                 Err(e) => return Err(kubeconfig(e, None)),
@@ -209,6 +207,54 @@ impl Source {
     }
 }
 
+/// kube's `Kubeconfig::read_from` within the file size limit (`--max-file-size`): a regular
+/// file is judged by its size before it is read; anything else (a device, a FIFO) is read
+/// here, up to the limit.
+fn read_kubeconfig(p: &Path) -> Result<Kubeconfig, kube::config::KubeconfigError> {
+    use crate::k8s::files::{self, ReadError};
+    use kube::config::KubeconfigError as K;
+    let refused = |e: ReadError| match e {
+        ReadError::Io(io) => K::ReadConfig(io, p.into()),
+        e => K::ReadConfig(std::io::Error::other(e.to_string()), p.into()),
+    };
+    let k = match std::fs::metadata(p) {
+        Ok(m) if m.is_file() && m.len() > files::max() => Err(refused(ReadError::TooLarge { limit: files::max() })),
+        Ok(m) if !m.is_file() && !m.is_dir() => Kubeconfig::from_yaml(&files::read_to_string(p).map_err(refused)?),
+        _ => Kubeconfig::read_from(p),
+    }?;
+    // The files it names are read by kube whole: each must be a regular file within the limit.
+    let named =
+        k.clusters.iter().filter_map(|c| c.cluster.as_ref()?.certificate_authority.clone()).chain(k.auth_infos.iter().flat_map(|a| {
+            let a = a.auth_info.as_ref();
+            [a.and_then(|a| a.client_certificate.clone()), a.and_then(|a| a.client_key.clone()), a.and_then(|a| a.token_file.clone())]
+                .into_iter()
+                .flatten()
+        }));
+    for f in named {
+        match std::fs::metadata(&f) {
+            Ok(m) if !m.is_file() => return Err(refused(ReadError::Io(std::io::Error::other(format!("{f} is not a regular file"))))),
+            Ok(m) if m.len() > files::max() => {
+                return Err(refused(ReadError::Io(std::io::Error::other(format!(
+                    "{f} is {}",
+                    ReadError::TooLarge { limit: files::max() }
+                )))));
+            }
+            _ => {}
+        }
+    }
+    Ok(k)
+}
+
+/// `~/.kube/config`, when it exists and `$KUBECONFIG` is not set (else kube finds it, or
+/// says why there is none).
+fn default_kubeconfig() -> Option<PathBuf> {
+    if std::env::var_os("KUBECONFIG").is_some() {
+        return None;
+    }
+    let p = PathBuf::from(std::env::var_os("HOME")?).join(".kube").join("config");
+    p.exists().then_some(p)
+}
+
 fn kubeconfig(source: kube::config::KubeconfigError, path: Option<&Path>) -> ClusterError {
     ClusterError::Kubeconfig { source, path: path.map(Path::to_path_buf) }
 }
@@ -221,11 +267,12 @@ pub fn build_client(config: kube::Config) -> Result<Cluster, kube::Error> {
 
 /// A client as every part of daemonscope uses it: kube-rs's own retries off (below), the
 /// Retry-After header of 429/503 answers noted for the backoff in this client's own
-/// [`RetryAfterHint`], a connect timeout and a first-byte timeout on every request
+/// [`RetryAfterHint`], a first-byte timeout on every request (its connection and TLS included)
 /// (`timeouts`), and no credentials in the server URL it logs (below).
 pub fn build_client_with(config: kube::Config, timeouts: Timeouts) -> Result<Cluster, kube::Error> {
     let mut config = credentials_out_of_url(own_retries(config));
-    config.connect_timeout = Some(timeouts.connect);
+    // One deadline, the first byte's (below), over the connection, its TLS and the answer.
+    config.connect_timeout = None;
     let mut cluster = with_retry_hint(kube::client::ClientBuilder::try_from(config)?, timeouts.first_byte);
     cluster.timeouts = timeouts;
     Ok(cluster)
@@ -347,15 +394,15 @@ mod tests {
     fn timeouts_default_as_documented_and_request_timeout_bounds_them() {
         let d = Timeouts::default();
         assert_eq!(
-            (d.connect, d.first_byte, d.page, d.bookmark_interval),
-            (Duration::from_secs(10), Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(60))
+            (d.first_byte, d.page, d.bookmark_interval),
+            (Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(60))
         );
         assert_eq!(d.watch_idle(), Duration::from_secs(120), "twice the bookmark interval");
         assert_eq!(Timeouts::request_timeout(None), d);
         let t = Timeouts::request_timeout(Some(Duration::from_secs(5)));
-        assert_eq!((t.connect, t.first_byte, t.page), (Duration::from_secs(5), Duration::from_secs(5), Duration::from_secs(5)));
+        assert_eq!((t.first_byte, t.page), (Duration::from_secs(5), Duration::from_secs(5)));
         let t = Timeouts::request_timeout(Some(Duration::from_secs(90)));
-        assert_eq!((t.connect, t.first_byte, t.page), (Duration::from_secs(10), Duration::from_secs(90), Duration::from_secs(90)));
+        assert_eq!((t.first_byte, t.page), (Duration::from_secs(90), Duration::from_secs(90)));
     }
 
     #[test]

@@ -53,7 +53,10 @@ impl Selection {
                 }
                 out
             }
-            Selection::Glob(g) => known.iter().filter(|c| glob_match(g, c)).cloned().collect(),
+            Selection::Glob(g) => {
+                glob_check(g).map_err(|why| format!("invalid pattern --contexts {g:?}: {why}"))?;
+                known.iter().filter(|c| glob_match(g, c)).cloned().collect()
+            }
             Selection::All => known.clone(),
         };
         if chosen.is_empty() {
@@ -114,6 +117,24 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
         }
     }
     p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Why `pattern` is not a pattern: a `[` that no `]` closes (a shell would take it as
+/// itself; here it is almost always a typo, and "no context matches" would hide it).
+pub fn glob_check(pattern: &str) -> Result<(), String> {
+    let p: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i < p.len() {
+        if p[i] == '[' {
+            match class(&p, i, '\0') {
+                Some((_, next)) => i = next,
+                None => return Err(format!("the `[` at character {} is never closed by `]`", i + 1)),
+            }
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
 }
 
 /// `[...]` at `p[at]` against `c`: whether it matches, and where the pattern goes on
@@ -191,6 +212,11 @@ mod tests {
             sel(&["prod-eu", "qa"], None, false).unwrap().resolve(&s).unwrap_err(),
             "context \"qa\" is not in the kubeconfig (contexts: prod-eu, staging, prod-us)"
         );
+        assert_eq!(
+            sel(&[], Some("prod-["), false).unwrap().resolve(&s).unwrap_err(),
+            "invalid pattern --contexts \"prod-[\": the `[` at character 6 is never closed by `]`"
+        );
+        assert_eq!(sel(&[], Some("prod-[a-e]*"), false).unwrap().resolve(&s).unwrap(), ["prod-eu"]);
         assert_eq!(
             sel(&[], Some("dev-*"), false).unwrap().resolve(&s).unwrap_err(),
             "no context matches --contexts \"dev-*\" (contexts: prod-eu, staging, prod-us)"

@@ -47,7 +47,15 @@ pub fn human_duration(secs: i64) -> String {
 
 /// The age of a timestamp as kubectl prints it; `-` when unknown.
 pub fn age(t: Option<jiff::Timestamp>) -> String {
-    t.map(|t| human_duration(jiff::Timestamp::now().duration_since(t).as_secs())).unwrap_or_else(|| "-".into())
+    age_at(t, jiff::Timestamp::now())
+}
+
+/// [`age`] as of `now`. A timestamp from the future (an event stamped by a node whose
+/// clock is ahead) is `in 5m`, where kubectl would print `<invalid>`.
+pub fn age_at(t: Option<jiff::Timestamp>, now: jiff::Timestamp) -> String {
+    let Some(t) = t else { return "-".into() };
+    let secs = now.duration_since(t).as_secs();
+    if secs < -1 { format!("in {}", human_duration(secs.saturating_neg())) } else { human_duration(secs) }
 }
 
 /// The longest duration a flag takes: a year. Anything longer is a typo, and a huge
@@ -72,6 +80,16 @@ pub fn parse_flag_duration(s: &str) -> Result<std::time::Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_timestamp_from_the_future_is_in_so_long_not_invalid() {
+        let now: jiff::Timestamp = "2026-01-01T12:00:00Z".parse().unwrap();
+        let at = |s: &str| Some(s.parse::<jiff::Timestamp>().unwrap());
+        assert_eq!(super::age_at(at("2026-01-01T12:05:00Z"), now), "in 5m");
+        assert_eq!(super::age_at(at("2026-01-01T12:00:01Z"), now), "0s", "a second of skew is now");
+        assert_eq!(super::age_at(at("2026-01-01T11:58:00Z"), now), "2m");
+        assert_eq!(super::age_at(None, now), "-");
+    }
+
     use super::*;
 
     #[test]

@@ -2,7 +2,7 @@
 //! Kubernetes source: which nodes should run a DaemonSet's pod and why not
 //! ([`eligibility`]), label and field selectors ([`selector`]), label syntax
 //! ([`labels`]), taint syntax, validation and eviction timing ([`taints`]), int-or-percent
-//! values and the surge/unavailable arithmetic ([`intstr`]), durations as kubectl prints
+//! values and the surge/unavailable arithmetic ([`intstr`]), outside text made safe for a terminal ([`text`]), durations as kubectl prints
 //! them ([`duration`]), PodDisruptionBudget arithmetic ([`disruption`]), and the simulator's scenario schema that `snapshot` writes
 //! ([`scenario`]).
 //!
@@ -11,8 +11,10 @@
 pub mod disruption;
 pub mod duration;
 pub mod eligibility;
+pub mod files;
 pub mod intstr;
 pub mod labels;
 pub mod scenario;
 pub mod selector;
 pub mod taints;
+pub mod text;

@@ -6,6 +6,8 @@
 //!
 //! May import: `cluster`, `model`, `k8s`, `cli`, `status`.
 
+pub mod body;
+pub mod conn;
 pub mod http;
 pub mod ksm;
 pub mod metrics;
@@ -51,7 +53,7 @@ pub async fn run(
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("daemonscope: cannot listen on {}: {e}", args.listen);
+            crate::status::say(&format!("daemonscope: cannot listen on {}: {e}", args.listen));
             return 2;
         }
     };
@@ -63,22 +65,16 @@ pub async fn run(
     let resources: Vec<Resource> = WATCHED.iter().map(|w| w.0).collect();
     let watches = watch::spawn_only(cluster, scope, tx, &resources);
     let feeder = tokio::spawn(feed(state.clone(), rx));
-    eprintln!("daemonscope serve: context {context}, serving http://{addr}/metrics");
+    crate::status::say(&format!("daemonscope serve: context {context}, serving http://{addr}/metrics"));
     tracing::info!(%addr, %context, "serve: listening");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop_tx.send(());
-    });
-    let server = tokio::spawn(async move { server.await });
-    let _ = stop_rx.await;
-    tracing::info!("serve: shutting down");
+    // Bounded: connections, header and write timeouts (conn.rs); scrapers keep
+    // connections open, and get DRAIN after SIGTERM, never more.
+    conn::serve(listener, http::router(state), shutdown, DRAIN).await;
+    tracing::info!("serve: shut down");
     for w in &watches {
         w.abort();
     }
     feeder.abort();
-    // Scrapers keep connections open; give them a moment, never more.
-    let _ = tokio::time::timeout(DRAIN, server).await;
     0
 }
 
@@ -89,6 +85,8 @@ async fn feed(state: Arc<State>, mut rx: mpsc::Receiver<Update>) {
         for u in &batch {
             match u {
                 Update::Sync(r, SyncState::Reconnecting { reason, retry_in, .. }) => {
+                    // Its log is stderr: what the server said is shown, never acted on.
+                    let reason = crate::k8s::text::Visible(reason);
                     tracing::warn!(resource = state::resource_name(*r), %reason, retry_in = retry_in.as_secs_f64(), "serve: watch failing");
                 }
                 Update::Sync(r, SyncState::Live) => tracing::info!(resource = state::resource_name(*r), "serve: watch live"),

@@ -3,9 +3,10 @@
 //! joined while serving (a histogram that only grows). Updates come in batches from the
 //! watch loop; scrapes read under the same lock.
 //!
-//! May import: `cluster`, `model`, `k8s`.
+//! May import: `cluster`, `model`, `k8s`, `serve::body`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
@@ -65,6 +66,9 @@ pub struct State {
     /// Node name → (when first seen, DaemonSet uids whose pod there was observed ready).
     joined: Mutex<HashMap<String, (Instant, HashSet<String>)>>,
     pub time_to_coverage: Family<DsLabels, Histogram, fn() -> Histogram>,
+    /// Bumped by every batch applied: what `/api/v1/status` caches its body by.
+    pub generation: AtomicU64,
+    pub bodies: super::body::StatusBodies,
 }
 
 impl State {
@@ -77,6 +81,8 @@ impl State {
             requests,
             joined: Mutex::new(HashMap::new()),
             time_to_coverage: Family::new_with_constructor(ttc_histogram),
+            generation: AtomicU64::new(0),
+            bodies: Default::default(),
         }
     }
 
@@ -126,6 +132,7 @@ impl State {
             }
             live.apply(u);
         }
+        self.generation.fetch_add(1, Ordering::Release);
         let instant = Instant::now();
         let mut joined = self.joined.lock();
         for n in new_nodes {

@@ -291,6 +291,19 @@ fn namespaces_for(objs: &[Value]) -> Vec<Value> {
 }
 
 /// A synthetic scenario of `nodes` nodes and `daemonsets` DaemonSets, settled.
+/// The most nodes and DaemonSets `--nodes`/`--daemonsets` generate (Kubernetes supports
+/// 5,000 nodes; 100,000 leaves room for tests at scale): checked before anything is
+/// allocated, so `--nodes 1000000000` is one line, not an allocation failure.
+pub const MAX_NODES: usize = 100_000;
+pub const MAX_DAEMONSETS: usize = 1_000;
+
+/// [`scenario`] of counts checked against [`MAX_NODES`] and [`MAX_DAEMONSETS`].
+pub fn checked_scenario(nodes_n: usize, daemonsets_n: usize) -> Result<Scenario, String> {
+    crate::k8s::files::count("--nodes", nodes_n, MAX_NODES)?;
+    crate::k8s::files::count("--daemonsets", daemonsets_n, MAX_DAEMONSETS)?;
+    Ok(scenario(nodes_n, daemonsets_n))
+}
+
 pub fn scenario(nodes_n: usize, daemonsets_n: usize) -> Scenario {
     let ds = daemonsets(daemonsets_n);
     let mut objects: Vec<(Kind, Value)> = namespaces_for(&ds).into_iter().map(|n| (Kind::Namespace, n)).collect();

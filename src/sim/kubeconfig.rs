@@ -88,10 +88,10 @@ pub fn standalone_yaml_named(url: &str, creds: Option<&Credentials>, name: &str)
 }
 
 /// Writes `yaml` to `path` with mode 0600: a new temporary file beside it, then a rename
-/// over `path` (which replaces a symlink there rather than writing where it points).
+/// over `path` (which replaces a symlink there rather than writing where it points). Its
+/// directory must exist: a mistyped path is an error, never a tree of new directories.
 pub fn write_private(path: &Path, yaml: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
     let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?.to_string_lossy().into_owned();
     let tmp = dir.join(format!(".{name}.{}.{:08x}.tmp", std::process::id(), rand::random::<u32>()));
     let mut o = std::fs::OpenOptions::new();
@@ -140,7 +140,7 @@ pub fn inspect(path: &Path) -> Existing {
     if !meta.is_file() {
         return Existing::Other("is not a regular file".into());
     }
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::k8s::files::read_to_string(path) {
         Ok(t) => t,
         Err(e) => return Existing::Other(format!("cannot be read ({e})")),
     };

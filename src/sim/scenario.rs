@@ -198,7 +198,15 @@ fn kind_by_kind_name(kind: &str) -> Option<Kind> {
 impl Scenario {
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::file(&file, read_problem(&e, path)))?;
+        let text = crate::k8s::files::read_to_string(path).map_err(|e| {
+            ScenarioError::file(
+                &file,
+                match e {
+                    crate::k8s::files::ReadError::Io(e) => read_problem(&e, path),
+                    too_large => too_large.to_string(),
+                },
+            )
+        })?;
         if text.contains('\0') {
             return Err(ScenarioError::file(&file, "not a text file (a scenario is YAML, in UTF-8)".into()));
         }

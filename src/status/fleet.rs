@@ -6,7 +6,7 @@
 //! and is fully covered; 2 when one could not be observed (the others still reported);
 //! else 1 when one is not covered.
 //!
-//! May import: `status`, `cluster`, `model`, `cli`.
+//! May import: `status`, `cluster`, `model`, `cli`, `k8s`.
 
 use std::io::Write;
 
@@ -16,6 +16,7 @@ use super::{DsReport, Outcome, Summary, emit_text, observe};
 use crate::cli::{Output, StatusArgs};
 use crate::cluster::connect::Source;
 use crate::cluster::watch::Scope;
+use crate::k8s::text::{self, LINE_MAX};
 
 /// The JSON document of a fleet (`-o json`).
 #[derive(Debug, Clone, Serialize)]
@@ -74,23 +75,25 @@ pub async fn run(source: &Source, contexts: &[String], scope: Scope, args: &Stat
     });
     let outcomes = futures::future::join_all(each).await;
     let mut code = fleet_code(outcomes.iter().map(|o| o.code));
-    let text = match args.output {
+    let report = match args.output {
         Output::Json => {
             let doc = FleetReport { clusters: contexts.iter().zip(&outcomes).map(|(c, o)| ClusterReport::of(c, o)).collect() };
-            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+            let mut json = Vec::new();
+            let _ = text::json_pretty(&mut json, &doc);
+            String::from_utf8(json).unwrap_or_default() + "\n"
         }
         Output::Table | Output::Wide => table(contexts, &outcomes, args.output == Output::Wide),
     };
-    if let Err(e) = out.write_all(text.as_bytes()) {
-        eprintln!("daemonscope: writing the report: {e}");
+    if let Err(e) = out.write_all(report.as_bytes()) {
+        super::say(&format!("daemonscope: writing the report: {e}"));
         code = 2;
     }
     for (context, o) in contexts.iter().zip(&outcomes) {
         if let Some(n) = &o.note {
-            eprintln!("{n}");
+            super::say(n);
         }
         if let Some(e) = &o.error {
-            eprintln!("daemonscope: context {context}: {e}");
+            super::say(&format!("daemonscope: context {context}: {e}"));
         }
     }
     code
@@ -101,14 +104,14 @@ fn table(contexts: &[String], outcomes: &[Outcome], wide: bool) -> String {
     let mut out = String::new();
     let (mut covered, mut unobserved) = (0, 0);
     for (context, o) in contexts.iter().zip(outcomes) {
-        out.push_str(&format!("== context {context} ==\n"));
+        out.push_str(&format!("== context {} ==\n", text::one_line(context, LINE_MAX)));
         if let Some(r) = &o.report {
             out.push_str(&emit_text(r, wide));
         }
         match (&o.error, o.code) {
             (Some(e), _) => {
                 unobserved += 1;
-                out.push_str(&format!("not observed: {e}\n"));
+                out.push_str(&format!("not observed: {}\n", text::lines_cut(e, LINE_MAX)));
             }
             (None, 0) => covered += 1,
             _ => {}
@@ -121,7 +124,7 @@ fn table(contexts: &[String], outcomes: &[Outcome], wide: bool) -> String {
         out.push_str(&format!(", {unobserved} not observed"));
     }
     out.push('\n');
-    out
+    text::visible_lines(&out).into_owned()
 }
 
 #[cfg(test)]

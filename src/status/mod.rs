@@ -21,10 +21,17 @@ use crate::cli::{Output, StatusArgs};
 use crate::cluster::connect::Cluster;
 use crate::cluster::live::{LiveModel, SyncEvent};
 use crate::cluster::watch::{self, Scope, Update};
+use crate::k8s::text::{self, LINE_MAX};
 use crate::model::{Model, Resource};
 
 pub use report::{DsReport, Gate, NodeReport, Report, Summary, report};
 pub use table::table;
+
+/// A line (or a few) for stderr: what the server or the cluster said in it made
+/// [visible](text::visible) and cut, so it cannot drive the terminal.
+pub fn say(line: &str) {
+    eprintln!("{}", text::lines_cut(line, LINE_MAX));
+}
 
 /// An error for the user: printed as one line, exit code 2.
 #[derive(Debug)]
@@ -82,12 +89,12 @@ pub async fn run(
     };
     match (emitted, outcome.error) {
         (Err(Failure(msg)), _) | (Ok(()), Some(msg)) => {
-            eprintln!("daemonscope: {msg}");
+            say(&format!("daemonscope: {msg}"));
             2
         }
         (Ok(()), None) => {
             if let Some(note) = outcome.note {
-                eprintln!("{note}");
+                say(&note);
             }
             outcome.code
         }
@@ -195,7 +202,7 @@ async fn observe_inner(
                 // Without --wait the run ends in one line (the last failure) if this persists.
                 if args.wait {
                     let retry_in = f.retry_at.saturating_duration_since(Instant::now());
-                    eprintln!("{tag}watch of {} failing: {}; retrying in {:.1}s", r.label(), f.reason, retry_in.as_secs_f64());
+                    say(&format!("{tag}watch of {} failing: {}; retrying in {:.1}s", r.label(), f.reason, retry_in.as_secs_f64()));
                 }
             }
             Some(SyncEvent::Recovered(r, _)) => {
@@ -244,7 +251,7 @@ async fn observe_inner(
             let line = d.progress_line();
             let key = format!("{}/{}", d.namespace, d.name);
             if last_lines.get(&key).is_none_or(|l| *l != line) {
-                eprintln!("{tag}waiting: {line}");
+                say(&format!("{tag}waiting: {line}"));
                 last_lines.insert(key, line);
             }
         }
@@ -290,9 +297,9 @@ fn apply(live: &mut LiveModel, u: Update, tag: &str) -> Result<(), Failure> {
                 return Err(Failure(format!("watch of {} failed: {}", r.label(), f.reason)));
             }
             let retry_in = f.retry_at.saturating_duration_since(Instant::now());
-            eprintln!("{tag}watch of {} failing: {}; data is stale; retrying in {:.1}s", r.label(), f.reason, retry_in.as_secs_f64());
+            say(&format!("{tag}watch of {} failing: {}; data is stale; retrying in {:.1}s", r.label(), f.reason, retry_in.as_secs_f64()));
         }
-        Some(SyncEvent::Recovered(r, _)) => eprintln!("{tag}watch of {} resumed", r.label()),
+        Some(SyncEvent::Recovered(r, _)) => say(&format!("{tag}watch of {} resumed", r.label())),
         _ => {}
     }
     Ok(())
@@ -315,7 +322,7 @@ fn emit(r: &Report, output: Output, out: &mut (dyn Write + Send)) -> Result<(), 
     let text = match output {
         Output::Json => {
             let mut w = std::io::BufWriter::new(&mut *out);
-            return serde_json::to_writer_pretty(&mut w, r)
+            return text::json_pretty(&mut w, r)
                 .map_err(|e| Failure(format!("writing the report: {e}")))
                 .and_then(|()| w.write_all(b"\n").and_then(|()| w.flush()).map_err(|e| Failure(format!("writing the report: {e}"))));
         }

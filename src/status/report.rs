@@ -172,7 +172,7 @@ fn summary(daemonsets: usize, covered: usize, gate: &Gate) -> Summary {
 
 /// The same report as [`report`], written as JSON while it is made: one DaemonSet's nodes
 /// are held at a time, never the whole document (which is tens of megabytes on a big
-/// cluster). The bytes are those of `serde_json::to_writer_pretty` on [`report`]'s value.
+/// cluster). The bytes are those of [`crate::k8s::text::json_pretty`] on [`report`]'s value.
 /// Returns whether every DaemonSet passes the gate. (For a caller that does not keep the
 /// report; `status` keeps it in its outcome, and writes that without a copy as text.)
 pub fn write_json(
@@ -193,7 +193,7 @@ pub fn write_json(
         daemonsets: Lazy { model, selected, gate },
     };
     let mut out = std::io::BufWriter::new(out);
-    serde_json::to_writer_pretty(&mut out, &streamed)?;
+    crate::k8s::text::json_pretty(&mut out, &streamed)?;
     std::io::Write::flush(&mut out).map_err(serde_json::Error::io)?;
     Ok(all)
 }

@@ -1,12 +1,21 @@
 //! The report as a table: one line per DaemonSet, then its problem nodes grouped by state
 //! and reason with counts and a few example nodes (`-o wide`: every node, one line each).
 //!
-//! May import: `status::report`, `model`.
+//! Every value from the cluster is shown [visibly](text::visible) and cut; the whole
+//! table once more on its way out, so no control character reaches the terminal.
+//!
+//! May import: `status::report`, `model`, `k8s`.
 
 use std::collections::BTreeMap;
 
 use super::report::{DsReport, NodeReport, Report};
+use crate::k8s::text::{self, LINE_MAX};
 use crate::model::Strategy;
+
+/// A cell of outside text (a name, a reason that quotes an image): visible, and cut.
+fn v(s: &str) -> std::borrow::Cow<'_, str> {
+    text::one_line(s, LINE_MAX)
+}
 
 /// Example nodes named per group of problem nodes.
 const EXAMPLES: usize = 3;
@@ -15,7 +24,7 @@ fn rollout_words(d: &DsReport, strategy_on_delete: bool) -> String {
     if d.rollout_complete {
         "complete".into()
     } else if d.rollout.verdict == "stalled" {
-        format!("STALLED ({} of {} updated) — {}", d.updated, d.desired, d.rollout.reason.as_deref().unwrap_or(""))
+        format!("STALLED ({} of {} updated) — {}", d.updated, d.desired, v(d.rollout.reason.as_deref().unwrap_or("")))
     } else if strategy_on_delete {
         format!("waiting for pod deletions ({} of {} updated, OnDelete)", d.updated, d.desired)
     } else {
@@ -56,9 +65,9 @@ pub fn table(r: &Report, wide: bool) -> String {
         let on_delete = d.strategy == Strategy::OnDelete.name();
         out.push_str(&format!(
             "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
-            d.namespace,
-            d.name,
-            d.strategy,
+            v(&d.namespace),
+            v(&d.name),
+            v(&d.strategy),
             d.desired,
             d.current,
             d.ready,
@@ -77,7 +86,7 @@ pub fn table(r: &Report, wide: bool) -> String {
         }
         for h in d.rollout.holders.iter().filter(|_| d.rollout.in_progress).take(EXAMPLES) {
             let what = if h.counted { "holds budget" } else { "fails" };
-            out.push_str(&format!("  {what}: {} {} ({}): {} — {}\n", h.node, h.cause, h.origin, h.reason, h.frees));
+            out.push_str(&format!("  {what}: {} {} ({}): {} — {}\n", v(&h.node), v(&h.cause), v(&h.origin), v(&h.reason), v(&h.frees)));
         }
         if d.rollout.in_progress && d.rollout.holders.len() > EXAMPLES {
             out.push_str(&format!("  holds budget: and {} more (-o json lists them)\n", d.rollout.holders.len() - EXAMPLES));
@@ -88,7 +97,13 @@ pub fn table(r: &Report, wide: bool) -> String {
         } else if wide {
             out.push_str(&format!("  {:<32} {:<15} {:<34} {}\n", "NODE", "STATE", "POD", "REASON"));
             for n in &d.nodes {
-                out.push_str(&format!("  {:<32} {:<15} {:<34} {}\n", n.node, n.state, n.pod.as_deref().unwrap_or("-"), n.reason));
+                out.push_str(&format!(
+                    "  {:<32} {:<15} {:<34} {}\n",
+                    v(&n.node),
+                    v(&n.state),
+                    v(n.pod.as_deref().unwrap_or("-")),
+                    v(&n.reason)
+                ));
             }
         } else {
             // Grouped, in the order the states are worst first (the node list's order within).
@@ -106,11 +121,11 @@ pub fn table(r: &Report, wide: bool) -> String {
             for k in &order {
                 let members = &groups[k];
                 let first = members[0];
-                let mut names: Vec<&str> = members.iter().take(EXAMPLES).map(|n| n.node.as_str()).collect();
+                let mut names: Vec<String> = members.iter().take(EXAMPLES).map(|n| v(&n.node).into_owned()).collect();
                 let more = members.len().saturating_sub(EXAMPLES);
                 let more = if more > 0 { format!(" and {more} more") } else { String::new() };
                 names.sort_unstable();
-                out.push_str(&format!("  {:<15} {:>6}  {}\n", first.state, members.len(), first.reason));
+                out.push_str(&format!("  {:<15} {:>6}  {}\n", v(&first.state), members.len(), v(&first.reason)));
                 out.push_str(&format!("  {:<15} {:>6}  e.g. {}{more}\n", "", "", names.join(", ")));
             }
         }
@@ -122,8 +137,17 @@ pub fn table(r: &Report, wide: bool) -> String {
         (false, Some(m)) => format!("; up to {m} unavailable"),
         (true, Some(m)) => format!("; down nodes allowed, up to {m} unavailable"),
     };
-    out.push_str(&format!("{} of {} DaemonSets fully covered (context {}{gate})\n", r.summary.covered, r.summary.daemonsets, r.context));
-    out
+    out.push_str(&format!(
+        "{} of {} DaemonSets fully covered (context {}{gate})\n",
+        r.summary.covered,
+        r.summary.daemonsets,
+        v(&r.context)
+    ));
+    // Anything missed above still never reaches the terminal as itself.
+    match text::visible_lines(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(o) => o,
+    }
 }
 
 /// Worst first, as the DaemonSets list sorts them.

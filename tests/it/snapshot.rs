@@ -254,3 +254,128 @@ async fn the_snapshot_writes_the_schema_the_simulator_reads() {
     };
     assert!(crashing(&a) && crashing(&b), "agent crash-loops on n-crash in both\n{yaml}");
 }
+
+/// A cluster that carries every kind of secret and customer string a snapshot could leak:
+/// env values, envFrom, credential flags, a URL with userinfo, a bearer token in a shell
+/// line, an on-call address in the template's annotations, a hostPath, node label and
+/// taint values, a registry — in the DaemonSet and so in its ControllerRevision too.
+fn planted() -> String {
+    let mut y = String::new();
+    for (i, n) in ["acme-node-1", "acme-node-2", "acme-node-3"].iter().enumerate() {
+        let taint = if i == 2 { "spec: {taints: [{key: dedicated, value: acmebank-gpu, effect: NoSchedule}]}\n" } else { "" };
+        y.push_str(&format!(
+            "---\napiVersion: v1\nkind: Node\nmetadata: {{name: {n}, labels: {{customer: acmebank, topology.kubernetes.io/zone: eu-1{i}}}}}\n{taint}"
+        ));
+    }
+    y.push_str(
+        "---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent, tenant: acmebank}}
+  template:
+    metadata:
+      labels: {app: agent, tenant: acmebank}
+      annotations: {oncall: 'pager-duty@acmebank.example'}
+    spec:
+      nodeSelector: {customer: acmebank}
+      tolerations: [{key: dedicated, operator: Equal, value: acmebank-gpu, effect: NoSchedule}]
+      volumes: [{name: data, hostPath: {path: /var/lib/acmebank-data}}]
+      containers:
+      - name: agent
+        image: 'registry.acmebank.example/agent:v1'
+        env:
+        - {name: DB_PASSWORD, value: hunter2}
+        - {name: AWS_SECRET_ACCESS_KEY, value: wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY}
+        envFrom: [{secretRef: {name: acmebank-agent-creds}}]
+        args: ['--token=s3cr3t-t0ken', '--password', 'hunter3', '--upstream=https://svc-user:p4ssw0rd@db.internal:5432/x']
+        command: ['sh', '-c', 'curl -H \"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload\" https://x; exec agent']
+",
+    );
+    y
+}
+
+/// Per DaemonSet, how many nodes are in each state: what coverage is, whatever the nodes
+/// are called.
+fn coverage(sim: &Sim) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let mut out: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for ((ds, _), (state, _)) in states(sim) {
+        *out.entry(ds).or_default().entry(state).or_default() += 1;
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_carries_no_secret_and_an_anonymized_one_no_customer_word() {
+    let a = started(&common::scenario(&planted()));
+    let secrets =
+        ["hunter2", "hunter3", "wJalrXUtnFEMI", "acmebank-agent-creds", "s3cr3t-t0ken", "svc-user", "p4ssw0rd", "eyJhbGciOiJIUzI1NiJ9"];
+    let plain = snapshot_yaml(&a, false).await;
+    for s in secrets {
+        assert!(!plain.contains(s), "{s} in the snapshot:\n{plain}");
+    }
+    assert!(plain.contains("REDACTED-by-daemonscope-snapshot"), "marked placeholders");
+    let anon = snapshot_yaml(&a, true).await;
+    for s in secrets.iter().chain(&["acmebank", "acme-node", "pager-duty", "/var/lib/acmebank-data"]) {
+        assert!(!anon.contains(s), "{s} in the anonymized snapshot:\n{anon}");
+    }
+    assert!(anon.contains("eu-10"), "the zone stays:\n{anon}");
+    // Both still run, with the coverage of the original (the selector matches all three
+    // nodes, the tainted one's taint is tolerated: only if the mapping is consistent).
+    let want = coverage(&a);
+    assert_eq!(want["kube-system/agent"].values().sum::<usize>(), 3);
+    for (what, yaml) in [("plain", &plain), ("anonymized", &anon)] {
+        let b = started(&Scenario::parse("snapshot.yaml", yaml).unwrap_or_else(|e| panic!("{what}: {e}\n{yaml}")));
+        assert_eq!(coverage(&b), want, "{what}");
+    }
+}
+
+/// The demo anonymized: every DaemonSet's coverage (how many nodes in each state) is the
+/// original's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_anonymized_snapshot_of_the_demo_has_the_same_coverage() {
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let a = started(&Scenario::parse("demo.yaml", &demo).unwrap());
+    let yaml = snapshot_yaml(&a, true).await;
+    let b = started(&Scenario::parse("anon.yaml", &yaml).expect("loads"));
+    let (ca, cb) = (coverage(&a), coverage(&b));
+    eprintln!("(cells: {} and {})", states(&a).len(), states(&b).len());
+    assert_eq!(ca, cb);
+}
+
+/// `--anonymize=all`: no namespace (but the built-in ones), DaemonSet or Service name of
+/// the demo is left, and every DaemonSet's coverage is one of the original's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymize_all_also_hides_namespaces_and_daemonset_names() {
+    use snapshot::scenario::{Anonymize, scenario_with};
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let a = started(&Scenario::parse("demo.yaml", &demo).unwrap());
+    let cluster: daemonscope::cluster::connect::Cluster = kube::Client::new(a.router(), "default").into();
+    let objects = snapshot::fetch(&cluster, &Scope::default()).await.unwrap();
+    let yaml = scenario_with(&objects, "test", Some(Anonymize::All));
+    for word in ["namespace: monitoring", "namespace: logging", "name: monitoring", "fluent-bit=", "node-exporter="] {
+        assert!(!yaml.contains(word), "{word} in the snapshot:\n{yaml}");
+    }
+    // (Image repositories and container names stay: only registries are anonymized.)
+    let copy = Scenario::parse("all.yaml", &yaml).expect("loads");
+    for (kind, v) in &copy.objects {
+        let (name, ns) = (v["metadata"]["name"].as_str().unwrap_or(""), v["metadata"]["namespace"].as_str().unwrap_or("kube-system"));
+        let want = match kind.info().kind {
+            "DaemonSet" | "Pod" | "ControllerRevision" => "ds-",
+            "Namespace" => "ns-",
+            "Service" => "svc-",
+            _ => "",
+        };
+        assert!(name.starts_with(want), "{} {name}", kind.info().kind);
+        assert!(ns.starts_with("ns-") || ns.starts_with("kube-") || ns == "default", "{} {name} in {ns}", kind.info().kind);
+    }
+    let b = started(&copy);
+    let sorted = |c: BTreeMap<String, BTreeMap<String, usize>>| {
+        let mut v: Vec<_> = c.into_values().collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(coverage(&b)), sorted(coverage(&a)));
+    assert_eq!(states(&b).len(), states(&a).len());
+}

@@ -5,6 +5,7 @@
 //!
 //! May import: `cluster::connect`, `cluster::errors`, `cluster::watch` (the scope), `k8s`.
 
+pub mod redact;
 pub mod scenario;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
@@ -19,6 +20,21 @@ use crate::cluster::errors::ClusterError;
 use crate::cluster::watch::Scope;
 
 pub use scenario::Objects;
+
+/// Whether a snapshot can be written to `path`, asked before the cluster is listed (a
+/// big cluster takes minutes): its directory must exist, and it must not be one.
+pub fn check_output(path: &std::path::Path) -> Result<(), String> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(format!("cannot write {}: {} is not a directory", path.display(), dir.display())),
+        Err(e) => return Err(format!("cannot write {}: {}: {e}", path.display(), dir.display())),
+    }
+    if path.is_dir() {
+        return Err(format!("cannot write {}: is a directory", path.display()));
+    }
+    Ok(())
+}
 
 /// Every object of `api` matching `lp`, listed 500 at a time.
 async fn list_all<K>(cluster: &Cluster, api: &Api<K>, lp: ListParams) -> Result<Vec<K>, ClusterError>
@@ -45,6 +61,18 @@ fn api<K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicTyp
         Some(ns) => Api::namespaced(cluster.client.clone(), ns),
         None => Api::all(cluster.client.clone()),
     }
+}
+
+/// The scenario YAML of what `cluster` holds in `scope`, or why not in one line.
+pub async fn scenario_yaml(
+    cluster: &Cluster,
+    context: &str,
+    scope: &Scope,
+    anonymize: Option<scenario::Anonymize>,
+) -> Result<String, String> {
+    let objects = fetch(cluster, scope).await.map_err(|e| format!("cannot snapshot context {context}: {e}"))?;
+    let name = if anonymize.is_some() { "snapshot (anonymized)".to_string() } else { format!("snapshot of {context}") };
+    Ok(scenario::scenario_with(&objects, &name, anonymize))
 }
 
 /// Lists what a snapshot holds. DaemonSets follow the scope (`-n`, `-l`); nodes are all.

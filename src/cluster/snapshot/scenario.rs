@@ -6,7 +6,8 @@
 //! goes on from the same nodes); the PriorityClasses their pods use; the Services that
 //! select daemon pods; and how each daemon pod behaves (crash-looping, failing to pull, …)
 //! as the simulator's behaviour annotations.
-//! Pure: API objects in, YAML out. `--anonymize` pseudonyms are stable (a hash).
+//! Pure: API objects in, YAML out. Credentials never leave ([`redact`]); `--anonymize`
+//! pseudonyms are stable (a hash).
 //!
 //! May import: `k8s`.
 
@@ -17,6 +18,7 @@ use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use serde_json::{Value, json};
 
+use super::redact::{self, hash};
 use crate::k8s::eligibility::LIFECYCLE_TAINTS;
 use crate::k8s::scenario::behavior::{CONFIG_ERROR, CRASH_LOOP, IMAGE_PULL_ERROR, NEVER_READY};
 use crate::k8s::scenario::{self as sim, node_state};
@@ -43,28 +45,12 @@ struct Names {
     nodes: BTreeMap<String, String>,
 }
 
-fn hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
 impl Names {
     fn node(&self, n: &str) -> String {
         if !self.on {
             return n.to_string();
         }
         self.nodes.get(n).cloned().unwrap_or_else(|| format!("node-{:08x}", hash(n) as u32))
-    }
-
-    /// A label value: node names, hostnames and IP-like values get pseudonyms.
-    fn label_value(&self, key: &str, v: &str) -> String {
-        if !self.on {
-            return v.to_string();
-        }
-        let ip_like = v.split(['.', '-']).filter(|p| p.parse::<u8>().is_ok()).count() >= 4;
-        if self.nodes.contains_key(v) || key.ends_with("hostname") || ip_like {
-            return format!("h-{:08x}", hash(v) as u32);
-        }
-        v.to_string()
     }
 
     /// An image: the registry host becomes a pseudonym, the repository and tag stay.
@@ -188,8 +174,23 @@ fn rewrite_images(v: &mut Value, names: &Names) {
     }
 }
 
+/// How much `snapshot` hides besides credentials (which it always does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anonymize {
+    /// `--anonymize`: node names, registries, label and taint values, annotations, hostPaths.
+    On,
+    /// `--anonymize=all`: namespaces, DaemonSet and Service names too.
+    All,
+}
+
 /// The scenario, as YAML documents (`name` names the Simulation).
 pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
+    scenario_with(objects, name, anonymize.then_some(Anonymize::On))
+}
+
+/// [`scenario`], anonymized as much as `level` says.
+pub fn scenario_with(objects: &Objects, name: &str, level: Option<Anonymize>) -> String {
+    let anonymize = level.is_some();
     let mut names = Names { on: anonymize, nodes: BTreeMap::new() };
     if anonymize {
         for (i, n) in objects.nodes.iter().enumerate() {
@@ -235,13 +236,7 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
     let mut node_timeline: Vec<Value> = Vec::new();
     for n in &objects.nodes {
         let real = n.metadata.name.clone().unwrap_or_default();
-        let labels: BTreeMap<String, String> = n
-            .metadata
-            .labels
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), if v == &real { names.node(v) } else { names.label_value(k, v) }))
-            .collect();
+        let labels: BTreeMap<String, String> = n.metadata.labels.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut annotations = BTreeMap::new();
         // A node that is down goes down once the scenario has started, so the daemon pods
         // it kept are there, as in the cluster.
@@ -384,7 +379,26 @@ pub fn scenario(objects: &Objects, name: &str, anonymize: bool) -> String {
     let mut out = format!(
         "# A snapshot of {name}, written by `daemonscope snapshot`: the nodes, the DaemonSets and\n# how their pods behave, as a daemonscope simulator scenario (`daemonscope sim --scenario FILE`).\n"
     );
-    for d in docs {
+    if level == Some(Anonymize::All) {
+        let pseudonym = |prefix: &str, n: &str| format!("{prefix}-{:08x}", hash(n) as u32);
+        let namespaces = objects
+            .daemonsets
+            .iter()
+            .filter_map(|d| d.metadata.namespace.clone())
+            .chain(objects.services.iter().filter_map(|s| s.metadata.namespace.clone()))
+            .filter(|n| !BUILTIN_NAMESPACES.contains(&n.as_str()))
+            .map(|n| (n.clone(), pseudonym("ns", &n)))
+            .collect();
+        let daemonsets =
+            objects.daemonsets.iter().filter_map(|d| d.metadata.name.clone()).map(|n| (n.clone(), pseudonym("ds", &n))).collect();
+        redact::rename(&mut docs, &namespaces, &daemonsets);
+    }
+    for mut d in docs {
+        // Never a credential; with --anonymize, no customer's word either (redact.rs).
+        redact::credentials(&mut d);
+        if anonymize {
+            redact::anonymize(&mut d, &names.nodes);
+        }
         out.push_str("---\n");
         out.push_str(&serde_saphyr::to_string(&strip_nulls(d)).unwrap_or_default());
     }
@@ -449,9 +463,12 @@ mod tests {
     fn pseudonyms_are_stable_and_keep_what_is_not_identifying() {
         let names = Names { on: true, nodes: [("ip-10-0-1-7.ec2.internal".to_string(), "node-00001".to_string())].into() };
         assert_eq!(names.node("ip-10-0-1-7.ec2.internal"), "node-00001");
-        assert_eq!(names.label_value("kubernetes.io/hostname", "ip-10-0-1-7"), names.label_value("kubernetes.io/hostname", "ip-10-0-1-7"));
-        assert!(names.label_value("kubernetes.io/hostname", "ip-10-0-1-7").starts_with("h-"));
-        assert_eq!(names.label_value("pool", "gpu"), "gpu");
+        let mut labels =
+            serde_json::json!({"labels": {"kubernetes.io/hostname": "ip-10-0-1-7", "pool": "gpu", "node": "ip-10-0-1-7.ec2.internal"}});
+        redact::anonymize(&mut labels, &names.nodes);
+        assert_eq!(labels["labels"]["kubernetes.io/hostname"], format!("v-{:08x}", hash("ip-10-0-1-7") as u32));
+        assert_eq!(labels["labels"]["pool"], "gpu");
+        assert_eq!(labels["labels"]["node"], "node-00001");
         assert!(names.image("123456789.dkr.ecr.eu-west-1.amazonaws.com/agent:v2").ends_with(".example/agent:v2"));
         assert_eq!(names.image("busybox:1.36"), "busybox:1.36");
     }

@@ -282,8 +282,14 @@ impl App {
         self.node_under_cursor().and_then(|id| self.s.live.model.node(id)).map(|n| n.name.as_str())
     }
 
-    /// Draws the current view, its chrome and any popup; views record their layout.
+    /// Draws the current view, its chrome and any popup; views record their layout. What
+    /// the cluster said can never drive the terminal ([`crate::ui::views::format::harmless`]).
     pub fn draw(&mut self, f: &mut Frame) {
+        self.draw_views(f);
+        crate::ui::views::format::harmless(f.buffer_mut());
+    }
+
+    fn draw_views(&mut self, f: &mut Frame) {
         self.area = f.area();
         let forbidden: Vec<Action> = (self.keymap.bindings_for(self.s.view, self.s.readonly))
             .filter(|b| b.hint && self.forbidden(b.action).is_some())

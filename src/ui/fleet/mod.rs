@@ -239,8 +239,14 @@ impl FleetApp {
         out
     }
 
-    /// Draws the focused cluster's app, or the fleet view.
+    /// Draws the focused cluster's app, or the fleet view; nothing a cluster said drives
+    /// the terminal ([`crate::ui::views::format::harmless`]).
     pub fn draw(&mut self, f: &mut Frame) {
+        self.draw_fleet(f);
+        crate::ui::views::format::harmless(f.buffer_mut());
+    }
+
+    fn draw_fleet(&mut self, f: &mut Frame) {
         if let Some(i) = self.focus {
             self.apps[i].draw(f);
             return;

@@ -48,6 +48,7 @@ impl DetailView {
             None => vec![Line::from("nothing selected")],
         };
         self.events(sh, &mut lines);
+        cut_long_spans(&mut lines);
         let h = area.height.saturating_sub(2) as usize;
         self.page = h.max(1);
         let title = self.object.as_ref().map(|(o, _)| format!(" {o} ")).unwrap_or_default();
@@ -71,6 +72,19 @@ impl DetailView {
                 Span::styled(format!("  {:<6} {:<8} {:<20}", age(e.last), e.type_, e.reason), style),
                 Span::raw(format!("{}{count}", e.message)),
             ]));
+        }
+    }
+}
+
+/// What one span of the detail shows at most (characters): ten rows of a wide terminal.
+/// A megabyte image string or message is cut with `…` before it is wrapped, so an idle
+/// detail view does not wrap a megabyte on every frame.
+const SPAN_MAX: usize = 2048;
+
+fn cut_long_spans(lines: &mut [Line<'static>]) {
+    for span in lines.iter_mut().flat_map(|l| l.spans.iter_mut()) {
+        if span.content.len() > SPAN_MAX {
+            span.content = crate::k8s::text::one_line(&span.content, SPAN_MAX).into_owned().into();
         }
     }
 }

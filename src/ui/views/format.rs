@@ -2,6 +2,7 @@
 //! May import `model` and `k8s`; nothing from other views or from `app`.
 
 pub use crate::k8s::duration::{age, human_duration};
+use crate::k8s::text::is_hostile;
 use crate::model::coverage::{CellState, Health};
 use crate::model::{DsInfo, Model, NodeId, Strategy};
 
@@ -215,5 +216,18 @@ impl<K: PartialEq, V> Memo<K, V> {
         let v = std::sync::Arc::new(make());
         *self.0.borrow_mut() = Some((key, v.clone()));
         v
+    }
+}
+/// The drawn screen with every character a terminal would act on taken out of its cell:
+/// ratatui already drops control characters and zero-width graphemes, but a joiner or a
+/// bidi control inside a grapheme (`b` + U+200D) would reach the terminal. The one pass
+/// every frame goes through, whatever view put the text there.
+pub fn harmless(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        let symbol = cell.symbol();
+        if symbol.chars().any(is_hostile) {
+            let kept: String = symbol.chars().filter(|c| !is_hostile(*c)).collect();
+            cell.set_symbol(if kept.is_empty() { " " } else { &kept });
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The YAML or log pane: owns its lines (a followed log keeps the newest `TEXT_LINES`),
 //! the scroll position, whether it follows the stream, the request it answers, the
 //! lines that fit, the search (matches highlighted; `n`/`N` move between them) and
-//! whether long lines wrap. May import `shared`; no other view.
+//! whether long lines wrap. May import `shared` and `k8s`; no other view.
 
 use std::collections::VecDeque;
 
@@ -67,7 +67,11 @@ impl TextView {
             self.lines.clear();
             self.note = None;
         }
-        self.lines.extend(lines);
+        // A log line's escapes are shown (`\e[31m`), never sent to the terminal.
+        self.lines.extend(lines.into_iter().map(|l| match crate::k8s::text::visible(&l) {
+            std::borrow::Cow::Borrowed(_) => l,
+            std::borrow::Cow::Owned(v) => v,
+        }));
         let excess = self.lines.len().saturating_sub(TEXT_LINES);
         self.lines.drain(..excess);
         self.scroll = self.scroll.saturating_sub(excess);
