@@ -306,3 +306,42 @@ fn a_megabyte_image_is_cut_in_the_detail_view() {
     assert!(s.contains('…'), "the image is cut:\n{s}");
     assert!(s.contains("l follows its log"), "what follows the image is on the first screen:\n{s}");
 }
+
+/// The real binary in a pseudo-terminal, end to end: the list, a hostile DaemonSet's grid,
+/// the detail of its pod and its YAML drawn from a cluster whose images carry every
+/// hostile string — and of every byte it wrote to the terminal, none is an OSC (title,
+/// clipboard), a BEL, a C1 control or a bidi/zero-width character (its own drawing is CSI
+/// only), while the strings are on screen, visible.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_tui_in_a_pty_writes_no_hostile_byte() {
+    let sim = common::serve(&cluster_yaml()).await;
+    let (_dir, kc) = common::kubeconfig_file(&sim, None);
+    let raw = tokio::task::spawn_blocking(move || {
+        let mut t = common::pty::Tui::start(&["--kubeconfig", &kc], &[]);
+        t.wait_pods_live(20);
+        // agent-1 carries the OSC 0 title.
+        t.keys("j");
+        t.keys("\r");
+        t.wait_for("agent-1", 10);
+        t.keys("d");
+        t.wait_for("agent-1]0;pwned:v1", 10);
+        t.keys("y");
+        t.wait_for(r"\e]0;pwned", 10);
+        t.keys("q");
+        t.exit(10);
+        let raw = t.raw.lock().unwrap().clone();
+        raw
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(!text.contains("\u{1b}]"), "an OSC sequence reached the terminal");
+    assert!(!text.contains('\u{7}'), "a BEL reached the terminal");
+    assert!(!text.contains("\rINNOCENT"), "a carriage return from outside reached the terminal");
+    if let Some(c) = text.chars().find(|c| {
+        ('\u{80}'..='\u{9f}').contains(c)
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    }) {
+        panic!("{c:?} reached the terminal");
+    }
+}

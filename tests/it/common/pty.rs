@@ -12,6 +12,8 @@ pub struct Tui {
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
     /// Set once the terminal has no writer left and all its output is on the screen.
     drained: Arc<std::sync::atomic::AtomicBool>,
+    /// Every byte the program wrote to the terminal.
+    pub raw: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Tui {
@@ -44,6 +46,8 @@ impl Tui {
         let p = parser.clone();
         let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let d = drained.clone();
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let r = raw.clone();
         std::thread::spawn(move || {
             let _master = pair.master;
             let mut buf = [0u8; 65536];
@@ -52,10 +56,11 @@ impl Tui {
                     break;
                 }
                 p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
             }
             d.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        Tui { parser, writer, child, drained }
+        Tui { parser, writer, child, drained, raw }
     }
 
     pub fn screen(&self) -> String {
