@@ -520,7 +520,10 @@ mod simulator {
     /// `daemonscope sim`; every error is the user's to fix (a scenario, a port, a path),
     /// so it is one line.
     pub fn run_sim(inv: &super::Invocation, args: &SimArgs) -> Result<(), String> {
-        let sc = load_scenario(inv, args)?;
+        let mut sc = load_scenario(inv, args)?;
+        if let Some(f) = args.flavor {
+            sim::flavor::apply(&mut sc, f);
+        }
         if let Some(path) = &args.write_scenario {
             std::fs::write(path, generator::to_yaml(&sc)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());

@@ -3,8 +3,9 @@
 //! ([`eligibility`]), label and field selectors ([`selector`]), label syntax
 //! ([`labels`]), taint syntax, validation and eviction timing ([`taints`]), int-or-percent
 //! values and the surge/unavailable arithmetic ([`intstr`]), durations as kubectl prints
-//! them ([`duration`]), PodDisruptionBudget arithmetic ([`disruption`]), and the simulator's scenario schema that `snapshot` writes
-//! ([`scenario`]).
+//! them ([`duration`]), PodDisruptionBudget arithmetic ([`disruption`]), the simulator's scenario schema that `snapshot` writes
+//! ([`scenario`]), and which labels name a node's pool, zone and instance type on each
+//! provider ([`topology`]), and counts in words ([`words`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
@@ -16,3 +17,5 @@ pub mod labels;
 pub mod scenario;
 pub mod selector;
 pub mod taints;
+pub mod topology;
+pub mod words;

@@ -2,7 +2,7 @@
 //! `--from-context` reads, and
 //! the fault-injection flags laid over the scenario's `settings.faults`.
 //!
-//! May import: `sim::faults`, `k8s::duration`.
+//! May import: `sim::faults`, `sim::flavor`, `k8s::duration`.
 
 use std::path::PathBuf;
 
@@ -57,6 +57,10 @@ pub struct SimArgs {
     /// its pods show ErrImagePull, then ImagePullBackOff, as with a registry that lacks it.
     #[arg(long = "registry-allow", value_name = "PATTERN")]
     pub registry_allow: Vec<String>,
+    /// Rename and relabel the nodes as this provider does (GKE node pools, EKS managed node
+    /// groups, AKS agent pools, Karpenter NodePools; control-plane nodes dropped).
+    #[arg(long, value_name = "PROVIDER")]
+    pub flavor: Option<super::flavor::Flavor>,
     /// Write the scenario's objects as YAML to FILE and exit.
     #[arg(long, value_name = "FILE")]
     pub write_scenario: Option<PathBuf>,

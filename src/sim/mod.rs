@@ -10,6 +10,7 @@ pub mod cli;
 pub mod controller;
 pub mod errors;
 pub mod faults;
+pub mod flavor;
 pub mod generator;
 pub mod kind;
 pub mod kubeconfig;

@@ -166,10 +166,13 @@ impl Filter {
     }
 }
 
+/// `pool`, the zone and the instance type read as the columns show them (a GKE node's
+/// `label:pool=default-pool` matches its `cloud.google.com/gke-nodepool`).
 fn has_label(n: &NodeInfo, k: &str, v: Option<&str>) -> bool {
+    let have = crate::k8s::topology::value(&n.facts.labels, k);
     match v {
-        Some(v) => n.facts.labels.get(k).is_some_and(|x| x == v),
-        None => n.facts.labels.contains_key(k),
+        Some(v) => have == Some(v),
+        None => have.is_some(),
     }
 }
 

@@ -22,6 +22,7 @@ mod drain;
 mod faults;
 mod install;
 mod model;
+mod providers;
 mod roll;
 mod roll_lock;
 mod roll_truth;
