@@ -431,6 +431,10 @@ async fn snapshot_yaml(
     let objects = daemonscope::cluster::snapshot::fetch(cluster, scope)
         .await
         .unwrap_or_else(|e| fail_with(2, format!("cannot snapshot context {context}: {e}")));
+    // Nothing in scope is a mistake, as for `status`: not a node-only file and exit 0.
+    if objects.daemonsets.is_empty() {
+        fail_with(2, format!("no DaemonSet matches {} in context {context}", daemonscope::status::describe_scope(scope)));
+    }
     let name = if anonymize { "snapshot (anonymized)".to_string() } else { format!("snapshot of {context}") };
     daemonscope::cluster::snapshot::scenario::scenario(&objects, &name, anonymize)
 }
@@ -550,7 +554,8 @@ mod simulator {
             let yaml = sim::kubeconfig::standalone_yaml_named(running.url(), running.credentials.as_ref(), name);
             sim::kubeconfig::write_private(&kc, &yaml).map_err(|e| format!("cannot write the kubeconfig {}: {e}", kc.display()))?;
             let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
-            println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
+            let (nodes, pods) = (daemonscope::k8s::words::count(nodes as u64, "node"), daemonscope::k8s::words::count(pods as u64, "pod"));
+            println!("daemonscope sim: {} — {nodes}, {pods}, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
             println!("serving {}", running.url());
             if !faults.is_none() {
                 println!("injecting faults: {}", daemonscope::sim::faults::describe(&faults));

@@ -45,7 +45,23 @@ use store::Store;
 pub const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 pub use kubeconfig::{CONTEXT_NAME, Credentials, kubeconfig_yaml, write_kubeconfig};
 
-/// Creates an object from its JSON the way `POST` does (defaults, validation).
+/// The order a scenario's objects are created in: namespaces, then cluster-scoped
+/// objects, then owners before what they own (a Pod's DaemonSet or ReplicaSet, a
+/// DaemonSet's ControllerRevisions), events last.
+fn load_rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::Namespace => 0,
+        Kind::PriorityClass | Kind::Node => 1,
+        Kind::DaemonSet | Kind::ReplicaSet | Kind::Service | Kind::PodDisruptionBudget | Kind::Lease => 2,
+        Kind::ControllerRevision => 3,
+        Kind::Pod => 4,
+        Kind::Event => 5,
+    }
+}
+
+/// Creates an object from its JSON the way `POST` does (defaults, validation), as loaded
+/// from a scenario or a dump: but a pod keeps the status it was loaded with (a Succeeded pod stays
+/// Succeeded, restart counts and container states stay), as does a node.
 pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiError> {
     if kind == Kind::Node {
         scenario::registration_labels(&mut v);
@@ -65,8 +81,14 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
         }
     }
     crate::sim::typed::with_kind!(kind, T => {
+        let loaded_status = v.get("status").filter(|s| s.as_object().is_some_and(|o| !o.is_empty())).cloned();
         let mut o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
         o.prepare_create();
+        if let Some(st) = loaded_status
+            && matches!(kind, Kind::Pod | Kind::Node)
+        {
+            keep_status(&mut o, st);
+        }
         let causes = o.validate();
         if !causes.is_empty() {
             return Err(ApiError::invalid(kind, o.metadata().name.as_deref().unwrap_or(""), causes));
@@ -75,6 +97,21 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
         store.create(o)?;
     });
     Ok(())
+}
+
+/// Puts back the status fields an object was loaded with over what `prepare_create` set.
+fn keep_status<T: serde::Serialize + serde::de::DeserializeOwned>(o: &mut T, status: Value) {
+    if let Ok(mut v) = serde_json::to_value(&*o) {
+        if !v["status"].is_object() {
+            v["status"] = Value::Object(Default::default());
+        }
+        if let (Some(dst), Value::Object(src)) = (v["status"].as_object_mut(), status) {
+            dst.extend(src);
+        }
+        if let Ok(back) = serde_json::from_value(v) {
+            *o = back;
+        }
+    }
 }
 
 pub fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
@@ -198,7 +235,11 @@ impl Sim {
         for pc in priority::system_priority_classes() {
             store.create(pc)?;
         }
-        for (kind, v) in &sc.objects {
+        // Documents in any order: namespaces and owners before what they hold, by kind.
+        let mut order: Vec<usize> = (0..sc.objects.len()).collect();
+        order.sort_by_key(|&i| load_rank(sc.objects[i].0));
+        for i in order {
+            let (kind, v) = &sc.objects[i];
             let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
             // Objects every cluster has already (a snapshot of a real cluster may list them).
             if (*kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&name))
@@ -206,7 +247,10 @@ impl Sim {
             {
                 continue;
             }
-            create_value(&store, *kind, v.clone())?;
+            create_value(&store, *kind, v.clone()).map_err(|mut e| {
+                e.message = format!("{}: {}", sc.document_of(i), e.message);
+                e
+            })?;
         }
         if opts.settle {
             cluster.settle(opts.age, 400);

@@ -31,7 +31,7 @@ pub use table::table;
 pub struct Failure(pub String);
 
 /// The selection in the user's words: `-n typo`, `-l app=x`, or every namespace.
-fn describe_scope(scope: &Scope) -> String {
+pub fn describe_scope(scope: &Scope) -> String {
     let mut parts = Vec::new();
     if let Some(ns) = &scope.namespace {
         parts.push(format!("-n {ns}"));

@@ -4,7 +4,7 @@
 //! (node labels), `ns:logging` (the DaemonSet's namespace), and plain text: a part of a
 //! DaemonSet's `namespace/name`, of a node's name, or a node label's value or
 //! `key=value`. A DaemonSet matches when some node of it does; a node when some
-//! DaemonSet's cell on it does. A leaf like `shared`: imports only `model`.
+//! DaemonSet's cell on it does. A leaf like `shared`: imports only `model` and `k8s::topology` (`label:pool=` reads the provider's pool label).
 
 use crate::model::cause::Cause;
 use crate::model::coverage::CellState;

@@ -21,6 +21,7 @@ mod docs_links;
 mod drain;
 mod faults;
 mod install;
+mod loading;
 mod model;
 mod providers;
 mod roll;
