@@ -116,6 +116,11 @@ pub struct ClientArgs {
     /// a list page; connecting at most 10s].
     #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Option<std::time::Duration>,
+    /// Read a dump instead of a cluster, offline: kubectl get -o json|yaml output, a
+    /// cluster-info dump (stream or directory), a must-gather, a support bundle or a
+    /// snapshot — a directory, a file, or a .tar.gz/.tgz/.zip.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
+    pub from: Option<std::path::PathBuf>,
 }
 
 impl ClientArgs {
@@ -136,6 +141,7 @@ impl ClientArgs {
             all_namespaces: all,
             selector: self.selector.or_else(|| before.selector.clone()),
             request_timeout: self.request_timeout.or(before.request_timeout),
+            from: self.from.or_else(|| before.from.clone()),
         }
     }
 
@@ -149,6 +155,7 @@ impl ClientArgs {
             (self.all_namespaces, "--all-namespaces"),
             (self.selector.is_some(), "--selector"),
             (self.request_timeout.is_some(), "--request-timeout"),
+            (self.from.is_some(), "--from"),
         ] {
             if set {
                 out.push(name);

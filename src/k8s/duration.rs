@@ -47,7 +47,7 @@ pub fn human_duration(secs: i64) -> String {
 
 /// The age of a timestamp as kubectl prints it; `-` when unknown.
 pub fn age(t: Option<jiff::Timestamp>) -> String {
-    t.map(|t| human_duration(jiff::Timestamp::now().duration_since(t).as_secs())).unwrap_or_else(|| "-".into())
+    t.map(|t| human_duration(crate::k8s::clock::now().duration_since(t).as_secs())).unwrap_or_else(|| "-".into())
 }
 
 /// The longest duration a flag takes: a year. Anything longer is a typo, and a huge

@@ -5,11 +5,14 @@
 //! values and the surge/unavailable arithmetic ([`intstr`]), durations as kubectl prints
 //! them ([`duration`]), PodDisruptionBudget arithmetic ([`disruption`]), the simulator's scenario schema that `snapshot` writes
 //! ([`scenario`]), and which labels name a node's pool, zone and instance type on each
-//! provider ([`topology`]), and counts in words ([`words`]).
+//! provider ([`topology`]), counts in words ([`words`]), dumps a cluster left
+//! behind, read offline ([`dump`]), and the clock ages are read against ([`clock`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
+pub mod clock;
 pub mod disruption;
+pub mod dump;
 pub mod duration;
 pub mod eligibility;
 pub mod intstr;

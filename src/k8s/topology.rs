@@ -127,7 +127,10 @@ mod tests {
 
     #[test]
     fn openshift_rancher_capi_and_conventions() {
-        assert_eq!(pool(&labels(&[("machine.openshift.io/cluster-api-machineset", "ocp-worker-us-east-1a")])), Some("ocp-worker-us-east-1a"));
+        assert_eq!(
+            pool(&labels(&[("machine.openshift.io/cluster-api-machineset", "ocp-worker-us-east-1a")])),
+            Some("ocp-worker-us-east-1a")
+        );
         assert_eq!(pool(&labels(&[("rke.cattle.io/rke-machine-pool-name", "workers")])), Some("workers"));
         assert_eq!(pool(&labels(&[("cluster.x-k8s.io/deployment-name", "md-0")])), Some("md-0"));
         assert_eq!(pool(&labels(&[("nodepool", "np")])), Some("np"));

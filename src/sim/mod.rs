@@ -16,6 +16,7 @@ pub mod kind;
 pub mod kubeconfig;
 pub mod kubelet;
 pub mod objects;
+pub mod offline;
 pub mod ops;
 pub mod policy;
 pub mod priority;
@@ -69,17 +70,7 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
     if kind.info().namespaced && v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").is_empty() {
         v["metadata"]["namespace"] = Value::String("default".into());
     }
-    if kind.info().namespaced {
-        let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
-        if store.get::<core::Namespace>("", &ns).is_none() {
-            let mut n = core::Namespace {
-                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(ns), ..Default::default() },
-                ..Default::default()
-            };
-            n.prepare_create();
-            store.create(n)?;
-        }
-    }
+    ensure_namespace(store, kind, &v)?;
     crate::sim::typed::with_kind!(kind, T => {
         let loaded_status = v.get("status").filter(|s| s.as_object().is_some_and(|o| !o.is_empty())).cloned();
         let mut o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -95,6 +86,42 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
         }
         o.admit_create(store)?;
         store.create(o)?;
+    });
+    Ok(())
+}
+
+/// The namespace a namespaced object is in, created if it is not there yet.
+fn ensure_namespace(store: &Store, kind: Kind, v: &Value) -> Result<(), ApiError> {
+    if kind.info().namespaced {
+        let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
+        if store.get::<core::Namespace>("", &ns).is_none() {
+            let mut n = core::Namespace {
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(ns), ..Default::default() },
+                ..Default::default()
+            };
+            n.prepare_create();
+            store.create(n)?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates an object exactly as a dump has it: no defaults, validation or admission
+/// (what the real API server let in is in), its status as it was; an object the dump
+/// holds twice is kept once.
+pub fn create_as_is(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiError> {
+    if kind.info().namespaced && v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").is_empty() {
+        v["metadata"]["namespace"] = Value::String("default".into());
+    }
+    ensure_namespace(store, kind, &v)?;
+    crate::sim::typed::with_kind!(kind, T => {
+        let o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        match store.create(o) {
+            Err(e) if e.reason == "AlreadyExists" => {}
+            r => {
+                r?;
+            }
+        }
     });
     Ok(())
 }
@@ -150,6 +177,11 @@ pub struct SimOptions {
     /// Images or globs the simulated registry has besides the scenario's
     /// (`sim --registry-allow`); kept across a simulated restart.
     pub registry_allow: Vec<String>,
+    /// Objects are loaded as a dump has them ([`create_as_is`]): uids, statuses and all.
+    pub as_is: bool,
+    /// Served exactly as loaded: no controllers, kubelets, garbage collector or timeline,
+    /// and every write refused (405).
+    pub frozen: bool,
 }
 
 impl SimOptions {
@@ -195,6 +227,8 @@ impl SimOptions {
             faults: s.faults.as_ref().and_then(|f| f.resolve().ok()).unwrap_or_default(),
             uid_base: 0,
             registry_allow: Vec::new(),
+            as_is: sc.as_is,
+            frozen: false,
         }
     }
 }
@@ -207,6 +241,8 @@ pub struct Sim {
     timeline: Vec<TimedAction>,
     /// What a simulated restart comes back with.
     restart: Option<(Scenario, SimOptions)>,
+    /// `--frozen`: nothing runs but the API server.
+    frozen: bool,
 }
 
 impl Sim {
@@ -226,7 +262,12 @@ impl Sim {
             create_value(&store, Kind::Namespace, serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }
         let mut cluster = Cluster::new(store.clone(), opts.control.clone());
-        if opts.settle {
+        let settle = opts.settle && !opts.as_is;
+        if opts.as_is {
+            store.set_keep_uids(true);
+            store.set_history(false);
+        }
+        if settle {
             // Scenario objects are "created" a while ago; the cluster settles from there.
             store.set_clock_offset(-(opts.age.as_secs() as i64));
             store.set_history(false);
@@ -247,18 +288,23 @@ impl Sim {
             {
                 continue;
             }
-            create_value(&store, *kind, v.clone()).map_err(|mut e| {
+            let create = if opts.as_is { create_as_is } else { create_value };
+            create(&store, *kind, v.clone()).map_err(|mut e| {
                 e.message = format!("{}: {}", sc.document_of(i), e.message);
                 e
             })?;
         }
-        if opts.settle {
+        if opts.as_is {
+            store.set_keep_uids(false);
+            store.set_history(true);
+        }
+        if settle {
             cluster.settle(opts.age, 400);
         }
         let api = ApiState::new(
             store.clone(),
             sc.auth(),
-            ApiSettings { bookmark_interval: opts.bookmark_interval, ..Default::default() },
+            ApiSettings { bookmark_interval: opts.bookmark_interval, frozen: opts.frozen, ..Default::default() },
             faults::Faults::new(opts.faults.clone()),
         );
         let restart = match &opts.faults.restart {
@@ -274,7 +320,7 @@ impl Sim {
                 Some((next, o))
             }
         };
-        Ok(Sim { store, api, cluster, timeline: sc.timeline.clone(), restart })
+        Ok(Sim { store, api, cluster, timeline: if opts.frozen { Vec::new() } else { sc.timeline.clone() }, restart, frozen: opts.frozen })
     }
 
     /// Moves the cluster clock `secs` ahead and runs one round of every actor — for
@@ -299,6 +345,10 @@ impl Sim {
     pub fn spawn(self) -> Running {
         let store = self.store.clone();
         let api = self.api.clone();
+        if self.frozen {
+            // Exactly as loaded: nothing runs but the API server.
+            return Running { store, api, tasks: Vec::new(), url: None, ca_pem: None, token: None, credentials: None };
+        }
         let mut tasks = vec![tokio::spawn(self.cluster.run())];
         let restart = self.restart.map(|(sc, mut opts)| {
             let st = store.clone();

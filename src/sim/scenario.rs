@@ -140,6 +140,8 @@ pub struct Scenario {
     /// Each object's document number in its file (1-based), beside `objects`; empty when
     /// the objects were not read from a file.
     pub documents: Vec<usize>,
+    /// A dump's objects, to be loaded as they are (uids, statuses; no defaults), not settled.
+    pub as_is: bool,
 }
 
 /// One line: the file, the document (by kind and name, with its position) when the

@@ -232,7 +232,7 @@ async fn observe_inner(
         // A rollout stalled by its own failures for longer than --stall-timeout will not
         // finish by waiting: say so now, as `kubectl rollout status` never does.
         if !stale {
-            let now = jiff::Timestamp::now();
+            let now = crate::k8s::clock::now();
             let stalled: Vec<String> =
                 report::chosen(model, &selected).filter_map(|d| rollout::stalled_by_rollout(model, d, args.stall_timeout, now)).collect();
             if !stalled.is_empty() {

@@ -90,7 +90,10 @@ pub fn table(r: &Report, wide: bool) -> String {
         }
         let problems: Vec<&NodeReport> = d.nodes.iter().filter(|n| n.state != "ready" && n.state != "ineligible").collect();
         if problems.is_empty() && !wide {
-            out.push_str(&format!("  every node that should run it runs a ready, up-to-date pod ({})\n", count(d.ready_up_to_date, "node")));
+            out.push_str(&format!(
+                "  every node that should run it runs a ready, up-to-date pod ({})\n",
+                count(d.ready_up_to_date, "node")
+            ));
         } else if wide {
             // As wide as the longest node and pod name (a DNS label, 63 at most; EKS's
             // 41-character names), so STATE, POD and REASON stay in line.

@@ -26,7 +26,11 @@ fn a_namespace_after_an_object_in_it_loads() {
     );
     let sim = common::build(&y);
     let ns = sim.store.get::<k8s_openapi::api::core::v1::Namespace>("", "book").expect("the namespace");
-    assert_eq!(ns.metadata.labels.as_ref().and_then(|l| l.get("team")).map(String::as_str), Some("library"), "the document's own namespace");
+    assert_eq!(
+        ns.metadata.labels.as_ref().and_then(|l| l.get("team")).map(String::as_str),
+        Some("library"),
+        "the document's own namespace"
+    );
 }
 
 #[test]
@@ -145,7 +149,8 @@ async fn snapshot_keeps_node_addresses_so_host_network_pods_keep_their_ip() {
     for _ in 0..10 {
         again.advance(1);
     }
-    let ips: Vec<Option<String>> = again.store.read(|i| i.pods.values().map(|p| p.status.as_ref().and_then(|s| s.pod_ip.clone())).collect());
+    let ips: Vec<Option<String>> =
+        again.store.read(|i| i.pods.values().map(|p| p.status.as_ref().and_then(|s| s.pod_ip.clone())).collect());
     assert_eq!(ips, vec![Some("10.0.101.213".to_string())]);
 }
 
@@ -156,7 +161,8 @@ async fn snapshot_with_no_daemonset_in_scope_exits_2_in_one_line() {
     let kc = dir.path().join("kc");
     daemonscope::sim::write_kubeconfig(&kc, sim.url(), sim.ca_pem.as_deref(), sim.token.as_deref()).unwrap();
     let kc = kc.to_str().unwrap().to_string();
-    let (code, out, err) = tokio::task::spawn_blocking(move || bin(&["snapshot", "--kubeconfig", &kc, "-n", "nothing-here"])).await.unwrap();
+    let (code, out, err) =
+        tokio::task::spawn_blocking(move || bin(&["snapshot", "--kubeconfig", &kc, "-n", "nothing-here"])).await.unwrap();
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.is_empty(), "no node-only file: {out}");
     assert_eq!(err, "daemonscope: no DaemonSet matches -n nothing-here in context daemonscope-sim\n");
@@ -167,7 +173,13 @@ async fn one_node_is_1_node_and_wide_columns_fit_aws_names() {
     let long = ["ip-10-0-101-213.eu-west-1.compute.internal", "ip-10-0-7-9.eu-west-1.compute.internal"];
     let y = format!("{}{}---\n{}", common::nodes_yaml(&long), common::ds_yaml("agent", "{type: RollingUpdate}"), common::FAST);
     let sim = common::serve(&y).await;
-    let one = common::serve(&format!("{}{}---\n{}", common::nodes_yaml(&["solo"]), common::ds_yaml("agent", "{type: RollingUpdate}"), common::FAST)).await;
+    let one = common::serve(&format!(
+        "{}{}---\n{}",
+        common::nodes_yaml(&["solo"]),
+        common::ds_yaml("agent", "{type: RollingUpdate}"),
+        common::FAST
+    ))
+    .await;
     for s in [&sim, &one] {
         common::until(30, "the agent ready everywhere", || {
             let n = s.store.read(|i| i.pods.values().filter(|p| p.status.as_ref().and_then(|st| st.pod_ip.as_ref()).is_some()).count());

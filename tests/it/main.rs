@@ -23,6 +23,7 @@ mod faults;
 mod install;
 mod loading;
 mod model;
+mod offline;
 mod providers;
 mod roll;
 mod roll_lock;

@@ -58,7 +58,11 @@ fn check(f: Flavor, pool: &str, zone: &str) {
         if w == 200 {
             let header = s.lines().find(|l| l.contains("NAME") && l.contains("POOL")).unwrap_or_else(|| panic!("{s}"));
             let row = s.lines().find(|l| l.contains(pool)).unwrap_or_else(|| panic!("a row with pool {pool}:\n{s}"));
-            assert_eq!(header.find("POOL").map(|i| header[..i].chars().count()), row.rfind(&format!(" {pool} ")).map(|i| row[..i + 1].chars().count()), "{s}");
+            assert_eq!(
+                header.find("POOL").map(|i| header[..i].chars().count()),
+                row.rfind(&format!(" {pool} ")).map(|i| row[..i + 1].chars().count()),
+                "{s}"
+            );
             assert!(row.contains(zone), "{f:?}: zone {zone} shown:\n{s}");
         }
         assert_screen!(format!("nodes_{}_{w}x{h}", f.name()), s, r"\b\d+s ago" => "Ns ago");

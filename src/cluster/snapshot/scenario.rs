@@ -177,7 +177,9 @@ fn pod_doc(p: &Pod, names: &Names) -> Value {
     // Its addresses, which the simulator's kubelet keeps (not under --anonymize).
     if let Some(st) = p.status.as_ref().filter(|_| !names.on) {
         let mut out = serde_json::Map::new();
-        for (k, v) in [("podIP", json!(st.pod_ip)), ("podIPs", json!(st.pod_ips)), ("hostIP", json!(st.host_ip)), ("hostIPs", json!(st.host_ips))] {
+        for (k, v) in
+            [("podIP", json!(st.pod_ip)), ("podIPs", json!(st.pod_ips)), ("hostIP", json!(st.host_ip)), ("hostIPs", json!(st.host_ips))]
+        {
             if !v.is_null() {
                 out.insert(k.into(), v);
             }

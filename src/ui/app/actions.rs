@@ -204,7 +204,7 @@ impl App {
     /// Builds the plan for a mutating action and asks for confirmation.
     pub(super) fn propose(&mut self, a: Action) {
         if self.s.readonly {
-            self.s.message = Some(super::input::readonly_flash(a));
+            self.s.message = Some(super::input::readonly_flash(a, &self.s.context));
             return;
         }
         if let Some(why) = self.forbidden(a) {

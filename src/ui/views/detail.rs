@@ -270,7 +270,7 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
     ));
     l.push(kv("age", age(p.created.get())));
     if let Some(since) = p.ready_since() {
-        l.push(kv("ready for", human_duration(jiff::Timestamp::now().duration_since(since).as_secs())));
+        l.push(kv("ready for", human_duration(crate::k8s::clock::now().duration_since(since).as_secs())));
     }
     if let (Some(d), Some(id)) = (ds, p.node.as_deref().and_then(|n| sh.live.model.node_id(n)))
         && let Some(c) = sh.live.model.explain(d, id)

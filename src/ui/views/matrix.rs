@@ -107,7 +107,11 @@ impl MatrixView {
         let need = longest + 1 + 8 + 3 * dss.len() as u16 + 3;
         let side_w = 56.min(area.width / 2).min(area.width.saturating_sub(need).max(24.min(area.width / 3)));
         let [main, side] = Layout::horizontal([Constraint::Min(40), Constraint::Length(side_w)]).areas(area);
-        let block = Block::bordered().title(format!(" node × DaemonSet ({}, {}; broken first) ", count(rows.len() as u64, "node"), count(dss.len() as u64, "DaemonSet")));
+        let block = Block::bordered().title(format!(
+            " node × DaemonSet ({}, {}; broken first) ",
+            count(rows.len() as u64, "node"),
+            count(dss.len() as u64, "DaemonSet")
+        ));
         let inner = block.inner(main);
         f.render_widget(block, main);
         // The longest node name, shortened in the middle when the terminal is narrow.

@@ -53,7 +53,7 @@ impl RolloutView {
 
     /// Rollouts seen finishing in the last hour, newest first: (DaemonSet, when, took).
     fn finished<'a>(&self, s: &'a Shared) -> Vec<(&'a DsInfo, jiff::Timestamp, i64)> {
-        let now = jiff::Timestamp::now();
+        let now = crate::k8s::clock::now();
         let mut v: Vec<_> = s
             .live
             .model
@@ -80,8 +80,8 @@ impl RolloutView {
         let rows = self.rows(s);
         // At least 4 rows (a row and its header), at most a third of a tall body.
         let list_h = (rows.len() as u16 + 3).min((area.height / 3).max(4));
-        let recent_since = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(RECENT);
-        let recent = rollout::time_to_coverage(&s.live.model, recent_since, jiff::Timestamp::now(), 8);
+        let recent_since = crate::k8s::clock::now() - jiff::SignedDuration::from_secs(RECENT);
+        let recent = rollout::time_to_coverage(&s.live.model, recent_since, crate::k8s::clock::now(), 8);
         let ttc_h = if recent.is_empty() { 3 } else { (recent.len() as u16 + 2).min(10) };
         let [list_area, detail_area, ttc_area] =
             Layout::vertical([Constraint::Length(list_h), Constraint::Min(6), Constraint::Length(ttc_h)]).areas(area);
@@ -127,7 +127,7 @@ impl RolloutView {
             Some((Rect { x: list_area.x + 1, y: list_area.y + 2, width: list_area.width.saturating_sub(2), height: visible as u16 }, off));
         for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
             let p = rollout::brief(&s.live.model, d);
-            let b = budget::budget(&s.live.model, d, jiff::Timestamp::now());
+            let b = budget::budget(&s.live.model, d, crate::k8s::clock::now());
             let v = verdict(s, d, &b);
             let ps = pace(s, d, &p, &v);
             let limit = if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", b.used, b.limit) };
@@ -209,7 +209,7 @@ fn dur(d: Duration) -> String {
 /// Rate and ETA; no ETA while the rollout is stalled (a failing new pod says so at once:
 /// the rate says nothing about when it resumes).
 fn pace(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> PaceSummary {
-    let elapsed = p.started.map(|s| Duration::from_secs(jiff::Timestamp::now().duration_since(s).as_secs().max(0) as u64));
+    let elapsed = p.started.map(|s| Duration::from_secs(crate::k8s::clock::now().duration_since(s).as_secs().max(0) as u64));
     let mut ps = rollout::summarize(p, s.live.pace(&d.uid), Instant::now(), elapsed);
     if v.is_stalled() {
         ps.eta = None;
@@ -243,7 +243,7 @@ fn state_word(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> String {
 fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
     let t = &s.theme;
     let p = rollout::progress(&s.live.model, d);
-    let b = budget::budget(&s.live.model, d, jiff::Timestamp::now());
+    let b = budget::budget(&s.live.model, d, crate::k8s::clock::now());
     let v = verdict(s, d, &b);
     let ps = pace(s, d, &p, &v);
     let mut lines: Vec<Line> = Vec::new();
@@ -285,7 +285,8 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
         budget_lines(&mut lines, s, &b);
     }
     if rolling {
-        let elapsed = p.started.map(|st| human_duration(jiff::Timestamp::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
+        let elapsed =
+            p.started.map(|st| human_duration(crate::k8s::clock::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
         lines.push(Line::from(vec![
             Span::styled("pace      ", t.header()),
             Span::raw(format!(
