@@ -118,9 +118,9 @@ kind: Node
 metadata: {{name: ip-10-0-101-213.eu-west-1.compute.internal}}
 status:
   addresses: [{{type: InternalIP, address: 10.0.101.213}}, {{type: Hostname, address: ip-10-0-101-213.eu-west-1.compute.internal}}]
-{}{}",
+{}---\n{}",
         common::ds_yaml("agent", "{type: RollingUpdate}").replace("    spec:\n", "    spec:\n      hostNetwork: true\n"),
-        format!("---\n{}", common::FAST)
+        common::FAST
     )
 }
 

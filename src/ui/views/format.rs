@@ -139,7 +139,7 @@ pub fn shorten_between(s: &str, w: usize, prefix: usize, suffix: usize) -> Strin
         return shorten(s, w, prefix);
     }
     let head = n - suffix;
-    if head + 1 <= w {
+    if head < w {
         let mut out: String = s.chars().take(head).collect();
         out.push('…');
         out.extend(s.chars().skip(n - (w - 1 - head)));
