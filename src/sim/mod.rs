@@ -307,6 +307,7 @@ impl Sim {
             ApiSettings { bookmark_interval: opts.bookmark_interval, frozen: opts.frozen, ..Default::default() },
             faults::Faults::new(opts.faults.clone()),
         );
+        *api.dumped_logs.write() = sc.logs.clone();
         let restart = match &opts.faults.restart {
             None => None,
             Some(r) => {

@@ -50,6 +50,7 @@ pub fn scenario(path: &Path) -> Result<(Scenario, Dump, Vec<String>), String> {
     } else {
         let (mut sc, skipped) = scenario_of(&d, &format!("{} {}", d.format.describe(), path.display()));
         sc.as_is = d.format != Format::Snapshot;
+        sc.logs = d.logs.clone();
         if !skipped.is_empty() {
             let kinds: Vec<String> = skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
             notes.push(format!("not served (kinds the simulator does not have): {}", kinds.join(", ")));

@@ -142,6 +142,8 @@ pub struct Scenario {
     pub documents: Vec<usize>,
     /// A dump's objects, to be loaded as they are (uids, statuses; no defaults), not settled.
     pub as_is: bool,
+    /// The container logs a dump brought, by (namespace, pod, container).
+    pub logs: BTreeMap<(String, String, String), String>,
 }
 
 /// One line: the file, the document (by kind and name, with its position) when the

@@ -197,6 +197,11 @@ fn the_frozen_simulator_serves_the_dump_as_it_was_and_refuses_writes() {
             && log.contains("frozen"),
         "{log}"
     );
+    // Its logs are the dump's.
+    let logs = run(&["logs", "-n", "kube-system", "node-agent-d3e4f"]);
+    assert_eq!(String::from_utf8_lossy(&logs.stdout), "starting node-agent v2\nerror: cannot open /host/proc: permission denied\n");
+    let none = run(&["logs", "-n", "kube-system", "node-agent-a1b2c"]);
+    assert!(String::from_utf8_lossy(&none.stderr).contains("the dump has no log of container"), "{none:?}");
     // Nothing ran: the crash-looping pod's restarts are still 7.
     let again = String::from_utf8_lossy(&run(&["get", "pod", "-n", "kube-system", "node-agent-d3e4f"]).stdout).to_string();
     assert!(again.contains(" 7 "), "{again}");

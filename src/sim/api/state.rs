@@ -64,6 +64,9 @@ pub struct ApiState {
     pub settings: ApiSettings,
     pub requests: Mutex<VecDeque<RequestRecord>>,
     pub started: std::time::Instant,
+    /// Container logs a dump brought, by (namespace, pod, container): what a frozen
+    /// simulator answers `pods/log` with.
+    pub dumped_logs: parking_lot::RwLock<std::collections::BTreeMap<(String, String, String), String>>,
 }
 
 impl ApiState {
@@ -75,6 +78,7 @@ impl ApiState {
             requests: Mutex::new(VecDeque::new()),
             faults,
             started: std::time::Instant::now(),
+            dumped_logs: Default::default(),
         })
     }
 
