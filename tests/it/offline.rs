@@ -236,3 +236,43 @@ fn the_tui_on_a_dump_is_offline_and_refuses_actions() {
     let s = screen(&mut app);
     assert!(s.contains("offline: nothing to act on"), "{s}");
 }
+
+/// `serve --from`: the exporter's status JSON and metrics from a dump.
+#[test]
+fn serve_from_a_dump_exports_its_coverage() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--from"])
+        .arg(fixtures().join("cluster-info-dump.json"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let l = lines.next().expect("serve's banner").unwrap();
+        if let Some(rest) = l.strip_prefix("daemonscope serve: context offline · dump of 2025-03-02 14:03 UTC, serving http://") {
+            break rest.trim_end_matches("/metrics").to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let status = common::until_blocking(30, "the status of the dump", || {
+        let r = get("/api/v1/status");
+        if r.contains("\"covered\": 1") { Ok(r) } else { Err(r) }
+    });
+    assert!(status.contains("legacy-logger"), "{status}");
+    let metrics = get("/metrics");
+    assert!(
+        metrics.contains("daemonscope_daemonset_nodes{namespace=\"kube-system\",daemonset=\"node-agent\",state=\"failing\"} 1"),
+        "{metrics}"
+    );
+    child.kill().ok();
+    child.wait().ok();
+}

@@ -107,8 +107,8 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let behavior = behavior_of(&pod, None);
     let state = cs.as_ref().and_then(|s| s.state.clone()).unwrap_or_default();
 
-    if ctx.st.settings.frozen && !follow {
-        // A dump served as it was: the log it brought, or none.
+    if ctx.st.settings.frozen {
+        // A dump served as it was: the log it brought, or none (a follow ends with it).
         let key = (ns.clone(), name.to_string(), container.clone());
         return match ctx.st.dumped_logs.read().get(&key) {
             Some(log) if !previous => {
