@@ -170,7 +170,8 @@ pub fn open(path: &Path) -> Result<Dump, String> {
     let format = detect(&files, single);
     let mut objects = Vec::new();
     let mut logs = BTreeMap::new();
-    for f in &files {
+    // Each file's bytes go as soon as it is read: a big dump is not held twice.
+    for f in files {
         let lower = f.path.to_ascii_lowercase();
         let manifest = single || lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml");
         let text = String::from_utf8_lossy(&f.bytes);
