@@ -247,13 +247,24 @@ pub struct Sim {
 
 impl Sim {
     /// Loads the scenario's objects and settles the cluster.
-    pub fn build(sc: &Scenario, mut opts: SimOptions) -> Result<Sim, ApiError> {
+    pub fn build(sc: &Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
+        Self::build_with(sc, Vec::new(), opts)
+    }
+
+    /// [`Sim::build`], the objects moved in and each dropped once stored: how a large dump
+    /// loads without being held twice.
+    pub fn build_owned(mut sc: Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
+        let owned = std::mem::take(&mut sc.objects).into_iter().map(Some).collect();
+        Self::build_with(&sc, owned, opts)
+    }
+
+    fn build_with(sc: &Scenario, mut owned: Vec<Option<(Kind, Value)>>, mut opts: SimOptions) -> Result<Sim, ApiError> {
         // Every image of every object loaded at start is in the simulated registry.
         let registry = &mut opts.control.kubelet.registry;
         for r in &opts.registry_allow {
             registry.allow(r);
         }
-        for (_, v) in &sc.objects {
+        for (_, v) in sc.objects.iter().chain(owned.iter().flatten()) {
             registry.allow_images_in(v);
         }
         let store = Store::new(opts.history_size);
@@ -277,20 +288,25 @@ impl Sim {
             store.create(pc)?;
         }
         // Documents in any order: namespaces and owners before what they hold, by kind.
-        let mut order: Vec<usize> = (0..sc.objects.len()).collect();
-        order.sort_by_key(|&i| load_rank(sc.objects[i].0));
+        let mut order: Vec<usize> = (0..sc.objects.len().max(owned.len())).collect();
+        let kind_of = |i: usize| sc.objects.get(i).map(|o| o.0).or_else(|| owned.get(i).and_then(|o| o.as_ref().map(|o| o.0)));
+        order.sort_by_key(|&i| kind_of(i).map(load_rank));
         for i in order {
-            let (kind, v) = &sc.objects[i];
+            // Moved out when the caller gave the objects by value, else copied.
+            let (kind, v) = match owned.get_mut(i).and_then(Option::take) {
+                Some(o) => o,
+                None => sc.objects[i].clone(),
+            };
             let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
             // Objects every cluster has already (a snapshot of a real cluster may list them).
-            if (*kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&name))
-                || (*kind == Kind::PriorityClass && priority::is_system(name))
+            if (kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&name)) || (kind == Kind::PriorityClass && priority::is_system(name))
             {
                 continue;
             }
+            let what = if sc.objects.is_empty() { format!("{} {name}", kind.info().kind) } else { sc.document_of(i) };
             let create = if opts.as_is { create_as_is } else { create_value };
-            create(&store, *kind, v.clone()).map_err(|mut e| {
-                e.message = format!("{}: {}", sc.document_of(i), e.message);
+            create(&store, kind, v).map_err(|mut e| {
+                e.message = format!("{what}: {}", e.message);
                 e
             })?;
         }

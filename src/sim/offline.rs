@@ -67,7 +67,7 @@ pub fn load(path: &Path, frozen: bool) -> Result<Loaded, String> {
     let (sc, dump, notes) = scenario(path)?;
     let mut opts = SimOptions::from_scenario(&sc);
     opts.frozen = frozen;
-    let sim = Sim::build(&sc, opts).map_err(|e| format!("{}: {}", path.display(), e.message))?;
+    let sim = Sim::build_owned(sc, opts).map_err(|e| format!("{}: {}", path.display(), e.message))?;
     Ok(Loaded { dump, sim, notes })
 }
 
