@@ -276,3 +276,21 @@ fn serve_from_a_dump_exports_its_coverage() {
     child.kill().ok();
     child.wait().ok();
 }
+
+/// `snapshot --from`: a dump becomes a scenario the simulator loads (and `--from` reads back).
+#[test]
+fn snapshot_from_a_dump_is_a_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("snap.yaml");
+    let from = fixtures().join("support-bundle");
+    let (code, _, err) = bin(&["snapshot", "--from", from.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("# A snapshot of offline · dump of 2025-03-02 14:03 UTC, written by"), "{}", text.lines().next().unwrap());
+    assert!(text.contains("address: \"10.0.101.213\""), "node addresses travel:\n{text}");
+    let sc = common::scenario(&text);
+    assert!(daemonscope::sim::Sim::build(&sc, daemonscope::sim::SimOptions::from_scenario(&sc)).is_ok());
+    let (code, _, err) = bin(&["status", "--from", out.to_str().unwrap()]);
+    assert!(err.starts_with("daemonscope: daemonscope snapshot of "), "{err}");
+    assert!(code == 0 || code == 1, "{err}");
+}
