@@ -122,6 +122,11 @@ pub struct ClientArgs {
     /// and TLS included; 60s for a list page].
     #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Option<std::time::Duration>,
+    /// Read a dump instead of a cluster, offline: kubectl get -o json|yaml output, a
+    /// cluster-info dump (stream or directory), a must-gather, a support bundle or a
+    /// snapshot — a directory, a file, or a .tar.gz/.tgz/.zip.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
+    pub from: Option<std::path::PathBuf>,
 }
 
 impl ClientArgs {
@@ -142,6 +147,7 @@ impl ClientArgs {
             all_namespaces: all,
             selector: self.selector.or_else(|| before.selector.clone()),
             request_timeout: self.request_timeout.or(before.request_timeout),
+            from: self.from.or_else(|| before.from.clone()),
         }
     }
 
@@ -155,6 +161,7 @@ impl ClientArgs {
             (self.all_namespaces, "--all-namespaces"),
             (self.selector.is_some(), "--selector"),
             (self.request_timeout.is_some(), "--request-timeout"),
+            (self.from.is_some(), "--from"),
         ] {
             if set {
                 out.push(name);

@@ -325,10 +325,11 @@ fn context(inv: &Invocation) -> Option<&str> {
 
 /// Whether to run on the embedded simulated cluster (`--demo`, before or after `status`).
 fn wants_demo(inv: &Invocation) -> bool {
-    if inv.demo && cfg!(not(feature = "sim")) {
-        fail_with(2, "--demo needs the simulator, which this build leaves out (build with the default `sim` feature)");
+    let local = inv.demo || inv.client.from.is_some();
+    if local && cfg!(not(feature = "sim")) {
+        fail_with(2, "--demo and --from need the simulator, which this build leaves out (build with the default `sim` feature)");
     }
-    inv.demo
+    local
 }
 
 fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
@@ -354,10 +355,10 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
         if wants_demo(inv) {
             demo_is_one_cluster(inv);
             need_terminal();
-            let (running, client) = simulator::demo().unwrap_or_else(|e| fail(e));
-            let context = "demo (simulated cluster)".to_string();
+            let (running, client, context) = simulator::local(inv).unwrap_or_else(|e| fail(e));
             let source = Source::Fixed { client: client.clone(), context: context.clone() };
-            let r = daemonscope::tui::run(source, client.into(), context, scope, cli.readonly, settings).await;
+            let readonly = cli.readonly || inv.client.from.is_some();
+            let r = daemonscope::tui::run(source, client.into(), context, scope, readonly, settings).await;
             drop(running);
             return r;
         }
@@ -389,8 +390,8 @@ fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
         #[cfg(feature = "sim")]
         if demo {
             demo_is_one_cluster(inv);
-            let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
-            let code = daemonscope::status::run(client.into(), "demo (simulated cluster)".into(), None, scope, args, &mut out).await;
+            let (running, client, context) = simulator::local(inv).unwrap_or_else(|e| fail_with(2, e));
+            let code = daemonscope::status::run(client.into(), context, None, scope, args, &mut out).await;
             drop(running);
             return code;
         }
@@ -417,8 +418,15 @@ fn run_snapshot(inv: &Invocation, args: &daemonscope::cli::SnapshotArgs) -> Resu
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let started = std::time::Instant::now();
-        let source = inv.load_source();
-        let (cluster, context) = source.client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
+        // `--from PATH`: a dump, served in-process, snapshotted like a cluster.
+        #[cfg(feature = "sim")]
+        let local = wants_demo(inv).then(|| simulator::local(inv).unwrap_or_else(|e| fail_with(2, e)));
+        #[cfg(not(feature = "sim"))]
+        let local: Option<((), kube::Client, String)> = wants_demo(inv).then(|| unreachable!());
+        let (cluster, context) = match &local {
+            Some((_, client, context)) => (client.clone().into(), context.clone()),
+            None => inv.load_source().client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e)),
+        };
         let level = args.anonymize.as_deref().map(|a| if a == "all" { Anonymize::All } else { Anonymize::On });
         let yaml =
             daemonscope::cluster::snapshot::scenario_yaml(&cluster, &context, &scope, level).await.unwrap_or_else(|e| fail_with(2, e));
@@ -426,7 +434,9 @@ fn run_snapshot(inv: &Invocation, args: &daemonscope::cli::SnapshotArgs) -> Resu
             Some(path) => {
                 std::fs::write(path, &yaml).unwrap_or_else(|e| fail_with(2, format!("writing {}: {e}", path.display())));
                 let (p, kib, secs) = (path.display(), yaml.len() / 1024, started.elapsed().as_secs_f64());
-                eprintln!("wrote a snapshot of {context} to {p} ({kib} KiB) in {secs:.1}s; try it: daemonscope sim --scenario {p}");
+                daemonscope::status::say(&format!(
+                    "wrote a snapshot of {context} to {p} ({kib} KiB) in {secs:.1}s; try it: daemonscope sim --scenario {p}"
+                ));
             }
             None => print!("{yaml}"),
         }
@@ -457,8 +467,8 @@ fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
         let shutdown = daemonscope::runner::shutdown_signal();
         #[cfg(feature = "sim")]
         if wants_demo(inv) {
-            let (running, client) = simulator::demo().unwrap_or_else(|e| fail_with(2, e));
-            let code = daemonscope::serve::run(client.into(), "demo (simulated cluster)".into(), scope, args, listener, shutdown).await;
+            let (running, client, context) = simulator::local(inv).unwrap_or_else(|e| fail_with(2, e));
+            let code = daemonscope::serve::run(client.into(), context, scope, args, listener, shutdown).await;
             drop(running);
             return code;
         }
@@ -475,9 +485,6 @@ fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
 mod simulator {
     use daemonscope::sim::{self, Sim, SimOptions, cli::SimArgs, generator, scenario::Scenario};
 
-    /// The demo scenario, embedded so `--demo` and `sim` need no files.
-    const DEMO: &str = include_str!("../assets/scenarios/demo.yaml");
-
     /// `$XDG_CACHE_HOME/daemonscope/sim.kubeconfig` (`~/.cache/...`).
     fn default_sim_kubeconfig() -> std::path::PathBuf {
         let dir = daemonscope::logging::xdg_dir("XDG_CACHE_HOME", ".cache");
@@ -485,16 +492,20 @@ mod simulator {
         dir.join("sim.kubeconfig")
     }
 
-    /// The embedded demo cluster, running in-process, and a client that talks to it with no socket.
-    pub fn demo() -> Result<(sim::Running, kube::Client), String> {
-        let sc = Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO).map_err(|e| e.to_string())?;
-        let built = Sim::build(&sc, SimOptions::from_scenario(&sc)).map_err(|e| format!("loading the demo: {e}"))?;
-        let running = built.spawn();
-        let client = kube::Client::new(running.router(), "default");
-        Ok((running, client))
+    /// `--from PATH` or `--demo`, served in-process: the simulator, a client and the context
+    /// name; what a dump holds and lacks is said first, one line each.
+    pub fn local(inv: &super::Invocation) -> Result<(sim::Running, kube::Client, String), String> {
+        let l = sim::offline::local(inv.client.from.as_deref())?;
+        l.notes.iter().for_each(|n| daemonscope::status::say(&format!("daemonscope: {n}")));
+        Ok((l.running, l.client, l.context))
     }
 
     fn load_scenario(inv: &super::Invocation, args: &SimArgs) -> Result<Scenario, String> {
+        if let Some(path) = &args.from {
+            let (sc, _, notes) = sim::offline::scenario(path)?;
+            notes.iter().for_each(|n| daemonscope::status::say(&format!("daemonscope: {n}")));
+            return Ok(sc);
+        }
         if let Some(ctx) = &args.from_context {
             // Snapshot a live cluster and serve it in one step.
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
@@ -510,7 +521,7 @@ mod simulator {
         let sc = match (&args.scenario, args.nodes, args.daemonsets) {
             (Some(path), _, _) => Scenario::load(path),
             (None, Some(n), Some(m)) => Ok(generator::checked_scenario(n, m).unwrap_or_else(|e| super::fail_with(2, e))),
-            _ => Scenario::parse("assets/scenarios/demo.yaml (embedded)", DEMO),
+            _ => Scenario::parse(sim::offline::DEMO_NAME, sim::offline::DEMO),
         };
         sc.map_err(|e| e.to_string())
     }
@@ -518,7 +529,10 @@ mod simulator {
     /// `daemonscope sim`; every error is the user's to fix (a scenario, a port, a path),
     /// so it is one line.
     pub fn run_sim(inv: &super::Invocation, args: &SimArgs) -> Result<(), String> {
-        let sc = load_scenario(inv, args)?;
+        let mut sc = load_scenario(inv, args)?;
+        if let Some(f) = args.flavor {
+            sim::flavor::apply(&mut sc, f);
+        }
         if let Some(path) = &args.write_scenario {
             std::fs::write(path, generator::to_yaml(&sc)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());
@@ -533,11 +547,12 @@ mod simulator {
             let mut opts = SimOptions::from_scenario(&sc);
             args.faults.apply(&mut opts.faults);
             opts.registry_allow = args.registry_allow.clone();
+            opts.frozen = args.frozen;
             if let Some(b) = args.bookmark_interval {
                 opts.bookmark_interval = b;
             }
             let kc = args.kubeconfig_out.clone().unwrap_or_else(default_sim_kubeconfig);
-            let transport = transport(args, &kc);
+            let transport = sim::cli::transport(args, &kc).unwrap_or_else(|e| super::fail(e));
             let built = Sim::build(&sc, opts).map_err(|e| format!("{}: {}", sc.name, e.message))?;
             let faults = built.api.faults.settings();
             let running = built.serve_with(&args.listen, transport).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -545,7 +560,8 @@ mod simulator {
             let yaml = sim::kubeconfig::standalone_yaml_named(running.url(), running.credentials.as_ref(), name);
             sim::kubeconfig::write_private(&kc, &yaml).map_err(|e| format!("cannot write the kubeconfig {}: {e}", kc.display()))?;
             let (nodes, pods) = running.store.read(|i| (i.nodes.len(), i.pods.len()));
-            println!("daemonscope sim: {} — {nodes} nodes, {pods} pods, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
+            let (nodes, pods) = (daemonscope::k8s::words::count(nodes as u64, "node"), daemonscope::k8s::words::count(pods as u64, "pod"));
+            println!("daemonscope sim: {} — {nodes}, {pods}, ready in {:.1}s", sc.name, started.elapsed().as_secs_f64());
             println!("serving {}", running.url());
             if !faults.is_none() {
                 println!("injecting faults: {}", daemonscope::sim::faults::describe(&faults));
@@ -557,41 +573,5 @@ mod simulator {
             drop(running);
             Ok(())
         })
-    }
-
-    /// HTTPS with the credentials of the kubeconfig a previous run left at `kc` (or new
-    /// ones), or plain HTTP; refuses a remote --listen without --allow-remote, and a file at
-    /// `kc` this simulator did not write without --force.
-    fn transport(args: &SimArgs, kc: &std::path::Path) -> sim::Transport {
-        if let Some(d) = kc.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
-            super::fail(format!("cannot write the kubeconfig {}: {} is not a directory", kc.display(), d.display()));
-        }
-        match sim::cli::is_loopback(&args.listen) {
-            Err(e) => super::fail(e),
-            Ok(false) if !args.allow_remote => {
-                super::fail(format!("--listen {} is reachable from other machines; add --allow-remote to serve there anyway", args.listen))
-            }
-            Ok(false) => eprintln!(
-                "daemonscope: warning: --listen {} is reachable from other machines: anyone who gets the token in {} can change the simulated cluster",
-                args.listen,
-                kc.display()
-            ),
-            Ok(true) => {}
-        }
-        let reused = match sim::kubeconfig::inspect(kc) {
-            sim::kubeconfig::Existing::Nothing => None,
-            sim::kubeconfig::Existing::Ours(creds) => creds,
-            sim::kubeconfig::Existing::Other(_) if args.force => None,
-            sim::kubeconfig::Existing::Other(why) => {
-                super::fail(format!("{} {why}; leaving it alone (use --force to replace it, or --kubeconfig-out elsewhere)", kc.display()))
-            }
-        };
-        if args.insecure_http {
-            return sim::Transport::InsecureHttp;
-        }
-        match reused.map(Ok).unwrap_or_else(sim::Credentials::generate) {
-            Ok(c) => sim::Transport::Https(c),
-            Err(e) => super::fail(e),
-        }
     }
 }

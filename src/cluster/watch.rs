@@ -54,6 +54,20 @@ pub struct Scope {
     pub selector: Option<String>,
 }
 
+impl Scope {
+    /// The selection in the user's words: `-n typo`, `-l app=x`, or every namespace.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(ns) = &self.namespace {
+            parts.push(format!("-n {ns}"));
+        }
+        if let Some(l) = &self.selector {
+            parts.push(format!("-l {l}"));
+        }
+        if parts.is_empty() { "in any namespace".into() } else { parts.join(" ") }
+    }
+}
+
 /// A resource the model is fed from: where it is watched, and what its objects become.
 pub trait Watched: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static {
     /// Which of the model's resources this is.

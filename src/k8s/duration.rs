@@ -47,7 +47,14 @@ pub fn human_duration(secs: i64) -> String {
 
 /// The age of a timestamp as kubectl prints it; `-` when unknown.
 pub fn age(t: Option<jiff::Timestamp>) -> String {
-    age_at(t, jiff::Timestamp::now())
+    age_at(t, crate::k8s::clock::now())
+}
+
+/// The age of a timestamp where the words say `… ago`: a timestamp a little in the future
+/// (a clock ahead of ours) is `0s` ago, not `in 3s ago`.
+pub fn age_past(t: Option<jiff::Timestamp>) -> String {
+    let Some(t) = t else { return "-".into() };
+    human_duration(crate::k8s::clock::now().duration_since(t).as_secs().max(0))
 }
 
 /// [`age`] as of `now`. A timestamp from the future (an event stamped by a node whose

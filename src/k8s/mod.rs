@@ -2,13 +2,18 @@
 //! Kubernetes source: which nodes should run a DaemonSet's pod and why not
 //! ([`eligibility`]), label and field selectors ([`selector`]), label syntax
 //! ([`labels`]), taint syntax, validation and eviction timing ([`taints`]), int-or-percent
-//! values and the surge/unavailable arithmetic ([`intstr`]), outside text made safe for a terminal ([`text`]), durations as kubectl prints
-//! them ([`duration`]), PodDisruptionBudget arithmetic ([`disruption`]), and the simulator's scenario schema that `snapshot` writes
-//! ([`scenario`]).
+//! values and the surge/unavailable arithmetic ([`intstr`]), outside text made safe for a terminal ([`text`]),
+//! inputs read within a size limit ([`files`]), durations as kubectl prints
+//! them ([`duration`]), PodDisruptionBudget arithmetic ([`disruption`]), the simulator's scenario schema that `snapshot` writes
+//! ([`scenario`]), and which labels name a node's pool, zone and instance type on each
+//! provider ([`topology`]), counts in words ([`words`]), dumps a cluster left
+//! behind, read offline ([`dump`]), and the clock ages are read against ([`clock`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
+pub mod clock;
 pub mod disruption;
+pub mod dump;
 pub mod duration;
 pub mod eligibility;
 pub mod files;
@@ -18,3 +23,5 @@ pub mod scenario;
 pub mod selector;
 pub mod taints;
 pub mod text;
+pub mod topology;
+pub mod words;

@@ -316,7 +316,7 @@ pub fn cell(ds: &DsInfo, node: &NodeInfo, pods: &[&PodInfo]) -> Cell {
     // A node that is down: if it would run the daemon were it up (its lifecycle taints
     // aside), that is the node's problem, whatever the pod there reports (the node
     // controller, not a probe, marks the pod not ready).
-    if let Some(down) = node.down_reason(jiff::Timestamp::now())
+    if let Some(down) = node.down_reason(crate::k8s::clock::now())
         && eligibility::evaluate(&node.facts.without_lifecycle_taints(), &ds.placement).should_run
     {
         let pod = live.first().or(pods.first()).copied();

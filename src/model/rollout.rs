@@ -89,7 +89,7 @@ fn name_nodes(model: &Model, ds: &DsInfo, ids: &[NodeId]) -> String {
 /// Counts and limits only (for a list row): no per-revision work, and the unavailable
 /// nodes counted from what the store keeps, not by walking the pods.
 pub fn brief(model: &Model, ds: &DsInfo) -> Progress {
-    brief_at(model, ds, jiff::Timestamp::now())
+    brief_at(model, ds, crate::k8s::clock::now())
 }
 
 /// [`brief`] as of `now`. Without surge the controller counts unavailability node by node,
@@ -171,7 +171,7 @@ pub fn revision_in_view(model: &Model, ds: &DsInfo) -> bool {
 
 /// The rollout state of `ds`, from the model.
 pub fn progress(model: &Model, ds: &DsInfo) -> Progress {
-    let now = jiff::Timestamp::now();
+    let now = crate::k8s::clock::now();
     let Progress { unavailable, max_unavailable, max_surge, complete, started, .. } = brief_at(model, ds, now);
     // The first few of the nodes counted unavailable, with why (as brief counts them).
     let blocking = match &ds.strategy {

@@ -2,7 +2,7 @@
 //! `--from-context` reads, and
 //! the fault-injection flags laid over the scenario's `settings.faults`.
 //!
-//! May import: `sim::faults`, `k8s::duration`.
+//! May import: `sim::faults`, `sim::flavor`, `sim::kubeconfig`, `k8s::duration`.
 
 use std::path::PathBuf;
 
@@ -14,8 +14,17 @@ use crate::k8s::duration::parse_flag_duration;
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Scenario file (multi-document YAML); default: the embedded demo scenario.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "daemonsets", "from_context"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "daemonsets", "from_context", "from"])]
     pub scenario: Option<PathBuf>,
+    /// Serve a dump: kubectl get -o json|yaml output, a cluster-info dump (stream or
+    /// directory), a must-gather, a support bundle or a snapshot (a directory, a file, or a
+    /// .tar.gz/.tgz/.zip), its objects as they are.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["nodes", "daemonsets", "from_context"])]
+    pub from: Option<PathBuf>,
+    /// Serve exactly what was loaded: no controllers, kubelets, garbage collector or
+    /// timeline; writes are answered 405 MethodNotAllowed.
+    #[arg(long)]
+    pub frozen: bool,
     /// Snapshot this kubeconfig context's cluster (as `daemonscope snapshot` does) and serve it.
     #[arg(long, value_name = "CONTEXT", conflicts_with_all = ["nodes", "daemonsets"])]
     pub from_context: Option<String>,
@@ -57,6 +66,10 @@ pub struct SimArgs {
     /// its pods show ErrImagePull, then ImagePullBackOff, as with a registry that lacks it.
     #[arg(long = "registry-allow", value_name = "PATTERN")]
     pub registry_allow: Vec<String>,
+    /// Rename and relabel the nodes as this provider does (GKE node pools, EKS managed node
+    /// groups, AKS agent pools, Karpenter NodePools; control-plane nodes dropped).
+    #[arg(long, value_name = "PROVIDER")]
+    pub flavor: Option<super::flavor::Flavor>,
     /// Write the scenario's objects as YAML to FILE and exit.
     #[arg(long, value_name = "FILE")]
     pub write_scenario: Option<PathBuf>,
@@ -185,4 +198,37 @@ fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
         d if d.is_zero() => Err(format!("invalid duration {s:?}: must be more than 0 (e.g. 10s)")),
         d => Ok(d),
     }
+}
+
+/// HTTPS with the credentials of the kubeconfig a previous run left at `kc` (or new
+/// ones), or plain HTTP; refuses a remote --listen without --allow-remote, and a file at
+/// `kc` this simulator did not write without --force (the one line to exit with).
+pub fn transport(args: &SimArgs, kc: &std::path::Path) -> Result<super::Transport, String> {
+    use super::kubeconfig::{Existing, inspect};
+    if let Some(d) = kc.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+        return Err(format!("cannot write the kubeconfig {}: {} is not a directory", kc.display(), d.display()));
+    }
+    match is_loopback(&args.listen)? {
+        false if !args.allow_remote => {
+            return Err(format!("--listen {} is reachable from other machines; add --allow-remote to serve there anyway", args.listen));
+        }
+        false => eprintln!(
+            "daemonscope: warning: --listen {} is reachable from other machines: anyone who gets the token in {} can change the simulated cluster",
+            args.listen,
+            kc.display()
+        ),
+        true => {}
+    }
+    let reused = match inspect(kc) {
+        Existing::Nothing => None,
+        Existing::Ours(creds) => creds,
+        Existing::Other(_) if args.force => None,
+        Existing::Other(why) => {
+            return Err(format!("{} {why}; leaving it alone (use --force to replace it, or --kubeconfig-out elsewhere)", kc.display()));
+        }
+    };
+    if args.insecure_http {
+        return Ok(super::Transport::InsecureHttp);
+    }
+    Ok(super::Transport::Https(reused.map(Ok).unwrap_or_else(super::Credentials::generate)?))
 }

@@ -10,11 +10,13 @@ pub mod cli;
 pub mod controller;
 pub mod errors;
 pub mod faults;
+pub mod flavor;
 pub mod generator;
 pub mod kind;
 pub mod kubeconfig;
 pub mod kubelet;
 pub mod objects;
+pub mod offline;
 pub mod ops;
 pub mod policy;
 pub mod priority;
@@ -44,7 +46,23 @@ use store::Store;
 pub const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 pub use kubeconfig::{CONTEXT_NAME, Credentials, kubeconfig_yaml, write_kubeconfig};
 
-/// Creates an object from its JSON the way `POST` does (defaults, validation).
+/// The order a scenario's objects are created in: namespaces, then cluster-scoped
+/// objects, then owners before what they own (a Pod's DaemonSet or ReplicaSet, a
+/// DaemonSet's ControllerRevisions), events last.
+fn load_rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::Namespace => 0,
+        Kind::PriorityClass | Kind::Node => 1,
+        Kind::DaemonSet | Kind::ReplicaSet | Kind::Service | Kind::PodDisruptionBudget | Kind::Lease => 2,
+        Kind::ControllerRevision => 3,
+        Kind::Pod => 4,
+        Kind::Event => 5,
+    }
+}
+
+/// Creates an object from its JSON the way `POST` does (defaults, validation), as loaded
+/// from a scenario or a dump: but a pod keeps the status it was loaded with (a Succeeded pod stays
+/// Succeeded, restart counts and container states stay), as does a node.
 pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiError> {
     if kind == Kind::Node {
         scenario::registration_labels(&mut v);
@@ -52,6 +70,28 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
     if kind.info().namespaced && v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").is_empty() {
         v["metadata"]["namespace"] = Value::String("default".into());
     }
+    ensure_namespace(store, kind, &v)?;
+    crate::sim::typed::with_kind!(kind, T => {
+        let loaded_status = v.get("status").filter(|s| s.as_object().is_some_and(|o| !o.is_empty())).cloned();
+        let mut o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        o.prepare_create();
+        if let Some(st) = loaded_status
+            && matches!(kind, Kind::Pod | Kind::Node)
+        {
+            keep_status(&mut o, st);
+        }
+        let causes = o.validate();
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(kind, o.metadata().name.as_deref().unwrap_or(""), causes));
+        }
+        o.admit_create(store)?;
+        store.create(o)?;
+    });
+    Ok(())
+}
+
+/// The namespace a namespaced object is in, created if it is not there yet.
+fn ensure_namespace(store: &Store, kind: Kind, v: &Value) -> Result<(), ApiError> {
     if kind.info().namespaced {
         let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
         if store.get::<core::Namespace>("", &ns).is_none() {
@@ -63,17 +103,42 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
             store.create(n)?;
         }
     }
+    Ok(())
+}
+
+/// Creates an object exactly as a dump has it: no defaults, validation or admission
+/// (what the real API server let in is in), its status as it was; an object the dump
+/// holds twice is kept once.
+pub fn create_as_is(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiError> {
+    if kind.info().namespaced && v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").is_empty() {
+        v["metadata"]["namespace"] = Value::String("default".into());
+    }
+    ensure_namespace(store, kind, &v)?;
     crate::sim::typed::with_kind!(kind, T => {
-        let mut o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        o.prepare_create();
-        let causes = o.validate();
-        if !causes.is_empty() {
-            return Err(ApiError::invalid(kind, o.metadata().name.as_deref().unwrap_or(""), causes));
+        let o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        match store.create(o) {
+            Err(e) if e.reason == "AlreadyExists" => {}
+            r => {
+                r?;
+            }
         }
-        o.admit_create(store)?;
-        store.create(o)?;
     });
     Ok(())
+}
+
+/// Puts back the status fields an object was loaded with over what `prepare_create` set.
+fn keep_status<T: serde::Serialize + serde::de::DeserializeOwned>(o: &mut T, status: Value) {
+    if let Ok(mut v) = serde_json::to_value(&*o) {
+        if !v["status"].is_object() {
+            v["status"] = Value::Object(Default::default());
+        }
+        if let (Some(dst), Value::Object(src)) = (v["status"].as_object_mut(), status) {
+            dst.extend(src);
+        }
+        if let Ok(back) = serde_json::from_value(v) {
+            *o = back;
+        }
+    }
 }
 
 pub fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
@@ -112,6 +177,11 @@ pub struct SimOptions {
     /// Images or globs the simulated registry has besides the scenario's
     /// (`sim --registry-allow`); kept across a simulated restart.
     pub registry_allow: Vec<String>,
+    /// Objects are loaded as a dump has them ([`create_as_is`]): uids, statuses and all.
+    pub as_is: bool,
+    /// Served exactly as loaded: no controllers, kubelets, garbage collector or timeline,
+    /// and every write refused (405).
+    pub frozen: bool,
 }
 
 impl SimOptions {
@@ -157,6 +227,8 @@ impl SimOptions {
             faults: s.faults.as_ref().and_then(|f| f.resolve().ok()).unwrap_or_default(),
             uid_base: 0,
             registry_allow: Vec::new(),
+            as_is: sc.as_is,
+            frozen: false,
         }
     }
 }
@@ -169,17 +241,30 @@ pub struct Sim {
     timeline: Vec<TimedAction>,
     /// What a simulated restart comes back with.
     restart: Option<(Scenario, SimOptions)>,
+    /// `--frozen`: nothing runs but the API server.
+    frozen: bool,
 }
 
 impl Sim {
     /// Loads the scenario's objects and settles the cluster.
-    pub fn build(sc: &Scenario, mut opts: SimOptions) -> Result<Sim, ApiError> {
+    pub fn build(sc: &Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
+        Self::build_with(sc, Vec::new(), opts)
+    }
+
+    /// [`Sim::build`], the objects moved in and each dropped once stored: how a large dump
+    /// loads without being held twice.
+    pub fn build_owned(mut sc: Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
+        let owned = std::mem::take(&mut sc.objects).into_iter().map(Some).collect();
+        Self::build_with(&sc, owned, opts)
+    }
+
+    fn build_with(sc: &Scenario, mut owned: Vec<Option<(Kind, Value)>>, mut opts: SimOptions) -> Result<Sim, ApiError> {
         // Every image of every object loaded at start is in the simulated registry.
         let registry = &mut opts.control.kubelet.registry;
         for r in &opts.registry_allow {
             registry.allow(r);
         }
-        for (_, v) in &sc.objects {
+        for (_, v) in sc.objects.iter().chain(owned.iter().flatten()) {
             registry.allow_images_in(v);
         }
         let store = Store::new(opts.history_size);
@@ -188,7 +273,12 @@ impl Sim {
             create_value(&store, Kind::Namespace, serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
         }
         let mut cluster = Cluster::new(store.clone(), opts.control.clone());
-        if opts.settle {
+        let settle = opts.settle && !opts.as_is;
+        if opts.as_is {
+            store.set_keep_uids(true);
+            store.set_history(false);
+        }
+        if settle {
             // Scenario objects are "created" a while ago; the cluster settles from there.
             store.set_clock_offset(-(opts.age.as_secs() as i64));
             store.set_history(false);
@@ -197,25 +287,43 @@ impl Sim {
         for pc in priority::system_priority_classes() {
             store.create(pc)?;
         }
-        for (kind, v) in &sc.objects {
+        // Documents in any order: namespaces and owners before what they hold, by kind.
+        let mut order: Vec<usize> = (0..sc.objects.len().max(owned.len())).collect();
+        let kind_of = |i: usize| sc.objects.get(i).map(|o| o.0).or_else(|| owned.get(i).and_then(|o| o.as_ref().map(|o| o.0)));
+        order.sort_by_key(|&i| kind_of(i).map(load_rank));
+        for i in order {
+            // Moved out when the caller gave the objects by value, else copied.
+            let (kind, v) = match owned.get_mut(i).and_then(Option::take) {
+                Some(o) => o,
+                None => sc.objects[i].clone(),
+            };
             let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
             // Objects every cluster has already (a snapshot of a real cluster may list them).
-            if (*kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&name))
-                || (*kind == Kind::PriorityClass && priority::is_system(name))
+            if (kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&name)) || (kind == Kind::PriorityClass && priority::is_system(name))
             {
                 continue;
             }
-            create_value(&store, *kind, v.clone())?;
+            let what = if sc.objects.is_empty() { format!("{} {name}", kind.info().kind) } else { sc.document_of(i) };
+            let create = if opts.as_is { create_as_is } else { create_value };
+            create(&store, kind, v).map_err(|mut e| {
+                e.message = format!("{what}: {}", e.message);
+                e
+            })?;
         }
-        if opts.settle {
+        if opts.as_is {
+            store.set_keep_uids(false);
+            store.set_history(true);
+        }
+        if settle {
             cluster.settle(opts.age, 400);
         }
         let api = ApiState::new(
             store.clone(),
             sc.auth(),
-            ApiSettings { bookmark_interval: opts.bookmark_interval, ..Default::default() },
+            ApiSettings { bookmark_interval: opts.bookmark_interval, frozen: opts.frozen, ..Default::default() },
             faults::Faults::new(opts.faults.clone()),
         );
+        *api.dumped_logs.write() = sc.logs.clone();
         let restart = match &opts.faults.restart {
             None => None,
             Some(r) => {
@@ -229,7 +337,7 @@ impl Sim {
                 Some((next, o))
             }
         };
-        Ok(Sim { store, api, cluster, timeline: sc.timeline.clone(), restart })
+        Ok(Sim { store, api, cluster, timeline: if opts.frozen { Vec::new() } else { sc.timeline.clone() }, restart, frozen: opts.frozen })
     }
 
     /// Moves the cluster clock `secs` ahead and runs one round of every actor — for
@@ -254,6 +362,10 @@ impl Sim {
     pub fn spawn(self) -> Running {
         let store = self.store.clone();
         let api = self.api.clone();
+        if self.frozen {
+            // Exactly as loaded: nothing runs but the API server.
+            return Running { store, api, tasks: Vec::new(), url: None, ca_pem: None, token: None, credentials: None };
+        }
         let mut tasks = vec![tokio::spawn(self.cluster.run())];
         let restart = self.restart.map(|(sc, mut opts)| {
             let st = store.clone();

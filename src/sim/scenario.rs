@@ -137,6 +137,13 @@ pub struct Scenario {
     pub timeline: Vec<TimedAction>,
     /// Images (or globs) the simulated registry has besides the loaded objects' own.
     pub registry: Vec<String>,
+    /// Each object's document number in its file (1-based), beside `objects`; empty when
+    /// the objects were not read from a file.
+    pub documents: Vec<usize>,
+    /// A dump's objects, to be loaded as they are (uids, statuses; no defaults), not settled.
+    pub as_is: bool,
+    /// The container logs a dump brought, by (namespace, pod, container).
+    pub logs: BTreeMap<(String, String, String), String>,
 }
 
 /// One line: the file, the document (by kind and name, with its position) when the
@@ -290,6 +297,7 @@ impl Scenario {
                 }
             }
             sc.objects.push((k, doc));
+            sc.documents.push(n);
         }
         if sc.objects.is_empty() && sc.timeline.is_empty() {
             return Err(ScenarioError::file(
@@ -319,6 +327,18 @@ impl Scenario {
             f.resolve().map_err(|m| err(0, SIM_KIND.into(), format!("settings.{m}")))?;
         }
         Ok(sc)
+    }
+
+    /// `Kind ns/name (document N)` of the `i`th object, for an error that names it.
+    pub fn document_of(&self, i: usize) -> String {
+        let Some((kind, v)) = self.objects.get(i) else { return String::new() };
+        let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+        let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let what = if ns.is_empty() { format!("{} {name}", kind.info().kind) } else { format!("{} {ns}/{name}", kind.info().kind) };
+        match self.documents.get(i) {
+            Some(n) if self.documents.len() == self.objects.len() => format!("{what} (document {n})"),
+            _ => what,
+        }
     }
 
     pub fn auth(&self) -> Option<Auth> {

@@ -127,6 +127,8 @@ pub struct Store {
     rv_tx: watch::Sender<u64>,
     /// Seconds added to the wall clock (negative while a scenario settles "in the past").
     clock_offset: std::sync::atomic::AtomicI64,
+    /// While a dump loads: objects keep the uids they came with (owner references name them).
+    keep_uids: std::sync::atomic::AtomicBool,
 }
 
 /// The five-character random suffix of generateName (`utilrand.String(5)`).
@@ -156,6 +158,7 @@ impl Store {
             inner: RwLock::new(Inner { rv: 1, history_cap: history_cap.max(16), oldest_rv: 1, ..Default::default() }),
             rv_tx,
             clock_offset: Default::default(),
+            keep_uids: Default::default(),
         })
     }
 
@@ -166,6 +169,11 @@ impl Store {
 
     pub fn set_clock_offset(&self, secs: i64) {
         self.clock_offset.store(secs, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Objects created from now on keep a uid they carry (loading a dump), or not.
+    pub fn set_keep_uids(&self, on: bool) {
+        self.keep_uids.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn clock_offset(&self) -> i64 {
@@ -360,7 +368,9 @@ impl Store {
         let rv = inner.rv;
         let uid = Self::next_uid(&mut inner);
         let m = obj.metadata_mut();
-        m.uid = Some(uid);
+        if !self.keep_uids.load(std::sync::atomic::Ordering::Relaxed) || m.uid.as_deref().unwrap_or("").is_empty() {
+            m.uid = Some(uid);
+        }
         m.resource_version = Some(rv.to_string());
         if m.creation_timestamp.is_none() {
             m.creation_timestamp = Some(Time(self.now()));

@@ -38,15 +38,8 @@ pub fn say(line: &str) {
 pub struct Failure(pub String);
 
 /// The selection in the user's words: `-n typo`, `-l app=x`, or every namespace.
-fn describe_scope(scope: &Scope) -> String {
-    let mut parts = Vec::new();
-    if let Some(ns) = &scope.namespace {
-        parts.push(format!("-n {ns}"));
-    }
-    if let Some(l) = &scope.selector {
-        parts.push(format!("-l {l}"));
-    }
-    if parts.is_empty() { "in any namespace".into() } else { parts.join(" ") }
+pub fn describe_scope(scope: &Scope) -> String {
+    scope.describe()
 }
 
 /// Which DaemonSets the names select (NAME in any namespace in scope, or NS/NAME).
@@ -239,7 +232,7 @@ async fn observe_inner(
         // A rollout stalled by its own failures for longer than --stall-timeout will not
         // finish by waiting: say so now, as `kubectl rollout status` never does.
         if !stale {
-            let now = jiff::Timestamp::now();
+            let now = crate::k8s::clock::now();
             let stalled: Vec<String> =
                 report::chosen(model, &selected).filter_map(|d| rollout::stalled_by_rollout(model, d, args.stall_timeout, now)).collect();
             if !stalled.is_empty() {

@@ -282,7 +282,7 @@ fn ds_report_nodes(model: &Model, d: &DsInfo, gate: &Gate, keep_nodes: bool) -> 
         ready_outdated,
         absent_or_broken: desired_nodes.saturating_sub(ready_up_to_date + ready_outdated),
         desired_nodes,
-        rollout: rollout_report(model, d, jiff::Timestamp::now()),
+        rollout: rollout_report(model, d, crate::k8s::clock::now()),
         covered: false,
         nodes,
         counts,

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::report::{DsReport, NodeReport, Report};
 use crate::k8s::text::{self, LINE_MAX};
+use crate::k8s::words::count;
 use crate::model::Strategy;
 
 /// A cell of outside text (a name, a reason that quotes an image): visible, and cut.
@@ -57,14 +58,16 @@ fn group_key(n: &NodeReport) -> (String, String) {
 
 /// The table (`wide`: every node; else problem nodes grouped by state and reason).
 pub fn table(r: &Report, wide: bool) -> String {
+    let ns_w = width(r.daemonsets.iter().map(|d| d.namespace.as_str()), 16);
+    let name_w = width(r.daemonsets.iter().map(|d| d.name.as_str()), 28);
     let mut out = format!(
-        "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
+        "{:<ns_w$} {:<name_w$} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
         "NAMESPACE", "NAME", "STRATEGY", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "MISSCHED", "ROLLOUT"
     );
     for d in &r.daemonsets {
         let on_delete = d.strategy == Strategy::OnDelete.name();
         out.push_str(&format!(
-            "{:<16} {:<28} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
+            "{:<ns_w$} {:<name_w$} {:<14} {:>7} {:>7} {:>5} {:>10} {:>9} {:>8}  {}\n",
             v(&d.namespace),
             v(&d.name),
             v(&d.strategy),
@@ -80,8 +83,11 @@ pub fn table(r: &Report, wide: bool) -> String {
         // as covered-but-outdated and a stuck one shows the old pods still serving.
         if d.ready_up_to_date < d.desired_nodes {
             out.push_str(&format!(
-                "  serving: {} up to date + {} on an old revision, of {} desired nodes; {} absent or broken\n",
-                d.ready_up_to_date, d.ready_outdated, d.desired_nodes, d.absent_or_broken
+                "  serving: {} up to date + {} on an old revision, of {}; {} absent or broken\n",
+                d.ready_up_to_date,
+                d.ready_outdated,
+                count(d.desired_nodes, "desired node"),
+                d.absent_or_broken
             ));
         }
         for h in d.rollout.holders.iter().filter(|_| d.rollout.in_progress).take(EXAMPLES) {
@@ -93,12 +99,19 @@ pub fn table(r: &Report, wide: bool) -> String {
         }
         let problems: Vec<&NodeReport> = d.nodes.iter().filter(|n| n.state != "ready" && n.state != "ineligible").collect();
         if problems.is_empty() && !wide {
-            out.push_str(&format!("  every node that should run it runs a ready, up-to-date pod ({} nodes)\n", d.ready_up_to_date));
+            out.push_str(&format!(
+                "  every node that should run it runs a ready, up-to-date pod ({})\n",
+                count(d.ready_up_to_date, "node")
+            ));
         } else if wide {
-            out.push_str(&format!("  {:<32} {:<15} {:<34} {}\n", "NODE", "STATE", "POD", "REASON"));
+            // As wide as the longest node and pod name (a DNS label, 63 at most; EKS's
+            // 41-character names), so STATE, POD and REASON stay in line.
+            let node_w = width(d.nodes.iter().map(|n| n.node.as_str()), 32);
+            let pod_w = width(d.nodes.iter().map(|n| n.pod.as_deref().unwrap_or("-")), 34);
+            out.push_str(&format!("  {:<node_w$} {:<15} {:<pod_w$} {}\n", "NODE", "STATE", "POD", "REASON"));
             for n in &d.nodes {
                 out.push_str(&format!(
-                    "  {:<32} {:<15} {:<34} {}\n",
+                    "  {:<node_w$} {:<15} {:<pod_w$} {}\n",
                     v(&n.node),
                     v(&n.state),
                     v(n.pod.as_deref().unwrap_or("-")),
@@ -148,6 +161,12 @@ pub fn table(r: &Report, wide: bool) -> String {
         std::borrow::Cow::Borrowed(_) => out,
         std::borrow::Cow::Owned(o) => o,
     }
+}
+
+/// A column's width: its longest value (a DNS label: 63 characters at most, longer
+/// values push the rest of their own line only), and at least `floor`.
+fn width<'a>(values: impl Iterator<Item = &'a str>, floor: usize) -> usize {
+    values.map(|v| v.chars().count().min(63)).max().unwrap_or(0).max(floor)
 }
 
 /// Worst first, as the DaemonSets list sorts them.

@@ -4,7 +4,7 @@
 //! (node labels), `ns:logging` (the DaemonSet's namespace), and plain text: a part of a
 //! DaemonSet's `namespace/name`, of a node's name, or a node label's value or
 //! `key=value`. A DaemonSet matches when some node of it does; a node when some
-//! DaemonSet's cell on it does. A leaf like `shared`: imports only `model`.
+//! DaemonSet's cell on it does. A leaf like `shared`: imports only `model` and `k8s::topology` (`label:pool=` reads the provider's pool label).
 
 use crate::model::cause::Cause;
 use crate::model::coverage::CellState;
@@ -166,10 +166,13 @@ impl Filter {
     }
 }
 
+/// `pool`, the zone and the instance type read as the columns show them (a GKE node's
+/// `label:pool=default-pool` matches its `cloud.google.com/gke-nodepool`).
 fn has_label(n: &NodeInfo, k: &str, v: Option<&str>) -> bool {
+    let have = crate::k8s::topology::value(&n.facts.labels, k);
     match v {
-        Some(v) => n.facts.labels.get(k).is_some_and(|x| x == v),
-        None => n.facts.labels.contains_key(k),
+        Some(v) => have == Some(v),
+        None => have.is_some(),
     }
 }
 

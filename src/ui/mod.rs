@@ -84,6 +84,12 @@ mod tests {
             assert_eq!(shorten("short", 14, 0), "short");
             // Nothing shared: the middle goes.
             assert_eq!(shorten("general-a-0005", 11, 0), "gener…-0005");
+            // EKS: the shared prefix and suffix are long; the part that differs stays.
+            let eks = ["ip-192-168-0-5.us-west-2.compute.internal", "ip-192-168-0-15.us-west-2.compute.internal"];
+            let (p, sfx) = (common_prefix(eks), crate::ui::views::format::common_suffix(eks));
+            assert_eq!((p, sfx), (13, 27));
+            assert_eq!(crate::ui::views::format::shorten_between(eks[0], 29, p, sfx), "ip-192-168-0-5…mpute.internal");
+            assert_eq!(crate::ui::views::format::shorten_between(eks[1], 14, p, sfx), "ip-192-168-…15");
         }
 
         #[test]

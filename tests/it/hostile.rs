@@ -329,8 +329,7 @@ async fn the_real_tui_in_a_pty_writes_no_hostile_byte() {
         t.wait_for(r"\e]0;pwned", 10);
         t.keys("q");
         t.exit(10);
-        let raw = t.raw.lock().unwrap().clone();
-        raw
+        t.raw.lock().unwrap().clone()
     })
     .await
     .unwrap();

@@ -29,7 +29,7 @@ fn flags(help: &str) -> Vec<String> {
         .filter_map(|l| {
             let l = l.trim_start();
             let l = if l.starts_with('-') && !l.starts_with("--") { l.split_once(", ").map(|x| x.1).unwrap_or(l) } else { l };
-            l.strip_prefix("--").map(|r| r.split([' ', '\t', '=']).next().unwrap_or("").to_string())
+            l.strip_prefix("--").map(|r| r.split([' ', '\t', '=', '[']).next().unwrap_or("").to_string())
         })
         .filter(|f| !f.is_empty())
         .collect();
@@ -40,8 +40,8 @@ fn flags(help: &str) -> Vec<String> {
 
 #[test]
 fn each_subcommands_help_lists_only_the_flags_that_apply_to_it() {
-    let cluster = ["all-namespaces", "context", "kubeconfig", "namespace", "request-timeout", "selector"];
-    let std_flags = ["help", "version"];
+    let cluster = ["all-namespaces", "context", "from", "kubeconfig", "namespace", "request-timeout", "selector"];
+    let std_flags = ["help", "max-file-size", "version"];
     let cases: &[(&[&str], &[&str])] = &[
         (&["--help"], &["all-contexts", "config", "contexts", "demo", "log-file", "no-mouse", "readonly"]),
         (
@@ -60,7 +60,7 @@ fn each_subcommands_help_lists_only_the_flags_that_apply_to_it() {
             ],
         ),
         (&["snapshot", "--help"], &["anonymize", "log-file", "output"]),
-        (&["serve", "--help"], &["demo", "listen", "log-file", "max-node-series"]),
+        (&["serve", "--help"], &["demo", "ksm-compat", "listen", "log-file", "max-node-series"]),
     ];
     for (args, own) in cases {
         let (code, out, err) = run(args);

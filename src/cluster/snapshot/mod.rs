@@ -71,6 +71,10 @@ pub async fn scenario_yaml(
     anonymize: Option<scenario::Anonymize>,
 ) -> Result<String, String> {
     let objects = fetch(cluster, scope).await.map_err(|e| format!("cannot snapshot context {context}: {e}"))?;
+    // Nothing in scope is a mistake, as for `status`: not a node-only file and exit 0.
+    if objects.daemonsets.is_empty() {
+        return Err(format!("no DaemonSet matches {} in context {context}", scope.describe()));
+    }
     let name = if anonymize.is_some() { "snapshot (anonymized)".to_string() } else { format!("snapshot of {context}") };
     Ok(scenario::scenario_with(&objects, &name, anonymize))
 }

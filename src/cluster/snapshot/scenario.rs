@@ -154,12 +154,27 @@ fn pod_doc(p: &Pod, names: &Names) -> Value {
     if let Some(b) = behavior(p) {
         annotations.insert(sim::BEHAVIOR.into(), b.into());
     }
-    json!({
+    let mut doc = json!({
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": p.metadata.name, "namespace": p.metadata.namespace, "labels": labels, "annotations": annotations},
         "spec": pod["spec"],
-    })
+    });
+    // Its addresses, which the simulator's kubelet keeps (not under --anonymize).
+    if let Some(st) = p.status.as_ref().filter(|_| !names.on) {
+        let mut out = serde_json::Map::new();
+        for (k, v) in
+            [("podIP", json!(st.pod_ip)), ("podIPs", json!(st.pod_ips)), ("hostIP", json!(st.host_ip)), ("hostIPs", json!(st.host_ips))]
+        {
+            if !v.is_null() {
+                out.insert(k.into(), v);
+            }
+        }
+        if !out.is_empty() {
+            doc["status"] = Value::Object(out);
+        }
+    }
+    doc
 }
 
 fn rewrite_images(v: &mut Value, names: &Names) {
@@ -281,10 +296,20 @@ pub fn scenario_with(objects: &Objects, name: &str, level: Option<Anonymize>) ->
         if !s.is_empty() {
             doc["spec"] = Value::Object(s);
         }
-        if let Some(st) = &n.status
-            && (st.capacity.is_some() || st.allocatable.is_some())
-        {
-            doc["status"] = json!({"capacity": st.capacity, "allocatable": st.allocatable});
+        if let Some(st) = &n.status {
+            let mut out = serde_json::Map::new();
+            if st.capacity.is_some() || st.allocatable.is_some() {
+                out.insert("capacity".into(), json!(st.capacity));
+                out.insert("allocatable".into(), json!(st.allocatable));
+            }
+            // Its addresses, so host-network pods get the node's own IP back (not under
+            // --anonymize: an address says where the cluster is).
+            if let Some(a) = st.addresses.as_ref().filter(|a| !a.is_empty() && !names.on) {
+                out.insert("addresses".into(), json!(a));
+            }
+            if !out.is_empty() {
+                doc["status"] = Value::Object(out);
+            }
         }
         docs.push(doc);
     }
@@ -376,8 +401,10 @@ pub fn scenario_with(objects: &Objects, name: &str, level: Option<Anonymize>) ->
         sim["timeline"] = json!(timeline);
     }
     docs.push(sim);
+    // `name` may already say it is a snapshot (`snapshot of prod`).
+    let what = if name.starts_with("snapshot") { name.to_string() } else { format!("snapshot of {name}") };
     let mut out = format!(
-        "# A snapshot of {name}, written by `daemonscope snapshot`: the nodes, the DaemonSets and\n# how their pods behave, as a daemonscope simulator scenario (`daemonscope sim --scenario FILE`).\n"
+        "# A {what}, written by `daemonscope snapshot`: the nodes, the DaemonSets and\n# how their pods behave, as a daemonscope simulator scenario (`daemonscope sim --scenario FILE`).\n"
     );
     if level == Some(Anonymize::All) {
         let pseudonym = |prefix: &str, n: &str| format!("{prefix}-{:08x}", hash(n) as u32);

@@ -237,7 +237,7 @@ impl Intent {
     /// A roll of `ds`: the nodes to replace, and those left alone (down, or their pod not
     /// Ready) unless `include_unready`.
     pub fn roll(model: &Model, ds: &DsInfo, opts: RollOptions) -> Intent {
-        let sel = roll::select(model, ds, opts.include_unready, jiff::Timestamp::now());
+        let sel = roll::select(model, ds, opts.include_unready, crate::k8s::clock::now());
         Intent::Roll {
             namespace: ds.namespace.clone(),
             name: ds.name.clone(),

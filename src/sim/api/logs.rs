@@ -107,6 +107,21 @@ pub async fn serve(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let behavior = behavior_of(&pod, None);
     let state = cs.as_ref().and_then(|s| s.state.clone()).unwrap_or_default();
 
+    if ctx.st.settings.frozen {
+        // A dump served as it was: the log it brought, or none (a follow ends with it).
+        let key = (ns.clone(), name.to_string(), container.clone());
+        return match ctx.st.dumped_logs.read().get(&key) {
+            Some(log) if !previous => {
+                let lines: Vec<&str> = log.lines().collect();
+                let from = lines.len().saturating_sub(tail.unwrap_or(usize::MAX));
+                Ok(text(lines[from..].iter().map(|l| format!("{l}\n")).collect()))
+            }
+            _ => Err(ApiError::bad_request(format!(
+                "the dump has no {}log of container \"{container}\" in pod \"{name}\"",
+                if previous { "previous " } else { "" }
+            ))),
+        };
+    }
     if previous {
         let Some(term) = cs.as_ref().and_then(|s| s.last_state.as_ref()).and_then(|l| l.terminated.clone()) else {
             return Err(ApiError::bad_request(format!("previous terminated container \"{container}\" in pod \"{name}\" not found")));

@@ -231,7 +231,13 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                     let sub = t.sub.clone().unwrap_or_default();
                     // Eviction and log are requested with the verbs create/get on the subresource.
                     let attrs = auth::Attributes { verb, resource: t.kind.info().plural, subresource: &sub };
-                    if !user.allows(&attrs) {
+                    if st.settings.frozen && !matches!(verb, "get" | "list" | "watch") {
+                        let e = ApiError::method_not_allowed(format!(
+                            "this cluster is a dump served frozen (daemonscope sim --frozen): it is read-only, and {verb} on {} is not allowed",
+                            t.kind.info().plural
+                        ));
+                        (verb.to_string(), e.into_response())
+                    } else if !user.allows(&attrs) {
                         let e = ApiError::forbidden(
                             &user.name,
                             verb,

@@ -41,11 +41,18 @@ pub struct ApiSettings {
     /// Watches without timeoutSeconds close after this (the server's min-request-timeout).
     pub watch_timeout: Duration,
     pub request_log_cap: usize,
+    /// `sim --frozen`: every write is answered 405 MethodNotAllowed.
+    pub frozen: bool,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        ApiSettings { bookmark_interval: Duration::from_secs(60), watch_timeout: Duration::from_secs(1800), request_log_cap: 100_000 }
+        ApiSettings {
+            bookmark_interval: Duration::from_secs(60),
+            watch_timeout: Duration::from_secs(1800),
+            request_log_cap: 100_000,
+            frozen: false,
+        }
     }
 }
 
@@ -57,6 +64,9 @@ pub struct ApiState {
     pub settings: ApiSettings,
     pub requests: Mutex<VecDeque<RequestRecord>>,
     pub started: std::time::Instant,
+    /// Container logs a dump brought, by (namespace, pod, container): what a frozen
+    /// simulator answers `pods/log` with.
+    pub dumped_logs: parking_lot::RwLock<std::collections::BTreeMap<(String, String, String), String>>,
 }
 
 impl ApiState {
@@ -68,6 +78,7 @@ impl ApiState {
             requests: Mutex::new(VecDeque::new()),
             faults,
             started: std::time::Instant::now(),
+            dumped_logs: Default::default(),
         })
     }
 

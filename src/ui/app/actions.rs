@@ -207,7 +207,7 @@ impl App {
     /// opens when they come ([`App::drain_planned`]).
     fn propose_drain(&mut self) {
         if self.s.readonly {
-            self.s.message = Some(super::input::readonly_flash(Action::Drain));
+            self.s.message = Some(super::input::readonly_flash(Action::Drain, &self.s.context));
             return;
         }
         if let Some(why) = self.forbidden(Action::Drain) {
@@ -240,7 +240,7 @@ impl App {
     /// Builds the plan for a mutating action and asks for confirmation.
     pub(super) fn propose(&mut self, a: Action) {
         if self.s.readonly {
-            self.s.message = Some(super::input::readonly_flash(a));
+            self.s.message = Some(super::input::readonly_flash(a, &self.s.context));
             return;
         }
         if let Some(why) = self.forbidden(a) {

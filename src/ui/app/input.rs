@@ -70,7 +70,7 @@ impl App {
             && let Some(a) = self.keymap.action_for(self.s.view, &k, false).filter(|a| a.is_mutating())
         {
             // Removed by --readonly: say so instead of staying silent.
-            self.s.message = Some(readonly_flash(a));
+            self.s.message = Some(readonly_flash(a, &self.s.context));
         }
     }
 
@@ -118,8 +118,11 @@ impl App {
     }
 }
 
-/// What a key removed by `--readonly` answers.
-pub(super) fn readonly_flash(a: Action) -> String {
+/// What a key removed by `--readonly` answers (offline: one line for every action).
+pub(super) fn readonly_flash(a: Action, context: &str) -> String {
+    if context.starts_with(crate::k8s::dump::OFFLINE) {
+        return "offline: nothing to act on".into();
+    }
     let what = match a {
         Action::Cordon => "cordon",
         Action::Uncordon => "uncordon",

@@ -3,6 +3,7 @@
 //! banner, the hint bar (prompt, message, keys that act) and the too-small notice. Stateless. May import `shared`, `keymap`, `format`, `model`,
 //! `cluster` types; no other view.
 
+use crate::k8s::words::count;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -237,10 +238,10 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     // The counts come last and only whole: a cut "50 node" reads as a wrong number.
     let counts = Span::styled(
         format!(
-            "{} nodes · {} DaemonSets · {} daemon pods",
-            s.live.model.node_count(),
-            s.live.model.daemonsets().count(),
-            s.live.model.pod_count()
+            "{} · {} · {}",
+            count(s.live.model.node_count() as u64, "node"),
+            count(s.live.model.daemonsets().count() as u64, "DaemonSet"),
+            count(s.live.model.pod_count() as u64, "daemon pod")
         ),
         t.dim(),
     );

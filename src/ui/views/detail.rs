@@ -11,7 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::format::{age, human_duration, node_daemons, strategy};
+use super::format::{age, age_past, human_duration, node_daemons, strategy};
 use crate::cluster::jobs::{EventLine, Kind, ObjectRef};
 use crate::model::DsInfo;
 use crate::model::coverage::CellState;
@@ -268,7 +268,7 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
     l.push(kv("node", p.node.clone().unwrap_or_else(|| "<none>".into())));
     let mut status = format!("{}, {}", p.phase, if p.ready { "ready" } else { "not ready" });
     if let Some(t) = p.deleting.get() {
-        status.push_str(&format!(", terminating (deletion requested {} ago)", age(Some(t))));
+        status.push_str(&format!(", terminating (deletion requested {} ago)", age_past(Some(t))));
     }
     l.push(kv("status", status));
     if let Some(m) = &p.unschedulable {
@@ -284,7 +284,7 @@ fn pod(sh: &Shared, uid: &str, name: &str) -> Vec<Line<'static>> {
     ));
     l.push(kv("age", age(p.created.get())));
     if let Some(since) = p.ready_since() {
-        l.push(kv("ready for", human_duration(jiff::Timestamp::now().duration_since(since).as_secs())));
+        l.push(kv("ready for", human_duration(crate::k8s::clock::now().duration_since(since).as_secs())));
     }
     if let (Some(d), Some(id)) = (ds, p.node.as_deref().and_then(|n| sh.live.model.node_id(n)))
         && let Some(c) = sh.live.model.explain(d, id)

@@ -116,7 +116,7 @@ impl FleetView {
             h1.push(Span::styled(cell(&col.context, COL), style));
             h1.push(Span::raw(" "));
             let (word, style) = match &col.reach {
-                Reach::Live => (format!("{} nodes", col.nodes), t.dim()),
+                Reach::Live => (crate::k8s::words::count(col.nodes as u64, "node"), t.dim()),
                 Reach::Stale(_) => (format!("⚠ stale {}n", col.nodes), t.warn()),
                 Reach::Syncing => ("… syncing".into(), t.dim()),
                 Reach::Unreachable(_) => ("⚠ unreachable".into(), t.alert()),

@@ -1,7 +1,7 @@
 //! Formatters and per-node counts that several views use (so no view imports another).
 //! May import `model` and `k8s`; nothing from other views or from `app`.
 
-pub use crate::k8s::duration::{age, human_duration};
+pub use crate::k8s::duration::{age, age_past, human_duration};
 use crate::k8s::text::is_hostile;
 use crate::model::coverage::{CellState, Health};
 use crate::model::{DsInfo, Model, NodeId, Strategy};
@@ -112,6 +112,48 @@ pub fn common_prefix<'a>(names: impl IntoIterator<Item = &'a str>) -> usize {
         n -= 1;
     }
     n
+}
+
+/// How many chars every name ends with alike, from a separator on (EKS's
+/// `.us-west-2.compute.internal`), so a number that differs is kept whole.
+pub fn common_suffix<'a>(names: impl IntoIterator<Item = &'a str>) -> usize {
+    let mut names = names.into_iter();
+    let Some(first) = names.next() else { return 0 };
+    let first: Vec<char> = first.chars().rev().collect();
+    let mut n = first.len();
+    for name in names {
+        n = n.min(name.chars().rev().zip(&first).take_while(|(a, b)| a == *b).count());
+    }
+    while n > 0 && first[n - 1].is_alphanumeric() {
+        n -= 1;
+    }
+    n
+}
+
+/// [`shorten`], and when what follows the shared prefix does not fit either, the part
+/// that differs kept whole before the shared `suffix` is cut
+/// (`ip-192-168-0-5…mpute.internal`, not `ip-192-168-0-…mpute.internal`).
+pub fn shorten_between(s: &str, w: usize, prefix: usize, suffix: usize) -> String {
+    let n = s.chars().count();
+    let tail = n - prefix.min(n);
+    if n <= w || tail + 2 <= w || suffix == 0 || suffix >= tail {
+        return shorten(s, w, prefix);
+    }
+    let head = n - suffix;
+    if head < w {
+        let mut out: String = s.chars().take(head).collect();
+        out.push('…');
+        out.extend(s.chars().skip(n - (w - 1 - head)));
+        return out;
+    }
+    let differs = head - prefix.min(head);
+    if differs + 2 <= w {
+        let mut out: String = s.chars().take(w - 1 - differs).collect();
+        out.push('…');
+        out.extend(s.chars().skip(head - differs).take(differs));
+        return out;
+    }
+    middle(s, w)
 }
 
 /// `s` in at most `w` columns, keeping what follows the `prefix` chars it shares with

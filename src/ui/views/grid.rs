@@ -12,12 +12,15 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use std::sync::Arc;
 
 use super::format::{Memo, age, ready_word};
+use crate::k8s::topology;
 use crate::model::coverage::CellState;
 use crate::model::{DsInfo, NodeId};
 use crate::ui::filter::Filter;
 use crate::ui::shared::{Shared, View};
 
-/// Label keys the grid can group by, in the order `z` cycles through them.
+/// Label keys the grid can group by, in the order `z` cycles through them. Zone, pool and
+/// instance type are read through [`topology`]'s lists (a GKE node's pool is its
+/// `cloud.google.com/gke-nodepool`, an old node's zone its `failure-domain.beta…` label).
 pub const GROUP_KEYS: &[&str] = &["topology.kubernetes.io/zone", "pool", "node.kubernetes.io/instance-type", "kubernetes.io/arch"];
 
 /// Each group's name and its nodes, in grid order.
@@ -79,7 +82,7 @@ impl GridView {
                     continue;
                 }
                 let g = match key {
-                    Some(k) => n.facts.labels.get(k).cloned().map(|v| format!("{k}={v}")).unwrap_or_else(|| format!("{k} unset")),
+                    Some(k) => topology::value(&n.facts.labels, k).map(|v| format!("{k}={v}")).unwrap_or_else(|| format!("{k} unset")),
                     None => "all nodes".to_string(),
                 };
                 groups.entry(g).or_default().push(id);

@@ -4,6 +4,7 @@
 //! Owns its row/column cursor and the rows that fit. May import `shared`, `format`,
 //! `model`; no other view.
 
+use crate::k8s::words::count;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -30,7 +31,7 @@ pub struct MatrixView {
     /// The rows for (filter, model generation); the longest name and the names' common
     /// prefix for (filter, the nodes' generation): kept until the key changes.
     rows_memo: Memo<(String, u64), Vec<(NodeId, NodeDaemons)>>,
-    names_memo: Memo<(String, u64), (u16, usize)>,
+    names_memo: Memo<(String, u64), (u16, usize, usize)>,
 }
 
 /// The matrix as last drawn: its rows' area, the first row and column shown, where the
@@ -68,13 +69,17 @@ impl MatrixView {
         })
     }
 
-    /// The longest node name among the rows (at least 4), and what every row's name starts with.
-    fn names(&self, s: &Shared, rows: &[(NodeId, NodeDaemons)]) -> Arc<(u16, usize)> {
+    /// The longest node name among the rows (at least 4), and what every row's name starts and ends with.
+    fn names(&self, s: &Shared, rows: &[(NodeId, NodeDaemons)]) -> Arc<(u16, usize, usize)> {
         let f = Filter::parse(&s.filter);
         let generation = if f.is_empty() { s.live.model.node_generation() } else { s.live.model.generation() };
         self.names_memo.get((s.filter.clone(), generation), || {
             let names = || rows.iter().filter_map(|(id, _)| s.live.model.node(*id)).map(|n| n.name.as_str());
-            (names().map(|n| n.chars().count()).max().unwrap_or(4) as u16, super::format::common_prefix(names()))
+            (
+                names().map(|n| n.chars().count()).max().unwrap_or(4) as u16,
+                super::format::common_prefix(names()),
+                super::format::common_suffix(names()),
+            )
         })
     }
 
@@ -102,7 +107,11 @@ impl MatrixView {
         let need = longest + 1 + 8 + 3 * dss.len() as u16 + 3;
         let side_w = 56.min(area.width / 2).min(area.width.saturating_sub(need).max(24.min(area.width / 3)));
         let [main, side] = Layout::horizontal([Constraint::Min(40), Constraint::Length(side_w)]).areas(area);
-        let block = Block::bordered().title(format!(" node × DaemonSet ({} nodes, {} DaemonSets; broken first) ", rows.len(), dss.len()));
+        let block = Block::bordered().title(format!(
+            " node × DaemonSet ({}, {}; broken first) ",
+            count(rows.len() as u64, "node"),
+            count(dss.len() as u64, "DaemonSet")
+        ));
         let inner = block.inner(main);
         f.render_widget(block, main);
         // The longest node name, shortened in the middle when the terminal is narrow.
@@ -117,7 +126,7 @@ impl MatrixView {
         self.page = body_h.max(1);
         let row_off = self.row.saturating_sub(body_h.saturating_sub(1));
         // What the names share is what a shortened name may leave out.
-        let prefix = if name_w <= longest { names.1 } else { 0 };
+        let (prefix, suffix) = if name_w <= longest { (names.1, names.2) } else { (0, 0) };
         self.hit = Some(MatrixHit {
             rows: Rect { x: inner.x, y: inner.y + 1, width: inner.width, height: body_h as u16 },
             row_off,
@@ -142,7 +151,7 @@ impl MatrixView {
             let count = |n: u32| if n == 0 { "-".to_string() } else { n.to_string() };
             // A marked node has a ✓ in the column after the longest name.
             let mark = if s.marks.contains(&name) { '✓' } else { ' ' };
-            let name = super::format::shorten(&name, name_w as usize - 1, prefix);
+            let name = super::format::shorten_between(&name, name_w as usize - 1, prefix, suffix);
             let line = format!("{name:<w$}{mark} {:>3} {:>3}", count(nd.broken), count(nd.outdated), w = name_w as usize - 1);
             buf.set_stringn(inner.x, y, line, left, style);
             for (j, d) in dss.iter().enumerate().skip(col_off).take(visible_cols) {

@@ -12,7 +12,8 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::format::{Col, Memo, age, common_prefix, fit_columns, middle, node_daemons, ready_word, shorten};
+use super::format::{Col, Memo, age, common_prefix, common_suffix, fit_columns, middle, node_daemons, ready_word, shorten_between};
+use crate::k8s::topology;
 use crate::model::NodeId;
 use crate::model::coverage::CellState;
 use crate::ui::filter::Filter;
@@ -42,8 +43,9 @@ struct Widths {
     pool: u16,
     zone: u16,
     extra: u16,
-    /// What every row's name starts with (a shortened name may leave it out).
+    /// What every row's name starts and ends with (a shortened name may leave it out).
     prefix: usize,
+    suffix: usize,
 }
 
 impl Default for NodesView {
@@ -90,17 +92,18 @@ impl NodesView {
             let longest = |f: &dyn Fn(&crate::model::NodeInfo) -> usize, floor: usize, cap: usize| {
                 rows_all.iter().filter_map(|id| s.live.model.node(*id)).map(f).max().unwrap_or(0).clamp(floor, cap) as u16
             };
-            let label_len = |n: &crate::model::NodeInfo, k: &str| n.facts.labels.get(k).map_or(1, |v| v.chars().count());
+            let label_len = |n: &crate::model::NodeInfo, k: &str| topology::value(&n.facts.labels, k).map_or(1, |v| v.chars().count());
             Widths {
                 name_full: longest(&|n| n.name.chars().count(), 4, 63),
                 status: longest(&|n| status_of(n).len(), 6, 27),
-                pool: longest(&|n| label_len(n, "pool"), 4, 16),
-                zone: longest(&|n| label_len(n, "topology.kubernetes.io/zone"), 4, 16),
+                pool: longest(&|n| label_len(n, topology::POOL), 4, 40),
+                zone: longest(&|n| label_len(n, topology::ZONE_LABELS[0]), 4, 24),
                 extra: match &self.label {
                     Some(k) => longest(&|n| label_len(n, k), extra_header.chars().count(), 24),
                     None => 0,
                 },
                 prefix: common_prefix(rows_all.iter().filter_map(|id| s.live.model.node(*id)).map(|n| n.name.as_str())),
+                suffix: common_suffix(rows_all.iter().filter_map(|id| s.live.model.node(*id)).map(|n| n.name.as_str())),
             }
         })
     }
@@ -166,7 +169,7 @@ impl NodesView {
         let name_w = name_full.min(inner_w.saturating_sub(others + 1).max(8));
         cols[1].width = name_w;
         // What the names share is what a shortened name may leave out.
-        let prefix = if name_w < name_full { w.prefix } else { 0 };
+        let (prefix, suffix) = if name_w < name_full { (w.prefix, w.suffix) } else { (0, 0) };
         let pick = |v: Vec<Cell<'static>>| -> Vec<Cell<'static>> {
             v.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, c)| c).collect()
         };
@@ -202,7 +205,7 @@ impl NodesView {
             .filter_map(|(i, id)| {
                 let n = s.live.model.node(*id)?;
                 let status = status_of(n);
-                let label = |k: &str| n.facts.labels.get(k).cloned().unwrap_or_else(|| "-".into());
+                let label = |k: &str| topology::value(&n.facts.labels, k).unwrap_or("-").to_string();
                 let taints = match n.facts.taints.as_slice() {
                     [] => "-".to_string(),
                     [one] => one.to_string(),
@@ -229,10 +232,10 @@ impl NodesView {
                 let plain = Style::default();
                 let cells: Vec<(String, Style)> = vec![
                     ((if s.marks.contains(&n.name) { "✓" } else { " " }).to_string(), plain),
-                    (shorten(&n.name, name_w as usize, prefix), plain),
+                    (shorten_between(&n.name, name_w as usize, prefix, suffix), plain),
                     (status, status_style),
-                    (label("pool"), plain),
-                    (label("topology.kubernetes.io/zone"), plain),
+                    (label(topology::POOL), plain),
+                    (label(topology::ZONE_LABELS[0]), plain),
                     (extra.as_deref().map(label).unwrap_or_default(), plain),
                     (taints, plain),
                     (format!("{}/{}", nd.ok, nd.expected), daemons_style),

@@ -13,7 +13,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::format::{Col, age, fit_columns, human_duration, middle, strategy};
+use super::format::{Col, age_past, fit_columns, human_duration, middle, strategy};
 use crate::model::budget::{self, Budget, Verdict};
 use crate::model::rollout::{self, PaceSummary, Progress};
 use crate::model::{DsInfo, Strategy};
@@ -53,7 +53,7 @@ impl RolloutView {
 
     /// Rollouts seen finishing in the last hour, newest first: (DaemonSet, when, took).
     fn finished<'a>(&self, s: &'a Shared) -> Vec<(&'a DsInfo, jiff::Timestamp, i64)> {
-        let now = jiff::Timestamp::now();
+        let now = crate::k8s::clock::now();
         let mut v: Vec<_> = s
             .live
             .model
@@ -80,8 +80,8 @@ impl RolloutView {
         let rows = self.rows(s);
         // At least 4 rows (a row and its header), at most a third of a tall body.
         let list_h = (rows.len() as u16 + 3).min((area.height / 3).max(4));
-        let recent_since = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(RECENT);
-        let recent = rollout::time_to_coverage(&s.live.model, recent_since, jiff::Timestamp::now(), 8);
+        let recent_since = crate::k8s::clock::now() - jiff::SignedDuration::from_secs(RECENT);
+        let recent = rollout::time_to_coverage(&s.live.model, recent_since, crate::k8s::clock::now(), 8);
         let ttc_h = if recent.is_empty() { 3 } else { (recent.len() as u16 + 2).min(10) };
         let [list_area, detail_area, ttc_area] =
             Layout::vertical([Constraint::Length(list_h), Constraint::Min(6), Constraint::Length(ttc_h)]).areas(area);
@@ -127,7 +127,7 @@ impl RolloutView {
             Some((Rect { x: list_area.x + 1, y: list_area.y + 2, width: list_area.width.saturating_sub(2), height: visible as u16 }, off));
         for (i, d) in rows.iter().enumerate().skip(off).take(visible) {
             let p = rollout::brief(&s.live.model, d);
-            let b = budget::budget(&s.live.model, d, jiff::Timestamp::now());
+            let b = budget::budget(&s.live.model, d, crate::k8s::clock::now());
             let v = verdict(s, d, &b);
             let ps = pace(s, d, &p, &v);
             let limit = if matches!(d.strategy, Strategy::OnDelete) { "-".into() } else { format!("{}/{}", b.used, b.limit) };
@@ -151,7 +151,7 @@ impl RolloutView {
         // Finished ones leave the list; the last hour's stay as one line each.
         for (d, at, took) in self.finished(s).into_iter().take(3) {
             lines.push(Line::from(Span::styled(
-                format!("  ✔ {}/{} finished in {} ({} ago)", d.namespace, d.name, human_duration(took), age(Some(at))),
+                format!("  ✔ {}/{} finished in {} ({} ago)", d.namespace, d.name, human_duration(took), age_past(Some(at))),
                 t.dim(),
             )));
         }
@@ -172,7 +172,7 @@ impl RolloutView {
         for (node, created, per_ds) in &recent {
             let mut spans = vec![
                 Span::styled(format!("{node} "), t.header()),
-                Span::styled(format!("(joined {} ago): ", age(Some(*created))), t.dim()),
+                Span::styled(format!("(joined {} ago): ", age_past(Some(*created))), t.dim()),
             ];
             for (ds, r) in per_ds {
                 match r {
@@ -209,7 +209,7 @@ fn dur(d: Duration) -> String {
 /// Rate and ETA; no ETA while the rollout is stalled (a failing new pod says so at once:
 /// the rate says nothing about when it resumes).
 fn pace(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> PaceSummary {
-    let elapsed = p.started.map(|s| Duration::from_secs(jiff::Timestamp::now().duration_since(s).as_secs().max(0) as u64));
+    let elapsed = p.started.map(|s| Duration::from_secs(crate::k8s::clock::now().duration_since(s).as_secs().max(0) as u64));
     let mut ps = rollout::summarize(p, s.live.pace(&d.uid), Instant::now(), elapsed);
     if v.is_stalled() {
         ps.eta = None;
@@ -243,7 +243,7 @@ fn state_word(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> String {
 fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
     let t = &s.theme;
     let p = rollout::progress(&s.live.model, d);
-    let b = budget::budget(&s.live.model, d, jiff::Timestamp::now());
+    let b = budget::budget(&s.live.model, d, crate::k8s::clock::now());
     let v = verdict(s, d, &b);
     let ps = pace(s, d, &p, &v);
     let mut lines: Vec<Line> = Vec::new();
@@ -285,7 +285,8 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
         budget_lines(&mut lines, s, &b);
     }
     if rolling {
-        let elapsed = p.started.map(|st| human_duration(jiff::Timestamp::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
+        let elapsed =
+            p.started.map(|st| human_duration(crate::k8s::clock::now().duration_since(st).as_secs())).unwrap_or_else(|| "-".into());
         lines.push(Line::from(vec![
             Span::styled("pace      ", t.header()),
             Span::raw(format!(
@@ -342,7 +343,7 @@ fn detail(f: &mut Frame, s: &Shared, d: &DsInfo, area: Rect) {
     let revs = s.live.model.revisions_of(d);
     lines.push(Line::from(Span::styled(format!("revision history ({})", revs.len()), t.header())));
     for (i, r) in revs.iter().enumerate().rev() {
-        let head = format!("  rev {:<4} {:<12} {} ago", r.revision, short(&r.hash), age(r.created));
+        let head = format!("  rev {:<4} {:<12} {} ago", r.revision, short(&r.hash), age_past(r.created));
         match i.checked_sub(1).map(|j| r.changes_since(revs[j])) {
             Some(ch) if !ch.is_empty() => {
                 lines.push(Line::from(format!("{head}   {} change(s) from rev {}:", ch.len(), revs[i - 1].revision)));
@@ -379,7 +380,7 @@ fn group_lines(lines: &mut Vec<Line>, s: &Shared, b: &Budget) {
     let groups = b.groups();
     for g in groups.iter().take(HOLDER_GROUPS) {
         let style = if g.first.cause.is_failure() { t.warn() } else { Style::default() };
-        let since = g.first.since.map(|t| format!(" · {} ago", age(Some(t)))).unwrap_or_default();
+        let since = g.first.since.map(|t| format!(" · {} ago", age_past(Some(t)))).unwrap_or_default();
         lines.push(Line::from(Span::styled(format!("  • {}{since}", g.line(3)), style)));
         lines.push(Line::from(Span::styled(format!("    {}", g.first.frees), t.dim())));
     }
