@@ -63,6 +63,20 @@ pub struct RollStatus {
 }
 
 impl RollStatus {
+    /// Stopped before it replaced anything, with why.
+    fn stopped(ds: String, why: String) -> RollStatus {
+        RollStatus {
+            ds,
+            state: RollState::Stopped(why),
+            done: 0,
+            remaining: 0,
+            in_flight: vec![],
+            skipped: vec![],
+            draining: vec![],
+            cordoned: vec![],
+        }
+    }
+
     /// Still under way (running or paused): it may delete pods.
     pub fn is_active(&self) -> bool {
         matches!(self.state, RollState::Running | RollState::Paused)
@@ -96,16 +110,7 @@ pub async fn run(cluster: Cluster, spec: RollSpec, cmds: mpsc::UnboundedReceiver
         Ok(l) => l,
         Err(e) => {
             let ds = format!("{}/{}", spec.namespace, spec.name);
-            let s = RollStatus {
-                ds,
-                state: RollState::Stopped(e.to_string()),
-                done: 0,
-                remaining: 0,
-                in_flight: vec![],
-                skipped: vec![],
-                draining: vec![],
-                cordoned: vec![],
-            };
+            let s = RollStatus::stopped(ds, e.to_string());
             report(s.clone());
             return s;
         }
@@ -149,16 +154,7 @@ async fn run_locked(
     let ds_api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), &spec.namespace);
     let pod_api: Api<Pod> = Api::namespaced(cluster.client.clone(), &spec.namespace);
     let stop = |why: String| {
-        let s = RollStatus {
-            ds: label.clone(),
-            state: RollState::Stopped(why),
-            done: 0,
-            remaining: 0,
-            in_flight: vec![],
-            skipped: vec![],
-            draining: vec![],
-            cordoned: vec![],
-        };
+        let s = RollStatus::stopped(label.clone(), why);
         report(s.clone());
         s
     };

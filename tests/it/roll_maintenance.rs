@@ -27,8 +27,9 @@ fn cluster() -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_maintenance_roll_drains_waits_on_the_budget_and_uncordons_only_what_it_cordoned() {
+/// The cluster served, its web pod counted by its budget (which allows no disruption), and
+/// the agent's template changed: every node has an outdated daemon pod.
+async fn outdated_behind_a_budget() -> (daemonscope::sim::Running, kube::Client, kube::Api<PodDisruptionBudget>) {
     let sim = common::serve(&cluster()).await;
     let client = common::client(&sim);
     let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(client.clone(), "default");
@@ -38,16 +39,27 @@ async fn a_maintenance_roll_drains_waits_on_the_budget_and_uncordons_only_what_i
     })
     .await;
     crate::roll::bump(&sim, None).await;
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<roll::RollStatus>::new()));
-    let s2 = seen.clone();
-    let spec = RollSpec {
+    (sim, client, pdbs)
+}
+
+/// `:roll 1 --drain` of the agent on every node.
+fn maintenance_roll() -> RollSpec {
+    RollSpec {
         namespace: "kube-system".into(),
         name: "agent".into(),
         batch: 1,
         timeout: Duration::from_secs(60),
         nodes: ["node-a", "node-b", "node-c"].iter().map(|n| n.to_string()).collect(),
         drain: true,
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_roll_drains_waits_on_the_budget_and_uncordons_only_what_it_cordoned() {
+    let (sim, client, pdbs) = outdated_behind_a_budget().await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<roll::RollStatus>::new()));
+    let s2 = seen.clone();
+    let spec = maintenance_roll();
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let run = tokio::spawn(roll::run(common::cluster(&sim), spec, rx, move |s| s2.lock().unwrap().push(s)));
     // The budget allows no disruption: the node being drained waits, and says on what.
@@ -102,23 +114,8 @@ async fn a_maintenance_roll_drains_waits_on_the_budget_and_uncordons_only_what_i
 /// (the mark names it) and uncordons it at the end — as after a TUI killed mid-roll.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_maintenance_roll_leaves_its_node_cordoned_and_a_resumed_one_uncordons_it() {
-    let sim = common::serve(&cluster()).await;
-    let client = common::client(&sim);
-    let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(client.clone(), "default");
-    common::until(30, "the web pod counted by its budget", || async {
-        let s = pdbs.get("web").await.unwrap().status.unwrap_or_default();
-        if s.current_healthy == 1 { Ok(()) } else { Err(format!("{s:?}")) }
-    })
-    .await;
-    crate::roll::bump(&sim, None).await;
-    let spec = || RollSpec {
-        namespace: "kube-system".into(),
-        name: "agent".into(),
-        batch: 1,
-        timeout: Duration::from_secs(60),
-        nodes: ["node-a", "node-b", "node-c"].iter().map(|n| n.to_string()).collect(),
-        drain: true,
-    };
+    let (sim, client, pdbs) = outdated_behind_a_budget().await;
+    let spec = maintenance_roll;
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<roll::RollStatus>::new()));
     let s2 = seen.clone();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
