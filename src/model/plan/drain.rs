@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::k8s::selector::LabelSelector;
+use crate::k8s::words::count;
 use crate::model::Model;
 
 /// kubectl drain's flags that change the plan.
@@ -213,7 +214,8 @@ pub fn plan_lines(model: &Model, plans: &[(String, DrainPlan)], budgets: &[Budge
             None => "not in view (cordoned if it exists)",
         };
         let n = plan.evict.len();
-        let what = if n == 0 { "nothing to evict".to_string() } else { format!("evict {n} pod{} through the Eviction API", plural(n)) };
+        let what =
+            if n == 0 { "nothing to evict".to_string() } else { format!("evict {} through the Eviction API", count(n as u64, "pod")) };
         lines.push(format!("node/{node}: {cordon}, then {what}"));
         if facts.is_some_and(|n| n.is_down()) {
             lines.push("  the node is down: its kubelet cannot stop the evicted pods, which stay Terminating".into());
@@ -243,20 +245,16 @@ pub fn plan_lines(model: &Model, plans: &[(String, DrainPlan)], budgets: &[Budge
             let notes = if notes.is_empty() { String::new() } else { format!(" — {}", notes.join("; ")) };
             lines.push(format!("  {} ({owner}){notes}", p.key()));
         }
-        let count = |s: Stays| plan.stay.iter().filter(|(_, w)| *w == s).count();
-        let (ds, mirror) = (count(Stays::DaemonSet), count(Stays::Mirror));
+        let staying = |s: Stays| plan.stay.iter().filter(|(_, w)| *w == s).count();
+        let (ds, mirror) = (staying(Stays::DaemonSet), staying(Stays::Mirror));
         if ds + mirror > 0 {
-            lines.push(format!("  stay: {ds} DaemonSet pod{}, {mirror} mirror pod{}", plural(ds), plural(mirror)));
+            lines.push(format!("  stay: {}, {}", count(ds as u64, "DaemonSet pod"), count(mirror as u64, "mirror pod")));
         }
     }
     lines.push(String::new());
     lines.push("Pods go only through the Eviction API (budgets are honoured; a blocked one is retried).".into());
     lines.push("The nodes stay cordoned afterwards: uncordon them when the work is done.".into());
-    (format!("drain {} node{}", plans.len(), plural(plans.len())), lines, plans.len())
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    (format!("drain {}", count(plans.len() as u64, "node")), lines, plans.len())
 }
 
 #[cfg(test)]
