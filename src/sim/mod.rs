@@ -93,15 +93,19 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
 /// The namespace a namespaced object is in, created if it is not there yet.
 fn ensure_namespace(store: &Store, kind: Kind, v: &Value) -> Result<(), ApiError> {
     if kind.info().namespaced {
-        let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
-        if store.get::<core::Namespace>("", &ns).is_none() {
-            let mut n = core::Namespace {
-                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(ns), ..Default::default() },
-                ..Default::default()
-            };
-            n.prepare_create();
-            store.create(n)?;
-        }
+        ensure_namespace_named(store, v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default"))?;
+    }
+    Ok(())
+}
+
+fn ensure_namespace_named(store: &Store, ns: &str) -> Result<(), ApiError> {
+    if store.get::<core::Namespace>("", ns).is_none() {
+        let mut n = core::Namespace {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta { name: Some(ns.to_string()), ..Default::default() },
+            ..Default::default()
+        };
+        n.prepare_create();
+        store.create(n)?;
     }
     Ok(())
 }
@@ -109,14 +113,35 @@ fn ensure_namespace(store: &Store, kind: Kind, v: &Value) -> Result<(), ApiError
 /// Creates an object exactly as a dump has it: no defaults, validation or admission
 /// (what the real API server let in is in), its status as it was; an object the dump
 /// holds twice is kept once.
-pub fn create_as_is(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiError> {
-    if kind.info().namespaced && v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").is_empty() {
-        v["metadata"]["namespace"] = Value::String("default".into());
+pub fn create_as_is(store: &Store, kind: Kind, v: Value) -> Result<(), ApiError> {
+    let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let o = crate::k8s::dump::Object {
+        api_version: s("/apiVersion"),
+        kind: s("/kind"),
+        namespace: s("/metadata/namespace"),
+        name: s("/metadata/name"),
+        json: serde_json::value::to_raw_value(&v).map_err(|e| ApiError::bad_request(e.to_string()))?,
+    };
+    create_dumped(store, kind, &o)
+}
+
+/// [`create_as_is`] for a dump's object kept as JSON: decoded straight into its type (no
+/// tree in between; `managedFields` were cut by the reader).
+pub fn create_dumped(store: &Store, kind: Kind, o: &crate::k8s::dump::Object) -> Result<(), ApiError> {
+    let namespace = match kind.info().namespaced {
+        true if o.namespace.is_empty() => "default",
+        true => o.namespace.as_str(),
+        false => "",
+    };
+    if kind.info().namespaced {
+        ensure_namespace_named(store, namespace)?;
     }
-    ensure_namespace(store, kind, &v)?;
     crate::sim::typed::with_kind!(kind, T => {
-        let o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        match store.create(o) {
+        let mut t: T = serde_json::from_str(o.json.get()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        if kind.info().namespaced {
+            k8s_openapi::Metadata::metadata_mut(&mut t).namespace = Some(namespace.to_string());
+        }
+        match store.create(t) {
             Err(e) if e.reason == "AlreadyExists" => {}
             r => {
                 r?;
@@ -248,17 +273,23 @@ pub struct Sim {
 impl Sim {
     /// Loads the scenario's objects and settles the cluster.
     pub fn build(sc: &Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
-        Self::build_with(sc, Vec::new(), opts)
+        Self::build_with(sc, Vec::new(), sc.dumped.clone(), opts)
     }
 
     /// [`Sim::build`], the objects moved in and each dropped once stored: how a large dump
     /// loads without being held twice.
     pub fn build_owned(mut sc: Scenario, opts: SimOptions) -> Result<Sim, ApiError> {
         let owned = std::mem::take(&mut sc.objects).into_iter().map(Some).collect();
-        Self::build_with(&sc, owned, opts)
+        let dumped = std::mem::take(&mut sc.dumped);
+        Self::build_with(&sc, owned, dumped, opts)
     }
 
-    fn build_with(sc: &Scenario, mut owned: Vec<Option<(Kind, Value)>>, mut opts: SimOptions) -> Result<Sim, ApiError> {
+    fn build_with(
+        sc: &Scenario,
+        mut owned: Vec<Option<(Kind, Value)>>,
+        mut dumped: Vec<(Kind, crate::k8s::dump::Object)>,
+        mut opts: SimOptions,
+    ) -> Result<Sim, ApiError> {
         // Every image of every object loaded at start is in the simulated registry.
         let registry = &mut opts.control.kubelet.registry;
         for r in &opts.registry_allow {
@@ -266,6 +297,12 @@ impl Sim {
         }
         for (_, v) in sc.objects.iter().chain(owned.iter().flatten()) {
             registry.allow_images_in(v);
+        }
+        if !opts.frozen {
+            // One object's tree at a time: a kubelet will pull what the dump ran.
+            for (_, o) in &dumped {
+                registry.allow_images_in(&serde_json::from_str(o.json.get()).unwrap_or_default());
+            }
         }
         let store = Store::new(opts.history_size);
         store.skip_uids(opts.uid_base);
@@ -307,6 +344,20 @@ impl Sim {
             let create = if opts.as_is { create_as_is } else { create_value };
             create(&store, kind, v).map_err(|mut e| {
                 e.message = format!("{what}: {}", e.message);
+                e
+            })?;
+        }
+        // A dump's objects, by kind as above; each dropped once stored.
+        dumped.sort_by_key(|(k, _)| load_rank(*k));
+        for (kind, o) in dumped {
+            if (kind == Kind::Namespace && BUILTIN_NAMESPACES.contains(&o.name.as_str()))
+                || (kind == Kind::PriorityClass && priority::is_system(&o.name))
+            {
+                continue;
+            }
+            create_dumped(&store, kind, &o).map_err(|mut e| {
+                let at = if o.namespace.is_empty() { String::new() } else { format!("{}/", o.namespace) };
+                e.message = format!("{} {at}{}: {}", kind.info().kind, o.name, e.message);
                 e
             })?;
         }

@@ -8,26 +8,22 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::scenario::{Scenario, kind_by_name};
 use super::{Running, Sim, SimOptions};
 use crate::k8s::dump::{self, Dump, Format};
 
 /// The dump's objects the simulator serves, and how many kinds it does not (by kind).
 pub fn scenario_of(d: &mut Dump, name: &str) -> (Scenario, Vec<(String, usize)>) {
-    let mut objects = Vec::new();
+    let mut dumped = Vec::new();
     let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
     // Moved, not copied: a 5,000-node dump's objects are hundreds of megabytes.
     for o in std::mem::take(&mut d.objects) {
-        let av = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
-        match kind_by_name(av, kind) {
-            Some(k) => objects.push((k, o)),
-            None => *skipped.entry(kind.to_string()).or_default() += 1,
+        match kind_by_name(&o.api_version, &o.kind) {
+            Some(k) => dumped.push((k, o)),
+            None => *skipped.entry(o.kind).or_default() += 1,
         }
     }
-    (Scenario { name: name.to_string(), objects, ..Default::default() }, skipped.into_iter().collect())
+    (Scenario { name: name.to_string(), dumped, ..Default::default() }, skipped.into_iter().collect())
 }
 
 /// What `--from PATH` and `sim --from PATH` load: the dump, and the simulator built from

@@ -144,6 +144,9 @@ pub struct Scenario {
     pub as_is: bool,
     /// The container logs a dump brought, by (namespace, pod, container).
     pub logs: BTreeMap<(String, String, String), String>,
+    /// A dump's objects, kept as the JSON it had (a tree per object would cost several
+    /// times a large dump's text), loaded as they are after `objects`.
+    pub dumped: Vec<(Kind, crate::k8s::dump::Object)>,
 }
 
 /// One line: the file, the document (by kind and name, with its position) when the

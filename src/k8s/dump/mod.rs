@@ -13,11 +13,12 @@
 
 pub mod files;
 pub mod parse;
+pub mod raw;
+
+pub use raw::Object;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-
-use serde_json::Value;
 
 /// How the context of a dump read offline starts (`offline · dump of 2025-03-02 14:03 UTC`);
 /// the TUI answers every action there with one line.
@@ -57,8 +58,8 @@ impl Format {
 #[derive(Debug, Clone)]
 pub struct Dump {
     pub format: Format,
-    /// Every object, with apiVersion, kind and name, each once.
-    pub objects: Vec<Value>,
+    /// Every object, with apiVersion, kind and name, each once, as the JSON it was.
+    pub objects: Vec<Object>,
     /// Container logs by (namespace, pod, container).
     pub logs: BTreeMap<(String, String, String), String>,
     /// The newest timestamp in the dump: when it was taken, as near as it says.
@@ -96,31 +97,6 @@ fn detect(files: &[files::File], single_file: bool) -> Format {
         return Format::ClusterInfoDump;
     }
     Format::KubectlGet
-}
-
-/// A timestamp as the API writes them (`2025-03-02T14:03:00Z`, with fractions for
-/// MicroTime), checked cheaply before it is parsed.
-fn timestamp(s: &str) -> Option<jiff::Timestamp> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b.len() > 35 || b[4] != b'-' || b[10] != b'T' || !b[0].is_ascii_digit() {
-        return None;
-    }
-    s.parse().ok()
-}
-
-fn newest(v: &Value, best: &mut Option<jiff::Timestamp>) {
-    match v {
-        Value::String(s) => {
-            if let Some(t) = timestamp(s)
-                && best.is_none_or(|b| t > b)
-            {
-                *best = Some(t);
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|x| newest(x, best)),
-        Value::Object(o) => o.iter().filter(|(k, _)| k.as_str() != "managedFields").for_each(|(_, x)| newest(x, best)),
-        _ => {}
-    }
 }
 
 /// `12,406`.
@@ -169,6 +145,7 @@ pub fn open(path: &Path) -> Result<Dump, String> {
     };
     let format = detect(&files, single);
     let mut objects = Vec::new();
+    let mut time = None;
     let mut logs = BTreeMap::new();
     // Each file's bytes go as soon as it is read: a big dump is not held twice.
     for f in files {
@@ -190,25 +167,13 @@ pub fn open(path: &Path) -> Result<Dump, String> {
         if !manifest || lower.ends_with("-errors.json") {
             continue;
         }
-        let docs = parse::documents(&f.path, &text)?;
-        for d in docs {
-            parse::objects(d, &f.path, &mut objects);
-        }
+        parse::read(&f.path, &text, &mut objects, &mut time)?;
     }
     // Each object once (must-gather writes pods as a list and one by one), first kept.
     let mut seen: HashSet<(String, String, String, String)> = HashSet::new();
-    objects.retain(|o| {
-        let s = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
-        seen.insert((s("/apiVersion"), s("/kind"), s("/metadata/namespace"), s("/metadata/name")))
-    });
+    objects.retain(|o| seen.insert((o.api_version.clone(), o.kind.clone(), o.namespace.clone(), o.name.clone())));
     if format == Format::Snapshot {
-        objects.retain(|o| o.get("apiVersion").and_then(Value::as_str) != Some(crate::k8s::scenario::API_VERSION));
-    }
-    for o in &mut objects {
-        if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
-            // What the API server keeps for itself; a dump's are large and unread.
-            m.remove("managedFields");
-        }
+        objects.retain(|o| o.api_version != crate::k8s::scenario::API_VERSION);
     }
     if objects.is_empty() {
         return Err(format!(
@@ -216,16 +181,12 @@ pub fn open(path: &Path) -> Result<Dump, String> {
             path.display()
         ));
     }
-    let mut time = None;
-    for o in &objects {
-        newest(o, &mut time);
-    }
     Ok(Dump { format, objects, logs, time })
 }
 
 impl Dump {
     pub fn count(&self, kind: &str) -> usize {
-        self.objects.iter().filter(|o| o.get("kind").and_then(Value::as_str) == Some(kind)).count()
+        self.objects.iter().filter(|o| o.kind == kind).count()
     }
 
     /// `dump of 2025-03-02 14:03 UTC: 412 nodes, 31 DaemonSets, 12,406 pods, 88 ControllerRevisions, 0 events`.
@@ -277,9 +238,9 @@ mod tests {
 
     #[test]
     fn timestamps_are_recognised_cheaply() {
-        assert!(timestamp("2025-03-02T14:03:00Z").is_some());
-        assert!(timestamp("2025-03-02T14:03:00.123456Z").is_some());
-        assert!(timestamp("registry.k8s.io/pause:3.9").is_none());
+        assert!(raw::timestamp("2025-03-02T14:03:00Z").is_some());
+        assert!(raw::timestamp("2025-03-02T14:03:00.123456Z").is_some());
+        assert!(raw::timestamp("registry.k8s.io/pause:3.9").is_none());
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! May import: nothing of ours.
 
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::raw::{self, Object};
 
 /// The apiVersion and kind of a resource by the plural a path names it with.
 const PLURALS: &[(&str, &str, &str)] = &[
@@ -39,20 +42,30 @@ pub fn kind_from_path(path: &str) -> Option<(&'static str, &'static str)> {
 /// One container's log: (namespace, pod, container) and its text.
 pub type Log = ((String, String, String), String);
 
-/// The documents of a text: every JSON value in a stream, or every YAML document.
-pub fn documents(path: &str, text: &str) -> Result<Vec<Value>, String> {
+/// The objects of one file's text: every JSON value in a stream (sliced out as text,
+/// never built into trees), or every YAML document. Errors are one line naming the file.
+pub fn read(path: &str, text: &str, out: &mut Vec<Object>, time: &mut Option<jiff::Timestamp>) -> Result<(), String> {
+    let from_path = kind_from_path(path);
     let t = text.trim_start();
     if t.starts_with('{') || t.starts_with('[') {
-        let mut out = Vec::new();
         // `cluster-info dump` on stdout: JSON lists with log sections between them.
         for chunk in json_chunks(text) {
-            let mut stream = serde_json::Deserializer::from_str(chunk).into_iter::<Value>();
-            for v in &mut stream {
-                out.push(v.map_err(|e| format!("{path}: not valid JSON: {e}"))?);
+            let stream = serde_json::Deserializer::from_str(chunk).into_iter::<&RawValue>();
+            for doc in stream {
+                let doc = doc.map_err(|e| format!("{path}: not valid JSON: {e}"))?;
+                raw::json_objects(doc, from_path, out, time);
             }
         }
-        return Ok(out);
+        return Ok(());
     }
+    for doc in yaml_documents(path, text)? {
+        objects(doc, from_path, out, time);
+    }
+    Ok(())
+}
+
+/// Every YAML document of a text.
+fn yaml_documents(path: &str, text: &str) -> Result<Vec<Value>, String> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_documents: 1_000_000,
@@ -118,14 +131,13 @@ pub fn log_sections(text: &str) -> Vec<Log> {
     out
 }
 
-/// The objects of one document: a list's items (each given the list's kind without
-/// `List`, or the path's), a JSON array's elements, or the object itself.
-pub fn objects(doc: Value, path: &str, out: &mut Vec<Value>) {
-    let from_path = kind_from_path(path);
+/// The objects of one YAML document: a list's items (each given the list's kind without
+/// `List`, or the path's), an array's elements, or the object itself.
+fn objects(doc: Value, from_path: Option<(&str, &str)>, out: &mut Vec<Object>, time: &mut Option<jiff::Timestamp>) {
     match doc {
         Value::Array(items) => {
             for item in items {
-                push(item, from_path.map(|(a, k)| (a.to_string(), k.to_string())), out);
+                raw::value_object(item, from_path, out, time);
             }
         }
         Value::Object(mut o) => {
@@ -134,35 +146,17 @@ pub fn objects(doc: Value, path: &str, out: &mut Vec<Value>) {
             let is_list = (kind.ends_with("List") || kind.is_empty()) && o.get("items").is_some_and(Value::is_array);
             if is_list && let Some(Value::Array(items)) = o.remove("items") {
                 let item_kind = match kind.strip_suffix("List") {
-                    Some(k) if !k.is_empty() => Some((av.clone(), k.to_string())),
-                    _ => from_path.map(|(a, k)| (a.to_string(), k.to_string())),
+                    Some(k) if !k.is_empty() => Some((av.as_str(), k)),
+                    _ => from_path,
                 };
                 for item in items {
-                    push(item, item_kind.clone(), out);
+                    raw::value_object(item, item_kind, out, time);
                 }
             } else {
-                push(Value::Object(o), from_path.map(|(a, k)| (a.to_string(), k.to_string())), out);
+                raw::value_object(Value::Object(o), from_path, out, time);
             }
         }
         _ => {}
-    }
-}
-
-/// Keeps an object that has (or is given) an apiVersion, a kind and a name.
-fn push(mut item: Value, kind: Option<(String, String)>, out: &mut Vec<Value>) {
-    let Some(o) = item.as_object_mut() else { return };
-    if let Some((av, k)) = kind {
-        if o.get("kind").and_then(Value::as_str).is_none_or(str::is_empty) {
-            o.insert("kind".into(), Value::String(k));
-        }
-        if o.get("apiVersion").and_then(Value::as_str).is_none_or(str::is_empty) {
-            o.insert("apiVersion".into(), Value::String(av));
-        }
-    }
-    let named = item.pointer("/metadata/name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-    let typed = item.get("kind").and_then(Value::as_str).is_some_and(|k| !k.is_empty());
-    if named && typed {
-        out.push(item);
     }
 }
 
@@ -171,29 +165,50 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn read_all(path: &str, text: &str) -> (Vec<Object>, Option<jiff::Timestamp>) {
+        let (mut out, mut time) = (Vec::new(), None);
+        read(path, text, &mut out, &mut time).unwrap();
+        (out, time)
+    }
+
+    fn who(o: &Object) -> (&str, &str, &str, &str) {
+        (o.api_version.as_str(), o.kind.as_str(), o.namespace.as_str(), o.name.as_str())
+    }
+
     #[test]
-    fn typed_lists_give_their_kind_to_items() {
-        let mut out = Vec::new();
-        objects(json!({"kind": "NodeList", "apiVersion": "v1", "items": [{"metadata": {"name": "a"}}]}), "nodes.json", &mut out);
-        assert_eq!(out[0]["kind"], "Node");
-        assert_eq!(out[0]["apiVersion"], "v1");
-        let mut out = Vec::new();
-        objects(json!([{"metadata": {"name": "p", "namespace": "x"}}]), "cluster-resources/pods/x.json", &mut out);
-        assert_eq!((out[0]["kind"].as_str(), out[0]["apiVersion"].as_str()), (Some("Pod"), Some("v1")));
-        let mut out = Vec::new();
-        objects(
-            json!({"kind": "List", "apiVersion": "v1", "items": [{"kind": "DaemonSet", "apiVersion": "apps/v1", "metadata": {"name": "d"}}]}),
-            "x",
-            &mut out,
-        );
-        assert_eq!(out[0]["kind"], "DaemonSet");
+    fn typed_lists_give_their_kind_to_items_in_json_and_yaml() {
+        let list = json!({"kind": "NodeList", "apiVersion": "v1", "items": [{"metadata": {"name": "a"}}]});
+        for text in [list.to_string(), serde_saphyr::to_string(&list).unwrap()] {
+            let (out, _) = read_all("nodes.json", &text);
+            assert_eq!(out.iter().map(who).collect::<Vec<_>>(), [("v1", "Node", "", "a")]);
+        }
+        let (out, _) = read_all("cluster-resources/pods/x.json", &json!([{"metadata": {"name": "p", "namespace": "x"}}]).to_string());
+        assert_eq!(out.iter().map(who).collect::<Vec<_>>(), [("v1", "Pod", "x", "p")]);
+        let any = json!({"kind": "List", "apiVersion": "v1", "items": [{"kind": "DaemonSet", "apiVersion": "apps/v1", "metadata": {"name": "d"}}, {"metadata": {}}]});
+        let (out, _) = read_all("x", &any.to_string());
+        assert_eq!(out.iter().map(who).collect::<Vec<_>>(), [("apps/v1", "DaemonSet", "", "d")]);
+    }
+
+    #[test]
+    fn managed_fields_are_cut_and_do_not_date_the_dump() {
+        let pod = json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p", "namespace": "x",
+            "creationTimestamp": "2025-03-02T14:00:00Z",
+            "managedFields": [{"manager": "kubelet", "time": "2031-01-01T00:00:00Z"}]},
+            "status": {"conditions": [{"type": "Ready", "lastTransitionTime": "2025-03-02T14:03:00Z"}]}});
+        for text in [pod.to_string(), serde_saphyr::to_string(&pod).unwrap()] {
+            let (out, time) = read_all("p.json", &text);
+            assert_eq!(out.len(), 1);
+            assert!(!out[0].json.get().contains("managedFields"), "{}", out[0].json.get());
+            assert_eq!(out[0].value()["status"]["conditions"][0]["type"], "Ready");
+            assert_eq!(time, Some("2025-03-02T14:03:00Z".parse().unwrap()));
+        }
     }
 
     #[test]
     fn a_cluster_info_dump_stream_has_lists_and_logs() {
         let text = "{\"kind\": \"NodeList\", \"apiVersion\": \"v1\", \"items\": []}\n{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"items\": [{\"metadata\": {\"name\": \"p\"}}]}\n==== START logs for container agent of pod kube-system/agent-x ====\nhello {\nworld\n==== END logs for container agent of pod kube-system/agent-x ====\n{\"kind\": \"EventList\", \"apiVersion\": \"v1\", \"items\": []}\n";
-        let docs = documents("dump", text).unwrap();
-        assert_eq!(docs.len(), 3);
+        let (out, _) = read_all("dump", text);
+        assert_eq!(out.iter().map(who).collect::<Vec<_>>(), [("v1", "Pod", "", "p")]);
         let logs = log_sections(text);
         assert_eq!(logs, vec![(("kube-system".into(), "agent-x".into(), "agent".into()), "hello {\nworld\n".into())]);
     }
