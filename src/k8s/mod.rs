@@ -7,7 +7,8 @@
 //! them ([`duration`]), PodDisruptionBudget arithmetic ([`disruption`]), the simulator's scenario schema that `snapshot` writes
 //! ([`scenario`]), and which labels name a node's pool, zone and instance type on each
 //! provider ([`topology`]), counts in words ([`words`]), dumps a cluster left
-//! behind, read offline ([`dump`]), and the clock ages are read against ([`clock`]).
+//! behind, read offline ([`dump`]), the clock ages are read against ([`clock`]), and whether a
+//! pod fits a node's resources as kube-scheduler decides ([`fit`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
@@ -17,6 +18,7 @@ pub mod dump;
 pub mod duration;
 pub mod eligibility;
 pub mod files;
+pub mod fit;
 pub mod intstr;
 pub mod labels;
 pub mod scenario;

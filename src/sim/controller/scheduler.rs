@@ -1,6 +1,6 @@
 //! A scheduler that binds pods the way kube-scheduler's filters would: node-name
 //! affinity pins, nodeSelector, required node affinity, NoSchedule/NoExecute taints,
-//! `spec.unschedulable` and host ports. Pods that fit nowhere stay Pending with
+//! `spec.unschedulable`, host ports and resources (`NodeResourcesFit`, in `k8s::fit`). Pods that fit nowhere stay Pending with
 //! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` event whose
 //! message is the scheduler's `FitError` (`pkg/scheduler/framework/types.go`) with the
 //! DefaultPreemption post-filter's own (`pkg/scheduler/framework/preemption`).
@@ -13,7 +13,7 @@
 //! `flushUnschedulablePodsLeftover`). Each failed attempt records `FailedScheduling`
 //! again; repeats of one message are counted on one Event, as the event recorder does.
 //!
-//! May import: `sim::controller::daemonset`, `sim::controller::events`, `sim::store`, `k8s::eligibility`.
+//! May import: `sim::controller::daemonset`, `sim::controller::events`, `sim::store`, `k8s::eligibility`, `k8s::fit`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -23,6 +23,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::events;
 use crate::k8s::eligibility::{self, Ineligible, NodeFacts, Placement, Toleration};
+use crate::k8s::fit::{self, Resources, Used};
 use crate::sim::store::Store;
 
 /// A pod the scheduler could not place: how often it tried, when last, and whether a
@@ -41,6 +42,8 @@ pub struct Scheduler {
     /// What the last round saw of the nodes and the bound pods (a change is a cluster
     /// event that moves every unschedulable pod).
     cluster: u64,
+    /// Each pod's requests, by uid (a pod's requests do not change once it exists).
+    requests: HashMap<String, Resources>,
 }
 
 const INITIAL_BACKOFF: SignedDuration = SignedDuration::from_secs(1);
@@ -92,23 +95,35 @@ fn host_ports(p: &core::Pod) -> Vec<(i32, String)> {
         .collect()
 }
 
-/// Why `pod` does not fit `node`, in the scheduler's words, or None if it fits.
+/// What a node offers and already gives: allocatable, the bound pods' requests and
+/// count, and the host ports they hold.
+#[derive(Default)]
+struct Room {
+    allocatable: Resources,
+    used: Used,
+    ports: HashSet<(i32, String)>,
+}
+
+/// Why `pod` does not fit `node`, in the scheduler's words (empty if it fits): the first
+/// filter that fails says why, as the framework stops at the first failing plugin
+/// (`RunFilterPlugins`); NodeResourcesFit gives every resource that is short.
 fn misfit(
     pod_tols: &[Toleration],
     placement: &Placement,
     node: &NodeFacts,
     unschedulable: bool,
-    ports_used: Option<&HashSet<(i32, String)>>,
+    room: Option<&Room>,
     ports: &[(i32, String)],
-) -> Option<String> {
+    requests: &Resources,
+) -> Vec<String> {
     let e = eligibility::evaluate(node, placement);
     if let Some(r) = e.reason {
-        return Some(match r {
+        return vec![match r {
             Ineligible::Taint(t) => {
                 format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value)
             }
             _ => "node(s) didn't match Pod's node affinity/selector".to_string(),
-        });
+        }];
     }
     let tolerates_cordon = pod_tols.iter().any(|t| {
         t.tolerates(&eligibility::Taint {
@@ -118,14 +133,14 @@ fn misfit(
         })
     });
     if unschedulable && !tolerates_cordon {
-        return Some("node(s) were unschedulable".into());
+        return vec!["node(s) were unschedulable".into()];
     }
-    if let Some(used) = ports_used
-        && ports.iter().any(|p| used.contains(p))
-    {
-        return Some(PORTS.into());
+    let empty = Room::default();
+    let room = room.unwrap_or(&empty);
+    if ports.iter().any(|p| room.ports.contains(p)) {
+        return vec![PORTS.into()];
     }
-    None
+    fit::misfits(&room.allocatable, &room.used, requests)
 }
 
 impl Scheduler {
@@ -163,14 +178,27 @@ impl Scheduler {
         let facts: Vec<(NodeFacts, bool)> =
             nodes.iter().map(|n| (NodeFacts::from_node(n), n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))).collect();
         let by_name: HashMap<&str, usize> = facts.iter().enumerate().map(|(i, (f, _))| (f.name.as_str(), i)).collect();
-        let mut used_ports: HashMap<String, HashSet<(i32, String)>> = HashMap::new();
+        let mut rooms: HashMap<String, Room> = nodes
+            .iter()
+            .map(|n| {
+                let alloc = Resources::of(n.status.as_ref().and_then(|s| s.allocatable.as_ref()));
+                (n.metadata.name.clone().unwrap_or_default(), Room { allocatable: alloc, ..Default::default() })
+            })
+            .collect();
+        let live: HashSet<&str> = pods.iter().filter_map(|p| p.metadata.uid.as_deref()).collect();
+        self.requests.retain(|uid, _| live.contains(uid.as_str()));
         // The lowest priority among each node's pods (preemption's potential victims).
         let mut lowest: HashMap<String, i32> = HashMap::new();
         for p in &pods {
-            if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()) {
-                used_ports.entry(n.clone()).or_default().extend(host_ports(p));
+            // Finished pods hold nothing (the scheduler's informer leaves them out).
+            if let Some(n) = fit::occupies(p) {
+                let uid = p.metadata.uid.clone().unwrap_or_default();
+                let req = self.requests.entry(uid).or_insert_with(|| p.spec.as_ref().map(fit::pod_requests).unwrap_or_default());
+                let room = rooms.entry(n.to_string()).or_default();
+                room.ports.extend(host_ports(p));
+                room.used.add_pod(req);
                 let prio = p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0);
-                lowest.entry(n).and_modify(|l| *l = (*l).min(prio)).or_insert(prio);
+                lowest.entry(n.to_string()).and_modify(|l| *l = (*l).min(prio)).or_insert(prio);
             }
         }
         for pod in pending {
@@ -183,6 +211,7 @@ impl Scheduler {
             // The pod's own tolerations only (Placement adds the daemon ones; real pods already carry them).
             placement.tolerations = spec.tolerations.iter().flatten().map(Toleration::from).collect();
             let ports = host_ports(&pod);
+            let requests = fit::pod_requests(&spec);
             let priority = spec.priority.unwrap_or(0);
             let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
             // What DefaultPreemption says of each node: `nodesWherePreemptionMightHelp`
@@ -205,24 +234,26 @@ impl Scheduler {
                 None => facts.iter().collect(),
             };
             for (n, unsched) in candidates {
-                match misfit(&placement.tolerations, &placement, n, *unsched, used_ports.get(&n.name), &ports) {
-                    None => {
-                        chosen = Some(n.name.clone());
-                        break;
-                    }
-                    Some(r) => {
-                        let p = if r != PORTS {
-                            "Preemption is not helpful for scheduling".to_string()
-                        } else if lowest.get(&n.name).is_none_or(|l| *l >= priority) {
-                            "No preemption victims found for incoming pod".to_string()
-                        } else {
-                            // Lower-priority pods would go first; the ports stay taken by
-                            // the others (preempting the holders is not simulated).
-                            r.clone()
-                        };
-                        *preemption.entry(p).or_default() += 1;
-                        *reasons.entry(r).or_default() += 1;
-                    }
+                let why = misfit(&placement.tolerations, &placement, n, *unsched, rooms.get(&n.name), &ports, &requests);
+                let Some(first) = why.first() else {
+                    chosen = Some(n.name.clone());
+                    break;
+                };
+                // Ports and resources are what removing pods can free (`Unschedulable`);
+                // the rest is `UnschedulableAndUnresolvable`.
+                let resolvable = first == PORTS || first == "Too many pods" || first.starts_with("Insufficient ");
+                let p = if !resolvable {
+                    "Preemption is not helpful for scheduling".to_string()
+                } else if lowest.get(&n.name).is_none_or(|l| *l >= priority) {
+                    "No preemption victims found for incoming pod".to_string()
+                } else {
+                    // Lower-priority pods would go first (preempting them is not
+                    // simulated): the node stays as short as it is.
+                    first.clone()
+                };
+                *preemption.entry(p).or_default() += 1;
+                for r in why {
+                    *reasons.entry(r).or_default() += 1;
                 }
             }
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
@@ -232,7 +263,9 @@ impl Scheduler {
             match chosen {
                 Some(node) => {
                     self.queue.remove(&key);
-                    used_ports.entry(node.clone()).or_default().extend(ports);
+                    let room = rooms.entry(node.clone()).or_default();
+                    room.ports.extend(ports);
+                    room.used.add_pod(&requests);
                     let _ = store.modify::<core::Pod>(&ns, &name, |p| {
                         if p.metadata.uid != uid {
                             return false;

@@ -1,0 +1,255 @@
+//! Whether a pod fits a node's resources, as kube-scheduler's `NodeResourcesFit` filter
+//! decides (`pkg/scheduler/framework/plugins/noderesources/fit.go`, `fitsRequest`): the
+//! node's pod count against its `pods` allocatable ("Too many pods"), then cpu, memory,
+//! ephemeral-storage and every extended resource the pod asks for against allocatable
+//! minus what the pods already bound to it request ("Insufficient cpu", …). A pod's
+//! request is computed as `k8s.io/component-helpers/resource` `PodRequests` does: the
+//! containers' sum plus the restartable (sidecar) init containers', or the largest
+//! init-container step if that is more, plus the pod's `overhead`. Requests left out
+//! where limits are set default to the limits, as the API server's defaulting does
+//! (`pkg/apis/core/v1/defaults.go`, `SetDefaults_Pod`). Quantities are read as
+//! `resource.Quantity` reads them and rounded up (`MilliValue` for cpu, `Value` else).
+//!
+//! Both the simulator's scheduler and `daemonscope preflight` decide fit here.
+//!
+//! May import: nothing of ours.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+/// Amounts by resource name, in the scheduler's units: millicores for `cpu`, whole units
+/// (bytes, counts) for the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources(pub BTreeMap<String, i64>);
+
+/// A `resource.Quantity` string in units of 1/`per` (1000 for millis, 1 for whole units),
+/// rounded up; None when it does not parse.
+pub fn quantity(s: &str, per: i128) -> Option<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(s.len());
+    let (number, suffix) = s.split_at(split);
+    let (neg, number) = match number.strip_prefix('-') {
+        Some(n) => (true, n),
+        None => (false, number.strip_prefix('+').unwrap_or(number)),
+    };
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    if (int.is_empty() && frac.is_empty()) || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) || frac.len() > 30 {
+        return None;
+    }
+    let mut num: i128 = format!("{int}{frac}").parse().ok()?;
+    let mut den: i128 = 10i128.checked_pow(frac.len() as u32)?;
+    let (base, exp): (i128, i32) = match suffix {
+        "" => (10, 0),
+        "n" => (10, -9),
+        "u" => (10, -6),
+        "m" => (10, -3),
+        "k" => (10, 3),
+        "M" => (10, 6),
+        "G" => (10, 9),
+        "T" => (10, 12),
+        "P" => (10, 15),
+        "E" => (10, 18),
+        "Ki" => (1024, 1),
+        "Mi" => (1024, 2),
+        "Gi" => (1024, 3),
+        "Ti" => (1024, 4),
+        "Pi" => (1024, 5),
+        "Ei" => (1024, 6),
+        e if e.starts_with(['e', 'E']) => (10, e[1..].parse().ok()?),
+        _ => return None,
+    };
+    let factor = base.checked_pow(exp.unsigned_abs())?;
+    if exp >= 0 {
+        num = num.checked_mul(factor)?;
+    } else {
+        den = den.checked_mul(factor)?;
+    }
+    let scaled = num.checked_mul(per)?;
+    // Rounded up, as Quantity.ScaledValue rounds (away from zero for positives).
+    let v = if neg { -(scaled / den) } else { (scaled + den - 1) / den };
+    i64::try_from(v).ok()
+}
+
+/// A resource's quantity in the scheduler's unit for it.
+fn amount(name: &str, q: &Quantity) -> Option<i64> {
+    quantity(&q.0, if name == "cpu" { 1000 } else { 1 })
+}
+
+impl Resources {
+    /// The quantities of a `requests`/`limits`/`overhead`/`allocatable` map.
+    pub fn of(map: Option<&BTreeMap<String, Quantity>>) -> Resources {
+        Resources(map.into_iter().flatten().filter_map(|(k, q)| Some((k.clone(), amount(k, q)?))).collect())
+    }
+
+    pub fn get(&self, name: &str) -> i64 {
+        self.0.get(name).copied().unwrap_or(0)
+    }
+
+    pub fn add(&mut self, other: &Resources) {
+        for (k, v) in &other.0 {
+            *self.0.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    pub fn sub(&mut self, other: &Resources) {
+        for (k, v) in &other.0 {
+            *self.0.entry(k.clone()).or_default() -= v;
+        }
+    }
+
+    /// Each resource at the larger of the two.
+    fn max(&mut self, other: &Resources) {
+        for (k, v) in &other.0 {
+            let e = self.0.entry(k.clone()).or_default();
+            *e = (*e).max(*v);
+        }
+    }
+}
+
+/// A container's requests, with limits standing in for requests it leaves out.
+fn container_requests(c: &core::Container) -> Resources {
+    let r = c.resources.as_ref();
+    let mut out = Resources::of(r.and_then(|r| r.limits.as_ref()));
+    for (k, v) in Resources::of(r.and_then(|r| r.requests.as_ref())).0 {
+        out.0.insert(k, v);
+    }
+    out
+}
+
+/// What a pod with this spec requests of its node (`PodRequests`).
+pub fn pod_requests(spec: &core::PodSpec) -> Resources {
+    let mut reqs = Resources::default();
+    for c in &spec.containers {
+        reqs.add(&container_requests(c));
+    }
+    let mut sidecars = Resources::default();
+    let mut init_max = Resources::default();
+    for c in spec.init_containers.iter().flatten() {
+        let mut step = container_requests(c);
+        if c.restart_policy.as_deref() == Some("Always") {
+            sidecars.add(&step);
+            step = sidecars.clone();
+        } else {
+            step.add(&sidecars);
+        }
+        init_max.max(&step);
+    }
+    reqs.add(&sidecars);
+    reqs.max(&init_max);
+    reqs.add(&Resources::of(spec.overhead.as_ref()));
+    reqs.0.retain(|_, v| *v != 0);
+    reqs
+}
+
+/// Whether a pod counts against its node for the scheduler: bound, and not finished
+/// (kube-scheduler's pod informer leaves out Succeeded and Failed pods).
+pub fn occupies(p: &core::Pod) -> Option<&str> {
+    let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        return None;
+    }
+    p.spec.as_ref().and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty())
+}
+
+/// What the pods bound to a node already take of it.
+#[derive(Debug, Clone, Default)]
+pub struct Used {
+    pub pods: i64,
+    pub requested: Resources,
+}
+
+impl Used {
+    pub fn add_pod(&mut self, requests: &Resources) {
+        self.pods += 1;
+        self.requested.add(requests);
+    }
+}
+
+/// The scheduler's reasons a pod requesting `want` does not fit a node with
+/// `allocatable` and `used` (empty when it fits), in `fitsRequest`'s order.
+pub fn misfits(allocatable: &Resources, used: &Used, want: &Resources) -> Vec<String> {
+    let mut out = Vec::new();
+    if used.pods + 1 > allocatable.get("pods") {
+        out.push("Too many pods".to_string());
+    }
+    if want.0.values().all(|v| *v == 0) {
+        return out;
+    }
+    let free = |name: &str| allocatable.get(name) - used.requested.get(name);
+    for name in ["cpu", "memory", "ephemeral-storage"] {
+        let w = want.get(name);
+        if w > 0 && w > free(name) {
+            out.push(format!("Insufficient {name}"));
+        }
+    }
+    for (name, w) in &want.0 {
+        if matches!(name.as_str(), "cpu" | "memory" | "ephemeral-storage" | "pods") || *w == 0 {
+            continue;
+        }
+        if *w > free(name) {
+            out.push(format!("Insufficient {name}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_read_as_resource_quantity_reads_them() {
+        assert_eq!(quantity("100m", 1000), Some(100));
+        assert_eq!(quantity("0.5", 1000), Some(500));
+        assert_eq!(quantity("2", 1000), Some(2000));
+        assert_eq!(quantity("1.5Gi", 1), Some(1_610_612_736));
+        assert_eq!(quantity("128Mi", 1), Some(134_217_728));
+        assert_eq!(quantity("1G", 1), Some(1_000_000_000));
+        assert_eq!(quantity("32863412Ki", 1), Some(33_652_133_888));
+        assert_eq!(quantity("1e3", 1), Some(1000));
+        // Rounded up: 1m of memory is one byte, 1n of cpu one millicore.
+        assert_eq!(quantity("1m", 1), Some(1));
+        assert_eq!(quantity("1n", 1000), Some(1));
+        assert_eq!(quantity("x", 1), None);
+        assert_eq!(quantity("1Qi", 1), None);
+        assert_eq!(quantity("", 1), None);
+    }
+
+    fn container(req: &[(&str, &str)], lim: &[(&str, &str)]) -> core::Container {
+        let m = |kv: &[(&str, &str)]| Some(kv.iter().map(|(k, v)| (k.to_string(), Quantity(v.to_string()))).collect());
+        core::Container {
+            resources: Some(core::ResourceRequirements { requests: m(req), limits: m(lim), ..Default::default() }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pod_requests_count_init_containers_sidecars_and_overhead() {
+        let mut sidecar = container(&[("cpu", "50m")], &[]);
+        sidecar.restart_policy = Some("Always".into());
+        let spec = core::PodSpec {
+            containers: vec![container(&[("cpu", "100m")], &[]), container(&[], &[("cpu", "200m"), ("memory", "64Mi")])],
+            init_containers: Some(vec![sidecar, container(&[("cpu", "1"), ("memory", "16Mi")], &[])]),
+            overhead: Some([("cpu".to_string(), Quantity("10m".into()))].into()),
+            ..Default::default()
+        };
+        // Containers 300m + sidecar 50m = 350m; the init step is 1 + 50m = 1050m, the larger;
+        // memory: 64Mi (containers) over 16Mi (init); plus 10m overhead.
+        let r = pod_requests(&spec);
+        assert_eq!(r.get("cpu"), 1060);
+        assert_eq!(r.get("memory"), 64 * 1024 * 1024);
+    }
+
+    #[test]
+    fn misfits_in_the_schedulers_order_and_words() {
+        let alloc = Resources([("cpu".into(), 1000), ("memory".into(), 1000), ("pods".into(), 2), ("nvidia.com/gpu".into(), 1)].into());
+        let mut used = Used::default();
+        used.add_pod(&Resources([("cpu".into(), 900)].into()));
+        used.add_pod(&Resources::default());
+        let want = Resources([("cpu".into(), 200), ("memory".into(), 10), ("nvidia.com/gpu".into(), 2)].into());
+        assert_eq!(misfits(&alloc, &used, &want), ["Too many pods", "Insufficient cpu", "Insufficient nvidia.com/gpu"]);
+        assert!(misfits(&alloc, &Used::default(), &Resources([("cpu".into(), 1000)].into())).is_empty());
+    }
+}
