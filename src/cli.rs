@@ -309,3 +309,22 @@ impl DrainArgs {
         }
     }
 }
+
+/// `daemonscope preflight`'s flags.
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// A DaemonSet manifest (YAML or JSON, several documents or a List; `-` reads standard
+    /// input, so kustomize or helm output can be piped in). Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    pub files: Vec<std::path::PathBuf>,
+    /// `json`: every node's verdict.
+    #[arg(short = 'o', long, value_name = "text|json", default_value = "text", value_parser = ["text", "json"])]
+    pub output: String,
+    /// Pass although a change stops targeting nodes the DaemonSet runs on now.
+    #[arg(long)]
+    pub allow_ineligible: bool,
+    /// Fail when the targeted nodes that lack the images would pull more than this in all
+    /// (e.g. 50GiB; sizes as the nodes report them for the images they have).
+    #[arg(long, value_name = "SIZE", value_parser = crate::k8s::files::parse_size)]
+    pub max_pull_bytes: Option<u64>,
+}

@@ -17,6 +17,8 @@
 //!   [`cli`]: its flags; [`logging`]: the log file; [`config`]: the settings file.
 //! - [`serve`]: `daemonscope serve`, the same coverage as Prometheus metrics, probes and
 //!   the status JSON over HTTP.
+//! - [`preflight`]: `daemonscope preflight -f FILE`, what a DaemonSet (or a change of one)
+//!   would do on every node before it is applied: run, not eligible, not fit, preempt.
 //! - [`sim`] (the `sim` feature, on by default): the simulated cluster (API server,
 //!   controllers, kubelets, scenarios). It imports only `k8s`; nothing but the binary's
 //!   dispatch imports it, so the client builds without it.
@@ -31,6 +33,7 @@ pub mod fleet_tui;
 pub mod k8s;
 pub mod logging;
 pub mod model;
+pub mod preflight;
 pub mod runner;
 pub mod serve;
 #[cfg(feature = "sim")]

@@ -93,6 +93,16 @@ enum Command {
         #[command(flatten)]
         log: LogArgs,
     },
+    /// Before you apply: what a DaemonSet (or a change of one) would do on every node — run,
+    /// not eligible, not fit, preempt. Exit 0: every targeted node would run it; 1: not; 2: bad input.
+    Preflight {
+        #[command(flatten)]
+        args: daemonscope::cli::PreflightArgs,
+        #[command(flatten)]
+        log: LogArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Check the config file, print its path, or print a commented default config.
     Config(ConfigArgs),
     /// Print a shell completion script (e.g. `daemonscope completions bash > /etc/bash_completion.d/daemonscope`).
@@ -132,7 +142,7 @@ fn main() -> Result<()> {
     let matches = Cli::command().bin_name(bin_name()).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     daemonscope::k8s::files::set_max(cli.max_file_size);
-    let inv = Invocation::of(&cli);
+    let inv = Invocation::of(&cli, matches.subcommand_name().unwrap_or(""));
     match (&cli.command, &inv.log.log_file) {
         (Some(Command::Serve { .. }), None) => daemonscope::logging::init_stderr(),
         (Some(Command::Config(_) | Command::Completions { .. } | Command::Man { .. }), _) => {}
@@ -151,6 +161,7 @@ fn main() -> Result<()> {
         Some(Command::Snapshot { ref args, .. }) => run_snapshot(&inv, args),
         Some(Command::Serve { ref args, .. }) => run_serve(&inv, args),
         Some(Command::Drain { ref args, .. }) => run_drain(&inv, args),
+        Some(Command::Preflight { ref args, .. }) => run_preflight(&inv, args),
         Some(Command::Config(ref args)) => {
             match daemonscope::config::command(args, cli.config.as_deref()) {
                 Ok(out) => daemonscope::cli::print_bytes(out.as_bytes()).unwrap_or_else(|e| fail_with(2, e)),
@@ -185,7 +196,8 @@ struct Invocation {
 }
 
 impl Invocation {
-    fn of(cli: &Cli) -> Invocation {
+    /// `name`: the subcommand's, as typed.
+    fn of(cli: &Cli, name: &str) -> Invocation {
         #[cfg(feature = "sim")]
         let top_demo = cli.demo;
         #[cfg(not(feature = "sim"))]
@@ -194,7 +206,9 @@ impl Invocation {
         let (client, log, demo, code) = match &cli.command {
             None => (cli.client.clone(), cli.log.clone(), top_demo, 1),
             Some(Command::Status { args, client, log, .. }) => (client.clone().or(before), log.or(&cli.log), top_demo || args.demo, 2),
-            Some(Command::Snapshot { client, log, .. }) => (client.clone().or(before), log.or(&cli.log), false, 2),
+            Some(Command::Snapshot { client, log, .. } | Command::Preflight { client, log, .. }) => {
+                (client.clone().or(before), log.or(&cli.log), false, 2)
+            }
             Some(Command::Drain { args, log }) => (args.client().or(before), log.or(&cli.log), false, 2),
             #[cfg(feature = "sim")]
             Some(Command::Serve { client, log, demo, .. }) => (client.clone().or(before), log.or(&cli.log), top_demo || *demo, 2),
@@ -218,7 +232,8 @@ impl Invocation {
         };
         // Flags before a subcommand that does not take them would be ignored in silence.
         if let Some(sub) = &cli.command {
-            let takes_client = matches!(sub, Command::Status { .. } | Command::Snapshot { .. } | Command::Serve { .. });
+            let takes_client =
+                matches!(sub, Command::Status { .. } | Command::Snapshot { .. } | Command::Serve { .. } | Command::Preflight { .. });
             let mut stray = if takes_client { Vec::new() } else { cli.client.given() };
             if let Command::Drain { .. } = sub {
                 stray.retain(|f| !matches!(*f, "--kubeconfig" | "--context" | "--request-timeout"));
@@ -242,7 +257,6 @@ impl Invocation {
                 stray.push("--demo");
             }
             if let Some(f) = stray.first() {
-                let name = subcommand_name(sub);
                 fail_with(2, format!("{f} does not apply to `daemonscope {name}` (see `daemonscope {name} --help`)"));
             }
         }
@@ -257,20 +271,6 @@ impl Invocation {
     fn load_source(&self) -> Source {
         Source::load(self.client.kubeconfig().as_deref(), Timeouts::request_timeout(self.client.request_timeout))
             .unwrap_or_else(|e| fail_with(self.bad_input_code, e))
-    }
-}
-
-fn subcommand_name(c: &Command) -> &'static str {
-    match c {
-        #[cfg(feature = "sim")]
-        Command::Sim(_) => "sim",
-        Command::Status { .. } => "status",
-        Command::Snapshot { .. } => "snapshot",
-        Command::Serve { .. } => "serve",
-        Command::Drain { .. } => "drain",
-        Command::Config(_) => "config",
-        Command::Completions { .. } => "completions",
-        Command::Man { .. } => "man",
     }
 }
 
@@ -451,6 +451,24 @@ fn run_drain(inv: &Invocation, args: &daemonscope::cli::DrainArgs) -> Result<()>
     let code = rt.block_on(async {
         let (cluster, _) = inv.load_source().client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
         daemonscope::drain::run(&cluster, args, &settings, &mut std::io::stdout()).await
+    });
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    std::process::exit(code);
+}
+
+/// `daemonscope preflight -f FILE…`: on a cluster or `--from` a dump.
+fn run_preflight(inv: &Invocation, args: &daemonscope::cli::PreflightArgs) -> Result<()> {
+    fleet(inv, None, Some("preflight"));
+    let dss = daemonscope::preflight::read_manifests(&args.files).unwrap_or_else(|e| fail_with(2, e));
+    let rt = tokio::runtime::Runtime::new()?;
+    let code = rt.block_on(async {
+        #[cfg(feature = "sim")]
+        if wants_demo(inv) {
+            let (_running, client, context) = simulator::local(inv).unwrap_or_else(|e| fail_with(2, e));
+            return daemonscope::preflight::run(&client.into(), &context, &dss, args, &mut std::io::stdout()).await;
+        }
+        let (cluster, context) = inv.load_source().client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
+        daemonscope::preflight::run(&cluster, &context, &dss, args, &mut std::io::stdout()).await
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
     std::process::exit(code);

@@ -45,10 +45,12 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ("serve", &["status", "cli", "cluster", "model", "k8s"]),
     // `daemonscope drain`.
     ("drain", &["cli", "cluster", "model", "k8s"]),
+    // `daemonscope preflight`.
+    ("preflight", &["status", "cli", "cluster", "k8s"]),
     // The simulated cluster (the `sim` feature).
     ("sim", &["k8s"]),
     ("lib", &[]),
-    ("main", &["sim", "serve", "status", "drain", "config", "fleet_tui", "tui", "runner", "cli", "logging", "cluster", "k8s"]),
+    ("main", &["sim", "serve", "status", "drain", "preflight", "config", "fleet_tui", "tui", "runner", "cli", "logging", "cluster", "k8s"]),
 ];
 
 struct Source {

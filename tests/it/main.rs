@@ -26,6 +26,7 @@ mod install;
 mod loading;
 mod model;
 mod offline;
+mod preflight;
 mod providers;
 mod roll;
 mod roll_lock;

@@ -1,0 +1,255 @@
+//! `daemonscope preflight`: what it predicts for each node is what the simulator's
+//! scheduler then does when the same DaemonSet is created — on staged nodes (a pod that
+//! fits, one short of cpu, of memory, of an extended resource, of pod slots, a host port
+//! taken, a taint, a selector) and on seeded generated clusters. Also its exit codes and
+//! one-line errors from the real binary.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+
+use daemonscope::preflight::{self, verdict::Outcome};
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::{ListParams, PostParams};
+use rand::{Rng, SeedableRng};
+
+/// A node with this allocatable (and capacity), `dev` of the extended resource
+/// `example.com/dev`, labels after its hostname, and `extra` (a spec) before its status.
+fn node(name: &str, cpu: &str, mem: &str, pods: u32, dev: u32, labels: &str, extra: &str) -> String {
+    let room = format!("{{cpu: \"{cpu}\", memory: {mem}, pods: \"{pods}\", example.com/dev: \"{dev}\"}}");
+    format!(
+        "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}{labels}}}}}\n{extra}status:\n  capacity: {room}\n  allocatable: {room}\n---\n"
+    )
+}
+
+fn bare_pod(name: &str, node: &str, cpu: &str, mem: &str, port: Option<u16>) -> String {
+    let ports = port.map(|p| format!(", ports: [{{containerPort: {p}, hostPort: {p}}}]")).unwrap_or_default();
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  nodeName: {node}\n  containers: [{{name: c, image: registry.k8s.io/pause:3.9, resources: {{requests: {{cpu: {cpu}, memory: {mem}}}}}{ports}}}]\n---\n"
+    )
+}
+
+/// Every node's verdict from the library, as `preflight` computes it.
+async fn predict(cluster: &daemonscope::cluster::connect::Cluster, manifest: &str) -> (DaemonSet, BTreeMap<String, Outcome>) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ds.yaml");
+    std::fs::write(&f, manifest).unwrap();
+    let dss = preflight::read_manifests(&[f]).unwrap();
+    let facts = preflight::gather(cluster, &dss).await.unwrap();
+    let report = preflight::evaluate(&dss[0], &facts).unwrap();
+    (dss[0].clone(), report.verdicts.into_iter().map(|v| (v.node, v.outcome)).collect())
+}
+
+/// What the scheduler made of each node's daemon pod once the DaemonSet is created:
+/// Some(None) bound there, Some(Some(message)) Pending with that FailedScheduling message,
+/// None no pod for the node.
+async fn observe(client: &kube::Client, ds: &DaemonSet, nodes: usize) -> BTreeMap<String, Option<String>> {
+    let api: Api<DaemonSet> = Api::namespaced(client.clone(), "kube-system");
+    api.create(&PostParams::default(), ds).await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "kube-system");
+    let name = ds.metadata.name.clone().unwrap();
+    common::until(30, "every daemon pod bound or judged unschedulable", || {
+        let pods = pods.clone();
+        let name = name.clone();
+        async move {
+            let dsobj: DaemonSet =
+                Api::namespaced(pods.clone().into_client(), "kube-system").get(&name).await.map_err(|e| e.to_string())?;
+            // The controller has seen this DaemonSet (desired counted for its generation).
+            let seen = dsobj.status.as_ref().and_then(|s| s.observed_generation) == dsobj.metadata.generation;
+            let desired = if seen { dsobj.status.as_ref().map_or(-1, |s| s.desired_number_scheduled) } else { -1 };
+            let list = pods.list(&ListParams::default().labels(&format!("app={name}"))).await.map_err(|e| e.to_string())?;
+            let mut out = BTreeMap::new();
+            for p in &list.items {
+                let target = p
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref())
+                    .and_then(|r| r.node_selector_terms.first()?.match_fields.as_ref()?.first()?.values.as_ref()?.first().cloned())
+                    .unwrap_or_default();
+                let bound = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty());
+                let unsched = p
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled" && c.status == "False"))
+                    .and_then(|c| c.message.clone());
+                match (bound, unsched) {
+                    (Some(n), _) => {
+                        assert_eq!(n, target);
+                        out.insert(target, None);
+                    }
+                    (None, Some(m)) => {
+                        out.insert(target, Some(m));
+                    }
+                    (None, None) => return Err(format!("{} not judged yet", p.metadata.name.as_deref().unwrap_or(""))),
+                }
+            }
+            if desired < 0 || out.len() != desired as usize || out.len() > nodes {
+                return Err(format!("{} of {desired} pods", out.len()));
+            }
+            Ok(out)
+        }
+    })
+    .await
+}
+
+/// The scheduler's words for each of preflight's reasons on one node.
+fn scheduler_words(reason: &str) -> Option<String> {
+    if reason.starts_with("host port ") {
+        return Some("1 node(s) didn't have free ports for the requested pod ports".into());
+    }
+    (reason.starts_with("Insufficient ") || reason == "Too many pods").then(|| format!("1 {reason}"))
+}
+
+fn agree(predicted: &BTreeMap<String, Outcome>, seen: &BTreeMap<String, Option<String>>, case: &str) {
+    for (node, outcome) in predicted {
+        let got = seen.get(node);
+        match outcome {
+            Outcome::NotEligible(why) => {
+                assert!(got.is_none(), "{case}: {node}: predicted not eligible ({why}), the controller made {got:?}")
+            }
+            Outcome::WouldRun => assert_eq!(got, Some(&None), "{case}: {node}: predicted it would run"),
+            Outcome::WouldNotFit(why) => {
+                let Some(Some(msg)) = got else { panic!("{case}: {node}: predicted {why:?}, got {got:?}") };
+                for w in why.iter().filter_map(|w| scheduler_words(w)) {
+                    assert!(msg.contains(&w), "{case}: {node}: predicted {why:?}; the scheduler said {msg}");
+                }
+            }
+            Outcome::WouldPreempt(v) => panic!("{case}: {node}: no case here preempts, but predicted {v:?}"),
+        }
+    }
+    assert_eq!(seen.len(), predicted.values().filter(|o| !matches!(o, Outcome::NotEligible(_))).count(), "{case}: {seen:?}");
+}
+
+const DS: &str = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: kube-system}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_predicts_what_the_scheduler_then_does_on_staged_nodes() {
+    let mut yaml = String::new();
+    yaml += &node("fits", "4", "8Gi", 110, 1, ", pool: a", "");
+    yaml += &node("short-cpu", "1", "8Gi", 110, 1, ", pool: a", "");
+    yaml += &node("short-mem", "4", "1Gi", 110, 1, ", pool: a", "");
+    yaml += &node("no-dev", "4", "8Gi", 110, 0, ", pool: a", "");
+    yaml += &node("full", "4", "8Gi", 1, 1, ", pool: a", "");
+    yaml += &node("port", "4", "8Gi", 110, 1, ", pool: a", "");
+    yaml += &node("tainted", "4", "8Gi", 110, 1, ", pool: a", "spec: {taints: [{key: dedicated, value: db, effect: NoSchedule}]}\n");
+    yaml += &node("other-pool", "4", "8Gi", 110, 1, ", pool: b", "");
+    yaml += &bare_pod("busy", "short-cpu", "800m", "64Mi", None);
+    yaml += &bare_pod("one", "full", "10m", "8Mi", None);
+    yaml += &bare_pod("exporter", "port", "10m", "8Mi", Some(9100));
+    let manifest = format!(
+        "{DS}      nodeSelector: {{pool: a}}\n      initContainers: [{{name: init, image: registry.k8s.io/pause:3.9, resources: {{requests: {{cpu: 300m}}}}}}]\n      containers: [{{name: a, image: registry.k8s.io/pause:3.9, ports: [{{containerPort: 9100, hostPort: 9100}}], resources: {{requests: {{cpu: 250m, memory: 2Gi}}, limits: {{example.com/dev: \"1\"}}}}}}]\n"
+    );
+    let sim = common::serve(&yaml).await;
+    let cluster = common::cluster(&sim);
+    let (ds, predicted) = predict(&cluster, &manifest).await;
+    let short = |w: &[&str]| {
+        Outcome::WouldNotFit(w.iter().map(|s| s.to_string()).chain(["no priority class: cannot preempt".to_string()]).collect())
+    };
+    assert_eq!(predicted["fits"], Outcome::WouldRun);
+    // 800m taken of 1: the init container's 300m is the larger step, and 300m > 200m free.
+    assert_eq!(predicted["short-cpu"], short(&["Insufficient cpu"]));
+    assert_eq!(predicted["short-mem"], short(&["Insufficient memory"]));
+    assert_eq!(predicted["no-dev"], short(&["Insufficient example.com/dev"]));
+    assert_eq!(predicted["full"], short(&["Too many pods"]));
+    assert_eq!(predicted["port"], short(&["host port 9100/TCP is taken by default/exporter"]));
+    assert!(matches!(&predicted["tainted"], Outcome::NotEligible(w) if w.contains("dedicated=db:NoSchedule")), "{predicted:?}");
+    assert!(matches!(&predicted["other-pool"], Outcome::NotEligible(w) if w.contains("pool=a")), "{predicted:?}");
+    let seen = observe(&common::client(&sim), &ds, predicted.len()).await;
+    agree(&predicted, &seen, "staged");
+}
+
+/// One seeded random cluster and DaemonSet: (scenario, manifest).
+fn generated(seed: u64) -> (String, String) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut yaml = String::new();
+    let n = rng.random_range(3..8);
+    for i in 0..n {
+        let name = format!("n{i}");
+        let cpu = ["1", "2", "4"][rng.random_range(0..3)];
+        let mem = ["1Gi", "2Gi", "4Gi"][rng.random_range(0..3)];
+        let pods = [3, 110][rng.random_range(0..2)];
+        let pool = if rng.random_bool(0.8) { "a" } else { "b" };
+        let taint = if rng.random_bool(0.2) { "spec: {taints: [{key: dedicated, value: x, effect: NoSchedule}]}\n" } else { "" };
+        yaml += &node(&name, cpu, mem, pods, 0, &format!(", pool: {pool}"), taint);
+        for j in 0..rng.random_range(0..4) {
+            let port = rng.random_bool(0.2).then_some(9100);
+            let (c, m) = (rng.random_range(1..15) * 100, rng.random_range(1..12) * 256);
+            yaml += &bare_pod(&format!("w{i}-{j}"), &name, &format!("{c}m"), &format!("{m}Mi"), if j == 0 { port } else { None });
+        }
+    }
+    let mut spec = String::new();
+    if rng.random_bool(0.5) {
+        spec += "      nodeSelector: {pool: a}\n";
+    }
+    if rng.random_bool(0.3) {
+        spec += "      initContainers: [{name: init, image: registry.k8s.io/pause:3.9, resources: {requests: {cpu: 900m}}}]\n";
+    }
+    let port = if rng.random_bool(0.3) { ", ports: [{containerPort: 9100, hostPort: 9100}]" } else { "" };
+    let (c, m) = (rng.random_range(1..12) * 100, rng.random_range(1..8) * 256);
+    spec += &format!(
+        "      containers: [{{name: a, image: registry.k8s.io/pause:3.9{port}, resources: {{requests: {{cpu: {c}m}}, limits: {{memory: {m}Mi}}}}}}]\n"
+    );
+    (yaml, format!("{DS}{spec}"))
+}
+
+/// The acceptance property: on seeded generated clusters, preflight's verdict for each
+/// node is what the scheduler then does, on every node of every case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_agrees_with_the_scheduler_on_generated_clusters() {
+    let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for seed in 1..=40u64 {
+        let (yaml, manifest) = generated(seed);
+        let sim = common::serve(&yaml).await;
+        let (ds, predicted) = predict(&common::cluster(&sim), &manifest).await;
+        let seen = observe(&common::client(&sim), &ds, predicted.len()).await;
+        agree(&predicted, &seen, &format!("seed {seed}\n{yaml}\n{manifest}"));
+        for o in predicted.values() {
+            *outcomes.entry(o.as_str()).or_default() += 1;
+        }
+    }
+    // The cases cover every outcome but preemption (no generated pod has a priority).
+    for o in ["would run", "would not fit", "not eligible"] {
+        assert!(outcomes.get(o).copied().unwrap_or(0) >= 3, "{o}: {outcomes:?}");
+    }
+}
+
+#[test]
+fn the_binary_gates_and_says_bad_input_in_one_line() {
+    let bin = env!("CARGO_BIN_EXE_daemonscope");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(bin).args(args).env("XDG_STATE_HOME", std::env::temp_dir()).output().unwrap();
+        (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
+    };
+    let (code, _, err) = run(&["preflight", "-f", "/nonexistent.yaml"]);
+    assert_eq!((code, err.as_str()), (2, "daemonscope: /nonexistent.yaml: no such file\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let notds = dir.path().join("svc.yaml");
+    std::fs::write(&notds, "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n").unwrap();
+    let (code, _, err) = run(&["preflight", "-f", notds.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.ends_with("no DaemonSet (apps/v1) in it\n") && err.lines().count() == 1, "{err}");
+    // Offline, on a dump: the node-agent of the fixtures with a request no node can give.
+    let dump = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dumps/support-bundle");
+    let ds = dir.path().join("ds.yaml");
+    std::fs::write(
+        &ds,
+        format!("{DS}      containers: [{{name: a, image: registry.k8s.io/pause:3.9, resources: {{requests: {{cpu: \"500\"}}}}}}]\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["preflight", "--from", dump, "-f", ds.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.starts_with("new DaemonSet kube-system/agent on offline · dump of 2025-03-02 14:03 UTC: 0 of "), "{out}");
+    assert!(out.contains("would not fit  Insufficient cpu, no priority class: cannot preempt"), "{out}");
+    std::fs::write(&ds, format!("{DS}      containers: [{{name: a, image: registry.k8s.io/pause:3.9}}]\n")).unwrap();
+    let (code, out, err) = run(&["preflight", "--from", dump, "-f", ds.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["pass"], true);
+    assert!(
+        v["daemonsets"][0]["nodes"].as_array().unwrap().iter().all(|n| n["verdict"] == "would run" || n["verdict"] == "not eligible"),
+        "{out}"
+    );
+}
