@@ -10,7 +10,8 @@
 //! (`pkg/apis/core/v1/defaults.go`, `SetDefaults_Pod`). Quantities are read as
 //! `resource.Quantity` reads them and rounded up (`MilliValue` for cpu, `Value` else).
 //!
-//! Both the simulator's scheduler and `daemonscope preflight` decide fit here.
+//! Also the victims `DefaultPreemption` picks on a node ([`victims`]). Both the
+//! simulator's scheduler and `daemonscope preflight` decide fit and preemption here.
 //!
 //! May import: nothing of ours.
 
@@ -195,6 +196,65 @@ pub fn misfits(allocatable: &Resources, used: &Used, want: &Resources) -> Vec<St
     out
 }
 
+/// A pod on a node, as the port and resource filters and preemption see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Occupant<'a> {
+    pub priority: i32,
+    /// When it started (RFC 3339; empty when not yet): the earlier is the more important.
+    pub started: &'a str,
+    pub requests: &'a Resources,
+    pub ports: &'a [(i32, String)],
+}
+
+/// Why a pod does not fit beside `pods`: a host port one of them holds (its index; the
+/// `NodePorts` filter runs before `NodeResourcesFit`), or the resources that are short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Misfit {
+    Port(usize),
+    Short(Vec<String>),
+}
+
+/// Whether a pod asking `want` and `ports` fits a node with `allocatable` beside `pods`.
+pub fn check(allocatable: &Resources, pods: &[Occupant], want: &Resources, ports: &[(i32, String)]) -> Option<Misfit> {
+    if let Some(i) = pods.iter().position(|p| p.ports.iter().any(|held| ports.contains(held))) {
+        return Some(Misfit::Port(i));
+    }
+    let mut used = Used::default();
+    for p in pods {
+        used.add_pod(p.requests);
+    }
+    let short = misfits(allocatable, &used, want);
+    (!short.is_empty()).then_some(Misfit::Short(short))
+}
+
+/// The victims `DefaultPreemption` picks on one node for a pod of `priority`
+/// (`pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go`,
+/// `SelectVictimsOnNode`): every lower-priority pod is removed; if the pod still does not
+/// fit, there are none (None); else the removed pods are given back, most important first
+/// (higher priority, then earlier start: `MoreImportantPod`), each kept if the pod still
+/// fits, and the others are the victims (indices into `pods`, in that order).
+/// PodDisruptionBudgets, which only order the reprieve, are not read.
+pub fn victims(allocatable: &Resources, pods: &[Occupant], want: &Resources, ports: &[(i32, String)], priority: i32) -> Option<Vec<usize>> {
+    let (mut keep, mut lower): (Vec<usize>, Vec<usize>) = (0..pods.len()).partition(|i| pods[*i].priority >= priority);
+    let fits = |idx: &[usize]| check(allocatable, &idx.iter().map(|i| pods[*i]).collect::<Vec<_>>(), want, ports).is_none();
+    if lower.is_empty() || !fits(&keep) {
+        return None;
+    }
+    lower.sort_by(|a, b| {
+        let (a, b) = (&pods[*a], &pods[*b]);
+        b.priority.cmp(&a.priority).then_with(|| (a.started.is_empty(), a.started).cmp(&(b.started.is_empty(), b.started)))
+    });
+    let mut out = Vec::new();
+    for i in lower {
+        keep.push(i);
+        if !fits(&keep) {
+            keep.pop();
+            out.push(i);
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +311,26 @@ mod tests {
         let want = Resources([("cpu".into(), 200), ("memory".into(), 10), ("nvidia.com/gpu".into(), 2)].into());
         assert_eq!(misfits(&alloc, &used, &want), ["Too many pods", "Insufficient cpu", "Insufficient nvidia.com/gpu"]);
         assert!(misfits(&alloc, &Used::default(), &Resources([("cpu".into(), 1000)].into())).is_empty());
+    }
+
+    #[test]
+    fn preemption_gives_back_the_most_important_pods_first() {
+        let alloc = Resources([("cpu".into(), 1000), ("pods".into(), 110)].into());
+        let r = |cpu| Resources([("cpu".to_string(), cpu)].into());
+        let (a, b, c, d) = (r(300), r(300), r(300), r(100));
+        let pods = [
+            Occupant { priority: 0, started: "2025-01-01T00:00:00Z", requests: &a, ports: &[] },
+            Occupant { priority: 0, started: "2025-01-02T00:00:00Z", requests: &b, ports: &[] },
+            Occupant { priority: 100, started: "2025-01-01T00:00:00Z", requests: &c, ports: &[] },
+            Occupant { priority: 2000, started: "2025-01-01T00:00:00Z", requests: &d, ports: &[] },
+        ];
+        // 500m wanted, none free: without the three lower pods 900m is free; the
+        // priority-100 pod is given back (600m left), then neither priority-0 one can be.
+        assert_eq!(victims(&alloc, &pods, &r(500), &[], 1000), Some(vec![0, 1]));
+        // 300m: the earlier-started priority-0 pod is given back too; the later one goes.
+        assert_eq!(victims(&alloc, &pods, &r(300), &[], 1000), Some(vec![1]));
+        // Nothing lower, or not enough even without every lower pod: no victims.
+        assert_eq!(victims(&alloc, &pods, &r(300), &[], 0), None);
+        assert_eq!(victims(&alloc, &pods, &r(950), &[], 1000), None);
     }
 }

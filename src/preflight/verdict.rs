@@ -1,12 +1,8 @@
 //! What would happen on each node if a DaemonSet were applied — pure, no I/O. The node's
 //! eligibility is coverage's rule (`k8s::eligibility`); whether the pod fits is
 //! kube-scheduler's (`k8s::fit`, host ports as the `NodePorts` filter); and when it does
-//! not, whether it would preempt, as `DefaultPreemption` picks victims on a node
-//! (`pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go`,
-//! `SelectVictimsOnNode`): every lower-priority pod removed; if the pod then fits, the
-//! removed pods are given back one by one, most important first (higher priority, then
-//! earlier start), as long as it still fits; those that cannot be given back are the
-//! victims. PodDisruptionBudgets, which only reorder that reprieve, are not read.
+//! not, whether it would preempt, and whom (`k8s::fit::victims`, as `DefaultPreemption`
+//! picks victims on a node).
 //!
 //! May import: `k8s`.
 
@@ -16,7 +12,7 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1 as core;
 
 use crate::k8s::eligibility::{self, NodeFacts, Placement};
-use crate::k8s::fit::{self, Resources, Used};
+use crate::k8s::fit::{self, Resources};
 
 /// A pod bound to a node, as much as a verdict needs.
 #[derive(Debug, Clone)]
@@ -130,18 +126,21 @@ impl Candidate {
     }
 }
 
-/// Why the pod does not fit beside `pods`: the port filter first, then resources.
+/// The scheduler's view of pods on a node.
+fn occupants<'a>(pods: &[&'a PodOnNode]) -> Vec<fit::Occupant<'a>> {
+    pods.iter().map(|p| fit::Occupant { priority: p.priority, started: &p.started, requests: &p.requests, ports: &p.ports }).collect()
+}
+
+/// Why the pod does not fit beside `pods`, in words: the port filter first, then resources.
 fn misfit(c: &Candidate, room: &NodeRoom, pods: &[&PodOnNode]) -> Vec<String> {
-    for (port, proto) in &c.ports {
-        if let Some(p) = pods.iter().find(|p| p.ports.iter().any(|(h, pr)| h == port && pr == proto)) {
-            return vec![format!("host port {port}/{proto} is taken by {}", p.name)];
+    match fit::check(&room.allocatable, &occupants(pods), &c.requests, &c.ports) {
+        None => vec![],
+        Some(fit::Misfit::Short(why)) => why,
+        Some(fit::Misfit::Port(i)) => {
+            let (port, proto) = c.ports.iter().find(|p| pods[i].ports.contains(p)).cloned().unwrap_or_default();
+            vec![format!("host port {port}/{proto} is taken by {}", pods[i].name)]
         }
     }
-    let mut used = Used::default();
-    for p in pods {
-        used.add_pod(&p.requests);
-    }
-    fit::misfits(&room.allocatable, &used, &c.requests)
 }
 
 /// The pod's outcome on one node.
@@ -155,38 +154,29 @@ pub fn judge(c: &Candidate, room: &NodeRoom) -> NodeVerdict {
         return verdict(Outcome::NotEligible(r.to_string()));
     }
     let others: Vec<&PodOnNode> = room.pods.iter().filter(|p| !(c.replaces && own(p))).collect();
-    let why = misfit(c, room, &others);
+    let mut why = misfit(c, room, &others);
     if why.is_empty() {
         return verdict(Outcome::WouldRun);
     }
     if c.never_preempts {
+        why.push("preemptionPolicy Never: cannot preempt".into());
         return verdict(Outcome::WouldNotFit(why));
     }
-    // SelectVictimsOnNode: remove every lower-priority pod; if that is not enough, no victims.
-    let (mut keep, mut lower): (Vec<&PodOnNode>, Vec<&PodOnNode>) = others.iter().partition(|p| p.priority >= c.priority);
-    if lower.is_empty() {
-        let mut why = why;
-        if !c.has_priority_class {
-            why.push("no priority class: cannot preempt".into());
-        } else {
-            why.push("no lower-priority pod to preempt".into());
+    match fit::victims(&room.allocatable, &occupants(&others), &c.requests, &c.ports, c.priority) {
+        Some(v) => {
+            verdict(Outcome::WouldPreempt(v.iter().map(|i| format!("{} (priority {})", others[*i].name, others[*i].priority)).collect()))
         }
-        return verdict(Outcome::WouldNotFit(why));
-    }
-    if !misfit(c, room, &keep).is_empty() {
-        return verdict(Outcome::WouldNotFit(why));
-    }
-    // Reprieve the most important first: higher priority, then the earlier started.
-    lower.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.started.cmp(&b.started)));
-    let mut victims = Vec::new();
-    for p in lower {
-        keep.push(p);
-        if !misfit(c, room, &keep).is_empty() {
-            keep.pop();
-            victims.push(format!("{} (priority {})", p.name, p.priority));
+        None => {
+            if !c.has_priority_class {
+                why.push("no priority class: cannot preempt".into());
+            } else if others.iter().all(|p| p.priority >= c.priority) {
+                why.push("no lower-priority pod to preempt".into());
+            } else {
+                why.push("preempting every lower-priority pod would not be enough".into());
+            }
+            verdict(Outcome::WouldNotFit(why))
         }
     }
-    verdict(Outcome::WouldPreempt(victims))
 }
 
 #[cfg(test)]

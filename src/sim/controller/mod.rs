@@ -13,6 +13,7 @@ pub mod disruption;
 pub mod events;
 pub mod gc;
 pub mod nodelifecycle;
+pub mod preemption;
 pub mod replicaset;
 pub mod scheduler;
 

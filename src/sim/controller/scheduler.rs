@@ -1,6 +1,7 @@
 //! A scheduler that binds pods the way kube-scheduler's filters would: node-name
 //! affinity pins, nodeSelector, required node affinity, NoSchedule/NoExecute taints,
-//! `spec.unschedulable`, host ports and resources (`NodeResourcesFit`, in `k8s::fit`). Pods that fit nowhere stay Pending with
+//! `spec.unschedulable`, host ports and resources (`NodeResourcesFit`, in `k8s::fit`),
+//! and preempts lower-priority pods where that helps (`preemption`). Pods that fit nowhere stay Pending with
 //! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` event whose
 //! message is the scheduler's `FitError` (`pkg/scheduler/framework/types.go`) with the
 //! DefaultPreemption post-filter's own (`pkg/scheduler/framework/preemption`).
@@ -13,7 +14,7 @@
 //! `flushUnschedulablePodsLeftover`). Each failed attempt records `FailedScheduling`
 //! again; repeats of one message are counted on one Event, as the event recorder does.
 //!
-//! May import: `sim::controller::daemonset`, `sim::controller::events`, `sim::store`, `k8s::eligibility`, `k8s::fit`.
+//! May import: `sim::controller::daemonset`, `sim::controller::events`, `sim::controller::preemption`, `sim::store`, `k8s::eligibility`, `k8s::fit`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -22,8 +23,9 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::events;
+use super::preemption::{self, Held, Room};
 use crate::k8s::eligibility::{self, Ineligible, NodeFacts, Placement, Toleration};
-use crate::k8s::fit::{self, Resources, Used};
+use crate::k8s::fit::{self, Resources};
 use crate::sim::store::Store;
 
 /// A pod the scheduler could not place: how often it tried, when last, and whether a
@@ -95,15 +97,6 @@ fn host_ports(p: &core::Pod) -> Vec<(i32, String)> {
         .collect()
 }
 
-/// What a node offers and already gives: allocatable, the bound pods' requests and
-/// count, and the host ports they hold.
-#[derive(Default)]
-struct Room {
-    allocatable: Resources,
-    used: Used,
-    ports: HashSet<(i32, String)>,
-}
-
 /// Why `pod` does not fit `node`, in the scheduler's words (empty if it fits): the first
 /// filter that fails says why, as the framework stops at the first failing plugin
 /// (`RunFilterPlugins`); NodeResourcesFit gives every resource that is short.
@@ -136,11 +129,11 @@ fn misfit(
         return vec!["node(s) were unschedulable".into()];
     }
     let empty = Room::default();
-    let room = room.unwrap_or(&empty);
-    if ports.iter().any(|p| room.ports.contains(p)) {
-        return vec![PORTS.into()];
+    match room.unwrap_or(&empty).check(requests, ports) {
+        None => vec![],
+        Some(fit::Misfit::Port(_)) => vec![PORTS.into()],
+        Some(fit::Misfit::Short(why)) => why,
     }
-    fit::misfits(&room.allocatable, &room.used, requests)
 }
 
 impl Scheduler {
@@ -187,18 +180,20 @@ impl Scheduler {
             .collect();
         let live: HashSet<&str> = pods.iter().filter_map(|p| p.metadata.uid.as_deref()).collect();
         self.requests.retain(|uid, _| live.contains(uid.as_str()));
-        // The lowest priority among each node's pods (preemption's potential victims).
-        let mut lowest: HashMap<String, i32> = HashMap::new();
         for p in &pods {
             // Finished pods hold nothing (the scheduler's informer leaves them out).
             if let Some(n) = fit::occupies(p) {
                 let uid = p.metadata.uid.clone().unwrap_or_default();
                 let req = self.requests.entry(uid).or_insert_with(|| p.spec.as_ref().map(fit::pod_requests).unwrap_or_default());
-                let room = rooms.entry(n.to_string()).or_default();
-                room.ports.extend(host_ports(p));
-                room.used.add_pod(req);
-                let prio = p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0);
-                lowest.entry(n.to_string()).and_modify(|l| *l = (*l).min(prio)).or_insert(prio);
+                rooms.entry(n.to_string()).or_default().pods.push(Held {
+                    namespace: p.metadata.namespace.clone().unwrap_or_default(),
+                    name: p.metadata.name.clone().unwrap_or_default(),
+                    priority: p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0),
+                    started: p.status.as_ref().and_then(|s| s.start_time.as_ref()).map(|t| t.0.to_string()).unwrap_or_default(),
+                    requests: req.clone(),
+                    ports: host_ports(p),
+                    terminating: p.metadata.deletion_timestamp.is_some(),
+                });
             }
         }
         for pod in pending {
@@ -218,6 +213,7 @@ impl Scheduler {
             // leaves out UnschedulableAndUnresolvable ones (affinity, taints, cordon);
             // NodePorts' Unschedulable nodes are tried (`SelectVictimsOnNode`).
             let mut preemption: BTreeMap<String, usize> = BTreeMap::new();
+            let mut preemptable: Vec<(String, Vec<usize>)> = Vec::new();
             let mut chosen = None;
             // A pod pinned to one node by name (every DaemonSet pod) is checked against
             // that node alone; the others count as not matching its affinity.
@@ -242,16 +238,21 @@ impl Scheduler {
                 // Ports and resources are what removing pods can free (`Unschedulable`);
                 // the rest is `UnschedulableAndUnresolvable`.
                 let resolvable = first == PORTS || first == "Too many pods" || first.starts_with("Insufficient ");
-                let p = if !resolvable {
-                    "Preemption is not helpful for scheduling".to_string()
-                } else if lowest.get(&n.name).is_none_or(|l| *l >= priority) {
-                    "No preemption victims found for incoming pod".to_string()
-                } else {
-                    // Lower-priority pods would go first (preempting them is not
-                    // simulated): the node stays as short as it is.
-                    first.clone()
+                let victims = resolvable
+                    .then(|| rooms.get(&n.name))
+                    .flatten()
+                    .and_then(|room| fit::victims(&room.allocatable, &room.occupants(), &requests, &ports, priority));
+                let p = match &victims {
+                    _ if !resolvable => "Preemption is not helpful for scheduling".to_string(),
+                    None => "No preemption victims found for incoming pod".to_string(),
+                    Some(v) => {
+                        preemptable.push((n.name.clone(), v.clone()));
+                        String::new()
+                    }
                 };
-                *preemption.entry(p).or_default() += 1;
+                if !p.is_empty() {
+                    *preemption.entry(p).or_default() += 1;
+                }
                 for r in why {
                     *reasons.entry(r).or_default() += 1;
                 }
@@ -263,9 +264,14 @@ impl Scheduler {
             match chosen {
                 Some(node) => {
                     self.queue.remove(&key);
-                    let room = rooms.entry(node.clone()).or_default();
-                    room.ports.extend(ports);
-                    room.used.add_pod(&requests);
+                    rooms.entry(node.clone()).or_default().pods.push(Held {
+                        namespace: ns.clone(),
+                        name: name.clone(),
+                        priority,
+                        requests: requests.clone(),
+                        ports,
+                        ..Default::default()
+                    });
                     let _ = store.modify::<core::Pod>(&ns, &name, |p| {
                         if p.metadata.uid != uid {
                             return false;
@@ -295,7 +301,28 @@ impl Scheduler {
                 }
                 None => {
                     let total = facts.len();
-                    let msg = fit_error(total, &reasons, Some(&format!("preemption: {}", fit_error(total, &preemption, None))));
+                    // The post-filter: preempt where it helps (its message is then empty), or say why not.
+                    let post = match preemption::not_eligible(&pod, &rooms, priority) {
+                        Some(why) => Some(format!("preemption: {why}")),
+                        None => match preemption::pick(&rooms, &preemptable) {
+                            Some((node, victims)) => {
+                                let held: Vec<&Held> = victims.iter().map(|i| &rooms[node].pods[*i]).collect();
+                                preemption::preempt(store, &pod, node, &held, now, record);
+                                None
+                            }
+                            None => {
+                                // Nodes where victims would be needed but none is picked count as no victims.
+                                for _ in &preemptable {
+                                    *preemption.entry("No preemption victims found for incoming pod".into()).or_default() += 1;
+                                }
+                                Some(format!("preemption: {}", fit_error(total, &preemption, None)))
+                            }
+                        },
+                    };
+                    let msg = match &post {
+                        Some(p) => fit_error(total, &reasons, Some(p)),
+                        None => fit_error(total, &reasons, None),
+                    };
                     let q = self.queue.entry(key).or_insert(Unschedulable { attempts: 0, last_try: now, moved: false });
                     q.attempts += 1;
                     q.last_try = now;
