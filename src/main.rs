@@ -458,7 +458,6 @@ fn run_drain(inv: &Invocation, args: &daemonscope::cli::DrainArgs) -> Result<()>
 
 /// `daemonscope preflight -f FILE…`: on a cluster or `--from` a dump.
 fn run_preflight(inv: &Invocation, args: &daemonscope::cli::PreflightArgs) -> Result<()> {
-    fleet(inv, None, Some("preflight"));
     let dss = daemonscope::preflight::read_manifests(&args.files).unwrap_or_else(|e| fail_with(2, e));
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
@@ -467,8 +466,7 @@ fn run_preflight(inv: &Invocation, args: &daemonscope::cli::PreflightArgs) -> Re
             let (_running, client, context) = simulator::local(inv).unwrap_or_else(|e| fail_with(2, e));
             return daemonscope::preflight::run(&client.into(), &context, &dss, args, &mut std::io::stdout()).await;
         }
-        let (cluster, context) = inv.load_source().client(context(inv)).await.unwrap_or_else(|e| fail_with(2, e));
-        daemonscope::preflight::run(&cluster, &context, &dss, args, &mut std::io::stdout()).await
+        daemonscope::preflight::run_contexts(&inv.load_source(), &inv.client.context, &dss, args, &mut std::io::stdout()).await
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
     std::process::exit(code);

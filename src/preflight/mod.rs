@@ -6,7 +6,7 @@
 //! the priority classes, and the DaemonSet as it is now if it exists. Exit 0 when every
 //! node it targets would run it, 1 when some would not (or a change would drop nodes it
 //! runs on now, unless `--allow-ineligible`, or the pull exceeds `--max-pull-bytes`), 2
-//! when it cannot be evaluated.
+//! when it cannot be evaluated. Several `--context` flags check each cluster in turn.
 //!
 //! May import: `status` (its one-line messages), `cli`, `cluster`, `k8s`.
 
@@ -376,4 +376,29 @@ pub async fn run(cluster: &Cluster, context: &str, dss: &[DaemonSet], args: &Pre
     };
     let _ = out.write_all(body.as_bytes());
     if pass { 0 } else { 1 }
+}
+
+/// The preflight on each of `contexts` (none: the current context) in turn, each report
+/// headed by its context; a cluster that cannot be reached is one line and counts as 2.
+/// The exit code is the worst.
+pub async fn run_contexts(
+    source: &crate::cluster::connect::Source,
+    contexts: &[String],
+    dss: &[DaemonSet],
+    args: &PreflightArgs,
+    out: &mut impl Write,
+) -> i32 {
+    let each: Vec<Option<&str>> = if contexts.is_empty() { vec![None] } else { contexts.iter().map(|c| Some(c.as_str())).collect() };
+    let mut worst = 0;
+    for c in each {
+        let code = match source.client(c).await {
+            Ok((cluster, name)) => run(&cluster, &name, dss, args, out).await,
+            Err(e) => {
+                crate::status::say(&format!("daemonscope: {e}"));
+                2
+            }
+        };
+        worst = worst.max(code);
+    }
+    worst
 }

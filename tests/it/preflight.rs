@@ -311,3 +311,41 @@ fn the_binary_gates_and_says_bad_input_in_one_line() {
         "{out}"
     );
 }
+
+/// Several `--context` flags: each cluster is checked in turn, each report names its
+/// context, and the exit code is the worst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_contexts_are_checked_each_and_the_worst_exit_wins() {
+    let roomy = common::serve_insecure(&node("big", "8", "8Gi", 110, 0, "", "")).await;
+    let small = common::serve_insecure(&node("small", "1", "8Gi", 110, 0, "", "")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut list = Vec::new();
+    for (name, sim) in [("roomy", &roomy), ("small", &small)] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, daemonscope::sim::kubeconfig::standalone_yaml_named(sim.url(), None, name)).unwrap();
+        list.push(p.to_str().unwrap().to_string());
+    }
+    let ds = dir.path().join("ds.yaml");
+    std::fs::write(
+        &ds,
+        format!("{DS}      containers: [{{name: a, image: registry.k8s.io/pause:3.9, resources: {{requests: {{cpu: \"2\"}}}}}}]\n"),
+    )
+    .unwrap();
+    let (kc, ds) = (list.join(":"), ds.to_str().unwrap().to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_daemonscope"))
+            .args(["preflight", "--context", "roomy", "--context", "small", "-f", &ds, "-o", "json"])
+            .env("KUBECONFIG", kc)
+            .env("XDG_STATE_HOME", std::env::temp_dir())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let reports: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&text).into_iter().map(Result::unwrap).collect();
+    let got: Vec<(String, bool)> =
+        reports.iter().map(|r| (r["context"].as_str().unwrap().to_string(), r["pass"].as_bool().unwrap())).collect();
+    assert_eq!(got, [("roomy".to_string(), true), ("small".to_string(), false)]);
+}
