@@ -130,6 +130,10 @@ struct SimCommand {
     from: FromContextArgs,
 }
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `kubectl daemonscope` when run as the kubectl plugin (named `kubectl-daemonscope`), so usage reads as typed.
 fn bin_name() -> &'static str {
     let argv0 = std::env::args_os().next().map(PathBuf::from);
