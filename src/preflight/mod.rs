@@ -11,12 +11,13 @@
 //! May import: `status` (its one-line messages), `cli`, `cluster`, `k8s`.
 
 pub mod verdict;
+pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use kube::Api;
 use kube::api::ListParams;
@@ -26,9 +27,9 @@ use crate::cli::PreflightArgs;
 use crate::cluster::connect::Cluster;
 use crate::cluster::errors::ClusterError;
 use crate::k8s::eligibility::NodeFacts;
-use crate::k8s::fit::{self, Resources};
+use crate::k8s::fit::Resources;
 use crate::k8s::text;
-use verdict::{Candidate, NodeRoom, NodeVerdict, Outcome, PodOnNode};
+use verdict::{Candidate, NodeRoom, NodeVerdict, Outcome};
 
 /// The DaemonSets of the files (`-` is standard input): YAML or JSON, several documents,
 /// `List`s. Anything else is skipped; no DaemonSet at all is an error, in one line.
@@ -145,21 +146,21 @@ pub async fn gather(cluster: &Cluster, dss: &[DaemonSet]) -> Result<ClusterFacts
     })
     .await?;
     let index: HashMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.facts.name.clone(), i)).collect();
-    each_page(cluster, &Api::<Pod>::all(cluster.client.clone()), ListParams::default(), |page| {
-        for p in page {
-            let Some(i) = fit::occupies(&p).and_then(|n| index.get(n)) else { continue };
-            let spec = p.spec.as_ref();
-            nodes[*i].pods.push(PodOnNode {
-                name: format!("{}/{}", p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or("")),
-                priority: spec.and_then(|s| s.priority).unwrap_or(0),
-                requests: spec.map(fit::pod_requests).unwrap_or_default(),
-                ports: spec.map(verdict::host_ports).unwrap_or_default(),
-                owner_uid: p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| o.uid.clone()),
-                started: p.status.as_ref().and_then(|s| s.start_time.as_ref()).map(|t| t.0.to_string()).unwrap_or_default(),
-            });
+    // Pods decoded lean (see `wire`), 500 at a time.
+    let mut lp = ListParams::default().limit(500);
+    loop {
+        let req = kube::core::Request::new("/api/v1/pods").list(&lp).map_err(|e| cluster.error(kube::Error::BuildRequest(e)))?;
+        let page: wire::PodFitList = cluster.client.request(req).await.map_err(|e| cluster.error(e))?;
+        for p in page.items {
+            if let Some(i) = p.node().and_then(|n| index.get(n)).copied() {
+                nodes[i].pods.push(p.into_pod_on_node());
+            }
         }
-    })
-    .await?;
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => break,
+        }
+    }
     let mut classes = HashMap::new();
     let mut default_priority = 0;
     each_page(cluster, &Api::<PriorityClass>::all(cluster.client.clone()), ListParams::default(), |page| {

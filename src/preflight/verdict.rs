@@ -235,7 +235,10 @@ mod tests {
         other.owner_uid = Some("else".into());
         assert_eq!(
             judge(&candidate(100, 0, false), &room(vec![other])).outcome,
-            Outcome::WouldNotFit(vec!["host port 9100/TCP is taken by kube-system/agent-x".into()])
+            Outcome::WouldNotFit(vec![
+                "host port 9100/TCP is taken by kube-system/agent-x".into(),
+                "no priority class: cannot preempt".into()
+            ])
         );
     }
 

@@ -1,0 +1,169 @@
+//! Pods as preflight reads them: only what a node's room needs (the node, phase,
+//! priority, start time, controller, and each container's requests, limits, host ports
+//! and restart policy, with the pod's overhead), decoded straight from the list's JSON —
+//! serde skips every other key — instead of full k8s-openapi `Pod`s. A big cluster lists
+//! hundreds of thousands of pods; this is most of preflight's work.
+//!
+//! May import: `k8s`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+struct Owner {
+    #[serde(default)]
+    uid: String,
+    #[serde(default)]
+    controller: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    owner_references: Vec<Owner>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Port {
+    #[serde(default)]
+    host_port: Option<i32>,
+    #[serde(default)]
+    protocol: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Container {
+    #[serde(default)]
+    resources: Option<core::ResourceRequirements>,
+    #[serde(default)]
+    ports: Vec<Port>,
+    #[serde(default)]
+    restart_policy: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Spec {
+    #[serde(default)]
+    node_name: Option<String>,
+    #[serde(default)]
+    priority: Option<i32>,
+    #[serde(default)]
+    containers: Vec<Container>,
+    #[serde(default)]
+    init_containers: Vec<Container>,
+    #[serde(default)]
+    overhead: Option<BTreeMap<String, Quantity>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Status {
+    #[serde(default)]
+    phase: Option<String>,
+    #[serde(default)]
+    start_time: Option<String>,
+}
+
+/// One pod, as much as preflight reads of it.
+#[derive(Deserialize, Default)]
+pub struct PodFit {
+    #[serde(default)]
+    metadata: Meta,
+    #[serde(default)]
+    spec: Spec,
+    #[serde(default)]
+    status: Status,
+}
+
+/// A page of a pod list.
+#[derive(Deserialize, Default)]
+pub struct PodFitList {
+    #[serde(default)]
+    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta,
+    #[serde(default)]
+    pub items: Vec<PodFit>,
+}
+
+fn container(c: Container) -> core::Container {
+    core::Container {
+        resources: c.resources,
+        ports: Some(
+            c.ports
+                .into_iter()
+                .map(|p| core::ContainerPort { host_port: p.host_port, protocol: p.protocol, ..Default::default() })
+                .collect(),
+        ),
+        restart_policy: c.restart_policy,
+        ..Default::default()
+    }
+}
+
+impl PodFit {
+    /// The node it holds room on: bound and not finished (as `k8s::fit::occupies`).
+    pub fn node(&self) -> Option<&str> {
+        if matches!(self.status.phase.as_deref(), Some("Succeeded" | "Failed")) {
+            return None;
+        }
+        self.spec.node_name.as_deref().filter(|n| !n.is_empty())
+    }
+
+    /// The pod as a verdict reads it.
+    pub fn into_pod_on_node(self) -> super::verdict::PodOnNode {
+        let spec = core::PodSpec {
+            containers: self.spec.containers.into_iter().map(container).collect(),
+            init_containers: Some(self.spec.init_containers.into_iter().map(container).collect()),
+            overhead: self.spec.overhead,
+            ..Default::default()
+        };
+        super::verdict::PodOnNode {
+            name: format!("{}/{}", self.metadata.namespace, self.metadata.name),
+            priority: self.spec.priority.unwrap_or(0),
+            requests: crate::k8s::fit::pod_requests(&spec),
+            ports: super::verdict::host_ports(&spec),
+            owner_uid: self.metadata.owner_references.into_iter().find(|o| o.controller == Some(true)).map(|o| o.uid),
+            started: self.status.start_time.unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lean decode gives what the full `Pod` gives, on a pod with every field it reads.
+    #[test]
+    fn reads_what_a_full_pod_gives() {
+        let json = serde_json::json!({
+            "metadata": {"name": "p", "namespace": "ns", "labels": {"a": "b"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "d", "uid": "u1", "controller": true}]},
+            "spec": {"nodeName": "n1", "priority": 7, "overhead": {"cpu": "10m"},
+                "initContainers": [{"name": "i", "image": "x", "resources": {"requests": {"cpu": "1"}}},
+                                   {"name": "s", "image": "x", "restartPolicy": "Always", "resources": {"requests": {"memory": "1Gi"}}}],
+                "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "100m"}, "limits": {"memory": "64Mi"}},
+                                "ports": [{"containerPort": 80, "hostPort": 8080, "protocol": "UDP"}], "env": [{"name": "E", "value": "v"}]}]},
+            "status": {"phase": "Running", "startTime": "2025-03-02T14:03:00Z", "containerStatuses": []}
+        });
+        let lean: PodFit = serde_json::from_value(json.clone()).unwrap();
+        let full: core::Pod = serde_json::from_value(json).unwrap();
+        assert_eq!(lean.node(), crate::k8s::fit::occupies(&full));
+        let p = lean.into_pod_on_node();
+        let spec = full.spec.unwrap();
+        assert_eq!(p.requests, crate::k8s::fit::pod_requests(&spec));
+        assert_eq!(p.ports, super::super::verdict::host_ports(&spec));
+        assert_eq!(
+            (p.name.as_str(), p.priority, p.owner_uid.as_deref(), p.started.as_str()),
+            ("ns/p", 7, Some("u1"), "2025-03-02T14:03:00Z")
+        );
+    }
+}
