@@ -36,6 +36,7 @@ mod secrets;
 mod serve;
 mod serve_bounds;
 mod serve_ksm;
+mod serve_replay;
 mod silent_tls;
 mod sim_cli;
 mod sim_controller;
