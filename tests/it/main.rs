@@ -35,6 +35,7 @@ mod rollout_budget;
 mod secrets;
 mod serve;
 mod serve_bounds;
+mod serve_dashboard;
 mod serve_ksm;
 mod serve_replay;
 mod silent_tls;
