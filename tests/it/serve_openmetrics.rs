@@ -15,8 +15,11 @@ use daemonscope::cli::ServeArgs;
 
 use crate::serve::{DEMO, get, serve_with, tool, wait_ready};
 
-/// `name{a="x",b="y"} value [timestamp]` → (name, labels, value), or why not.
-fn sample(line: &str) -> Result<(String, Vec<(String, String)>, f64), String> {
+/// A sample: its name, labels and value.
+type Sample = (String, Vec<(String, String)>, f64);
+
+/// `name{a="x",b="y"} value [timestamp]` → the sample, or why not.
+fn sample(line: &str) -> Result<Sample, String> {
     let is_name = |s: &str, colon: bool| {
         let mut c = s.chars();
         c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_' || (colon && f == ':'))
@@ -143,7 +146,7 @@ fn openmetrics_errors(text: &str) -> Vec<String> {
             if !suffixes.iter().any(|s| name == format!("{fam}{s}")) {
                 err(n, line, format!("{name} is not a sample name of {t} family {fam}"));
             }
-            if t == "counter" && name.ends_with("_total") && !(value >= 0.0) {
+            if t == "counter" && name.ends_with("_total") && (value.is_nan() || value < 0.0) {
                 err(n, line, "negative counter".into());
             }
             if t == "histogram" {
