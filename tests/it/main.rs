@@ -37,6 +37,7 @@ mod serve;
 mod serve_bounds;
 mod serve_dashboard;
 mod serve_ksm;
+mod serve_replicas;
 mod serve_openmetrics;
 mod serve_replay;
 mod silent_tls;
