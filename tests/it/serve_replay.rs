@@ -182,13 +182,20 @@ fn ours_silent(minutes: u32) -> Vec<Expect<'static>> {
 }
 
 /// A careful rollout (minReadySeconds 30 minutes, one node at a time): updatedNumberScheduled
-/// moves every half hour, so the mixin calls it stuck (kubernetes-mixin#625); every unit it
-/// holds is a new pod inside minReadySeconds, so ours stays quiet.
+/// moves every half hour, so the mixin calls it stuck (kubernetes-mixin#625); what holds
+/// it is a new pod starting or inside minReadySeconds, so ours stays quiet. That it
+/// progresses: the updated count takes at least three values.
 #[test]
 fn a_slow_rollout_that_progresses_fires_the_mixin_and_not_ours() {
     let yaml = cluster("  minReadySeconds: 1800\n", "", "2s", &patch_image("1m", "v2"));
     let scrapes = run(&yaml, 70);
     assert!(has(&scrapes, &["daemonscope_daemonset_rollout_blocked{", "cause=\"min-ready-seconds\",origin=\"rollout-induced\""]));
+    let updated: std::collections::BTreeSet<&String> = scrapes
+        .iter()
+        .filter_map(|s| s.iter().find(|(k, _)| k.starts_with("kube_daemonset_status_updated_number_scheduled{")))
+        .map(|(_, v)| v)
+        .collect();
+    assert!(updated.len() >= 3, "the rollout progresses: {updated:?}");
     let mut expect = ours_silent(70);
     expect.push(Expect(28, "KubeDaemonSetRolloutStuck", &[KSM]));
     check("slow rollout", &scrapes, &expect);
@@ -196,9 +203,9 @@ fn a_slow_rollout_that_progresses_fires_the_mixin_and_not_ours() {
 
 /// The cluster autoscaler scales down one node after another: it taints each
 /// `ToBeDeletedByClusterAutoscaler:NoSchedule`, the VM goes (the node unreachable), and
-/// the node object is deleted nine minutes later. The mixin counts those nodes
-/// misscheduled and unavailable and fires (prometheus-community/helm-charts#1927,
-/// prometheus-operator/runbooks#55); ours sees nodes going down, not daemons missing.
+/// the node object is deleted nine minutes later. The controller counts the pods on
+/// those nodes misscheduled, and the mixin fires; ours sees nodes closed by a taint, then
+/// down, not daemons missing.
 #[test]
 fn autoscaled_nodes_being_deleted_fire_the_mixin_and_not_ours() {
     let mut timeline = String::new();
@@ -219,7 +226,7 @@ fn autoscaled_nodes_being_deleted_fire_the_mixin_and_not_ours() {
 }
 
 /// A node tainted NoSchedule keeps the daemon pod it runs (only NoExecute evicts); the
-/// controller counts it misscheduled, so the mixin fires (kubernetes/kube-state-metrics#960);
+/// controller counts it misscheduled, so the mixin fires (prometheus-operator/runbooks#55);
 /// ours does not: the pod is where the controller lets it stay.
 #[test]
 fn a_node_tainted_noschedule_fires_the_mixin_and_not_ours() {
