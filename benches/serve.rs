@@ -2,13 +2,18 @@
 //! watch events through serve's own state): the time to render one scrape, and its size,
 //! with the default cap of 1,000 node series (Prometheus text and OpenMetrics), and the
 //! status JSON. `cargo bench --bench serve` (sizes: DAEMONSCOPE_BENCH_SIZES=1000,5000);
-//! under `cargo test` it runs once at 300 nodes. Results print as a Markdown table. The
+//! under `cargo test` it runs once at 300 nodes. Results print as a Markdown table, then
+//! divan times one scrape (text, OpenMetrics, text with `--ksm-compat`) at 5,000 nodes
+//! (300 under `cargo test`, divan's test mode). The
 //! whole process's resident memory against the simulator, beside the TUI's, is
 //! `benches/serve_rss.sh`.
 
 mod common;
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use divan::Bencher;
 
 use daemonscope::cluster::requests::RequestCounts;
 use daemonscope::cluster::watch::{SyncState, Update};
@@ -73,6 +78,49 @@ fn time(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
 }
 
 fn main() {
+    table();
+    divan::main();
+}
+
+/// The nodes divan's benchmarks run at.
+fn divan_size() -> usize {
+    if std::env::args().any(|a| a == "--bench") { 5000 } else { 300 }
+}
+
+/// serve's state at [`divan_size`], built once (with `--ksm-compat` as asked).
+fn shared(ksm: bool) -> &'static State {
+    static PLAIN: OnceLock<State> = OnceLock::new();
+    static KSM: OnceLock<State> = OnceLock::new();
+    let cell = if ksm { &KSM } else { &PLAIN };
+    cell.get_or_init(|| {
+        let mut s = state(divan_size());
+        s.ksm_compat = ksm;
+        s
+    })
+}
+
+/// One scrape in the Prometheus text format (what Prometheus gets without OpenMetrics).
+#[divan::bench(sample_count = 21)]
+fn scrape_text(b: Bencher) {
+    let s = shared(false);
+    b.bench(|| metrics::render(s, false).len());
+}
+
+/// One scrape in OpenMetrics (what Prometheus asks for by default).
+#[divan::bench(sample_count = 21)]
+fn scrape_openmetrics(b: Bencher) {
+    let s = shared(false);
+    b.bench(|| metrics::render(s, true).len());
+}
+
+/// One scrape with the kube_daemonset_* families of `--ksm-compat` too.
+#[divan::bench(sample_count = 21)]
+fn scrape_text_ksm_compat(b: Bencher) {
+    let s = shared(true);
+    b.bench(|| metrics::render(s, false).len());
+}
+
+fn table() {
     let full = std::env::args().any(|a| a == "--bench");
     let sizes: Vec<usize> = if full { common::env_list("DAEMONSCOPE_BENCH_SIZES", &[1000, 5000]) } else { vec![300] };
     let runs = if full { 21 } else { 3 };

@@ -14,7 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::model::coverage::CellState;
-use crate::model::rollout;
+use crate::model::{budget, rollout};
 use crate::serve::state::{State, ds_labels, resource_name};
 
 type Labels = Vec<(&'static str, String)>;
@@ -116,7 +116,9 @@ fn registry(state: &State) -> Registry {
     let progress = FloatGauges::default();
     let stalled = IntGauges::default();
     let started = FloatGauges::default();
+    let blocked = IntGauges::default();
     let now = std::time::Instant::now();
+    let wall = jiff::Timestamp::now();
     {
         let live = state.live.read();
         let model = &live.model;
@@ -144,6 +146,15 @@ fn registry(state: &State) -> Registry {
             stalled.get_or_create(&ds).set(i64::from(s.stalled));
             if let Some(t) = p.started {
                 started.get_or_create(&ds).set(rounded(t.as_millisecond() as f64 / 1000.0, 3));
+            }
+            if rollout::under_way(model, d) {
+                // What holds the rollout's budget (and new pods failing outside it), by cause
+                // and by whether the rollout caused it: the nodes of each.
+                let b = budget::budget(model, d, wall);
+                for g in b.groups() {
+                    let l = with(&with(&ds, "cause", g.first.cause.as_str()), "origin", g.first.origin.as_str());
+                    blocked.get_or_create(&l).inc_by(g.holders.len() as i64);
+                }
             }
         }
         // Worst first, then DaemonSet, then node name: the same series survive every scrape.
@@ -183,6 +194,11 @@ fn registry(state: &State) -> Registry {
         progress,
     );
     reg.register("daemonscope_daemonset_rollout_stalled", "1 while an unfinished rollout has made no progress for a minute", stalled);
+    reg.register(
+        "daemonscope_daemonset_rollout_blocked",
+        "Nodes holding an unfinished rollout, by cause and by origin (rollout-induced: the rollout's own new pods; pre-existing or unrelated: not the rollout's doing)",
+        blocked,
+    );
     reg.register("daemonscope_daemonset_rollout_started_timestamp_seconds", "When the DaemonSet's current revision was created", started);
     reg.register(
         "daemonscope_node_time_to_coverage_seconds",

@@ -49,7 +49,7 @@ fn free_port() -> u16 {
 }
 
 /// A child process killed when dropped.
-struct Kill(Child);
+pub(crate) struct Kill(Child);
 
 impl Drop for Kill {
     fn drop(&mut self) {
@@ -86,7 +86,7 @@ pub(crate) async fn wait_ready(addr: &str, secs: u64) {
 }
 
 /// Prometheus on loopback, scraping `target` every second, with its data in `dir`.
-fn spawn_prometheus(bin: &Path, dir: &Path, target: &str) -> (Kill, String) {
+pub(crate) fn spawn_prometheus(bin: &Path, dir: &Path, target: &str) -> (Kill, String) {
     let port = free_port();
     let cfg = format!(
         "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nscrape_configs:\n- job_name: daemonscope\n  static_configs:\n  - targets: ['{target}']\n"
@@ -113,7 +113,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// The result vector of an instant query through Prometheus's HTTP API.
-async fn query(prom: &str, q: &str) -> Option<Vec<Value>> {
+pub(crate) async fn query(prom: &str, q: &str) -> Option<Vec<Value>> {
     let (code, body) = get(prom, &format!("/api/v1/query?query={}", urlencode(q)), None).await?;
     let v: Value = serde_json::from_str(&body).ok()?;
     (code == 200 && v["status"] == "success").then(|| v["data"]["result"].as_array().cloned().unwrap_or_default())

@@ -129,7 +129,7 @@ async fn ksm_compat_exports_what_kube_state_metrics_would_for_the_same_daemonset
 /// The kubernetes-mixin's three DaemonSet alerts (their PromQL and `for`, copied as facts
 /// from `alerts/apps_alerts.libsonnet`, with its default `job="kube-state-metrics"`
 /// selector), as the series a Prometheus scraping daemonscope would hold.
-const MIXIN_RULES: &str = r#"groups:
+pub(crate) const MIXIN_RULES: &str = r#"groups:
 - name: kubernetes-apps
   rules:
   - alert: KubeDaemonSetRolloutStuck
