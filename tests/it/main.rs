@@ -39,6 +39,7 @@ mod serve_ksm;
 mod silent_tls;
 mod sim_cli;
 mod sim_controller;
+mod sim_deployments;
 mod sim_http;
 mod sim_kube_client;
 mod sim_kubectl;

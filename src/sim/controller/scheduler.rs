@@ -1,6 +1,7 @@
 //! A scheduler that binds pods the way kube-scheduler's filters would: node-name
 //! affinity pins, nodeSelector, required node affinity, NoSchedule/NoExecute taints,
-//! `spec.unschedulable` and host ports. Pods that fit nowhere stay Pending with
+//! `spec.unschedulable` and host ports; of the nodes that fit, the one with the fewest pods.
+//! Pods that fit nowhere stay Pending with
 //! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` event whose
 //! message is the scheduler's `FitError` (`pkg/scheduler/framework/types.go`) with the
 //! DefaultPreemption post-filter's own (`pkg/scheduler/framework/preemption`).
@@ -166,8 +167,11 @@ impl Scheduler {
         let mut used_ports: HashMap<String, HashSet<(i32, String)>> = HashMap::new();
         // The lowest priority among each node's pods (preemption's potential victims).
         let mut lowest: HashMap<String, i32> = HashMap::new();
+        // Pods on each node, for spreading the ones not pinned to a node.
+        let mut load: HashMap<String, usize> = HashMap::new();
         for p in &pods {
             if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()) {
+                *load.entry(n.clone()).or_default() += 1;
                 used_ports.entry(n.clone()).or_default().extend(host_ports(p));
                 let prio = p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0);
                 lowest.entry(n).and_modify(|l| *l = (*l).min(prio)).or_insert(prio);
@@ -206,9 +210,17 @@ impl Scheduler {
             };
             for (n, unsched) in candidates {
                 match misfit(&placement.tolerations, &placement, n, *unsched, used_ports.get(&n.name), &ports) {
+                    // Of the nodes that fit, the one with the fewest pods (first by name
+                    // on a tie): the spreading kube-scheduler's scoring plugins give
+                    // pods without requests, so workloads do not pile onto one node.
                     None => {
-                        chosen = Some(n.name.clone());
-                        break;
+                        let l = load.get(&n.name).copied().unwrap_or(0);
+                        if chosen.as_ref().is_none_or(|(_, best)| l < *best) {
+                            chosen = Some((n.name.clone(), l));
+                        }
+                        if l == 0 {
+                            break;
+                        }
                     }
                     Some(r) => {
                         let p = if r != PORTS {
@@ -229,9 +241,10 @@ impl Scheduler {
             let name = pod.metadata.name.clone().unwrap_or_default();
             let uid = pod.metadata.uid.clone();
             let now_t = Time(now);
-            match chosen {
+            match chosen.map(|(n, _)| n) {
                 Some(node) => {
                     self.queue.remove(&key);
+                    *load.entry(node.clone()).or_default() += 1;
                     used_ports.entry(node.clone()).or_default().extend(ports);
                     let _ = store.modify::<core::Pod>(&ns, &name, |p| {
                         if p.metadata.uid != uid {
