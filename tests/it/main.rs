@@ -26,6 +26,7 @@ mod install;
 mod loading;
 mod model;
 mod offline;
+mod pdb_math;
 mod providers;
 mod roll;
 mod roll_lock;
