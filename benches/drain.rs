@@ -3,7 +3,8 @@
 //! on a fresh simulator with the same cluster. Prints wall time, requests (from the
 //! simulator's request log) and requests per evicted pod as a Markdown table.
 //!
-//! `cargo bench --bench drain` (needs kubectl on PATH; NODES=N changes the 50). The cluster
+//! `cargo bench --bench drain` (needs kubectl on PATH; NODES=N changes the 50;
+//! ONLY=daemonscope or ONLY=kubectl runs one side). The cluster
 //! has twice as many untainted workers as are drained, so evicted pods have somewhere to
 //! go and the budgets (web maxUnavailable 10%, cache minAvailable 50%) let the drains
 //! through. Under `cargo test` (no `--bench`) it drains 2 nodes of 3 pods once, as a smoke
@@ -99,7 +100,9 @@ fn main() {
     let (nodes, per_node, count) = if bench { (count * 2 * 100 / 94 + 4, 20, count) } else { (6, 3, 2) };
     let rt = tokio::runtime::Runtime::new().unwrap();
     println!("| {count} nodes × ~{per_node} workload pods | wall | requests | evicted | requests per evicted pod |\n|---|---|---|---|---|");
-    for (name, kubectl) in [("daemonscope drain (all nodes, one command)", false), ("kubectl drain (node by node)", true)] {
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let sides = [("daemonscope drain (all nodes, one command)", false), ("kubectl drain (node by node)", true)];
+    for (name, kubectl) in sides.into_iter().filter(|(_, k)| only.is_empty() || (only == "kubectl") == *k) {
         let r = run(&rt, nodes, per_node, count, kubectl);
         println!("| {name} | {:.1} s | {} | {} | {:.1} |", r.secs, r.requests, r.evicted, r.requests as f64 / r.evicted.max(1) as f64);
     }
