@@ -52,7 +52,8 @@ impl Picker {
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, s: &Shared) {
         let t = &s.theme;
-        let w = 72.min(area.width.saturating_sub(4));
+        // The roll choices are longer than context and namespace names.
+        let w = if self.kind == PickerKind::Restart { 72 } else { 60 }.min(area.width.saturating_sub(4));
         let h = (self.items.len() as u16 + 2).min(area.height.saturating_sub(4)).max(3);
         let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
         let current = match self.kind {
