@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::cli::DrainArgs;
 use crate::cluster::connect::Cluster;
-use crate::cluster::drain::{DrainError, DrainEvent, DrainSettings, drain};
+use crate::cluster::drain::{DrainError, DrainEvent, DrainSettings, cordon, drain_cordoned};
 use crate::k8s::selector::LabelSelector;
 use crate::k8s::text;
 use crate::model::plan::drain::DrainOptions;
@@ -76,12 +76,29 @@ fn line(e: &DrainEvent, json: bool, dry: &str) -> Option<String> {
     })
 }
 
-/// Drains each node in turn; returns the exit code.
+/// Cordons every node first, as kubectl drain does (so pods evicted from one node are not
+/// placed on the next one to drain), then drains each in turn; returns the exit code.
 pub async fn run(cluster: &Cluster, args: &DrainArgs, s: &DrainSettings, out: &mut (dyn Write + Send)) -> i32 {
     let json = args.output == "json";
     let dry = if s.dry_run { " (server dry run)" } else { "" };
     let mut code = 0;
+    let mut cordoned = Vec::new();
     for node in &args.nodes {
+        match cordon(cluster, node, s).await {
+            Ok(already) => {
+                if let Some(l) = line(&DrainEvent::Cordoned { node: node.clone(), already }, json, dry) {
+                    put(out, &l, json);
+                }
+                cordoned.push(node);
+            }
+            Err(e) => {
+                code = 1;
+                refused(out, node, &e, json);
+            }
+        }
+    }
+    let _ = out.flush();
+    for node in cordoned {
         let lines = Mutex::new(Vec::new());
         let on = |e: DrainEvent| {
             if let Some(l) = line(&e, json, dry) {
@@ -96,7 +113,7 @@ pub async fn run(cluster: &Cluster, args: &DrainArgs, s: &DrainSettings, out: &m
             let _ = out.flush();
         };
         let result = {
-            let run = drain(cluster, node, s, &on);
+            let run = drain_cordoned(cluster, node, s, &on);
             tokio::pin!(run);
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
             loop {
@@ -128,20 +145,25 @@ pub async fn run(cluster: &Cluster, args: &DrainArgs, s: &DrainSettings, out: &m
             }
             Err(e) => {
                 code = 1;
-                let why = match &e {
-                    DrainError::Refused(r) => r.clone(),
-                    DrainError::Cluster(c) => c.to_string(),
-                };
-                let l = if json {
-                    json!({"event": "refused", "node": node, "reason": why}).to_string()
-                } else {
-                    format!("error: unable to drain node {node:?}: {why}")
-                };
-                put(out, &l, json);
+                refused(out, node, &e, json);
             }
         }
     }
     code
+}
+
+/// A node that could not be drained at all, and why.
+fn refused(out: &mut (dyn Write + Send), node: &str, e: &DrainError, json: bool) {
+    let why = match e {
+        DrainError::Refused(r) => r.clone(),
+        DrainError::Cluster(c) => c.to_string(),
+    };
+    let l = if json {
+        json!({"event": "refused", "node": node, "reason": why}).to_string()
+    } else {
+        format!("error: unable to drain node {node:?}: {why}")
+    };
+    put(out, &l, json);
 }
 
 /// One line out: what the cluster said in it can never drive the terminal (JSON stays

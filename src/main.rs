@@ -540,7 +540,14 @@ mod simulator {
         }
         let sc = match (&args.scenario, args.nodes, args.daemonsets) {
             (Some(path), _, _) => Scenario::load(path),
-            (None, Some(n), Some(m)) => Ok(generator::checked_scenario(n, m).unwrap_or_else(|e| super::fail_with(2, e))),
+            (None, Some(n), Some(m)) => {
+                let mut sc = generator::checked_scenario(n, m).unwrap_or_else(|e| super::fail_with(2, e));
+                if args.workloads_per_node > 1_000 {
+                    super::fail_with(2, format!("--workloads-per-node {} is out of range (0 to 1000)", args.workloads_per_node));
+                }
+                generator::add_workloads(&mut sc, args.workloads_per_node);
+                Ok(sc)
+            }
             _ => Scenario::parse(sim::offline::DEMO_NAME, sim::offline::DEMO),
         };
         sc.map_err(|e| e.to_string())

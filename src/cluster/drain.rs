@@ -119,10 +119,8 @@ pub async fn plan_node(cluster: &Cluster, node: &str, options: &DrainOptions) ->
     Ok((plan(&facts, &budgets, options), budgets))
 }
 
-/// Cordons, plans, and evicts every pod the plan evicts, all at once (as kubectl does),
-/// telling `on` what happens.
-pub async fn drain(cluster: &Cluster, node: &str, s: &DrainSettings, on: &(dyn Fn(DrainEvent) + Sync)) -> Result<DrainReport, DrainError> {
-    let deadline = s.timeout.map(|t| Instant::now() + t);
+/// Cordons `node` (unless it is already); whether it already was.
+pub async fn cordon(cluster: &Cluster, node: &str, s: &DrainSettings) -> Result<bool, DrainError> {
     let nodes: Api<Node> = Api::all(cluster.client.clone());
     let was = nodes.get(node).await.map_err(|e| cluster.error(e))?;
     let already = was.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
@@ -133,7 +131,25 @@ pub async fn drain(cluster: &Cluster, node: &str, s: &DrainSettings, on: &(dyn F
             .await
             .map_err(|e| cluster.error(e))?;
     }
+    Ok(already)
+}
+
+/// Cordons, plans, and evicts every pod the plan evicts, all at once (as kubectl does),
+/// telling `on` what happens.
+pub async fn drain(cluster: &Cluster, node: &str, s: &DrainSettings, on: &(dyn Fn(DrainEvent) + Sync)) -> Result<DrainReport, DrainError> {
+    let already = cordon(cluster, node, s).await?;
     on(DrainEvent::Cordoned { node: node.into(), already });
+    drain_cordoned(cluster, node, s, on).await
+}
+
+/// [`drain`] of a node already cordoned: plans, and evicts every pod the plan evicts.
+pub async fn drain_cordoned(
+    cluster: &Cluster,
+    node: &str,
+    s: &DrainSettings,
+    on: &(dyn Fn(DrainEvent) + Sync),
+) -> Result<DrainReport, DrainError> {
+    let deadline = s.timeout.map(|t| Instant::now() + t);
     let (plan, budgets) = plan_node(cluster, node, &s.options).await?;
     if let Some(r) = plan.refusal() {
         return Err(DrainError::Refused(r));

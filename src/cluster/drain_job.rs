@@ -59,6 +59,8 @@ pub struct DrainStatus {
     pub blockers: Vec<Blocker>,
     pub dry_run: bool,
     pub finished: bool,
+    /// The grace period and timeout it was confirmed with.
+    pub timing: crate::model::plan::drain::DrainTiming,
 }
 
 impl DrainStatus {
@@ -68,6 +70,7 @@ impl DrainStatus {
             blockers: Vec::new(),
             dry_run,
             finished: false,
+            timing: Default::default(),
         }
     }
 
@@ -171,7 +174,9 @@ pub fn budgets(b: &[(String, i32)]) -> String {
 pub async fn run(cluster: Cluster, status: Arc<Mutex<DrainStatus>>, report: impl Fn(DrainStatus) + Send + Sync + 'static) {
     let lock = |s: &Arc<Mutex<DrainStatus>>| s.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let snapshot = lock(&status);
-    let settings = DrainSettings { options: CONFIRMED, grace_period: None, timeout: None, dry_run: snapshot.dry_run };
+    let t = snapshot.timing;
+    let grace_period = t.grace.map(|g| g.as_secs() as i64);
+    let settings = DrainSettings { options: CONFIRMED, grace_period, timeout: t.timeout, dry_run: snapshot.dry_run };
     for (node, _) in &snapshot.nodes {
         let on = |e: DrainEvent| {
             let now = {

@@ -85,7 +85,7 @@ pub enum Effect {
     /// Pause, resume or abort the roll under way.
     RollControl(RollCmd),
     /// Drain the confirmed nodes (`drain_job`).
-    Drain { nodes: Vec<String>, dry_run: bool },
+    Drain { nodes: Vec<String>, dry_run: bool, timing: crate::model::plan::drain::DrainTiming },
     /// Stop the drain under way (the nodes stay cordoned).
     DrainAbort,
 }
@@ -242,13 +242,13 @@ impl Jobs {
                     let _ = tx.send(JobResult::DrainPlan { nodes, plans });
                 });
             }
-            Effect::Drain { nodes, dry_run } => {
+            Effect::Drain { nodes, dry_run, timing } => {
                 if self.drain.as_ref().is_some_and(|(h, _)| !h.is_finished()) {
                     let _ = tx.send(JobResult::Failed { seq: None, message: "a drain is under way: :drain abort stops it".into() });
                     return;
                 }
                 tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "drain", nodes = %nodes.join(","), dry_run, "action started");
-                let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus::new(&nodes, dry_run)));
+                let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus { timing, ..DrainStatus::new(&nodes, dry_run) }));
                 let shared = status.clone();
                 let h = tokio::spawn(crate::cluster::drain_job::run(cluster, shared, move |s| {
                     let _ = tx.send(JobResult::Drain(s));

@@ -44,6 +44,11 @@ impl std::fmt::Display for Held {
 pub enum LockError {
     #[error("{0}")]
     Held(Held),
+    /// RBAC denies the lease (no `get`/`create`/`update` on `coordination.k8s.io` leases).
+    #[error(
+        "forbidden: this user may not get, create and update leases (coordination.k8s.io) in {0}, which the roll's lock needs; nothing was changed"
+    )]
+    Forbidden(String),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -87,12 +92,16 @@ pub async fn acquire(cluster: &Cluster, namespace: &str, ds: &str, holder: &str)
         lease_duration_seconds: Some(2 * RENEW_EVERY.as_secs() as i32),
         ..Default::default()
     };
+    let forbidden = |e: kube::Error| match e {
+        kube::Error::Api(a) if a.code == 403 => LockError::Forbidden(namespace.to_string()),
+        e => LockError::Cluster(cluster.error(e)),
+    };
     let lost = |e: kube::Error| match e {
         // Someone else created or renewed it between our read and our write.
         kube::Error::Api(a) if a.code == 409 => LockError::Held(Held { holder: "another daemonscope".into(), since: None }),
-        e => LockError::Cluster(cluster.error(e)),
+        e => forbidden(e),
     };
-    match api.get_opt(&name).await.map_err(|e| cluster.error(e))? {
+    match api.get_opt(&name).await.map_err(forbidden)? {
         None => {
             let l = Lease { metadata: ObjectMeta { name: Some(name.clone()), ..Default::default() }, spec: Some(spec) };
             api.create(&PostParams::default(), &l).await.map_err(lost)?;

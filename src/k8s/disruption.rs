@@ -42,8 +42,9 @@ pub fn budget(
             let expected = scale()?;
             (expected, scaled_value(pct, expected)?)
         }
-        // Validation requires one of them; a budget with neither keeps every pod.
-        (None, None) => (pods, pods),
+        // A policy/v1 budget may have neither: nothing expected, nothing desired, and so
+        // (expectedCount 0) no disruption allowed.
+        (None, None) => (0, 0),
     };
     let allowed = healthy - desired;
     let allowed = if expected <= 0 || allowed <= 0 { 0 } else { allowed };

@@ -56,6 +56,11 @@ pub struct SimArgs {
     /// Number of DaemonSets in the synthetic cluster (with --nodes).
     #[arg(long, value_name = "M", requires = "nodes")]
     pub daemonsets: Option<usize>,
+    /// Workload pods per untainted worker node in the synthetic cluster, on average
+    /// (Deployments, one with emptyDir, their PodDisruptionBudgets, finished Job pods, a
+    /// bare pod; mirror pods on the control plane). Default 0: DaemonSet pods only.
+    #[arg(long, value_name = "N", requires = "nodes", default_value_t = 0)]
+    pub workloads_per_node: usize,
     /// Send a BOOKMARK event on every watch that asks for them this often (default: the
     /// scenario's `bookmarkInterval`, else 1m, as kube-apiserver).
     #[arg(long, value_name = "DURATION", value_parser = parse_flag_duration)]

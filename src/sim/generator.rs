@@ -317,6 +317,25 @@ pub fn scenario(nodes_n: usize, daemonsets_n: usize) -> Scenario {
     }
 }
 
+/// `scenario` with [`super::workload_gen::workloads`] averaging `per_node` pods on each
+/// untainted worker node and mirror pods on the control plane (`--workloads-per-node`).
+pub fn add_workloads(sc: &mut Scenario, per_node: usize) {
+    let mut workers = Vec::new();
+    let mut control_plane = Vec::new();
+    for (k, n) in &sc.objects {
+        if *k != Kind::Node {
+            continue;
+        }
+        let name = n.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+        if n.pointer("/metadata/labels/node-role.kubernetes.io~1control-plane").is_some() {
+            control_plane.push(name);
+        } else if n.pointer("/spec/taints").is_none() {
+            workers.push(name);
+        }
+    }
+    sc.objects.extend(super::workload_gen::workloads(&workers, &control_plane, per_node));
+}
+
 /// The images a synthetic cluster's rollouts move to: each DaemonSet image with `-next`
 /// (the streaming generator's replayed rollout, the scale bench's), which the simulated
 /// registry must have.

@@ -17,6 +17,7 @@ pub enum Kind {
     PodDisruptionBudget,
     ReplicaSet,
     Lease,
+    Deployment,
 }
 
 pub struct KindInfo {
@@ -36,7 +37,7 @@ pub struct KindInfo {
 const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -48,6 +49,7 @@ impl Kind {
         Kind::PodDisruptionBudget,
         Kind::ReplicaSet,
         Kind::Lease,
+        Kind::Deployment,
     ];
 
     pub fn info(self) -> &'static KindInfo {
@@ -159,6 +161,18 @@ impl Kind {
                 verbs: ALL_VERBS,
                 subresources: &["status"],
                 categories: &[],
+            },
+            Kind::Deployment => &KindInfo {
+                kind: "Deployment",
+                plural: "deployments",
+                singular: "deployment",
+                group: "apps",
+                version: "v1",
+                namespaced: true,
+                short_names: &["deploy"],
+                verbs: ALL_VERBS,
+                subresources: &["status"],
+                categories: &["all"],
             },
             Kind::ReplicaSet => &KindInfo {
                 kind: "ReplicaSet",

@@ -25,6 +25,7 @@ pub mod store;
 pub mod stream;
 pub mod tls;
 pub mod typed;
+pub mod workload_gen;
 pub mod workloads;
 
 use std::net::SocketAddr;
@@ -48,13 +49,13 @@ pub use kubeconfig::{CONTEXT_NAME, Credentials, kubeconfig_yaml, write_kubeconfi
 
 /// The order a scenario's objects are created in: namespaces, then cluster-scoped
 /// objects, then owners before what they own (a Pod's DaemonSet or ReplicaSet, a
-/// DaemonSet's ControllerRevisions), events last.
+/// Deployment's ReplicaSets, a DaemonSet's ControllerRevisions), events last.
 fn load_rank(kind: Kind) -> u8 {
     match kind {
         Kind::Namespace => 0,
         Kind::PriorityClass | Kind::Node => 1,
-        Kind::DaemonSet | Kind::ReplicaSet | Kind::Service | Kind::PodDisruptionBudget | Kind::Lease => 2,
-        Kind::ControllerRevision => 3,
+        Kind::DaemonSet | Kind::Deployment | Kind::Service | Kind::PodDisruptionBudget | Kind::Lease => 2,
+        Kind::ControllerRevision | Kind::ReplicaSet => 3,
         Kind::Pod => 4,
         Kind::Event => 5,
     }
@@ -63,6 +64,20 @@ fn load_rank(kind: Kind) -> u8 {
 /// Creates an object from its JSON the way `POST` does (defaults, validation), as loaded
 /// from a scenario or a dump: but a pod keeps the status it was loaded with (a Succeeded pod stays
 /// Succeeded, restart counts and container states stay), as does a node.
+/// A scenario may name a Node owner (a mirror pod's) without its uid, which it cannot
+/// know: the loader fills in the uid of the Node of that name.
+fn fill_node_owner_uids(store: &Store, v: &mut Value) {
+    let Some(refs) = v.pointer_mut("/metadata/ownerReferences").and_then(Value::as_array_mut) else { return };
+    for r in refs {
+        if r.get("kind").and_then(Value::as_str) == Some("Node") && r.get("uid").and_then(Value::as_str).unwrap_or("").is_empty() {
+            let name = r.get("name").and_then(Value::as_str).unwrap_or("");
+            if let Some(uid) = store.get::<core::Node>("", name).and_then(|n| n.metadata.uid.clone()) {
+                r["uid"] = Value::String(uid);
+            }
+        }
+    }
+}
+
 pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiError> {
     if kind == Kind::Node {
         scenario::registration_labels(&mut v);
@@ -71,6 +86,7 @@ pub fn create_value(store: &Store, kind: Kind, mut v: Value) -> Result<(), ApiEr
         v["metadata"]["namespace"] = Value::String("default".into());
     }
     ensure_namespace(store, kind, &v)?;
+    fill_node_owner_uids(store, &mut v);
     crate::sim::typed::with_kind!(kind, T => {
         let loaded_status = v.get("status").filter(|s| s.as_object().is_some_and(|o| !o.is_empty())).cloned();
         let mut o: T = serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -138,8 +154,15 @@ pub fn create_dumped(store: &Store, kind: Kind, o: &crate::k8s::dump::Object) ->
     }
     crate::sim::typed::with_kind!(kind, T => {
         let mut t: T = serde_json::from_str(o.json.get()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let meta = k8s_openapi::Metadata::metadata_mut(&mut t);
         if kind.info().namespaced {
-            k8s_openapi::Metadata::metadata_mut(&mut t).namespace = Some(namespace.to_string());
+            meta.namespace = Some(namespace.to_string());
+        }
+        // A mirror pod's Node owner written without its uid (as in a scenario) gets it.
+        for r in meta.owner_references.iter_mut().flatten().filter(|r| r.kind == "Node" && r.uid.is_empty()) {
+            if let Some(uid) = store.get::<core::Node>("", &r.name).and_then(|n| n.metadata.uid.clone()) {
+                r.uid = uid;
+            }
         }
         match store.create(t) {
             Err(e) if e.reason == "AlreadyExists" => {}

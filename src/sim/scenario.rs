@@ -284,7 +284,7 @@ impl Scenario {
                     n,
                     what,
                     format!(
-                        "unsupported kind {kind:?} in apiVersion {av:?}; the simulator serves Namespace, Node, Pod, Event, Service (v1), DaemonSet, ControllerRevision (apps/v1), PriorityClass (scheduling.k8s.io/v1), PodDisruptionBudget (policy/v1), ReplicaSet (apps/v1), Lease (coordination.k8s.io/v1)"
+                        "unsupported kind {kind:?} in apiVersion {av:?}; the simulator serves Namespace, Node, Pod, Event, Service (v1), DaemonSet, ControllerRevision (apps/v1), PriorityClass (scheduling.k8s.io/v1), PodDisruptionBudget (policy/v1), Deployment, ReplicaSet (apps/v1), Lease (coordination.k8s.io/v1)"
                     ),
                 ));
             };

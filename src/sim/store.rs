@@ -110,6 +110,7 @@ pub struct Inner {
     pub pdbs: BTreeMap<Key, Arc<k8s_openapi::api::policy::v1::PodDisruptionBudget>>,
     pub replicasets: BTreeMap<Key, Arc<k8s_openapi::api::apps::v1::ReplicaSet>>,
     pub leases: BTreeMap<Key, Arc<k8s_openapi::api::coordination::v1::Lease>>,
+    pub deployments: BTreeMap<Key, Arc<k8s_openapi::api::apps::v1::Deployment>>,
     history: VecDeque<Arc<WatchEvent>>,
     history_cap: usize,
     /// Off while a scenario settles: nobody watches yet, and skipping the snapshots
@@ -274,6 +275,7 @@ impl Store {
         std::mem::swap(&mut inner.pdbs, &mut o.pdbs);
         std::mem::swap(&mut inner.replicasets, &mut o.replicasets);
         std::mem::swap(&mut inner.leases, &mut o.leases);
+        std::mem::swap(&mut inner.deployments, &mut o.deployments);
         inner.uid_counter = inner.uid_counter.max(o.uid_counter);
         inner.rv = rv;
         inner.history.clear();

@@ -83,6 +83,7 @@ sim_object!(k8s_openapi::api::scheduling::v1::PriorityClass, Kind::PriorityClass
 sim_object!(k8s_openapi::api::policy::v1::PodDisruptionBudget, Kind::PodDisruptionBudget, pdbs, |_o, _f| None);
 sim_object!(apps::ReplicaSet, Kind::ReplicaSet, replicasets, |_o, _f| None);
 sim_object!(k8s_openapi::api::coordination::v1::Lease, Kind::Lease, leases, |_o, _f| None);
+sim_object!(apps::Deployment, Kind::Deployment, deployments, |_o, _f| None);
 
 /// Field value for a selector, including the metadata fields every kind supports.
 pub fn field_value<T: SimObject>(o: &T, field: &str) -> Option<String> {
@@ -140,6 +141,10 @@ macro_rules! with_kind {
             }
             __K::Lease => {
                 type $T = k8s_openapi::api::coordination::v1::Lease;
+                $body
+            }
+            __K::Deployment => {
+                type $T = k8s_openapi::api::apps::v1::Deployment;
                 $body
             }
         }

@@ -345,8 +345,8 @@ pub const COMMANDS: &[Command] = &[
     Command {
         cmd: Cmd::Drain,
         names: &["drain"],
-        args: "[abort]",
-        help: "drain the node under the cursor (or the marked ones), or stop the drain under way",
+        args: "[--grace D] [--timeout D]|abort",
+        help: "drain the node under the cursor (or the marked ones; --grace: each pod's grace period, --timeout: give a node up after D; kept for the next D), or stop the drain under way",
     },
     Command {
         cmd: Cmd::DryRun,

@@ -17,7 +17,7 @@ fn request(plan: Plan) -> daemonscope::model::plan::Request {
     match plan.intent.into_work() {
         Work::Request(r) => r,
         Work::Roll(spec) => panic!("a roll is its own job: {spec:?}"),
-        Work::Drain { nodes } => panic!("a drain is its own job: {nodes:?}"),
+        Work::Drain { nodes, .. } => panic!("a drain is its own job: {nodes:?}"),
     }
 }
 

@@ -255,3 +255,47 @@ async fn the_binary_drains_a_node_and_says_bad_input_in_one_line() {
         assert!(err.starts_with(want) && err.lines().count() == 1, "{argv:?}: {err}");
     }
 }
+
+/// Several nodes: every one is cordoned before any pod is evicted, as kubectl drain does,
+/// so a pod evicted from the first node is not placed on the second only to be evicted
+/// again (each web pod is evicted once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_nodes_are_all_cordoned_first_so_no_pod_is_evicted_twice() {
+    use clap::Parser;
+    let yaml = format!(
+        "{FAST}{}{}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{replicas: 2, selector: {{matchLabels: {{app: web}}}}, template: {{metadata: {{labels: {{app: web}}}}, \
+         spec: {{containers: [{{name: web, image: 'registry.example/web:v1'}}]}}}}}}\n",
+        nodes_yaml(&["node-a", "node-b", "node-c"]),
+        ds_yaml("agent", "{type: RollingUpdate}"),
+    );
+    let sim = serve(&yaml).await;
+    let client = client(&sim);
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
+    // The two web pods spread over node-a and node-b (the nodes are empty and tie: first by name).
+    until(30, "a web pod on node-a and on node-b", || async {
+        let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
+        let mut on: Vec<String> = l.items.iter().filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone())).collect();
+        on.sort();
+        if on == ["node-a", "node-b"] { Ok(()) } else { Err(format!("{on:?}")) }
+    })
+    .await;
+    let f = Flags::parse_from(["drain", "node-a", "node-b", "--ignore-daemonsets"]);
+    let s = daemonscope::drain::settings(&f.args).unwrap();
+    let mut out = Vec::new();
+    let code = daemonscope::drain::run(&client.clone().into(), &f.args, &s, &mut out).await;
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(&lines[..2], ["node/node-a cordoned", "node/node-b cordoned"], "{out}");
+    assert!(out.contains("node/node-a drained") && out.contains("node/node-b drained"), "{out}");
+    let evictions = sim.api.request_log().iter().filter(|r| r.method == "POST" && r.path.ends_with("/eviction") && r.status == 201).count();
+    assert_eq!(evictions, 2, "each web pod evicted once: {out}");
+    let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.unwrap();
+    assert!(
+        l.items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .all(|p| p.spec.as_ref().unwrap().node_name.as_deref() != Some("node-b"))
+    );
+}

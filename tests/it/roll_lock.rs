@@ -114,3 +114,31 @@ async fn a_lease_left_by_a_killed_holder_expires_and_is_taken_over() {
     let RollState::Stopped(why) = &end.state else { panic!("{}", end.line()) };
     assert!(why.starts_with("a roll by daemonscope@crashed/1#1 is in progress since "), "{why}");
 }
+
+/// A user who may do everything a roll does but touch leases: the roll stops before it
+/// deletes anything, in one line that names the permission.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roll_without_permission_on_leases_stops_in_one_clear_line() {
+    let auth = "apiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\nsettings:\n  tokens:\n  \
+                - {token: ops-token, user: ops, rules: [{verbs: ['*'], resources: [nodes, pods, 'pods/*', daemonsets, controllerrevisions, events, namespaces]}]}\n";
+    let yaml = format!("{}{}---\n{auth}", common::nodes_yaml(&NODES), common::ds_yaml("agent", "{type: OnDelete}"));
+    let sim = common::serve(&yaml).await;
+    let patch = json!({"spec": {"template": {"metadata": {"annotations": {"x": "y"}}}}});
+    daemonscope::sim::apply_action(
+        &sim.store,
+        &Action::Patch { kind: Kind::DaemonSet, namespace: "kube-system".into(), name: "agent".into(), patch },
+    )
+    .unwrap();
+    let before: Vec<_> = sim.store.list::<Pod>(Some("kube-system")).0.iter().map(|p| p.metadata.uid.clone()).collect();
+    let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let cluster = common::cluster_with_token(&sim, Some("ops-token"));
+    let s = tokio::time::timeout(Duration::from_secs(60), roll::run(cluster, spec(), rx, |_| {})).await.expect("the roll ends");
+    assert!(matches!(s.state, RollState::Stopped(_)), "{s:?}");
+    let line = s.line();
+    assert_eq!(
+        line,
+        "roll of kube-system/agent STOPPED: forbidden: this user may not get, create and update leases (coordination.k8s.io) in kube-system, which the roll's lock needs; nothing was changed — 0 replaced, 0 to go"
+    );
+    let after: Vec<_> = sim.store.list::<Pod>(Some("kube-system")).0.iter().map(|p| p.metadata.uid.clone()).collect();
+    assert_eq!(before, after, "no pod was deleted");
+}

@@ -1,7 +1,9 @@
 //! The maintenance roll (`:roll N --drain`) against the simulator: each node is cordoned
 //! (and marked), drained through the Eviction API, its daemon pod replaced, and uncordoned
 //! once the new pod is available — a budget that allows no disruption holds the node being
-//! drained and the roll's status names it; a node that was cordoned before stays cordoned.
+//! drained and the roll's status names it; a node that was cordoned before stays cordoned;
+//! and the real TUI killed with SIGKILL mid-roll leaves its node marked, which the next
+//! run names and, once the dead roll's lease has expired, takes back and uncordons.
 
 use crate::common;
 
@@ -146,6 +148,88 @@ async fn an_aborted_maintenance_roll_leaves_its_node_cordoned_and_a_resumed_one_
     assert_eq!(end.state, RollState::Done, "{}", end.line());
     let n = nodes.get(&node).await.unwrap();
     assert_eq!(n.spec.and_then(|s| s.unschedulable), None, "{node} uncordoned");
+    assert!(!n.metadata.annotations.unwrap_or_default().contains_key(CORDONED_BY), "{node} unmarked");
+    assert_eq!(nodes.get("node-c").await.unwrap().spec.and_then(|s| s.unschedulable), Some(true), "cordoned before: stays");
+}
+
+/// The real binary in a pseudo-terminal starts `:roll 1 --drain`, is killed with SIGKILL
+/// while a budget holds the drain, and leaves its node cordoned and marked and its lease
+/// behind. A new run names the node in its banner; its roll is refused while the dead
+/// roll's lease lives, and once it has expired (20 s without renewal) the roll takes the
+/// node back, finishes, and uncordons it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tui_killed_mid_roll_leaves_its_mark_and_a_new_run_resumes_and_uncordons() {
+    use common::pty::Tui;
+    use k8s_openapi::api::coordination::v1::Lease;
+    let Some(bin) = common::kubectl_bin() else { return };
+    let (sim, client, pdbs) = outdated_behind_a_budget().await;
+    let kubectl = common::Kubectl::new(bin, &sim, None);
+    let kc = kubectl.dir.path().join("config").to_str().unwrap().to_string();
+    let k2 = kc.clone();
+    let node = tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &k2], &[]);
+        t.wait_pods_live(20);
+        t.keys(":roll 1 --drain\r");
+        t.wait_for("maintenance roll of", 15);
+        t.keys("y");
+        let s = t.wait_for("by PDB web (allows 0)", 30);
+        let line = s.lines().rev().find(|l| l.contains("draining node-")).unwrap_or_else(|| panic!("{s}")).to_string();
+        let node = line.split("draining ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+        // kill -9: no chance to release the lease or uncordon anything.
+        let pid = t.child.process_id().expect("a pid");
+        assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+        let status = t.exit(10);
+        assert!(!status.success());
+        node
+    })
+    .await
+    .unwrap();
+    let nodes: kube::Api<Node> = kube::Api::all(client.clone());
+    let n = nodes.get(&node).await.unwrap();
+    assert_eq!(n.spec.and_then(|s| s.unschedulable), Some(true), "{node} left cordoned");
+    assert!(n.metadata.annotations.unwrap_or_default().get(CORDONED_BY).is_some_and(|m| m.starts_with("roll of kube-system/agent at ")));
+    let leases: kube::Api<Lease> = kube::Api::namespaced(client.clone(), "kube-system");
+    let lease = leases.get(&daemonscope::cluster::lease::lease_name("agent")).await.expect("the dead roll's lease is left");
+    let holder = lease.spec.unwrap().holder_identity.unwrap();
+    let patch = serde_json::json!({"spec": {"minAvailable": 0}});
+    pdbs.patch("web", &Default::default(), &kube::api::Patch::Merge(patch)).await.unwrap();
+    let k3 = kc.clone();
+    let n2 = node.clone();
+    let t = tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &k3], &[]);
+        t.wait_pods_live(20);
+        t.wait_for(&format!("interrupted maintenance? 1 node cordoned by a roll of kube-system/agent: {n2}"), 15);
+        // While the dead roll's lease lives, a new roll is refused, naming its holder.
+        t.keys(":roll 1 --drain\r");
+        t.wait_for("maintenance roll of", 15);
+        t.keys("y");
+        t.wait_for(&format!("a roll by {holder} is in progress since"), 15);
+        t
+    })
+    .await
+    .unwrap();
+    // The lease expires 20 s after its last renewal (2 × the renew interval).
+    common::until(60, "the dead roll's lease expired", || async {
+        let l = leases.get(&daemonscope::cluster::lease::lease_name("agent")).await.map_err(|e| e.to_string())?;
+        let spec = l.spec.unwrap_or_default();
+        let renewed = spec.renew_time.map(|t| t.0).ok_or("no renewTime")?;
+        let until = renewed + jiff::SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)) + 1);
+        if until < jiff::Timestamp::now() { Ok(()) } else { Err(format!("valid until {until}")) }
+    })
+    .await;
+    tokio::task::spawn_blocking(move || {
+        let mut t = t;
+        t.keys(":roll 1 --drain\r");
+        t.wait_for("maintenance roll of", 15);
+        t.keys("y");
+        t.wait_for("roll of kube-system/agent done", 90);
+        t.keys("q");
+        assert!(t.exit(10).success());
+    })
+    .await
+    .unwrap();
+    let n = nodes.get(&node).await.unwrap();
+    assert_eq!(n.spec.and_then(|s| s.unschedulable), None, "{node} uncordoned by the resumed roll");
     assert!(!n.metadata.annotations.unwrap_or_default().contains_key(CORDONED_BY), "{node} unmarked");
     assert_eq!(nodes.get("node-c").await.unwrap().spec.and_then(|s| s.unschedulable), Some(true), "cordoned before: stays");
 }

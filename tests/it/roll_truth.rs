@@ -49,8 +49,8 @@ fn status(state: RollState, done: usize, remaining: usize) -> RollStatus {
 #[test]
 fn the_rolls_progress_shows_as_it_arrives_and_paused_reads_paused() {
     let mut app = app();
-    // cilium (OnDelete) is the first row.
-    keys(&mut app, "R");
+    // cilium (OnDelete) is the first row; R Enter chooses the roll.
+    keys(&mut app, "R\r");
     let fx = keys(&mut app, "y");
     assert!(matches!(fx.as_slice(), [Effect::Roll(_)]), "{fx:?}");
     assert!(app.message().is_some_and(|m| m.starts_with("roll ")), "{:?}", app.message());
@@ -77,7 +77,7 @@ fn the_rolls_progress_shows_as_it_arrives_and_paused_reads_paused() {
 fn with_dry_run_on_r_is_a_preview_that_says_so_and_sends_nothing() {
     let mut app = app();
     keys(&mut app, ":dry-run on\r");
-    keys(&mut app, "R");
+    keys(&mut app, "R\r");
     for (w, h) in [(80, 24), (120, 35)] {
         let s = screen(&mut app, w, h);
         assert!(s.contains("preview"), "{s}");

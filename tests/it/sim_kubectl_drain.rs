@@ -3,7 +3,9 @@
 //! needs `--force`, a PodDisruptionBudget that allows no disruption makes the Eviction
 //! API answer 429 and kubectl retry with its "will retry after 5s" line until the budget
 //! allows one, and then the pod is evicted (marked `DisruptionTarget`) and the node
-//! drained. Skips loudly when kubectl is absent.
+//! drained; a mirror pod is never touched, an emptyDir pod needs `--delete-emptydir-data`,
+//! a finished pod no `--force`, and `--disable-eviction` deletes past the budget. Skips
+//! loudly when kubectl is absent.
 
 use crate::common;
 
@@ -211,4 +213,83 @@ async fn a_drained_replicasets_pod_comes_back_elsewhere_within_its_budget() {
     })
     .await;
     assert!(!wide.contains(&node), "{wide}");
+}
+
+/// node-a carries a mirror pod, a ReplicaSet's pod with an emptyDir, a finished Job pod,
+/// a bare pod under a budget that allows nothing, and the DaemonSet's pod.
+fn mixed_node() -> String {
+    format!(
+        "{FAST}{}{}\
+---\napiVersion: v1\nkind: Pod\nmetadata: {{name: kube-apiserver-node-a, namespace: kube-system, \
+annotations: {{kubernetes.io/config.mirror: 0123456789abcdef, kubernetes.io/config.source: file}}, \
+ownerReferences: [{{apiVersion: v1, kind: Node, name: node-a, uid: '', controller: true}}]}}\n\
+spec: {{nodeName: node-a, containers: [{{name: kube-apiserver, image: 'registry.k8s.io/kube-apiserver:v1.32.4'}}]}}\n\
+---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: cache, namespace: default}}\n\
+spec: {{replicas: 1, selector: {{matchLabels: {{app: cache}}}}, template: {{metadata: {{labels: {{app: cache}}}}, \
+spec: {{nodeSelector: {{kubernetes.io/hostname: node-a}}, volumes: [{{name: scratch, emptyDir: {{}}}}], \
+containers: [{{name: cache, image: 'registry.example/cache:v1', volumeMounts: [{{name: scratch, mountPath: /scratch}}]}}]}}}}}}\n\
+---\napiVersion: v1\nkind: Pod\nmetadata: {{name: report-1, namespace: default, labels: {{job-name: report}}}}\n\
+spec: {{nodeName: node-a, restartPolicy: Never, containers: [{{name: report, image: 'registry.example/report:v1'}}]}}\n\
+status: {{phase: Succeeded}}\n\
+---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web-node-a, namespace: default, labels: {{app: web}}}}\n\
+spec: {{nodeName: node-a, containers: [{{name: web, image: 'registry.example/web:v1'}}]}}\n\
+---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: web, namespace: default}}\n\
+spec: {{minAvailable: 1, selector: {{matchLabels: {{app: web}}}}}}\n",
+        nodes_yaml(&["node-a", "node-b"]),
+        ds_yaml("agent", "{type: RollingUpdate}"),
+    )
+}
+
+async fn drain_mixed_node(bin: std::path::PathBuf) {
+    let sim = serve(&mixed_node()).await;
+    let k = Kubectl::new(bin.clone(), &sim, None);
+    pdb_row(&k, "0").await;
+    until(30, "the cache pod running", || async {
+        let o = k.ok_async(&["get", "pods", "-l", "app=cache", "--no-headers"]).await;
+        if o.contains("Running") { Ok(()) } else { Err(o) }
+    })
+    .await;
+
+    // Without --delete-emptydir-data the emptyDir pod stops the drain before anything goes.
+    let o = k.run_async(&["drain", "node-a", "--ignore-daemonsets", "--force"]).await;
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{bin:?}");
+    assert!(err.contains("with local storage (use --delete-emptydir-data to override): default/cache-"), "{bin:?}: {err}");
+    // A mirror pod is never named: the kubelet owns it.
+    assert!(!err.contains("kube-apiserver-node-a"), "{bin:?}: {err}");
+    k.ok_async(&["get", "pod", "web-node-a"]).await;
+
+    // --disable-eviction deletes instead of evicting: the budget is not asked.
+    let o = k
+        .run_async(&["drain", "node-a", "--ignore-daemonsets", "--force", "--delete-emptydir-data", "--disable-eviction", "--timeout=30s"])
+        .await;
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{bin:?}: {out}{err}");
+    assert!(out.contains("pod/web-node-a deleted") && out.contains("pod/report-1 deleted"), "{bin:?}: {out}");
+    assert!(out.contains("node/node-a drained") && !out.contains("evicted"), "{bin:?}: {out}");
+    assert!(!err.contains("will retry") && !format!("{out}{err}").contains("kube-apiserver-node-a"), "{bin:?}: {out}{err}");
+    // The cache pod goes too (kubectl's later controller check overrides its local-storage
+    // warning, as against a real cluster: the last filter's status stands).
+    assert!(out.lines().any(|l| l.starts_with("pod/cache-") && l.ends_with(" deleted")), "{bin:?}: {out}");
+    // A finished pod needs no --force: it is not among those that declare no controller.
+    let bare = err.lines().find(|l| l.contains("no controller")).unwrap_or("");
+    assert!(bare.contains("default/web-node-a") && !bare.contains("report-1"), "{bin:?}: {err}");
+    // The mirror pod and the DaemonSet's pod stay; the ReplicaSet's replacement waits for an uncordoned node-a.
+    let pods = k.ok_async(&["get", "pods", "-A", "--field-selector", "spec.nodeName=node-a", "--no-headers"]).await;
+    assert!(pods.contains("kube-apiserver-node-a") && pods.contains("agent-"), "{bin:?}: {pods}");
+    assert!(!pods.contains("web-node-a") && !pods.contains("report-1") && !pods.contains("cache-"), "{bin:?}: {pods}");
+    let pending = k.ok_async(&["get", "pods", "-l", "app=cache", "--no-headers"]).await;
+    assert!(pending.contains("Pending"), "{bin:?}: {pending}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_drain_skips_mirror_pods_refuses_emptydir_and_can_delete_instead_of_evicting() {
+    let versions = kubectl_versions();
+    if versions.is_empty() {
+        eprintln!("SKIPPED: no kubectl on PATH");
+        return;
+    }
+    for bin in versions {
+        drain_mixed_node(bin).await;
+    }
 }

@@ -155,3 +155,92 @@ fn nodes_left_cordoned_by_a_maintenance_roll_are_named_with_the_way_out() {
         }
     }
 }
+
+/// `:drain --grace 30s --timeout 10m` drains as `D` does, with kubectl drain's
+/// `--grace-period` and `--timeout`: the confirmation says so, the job gets them, the next
+/// `D` keeps them, `0` sets the default back, and a bad value is one line.
+#[test]
+fn drain_takes_a_grace_period_and_a_timeout_kept_for_the_next_d() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use daemonscope::cluster::jobs::{Effect, JobResult};
+    use daemonscope::model::plan::drain::{DrainPlan, DrainTiming, Planned};
+    use daemonscope::ui::{App, Msg, Theme};
+    use std::time::Duration;
+    let sim = common::demo_at(5, 3);
+    let mut app = App::new("test-context", Theme::new(false));
+    let _ = app.update(Msg::Watch(common::all_updates(&sim)));
+    let typed = |app: &mut App, s: &str| {
+        let mut fx = Vec::new();
+        for c in s.chars() {
+            let code = if c == '\r' { KeyCode::Enter } else { KeyCode::Char(c) };
+            fx.extend(app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+        }
+        fx
+    };
+    let plan = |app: &mut App, fx: Vec<Effect>| {
+        let nodes = match fx.as_slice() {
+            [Effect::PlanDrain { nodes }] => nodes.clone(),
+            other => panic!("{other:?}"),
+        };
+        let plans = nodes.iter().map(|n| (n.clone(), DrainPlan::default())).collect();
+        let _ = app.update(Msg::Job(JobResult::DrainPlan { nodes, plans: Ok(Planned { plans, budgets: vec![] }) }));
+        app.confirm().expect("the drain's confirmation").lines.join("\n")
+    };
+    let fx = typed(&mut app, "n:drain --grace 30s --timeout 10m\r");
+    let lines = plan(&mut app, fx);
+    assert!(
+        lines.contains("each evicted pod gets 30s to stop; a node not drained within 10m is given up (:drain --grace D --timeout D)."),
+        "{lines}"
+    );
+    let want = DrainTiming { grace: Some(Duration::from_secs(30)), timeout: Some(Duration::from_secs(600)) };
+    let fx = typed(&mut app, "y");
+    assert!(matches!(fx.as_slice(), [Effect::Drain { timing, .. }] if *timing == want), "{fx:?}");
+    // The next D keeps them; `--timeout 0` sets the default back.
+    let _ = app.update(Msg::Job(JobResult::Drain(daemonscope::cluster::drain_job::DrainStatus {
+        finished: true,
+        ..daemonscope::cluster::drain_job::DrainStatus::new(&[], false)
+    })));
+    let fx = app.update(Msg::Key(KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT)));
+    assert!(plan(&mut app, fx).contains("each evicted pod gets 30s to stop; a node not drained within 10m"));
+    let _ = typed(&mut app, "n");
+    let fx = typed(&mut app, ":drain --timeout 0\r");
+    assert!(plan(&mut app, fx).contains("each evicted pod gets 30s to stop; it waits as long as a budget blocks"));
+    let _ = typed(&mut app, "n");
+    let fx = typed(&mut app, ":drain --grace soon\r");
+    assert!(fx.is_empty() && app.confirm().is_none(), "{fx:?}");
+    assert!(app.message().is_some_and(|m| m.contains("soon") && !m.contains('\n')), "{:?}", app.message());
+}
+
+/// The drain job honours the timeout: a node a budget holds past it is given up, named,
+/// and the pod stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_held_past_its_timeout_gives_the_node_up() {
+    use daemonscope::cluster::drain_job::{DrainStatus, NodeState, run};
+    use daemonscope::model::plan::drain::DrainTiming;
+    let sim = common::serve(&crate::drain::cluster()).await;
+    let client = common::client(&sim);
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
+    let node = common::until(30, "the web pod ready", || async {
+        let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
+        let p = l.items.into_iter().next().ok_or("no web pod")?;
+        let ready = p
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        let node = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|_| ready).ok_or("not ready")?;
+        Ok::<_, String>(node)
+    })
+    .await;
+    let timing = DrainTiming { grace: Some(std::time::Duration::from_secs(1)), timeout: Some(std::time::Duration::from_secs(2)) };
+    let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus { timing, ..DrainStatus::new(std::slice::from_ref(&node), false) }));
+    tokio::time::timeout(std::time::Duration::from_secs(60), run(client.into(), status.clone(), |_| {})).await.expect("the drain ends");
+    let s = status.lock().unwrap().clone();
+    assert!(s.finished);
+    match &s.nodes[0].1 {
+        NodeState::Failed(why) => assert!(why.contains("still blocked at the timeout"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(s.line().contains(&format!("drain: 0 of 1 node(s) drained; they stay cordoned — {node}: ")), "{}", s.line());
+    assert_eq!(pods.list(&kube::api::ListParams::default().labels("app=web")).await.unwrap().items.len(), 1);
+}

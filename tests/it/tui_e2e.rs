@@ -670,12 +670,12 @@ fn mouse_clicks_select_a_row_and_switch_views_unless_no_mouse() {
     let (_dir, mut t) = demo_tui(&["--no-mouse"]);
     assert!(!t.mouse_reporting(), "--no-mouse leaves the mouse to the terminal");
     t.send(&click(tab_x(&t.screen(), "nodes"), 0));
-    // R acts only in the DaemonSets list (and the rollout view): its confirmation shows
+    // R acts only in the DaemonSets list (and the rollout view): its choice of roll shows
     // the click changed nothing, once every earlier input has been handled.
     t.keys("R");
-    let s = t.wait_for("y confirm", 10);
+    let s = t.wait_for("maintenance roll", 10);
     assert!(!s.contains("nodes (5"), "{s}");
-    t.keys("nq");
+    t.keys("qq");
     assert!(t.exit(10).success());
 }
 

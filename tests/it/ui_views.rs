@@ -607,11 +607,48 @@ fn taint_edits_are_validated_first_and_preview_placement_and_evictions() {
     assert!(lines.contains("DaemonSets: none stops or starts covering these nodes, and no daemon pod is evicted."), "{lines}");
 }
 
+/// `R` on an OnDelete DaemonSet asks which roll: the roll (first, so `R` Enter is the roll)
+/// or the maintenance roll, which is `:roll N --drain` with the batch of the last `:roll`.
+#[test]
+fn r_on_an_ondelete_daemonset_offers_the_roll_or_the_maintenance_roll() {
+    let mut app = app_from(&demo());
+    key(&mut app, KeyCode::Char('R'));
+    assert!(app.app.confirm().is_none() && app.effects.is_empty());
+    for (w, h) in [(80, 24), (120, 35), (200, 50)] {
+        let s = screen(&mut app, w, h);
+        assert!(s.contains("restart (Enter chooses, Esc cancels)"), "{w}x{h}: {s}");
+        assert!(s.contains("roll — replace the outdated pods, 1 node at a time"), "{w}x{h}: {s}");
+        assert!(s.contains("maintenance roll — cordon and drain first, 1 node at a time"), "{w}x{h}: {s}");
+    }
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 160, 45);
+    assert!(s.contains("maintenance roll of 49 outdated pod(s) of cilium?"), "{s}");
+    assert!(s.contains("Maintenance: each node is first cordoned and drained"), "{s}");
+    key(&mut app, KeyCode::Char('y'));
+    assert!(matches!(app.effects.as_slice(), [Effect::Roll(spec)] if spec.drain && spec.batch == 1), "{:?}", app.effects);
+    // The choice is for that roll only: the next R Enter is a plain roll again.
+    app.effects.clear();
+    typed(&mut app, ":roll abort");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('R'));
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 160, 45);
+    assert!(s.contains("roll 49 outdated pod(s) of cilium?") && !s.contains("maintenance"), "{s}");
+    // Esc leaves the choice without a plan.
+    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Char('R'));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.app.confirm().is_none());
+    assert!(!screen(&mut app, 120, 35).contains("restart (Enter chooses"));
+}
+
 #[test]
 fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise() {
     let mut app = app_from(&demo());
-    // cilium (OnDelete) is first.
+    // cilium (OnDelete) is first; R offers the roll first, Enter takes it.
     key(&mut app, KeyCode::Char('R'));
+    key(&mut app, KeyCode::Enter);
     let s = screen(&mut app, 160, 45);
     assert!(s.contains("roll 49 outdated pod(s) of cilium?"), "{s}");
     assert!(s.contains("on 49 node(s), 1 at a time") && s.contains("Ready and available (minReadySeconds 0)"), "{s}");

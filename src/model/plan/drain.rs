@@ -188,6 +188,47 @@ pub fn plan(pods: &[PodFacts], budgets: &[BudgetFacts], opts: &DrainOptions) -> 
     out
 }
 
+/// The TUI drain's grace period and timeout (`:drain --grace 30s --timeout 10m`), as
+/// kubectl drain's `--grace-period` and `--timeout`: None is each pod's own grace period,
+/// and waiting as long as a budget blocks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrainTiming {
+    pub grace: Option<std::time::Duration>,
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl DrainTiming {
+    /// `:drain`'s arguments: `[--grace D] [--timeout D]`, on top of `base` (what the last
+    /// `:drain` set stays for the next `D`).
+    pub fn parse(args: &str, mut base: DrainTiming) -> Result<DrainTiming, String> {
+        let mut words = args.split_whitespace();
+        while let Some(w) = words.next() {
+            let (flag, slot) = match w {
+                "--grace" | "--grace-period" => ("--grace", &mut base.grace),
+                "--timeout" => ("--timeout", &mut base.timeout),
+                other => return Err(format!(":drain takes --grace D, --timeout D or abort — not {other:?}")),
+            };
+            let v = words.next().ok_or_else(|| format!("{flag} takes a duration (e.g. 30s, 10m; 0 for the default)"))?;
+            let d = crate::k8s::duration::parse_flag_duration(v)?;
+            *slot = if d.is_zero() { None } else { Some(d) };
+        }
+        Ok(base)
+    }
+
+    /// What the confirmation says of it.
+    pub fn describe(&self) -> String {
+        let grace = match self.grace {
+            Some(g) => format!("each evicted pod gets {}s to stop", g.as_secs()),
+            None => "each evicted pod gets its own grace period".into(),
+        };
+        let timeout = match self.timeout {
+            Some(t) => format!("a node not drained within {} is given up", crate::k8s::duration::human_duration(t.as_secs() as i64)),
+            None => "it waits as long as a budget blocks (:drain abort stops it)".into(),
+        };
+        format!("{grace}; {timeout} (:drain --grace D --timeout D).")
+    }
+}
+
 /// Each node's plan, and the budgets they were planned with (what a drain's
 /// confirmation is built from).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -204,7 +245,12 @@ pub const CONFIRMED: DrainOptions = DrainOptions { ignore_daemonsets: true, forc
 /// The confirmation of a drain of each node in `plans` (planned with [`CONFIRMED`]):
 /// title, lines, and how many nodes it changes. Each pod that goes is named with its
 /// controller, the budgets over it and what they allow now, and what is lost with it.
-pub fn plan_lines(model: &Model, plans: &[(String, DrainPlan)], budgets: &[BudgetFacts]) -> (String, Vec<String>, usize) {
+pub fn plan_lines(
+    model: &Model,
+    plans: &[(String, DrainPlan)],
+    budgets: &[BudgetFacts],
+    timing: &DrainTiming,
+) -> (String, Vec<String>, usize) {
     let mut lines = Vec::new();
     for (node, plan) in plans {
         let facts = model.node_id(node).and_then(|id| model.node(id));
@@ -253,6 +299,7 @@ pub fn plan_lines(model: &Model, plans: &[(String, DrainPlan)], budgets: &[Budge
     }
     lines.push(String::new());
     lines.push("Pods go only through the Eviction API (budgets are honoured; a blocked one is retried).".into());
+    lines.push(timing.describe());
     lines.push("The nodes stay cordoned afterwards: uncordon them when the work is done.".into());
     (format!("drain {}", count(plans.len() as u64, "node")), lines, plans.len())
 }

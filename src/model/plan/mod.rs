@@ -57,7 +57,7 @@ pub enum Intent {
     /// Cordon `nodes` and evict their pods through the Eviction API, as `kubectl drain
     /// --ignore-daemonsets --delete-emptydir-data --force` (`drain`): `plans` is what the
     /// confirmation shows of each node's pods, `budgets` the PodDisruptionBudgets then.
-    Drain { nodes: Vec<String>, plans: Vec<(String, drain::DrainPlan)>, budgets: Vec<drain::BudgetFacts> },
+    Drain { nodes: Vec<String>, plans: Vec<(String, drain::DrainPlan)>, budgets: Vec<drain::BudgetFacts>, timing: drain::DrainTiming },
 }
 
 /// Which action an intent is, without its objects: what a key proposes before the
@@ -138,7 +138,7 @@ pub enum Work {
     /// The roll: a job that runs until it ends (`cluster::roll`).
     Roll(RollSpec),
     /// A drain: a job that evicts and waits, node after node (`cluster::drain`).
-    Drain { nodes: Vec<String> },
+    Drain { nodes: Vec<String>, timing: drain::DrainTiming },
 }
 
 /// The API requests of a confirmed intent (every intent but the roll).
@@ -281,8 +281,8 @@ impl Intent {
                     changes: 1,
                 }
             }
-            Intent::Drain { plans, budgets, .. } => {
-                let (title, lines, changes) = drain::plan_lines(model, plans, budgets);
+            Intent::Drain { plans, budgets, timing, .. } => {
+                let (title, lines, changes) = drain::plan_lines(model, plans, budgets, timing);
                 Plan { intent: self.clone(), title, lines, changes }
             }
             Intent::RestartPod { namespace, pod, node } => Plan {
@@ -310,7 +310,7 @@ impl Intent {
             }
             Intent::RolloutRestart { namespace, name } => Work::Request(Request::RolloutRestart { namespace, name }),
             Intent::RestartPod { namespace, pod, .. } => Work::Request(Request::RestartPod { namespace, pod }),
-            Intent::Drain { nodes, .. } => Work::Drain { nodes },
+            Intent::Drain { nodes, timing, .. } => Work::Drain { nodes, timing },
         }
     }
 }

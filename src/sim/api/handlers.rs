@@ -368,8 +368,14 @@ fn patch_obj<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Resu
 }
 
 fn delete_options(ctx: &Ctx) -> Result<DeleteOptions, ApiError> {
+    let protobuf =
+        ctx.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE));
     let mut opts: DeleteOptions = if ctx.body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
+    } else if protobuf {
+        let v = super::protobuf::delete_options_json(&ctx.body)
+            .ok_or_else(|| ApiError::bad_request("error decoding DeleteOptions: not a protobuf DeleteOptions"))?;
+        serde_json::from_value(v).map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
     } else {
         serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
     };

@@ -19,6 +19,7 @@ mod protobuf;
 mod request;
 mod state;
 pub mod table;
+pub mod table_apps;
 mod watch;
 
 pub use request::Target;

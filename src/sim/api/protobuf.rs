@@ -1,7 +1,8 @@
 //! Just enough of the Kubernetes protobuf encoding to read what kubectl sends as
 //! protobuf: the `k8s\0` + `runtime.Unknown` envelope, a `SelfSubjectAccessReview`
 //! (`kubectl auth can-i` posts one with `Content-Type: application/vnd.kubernetes.protobuf`)
-//! and a `PriorityClass` (`kubectl create priorityclass`).
+//! a `PriorityClass` (`kubectl create priorityclass`) and the `DeleteOptions` body of a
+//! DELETE (kubectl 1.32 and later send it as protobuf, e.g. `kubectl drain --disable-eviction`).
 //! Replies are always JSON, which kubectl accepts.
 //!
 //! May import: nothing else in the crate.
@@ -119,6 +120,41 @@ fn object_meta(b: &[u8]) -> Value {
     Value::Object(m)
 }
 
+/// `DeleteOptions` (`k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto`: 1
+/// gracePeriodSeconds, 2 preconditions {1 uid, 2 resourceVersion}, 3 orphanDependents, 4
+/// propagationPolicy, 5 dryRun) as JSON, or None for a body that is not one.
+pub fn delete_options_json(body: &[u8]) -> Option<Value> {
+    let raw = unwrap_envelope(body)?;
+    let mut m = serde_json::Map::new();
+    let mut r = Reader { b: raw, i: 0 };
+    while let Some((n, wt, s, v)) = r.field_value() {
+        match (n, wt) {
+            (1, 0) => {
+                m.insert("gracePeriodSeconds".into(), json!(v as i64));
+            }
+            (2, 2) => {
+                let mut p = serde_json::Map::new();
+                for (pn, ps) in fields(s) {
+                    let key = if pn == 1 { "uid" } else { "resourceVersion" };
+                    p.insert(key.into(), json!(string(ps)?));
+                }
+                m.insert("preconditions".into(), Value::Object(p));
+            }
+            (3, 0) => {
+                m.insert("orphanDependents".into(), json!(v != 0));
+            }
+            (4, 2) => {
+                m.insert("propagationPolicy".into(), json!(string(s)?));
+            }
+            (5, 2) => {
+                m.entry("dryRun").or_insert_with(|| json!([])).as_array_mut()?.push(json!(string(s)?));
+            }
+            _ => {}
+        }
+    }
+    Some(Value::Object(m))
+}
+
 /// A PriorityClass as JSON (`kubectl create priorityclass` posts protobuf), or None for
 /// another kind or a body that is not one.
 pub fn priority_class_json(body: &[u8]) -> Option<Value> {
@@ -190,6 +226,17 @@ mod tests {
         let mut v = vec![((n << 3) | 2) as u8, payload.len() as u8];
         v.extend_from_slice(payload);
         v
+    }
+
+    #[test]
+    fn decodes_delete_options() {
+        let opts = [ld(4, b"Background"), vec![0x08, 0x1e], ld(5, b"All")].concat();
+        let body = [b"k8s\0".to_vec(), ld(1, &[ld(1, b"meta.k8s.io/v1"), ld(2, b"DeleteOptions")].concat()), ld(2, &opts)].concat();
+        assert_eq!(
+            delete_options_json(&body).unwrap(),
+            json!({"propagationPolicy": "Background", "gracePeriodSeconds": 30, "dryRun": ["All"]})
+        );
+        assert!(delete_options_json(b"{}").is_none());
     }
 
     #[test]

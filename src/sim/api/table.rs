@@ -19,17 +19,17 @@ pub struct Col {
     pub description: &'static str,
 }
 
-const fn col(name: &'static str, ty: &'static str, priority: i32, description: &'static str) -> Col {
+pub(super) const fn col(name: &'static str, ty: &'static str, priority: i32, description: &'static str) -> Col {
     Col { name, ty, priority, description }
 }
 
-const NAME: Col = col(
+pub(super) const NAME: Col = col(
     "Name",
     "string",
     0,
     "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
 );
-const AGE: Col = col(
+pub(super) const AGE: Col = col(
     "Age",
     "string",
     0,
@@ -314,42 +314,6 @@ impl Tabular for apps::DaemonSet {
             json!(st.updated_number_scheduled.unwrap_or(0)),
             json!(st.number_available.unwrap_or(0)),
             json!(ns),
-            json!(age(self.metadata.creation_timestamp.as_ref(), now)),
-            json!(ps.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(",")),
-            json!(ps.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(",")),
-            json!(format_label_selector(&spec.selector)),
-        ]
-    }
-}
-
-/// `printReplicaSet`.
-impl Tabular for apps::ReplicaSet {
-    fn columns() -> Vec<Col> {
-        vec![
-            NAME,
-            col("Desired", "integer", 0, "Number of desired pods."),
-            col("Current", "integer", 0, "Number of actively running pods."),
-            col("Ready", "integer", 0, "Number of ready pods."),
-            AGE,
-            col("Containers", "string", 1, "Names of each container in the template."),
-            col("Images", "string", 1, "Images referenced by each container in the template."),
-            col(
-                "Selector",
-                "string",
-                1,
-                "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.",
-            ),
-        ]
-    }
-    fn cells(&self, now: jiff::Timestamp) -> Vec<Value> {
-        let st = self.status.clone().unwrap_or_default();
-        let spec = self.spec.clone().unwrap_or_default();
-        let ps = spec.template.and_then(|t| t.spec).unwrap_or_default();
-        vec![
-            json!(self.metadata.name),
-            json!(spec.replicas.unwrap_or(1)),
-            json!(st.replicas),
-            json!(st.ready_replicas.unwrap_or(0)),
             json!(age(self.metadata.creation_timestamp.as_ref(), now)),
             json!(ps.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(",")),
             json!(ps.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(",")),

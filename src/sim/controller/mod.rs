@@ -1,4 +1,4 @@
-//! The control plane around the API server: DaemonSet and ReplicaSet controllers,
+//! The control plane around the API server: DaemonSet, Deployment and ReplicaSet controllers,
 //! scheduler, disruption controller (PodDisruptionBudget status), node-lifecycle (condition taints,
 //! NoExecute eviction), pod GC, and the kubelets.
 //!
@@ -9,6 +9,7 @@
 //! May import: its submodules, `sim::kubelet`, `sim::store`.
 
 pub mod daemonset;
+pub mod deployment;
 pub mod disruption;
 pub mod events;
 pub mod gc;
@@ -95,6 +96,7 @@ impl Cluster {
         nodelifecycle::sync(&self.store, &mut self.eviction, now, self.record_events);
         self.sched.sync(&self.store, now, self.record_events);
         self.ds.sync_all(&self.store, now, self.record_events);
+        deployment::sync(&self.store, now, self.record_events);
         replicaset::sync(&self.store, now, self.record_events);
         disruption::sync(&self.store, now);
         self.pod_gc.sync(&self.store, now, self.settings.pod_gc_quarantine, self.settings.max_events);

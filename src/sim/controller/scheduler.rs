@@ -1,7 +1,8 @@
 //! A scheduler that binds pods the way kube-scheduler's filters would: node-name
 //! affinity pins, nodeSelector, required node affinity, NoSchedule/NoExecute taints,
 //! `spec.unschedulable`, host ports and resources (`NodeResourcesFit`, in `k8s::fit`),
-//! and preempts lower-priority pods where that helps (`preemption`). Pods that fit nowhere stay Pending with
+//! and preempts lower-priority pods where that helps (`preemption`); of the nodes that
+//! fit, the one with the fewest pods. Pods that fit nowhere stay Pending with
 //! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` event whose
 //! message is the scheduler's `FitError` (`pkg/scheduler/framework/types.go`) with the
 //! DefaultPreemption post-filter's own (`pkg/scheduler/framework/preemption`).
@@ -232,8 +233,17 @@ impl Scheduler {
             for (n, unsched) in candidates {
                 let why = misfit(&placement.tolerations, &placement, n, *unsched, rooms.get(&n.name), &ports, &requests);
                 let Some(first) = why.first() else {
-                    chosen = Some(n.name.clone());
-                    break;
+                    // Of the nodes that fit, the one with the fewest pods (first by name on
+                    // a tie): the spreading kube-scheduler's scoring plugins give pods
+                    // without requests, so workloads do not pile onto one node.
+                    let l = rooms.get(&n.name).map_or(0, |r| r.pods.len());
+                    if chosen.as_ref().is_none_or(|(_, best)| l < *best) {
+                        chosen = Some((n.name.clone(), l));
+                    }
+                    if l == 0 {
+                        break;
+                    }
+                    continue;
                 };
                 // Ports and resources are what removing pods can free (`Unschedulable`);
                 // the rest is `UnschedulableAndUnresolvable`.
@@ -261,7 +271,7 @@ impl Scheduler {
             let name = pod.metadata.name.clone().unwrap_or_default();
             let uid = pod.metadata.uid.clone();
             let now_t = Time(now);
-            match chosen {
+            match chosen.map(|(n, _)| n) {
                 Some(node) => {
                     self.queue.remove(&key);
                     rooms.entry(node.clone()).or_default().pods.push(Held {

@@ -126,7 +126,8 @@ impl App {
                 }
                 self.s.marks.clear();
             }
-            (_, Action::Cordon | Action::Uncordon | Action::Restart | Action::RestartPod) => self.propose(a),
+            (_, Action::Restart) => self.choose_restart(),
+            (_, Action::Cordon | Action::Uncordon | Action::RestartPod) => self.propose(a),
             (_, Action::Drain) => self.propose_drain(),
             (_, Action::EditLabels | Action::EditTaints) => {
                 if let Some(why) = self.forbidden(a) {
@@ -232,9 +233,27 @@ impl App {
         match plans {
             // Another popup or prompt took over meanwhile: the operator moved on.
             Ok(_) if self.confirm.is_some() || !matches!(self.mode, Mode::Normal) => {}
-            Ok(p) => self.ask(Intent::Drain { nodes, plans: p.plans, budgets: p.budgets }),
+            Ok(p) => self.ask(Intent::Drain { nodes, plans: p.plans, budgets: p.budgets, timing: self.drain_timing }),
             Err(why) => self.s.message = Some(why),
         }
+    }
+
+    /// `R`: for an OnDelete DaemonSet, the choice of a roll or a maintenance roll (the
+    /// roll first, so `R` Enter is the roll); for a RollingUpdate one, its rollout restart.
+    fn choose_restart(&mut self) {
+        let on_delete = self.action_ds().is_some_and(|d| matches!(d.strategy, Strategy::OnDelete));
+        if !on_delete || self.s.readonly || self.forbidden(Action::Restart).is_some() {
+            return self.propose(Action::Restart);
+        }
+        self.picker = Some(crate::ui::views::Picker::restart(self.roll_options.batch));
+    }
+
+    /// The roll `R` chose: the maintenance roll (`drain`) for this roll only, as `:roll N --drain`.
+    pub(super) fn propose_roll(&mut self, drain: bool) {
+        let saved = self.roll_options;
+        self.roll_options.drain = drain;
+        self.propose(Action::Restart);
+        self.roll_options = saved;
     }
 
     /// Builds the plan for a mutating action and asks for confirmation.

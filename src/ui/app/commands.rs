@@ -48,8 +48,13 @@ impl App {
             }
             Cmd::Drain => match arg {
                 "abort" => self.effects.push(Effect::DrainAbort),
-                "" => self.act(Action::Drain),
-                other => self.s.message = Some(format!(":drain takes no argument but abort (got {other:?})")),
+                args => match crate::model::plan::drain::DrainTiming::parse(args, self.drain_timing) {
+                    Ok(t) => {
+                        self.drain_timing = t;
+                        self.act(Action::Drain);
+                    }
+                    Err(e) => self.s.message = Some(e),
+                },
             },
             Cmd::Roll => match arg {
                 "pause" => self.effects.push(Effect::RollControl(RollCmd::Pause)),

@@ -51,12 +51,13 @@ impl App {
                 KeyCode::Down | KeyCode::Char('j') => p.down(),
                 KeyCode::Up | KeyCode::Char('k') => p.up(),
                 KeyCode::Enter => {
-                    let (kind, item) = (p.kind, p.current().cloned());
+                    let (kind, item, cursor) = (p.kind, p.current().cloned(), p.cursor);
                     self.picker = None;
                     if let Some(item) = item {
                         match kind {
                             PickerKind::Context => self.switch_context(&item),
                             PickerKind::Namespace => self.switch_namespace(&item),
+                            PickerKind::Restart => self.propose_roll(cursor == 1),
                         }
                     }
                 }
@@ -105,7 +106,7 @@ impl App {
                     self.effects.push(match plan.intent.into_work() {
                         Work::Request(request) => Effect::Act { request, dry_run: self.s.dry_run },
                         Work::Roll(spec) => Effect::Roll(spec),
-                        Work::Drain { nodes } => Effect::Drain { nodes, dry_run: self.s.dry_run },
+                        Work::Drain { nodes, timing } => Effect::Drain { nodes, dry_run: self.s.dry_run, timing },
                     });
                 }
             }

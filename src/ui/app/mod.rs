@@ -111,6 +111,8 @@ pub struct App {
     permissions: HashMap<Permission, Result<bool, ClusterError>>,
     /// Batch and per-node timeout of the next roll (`:roll N --timeout D`).
     roll_options: RollOptions,
+    /// The drain's grace period and timeout (`:drain --grace D --timeout D`; kept for the next `D`).
+    drain_timing: crate::model::plan::drain::DrainTiming,
     /// Requests collected during one `update`, returned by it.
     effects: Vec<Effect>,
     seq: u64,
@@ -146,6 +148,7 @@ impl App {
             area: ratatui::layout::Rect::default(),
             permissions: HashMap::new(),
             roll_options: RollOptions::default(),
+            drain_timing: Default::default(),
             effects: Vec::new(),
             seq: 0,
             quit: false,
