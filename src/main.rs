@@ -533,6 +533,7 @@ mod simulator {
         if let Some(f) = args.flavor {
             sim::flavor::apply(&mut sc, f);
         }
+        args.add_joins(&mut sc)?;
         if let Some(path) = &args.write_scenario {
             std::fs::write(path, generator::to_yaml(&sc)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());

@@ -40,6 +40,7 @@ mod silent_tls;
 mod sim_cli;
 mod sim_controller;
 mod sim_http;
+mod sim_joins;
 mod sim_kube_client;
 mod sim_kubectl;
 mod sim_kubectl_drain;
