@@ -210,7 +210,7 @@ impl SimArgs {
         let spec =
             super::joins::JoinSpec { taints: self.join_taint.clone(), ready_after: self.join_ready_after.clone(), ..Default::default() };
         spec.check().map_err(|e| e.replace("join.taints", "--join-taint").replace("join.readyAfter", "--join-ready-after"))?;
-        sc.timeline.extend(super::joins::every(every, self.join_count, &spec));
+        sc.timeline.extend(super::scenario::joins_every(every, self.join_count, &spec));
         sc.timeline.sort_by_key(|t| t.at);
         Ok(())
     }

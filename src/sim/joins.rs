@@ -16,19 +16,15 @@
 //! worker node (by name), so it joins that pool. Nodes loaded from a scenario get none
 //! of this: they are created Ready, as already-running nodes.
 //!
-//! May import: `sim::controller::startup`, `sim::kubelet`, `sim::store`, `sim::errors`,
-//! `sim::kind`, `k8s::taints`.
-
-use std::collections::BTreeMap;
-use std::time::Duration;
+//! May import: `sim::controller::startup`, `sim::kubelet`, `sim::store`.
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 use super::controller::startup::startup_taint;
-use super::errors::ApiError;
 use super::kubelet::{READY_AFTER, REMOVES_TAINT};
 use super::store::Store;
 
@@ -122,16 +118,4 @@ pub fn node_value(store: &Store, spec: &JoinSpec) -> Value {
         "metadata": {"name": name, "labels": labels, "annotations": annotations},
         "spec": {"taints": taints},
     })
-}
-
-/// Creates the joining node.
-pub fn join(store: &Store, spec: &JoinSpec) -> Result<(), ApiError> {
-    super::create_value(store, super::kind::Kind::Node, node_value(store, spec))
-}
-
-/// `--join-every`: `count` joins, one every `every` from `every` on, each as `spec` says.
-pub fn every(every: Duration, count: usize, spec: &JoinSpec) -> Vec<super::scenario::TimedAction> {
-    (1..=count as u32)
-        .map(|i| super::scenario::TimedAction { at: every * i, action: super::scenario::Action::Join(spec.clone()) })
-        .collect()
 }

@@ -160,7 +160,7 @@ pub fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
         Action::Delete { kind, namespace, name } => crate::sim::typed::with_kind!(*kind, T => {
             crate::sim::ops::delete_object::<T>(store, namespace, name, &Default::default()).map(|_| ())
         }),
-        Action::Join(spec) => joins::join(store, spec),
+        Action::Join(spec) => create_value(store, Kind::Node, joins::node_value(store, spec)),
     }
 }
 

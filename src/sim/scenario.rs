@@ -427,6 +427,11 @@ fn resolve_step(step: Step) -> Result<Action, String> {
     Ok(Action::Delete { kind, namespace, name })
 }
 
+/// `--join-every`: `count` joins, one every `every` from `every` on, each as `spec` says.
+pub fn joins_every(every: Duration, count: usize, spec: &super::joins::JoinSpec) -> Vec<TimedAction> {
+    (1..=count as u32).map(|i| TimedAction { at: every * i, action: Action::Join(spec.clone()) }).collect()
+}
+
 /// The labels a kubelet puts on the Node it registers.
 pub fn registration_labels(node: &mut Value) {
     let name = node.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();

@@ -23,6 +23,7 @@ mod faults;
 mod hostile;
 mod input_limits;
 mod install;
+mod joins;
 mod loading;
 mod model;
 mod offline;

@@ -176,7 +176,7 @@ fn join_steps_parse_and_are_checked() {
         .unwrap_err()
         .to_string();
     assert!(bad.contains("timeline[0]: join.taints: \"oops\" is not one taint key[=value]:Effect"), "{bad}");
-    let steps = daemonscope::sim::joins::every(std::time::Duration::from_secs(20), 3, &JoinSpec::default());
+    let steps = daemonscope::sim::scenario::joins_every(std::time::Duration::from_secs(20), 3, &JoinSpec::default());
     assert_eq!(steps.iter().map(|s| s.at.as_secs()).collect::<Vec<_>>(), [20, 40, 60]);
     // Unnamed joins take the first free `join-N`.
     let mut sim = build(&cluster(true));
@@ -214,4 +214,74 @@ async fn kubectl_creates_a_joining_node() {
             if s.trim() == "True" { Ok(()) } else { Err(s) }
         })
     });
+}
+
+/// The model fed from the simulator every simulated second, as the watches would feed it
+/// (daemon pods through the client's conversion, workload pods through the workload
+/// watch's decoding of the JSON).
+fn observe(sim: &Sim, m: &mut daemonscope::model::Model) {
+    use daemonscope::cluster::workloads::WorkloadWire;
+    use daemonscope::model::Change;
+    use k8s_openapi::api::apps::v1::DaemonSet;
+    let now = sim.store.now();
+    let workloads = sim
+        .store
+        .list::<Pod>(None)
+        .0
+        .iter()
+        .filter_map(|p| {
+            let w: WorkloadWire = serde_json::from_slice(&serde_json::to_vec(&**p).unwrap()).unwrap();
+            w.info.map(Change::Workload)
+        })
+        .collect::<Vec<_>>();
+    for c in [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), workloads].concat() {
+        m.apply_at(c, now);
+    }
+}
+
+fn watched(removes: bool, secs: usize) -> (Sim, daemonscope::model::Model) {
+    let mut sim = build(&cluster(removes));
+    let mut m = daemonscope::model::Model::new();
+    observe(&sim, &mut m);
+    sim.apply(&Action::Join(burst("burst-1", &[]))).unwrap();
+    for _ in 0..secs {
+        sim.advance(1);
+        observe(&sim, &mut m);
+    }
+    (sim, m)
+}
+
+/// End to end: the simulator's join, watched, reads as it happened — Ready at 3 s, the
+/// CNI Ready after its 20 s pull, usable when its taint went, the workload after it.
+#[test]
+fn the_model_follows_a_simulated_join() {
+    use daemonscope::model::joins::{self, JoinSettings, ReadyKnown};
+    let (sim, m) = watched(true, 60);
+    let r = joins::report(&m, &JoinSettings::default(), sim.store.now());
+    let j = r.iter().find(|j| j.name == "burst-1").expect("burst-1 is joining");
+    assert_eq!(r.len(), 1, "the settled nodes are days old: not in the window");
+    let (ready, known) = j.ready.unwrap();
+    assert_eq!(known, ReadyKnown::Watched);
+    assert!((3..=5).contains(&ready.duration_since(j.created).as_secs()), "{:?}", j.to_ready());
+    let cni = j.daemons.iter().find(|d| d.name == "cni").unwrap();
+    assert!(cni.critical && cni.ready.unwrap().duration_since(cni.scheduled.unwrap()).as_secs() >= 20);
+    assert!(j.usable.unwrap() >= cni.ready.unwrap() && j.problems.is_empty(), "{:?}", j.problems);
+    assert_eq!(j.taints.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["node.cilium.io/agent-not-ready"]);
+}
+
+/// Without the startup taint, the workload that landed before the CNI is named, as the
+/// simulator staged it.
+#[test]
+fn the_model_names_workloads_that_beat_the_cni() {
+    use daemonscope::model::joins::{self, JoinSettings, Problem};
+    let (sim, m) = watched(false, 60);
+    let r = joins::report(&m, &JoinSettings::default(), sim.store.now());
+    let j = r.iter().find(|j| j.name == "burst-1").unwrap();
+    match &j.problems[..] {
+        [Problem::WorkloadsBeforeCritical { pods }] => {
+            assert_eq!(pods.len(), 3, "{pods:?}");
+            assert!(pods.iter().all(|p| p.owner == "ReplicaSet/web" && p.early_by.is_some_and(|e| e.as_secs() > 0)));
+        }
+        p => panic!("{p:?}"),
+    }
 }
