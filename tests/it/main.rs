@@ -50,6 +50,7 @@ mod sim_stuck;
 mod snapshot;
 mod status;
 mod status_fleet;
+mod status_joins;
 mod stream;
 mod sync_feedback;
 mod tui_drain;

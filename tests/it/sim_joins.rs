@@ -19,9 +19,14 @@ pub(crate) const AGENT_TAINT: &str = "node.cilium.io/agent-not-ready=true:NoSche
 /// a 20 s pull, removes its startup taint when `removes` is set), `logs` (an ordinary
 /// daemon), and `web`, three replicas waiting for a node of pool `burst`.
 pub(crate) fn cluster(removes: bool) -> String {
+    cluster_pulling(removes, "20s")
+}
+
+/// [`cluster`], the CNI's image taking `pull` to pull.
+pub(crate) fn cluster_pulling(removes: bool, pull: &str) -> String {
     let ann = if removes { format!("annotations: {{sim.daemonscope.io/removes-taint: '{AGENT_TAINT}'}}, ") } else { String::new() };
     format!(
-        "{}pullDurations: {{'quay.io/cilium/*': 20s}}\n{}\
+        "{}pullDurations: {{'quay.io/cilium/*': {pull}}}\n{}\
 ---
 apiVersion: apps/v1
 kind: DaemonSet

@@ -16,5 +16,5 @@ pub mod settings;
 pub mod track;
 
 pub use report::{DsJoinStats, DsStage, NodeJoin, Problem, WorkloadEarly, report, stats};
-pub use settings::{CRITICAL_CLASSES, JoinSettings, KNOWN_STARTUP_TAINTS, is_critical, parse_critical};
+pub use settings::{CRITICAL_CLASSES, JoinSettings, KNOWN_STARTUP_TAINTS, is_critical};
 pub use track::{JoinTracker, ReadyKnown, WorkloadInfo};

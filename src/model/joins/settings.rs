@@ -55,11 +55,3 @@ pub fn is_critical(ds: &DsInfo, settings: &JoinSettings) -> bool {
     }
     ds.priority_class.as_deref().is_some_and(|c| CRITICAL_CLASSES.contains(&c)) || ds.placement.tolerations.iter().any(tolerates_all)
 }
-
-/// A `--critical` / `critical = [...]` entry: `namespace/name`.
-pub fn parse_critical(s: &str) -> Result<String, String> {
-    match s.split_once('/') {
-        Some((ns, n)) if !ns.is_empty() && !n.is_empty() && !n.contains('/') => Ok(s.to_string()),
-        _ => Err(format!("{s:?}: a critical DaemonSet is namespace/name (e.g. kube-system/cilium)")),
-    }
-}
