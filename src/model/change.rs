@@ -61,6 +61,9 @@ pub enum Resource {
 
 impl Resource {
     pub const ALL: [Resource; 5] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions, Resource::Services];
+    /// What the TUI watches: every resource, and the workload pods for the Joins view.
+    pub const WITH_WORKLOADS: [Resource; 6] =
+        [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions, Resource::Services, Resource::Workloads];
 
     /// Short name for the status line.
     pub fn label(self) -> &'static str {

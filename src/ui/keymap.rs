@@ -33,6 +33,8 @@ pub enum Action {
     Sort,
     Matrix,
     Nodes,
+    /// The Joins view (the nodes that joined lately).
+    Joins,
     Rollout,
     Describe,
     Yaml,
@@ -85,7 +87,7 @@ pub struct Binding {
     pub hint: bool,
 }
 
-use View::{DaemonSets as Ds, Detail, Fleet, Grid, Matrix, Nodes, Rollout};
+use View::{DaemonSets as Ds, Detail, Fleet, Grid, Joins, Matrix, Nodes, Rollout};
 
 pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["j", "↓"], action: Action::Down, help: "move down", views: &[], hint: false },
@@ -126,6 +128,20 @@ pub const BINDINGS: &[Binding] = &[
         hint: true,
     },
     Binding { keys: &["Enter"], action: Action::Open, help: "detail of the node", views: &[Nodes], hint: true },
+    Binding {
+        keys: &["Enter"],
+        action: Action::Open,
+        help: "timeline of the node's join (again: back to the list)",
+        views: &[Joins],
+        hint: true,
+    },
+    Binding {
+        keys: &["J"],
+        action: Action::Joins,
+        help: "joins: the nodes that joined lately, time to usable, what went wrong",
+        views: &[Nodes],
+        hint: true,
+    },
     Binding {
         keys: &["Enter"],
         action: Action::Open,
@@ -226,7 +242,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["y"],
         action: Action::Yaml,
         help: "YAML of the object under the cursor",
-        views: &[Ds, Grid, Matrix, Nodes, Rollout, Detail],
+        views: &[Ds, Grid, Matrix, Nodes, Rollout, Detail, Joins],
         hint: true,
     },
     Binding {
@@ -301,6 +317,7 @@ pub enum Cmd {
     Grid,
     Matrix,
     Nodes,
+    Joins,
     Rollout,
     Context,
     Namespace,
@@ -323,6 +340,7 @@ pub const COMMANDS: &[Command] = &[
     Command { cmd: Cmd::Grid, names: &["grid", "coverage"], args: "", help: "coverage grid of the selected DaemonSet" },
     Command { cmd: Cmd::Matrix, names: &["matrix", "m"], args: "", help: "matrix of nodes × DaemonSets" },
     Command { cmd: Cmd::Nodes, names: &["nodes", "node", "no"], args: "", help: "the nodes" },
+    Command { cmd: Cmd::Joins, names: &["joins", "join"], args: "", help: "the nodes that joined lately: time to usable, what went wrong" },
     Command { cmd: Cmd::Rollout, names: &["rollout", "rollouts", "ro"], args: "", help: "rollout progress" },
     Command {
         cmd: Cmd::Context,

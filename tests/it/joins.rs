@@ -215,3 +215,44 @@ fn the_workload_index_is_bounded_by_the_joining_nodes() {
     m.apply_at(Change::Node(late), at(7 * 3600));
     assert_eq!((m.joins().nodes().count(), m.joins().workload_count()), (1, 0));
 }
+
+/// Three staged joins for the view: n1 healthy (usable at 25 s), n2 whose agent taint
+/// nobody removed, n3 whose CNI never became Ready and where a workload started.
+fn three_joins() -> Model {
+    let (cni, logs) = daemons();
+    let mut m = healthy();
+    m.apply_at(Change::Node(joining("n2", None, &[AGENT, NOT_READY])), at(1));
+    m.apply_at(Change::Node(joining("n2", Some(12), &[AGENT])), at(13));
+    m.apply_at(Change::Pod(daemon_pod(&cni, "n2", 2, Some(30), Some(31))), at(31));
+    m.apply_at(Change::Node(joining("n3", None, &[NOT_READY])), at(1));
+    m.apply_at(Change::Node(joining("n3", Some(8), &[])), at(9));
+    m.apply_at(Change::Pod(daemon_pod(&cni, "n3", 3, None, None)), at(9));
+    m.apply_at(Change::Pod(daemon_pod(&logs, "n3", 10, Some(12), Some(14))), at(14));
+    m.apply_at(Change::Workload(workload("web-9", "n3", 11)), at(11));
+    m
+}
+
+fn view_screen(open: Option<&str>, w: u16, h: u16) -> String {
+    use daemonscope::ui::Shared;
+    let mut s = Shared::new("test".into(), daemonscope::ui::Theme::new(false));
+    s.live.model = three_joins();
+    let mut v = daemonscope::ui::JoinsView { open: open.map(String::from), ..Default::default() };
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| v.render_at(f, f.area(), &s, at(15 * 60))).unwrap();
+    crate::common::screen_text(t.backend().buffer())
+}
+
+/// The Joins view, 15 minutes on: worst first (n3 overdue, then n2, then n1), each row's
+/// times as computed by hand, the per-DaemonSet p50/p95 below; Enter's timeline of n1
+/// and of the overdue n3.
+#[test]
+fn the_joins_view_and_a_timeline_at_two_sizes() {
+    for (w, h) in [(80, 24), (120, 35)] {
+        let list = view_screen(None, w, h);
+        let order: Vec<usize> = ["n3 ", "n2 ", "n1 "].iter().map(|n| list.find(&format!("│{n}")).unwrap_or(usize::MAX)).collect();
+        assert!(order[0] < order[1] && order[1] < order[2], "worst first:\n{list}");
+        insta::assert_snapshot!(format!("joins_list_{w}x{h}"), list);
+        insta::assert_snapshot!(format!("joins_timeline_n1_{w}x{h}"), view_screen(Some("n1"), w, h));
+        insta::assert_snapshot!(format!("joins_timeline_n3_{w}x{h}"), view_screen(Some("n3"), w, h));
+    }
+}
