@@ -136,13 +136,6 @@ pub const BINDINGS: &[Binding] = &[
         hint: true,
     },
     Binding {
-        keys: &["J"],
-        action: Action::Joins,
-        help: "joins: the nodes that joined lately, time to usable, what went wrong",
-        views: &[Nodes],
-        hint: true,
-    },
-    Binding {
         keys: &["Enter"],
         action: Action::Open,
         help: "open the cell: that cluster's coverage grid of the DaemonSet",
@@ -308,6 +301,14 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["n"], action: Action::NextMatch, help: "next match of the search", views: &[View::Text], hint: false },
     Binding { keys: &["N"], action: Action::PrevMatch, help: "previous match of the search", views: &[View::Text], hint: false },
     Binding { keys: &["w"], action: Action::Wrap, help: "wrap long lines (toggle)", views: &[View::Text], hint: true },
+    // Last: the hint bar drops it first when the line is full.
+    Binding {
+        keys: &["J"],
+        action: Action::Joins,
+        help: "joins: the nodes that joined lately, time to usable, what went wrong",
+        views: &[Nodes],
+        hint: true,
+    },
 ];
 
 /// A `:` command (what it does is `App`'s business; this says what it is called).
