@@ -221,14 +221,12 @@ async fn kubectl_creates_a_joining_node() {
     });
 }
 
-/// The model fed from the simulator every simulated second, as the watches would feed it
-/// (daemon pods through the client's conversion, workload pods through the workload
-/// watch's decoding of the JSON).
-fn observe(sim: &Sim, m: &mut daemonscope::model::Model) {
+/// What the watches would send for the simulator's objects now (daemon pods through the
+/// client's conversion, workload pods through the workload watch's decoding of the JSON).
+pub(crate) fn watch_changes(sim: &Sim) -> Vec<daemonscope::model::Change> {
     use daemonscope::cluster::workloads::WorkloadWire;
     use daemonscope::model::Change;
     use k8s_openapi::api::apps::v1::DaemonSet;
-    let now = sim.store.now();
     let workloads = sim
         .store
         .list::<Pod>(None)
@@ -239,7 +237,13 @@ fn observe(sim: &Sim, m: &mut daemonscope::model::Model) {
             w.info.map(Change::Workload)
         })
         .collect::<Vec<_>>();
-    for c in [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), workloads].concat() {
+    [changes::<Node>(sim), changes::<DaemonSet>(sim), changes::<Pod>(sim), workloads].concat()
+}
+
+/// The model fed from the simulator every simulated second, as the watches would feed it.
+fn observe(sim: &Sim, m: &mut daemonscope::model::Model) {
+    let now = sim.store.now();
+    for c in watch_changes(sim) {
         m.apply_at(c, now);
     }
 }

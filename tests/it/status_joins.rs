@@ -100,3 +100,76 @@ fn the_configs_critical_list_is_checked() {
     let e = daemonscope::config::parse("mouse = true\ncritical = [\"cilium\"]\n", "c.toml").unwrap_err();
     assert_eq!(e, "c.toml:2: key 'critical': \"cilium\": a critical DaemonSet is NAMESPACE/NAME (e.g. kube-system/cilium)");
 }
+
+/// `serve`'s joins metrics on a simulated join: the histograms observe each node and
+/// DaemonSet once, the workload pods that beat the CNI are counted once each, a startup
+/// taint nobody removes is named, and a node not usable shows its age.
+#[test]
+fn serve_exposes_the_joins() {
+    use crate::sim_joins::{cluster, watch_changes};
+    use daemonscope::cluster::watch::Update;
+    let mut sim = build(&cluster(false));
+    // The simulated time runs 250 s behind the wall clock the model and the scrape read:
+    // the joins are first seen fresh (within 5 minutes), and 200 simulated seconds later
+    // they are in the scrape's past.
+    sim.store.set_clock_offset(-250);
+    let state = daemonscope::serve::State::new("sim".into(), 1000, Default::default());
+    state.apply(watch_changes(&sim).into_iter().map(Update::Change).collect());
+    sim.apply(&Action::Join(burst("burst-1", &[]))).unwrap();
+    sim.apply(&Action::Join(burst("burst-2", &["example.com/gpu-not-ready:NoSchedule"]))).unwrap();
+    for _ in 0..200 {
+        sim.advance(1);
+        state.apply(watch_changes(&sim).into_iter().map(Update::Change).collect());
+    }
+    let scrape = daemonscope::serve::metrics::render(&state, false);
+    let line = |prefix: &str| scrape.lines().find(|l| l.starts_with(prefix)).map(String::from);
+    assert_eq!(
+        line("daemonscope_node_join_seconds_count{stage=\"ready\"}").as_deref(),
+        Some("daemonscope_node_join_seconds_count{stage=\"ready\"} 2"),
+        "{scrape}"
+    );
+    assert_eq!(
+        line("daemonscope_node_join_seconds_count{stage=\"usable\"}").as_deref(),
+        Some("daemonscope_node_join_seconds_count{stage=\"usable\"} 1")
+    );
+    assert!(line("daemonscope_daemonset_join_ready_seconds_count{namespace=\"kube-system\",daemonset=\"cni\"} 2").is_some(), "{scrape}");
+    assert_eq!(
+        line("daemonscope_workload_pods_before_critical_total").as_deref(),
+        Some("daemonscope_workload_pods_before_critical_total 3")
+    );
+    assert!(
+        line("daemonscope_node_startup_taint_outlived{node=\"burst-2\",taint=\"example.com/gpu-not-ready:NoSchedule\"} 1").is_some(),
+        "{scrape}"
+    );
+    assert!(
+        line("daemonscope_node_not_usable_seconds{node=\"burst-2\"}").is_some()
+            && line("daemonscope_node_not_usable_seconds{node=\"burst-1\"}").is_none()
+    );
+    // Scraped again: nothing is observed twice.
+    let again = daemonscope::serve::metrics::render(&state, false);
+    assert!(
+        again.contains("daemonscope_node_join_seconds_count{stage=\"ready\"} 2")
+            && again.contains("daemonscope_workload_pods_before_critical_total 3")
+    );
+    if let Some(promtool) = which_promtool() {
+        let mut c = std::process::Command::new(promtool)
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(again.as_bytes()).unwrap();
+        let o = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("daemonscope_node_join") && !err.contains("startup_taint") && !err.contains("before_critical"),
+            "promtool check metrics: {err}"
+        );
+    }
+}
+
+fn which_promtool() -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join("promtool")).find(|p| p.is_file()))
+}
