@@ -222,6 +222,11 @@ pub fn spawn(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<to
     spawn_only(cluster, scope, tx, &Resource::ALL)
 }
 
+/// Every watcher, and the workload pods' for the joins (what the TUI watches).
+pub fn spawn_with_workloads(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<tokio::task::JoinHandle<()>> {
+    spawn_only(cluster, scope, tx, &Resource::WITH_WORKLOADS)
+}
+
 /// Starts the watchers of `resources` only (coverage needs DaemonSets, Nodes and Pods).
 pub fn spawn_only(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>, resources: &[Resource]) -> Vec<tokio::task::JoinHandle<()>> {
     Resource::ALL

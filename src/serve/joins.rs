@@ -6,7 +6,7 @@
 //! Everything is derived from `model::joins` at scrape time; what was observed is
 //! remembered for the nodes in the window only.
 //!
-//! May import: `model`, `k8s`, `serve::state`.
+//! May import: `model`, `k8s`.
 
 use std::collections::HashSet;
 
@@ -19,9 +19,13 @@ use prometheus_client::registry::Registry;
 
 use crate::model::Model;
 use crate::model::joins::{self, JoinSettings, Problem};
-use crate::serve::state::{DsLabels, ds_labels};
 
 type Labels = Vec<(&'static str, String)>;
+
+/// `namespace`, `daemonset`: as every DaemonSet family labels it.
+fn ds_labels(ns: &str, name: &str) -> Labels {
+    vec![("namespace", ns.to_string()), ("daemonset", name.to_string())]
+}
 
 /// Seconds from a node's creation: 10 s to 2 h.
 const BUCKETS: [f64; 12] = [10.0, 20.0, 30.0, 60.0, 120.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0];
@@ -41,7 +45,7 @@ struct Seen {
 pub struct JoinMetrics {
     pub settings: JoinSettings,
     node_join: Family<Labels, Histogram, fn() -> Histogram>,
-    ds_ready: Family<DsLabels, Histogram, fn() -> Histogram>,
+    ds_ready: Family<Labels, Histogram, fn() -> Histogram>,
     early_total: Counter,
     seen: Mutex<Seen>,
 }
