@@ -17,7 +17,7 @@ pub enum Output {
     Json,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     /// DaemonSets to report, as NAME or NAMESPACE/NAME (default: every one in scope).
     #[arg(value_name = "DAEMONSET")]
@@ -46,6 +46,37 @@ pub struct StatusArgs {
     /// nodes, rounded up).
     #[arg(long, value_name = "N|P%", value_parser = parse_max_unavailable)]
     pub max_unavailable: Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
+    #[command(flatten)]
+    pub joins: JoinArgs,
+}
+
+/// `status --joins`: the joining nodes instead of the DaemonSets (docs/joins.md).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Joining nodes")]
+pub struct JoinArgs {
+    /// Report the nodes that joined within --joins-since: time to Ready and to usable, each
+    /// DaemonSet's pod, what went wrong; exit 1 when one is not usable after --usable-timeout.
+    #[arg(long, conflicts_with_all = ["wait", "daemonsets", "max_unavailable", "allow_down_nodes"])]
+    pub joins: bool,
+    /// How far back a node's creation counts as a join.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = crate::k8s::duration::parse_flag_duration)]
+    pub joins_since: std::time::Duration,
+    /// A node not usable this long after its creation fails the report (exit 1).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::k8s::duration::parse_flag_duration)]
+    pub usable_timeout: std::time::Duration,
+    /// A DaemonSet a node needs before it is usable (NAMESPACE/NAME; repeatable). Default:
+    /// the config's `critical` list, else those at system-node-critical or
+    /// system-cluster-critical priority or tolerating every taint.
+    #[arg(long, value_name = "NAMESPACE/NAME", value_parser = parse_critical)]
+    pub critical: Vec<String>,
+}
+
+/// A critical DaemonSet (`--critical`, config `critical`): `namespace/name`.
+pub fn parse_critical(s: &str) -> Result<String, String> {
+    match s.split_once('/') {
+        Some((ns, n)) if !ns.is_empty() && !n.is_empty() && !n.contains('/') => Ok(s.to_string()),
+        _ => Err(format!("{s:?}: a critical DaemonSet is NAMESPACE/NAME (e.g. kube-system/cilium)")),
+    }
 }
 
 /// `3` or `5%`, validated as the DaemonSet API validates maxUnavailable.

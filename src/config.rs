@@ -27,6 +27,8 @@ pub struct Config {
     pub mouse: bool,
     pub colors: Colors,
     pub keys: BTreeMap<String, Keys>,
+    /// The DaemonSets a joining node needs before it is usable (`namespace/name`).
+    pub critical: Vec<String>,
 }
 
 impl Default for Config {
@@ -39,6 +41,7 @@ impl Default for Config {
             mouse: true,
             colors: Colors::default(),
             keys: BTreeMap::new(),
+            critical: Vec::new(),
         }
     }
 }
@@ -201,6 +204,20 @@ pub fn load_for_tui(explicit: Option<&Path>) -> Settings {
     settings.prefs.note = note.clone();
     settings.note = note;
     settings
+}
+
+/// The config's `critical` list for the headless commands: empty when there is no file or
+/// it is not right (the TUI says why; `daemonscope config` checks it).
+pub fn critical(explicit: Option<&Path>) -> Vec<String> {
+    let path = explicit.map(Path::to_path_buf).unwrap_or_else(default_path);
+    match load_file(&path, explicit.is_some()) {
+        Ok(Some(s)) => s.prefs.critical,
+        Ok(None) => Vec::new(),
+        Err(line) => {
+            tracing::warn!(config = %path.display(), problem = %line, "config not used for the critical DaemonSets");
+            Vec::new()
+        }
+    }
 }
 
 /// Reads and checks `path`: Ok(None) when there is no file (and none was asked for),
@@ -426,6 +443,11 @@ fn resolve(cfg: &Config, text: &str, name: &str) -> Result<Settings, String> {
         node_label: label("node_label", &cfg.node_label)?,
         config_path: None,
         note: None,
+        critical: cfg
+            .critical
+            .iter()
+            .map(|c| crate::cli::parse_critical(c).map_err(|e| format!("{}: key 'critical': {e}", at(None, "critical"))))
+            .collect::<Result<_, _>>()?,
     };
     let all = actions();
     let mut overrides: Vec<(Action, Vec<String>)> = Vec::new();
@@ -481,6 +503,9 @@ pub fn default_toml() -> String {
     out += "theme = \"dark\"\n\n";
     out += "# The mouse: a click selects, the wheel scrolls; false (or --no-mouse for one run) leaves it to the terminal.\n";
     out += "mouse = true\n\n";
+    out += "# The DaemonSets a joining node needs before it is usable (namespace/name; --critical overrides).\n\
+            # Empty: those at system-node-critical or system-cluster-critical priority or tolerating every taint.\n";
+    out += "critical = []\n\n";
     out += "# Colours per state over the theme's: a name (black, red, green, yellow, blue, magenta, cyan,\n\
             # gray, darkgray, lightred, lightgreen, lightyellow, lightblue, lightmagenta, lightcyan,\n\
             # white), an index 0-255, or #rrggbb. The dark theme's:\n[colors]\n";

@@ -161,7 +161,7 @@ fn main() -> Result<()> {
             simulator::run_sim(&inv, &args.sim).unwrap_or_else(|e| fail(e));
             Ok(())
         }
-        Some(Command::Status { ref args, .. }) => run_status(&inv, args),
+        Some(Command::Status { ref args, .. }) => run_status(&inv, args, cli.config.as_deref()),
         Some(Command::Snapshot { ref args, .. }) => run_snapshot(&inv, args),
         Some(Command::Serve { ref args, .. }) => run_serve(&inv, args),
         Some(Command::Drain { ref args, .. }) => run_drain(&inv, args),
@@ -385,8 +385,12 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
 }
 
 /// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
-fn run_status(inv: &Invocation, args: &StatusArgs) -> Result<()> {
-    let scope = scope(inv);
+fn run_status(inv: &Invocation, args: &StatusArgs, config: Option<&std::path::Path>) -> Result<()> {
+    let mut args = args.clone();
+    if args.joins.joins && args.joins.critical.is_empty() {
+        args.joins.critical = daemonscope::config::critical(config);
+    }
+    let (args, scope) = (&args, scope(inv));
     let demo = wants_demo(inv);
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
@@ -560,6 +564,7 @@ mod simulator {
         if let Some(f) = args.flavor {
             sim::flavor::apply(&mut sc, f);
         }
+        args.add_joins(&mut sc)?;
         if let Some(path) = &args.write_scenario {
             std::fs::write(path, generator::to_yaml(&sc)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());

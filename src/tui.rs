@@ -33,7 +33,7 @@ pub(crate) struct Connection {
 impl Connection {
     pub(crate) fn start(cluster: Cluster, scope: Scope) -> Connection {
         let (tx, rx) = mpsc::channel::<Update>(QUEUE);
-        Connection { rx, watchers: watch::spawn(cluster, scope, tx) }
+        Connection { rx, watchers: watch::spawn_with_workloads(cluster, scope, tx) }
     }
 }
 

@@ -2,7 +2,7 @@
 //! clients ([`connect`]), the contexts of a fleet ([`fleet`]); the one list-then-watch loop behind every watch
 //! ([`listwatch`]) with its [`backoff`]; the model's watches ([`watch`]) and the one live model every front end reads ([`live`]); typed errors
 //! that render as words ([`errors`]); requests counted by verb and code ([`requests`]);
-//! pods decoded straight into the model's view ([`wire`]); async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
+//! pods decoded straight into the model's view ([`wire`]), and the joins' workload pods ([`workloads`]); async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
 //! in [`taints`]), the OnDelete roll ([`roll`]) with its [`lease`] and its maintenance steps ([`roll_maintenance`]), and the drain ([`drain`]; as the TUI's job:
 //! [`drain_job`]).
 //!
@@ -26,3 +26,4 @@ pub mod snapshot;
 pub mod taints;
 pub mod watch;
 pub mod wire;
+pub mod workloads;

@@ -19,6 +19,7 @@ use crate::cluster::connect::Cluster;
 pub use crate::cluster::errors::SyncFailure;
 use crate::cluster::listwatch::{Event, Selectors, Sink, list_then_watch};
 use crate::cluster::wire::PodWire;
+use crate::cluster::workloads::WorkloadWire;
 use crate::model::{Change, DsInfo, NodeInfo, PodInfo, Resource, RevisionInfo, ServiceInfo};
 
 /// Where a resource's stream stands, for the status line.
@@ -199,15 +200,38 @@ impl Watched for Service {
     }
 }
 
+/// Every pod no DaemonSet controls, in every namespace (the joins' workload index).
+impl Watched for WorkloadWire {
+    const RESOURCE: Resource = Resource::Workloads;
+    fn api(client: Client, _scope: &Scope) -> Api<Self> {
+        Api::all(client)
+    }
+    fn change(&self) -> Option<Change> {
+        self.info.clone().map(Change::Workload)
+    }
+    fn into_change(self) -> Option<Change> {
+        self.info.map(Change::Workload)
+    }
+    fn gone(&self) -> Change {
+        Change::WorkloadGone { uid: self.uid().to_string() }
+    }
+}
+
 /// Starts every watcher; they stop when `tx` is closed or the handles are aborted.
 pub fn spawn(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<tokio::task::JoinHandle<()>> {
     spawn_only(cluster, scope, tx, &Resource::ALL)
+}
+
+/// Every watcher, and the workload pods' for the joins (what the TUI watches).
+pub fn spawn_with_workloads(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>) -> Vec<tokio::task::JoinHandle<()>> {
+    spawn_only(cluster, scope, tx, &Resource::WITH_WORKLOADS)
 }
 
 /// Starts the watchers of `resources` only (coverage needs DaemonSets, Nodes and Pods).
 pub fn spawn_only(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>, resources: &[Resource]) -> Vec<tokio::task::JoinHandle<()>> {
     Resource::ALL
         .into_iter()
+        .chain([Resource::Workloads])
         .filter(|r| resources.contains(r))
         .map(|r| match r {
             Resource::DaemonSets => start::<DaemonSet>(&cluster, &scope, tx.clone()),
@@ -216,6 +240,7 @@ pub fn spawn_only(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>, reso
             Resource::Pods => start::<PodWire>(&cluster, &scope, tx.clone()),
             Resource::Revisions => start::<ControllerRevision>(&cluster, &scope, tx.clone()),
             Resource::Services => start::<Service>(&cluster, &scope, tx.clone()),
+            Resource::Workloads => start::<WorkloadWire>(&cluster, &scope, tx.clone()),
         })
         .collect()
 }

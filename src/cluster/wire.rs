@@ -81,6 +81,12 @@ impl<'de> Deserialize<'de> for PodWire {
         let ready_cond = conditions.iter().find(|c| is(&c.type_, "Ready"));
         let unschedulable = conditions.iter().find(|c| is(&c.type_, "PodScheduled") && is(&c.status, "False")).map(|c| text(&c.message));
         let statuses = st.container_statuses.unwrap_or_default();
+        let scheduled = conditions
+            .iter()
+            .find(|c| is(&c.type_, "PodScheduled") && is(&c.status, "True"))
+            .and_then(|c| c.last_transition_time.as_ref())
+            .map(|t| t.0);
+        let started = statuses.iter().filter_map(|s| s.state.as_ref()?.running.as_ref()?.started_at.as_ref().map(|t| t.0)).min();
         let exit = |t: &Terminated| {
             t.reason.as_deref().map(String::from).unwrap_or_else(|| format!("ExitCode:{}", t.exit_code.unwrap_or_default()))
         };
@@ -128,6 +134,8 @@ impl<'de> Deserialize<'de> for PodWire {
             ready_changed: ready_cond.and_then(|c| c.last_transition_time.as_ref()).map(|t| t.0).into(),
             deleting: m.deletion_timestamp.map(|t| t.0).into(),
             created: m.creation_timestamp.map(|t| t.0).into(),
+            scheduled: scheduled.into(),
+            started: started.into(),
             unschedulable: unschedulable.map(Box::new),
             containers,
         };
@@ -296,9 +304,15 @@ struct ContainerStatus<'a> {
 struct State<'a> {
     #[serde(borrow)]
     waiting: Option<Waiting<'a>>,
-    running: Option<serde::de::IgnoredAny>,
+    running: Option<Running>,
     #[serde(borrow)]
     terminated: Option<Terminated<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Running {
+    started_at: Option<Time>,
 }
 
 #[derive(Deserialize)]

@@ -19,6 +19,13 @@ pub const START_DELAY: &str = "sim.daemonscope.io/start-delay";
 pub const NODE_POD_BEHAVIOR: &str = "sim.daemonscope.io/pod-behavior";
 /// On a node: its kubelet's state, a comma-separated list of [`node_state`] words.
 pub const NODE_STATE: &str = "sim.daemonscope.io/node-state";
+/// On a node: its kubelet reports `Ready=False` until this long after the node's
+/// creationTimestamp (`30s`), as a joining node's does until its runtime and network are up.
+pub const READY_AFTER: &str = "sim.daemonscope.io/ready-after";
+/// On a pod or pod template: the startup taint (`key[=value]:Effect`) this daemon takes
+/// off its node once its pod there is Ready, as cilium-operator does with
+/// `node.cilium.io/agent-not-ready`; joined nodes are created with it.
+pub const REMOVES_TAINT: &str = "sim.daemonscope.io/removes-taint";
 
 /// The values of [`BEHAVIOR`] and [`NODE_POD_BEHAVIOR`].
 pub mod behavior {

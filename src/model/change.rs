@@ -1,9 +1,11 @@
 //! What the watches tell the model: one event, already compacted ([`Change`]), and the
 //! resource each watch is of ([`Resource`]) — the one map from a change to its watch.
 //!
-//! May import: `model::compact`.
+//! May import: `model::compact`, `model::extras`, `model::joins::track`.
 
-use super::compact::{DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
+use super::compact::{DsInfo, NodeInfo, PodInfo};
+use super::extras::{RevisionInfo, ServiceInfo};
+use super::joins::track::WorkloadInfo;
 
 /// One watch event, already compacted. (A DaemonSet is the largest variant; they are few,
 /// so it is not boxed for the pods' sake.)
@@ -31,6 +33,11 @@ pub enum Change {
         namespace: String,
         name: String,
     },
+    /// A pod no DaemonSet controls (the joins' workload index keeps those on young nodes).
+    Workload(WorkloadInfo),
+    WorkloadGone {
+        uid: String,
+    },
     /// A relist finished: everything not re-announced since `Resync*` began is gone.
     ResyncStart(Resource),
     ResyncDone(Resource),
@@ -47,10 +54,16 @@ pub enum Resource {
     Pods,
     Revisions,
     Services,
+    /// Pods no DaemonSet controls, for the joins (not in [`Resource::ALL`]: watched only
+    /// by the front ends that report joins).
+    Workloads,
 }
 
 impl Resource {
     pub const ALL: [Resource; 5] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions, Resource::Services];
+    /// What the TUI watches: every resource, and the workload pods for the Joins view.
+    pub const WITH_WORKLOADS: [Resource; 6] =
+        [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions, Resource::Services, Resource::Workloads];
 
     /// Short name for the status line.
     pub fn label(self) -> &'static str {
@@ -60,6 +73,7 @@ impl Resource {
             Resource::Pods => "pods",
             Resource::Revisions => "revs",
             Resource::Services => "svc",
+            Resource::Workloads => "workloads",
         }
     }
 }
@@ -73,6 +87,7 @@ impl Change {
             Change::Pod(_) | Change::PodGone { .. } => Resource::Pods,
             Change::Revision(_) | Change::RevisionGone { .. } => Resource::Revisions,
             Change::Service(_) | Change::ServiceGone { .. } => Resource::Services,
+            Change::Workload(_) | Change::WorkloadGone { .. } => Resource::Workloads,
             Change::ResyncStart(r) | Change::ResyncDone(r) | Change::ListTotal(r, _) => *r,
         })
     }

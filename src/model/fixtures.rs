@@ -66,6 +66,8 @@ pub fn pod(ds: &DsInfo, node: &str, uid: &str) -> PodInfo {
         ready_changed: Time::NONE,
         deleting: Time::NONE,
         created: Time::NONE,
+        scheduled: Time::NONE,
+        started: Time::NONE,
         unschedulable: None,
         containers: smallvec::smallvec![ContainerInfo {
             name: ds.name.as_str().into(),

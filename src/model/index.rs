@@ -1,7 +1,7 @@
 //! The model's store: compact objects indexed by node and by DaemonSet, with
 //! per-DaemonSet coverage counts adjusted (not recounted) event by event.
 //!
-//! May import: `model::atoms`, `model::compact`, `model::change`, `model::pods`,
+//! May import: `model::atoms`, `model::compact`, `model::extras`, `model::joins::track`, `model::change`, `model::pods`,
 //! `model::coverage`, `model::availability`, `model::tally`, `k8s`.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,9 @@ use hashbrown::{HashMap, HashSet};
 
 use super::atoms::{Interner, Uid};
 use super::availability::{self, Holds};
-use super::compact::{DsInfo, NodeInfo, PodInfo, RevisionInfo, ServiceInfo};
+use super::compact::{DsInfo, NodeInfo, PodInfo};
+use super::extras::{RevisionInfo, ServiceInfo};
+use super::joins::track::JoinTracker;
 use super::pods::{DsPods, PodId, Pods};
 use super::running::Running;
 
@@ -98,6 +100,9 @@ pub struct Model {
     resync: HashMap<Resource, HashSet<String>>,
     /// Per node, over every DaemonSet: cells per state, and the nodes in problem order.
     tally: NodeTally,
+    /// What joining nodes' timelines need that no object keeps (first Ready, startup
+    /// taints gone, workload pods on young nodes).
+    joins: JoinTracker,
     pub events_applied: u64,
     /// Changes whenever anything may have (`generation`), or a node may have (`node_generation`):
     /// drawn from one counter for every model, so a cache keyed on them never mistakes
@@ -140,6 +145,16 @@ impl Model {
     /// Differs from any earlier value whenever a node may have come, gone or changed.
     pub fn node_generation(&self) -> u64 {
         self.node_generation
+    }
+
+    /// The joining nodes' memory (read by `model::joins::report`).
+    pub fn joins(&self) -> &JoinTracker {
+        &self.joins
+    }
+
+    /// How far back joins are followed (`--joins-since`).
+    pub fn set_join_window(&mut self, since: std::time::Duration) {
+        self.joins.set_window(since);
     }
 
     pub fn node_count(&self) -> usize {
@@ -342,6 +357,11 @@ impl Model {
     }
 
     pub fn apply(&mut self, change: Change) {
+        self.apply_at(change, crate::k8s::clock::now());
+    }
+
+    /// [`Model::apply`], observed at `now` (what the joins remember is timed by it).
+    pub fn apply_at(&mut self, change: Change, now: jiff::Timestamp) {
         self.events_applied += 1;
         // A node's status is written every few minutes with nothing new in what the model
         // keeps (only heartbeats): the model, its generation and every view's rows stay.
@@ -358,6 +378,7 @@ impl Model {
         match change {
             Change::Node(n) => {
                 self.touched(Resource::Nodes, || n.name.clone());
+                self.joins.node(&n, now);
                 let id = self.intern(&n.name);
                 self.node_order.insert(n.name.clone(), id);
                 self.tally.live(id, &n.name);
@@ -368,6 +389,7 @@ impl Model {
                 }
             }
             Change::NodeGone(name) => {
+                self.joins.forget(&name);
                 if let Some(id) = self.node_ids.get(&name).copied() {
                     self.tally.gone(id);
                     self.nodes[id as usize] = None;
@@ -453,6 +475,13 @@ impl Model {
             Change::ServiceGone { namespace, name } => {
                 self.services.remove(&(namespace, name));
             }
+            Change::Workload(w) => {
+                let known = w.node.as_deref().is_some_and(|n| self.node_id(n).is_some());
+                self.joins.workload(w, known);
+            }
+            Change::WorkloadGone { uid } => self.joins.workload_gone(&uid),
+            Change::ResyncStart(Resource::Workloads) => self.joins.workloads_resync(true),
+            Change::ResyncDone(Resource::Workloads) => self.joins.workloads_resync(false),
             Change::ResyncStart(r) => {
                 // Nothing known yet (the first sync): nothing can have gone, so no need to
                 // remember every key seen (121,000 pod uids at 5,000 nodes).
@@ -462,6 +491,7 @@ impl Model {
                     Resource::Pods => self.pods.len() == 0,
                     Resource::Revisions => self.revisions.is_empty(),
                     Resource::Services => self.services.is_empty(),
+                    Resource::Workloads => true,
                 };
                 if empty {
                     self.resync.remove(&r);
@@ -471,6 +501,9 @@ impl Model {
             }
             Change::ListTotal(..) => {}
             Change::ResyncDone(r) => {
+                if r == Resource::Nodes {
+                    self.joins.nodes_listed();
+                }
                 let Some(seen) = self.resync.remove(&r) else { return };
                 match r {
                     Resource::Nodes => {
@@ -505,6 +538,7 @@ impl Model {
                         }
                     }
                     Resource::Services => self.services.retain(|(ns, n), _| seen.contains(&format!("{ns}/{n}"))),
+                    Resource::Workloads => {}
                 }
             }
         }

@@ -3,7 +3,7 @@
 //! asks for it. Per-node series come from the coverage index (one byte per DaemonSet ×
 //! node), so only the problem nodes, up to the cap, are explained.
 //!
-//! May import: `cluster`, `model`, `k8s`, `serve::state`.
+//! May import: `cluster`, `model`, `k8s`, `serve::state`, `serve::joins` (through the state).
 
 use std::sync::atomic::AtomicU64;
 
@@ -158,6 +158,7 @@ fn registry(state: &State) -> Registry {
             }
         }
         // Worst first, then DaemonSet, then node name: the same series survive every scrape.
+        state.joins.register(&mut reg, model, crate::k8s::clock::now());
         problems.sort_by_cached_key(|p| (p.0, p.1, model.node(p.2).map(|n| n.name.clone())));
         for (i, (_, d, id, s)) in problems.iter().enumerate() {
             if i >= state.max_node_series {

@@ -9,6 +9,7 @@
 pub mod body;
 pub mod conn;
 pub mod http;
+pub mod joins;
 pub mod ksm;
 pub mod metrics;
 pub mod state;
@@ -62,7 +63,8 @@ pub async fn run(
     state.ksm_compat = args.ksm_compat;
     let state = Arc::new(state);
     let (tx, rx) = mpsc::channel::<Update>(16_384);
-    let resources: Vec<Resource> = WATCHED.iter().map(|w| w.0).collect();
+    // And the workload pods, for the joins' early-workload counter.
+    let resources: Vec<Resource> = WATCHED.iter().map(|w| w.0).chain([Resource::Workloads]).collect();
     let watches = watch::spawn_only(cluster, scope, tx, &resources);
     let feeder = tokio::spawn(feed(state.clone(), rx));
     crate::status::say(&format!("daemonscope serve: context {context}, serving http://{addr}/metrics"));

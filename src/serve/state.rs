@@ -3,7 +3,7 @@
 //! joined while serving (a histogram that only grows). Updates come in batches from the
 //! watch loop; scrapes read under the same lock.
 //!
-//! May import: `cluster`, `model`, `k8s`, `serve::body`.
+//! May import: `cluster`, `model`, `k8s`, `serve::body`, `serve::joins`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,6 +69,8 @@ pub struct State {
     /// Bumped by every batch applied: what `/api/v1/status` caches its body by.
     pub generation: AtomicU64,
     pub bodies: super::body::StatusBodies,
+    /// The joining nodes' histograms and what they observed (`serve::joins`).
+    pub joins: super::joins::JoinMetrics,
 }
 
 impl State {
@@ -83,6 +85,7 @@ impl State {
             time_to_coverage: Family::new_with_constructor(ttc_histogram),
             generation: AtomicU64::new(0),
             bodies: Default::default(),
+            joins: Default::default(),
         }
     }
 

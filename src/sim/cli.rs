@@ -2,7 +2,7 @@
 //! `--from-context` reads, and
 //! the fault-injection flags laid over the scenario's `settings.faults`.
 //!
-//! May import: `sim::faults`, `sim::flavor`, `sim::kubeconfig`, `k8s::duration`.
+//! May import: `sim::faults`, `sim::flavor`, `sim::joins`, `sim::kubeconfig`, `sim::scenario`, `k8s::duration`.
 
 use std::path::PathBuf;
 
@@ -75,6 +75,24 @@ pub struct SimArgs {
     /// groups, AKS agent pools, Karpenter NodePools; control-plane nodes dropped).
     #[arg(long, value_name = "PROVIDER")]
     pub flavor: Option<super::flavor::Flavor>,
+    /// Add a node this often (e.g. 20s), as a cloud adds them: NotReady at first, with
+    /// startup taints (see docs/joins.md).
+    #[arg(long, value_name = "DURATION", value_parser = parse_join_every)]
+    pub join_every: Option<std::time::Duration>,
+    /// How many nodes --join-every adds in all.
+    #[arg(long, value_name = "N", default_value_t = 30, requires = "join_every")]
+    pub join_count: usize,
+    /// How long a joined node stays NotReady (default 10s).
+    #[arg(long, value_name = "DURATION", requires = "join_every")]
+    pub join_ready_after: Option<String>,
+    /// A startup taint (key[=value]:Effect) every joined node gets besides the daemons'
+    /// own; nothing removes it unless a daemon does. Repeatable.
+    #[arg(long, value_name = "TAINT", requires = "join_every")]
+    pub join_taint: Vec<String>,
+    /// IMAGE=DURATION: pulling this image (or every image a glob matches) takes this long,
+    /// as the scenario's `pullDurations`. Repeatable.
+    #[arg(long, value_name = "IMAGE=DURATION", value_parser = parse_pull_duration)]
+    pub pull_duration: Vec<(String, std::time::Duration)>,
     /// Write the scenario's objects as YAML to FILE and exit.
     #[arg(long, value_name = "FILE")]
     pub write_scenario: Option<PathBuf>,
@@ -184,6 +202,38 @@ pub fn is_loopback(addr: &str) -> Result<bool, String> {
     use std::net::ToSocketAddrs;
     let addrs: Vec<_> = addr.to_socket_addrs().map_err(|e| format!("--listen {addr}: {e}"))?.collect();
     Ok(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()))
+}
+
+impl SimArgs {
+    /// Lays `--join-every` and `--pull-duration` over the scenario: joins on its timeline,
+    /// pull durations before its own.
+    pub fn add_joins(&self, sc: &mut super::scenario::Scenario) -> Result<(), String> {
+        let mut pulls = self.pull_duration.clone();
+        pulls.append(&mut sc.pull_durations);
+        sc.pull_durations = pulls;
+        let Some(every) = self.join_every else { return Ok(()) };
+        let spec =
+            super::joins::JoinSpec { taints: self.join_taint.clone(), ready_after: self.join_ready_after.clone(), ..Default::default() };
+        spec.check().map_err(|e| e.replace("join.taints", "--join-taint").replace("join.readyAfter", "--join-ready-after"))?;
+        sc.timeline.extend(super::scenario::joins_every(every, self.join_count, &spec));
+        sc.timeline.sort_by_key(|t| t.at);
+        Ok(())
+    }
+}
+
+fn parse_join_every(s: &str) -> Result<std::time::Duration, String> {
+    match parse_flag_duration(s)? {
+        d if d.is_zero() => Err(format!("invalid duration {s:?}: must be more than 0 (e.g. 20s)")),
+        d => Ok(d),
+    }
+}
+
+fn parse_pull_duration(s: &str) -> Result<(String, std::time::Duration), String> {
+    let (image, d) = s.rsplit_once('=').ok_or_else(|| format!("{s:?}: expected IMAGE=DURATION (e.g. quay.io/cilium/*=20s)"))?;
+    if image.trim().is_empty() {
+        return Err(format!("{s:?}: expected IMAGE=DURATION (e.g. quay.io/cilium/*=20s)"));
+    }
+    Ok((image.trim().to_string(), parse_flag_duration(d)?))
 }
 
 fn parse_context_name(s: &str) -> Result<String, String> {

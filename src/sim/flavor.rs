@@ -344,6 +344,7 @@ pub fn apply(sc: &mut Scenario, flavor: Flavor) {
                 }
                 rename_refs(patch, &names);
             }
+            Action::Join(_) => {}
             Action::Delete { kind, name, .. } => {
                 if *kind == Kind::Node
                     && let Some(n) = names.get(name.as_str())

@@ -12,6 +12,7 @@ pub mod errors;
 pub mod faults;
 pub mod flavor;
 pub mod generator;
+pub mod joins;
 pub mod kind;
 pub mod kubeconfig;
 pub mod kubelet;
@@ -207,6 +208,7 @@ pub fn apply_action(store: &Store, a: &Action) -> Result<(), ApiError> {
         Action::Delete { kind, namespace, name } => crate::sim::typed::with_kind!(*kind, T => {
             crate::sim::ops::delete_object::<T>(store, namespace, name, &Default::default()).map(|_| ())
         }),
+        Action::Join(spec) => create_value(store, Kind::Node, joins::node_value(store, spec)),
     }
 }
 
@@ -266,6 +268,7 @@ impl SimOptions {
         for r in &sc.registry {
             control.kubelet.registry.allow(r);
         }
+        control.kubelet.pull_durations = sc.pull_durations.clone();
         SimOptions {
             control,
             history_size: s.history_size.unwrap_or(50_000),

@@ -14,6 +14,10 @@
 //!             patch: {spec: {template: {spec: {containers: [{name: fluent-bit, image: "fluent/fluent-bit:3.1"}]}}}}}
 //!   - at: 30s
 //!     delete: {kind: Node, name: late-node}
+//!   - at: 40s
+//!     join: {readyAfter: 15s, taints: ["example.com/gpu-not-ready:NoSchedule"]}
+//! pullDurations:
+//!   quay.io/cilium/*: 20s
 //! registry:
 //!   - fluent/fluent-bit:3.1
 //!   - registry.k8s.io/*
@@ -26,7 +30,7 @@
 //! `ErrImagePull`, then `ImagePullBackOff`, as from a registry that has no such image; so
 //! list here every image the timeline (or a rehearsed `kubectl set image`) rolls out to.
 //!
-//! May import: `sim::api::auth`, `sim::faults`, `sim::kind`, `sim::kubelet`, `sim::store`.
+//! May import: `sim::api::auth`, `sim::faults`, `sim::joins`, `sim::kind`, `sim::kubelet`, `sim::store`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -95,6 +99,9 @@ pub struct Step {
     pub patch: Option<ObjectRef>,
     #[serde(default)]
     pub delete: Option<ObjectRef>,
+    /// A node joins (see `sim::joins`).
+    #[serde(default)]
+    pub join: Option<super::joins::JoinSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,14 +119,28 @@ struct SimulationDoc {
     timeline: Vec<Step>,
     #[serde(default)]
     registry: Vec<String>,
+    /// How long a pull of an image (or of every image a glob matches) takes.
+    #[serde(default)]
+    pull_durations: BTreeMap<String, String>,
 }
 
 /// A timeline step, resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Create(Kind, Value),
-    Patch { kind: Kind, namespace: String, name: String, patch: Value },
-    Delete { kind: Kind, namespace: String, name: String },
+    Patch {
+        kind: Kind,
+        namespace: String,
+        name: String,
+        patch: Value,
+    },
+    Delete {
+        kind: Kind,
+        namespace: String,
+        name: String,
+    },
+    /// A node joins (`sim::joins`).
+    Join(super::joins::JoinSpec),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +158,8 @@ pub struct Scenario {
     pub timeline: Vec<TimedAction>,
     /// Images (or globs) the simulated registry has besides the loaded objects' own.
     pub registry: Vec<String>,
+    /// How long pulling an image (or glob) takes, in file order.
+    pub pull_durations: Vec<(String, Duration)>,
     /// Each object's document number in its file (1-based), beside `objects`; empty when
     /// the objects were not read from a file.
     pub documents: Vec<usize>,
@@ -270,6 +293,12 @@ impl Scenario {
                     return Err(err(n, what, format!("registry[{j}]: an image or a glob (registry.k8s.io/*) is required")));
                 }
                 sc.registry = s.registry;
+                for (image, d) in s.pull_durations {
+                    let d = parse_duration(&d).ok_or_else(|| {
+                        err(n, what.clone(), format!("pullDurations[{image:?}]: invalid duration {d:?} (use 20s, 1m30s)"))
+                    })?;
+                    sc.pull_durations.push((image, d));
+                }
                 for (j, step) in s.timeline.into_iter().enumerate() {
                     let at = parse_duration(&step.at).ok_or_else(|| {
                         err(n, what.clone(), format!("timeline[{j}].at: invalid duration {:?} (use 20s, 1m30s, 500ms)", step.at))
@@ -372,9 +401,13 @@ fn check_typed(kind: Kind, doc: &Value) -> Result<(), String> {
 }
 
 fn resolve_step(step: Step) -> Result<Action, String> {
-    let count = step.create.is_some() as u8 + step.patch.is_some() as u8 + step.delete.is_some() as u8;
+    let count = step.create.is_some() as u8 + step.patch.is_some() as u8 + step.delete.is_some() as u8 + step.join.is_some() as u8;
     if count != 1 {
-        return Err("each step needs exactly one of create, patch, delete".into());
+        return Err("each step needs exactly one of create, patch, delete, join".into());
+    }
+    if let Some(j) = step.join {
+        j.check()?;
+        return Ok(Action::Join(j));
     }
     if let Some(obj) = step.create {
         let av = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
@@ -395,6 +428,11 @@ fn resolve_step(step: Step) -> Result<Action, String> {
     }
     let (kind, namespace, name, _) = resolve(step.delete.expect("one of three"), "delete")?;
     Ok(Action::Delete { kind, namespace, name })
+}
+
+/// `--join-every`: `count` joins, one every `every` from `every` on, each as `spec` says.
+pub fn joins_every(every: Duration, count: usize, spec: &super::joins::JoinSpec) -> Vec<TimedAction> {
+    (1..=count as u32).map(|i| TimedAction { at: every * i, action: Action::Join(spec.clone()) }).collect()
 }
 
 /// The labels a kubelet puts on the Node it registers.

@@ -63,6 +63,10 @@ pub fn fleet_code(codes: impl IntoIterator<Item = i32>) -> i32 {
 /// Observes every context in `contexts` of `source` at once; prints one report to `out`
 /// and each cluster's errors to stderr; returns the exit code.
 pub async fn run(source: &Source, contexts: &[String], scope: Scope, args: &StatusArgs, out: &mut (dyn Write + Send)) -> i32 {
+    if args.joins.joins {
+        super::say("daemonscope: --joins reports one cluster: give one --context");
+        return 2;
+    }
     let each = contexts.iter().map(|context| {
         let scope = scope.clone();
         async move {

@@ -2,11 +2,12 @@
 //! notes — the same model and `coverage::cell` the TUI shows, printed as a table, a wide
 //! table or JSON, with an exit code; `--wait` follows the watch until coverage is complete.
 //! The report and its gate are in [`report`], the table in [`table`], several clusters at
-//! once in [`fleet`]; this file runs the watches of one.
+//! once in [`fleet`], the joining nodes (`--joins`) in [`joins`]; this file runs the watches of one.
 //!
 //! May import: `cluster`, `model`, `k8s`, `cli`.
 
 pub mod fleet;
+pub mod joins;
 pub mod report;
 pub mod rollout;
 pub mod table;
@@ -72,6 +73,10 @@ pub async fn run(
     args: &StatusArgs,
     out: &mut (dyn Write + Send),
 ) -> i32 {
+    if args.joins.joins {
+        let settings = joins::settings(&args.joins);
+        return joins::run(cluster, context, scope, settings, args.output, args.timeout, out).await;
+    }
     // `-o json` is written from the model as it is made, never held whole.
     let stream = args.output == Output::Json;
     let outcome = observe(cluster, context, server, scope, args, "", stream).await;
@@ -300,9 +305,9 @@ fn apply(live: &mut LiveModel, u: Update, tag: &str) -> Result<(), Failure> {
 
 /// Without --wait, this many failures before the first sync end the run (about 1.5 s of
 /// backoff: enough for a blip, not for a server that is down).
-const INITIAL_TRIES: u32 = 3;
+pub(crate) const INITIAL_TRIES: u32 = 3;
 
-async fn recv_until(rx: &mut mpsc::Receiver<Update>, deadline: Option<Instant>) -> Result<Option<Update>, ()> {
+pub(crate) async fn recv_until(rx: &mut mpsc::Receiver<Update>, deadline: Option<Instant>) -> Result<Option<Update>, ()> {
     match deadline {
         None => Ok(rx.recv().await),
         Some(d) => {
@@ -338,7 +343,7 @@ fn emit_text(r: &Report, wide: bool) -> String {
     table(r, wide)
 }
 
-struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+pub(crate) struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

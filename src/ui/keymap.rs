@@ -33,6 +33,8 @@ pub enum Action {
     Sort,
     Matrix,
     Nodes,
+    /// The Joins view (the nodes that joined lately).
+    Joins,
     Rollout,
     Describe,
     Yaml,
@@ -85,7 +87,7 @@ pub struct Binding {
     pub hint: bool,
 }
 
-use View::{DaemonSets as Ds, Detail, Fleet, Grid, Matrix, Nodes, Rollout};
+use View::{DaemonSets as Ds, Detail, Fleet, Grid, Joins, Matrix, Nodes, Rollout};
 
 pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["j", "↓"], action: Action::Down, help: "move down", views: &[], hint: false },
@@ -126,6 +128,13 @@ pub const BINDINGS: &[Binding] = &[
         hint: true,
     },
     Binding { keys: &["Enter"], action: Action::Open, help: "detail of the node", views: &[Nodes], hint: true },
+    Binding {
+        keys: &["Enter"],
+        action: Action::Open,
+        help: "timeline of the node's join (again: back to the list)",
+        views: &[Joins],
+        hint: true,
+    },
     Binding {
         keys: &["Enter"],
         action: Action::Open,
@@ -226,7 +235,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["y"],
         action: Action::Yaml,
         help: "YAML of the object under the cursor",
-        views: &[Ds, Grid, Matrix, Nodes, Rollout, Detail],
+        views: &[Ds, Grid, Matrix, Nodes, Rollout, Detail, Joins],
         hint: true,
     },
     Binding {
@@ -292,6 +301,14 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["n"], action: Action::NextMatch, help: "next match of the search", views: &[View::Text], hint: false },
     Binding { keys: &["N"], action: Action::PrevMatch, help: "previous match of the search", views: &[View::Text], hint: false },
     Binding { keys: &["w"], action: Action::Wrap, help: "wrap long lines (toggle)", views: &[View::Text], hint: true },
+    // Last: the hint bar drops it first when the line is full.
+    Binding {
+        keys: &["J"],
+        action: Action::Joins,
+        help: "joins: the nodes that joined lately, time to usable, what went wrong",
+        views: &[Nodes],
+        hint: true,
+    },
 ];
 
 /// A `:` command (what it does is `App`'s business; this says what it is called).
@@ -301,6 +318,7 @@ pub enum Cmd {
     Grid,
     Matrix,
     Nodes,
+    Joins,
     Rollout,
     Context,
     Namespace,
@@ -323,6 +341,7 @@ pub const COMMANDS: &[Command] = &[
     Command { cmd: Cmd::Grid, names: &["grid", "coverage"], args: "", help: "coverage grid of the selected DaemonSet" },
     Command { cmd: Cmd::Matrix, names: &["matrix", "m"], args: "", help: "matrix of nodes × DaemonSets" },
     Command { cmd: Cmd::Nodes, names: &["nodes", "node", "no"], args: "", help: "the nodes" },
+    Command { cmd: Cmd::Joins, names: &["joins", "join"], args: "", help: "the nodes that joined lately: time to usable, what went wrong" },
     Command { cmd: Cmd::Rollout, names: &["rollout", "rollouts", "ro"], args: "", help: "rollout progress" },
     Command {
         cmd: Cmd::Context,

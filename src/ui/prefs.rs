@@ -46,6 +46,8 @@ pub struct Prefs {
     pub config_path: Option<String>,
     /// Why the config was not used (one line), flashed on the hint bar at start.
     pub note: Option<String>,
+    /// The DaemonSets a joining node needs (`namespace/name`; empty: the default rule).
+    pub critical: Vec<String>,
 }
 
 impl Default for Prefs {
@@ -56,6 +58,7 @@ impl Default for Prefs {
             node_label: None,
             config_path: None,
             note: None,
+            critical: Vec::new(),
         }
     }
 }

@@ -26,11 +26,13 @@ pub enum View {
     Text,
     /// The fleet table (several clusters; `ui::fleet`, never a view of one cluster's app).
     Fleet,
+    /// The nodes that joined within the window, and one node's join timeline.
+    Joins,
 }
 
 impl View {
-    pub const ALL: [View; 8] =
-        [View::DaemonSets, View::Grid, View::Matrix, View::Rollout, View::Nodes, View::Detail, View::Text, View::Fleet];
+    pub const ALL: [View; 9] =
+        [View::DaemonSets, View::Grid, View::Matrix, View::Rollout, View::Nodes, View::Detail, View::Text, View::Fleet, View::Joins];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -42,6 +44,7 @@ impl View {
             View::Detail => "detail",
             View::Text => "YAML / logs",
             View::Fleet => "fleet",
+            View::Joins => "joining nodes",
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct Shared {
     pub config_path: Option<String>,
     /// One of several clusters on screen (the fleet): confirmations name the context.
     pub name_context: bool,
+    /// How the Joins view judges joining nodes (the window, the critical DaemonSets).
+    pub joins: crate::model::joins::JoinSettings,
 }
 
 impl Shared {
@@ -114,6 +119,7 @@ impl Shared {
             message: None,
             config_path: None,
             name_context: false,
+            joins: Default::default(),
         }
     }
 

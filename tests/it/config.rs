@@ -236,6 +236,7 @@ fn a_switch_keeps_the_configs_label_column_grouping_and_path() {
         node_label: Some("kubernetes.io/arch".into()),
         config_path: Some("~/.config/daemonscope/config.toml".into()),
         note: None,
+        critical: vec![],
     };
     let mut app = App::new("a", Theme::new(false)).with_prefs(prefs);
     assert_eq!((app.view(), app.node_label()), (View::Nodes, Some("kubernetes.io/arch")));

@@ -42,7 +42,10 @@ fn view_named(word: &str) -> View {
         "detail" => View::Detail,
         "text" => View::Text,
         "fleet" => View::Fleet,
-        other => panic!("no view is called {other:?} (all, all but text, DaemonSets, grid, matrix, rollout, nodes, detail, text, fleet)"),
+        "joins" => View::Joins,
+        other => {
+            panic!("no view is called {other:?} (all, all but text, DaemonSets, grid, matrix, rollout, nodes, detail, text, fleet, joins)")
+        }
     }
 }
 

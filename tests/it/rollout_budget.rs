@@ -76,6 +76,7 @@ fn args(stall_timeout: u64, wait: bool) -> StatusArgs {
         demo: false,
         allow_down_nodes: false,
         max_unavailable: None,
+        joins: Default::default(),
     }
 }
 

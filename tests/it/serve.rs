@@ -206,7 +206,10 @@ fn the_prometheus_rule_alerts_pass_their_unit_tests() {
     std::fs::write(dir.path().join("rules.yaml"), serde_json::to_string(&rule["spec"]).unwrap()).unwrap();
     std::fs::copy(format!("{DEPLOY}/tests/prometheusrule.test.yaml"), dir.path().join("test.yaml")).unwrap();
     let alerts: Vec<&str> = rule["spec"]["groups"][0]["rules"].as_array().unwrap().iter().filter_map(|r| r["alert"].as_str()).collect();
-    assert_eq!(alerts, ["DaemonSetNodeNotCovered", "DaemonSetRolloutStalled", "DaemonSetMisscheduled", "DaemonscopeWatchDown"]);
+    assert_eq!(
+        alerts,
+        ["DaemonSetNodeNotCovered", "DaemonSetRolloutStalled", "DaemonSetMisscheduled", "DaemonscopeWatchDown", "NodeJoinNotUsable"]
+    );
     let tests = std::fs::read_to_string(dir.path().join("test.yaml")).unwrap();
     for a in &alerts {
         assert!(tests.contains(&format!("alertname: {a}")), "{a} has a unit test");

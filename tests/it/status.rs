@@ -92,6 +92,7 @@ fn args(output: Output) -> StatusArgs {
         demo: false,
         allow_down_nodes: false,
         max_unavailable: None,
+        joins: Default::default(),
     }
 }
 

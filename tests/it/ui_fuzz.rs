@@ -133,6 +133,7 @@ fn reach(view: View) -> &'static str {
         View::Rollout => "r",
         View::Detail => "d",
         View::Text => "y",
+        View::Joins => "nJ",
     }
 }
 

@@ -811,6 +811,10 @@ fn reach(ui: &mut Ui, view: View) {
         View::Rollout => KeyCode::Char('r'),
         View::Detail => KeyCode::Char('d'),
         View::Text => KeyCode::Char('y'),
+        View::Joins => {
+            key(ui, KeyCode::Char('n'));
+            KeyCode::Char('J')
+        }
         View::Fleet => unreachable!("the fleet view is FleetApp's (src/ui/fleet/tests.rs)"),
     };
     key(ui, k);
@@ -827,13 +831,20 @@ fn reach(ui: &mut Ui, view: View) {
 #[test]
 fn every_binding_of_every_view_does_something_there() {
     let sim = demo_mid_rollout();
+    // The Joins view lists nodes that joined: three join the demo.
+    let mut joined = demo_mid_rollout();
+    for i in 1..=3 {
+        let spec = daemonscope::sim::joins::JoinSpec { name: Some(format!("join-{i}")), ..Default::default() };
+        joined.apply(&daemonscope::sim::scenario::Action::Join(spec)).unwrap();
+    }
+    joined.advance(1);
     // The fleet view's keys are the fleet's (src/ui/fleet/tests.rs); one cluster's app has none.
     for view in View::ALL.into_iter().filter(|v| *v != View::Fleet) {
         for b in daemonscope::ui::keymap::bindings_for(view, false) {
             for name in b.keys {
                 let mut did = false;
                 for start in ["opened", "moved", "filtered"] {
-                    let mut ui = app_from(&sim);
+                    let mut ui = app_from(if view == View::Joins { &joined } else { &sim });
                     reach(&mut ui, view);
                     // As in the terminal, a frame is drawn before the first key (views
                     // lay themselves out: the grid's rows, the pages).

@@ -17,6 +17,7 @@ pub mod nodelifecycle;
 pub mod preemption;
 pub mod replicaset;
 pub mod scheduler;
+pub mod startup;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,6 +72,8 @@ pub struct Cluster {
     unschedulable: HashMap<String, bool>,
     /// Pods whose termination the kubelet has announced (`Killing`), by uid.
     killing: std::collections::HashSet<String>,
+    /// The next time a joining node's kubelet turns Ready: a full round is due then.
+    wake: Option<Timestamp>,
 }
 
 impl Cluster {
@@ -86,6 +89,7 @@ impl Cluster {
             unsettled: Vec::new(),
             unschedulable: HashMap::new(),
             killing: Default::default(),
+            wake: None,
         }
     }
 
@@ -93,6 +97,7 @@ impl Cluster {
     pub fn step(&mut self, now: Timestamp) -> bool {
         let before = self.store.current_rv();
         self.kubelets(now);
+        startup::sync(&self.store);
         nodelifecycle::sync(&self.store, &mut self.eviction, now, self.record_events);
         self.sched.sync(&self.store, now, self.record_events);
         self.ds.sync_all(&self.store, now, self.record_events);
@@ -106,6 +111,7 @@ impl Cluster {
     /// Node status and pod lifecycles, as each node's kubelet would report them.
     fn kubelets(&mut self, now: Timestamp) {
         let (nodes, _) = self.store.list::<core::Node>(None);
+        self.wake = nodes.iter().filter_map(|n| kubelet::ready_at(n)).filter(|t| *t > now).min();
         for n in &nodes {
             let name = n.metadata.name.clone().unwrap_or_default();
             let unschedulable = n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
@@ -244,7 +250,8 @@ impl Cluster {
             let now = self.store.now();
             let rv = self.store.current_rv();
             let started = tokio::time::Instant::now();
-            if rv != last_rv || last_full.elapsed() >= full_every {
+            let woken = self.wake.is_some_and(|w| now >= w);
+            if rv != last_rv || last_full.elapsed() >= full_every || woken {
                 // Whatever this round writes moves the store past `last_rv`, so the next
                 // round is full again, until a round changes nothing.
                 last_rv = rv;

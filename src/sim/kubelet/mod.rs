@@ -27,9 +27,10 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
-pub use node::{internal_ip, kubelet_alive, node_ip, node_status};
+pub use node::{internal_ip, kubelet_alive, node_ip, node_status, ready_at};
 pub use pod::{PodAction, container_id_of, pod_ip_of, pod_step};
 pub use registry::Registry;
 pub use settings::{
-    BEHAVIOR, Behavior, KubeletSettings, NODE_POD_BEHAVIOR, NODE_STATE, START_DELAY, behavior_of, image_backoff, parse_duration,
+    BEHAVIOR, Behavior, KubeletSettings, NODE_POD_BEHAVIOR, NODE_STATE, READY_AFTER, REMOVES_TAINT, START_DELAY, behavior_of,
+    image_backoff, parse_duration,
 };

@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::settings::{KubeletSettings, NODE_STATE};
+use super::settings::{KubeletSettings, NODE_STATE, READY_AFTER, parse_duration};
 use crate::k8s::scenario::node_state::{DISK_PRESSURE, MEMORY_PRESSURE, NETWORK_UNAVAILABLE, NOT_READY, PID_PRESSURE, UNREACHABLE};
 
 fn node_states(node: &core::Node) -> Vec<String> {
@@ -19,6 +19,14 @@ fn node_states(node: &core::Node) -> Vec<String> {
         .and_then(|a| a.get(NODE_STATE))
         .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
         .unwrap_or_default()
+}
+
+/// When a joining node's kubelet first reports Ready: its `ready-after` annotation after
+/// its creationTimestamp. None for a node without the annotation (Ready at once).
+pub fn ready_at(node: &core::Node) -> Option<Timestamp> {
+    let after = node.metadata.annotations.as_ref()?.get(READY_AFTER).and_then(|d| parse_duration(d))?;
+    let created = node.metadata.creation_timestamp.as_ref()?.0;
+    Some(created + jiff::SignedDuration::try_from(after).unwrap_or_default())
 }
 
 /// Whether the kubelet on this node is alive enough to act on its pods.
@@ -87,7 +95,10 @@ pub fn node_status(node: &core::Node, settings: &KubeletSettings, now: Timestamp
     let p = prev("Ready");
     conds.push(if unreachable {
         condition("Ready", "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.", &now_t, p.as_ref())
-    } else if has(NOT_READY) {
+    } else if has(NOT_READY) || ready_at(node).is_some_and(|t| now < t) {
+        // Until then a joining node's kubelet reports the runtime network not ready
+        // (`pkg/kubelet/kubelet_node_status.go` `setNodeReadyCondition` takes the runtime's
+        // NetworkReady=false as NotReady).
         condition("Ready", "False", "KubeletNotReady", "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized", &now_t, p.as_ref())
     } else {
         condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", &now_t, p.as_ref())

@@ -102,6 +102,8 @@ pub fn pod_step(pod: &core::Pod, node: &core::Node, settings: &KubeletSettings, 
     let start_delay =
         pod.metadata.annotations.as_ref().and_then(|a| a.get(START_DELAY)).and_then(|d| parse_duration(d)).unwrap_or(settings.start_delay);
     let bound_at = scheduled_at(pod).unwrap_or(now);
+    // The images are pulled first (ContainerCreating meanwhile), then the containers start.
+    let start_delay = start_delay + settings.pull_time(pod);
     let started = now >= bound_at + sd(start_delay);
     let mut st = cur.clone();
     st.host_ip.get_or_insert_with(|| node_ip(node));

@@ -128,6 +128,13 @@ pub fn not_found_message(image: &str) -> String {
     )
 }
 
+/// Whether an image or glob, as the registry takes them, names `image` (as written or
+/// normalized).
+pub fn matches(pattern: &str, image: &str) -> bool {
+    let full = normalize(image);
+    if pattern.contains('*') { glob(pattern, image) || glob(pattern, &full) } else { normalize(pattern) == full }
+}
+
 /// `*` matches any run of characters; everything else matches itself.
 fn glob(pattern: &str, s: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();

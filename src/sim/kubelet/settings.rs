@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1 as core;
 use super::registry::Registry;
 
 use crate::k8s::scenario::behavior;
-pub use crate::k8s::scenario::{BEHAVIOR, NODE_POD_BEHAVIOR, NODE_STATE, START_DELAY};
+pub use crate::k8s::scenario::{BEHAVIOR, NODE_POD_BEHAVIOR, NODE_STATE, READY_AFTER, REMOVES_TAINT, START_DELAY};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behavior {
@@ -111,6 +111,23 @@ pub struct KubeletSettings {
     pub kubelet_version: String,
     /// The images a pull finds; any other fails with `ErrImagePull`.
     pub registry: Registry,
+    /// How long a pull of an image takes (an image or a glob, as in the registry; the
+    /// first match wins); any other image pulls at once.
+    pub pull_durations: Vec<(String, Duration)>,
+}
+
+impl KubeletSettings {
+    /// How long the kubelet pulls the pod's images before its containers start: the sum
+    /// over its containers, as the kubelet pulls one image at a time by default
+    /// (`serializeImagePulls: true`; `serialImagePuller` in pkg/kubelet/images/puller.go).
+    /// The simulated nodes keep no image cache, so every pod pulls.
+    pub fn pull_time(&self, pod: &core::Pod) -> Duration {
+        let images = pod.spec.iter().flat_map(|s| s.init_containers.iter().flatten().chain(s.containers.iter()));
+        images
+            .filter_map(|c| c.image.as_deref())
+            .map(|i| self.pull_durations.iter().find(|(p, _)| super::registry::matches(p, i)).map(|(_, d)| *d).unwrap_or_default())
+            .sum()
+    }
 }
 
 impl Default for KubeletSettings {
@@ -123,6 +140,7 @@ impl Default for KubeletSettings {
             backoff_base: Duration::from_secs(10),
             kubelet_version: "v1.32.4".into(),
             registry: Registry::default(),
+            pull_durations: Vec::new(),
         }
     }
 }

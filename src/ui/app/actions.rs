@@ -33,6 +33,9 @@ impl App {
             }
             (_, Action::NextProblem | Action::PrevProblem) => self.jump_problem(a == Action::NextProblem),
             (View::DaemonSets, Action::Back) => self.s.filter.clear(),
+            (View::Joins, Action::Back) if self.joins.open.is_some() => self.joins.open = None,
+            (View::Joins, Action::Open) => self.joins.toggle(&self.s),
+            (_, Action::Joins) => self.goto(View::Joins),
             (_, Action::Back) => self.back(),
             (_, Action::Matrix) => self.goto(View::Matrix),
             (_, Action::Nodes) => self.goto(View::Nodes),

@@ -27,6 +27,7 @@ impl App {
             Cmd::DaemonSets => self.go_home(),
             Cmd::Matrix => self.goto(View::Matrix),
             Cmd::Nodes => self.goto(View::Nodes),
+            Cmd::Joins => self.goto(View::Joins),
             Cmd::Rollout => {
                 if self.s.selected.is_none() {
                     self.pick_selected();

@@ -87,6 +87,7 @@ pub struct App {
     grid: GridView,
     matrix: MatrixView,
     nodes: NodesView,
+    joins: crate::ui::views::JoinsView,
     rollout: RolloutView,
     detail: DetailView,
     text: TextView,
@@ -132,6 +133,7 @@ impl App {
             grid: GridView::default(),
             matrix: MatrixView::default(),
             nodes: NodesView::default(),
+            joins: Default::default(),
             rollout: RolloutView::default(),
             detail: DetailView::default(),
             text: TextView::default(),
@@ -185,6 +187,7 @@ impl App {
     pub fn with_prefs(mut self, p: Prefs) -> Self {
         self.grid.set_grouping(p.group_by.as_deref());
         self.nodes.label = p.node_label;
+        self.s.joins.critical = p.critical;
         self.s.config_path = p.config_path;
         self.s.message = p.note;
         if p.view != View::DaemonSets {
@@ -317,6 +320,7 @@ impl App {
             View::Matrix => self.matrix.render(f, body, s),
             View::Rollout => self.rollout.render(f, body, s),
             View::Nodes => self.nodes.render(f, body, s),
+            View::Joins => self.joins.render(f, body, s),
             View::Detail => self.detail.render(f, body, s),
             View::Text => self.text.render(f, body, s),
             View::Fleet => {}

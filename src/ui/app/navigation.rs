@@ -31,6 +31,7 @@ impl App {
             View::Matrix => self.matrix.page,
             View::Rollout => self.rollout.page,
             View::Nodes => self.nodes.page,
+            View::Joins => self.joins.page,
             View::Detail => self.detail.page,
             View::Text | View::Fleet => self.text.page,
         };
@@ -45,6 +46,7 @@ impl App {
             View::Grid => self.grid.clamp(s),
             View::Matrix => self.matrix.clamp(s),
             View::Nodes => self.nodes.clamp(s),
+            View::Joins => self.joins.clamp(s),
             View::Text => self.text.clamp(),
             _ => {}
         }
@@ -167,6 +169,10 @@ impl App {
             View::Rollout => self.rollout.ds(s).map(|d| (ds_ref(d), None)),
             View::Grid | View::Matrix => self.pod_under_cursor().map(pod_ref).or_else(|| node_ref(self.node_under_cursor()?)),
             View::Nodes => node_ref(self.node_under_cursor()?),
+            View::Joins => {
+                let j = self.joins.rows(s, crate::k8s::clock::now()).into_iter().nth(self.joins.cursor)?;
+                Some((ObjectRef { kind: Kind::Node, namespace: None, name: j.name }, None))
+            }
             View::Detail => self.detail.object.clone(),
             View::Text | View::Fleet => None,
         }
@@ -183,6 +189,7 @@ impl App {
                 _ => move_rows(&mut self.matrix.row, a, page),
             },
             View::Nodes => move_rows(&mut self.nodes.cursor, a, page),
+            View::Joins => move_rows(&mut self.joins.cursor, a, page),
             View::Rollout => {
                 let mut i = self.rollout.index(&self.s);
                 move_rows(&mut i, a, page);
