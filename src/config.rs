@@ -208,6 +208,15 @@ pub fn load_for_tui(explicit: Option<&Path>) -> Settings {
 
 /// The config's `critical` list for the headless commands: empty when there is no file or
 /// it is not right (the TUI says why; `daemonscope config` checks it).
+/// `status --joins` without `--critical`: the config's critical list.
+pub fn with_critical(args: &crate::cli::StatusArgs, config: Option<&Path>) -> crate::cli::StatusArgs {
+    let mut args = args.clone();
+    if args.joins.joins && args.joins.critical.is_empty() {
+        args.joins.critical = critical(config);
+    }
+    args
+}
+
 pub fn critical(explicit: Option<&Path>) -> Vec<String> {
     let path = explicit.map(Path::to_path_buf).unwrap_or_else(default_path);
     match load_file(&path, explicit.is_some()) {

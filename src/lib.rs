@@ -41,3 +41,9 @@ pub mod sim;
 pub mod status;
 pub mod tui;
 pub mod ui;
+
+/// With the `mimalloc` feature, every binary and test of the crate allocates with
+/// mimalloc (measured against the system's in docs/benchmarks.md; off by default).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -130,10 +130,6 @@ struct SimCommand {
     from: FromContextArgs,
 }
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// `kubectl daemonscope` when run as the kubectl plugin (named `kubectl-daemonscope`), so usage reads as typed.
 fn bin_name() -> &'static str {
     let argv0 = std::env::args_os().next().map(PathBuf::from);
@@ -386,11 +382,8 @@ fn run_tui(cli: &Cli, inv: &Invocation) -> Result<()> {
 
 /// `daemonscope status`: one report (or a wait), then exit 0 / 1 / 2.
 fn run_status(inv: &Invocation, args: &StatusArgs, config: Option<&std::path::Path>) -> Result<()> {
-    let mut args = args.clone();
-    if args.joins.joins && args.joins.critical.is_empty() {
-        args.joins.critical = daemonscope::config::critical(config);
-    }
-    let (args, scope) = (&args, scope(inv));
+    let args = &daemonscope::config::with_critical(args, config);
+    let scope = scope(inv);
     let demo = wants_demo(inv);
     let rt = tokio::runtime::Runtime::new()?;
     let code = rt.block_on(async {
@@ -545,12 +538,7 @@ mod simulator {
         let sc = match (&args.scenario, args.nodes, args.daemonsets) {
             (Some(path), _, _) => Scenario::load(path),
             (None, Some(n), Some(m)) => {
-                let mut sc = generator::checked_scenario(n, m).unwrap_or_else(|e| super::fail_with(2, e));
-                if args.workloads_per_node > 1_000 {
-                    super::fail_with(2, format!("--workloads-per-node {} is out of range (0 to 1000)", args.workloads_per_node));
-                }
-                generator::add_workloads(&mut sc, args.workloads_per_node);
-                Ok(sc)
+                Ok(generator::checked_scenario_with(n, m, args.workloads_per_node).unwrap_or_else(|e| super::fail_with(2, e)))
             }
             _ => Scenario::parse(sim::offline::DEMO_NAME, sim::offline::DEMO),
         };

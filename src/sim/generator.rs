@@ -304,6 +304,17 @@ pub fn checked_scenario(nodes_n: usize, daemonsets_n: usize) -> Result<Scenario,
     Ok(scenario(nodes_n, daemonsets_n))
 }
 
+/// [`checked_scenario`] with `workloads_per_node` workload pods a node ([`add_workloads`]),
+/// checked (0 to 1,000) before anything is built.
+pub fn checked_scenario_with(nodes_n: usize, daemonsets_n: usize, workloads_per_node: usize) -> Result<Scenario, String> {
+    if workloads_per_node > 1_000 {
+        return Err(format!("--workloads-per-node {workloads_per_node} is out of range (0 to 1000)"));
+    }
+    let mut sc = checked_scenario(nodes_n, daemonsets_n)?;
+    add_workloads(&mut sc, workloads_per_node);
+    Ok(sc)
+}
+
 pub fn scenario(nodes_n: usize, daemonsets_n: usize) -> Scenario {
     let ds = daemonsets(daemonsets_n);
     let mut objects: Vec<(Kind, Value)> = namespaces_for(&ds).into_iter().map(|n| (Kind::Namespace, n)).collect();
