@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::cluster::connect::Cluster;
-use crate::cluster::drain::{DrainError, DrainEvent, DrainSettings, drain};
+use crate::cluster::drain::{DrainError, DrainEvent, DrainSettings, cordon, drain_cordoned};
 use crate::model::plan::drain::CONFIRMED;
 
 /// One node of the drain.
@@ -170,23 +170,39 @@ pub fn budgets(b: &[(String, i32)]) -> String {
     b.iter().map(|(n, a)| format!("PDB {n} (allows {a})")).collect::<Vec<_>>().join(", ")
 }
 
-/// Drains `status`'s nodes one after another, reporting the status after each event.
+/// Drains `status`'s nodes: every one cordoned first (as `kubectl drain NODE…` does, so a
+/// pod evicted from one node is not placed on the next one to drain and evicted again),
+/// then each drained in turn, reporting the status after each event.
 pub async fn run(cluster: Cluster, status: Arc<Mutex<DrainStatus>>, report: impl Fn(DrainStatus) + Send + Sync + 'static) {
     let lock = |s: &Arc<Mutex<DrainStatus>>| s.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let snapshot = lock(&status);
     let t = snapshot.timing;
     let grace_period = t.grace.map(|g| g.as_secs() as i64);
     let settings = DrainSettings { options: CONFIRMED, grace_period, timeout: t.timeout, dry_run: snapshot.dry_run };
-    for (node, _) in &snapshot.nodes {
-        let on = |e: DrainEvent| {
-            let now = {
-                let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
-                s.apply(node, e);
-                s.clone()
-            };
-            report(now);
+    let on_node = |node: &str, e: DrainEvent| {
+        let now = {
+            let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
+            s.apply(node, e);
+            s.clone()
         };
-        let r = drain(&cluster, node, &settings, &on).await;
+        report(now);
+    };
+    let mut cordoned = Vec::new();
+    for (node, _) in &snapshot.nodes {
+        match cordon(&cluster, node, &settings).await {
+            Ok(already) => {
+                on_node(node, DrainEvent::Cordoned { node: node.clone(), already });
+                cordoned.push(node);
+            }
+            Err(e) => {
+                status.lock().unwrap_or_else(|p| p.into_inner()).ended(node, Err(e));
+                report(lock(&status));
+            }
+        }
+    }
+    for node in cordoned {
+        let on = |e: DrainEvent| on_node(node, e);
+        let r = drain_cordoned(&cluster, node, &settings, &on).await;
         tracing::info!(target: "daemonscope::cluster::actions", action = "drain", object = %format!("node/{node}"), dry_run = settings.dry_run, result = %r.as_ref().map_or_else(ToString::to_string, |rep| format!("{} evicted, {} not", rep.evicted.len(), rep.failed.len())), "action");
         status.lock().unwrap_or_else(|p| p.into_inner()).ended(node, r);
         report(lock(&status));

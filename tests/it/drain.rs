@@ -299,3 +299,39 @@ async fn several_nodes_are_all_cordoned_first_so_no_pod_is_evicted_twice() {
             .all(|p| p.spec.as_ref().unwrap().node_name.as_deref() != Some("node-b"))
     );
 }
+
+/// The TUI's drain of several marked nodes (`D` on marked nodes) cordons them all before
+/// it drains the first, as `daemonscope drain NODE…` does: a pod evicted from node-a is
+/// not placed on node-b only to be evicted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tuis_drain_of_marked_nodes_cordons_them_all_first() {
+    use daemonscope::cluster::drain_job::{DrainStatus, run};
+    let yaml = format!(
+        "{FAST}{}{}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web, namespace: default}}\n\
+         spec: {{replicas: 2, selector: {{matchLabels: {{app: web}}}}, template: {{metadata: {{labels: {{app: web}}}}, \
+         spec: {{containers: [{{name: web, image: 'registry.example/web:v1'}}]}}}}}}\n",
+        nodes_yaml(&["node-a", "node-b", "node-c"]),
+        ds_yaml("agent", "{type: RollingUpdate}"),
+    );
+    let sim = serve(&yaml).await;
+    let client = client(&sim);
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
+    until(30, "a web pod on node-a and on node-b", || async {
+        let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
+        let mut on: Vec<String> = l.items.iter().filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone())).collect();
+        on.sort();
+        if on == ["node-a", "node-b"] { Ok(()) } else { Err(format!("{on:?}")) }
+    })
+    .await;
+    let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus::new(&["node-a".into(), "node-b".into()], false)));
+    run(client.clone().into(), status.clone(), |_| {}).await;
+    let end = status.lock().unwrap().clone();
+    assert!(end.finished && end.line().starts_with("drain: 2 of 2 node(s) drained"), "{}", end.line());
+    let log = sim.api.request_log();
+    let evictions = log.iter().filter(|r| r.method == "POST" && r.path.ends_with("/eviction") && r.status == 201).count();
+    assert_eq!(evictions, 2, "each web pod evicted once");
+    // Both cordons come before the first eviction.
+    let first_eviction = log.iter().position(|r| r.path.ends_with("/eviction")).unwrap();
+    let cordons = log.iter().take(first_eviction).filter(|r| r.method == "PATCH" && r.path.contains("/nodes/")).count();
+    assert_eq!(cordons, 2);
+}
