@@ -128,7 +128,12 @@ impl LiveModel {
             SyncState::Syncing => None,
         };
         w.state = st;
-        if self.synced_in.is_none() && self.watches.values().all(|w| w.state == SyncState::Live) {
+        // The workload pods feed only the joins (every pod of the cluster, listed once):
+        // the views that need them wait for that watch themselves ([`LiveModel::is_live`]),
+        // the first screen does not.
+        if self.synced_in.is_none()
+            && self.watches.iter().filter(|(r, _)| **r != Resource::Workloads).all(|(_, w)| w.state == SyncState::Live)
+        {
             let took = self.started.elapsed();
             self.synced_in = Some(took);
             return Some(SyncEvent::Ready(took));
@@ -143,6 +148,11 @@ impl LiveModel {
 
     pub fn is_synced(&self) -> bool {
         self.synced_in.is_some()
+    }
+
+    /// Whether the watch of `r` has listed and is live now (false when not watched).
+    pub fn is_live(&self, r: Resource) -> bool {
+        self.watches.get(&r).is_some_and(|w| w.state == SyncState::Live)
     }
 
     /// The watch of `r`, if this model is fed by one.
@@ -192,6 +202,20 @@ mod tests {
 
     fn failing(failure: SyncFailure) -> SyncState {
         SyncState::Reconnecting { reason: "words".into(), failure, fatal: failure.is_refusal(), retry_in: Duration::from_secs(1) }
+    }
+
+    /// The workload pods (every pod of the cluster, for the joins) do not hold up the first
+    /// screen: ready once the other watches listed; the joins wait for theirs.
+    #[test]
+    fn the_workload_watch_does_not_hold_the_ready_signal() {
+        let mut live = LiveModel::new(&Resource::WITH_WORKLOADS);
+        for r in Resource::ALL {
+            live.apply(Update::Sync(r, SyncState::Live));
+        }
+        assert!(live.is_synced(), "ready without the workload pods");
+        assert!(!live.is_live(Resource::Workloads));
+        live.apply(Update::Sync(Resource::Workloads, SyncState::Live));
+        assert!(live.is_live(Resource::Workloads));
     }
 
     #[test]

@@ -234,7 +234,8 @@ async fn observe(cluster: Cluster, scope: Scope, settings: &JoinSettings, timeou
     live.model.set_join_window(settings.since);
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut tries = 0;
-    while !live.is_synced() {
+    // The joins judge workload pods too: their watch must have listed as well.
+    while !live.is_synced() || !live.is_live(Resource::Workloads) {
         let u = super::recv_until(&mut rx, deadline)
             .await
             .map_err(|_| format!("timed out after {:?} waiting for the initial list", timeout.unwrap_or_default()))?

@@ -69,7 +69,10 @@ impl JoinsView {
         let stats_h = if stats.is_empty() { 0 } else { (stats.len() as u16 + 3).min(area.height / 3) };
         let [top, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(stats_h)]).areas(area);
         let since = human_duration(s.joins.since.as_secs() as i64);
-        let title = format!(" Joining nodes ({}) · created within {since} ", rows.len());
+        // Until the workload pods have listed, "started before the CNI" cannot be judged.
+        let w = crate::model::Resource::Workloads;
+        let loading = if s.live.watch(w).is_some() && !s.live.is_live(w) { "· workload pods still loading " } else { "" };
+        let title = format!(" Joining nodes ({}) · created within {since} {loading}", rows.len());
         let block = Block::bordered().title(title);
         self.page = top.height.saturating_sub(3).max(1) as usize;
         if rows.is_empty() {
