@@ -68,6 +68,28 @@ pub fn delete_object<T: Strategy>(store: &Store, ns: &str, name: &str, opts: &De
     Ok((last, false))
 }
 
+/// Marks a pod that is about to be deleted for a disruption with the `DisruptionTarget`
+/// condition (`reason`, `message`) as the eviction registry and the scheduler's preemption
+/// do before they delete it; a pod already terminating is left as it is.
+pub fn mark_disruption_target(store: &Store, ns: &str, name: &str, reason: &str, message: &str, now: jiff::Timestamp) {
+    let _ = store.modify::<core::Pod>(ns, name, |p| {
+        if p.metadata.deletion_timestamp.is_some() {
+            return false;
+        }
+        let conds = p.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
+        conds.retain(|c| c.type_ != "DisruptionTarget");
+        conds.push(core::PodCondition {
+            type_: "DisruptionTarget".into(),
+            status: "True".into(),
+            reason: Some(reason.into()),
+            message: Some(message.into()),
+            last_transition_time: Some(Time(now)),
+            ..Default::default()
+        });
+        true
+    });
+}
+
 /// What the controllers do: a pod delete with its own grace period, guarded by uid.
 pub fn graceful_delete_pod(store: &Store, ns: &str, name: &str, uid: Option<&str>) -> Result<(), ApiError> {
     let opts = DeleteOptions {

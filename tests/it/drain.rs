@@ -256,12 +256,9 @@ async fn the_binary_drains_a_node_and_says_bad_input_in_one_line() {
     }
 }
 
-/// Several nodes: every one is cordoned before any pod is evicted, as kubectl drain does,
-/// so a pod evicted from the first node is not placed on the second only to be evicted
-/// again (each web pod is evicted once).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn several_nodes_are_all_cordoned_first_so_no_pod_is_evicted_twice() {
-    use clap::Parser;
+/// Three nodes with the DaemonSet `agent`, and a ReplicaSet's two web pods spread over
+/// node-a and node-b (the nodes are empty and tie: first by name).
+async fn web_pods_on_a_and_b() -> (daemonscope::sim::Running, kube::Client, kube::Api<Pod>) {
     let yaml = format!(
         "{FAST}{}{}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web, namespace: default}}\n\
          spec: {{replicas: 2, selector: {{matchLabels: {{app: web}}}}, template: {{metadata: {{labels: {{app: web}}}}, \
@@ -272,7 +269,6 @@ async fn several_nodes_are_all_cordoned_first_so_no_pod_is_evicted_twice() {
     let sim = serve(&yaml).await;
     let client = client(&sim);
     let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
-    // The two web pods spread over node-a and node-b (the nodes are empty and tie: first by name).
     until(30, "a web pod on node-a and on node-b", || async {
         let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
         let mut on: Vec<String> = l.items.iter().filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone())).collect();
@@ -280,6 +276,16 @@ async fn several_nodes_are_all_cordoned_first_so_no_pod_is_evicted_twice() {
         if on == ["node-a", "node-b"] { Ok(()) } else { Err(format!("{on:?}")) }
     })
     .await;
+    (sim, client, pods)
+}
+
+/// Several nodes: every one is cordoned before any pod is evicted, as kubectl drain does,
+/// so a pod evicted from the first node is not placed on the second only to be evicted
+/// again (each web pod is evicted once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_nodes_are_all_cordoned_first_so_no_pod_is_evicted_twice() {
+    use clap::Parser;
+    let (sim, client, pods) = web_pods_on_a_and_b().await;
     let f = Flags::parse_from(["drain", "node-a", "node-b", "--ignore-daemonsets"]);
     let s = daemonscope::drain::settings(&f.args).unwrap();
     let mut out = Vec::new();
@@ -306,23 +312,7 @@ async fn several_nodes_are_all_cordoned_first_so_no_pod_is_evicted_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tuis_drain_of_marked_nodes_cordons_them_all_first() {
     use daemonscope::cluster::drain_job::{DrainStatus, run};
-    let yaml = format!(
-        "{FAST}{}{}---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web, namespace: default}}\n\
-         spec: {{replicas: 2, selector: {{matchLabels: {{app: web}}}}, template: {{metadata: {{labels: {{app: web}}}}, \
-         spec: {{containers: [{{name: web, image: 'registry.example/web:v1'}}]}}}}}}\n",
-        nodes_yaml(&["node-a", "node-b", "node-c"]),
-        ds_yaml("agent", "{type: RollingUpdate}"),
-    );
-    let sim = serve(&yaml).await;
-    let client = client(&sim);
-    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), "default");
-    until(30, "a web pod on node-a and on node-b", || async {
-        let l = pods.list(&kube::api::ListParams::default().labels("app=web")).await.map_err(|e| e.to_string())?;
-        let mut on: Vec<String> = l.items.iter().filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone())).collect();
-        on.sort();
-        if on == ["node-a", "node-b"] { Ok(()) } else { Err(format!("{on:?}")) }
-    })
-    .await;
+    let (sim, client, _) = web_pods_on_a_and_b().await;
     let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus::new(&["node-a".into(), "node-b".into()], false)));
     run(client.clone().into(), status.clone(), |_| {}).await;
     let end = status.lock().unwrap().clone();

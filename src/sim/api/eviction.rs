@@ -127,23 +127,7 @@ pub fn evict(ctx: &Ctx, ns: &str, name: &str) -> Result<Response, ApiError> {
 /// eviction's options; 201 with a Success Status.
 fn delete(store: &Store, ns: &str, name: &str, opts: &DeleteOptions, dry_run: bool) -> Result<Response, ApiError> {
     if !dry_run {
-        let now = store.now();
-        let _ = store.modify::<core::Pod>(ns, name, |p| {
-            if p.metadata.deletion_timestamp.is_some() {
-                return false;
-            }
-            let conds = p.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
-            conds.retain(|c| c.type_ != "DisruptionTarget");
-            conds.push(core::PodCondition {
-                type_: "DisruptionTarget".into(),
-                status: "True".into(),
-                reason: Some("EvictionByEvictionAPI".into()),
-                message: Some("Eviction API: evicting".into()),
-                last_transition_time: Some(Time(now)),
-                ..Default::default()
-            });
-            true
-        });
+        crate::sim::ops::mark_disruption_target(store, ns, name, "EvictionByEvictionAPI", "Eviction API: evicting", store.now());
     }
     crate::sim::ops::delete_object::<core::Pod>(store, ns, name, opts)?;
     Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))

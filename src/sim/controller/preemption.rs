@@ -14,7 +14,6 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::events;
 use crate::k8s::fit::{self, Occupant, Resources};
@@ -79,22 +78,14 @@ pub fn pick<'a>(
 pub fn preempt(store: &Store, pod: &core::Pod, node: &str, victims: &[&Held], now: Timestamp, record: bool) {
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     for v in victims {
-        let _ = store.modify::<core::Pod>(&v.namespace, &v.name, |p| {
-            if p.metadata.deletion_timestamp.is_some() {
-                return false;
-            }
-            let conds = p.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
-            conds.retain(|c| c.type_ != "DisruptionTarget");
-            conds.push(core::PodCondition {
-                type_: "DisruptionTarget".into(),
-                status: "True".into(),
-                reason: Some("PreemptionByScheduler".into()),
-                message: Some("default-scheduler: preempting to accommodate a higher priority pod".into()),
-                last_transition_time: Some(Time(now)),
-                ..Default::default()
-            });
-            true
-        });
+        crate::sim::ops::mark_disruption_target(
+            store,
+            &v.namespace,
+            &v.name,
+            "PreemptionByScheduler",
+            "default-scheduler: preempting to accommodate a higher priority pod",
+            now,
+        );
         if record && let Some(p) = store.get::<core::Pod>(&v.namespace, &v.name) {
             events::record(store, &*p, "Normal", "Preempted", format!("Preempted by pod {uid} on node {node}"), "default-scheduler");
         }
