@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod lease;
 pub mod listwatch;
 pub mod live;
+pub mod pages;
 pub mod requests;
 pub mod roll;
 pub mod roll_maintenance;

@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use crate::cli::PreflightArgs;
 use crate::cluster::connect::Cluster;
 use crate::cluster::errors::ClusterError;
+use crate::cluster::pages::each_page;
 use crate::k8s::eligibility::NodeFacts;
 use crate::k8s::fit::Resources;
 use crate::k8s::text;
@@ -82,23 +83,6 @@ pub fn read_manifests(paths: &[std::path::PathBuf]) -> Result<Vec<DaemonSet>, St
         return Err(format!("{}: no DaemonSet (apps/v1) in it", files.join(", ")));
     }
     Ok(out)
-}
-
-/// Every object of `api` matching `lp`, 500 at a time, each page handed to `each`.
-async fn each_page<K, F>(cluster: &Cluster, api: &Api<K>, lp: ListParams, mut each: F) -> Result<(), ClusterError>
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-    F: FnMut(Vec<K>),
-{
-    let mut lp = lp.limit(500);
-    loop {
-        let page = api.list(&lp).await.map_err(|e| cluster.error(e))?;
-        each(page.items);
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp = lp.continue_token(&c),
-            None => return Ok(()),
-        }
-    }
 }
 
 /// What the cluster holds that a verdict reads.

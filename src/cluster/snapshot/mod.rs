@@ -3,7 +3,7 @@
 //! Services that select them, in pages, and writes them as a simulator scenario
 //! ([`scenario`]) to rehearse changes on.
 //!
-//! May import: `cluster::connect`, `cluster::errors`, `cluster::watch` (the scope), `k8s`.
+//! May import: `cluster::connect`, `cluster::errors`, `cluster::pages`, `cluster::watch` (the scope), `k8s`.
 
 pub mod redact;
 pub mod scenario;
@@ -13,10 +13,10 @@ use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use kube::Api;
 use kube::api::ListParams;
-use serde::de::DeserializeOwned;
 
 use crate::cluster::connect::Cluster;
 use crate::cluster::errors::ClusterError;
+use crate::cluster::pages::list_all;
 use crate::cluster::watch::Scope;
 
 pub use scenario::Objects;
@@ -34,23 +34,6 @@ pub fn check_output(path: &std::path::Path) -> Result<(), String> {
         return Err(format!("cannot write {}: is a directory", path.display()));
     }
     Ok(())
-}
-
-/// Every object of `api` matching `lp`, listed 500 at a time.
-async fn list_all<K>(cluster: &Cluster, api: &Api<K>, lp: ListParams) -> Result<Vec<K>, ClusterError>
-where
-    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
-{
-    let mut out = Vec::new();
-    let mut lp = lp.limit(500);
-    loop {
-        let page = api.list(&lp).await.map_err(|e| cluster.error(e))?;
-        out.extend(page.items);
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp = lp.continue_token(&c),
-            None => return Ok(out),
-        }
-    }
 }
 
 fn api<K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>>(
