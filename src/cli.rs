@@ -153,6 +153,11 @@ pub struct ClientArgs {
     /// and TLS included; 60s for a list page].
     #[arg(long, value_name = "DURATION", value_parser = parse_request_timeout)]
     pub request_timeout: Option<std::time::Duration>,
+    /// How the watches fetch each whole collection: `auto` streams it from the watch
+    /// (watch-list, Kubernetes 1.32 and 1.34+) and lists in pages where the server refuses
+    /// that; `on` only streams; `off` only lists in pages [default: auto].
+    #[arg(long, value_name = "MODE")]
+    pub watch_list: Option<crate::k8s::watchlist::WatchList>,
     /// Read a dump instead of a cluster, offline: kubectl get -o json|yaml output, a
     /// cluster-info dump (stream or directory), a must-gather, a support bundle or a
     /// snapshot — a directory, a file, or a .tar.gz/.tgz/.zip.
@@ -178,6 +183,7 @@ impl ClientArgs {
             all_namespaces: all,
             selector: self.selector.or_else(|| before.selector.clone()),
             request_timeout: self.request_timeout.or(before.request_timeout),
+            watch_list: self.watch_list.or(before.watch_list),
             from: self.from.or_else(|| before.from.clone()),
         }
     }
@@ -192,6 +198,7 @@ impl ClientArgs {
             (self.all_namespaces, "--all-namespaces"),
             (self.selector.is_some(), "--selector"),
             (self.request_timeout.is_some(), "--request-timeout"),
+            (self.watch_list.is_some(), "--watch-list"),
             (self.from.is_some(), "--from"),
         ] {
             if set {

@@ -271,6 +271,7 @@ impl Invocation {
     fn load_source(&self) -> Source {
         Source::load(self.client.kubeconfig().as_deref(), Timeouts::request_timeout(self.client.request_timeout))
             .unwrap_or_else(|e| fail_with(self.bad_input_code, e))
+            .with_watch_list(self.client.watch_list.unwrap_or_default())
     }
 }
 
@@ -549,10 +550,7 @@ mod simulator {
     /// so it is one line.
     pub fn run_sim(inv: &super::Invocation, args: &SimArgs) -> Result<(), String> {
         let mut sc = load_scenario(inv, args)?;
-        if let Some(f) = args.flavor {
-            sim::flavor::apply(&mut sc, f);
-        }
-        args.add_joins(&mut sc)?;
+        args.shape(&mut sc)?;
         if let Some(path) = &args.write_scenario {
             std::fs::write(path, generator::to_yaml(&sc)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {} objects to {}", sc.objects.len(), path.display());

@@ -14,6 +14,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use crate::cluster::backoff::RetryAfterHint;
 use crate::cluster::errors::{ClusterError, NoAnswer};
 use crate::cluster::requests::{CountLayer, RequestCounts};
+use crate::k8s::watchlist::WatchList;
 
 /// A client of one API server, with what that server last said about waiting (its
 /// Retry-After headers, which kube-rs drops from errors) and how long its requests may
@@ -23,6 +24,8 @@ pub struct Cluster {
     pub client: kube::Client,
     pub retry_after: RetryAfterHint,
     pub timeouts: Timeouts,
+    /// How watches fetch a whole collection (`--watch-list`).
+    pub watch_list: WatchList,
     /// Every request this client made, by verb and status code (empty for a client
     /// built elsewhere).
     pub requests: RequestCounts,
@@ -32,7 +35,13 @@ impl From<kube::Client> for Cluster {
     /// A client built elsewhere (the in-process demo): its failures carry only the wait
     /// their Status bodies ask for.
     fn from(client: kube::Client) -> Self {
-        Cluster { client, retry_after: RetryAfterHint::default(), timeouts: Timeouts::default(), requests: RequestCounts::default() }
+        Cluster {
+            client,
+            retry_after: RetryAfterHint::default(),
+            timeouts: Timeouts::default(),
+            watch_list: WatchList::default(),
+            requests: RequestCounts::default(),
+        }
     }
 }
 
@@ -89,8 +98,8 @@ impl Cluster {
 /// in-cluster service account, or a fixed client (the in-process demo simulator).
 #[derive(Clone)]
 pub enum Source {
-    Kubeconfig { config: Box<Kubeconfig>, path: Option<PathBuf>, timeouts: Timeouts },
-    InCluster(Timeouts),
+    Kubeconfig { config: Box<Kubeconfig>, path: Option<PathBuf>, timeouts: Timeouts, watch_list: WatchList },
+    InCluster(Timeouts, WatchList),
     Fixed { client: kube::Client, context: String },
 }
 
@@ -130,18 +139,29 @@ impl Source {
             Some(p) => read_kubeconfig(p).map_err(|e| kubeconfig(e, Some(p)))?,
             None => match default_kubeconfig().map(|p| read_kubeconfig(&p)).unwrap_or_else(Kubeconfig::read) {
                 Ok(k) => k,
-                Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => return Ok(Source::InCluster(timeouts)),
+                Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => {
+                    return Ok(Source::InCluster(timeouts, WatchList::default()));
+                }
                 Err(e) => return Err(kubeconfig(e, None)),
             },
         };
-        Ok(Source::Kubeconfig { config: Box::new(config), path: path.map(Path::to_path_buf), timeouts })
+        Ok(Source::Kubeconfig { config: Box::new(config), path: path.map(Path::to_path_buf), timeouts, watch_list: WatchList::default() })
+    }
+
+    /// Its clients fetch whole collections as `mode` says (`--watch-list`).
+    pub fn with_watch_list(mut self, mode: WatchList) -> Source {
+        match &mut self {
+            Source::Kubeconfig { watch_list, .. } | Source::InCluster(_, watch_list) => *watch_list = mode,
+            Source::Fixed { .. } => {}
+        }
+        self
     }
 
     /// The context names, in kubeconfig order.
     pub fn contexts(&self) -> Vec<String> {
         match self {
             Source::Kubeconfig { config, .. } => config.contexts.iter().map(|c| c.name.clone()).collect(),
-            Source::InCluster(_) => vec!["in-cluster".into()],
+            Source::InCluster(..) => vec!["in-cluster".into()],
             Source::Fixed { context, .. } => vec![context.clone()],
         }
     }
@@ -150,7 +170,7 @@ impl Source {
     pub fn current_context(&self) -> Option<String> {
         match self {
             Source::Kubeconfig { config, .. } => config.current_context.clone(),
-            Source::InCluster(_) => Some("in-cluster".into()),
+            Source::InCluster(..) => Some("in-cluster".into()),
             Source::Fixed { context, .. } => Some(context.clone()),
         }
     }
@@ -163,7 +183,7 @@ impl Source {
                 let cluster = config.contexts.iter().find(|c| c.name == context)?.context.as_ref()?.cluster.clone();
                 config.clusters.iter().find(|c| c.name == cluster)?.cluster.as_ref()?.server.as_deref().map(redact_url)
             }
-            Source::InCluster(_) => Some("https://kubernetes.default.svc".into()),
+            Source::InCluster(..) => Some("https://kubernetes.default.svc".into()),
             Source::Fixed { .. } => None,
         }
     }
@@ -178,7 +198,7 @@ impl Source {
                 .and_then(|c| c.context.as_ref())
                 .map(|c| c.user.clone().unwrap_or_default())
                 .unwrap_or_else(|| "?".into()),
-            Source::InCluster(_) => "in-cluster service account".into(),
+            Source::InCluster(..) => "in-cluster service account".into(),
             Source::Fixed { .. } => "demo".into(),
         }
     }
@@ -190,17 +210,20 @@ impl Source {
                 Some(c) if c != name => Err(ClusterError::NoSuchContext { wanted: c.to_string(), only: name.clone() }),
                 _ => Ok((Cluster::from(client.clone()), name.clone())),
             },
-            Source::InCluster(timeouts) => {
+            Source::InCluster(timeouts, watch_list) => {
                 let config = kube::Config::incluster().map_err(ClusterError::InCluster)?;
-                let client = build_client_with(config, *timeouts).map_err(ClusterError::BuildClient)?;
+                let mut client = build_client_with(config, *timeouts).map_err(ClusterError::BuildClient)?;
+                client.watch_list = *watch_list;
                 Ok((client, "in-cluster".into()))
             }
-            Source::Kubeconfig { config, path, timeouts } => {
+            Source::Kubeconfig { config, path, timeouts, watch_list } => {
                 let name = context.map(str::to_string).or_else(|| config.current_context.clone()).unwrap_or_default();
                 let opts = KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
                 let cfg =
                     kube::Config::from_custom_kubeconfig((**config).clone(), &opts).await.map_err(|e| kubeconfig(e, path.as_deref()))?;
-                let client = build_client_with(cfg, *timeouts).map_err(|source| ClusterError::Connect { context: name.clone(), source })?;
+                let mut client =
+                    build_client_with(cfg, *timeouts).map_err(|source| ClusterError::Connect { context: name.clone(), source })?;
+                client.watch_list = *watch_list;
                 Ok((client, name))
             }
         }
@@ -361,7 +384,7 @@ where
         });
     let requests = RequestCounts::default();
     let client = builder.with_layer(&layer).with_layer(&CountLayer(requests.clone())).build();
-    Cluster { client, retry_after, timeouts: Timeouts::default(), requests }
+    Cluster { client, retry_after, timeouts: Timeouts::default(), watch_list: WatchList::default(), requests }
 }
 
 /// kube-rs would quietly retry 429/503 up to 15 times inside a request; the watches do

@@ -8,7 +8,8 @@
 //! ([`scenario`]), and which labels name a node's pool, zone and instance type on each
 //! provider ([`topology`]), counts in words ([`words`]), dumps a cluster left
 //! behind, read offline ([`dump`]), the clock ages are read against ([`clock`]), and whether a
-//! pod fits a node's resources as kube-scheduler decides ([`fit`]).
+//! pod fits a node's resources as kube-scheduler decides ([`fit`]), and the streaming list
+//! (watch-list) a watch can start with ([`watchlist`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
@@ -26,4 +27,5 @@ pub mod selector;
 pub mod taints;
 pub mod text;
 pub mod topology;
+pub mod watchlist;
 pub mod words;

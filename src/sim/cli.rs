@@ -75,6 +75,10 @@ pub struct SimArgs {
     /// groups, AKS agent pools, Karpenter NodePools; control-plane nodes dropped).
     #[arg(long, value_name = "PROVIDER")]
     pub flavor: Option<super::flavor::Flavor>,
+    /// kube-apiserver's feature gates, as `Name=true|false,…` (e.g. `WatchList=false`: refuse
+    /// watch-lists, as Kubernetes 1.33 does by default). Only `WatchList` is known (default on).
+    #[arg(long, value_name = "GATES", value_parser = super::scenario::parse_feature_gates)]
+    pub feature_gates: Option<Vec<(String, bool)>>,
     /// Add a node this often (e.g. 20s), as a cloud adds them: NotReady at first, with
     /// startup taints (see docs/joins.md).
     #[arg(long, value_name = "DURATION", value_parser = parse_join_every)]
@@ -205,6 +209,17 @@ pub fn is_loopback(addr: &str) -> Result<bool, String> {
 }
 
 impl SimArgs {
+    /// Lays the flags over the scenario: `--flavor`, `--feature-gates`, and the joins.
+    pub fn shape(&self, sc: &mut super::scenario::Scenario) -> Result<(), String> {
+        if let Some(f) = self.flavor {
+            super::flavor::apply(sc, f);
+        }
+        for (gate, on) in self.feature_gates.iter().flatten() {
+            sc.settings.feature_gates.get_or_insert_with(Default::default).insert(gate.clone(), *on);
+        }
+        self.add_joins(sc)
+    }
+
     /// Lays `--join-every` and `--pull-duration` over the scenario: joins on its timeline,
     /// pull durations before its own.
     pub fn add_joins(&self, sc: &mut super::scenario::Scenario) -> Result<(), String> {

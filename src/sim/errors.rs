@@ -83,10 +83,22 @@ impl ApiError {
 
     /// 422 with one cause per field: `(field, "Invalid value: ...: why")`.
     pub fn invalid(kind: Kind, name: &str, causes: Vec<(&str, String)>) -> Self {
+        let i = kind.info();
+        Self::invalid_of(i.kind, i.group, name, causes)
+    }
+
+    /// 422 for request options (`DeleteOptions`, `CreateOptions`…), group `meta.k8s.io`.
+    pub fn invalid_options(kind: &str, field: &str, message: String) -> Self {
+        Self::invalid_of(kind, "meta.k8s.io", "", vec![(field, message)])
+    }
+
+    /// `apierrors.NewInvalid(GroupKind{group, kind}, name, errs)`: the message names the
+    /// kind qualified by its group and every field error; each is a cause whose reason
+    /// follows the error's type. An empty name or group is left out of the details.
+    pub fn invalid_of(kind: &str, group: &str, name: &str, causes: Vec<(&str, String)>) -> Self {
         let msgs: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
         let summary = if msgs.len() == 1 { msgs[0].clone() } else { format!("[{}]", msgs.join(", ")) };
-        let i = kind.info();
-        let qualified = if i.group.is_empty() { i.kind.to_string() } else { format!("{}.{}", i.kind, i.group) };
+        let qualified = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
         let mut e = Self::new(422, "Invalid", format!("{qualified} \"{name}\" is invalid: {summary}"));
         let causes: Vec<Value> = causes
             .iter()
@@ -105,20 +117,14 @@ impl ApiError {
                 json!({"reason": reason, "message": m, "field": f})
             })
             .collect();
-        let mut d = json!({"name": name, "kind": i.kind, "causes": causes});
-        if !i.group.is_empty() {
-            d["group"] = json!(i.group);
+        let mut d = json!({"kind": kind, "causes": causes});
+        if !name.is_empty() {
+            d["name"] = json!(name);
+        }
+        if !group.is_empty() {
+            d["group"] = json!(group);
         }
         e.details = Some(d);
-        e
-    }
-
-    /// 422 for request options (`DeleteOptions`, `CreateOptions`…), group `meta.k8s.io`.
-    pub fn invalid_options(kind: &str, field: &str, message: String) -> Self {
-        let mut e = Self::new(422, "Invalid", format!("{kind}.meta.k8s.io \"\" is invalid: {field}: {message}"));
-        e.details = Some(
-            json!({"group": "meta.k8s.io", "kind": kind, "causes": [{"reason": "FieldValueNotSupported", "message": message, "field": field}]}),
-        );
         e
     }
 

@@ -232,6 +232,8 @@ pub struct SimOptions {
     /// Served exactly as loaded: no controllers, kubelets, garbage collector or timeline,
     /// and every write refused (405).
     pub frozen: bool,
+    /// The `WatchList` feature gate (`settings.featureGates`, `--feature-gates`).
+    pub watch_list: bool,
 }
 
 impl SimOptions {
@@ -280,6 +282,7 @@ impl SimOptions {
             registry_allow: Vec::new(),
             as_is: sc.as_is,
             frozen: false,
+            watch_list: s.gate("WatchList"),
         }
     }
 }
@@ -397,7 +400,12 @@ impl Sim {
         let api = ApiState::new(
             store.clone(),
             sc.auth(),
-            ApiSettings { bookmark_interval: opts.bookmark_interval, frozen: opts.frozen, ..Default::default() },
+            ApiSettings {
+                bookmark_interval: opts.bookmark_interval,
+                frozen: opts.frozen,
+                watch_list: opts.watch_list,
+                ..Default::default()
+            },
             faults::Faults::new(opts.faults.clone()),
         );
         *api.dumped_logs.write() = sc.logs.clone();

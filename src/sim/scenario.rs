@@ -67,6 +67,40 @@ pub struct Settings {
     pub tokens: Option<Vec<TokenSpec>>,
     /// Fault injection (see `daemonscope sim --help` and the README).
     pub faults: Option<super::faults::FaultSpec>,
+    /// kube-apiserver's `--feature-gates` the simulator has: only `WatchList` (on by
+    /// default, as in 1.32 and 1.34+; off, it refuses watch-lists as 1.33 does).
+    pub feature_gates: Option<std::collections::BTreeMap<String, bool>>,
+}
+
+/// The feature gates the simulator knows, with their defaults.
+pub const FEATURE_GATES: &[(&str, bool)] = &[("WatchList", true)];
+
+impl Settings {
+    /// Whether feature gate `name` is on (its default when unset).
+    pub fn gate(&self, name: &str) -> bool {
+        let default = FEATURE_GATES.iter().find(|(g, _)| *g == name).is_some_and(|(_, on)| *on);
+        self.feature_gates.as_ref().and_then(|g| g.get(name).copied()).unwrap_or(default)
+    }
+}
+
+/// `--feature-gates` as kube-apiserver reads it (`Name=true,Other=false`), checked against
+/// the gates the simulator knows (component-base's `unrecognized feature gate: X`).
+pub fn parse_feature_gates(s: &str) -> Result<Vec<(String, bool)>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').ok_or_else(|| format!("missing bool value for {p}"))?;
+            let (k, v) = (k.trim(), v.trim());
+            if !FEATURE_GATES.iter().any(|(g, _)| *g == k) {
+                return Err(format!("unrecognized feature gate: {k}"));
+            }
+            let on = v
+                .parse::<bool>()
+                .map_err(|_| format!("invalid value of {k}={v}, err: strconv.ParseBool: parsing {v:?}: invalid syntax"))?;
+            Ok((k.to_string(), on))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -357,6 +391,11 @@ impl Scenario {
         }
         if let Some(f) = &sc.settings.faults {
             f.resolve().map_err(|m| err(0, SIM_KIND.into(), format!("settings.{m}")))?;
+        }
+        for g in sc.settings.feature_gates.iter().flat_map(|g| g.keys()) {
+            if !FEATURE_GATES.iter().any(|(k, _)| k == g) {
+                return Err(err(0, SIM_KIND.into(), format!("settings.featureGates: unrecognized feature gate: {g}")));
+            }
         }
         Ok(sc)
     }

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use daemonscope::cluster::listwatch::WatchList;
 use daemonscope::cluster::watch::{self, Scope, SyncState, Update};
 use daemonscope::model::{Model, Resource};
 use daemonscope::sim::faults::FaultSettings;
@@ -45,8 +46,15 @@ struct Follower {
 
 impl Follower {
     fn start(sim: &Running) -> Follower {
+        Follower::start_with(sim, WatchList::Auto)
+    }
+
+    /// A client that fetches collections as `mode` says (watch-list, or pages).
+    fn start_with(sim: &Running, mode: WatchList) -> Follower {
         let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
-        let mut handles = watch::spawn(common::cluster(sim), Scope::default(), tx);
+        let mut cluster = common::cluster(sim);
+        cluster.watch_list = mode;
+        let mut handles = watch::spawn(cluster, Scope::default(), tx);
         let (model, live, failures) =
             (Arc::new(Mutex::new(Model::new())), Arc::new(Mutex::new(HashSet::new())), Arc::new(Mutex::new(Vec::new())));
         let (m, l, f) = (model.clone(), live.clone(), failures.clone());
@@ -157,12 +165,48 @@ fn count(sim: &Running, pred: impl Fn(&daemonscope::sim::api::RequestRecord) -> 
     sim.api.request_log().iter().filter(|r| pred(r)).count()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dropped_watches_resume_from_the_last_version_without_relisting() {
+/// A request that fetches a whole collection: a list (page), or a watch-list.
+fn fetches_all(r: &daemonscope::sim::api::RequestRecord) -> bool {
+    r.verb == "list" || (r.verb == "watch" && r.query.contains("sendInitialEvents=true"))
+}
+
+/// A watch that resumes from a version it was given (not a watch-list, not from "0").
+fn resumes(r: &daemonscope::sim::api::RequestRecord) -> bool {
+    let rv = r.query.split('&').find_map(|kv| kv.strip_prefix("resourceVersion=")).unwrap_or("");
+    r.verb == "watch" && !r.query.contains("sendInitialEvents") && !rv.is_empty() && rv != "0"
+}
+
+/// The fault tests that hold in either way of fetching a collection, run in both: a
+/// watch-list (what a 1.32 or 1.34+ server serves) and a paged list.
+macro_rules! in_both_modes {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn watch_list() {
+                super::$name(super::WatchList::On).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn paged() {
+                super::$name(super::WatchList::Off).await
+            }
+        }
+    )*};
+}
+
+in_both_modes!(
+    dropped_watches_resume_from_the_last_version_without_relisting,
+    expired_versions_relist_only_then_and_converge,
+    a_failing_server_gets_backoff_not_a_request_storm,
+    survives_an_outage_and_a_restart_onto_a_new_state,
+    latency_and_a_mix_of_faults_still_converge,
+    a_server_restored_onto_an_older_state_is_relisted,
+);
+
+async fn dropped_watches_resume_from_the_last_version_without_relisting(mode: WatchList) {
     let sim = common::serve(&cluster()).await;
-    let client = Follower::start(&sim);
+    let client = Follower::start_with(&sim, mode);
     client.synced(20).await;
-    let lists = count(&sim, |r| r.verb == "list");
+    let lists = count(&sim, fetches_all);
     sim.api.faults.set(FaultSettings { drop_watches_every: Some(Duration::from_millis(1200)), ..Default::default() });
     let churn = |want: &str| {
         let m = client.model.lock();
@@ -176,24 +220,23 @@ async fn dropped_watches_resume_from_the_last_version_without_relisting() {
     // Until every watch has been dropped and came back from where it was, three times.
     let resumed = || {
         let drops = sim.api.faults.injected.watch_drops.load(std::sync::atomic::Ordering::Relaxed);
-        let resumes = count(&sim, |r| r.verb == "watch" && r.query.contains("resourceVersion=") && !r.query.contains("resourceVersion=0&"));
-        if drops >= 3 && resumes >= 3 * Resource::ALL.len() { Ok(()) } else { Err(format!("{drops} drops, {resumes} resumed watches")) }
+        let resumed = count(&sim, resumes);
+        if drops >= 3 && resumed >= 3 * Resource::ALL.len() { Ok(()) } else { Err(format!("{drops} drops, {resumed} resumed watches")) }
     };
     common::until(30, "three drops, every watch resumed after each", || std::future::ready(resumed())).await;
     sim.api.faults.clear();
-    assert_eq!(count(&sim, |r| r.verb == "list"), lists, "a dropped watch resumes; it never relists");
+    assert_eq!(count(&sim, fetches_all), lists, "a dropped watch resumes; it never relists");
     assert!(client.failures.lock().is_empty(), "a clean end of stream is not a failure: {:?}", client.failures.lock());
     let n03 = client.model.lock().node_id("n03").unwrap();
     assert_eq!(client.model.lock().node(n03).unwrap().facts.labels.get("churn").map(String::as_str), Some("5"));
     converges(&sim, &client).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_versions_relist_only_then_and_converge() {
+async fn expired_versions_relist_only_then_and_converge(mode: WatchList) {
     let sim = common::serve(&cluster()).await;
-    let client = Follower::start(&sim);
+    let client = Follower::start_with(&sim, mode);
     client.synced(20).await;
-    let lists = count(&sim, |r| r.verb == "list");
+    let lists = count(&sim, fetches_all);
     // Changes land while the client is cut off and the history is forgotten: a resume
     // gets 410 and only a relist can see that n05 was deleted.
     sim.api.faults.set(FaultSettings {
@@ -211,22 +254,21 @@ async fn expired_versions_relist_only_then_and_converge() {
     daemonscope::sim::apply_action(&sim.store, &Action::Delete { kind: Kind::Node, namespace: String::new(), name: "n05".into() }).unwrap();
     label(&sim, "n01", "zone", "b");
     let relisted = || {
-        let relists = count(&sim, |r| r.verb == "list") - lists;
+        let relists = count(&sim, fetches_all) - lists;
         let gone = client.model.lock().node_id("n05").is_none();
         if relists >= 1 && gone { Ok(()) } else { Err(format!("{relists} relists, n05 gone from the model: {gone}")) }
     };
     common::until(20, "a relist that shows n05 gone", || std::future::ready(relisted())).await;
     sim.api.faults.clear();
-    let relists = count(&sim, |r| r.verb == "list") - lists;
+    let relists = count(&sim, fetches_all) - lists;
     let gone = count(&sim, |_| true);
     assert!(relists <= 4 * Resource::ALL.len(), "relists only after 410s, not on every drop: {relists} in {gone} requests");
     converges(&sim, &client).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_server_gets_backoff_not_a_request_storm() {
+async fn a_failing_server_gets_backoff_not_a_request_storm(mode: WatchList) {
     let sim = common::serve(&cluster()).await;
-    let client = Follower::start(&sim);
+    let client = Follower::start_with(&sim, mode);
     client.synced(20).await;
     let before = sim.api.request_log().len();
     // Every request fails, and the open watches are cut so they must come back.
@@ -296,10 +338,9 @@ async fn retry_after_is_honoured() {
     converges(&sim, &client).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn survives_an_outage_and_a_restart_onto_a_new_state() {
+async fn survives_an_outage_and_a_restart_onto_a_new_state(mode: WatchList) {
     let sim = common::serve(&cluster()).await;
-    let client = Follower::start(&sim);
+    let client = Follower::start_with(&sim, mode);
     client.synced(20).await;
     let old_uids = pod_uids(&client.model.lock());
     // Down: open connections closed, new ones dropped.
@@ -341,8 +382,7 @@ async fn survives_an_outage_and_a_restart_onto_a_new_state() {
     converges(&sim, &client).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn latency_and_a_mix_of_faults_still_converge() {
+async fn latency_and_a_mix_of_faults_still_converge(mode: WatchList) {
     let sim = common::serve(&cluster()).await;
     sim.api.faults.set(FaultSettings {
         throttle: 0.2,
@@ -354,7 +394,7 @@ async fn latency_and_a_mix_of_faults_still_converge() {
         seed: Some(SEED),
         ..Default::default()
     });
-    let client = Follower::start(&sim);
+    let client = Follower::start_with(&sim, mode);
     // A change at a time, each once the client has it, while the faults go on.
     for i in 0..8 {
         let node = format!("n0{}", 1 + i % 6);
@@ -416,7 +456,7 @@ async fn a_throttled_paged_list_resumes_at_the_failed_page() {
     // A fixed seed: the same pod pages are throttled every run. Seed 3 spares the first
     // two requests for pods and throttles the third (page 3), so a later page is resumed.
     sim.api.faults.set(FaultSettings { throttle: 0.35, retry_after: 1, seed: Some(3), ..Default::default() });
-    let client = Follower::start(&sim);
+    let client = Follower::start_with(&sim, WatchList::Off);
     client.synced(60).await;
     sim.api.faults.clear();
     let pod_lists: Vec<_> = sim.api.request_log().into_iter().filter(|r| r.verb == "list" && r.path == "/api/v1/pods").collect();
@@ -471,8 +511,7 @@ async fn a_version_from_the_future_is_too_large_for_lists_and_watches() {
 /// The server is restored onto an older state (resourceVersions go back): the client's
 /// resume is too large for it, and — as client-go's reflector — it relists at once
 /// rather than showing what the server no longer has.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_restored_onto_an_older_state_is_relisted() {
+async fn a_server_restored_onto_an_older_state_is_relisted(mode: WatchList) {
     let sim = common::serve(&cluster()).await;
     let older = common::build(&cluster());
     // Versions well past the backup's before the client lists, so every watch of the
@@ -480,7 +519,7 @@ async fn a_server_restored_onto_an_older_state_is_relisted() {
     for i in 0..20 {
         label(&sim, "n06", "churn", &i.to_string());
     }
-    let client = Follower::start(&sim);
+    let client = Follower::start_with(&sim, mode);
     client.synced(20).await;
     for n in ["n01", "n02", "n03", "n04", "n05"] {
         cordon(&sim, n);
@@ -508,8 +547,10 @@ async fn a_server_restored_onto_an_older_state_is_relisted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_410_on_a_continue_token_still_completes_the_list() {
     let sc = daemonscope::sim::generator::scenario(1200, 1);
-    let sim =
-        daemonscope::sim::Sim::build(&sc, daemonscope::sim::SimOptions::from_scenario(&sc)).unwrap().serve("127.0.0.1:0").await.unwrap();
+    // A server without watch-list (the WatchList gate off, as 1.33): the client falls back
+    // to the paged list.
+    let opts = daemonscope::sim::SimOptions { watch_list: false, ..daemonscope::sim::SimOptions::from_scenario(&sc) };
+    let sim = daemonscope::sim::Sim::build(&sc, opts).unwrap().serve("127.0.0.1:0").await.unwrap();
     // Every page takes longer than the history is kept: each continue token has expired
     // by the time it is used.
     sim.api.faults.set(FaultSettings {
@@ -538,6 +579,8 @@ async fn a_410_on_a_continue_token_still_completes_the_list() {
     let lists: Vec<_> = log.iter().filter(|r| r.verb == "list" && r.path == "/api/v1/nodes").collect();
     assert!(lists.iter().any(|r| r.status == 410 && r.query.contains("continue=")), "a continue token expired: {lists:?}");
     assert!(lists.iter().any(|r| r.status == 200 && !r.query.contains("limit=")), "then one full list: {lists:?}");
+    let refused: Vec<_> = log.iter().filter(|r| r.verb == "watch" && r.query.contains("sendInitialEvents=true")).collect();
+    assert!(refused.len() == 1 && refused[0].status == 422, "one watch-list asked for, refused, never again: {refused:?}");
 }
 
 struct AbortAll(Vec<tokio::task::JoinHandle<()>>);
@@ -583,4 +626,104 @@ async fn a_watch_without_bookmarks_for_two_intervals_is_reopened() {
         std::future::ready((sim.api.request_log().iter().filter(|r| r.verb == "watch").count() >= 2).then_some(()))
     })
     .await;
+}
+
+/// Against a server that serves watch-list (the simulator by default, as Kubernetes 1.32
+/// and 1.34+), every collection streams from its watch: not one list request, and the
+/// model is the one a paged list gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_list_syncs_without_a_list_and_equals_the_paged_sync() {
+    let sim = common::serve(&cluster()).await;
+    let streamed = Follower::start_with(&sim, WatchList::Auto);
+    streamed.synced(20).await;
+    assert_eq!(count(&sim, |r| r.verb == "list"), 0, "no list: {:?}", sim.api.request_log());
+    let asked = count(&sim, |r| r.verb == "watch" && r.query.contains("sendInitialEvents=true") && r.status == 200);
+    assert_eq!(asked, Resource::ALL.len(), "one watch-list per resource");
+    let paged = Follower::start_with(&sim, WatchList::Off);
+    paged.synced(20).await;
+    assert_eq!(count(&sim, |r| r.verb == "list"), Resource::ALL.len(), "the paged client lists");
+    common::eventually(20, "both clients hold the same model", || async {
+        let (a, b) = (snapshot(&streamed.model.lock()), snapshot(&paged.model.lock()));
+        (a == b && !a.is_empty()).then_some(())
+    })
+    .await;
+}
+
+/// A server without watch-list (the WatchList gate off, as Kubernetes 1.33): each watch asks
+/// once, is refused (422), and lists in pages from then on — as client-go falls back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_watch_list_is_listed_in_pages_after_one_refusal() {
+    let sc = common::scenario(&cluster());
+    let opts = daemonscope::sim::SimOptions { watch_list: false, ..daemonscope::sim::SimOptions::from_scenario(&sc) };
+    let sim = daemonscope::sim::Sim::build(&sc, opts).unwrap().serve("127.0.0.1:0").await.unwrap();
+    let client = Follower::start(&sim);
+    client.synced(20).await;
+    // A change after the paged sync arrives through the watch.
+    label(&sim, "n02", "zone", "b");
+    converges(&sim, &client).await;
+    let log = sim.api.request_log();
+    let refused: Vec<_> = log.iter().filter(|r| r.verb == "watch" && r.query.contains("sendInitialEvents=true")).collect();
+    // The client and each fresh client `converges` starts: one refusal per resource each.
+    assert!(refused.iter().all(|r| r.status == 422), "{refused:?}");
+    assert_eq!(refused.len() % Resource::ALL.len(), 0, "one refusal per watch: {refused:?}");
+    assert!(client.failures.lock().is_empty(), "a refusal is not a failure: {:?}", client.failures.lock());
+    assert!(count(&sim, |r| r.verb == "list" && r.status == 200) >= Resource::ALL.len());
+}
+
+/// `--watch-list on` does not fall back: against a server without it, every watch fails
+/// with the server's reason, and nothing shows as synced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_list_on_against_a_server_without_it_fails_with_the_reason() {
+    let sc = common::scenario(&cluster());
+    let opts = daemonscope::sim::SimOptions { watch_list: false, ..daemonscope::sim::SimOptions::from_scenario(&sc) };
+    let sim = daemonscope::sim::Sim::build(&sc, opts).unwrap().serve("127.0.0.1:0").await.unwrap();
+    let client = Follower::start_with(&sim, WatchList::On);
+    common::eventually(20, "every watch failing", || async { (client.failures.lock().len() >= Resource::ALL.len()).then_some(()) }).await;
+    assert!(client.live.lock().is_empty(), "nothing is live");
+    let failures = client.failures.lock();
+    assert!(failures.iter().all(|f| f.1.contains("WatchList feature gate")), "{failures:?}");
+    assert_eq!(count(&sim, |r| r.verb == "list"), 0);
+}
+
+/// The simulator's watch-list as kube-apiserver streams it: every object ADDED, then one
+/// BOOKMARK annotated `k8s.io/initial-events-end` at the collection's resourceVersion; with
+/// the gate off, the 422 of `ValidateListOptions`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_streams_a_watch_list_and_refuses_it_with_the_gate_off() {
+    use http_body_util::BodyExt as _;
+    let path =
+        "/api/v1/nodes?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=";
+    let sim = common::serve(&cluster()).await;
+    let client = common::client(&sim);
+    let res = client.send(http::Request::get(path).body(kube::client::Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut body = res.into_body();
+    let mut text = String::new();
+    while !text.contains("initial-events-end") {
+        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame()).await.expect("a frame").expect("open").unwrap();
+        text.push_str(&String::from_utf8_lossy(&frame.into_data().unwrap_or_default()));
+    }
+    let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (last, added) = events.split_last().unwrap();
+    assert_eq!(added.len(), 6);
+    assert!(added.iter().all(|e| e["type"] == "ADDED" && e["object"]["kind"] == "Node"));
+    assert_eq!(last["type"], "BOOKMARK");
+    assert_eq!(last["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+    let rv: u64 = last["object"]["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+    let newest = added.iter().map(|e| e["object"]["metadata"]["resourceVersion"].as_str().unwrap().parse::<u64>().unwrap()).max().unwrap();
+    assert!(rv >= newest, "the bookmark's version covers every object: {rv} < {newest}");
+
+    let sc = common::scenario(&cluster());
+    let opts = daemonscope::sim::SimOptions { watch_list: false, ..daemonscope::sim::SimOptions::from_scenario(&sc) };
+    let off = daemonscope::sim::Sim::build(&sc, opts).unwrap().serve("127.0.0.1:0").await.unwrap();
+    let res = common::client(&off).send(http::Request::get(path).body(kube::client::Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let status: serde_json::Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(
+        status,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 422, "reason": "Invalid",
+            "message": "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+            "details": {"group": "meta.k8s.io", "kind": "ListOptions", "causes": [{"reason": "FieldValueForbidden",
+                "message": "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled", "field": "sendInitialEvents"}]}})
+    );
 }

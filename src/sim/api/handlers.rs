@@ -104,6 +104,7 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let fmt = format_of(&ctx.headers, &ctx.q)?;
+    super::list_options::validate(&ctx.q, false, ctx.st.settings.watch_list)?;
     let filter = Filter::from_query::<T>(&ctx.q)?;
     let ns = ctx.target.namespace.as_deref();
     let cont = ctx.q.get("continue").filter(|c| !c.is_empty());

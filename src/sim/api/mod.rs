@@ -11,6 +11,7 @@ pub mod discovery;
 mod eviction;
 mod handlers;
 pub mod limits;
+mod list_options;
 mod logs;
 pub mod openapi;
 mod openapi_v2;

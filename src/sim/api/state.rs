@@ -43,6 +43,9 @@ pub struct ApiSettings {
     pub request_log_cap: usize,
     /// `sim --frozen`: every write is answered 405 MethodNotAllowed.
     pub frozen: bool,
+    /// The `WatchList` feature gate: watches may start with the collection
+    /// (`sendInitialEvents`); off, they are refused 422 (see [`crate::k8s::watchlist`]).
+    pub watch_list: bool,
 }
 
 impl Default for ApiSettings {
@@ -52,6 +55,7 @@ impl Default for ApiSettings {
             watch_timeout: Duration::from_secs(1800),
             request_log_cap: 100_000,
             frozen: false,
+            watch_list: true,
         }
     }
 }

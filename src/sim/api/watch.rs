@@ -123,7 +123,7 @@ impl<T: Strategy + Tabular> Watcher<T> {
     fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
         let mut meta = json!({"resourceVersion": rv.to_string()});
         if initial_end {
-            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            meta["annotations"] = json!({crate::k8s::watchlist::INITIAL_EVENTS_END: "true"});
         }
         let obj = match self.format {
             Format::Table(_) | Format::Partial => {
@@ -137,8 +137,20 @@ impl<T: Strategy + Tabular> Watcher<T> {
     }
 }
 
+/// Where a watch starts.
+enum Start {
+    /// Every object now as ADDED (for a watch-list, then the bookmark that ends them), the
+    /// store having reached `not_older_than` first.
+    State { not_older_than: Option<u64> },
+    /// What happens from now on.
+    Now,
+    /// What happened after this version.
+    After(u64),
+}
+
 pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     let format = format_of(&ctx.headers, &ctx.q)?;
+    super::list_options::validate(&ctx.q, true, ctx.st.settings.watch_list)?;
     let filter = Filter::from_query::<T>(&ctx.q)?;
     let store = ctx.st.store.clone();
     let q = &ctx.q;
@@ -148,13 +160,6 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         Some("false") => Some(false),
         _ => None,
     };
-    if send_initial.is_some() && q.get("resourceVersionMatch").map(String::as_str) != Some("NotOlderThan") {
-        return Err(ApiError::invalid(
-            T::SIM_KIND,
-            "",
-            vec![("resourceVersionMatch", "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into())],
-        ));
-    }
     let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
     // A huge timeoutSeconds is clamped: it must not overflow the deadline (and panic the task).
     let timeout = q
@@ -163,11 +168,15 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         .map(|s| Duration::from_secs(s.min(super::limits::MAX_WATCH_TIMEOUT_SECS)))
         .unwrap_or(ctx.st.settings.watch_timeout);
     let bookmark_every = ctx.st.settings.bookmark_interval;
-    let initial = send_initial.unwrap_or(rv_param.is_empty() || rv_param == "0");
-    let start_rv: Option<u64> = if initial || rv_param.is_empty() || rv_param == "0" {
-        None
-    } else {
-        Some(rv_param.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv_param}")))?)
+    let rv_num = || rv_param.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv_param}")));
+    // Where the stream starts (the cacher's `Watch`): without sendInitialEvents, "" and "0"
+    // send the current state first, a version resumes after it; with it, the state first
+    // (at least as new as the version), or, false, only what follows.
+    let start = match (send_initial, rv_param.as_str()) {
+        (None, "" | "0") | (Some(true), "" | "0") => Start::State { not_older_than: None },
+        (Some(true), _) => Start::State { not_older_than: Some(rv_num()?) },
+        (Some(false), "" | "0") => Start::Now,
+        (_, _) => Start::After(rv_num()?),
     };
     let mut w = Watcher::<T> {
         store: store.clone(),
@@ -185,8 +194,9 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + timeout;
         // Where to resume from, and the initial events.
-        let mut last = match start_rv {
-            Some(rv) => {
+        let mut last = match start {
+            Start::Now => w.store.current_rv(),
+            Start::After(rv) => {
                 // A version from the future (the server was restored onto an older
                 // state): the cacher's error watcher, an ERROR event in a 200 stream.
                 if let Err(e) = wait_until_fresh(&w.store, rv).await {
@@ -195,7 +205,13 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                 }
                 rv
             }
-            None => {
+            Start::State { not_older_than } => {
+                if let Some(rv) = not_older_than
+                    && let Err(e) = wait_until_fresh(&w.store, rv).await
+                {
+                    let _ = tx.send(Ok(error_frame(&e))).await;
+                    return;
+                }
                 let (items, rv) = w.store.list::<T>(w.ns.as_deref());
                 for o in &items {
                     if !w.filter.matches(&**o) {
@@ -206,8 +222,9 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                         return;
                     }
                 }
-                if send_initial == Some(true) && bookmarks {
-                    let _ = tx.send(Ok(w.bookmark(rv, true))).await;
+                // The bookmark that ends a watch-list's initial events (`k8s.io/initial-events-end`).
+                if send_initial == Some(true) && bookmarks && tx.send(Ok(w.bookmark(rv, true))).await.is_err() {
+                    return;
                 }
                 rv
             }
