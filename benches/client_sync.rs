@@ -2,7 +2,10 @@
 //! compaction into the model), at 1,000 / 5,000 / 15,000 nodes × 30 DaemonSets; the
 //! model's memory per pod; and, in the same run against the same simulator, the floor —
 //! the same list pages fetched raw and thrown away (every byte read, nothing decoded), and
-//! one unpaged list of the pods — and `kubectl get pods -A -o json`, for the ratios.
+//! one unpaged list of the pods — and `kubectl get pods -A -o json`, for the ratios. The
+//! client syncs twice a round: streaming each collection from its watch (watch-list, the
+//! default against a server that serves it) and in list pages (`--watch-list off`), each
+//! against its own floor (the watch-lists read raw until their end bookmarks).
 //!
 //! `cargo bench --bench client_sync` (sizes: DAEMONSCOPE_BENCH_SIZES=1000,5000,15000;
 //! DAEMONSCOPE_BENCH_ROUNDS=3 rounds of floor then client, the fastest of each kept, as
@@ -15,6 +18,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use daemonscope::cluster::listwatch::WatchList;
 use daemonscope::sim::{Sim, SimOptions, generator};
 
 #[global_allocator]
@@ -29,9 +33,9 @@ fn main() {
     // The simulator serves from threads of its own (see `serve`).
     let server = tokio::runtime::Builder::new_multi_thread().thread_name("sim-server").enable_all().build().unwrap();
     println!(
-        "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync (watch → model) | daemonscope ÷ paged floor | CPU: floor / daemonscope (÷) | of which the server's | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope |"
+        "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync, paged (watch → model) | daemonscope ÷ paged floor | CPU: floor / daemonscope (÷) | of which the server's | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope | floor: the watch-lists read raw | daemonscope sync, watch-list | ÷ its floor | CPU: floor / daemonscope (÷) | of which the server's |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let row = rt.block_on(measure(server.handle(), n, 30, rounds, full && n <= kubectl_max && common::kubectl_ok()));
         println!("{row}");
@@ -93,6 +97,38 @@ fn continue_token(head: &[u8]) -> Option<String> {
     let at = head.find("\"continue\":\"")? + "\"continue\":\"".len();
     let token = &head[at..at + head[at..].find('"')?];
     (!token.is_empty()).then(|| token.to_string())
+}
+
+/// Reads a watch-list of `path` raw until the bookmark that ends its initial events, then
+/// closes it: the bytes read.
+async fn raw_watch_list(client: &kube::Client, path: &str) -> u64 {
+    use http_body_util::BodyExt;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let uri =
+        format!("{path}{sep}watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=");
+    let resp = client.send(http::Request::get(uri).body(kube::client::Body::empty()).unwrap()).await.expect("raw watch-list");
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    let mut body = resp.into_body();
+    let (mut bytes, mut tail) = (0u64, Vec::new());
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.expect("body").into_data() else { continue };
+        bytes += data.len() as u64;
+        // The end bookmark may straddle two frames: look at the end of the last one too.
+        tail.extend_from_slice(&data[data.len().saturating_sub(4096)..]);
+        let end = daemonscope::k8s::watchlist::INITIAL_EVENTS_END.as_bytes();
+        if tail.windows(end.len()).any(|w| w == end) {
+            return bytes;
+        }
+        tail.drain(..tail.len().saturating_sub(64));
+    }
+    panic!("{path}: the watch-list ended before its end bookmark");
+}
+
+/// The floor of a watch-list sync: the five watch-lists read raw at once.
+async fn floor_watch_list(client: &kube::Client) -> (Duration, u64) {
+    let t = Instant::now();
+    let all = futures::future::join_all(LISTS.iter().map(|p| raw_watch_list(client, p))).await;
+    (t.elapsed(), all.iter().sum())
 }
 
 /// The floor of the client's sync: its five lists fetched raw at once, each paged by 500.
@@ -187,14 +223,28 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
     };
     let (mut floor_bytes, mut floor_pages, mut events) = (0, 0, 0);
     let mut per_pod = 0.0;
+    // The same for the watch-list: its floor, the client's sync, their CPU, the bytes.
+    let (mut wl_floor, mut wl_sync, mut wl_floor_cpu, mut wl_sync_cpu, mut wl_bytes) =
+        (Duration::MAX, Duration::MAX, (f64::MAX, 0.0), (f64::MAX, 0.0), 0);
     for round in 0..rounds {
+        let c = cpu_seconds();
+        let (f, bytes) = floor_watch_list(&client).await;
+        wl_floor_cpu = least(wl_floor_cpu, since(c));
+        (wl_floor, wl_bytes) = (wl_floor.min(f), bytes);
+        let c = cpu_seconds();
+        let (s, _, model) = common::client_sync_with(&client, WatchList::On).await;
+        wl_sync_cpu = least(wl_sync_cpu, since(c));
+        wl_sync = wl_sync.min(s);
+        assert_eq!(model.pod_count(), pods, "every daemon pod reached the model (watch-list)");
+        drop(model);
+        eprintln!("{nodes} nodes, round {round}: watch-list floor {:.2} s, client {:.2} s", f.as_secs_f64(), s.as_secs_f64());
         let c = cpu_seconds();
         let (f, bytes, pages) = floor_paged(&client).await;
         floor_cpu = least(floor_cpu, since(c));
         floor = floor.min(f);
         (floor_bytes, floor_pages) = (bytes, pages);
         let c = cpu_seconds();
-        let (s, ev, model) = common::client_sync(&client).await;
+        let (s, ev, model) = common::client_sync_with(&client, WatchList::Off).await;
         sync_cpu = least(sync_cpu, since(c));
         sync = sync.min(s);
         events = ev;
@@ -224,7 +274,7 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
     };
     let mb = |b: u64| b as f64 / 1e6;
     format!(
-        "| {nodes} × {dss} | {pods} | {:.1} s | {:.2} s ({floor_pages} pages, {:.0} MB) | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.0}k | {:.0} B | {k} | {ratio} |",
+        "| {nodes} × {dss} | {pods} | {:.1} s | {:.2} s ({floor_pages} pages, {:.0} MB) | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.0}k | {:.0} B | {k} | {ratio} | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s |",
         settle.as_secs_f64(),
         floor.as_secs_f64(),
         mb(floor_bytes),
@@ -238,6 +288,15 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
         floor_cpu.1,
         sync_cpu.1,
         events as f64 / sync.as_secs_f64() / 1000.0,
-        per_pod
+        per_pod,
+        wl_floor.as_secs_f64(),
+        mb(wl_bytes),
+        wl_sync.as_secs_f64(),
+        wl_sync.as_secs_f64() / wl_floor.as_secs_f64(),
+        wl_floor_cpu.0,
+        wl_sync_cpu.0,
+        wl_sync_cpu.0 / wl_floor_cpu.0,
+        wl_floor_cpu.1,
+        wl_sync_cpu.1,
     )
 }

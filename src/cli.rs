@@ -155,7 +155,8 @@ pub struct ClientArgs {
     pub request_timeout: Option<std::time::Duration>,
     /// How the watches fetch each whole collection: `auto` streams it from the watch
     /// (watch-list, Kubernetes 1.32 and 1.34+) and lists in pages where the server refuses
-    /// that; `on` only streams; `off` only lists in pages [default: auto].
+    /// that; `on` only streams; `off` only lists in pages [default: auto]. `snapshot` and
+    /// `preflight` read once, in pages, whatever it says.
     #[arg(long, value_name = "MODE")]
     pub watch_list: Option<crate::k8s::watchlist::WatchList>,
     /// Read a dump instead of a cluster, offline: kubectl get -o json|yaml output, a

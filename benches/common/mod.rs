@@ -53,9 +53,19 @@ pub fn kubectl_get_all_pods(url: &str) -> Duration {
 /// The client's sync: every watch listed and live, every event applied to the model.
 /// Returns the time, the events applied and the model.
 pub async fn client_sync(client: &kube::Client) -> (Duration, u64, daemonscope::model::Model) {
+    client_sync_with(client, daemonscope::cluster::listwatch::WatchList::Auto).await
+}
+
+/// [`client_sync`], fetching each collection as `mode` says (watch-list or pages).
+pub async fn client_sync_with(
+    client: &kube::Client,
+    mode: daemonscope::cluster::listwatch::WatchList,
+) -> (Duration, u64, daemonscope::model::Model) {
     let t = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
-    let handles = daemonscope::cluster::watch::spawn(client.clone().into(), daemonscope::cluster::watch::Scope::default(), tx);
+    let mut cluster = daemonscope::cluster::connect::Cluster::from(client.clone());
+    cluster.watch_list = mode;
+    let handles = daemonscope::cluster::watch::spawn(cluster, daemonscope::cluster::watch::Scope::default(), tx);
     let mut model = daemonscope::model::Model::new();
     let mut live = std::collections::HashSet::new();
     let mut events = 0u64;

@@ -80,13 +80,16 @@ fn the_status_line_says_live_and_the_age_of_the_newest_event_once() {
 
 /// Against the simulator: a paged list without a selector (nodes) announces its total,
 /// before its objects are complete; the daemon pods' list (narrowed by a label) does not.
+/// (A watch-list says no total: the pages are asked for here.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_list_total_comes_from_remaining_item_count() {
     let sc = daemonscope::sim::generator::scenario(1_200, 1);
     let built = daemonscope::sim::Sim::build(&sc, daemonscope::sim::SimOptions::from_scenario(&sc)).unwrap();
     let sim = built.serve("127.0.0.1:0").await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
-    let handles = watch::spawn_only(common::cluster(&sim), Scope::default(), tx, &[Resource::Nodes, Resource::Pods]);
+    let mut cluster = common::cluster(&sim);
+    cluster.watch_list = daemonscope::cluster::listwatch::WatchList::Off;
+    let handles = watch::spawn_only(cluster, Scope::default(), tx, &[Resource::Nodes, Resource::Pods]);
     let mut totals = Vec::new();
     let mut nodes_before_total = None;
     let mut nodes = 0;

@@ -110,6 +110,16 @@ async fn handle(State(g): State<Arc<Inner>>, uri: Uri) -> Response {
         return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
     };
     if q.get("watch").is_some_and(|w| *w == "true" || *w == "1") {
+        // No watch-list here: refused as a server with the WatchList gate off refuses it
+        // (see `sim::api::list_options`), so clients list in pages.
+        if q.contains_key("sendInitialEvents") {
+            let body = serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+                "reason": "Invalid", "details": {"group": "meta.k8s.io", "kind": "ListOptions", "causes": [{"reason": "FieldValueForbidden",
+                "message": "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled", "field": "sendInitialEvents"}]},
+                "code": 422});
+            return (StatusCode::UNPROCESSABLE_ENTITY, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response();
+        }
         let from = q.get("resourceVersion").and_then(|v| v.parse::<u64>().ok()).unwrap_or(g.list_rv);
         let timeout = q.get("timeoutSeconds").and_then(|v| v.parse::<u64>().ok()).unwrap_or(1800);
         let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(4);
