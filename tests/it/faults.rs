@@ -727,3 +727,61 @@ async fn the_simulator_streams_a_watch_list_and_refuses_it_with_the_gate_off() {
                 "message": "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled", "field": "sendInitialEvents"}]}})
     );
 }
+
+/// A watch-list the server ends before its end bookmark (a proxy's timeout, a restart) is
+/// followed by a paged list, which makes progress page by page — not by the same
+/// watch-list again — as client-go falls back; the one after tries watch-list again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_list_cut_before_its_end_is_followed_by_a_paged_list() {
+    use axum::response::IntoResponse;
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let node = r#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1","uid":"u1","resourceVersion":"3"}}"#;
+    let log = seen.clone();
+    let app = axum::Router::new().fallback(move |uri: http::Uri| {
+        let log = log.clone();
+        async move {
+            let q = uri.query().unwrap_or("").to_string();
+            let kind = if q.contains("sendInitialEvents=true") {
+                "watch-list"
+            } else if q.contains("watch=true") {
+                "watch"
+            } else {
+                "list"
+            };
+            log.lock().push(kind.to_string());
+            let body = match kind {
+                // One object, then the stream ends: no end bookmark.
+                "watch-list" => axum::body::Body::from(format!("{{\"type\":\"ADDED\",\"object\":{node}}}\n")),
+                // A watch that stays open, quiet.
+                "watch" => axum::body::Body::from_stream(futures::stream::pending::<Result<bytes::Bytes, std::convert::Infallible>>()),
+                _ => axum::body::Body::from(format!(
+                    "{{\"kind\":\"NodeList\",\"apiVersion\":\"v1\",\"metadata\":{{\"resourceVersion\":\"5\"}},\"items\":[{node}]}}"
+                )),
+            };
+            ([(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let cluster = daemonscope::cluster::connect::build_client(kube::Config::new(url.parse().unwrap())).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let _h = AbortAll(watch::spawn_only(cluster, Scope::default(), tx, &[Resource::Nodes]));
+    let mut model = Model::new();
+    common::eventually(20, "the nodes live", || {
+        let mut live = false;
+        while let Ok(u) = rx.try_recv() {
+            match u {
+                Update::Change(c) => model.apply(c),
+                Update::Sync(_, SyncState::Live) => live = true,
+                _ => {}
+            }
+        }
+        std::future::ready(live.then_some(()))
+    })
+    .await;
+    common::eventually(10, "the watch open", || std::future::ready(seen.lock().contains(&"watch".to_string()).then_some(()))).await;
+    assert_eq!(*seen.lock(), ["watch-list", "list", "watch"], "cut, then pages, then the watch from the list");
+    assert_eq!(model.node_count(), 1);
+    server.abort();
+}

@@ -140,6 +140,10 @@ pub async fn list_then_watch<K, S>(
     // Whether (re)lists stream from the watch: until the server refuses once (a server
     // before 1.32, or 1.33, or with the WatchList gate off), as client-go falls back.
     let mut streaming = initial != WatchList::Off;
+    // The last watch-list ended before its end bookmark: the next (re)list is paged, which
+    // makes progress page by page ("making progress is better than deadlocking", as
+    // client-go's reflector says when it falls back).
+    let mut pages_next = false;
     let mut failing = false;
     // Watches that failed in a row.
     let mut watch_failures = 0u32;
@@ -154,24 +158,27 @@ pub async fn list_then_watch<K, S>(
         // Open a stream: a watch from `rv`, or a watch-list (the whole collection first).
         let opened = Instant::now();
         let opened_stream = match &rv {
-            None if streaming && listing.is_none() => match api.watch(&selectors.streaming(), "").await {
-                Err(e) if initial == WatchList::Auto && refuses_watch_list(&e) => {
-                    tracing::info!(%kind, error = %e, "the server does not serve watch-list; listing in pages");
-                    streaming = false;
-                    continue;
-                }
-                Err(e) => Err((ClusterError::api(e, &retry_after), false)),
-                Ok(stream) => {
-                    if !sink.send(Event::Relisting).await {
-                        return;
+            None if streaming && listing.is_none() && !(pages_next && initial == WatchList::Auto) => {
+                match api.watch(&selectors.streaming(), "").await {
+                    Err(e) if initial == WatchList::Auto && refuses_watch_list(&e) => {
+                        tracing::info!(%kind, error = %e, "the server does not serve watch-list; listing in pages");
+                        streaming = false;
+                        continue;
                     }
-                    Ok((stream, Phase::Initial))
+                    Err(e) => Err((ClusterError::api(e, &retry_after), false)),
+                    Ok(stream) => {
+                        if !sink.send(Event::Relisting).await {
+                            return;
+                        }
+                        Ok((stream, Phase::Initial))
+                    }
                 }
-            },
+            }
             None => {
                 let lp = listing.take().unwrap_or_else(|| selectors.list());
                 match paged::list(&api, lp, &retry_after, timeouts.page, &mut backoff, &mut sink).await {
                     paged::Listed::Done(v) => {
+                        pages_next = false;
                         rv = Some(v);
                         listed_at = Some(Instant::now());
                         failing = false;
@@ -212,9 +219,14 @@ pub async fn list_then_watch<K, S>(
         let failure = match opened_stream {
             Err(f) => Some(f),
             Ok((stream, phase)) => {
+                let streamed = matches!(phase, Phase::Initial);
                 let run = consume(stream, phase, &kind, &mut rv, timeouts.watch_idle(), &retry_after, &mut sink).await;
                 if run.closed {
                     return;
+                }
+                if streamed && !run.listed {
+                    tracing::info!(%kind, "watch-list ended before its end bookmark; the next list is paged");
+                    pages_next = true;
                 }
                 if run.listed {
                     listed_at = Some(Instant::now());
@@ -234,6 +246,9 @@ pub async fn list_then_watch<K, S>(
                         // A stream the server closed at once (again and again), or relisting
                         // right after a list: never a tight loop.
                         let pause = if run.events == 0 && opened.elapsed() < Duration::from_secs(1) {
+                            Some(backoff.next(None))
+                        } else if streamed && !run.listed && initial == WatchList::On {
+                            // Only watch-lists, and this one was cut: not again at once.
                             Some(backoff.next(None))
                         } else if rv.is_none() {
                             relist_pause(listed_at, &mut backoff)
