@@ -137,6 +137,9 @@ impl<T: Strategy + Tabular> Watcher<T> {
     }
 }
 
+/// Initial events are sent in writes of about this many bytes.
+const INITIAL_BATCH: usize = 64 * 1024;
+
 /// Where a watch starts.
 enum Start {
     /// Every object now as ADDED (for a watch-list, then the bookmark that ends them), the
@@ -213,14 +216,23 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                     return;
                 }
                 let (items, rv) = w.store.list::<T>(w.ns.as_deref());
+                // Written in batches of about 64 KB, as kube-apiserver's serveWatch flushes
+                // only when no event is waiting, not one chunk per object.
+                let mut batch: Vec<u8> = Vec::with_capacity(INITIAL_BATCH + 4096);
                 for o in &items {
                     if !w.filter.matches(&**o) {
                         continue;
                     }
                     let body = w.render(o, None);
-                    if tx.send(Ok(frame("ADDED", &body))).await.is_err() {
+                    batch.extend_from_slice(&frame("ADDED", &body));
+                    if batch.len() >= INITIAL_BATCH
+                        && tx.send(Ok(Bytes::from(std::mem::replace(&mut batch, Vec::with_capacity(INITIAL_BATCH + 4096))))).await.is_err()
+                    {
                         return;
                     }
+                }
+                if !batch.is_empty() && tx.send(Ok(Bytes::from(batch))).await.is_err() {
+                    return;
                 }
                 // The bookmark that ends a watch-list's initial events (`k8s.io/initial-events-end`).
                 if send_initial == Some(true) && bookmarks && tx.send(Ok(w.bookmark(rv, true))).await.is_err() {
