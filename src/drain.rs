@@ -34,6 +34,7 @@ pub fn settings(args: &DrainArgs) -> Result<DrainSettings, String> {
         grace_period: (args.grace_period >= 0).then_some(args.grace_period),
         timeout: (!args.timeout.is_zero()).then_some(args.timeout),
         dry_run: args.dry_run == "server",
+        ..Default::default()
     })
 }
 

@@ -50,6 +50,8 @@ pub enum Action {
     RestartPod,
     /// Cordon and evict the node's pods (the Eviction API), after a confirmation.
     Drain,
+    /// Pause the drain under way (no eviction sent), or resume it.
+    PauseDrain,
     /// `]` / `[`: the next / previous problem cell (grid, matrix) or row (lists).
     NextProblem,
     PrevProblem,
@@ -73,6 +75,7 @@ impl Action {
                 | Action::Restart
                 | Action::RestartPod
                 | Action::Drain
+                | Action::PauseDrain
         )
     }
 }
@@ -216,6 +219,13 @@ pub const BINDINGS: &[Binding] = &[
         help: "drain the node (or the marked ones): cordon, then evict its pods through the Eviction API, after a confirmation listing them and their budgets",
         views: &[Grid, Matrix, Nodes, Detail],
         hint: false,
+    },
+    Binding {
+        keys: &["P"],
+        action: Action::PauseDrain,
+        help: "pause the drain under way (no eviction is sent; one in flight finishes), or resume it",
+        views: &[Grid, Matrix, Nodes, Detail],
+        hint: true,
     },
     Binding {
         keys: &["e"],
@@ -364,8 +374,8 @@ pub const COMMANDS: &[Command] = &[
     Command {
         cmd: Cmd::Drain,
         names: &["drain"],
-        args: "[--grace D] [--timeout D]|abort",
-        help: "drain the node under the cursor (or the marked ones; --grace: each pod's grace period, --timeout: give a node up after D; kept for the next D), or stop the drain under way",
+        args: "[--grace D] [--timeout D] [--disable-eviction]|pause|resume|abort",
+        help: "drain the node under the cursor (or the marked ones; --grace: each pod's grace period, --timeout: give a node up after D, both kept for the next D; --disable-eviction: delete the pods past their budgets, this drain only), or pause, resume or stop the drain under way",
     },
     Command {
         cmd: Cmd::DryRun,
