@@ -51,6 +51,7 @@ fn line(e: &DrainEvent, json: bool, dry: &str) -> Option<String> {
                 "event": "blocked", "pod": pod, "message": message, "blockedSeconds": (since.as_secs_f64() * 10.0).round() / 10.0,
                 "budgets": budgets.iter().map(|(n, a)| json!({"name": n, "disruptionsAllowed": a})).collect::<Vec<_>>(),
             }),
+            DrainEvent::Held { pod } => json!({"event": "held", "pod": pod}),
             DrainEvent::Evicted { pod } => json!({"event": "evicted", "pod": pod}),
             DrainEvent::Gone { pod } => json!({"event": "gone", "pod": pod}),
         };
@@ -73,7 +74,7 @@ fn line(e: &DrainEvent, json: bool, dry: &str) -> Option<String> {
             format!("error when evicting pods/{name:?} -n {ns:?} (will retry): {message}{by}")
         }
         DrainEvent::Evicted { pod } => format!("pod/{} evicted{dry}", ns_name(pod).1),
-        DrainEvent::Gone { .. } => return None,
+        DrainEvent::Gone { .. } | DrainEvent::Held { .. } => return None,
     })
 }
 

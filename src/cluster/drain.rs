@@ -96,6 +96,10 @@ pub enum DrainEvent {
         budgets: Vec<(String, i32)>,
         since: Duration,
     },
+    /// Paused: its next request waits until the drain is resumed.
+    Held {
+        pod: String,
+    },
     /// Evicted (or deleted, with `disable_eviction`).
     Evicted {
         pod: String,
@@ -232,10 +236,11 @@ async fn evict_and_wait(
     (backoff.first, backoff.max) = (Duration::from_secs(1), Duration::from_secs(5));
     on(DrainEvent::Evicting { pod: key.clone() });
     loop {
-        if let Some(pause) = &s.pause
-            && !pause.resumed(deadline).await
-        {
-            return Err("paused at the timeout".into());
+        if let Some(pause) = s.pause.as_ref().filter(|p| p.is_paused()) {
+            on(DrainEvent::Held { pod: key.clone() });
+            if !pause.resumed(deadline).await {
+                return Err("paused at the timeout".into());
+            }
         }
         let sent = if s.disable_eviction {
             // kubectl's makeDeleteOptions (k8s.io/kubectl/pkg/drain/drain.go): the grace

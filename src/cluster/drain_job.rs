@@ -66,6 +66,8 @@ pub struct DrainStatus {
     pub disable_eviction: bool,
     /// Paused by the operator, since then: no eviction is sent until it is resumed.
     pub paused: Option<Instant>,
+    /// While paused: the pods whose next request waits for the resume.
+    pub held: Vec<String>,
 }
 
 impl DrainStatus {
@@ -78,6 +80,7 @@ impl DrainStatus {
             timing: Default::default(),
             disable_eviction: false,
             paused: None,
+            held: Vec::new(),
         }
     }
 
@@ -92,6 +95,9 @@ impl DrainStatus {
             (true, None) => Some(at),
             (false, _) => None,
         };
+        if !on {
+            self.held.clear();
+        }
     }
 
     fn state(&mut self, node: &str) -> Option<&mut NodeState> {
@@ -119,7 +125,15 @@ impl DrainStatus {
                     None => self.blockers.push(b),
                 }
             }
-            DrainEvent::Evicted { pod } => self.blockers.retain(|b| b.pod != pod),
+            DrainEvent::Held { pod } => {
+                if !self.held.contains(&pod) {
+                    self.held.push(pod);
+                }
+            }
+            DrainEvent::Evicted { pod } => {
+                self.blockers.retain(|b| b.pod != pod);
+                self.held.retain(|p| *p != pod);
+            }
             DrainEvent::Gone { .. } => {
                 if let Some(NodeState::Evicting { gone, .. }) = self.state(node) {
                     *gone += 1;

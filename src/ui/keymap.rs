@@ -115,6 +115,14 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["PgDn", "Ctrl-f"], action: Action::PageDown, help: "page down", views: &[], hint: false },
     Binding { keys: &["g", "Home"], action: Action::Top, help: "first", views: &[], hint: false },
     Binding { keys: &["G", "End"], action: Action::Bottom, help: "last (in a log: follow again)", views: &[], hint: false },
+    // First of the hinted keys: shown (only) while a drain is under way, it must not be cut.
+    Binding {
+        keys: &["P"],
+        action: Action::PauseDrain,
+        help: "pause the drain under way (no eviction is sent; one in flight finishes), or resume it",
+        views: &[Grid, Matrix, Nodes, Detail],
+        hint: true,
+    },
     Binding { keys: &["Enter"], action: Action::Open, help: "open the coverage grid of the DaemonSet", views: &[Ds, Rollout], hint: true },
     Binding {
         keys: &["Enter"],
@@ -219,13 +227,6 @@ pub const BINDINGS: &[Binding] = &[
         help: "drain the node (or the marked ones): cordon, then evict its pods through the Eviction API, after a confirmation listing them and their budgets",
         views: &[Grid, Matrix, Nodes, Detail],
         hint: false,
-    },
-    Binding {
-        keys: &["P"],
-        action: Action::PauseDrain,
-        help: "pause the drain under way (no eviction is sent; one in flight finishes), or resume it",
-        views: &[Grid, Matrix, Nodes, Detail],
-        hint: true,
     },
     Binding {
         keys: &["e"],

@@ -19,6 +19,7 @@ mod config;
 mod docs_keys;
 mod docs_links;
 mod drain;
+mod drain_steer;
 mod faults;
 mod hostile;
 mod input_limits;

@@ -263,8 +263,9 @@ impl App {
             self.s.message = Some("no drain is under way".into());
             return;
         };
+        // The panel says PAUSED (or not) once the job has switched it: no message, so
+        // the hint bar shows the key to undo it.
         let on = on.unwrap_or(d.paused.is_none());
-        self.s.message = Some(if on { "pausing the drain…" } else { "resuming the drain…" }.into());
         self.effects.push(Effect::DrainPause(on));
     }
 

@@ -91,8 +91,12 @@ pub fn render(f: &mut Frame, area: Rect, s: &Shared, d: &DrainStatus) {
     let (title, style) = match d.paused {
         Some(since) => (
             format!(
-                " drain{dry} PAUSED for {} — no eviction is sent; P resumes, :drain abort stops it ",
-                human_duration(now.saturating_duration_since(since).as_secs() as i64)
+                " drain{dry} PAUSED for {} — no eviction sent{}; P resumes, :drain abort stops it ",
+                human_duration(now.saturating_duration_since(since).as_secs() as i64),
+                match d.held.len() {
+                    0 => String::new(),
+                    n => format!(" ({} held)", crate::k8s::words::count(n as u64, "pod")),
+                }
             ),
             t.alert(),
         ),
