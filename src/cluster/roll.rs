@@ -93,9 +93,7 @@ impl RollStatus {
 
     pub fn line(&self) -> String {
         let state = match &self.state {
-            RollState::Running if self.is_held() => {
-                "HELD by a disruption budget (goes on once it allows; :roll abort stops it)".to_string()
-            }
+            RollState::Running if self.is_held() => "HELD by a budget".to_string(),
             RollState::Running => "running".to_string(),
             RollState::Paused => "paused (:roll resume)".to_string(),
             RollState::Done => "done".to_string(),

@@ -32,6 +32,7 @@ mod pdb_math;
 mod preflight;
 mod providers;
 mod roll;
+mod roll_held;
 mod roll_lock;
 mod roll_maintenance;
 mod roll_truth;

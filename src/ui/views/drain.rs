@@ -127,7 +127,7 @@ pub fn render_roll(f: &mut Frame, area: Rect, s: &Shared, r: &RollStatus) {
     nodes.dedup();
     let mut lines: Vec<Line> = Vec::new();
     for node in nodes {
-        let mut spans = vec![Span::raw(format!("{node}  ")), Span::styled("cordoned; draining, held by a disruption budget", t.warn())];
+        let mut spans = vec![Span::raw(format!("{node}  ")), Span::styled("cordoned, draining", t.warn())];
         spans.extend(down_note(s, node));
         lines.push(Line::from(spans));
         lines.extend(blocker_rows(s, &r.blockers, node, now));
