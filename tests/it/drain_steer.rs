@@ -268,3 +268,61 @@ fn the_confirmation_of_disable_eviction_says_the_budgets_are_bypassed_and_it_is_
     assert!(press(&mut app, ":drain --disable-eviction\r").is_empty());
     assert!(app.message().is_some_and(|m| m.starts_with("forbidden: this user may not delete pods")), "{:?}", app.message());
 }
+
+/// End to end, the real binary in a pseudo-terminal on the simulator: a budget with
+/// `maxUnavailable: 0` blocks `D`; `P` pauses it and the panel says so, and once the drain
+/// holds the pod, raising the budget evicts nothing; `P` again resumes it and the drain
+/// completes through the Eviction API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p_in_the_tui_holds_a_blocked_drain_until_resumed() {
+    use common::pty::Tui;
+    let Some(bin) = common::kubectl_bin() else { return };
+    let sim = common::serve(&crate::drain::cluster()).await;
+    let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(common::client(&sim), "default");
+    let strict = serde_json::json!({"spec": {"minAvailable": null, "maxUnavailable": 0}});
+    pdbs.patch("web", &Default::default(), &kube::api::Patch::Merge(strict)).await.unwrap();
+    let (web, node) = web_blocked(&sim).await;
+    let kubectl = Arc::new(common::Kubectl::new(bin, &sim, None));
+    let kc = kubectl.dir.path().join("config").to_str().unwrap().to_string();
+    let n = node.clone();
+    let t = tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
+        t.wait_pods_live(20);
+        t.keys("n");
+        t.wait_for("nodes (3, by name)", 10);
+        let down = ["node-a", "node-b", "node-c"].iter().position(|x| *x == n).unwrap();
+        t.keys(&"j".repeat(down));
+        t.keys("D");
+        t.wait_for("drain 1 node?", 15);
+        t.keys("y");
+        let s = t.wait_for("by PDB web (allows 0)", 20);
+        assert!(s.contains("<P> pause"), "{s}");
+        t.keys("P");
+        t.wait_for("drain PAUSED for", 10);
+        // The pod's next eviction waits for the resume (after the back-off, 5 s at most).
+        let s = t.wait_for("(1 pod held)", 20);
+        assert!(s.contains("<P> resume") && s.contains("cordoned; evicting, PAUSED: 0 of 1 pod(s) gone"), "{s}");
+        t
+    })
+    .await
+    .unwrap();
+    let k = kubectl.clone();
+    k.ok_async(&["patch", "pdb", "web", "-n", "default", "--type", "merge", "-p", r#"{"spec":{"maxUnavailable":1}}"#]).await;
+    common::until(30, "the budget allowing one", || async {
+        let s = pdbs.get("web").await.unwrap().status.unwrap_or_default();
+        if s.disruptions_allowed == 1 { Ok(()) } else { Err(format!("{s:?}")) }
+    })
+    .await;
+    assert_eq!(evictions(&sim, &web, 201), 0, "evicted while paused");
+    tokio::task::spawn_blocking(move || {
+        let mut t = t;
+        assert!(t.screen().contains("drain PAUSED for"), "{}", t.screen());
+        t.keys("P");
+        t.wait_for("drain: 1 of 1 node(s) drained; they stay cordoned", 30);
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+    assert_eq!(evictions(&sim, &web, 201), 1);
+    assert!(!sim.api.request_log().iter().any(|r| r.method == "DELETE" && r.path.contains("/pods/")), "a pod was deleted, not evicted");
+}

@@ -129,3 +129,58 @@ async fn a_maintenance_roll_starts_no_further_node_while_a_budget_blocks_a_drain
         assert!(!s.draining.iter().any(|d| d.starts_with("node-c")) && !s.in_flight.contains(&"node-c".to_string()), "{}", s.line());
     }
 }
+
+/// End to end, the real binary in a pseudo-terminal: `:roll 1 --drain` where a budget with
+/// `maxUnavailable: 0` blocks the first node's drain shows the roll HELD with the blocker
+/// table; raising the budget lets it finish, the nodes it cordoned back in service and
+/// every daemon pod new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_shows_a_held_maintenance_roll_with_its_blocker_table_until_the_budget_allows() {
+    use common::pty::Tui;
+    use k8s_openapi::api::core::v1::{Node, Pod};
+    let Some(bin) = common::kubectl_bin() else { return };
+    let (sim, client, pdbs) = crate::roll_maintenance::outdated_behind_a_budget().await;
+    let strict = serde_json::json!({"spec": {"minAvailable": null, "maxUnavailable": 0}});
+    pdbs.patch("web", &Default::default(), &kube::api::Patch::Merge(strict)).await.unwrap();
+    let kubectl = common::Kubectl::new(bin, &sim, None);
+    let kc = kubectl.dir.path().join("config").to_str().unwrap().to_string();
+    let t = tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
+        t.wait_pods_live(20);
+        t.keys(":roll 1 --drain\r");
+        t.wait_for("maintenance roll of", 15);
+        t.keys("y");
+        let s = t.wait_for("┌ roll of kube-system/agent HELD", 30);
+        assert!(s.contains("cordoned, draining"), "{s}");
+        let row = s.lines().find(|l| l.contains(" blocked ") && l.contains("by PDB web (allows 0)")).unwrap_or_else(|| panic!("{s}"));
+        assert!(row.contains("default/web-"), "{s}");
+        assert!(s.contains("[REAL roll of kube-system/agent held]"), "{s}");
+        t
+    })
+    .await
+    .unwrap();
+    kubectl.ok_async(&["patch", "pdb", "web", "-n", "default", "--type", "merge", "-p", r#"{"spec":{"maxUnavailable":1}}"#]).await;
+    tokio::task::spawn_blocking(move || {
+        let mut t = t;
+        let s = t.wait_for("roll of kube-system/agent done", 90);
+        assert!(!s.contains("HELD"), "{s}");
+        t.keys("q");
+    })
+    .await
+    .unwrap();
+    let nodes: kube::Api<Node> = kube::Api::all(client.clone());
+    for (name, cordoned) in [("node-a", None), ("node-b", None), ("node-c", Some(true))] {
+        assert_eq!(nodes.get(name).await.unwrap().spec.and_then(|s| s.unschedulable), cordoned, "{name}");
+    }
+    let agents: kube::Api<Pod> = kube::Api::namespaced(client, "kube-system");
+    let images: Vec<String> = agents
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| p.spec.as_ref().unwrap().containers[0].image.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(images, vec!["registry.example/agent:v2"; 3]);
+}

@@ -418,8 +418,9 @@ impl App {
                 // is the news.
                 if st.finished {
                     self.s.message = Some(st.line());
-                } else if self.s.drain.as_ref().is_some_and(|d| d.paused.is_some() != st.paused.is_some()) {
-                    // Paused or resumed: the line the `:drain` command left is old news.
+                } else if self.s.drain.as_ref().is_none_or(|d| !d.is_active() || d.paused.is_some() != st.paused.is_some()) {
+                    // Started, paused or resumed: the line the confirmation or the command
+                    // left is old news.
                     self.s.message = None;
                 }
                 self.s.drain = Some(st);
