@@ -375,8 +375,8 @@ pub const COMMANDS: &[Command] = &[
     Command {
         cmd: Cmd::Drain,
         names: &["drain"],
-        args: "[--grace D] [--timeout D] [--disable-eviction]|pause|resume|abort",
-        help: "drain the node under the cursor (or the marked ones; --grace: each pod's grace period, --timeout: give a node up after D, both kept for the next D; --disable-eviction: delete the pods past their budgets, this drain only), or pause, resume or stop the drain under way",
+        args: "[flags]|pause|resume|abort",
+        help: "drain the node under the cursor or the marked ones — flags: --grace D (each pod's grace period) and --timeout D (give a node up after D), both kept for the next D; --disable-eviction (delete the pods past their budgets; this drain only) — or pause, resume or stop the drain under way",
     },
     Command {
         cmd: Cmd::DryRun,
