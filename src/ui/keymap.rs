@@ -120,7 +120,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["P"],
         action: Action::PauseDrain,
         help: "pause the drain under way (no eviction is sent; one in flight finishes), or resume it",
-        views: &[Grid, Matrix, Nodes, Detail],
+        views: &[Ds, Grid, Matrix, Rollout, Nodes, Detail, Joins, View::Text],
         hint: true,
     },
     Binding { keys: &["Enter"], action: Action::Open, help: "open the coverage grid of the DaemonSet", views: &[Ds, Rollout], hint: true },
