@@ -12,10 +12,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use super::format::human_duration;
 use crate::cluster::drain_job::{Blocker, DrainStatus, NodeState, budgets};
 use crate::cluster::roll::RollStatus;
 use crate::ui::shared::Shared;
-use crate::ui::views::format::human_duration;
 
 /// The drain to show: one under way.
 pub fn shown(s: &Shared) -> Option<&DrainStatus> {
