@@ -34,6 +34,7 @@ pub fn settings(args: &DrainArgs) -> Result<DrainSettings, String> {
         grace_period: (args.grace_period >= 0).then_some(args.grace_period),
         timeout: (!args.timeout.is_zero()).then_some(args.timeout),
         dry_run: args.dry_run == "server",
+        ..Default::default()
     })
 }
 
@@ -50,6 +51,7 @@ fn line(e: &DrainEvent, json: bool, dry: &str) -> Option<String> {
                 "event": "blocked", "pod": pod, "message": message, "blockedSeconds": (since.as_secs_f64() * 10.0).round() / 10.0,
                 "budgets": budgets.iter().map(|(n, a)| json!({"name": n, "disruptionsAllowed": a})).collect::<Vec<_>>(),
             }),
+            DrainEvent::Held { pod } => json!({"event": "held", "pod": pod}),
             DrainEvent::Evicted { pod } => json!({"event": "evicted", "pod": pod}),
             DrainEvent::Gone { pod } => json!({"event": "gone", "pod": pod}),
         };
@@ -72,7 +74,7 @@ fn line(e: &DrainEvent, json: bool, dry: &str) -> Option<String> {
             format!("error when evicting pods/{name:?} -n {ns:?} (will retry): {message}{by}")
         }
         DrainEvent::Evicted { pod } => format!("pod/{} evicted{dry}", ns_name(pod).1),
-        DrainEvent::Gone { .. } => return None,
+        DrainEvent::Gone { .. } | DrainEvent::Held { .. } => return None,
     })
 }
 

@@ -1,8 +1,9 @@
 //! A drain carried out (planned in `model::plan::drain`): cordon the node, list its pods
 //! and the PodDisruptionBudgets, then evict each pod the plan evicts through the Eviction
-//! API — never a plain delete — retrying a 429 (a budget that allows no disruption now)
-//! with back-off until the deadline, and waiting (on a watch, not by polling) until each
-//! evicted pod is gone. What happens is told as [`DrainEvent`]s as it happens, so a front
+//! API — never a plain delete, unless `disable_eviction` asks for kubectl drain's
+//! `--disable-eviction` — retrying a 429 (a budget that allows no disruption now) with
+//! back-off until the deadline, and waiting (on a watch, not by polling) until each
+//! evicted pod is gone. A [`PauseSwitch`] holds every request not yet sent. What happens is told as [`DrainEvent`]s as it happens, so a front
 //! end can show who blocks the drain and since when; the result is a [`DrainReport`].
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Api;
-use kube::api::{EvictParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, EvictParams, ListParams, Patch, PatchParams, PostParams};
 
 use crate::cluster::backoff::Backoff;
 use crate::cluster::connect::Cluster;
@@ -30,6 +31,44 @@ pub struct DrainSettings {
     pub timeout: Option<Duration>,
     /// Server dry-run: every request is checked by the server, nothing changes.
     pub dry_run: bool,
+    /// kubectl drain's `--disable-eviction`: DELETE each pod (with the grace period)
+    /// instead of evicting it — past every PodDisruptionBudget. Off unless asked.
+    pub disable_eviction: bool,
+    /// The operator's pause: while it is on, no eviction (or delete) is sent.
+    pub pause: Option<PauseSwitch>,
+}
+
+/// A drain's pause, as the drain sees it: while it is on, no eviction (or delete) is sent;
+/// one already in flight finishes, and evicted pods are still waited for.
+#[derive(Debug, Clone)]
+pub struct PauseSwitch(tokio::sync::watch::Receiver<bool>);
+
+impl PauseSwitch {
+    /// A switch, off, and the sender that turns it on (`true`) and off.
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, PauseSwitch) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, PauseSwitch(rx))
+    }
+
+    pub fn is_paused(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Returns once the switch is off (at once if it is); false if `deadline` came first.
+    /// A switch whose sender is gone counts as off.
+    pub async fn resumed(&self, deadline: Option<Instant>) -> bool {
+        let mut rx = self.0.clone();
+        let off = async move {
+            let _ = rx.wait_for(|paused| !*paused).await;
+        };
+        match deadline {
+            Some(d) => tokio::time::timeout_at(d.into(), off).await.is_ok(),
+            None => {
+                off.await;
+                true
+            }
+        }
+    }
 }
 
 /// What happened, as it happened.
@@ -45,6 +84,7 @@ pub enum DrainEvent {
         warnings: Option<String>,
         evicting: usize,
     },
+    /// Its eviction (or, with `disable_eviction`, its delete) is being sent.
     Evicting {
         pod: String,
     },
@@ -56,6 +96,11 @@ pub enum DrainEvent {
         budgets: Vec<(String, i32)>,
         since: Duration,
     },
+    /// Paused: its next request waits until the drain is resumed.
+    Held {
+        pod: String,
+    },
+    /// Evicted (or deleted, with `disable_eviction`).
     Evicted {
         pod: String,
     },
@@ -172,7 +217,9 @@ pub async fn drain_cordoned(
     Ok(report)
 }
 
-/// One pod: evict (retrying 429s with back-off until the deadline), then wait until it is gone.
+/// One pod: evict (retrying 429s with back-off until the deadline; with
+/// `disable_eviction`, delete it as kubectl drain's `deletePod` does), then wait until it
+/// is gone. While the pause is on no request is sent.
 async fn evict_and_wait(
     cluster: &Cluster,
     p: &PodFacts,
@@ -189,12 +236,26 @@ async fn evict_and_wait(
     (backoff.first, backoff.max) = (Duration::from_secs(1), Duration::from_secs(5));
     on(DrainEvent::Evicting { pod: key.clone() });
     loop {
-        let ep = EvictParams {
-            delete_options: s.grace_period.map(|g| kube::api::DeleteParams { grace_period_seconds: Some(g as u32), ..Default::default() }),
-            post_options: PostParams { dry_run: s.dry_run, ..Default::default() },
+        if let Some(pause) = s.pause.as_ref().filter(|p| p.is_paused()) {
+            on(DrainEvent::Held { pod: key.clone() });
+            if !pause.resumed(deadline).await {
+                return Err("paused at the timeout".into());
+            }
+        }
+        let sent = if s.disable_eviction {
+            // kubectl's makeDeleteOptions (k8s.io/kubectl/pkg/drain/drain.go): the grace
+            // period when one is given, dryRun=All under server dry-run.
+            let dp = DeleteParams { grace_period_seconds: s.grace_period.map(|g| g as u32), dry_run: s.dry_run, ..Default::default() };
+            api.delete(&p.name, &dp).await.map(drop)
+        } else {
+            let ep = EvictParams {
+                delete_options: s.grace_period.map(|g| DeleteParams { grace_period_seconds: Some(g as u32), ..Default::default() }),
+                post_options: PostParams { dry_run: s.dry_run, ..Default::default() },
+            };
+            api.evict(&p.name, &ep).await.map(drop)
         };
-        match api.evict(&p.name, &ep).await {
-            Ok(_) => break,
+        match sent {
+            Ok(()) => break,
             Err(kube::Error::Api(e)) if e.code == 404 => return Ok(()),
             Err(kube::Error::Api(e)) if e.code == 429 => {
                 on(DrainEvent::Blocked {

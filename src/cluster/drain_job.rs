@@ -2,7 +2,8 @@
 //! the consent the confirmation gave: [`CONFIRMED`]), and where it stands as it goes —
 //! each node's state and the blocker table (which pod, which budget allows how many
 //! disruptions now, blocked for how long) — reported to the UI after every event. It
-//! waits as long as a budget blocks: the operator sees who blocks it and aborts
+//! waits as long as a budget blocks: the operator sees who blocks it, pauses it (no
+//! request is sent while paused; one in flight finishes) and resumes it, or aborts it
 //! (`:drain abort`); the nodes it cordoned stay cordoned.
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::cluster::connect::Cluster;
-use crate::cluster::drain::{DrainError, DrainEvent, DrainSettings, cordon, drain_cordoned};
+use crate::cluster::drain::{DrainError, DrainEvent, DrainSettings, PauseSwitch, cordon, drain_cordoned};
 use crate::model::plan::drain::CONFIRMED;
 
 /// One node of the drain.
@@ -61,6 +62,12 @@ pub struct DrainStatus {
     pub finished: bool,
     /// The grace period and timeout it was confirmed with.
     pub timing: crate::model::plan::drain::DrainTiming,
+    /// Confirmed with `--disable-eviction`: pods are deleted, past their budgets.
+    pub disable_eviction: bool,
+    /// Paused by the operator, since then: no eviction is sent until it is resumed.
+    pub paused: Option<Instant>,
+    /// While paused: the pods whose next request waits for the resume.
+    pub held: Vec<String>,
 }
 
 impl DrainStatus {
@@ -71,11 +78,26 @@ impl DrainStatus {
             dry_run,
             finished: false,
             timing: Default::default(),
+            disable_eviction: false,
+            paused: None,
+            held: Vec::new(),
         }
     }
 
     pub fn is_active(&self) -> bool {
         !self.finished
+    }
+
+    /// Paused, or not (resumed): what the view shows, from `at` on.
+    pub fn set_paused(&mut self, on: bool, at: Instant) {
+        self.paused = match (on, self.paused) {
+            (true, Some(since)) => Some(since),
+            (true, None) => Some(at),
+            (false, _) => None,
+        };
+        if !on {
+            self.held.clear();
+        }
     }
 
     fn state(&mut self, node: &str) -> Option<&mut NodeState> {
@@ -103,7 +125,15 @@ impl DrainStatus {
                     None => self.blockers.push(b),
                 }
             }
-            DrainEvent::Evicted { pod } => self.blockers.retain(|b| b.pod != pod),
+            DrainEvent::Held { pod } => {
+                if !self.held.contains(&pod) {
+                    self.held.push(pod);
+                }
+            }
+            DrainEvent::Evicted { pod } => {
+                self.blockers.retain(|b| b.pod != pod);
+                self.held.retain(|p| *p != pod);
+            }
             DrainEvent::Gone { .. } => {
                 if let Some(NodeState::Evicting { gone, .. }) = self.state(node) {
                     *gone += 1;
@@ -132,6 +162,7 @@ impl DrainStatus {
             }
         }
         self.blockers.clear();
+        self.paused = None;
         self.finished = true;
     }
 
@@ -145,7 +176,11 @@ impl DrainStatus {
                 Some(b) => format!(" — {} blocked by {}", b.pod, budgets(&b.budgets)),
                 None => String::new(),
             };
-            return format!("drain{dry}: {drained} of {n} node(s) drained{blocked} (:drain abort stops it)");
+            if let Some(since) = self.paused {
+                let for_ = crate::k8s::duration::human_duration(since.elapsed().as_secs() as i64);
+                return format!("drain{dry} PAUSED {for_}: {drained} of {n} node(s) drained{blocked} (P resumes, :drain abort stops it)");
+            }
+            return format!("drain{dry}: {drained} of {n} node(s) drained{blocked} (P pauses, :drain abort stops it)");
         }
         let bad: Vec<String> = self
             .nodes
@@ -172,13 +207,26 @@ pub fn budgets(b: &[(String, i32)]) -> String {
 
 /// Drains `status`'s nodes: every one cordoned first (as `kubectl drain NODE…` does, so a
 /// pod evicted from one node is not placed on the next one to drain and evicted again),
-/// then each drained in turn, reporting the status after each event.
-pub async fn run(cluster: Cluster, status: Arc<Mutex<DrainStatus>>, report: impl Fn(DrainStatus) + Send + Sync + 'static) {
+/// then each drained in turn, reporting the status after each event. While `pause` is on
+/// no eviction is sent and no next node is started.
+pub async fn run(
+    cluster: Cluster,
+    status: Arc<Mutex<DrainStatus>>,
+    pause: PauseSwitch,
+    report: impl Fn(DrainStatus) + Send + Sync + 'static,
+) {
     let lock = |s: &Arc<Mutex<DrainStatus>>| s.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let snapshot = lock(&status);
     let t = snapshot.timing;
     let grace_period = t.grace.map(|g| g.as_secs() as i64);
-    let settings = DrainSettings { options: CONFIRMED, grace_period, timeout: t.timeout, dry_run: snapshot.dry_run };
+    let settings = DrainSettings {
+        options: CONFIRMED,
+        grace_period,
+        timeout: t.timeout,
+        dry_run: snapshot.dry_run,
+        disable_eviction: snapshot.disable_eviction,
+        pause: Some(pause.clone()),
+    };
     let on_node = |node: &str, e: DrainEvent| {
         let now = {
             let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
@@ -201,6 +249,7 @@ pub async fn run(cluster: Cluster, status: Arc<Mutex<DrainStatus>>, report: impl
         }
     }
     for node in cordoned {
+        pause.resumed(None).await;
         let on = |e: DrainEvent| on_node(node, e);
         let r = drain_cordoned(&cluster, node, &settings, &on).await;
         tracing::info!(target: "daemonscope::cluster::actions", action = "drain", object = %format!("node/{node}"), dry_run = settings.dry_run, result = %r.as_ref().map_or_else(ToString::to_string, |rep| format!("{} evicted, {} not", rep.evicted.len(), rep.failed.len())), "action");

@@ -72,8 +72,9 @@ pub enum Effect {
     Events { seq: u64, object: ObjectRef },
     /// Stop following logs and events.
     StopStreams,
-    /// List the pods on `nodes` and the budgets, to confirm a drain.
-    PlanDrain { nodes: Vec<String> },
+    /// List the pods on `nodes` and the budgets, to confirm a drain (`disable_eviction`:
+    /// one that deletes them past the budgets, handed back with the plan).
+    PlanDrain { nodes: Vec<String>, disable_eviction: bool },
     /// Reconnect: another context and/or another namespace scope.
     Connect { context: Option<String>, scope: Scope },
     /// Ask the server which actions are allowed (SelfSubjectAccessReview).
@@ -84,8 +85,11 @@ pub enum Effect {
     Roll(RollSpec),
     /// Pause, resume or abort the roll under way.
     RollControl(RollCmd),
-    /// Drain the confirmed nodes (`drain_job`).
-    Drain { nodes: Vec<String>, dry_run: bool, timing: crate::model::plan::drain::DrainTiming },
+    /// Drain the confirmed nodes (`drain_job`); `disable_eviction`: delete the pods, past
+    /// their budgets (kubectl drain's `--disable-eviction`).
+    Drain { nodes: Vec<String>, dry_run: bool, timing: crate::model::plan::drain::DrainTiming, disable_eviction: bool },
+    /// Pause (true) or resume (false) the drain under way.
+    DrainPause(bool),
     /// Stop the drain under way (the nodes stay cordoned).
     DrainAbort,
 }
@@ -131,6 +135,7 @@ pub enum JobResult {
     /// The plan of a drain, for its confirmation: each node's pods, and the budgets.
     DrainPlan {
         nodes: Vec<String>,
+        disable_eviction: bool,
         plans: Result<Planned, String>,
     },
     Failed {
@@ -153,7 +158,14 @@ pub struct Jobs {
     logs: Option<JoinHandle<()>>,
     events: Option<JoinHandle<()>>,
     roll: Option<(JoinHandle<()>, mpsc::UnboundedSender<RollCmd>)>,
-    drain: Option<(JoinHandle<()>, std::sync::Arc<std::sync::Mutex<DrainStatus>>)>,
+    drain: Option<DrainJob>,
+}
+
+/// The drain under way: its task, its status, and its pause switch.
+struct DrainJob {
+    task: JoinHandle<()>,
+    status: std::sync::Arc<std::sync::Mutex<DrainStatus>>,
+    pause: tokio::sync::watch::Sender<bool>,
 }
 
 impl Jobs {
@@ -218,7 +230,7 @@ impl Jobs {
                     let _ = tx.send(JobResult::Acted(Outcome::NoRoll));
                 }
             },
-            Effect::PlanDrain { nodes } => {
+            Effect::PlanDrain { nodes, disable_eviction } => {
                 tokio::spawn(async move {
                     let mut plans = Vec::new();
                     let mut budgets = Vec::new();
@@ -239,24 +251,45 @@ impl Jobs {
                         Some(why) => Err(why),
                         None => Ok(Planned { plans, budgets }),
                     };
-                    let _ = tx.send(JobResult::DrainPlan { nodes, plans });
+                    let _ = tx.send(JobResult::DrainPlan { nodes, disable_eviction, plans });
                 });
             }
-            Effect::Drain { nodes, dry_run, timing } => {
-                if self.drain.as_ref().is_some_and(|(h, _)| !h.is_finished()) {
+            Effect::Drain { nodes, dry_run, timing, disable_eviction } => {
+                if self.drain.as_ref().is_some_and(|d| !d.task.is_finished()) {
                     let _ = tx.send(JobResult::Failed { seq: None, message: "a drain is under way: :drain abort stops it".into() });
                     return;
                 }
-                tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "drain", nodes = %nodes.join(","), dry_run, "action started");
-                let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus { timing, ..DrainStatus::new(&nodes, dry_run) }));
+                tracing::info!(target: "daemonscope::cluster::actions", context = %self.context, user = %self.source.user(&self.context), action = "drain", nodes = %nodes.join(","), dry_run, disable_eviction, "action started");
+                let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus {
+                    timing,
+                    disable_eviction,
+                    ..DrainStatus::new(&nodes, dry_run)
+                }));
                 let shared = status.clone();
-                let h = tokio::spawn(crate::cluster::drain_job::run(cluster, shared, move |s| {
+                let (pause, switch) = crate::cluster::drain::PauseSwitch::new();
+                let task = tokio::spawn(crate::cluster::drain_job::run(cluster, shared, switch, move |s| {
                     let _ = tx.send(JobResult::Drain(s));
                 }));
-                self.drain = Some((h, status));
+                self.drain = Some(DrainJob { task, status, pause });
             }
+            Effect::DrainPause(on) => match &self.drain {
+                Some(d) if !d.task.is_finished() => {
+                    // The switch first: once the status says paused, no request is sent.
+                    d.pause.send_replace(on);
+                    let s = {
+                        let mut s = d.status.lock().unwrap_or_else(|p| p.into_inner());
+                        s.set_paused(on, std::time::Instant::now());
+                        s.clone()
+                    };
+                    tracing::info!(target: "daemonscope::cluster::actions", action = "drain", result = if on { "paused" } else { "resumed" }, "action");
+                    let _ = tx.send(JobResult::Drain(s));
+                }
+                _ => {
+                    let _ = tx.send(JobResult::Failed { seq: None, message: "no drain is under way".into() });
+                }
+            },
             Effect::DrainAbort => match self.drain.take() {
-                Some((h, status)) if !h.is_finished() => {
+                Some(DrainJob { task: h, status, .. }) if !h.is_finished() => {
                     h.abort();
                     let mut s = status.lock().unwrap_or_else(|p| p.into_inner()).clone();
                     s.abort();

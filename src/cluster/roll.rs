@@ -60,6 +60,9 @@ pub struct RollStatus {
     pub draining: Vec<String>,
     /// Nodes the roll cordoned and has not uncordoned yet.
     pub cordoned: Vec<String>,
+    /// A maintenance roll's drains held by a PodDisruptionBudget now (the drain's blocker
+    /// rows): while there are any, the roll starts no further node.
+    pub blockers: Vec<crate::cluster::drain_job::Blocker>,
 }
 
 impl RollStatus {
@@ -74,7 +77,13 @@ impl RollStatus {
             skipped: vec![],
             draining: vec![],
             cordoned: vec![],
+            blockers: vec![],
         }
+    }
+
+    /// Running, but held: a budget blocks a drain, so no further node is started.
+    pub fn is_held(&self) -> bool {
+        self.state == RollState::Running && !self.blockers.is_empty()
     }
 
     /// Still under way (running or paused): it may delete pods.
@@ -84,6 +93,7 @@ impl RollStatus {
 
     pub fn line(&self) -> String {
         let state = match &self.state {
+            RollState::Running if self.is_held() => "HELD by a budget".to_string(),
             RollState::Running => "running".to_string(),
             RollState::Paused => "paused (:roll resume)".to_string(),
             RollState::Done => "done".to_string(),
@@ -144,11 +154,13 @@ async fn run_locked(
         skipped: skipped.iter().map(|(n, why)| format!("{n} ({why})")).collect(),
         draining: Vec::new(),
         cordoned: Vec::new(),
+        blockers: Vec::new(),
     };
     // With the maintenance roll's parts (a closure over them would hold borrows the loop changes).
     let with_drain = |s: RollStatus, preparing: &BTreeMap<String, JoinHandle<Result<bool, String>>>, ours: &BTreeSet<String>| RollStatus {
         draining: preparing.keys().map(|n| maintenance::describe(n, &blockers)).collect(),
         cordoned: ours.iter().cloned().collect(),
+        blockers: maintenance::all(&blockers),
         ..s
     };
     let ds_api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), &spec.namespace);
@@ -364,8 +376,10 @@ async fn run_locked(
             report(s.clone());
             return s;
         }
-        // Start the next nodes, up to the batch size in flight.
-        if !paused {
+        // Start the next nodes, up to the batch size in flight — unless a budget holds a
+        // drain: the roll waits for it rather than empty more nodes meanwhile.
+        let held = spec.drain && !maintenance::all(&blockers).is_empty();
+        if !paused && !held {
             for n in remaining.iter().take(spec.batch.saturating_sub(in_flight.len() + preparing.len())) {
                 if spec.drain {
                     // Cordon and drain first; the daemon pod goes once that is done.

@@ -4,7 +4,7 @@
 //! daemonscope, kubectl) knows who cordoned it and why — and drained through the Eviction
 //! API (`drain`, with the consent the confirmation gave); once its new pod is available it
 //! is uncordoned, only if the roll cordoned it. What blocks a drain is kept per node for
-//! the roll's status line.
+//! the roll's status line and its blocker table.
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
 
@@ -17,23 +17,29 @@ use kube::api::{Patch, PatchParams};
 
 use crate::cluster::connect::Cluster;
 use crate::cluster::drain::{DrainEvent, DrainSettings, drain};
+use crate::cluster::drain_job::Blocker;
 use crate::model::plan::drain::CONFIRMED;
 
 pub use crate::model::compact::CORDONED_BY;
 
-/// What blocks each node's drain now, by node.
-pub type Blockers = Arc<Mutex<BTreeMap<String, String>>>;
+/// What blocks each node's drain now, by node: the drain's blocker rows.
+pub type Blockers = Arc<Mutex<BTreeMap<String, Vec<Blocker>>>>;
 
-fn blockers_of(b: &Blockers) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
+fn blockers_of(b: &Blockers) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<Blocker>>> {
     b.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// `n1`, or `n1 (default/web-1 blocked 12s by PDB web (allows 0))`.
 pub fn describe(node: &str, b: &Blockers) -> String {
-    match blockers_of(b).get(node) {
-        Some(why) => format!("{node} ({why})"),
+    match blockers_of(b).get(node).and_then(|v| v.first()) {
+        Some(x) => format!("{node} ({} blocked {}s by {})", x.pod, x.blocked.as_secs(), crate::cluster::drain_job::budgets(&x.budgets)),
         None => node.to_string(),
     }
+}
+
+/// Every blocker now, node by node (the roll's blocker table).
+pub fn all(b: &Blockers) -> Vec<Blocker> {
+    blockers_of(b).values().flatten().cloned().collect()
 }
 
 /// Cordons `node` (unless it is already: then it is left as it is, and stays cordoned after
@@ -57,14 +63,25 @@ pub async fn prepare(cluster: Cluster, node: String, roll: String, blockers: Blo
             .map_err(|e| format!("cordoning {node}: {}", cluster.error(e)))?;
         tracing::info!(target: "daemonscope::cluster::actions", action = "roll cordon", object = %format!("node/{node}"), %roll, result = "ok", "action");
     }
-    let settings = DrainSettings { options: CONFIRMED, grace_period: None, timeout: None, dry_run: false };
+    let settings = DrainSettings { options: CONFIRMED, ..Default::default() };
     let on = |e: DrainEvent| match e {
-        DrainEvent::Blocked { pod, budgets, since, .. } => {
-            let why = format!("{pod} blocked {}s by {}", since.as_secs(), crate::cluster::drain_job::budgets(&budgets));
-            blockers_of(&blockers).insert(node.clone(), why);
+        DrainEvent::Blocked { pod, budgets, since, message } => {
+            let b = Blocker { node: node.clone(), pod, budgets, message, blocked: since, at: std::time::Instant::now() };
+            let mut all = blockers_of(&blockers);
+            let rows = all.entry(node.clone()).or_default();
+            match rows.iter_mut().find(|x| x.pod == b.pod) {
+                Some(x) => *x = b,
+                None => rows.push(b),
+            }
         }
-        DrainEvent::Evicted { .. } => {
-            blockers_of(&blockers).remove(&node);
+        DrainEvent::Evicted { pod } => {
+            let mut all = blockers_of(&blockers);
+            if let Some(rows) = all.get_mut(&node) {
+                rows.retain(|x| x.pod != pod);
+                if rows.is_empty() {
+                    all.remove(&node);
+                }
+            }
         }
         _ => {}
     };

@@ -50,6 +50,8 @@ pub enum Action {
     RestartPod,
     /// Cordon and evict the node's pods (the Eviction API), after a confirmation.
     Drain,
+    /// Pause the drain under way (no eviction sent), or resume it.
+    PauseDrain,
     /// `]` / `[`: the next / previous problem cell (grid, matrix) or row (lists).
     NextProblem,
     PrevProblem,
@@ -73,6 +75,7 @@ impl Action {
                 | Action::Restart
                 | Action::RestartPod
                 | Action::Drain
+                | Action::PauseDrain
         )
     }
 }
@@ -112,6 +115,14 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &["PgDn", "Ctrl-f"], action: Action::PageDown, help: "page down", views: &[], hint: false },
     Binding { keys: &["g", "Home"], action: Action::Top, help: "first", views: &[], hint: false },
     Binding { keys: &["G", "End"], action: Action::Bottom, help: "last (in a log: follow again)", views: &[], hint: false },
+    // First of the hinted keys: shown (only) while a drain is under way, it must not be cut.
+    Binding {
+        keys: &["P"],
+        action: Action::PauseDrain,
+        help: "pause the drain under way (no eviction is sent; one in flight finishes), or resume it",
+        views: &[Ds, Grid, Matrix, Rollout, Nodes, Detail, Joins, View::Text],
+        hint: true,
+    },
     Binding { keys: &["Enter"], action: Action::Open, help: "open the coverage grid of the DaemonSet", views: &[Ds, Rollout], hint: true },
     Binding {
         keys: &["Enter"],
@@ -364,8 +375,8 @@ pub const COMMANDS: &[Command] = &[
     Command {
         cmd: Cmd::Drain,
         names: &["drain"],
-        args: "[--grace D] [--timeout D]|abort",
-        help: "drain the node under the cursor (or the marked ones; --grace: each pod's grace period, --timeout: give a node up after D; kept for the next D), or stop the drain under way",
+        args: "[flags]|pause|resume|abort",
+        help: "drain the node under the cursor or the marked ones — flags: --grace D (each pod's grace period) and --timeout D (give a node up after D), both kept for the next D; --disable-eviction (delete the pods past their budgets; this drain only) — or pause, resume or stop the drain under way",
     },
     Command {
         cmd: Cmd::DryRun,

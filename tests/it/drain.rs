@@ -314,7 +314,7 @@ async fn the_tuis_drain_of_marked_nodes_cordons_them_all_first() {
     use daemonscope::cluster::drain_job::{DrainStatus, run};
     let (sim, client, _) = web_pods_on_a_and_b().await;
     let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus::new(&["node-a".into(), "node-b".into()], false)));
-    run(client.clone().into(), status.clone(), |_| {}).await;
+    run(client.clone().into(), status.clone(), daemonscope::cluster::drain::PauseSwitch::new().1, |_| {}).await;
     let end = status.lock().unwrap().clone();
     assert!(end.finished && end.line().starts_with("drain: 2 of 2 node(s) drained"), "{}", end.line());
     let log = sim.api.request_log();

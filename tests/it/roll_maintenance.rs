@@ -14,7 +14,7 @@ use daemonscope::cluster::roll_maintenance::CORDONED_BY;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
-fn cluster() -> String {
+pub(crate) fn cluster() -> String {
     format!(
         "{}---\napiVersion: v1\nkind: Node\nmetadata: {{name: node-c, labels: {{pool: general}}}}\nspec: {{unschedulable: true}}\n{}\
          ---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: web, namespace: default}}\n\
@@ -31,7 +31,7 @@ fn cluster() -> String {
 
 /// The cluster served, its web pod counted by its budget (which allows no disruption), and
 /// the agent's template changed: every node has an outdated daemon pod.
-async fn outdated_behind_a_budget() -> (daemonscope::sim::Running, kube::Client, kube::Api<PodDisruptionBudget>) {
+pub(crate) async fn outdated_behind_a_budget() -> (daemonscope::sim::Running, kube::Client, kube::Api<PodDisruptionBudget>) {
     let sim = common::serve(&cluster()).await;
     let client = common::client(&sim);
     let pdbs: kube::Api<PodDisruptionBudget> = kube::Api::namespaced(client.clone(), "default");

@@ -43,6 +43,7 @@ fn status(state: RollState, done: usize, remaining: usize) -> RollStatus {
         skipped: vec![],
         draining: vec![],
         cordoned: vec![],
+        blockers: vec![],
     }
 }
 

@@ -179,11 +179,12 @@ fn drain_takes_a_grace_period_and_a_timeout_kept_for_the_next_d() {
     };
     let plan = |app: &mut App, fx: Vec<Effect>| {
         let nodes = match fx.as_slice() {
-            [Effect::PlanDrain { nodes }] => nodes.clone(),
+            [Effect::PlanDrain { nodes, disable_eviction: false }] => nodes.clone(),
             other => panic!("{other:?}"),
         };
         let plans = nodes.iter().map(|n| (n.clone(), DrainPlan::default())).collect();
-        let _ = app.update(Msg::Job(JobResult::DrainPlan { nodes, plans: Ok(Planned { plans, budgets: vec![] }) }));
+        let _ =
+            app.update(Msg::Job(JobResult::DrainPlan { nodes, disable_eviction: false, plans: Ok(Planned { plans, budgets: vec![] }) }));
         app.confirm().expect("the drain's confirmation").lines.join("\n")
     };
     let fx = typed(&mut app, "n:drain --grace 30s --timeout 10m\r");
@@ -234,7 +235,12 @@ async fn a_drain_held_past_its_timeout_gives_the_node_up() {
     .await;
     let timing = DrainTiming { grace: Some(std::time::Duration::from_secs(1)), timeout: Some(std::time::Duration::from_secs(2)) };
     let status = std::sync::Arc::new(std::sync::Mutex::new(DrainStatus { timing, ..DrainStatus::new(std::slice::from_ref(&node), false) }));
-    tokio::time::timeout(std::time::Duration::from_secs(60), run(client.into(), status.clone(), |_| {})).await.expect("the drain ends");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        run(client.into(), status.clone(), daemonscope::cluster::drain::PauseSwitch::new().1, |_| {}),
+    )
+    .await
+    .expect("the drain ends");
     let s = status.lock().unwrap().clone();
     assert!(s.finished);
     match &s.nodes[0].1 {

@@ -713,6 +713,7 @@ fn restart_means_a_health_gated_roll_for_ondelete_and_rollout_restart_otherwise(
         skipped: vec![],
         draining: vec![],
         cordoned: vec![],
+        blockers: vec![],
     })));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('k'));

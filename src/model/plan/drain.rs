@@ -198,21 +198,29 @@ pub struct DrainTiming {
 }
 
 impl DrainTiming {
-    /// `:drain`'s arguments: `[--grace D] [--timeout D]`, on top of `base` (what the last
-    /// `:drain` set stays for the next `D`).
-    pub fn parse(args: &str, mut base: DrainTiming) -> Result<DrainTiming, String> {
+    /// `:drain`'s arguments: `[--grace D] [--timeout D] [--disable-eviction]`, the timing
+    /// on top of `base` (what the last `:drain` set stays for the next `D`), and whether
+    /// `--disable-eviction` was given (for this drain only).
+    pub fn parse(args: &str, mut base: DrainTiming) -> Result<(DrainTiming, bool), String> {
         let mut words = args.split_whitespace();
+        let mut disable_eviction = false;
         while let Some(w) = words.next() {
             let (flag, slot) = match w {
                 "--grace" | "--grace-period" => ("--grace", &mut base.grace),
                 "--timeout" => ("--timeout", &mut base.timeout),
-                other => return Err(format!(":drain takes --grace D, --timeout D or abort — not {other:?}")),
+                "--disable-eviction" => {
+                    disable_eviction = true;
+                    continue;
+                }
+                other => {
+                    return Err(format!(":drain takes --grace D, --timeout D, --disable-eviction, pause, resume or abort — not {other:?}"));
+                }
             };
             let v = words.next().ok_or_else(|| format!("{flag} takes a duration (e.g. 30s, 10m; 0 for the default)"))?;
             let d = crate::k8s::duration::parse_flag_duration(v)?;
             *slot = if d.is_zero() { None } else { Some(d) };
         }
-        Ok(base)
+        Ok((base, disable_eviction))
     }
 
     /// What the confirmation says of it.
@@ -245,11 +253,13 @@ pub const CONFIRMED: DrainOptions = DrainOptions { ignore_daemonsets: true, forc
 /// The confirmation of a drain of each node in `plans` (planned with [`CONFIRMED`]):
 /// title, lines, and how many nodes it changes. Each pod that goes is named with its
 /// controller, the budgets over it and what they allow now, and what is lost with it.
+/// `disable_eviction`: the pods are deleted past their budgets, said plainly.
 pub fn plan_lines(
     model: &Model,
     plans: &[(String, DrainPlan)],
     budgets: &[BudgetFacts],
     timing: &DrainTiming,
+    disable_eviction: bool,
 ) -> (String, Vec<String>, usize) {
     let mut lines = Vec::new();
     for (node, plan) in plans {
@@ -260,8 +270,11 @@ pub fn plan_lines(
             None => "not in view (cordoned if it exists)",
         };
         let n = plan.evict.len();
-        let what =
-            if n == 0 { "nothing to evict".to_string() } else { format!("evict {} through the Eviction API", count(n as u64, "pod")) };
+        let what = match (n, disable_eviction) {
+            (0, _) => "nothing to evict".to_string(),
+            (_, false) => format!("evict {} through the Eviction API", count(n as u64, "pod")),
+            (_, true) => format!("DELETE {} directly, bypassing their PodDisruptionBudgets", count(n as u64, "pod")),
+        };
         lines.push(format!("node/{node}: {cordon}, then {what}"));
         if facts.is_some_and(|n| n.is_down()) {
             lines.push("  the node is down: its kubelet cannot stop the evicted pods, which stay Terminating".into());
@@ -272,7 +285,11 @@ pub fn plan_lines(
                 .iter()
                 .map(|b| {
                     let allowed = budgets.iter().find(|f| f.name == *b && f.namespace == p.namespace).map_or(0, |f| f.disruptions_allowed);
-                    let wait = if allowed == 0 { ": waits until it allows one" } else { "" };
+                    let wait = match (disable_eviction, allowed) {
+                        (true, _) => ": BYPASSED",
+                        (false, 0) => ": waits until it allows one",
+                        (false, _) => "",
+                    };
                     format!("PDB {b} allows {allowed} now{wait}")
                 })
                 .collect();
@@ -298,10 +315,19 @@ pub fn plan_lines(
         }
     }
     lines.push(String::new());
-    lines.push("Pods go only through the Eviction API (budgets are honoured; a blocked one is retried).".into());
+    if disable_eviction {
+        lines.push(
+            "--disable-eviction: pods are DELETED directly, not evicted — their PodDisruptionBudgets are BYPASSED \
+             (as kubectl drain --disable-eviction does)."
+                .into(),
+        );
+    } else {
+        lines.push("Pods go only through the Eviction API (budgets are honoured; a blocked one is retried).".into());
+    }
     lines.push(timing.describe());
     lines.push("The nodes stay cordoned afterwards: uncordon them when the work is done.".into());
-    (format!("drain {}", count(plans.len() as u64, "node")), lines, plans.len())
+    let bypass = if disable_eviction { " — bypassing PDBs" } else { "" };
+    (format!("drain {}{bypass}", count(plans.len() as u64, "node")), lines, plans.len())
 }
 
 #[cfg(test)]

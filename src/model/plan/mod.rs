@@ -56,8 +56,15 @@ pub enum Intent {
     RestartPod { namespace: String, pod: String, node: String },
     /// Cordon `nodes` and evict their pods through the Eviction API, as `kubectl drain
     /// --ignore-daemonsets --delete-emptydir-data --force` (`drain`): `plans` is what the
-    /// confirmation shows of each node's pods, `budgets` the PodDisruptionBudgets then.
-    Drain { nodes: Vec<String>, plans: Vec<(String, drain::DrainPlan)>, budgets: Vec<drain::BudgetFacts>, timing: drain::DrainTiming },
+    /// confirmation shows of each node's pods, `budgets` the PodDisruptionBudgets then;
+    /// `disable_eviction`: deleted instead, past the budgets (`--disable-eviction`).
+    Drain {
+        nodes: Vec<String>,
+        plans: Vec<(String, drain::DrainPlan)>,
+        budgets: Vec<drain::BudgetFacts>,
+        timing: drain::DrainTiming,
+        disable_eviction: bool,
+    },
 }
 
 /// Which action an intent is, without its objects: what a key proposes before the
@@ -137,8 +144,8 @@ pub enum Work {
     Request(Request),
     /// The roll: a job that runs until it ends (`cluster::roll`).
     Roll(RollSpec),
-    /// A drain: a job that evicts and waits, node after node (`cluster::drain`).
-    Drain { nodes: Vec<String>, timing: drain::DrainTiming },
+    /// A drain: a job that evicts (or deletes) and waits, node after node (`cluster::drain`).
+    Drain { nodes: Vec<String>, timing: drain::DrainTiming, disable_eviction: bool },
 }
 
 /// The API requests of a confirmed intent (every intent but the roll).
@@ -281,8 +288,8 @@ impl Intent {
                     changes: 1,
                 }
             }
-            Intent::Drain { plans, budgets, timing, .. } => {
-                let (title, lines, changes) = drain::plan_lines(model, plans, budgets, timing);
+            Intent::Drain { plans, budgets, timing, disable_eviction, .. } => {
+                let (title, lines, changes) = drain::plan_lines(model, plans, budgets, timing, *disable_eviction);
                 Plan { intent: self.clone(), title, lines, changes }
             }
             Intent::RestartPod { namespace, pod, node } => Plan {
@@ -310,7 +317,7 @@ impl Intent {
             }
             Intent::RolloutRestart { namespace, name } => Work::Request(Request::RolloutRestart { namespace, name }),
             Intent::RestartPod { namespace, pod, .. } => Work::Request(Request::RestartPod { namespace, pod }),
-            Intent::Drain { nodes, timing, .. } => Work::Drain { nodes, timing },
+            Intent::Drain { nodes, timing, disable_eviction, .. } => Work::Drain { nodes, timing, disable_eviction },
         }
     }
 }

@@ -131,7 +131,8 @@ impl App {
             }
             (_, Action::Restart) => self.choose_restart(),
             (_, Action::Cordon | Action::Uncordon | Action::RestartPod) => self.propose(a),
-            (_, Action::Drain) => self.propose_drain(),
+            (_, Action::Drain) => self.propose_drain(false),
+            (_, Action::PauseDrain) => self.pause_drain(None),
             (_, Action::EditLabels | Action::EditTaints) => {
                 if let Some(why) = self.forbidden(a) {
                     self.s.message = Some(why);
@@ -207,15 +208,24 @@ impl App {
         self.confirm = Some(Confirm::new(intent.plan(&self.s.live.model)));
     }
 
-    /// `D`: lists the pods on the target nodes and the budgets (a job); the confirmation
-    /// opens when they come ([`App::drain_planned`]).
-    fn propose_drain(&mut self) {
+    /// `D` (and `:drain`; `disable_eviction`: `:drain --disable-eviction`): lists the pods
+    /// on the target nodes and the budgets (a job); the confirmation opens when they come
+    /// ([`App::drain_planned`]).
+    pub(super) fn propose_drain(&mut self, disable_eviction: bool) {
         if self.s.readonly {
             self.s.message = Some(super::input::readonly_flash(Action::Drain, &self.s.context));
             return;
         }
         if let Some(why) = self.forbidden(Action::Drain) {
             self.s.message = Some(why);
+            return;
+        }
+        // Deleting pods directly needs the delete permission, not the eviction one.
+        if disable_eviction && matches!(self.permissions.get(&crate::model::plan::DELETE_PODS), Some(Ok(false))) {
+            self.s.message = Some(
+                "forbidden: this user may not delete pods (SelfSubjectAccessReview), which --disable-eviction needs; nothing was sent"
+                    .into(),
+            );
             return;
         }
         if self.s.drain.as_ref().is_some_and(|d| d.is_active()) {
@@ -228,17 +238,35 @@ impl App {
             return;
         }
         self.s.message = Some(format!("listing the pods on {} node(s) and their disruption budgets…", nodes.len()));
-        self.effects.push(Effect::PlanDrain { nodes });
+        self.effects.push(Effect::PlanDrain { nodes, disable_eviction });
     }
 
     /// The pods and budgets of a drain came: confirm it (or say why not).
-    pub(super) fn drain_planned(&mut self, nodes: Vec<String>, plans: Result<crate::model::plan::drain::Planned, String>) {
+    pub(super) fn drain_planned(
+        &mut self,
+        nodes: Vec<String>,
+        disable_eviction: bool,
+        plans: Result<crate::model::plan::drain::Planned, String>,
+    ) {
         match plans {
             // Another popup or prompt took over meanwhile: the operator moved on.
             Ok(_) if self.confirm.is_some() || !matches!(self.mode, Mode::Normal) => {}
-            Ok(p) => self.ask(Intent::Drain { nodes, plans: p.plans, budgets: p.budgets, timing: self.drain_timing }),
+            Ok(p) => self.ask(Intent::Drain { nodes, plans: p.plans, budgets: p.budgets, timing: self.drain_timing, disable_eviction }),
             Err(why) => self.s.message = Some(why),
         }
+    }
+
+    /// `P` (None: toggle) and `:drain pause` / `:drain resume`: holds the drain under way —
+    /// no eviction is sent while it is paused; one in flight finishes — or lets it go on.
+    pub(super) fn pause_drain(&mut self, on: Option<bool>) {
+        let Some(d) = self.s.drain.as_ref().filter(|d| d.is_active()) else {
+            self.s.message = Some("no drain is under way".into());
+            return;
+        };
+        // The panel says PAUSED (or not) once the job has switched it: no message, so
+        // the hint bar shows the key to undo it.
+        let on = on.unwrap_or(d.paused.is_none());
+        self.effects.push(Effect::DrainPause(on));
     }
 
     /// `R`: for an OnDelete DaemonSet, the choice of a roll or a maintenance roll (the

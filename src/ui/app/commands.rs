@@ -49,10 +49,13 @@ impl App {
             }
             Cmd::Drain => match arg {
                 "abort" => self.effects.push(Effect::DrainAbort),
+                "pause" => self.pause_drain(Some(true)),
+                "resume" => self.pause_drain(Some(false)),
                 args => match crate::model::plan::drain::DrainTiming::parse(args, self.drain_timing) {
-                    Ok(t) => {
+                    Ok((t, disable_eviction)) => {
+                        // The timing stays for the next D; --disable-eviction is for this drain only.
                         self.drain_timing = t;
-                        self.act(Action::Drain);
+                        self.propose_drain(disable_eviction);
                     }
                     Err(e) => self.s.message = Some(e),
                 },

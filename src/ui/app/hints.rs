@@ -33,6 +33,7 @@ impl App {
                 _ => self.s.selected.is_some(),
             },
             Action::NextMatch | Action::PrevMatch => !self.text.search.is_empty(),
+            Action::PauseDrain => self.s.drain.as_ref().is_some_and(|d| d.is_active()),
             _ => true,
         }
     }

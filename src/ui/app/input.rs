@@ -106,7 +106,9 @@ impl App {
                     self.effects.push(match plan.intent.into_work() {
                         Work::Request(request) => Effect::Act { request, dry_run: self.s.dry_run },
                         Work::Roll(spec) => Effect::Roll(spec),
-                        Work::Drain { nodes, timing } => Effect::Drain { nodes, dry_run: self.s.dry_run, timing },
+                        Work::Drain { nodes, timing, disable_eviction } => {
+                            Effect::Drain { nodes, dry_run: self.s.dry_run, timing, disable_eviction }
+                        }
                     });
                 }
             }
@@ -131,7 +133,7 @@ pub(super) fn readonly_flash(a: Action, context: &str) -> String {
         Action::EditTaints => "taint editing",
         Action::Restart => "restart",
         Action::RestartPod => "pod restart",
-        Action::Drain => "drain",
+        Action::Drain | Action::PauseDrain => "drain",
         _ => "this key",
     };
     format!("read-only: {what} is disabled")

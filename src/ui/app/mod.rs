@@ -314,6 +314,15 @@ impl App {
             }
             _ => body,
         };
+        // A maintenance roll a budget holds shows its blocker table below every view but the text pane.
+        let body = match crate::ui::views::drain::roll_shown(s) {
+            Some(r) if !matches!(s.view, View::Text | View::Fleet) => {
+                let (top, bottom) = crate::ui::views::drain::split_rows(body, crate::ui::views::drain::roll_rows(r));
+                crate::ui::views::drain::render_roll(f, bottom, s, r);
+                top
+            }
+            _ => body,
+        };
         match s.view {
             View::DaemonSets => self.daemonsets.render(f, body, s),
             View::Grid => self.grid.render(f, body, s),
@@ -402,9 +411,18 @@ impl App {
                 }
                 self.s.roll = Some(st);
             }
-            JobResult::DrainPlan { nodes, plans } => self.drain_planned(nodes, plans),
+            JobResult::DrainPlan { nodes, disable_eviction, plans } => self.drain_planned(nodes, disable_eviction, plans),
             JobResult::Drain(st) => {
-                self.s.message = Some(st.line());
+                // Under way, the drain's panel (and, away from the node views, the bottom
+                // line) shows where it stands, so the keys stay in the hint bar; its end
+                // is the news.
+                if st.finished {
+                    self.s.message = Some(st.line());
+                } else if self.s.drain.as_ref().is_none_or(|d| !d.is_active() || d.paused.is_some() != st.paused.is_some()) {
+                    // Started, paused or resumed: the line the confirmation or the command
+                    // left is old news.
+                    self.s.message = None;
+                }
                 self.s.drain = Some(st);
             }
             // Connected is handled by the loop (it owns the watches), then `Msg::Connected`.

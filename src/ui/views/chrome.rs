@@ -199,7 +199,11 @@ fn status_line(f: &mut Frame, s: &Shared, area: Rect) {
     }
     // A running job keeps what it was confirmed with: say which are real.
     if let Some(r) = s.roll.as_ref().filter(|r| r.is_active()) {
-        let state = if r.state == crate::cluster::roll::RollState::Paused { "paused" } else { "running" };
+        let state = match r.state {
+            crate::cluster::roll::RollState::Paused => "paused",
+            _ if r.is_held() => "held",
+            _ => "running",
+        };
         spans.push(Span::styled(format!("[REAL roll of {} {state}] ", r.ds), t.warn()));
     }
     // Marks change what the action keys act on: they stay in view on a narrow line.
@@ -382,6 +386,12 @@ pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, keys: &keymap::Keymap, pr
                 if let Some(r) = &s.roll {
                     spans.push(Span::styled(format!("{}  ", r.line()), t.warn()));
                 }
+                // A drain under way has its panel below the node views; elsewhere, this line.
+                if let Some(d) = s.drain.as_ref().filter(|d| d.is_active())
+                    && !matches!(s.view, View::Grid | View::Matrix | View::Nodes | View::Detail)
+                {
+                    spans.push(Span::styled(format!("{}  ", d.line()), t.warn()));
+                }
                 if !s.filter.is_empty() {
                     spans.push(Span::styled(format!("filter: {}  ", s.filter), t.warn()));
                 }
@@ -394,7 +404,8 @@ pub fn hint_bar(f: &mut Frame, area: Rect, s: &Shared, keys: &keymap::Keymap, pr
                     .into_iter()
                     .map(|b| {
                         let key = Span::styled(format!("<{}>", b.keys[0]), t.header());
-                        let word = hint_word(b);
+                        let paused = s.drain.as_ref().is_some_and(|d| d.is_active() && d.paused.is_some());
+                        let word = if b.action == Action::PauseDrain && paused { "resume".to_string() } else { hint_word(b) };
                         let text = if forbidden.contains(&b.action) {
                             Span::styled(format!(" {word} (forbidden)  "), t.dim())
                         } else {

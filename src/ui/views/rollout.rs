@@ -235,6 +235,7 @@ fn state_word(s: &Shared, d: &DsInfo, p: &Progress, v: &Verdict) -> String {
     match (v, roll_of(s, d)) {
         (Verdict::Stalled(_), _) => "STALLED".into(),
         (_, Some(r)) if r.state == crate::cluster::roll::RollState::Paused => "roll paused".into(),
+        (_, Some(r)) if r.is_held() => "roll HELD by a budget".into(),
         (_, Some(_)) => "roll replacing pods".into(),
         (v, None) => v.word().into(),
     }
