@@ -259,6 +259,11 @@ impl<K: PartialEq, V> Memo<K, V> {
         *self.0.borrow_mut() = Some((key, v.clone()));
         v
     }
+
+    /// Forgets the kept value (the next `get` makes it again).
+    pub fn clear(&self) {
+        *self.0.borrow_mut() = None;
+    }
 }
 /// The drawn screen with every character a terminal would act on taken out of its cell:
 /// ratatui already drops control characters and zero-width graphemes, but a joiner or a
