@@ -349,8 +349,8 @@ fn detail_screen(node: &str, w: u16, h: u16) -> String {
     use daemonscope::cluster::jobs::{Kind, ObjectRef};
     let mut s = daemonscope::ui::Shared::new("test".into(), daemonscope::ui::Theme::new(false));
     s.live.model = three_joins();
-    let mut d = daemonscope::ui::DetailView::default();
-    d.object = Some((ObjectRef { kind: Kind::Node, namespace: None, name: node.into() }, None));
+    let object = Some((ObjectRef { kind: Kind::Node, namespace: None, name: node.into() }, None));
+    let mut d = daemonscope::ui::DetailView { object, ..Default::default() };
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
     t.draw(|f| d.render_at(f, f.area(), &s, at(15 * 60))).unwrap();
     crate::common::screen_text(t.backend().buffer())
