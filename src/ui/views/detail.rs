@@ -2,9 +2,9 @@
 //! for a DaemonSet its placement rules, security-relevant settings flagged, and how it is
 //! reached; for a node its daemons and why each is or is not fine; for a pod its
 //! containers; a node that joined within the look-back window shows its join trace
-//! (`timeline`, as the Joins view's Enter). Recent Events of the object at the end. Owns
+//! (`format::timeline`, as the Joins view's Enter). Recent Events of the object at the end. Owns
 //! the object shown, its Events (and the request they answer), the scroll and the rows
-//! that fit. May import `shared`, `format`, `timeline`, `model`, `cluster` types; no other view.
+//! that fit. May import `shared`, `format`, `model`, `cluster` types; no other view.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,8 +12,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::format::timeline;
 use super::format::{age, age_past, human_duration, node_daemons, strategy};
-use super::timeline;
 use crate::cluster::jobs::{EventLine, Kind, ObjectRef};
 use crate::k8s::duration::age_at;
 use crate::model::DsInfo;

@@ -1,6 +1,8 @@
 //! Formatters and per-node counts that several views use (so no view imports another).
 //! May import `model` and `k8s`; nothing from other views or from `app`.
 
+pub mod timeline;
+
 pub use crate::k8s::duration::{age, age_past, human_duration};
 use crate::k8s::text::is_hostile;
 use crate::model::coverage::{CellState, Health};

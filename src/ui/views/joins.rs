@@ -4,9 +4,8 @@
 //! timeline: a horizontal bar per DaemonSet, like a trace (`░` scheduled, waiting to
 //! start — pulling, creating; `█` started, not yet Ready; `▏` Ready), the node's Ready and
 //! its startup taints on the same time axis, and its problems in full.
-//! Owns its cursor and the node it has open; the timeline is drawn by `timeline` (the
-//! node detail draws it too). May import `shared`, `format`, `timeline`, `model`; no
-//! other view.
+//! Owns its cursor and the node it has open; the timeline is drawn by `format::timeline` (the
+//! node detail draws it too). May import `shared`, `format`, `model`; no other view.
 
 use std::sync::Arc;
 
@@ -17,7 +16,7 @@ use ratatui::style::Style;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use super::format::Memo;
-use super::timeline;
+use super::format::timeline;
 use crate::k8s::duration::human_duration;
 use crate::model::joins::{self, JoinSettings, NodeJoin};
 use crate::ui::shared::Shared;

@@ -2,7 +2,7 @@
 //! node's creation (`░` scheduled, waiting to start — pulling, creating; `█` started, not
 //! yet Ready; `▏` Ready), the node's own Ready and its startup taints on the same axis,
 //! then its problems in full. A widget: the Joins view's Enter and the node detail draw it.
-//! May import `shared`, `format`, `model`; no view.
+//! May import `shared`, `model`, `k8s`; no view.
 
 use jiff::{SignedDuration, Timestamp};
 use ratatui::style::Style;
