@@ -72,13 +72,27 @@ fn workload(n: usize, k: usize) -> WorkloadInfo {
     WorkloadInfo {
         uid: format!("0b6e{n:04x}-{k:04x}-4000-8000-{:012x}", n * 100 + k),
         namespace: ["shop", "search", "batch"][k % 3].into(),
-        name: format!("web-{}-{n:05}-{k:02}", k % 4),
+        // As the API server names a ReplicaSet's pods: `<replicaset>-<5 characters>`.
+        name: format!("web-{}-7d9f8c-{}", k % 4, suffix(n * WORKLOADS + k)),
         node: Some(format!("node-{n:05}")),
         owner_kind: "ReplicaSet".into(),
         owner_name: format!("web-{}-7d9f8c", k % 4),
         started: Some(now() - jiff::SignedDuration::from_secs(300)),
         priority: 0,
     }
+}
+
+/// A 5-character suffix from the alphabet the API server's `generateName` draws from
+/// (`k8s.io/apiserver/pkg/storage/names`, `utilrand.String`), distinct for each `i`.
+fn suffix(mut i: usize) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..5)
+        .map(|_| {
+            let c = ALPHABET[i % ALPHABET.len()] as char;
+            i /= ALPHABET.len();
+            c
+        })
+        .collect()
 }
 
 fn changes(nodes: usize, joining: bool, workloads: bool) -> Vec<Change> {

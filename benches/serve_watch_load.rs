@@ -77,7 +77,7 @@ fn main() {
         let (via, up, down) = proxy(target).await;
         let config = kube::Config::new(format!("http://{via}").parse().unwrap());
         let cluster = daemonscope::cluster::connect::build_client(config).expect("client");
-        let args = ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: false };
+        let args = ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: false, joins: Default::default() };
         let listener = daemonscope::serve::bind(&args).unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();

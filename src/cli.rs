@@ -51,24 +51,47 @@ pub struct StatusArgs {
 }
 
 /// `status --joins`: the joining nodes instead of the DaemonSets (docs/joins.md).
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Joining nodes")]
 pub struct JoinArgs {
     /// Report the nodes that joined within --joins-since: time to Ready and to usable, each
     /// DaemonSet's pod, what went wrong; exit 1 when one is not usable after --usable-timeout.
     #[arg(long, conflicts_with_all = ["wait", "daemonsets", "max_unavailable", "allow_down_nodes"])]
     pub joins: bool,
-    /// How far back a node's creation counts as a join.
-    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = crate::k8s::duration::parse_flag_duration)]
-    pub joins_since: std::time::Duration,
     /// A node not usable this long after its creation fails the report (exit 1).
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::k8s::duration::parse_flag_duration)]
     pub usable_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub judged: JoinJudging,
+}
+
+/// Which nodes are joins and what they need: the flags `status --joins` and `serve` share
+/// (docs/joins.md).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Joining nodes")]
+pub struct JoinJudging {
+    /// How far back a node's creation counts as a join.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = crate::k8s::duration::parse_flag_duration)]
+    pub joins_since: std::time::Duration,
     /// A DaemonSet a node needs before it is usable (NAMESPACE/NAME; repeatable). Default:
     /// the config's `critical` list, else those at system-node-critical or
     /// system-cluster-critical priority or tolerating every taint.
     #[arg(long, value_name = "NAMESPACE/NAME", value_parser = parse_critical)]
     pub critical: Vec<String>,
+}
+
+/// The flags' defaults (not `--joins`, 10m).
+impl Default for JoinArgs {
+    fn default() -> Self {
+        JoinArgs { joins: false, usable_timeout: std::time::Duration::from_secs(600), judged: JoinJudging::default() }
+    }
+}
+
+/// The flags' defaults (6h, the default rule for critical).
+impl Default for JoinJudging {
+    fn default() -> Self {
+        JoinJudging { joins_since: std::time::Duration::from_secs(6 * 3600), critical: Vec::new() }
+    }
 }
 
 /// A critical DaemonSet (`--critical`, config `critical`): `namespace/name`.
@@ -112,7 +135,7 @@ pub fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
 }
 
 /// `daemonscope serve`'s flags (the kubeconfig and scope flags are the top-level ones).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Where to serve /metrics, /healthz, /readyz and /api/v1/status (HOST:PORT).
     #[arg(long, default_value = "127.0.0.1:9753", value_name = "HOST:PORT")]
@@ -125,6 +148,9 @@ pub struct ServeArgs {
     /// labels, HELP and values), for the kubernetes-mixin's DaemonSet alerts and dashboards.
     #[arg(long)]
     pub ksm_compat: bool,
+    /// The joining nodes' metrics: judged as `status --joins` judges them.
+    #[command(flatten)]
+    pub joins: JoinJudging,
 }
 
 /// Which cluster, and what of it: the flags of the TUI, `status`, `snapshot` and `serve`

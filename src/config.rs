@@ -211,7 +211,15 @@ pub fn load_for_tui(explicit: Option<&Path>) -> Settings {
 /// `status --joins` without `--critical`: the config's critical list.
 pub fn with_critical(args: &crate::cli::StatusArgs, config: Option<&Path>) -> crate::cli::StatusArgs {
     let mut args = args.clone();
-    if args.joins.joins && args.joins.critical.is_empty() {
+    if args.joins.joins && args.joins.judged.critical.is_empty() {
+        args.joins.judged.critical = critical(config);
+    }
+    args
+}
+
+/// `serve` without `--critical`: the config's critical list.
+pub fn serve_with_critical(mut args: crate::cli::ServeArgs, config: Option<&Path>) -> crate::cli::ServeArgs {
+    if args.joins.critical.is_empty() {
         args.joins.critical = critical(config);
     }
     args

@@ -159,7 +159,7 @@ fn main() -> Result<()> {
         }
         Some(Command::Status { ref args, .. }) => run_status(&inv, args, cli.config.as_deref()),
         Some(Command::Snapshot { ref args, .. }) => run_snapshot(&inv, args),
-        Some(Command::Serve { ref args, .. }) => run_serve(&inv, args),
+        Some(Command::Serve { ref args, .. }) => run_serve(&inv, args, cli.config.as_deref()),
         Some(Command::Drain { ref args, .. }) => run_drain(&inv, args),
         Some(Command::Preflight { ref args, .. }) => run_preflight(&inv, args),
         Some(Command::Config(ref args)) => {
@@ -476,7 +476,8 @@ fn run_preflight(inv: &Invocation, args: &daemonscope::cli::PreflightArgs) -> Re
 
 /// `daemonscope serve`: bad input (listen address, port in use, selector, kubeconfig) is
 /// one line and exit 2; after that it serves until SIGTERM, whatever the API server does.
-fn run_serve(inv: &Invocation, args: &ServeArgs) -> Result<()> {
+fn run_serve(inv: &Invocation, args: &ServeArgs, config: Option<&std::path::Path>) -> Result<()> {
+    let args = &daemonscope::config::serve_with_critical(args.clone(), config);
     let scope = scope(inv);
     fleet(inv, None, Some("serve"));
     let listener = daemonscope::serve::bind(args).unwrap_or_else(|e| fail_with(2, e));

@@ -206,6 +206,10 @@ impl Watched for WorkloadWire {
     fn api(client: Client, _scope: &Scope) -> Api<Self> {
         Api::all(client)
     }
+    /// The daemon pods are the pod watch's: the server leaves them out.
+    fn selectors(_scope: &Scope) -> Selectors {
+        Selectors { labels: Some(crate::cluster::workloads::NOT_DAEMON_PODS.into()), fields: None }
+    }
     fn change(&self) -> Option<Change> {
         self.info.clone().map(Change::Workload)
     }
@@ -213,7 +217,7 @@ impl Watched for WorkloadWire {
         self.info.map(Change::Workload)
     }
     fn gone(&self) -> Change {
-        Change::WorkloadGone { uid: self.uid().to_string() }
+        Change::WorkloadGone { uid: self.uid().to_string(), node: self.info.as_ref().and_then(|i| i.node.clone()) }
     }
 }
 

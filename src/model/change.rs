@@ -37,6 +37,8 @@ pub enum Change {
     Workload(WorkloadInfo),
     WorkloadGone {
         uid: String,
+        /// The node it was bound to, where it is kept (None: looked for everywhere).
+        node: Option<String>,
     },
     /// A relist finished: everything not re-announced since `Resync*` began is gone.
     ResyncStart(Resource),

@@ -155,6 +155,7 @@ impl Model {
     /// How far back joins are followed (`--joins-since`).
     pub fn set_join_window(&mut self, since: std::time::Duration) {
         self.joins.set_window(since);
+        self.generation = next_generation();
     }
 
     pub fn node_count(&self) -> usize {
@@ -479,7 +480,7 @@ impl Model {
                 let known = w.node.as_deref().is_some_and(|n| self.node_id(n).is_some());
                 self.joins.workload(w, known);
             }
-            Change::WorkloadGone { uid } => self.joins.workload_gone(&uid),
+            Change::WorkloadGone { uid, node } => self.joins.workload_gone(&uid, node.as_deref()),
             Change::ResyncStart(Resource::Workloads) => self.joins.workloads_resync(true),
             Change::ResyncDone(Resource::Workloads) => self.joins.workloads_resync(false),
             Change::ResyncStart(r) => {

@@ -23,9 +23,8 @@ use tokio::sync::mpsc;
 use crate::cli::ServeArgs;
 use crate::cluster::connect::Cluster;
 use crate::cluster::watch::{self, Scope, SyncState, Update};
-use crate::model::Resource;
 
-pub use state::{State, WATCHED};
+pub use state::{FED, State, WATCHED};
 
 /// After SIGTERM, open connections get this long to finish before the process exits.
 const DRAIN: Duration = Duration::from_secs(3);
@@ -40,6 +39,15 @@ pub fn bind(args: &ServeArgs) -> Result<std::net::TcpListener, String> {
     let l = std::net::TcpListener::bind(&addrs[..]).map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     l.set_nonblocking(true).map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     Ok(l)
+}
+
+/// The state `serve` keeps, as its flags set it (`--ksm-compat`; the joins judged as
+/// `status --joins` judges them: `--joins-since`, `--critical`).
+pub fn state_for(context: String, args: &ServeArgs, requests: crate::cluster::requests::RequestCounts) -> State {
+    let mut state = State::new(context, args.max_node_series, requests);
+    state.ksm_compat = args.ksm_compat;
+    state.joins.settings = crate::status::joins::judged(&args.joins);
+    state
 }
 
 /// Serves until `shutdown` resolves. Returns the exit code.
@@ -59,13 +67,10 @@ pub async fn run(
         }
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| args.listen.clone());
-    let mut state = State::new(context.clone(), args.max_node_series, cluster.requests.clone());
-    state.ksm_compat = args.ksm_compat;
-    let state = Arc::new(state);
+    let state = Arc::new(state_for(context.clone(), args, cluster.requests.clone()));
     let (tx, rx) = mpsc::channel::<Update>(16_384);
     // And the workload pods, for the joins' early-workload counter.
-    let resources: Vec<Resource> = WATCHED.iter().map(|w| w.0).chain([Resource::Workloads]).collect();
-    let watches = watch::spawn_only(cluster, scope, tx, &resources);
+    let watches = watch::spawn_only(cluster, scope, tx, &state::FED);
     let feeder = tokio::spawn(feed(state.clone(), rx));
     crate::status::say(&format!("daemonscope serve: context {context}, serving http://{addr}/metrics"));
     tracing::info!(%addr, %context, "serve: listening");

@@ -27,9 +27,13 @@ pub const WATCHED: [(Resource, &str, &str); 4] = [
     (Resource::Revisions, "apps", "controllerrevisions"),
 ];
 
-/// The `resource` label of a watch.
+/// The watches `serve` runs: those of [`WATCHED`], and the workload pods (pods again, no
+/// DaemonSet's) for the joins' early-workload counter. `/readyz` waits for every one.
+pub const FED: [Resource; 5] = [Resource::DaemonSets, Resource::Nodes, Resource::Pods, Resource::Revisions, Resource::Workloads];
+
+/// The `resource` label of a watch (`workloads` for the workload pods).
 pub fn resource_name(r: Resource) -> &'static str {
-    WATCHED.iter().find(|w| w.0 == r).map_or("services", |w| w.2)
+    WATCHED.iter().find(|w| w.0 == r).map_or_else(|| r.label(), |w| w.2)
 }
 
 /// One watch, as the probes and `daemonscope_watch_*` see it.
@@ -79,7 +83,7 @@ impl State {
             context,
             max_node_series,
             ksm_compat: false,
-            live: RwLock::new(LiveModel::new(&WATCHED.map(|w| w.0))),
+            live: RwLock::new(LiveModel::new(&FED)),
             requests,
             joined: Mutex::new(HashMap::new()),
             time_to_coverage: Family::new_with_constructor(ttc_histogram),
@@ -92,13 +96,12 @@ impl State {
     pub fn watches(&self) -> Vec<(Resource, WatchState)> {
         let live = self.live.read();
         let (now, wall) = (Instant::now(), jiff::Timestamp::now());
-        WATCHED
-            .iter()
-            .filter_map(|w| {
-                let ws = live.watch(w.0)?;
+        FED.iter()
+            .filter_map(|r| {
+                let ws = live.watch(*r)?;
                 let ago = |t: Instant| wall - jiff::SignedDuration::try_from(now.saturating_duration_since(t)).unwrap_or_default();
                 Some((
-                    w.0,
+                    *r,
                     WatchState {
                         live: ws.state == SyncState::Live,
                         failing: ws.failing.as_ref().map(|f| f.reason.clone()),

@@ -12,7 +12,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::cli::{JoinArgs, Output};
+use crate::cli::{JoinArgs, JoinJudging, Output};
 use crate::cluster::connect::Cluster;
 use crate::cluster::live::{LiveModel, SyncEvent};
 use crate::cluster::watch::{self, Scope, Update};
@@ -26,12 +26,12 @@ const WATCHED: [Resource; 5] = [Resource::DaemonSets, Resource::Nodes, Resource:
 /// The settings the flags make (`critical`: `--critical`, or the config's list, which the
 /// binary puts there when no `--critical` is given).
 pub fn settings(args: &JoinArgs) -> JoinSettings {
-    JoinSettings {
-        since: args.joins_since,
-        critical: args.critical.clone(),
-        usable_timeout: args.usable_timeout,
-        ..JoinSettings::default()
-    }
+    JoinSettings { usable_timeout: args.usable_timeout, ..judged(&args.judged) }
+}
+
+/// The settings the flags `status --joins` and `serve` share make.
+pub fn judged(args: &JoinJudging) -> JoinSettings {
+    JoinSettings { since: args.joins_since, critical: args.critical.clone(), ..JoinSettings::default() }
 }
 
 /// One DaemonSet on a node, for JSON (times as RFC 3339, durations in seconds from creation).

@@ -21,10 +21,10 @@ pub use keymap::{Action, Keymap};
 pub use prefs::{Prefs, Settings};
 pub use shared::{Shared, SortBy, View};
 pub use theme::{Palette, Theme};
-pub use views::JoinsView;
 pub use views::chrome::{MIN_HEIGHT, MIN_WIDTH};
 pub use views::grid::GROUP_KEYS;
 pub use views::text::TEXT_LINES;
+pub use views::{DetailView, JoinsView};
 
 #[cfg(test)]
 mod tests {

@@ -64,7 +64,7 @@ fn each_subcommands_help_lists_only_the_flags_that_apply_to_it() {
             ],
         ),
         (&["snapshot", "--help"], &["anonymize", "log-file", "output"]),
-        (&["serve", "--help"], &["demo", "ksm-compat", "listen", "log-file", "max-node-series"]),
+        (&["serve", "--help"], &["critical", "demo", "joins-since", "ksm-compat", "listen", "log-file", "max-node-series"]),
     ];
     for (args, own) in cases {
         let (code, out, err) = run(args);

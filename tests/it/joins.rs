@@ -170,7 +170,7 @@ fn workload_pods_that_started_before_the_critical_daemonsets_are_named() {
         "1 workload pod(s) started 8s before the critical DaemonSets were Ready: shop/web-0 (ReplicaSet/web-7d9f)"
     );
     // Gone: the problem goes too.
-    m.apply_at(Change::WorkloadGone { uid: "uid-web-0".into() }, at(61));
+    m.apply_at(Change::WorkloadGone { uid: "uid-web-0".into(), node: Some("n1".into()) }, at(61));
     assert!(joins::report(&m, &JoinSettings::default(), at(62))[0].problems.is_empty());
 }
 
@@ -187,8 +187,8 @@ fn a_flapping_node_keeps_its_first_ready() {
 }
 
 /// 1,000 joining nodes among 5,000, 20 workload pods on each node: only the 20,000 pods
-/// of the joining nodes are kept, in about 200 bytes each; once the joins leave the
-/// window, nothing is.
+/// of the joining nodes are kept, in under 80 bytes each (names kept whole here); once
+/// the joins leave the window, nothing is.
 #[test]
 fn the_workload_index_is_bounded_by_the_joining_nodes() {
     let mut m = Model::new();
@@ -208,7 +208,7 @@ fn the_workload_index_is_bounded_by_the_joining_nodes() {
     assert_eq!(t.nodes().count(), 1000);
     assert_eq!(t.workload_count(), 20_000);
     let per = t.workload_bytes() / t.workload_count();
-    assert!(per <= 200, "{per} bytes a workload pod");
+    assert!(per <= 80, "{per} bytes a workload pod");
     // Seven hours on, a node event prunes every join that left the window.
     let mut late = node("node-new");
     late.created = Some(at(7 * 3600));
@@ -236,7 +236,8 @@ fn view_screen(open: Option<&str>, w: u16, h: u16) -> String {
     use daemonscope::ui::Shared;
     let mut s = Shared::new("test".into(), daemonscope::ui::Theme::new(false));
     s.live.model = three_joins();
-    let mut v = daemonscope::ui::JoinsView { open: open.map(String::from), ..Default::default() };
+    let mut v = daemonscope::ui::JoinsView::default();
+    v.open = open.map(String::from);
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
     t.draw(|f| v.render_at(f, f.area(), &s, at(15 * 60))).unwrap();
     crate::common::screen_text(t.backend().buffer())
@@ -255,4 +256,117 @@ fn the_joins_view_and_a_timeline_at_two_sizes() {
         insta::assert_snapshot!(format!("joins_timeline_n1_{w}x{h}"), view_screen(Some("n1"), w, h));
         insta::assert_snapshot!(format!("joins_timeline_n3_{w}x{h}"), view_screen(Some("n3"), w, h));
     }
+}
+
+/// A workload pod is kept in 56 bytes: its owner (namespace, kind, name, priority) shared
+/// with its siblings, a generated name as its 5-character suffix, its start in seconds;
+/// what the report names is the pod as it came.
+#[test]
+fn workload_pods_are_kept_compact_and_named_back_whole() {
+    assert!(std::mem::size_of::<joins::track::Workload>() <= 56, "{}", std::mem::size_of::<joins::track::Workload>());
+    let mut m = healthy();
+    let mut generated = workload("web-7d9f-x2b4q", "n1", 14);
+    generated.priority = 1000;
+    let mut bare = workload("debug", "n1", 15);
+    (bare.owner_kind, bare.owner_name) = (String::new(), String::new());
+    for w in [generated, bare, workload("web-0", "n1", 16)] {
+        m.apply_at(Change::Workload(w), at(20));
+    }
+    let j = &joins::report(&m, &JoinSettings::default(), at(60))[0];
+    let Some(Problem::WorkloadsBeforeCritical { pods }) = j.problems.first() else { panic!("{:?}", j.problems) };
+    let got: Vec<(&str, &str, &str, i32, Timestamp)> =
+        pods.iter().map(|p| (p.namespace.as_str(), p.name.as_str(), p.owner.as_str(), p.priority, p.started)).collect();
+    assert_eq!(
+        got,
+        [
+            ("shop", "web-7d9f-x2b4q", "ReplicaSet/web-7d9f", 1000, at(14)),
+            ("shop", "debug", "Pod", 0, at(15)),
+            ("shop", "web-0", "ReplicaSet/web-7d9f", 0, at(16)),
+        ]
+    );
+}
+
+/// A workload pod seen again (an update, a relist) is kept once; one deleted goes whether
+/// its node is known to the deletion or not; a relist drops those not listed again.
+#[test]
+fn a_workload_pod_changed_deleted_or_relisted_is_kept_once() {
+    use daemonscope::model::Resource;
+    let mut m = healthy();
+    for _ in 0..3 {
+        m.apply_at(Change::Workload(workload("web-0", "n1", 15)), at(20));
+    }
+    m.apply_at(Change::Workload(workload("web-1", "n1", 15)), at(20));
+    assert_eq!(m.joins().workload_count(), 2);
+    m.apply_at(Change::WorkloadGone { uid: "uid-web-1".into(), node: None }, at(21));
+    assert_eq!(m.joins().workloads_on("n1").len(), 1);
+    m.apply_at(Change::Workload(workload("web-2", "n1", 15)), at(22));
+    m.apply_at(Change::ResyncStart(Resource::Workloads), at(23));
+    m.apply_at(Change::Workload(workload("web-2", "n1", 15)), at(23));
+    m.apply_at(Change::ResyncDone(Resource::Workloads), at(23));
+    let left: Vec<String> = m.joins().workloads_on("n1").iter().map(|w| w.name()).collect();
+    assert_eq!(left, ["web-2"], "web-0 was not listed again");
+}
+
+/// The Joins view keeps its report between draws and makes it again once anything
+/// changes: a change applied after a kept draw shows on the next one.
+#[test]
+fn the_joins_view_keeps_its_report_until_the_model_changes() {
+    let mut s = daemonscope::ui::Shared::new("test".into(), daemonscope::ui::Theme::new(false));
+    s.live.model = three_joins();
+    let mut v = daemonscope::ui::JoinsView::default();
+    let kept = v.rows(&s, at(15 * 60));
+    assert!(std::sync::Arc::ptr_eq(&kept, &v.rows(&s, at(15 * 60 + 5))), "nothing changed: the same report");
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 35)).unwrap();
+    t.draw(|f| v.render_at(f, f.area(), &s, at(15 * 60))).unwrap();
+    assert!(!crate::common::screen_text(t.backend().buffer()).contains("│n4 "));
+    let mut n4 = joining("n4", Some(600), &[]);
+    n4.created = Some(at(590));
+    // Straight into the model (every way of changing it moves its generation on).
+    s.live.model.apply_at(Change::Node(n4), at(591));
+    t.draw(|f| v.render_at(f, f.area(), &s, at(15 * 60 + 1))).unwrap();
+    let screen = crate::common::screen_text(t.backend().buffer());
+    assert!(screen.contains("│n4 "), "the node that joined after the kept draw:\n{screen}");
+    assert!(!std::sync::Arc::ptr_eq(&kept, &v.rows(&s, at(15 * 60 + 1))));
+}
+
+/// Kept within a minute, a report is still made again when a join crosses a threshold:
+/// a node not usable 10 minutes after its creation is overdue from that second.
+#[test]
+fn a_join_turns_overdue_on_the_second_not_the_next_minute() {
+    let mut s = daemonscope::ui::Shared::new("test".into(), daemonscope::ui::Theme::new(false));
+    let mut m = Model::new();
+    let mut n = joining("late", Some(40), &[AGENT]);
+    n.created = Some(at(30));
+    m.apply_at(Change::Node(n), at(31));
+    s.live.model = m;
+    let v = daemonscope::ui::JoinsView::default();
+    // 10:20 and 10:40 after t0 are in the same minute; the node is overdue from 10:30.
+    assert!(!v.rows(&s, at(620)).rows[0].overdue);
+    assert!(v.rows(&s, at(640)).rows[0].overdue, "overdue at 10:30, not at the next minute");
+}
+
+fn detail_screen(node: &str, w: u16, h: u16) -> String {
+    use daemonscope::cluster::jobs::{Kind, ObjectRef};
+    let mut s = daemonscope::ui::Shared::new("test".into(), daemonscope::ui::Theme::new(false));
+    s.live.model = three_joins();
+    let object = Some((ObjectRef { kind: Kind::Node, namespace: None, name: node.into() }, None));
+    let mut d = daemonscope::ui::DetailView { object, ..Default::default() };
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| d.render_at(f, f.area(), &s, at(15 * 60))).unwrap();
+    crate::common::screen_text(t.backend().buffer())
+}
+
+/// A node's detail shows its join trace, as the Joins view's Enter does, while the node
+/// is in the look-back window; not once it has left it.
+#[test]
+fn the_node_detail_shows_the_join_timeline_within_the_window() {
+    for (w, h) in [(80, 24), (120, 35)] {
+        let screen = detail_screen("n3", w, h);
+        assert!(screen.contains("join: n3 · created 15m ago · Ready 8s · usable OVERDUE"), "{screen}");
+        assert!(screen.contains("* kube-system/cni"), "{screen}");
+        insta::assert_snapshot!(format!("node_detail_join_n3_{w}x{h}"), screen);
+    }
+    let mut s = daemonscope::ui::Shared::new("test".into(), daemonscope::ui::Theme::new(false));
+    s.live.model = three_joins();
+    assert!(joins::join(&s.live.model, &s.joins, "n1", at(7 * 3600)).is_none(), "seven hours on: out of the window");
 }

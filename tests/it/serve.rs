@@ -245,7 +245,8 @@ async fn serve_in_process(sim: &daemonscope::sim::Running, token: Option<&str>) 
 
 /// serve in-process with `--max-node-series cap`.
 async fn serve_capped(sim: &daemonscope::sim::Running, token: Option<&str>, cap: usize) -> (tokio::sync::oneshot::Sender<()>, String) {
-    serve_with(sim, token, ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: cap, ksm_compat: false }).await
+    serve_with(sim, token, ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: cap, ksm_compat: false, joins: Default::default() })
+        .await
 }
 
 /// serve in-process with these flags.
@@ -490,4 +491,45 @@ async fn a_capped_scrape_keeps_the_worst_problems_and_counts_the_rest_by_state()
         let v = l.rsplit(' ').next().unwrap();
         assert!(v.len() <= 6, "a ratio with the precision it has: {l}");
     }
+}
+
+/// `serve --joins-since 30m --critical kube-system/cni` judges the joins as `status
+/// --joins` does with the same flags (one clap struct for both).
+#[test]
+fn serve_takes_the_joins_flags_of_status() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+    let args = Serve::try_parse_from(["serve", "--joins-since", "30m", "--critical", "kube-system/cni", "--critical", "logging/logs"])
+        .unwrap()
+        .args;
+    let state = daemonscope::serve::state_for("test".into(), &args, Default::default());
+    let s = &state.joins.settings;
+    assert_eq!(
+        (s.since, s.critical.as_slice()),
+        (std::time::Duration::from_secs(1800), &["kube-system/cni".to_string(), "logging/logs".into()][..])
+    );
+    assert_eq!(*s, daemonscope::status::joins::judged(&args.joins), "judged as status judges");
+    let defaults = Serve::try_parse_from(["serve"]).unwrap().args;
+    assert_eq!(daemonscope::serve::state_for("t".into(), &defaults, Default::default()).joins.settings, Default::default());
+    let bad = Serve::try_parse_from(["serve", "--critical", "cni"]).err().unwrap().to_string();
+    assert!(bad.contains("a critical DaemonSet is NAMESPACE/NAME"), "{bad}");
+}
+
+/// `/readyz` waits for the workload pods' watch too: until it has listed, serve is not
+/// ready, and says which watch it waits for.
+#[test]
+fn readyz_waits_for_the_workload_pods_watch() {
+    use daemonscope::cluster::watch::{SyncState, Update};
+    use daemonscope::model::Resource;
+    let state = daemonscope::serve::State::new("test".into(), 1000, Default::default());
+    state.apply(daemonscope::serve::WATCHED.iter().map(|w| Update::Sync(w.0, SyncState::Live)).collect());
+    assert_eq!(state.lagging(), ["workloads: initial list not complete"]);
+    state.apply(vec![Update::Sync(Resource::Workloads, SyncState::Live)]);
+    assert!(state.lagging().is_empty());
+    let scrape = daemonscope::serve::metrics::render(&state, false);
+    assert!(scrape.contains("daemonscope_watch_up{resource=\"workloads\"} 1"), "{scrape}");
 }

@@ -93,8 +93,12 @@ fn the_dashboard_has_the_structure_grafana_expects() {
 async fn every_dashboard_query_returns_data_from_prometheus_fed_by_serve() {
     let Some(prometheus) = tool("prometheus") else { return };
     let sim = common::serve(DEMO).await;
-    let (_stop, addr) =
-        serve_with(&sim, sim.token.as_deref(), ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: false }).await;
+    let (_stop, addr) = serve_with(
+        &sim,
+        sim.token.as_deref(),
+        ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: false, joins: Default::default() },
+    )
+    .await;
     wait_ready(&addr, 30).await;
     let dir = tempfile::tempdir().unwrap();
     let (_prom, prom) = spawn_prometheus(&prometheus, dir.path(), &addr);

@@ -101,7 +101,7 @@ async fn scrape_and_expected(sim: &daemonscope::sim::Running, addr: &str) -> (Sa
 }
 
 fn ksm_args() -> ServeArgs {
-    ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: true }
+    ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: true, joins: Default::default() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,8 +116,12 @@ async fn ksm_compat_exports_what_kube_state_metrics_would_for_the_same_daemonset
     assert_eq!(samples.keys().filter(|k| k.0 == "kube_daemonset_status_number_misscheduled").count(), 8, "every DaemonSet");
     assert!(samples.iter().any(|(k, v)| k.0 == "kube_daemonset_status_number_unavailable" && *v > 0.0), "the demo has unavailable daemons");
     // Off by default.
-    let (_stop2, plain) =
-        serve_with(&sim, sim.token.as_deref(), ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: false }).await;
+    let (_stop2, plain) = serve_with(
+        &sim,
+        sim.token.as_deref(),
+        ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: false, joins: Default::default() },
+    )
+    .await;
     wait_ready(&plain, 30).await;
     let (_, body) = get(&plain, "/metrics", None).await.unwrap();
     assert!(!body.contains("kube_daemonset_"), "{body}");

@@ -203,8 +203,12 @@ fn the_openmetrics_check_finds_what_it_should() {
 async fn both_formats_of_the_scrape_are_valid_with_and_without_ksm_compat() {
     let sim = common::serve(DEMO).await;
     for ksm_compat in [false, true] {
-        let (_stop, addr) =
-            serve_with(&sim, sim.token.as_deref(), ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat }).await;
+        let (_stop, addr) = serve_with(
+            &sim,
+            sim.token.as_deref(),
+            ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat, joins: Default::default() },
+        )
+        .await;
         wait_ready(&addr, 30).await;
         // The first serve runs when general-c-0011 joins (20 s in): wait for its histogram,
         // so the bucket checks have buckets to check.

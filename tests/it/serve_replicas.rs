@@ -38,7 +38,7 @@ fn cluster_lines(body: &str) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_on_the_same_cluster_expose_identical_series() {
     let sim = common::serve(DEMO).await;
-    let args = || ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: true };
+    let args = || ServeArgs { listen: "127.0.0.1:0".into(), max_node_series: 1000, ksm_compat: true, joins: Default::default() };
     let (_a, a) = serve_with(&sim, sim.token.as_deref(), args()).await;
     let (_b, b) = serve_with(&sim, sim.token.as_deref(), args()).await;
     wait_ready(&a, 30).await;

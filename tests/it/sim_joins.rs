@@ -294,3 +294,27 @@ fn the_model_names_workloads_that_beat_the_cni() {
         p => panic!("{p:?}"),
     }
 }
+
+/// The workload watch asks the server for the pods no DaemonSet made (without the
+/// `pod-template-generation` label the DaemonSet controller sets), so the daemon pods are
+/// not read twice: listed so from the simulator, every workload pod and no daemon pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workload_watch_leaves_the_daemon_pods_to_the_server() {
+    use daemonscope::cluster::watch::{Scope, Watched};
+    use daemonscope::cluster::workloads::WorkloadWire;
+    use kube::api::{Api, ListParams};
+    let mut sim = build(&cluster(false));
+    sim.apply(&Action::Join(burst("burst-1", &[]))).unwrap();
+    for _ in 0..40 {
+        sim.advance(1);
+    }
+    let selector = <WorkloadWire as Watched>::selectors(&Scope::default()).labels.expect("a label selector");
+    let api: Api<Pod> = Api::all(kube::Client::new(sim.router(), "default"));
+    let listed = api.list(&ListParams::default().labels(&selector)).await.unwrap();
+    let owner = |p: &Pod| p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| o.kind.clone());
+    let all = sim.store.list::<Pod>(None).0;
+    let daemon = all.iter().filter(|p| owner(p).as_deref() == Some("DaemonSet")).count();
+    assert!(daemon > 0 && listed.items.len() == 3, "{} listed, {daemon} daemon pods", listed.items.len());
+    assert!(listed.items.iter().all(|p| owner(p).as_deref() == Some("ReplicaSet")), "only web's pods");
+    assert_eq!(listed.items.len(), all.len() - daemon);
+}

@@ -10,12 +10,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use serde_json::Value;
 
 fn join_args(usable_timeout: u64) -> JoinArgs {
-    JoinArgs {
-        joins: true,
-        joins_since: std::time::Duration::from_secs(6 * 3600),
-        usable_timeout: std::time::Duration::from_secs(usable_timeout),
-        critical: vec![],
-    }
+    JoinArgs { joins: true, usable_timeout: std::time::Duration::from_secs(usable_timeout), judged: Default::default() }
 }
 
 async fn status(r: &daemonscope::sim::Running, args: &JoinArgs, output: Output) -> (i32, String) {

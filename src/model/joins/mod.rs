@@ -15,6 +15,6 @@ pub mod report;
 pub mod settings;
 pub mod track;
 
-pub use report::{DsJoinStats, DsStage, NodeJoin, Problem, WorkloadEarly, report, stats};
+pub use report::{DsJoinStats, DsStage, NodeJoin, Problem, WorkloadEarly, join, report, stats};
 pub use settings::{CRITICAL_CLASSES, JoinSettings, KNOWN_STARTUP_TAINTS, is_critical};
 pub use track::{JoinTracker, ReadyKnown, WorkloadInfo};

@@ -196,17 +196,17 @@ fn join_of(model: &Model, settings: &JoinSettings, name: &str, seen: &NodeSeen, 
         .workloads_on(name)
         .iter()
         .filter_map(|w| {
-            let started = w.started.get()?;
+            let started = w.started()?;
             // In whole seconds, as the API server writes times: a pod that started in
             // the second its node's critical DaemonSets became Ready was not early.
             let before = critical_ready.is_none_or(|r| started.as_second() < r.as_second());
             before.then(|| WorkloadEarly {
-                namespace: w.namespace.to_string(),
-                name: w.name.to_string(),
-                owner: if w.owner_kind.is_empty() { "Pod".into() } else { format!("{}/{}", w.owner_kind, w.owner_name) },
+                namespace: w.namespace().to_string(),
+                name: w.name(),
+                owner: if w.owner_kind().is_empty() { "Pod".into() } else { format!("{}/{}", w.owner_kind(), w.owner_name()) },
                 started,
                 early_by: critical_ready.map(|r| SignedDuration::from_secs(r.as_second() - started.as_second())),
-                priority: w.priority,
+                priority: w.priority(),
             })
         })
         .collect();
@@ -229,6 +229,13 @@ fn join_of(model: &Model, settings: &JoinSettings, name: &str, seen: &NodeSeen, 
         overdue: usable.is_none() && age > timeout,
         problems,
     })
+}
+
+/// One node's join, when it is in the window (created within `settings.since`).
+pub fn join(model: &Model, settings: &JoinSettings, name: &str, now: Timestamp) -> Option<NodeJoin> {
+    let window = SignedDuration::try_from(settings.since).unwrap_or(SignedDuration::MAX);
+    let seen = model.joins().seen(name).filter(|s| now.duration_since(s.created) <= window)?;
+    join_of(model, settings, name, seen, now)
 }
 
 /// Every node in the window, worst first.

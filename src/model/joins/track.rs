@@ -14,6 +14,8 @@
 //! May import: `model::joins::settings`, `model::atoms`,
 //! `model::compact`, `k8s`.
 
+use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hashbrown::{HashMap, HashSet};
@@ -22,7 +24,7 @@ use k8s_openapi::api::core::v1 as core;
 
 use super::settings::{JoinSettings, KNOWN_STARTUP_TAINTS};
 use crate::k8s::eligibility::LIFECYCLE_TAINTS;
-use crate::model::atoms::{IStr, Interner, Time, Uid};
+use crate::model::atoms::{IStr, Interner, Uid};
 use crate::model::compact::NodeInfo;
 
 /// How the first Ready time is known.
@@ -91,26 +93,95 @@ pub struct NodeSeen {
     pub startup_taints: Vec<StartupTaint>,
 }
 
-/// A workload pod, compact (shared strings through the tracker's interner).
+/// Who made a workload pod — namespace, controller kind and name, and the pods'
+/// priority — shared by all its pods (a ReplicaSet's hundred pods hold one).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Owner {
+    pub namespace: IStr,
+    /// `ReplicaSet`, `Job`, …; empty for a bare pod.
+    pub kind: IStr,
+    pub name: IStr,
+    pub priority: i32,
+}
+
+/// Length of the suffix the API server adds to a `generateName` (`<owner>-` + 5
+/// characters, `k8s.io/apiserver/pkg/storage/names`), as ReplicaSets and Jobs name pods.
+const SUFFIX: usize = 5;
+
+/// A workload pod's name: `<owner name>-<5 characters>` kept as the suffix alone (the
+/// owner holds the rest), any other name whole. 16 bytes either way.
+#[derive(Debug, Clone)]
+enum Name {
+    Suffix([u8; SUFFIX]),
+    Full(Box<str>),
+}
+
+/// A workload pod, compact: 56 bytes and no allocation of its own when its name is its
+/// owner's plus a generated suffix. Its node is the key it is kept under.
 #[derive(Debug, Clone)]
 pub struct Workload {
-    pub uid: Uid,
-    pub namespace: IStr,
-    pub name: Box<str>,
-    pub owner_kind: IStr,
-    pub owner_name: IStr,
-    pub started: Time,
-    pub priority: i32,
+    uid: Uid,
+    name: Name,
+    owner: Arc<Owner>,
+    /// `status.startTime` in Unix seconds (None: not started, or out of range).
+    started: Option<NonZeroU32>,
+}
+
+impl Workload {
+    pub fn namespace(&self) -> &str {
+        &self.owner.namespace
+    }
+
+    pub fn name(&self) -> String {
+        match &self.name {
+            Name::Suffix(s) => format!("{}-{}", self.owner.name, String::from_utf8_lossy(s)),
+            Name::Full(n) => n.to_string(),
+        }
+    }
+
+    /// The controller's kind (empty for a bare pod).
+    pub fn owner_kind(&self) -> &str {
+        &self.owner.kind
+    }
+
+    pub fn owner_name(&self) -> &str {
+        &self.owner.name
+    }
+
+    pub fn priority(&self) -> i32 {
+        self.owner.priority
+    }
+
+    pub fn started(&self) -> Option<Timestamp> {
+        self.started.and_then(|s| Timestamp::from_second(i64::from(s.get())).ok())
+    }
+}
+
+fn name_of(name: String, owner: &str) -> Name {
+    let b = name.as_bytes();
+    if !owner.is_empty()
+        && b.len() == owner.len() + 1 + SUFFIX
+        && name.starts_with(owner)
+        && b[owner.len()] == b'-'
+        && b[owner.len() + 1..].iter().all(u8::is_ascii_alphanumeric)
+    {
+        let mut s = [0; SUFFIX];
+        s.copy_from_slice(&b[owner.len() + 1..]);
+        return Name::Suffix(s);
+    }
+    Name::Full(name.into_boxed_str())
 }
 
 #[derive(Debug, Default)]
 pub struct JoinTracker {
     since: Option<Duration>,
     nodes: HashMap<String, NodeSeen>,
-    /// Workload pods by node (only nodes in the window, or any before the nodes are listed).
+    /// Workload pods by node (only nodes in the window, or any before the nodes are listed);
+    /// each node's list holds exactly its pods (no spare capacity).
     workloads: HashMap<IStr, Vec<Workload>>,
-    /// Each workload pod's node, to forget it by uid.
-    node_of: HashMap<Uid, IStr>,
+    /// The owners the workload pods share; those no pod holds any more go as the set grows.
+    owners: HashSet<Arc<Owner>>,
+    owners_swept: usize,
     strings: Interner,
     /// Workload uids seen since a relist of them began.
     resync: Option<HashSet<Uid>>,
@@ -146,7 +217,7 @@ impl JoinTracker {
 
     /// Workload pods held.
     pub fn workload_count(&self) -> usize {
-        self.node_of.len()
+        self.workloads.values().map(Vec::len).sum()
     }
 
     /// A node came or changed at `now`.
@@ -202,11 +273,7 @@ impl JoinTracker {
     /// A node is gone, or old: nothing of it is kept.
     pub fn forget(&mut self, node: &str) {
         self.nodes.remove(node);
-        if let Some(ws) = self.workloads.remove(node) {
-            for w in ws {
-                self.node_of.remove(&w.uid);
-            }
-        }
+        self.workloads.remove(node);
     }
 
     /// The nodes have been (re)listed: workload pods on nodes not in the window (old, or
@@ -222,40 +289,67 @@ impl JoinTracker {
     /// yet (`node_known`: the model has the node; its own event may come later).
     pub fn workload(&mut self, w: WorkloadInfo, node_known: bool) {
         let uid = Uid::from(w.uid.as_str());
+        // A pod's node does not change once set (binding is final), so its old version
+        // is on the same node, or nowhere (not bound yet).
+        self.workload_gone(&w.uid, w.node.as_deref());
         if let Some(seen) = self.resync.as_mut() {
             seen.insert(uid.clone());
         }
-        self.workload_gone(&w.uid);
         let Some(node) = w.node else { return };
         if node_known && !self.nodes.contains_key(&node) {
             return;
         }
-        let mut node = IStr::from(node);
-        let (mut namespace, mut owner_kind, mut owner_name) = (IStr::from(w.namespace), IStr::from(w.owner_kind), IStr::from(w.owner_name));
-        for s in [&mut node, &mut namespace, &mut owner_kind, &mut owner_name] {
-            self.strings.intern(s);
+        let owner = self.owner(w.namespace, w.owner_kind, w.owner_name, w.priority);
+        let name = name_of(w.name, &owner.name);
+        let started = w.started.and_then(|t| u32::try_from(t.as_second()).ok()).and_then(NonZeroU32::new);
+        let entry = Workload { uid, name, owner, started };
+        if !self.workloads.contains_key(node.as_str()) {
+            let mut key = IStr::from(node.as_str());
+            self.strings.intern(&mut key);
+            self.workloads.insert(key, Vec::new());
         }
-        self.node_of.insert(uid.clone(), node.clone());
-        self.workloads.entry(node).or_default().push(Workload {
-            uid,
-            namespace,
-            name: w.name.into(),
-            owner_kind,
-            owner_name,
-            started: w.started.into(),
-            priority: w.priority,
-        });
+        let Some(list) = self.workloads.get_mut(node.as_str()) else { return };
+        // Exactly as long as it needs (a node holds tens of pods; growing by one is cheap).
+        list.reserve_exact(1);
+        list.push(entry);
     }
 
-    pub fn workload_gone(&mut self, uid: &str) {
+    /// The shared owner of these values.
+    fn owner(&mut self, namespace: String, kind: String, name: String, priority: i32) -> Arc<Owner> {
+        let (mut namespace, mut kind, mut name) = (IStr::from(namespace), IStr::from(kind), IStr::from(name));
+        for s in [&mut namespace, &mut kind, &mut name] {
+            self.strings.intern(s);
+        }
+        let o = Owner { namespace, kind, name, priority };
+        if let Some(shared) = self.owners.get(&o) {
+            return shared.clone();
+        }
+        if self.owners.len() >= 2 * self.owners_swept.max(64) {
+            self.owners.retain(|o| Arc::strong_count(o) > 1);
+            self.owners_swept = self.owners.len();
+        }
+        let shared = Arc::new(o);
+        self.owners.insert(shared.clone());
+        shared
+    }
+
+    /// A workload pod is gone: looked for on `node` (where the pod was bound), or on every
+    /// node when that is not known.
+    pub fn workload_gone(&mut self, uid: &str, node: Option<&str>) {
         let uid = Uid::from(uid);
-        if let Some(node) = self.node_of.remove(&uid)
-            && let Some(ws) = self.workloads.get_mut(node.as_str())
-        {
-            ws.retain(|w| w.uid != uid);
-            if ws.is_empty() {
-                self.workloads.remove(node.as_str());
+        let mut empty = None;
+        for (n, list) in self.workloads.iter_mut().filter(|(n, _)| node.is_none_or(|node| n.as_str() == node)) {
+            if let Some(i) = list.iter().position(|w| w.uid == uid) {
+                list.remove(i);
+                list.shrink_to_fit();
+                if list.is_empty() {
+                    empty = Some(n.clone());
+                }
+                break;
             }
+        }
+        if let Some(n) = empty {
+            self.workloads.remove(n.as_str());
         }
     }
 
@@ -266,17 +360,23 @@ impl JoinTracker {
             return;
         }
         let Some(seen) = self.resync.take() else { return };
-        let gone: Vec<Uid> = self.node_of.keys().filter(|u| !seen.contains(*u)).cloned().collect();
-        for u in gone {
-            self.workload_gone(&u.to_string());
+        for list in self.workloads.values_mut() {
+            let before = list.len();
+            list.retain(|w| seen.contains(&w.uid));
+            if list.len() != before {
+                list.shrink_to_fit();
+            }
         }
+        self.workloads.retain(|_, l| !l.is_empty());
     }
 
-    /// About how many bytes the workload index holds (entries, names and map slots; the
-    /// shared strings once).
+    /// About how many bytes the workload index holds: the entries, the names kept whole,
+    /// each node's map slot and list, the owners (their shared strings once).
     pub fn workload_bytes(&self) -> usize {
-        let per = std::mem::size_of::<Workload>() + std::mem::size_of::<(Uid, IStr)>() + 16;
-        self.workloads.values().flatten().map(|w| per + w.name.len()).sum::<usize>()
-            + self.workloads.len() * (std::mem::size_of::<(IStr, Vec<Workload>)>() + 8)
+        let entries: usize =
+            self.workloads.values().flatten().map(|w| size_of::<Workload>() + if let Name::Full(n) = &w.name { n.len() } else { 0 }).sum();
+        let slots = self.workloads.capacity() * (size_of::<(IStr, Vec<Workload>)>() + 1);
+        let owners = self.owners.capacity() * (size_of::<Arc<Owner>>() + 1) + self.owners.len() * (size_of::<Owner>() + 16);
+        entries + slots + owners
     }
 }

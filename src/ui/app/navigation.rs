@@ -170,8 +170,8 @@ impl App {
             View::Grid | View::Matrix => self.pod_under_cursor().map(pod_ref).or_else(|| node_ref(self.node_under_cursor()?)),
             View::Nodes => node_ref(self.node_under_cursor()?),
             View::Joins => {
-                let j = self.joins.rows(s, crate::k8s::clock::now()).into_iter().nth(self.joins.cursor)?;
-                Some((ObjectRef { kind: Kind::Node, namespace: None, name: j.name }, None))
+                let name = self.joins.rows(s, crate::k8s::clock::now()).rows.get(self.joins.cursor)?.name.clone();
+                Some((ObjectRef { kind: Kind::Node, namespace: None, name }, None))
             }
             View::Detail => self.detail.object.clone(),
             View::Text | View::Fleet => None,

@@ -1,9 +1,10 @@
 //! Detail of one DaemonSet, node or pod (like `kubectl describe`, with our explanations):
 //! for a DaemonSet its placement rules, security-relevant settings flagged, and how it is
 //! reached; for a node its daemons and why each is or is not fine; for a pod its
-//! containers. Recent Events of the object at the end. Owns the object shown, its
-//! Events (and the request they answer), the scroll and the rows that fit. May import
-//! `shared`, `format`, `model`, `cluster` types; no other view.
+//! containers; a node that joined within the look-back window shows its join trace
+//! (`format::timeline`, as the Joins view's Enter). Recent Events of the object at the end. Owns
+//! the object shown, its Events (and the request they answer), the scroll and the rows
+//! that fit. May import `shared`, `format`, `model`, `cluster` types; no other view.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,8 +12,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::format::timeline;
 use super::format::{age, age_past, human_duration, node_daemons, strategy};
 use crate::cluster::jobs::{EventLine, Kind, ObjectRef};
+use crate::k8s::duration::age_at;
 use crate::model::DsInfo;
 use crate::model::coverage::CellState;
 use crate::ui::shared::Shared;
@@ -39,10 +42,15 @@ impl Default for DetailView {
 
 impl DetailView {
     pub fn render(&mut self, f: &mut Frame, area: Rect, sh: &Shared) {
+        self.render_at(f, area, sh, crate::k8s::clock::now());
+    }
+
+    /// Drawn as of `now` (a node's ages and join; tests give a fixed time).
+    pub fn render_at(&mut self, f: &mut Frame, area: Rect, sh: &Shared, now: jiff::Timestamp) {
         let mut lines = match &self.object {
             Some((o, uid)) => match o.kind {
                 Kind::DaemonSet => daemonset(sh, o.namespace.as_deref().unwrap_or_default(), &o.name),
-                Kind::Node => node(sh, &o.name),
+                Kind::Node => node(sh, &o.name, area.width.saturating_sub(2) as usize, now),
                 Kind::Pod => pod(sh, uid.as_deref().unwrap_or_default(), &o.name),
             },
             None => vec![Line::from("nothing selected")],
@@ -187,7 +195,7 @@ fn daemonset(sh: &Shared, ns: &str, name: &str) -> Vec<Line<'static>> {
     l
 }
 
-fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
+fn node(sh: &Shared, name: &str, width: usize, now: jiff::Timestamp) -> Vec<Line<'static>> {
     let Some(id) = sh.live.model.node_id(name) else { return vec![Line::from("the node is gone")] };
     let Some(n) = sh.live.model.node(id) else { return vec![] };
     let mut l = vec![head(sh, "Node")];
@@ -203,13 +211,19 @@ fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
     if sh.marks.contains(&n.name) {
         l.push(kv("marked", "yes"));
     }
-    l.push(kv("age", age(n.created)));
+    l.push(kv("age", age_at(n.created, now)));
     l.push(kv("kubelet", n.kubelet_version.clone()));
     for (i, t) in n.facts.taints.iter().enumerate() {
         l.push(kv(if i == 0 { "taints" } else { "" }, t.to_string()));
     }
     if n.facts.taints.is_empty() {
         l.push(kv("taints", "<none>"));
+    }
+    // A node that joined within the look-back window: its join, as the Joins view's Enter.
+    if let Some(j) = crate::model::joins::join(&sh.live.model, &sh.joins, name, now) {
+        l.push(Line::from(""));
+        l.push(head(sh, &format!("join: {}", timeline::summary(&j, now))));
+        l.extend(timeline::lines(sh, &j, now, width));
     }
     // Every condition, as `kubectl describe node` lists them.
     l.push(Line::from(""));
@@ -218,7 +232,7 @@ fn node(sh: &Shared, name: &str) -> Vec<Line<'static>> {
     for c in &n.conditions {
         // Ready must be True; the pressure conditions must be False.
         let bad = if c.type_ == "Ready" { c.status != "True" } else { c.status != "False" };
-        let line = format!("  {:<20} {:<8} {:<10} {:<28} {}", c.type_, c.status, age(c.last_transition), c.reason, c.message);
+        let line = format!("  {:<20} {:<8} {:<10} {:<28} {}", c.type_, c.status, age_at(c.last_transition, now), c.reason, c.message);
         l.push(Line::from(Span::styled(line, if bad { sh.theme.warn() } else { Style::default() })));
     }
     if n.conditions.is_empty() {

@@ -1,6 +1,8 @@
 //! Formatters and per-node counts that several views use (so no view imports another).
 //! May import `model` and `k8s`; nothing from other views or from `app`.
 
+pub mod timeline;
+
 pub use crate::k8s::duration::{age, age_past, human_duration};
 use crate::k8s::text::is_hostile;
 use crate::model::coverage::{CellState, Health};
@@ -258,6 +260,11 @@ impl<K: PartialEq, V> Memo<K, V> {
         let v = std::sync::Arc::new(make());
         *self.0.borrow_mut() = Some((key, v.clone()));
         v
+    }
+
+    /// Forgets the kept value (the next `get` makes it again).
+    pub fn clear(&self) {
+        *self.0.borrow_mut() = None;
     }
 }
 /// The drawn screen with every character a terminal would act on taken out of its cell:

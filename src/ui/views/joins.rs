@@ -4,18 +4,21 @@
 //! timeline: a horizontal bar per DaemonSet, like a trace (`░` scheduled, waiting to
 //! start — pulling, creating; `█` started, not yet Ready; `▏` Ready), the node's Ready and
 //! its startup taints on the same time axis, and its problems in full.
-//! Owns its cursor and the node it has open. May import `shared`, `format`, `model`; no
-//! other view.
+//! Owns its cursor and the node it has open; the timeline is drawn by `format::timeline` (the
+//! node detail draws it too). May import `shared`, `format`, `model`; no other view.
+
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
+use super::format::Memo;
+use super::format::timeline;
 use crate::k8s::duration::human_duration;
-use crate::model::joins::{self, NodeJoin};
+use crate::model::joins::{self, JoinSettings, NodeJoin};
 use crate::ui::shared::Shared;
 
 #[derive(Debug, Clone, Default)]
@@ -25,6 +28,39 @@ pub struct JoinsView {
     pub open: Option<String>,
     /// Rows that fit at the last draw.
     pub page: usize,
+    /// The last report, kept until the model changes, the settings do, the clock enters
+    /// another minute or a node crosses a threshold ([`Report::valid_until`]).
+    memo: Memo<ReportKey, Report>,
+}
+
+/// What the report depends on: the model's generation (changed by every applied change,
+/// unique across models, so a switched context never reuses another's), the settings,
+/// and the minute (the durations it states).
+type ReportKey = (u64, JoinSettings, i64);
+
+/// The joins as of a draw, and until when they stay true (a node overdue, a taint
+/// outliving its grace, a node leaving the window: the next of these, or None).
+#[derive(Debug)]
+pub struct Report {
+    pub rows: Vec<NodeJoin>,
+    valid_until: Option<Timestamp>,
+}
+
+/// The next time after `now` at which a join, unchanged, would be judged otherwise.
+fn next_flip(rows: &[NodeJoin], settings: &JoinSettings, now: Timestamp) -> Option<Timestamp> {
+    let d = |d: std::time::Duration| SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX);
+    rows.iter()
+        .flat_map(|j| {
+            let overdue = (j.usable.is_none() && !j.overdue).then(|| j.created.checked_add(d(settings.usable_timeout)).ok()).flatten();
+            let outlived = j
+                .critical_ready
+                .filter(|_| j.taints.iter().any(|t| t.gone.is_none()))
+                .and_then(|r| r.checked_add(d(settings.taint_grace)).ok());
+            [overdue, outlived, j.created.checked_add(d(settings.since)).ok()]
+        })
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
 }
 
 fn dur(d: Option<SignedDuration>) -> String {
@@ -32,13 +68,25 @@ fn dur(d: Option<SignedDuration>) -> String {
 }
 
 impl JoinsView {
-    /// The joins at `now`, worst first.
-    pub fn rows(&self, s: &Shared, now: Timestamp) -> Vec<NodeJoin> {
-        joins::report(&s.live.model, &s.joins, now)
+    /// The joins at `now`, worst first: computed again only when the model changed (its
+    /// generation), the settings did, the minute did, or a join crossed a threshold.
+    pub fn rows(&self, s: &Shared, now: Timestamp) -> Arc<Report> {
+        let key = (s.live.model.generation(), s.joins.clone(), now.as_second().div_euclid(60));
+        let make = || {
+            let rows = joins::report(&s.live.model, &s.joins, now);
+            let valid_until = next_flip(&rows, &s.joins, now);
+            Report { rows, valid_until }
+        };
+        let kept = self.memo.get(key.clone(), make);
+        if kept.valid_until.is_some_and(|t| now >= t) {
+            self.memo.clear();
+            return self.memo.get(key, make);
+        }
+        kept
     }
 
     pub fn clamp(&mut self, s: &Shared) {
-        let n = self.rows(s, crate::k8s::clock::now()).len();
+        let n = self.rows(s, crate::k8s::clock::now()).rows.len();
         self.cursor = self.cursor.min(n.saturating_sub(1));
     }
 
@@ -46,7 +94,7 @@ impl JoinsView {
     pub fn toggle(&mut self, s: &Shared) {
         self.open = match self.open {
             Some(_) => None,
-            None => self.rows(s, crate::k8s::clock::now()).get(self.cursor).map(|j| j.name.clone()),
+            None => self.rows(s, crate::k8s::clock::now()).rows.get(self.cursor).map(|j| j.name.clone()),
         };
     }
 
@@ -56,10 +104,10 @@ impl JoinsView {
 
     /// Drawn as of `now` (tests give a fixed time).
     pub fn render_at(&mut self, f: &mut Frame, area: Rect, s: &Shared, now: Timestamp) {
-        let rows = self.rows(s, now);
-        match self.open.as_ref().and_then(|n| rows.iter().find(|j| j.name == *n)) {
+        let report = self.rows(s, now);
+        match self.open.as_ref().and_then(|n| report.rows.iter().find(|j| j.name == *n)) {
             Some(j) => timeline(f, area, s, j, now),
-            None => self.table(f, area, s, &rows, now),
+            None => self.table(f, area, s, &report.rows, now),
         }
     }
 
@@ -152,90 +200,10 @@ impl JoinsView {
     }
 }
 
-/// One node's join on a time axis from its creation to its usable time (or now).
+/// One node's join on a time axis, in a box titled with its times.
 fn timeline(f: &mut Frame, area: Rect, s: &Shared, j: &NodeJoin, now: Timestamp) {
-    let t = &s.theme;
-    let title = format!(
-        " {} · created {} ago · Ready {} · usable {} ",
-        j.name,
-        human_duration(now.duration_since(j.created).as_secs()),
-        dur(j.to_ready()),
-        match (j.to_usable(), j.overdue) {
-            (Some(d), _) => human_duration(d.as_secs()),
-            (None, true) => "OVERDUE".into(),
-            (None, false) => "not yet".into(),
-        }
-    );
-    let block = Block::bordered().title(title);
+    let block = Block::bordered().title(format!(" {} ", timeline::summary(j, now)));
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let names = j.daemons.iter().map(|d| d.namespace.len() + d.name.len() + 3).chain(j.taints.iter().map(|t| t.key.len() + 6));
-    let label_w = names.max().unwrap_or(10).clamp(10, (inner.width as usize / 3).max(10));
-    let bar_w = (inner.width as usize).saturating_sub(label_w + 12).max(8);
-    // The axis ends at the last thing that happened, or now while something is pending.
-    let pending = j.usable.is_none() || j.daemons.iter().any(|d| d.ready.is_none());
-    let last = j.daemons.iter().filter_map(|d| d.ready).chain(j.usable).chain(j.ready.map(|r| r.0)).max().unwrap_or(now);
-    let end = if pending { now } else { last }.max(j.created + SignedDuration::from_secs(1));
-    let span = end.duration_since(j.created).as_secs_f64().max(1.0);
-    let x = |at: Timestamp| ((at.duration_since(j.created).as_secs_f64() / span) * bar_w as f64).round().clamp(0.0, bar_w as f64) as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    let label = |s: String| {
-        let cut: String = if s.chars().count() > label_w { s.chars().take(label_w - 1).chain(['…']).collect() } else { s };
-        format!("{cut:<label_w$} ")
-    };
-    // The node's own Ready, as a bar from its creation.
-    let ready_x = j.ready.map(|(r, _)| x(r));
-    let node_bar = match ready_x {
-        Some(rx) => format!("{}▏", "░".repeat(rx)),
-        None => "░".repeat(x(now.min(end))),
-    };
-    lines.push(Line::from(vec![
-        Span::styled(label("node Ready".into()), t.header()),
-        Span::raw(node_bar),
-        Span::raw(format!(" {}", dur(j.to_ready()))),
-    ]));
-    for d in &j.daemons {
-        let mut bar = String::new();
-        let (sx, stx) = (d.scheduled.map(x), d.started.map(x));
-        let rx = d.ready.map(x);
-        let upto = |b: &mut String, to: usize, c: char| {
-            while b.chars().count() < to {
-                b.push(c);
-            }
-        };
-        if let Some(sx) = sx {
-            upto(&mut bar, sx, ' ');
-            upto(&mut bar, stx.or(rx).unwrap_or_else(|| x(now.min(end))).max(sx), '░');
-            if let Some(stx) = stx {
-                upto(&mut bar, rx.unwrap_or_else(|| x(now.min(end))).max(stx), '█');
-            }
-            if rx.is_some() {
-                bar.push('▏');
-            }
-        }
-        let tail = match d.ready {
-            Some(r) => human_duration(r.duration_since(j.created).as_secs()),
-            None => d.state.as_str().to_string(),
-        };
-        let name = format!("{}{}/{}", if d.critical { "* " } else { "  " }, d.namespace, d.name);
-        let style = if d.ready.is_none() { t.warn() } else { Style::default() };
-        lines.push(Line::from(vec![Span::styled(label(name), style), Span::raw(bar), Span::raw(format!(" {tail}"))]));
-    }
-    for tn in &j.taints {
-        let bar = match tn.gone {
-            Some(g) => format!("{}┤", "─".repeat(x(g))),
-            None => format!("{}…", "─".repeat(x(now.min(end)))),
-        };
-        let tail = tn.gone.map(|g| human_duration(g.duration_since(j.created).as_secs())).unwrap_or_else(|| "still there".into());
-        lines.push(Line::from(vec![
-            Span::styled(label(format!("taint {}", tn.key)), t.dim()),
-            Span::raw(bar),
-            Span::raw(format!(" {tail}")),
-        ]));
-    }
-    lines.push(Line::from(Span::styled("* critical   ░ scheduled, not started   █ started, not Ready   ▏ Ready", t.dim())));
-    for p in &j.problems {
-        lines.push(Line::from(Span::styled(format!("! {}", crate::k8s::text::visible(&p.describe())), t.alert())));
-    }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    f.render_widget(Paragraph::new(timeline::lines(s, j, now, inner.width as usize)).wrap(Wrap { trim: false }), inner);
 }

@@ -1,8 +1,9 @@
 //! Views and popups, one file each. Each view owns its cursor and list state and draws
 //! with `render(&mut self, frame, area, &Shared)`, recording what it laid out (rows that
 //! fit, grid width) in its own state for key handling to read; nothing else is written
-//! while drawing. Views import `shared`, `keymap`, `theme` (via `Shared`), `format`,
-//! `model`, `k8s` and `cluster` types — never `app`, never another view, never `sim`.
+//! while drawing. Views import `shared`, `keymap`, `theme` (via `Shared`), `format` (and
+//! its join trace widget, `format::timeline`), `model`, `k8s` and `cluster` types — never
+//! `app`, never another view, never `sim`.
 //!
 //! May import: `ui::shared`, `ui::keymap`, `ui::theme`, `model`, `k8s`, `cluster` types.
 
