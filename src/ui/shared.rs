@@ -54,9 +54,20 @@ pub enum SortBy {
     Name,
     Problems,
     Coverage,
+    /// The nodes view: the DaemonSet tax (`DS REQ`), highest first.
+    DsReq,
 }
 
 impl SortBy {
+    /// The next order of the nodes view: name, problems, the DaemonSet tax.
+    pub fn next_for_nodes(self) -> SortBy {
+        match self {
+            SortBy::Name => SortBy::Problems,
+            SortBy::Problems => SortBy::DsReq,
+            _ => SortBy::Name,
+        }
+    }
+
     /// The next order `s` cycles to (Coverage only where a coverage column exists).
     pub fn next(self, with_coverage: bool) -> SortBy {
         match self {

@@ -740,3 +740,47 @@ fn long_node_names_keep_the_part_that_differs() {
         }
     }
 }
+
+/// The DaemonSet tax: `s` twice in the nodes view sorts by DS REQ (the daemon pods'
+/// requests over allocatable, the worse of cpu and memory), highest first; the node's
+/// detail lists each DaemonSet's requests there.
+#[test]
+fn nodes_sorted_by_the_daemonset_tax_and_its_detail() {
+    let sim = demo();
+    let mut ui = app(&sim);
+    key(&mut ui, KeyCode::Char('n'));
+    key(&mut ui, KeyCode::Char('s'));
+    key(&mut ui, KeyCode::Char('s'));
+    for (w, h) in SIZES {
+        let s = screen(&mut ui, w, h);
+        assert!(s.contains("highest DS REQ first"), "{w}×{h}:\n{s}");
+        let header = s.lines().nth(2).unwrap();
+        if w >= 120 {
+            // The column, its cells below it, highest first.
+            let at = col(header, "DS REQ");
+            let taxes: Vec<u64> = s
+                .lines()
+                .skip(3)
+                .filter_map(|l| l.chars().skip(at).take(6).collect::<String>().trim().trim_end_matches('%').parse().ok())
+                .collect();
+            assert!(taxes.len() > 5, "{w}×{h}:\n{s}");
+            assert!(taxes.windows(2).all(|p| p[0] >= p[1]), "{taxes:?}\n{s}");
+        }
+        snapshot(&format!("nodes_by_ds_req_{w}x{h}"), &s);
+    }
+    let top = ui.app.cursor_node().unwrap().to_string();
+    key(&mut ui, KeyCode::Char('d'));
+    let mut s = String::new();
+    // Down to the section's end (the detail scrolls with ↓).
+    for _ in 0..60 {
+        s = screen(&mut ui, 120, 35);
+        if s.contains("daemon pods' requests") && s.lines().any(|l| l.starts_with("│  all ")) {
+            break;
+        }
+        key(&mut ui, KeyCode::Down);
+    }
+    assert!(s.contains(&format!("Node {top}")) || s.contains("daemon pods' requests (DS REQ; allocatable cpu"), "{s}");
+    assert!(s.lines().any(|l| l.contains("monitoring/node-exporter") && l.contains("cpu 50m (1%)")), "{s}");
+    assert!(line_with(&s, "│  all ").contains("memory "), "{s}");
+    snapshot("detail_node_ds_req_120x35", &s);
+}
