@@ -162,6 +162,19 @@ pub fn requests_of(
     reqs
 }
 
+/// The host ports a pod spec holds, with their protocols (`TCP` when unset), as the
+/// `NodePorts` filter reads them (`pkg/scheduler/framework/plugins/nodeports/node_ports.go`,
+/// `getContainerPorts`): the containers' ports with a `hostPort` above 0 — a hostPort of 0
+/// (or none) is no port. Init containers' ports are not read. The host IP is not
+/// compared: every port is taken as bound on all addresses.
+pub fn host_ports(spec: &core::PodSpec) -> Vec<(i32, String)> {
+    spec.containers
+        .iter()
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| p.host_port.filter(|h| *h > 0).map(|h| (h, p.protocol.clone().unwrap_or_else(|| "TCP".into()))))
+        .collect()
+}
+
 /// Whether a pod counts against its node for the scheduler: bound, and not finished
 /// (kube-scheduler's pod informer leaves out Succeeded and Failed pods).
 pub fn occupies(p: &core::Pod) -> Option<&str> {

@@ -130,7 +130,7 @@ impl PodFit {
             name: format!("{}/{}", self.metadata.namespace, self.metadata.name),
             priority: self.spec.priority.unwrap_or(0),
             requests: crate::k8s::fit::pod_requests(&spec),
-            ports: super::verdict::host_ports(&spec),
+            ports: crate::k8s::fit::host_ports(&spec),
             owner_uid: self.metadata.owner_references.into_iter().find(|o| o.controller == Some(true)).map(|o| o.uid),
             started: self.status.start_time.unwrap_or_default(),
         }
@@ -160,7 +160,7 @@ mod tests {
         let p = lean.into_pod_on_node();
         let spec = full.spec.unwrap();
         assert_eq!(p.requests, crate::k8s::fit::pod_requests(&spec));
-        assert_eq!(p.ports, super::super::verdict::host_ports(&spec));
+        assert_eq!(p.ports, crate::k8s::fit::host_ports(&spec));
         assert_eq!(
             (p.name.as_str(), p.priority, p.owner_uid.as_deref(), p.started.as_str()),
             ("ns/p", 7, Some("u1"), "2025-03-02T14:03:00Z")
