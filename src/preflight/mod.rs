@@ -10,6 +10,7 @@
 //!
 //! May import: `status` (its one-line messages), `cli`, `cluster`, `k8s`.
 
+pub mod rollout;
 pub mod verdict;
 pub mod wire;
 
@@ -180,6 +181,10 @@ pub struct Report {
     pub pull_nodes: usize,
     pub pull_bytes: i64,
     pub strategy: String,
+    /// For a change: the rollout it would trigger.
+    pub rollout: Option<rollout::Rollout>,
+    /// The DaemonSet as the file has it (for the rollout's words).
+    ds: DaemonSet,
 }
 
 /// The verdicts for `ds` on `facts`: pure.
@@ -218,9 +223,12 @@ pub fn evaluate(ds: &DaemonSet, facts: &ClusterFacts) -> Result<Report, String> 
     let pull_nodes = verdicts.iter().filter(|v| !matches!(v.outcome, Outcome::NotEligible(_)) && !v.images_present).count();
     let strategy =
         ds.spec.as_ref().and_then(|s| s.update_strategy.as_ref()).and_then(|u| u.type_.clone()).unwrap_or_else(|| "RollingUpdate".into());
+    let rollout = current.is_some().then(|| rollout::estimate(ds, &verdicts));
     Ok(Report {
         daemonset: key,
         change: current.is_some(),
+        rollout,
+        ds: ds.clone(),
         verdicts,
         losing,
         gaining,
@@ -256,6 +264,7 @@ impl Report {
             .collect();
         json!({
             "daemonset": self.daemonset, "change": self.change, "strategy": self.strategy,
+            "rollout": self.rollout.as_ref().map(rollout::Rollout::json),
             "losing": self.losing, "gaining": self.gaining,
             "pull": {"nodes": self.pull_nodes, "bytes": self.pull_bytes},
             "nodes": nodes,
@@ -284,6 +293,10 @@ impl Report {
         out.push_str(&format!("; {} not eligible\n", v.len() - targeted));
         if self.change {
             out.push_str(&format!("change ({} update): {} newly targeted, {} no longer\n", self.strategy, self.gaining, self.losing.len()));
+        }
+        if let Some(r) = &self.rollout {
+            out.push_str(&r.text(&self.ds));
+            out.push('\n');
         }
         out.push_str(&format!(
             "images: already on {} of {targeted} targeted nodes; {} would pull (about {})\n",
