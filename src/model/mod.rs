@@ -12,7 +12,8 @@
 //! (rollout progress and pace, derived from the store), [`budget`] (who holds a rolling
 //! update's budget, what frees it, and the rollout's verdict), [`joins`] (joining nodes: what must be remembered, timelines, problems), [`fleet`] (the same DaemonSets
 //! across several clusters' models), [`plan`] (operator actions planned: intent, confirmation,
-//! permission, the roll's nodes; the cluster layer carries them out).
+//! permission, the roll's nodes; the cluster layer carries them out), [`preflight`] (what a
+//! DaemonSet or a change of one would do on each node if applied, and the rollout it triggers).
 //!
 //! May import: `k8s`. Nothing here does I/O.
 
@@ -31,6 +32,7 @@ pub mod index;
 pub mod joins;
 pub mod plan;
 mod pods;
+pub mod preflight;
 pub mod rollout;
 pub mod running;
 pub mod tally;

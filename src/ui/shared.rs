@@ -28,11 +28,23 @@ pub enum View {
     Fleet,
     /// The nodes that joined within the window, and one node's join timeline.
     Joins,
+    /// `:preflight FILE`: what the file's DaemonSets would do if applied (nothing is).
+    WhatIf,
 }
 
 impl View {
-    pub const ALL: [View; 9] =
-        [View::DaemonSets, View::Grid, View::Matrix, View::Rollout, View::Nodes, View::Detail, View::Text, View::Fleet, View::Joins];
+    pub const ALL: [View; 10] = [
+        View::DaemonSets,
+        View::Grid,
+        View::Matrix,
+        View::Rollout,
+        View::Nodes,
+        View::Detail,
+        View::Text,
+        View::Fleet,
+        View::Joins,
+        View::WhatIf,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -45,6 +57,7 @@ impl View {
             View::Text => "YAML / logs",
             View::Fleet => "fleet",
             View::Joins => "joining nodes",
+            View::WhatIf => "what if (preflight)",
         }
     }
 }

@@ -91,6 +91,7 @@ pub struct App {
     rollout: RolloutView,
     detail: DetailView,
     text: TextView,
+    whatif: crate::ui::views::WhatIfView,
     picker: Option<Picker>,
     /// An action waiting for `y` (confirm) or `n`/Esc (cancel).
     confirm: Option<Confirm>,
@@ -137,6 +138,7 @@ impl App {
             rollout: RolloutView::default(),
             detail: DetailView::default(),
             text: TextView::default(),
+            whatif: Default::default(),
             picker: None,
             confirm: None,
             show_help: false,
@@ -323,6 +325,7 @@ impl App {
             View::Joins => self.joins.render(f, body, s),
             View::Detail => self.detail.render(f, body, s),
             View::Text => self.text.render(f, body, s),
+            View::WhatIf => self.whatif.render(f, body, s),
             View::Fleet => {}
         }
         let prompt = match &self.mode {
@@ -403,6 +406,11 @@ impl App {
                 self.s.roll = Some(st);
             }
             JobResult::DrainPlan { nodes, plans } => self.drain_planned(nodes, plans),
+            JobResult::Preflight { seq, reports } => {
+                if seq == self.whatif.seq {
+                    self.whatif.reports = Some(reports);
+                }
+            }
             JobResult::Drain(st) => {
                 self.s.message = Some(st.line());
                 self.s.drain = Some(st);

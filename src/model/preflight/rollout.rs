@@ -11,7 +11,7 @@
 //! pull them first: how many is an estimate from `status.images`. OnDelete rolls nothing:
 //! a pod is replaced only when it is deleted.
 //!
-//! May import: `k8s`, `preflight::verdict`.
+//! May import: `k8s`, `model::preflight::verdict`.
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;

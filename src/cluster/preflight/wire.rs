@@ -4,7 +4,7 @@
 //! serde skips every other key — instead of full k8s-openapi `Pod`s. A big cluster lists
 //! hundreds of thousands of pods; this is most of preflight's work.
 //!
-//! May import: `k8s`.
+//! May import: `model`, `k8s`.
 
 use std::collections::BTreeMap;
 
@@ -119,14 +119,14 @@ impl PodFit {
     }
 
     /// The pod as a verdict reads it.
-    pub fn into_pod_on_node(self) -> super::verdict::PodOnNode {
+    pub fn into_pod_on_node(self) -> crate::model::preflight::verdict::PodOnNode {
         let spec = core::PodSpec {
             containers: self.spec.containers.into_iter().map(container).collect(),
             init_containers: Some(self.spec.init_containers.into_iter().map(container).collect()),
             overhead: self.spec.overhead,
             ..Default::default()
         };
-        super::verdict::PodOnNode {
+        crate::model::preflight::verdict::PodOnNode {
             name: format!("{}/{}", self.metadata.namespace, self.metadata.name),
             priority: self.spec.priority.unwrap_or(0),
             requests: crate::k8s::fit::pod_requests(&spec),
