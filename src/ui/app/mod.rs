@@ -406,11 +406,8 @@ impl App {
                 self.s.roll = Some(st);
             }
             JobResult::DrainPlan { nodes, plans } => self.drain_planned(nodes, plans),
-            JobResult::Preflight { seq, reports } => {
-                if seq == self.whatif.seq {
-                    self.whatif.reports = Some(reports);
-                }
-            }
+            JobResult::Preflight { seq, reports } if seq == self.whatif.seq => self.whatif.reports = Some(reports),
+            JobResult::Preflight { .. } => {}
             JobResult::Drain(st) => {
                 self.s.message = Some(st.line());
                 self.s.drain = Some(st);

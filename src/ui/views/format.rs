@@ -276,7 +276,7 @@ pub fn harmless(buf: &mut ratatui::buffer::Buffer) {
 
 /// Millicores as a quantity reads: `250m`, `2` (whole cores).
 pub fn cpu_text(m: u64) -> String {
-    if m % 1000 == 0 { format!("{}", m / 1000) } else { format!("{m}m") }
+    if m.is_multiple_of(1000) { format!("{}", m / 1000) } else { format!("{m}m") }
 }
 
 /// Bytes in the largest binary unit that keeps one decimal: `64Mi`, `1.5Gi`, `512`.
@@ -285,7 +285,11 @@ pub fn mem_text(b: u64) -> String {
     for (unit, size) in UNITS {
         if b >= size {
             let tenths = (b * 10).div_ceil(size);
-            return if tenths % 10 == 0 { format!("{}{unit}", tenths / 10) } else { format!("{}.{}{unit}", tenths / 10, tenths % 10) };
+            return if tenths.is_multiple_of(10) {
+                format!("{}{unit}", tenths / 10)
+            } else {
+                format!("{}.{}{unit}", tenths / 10, tenths % 10)
+            };
         }
     }
     b.to_string()
