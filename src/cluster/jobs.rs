@@ -92,6 +92,9 @@ pub enum Effect {
     DrainPause(bool),
     /// Stop the drain under way (the nodes stay cordoned).
     DrainAbort,
+    /// `:preflight FILE`: read the file's DaemonSets and the cluster, and judge each node
+    /// (what would happen if it were applied; nothing is applied).
+    Preflight { seq: u64, path: std::path::PathBuf },
 }
 
 /// An Event, reduced to what the detail view prints.
@@ -142,6 +145,21 @@ pub enum JobResult {
         seq: Option<u64>,
         message: String,
     },
+    /// The preflight's reports (one per DaemonSet of the file), or why there are none.
+    Preflight {
+        seq: u64,
+        reports: Result<Vec<crate::model::preflight::Report>, String>,
+    },
+}
+
+/// The preflight of the DaemonSets in the file at `path`: the same reading of the cluster
+/// and the same verdicts as `daemonscope preflight`.
+async fn preflight(cluster: &Cluster, path: std::path::PathBuf) -> Result<Vec<crate::model::preflight::Report>, String> {
+    let dss = tokio::task::spawn_blocking(move || crate::k8s::manifests::read_manifests(&[path]))
+        .await
+        .map_err(|e| format!("reading the file: {e}"))??;
+    let facts = crate::cluster::preflight::gather(cluster, &dss).await.map_err(|e| e.to_string())?;
+    dss.iter().map(|ds| crate::model::preflight::evaluate(ds, &facts)).collect()
 }
 
 /// Most events kept per object (newest).
@@ -177,6 +195,11 @@ impl Jobs {
         let tx = self.tx.clone();
         let cluster = self.cluster.clone();
         match e {
+            Effect::Preflight { seq, path } => {
+                tokio::spawn(async move {
+                    let _ = tx.send(JobResult::Preflight { seq, reports: preflight(&cluster, path).await });
+                });
+            }
             Effect::Yaml { seq, object } => {
                 tokio::spawn(async move {
                     let r = match yaml(&cluster, &object).await {

@@ -4,7 +4,7 @@
 //! that render as words ([`errors`]); requests counted by verb and code ([`requests`]);
 //! pods decoded straight into the model's view ([`wire`]), and the joins' workload pods ([`workloads`]); async jobs the UI asks for ([`jobs`]); operator actions ([`actions`]; the taint edit
 //! in [`taints`]), the OnDelete roll ([`roll`]) with its [`lease`] and its maintenance steps ([`roll_maintenance`]), and the drain ([`drain`]; as the TUI's job:
-//! [`drain_job`]).
+//! [`drain_job`]); what a preflight reads of the cluster ([`preflight`]).
 //!
 //! May import: `model`, `k8s`. Never `sim` or `ui`.
 
@@ -20,6 +20,7 @@ pub mod lease;
 pub mod listwatch;
 pub mod live;
 pub mod pages;
+pub mod preflight;
 pub mod requests;
 pub mod roll;
 pub mod roll_maintenance;

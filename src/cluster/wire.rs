@@ -9,10 +9,14 @@
 //! May import: `model`, `k8s`.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::Deserialize;
 
+use crate::k8s::fit::{self, Resources};
+use crate::model::compact::CpuMem;
 use crate::model::{ContainerInfo, IStr, PodInfo, PodName};
 
 /// A pod as the watch decodes it: its model view (None when no DaemonSet controls it),
@@ -90,6 +94,11 @@ impl<'de> Deserialize<'de> for PodWire {
         let exit = |t: &Terminated| {
             t.reason.as_deref().map(String::from).unwrap_or_else(|| format!("ExitCode:{}", t.exit_code.unwrap_or_default()))
         };
+        let requests = CpuMem::of(&fit::requests_of(
+            spec.containers.iter().map(Container::requests),
+            spec.init_containers.iter().map(|c| (c.requests(), c.restart_policy.as_deref() == Some("Always"))),
+            Resources::of(spec.overhead.as_ref()),
+        ));
         let containers = spec
             .containers
             .into_iter()
@@ -138,6 +147,7 @@ impl<'de> Deserialize<'de> for PodWire {
             started: started.into(),
             unschedulable: unschedulable.map(Box::new),
             containers,
+            requests,
         };
         Ok(PodWire { meta, info: Some(info) })
     }
@@ -223,14 +233,35 @@ struct Spec<'a> {
     affinity: Option<Affinity>,
     #[serde(default, borrow, deserialize_with = "null_as_default")]
     containers: Vec<Container<'a>>,
+    #[serde(default, borrow, deserialize_with = "null_as_default")]
+    init_containers: Vec<Container<'a>>,
+    overhead: Option<BTreeMap<String, Quantity>>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Container<'a> {
     #[serde(borrow)]
     name: Str<'a>,
     #[serde(borrow)]
     image: Str<'a>,
+    resources: Option<Requirements>,
+    #[serde(borrow)]
+    restart_policy: Str<'a>,
+}
+
+/// A container's `resources`, as much as its requests need.
+#[derive(Deserialize)]
+struct Requirements {
+    requests: Option<BTreeMap<String, Quantity>>,
+    limits: Option<BTreeMap<String, Quantity>>,
+}
+
+impl Container<'_> {
+    fn requests(&self) -> Resources {
+        let r = self.resources.as_ref();
+        fit::container_requests(r.and_then(|r| r.requests.as_ref()), r.and_then(|r| r.limits.as_ref()))
+    }
 }
 
 #[derive(Deserialize)]

@@ -110,26 +110,44 @@ impl Resources {
 }
 
 /// A container's requests, with limits standing in for requests it leaves out.
-fn container_requests(c: &core::Container) -> Resources {
-    let r = c.resources.as_ref();
-    let mut out = Resources::of(r.and_then(|r| r.limits.as_ref()));
-    for (k, v) in Resources::of(r.and_then(|r| r.requests.as_ref())).0 {
+pub fn container_requests(requests: Option<&BTreeMap<String, Quantity>>, limits: Option<&BTreeMap<String, Quantity>>) -> Resources {
+    let mut out = Resources::of(limits);
+    for (k, v) in Resources::of(requests).0 {
         out.0.insert(k, v);
     }
     out
 }
 
+fn of_container(c: &core::Container) -> Resources {
+    let r = c.resources.as_ref();
+    container_requests(r.and_then(|r| r.requests.as_ref()), r.and_then(|r| r.limits.as_ref()))
+}
+
 /// What a pod with this spec requests of its node (`PodRequests`).
 pub fn pod_requests(spec: &core::PodSpec) -> Resources {
+    requests_of(
+        spec.containers.iter().map(of_container),
+        spec.init_containers.iter().flatten().map(|c| (of_container(c), c.restart_policy.as_deref() == Some("Always"))),
+        Resources::of(spec.overhead.as_ref()),
+    )
+}
+
+/// `PodRequests` from its parts: each container's requests, each init container's with
+/// whether it is a sidecar (`restartPolicy: Always`), in order, and the pod's overhead.
+/// For decoders that read a pod lean, without a k8s-openapi `PodSpec`.
+pub fn requests_of(
+    containers: impl IntoIterator<Item = Resources>,
+    init_containers: impl IntoIterator<Item = (Resources, bool)>,
+    overhead: Resources,
+) -> Resources {
     let mut reqs = Resources::default();
-    for c in &spec.containers {
-        reqs.add(&container_requests(c));
+    for c in containers {
+        reqs.add(&c);
     }
     let mut sidecars = Resources::default();
     let mut init_max = Resources::default();
-    for c in spec.init_containers.iter().flatten() {
-        let mut step = container_requests(c);
-        if c.restart_policy.as_deref() == Some("Always") {
+    for (mut step, sidecar) in init_containers {
+        if sidecar {
             sidecars.add(&step);
             step = sidecars.clone();
         } else {
@@ -139,9 +157,22 @@ pub fn pod_requests(spec: &core::PodSpec) -> Resources {
     }
     reqs.add(&sidecars);
     reqs.max(&init_max);
-    reqs.add(&Resources::of(spec.overhead.as_ref()));
+    reqs.add(&overhead);
     reqs.0.retain(|_, v| *v != 0);
     reqs
+}
+
+/// The host ports a pod spec holds, with their protocols (`TCP` when unset), as the
+/// `NodePorts` filter reads them (`pkg/scheduler/framework/plugins/nodeports/node_ports.go`,
+/// `getContainerPorts`): the containers' ports with a `hostPort` above 0 — a hostPort of 0
+/// (or none) is no port. Init containers' ports are not read. The host IP is not
+/// compared: every port is taken as bound on all addresses.
+pub fn host_ports(spec: &core::PodSpec) -> Vec<(i32, String)> {
+    spec.containers
+        .iter()
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| p.host_port.filter(|h| *h > 0).map(|h| (h, p.protocol.clone().unwrap_or_else(|| "TCP".into()))))
+        .collect()
 }
 
 /// Whether a pod counts against its node for the scheduler: bound, and not finished

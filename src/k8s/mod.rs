@@ -8,8 +8,9 @@
 //! ([`scenario`]), and which labels name a node's pool, zone and instance type on each
 //! provider ([`topology`]), counts in words ([`words`]), dumps a cluster left
 //! behind, read offline ([`dump`]), the clock ages are read against ([`clock`]), and whether a
-//! pod fits a node's resources as kube-scheduler decides ([`fit`]), and the streaming list
-//! (watch-list) a watch can start with ([`watchlist`]).
+//! pod fits a node's resources as kube-scheduler decides ([`fit`]), the DaemonSet
+//! manifests a preflight reads ([`manifests`]), and the streaming list (watch-list) a watch
+//! can start with ([`watchlist`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
@@ -22,6 +23,7 @@ pub mod files;
 pub mod fit;
 pub mod intstr;
 pub mod labels;
+pub mod manifests;
 pub mod scenario;
 pub mod selector;
 pub mod taints;

@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 use super::atoms::Interner;
 pub use super::atoms::{IStr, PodName, Time, Uid};
 use crate::k8s::eligibility::{NodeFacts, Placement};
+use crate::k8s::fit::Resources;
 
 pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
 pub const TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
@@ -27,10 +28,42 @@ fn ts(t: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>) -> Optio
     t.as_ref().map(|t| t.0)
 }
 
+/// Cpu (millicores) and memory (bytes): what a pod requests of its node, as the scheduler
+/// counts it (`k8s::fit::pod_requests`: init containers, sidecars and overhead included),
+/// or a node's allocatable of the two. The DaemonSet tax is counted in these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuMem {
+    pub cpu_m: u64,
+    pub mem: u64,
+}
+
+impl CpuMem {
+    pub fn of(r: &Resources) -> CpuMem {
+        CpuMem { cpu_m: r.get("cpu").max(0) as u64, mem: r.get("memory").max(0) as u64 }
+    }
+
+    pub fn add(&mut self, o: CpuMem) {
+        self.cpu_m += o.cpu_m;
+        self.mem += o.mem;
+    }
+
+    /// `self` as a percentage of `of` (rounded up), the worse of cpu and memory; None when
+    /// `of` has neither (the node reports no allocatable).
+    pub fn percent_of(self, of: CpuMem) -> Option<u64> {
+        let pct = |a: u64, b: u64| (b > 0).then(|| (a * 100).div_ceil(b));
+        match (pct(self.cpu_m, of.cpu_m), pct(self.mem, of.mem)) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0).max(b.unwrap_or(0))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeInfo {
     pub name: String,
     pub facts: NodeFacts,
+    /// `status.allocatable` cpu and memory.
+    pub allocatable: CpuMem,
     /// Ready condition: Some(true) Ready, Some(false) NotReady/Unknown, None no condition.
     pub ready: Option<bool>,
     pub unschedulable: bool,
@@ -109,6 +142,7 @@ impl From<&core::Node> for NodeInfo {
         NodeInfo {
             name: n.metadata.name.clone().unwrap_or_default(),
             facts: NodeFacts::from_node(n),
+            allocatable: CpuMem::of(&Resources::of(n.status.as_ref().and_then(|s| s.allocatable.as_ref()))),
             ready,
             unschedulable: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
             created: ts(&n.metadata.creation_timestamp),
@@ -333,6 +367,8 @@ pub struct PodInfo {
     /// pointer, as almost every pod has none).
     pub unschedulable: Option<Box<String>>,
     pub containers: Containers,
+    /// What it requests of its node (cpu and memory, as the scheduler counts them).
+    pub requests: CpuMem,
 }
 
 impl PodInfo {
@@ -407,6 +443,7 @@ impl PodInfo {
                 .into(),
             unschedulable: unschedulable.map(Box::new),
             containers,
+            requests: CpuMem::of(&crate::k8s::fit::pod_requests(&spec)),
         })
     }
 

@@ -9,7 +9,7 @@
 //!
 //! May import: `model::compact`, `k8s`.
 
-use super::compact::{ContainerInfo, DsInfo, IStr, NodeCondition, NodeInfo, PodInfo, PodName, Time};
+use super::compact::{ContainerInfo, CpuMem, DsInfo, IStr, NodeCondition, NodeInfo, PodInfo, PodName, Time};
 use crate::k8s::eligibility::{NodeFacts, Placement, Taint, Toleration, add_daemon_tolerations};
 
 /// A Ready, schedulable node with no labels and no taints.
@@ -17,6 +17,7 @@ pub fn node(name: &str) -> NodeInfo {
     NodeInfo {
         name: name.to_string(),
         facts: NodeFacts { name: name.to_string(), labels: Default::default(), taints: vec![] },
+        allocatable: CpuMem::default(),
         ready: Some(true),
         unschedulable: false,
         created: None,
@@ -78,10 +79,17 @@ pub fn pod(ds: &DsInfo, node: &str, uid: &str) -> PodInfo {
             running: true,
             last_exit: None,
         }],
+        requests: CpuMem::default(),
     }
 }
 
 impl NodeInfo {
+    /// With `cpu_m` millicores and `mem` bytes allocatable.
+    pub fn with_allocatable(mut self, cpu_m: u64, mem: u64) -> Self {
+        self.allocatable = CpuMem { cpu_m, mem };
+        self
+    }
+
     /// With the label `key=value`.
     pub fn with_label(mut self, key: &str, value: &str) -> Self {
         self.facts.labels.insert(key.to_string(), value.to_string());
@@ -168,6 +176,12 @@ impl DsInfo {
 }
 
 impl PodInfo {
+    /// Requesting `cpu_m` millicores and `mem` bytes of its node.
+    pub fn requesting(mut self, cpu_m: u64, mem: u64) -> Self {
+        self.requests = CpuMem { cpu_m, mem };
+        self
+    }
+
     /// Made from template generation `generation`.
     pub fn from_generation(mut self, generation: &str) -> Self {
         self.template_generation = Some(generation.into());

@@ -8,11 +8,12 @@
 //! Layers, each importing only those before it: [`atoms`] (interned strings, uids, pod
 //! names, times: the small values a pod is made of), [`compact`] (the stored types, built
 //! `From` API objects; [`extras`]: revisions and services), [`change`] (a watch event for the model, and its resource), [`cause`] (why a cell is in its state, as one word),
-//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`availability`] (which nodes a rolling update counts as unavailable), [`pods`] (pods by id and by uid, one DaemonSet's pods by node), [`tally`] (per-node counts and the problem order), [`index`] (the store, its indexes and per-DaemonSet and per-node aggregates), [`rollout`]
+//! [`coverage`] (where coverage is decided: one DaemonSet on one node), [`availability`] (which nodes a rolling update counts as unavailable), [`pods`] (pods by id and by uid, one DaemonSet's pods by node), [`tally`] (per-node counts and the problem order), [`index`] (the store, its indexes and per-DaemonSet and per-node aggregates), [`tax`] (what the daemon pods request of each node, the DaemonSet tax), [`rollout`]
 //! (rollout progress and pace, derived from the store), [`budget`] (who holds a rolling
 //! update's budget, what frees it, and the rollout's verdict), [`joins`] (joining nodes: what must be remembered, timelines, problems), [`fleet`] (the same DaemonSets
 //! across several clusters' models), [`plan`] (operator actions planned: intent, confirmation,
-//! permission, the roll's nodes; the cluster layer carries them out).
+//! permission, the roll's nodes; the cluster layer carries them out), [`preflight`] (what a
+//! DaemonSet or a change of one would do on each node if applied, and the rollout it triggers).
 //!
 //! May import: `k8s`. Nothing here does I/O.
 
@@ -31,12 +32,14 @@ pub mod index;
 pub mod joins;
 pub mod plan;
 mod pods;
+pub mod preflight;
 pub mod rollout;
 pub mod running;
 pub mod tally;
+pub mod tax;
 
 pub use atoms::{IStr, PodName, Time, Uid};
-pub use compact::{ContainerInfo, Containers, DsInfo, NodeCondition, NodeInfo, PodInfo, Strategy};
+pub use compact::{ContainerInfo, Containers, CpuMem, DsInfo, NodeCondition, NodeInfo, PodInfo, Strategy};
 pub use extras::{RevisionInfo, ServiceInfo};
 pub use index::{Change, Coverage, Model, NodeId, Resource};
 pub use tally::NodeDaemons;

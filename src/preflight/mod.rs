@@ -8,227 +8,25 @@
 //! runs on now, unless `--allow-ineligible`, or the pull exceeds `--max-pull-bytes`), 2
 //! when it cannot be evaluated. Several `--context` flags check each cluster in turn.
 //!
-//! May import: `status` (its one-line messages), `cli`, `cluster`, `k8s`.
+//! The verdicts are `model::preflight`'s and the reading of the cluster
+//! `cluster::preflight`'s (the TUI's `:preflight` uses both too); this is the command:
+//! its words, its JSON and its exit codes.
+//!
+//! May import: `status` (its one-line messages), `cli`, `cluster`, `model`, `k8s`.
 
-pub mod verdict;
-pub mod wire;
+pub use crate::cluster::preflight::{gather, wire};
+pub use crate::k8s::manifests::read_manifests;
+pub use crate::model::preflight::{ClusterFacts, Report, evaluate, rollout, verdict};
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::Node;
-use k8s_openapi::api::scheduling::v1::PriorityClass;
-use kube::Api;
-use kube::api::ListParams;
 use serde_json::{Value, json};
 
 use crate::cli::PreflightArgs;
 use crate::cluster::connect::Cluster;
-use crate::cluster::errors::ClusterError;
-use crate::cluster::pages::each_page;
-use crate::k8s::eligibility::NodeFacts;
-use crate::k8s::fit::Resources;
 use crate::k8s::text;
-use verdict::{Candidate, NodeRoom, NodeVerdict, Outcome};
-
-/// The DaemonSets of the files (`-` is standard input): YAML or JSON, several documents,
-/// `List`s. Anything else is skipped; no DaemonSet at all is an error, in one line.
-pub fn read_manifests(paths: &[std::path::PathBuf]) -> Result<Vec<DaemonSet>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        let shown = p.display().to_string();
-        let text = if shown == "-" {
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::Read::take(std::io::stdin(), crate::k8s::files::max() + 1), &mut s)
-                .map_err(|e| format!("reading standard input: {e}"))?;
-            if s.len() as u64 > crate::k8s::files::max() {
-                return Err(format!("standard input: larger than {} (--max-file-size)", crate::k8s::files::size(crate::k8s::files::max())));
-            }
-            s
-        } else {
-            crate::k8s::files::read_to_string(p).map_err(|e| match e {
-                crate::k8s::files::ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!("{shown}: no such file"),
-                e => format!("{shown}: {e}"),
-            })?
-        };
-        let docs: Vec<Value> = serde_saphyr::from_multiple(&text)
-            .map_err(|e| format!("{shown}: not valid YAML or JSON: {}", e.to_string().lines().next().unwrap_or("")))?;
-        let mut items: Vec<Value> = Vec::new();
-        for d in docs {
-            match d.get("items").and_then(Value::as_array) {
-                Some(list) if d.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => {
-                    items.extend(list.iter().cloned())
-                }
-                _ => items.push(d),
-            }
-        }
-        for d in items {
-            if d.get("kind").and_then(Value::as_str) != Some("DaemonSet") {
-                continue;
-            }
-            let name = d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-            if d.get("apiVersion").and_then(Value::as_str) != Some("apps/v1") {
-                return Err(format!("{shown}: DaemonSet {name}: apiVersion must be apps/v1"));
-            }
-            let ds: DaemonSet = serde_json::from_value(d).map_err(|e| format!("{shown}: DaemonSet {name}: {e}"))?;
-            if ds.spec.as_ref().and_then(|s| s.template.spec.as_ref()).is_none() {
-                return Err(format!("{shown}: DaemonSet {name}: spec.template.spec is missing"));
-            }
-            out.push(ds);
-        }
-    }
-    if out.is_empty() {
-        let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(format!("{}: no DaemonSet (apps/v1) in it", files.join(", ")));
-    }
-    Ok(out)
-}
-
-/// What the cluster holds that a verdict reads.
-pub struct ClusterFacts {
-    pub nodes: Vec<NodeRoom>,
-    /// Priority class values and preemption policies by name; the global default's value.
-    pub classes: HashMap<String, (i32, bool)>,
-    pub default_priority: i32,
-    /// The DaemonSets as they are now, by `namespace/name`.
-    pub existing: HashMap<String, DaemonSet>,
-}
-
-fn ds_key(ds: &DaemonSet) -> String {
-    format!("{}/{}", ds.metadata.namespace.as_deref().unwrap_or("default"), ds.metadata.name.as_deref().unwrap_or(""))
-}
-
-/// Reads the nodes, the bound pods (folded per node), the priority classes and the
-/// DaemonSets `dss` change.
-pub async fn gather(cluster: &Cluster, dss: &[DaemonSet]) -> Result<ClusterFacts, ClusterError> {
-    let images: BTreeSet<String> = dss
-        .iter()
-        .filter_map(|d| d.spec.as_ref()?.template.spec.as_ref())
-        .flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten()))
-        .filter_map(|c| c.image.clone())
-        .collect();
-    let mut nodes: Vec<NodeRoom> = Vec::new();
-    each_page(cluster, &Api::<Node>::all(cluster.client.clone()), ListParams::default(), |page| {
-        for n in page {
-            let mut have = BTreeSet::new();
-            let mut sizes = Vec::new();
-            for img in n.status.iter().flat_map(|s| s.images.iter().flatten()) {
-                for name in img.names.iter().flatten().filter(|x| images.contains(*x)) {
-                    have.insert(name.clone());
-                    sizes.push((name.clone(), img.size_bytes.unwrap_or(0)));
-                }
-            }
-            nodes.push(NodeRoom {
-                facts: NodeFacts::from_node(&n),
-                allocatable: Resources::of(n.status.as_ref().and_then(|s| s.allocatable.as_ref())),
-                pods: Vec::new(),
-                images: have,
-                image_sizes: sizes,
-            });
-        }
-    })
-    .await?;
-    let index: HashMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.facts.name.clone(), i)).collect();
-    // Pods decoded lean (see `wire`), 500 at a time.
-    let mut lp = ListParams::default().limit(500);
-    loop {
-        let req = kube::core::Request::new("/api/v1/pods").list(&lp).map_err(|e| cluster.error(kube::Error::BuildRequest(e)))?;
-        let page: wire::PodFitList = cluster.client.request(req).await.map_err(|e| cluster.error(e))?;
-        for p in page.items {
-            if let Some(i) = p.node().and_then(|n| index.get(n)).copied() {
-                nodes[i].pods.push(p.into_pod_on_node());
-            }
-        }
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp = lp.continue_token(&c),
-            None => break,
-        }
-    }
-    let mut classes = HashMap::new();
-    let mut default_priority = 0;
-    each_page(cluster, &Api::<PriorityClass>::all(cluster.client.clone()), ListParams::default(), |page| {
-        for c in page {
-            if c.global_default == Some(true) {
-                default_priority = c.value;
-            }
-            classes.insert(c.metadata.name.clone().unwrap_or_default(), (c.value, c.preemption_policy.as_deref() == Some("Never")));
-        }
-    })
-    .await?;
-    let mut existing = HashMap::new();
-    for ds in dss {
-        let ns = ds.metadata.namespace.as_deref().unwrap_or("default");
-        let api: Api<DaemonSet> = Api::namespaced(cluster.client.clone(), ns);
-        if let Some(cur) = api.get_opt(ds.metadata.name.as_deref().unwrap_or("")).await.map_err(|e| cluster.error(e))? {
-            existing.insert(ds_key(ds), cur);
-        }
-    }
-    Ok(ClusterFacts { nodes, classes, default_priority, existing })
-}
-
-/// One DaemonSet's verdicts, and what a change does to the nodes it runs on now.
-pub struct Report {
-    pub daemonset: String,
-    pub change: bool,
-    pub verdicts: Vec<NodeVerdict>,
-    /// Nodes the current DaemonSet targets that the new one does not.
-    pub losing: Vec<String>,
-    /// Nodes the new one targets that the current one does not.
-    pub gaining: usize,
-    /// Nodes that would have to pull, and the bytes they report for what they have elsewhere.
-    pub pull_nodes: usize,
-    pub pull_bytes: i64,
-    pub strategy: String,
-}
-
-/// The verdicts for `ds` on `facts`: pure.
-pub fn evaluate(ds: &DaemonSet, facts: &ClusterFacts) -> Result<Report, String> {
-    let spec = ds.spec.as_ref().and_then(|s| s.template.spec.as_ref()).cloned().unwrap_or_default();
-    let key = ds_key(ds);
-    let (priority, never) = match spec.priority_class_name.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => *facts.classes.get(c).ok_or_else(|| format!("DaemonSet {key}: priority class {c:?} does not exist"))?,
-        None => (facts.default_priority, false),
-    };
-    let current = facts.existing.get(&key);
-    let cand = Candidate::of(ds, priority, never, current.and_then(|c| c.metadata.uid.clone()));
-    let verdicts: Vec<NodeVerdict> = facts.nodes.iter().map(|n| verdict::judge(&cand, n)).collect();
-    let mut losing = Vec::new();
-    let mut gaining = 0;
-    if let Some(cur) = current {
-        let now = Candidate::of(cur, priority, never, None);
-        for (n, v) in facts.nodes.iter().zip(&verdicts) {
-            let was = crate::k8s::eligibility::evaluate(&n.facts, &now.placement).should_run;
-            let will = !matches!(v.outcome, Outcome::NotEligible(_));
-            if was && !will {
-                losing.push(n.facts.name.clone());
-            }
-            gaining += usize::from(!was && will);
-        }
-    }
-    // Nodes that would run it without its images: each pulls them (the size a node reports
-    // for the image elsewhere is the estimate; unknown sizes count 0).
-    let mut sizes: BTreeMap<&str, i64> = BTreeMap::new();
-    for n in &facts.nodes {
-        for (name, s) in &n.image_sizes {
-            sizes.entry(name).and_modify(|x| *x = (*x).max(*s)).or_insert(*s);
-        }
-    }
-    let per_node: i64 = cand.images.iter().map(|i| sizes.get(i.as_str()).copied().unwrap_or(0)).sum();
-    let pull_nodes = verdicts.iter().filter(|v| !matches!(v.outcome, Outcome::NotEligible(_)) && !v.images_present).count();
-    let strategy =
-        ds.spec.as_ref().and_then(|s| s.update_strategy.as_ref()).and_then(|u| u.type_.clone()).unwrap_or_else(|| "RollingUpdate".into());
-    Ok(Report {
-        daemonset: key,
-        change: current.is_some(),
-        verdicts,
-        losing,
-        gaining,
-        pull_nodes,
-        pull_bytes: per_node * pull_nodes as i64,
-        strategy,
-    })
-}
+use verdict::{NodeVerdict, Outcome};
 
 fn count(verdicts: &[NodeVerdict], f: impl Fn(&Outcome) -> bool) -> usize {
     verdicts.iter().filter(|v| f(&v.outcome)).count()
@@ -256,6 +54,7 @@ impl Report {
             .collect();
         json!({
             "daemonset": self.daemonset, "change": self.change, "strategy": self.strategy,
+            "rollout": self.rollout.as_ref().map(rollout::Rollout::json),
             "losing": self.losing, "gaining": self.gaining,
             "pull": {"nodes": self.pull_nodes, "bytes": self.pull_bytes},
             "nodes": nodes,
@@ -284,6 +83,10 @@ impl Report {
         out.push_str(&format!("; {} not eligible\n", v.len() - targeted));
         if self.change {
             out.push_str(&format!("change ({} update): {} newly targeted, {} no longer\n", self.strategy, self.gaining, self.losing.len()));
+        }
+        if let Some(r) = &self.rollout {
+            out.push_str(&r.text(&self.ds));
+            out.push('\n');
         }
         out.push_str(&format!(
             "images: already on {} of {targeted} targeted nodes; {} would pull (about {})\n",

@@ -336,6 +336,7 @@ pub enum Cmd {
     Roll,
     Drain,
     DryRun,
+    Preflight,
     Quit,
 }
 
@@ -383,6 +384,12 @@ pub const COMMANDS: &[Command] = &[
         names: &["dry-run", "dryrun"],
         args: "[on|off]",
         help: "send actions with dryRun=All (toggles without an argument)",
+    },
+    Command {
+        cmd: Cmd::Preflight,
+        names: &["preflight"],
+        args: "FILE",
+        help: "what if FILE's DaemonSets were applied now: each node's verdict and the rollout (nothing is applied; Esc leaves)",
     },
     Command { cmd: Cmd::Quit, names: &["q", "quit", "q!"], args: "", help: "quit" },
 ];

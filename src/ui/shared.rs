@@ -28,11 +28,23 @@ pub enum View {
     Fleet,
     /// The nodes that joined within the window, and one node's join timeline.
     Joins,
+    /// `:preflight FILE`: what the file's DaemonSets would do if applied (nothing is).
+    WhatIf,
 }
 
 impl View {
-    pub const ALL: [View; 9] =
-        [View::DaemonSets, View::Grid, View::Matrix, View::Rollout, View::Nodes, View::Detail, View::Text, View::Fleet, View::Joins];
+    pub const ALL: [View; 10] = [
+        View::DaemonSets,
+        View::Grid,
+        View::Matrix,
+        View::Rollout,
+        View::Nodes,
+        View::Detail,
+        View::Text,
+        View::Fleet,
+        View::Joins,
+        View::WhatIf,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -45,6 +57,7 @@ impl View {
             View::Text => "YAML / logs",
             View::Fleet => "fleet",
             View::Joins => "joining nodes",
+            View::WhatIf => "what if (preflight)",
         }
     }
 }
@@ -54,9 +67,20 @@ pub enum SortBy {
     Name,
     Problems,
     Coverage,
+    /// The nodes view: the DaemonSet tax (`DS REQ`), highest first.
+    DsReq,
 }
 
 impl SortBy {
+    /// The next order of the nodes view: name, problems, the DaemonSet tax.
+    pub fn next_for_nodes(self) -> SortBy {
+        match self {
+            SortBy::Name => SortBy::Problems,
+            SortBy::Problems => SortBy::DsReq,
+            _ => SortBy::Name,
+        }
+    }
+
     /// The next order `s` cycles to (Coverage only where a coverage column exists).
     pub fn next(self, with_coverage: bool) -> SortBy {
         match self {

@@ -46,7 +46,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     // `daemonscope drain`.
     ("drain", &["cli", "cluster", "model", "k8s"]),
     // `daemonscope preflight`.
-    ("preflight", &["status", "cli", "cluster", "k8s"]),
+    ("preflight", &["status", "cli", "cluster", "model", "k8s"]),
     // The simulated cluster (the `sim` feature).
     ("sim", &["k8s"]),
     ("lib", &[]),

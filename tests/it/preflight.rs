@@ -349,3 +349,60 @@ async fn several_contexts_are_checked_each_and_the_worst_exit_wins() {
         reports.iter().map(|r| (r["context"].as_str().unwrap().to_string(), r["pass"].as_bool().unwrap())).collect();
     assert_eq!(got, [("roomy".to_string(), true), ("small".to_string(), false)]);
 }
+
+/// A change of a DaemonSet that runs on five nodes: the rollout it triggers, in batches at
+/// maxUnavailable resolved against the targeted nodes (40 % of 5 = 2: 3 batches), in
+/// text and in `-o json`; OnDelete rolls nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_names_its_rollout_in_batches() {
+    let mut yaml = String::new();
+    for i in 0..5 {
+        yaml += &node(&format!("n{i}"), "4", "8Gi", 110, 0, ", pool: a", "");
+    }
+    yaml += &format!("{DS}      containers: [{{name: a, image: registry.k8s.io/pause:3.9}}]\n---\n");
+    let sim = common::serve(&yaml).await;
+    let client = common::client(&sim);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "kube-system");
+    common::until(30, "a daemon pod bound on every node", || {
+        let pods = pods.clone();
+        async move {
+            let l = pods.list(&ListParams::default().labels("app=agent")).await.map_err(|e| e.to_string())?;
+            let bound = l.items.iter().filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some()).count();
+            if bound == 5 { Ok(()) } else { Err(format!("{bound} bound")) }
+        }
+    })
+    .await;
+    let cluster = common::cluster(&sim);
+    let change = |strategy: &str| {
+        format!("{DS}      containers: [{{name: a, image: registry.k8s.io/pause:3.10}}]\n")
+            .replace("spec:\n  selector", &format!("spec:\n  updateStrategy: {strategy}\n  selector"))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ds.yaml");
+    std::fs::write(&f, change("{type: RollingUpdate, rollingUpdate: {maxUnavailable: 40%}}")).unwrap();
+    let dss = preflight::read_manifests(std::slice::from_ref(&f)).unwrap();
+    let facts = preflight::gather(&cluster, &dss).await.unwrap();
+    let report = preflight::evaluate(&dss[0], &facts).unwrap();
+    let r = report.rollout.clone().expect("a change has a rollout");
+    let b = r.rolling.unwrap();
+    assert_eq!((r.nodes, b.targeted, b.max_unavailable, b.batch, b.batches), (5, 5, 2, 2, 3), "{r:?}");
+    let args = daemonscope::cli::PreflightArgs { files: vec![], output: "text".into(), allow_ineligible: false, max_pull_bytes: None };
+    let mut out = Vec::new();
+    assert_eq!(preflight::run(&cluster, "sim", &dss, &args, &mut out).await, 0);
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("rollout (RollingUpdate, maxSurge 0, maxUnavailable 40% = 2 of 5 targeted nodes): if the pod template changes, the pods on 5 nodes are replaced in 3 batches of up to 2; "),
+        "{text}"
+    );
+    let args = daemonscope::cli::PreflightArgs { files: vec![], output: "json".into(), allow_ineligible: false, max_pull_bytes: None };
+    let mut out = Vec::new();
+    preflight::run(&cluster, "sim", &dss, &args, &mut out).await;
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let rollout = &v["daemonsets"][0]["rollout"];
+    assert_eq!((rollout["batches"].as_u64(), rollout["batchSize"].as_u64(), rollout["nodes"].as_u64()), (Some(3), Some(2), Some(5)), "{v}");
+    std::fs::write(&f, change("{type: OnDelete}")).unwrap();
+    let dss = preflight::read_manifests(std::slice::from_ref(&f)).unwrap();
+    let report = preflight::evaluate(&dss[0], &facts).unwrap();
+    let r = report.rollout.unwrap();
+    assert_eq!((r.strategy.as_str(), r.nodes, r.rolling), ("OnDelete", 5, None));
+}

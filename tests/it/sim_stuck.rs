@@ -241,3 +241,35 @@ fn max_surge_with_a_host_port_deadlocks() {
     assert_eq!((st.updated_number_scheduled.unwrap_or(0), st.number_available), (0, Some(3)), "the rollout never progresses");
     assert!(pods(&sim).iter().any(|p| p.metadata.name.as_deref() == Some(name.as_str()) && unbound(p)));
 }
+
+/// A `hostPort: 0` is no host port (the NodePorts filter skips ports at or below 0): the
+/// same surge as above is placed beside the old pod, and the rollout finishes.
+#[test]
+fn a_host_port_of_zero_holds_nothing() {
+    let mut y = three_nodes("{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}", "");
+    y = y.replace(
+        "containers: [{name: agent, image: 'registry.example/agent:v1'}]",
+        "containers: [{name: agent, image: 'registry.example/agent:v1', ports: [{containerPort: 9100, hostPort: 0}]}]",
+    );
+    y.push_str(&format!(
+        "---\napiVersion: sim.daemonscope.io/v1alpha1\nkind: Simulation\nsettings: {{startDelay: 300ms, readyDelay: 200ms}}\n{}",
+        registry_yaml(&["registry.example/agent:v2"])
+    ));
+    let mut sim = build(&y);
+    run(&mut sim, 2);
+    let c = json!([{"name": "agent", "image": "registry.example/agent:v2", "ports": [{"containerPort": 9100, "hostPort": 0}]}]);
+    patch(&sim, Kind::DaemonSet, "kube-system", "agent", json!({"spec": {"template": {"spec": {"containers": c}}}}));
+    run(&mut sim, 3);
+    let unbound = pods(&sim).into_iter().filter(|p| p.spec.as_ref().unwrap().node_name.as_deref().unwrap_or("").is_empty()).count();
+    assert_eq!(unbound, 0, "the surge pod was placed");
+    // Node by node, each surge pod beside the old one (simulated time, one second a step).
+    let done =
+        |sim: &Sim| ds(sim).status.clone().is_some_and(|st| st.updated_number_scheduled == Some(3) && st.number_available == Some(3));
+    for _ in 0..60 {
+        if done(&sim) {
+            break;
+        }
+        run(&mut sim, 1);
+    }
+    assert!(done(&sim), "{:?}", ds(&sim).status);
+}

@@ -723,3 +723,37 @@ fn readonly_keys_flash_that_they_are_disabled() {
     t.keys("q");
     assert!(t.exit(10).success());
 }
+
+/// `:preflight FILE` in the real binary against the demo: the file is read and the
+/// cluster judged by a job, the view says WHAT IF — nothing applied, shows the verdicts,
+/// and Esc leaves; no DaemonSet was created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_what_if_from_the_command_line_applies_nothing() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml")).unwrap();
+    let sim = common::serve(&text).await;
+    let (dir, kc) = common::kubeconfig_file(&sim, None);
+    let file = dir.path().join("big.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: big-agent, namespace: kube-system}\nspec:\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec:\n      nodeSelector: {pool: general}\n      containers: [{name: a, image: registry.example/big:v1, resources: {requests: {cpu: \"64\"}}}]\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap().to_string();
+    let client = common::client(&sim);
+    tokio::task::spawn_blocking(move || {
+        let mut t = Tui::start(&["--kubeconfig", &kc], &[]);
+        t.wait_for("DaemonSets (8)", 20);
+        t.keys(&format!(":preflight {file}\r"));
+        let s = t.wait_for("new DaemonSet kube-system/big-agent", 20);
+        assert!(s.contains("WHAT IF — nothing applied"), "{s}");
+        assert!(s.contains("Insufficient cpu, no priority class: cannot preempt"), "{s}");
+        t.keys("\x1b");
+        t.wait_for("DaemonSets (8)", 10);
+        t.keys("q");
+        assert!(t.exit(10).success());
+    })
+    .await
+    .unwrap();
+    let api: kube::Api<k8s_openapi::api::apps::v1::DaemonSet> = kube::Api::namespaced(client, "kube-system");
+    assert!(api.get_opt("big-agent").await.unwrap().is_none(), "nothing was applied");
+}

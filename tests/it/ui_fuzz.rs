@@ -134,6 +134,7 @@ fn reach(view: View) -> &'static str {
         View::Detail => "d",
         View::Text => "y",
         View::Joins => "nJ",
+        View::WhatIf => ":preflight /nonexistent.yaml\r",
     }
 }
 

@@ -740,3 +740,158 @@ fn long_node_names_keep_the_part_that_differs() {
         }
     }
 }
+
+/// The DaemonSet tax: `s` twice in the nodes view sorts by DS REQ (the daemon pods'
+/// requests over allocatable, the worse of cpu and memory), highest first; the node's
+/// detail lists each DaemonSet's requests there.
+#[test]
+fn nodes_sorted_by_the_daemonset_tax_and_its_detail() {
+    let sim = demo();
+    let mut ui = app(&sim);
+    key(&mut ui, KeyCode::Char('n'));
+    key(&mut ui, KeyCode::Char('s'));
+    key(&mut ui, KeyCode::Char('s'));
+    for (w, h) in SIZES {
+        let s = screen(&mut ui, w, h);
+        assert!(s.contains("highest DS REQ first"), "{w}×{h}:\n{s}");
+        let header = s.lines().nth(2).unwrap();
+        if w >= 120 {
+            // The column, its cells below it, highest first.
+            let at = col(header, "DS REQ");
+            let taxes: Vec<u64> = s
+                .lines()
+                .skip(3)
+                .filter_map(|l| l.chars().skip(at).take(6).collect::<String>().trim().trim_end_matches('%').parse().ok())
+                .collect();
+            assert!(taxes.len() > 5, "{w}×{h}:\n{s}");
+            assert!(taxes.windows(2).all(|p| p[0] >= p[1]), "{taxes:?}\n{s}");
+        }
+        snapshot(&format!("nodes_by_ds_req_{w}x{h}"), &s);
+    }
+    let top = ui.app.cursor_node().unwrap().to_string();
+    key(&mut ui, KeyCode::Char('d'));
+    let mut s = String::new();
+    // Down to the section's end (the detail scrolls with ↓).
+    for _ in 0..60 {
+        s = screen(&mut ui, 120, 35);
+        if s.contains("daemon pods' requests") && s.lines().any(|l| l.starts_with("│  all ")) {
+            break;
+        }
+        key(&mut ui, KeyCode::Down);
+    }
+    assert!(s.contains(&format!("Node {top}")) || s.contains("daemon pods' requests (DS REQ; allocatable cpu"), "{s}");
+    assert!(s.lines().any(|l| l.contains("monitoring/node-exporter") && l.contains("cpu 50m (1%)")), "{s}");
+    assert!(line_with(&s, "│  all ").contains("memory "), "{s}");
+    snapshot("detail_node_ds_req_120x35", &s);
+}
+
+/// What the demo holds, as a preflight reads it (the same facts `cluster::preflight`
+/// gathers over the API, taken from the simulator's store directly).
+fn preflight_facts(sim: &Sim) -> daemonscope::model::preflight::ClusterFacts {
+    use daemonscope::k8s::fit;
+    use daemonscope::model::preflight::verdict::{NodeRoom, PodOnNode};
+    use k8s_openapi::api::core::v1::{Node, Pod};
+    let pods = sim.store.list::<Pod>(None).0;
+    let nodes = sim
+        .store
+        .list::<Node>(None)
+        .0
+        .iter()
+        .map(|n| {
+            let name = n.metadata.name.clone().unwrap_or_default();
+            let pods = pods
+                .iter()
+                .filter(|p| fit::occupies(p) == Some(name.as_str()))
+                .map(|p| {
+                    let spec = p.spec.clone().unwrap_or_default();
+                    PodOnNode {
+                        name: format!(
+                            "{}/{}",
+                            p.metadata.namespace.clone().unwrap_or_default(),
+                            p.metadata.name.clone().unwrap_or_default()
+                        ),
+                        priority: spec.priority.unwrap_or(0),
+                        requests: fit::pod_requests(&spec),
+                        ports: fit::host_ports(&spec),
+                        owner_uid: p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| o.uid.clone()),
+                        started: String::new(),
+                    }
+                })
+                .collect();
+            NodeRoom {
+                facts: daemonscope::k8s::eligibility::NodeFacts::from_node(n),
+                allocatable: fit::Resources::of(n.status.as_ref().and_then(|s| s.allocatable.as_ref())),
+                pods,
+                images: Default::default(),
+                image_sizes: Vec::new(),
+            }
+        })
+        .collect();
+    let classes = sim
+        .store
+        .list::<k8s_openapi::api::scheduling::v1::PriorityClass>(None)
+        .0
+        .iter()
+        .map(|c| (c.metadata.name.clone().unwrap_or_default(), (c.value, false)))
+        .collect();
+    let existing = sim
+        .store
+        .list::<k8s_openapi::api::apps::v1::DaemonSet>(None)
+        .0
+        .iter()
+        .map(|d| {
+            (format!("{}/{}", d.metadata.namespace.clone().unwrap_or_default(), d.metadata.name.clone().unwrap_or_default()), (**d).clone())
+        })
+        .collect();
+    daemonscope::model::preflight::ClusterFacts { nodes, classes, default_priority: 0, existing }
+}
+
+/// `:preflight FILE`: a job is asked for the file, the view is marked WHAT IF — nothing
+/// applied while it waits and once the verdicts come: the counts, the rollout of the
+/// change, a cell per node and the nodes that would not fit or would preempt; Esc leaves.
+#[test]
+fn preflight_what_if_at_every_size() {
+    let sim = demo();
+    let mut ui = app(&sim);
+    ui.send(Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)));
+    typed(&mut ui, "preflight /tmp/agents.yaml");
+    ui.effects.clear();
+    key(&mut ui, KeyCode::Enter);
+    assert_eq!(ui.app.view(), View::WhatIf);
+    let Some(Effect::Preflight { seq, path }) = ui.effects.iter().find(|e| matches!(e, Effect::Preflight { .. })).cloned() else {
+        panic!("{:?}", ui.effects)
+    };
+    assert_eq!(path, std::path::PathBuf::from("/tmp/agents.yaml"));
+    let s = screen(&mut ui, 80, 24);
+    assert!(s.contains("WHAT IF — nothing applied") && s.contains("reading /tmp/agents.yaml and the cluster…"), "{s}");
+    // Two DaemonSets: a new one too big for any general node, and a change of
+    // node-exporter (system-node-critical, maxSurge 20 %) asking for nearly a whole node.
+    let manifest = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: big-agent, namespace: kube-system}\nspec:\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec:\n      nodeSelector: {pool: general}\n      containers: [{name: a, image: registry.example/big:v1, resources: {requests: {cpu: 7700m}}}]\n---\n\
+apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: node-exporter, namespace: monitoring}\nspec:\n  selector: {matchLabels: {app.kubernetes.io/name: node-exporter}}\n  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 20%, maxUnavailable: 0}}\n  template:\n    metadata: {labels: {app.kubernetes.io/name: node-exporter}}\n    spec:\n      priorityClassName: system-node-critical\n      tolerations: [{operator: Exists}]\n      containers: [{name: node-exporter, image: quay.io/prometheus/node-exporter:v1.9.0, resources: {requests: {cpu: 7700m}}}]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("agents.yaml");
+    std::fs::write(&f, manifest).unwrap();
+    let dss = daemonscope::k8s::manifests::read_manifests(&[f]).unwrap();
+    let facts = preflight_facts(&sim);
+    let reports: Vec<_> = dss.iter().map(|d| daemonscope::model::preflight::evaluate(d, &facts).unwrap()).collect();
+    // A stale answer is dropped; the one asked for is shown.
+    ui.send(Msg::Job(JobResult::Preflight { seq: seq + 100, reports: Err("stale".into()) }));
+    ui.send(Msg::Job(JobResult::Preflight { seq, reports: Ok(reports) }));
+    for (w, h) in SIZES {
+        let s = screen(&mut ui, w, h);
+        assert!(s.contains("WHAT IF — nothing applied"), "{w}×{h}:\n{s}");
+        assert!(s.contains("new DaemonSet kube-system/big-agent"), "{w}×{h}:\n{s}");
+        assert!(s.contains("✖ would not fit"), "{w}×{h}:\n{s}");
+        snapshot(&format!("whatif_{w}x{h}"), &s);
+    }
+    // The change's rollout: maxSurge 20 % of the targeted nodes.
+    let mut all = String::new();
+    for _ in 0..40 {
+        all.push_str(&screen(&mut ui, 200, 50));
+        key(&mut ui, KeyCode::PageDown);
+    }
+    assert!(all.contains("change of DaemonSet monitoring/node-exporter"), "{all}");
+    assert!(all.contains("rollout (RollingUpdate, maxSurge 20% = "), "{all}");
+    key(&mut ui, KeyCode::Esc);
+    assert_eq!(ui.app.view(), View::DaemonSets);
+}

@@ -817,8 +817,43 @@ fn reach(ui: &mut Ui, view: View) {
             KeyCode::Char('J')
         }
         View::Fleet => unreachable!("the fleet view is FleetApp's (src/ui/fleet/tests.rs)"),
+        View::WhatIf => {
+            key(ui, KeyCode::Char(':'));
+            for c in "preflight /nonexistent.yaml".chars() {
+                key(ui, KeyCode::Char(c));
+            }
+            KeyCode::Enter
+        }
     };
     key(ui, k);
+    if let Some(Effect::Preflight { seq, .. }) = ui.effects.iter().find(|e| matches!(e, Effect::Preflight { .. })).cloned() {
+        // A verdict that fills more than a page: 200 nodes that would not fit.
+        use daemonscope::model::preflight::{
+            Report,
+            verdict::{NodeVerdict, Outcome},
+        };
+        let verdicts = (0..200)
+            .map(|i| NodeVerdict {
+                node: format!("n{i:03}"),
+                outcome: Outcome::WouldNotFit(vec!["Insufficient cpu".into()]),
+                has_pod: false,
+                images_present: true,
+            })
+            .collect();
+        let report = Report {
+            daemonset: "kube-system/agent".into(),
+            change: false,
+            verdicts,
+            losing: vec![],
+            gaining: 0,
+            pull_nodes: 0,
+            pull_bytes: 0,
+            strategy: "RollingUpdate".into(),
+            rollout: None,
+            ds: Default::default(),
+        };
+        ui.send(Msg::Job(JobResult::Preflight { seq, reports: Ok(vec![report]) }));
+    }
     if let Some(Effect::Yaml { seq, .. }) = ui.effects.iter().find(|e| matches!(e, Effect::Yaml { .. })).cloned() {
         ui.send(Msg::Job(JobResult::Text { seq, lines: (0..100).map(|i| format!("line {i}")).collect(), append: false }));
     }

@@ -98,6 +98,14 @@ fn corner_cases_decode_as_the_k8s_openapi_conversion_does() {
             r#"{"containers":[{"image":"i"},{"name":null}]}"#,
             r#"{"conditions":[{"status":"True"},{"type":"Ready"}],"containerStatuses":[{"state":{"terminated":{}}},{"name":null,"restartCount":null}]}"#,
         ),
+        // Requests: limits standing in, a sidecar and an init step, overhead.
+        pod(
+            "",
+            r#"{"nodeName":"n1","overhead":{"cpu":"10m","memory":"1Mi"},
+            "initContainers":[{"name":"s","restartPolicy":"Always","resources":{"requests":{"cpu":"50m"}}},{"name":"i","resources":{"requests":{"cpu":"1","memory":"16Mi"}}}],
+            "containers":[{"name":"a","resources":{"requests":{"cpu":"100m"}}},{"name":"b","resources":{"limits":{"cpu":"200m","memory":"64Mi"}}}]}"#,
+            r#"{"phase":"Running"}"#,
+        ),
         // No spec, no status at all.
         r#"{"metadata":{"name":"p","uid":"u","ownerReferences":[{"apiVersion":"apps/v1","kind":"DaemonSet","name":"d","uid":"ds","controller":true}]}}"#.to_string(),
     ];
@@ -114,6 +122,10 @@ fn corner_cases_decode_as_the_k8s_openapi_conversion_does() {
     let dying = both(cases[3].as_bytes()).0.unwrap();
     assert_eq!(dying.containers[1].waiting.as_deref(), Some(&("ExitCode:1".into(), "bye".into())));
     assert_eq!(dying.containers[2].waiting, None);
+    // As the scheduler counts them: the init step (1 + 50m sidecar) over the containers
+    // (300m + 50m), plus 10m overhead; memory 64Mi + 1Mi.
+    let asks = both(cases[6].as_bytes()).0.unwrap().requests;
+    assert_eq!((asks.cpu_m, asks.mem), (1060, 65 * 1024 * 1024));
 }
 
 #[test]

@@ -89,13 +89,9 @@ fn fit_error(total: usize, reasons: &BTreeMap<String, usize>, post_filter: Optio
     msg
 }
 
+/// The pod's host ports, as the `NodePorts` filter reads them (`k8s::fit::host_ports`).
 fn host_ports(p: &core::Pod) -> Vec<(i32, String)> {
-    p.spec
-        .iter()
-        .flat_map(|s| s.containers.iter())
-        .flat_map(|c| c.ports.iter().flatten())
-        .filter_map(|port| port.host_port.map(|h| (h, port.protocol.clone().unwrap_or_else(|| "TCP".into()))))
-        .collect()
+    p.spec.as_ref().map(crate::k8s::fit::host_ports).unwrap_or_default()
 }
 
 /// Why `pod` does not fit `node`, in the scheduler's words (empty if it fits): the first

@@ -12,7 +12,7 @@ use crate::cluster::jobs::{Effect, Kind};
 use crate::model::plan::{Intent, IntentKind};
 use crate::model::{DsInfo, Strategy};
 use crate::ui::keymap::Action;
-use crate::ui::shared::View;
+use crate::ui::shared::{SortBy, View};
 use crate::ui::views::Confirm;
 
 impl App {
@@ -152,8 +152,11 @@ impl App {
                 self.s.message = Some(format!("sorted by {:?}", self.daemonsets.sort).to_lowercase());
             }
             (View::Nodes, Action::Sort) => {
-                self.nodes.sort = self.nodes.sort.next(false);
-                self.s.message = Some(format!("sorted by {:?}", self.nodes.sort).to_lowercase());
+                self.nodes.sort = self.nodes.sort.next_for_nodes();
+                self.s.message = Some(match self.nodes.sort {
+                    SortBy::DsReq => "sorted by DS REQ (daemon pods' requests / allocatable), highest first".to_string(),
+                    s => format!("sorted by {s:?}").to_lowercase(),
+                });
             }
             (View::Nodes, Action::GroupBy) => self.s.message = Some(self.nodes.next_label(&self.s)),
             (View::Grid, Action::GroupBy) => self.grid.next_group(),

@@ -75,6 +75,16 @@ impl App {
                     Err(e) => self.s.message = Some(e),
                 },
             },
+            Cmd::Preflight => {
+                if arg.is_empty() {
+                    self.s.message = Some("usage: :preflight FILE (a DaemonSet manifest; nothing is applied)".into());
+                    return;
+                }
+                let seq = self.next_seq();
+                self.whatif = crate::ui::views::WhatIfView { seq, file: arg.to_string(), ..Default::default() };
+                self.effects.push(Effect::Preflight { seq, path: std::path::PathBuf::from(arg) });
+                self.goto(View::WhatIf);
+            }
             Cmd::DryRun => {
                 self.s.dry_run = match arg {
                     "on" | "true" => true,

@@ -91,6 +91,7 @@ pub struct App {
     rollout: RolloutView,
     detail: DetailView,
     text: TextView,
+    whatif: crate::ui::views::WhatIfView,
     picker: Option<Picker>,
     /// An action waiting for `y` (confirm) or `n`/Esc (cancel).
     confirm: Option<Confirm>,
@@ -137,6 +138,7 @@ impl App {
             rollout: RolloutView::default(),
             detail: DetailView::default(),
             text: TextView::default(),
+            whatif: Default::default(),
             picker: None,
             confirm: None,
             show_help: false,
@@ -332,6 +334,7 @@ impl App {
             View::Joins => self.joins.render(f, body, s),
             View::Detail => self.detail.render(f, body, s),
             View::Text => self.text.render(f, body, s),
+            View::WhatIf => self.whatif.render(f, body, s),
             View::Fleet => {}
         }
         let prompt = match &self.mode {
@@ -412,6 +415,8 @@ impl App {
                 self.s.roll = Some(st);
             }
             JobResult::DrainPlan { nodes, disable_eviction, plans } => self.drain_planned(nodes, disable_eviction, plans),
+            JobResult::Preflight { seq, reports } if seq == self.whatif.seq => self.whatif.reports = Some(reports),
+            JobResult::Preflight { .. } => {}
             JobResult::Drain(st) => {
                 // Under way, the drain's panel (and, away from the node views, the bottom
                 // line) shows where it stands, so the keys stay in the hint bar; its end

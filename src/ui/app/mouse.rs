@@ -65,7 +65,7 @@ impl App {
                     self.nodes.cursor = i;
                 }
             }
-            View::Joins => {}
+            View::Joins | View::WhatIf => {}
             View::Rollout => {
                 if let Some(i) = row_at(self.rollout.hit, x, y) {
                     let pick = self.rollout.rows(&self.s).get(i).map(|d| (d.namespace.clone(), d.name.clone()));

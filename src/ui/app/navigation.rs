@@ -34,6 +34,7 @@ impl App {
             View::Joins => self.joins.page,
             View::Detail => self.detail.page,
             View::Text | View::Fleet => self.text.page,
+            View::WhatIf => self.whatif.page,
         };
         p.max(1)
     }
@@ -174,7 +175,7 @@ impl App {
                 Some((ObjectRef { kind: Kind::Node, namespace: None, name }, None))
             }
             View::Detail => self.detail.object.clone(),
-            View::Text | View::Fleet => None,
+            View::Text | View::Fleet | View::WhatIf => None,
         }
     }
 
@@ -190,6 +191,7 @@ impl App {
             },
             View::Nodes => move_rows(&mut self.nodes.cursor, a, page),
             View::Joins => move_rows(&mut self.joins.cursor, a, page),
+            View::WhatIf => move_rows(&mut self.whatif.scroll, a, page),
             View::Rollout => {
                 let mut i = self.rollout.index(&self.s);
                 move_rows(&mut i, a, page);

@@ -32,7 +32,7 @@ impl DaemonSetsView {
         let f = Filter::parse(&s.filter);
         let mut v: Vec<&DsInfo> = s.live.model.daemonsets().filter(|d| f.is_empty() || f.ds_matches(&s.live.model, d)).collect();
         match self.sort {
-            SortBy::Name => {}
+            SortBy::Name | SortBy::DsReq => {}
             // Worst health first (failing > missing > starting > terminating > misscheduled >
             // node down > outdated > ok), then the most nodes with a problem.
             SortBy::Problems => v.sort_by_key(|d| (health(&s.live.model, d).rank(), std::cmp::Reverse(problems(&s.live.model, d)))),

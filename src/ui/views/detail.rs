@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::format::timeline;
-use super::format::{age, age_past, human_duration, node_daemons, strategy};
+use super::format::{age, age_past, cpu_text, human_duration, mem_text, node_daemons, share, strategy};
 use crate::cluster::jobs::{EventLine, Kind, ObjectRef};
 use crate::k8s::duration::age_at;
 use crate::model::DsInfo;
@@ -265,6 +265,32 @@ fn node(sh: &Shared, name: &str, width: usize, now: jiff::Timestamp) -> Vec<Line
             Span::raw(format!("{:<36} ", format!("{}/{}", d.namespace, d.name))),
             Span::styled(reason, if s.is_problem() { Style::default() } else { sh.theme.dim() }),
         ]));
+    }
+    // The DaemonSet tax: what each DaemonSet's pods here request of the node.
+    l.push(Line::from(""));
+    let (total, alloc) = (sh.live.model.daemon_requests(id), n.allocatable);
+    let of = if alloc == Default::default() {
+        "the node reports no allocatable".to_string()
+    } else {
+        format!("allocatable cpu {}, memory {}", cpu_text(alloc.cpu_m), mem_text(alloc.mem))
+    };
+    l.push(head(sh, &format!("daemon pods' requests (DS REQ; {of})")));
+    let by = sh.live.model.daemon_requests_by_ds(id);
+    let row = |name: String, r: crate::model::CpuMem| {
+        format!(
+            "  {:<36} cpu {:<14} memory {}",
+            name,
+            share(cpu_text(r.cpu_m), alloc.cpu_m, r.cpu_m),
+            share(mem_text(r.mem), alloc.mem, r.mem)
+        )
+    };
+    for (d, r) in &by {
+        l.push(Line::from(row(format!("{}/{}", d.namespace, d.name), *r)));
+    }
+    if by.is_empty() {
+        l.push(Line::from("  no daemon pod is bound here"));
+    } else {
+        l.push(Line::from(Span::styled(row("all".into(), total), sh.theme.dim())));
     }
     l.push(Line::from(""));
     l.push(head(sh, "labels"));

@@ -280,3 +280,29 @@ pub fn harmless(buf: &mut ratatui::buffer::Buffer) {
         }
     }
 }
+
+/// Millicores as a quantity reads: `250m`, `2` (whole cores).
+pub fn cpu_text(m: u64) -> String {
+    if m.is_multiple_of(1000) { format!("{}", m / 1000) } else { format!("{m}m") }
+}
+
+/// Bytes in the largest binary unit that keeps one decimal: `64Mi`, `1.5Gi`, `512`.
+pub fn mem_text(b: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
+    for (unit, size) in UNITS {
+        if b >= size {
+            let tenths = (b * 10).div_ceil(size);
+            return if tenths.is_multiple_of(10) {
+                format!("{}{unit}", tenths / 10)
+            } else {
+                format!("{}.{}{unit}", tenths / 10, tenths % 10)
+            };
+        }
+    }
+    b.to_string()
+}
+
+/// `cpu 250m (6%)`-style: an amount and, when the node reports its allocatable, the share.
+pub fn share(amount: String, of: u64, part: u64) -> String {
+    if of == 0 { amount } else { format!("{amount} ({}%)", (part * 100).div_ceil(of)) }
+}

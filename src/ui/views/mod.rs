@@ -22,6 +22,7 @@ pub mod nodes;
 pub mod picker;
 pub mod rollout;
 pub mod text;
+pub mod whatif;
 
 pub use confirm::Confirm;
 pub use daemonsets::DaemonSetsView;
@@ -33,3 +34,4 @@ pub use nodes::NodesView;
 pub use picker::{Picker, PickerKind};
 pub use rollout::RolloutView;
 pub use text::TextView;
+pub use whatif::WhatIfView;

@@ -78,10 +78,16 @@ impl NodesView {
         self.rows_memo.get((s.filter.clone(), self.sort, generation(s, &f, !by_name)), || {
             let dss: Vec<&crate::model::DsInfo> = s.live.model.daemonsets().collect();
             let keep = |(id, n): &(NodeId, &crate::model::NodeInfo)| f.is_empty() || f.node_matches(&s.live.model, *id, n, &dss);
-            if by_name {
-                s.live.model.nodes().filter(keep).map(|(id, _)| id).collect()
-            } else {
-                s.live.model.nodes_by_problems().filter(keep).map(|(id, _)| id).collect()
+            match self.sort {
+                SortBy::Name => s.live.model.nodes().filter(keep).map(|(id, _)| id).collect(),
+                SortBy::DsReq => {
+                    // Highest tax first; nodes with no allocatable last; then by name.
+                    let mut v: Vec<(std::cmp::Reverse<Option<u64>>, NodeId)> =
+                        s.live.model.nodes().filter(keep).map(|(id, _)| (std::cmp::Reverse(s.live.model.daemon_tax(id)), id)).collect();
+                    v.sort_by_key(|(t, _)| *t);
+                    v.into_iter().map(|(_, id)| id).collect()
+                }
+                _ => s.live.model.nodes_by_problems().filter(keep).map(|(id, _)| id).collect(),
             }
         })
     }
@@ -155,6 +161,7 @@ impl NodesView {
             Col { prio: 1, width: 7 },
             Col { prio: 0, width: 16 },
             Col { prio: 2, width: 3 },
+            Col { prio: 3, width: 6 },
             Col { prio: 6, width: 5 },
             Col { prio: 7, width: 8 },
         ];
@@ -185,6 +192,7 @@ impl NodesView {
                 "DAEMONS".into(),
                 "NOT FINE".into(),
                 "OLD".into(),
+                "DS REQ".into(),
                 "AGE".into(),
                 "VERSION".into(),
             ]
@@ -244,6 +252,7 @@ impl NodesView {
                         if nd.outdated == 0 { "-".to_string() } else { format!("{}{}", CellState::Outdated.glyph(), nd.outdated) },
                         t.state(CellState::Outdated),
                     ),
+                    (s.live.model.daemon_tax(*id).map_or("-".to_string(), |p| format!("{p}%")), plain),
                     (age(n.created), plain),
                     (n.kubelet_version.clone(), plain),
                 ];
@@ -273,9 +282,13 @@ impl NodesView {
         self.hit = Some((Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: rows_fit as u16 }, offset));
         let sort = match self.sort {
             SortBy::Name => "by name",
+            SortBy::DsReq => "highest DS REQ first",
             _ => "most problems first",
         };
-        let title = format!(" nodes ({}, {sort}) — DAEMONS = DaemonSets ready here / expected here · OLD = outdated here ", rows_all.len());
+        let title = format!(
+            " nodes ({}, {sort}) — DAEMONS = DaemonSets ready here / expected here · OLD = outdated here · DS REQ = daemon pods' requests / allocatable, the worse of cpu and memory ",
+            rows_all.len()
+        );
         f.render_widget(Table::new(rows, widths).header(header).block(Block::bordered().title(title)), area);
         if rows_all.is_empty() {
             let msg = if s.filter.is_empty() { "no nodes (yet)" } else { "no node matches the filter" };

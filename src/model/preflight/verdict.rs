@@ -9,7 +9,6 @@
 use std::collections::BTreeSet;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1 as core;
 
 use crate::k8s::eligibility::{self, NodeFacts, Placement};
 use crate::k8s::fit::{self, Resources};
@@ -90,32 +89,23 @@ pub struct Candidate {
     pub replaces: bool,
 }
 
-/// Host ports a pod spec asks for.
-pub fn host_ports(spec: &core::PodSpec) -> Vec<(i32, String)> {
-    spec.containers
-        .iter()
-        .flat_map(|c| c.ports.iter().flatten())
-        .filter_map(|p| p.host_port.filter(|h| *h > 0).map(|h| (h, p.protocol.clone().unwrap_or_else(|| "TCP".into()))))
-        .collect()
-}
-
 impl Candidate {
     pub fn of(ds: &DaemonSet, priority: i32, never_preempts: bool, existing_uid: Option<String>) -> Candidate {
         let spec = ds.spec.as_ref().and_then(|s| s.template.spec.clone()).unwrap_or_default();
+        // A surge of 0 or 0 % replaces pods one for one (a percentage is rounded up: any
+        // share above 0 % of the nodes is at least one pod, whatever their number).
         let surge = ds
             .spec
             .as_ref()
             .and_then(|s| s.update_strategy.as_ref())
+            .filter(|u| u.type_.as_deref() != Some("OnDelete"))
             .and_then(|u| u.rolling_update.as_ref())
             .and_then(|r| r.max_surge.as_ref())
-            .is_some_and(|s| {
-                !matches!(s, k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(0))
-                    && !matches!(s, k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(v) if v == "0%" || v == "0")
-            });
+            .is_some_and(|s| crate::k8s::intstr::scaled_value(s, 1).is_ok_and(|v| v > 0));
         Candidate {
             placement: Placement::from_pod_spec(&spec),
             requests: fit::pod_requests(&spec),
-            ports: host_ports(&spec),
+            ports: fit::host_ports(&spec),
             priority,
             never_preempts,
             has_priority_class: spec.priority_class_name.as_deref().is_some_and(|c| !c.is_empty()),
@@ -213,6 +203,22 @@ mod tests {
             uid: Some("ds".into()),
             replaces: true,
         }
+    }
+
+    #[test]
+    fn a_surge_of_zero_replaces_pods_one_for_one() {
+        let ds = |strategy: serde_json::Value| -> DaemonSet {
+            serde_json::from_value(serde_json::json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "a"},
+                "spec": {"selector": {}, "updateStrategy": strategy, "template": {"spec": {"containers": [{"name": "a"}]}}}}))
+            .unwrap()
+        };
+        let replaces = |v: serde_json::Value| Candidate::of(&ds(v), 0, false, None).replaces;
+        assert!(replaces(serde_json::json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0}})));
+        assert!(replaces(serde_json::json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "0%"}})));
+        assert!(replaces(serde_json::json!({"type": "RollingUpdate"})));
+        assert!(!replaces(serde_json::json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "1%", "maxUnavailable": 0}})));
+        assert!(!replaces(serde_json::json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2, "maxUnavailable": 0}})));
+        assert!(replaces(serde_json::json!({"type": "OnDelete", "rollingUpdate": {"maxSurge": 2}})));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! serde skips every other key — instead of full k8s-openapi `Pod`s. A big cluster lists
 //! hundreds of thousands of pods; this is most of preflight's work.
 //!
-//! May import: `k8s`.
+//! May import: `model`, `k8s`.
 
 use std::collections::BTreeMap;
 
@@ -119,18 +119,18 @@ impl PodFit {
     }
 
     /// The pod as a verdict reads it.
-    pub fn into_pod_on_node(self) -> super::verdict::PodOnNode {
+    pub fn into_pod_on_node(self) -> crate::model::preflight::verdict::PodOnNode {
         let spec = core::PodSpec {
             containers: self.spec.containers.into_iter().map(container).collect(),
             init_containers: Some(self.spec.init_containers.into_iter().map(container).collect()),
             overhead: self.spec.overhead,
             ..Default::default()
         };
-        super::verdict::PodOnNode {
+        crate::model::preflight::verdict::PodOnNode {
             name: format!("{}/{}", self.metadata.namespace, self.metadata.name),
             priority: self.spec.priority.unwrap_or(0),
             requests: crate::k8s::fit::pod_requests(&spec),
-            ports: super::verdict::host_ports(&spec),
+            ports: crate::k8s::fit::host_ports(&spec),
             owner_uid: self.metadata.owner_references.into_iter().find(|o| o.controller == Some(true)).map(|o| o.uid),
             started: self.status.start_time.unwrap_or_default(),
         }
@@ -160,7 +160,7 @@ mod tests {
         let p = lean.into_pod_on_node();
         let spec = full.spec.unwrap();
         assert_eq!(p.requests, crate::k8s::fit::pod_requests(&spec));
-        assert_eq!(p.ports, super::super::verdict::host_ports(&spec));
+        assert_eq!(p.ports, crate::k8s::fit::host_ports(&spec));
         assert_eq!(
             (p.name.as_str(), p.priority, p.owner_uid.as_deref(), p.started.as_str()),
             ("ns/p", 7, Some("u1"), "2025-03-02T14:03:00Z")
