@@ -75,7 +75,8 @@ async fn broken_nodes_come_before_nodes_whose_daemons_are_only_starting() {
     tokio::task::spawn_blocking(move || {
         let mut t = Tui::start_sized(&["--kubeconfig", &kc], &[], 35, 120);
         t.wait_for("DaemonSets (4)", 120);
-        t.wait_pods_live(120);
+        // Every watch, not only the pods': the nodes may still be streaming after them.
+        t.wait_all_live(120);
         t.keys("n");
         t.wait_for("by name", 20);
         t.keys("s");

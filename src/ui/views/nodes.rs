@@ -157,7 +157,9 @@ impl NodesView {
             Col { prio: 4, width: pool_w },
             Col { prio: 3, width: zone_w },
             Col { prio: 2, width: extra_w },
-            Col { prio: 5, width: 30 },
+            // Taints are shortened in the middle to fit (see below): 22 columns keep the
+            // key's start and the effect, and leave room for DS REQ at 120 columns.
+            Col { prio: 5, width: 22 },
             Col { prio: 1, width: 7 },
             Col { prio: 0, width: 16 },
             Col { prio: 2, width: 3 },

@@ -69,6 +69,21 @@ impl Tui {
 
     /// Waits until the pods' watch is live: the status line says `pods: live`, or `all live`
     /// where it is too narrow to name each watch (and every one is live).
+    /// Waits until every watch is live (nothing on screen says it is still syncing).
+    pub fn wait_all_live(&self, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains(" live") && !s.contains("syncing") {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("screen never showed every watch live:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn wait_pods_live(&self, secs: u64) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
