@@ -19,27 +19,36 @@ use crate::k8s::fit::{self, Resources};
 use crate::model::compact::CpuMem;
 use crate::model::{ContainerInfo, IStr, PodInfo, PodName};
 
-/// A pod as the watch decodes it: its model view (None when no DaemonSet controls it),
-/// its uid (a deleted pod is gone by uid) and its resourceVersion (where the watch
-/// resumes), the only metadata the list-then-watch loop reads.
+/// A pod as a watch decodes it: what the model keeps of it (`T`; None when the watch
+/// does not keep this pod), its uid (a deleted pod is gone by uid) and its
+/// resourceVersion (where the watch resumes), the only metadata the list-then-watch loop
+/// reads. The daemon pods' watch decodes [`PodWire`], the workload pods' watch
+/// [`WorkloadWire`](crate::cluster::workloads::WorkloadWire).
 #[derive(Debug, Clone)]
-pub struct PodWire {
-    meta: ObjectMeta,
-    pub info: Option<PodInfo>,
+pub struct LeanPod<T> {
+    pub(crate) meta: ObjectMeta,
+    pub info: Option<T>,
 }
 
-impl PodWire {
+/// A pod as the daemon pods' watch decodes it: its model view, None when no DaemonSet
+/// controls it.
+pub type PodWire = LeanPod<PodInfo>;
+
+impl<T> LeanPod<T> {
     pub fn uid(&self) -> &str {
         self.meta.uid.as_deref().unwrap_or_default()
     }
 
     /// Decodes one pod from its JSON.
-    pub fn from_json(json: &[u8]) -> serde_json::Result<PodWire> {
+    pub fn from_json<'a>(json: &'a [u8]) -> serde_json::Result<Self>
+    where
+        Self: Deserialize<'a>,
+    {
         serde_json::from_slice(json)
     }
 }
 
-impl kube::Resource for PodWire {
+impl<T> kube::Resource for LeanPod<T> {
     type DynamicType = ();
     type Scope = k8s_openapi::NamespaceResourceScope;
 

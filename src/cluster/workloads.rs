@@ -23,29 +23,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
 use serde::Deserialize;
 
+use crate::cluster::wire::LeanPod;
 use crate::model::joins::WorkloadInfo;
 
 /// The label selector of the workload watch: no pod a DaemonSet controller made.
 pub const NOT_DAEMON_PODS: &str = "!pod-template-generation";
 
-/// A pod as the workload watch decodes it: only what [`WorkloadInfo`] keeps, and the
-/// uid and resourceVersion the list-then-watch loop reads.
-#[derive(Debug, Clone)]
-pub struct WorkloadWire {
-    meta: ObjectMeta,
-    pub info: Option<WorkloadInfo>,
-}
+/// A pod as the workload watch decodes it: only what [`WorkloadInfo`] keeps (None for a
+/// daemon pod), and the uid and resourceVersion the list-then-watch loop reads.
+pub type WorkloadWire = LeanPod<WorkloadInfo>;
 
 impl WorkloadWire {
-    pub fn uid(&self) -> &str {
-        self.meta.uid.as_deref().unwrap_or_default()
-    }
-
-    /// Decodes one pod from its JSON.
-    pub fn from_json(json: &[u8]) -> serde_json::Result<WorkloadWire> {
-        serde_json::from_slice(json)
-    }
-
     /// The same pod, from a k8s-openapi `Pod` (what the decode must equal).
     pub fn from_pod(p: &Pod) -> WorkloadWire {
         let meta =
@@ -128,30 +116,6 @@ struct WireSpec<'a> {
 #[serde(rename_all = "camelCase")]
 struct WireStatus {
     start_time: Option<Time>,
-}
-
-impl kube::Resource for WorkloadWire {
-    type DynamicType = ();
-    type Scope = k8s_openapi::NamespaceResourceScope;
-
-    fn kind(_: &()) -> Cow<'_, str> {
-        <Pod as k8s_openapi::Resource>::KIND.into()
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        <Pod as k8s_openapi::Resource>::GROUP.into()
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        <Pod as k8s_openapi::Resource>::VERSION.into()
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        <Pod as k8s_openapi::Resource>::URL_PATH_SEGMENT.into()
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.meta
-    }
 }
 
 #[cfg(test)]
