@@ -24,6 +24,7 @@ pub mod fit;
 pub mod intstr;
 pub mod labels;
 pub mod manifests;
+pub mod proto;
 pub mod scenario;
 pub mod selector;
 pub mod taints;

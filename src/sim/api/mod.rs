@@ -17,6 +17,7 @@ pub mod openapi;
 mod openapi_v2;
 pub mod patch;
 mod protobuf;
+pub mod protobuf_out;
 mod request;
 mod state;
 pub mod table;
