@@ -130,8 +130,8 @@ pub fn go_duration(nanos: i64) -> String {
     let n = nanos.unsigned_abs();
     if n < 1_000_000_000 {
         let (unit, div) = match n {
-            ..1_000 => ("ns", 1),
-            ..1_000_000 => ("µs", 1_000),
+            0..1_000 => ("ns", 1),
+            1_000..1_000_000 => ("µs", 1_000),
             _ => ("ms", 1_000_000),
         };
         return format!("{sign}{}{unit}", fraction(n, div));
@@ -243,7 +243,7 @@ struct Occurrences<'de> {
 
 impl<'de> Occurrences<'de> {
     fn next_occurrence(&mut self) -> Result<Option<Value<'de>>, Error> {
-        while let Some(f) = self.fields.next() {
+        for f in self.fields.by_ref() {
             let (n, v) = f?;
             if n == self.field.number {
                 return Ok(Some(v));

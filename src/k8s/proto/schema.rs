@@ -161,7 +161,7 @@ impl Schema {
     /// Parses `generated.proto` texts of the shape the module says.
     pub fn parse(files: &[&str]) -> Result<Schema, String> {
         // Types as written, resolved once every file is read.
-        let mut raw: Vec<(String, Vec<(u32, String, Label, String)>)> = Vec::new();
+        let mut raw: Vec<(String, Vec<RawField>)> = Vec::new();
         let mut packages = Vec::new();
         for text in files {
             let mut package = String::new();
@@ -224,6 +224,9 @@ impl Schema {
         Ok(Schema { messages, by_name })
     }
 }
+
+/// A field as written: number, name, label, type name.
+type RawField = (u32, String, Label, String);
 
 fn scalar(word: &str) -> Option<Scalar> {
     Some(match word {
