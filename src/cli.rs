@@ -185,6 +185,11 @@ pub struct ClientArgs {
     /// `preflight` read once, in pages, whatever it says.
     #[arg(long, value_name = "MODE")]
     pub watch_list: Option<crate::k8s::watchlist::WatchList>,
+    /// The encoding asked for: `auto` asks for protobuf and takes JSON where the server
+    /// answers JSON (as client-go does); `json` or `protobuf` only, for diagnosis [default:
+    /// auto]. Lists and watches only; writes are JSON.
+    #[arg(long, value_name = "ENCODING")]
+    pub wire: Option<crate::k8s::proto::Wire>,
     /// Read a dump instead of a cluster, offline: kubectl get -o json|yaml output, a
     /// cluster-info dump (stream or directory), a must-gather, a support bundle or a
     /// snapshot — a directory, a file, or a .tar.gz/.tgz/.zip.
@@ -211,6 +216,7 @@ impl ClientArgs {
             selector: self.selector.or_else(|| before.selector.clone()),
             request_timeout: self.request_timeout.or(before.request_timeout),
             watch_list: self.watch_list.or(before.watch_list),
+            wire: self.wire.or(before.wire),
             from: self.from.or_else(|| before.from.clone()),
         }
     }
@@ -226,6 +232,7 @@ impl ClientArgs {
             (self.selector.is_some(), "--selector"),
             (self.request_timeout.is_some(), "--request-timeout"),
             (self.watch_list.is_some(), "--watch-list"),
+            (self.wire.is_some(), "--wire"),
             (self.from.is_some(), "--from"),
         ] {
             if set {

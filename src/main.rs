@@ -271,7 +271,10 @@ impl Invocation {
     fn load_source(&self) -> Source {
         Source::load(self.client.kubeconfig().as_deref(), Timeouts::request_timeout(self.client.request_timeout))
             .unwrap_or_else(|e| fail_with(self.bad_input_code, e))
-            .with_watch_list(self.client.watch_list.unwrap_or_default())
+            .with_fetch(daemonscope::cluster::listwatch::Fetch {
+                watch_list: self.client.watch_list.unwrap_or_default(),
+                wire: self.client.wire.unwrap_or_default(),
+            })
     }
 }
 

@@ -64,7 +64,7 @@ pub async fn client_sync_with(
     let t = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
     let mut cluster = daemonscope::cluster::connect::Cluster::from(client.clone());
-    cluster.watch_list = mode;
+    cluster.fetch.watch_list = mode;
     let handles = daemonscope::cluster::watch::spawn(cluster, daemonscope::cluster::watch::Scope::default(), tx);
     let mut model = daemonscope::model::Model::new();
     let mut live = std::collections::HashSet::new();

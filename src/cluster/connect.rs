@@ -13,8 +13,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::cluster::backoff::RetryAfterHint;
 use crate::cluster::errors::{ClusterError, NoAnswer};
+use crate::cluster::listwatch::Fetch;
 use crate::cluster::requests::{CountLayer, RequestCounts};
-use crate::k8s::watchlist::WatchList;
 
 /// A client of one API server, with what that server last said about waiting (its
 /// Retry-After headers, which kube-rs drops from errors) and how long its requests may
@@ -24,8 +24,9 @@ pub struct Cluster {
     pub client: kube::Client,
     pub retry_after: RetryAfterHint,
     pub timeouts: Timeouts,
-    /// How watches fetch a whole collection (`--watch-list`).
-    pub watch_list: WatchList,
+    /// How watches fetch a whole collection, and in which encoding (`--watch-list`,
+    /// `--wire`).
+    pub fetch: Fetch,
     /// Every request this client made, by verb and status code (empty for a client
     /// built elsewhere).
     pub requests: RequestCounts,
@@ -39,7 +40,7 @@ impl From<kube::Client> for Cluster {
             client,
             retry_after: RetryAfterHint::default(),
             timeouts: Timeouts::default(),
-            watch_list: WatchList::default(),
+            fetch: Fetch::default(),
             requests: RequestCounts::default(),
         }
     }
@@ -98,8 +99,8 @@ impl Cluster {
 /// in-cluster service account, or a fixed client (the in-process demo simulator).
 #[derive(Clone)]
 pub enum Source {
-    Kubeconfig { config: Box<Kubeconfig>, path: Option<PathBuf>, timeouts: Timeouts, watch_list: WatchList },
-    InCluster(Timeouts, WatchList),
+    Kubeconfig { config: Box<Kubeconfig>, path: Option<PathBuf>, timeouts: Timeouts, fetch: Fetch },
+    InCluster(Timeouts, Fetch),
     Fixed { client: kube::Client, context: String },
 }
 
@@ -140,18 +141,18 @@ impl Source {
             None => match default_kubeconfig().map(|p| read_kubeconfig(&p)).unwrap_or_else(Kubeconfig::read) {
                 Ok(k) => k,
                 Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => {
-                    return Ok(Source::InCluster(timeouts, WatchList::default()));
+                    return Ok(Source::InCluster(timeouts, Fetch::default()));
                 }
                 Err(e) => return Err(kubeconfig(e, None)),
             },
         };
-        Ok(Source::Kubeconfig { config: Box::new(config), path: path.map(Path::to_path_buf), timeouts, watch_list: WatchList::default() })
+        Ok(Source::Kubeconfig { config: Box::new(config), path: path.map(Path::to_path_buf), timeouts, fetch: Fetch::default() })
     }
 
-    /// Its clients fetch whole collections as `mode` says (`--watch-list`).
-    pub fn with_watch_list(mut self, mode: WatchList) -> Source {
+    /// Its clients fetch whole collections as `mode` says (`--watch-list`, `--wire`).
+    pub fn with_fetch(mut self, mode: Fetch) -> Source {
         match &mut self {
-            Source::Kubeconfig { watch_list, .. } | Source::InCluster(_, watch_list) => *watch_list = mode,
+            Source::Kubeconfig { fetch, .. } | Source::InCluster(_, fetch) => *fetch = mode,
             Source::Fixed { .. } => {}
         }
         self
@@ -210,20 +211,20 @@ impl Source {
                 Some(c) if c != name => Err(ClusterError::NoSuchContext { wanted: c.to_string(), only: name.clone() }),
                 _ => Ok((Cluster::from(client.clone()), name.clone())),
             },
-            Source::InCluster(timeouts, watch_list) => {
+            Source::InCluster(timeouts, fetch) => {
                 let config = kube::Config::incluster().map_err(ClusterError::InCluster)?;
                 let mut client = build_client_with(config, *timeouts).map_err(ClusterError::BuildClient)?;
-                client.watch_list = *watch_list;
+                client.fetch = *fetch;
                 Ok((client, "in-cluster".into()))
             }
-            Source::Kubeconfig { config, path, timeouts, watch_list } => {
+            Source::Kubeconfig { config, path, timeouts, fetch } => {
                 let name = context.map(str::to_string).or_else(|| config.current_context.clone()).unwrap_or_default();
                 let opts = KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
                 let cfg =
                     kube::Config::from_custom_kubeconfig((**config).clone(), &opts).await.map_err(|e| kubeconfig(e, path.as_deref()))?;
                 let mut client =
                     build_client_with(cfg, *timeouts).map_err(|source| ClusterError::Connect { context: name.clone(), source })?;
-                client.watch_list = *watch_list;
+                client.fetch = *fetch;
                 Ok((client, name))
             }
         }
@@ -384,7 +385,7 @@ where
         });
     let requests = RequestCounts::default();
     let client = builder.with_layer(&layer).with_layer(&CountLayer(requests.clone())).build();
-    Cluster { client, retry_after, timeouts: Timeouts::default(), watch_list: WatchList::default(), requests }
+    Cluster { client, retry_after, timeouts: Timeouts::default(), fetch: Fetch::default(), requests }
 }
 
 /// kube-rs would quietly retry 429/503 up to 15 times inside a request; the watches do

@@ -195,7 +195,7 @@ mod tests {
             yaml.push_str(&format!("- name: {c}\n  context: {{cluster: {c}, user: {c}}}\n"));
         }
         let config = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
-        Source::Kubeconfig { config: Box::new(config), path: None, timeouts: Default::default(), watch_list: Default::default() }
+        Source::Kubeconfig { config: Box::new(config), path: None, timeouts: Default::default(), fetch: Default::default() }
     }
 
     #[test]

@@ -427,15 +427,8 @@ async fn watch_events(cluster: Cluster, tx: mpsc::UnboundedSender<JobResult>, se
     }
     let api: Api<KubeEvent> = Api::all(cluster.client);
     let lines = EventLines { tx, seq, seen: BTreeMap::new(), initial: true };
-    list_then_watch(
-        api,
-        Selectors { labels: None, fields: Some(fields) },
-        cluster.retry_after,
-        cluster.timeouts,
-        cluster.watch_list,
-        lines,
-    )
-    .await;
+    list_then_watch(api, Selectors { labels: None, fields: Some(fields) }, cluster.retry_after, cluster.timeouts, cluster.fetch, lines)
+        .await;
 }
 
 /// An object's Events, kept by uid and sent whole (the newest [`EVENTS_KEPT`]) after the

@@ -189,21 +189,14 @@ async fn run_locked(
     let by_labels = Selectors { labels: Some(selector), fields: None };
     let node_api: Api<Node> = Api::all(cluster.client.clone());
     let _watches = Watches([
-        tokio::spawn(list_then_watch(ds_api, by_name, cluster.retry_after.clone(), cluster.timeouts, cluster.watch_list, ds_tx)),
-        tokio::spawn(list_then_watch(
-            pod_api.clone(),
-            by_labels,
-            cluster.retry_after.clone(),
-            cluster.timeouts,
-            cluster.watch_list,
-            pod_tx,
-        )),
+        tokio::spawn(list_then_watch(ds_api, by_name, cluster.retry_after.clone(), cluster.timeouts, cluster.fetch, ds_tx)),
+        tokio::spawn(list_then_watch(pod_api.clone(), by_labels, cluster.retry_after.clone(), cluster.timeouts, cluster.fetch, pod_tx)),
         tokio::spawn(list_then_watch(
             node_api,
             Selectors { labels: None, fields: None },
             cluster.retry_after.clone(),
             cluster.timeouts,
-            cluster.watch_list,
+            cluster.fetch,
             node_tx,
         )),
     ]);

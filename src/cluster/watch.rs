@@ -251,7 +251,7 @@ pub fn spawn_only(cluster: Cluster, scope: Scope, tx: mpsc::Sender<Update>, reso
 
 fn start<K: Watched>(cluster: &Cluster, scope: &Scope, tx: mpsc::Sender<Update>) -> tokio::task::JoinHandle<()> {
     let (api, selectors, hint, timeouts, watch_list) =
-        (K::api(cluster.client.clone(), scope), K::selectors(scope), cluster.retry_after.clone(), cluster.timeouts, cluster.watch_list);
+        (K::api(cluster.client.clone(), scope), K::selectors(scope), cluster.retry_after.clone(), cluster.timeouts, cluster.fetch);
     tokio::spawn(async move {
         if tx.send(Update::Sync(K::RESOURCE, SyncState::Syncing)).await.is_ok() {
             list_then_watch(api, selectors, hint, timeouts, watch_list, Feed(tx)).await;

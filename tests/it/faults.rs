@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use daemonscope::cluster::listwatch::WatchList;
+use daemonscope::cluster::listwatch::{Fetch, WatchList, Wire};
 use daemonscope::cluster::watch::{self, Scope, SyncState, Update};
 use daemonscope::model::{Model, Resource};
 use daemonscope::sim::faults::FaultSettings;
@@ -51,9 +51,14 @@ impl Follower {
 
     /// A client that fetches collections as `mode` says (watch-list, or pages).
     fn start_with(sim: &Running, mode: WatchList) -> Follower {
+        Follower::fetching(sim, Fetch { watch_list: mode, wire: Wire::Auto })
+    }
+
+    /// A client that fetches as `fetch` says (watch-list or pages; in JSON or protobuf).
+    fn fetching(sim: &Running, fetch: Fetch) -> Follower {
         let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
         let mut cluster = common::cluster(sim);
-        cluster.watch_list = mode;
+        cluster.fetch = fetch;
         let mut handles = watch::spawn(cluster, Scope::default(), tx);
         let (model, live, failures) =
             (Arc::new(Mutex::new(Model::new())), Arc::new(Mutex::new(HashSet::new())), Arc::new(Mutex::new(Vec::new())));
@@ -176,18 +181,27 @@ fn resumes(r: &daemonscope::sim::api::RequestRecord) -> bool {
     r.verb == "watch" && !r.query.contains("sendInitialEvents") && !rv.is_empty() && rv != "0"
 }
 
-/// The fault tests that hold in either way of fetching a collection, run in both: a
-/// watch-list (what a 1.32 or 1.34+ server serves) and a paged list.
+/// The fault tests that hold in every way of fetching a collection, run in each: a
+/// watch-list (what a 1.32 or 1.34+ server serves) or a paged list, in protobuf or JSON.
 macro_rules! in_both_modes {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
+            use super::{Fetch, WatchList, Wire};
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn watch_list() {
-                super::$name(super::WatchList::On).await
+            async fn watch_list_protobuf() {
+                super::$name(Fetch { watch_list: WatchList::On, wire: Wire::Protobuf }).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn paged() {
-                super::$name(super::WatchList::Off).await
+            async fn watch_list_json() {
+                super::$name(Fetch { watch_list: WatchList::On, wire: Wire::Json }).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn paged_protobuf() {
+                super::$name(Fetch { watch_list: WatchList::Off, wire: Wire::Protobuf }).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn paged_json() {
+                super::$name(Fetch { watch_list: WatchList::Off, wire: Wire::Json }).await
             }
         }
     )*};
@@ -202,9 +216,9 @@ in_both_modes!(
     a_server_restored_onto_an_older_state_is_relisted,
 );
 
-async fn dropped_watches_resume_from_the_last_version_without_relisting(mode: WatchList) {
+async fn dropped_watches_resume_from_the_last_version_without_relisting(mode: Fetch) {
     let sim = common::serve(&cluster()).await;
-    let client = Follower::start_with(&sim, mode);
+    let client = Follower::fetching(&sim, mode);
     client.synced(20).await;
     let lists = count(&sim, fetches_all);
     sim.api.faults.set(FaultSettings { drop_watches_every: Some(Duration::from_millis(1200)), ..Default::default() });
@@ -232,9 +246,9 @@ async fn dropped_watches_resume_from_the_last_version_without_relisting(mode: Wa
     converges(&sim, &client).await;
 }
 
-async fn expired_versions_relist_only_then_and_converge(mode: WatchList) {
+async fn expired_versions_relist_only_then_and_converge(mode: Fetch) {
     let sim = common::serve(&cluster()).await;
-    let client = Follower::start_with(&sim, mode);
+    let client = Follower::fetching(&sim, mode);
     client.synced(20).await;
     let lists = count(&sim, fetches_all);
     // Changes land while the client is cut off and the history is forgotten: a resume
@@ -266,9 +280,9 @@ async fn expired_versions_relist_only_then_and_converge(mode: WatchList) {
     converges(&sim, &client).await;
 }
 
-async fn a_failing_server_gets_backoff_not_a_request_storm(mode: WatchList) {
+async fn a_failing_server_gets_backoff_not_a_request_storm(mode: Fetch) {
     let sim = common::serve(&cluster()).await;
-    let client = Follower::start_with(&sim, mode);
+    let client = Follower::fetching(&sim, mode);
     client.synced(20).await;
     let before = sim.api.request_log().len();
     // Every request fails, and the open watches are cut so they must come back.
@@ -338,9 +352,9 @@ async fn retry_after_is_honoured() {
     converges(&sim, &client).await;
 }
 
-async fn survives_an_outage_and_a_restart_onto_a_new_state(mode: WatchList) {
+async fn survives_an_outage_and_a_restart_onto_a_new_state(mode: Fetch) {
     let sim = common::serve(&cluster()).await;
-    let client = Follower::start_with(&sim, mode);
+    let client = Follower::fetching(&sim, mode);
     client.synced(20).await;
     let old_uids = pod_uids(&client.model.lock());
     // Down: open connections closed, new ones dropped.
@@ -382,7 +396,7 @@ async fn survives_an_outage_and_a_restart_onto_a_new_state(mode: WatchList) {
     converges(&sim, &client).await;
 }
 
-async fn latency_and_a_mix_of_faults_still_converge(mode: WatchList) {
+async fn latency_and_a_mix_of_faults_still_converge(mode: Fetch) {
     let sim = common::serve(&cluster()).await;
     sim.api.faults.set(FaultSettings {
         throttle: 0.2,
@@ -394,7 +408,7 @@ async fn latency_and_a_mix_of_faults_still_converge(mode: WatchList) {
         seed: Some(SEED),
         ..Default::default()
     });
-    let client = Follower::start_with(&sim, mode);
+    let client = Follower::fetching(&sim, mode);
     // A change at a time, each once the client has it, while the faults go on.
     for i in 0..8 {
         let node = format!("n0{}", 1 + i % 6);
@@ -511,7 +525,7 @@ async fn a_version_from_the_future_is_too_large_for_lists_and_watches() {
 /// The server is restored onto an older state (resourceVersions go back): the client's
 /// resume is too large for it, and — as client-go's reflector — it relists at once
 /// rather than showing what the server no longer has.
-async fn a_server_restored_onto_an_older_state_is_relisted(mode: WatchList) {
+async fn a_server_restored_onto_an_older_state_is_relisted(mode: Fetch) {
     let sim = common::serve(&cluster()).await;
     let older = common::build(&cluster());
     // Versions well past the backup's before the client lists, so every watch of the
@@ -519,7 +533,7 @@ async fn a_server_restored_onto_an_older_state_is_relisted(mode: WatchList) {
     for i in 0..20 {
         label(&sim, "n06", "churn", &i.to_string());
     }
-    let client = Follower::start_with(&sim, mode);
+    let client = Follower::fetching(&sim, mode);
     client.synced(20).await;
     for n in ["n01", "n02", "n03", "n04", "n05"] {
         cordon(&sim, n);

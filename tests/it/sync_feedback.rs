@@ -88,7 +88,7 @@ async fn the_list_total_comes_from_remaining_item_count() {
     let sim = built.serve("127.0.0.1:0").await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
     let mut cluster = common::cluster(&sim);
-    cluster.watch_list = daemonscope::cluster::listwatch::WatchList::Off;
+    cluster.fetch.watch_list = daemonscope::cluster::listwatch::WatchList::Off;
     let handles = watch::spawn_only(cluster, Scope::default(), tx, &[Resource::Nodes, Resource::Pods]);
     let mut totals = Vec::new();
     let mut nodes_before_total = None;

@@ -19,6 +19,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use kube::Api;
 use kube::api::{ListParams, WatchEvent, WatchParams};
 use tokio::sync::mpsc;
@@ -26,10 +27,12 @@ use tokio::sync::mpsc;
 use crate::cluster::backoff::{Backoff, RetryAfterHint};
 use crate::cluster::connect::Timeouts;
 use crate::cluster::errors::ClusterError;
+pub use crate::k8s::proto::Wire;
 use crate::k8s::watchlist::INITIAL_EVENTS_END;
 pub use crate::k8s::watchlist::WatchList;
 
 mod paged;
+mod stream;
 
 /// What the loop saw, in order.
 #[derive(Debug)]
@@ -66,6 +69,14 @@ impl<K: Send> Sink<K> for mpsc::Sender<Event<K>> {
     async fn send(&mut self, event: Event<K>) -> bool {
         mpsc::Sender::send(self, event).await.is_ok()
     }
+}
+
+/// How the loop fetches: the whole collection as a watch-list or in pages, and in which
+/// encoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fetch {
+    pub watch_list: WatchList,
+    pub wire: Wire,
 }
 
 /// What the server narrows a watch to (kubectl selector syntax).
@@ -118,20 +129,22 @@ pub const RELIST_AFTER_FAILURES: u32 = 3;
 
 /// Lists and watches `api` (narrowed by `selectors`) until `sink` stops listening.
 /// `retry_after` is the hint of the client `api` uses, for failures whose Retry-After
-/// came only in a header; `timeouts` bound a list page and a watch's silence; `initial`
-/// says how the whole collection is fetched (a streaming watch-list, or pages).
+/// came only in a header; `timeouts` bound a list page and a watch's silence; `fetch`
+/// says how the whole collection is fetched (a streaming watch-list, or pages) and in
+/// which encoding.
 pub async fn list_then_watch<K, S>(
     api: Api<K>,
     selectors: Selectors,
     retry_after: RetryAfterHint,
     timeouts: Timeouts,
-    initial: WatchList,
+    fetch: Fetch,
     mut sink: S,
 ) where
     K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
     S: Sink<K>,
 {
     let kind = K::kind(&()).into_owned();
+    let (initial, wire) = (fetch.watch_list, fetch.wire);
     let mut backoff = Backoff::default();
     // Where to resume; None: (re)list first.
     let mut rv: Option<String> = None;
@@ -159,7 +172,7 @@ pub async fn list_then_watch<K, S>(
         let opened = Instant::now();
         let opened_stream = match &rv {
             None if streaming && listing.is_none() && !(pages_next && initial == WatchList::Auto) => {
-                match api.watch(&selectors.streaming(), "").await {
+                match watch(&api, &selectors.streaming(), "", wire).await {
                     Err(e) if initial == WatchList::Auto && refuses_watch_list(&e) => {
                         tracing::info!(%kind, error = %e, "the server does not serve watch-list; listing in pages");
                         streaming = false;
@@ -176,7 +189,7 @@ pub async fn list_then_watch<K, S>(
             }
             None => {
                 let lp = listing.take().unwrap_or_else(|| selectors.list());
-                match paged::list(&api, lp, &retry_after, timeouts.page, &mut backoff, &mut sink).await {
+                match paged::list(&api, lp, &retry_after, timeouts.page, wire, &mut backoff, &mut sink).await {
                     paged::Listed::Done(v) => {
                         pages_next = false;
                         rv = Some(v);
@@ -194,7 +207,7 @@ pub async fn list_then_watch<K, S>(
                     }
                 }
             }
-            Some(from) => match api.watch(&selectors.watch(), from).await {
+            Some(from) => match watch(&api, &selectors.watch(), from, wire).await {
                 Err(e) if is_gone(&e) => {
                     rv = None;
                     if let Some(d) = relist_pause(listed_at, &mut backoff) {
@@ -382,6 +395,22 @@ where
             run.closed = true;
             return run;
         }
+    }
+}
+
+/// Opens a watch in the wire's encoding: kube's own for JSON, [`stream`] otherwise.
+async fn watch<K>(
+    api: &Api<K>,
+    wp: &WatchParams,
+    version: &str,
+    wire: Wire,
+) -> kube::Result<BoxStream<'static, kube::Result<WatchEvent<K>>>>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    match wire {
+        Wire::Json => Ok(api.watch(wp, version).await?.boxed()),
+        Wire::Auto | Wire::Protobuf => stream::open(&api.clone().into_client(), api.resource_url(), wp, version, wire).await,
     }
 }
 

@@ -1,6 +1,8 @@
 //! The paged list of the list-then-watch loop: pages of [`PAGE_SIZE`](super::PAGE_SIZE)
 //! objects, the next page asked for while this one is decoded, a continue token that
-//! expired (410) answered with one full list, as client-go's pager does.
+//! expired (410) answered with one full list, as client-go's pager does. Pages come in
+//! the encoding the server chose of those the wire asks for (`--wire`): JSON, or
+//! protobuf read by the same decoders through [`crate::k8s::proto`].
 //!
 //! May import: `model`, `k8s` (it needs neither). Never `sim` or `ui`.
 
@@ -13,6 +15,7 @@ use kube::api::ListParams;
 use super::{Event, Sink, is_gone};
 use crate::cluster::backoff::{Backoff, RetryAfterHint};
 use crate::cluster::errors::ClusterError;
+use crate::k8s::proto::{self, Wire};
 
 /// Added to a list page's limit before it is called slow (see the list loop).
 const PAGE_GRACE: Duration = Duration::from_millis(500);
@@ -38,6 +41,7 @@ pub(super) async fn list<K, S>(
     mut lp: ListParams,
     retry_after: &RetryAfterHint,
     page_timeout: Duration,
+    wire: Wire,
     backoff: &mut Backoff,
     sink: &mut S,
 ) -> Listed
@@ -52,9 +56,9 @@ where
     loop {
         let fetch = match prefetched.take() {
             Some(p) => p,
-            None => Prefetch::start(&client, &url, &lp, page_timeout),
+            None => Prefetch::start(&client, &url, &lp, page_timeout, wire),
         };
-        let body = match fetch.answer().await {
+        let (body, protobuf) = match fetch.answer().await {
             Ok(Ok(b)) => b,
             // The continue token expired mid-list (the server compacted the version the
             // list is at): as client-go's pager, fall back to one full list, unpaged.
@@ -67,15 +71,16 @@ where
             Ok(Err(e)) => return Listed::Failed(ClusterError::api(e, retry_after), Some(lp)),
             Err(_) => return Listed::Failed(ClusterError::SlowPage(page_timeout), Some(lp)),
         };
-        let next = page_head(&body).and_then(|m| m.continue_).filter(|c| !c.is_empty()).map(|c| {
+        let head = if protobuf { proto::list_head(&body) } else { page_head(&body) };
+        let next = head.and_then(|m| m.continue_).filter(|c| !c.is_empty()).map(|c| {
             let mut next = lp.clone();
             next.continue_token = Some(c);
             next
         });
         if let Some(n) = &next {
-            prefetched = Some(Prefetch::start(&client, &url, n, page_timeout));
+            prefetched = Some(Prefetch::start(&client, &url, n, page_timeout, wire));
         }
-        let page = match decode::<K>(body).await {
+        let page = match decode::<K>(body, protobuf).await {
             Some(Ok(p)) => p,
             Some(Err(e)) => return Listed::Failed(ClusterError::api(kube::Error::SerdeError(e), retry_after), Some(lp)),
             // The runtime is shutting down.
@@ -119,11 +124,19 @@ where
 /// held the next request back until it was done — the server then sat idle while the
 /// client decoded, and the client while the server wrote. None: the runtime is shutting
 /// down.
-async fn decode<K>(body: bytes::Bytes) -> Option<Result<Page<K>, serde_json::Error>>
+async fn decode<K>(body: bytes::Bytes, protobuf: bool) -> Option<Result<Page<K>, serde_json::Error>>
 where
     K: serde::de::DeserializeOwned + Send + 'static,
 {
-    match tokio::task::spawn_blocking(move || serde_json::from_slice::<Page<K>>(&body)).await {
+    let read = move || {
+        if !protobuf {
+            return serde_json::from_slice::<Page<K>>(&body);
+        }
+        proto::list::<K>(&body)
+            .map(|(metadata, items)| Page { metadata, items })
+            .map_err(|e| <serde_json::Error as serde::de::Error>::custom(format!("protobuf: {e}")))
+    };
+    match tokio::task::spawn_blocking(read).await {
         Ok(page) => Some(page),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(_) => None,
@@ -186,12 +199,16 @@ fn page_head(text: &[u8]) -> Option<ListMeta> {
 /// limit (plus a little grace, so that a server that never answered at all is reported as
 /// such by the client's first-byte timeout, which may be as long as the page's, rather
 /// than as a slow page). Dropped, it is cancelled.
-struct Prefetch(tokio::task::JoinHandle<Result<Result<bytes::Bytes, kube::Error>, tokio::time::error::Elapsed>>);
+struct Prefetch(tokio::task::JoinHandle<Result<Result<Body, kube::Error>, tokio::time::error::Elapsed>>);
+
+/// A page's bytes, and whether they are protobuf.
+type Body = (bytes::Bytes, bool);
 
 impl Prefetch {
-    fn start(client: &kube::Client, url: &str, lp: &ListParams, page_timeout: Duration) -> Prefetch {
+    fn start(client: &kube::Client, url: &str, lp: &ListParams, page_timeout: Duration, wire: Wire) -> Prefetch {
         let request = kube::core::Request::new(url).list(lp).map(|mut r| {
             r.extensions_mut().insert("list");
+            r.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static(wire.accept()));
             r
         });
         let client = client.clone();
@@ -200,7 +217,7 @@ impl Prefetch {
         })))
     }
 
-    async fn answer(mut self) -> Result<Result<bytes::Bytes, kube::Error>, tokio::time::error::Elapsed> {
+    async fn answer(mut self) -> Result<Result<Body, kube::Error>, tokio::time::error::Elapsed> {
         match (&mut self.0).await {
             Ok(r) => r,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -216,23 +233,31 @@ impl Drop for Prefetch {
     }
 }
 
-/// One list page's bytes, as the server sent them. kube's `request_text` would copy them
+/// One list page's bytes, as the server sent them, and whether they are protobuf. kube's `request_text` would copy them
 /// twice more (into a `Vec`, then a checked `String`), a gigabyte of copying on a
 /// 15,000-node sync; serde checks the UTF-8 of each string it reads anyway. An error
 /// answer becomes kube's `Error::Api` exactly as `request_text` makes it: the server's
 /// `Status` when the body is one, else a failure carrying the body's text and the code.
-async fn page_bytes(client: &kube::Client, request: http::Request<Vec<u8>>) -> Result<bytes::Bytes, kube::Error> {
+async fn page_bytes(client: &kube::Client, request: http::Request<Vec<u8>>) -> Result<Body, kube::Error> {
     let res = client.send(request.map(kube::client::Body::from)).await?;
     let code = res.status();
+    let protobuf = proto::is_protobuf(res.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
     let body = res.into_body().collect_bytes().await?;
     if code.is_client_error() || code.is_server_error() {
-        return Err(api_error(code, &body));
+        return Err(api_error(code, &body, protobuf));
     }
-    Ok(body)
+    Ok((body, protobuf))
 }
 
-fn api_error(code: http::StatusCode, body: &[u8]) -> kube::Error {
-    match serde_json::from_slice::<kube::core::Status>(body) {
+/// An error answer as kube's `Error::Api`: the server's `Status` (in JSON, or protobuf
+/// when the request negotiated it), else a failure carrying the body's text and the code.
+pub(super) fn api_error(code: http::StatusCode, body: &[u8], protobuf: bool) -> kube::Error {
+    let status = if protobuf {
+        proto::object::<kube::core::Status>(body).map_err(|_| ())
+    } else {
+        serde_json::from_slice::<kube::core::Status>(body).map_err(|_| ())
+    };
+    match status {
         Ok(status) => kube::Error::Api(status.boxed()),
         Err(_) => {
             let text = String::from_utf8_lossy(body);

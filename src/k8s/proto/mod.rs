@@ -53,3 +53,46 @@ pub fn list<'de, T: Deserialize<'de>>(enveloped: &'de [u8]) -> Result<(ListMeta,
     }
     Ok(out)
 }
+
+/// A list's metadata, read without its items (gogo writes `metadata` first): where the
+/// next page continues. None when the list does not start with it.
+pub fn list_head(enveloped: &[u8]) -> Option<ListMeta> {
+    let u = wire::open(enveloped).ok()?;
+    let s = schema();
+    let list = s.message(s.of_kind(u.api_version, u.kind)?);
+    let meta = list.field_named("metadata")?;
+    let Ty::Message(id) = meta.ty else { return None };
+    match Fields::new(u.raw).next()? {
+        Ok((n, v)) if n == meta.number => de::from_message(v.bytes().ok()?, id).ok(),
+        _ => None,
+    }
+}
+
+/// Which encoding the client asks the server for (`--wire`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wire {
+    /// Protobuf for the kinds that have it, JSON where the server answers JSON (an
+    /// aggregated API, a proxy), as client-go's `application/vnd.kubernetes.protobuf,application/json`.
+    #[default]
+    Auto,
+    /// JSON only.
+    Json,
+    /// Protobuf only: a server that cannot is a failure (for diagnosis).
+    Protobuf,
+}
+
+impl Wire {
+    /// The Accept header of a list, get or watch.
+    pub fn accept(self) -> &'static str {
+        match self {
+            Wire::Auto => "application/vnd.kubernetes.protobuf, application/json",
+            Wire::Json => "application/json",
+            Wire::Protobuf => wire::MEDIA_TYPE,
+        }
+    }
+}
+
+/// Whether a response's Content-Type is protobuf (an object, a list or a watch stream).
+pub fn is_protobuf(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|c| c.trim_start().starts_with(wire::MEDIA_TYPE))
+}
