@@ -52,6 +52,13 @@ pub async fn gather(cluster: &Cluster, dss: &[DaemonSet]) -> Result<ClusterFacts
         }
     })
     .await?;
+    // Pod labels are kept only when a DaemonSet's own terms select pods by them.
+    let labels = dss.iter().filter_map(|d| d.spec.as_ref()?.template.spec.as_ref()?.affinity.as_ref()).any(|a| {
+        a.pod_affinity.as_ref().is_some_and(|p| p.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+            || a.pod_anti_affinity
+                .as_ref()
+                .is_some_and(|p| p.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+    });
     let index: HashMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.facts.name.clone(), i)).collect();
     // Pods decoded lean (see `wire`), 500 at a time.
     let mut lp = ListParams::default().limit(500);
@@ -60,7 +67,7 @@ pub async fn gather(cluster: &Cluster, dss: &[DaemonSet]) -> Result<ClusterFacts
         let page: wire::PodFitList = cluster.client.request(req).await.map_err(|e| cluster.error(e))?;
         for p in page.items {
             if let Some(i) = p.node().and_then(|n| index.get(n)).copied() {
-                nodes[i].pods.push(p.into_pod_on_node());
+                nodes[i].pods.push(p.into_pod_on_node(labels));
             }
         }
         match page.metadata.continue_.filter(|c| !c.is_empty()) {

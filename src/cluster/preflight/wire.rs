@@ -1,6 +1,7 @@
 //! Pods as preflight reads them: only what a node's room needs (the node, phase,
 //! priority, start time, controller, and each container's requests, limits, host ports
-//! and restart policy, with the pod's overhead), decoded straight from the list's JSON —
+//! and restart policy, with the pod's overhead; its required pod anti-affinity, and its
+//! labels when asked for), decoded straight from the list's JSON —
 //! serde skips every other key — instead of full k8s-openapi `Pod`s. A big cluster lists
 //! hundreds of thousands of pods; this is most of preflight's work.
 //!
@@ -29,6 +30,8 @@ struct Meta {
     namespace: String,
     #[serde(default)]
     owner_references: Vec<Owner>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -64,6 +67,8 @@ struct Spec {
     init_containers: Vec<Container>,
     #[serde(default)]
     overhead: Option<BTreeMap<String, Quantity>>,
+    #[serde(default)]
+    affinity: Option<core::Affinity>,
 }
 
 #[derive(Deserialize, Default)]
@@ -118,8 +123,17 @@ impl PodFit {
         self.spec.node_name.as_deref().filter(|n| !n.is_empty())
     }
 
-    /// The pod as a verdict reads it.
-    pub fn into_pod_on_node(self) -> crate::model::preflight::verdict::PodOnNode {
+    /// The pod as a verdict reads it; its labels only if `labels` (a DaemonSet checked has
+    /// pod (anti-)affinity terms that select pods by them); of its affinity, only the
+    /// required pod anti-affinity (the only part `InterPodAffinity` reads of a bound pod).
+    pub fn into_pod_on_node(self, labels: bool) -> crate::model::preflight::verdict::PodOnNode {
+        let anti = self.spec.affinity.map(|a| core::Affinity { pod_anti_affinity: a.pod_anti_affinity, ..Default::default() });
+        let mut terms = crate::k8s::podaffinity::PodTerms::of(
+            &self.metadata.namespace,
+            if labels { self.metadata.labels } else { BTreeMap::new() },
+            anti.as_ref(),
+        );
+        terms.affinity.clear();
         let spec = core::PodSpec {
             containers: self.spec.containers.into_iter().map(container).collect(),
             init_containers: Some(self.spec.init_containers.into_iter().map(container).collect()),
@@ -133,6 +147,7 @@ impl PodFit {
             ports: crate::k8s::fit::host_ports(&spec),
             owner_uid: self.metadata.owner_references.into_iter().find(|o| o.controller == Some(true)).map(|o| o.uid),
             started: self.status.start_time.unwrap_or_default(),
+            terms,
         }
     }
 }
@@ -157,7 +172,7 @@ mod tests {
         let lean: PodFit = serde_json::from_value(json.clone()).unwrap();
         let full: core::Pod = serde_json::from_value(json).unwrap();
         assert_eq!(lean.node(), crate::k8s::fit::occupies(&full));
-        let p = lean.into_pod_on_node();
+        let p = lean.into_pod_on_node(true);
         let spec = full.spec.unwrap();
         assert_eq!(p.requests, crate::k8s::fit::pod_requests(&spec));
         assert_eq!(p.ports, crate::k8s::fit::host_ports(&spec));
