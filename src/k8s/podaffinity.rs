@@ -99,9 +99,7 @@ impl PodTerms {
             namespace: namespace.to_string(),
             labels,
             affinity: terms(affinity.and_then(|a| a.pod_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref())),
-            anti: terms(
-                affinity.and_then(|a| a.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()),
-            ),
+            anti: terms(affinity.and_then(|a| a.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref())),
         }
     }
 
@@ -263,16 +261,28 @@ mod tests {
         let n2 = labels(&[(HOST, "n2"), ("zone", "a")]);
         let n3 = labels(&[(HOST, "n3"), ("zone", "b")]);
         let db = pod("default", &[("app", "db")], serde_json::json!({}));
-        let loner = pod("default", &[("app", "loner")], serde_json::json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term("agent", "zone")}}));
+        let loner = pod(
+            "default",
+            &[("app", "loner")],
+            serde_json::json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term("agent", "zone")}}),
+        );
         // An agent that must not share a node with db.
-        let agent = pod("default", &[("app", "agent")], serde_json::json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term("db", HOST)}}));
+        let agent = pod(
+            "default",
+            &[("app", "agent")],
+            serde_json::json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term("db", HOST)}}),
+        );
         let s = State::of(&agent, [(&db, &n1), (&loner, &n3)], &none);
         assert_eq!(s.filter(&agent, &n1, &none), Some(ANTI_AFFINITY));
         assert_eq!(s.filter(&agent, &n2, &none), None);
         // loner keeps every agent out of zone b.
         assert_eq!(s.filter(&agent, &n3, &none), Some(EXISTING_ANTI_AFFINITY));
         // An agent that must share a zone with db: zone a only; a node without the key fails.
-        let near = pod("default", &[("app", "agent")], serde_json::json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term("db", "zone")}}));
+        let near = pod(
+            "default",
+            &[("app", "agent")],
+            serde_json::json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term("db", "zone")}}),
+        );
         let s = State::of(&near, [(&db, &n1)], &none);
         assert_eq!((s.filter(&near, &n2, &none), s.filter(&near, &n3, &none)), (None, Some(AFFINITY)));
         assert_eq!(s.filter(&near, &labels(&[(HOST, "n4")]), &none), Some(AFFINITY));
@@ -281,7 +291,11 @@ mod tests {
         let s = State::of(&near, [(&other, &n1)], &none);
         assert_eq!(s.filter(&near, &n1, &none), Some(AFFINITY));
         // The first of a series that matches its own terms passes where none match yet.
-        let series = pod("default", &[("app", "db")], serde_json::json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term("db", "zone")}}));
+        let series = pod(
+            "default",
+            &[("app", "db")],
+            serde_json::json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": term("db", "zone")}}),
+        );
         assert_eq!(State::of(&series, [], &none).filter(&series, &n3, &none), None);
         assert_eq!(State::of(&series, [(&db, &n1)], &none).filter(&series, &n3, &none), Some(AFFINITY));
     }
@@ -290,7 +304,11 @@ mod tests {
     fn a_namespace_selector_needs_the_namespaces_labels() {
         let n1 = labels(&[(HOST, "n1")]);
         let t = serde_json::json!([{"labelSelector": {"matchLabels": {"app": "db"}}, "namespaceSelector": {"matchLabels": {"team": "a"}}, "topologyKey": HOST}]);
-        let agent = pod("default", &[("app", "agent")], serde_json::json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": t}}));
+        let agent = pod(
+            "default",
+            &[("app", "agent")],
+            serde_json::json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": t}}),
+        );
         let db = pod("data", &[("app", "db")], serde_json::json!({}));
         let none = |_: &str| None;
         let s = State::of(&agent, [(&db, &n1)], &none);

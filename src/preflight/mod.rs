@@ -41,7 +41,8 @@ impl Report {
         let unsure = count(&self.verdicts, |o| matches!(o, Outcome::Unverified(_)));
         short == 0
             && (!args.strict || unsure == 0)
-            && (args.allow_ineligible || self.losing.is_empty()) && args.max_pull_bytes.is_none_or(|m| self.pull_bytes as u64 <= m)
+            && (args.allow_ineligible || self.losing.is_empty())
+            && args.max_pull_bytes.is_none_or(|m| self.pull_bytes as u64 <= m)
     }
 
     fn json(&self) -> Value {

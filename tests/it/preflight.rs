@@ -39,7 +39,11 @@ fn bare_pod_at(name: &str, node: &str, cpu: &str, mem: &str, port: Option<u16>, 
 
 /// `pod` (one of [`bare_pod_at`]'s) with `labels` (`{app: db}`) and `spec` lines (an affinity).
 fn dressed(pod: &str, labels: &str, spec: &str) -> String {
-    pod.replacen(", namespace: default}", &format!(", namespace: default, labels: {labels}}}"), 1).replacen("spec:\n", &format!("spec:\n{spec}"), 1)
+    pod.replacen(", namespace: default}", &format!(", namespace: default, labels: {labels}}}"), 1).replacen(
+        "spec:\n",
+        &format!("spec:\n{spec}"),
+        1,
+    )
 }
 
 /// A required pod (anti-)affinity of `kind` (`podAffinity`, `podAntiAffinity`) to `app`
@@ -246,7 +250,11 @@ async fn pod_affinity_and_anti_affinity_are_predicted_as_the_scheduler_decides()
         yaml += &node(n, "4", "8Gi", 110, 0, ", pool: a", "");
     }
     yaml += &dressed(&bare_pod("db", "with-db", "10m", "8Mi", None), "{app: db}", "");
-    yaml += &dressed(&bare_pod("loner", "with-loner", "10m", "8Mi", None), "{app: loner}", &pod_affinity("podAntiAffinity", "agent", host, "  "));
+    yaml += &dressed(
+        &bare_pod("loner", "with-loner", "10m", "8Mi", None),
+        "{app: loner}",
+        &pod_affinity("podAntiAffinity", "agent", host, "  "),
+    );
     let cannot = "no priority class: cannot preempt".to_string();
     for (kind, expect) in [
         (
@@ -310,7 +318,10 @@ fn what_preflight_cannot_see_is_unverified_and_strict_fails_on_it() {
     );
     // One warning line (the dump's own notes come before it).
     let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("daemonscope: warning: ")).collect();
-    assert!(warnings.len() == 1 && warnings[0].contains(" unverified on ") && warnings[0].ends_with("the gate passes them (--strict fails it)"), "{err}");
+    assert!(
+        warnings.len() == 1 && warnings[0].contains(" unverified on ") && warnings[0].ends_with("the gate passes them (--strict fails it)"),
+        "{err}"
+    );
     let (code, out, err) = run(&["preflight", "--from", dump, "-f", f, "-o", "json"]);
     assert_eq!(code, 0, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -340,7 +351,8 @@ fn generated(seed: u64) -> (String, String) {
             let port = rng.random_bool(0.2).then_some(9100);
             let (c, m) = (rng.random_range(1..15) * 100, rng.random_range(1..12) * 256);
             let class = rng.random_bool(0.3).then_some("system-cluster-critical");
-            let pod = bare_pod_at(&format!("w{i}-{j}"), &name, &format!("{c}m"), &format!("{m}Mi"), if j == 0 { port } else { None }, class);
+            let pod =
+                bare_pod_at(&format!("w{i}-{j}"), &name, &format!("{c}m"), &format!("{m}Mi"), if j == 0 { port } else { None }, class);
             // Some are databases; some keep the agent off their node (or their pool).
             yaml += &match rng.random_range(0..8) {
                 0 | 1 => dressed(&pod, "{app: db}", ""),
@@ -518,7 +530,13 @@ async fn a_change_names_its_rollout_in_batches() {
     let r = report.rollout.clone().expect("a change has a rollout");
     let b = r.rolling.unwrap();
     assert_eq!((r.nodes, b.targeted, b.max_unavailable, b.batch, b.batches), (5, 5, 2, 2, 3), "{r:?}");
-    let args = daemonscope::cli::PreflightArgs { files: vec![], output: "text".into(), allow_ineligible: false, max_pull_bytes: None, strict: false };
+    let args = daemonscope::cli::PreflightArgs {
+        files: vec![],
+        output: "text".into(),
+        allow_ineligible: false,
+        max_pull_bytes: None,
+        strict: false,
+    };
     let mut out = Vec::new();
     assert_eq!(preflight::run(&cluster, "sim", &dss, &args, &mut out).await, 0);
     let text = String::from_utf8(out).unwrap();
@@ -526,7 +544,13 @@ async fn a_change_names_its_rollout_in_batches() {
         text.contains("rollout (RollingUpdate, maxSurge 0, maxUnavailable 40% = 2 of 5 targeted nodes): if the pod template changes, the pods on 5 nodes are replaced in 3 batches of up to 2; "),
         "{text}"
     );
-    let args = daemonscope::cli::PreflightArgs { files: vec![], output: "json".into(), allow_ineligible: false, max_pull_bytes: None, strict: false };
+    let args = daemonscope::cli::PreflightArgs {
+        files: vec![],
+        output: "json".into(),
+        allow_ineligible: false,
+        max_pull_bytes: None,
+        strict: false,
+    };
     let mut out = Vec::new();
     preflight::run(&cluster, "sim", &dss, &args, &mut out).await;
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();

@@ -54,7 +54,9 @@ pub async fn gather(cluster: &Cluster, dss: &[DaemonSet]) -> Result<ClusterFacts
     .await?;
     // Pod labels are kept only when a DaemonSet's own terms select pods by them.
     let labels = dss.iter().filter_map(|d| d.spec.as_ref()?.template.spec.as_ref()?.affinity.as_ref()).any(|a| {
-        a.pod_affinity.as_ref().is_some_and(|p| p.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+        a.pod_affinity
+            .as_ref()
+            .is_some_and(|p| p.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
             || a.pod_anti_affinity
                 .as_ref()
                 .is_some_and(|p| p.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))

@@ -171,9 +171,13 @@ fn unchecked(spec: &k8s_openapi::api::core::v1::PodSpec) -> Vec<String> {
         out.push(format!("topology spread over {} not checked", t.topology_key));
     }
     let aff = spec.affinity.as_ref();
-    let terms = aff.and_then(|a| a.pod_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten();
-    let anti = aff.and_then(|a| a.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten();
-    if terms.chain(anti).any(|t| t.match_label_keys.as_ref().is_some_and(|k| !k.is_empty()) || t.mismatch_label_keys.as_ref().is_some_and(|k| !k.is_empty())) {
+    let terms =
+        aff.and_then(|a| a.pod_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten();
+    let anti =
+        aff.and_then(|a| a.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten();
+    if terms.chain(anti).any(|t| {
+        t.match_label_keys.as_ref().is_some_and(|k| !k.is_empty()) || t.mismatch_label_keys.as_ref().is_some_and(|k| !k.is_empty())
+    }) {
         out.push("pod affinity with matchLabelKeys/mismatchLabelKeys not checked".into());
     }
     out
@@ -192,7 +196,9 @@ pub struct Affinity {
 pub fn affinity_state(c: &Candidate, rooms: &[NodeRoom]) -> Option<Affinity> {
     let any = c.terms.has_terms() || rooms.iter().any(|r| r.pods.iter().any(|p| !p.terms.anti.is_empty()));
     let of = |keep: &dyn Fn(&PodOnNode) -> bool| {
-        State::of(&c.terms, rooms.iter().flat_map(|r| r.pods.iter().filter(|p| keep(p)).map(move |p| (&p.terms, &r.facts.labels))), &|_| None)
+        State::of(&c.terms, rooms.iter().flat_map(|r| r.pods.iter().filter(|p| keep(p)).map(move |p| (&p.terms, &r.facts.labels))), &|_| {
+            None
+        })
     };
     any.then(|| Affinity { all: of(&|_| true), high: (!c.never_preempts).then(|| of(&|p| p.priority >= c.priority)) })
 }

@@ -85,8 +85,11 @@ fn report_lines(sh: &Shared, r: &Report, width: usize, out: &mut Vec<Line<'stati
         out.push(Line::from(spans));
     }
     // Then each node that would not fit or would preempt, with why; and those a change drops.
-    let listed: Vec<usize> =
-        order.iter().copied().filter(|i| matches!(v[*i].outcome, Outcome::WouldNotFit(_) | Outcome::WouldPreempt(_) | Outcome::Unverified(_))).collect();
+    let listed: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|i| matches!(v[*i].outcome, Outcome::WouldNotFit(_) | Outcome::WouldPreempt(_) | Outcome::Unverified(_)))
+        .collect();
     let w =
         listed.iter().map(|i| visible(&v[*i].node).chars().count()).chain(r.losing.iter().map(|n| n.chars().count())).max().unwrap_or(4);
     for i in listed {
