@@ -209,6 +209,9 @@ impl Scheduler {
         let ns_labels = |ns: &str| Some(store.get::<core::Namespace>("", ns).and_then(|n| n.metadata.labels.clone()).unwrap_or_default());
         let node_labels: HashMap<&str, &BTreeMap<String, String>> = facts.iter().map(|(f, _)| (f.name.as_str(), &f.labels)).collect();
         let no_labels = BTreeMap::new();
+        // Whether any bound pod has required anti-affinity (kept up to date as pods bind):
+        // without one, and without terms of its own, a pod skips the filter's counting.
+        let mut held_anti = rooms.values().any(|r| r.pods.iter().any(|p| !p.terms.anti.is_empty()));
         for pod in pending {
             let key = pod.metadata.uid.clone().unwrap_or_default();
             if self.queue.get(&key).is_some_and(|q| !q.due(now)) {
@@ -223,7 +226,6 @@ impl Scheduler {
             let priority = spec.priority.unwrap_or(0);
             // InterPodAffinity's PreFilter: skipped when neither the pod nor a bound pod has a term.
             let incoming = terms_of(&pod);
-            let held_anti = rooms.values().any(|r| r.pods.iter().any(|p| !p.terms.anti.is_empty()));
             let affinity = (incoming.has_terms() || held_anti).then(|| {
                 let bound = rooms.iter().flat_map(|(n, r)| {
                     let l = node_labels.get(n.as_str()).copied().unwrap_or(&no_labels);
@@ -309,6 +311,7 @@ impl Scheduler {
             match chosen.map(|(n, _)| n) {
                 Some(node) => {
                     self.queue.remove(&key);
+                    held_anti |= !incoming.anti.is_empty();
                     rooms.entry(node.clone()).or_default().pods.push(Held {
                         namespace: ns.clone(),
                         name: name.clone(),
