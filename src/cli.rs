@@ -399,4 +399,8 @@ pub struct PreflightArgs {
     /// (e.g. 50GiB; sizes as the nodes report them for the images they have).
     #[arg(long, value_name = "SIZE", value_parser = crate::k8s::files::parse_size)]
     pub max_pull_bytes: Option<u64>,
+    /// Also fail (exit 1) when a node's verdict is unverified: it would run as far as
+    /// preflight sees, but a filter turns on what it does not read (PVCs, topology spread).
+    #[arg(long)]
+    pub strict: bool,
 }

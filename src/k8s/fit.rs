@@ -266,8 +266,21 @@ pub fn check(allocatable: &Resources, pods: &[Occupant], want: &Resources, ports
 /// fits, and the others are the victims (indices into `pods`, in that order).
 /// PodDisruptionBudgets, which only order the reprieve, are not read.
 pub fn victims(allocatable: &Resources, pods: &[Occupant], want: &Resources, ports: &[(i32, String)], priority: i32) -> Option<Vec<usize>> {
+    victims_where(allocatable, pods, want, ports, priority, &|_| true)
+}
+
+/// [`victims`], where the pod also has to pass `also` beside the pods kept (indices into
+/// `pods`): the other filters `SelectVictimsOnNode` runs again (`InterPodAffinity`).
+pub fn victims_where(
+    allocatable: &Resources,
+    pods: &[Occupant],
+    want: &Resources,
+    ports: &[(i32, String)],
+    priority: i32,
+    also: &dyn Fn(&[usize]) -> bool,
+) -> Option<Vec<usize>> {
     let (mut keep, mut lower): (Vec<usize>, Vec<usize>) = (0..pods.len()).partition(|i| pods[*i].priority >= priority);
-    let fits = |idx: &[usize]| check(allocatable, &idx.iter().map(|i| pods[*i]).collect::<Vec<_>>(), want, ports).is_none();
+    let fits = |idx: &[usize]| check(allocatable, &idx.iter().map(|i| pods[*i]).collect::<Vec<_>>(), want, ports).is_none() && also(idx);
     if lower.is_empty() || !fits(&keep) {
         return None;
     }

@@ -8,9 +8,10 @@
 //! ([`scenario`]), and which labels name a node's pool, zone and instance type on each
 //! provider ([`topology`]), counts in words ([`words`]), dumps a cluster left
 //! behind, read offline ([`dump`]), the clock ages are read against ([`clock`]), and whether a
-//! pod fits a node's resources as kube-scheduler decides ([`fit`]), the DaemonSet
+//! pod fits a node's resources as kube-scheduler decides ([`fit`]) and its required pod
+//! (anti-)affinity ([`podaffinity`]), the DaemonSet
 //! manifests a preflight reads ([`manifests`]), and the streaming list (watch-list) a watch
-//! can start with ([`watchlist`]).
+//! can start with ([`watchlist`]), and objects in protobuf by upstream's schema ([`proto`]).
 //!
 //! May import: nothing of ours outside `k8s/` (a test in `tests/it/architecture.rs` checks it).
 
@@ -24,6 +25,7 @@ pub mod fit;
 pub mod intstr;
 pub mod labels;
 pub mod manifests;
+pub mod podaffinity;
 pub mod proto;
 pub mod scenario;
 pub mod selector;

@@ -6,7 +6,9 @@
 //! the priority classes, and the DaemonSet as it is now if it exists. Exit 0 when every
 //! node it targets would run it, 1 when some would not (or a change would drop nodes it
 //! runs on now, unless `--allow-ineligible`, or the pull exceeds `--max-pull-bytes`), 2
-//! when it cannot be evaluated. Several `--context` flags check each cluster in turn.
+//! when it cannot be evaluated. A node whose verdict is unverified (it would run as far as
+//! preflight sees, but a filter turns on what it does not read) passes with a warning on
+//! standard error, unless `--strict`. Several `--context` flags check each cluster in turn.
 //!
 //! The verdicts are `model::preflight`'s and the reading of the cluster
 //! `cluster::preflight`'s (the TUI's `:preflight` uses both too); this is the command:
@@ -36,7 +38,11 @@ impl Report {
     /// Whether the gate passes.
     pub fn passes(&self, args: &PreflightArgs) -> bool {
         let short = count(&self.verdicts, |o| matches!(o, Outcome::WouldNotFit(_)));
-        short == 0 && (args.allow_ineligible || self.losing.is_empty()) && args.max_pull_bytes.is_none_or(|m| self.pull_bytes as u64 <= m)
+        let unsure = count(&self.verdicts, |o| matches!(o, Outcome::Unverified(_)));
+        short == 0
+            && (!args.strict || unsure == 0)
+            && (args.allow_ineligible || self.losing.is_empty())
+            && args.max_pull_bytes.is_none_or(|m| self.pull_bytes as u64 <= m)
     }
 
     fn json(&self) -> Value {
@@ -47,7 +53,7 @@ impl Report {
                 let why: Vec<String> = match &v.outcome {
                     Outcome::WouldRun => vec![],
                     Outcome::NotEligible(r) => vec![r.clone()],
-                    Outcome::WouldNotFit(w) | Outcome::WouldPreempt(w) => w.clone(),
+                    Outcome::WouldNotFit(w) | Outcome::WouldPreempt(w) | Outcome::Unverified(w) => w.clone(),
                 };
                 json!({"node": v.node, "verdict": v.outcome.as_str(), "why": why, "hasPod": v.has_pod, "imagesPresent": v.images_present})
             })
@@ -57,6 +63,7 @@ impl Report {
             "rollout": self.rollout.as_ref().map(rollout::Rollout::json),
             "losing": self.losing, "gaining": self.gaining,
             "pull": {"nodes": self.pull_nodes, "bytes": self.pull_bytes},
+            "unverified": count(&self.verdicts, |o| matches!(o, Outcome::Unverified(_))),
             "nodes": nodes,
         })
     }
@@ -77,6 +84,10 @@ impl Report {
         if preempt > 0 {
             out.push_str(&format!(", {preempt} after preempting pods"));
         }
+        let unsure = count(v, |o| matches!(o, Outcome::Unverified(_)));
+        if unsure > 0 {
+            out.push_str(&format!(", {unsure} unverified (would run as far as preflight sees)"));
+        }
         if short > 0 {
             out.push_str(&format!(", {short} would not fit"));
         }
@@ -95,7 +106,7 @@ impl Report {
             bytes(self.pull_bytes)
         ));
         let listed: Vec<&NodeVerdict> =
-            v.iter().filter(|x| matches!(x.outcome, Outcome::WouldNotFit(_) | Outcome::WouldPreempt(_))).collect();
+            v.iter().filter(|x| matches!(x.outcome, Outcome::WouldNotFit(_) | Outcome::WouldPreempt(_) | Outcome::Unverified(_))).collect();
         let width = listed
             .iter()
             .map(|x| text::visible(&x.node).chars().count())
@@ -110,6 +121,7 @@ impl Report {
             let why = match &x.outcome {
                 Outcome::WouldNotFit(w) => w.join(", "),
                 Outcome::WouldPreempt(w) => format!("preempts {}", w.join(", ")),
+                Outcome::Unverified(w) => format!("would run as far as seen; not checked: {}", w.join(", ")),
                 _ => String::new(),
             };
             out.push_str(&format!("{:width$}  {:13}  {}\n", text::visible(&x.node), x.outcome.as_str(), text::visible(&why)));
@@ -149,6 +161,16 @@ pub async fn run(cluster: &Cluster, context: &str, dss: &[DaemonSet], args: &Pre
         }
     }
     let pass = reports.iter().all(|r| r.passes(args));
+    let unsure: usize = reports.iter().map(|r| count(&r.verdicts, |o| matches!(o, Outcome::Unverified(_)))).sum();
+    if unsure > 0 {
+        // The gate passes on them unless --strict; said where a CI log shows it, whatever -o.
+        let gate = if args.strict { "--strict fails the gate on them" } else { "the gate passes them (--strict fails it)" };
+        crate::status::say(&format!(
+            "daemonscope: warning: {} unverified on {}: would run as far as preflight sees; {gate}",
+            crate::k8s::words::count(unsure as u64, "node"),
+            text::visible(context)
+        ));
+    }
     let body = if args.output == "json" {
         let v = json!({"context": context, "pass": pass, "daemonsets": reports.iter().map(Report::json).collect::<Vec<_>>()});
         let mut b = Vec::new();

@@ -190,15 +190,23 @@ fn a_signal_from_outside_restores_the_terminal() {
     for (name, number) in [("TERM", 15), ("INT", 2), ("HUP", 1), ("QUIT", 3)] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
-        let script = format!("stty -a > {d}/before; \"$DS\" --demo; echo $? > {d}/code; stty -a > {d}/after; echo AFTER-DONE; sleep 30",);
+        // The shell ends after the second `stty`: its exit, with all its output on the
+        // screen, is what the test waits for (not a time).
+        let script = format!("stty -a > {d}/before; \"$DS\" --demo; echo $? > {d}/code; stty -a > {d}/after; echo AFTER-DONE");
         let mut t = Tui::start_program("/bin/sh", &["-c", &script], &[("DS", env!("CARGO_BIN_EXE_daemonscope"))], 30, 200);
-        t.wait_for("DaemonSets (", 30);
-        assert!(t.alternate_screen() && t.cursor_hidden(), "the TUI owns the screen");
+        // The TUI owns the screen once a whole frame is drawn: the title, on the alternate
+        // screen, with the cursor hidden (ratatui hides it after writing the frame, so the
+        // title alone can be seen a moment before). The bound only catches a hang.
+        t.wait_until("the TUI's first frame", 120, |s| s.contents().contains("DaemonSets (") && s.alternate_screen() && s.hide_cursor());
         let shell = t.child.process_id().unwrap();
         let pid = child_of(shell, 10);
         let sent = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
         assert!(sent.success());
-        t.wait_for("AFTER-DONE", 20);
+        let status = t.exit(120);
+        assert!(status.success(), "SIG{name}: the shell's script failed: {status:?}");
+        // Its last output reaches the screen after the exit (the reader drains the
+        // terminal): everything written before AFTER-DONE is parsed once it shows.
+        t.wait_for("AFTER-DONE", 120);
         let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
         let (before, after) = (read("before"), read("after"));
         assert!(before.contains(" icanon") && before.contains(" echo"), "{before}");
@@ -206,7 +214,6 @@ fn a_signal_from_outside_restores_the_terminal() {
         assert_eq!(read("code").trim(), (128 + number).to_string(), "SIG{name}");
         assert!(!t.alternate_screen(), "SIG{name}: back on the main screen");
         assert!(!t.cursor_hidden(), "SIG{name}: the cursor is shown");
-        t.child.kill().unwrap();
     }
 }
 

@@ -37,6 +37,23 @@ fn bare_pod_at(name: &str, node: &str, cpu: &str, mem: &str, port: Option<u16>, 
     )
 }
 
+/// `pod` (one of [`bare_pod_at`]'s) with `labels` (`{app: db}`) and `spec` lines (an affinity).
+fn dressed(pod: &str, labels: &str, spec: &str) -> String {
+    pod.replacen(", namespace: default}", &format!(", namespace: default, labels: {labels}}}"), 1).replacen(
+        "spec:\n",
+        &format!("spec:\n{spec}"),
+        1,
+    )
+}
+
+/// A required pod (anti-)affinity of `kind` (`podAffinity`, `podAntiAffinity`) to `app`
+/// over `key`, as spec lines indented by `indent`.
+fn pod_affinity(kind: &str, app: &str, key: &str, indent: &str) -> String {
+    format!(
+        "{indent}affinity: {{{kind}: {{requiredDuringSchedulingIgnoredDuringExecution: [{{labelSelector: {{matchLabels: {{app: {app}}}}}, topologyKey: {key}, namespaces: [default, kube-system]}}]}}}}\n"
+    )
+}
+
 /// Every node's verdict from the library, as `preflight` computes it.
 async fn predict(cluster: &daemonscope::cluster::connect::Cluster, manifest: &str) -> (DaemonSet, BTreeMap<String, Outcome>) {
     let dir = tempfile::tempdir().unwrap();
@@ -105,6 +122,10 @@ async fn observe(client: &kube::Client, ds: &DaemonSet, nodes: usize) -> BTreeMa
 
 /// The scheduler's words for each of preflight's reasons on one node.
 fn scheduler_words(reason: &str) -> Option<String> {
+    use daemonscope::k8s::podaffinity::{AFFINITY, ANTI_AFFINITY, EXISTING_ANTI_AFFINITY};
+    if [AFFINITY, ANTI_AFFINITY, EXISTING_ANTI_AFFINITY].contains(&reason) {
+        return Some(format!("1 {reason}"));
+    }
     if reason.starts_with("host port ") {
         return Some("1 node(s) didn't have free ports for the requested pod ports".into());
     }
@@ -132,6 +153,8 @@ fn agree(predicted: &BTreeMap<String, Outcome>, seen: &BTreeMap<String, Option<S
                     assert!(msg.contains(&w), "{case}: {node}: predicted {why:?}; the scheduler said {msg}");
                 }
             }
+            // Would run as far as preflight sees: the pod exists; where it goes is not claimed.
+            Outcome::Unverified(why) => assert!(got.is_some(), "{case}: {node}: unverified ({why:?}), no pod"),
             Outcome::WouldPreempt(victims) => {
                 assert_eq!(got, Some(&None), "{case}: {node}: predicted it would run after preempting {victims:?}");
                 for v in victims {
@@ -214,6 +237,103 @@ async fn a_critical_daemonset_preempts_the_pods_preflight_names() {
     );
 }
 
+/// Required pod anti-affinity and affinity, the DaemonSet's own and a bound pod's, as the
+/// `InterPodAffinity` filter decides them: preflight names the node it keeps the pod off
+/// in the scheduler's words, and the simulator's scheduler then leaves that pod Pending
+/// with the same reason (before, preflight said "would run" on every node).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_affinity_and_anti_affinity_are_predicted_as_the_scheduler_decides() {
+    use daemonscope::k8s::podaffinity::{AFFINITY, ANTI_AFFINITY, EXISTING_ANTI_AFFINITY};
+    let host = "kubernetes.io/hostname";
+    let mut yaml = String::new();
+    for n in ["with-db", "free", "with-loner"] {
+        yaml += &node(n, "4", "8Gi", 110, 0, ", pool: a", "");
+    }
+    yaml += &dressed(&bare_pod("db", "with-db", "10m", "8Mi", None), "{app: db}", "");
+    yaml += &dressed(
+        &bare_pod("loner", "with-loner", "10m", "8Mi", None),
+        "{app: loner}",
+        &pod_affinity("podAntiAffinity", "agent", host, "  "),
+    );
+    let cannot = "no priority class: cannot preempt".to_string();
+    for (kind, expect) in [
+        (
+            "podAntiAffinity",
+            [
+                ("with-db", Outcome::WouldNotFit(vec![ANTI_AFFINITY.into(), cannot.clone()])),
+                ("free", Outcome::WouldRun),
+                ("with-loner", Outcome::WouldNotFit(vec![EXISTING_ANTI_AFFINITY.into(), cannot.clone()])),
+            ],
+        ),
+        (
+            "podAffinity",
+            [
+                ("with-db", Outcome::WouldRun),
+                ("free", Outcome::WouldNotFit(vec![AFFINITY.into(), "pod affinity: preemption cannot help".into()])),
+                ("with-loner", Outcome::WouldNotFit(vec![AFFINITY.into(), "pod affinity: preemption cannot help".into()])),
+            ],
+        ),
+    ] {
+        let manifest =
+            format!("{DS}{}      containers: [{{name: a, image: registry.k8s.io/pause:3.9}}]\n", pod_affinity(kind, "db", host, "      "));
+        let sim = common::serve(&yaml).await;
+        let (ds, predicted) = predict(&common::cluster(&sim), &manifest).await;
+        for (n, o) in &expect {
+            assert_eq!(&predicted[*n], o, "{kind} on {n}");
+        }
+        let client = common::client(&sim);
+        let seen = observe(&client, &ds, predicted.len()).await;
+        agree(&predicted, &seen, &workloads(&client).await, kind);
+    }
+}
+
+/// What preflight does not read it does not claim: a DaemonSet with a PersistentVolumeClaim
+/// volume and a DoNotSchedule topology spread constraint would run only as far as it sees —
+/// "unverified" on each node, counted apart in text and JSON, a warning on standard error;
+/// the gate passes (exit 0) unless `--strict` (exit 1).
+#[test]
+fn what_preflight_cannot_see_is_unverified_and_strict_fails_on_it() {
+    let bin = env!("CARGO_BIN_EXE_daemonscope");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(bin).args(args).env("XDG_STATE_HOME", std::env::temp_dir()).output().unwrap();
+        (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
+    };
+    let dump = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dumps/support-bundle");
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("ds.yaml");
+    std::fs::write(
+        &ds,
+        format!(
+            "{DS}      volumes: [{{name: data, persistentVolumeClaim: {{claimName: agent-data}}}}]\n      topologySpreadConstraints: [{{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {{matchLabels: {{app: agent}}}}}}]\n      containers: [{{name: a, image: registry.k8s.io/pause:3.9}}]\n"
+        ),
+    )
+    .unwrap();
+    let f = ds.to_str().unwrap();
+    let (code, out, err) = run(&["preflight", "--from", dump, "-f", f]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(" unverified (would run as far as preflight sees)"), "{out}");
+    assert!(
+        out.contains("unverified     would run as far as seen; not checked: volume data (PersistentVolumeClaim agent-data): PVC/PV/CSI data not checked, topology spread over topology.kubernetes.io/zone not checked"),
+        "{out}"
+    );
+    // One warning line (the dump's own notes come before it).
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("daemonscope: warning: ")).collect();
+    assert!(
+        warnings.len() == 1 && warnings[0].contains(" unverified on ") && warnings[0].ends_with("the gate passes them (--strict fails it)"),
+        "{err}"
+    );
+    let (code, out, err) = run(&["preflight", "--from", dump, "-f", f, "-o", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &v["daemonsets"][0];
+    let unverified = d["nodes"].as_array().unwrap().iter().filter(|n| n["verdict"] == "unverified").count();
+    assert!(unverified > 0 && d["unverified"] == unverified, "{out}");
+    assert!(d["nodes"].as_array().unwrap().iter().all(|n| n["verdict"] != "would run"), "{out}");
+    let (code, out, err) = run(&["preflight", "--from", dump, "-f", f, "--strict"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("--strict fails the gate on them"), "{err}");
+}
+
 /// One seeded random cluster and DaemonSet: (scenario, manifest).
 fn generated(seed: u64) -> (String, String) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -231,7 +351,15 @@ fn generated(seed: u64) -> (String, String) {
             let port = rng.random_bool(0.2).then_some(9100);
             let (c, m) = (rng.random_range(1..15) * 100, rng.random_range(1..12) * 256);
             let class = rng.random_bool(0.3).then_some("system-cluster-critical");
-            yaml += &bare_pod_at(&format!("w{i}-{j}"), &name, &format!("{c}m"), &format!("{m}Mi"), if j == 0 { port } else { None }, class);
+            let pod =
+                bare_pod_at(&format!("w{i}-{j}"), &name, &format!("{c}m"), &format!("{m}Mi"), if j == 0 { port } else { None }, class);
+            // Some are databases; some keep the agent off their node (or their pool).
+            yaml += &match rng.random_range(0..8) {
+                0 | 1 => dressed(&pod, "{app: db}", ""),
+                2 => dressed(&pod, "{app: web}", &pod_affinity("podAntiAffinity", "agent", "kubernetes.io/hostname", "  ")),
+                3 => dressed(&pod, "{app: web}", &pod_affinity("podAntiAffinity", "agent", "pool", "  ")),
+                _ => pod,
+            };
         }
     }
     let mut spec = String::new();
@@ -241,6 +369,12 @@ fn generated(seed: u64) -> (String, String) {
     if rng.random_bool(0.5) {
         spec += "      priorityClassName: system-node-critical\n";
     }
+    spec += &match rng.random_range(0..4) {
+        0 => pod_affinity("podAntiAffinity", "db", "kubernetes.io/hostname", "      "),
+        1 => pod_affinity("podAffinity", "db", "kubernetes.io/hostname", "      "),
+        2 => pod_affinity("podAffinity", "db", "pool", "      "),
+        _ => String::new(),
+    };
     if rng.random_bool(0.3) {
         spec += "      initContainers: [{name: init, image: registry.k8s.io/pause:3.9, resources: {requests: {cpu: 900m}}}]\n";
     }
@@ -266,11 +400,21 @@ async fn preflight_agrees_with_the_scheduler_on_generated_clusters() {
         agree(&predicted, &seen, &workloads(&client).await, &format!("seed {seed}\n{yaml}\n{manifest}"));
         for o in predicted.values() {
             *outcomes.entry(o.as_str()).or_default() += 1;
+            if let Outcome::WouldNotFit(w) = o {
+                let r: &'static str = daemonscope::k8s::podaffinity::reason(&w[0]).unwrap_or("");
+                *outcomes.entry(r).or_default() += 1;
+            }
         }
     }
-    // The cases cover every outcome.
+    // The cases cover every outcome, and InterPodAffinity's reasons.
     for o in ["would run", "would not fit", "not eligible", "would preempt"] {
         assert!(outcomes.get(o).copied().unwrap_or(0) >= 3, "{o}: {outcomes:?}");
+    }
+    // (The DaemonSet's own anti-affinity failing first is rare here: resources or
+    // preemption come first; the staged test above has it.)
+    use daemonscope::k8s::podaffinity::{AFFINITY, EXISTING_ANTI_AFFINITY};
+    for r in [AFFINITY, EXISTING_ANTI_AFFINITY] {
+        assert!(outcomes.get(r).copied().unwrap_or(0) >= 1, "{r}: {outcomes:?}");
     }
 }
 
@@ -386,7 +530,13 @@ async fn a_change_names_its_rollout_in_batches() {
     let r = report.rollout.clone().expect("a change has a rollout");
     let b = r.rolling.unwrap();
     assert_eq!((r.nodes, b.targeted, b.max_unavailable, b.batch, b.batches), (5, 5, 2, 2, 3), "{r:?}");
-    let args = daemonscope::cli::PreflightArgs { files: vec![], output: "text".into(), allow_ineligible: false, max_pull_bytes: None };
+    let args = daemonscope::cli::PreflightArgs {
+        files: vec![],
+        output: "text".into(),
+        allow_ineligible: false,
+        max_pull_bytes: None,
+        strict: false,
+    };
     let mut out = Vec::new();
     assert_eq!(preflight::run(&cluster, "sim", &dss, &args, &mut out).await, 0);
     let text = String::from_utf8(out).unwrap();
@@ -394,7 +544,13 @@ async fn a_change_names_its_rollout_in_batches() {
         text.contains("rollout (RollingUpdate, maxSurge 0, maxUnavailable 40% = 2 of 5 targeted nodes): if the pod template changes, the pods on 5 nodes are replaced in 3 batches of up to 2; "),
         "{text}"
     );
-    let args = daemonscope::cli::PreflightArgs { files: vec![], output: "json".into(), allow_ineligible: false, max_pull_bytes: None };
+    let args = daemonscope::cli::PreflightArgs {
+        files: vec![],
+        output: "json".into(),
+        allow_ineligible: false,
+        max_pull_bytes: None,
+        strict: false,
+    };
     let mut out = Vec::new();
     preflight::run(&cluster, "sim", &dss, &args, &mut out).await;
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();

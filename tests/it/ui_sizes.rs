@@ -815,6 +815,7 @@ fn preflight_facts(sim: &Sim) -> daemonscope::model::preflight::ClusterFacts {
                         ports: fit::host_ports(&spec),
                         owner_uid: p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| o.uid.clone()),
                         started: String::new(),
+                        terms: Default::default(),
                     }
                 })
                 .collect();

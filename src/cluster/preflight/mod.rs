@@ -6,7 +6,7 @@
 
 pub mod wire;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::Node;
@@ -21,6 +21,24 @@ use crate::k8s::eligibility::NodeFacts;
 use crate::k8s::fit::Resources;
 use crate::model::preflight::verdict::NodeRoom;
 use crate::model::preflight::{ClusterFacts, ds_key};
+
+/// Folds every bound pod into its node's room, a page of 500 at a time.
+async fn pods<L: wire::Labels>(cluster: &Cluster, index: &HashMap<String, usize>, nodes: &mut [NodeRoom]) -> Result<(), ClusterError> {
+    let mut lp = ListParams::default().limit(500);
+    loop {
+        let req = kube::core::Request::new("/api/v1/pods").list(&lp).map_err(|e| cluster.error(kube::Error::BuildRequest(e)))?;
+        let page: wire::PodFitList<L> = cluster.client.request(req).await.map_err(|e| cluster.error(e))?;
+        for p in page.items {
+            if let Some(i) = p.node().and_then(|n| index.get(n)).copied() {
+                nodes[i].pods.push(p.into_pod_on_node());
+            }
+        }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => return Ok(()),
+        }
+    }
+}
 
 /// Reads the nodes, the bound pods (folded per node), the priority classes and the
 /// DaemonSets `dss` change.
@@ -52,21 +70,21 @@ pub async fn gather(cluster: &Cluster, dss: &[DaemonSet]) -> Result<ClusterFacts
         }
     })
     .await?;
+    // Pod labels are kept only when a DaemonSet's own terms select pods by them.
+    let labels = dss.iter().filter_map(|d| d.spec.as_ref()?.template.spec.as_ref()?.affinity.as_ref()).any(|a| {
+        a.pod_affinity
+            .as_ref()
+            .is_some_and(|p| p.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+            || a.pod_anti_affinity
+                .as_ref()
+                .is_some_and(|p| p.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+    });
     let index: HashMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.facts.name.clone(), i)).collect();
-    // Pods decoded lean (see `wire`), 500 at a time.
-    let mut lp = ListParams::default().limit(500);
-    loop {
-        let req = kube::core::Request::new("/api/v1/pods").list(&lp).map_err(|e| cluster.error(kube::Error::BuildRequest(e)))?;
-        let page: wire::PodFitList = cluster.client.request(req).await.map_err(|e| cluster.error(e))?;
-        for p in page.items {
-            if let Some(i) = p.node().and_then(|n| index.get(n)).copied() {
-                nodes[i].pods.push(p.into_pod_on_node());
-            }
-        }
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp = lp.continue_token(&c),
-            None => break,
-        }
+    // Pods decoded lean (see `wire`), 500 at a time; their labels skipped unless wanted.
+    if labels {
+        pods::<BTreeMap<String, String>>(cluster, &index, &mut nodes).await?;
+    } else {
+        pods::<serde::de::IgnoredAny>(cluster, &index, &mut nodes).await?;
     }
     let mut classes = HashMap::new();
     let mut default_priority = 0;

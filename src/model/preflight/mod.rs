@@ -58,7 +58,8 @@ pub fn evaluate(ds: &DaemonSet, facts: &ClusterFacts) -> Result<Report, String> 
     };
     let current = facts.existing.get(&key);
     let cand = Candidate::of(ds, priority, never, current.and_then(|c| c.metadata.uid.clone()));
-    let verdicts: Vec<NodeVerdict> = facts.nodes.iter().map(|n| verdict::judge(&cand, n)).collect();
+    let state = verdict::affinity_state(&cand, &facts.nodes);
+    let verdicts: Vec<NodeVerdict> = facts.nodes.iter().map(|n| verdict::judge(&cand, n, state.as_ref())).collect();
     let mut losing = Vec::new();
     let mut gaining = 0;
     if let Some(cur) = current {

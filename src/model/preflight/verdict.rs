@@ -2,7 +2,16 @@
 //! eligibility is coverage's rule (`k8s::eligibility`); whether the pod fits is
 //! kube-scheduler's (`k8s::fit`, host ports as the `NodePorts` filter); and when it does
 //! not, whether it would preempt, and whom (`k8s::fit::victims`, as `DefaultPreemption`
-//! picks victims on a node).
+//! picks victims on a node); then its required pod (anti-)affinity
+//! (`k8s::podaffinity`, the `InterPodAffinity` filter) against the pods it can see.
+//!
+//! What preflight cannot see it does not claim: a pod with PersistentVolumeClaim or
+//! ephemeral volumes (`VolumeBinding`, `VolumeRestrictions`, `NodeVolumeLimits` read
+//! PVCs, PVs, StorageClasses and CSINodes, which preflight does not read), with
+//! `DoNotSchedule` topology spread constraints (`PodTopologySpread`), or with pod
+//! (anti-)affinity whose outcome turns on what it cannot know (namespace labels, the
+//! order the DaemonSet's own pods are scheduled in) would
+//! run only as far as preflight sees: [`Outcome::Unverified`], with what was not checked.
 //!
 //! May import: `k8s`.
 
@@ -12,6 +21,7 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 
 use crate::k8s::eligibility::{self, NodeFacts, Placement};
 use crate::k8s::fit::{self, Resources};
+use crate::k8s::podaffinity::{self, PodTerms, State};
 
 /// A pod bound to a node, as much as a verdict needs.
 #[derive(Debug, Clone)]
@@ -25,6 +35,9 @@ pub struct PodOnNode {
     pub owner_uid: Option<String>,
     /// When it started (RFC 3339), for the order of the reprieve.
     pub started: String,
+    /// Its namespace, its labels (kept only when a DaemonSet checked has pod (anti-)affinity
+    /// terms) and its required anti-affinity terms (`InterPodAffinity`).
+    pub terms: PodTerms,
 }
 
 /// A node, as much as a verdict needs.
@@ -49,6 +62,9 @@ pub enum Outcome {
     WouldNotFit(Vec<String>),
     /// It would run once these lower-priority pods are preempted.
     WouldPreempt(Vec<String>),
+    /// It would run (or preempt: said first) as far as preflight sees, but a filter turns
+    /// on what it does not read: what was not checked.
+    Unverified(Vec<String>),
 }
 
 impl Outcome {
@@ -58,6 +74,7 @@ impl Outcome {
             Outcome::NotEligible(_) => "not eligible",
             Outcome::WouldNotFit(_) => "would not fit",
             Outcome::WouldPreempt(_) => "would preempt",
+            Outcome::Unverified(_) => "unverified",
         }
     }
 }
@@ -87,6 +104,10 @@ pub struct Candidate {
     pub uid: Option<String>,
     /// Its pods are replaced one for one (no surge): their room is freed for the new pod.
     pub replaces: bool,
+    /// Its namespace, template labels and required pod (anti-)affinity terms.
+    pub terms: PodTerms,
+    /// What no node's verdict can check (volumes, topology spread, …), in words.
+    pub unchecked: Vec<String>,
 }
 
 impl Candidate {
@@ -112,8 +133,101 @@ impl Candidate {
             images: spec.containers.iter().chain(spec.init_containers.iter().flatten()).filter_map(|c| c.image.clone()).collect(),
             uid: existing_uid,
             replaces: !surge,
+            terms: PodTerms::of(
+                ds.metadata.namespace.as_deref().unwrap_or("default"),
+                ds.spec.as_ref().and_then(|s| s.template.metadata.as_ref()?.labels.clone()).unwrap_or_default(),
+                spec.affinity.as_ref(),
+            ),
+            unchecked: unchecked(&spec),
         }
     }
+}
+
+const HOSTNAME: &str = "kubernetes.io/hostname";
+
+/// What the pod asks of the scheduler that preflight does not read, in words: volumes
+/// backed by claims or disks, topology spread, affinity terms the API server rewrites.
+fn unchecked(spec: &k8s_openapi::api::core::v1::PodSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in spec.volumes.iter().flatten() {
+        let kind = if let Some(c) = &v.persistent_volume_claim {
+            format!("PersistentVolumeClaim {}", c.claim_name)
+        } else if v.ephemeral.is_some() {
+            "an ephemeral volume claim".to_string()
+        } else if v.gce_persistent_disk.is_some()
+            || v.aws_elastic_block_store.is_some()
+            || v.azure_disk.is_some()
+            || v.cinder.is_some()
+            || v.rbd.is_some()
+            || v.iscsi.is_some()
+        {
+            "an in-tree disk".to_string()
+        } else {
+            continue;
+        };
+        out.push(format!("volume {} ({kind}): PVC/PV/CSI data not checked", v.name));
+    }
+    for t in spec.topology_spread_constraints.iter().flatten().filter(|t| t.when_unsatisfiable == "DoNotSchedule") {
+        out.push(format!("topology spread over {} not checked", t.topology_key));
+    }
+    let aff = spec.affinity.as_ref();
+    let terms =
+        aff.and_then(|a| a.pod_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten();
+    let anti =
+        aff.and_then(|a| a.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten();
+    if terms.chain(anti).any(|t| {
+        t.match_label_keys.as_ref().is_some_and(|k| !k.is_empty()) || t.mismatch_label_keys.as_ref().is_some_and(|k| !k.is_empty())
+    }) {
+        out.push("pod affinity with matchLabelKeys/mismatchLabelKeys not checked".into());
+    }
+    out
+}
+
+/// The pod (anti-)affinity counts for `c`: over every pod bound in the cluster, and over
+/// those of at least its priority (what is left if its pods preempted every lower one on
+/// their nodes); None when neither the pod nor any bound pod has a term (the plugin's
+/// PreFilter skips then).
+pub struct Affinity {
+    pub all: State,
+    /// None when it cannot preempt.
+    pub high: Option<State>,
+}
+
+pub fn affinity_state(c: &Candidate, rooms: &[NodeRoom]) -> Option<Affinity> {
+    let any = c.terms.has_terms() || rooms.iter().any(|r| r.pods.iter().any(|p| !p.terms.anti.is_empty()));
+    let of = |keep: &dyn Fn(&PodOnNode) -> bool| {
+        State::of(&c.terms, rooms.iter().flat_map(|r| r.pods.iter().filter(|p| keep(p)).map(move |p| (&p.terms, &r.facts.labels))), &|_| {
+            None
+        })
+    };
+    any.then(|| Affinity { all: of(&|_| true), high: (!c.never_preempts).then(|| of(&|p| p.priority >= c.priority)) })
+}
+
+/// Whether `InterPodAffinity` passes on the node once its own old pods here (`own`) and
+/// `gone` are removed: Ok(None) passes, Ok(Some(words)) fails, Err(words) when the
+/// outcome turns on what preflight does not know.
+fn affinity(c: &Candidate, room: &NodeRoom, state: &State, gone: &[&PodOnNode]) -> Result<Option<&'static str>, String> {
+    let none = |_: &str| None;
+    let adjusted;
+    let state = if gone.is_empty() {
+        state
+    } else {
+        adjusted = state.without(&c.terms, gone.iter().map(|p| &p.terms), &room.facts.labels, &none);
+        &adjusted
+    };
+    let verdict = state.filter(&c.terms, &room.facts.labels, &none);
+    if verdict.is_none() && state.unknown_on(&room.facts.labels) {
+        return Err("pod (anti-)affinity selects namespaces by labels, which preflight does not read".into());
+    }
+    // Its own pods, scheduled one by one, match its own terms: the outcome turns on their order.
+    let me = |t: &podaffinity::Term| t.matches(&c.terms.namespace, &c.terms.labels, &none) != Some(false);
+    if verdict.is_none() && c.terms.anti.iter().any(|t| t.topology_key != HOSTNAME && me(t)) {
+        return Err("its pod anti-affinity matches its own pods across nodes: the outcome turns on their order".into());
+    }
+    if verdict.is_none() && !c.terms.affinity.is_empty() && state.no_affinity_match() {
+        return Err("its pod affinity matches only its own pods: the first one scheduled decides where the rest may go".into());
+    }
+    Ok(verdict)
 }
 
 /// The scheduler's view of pods on a node.
@@ -133,8 +247,29 @@ fn misfit(c: &Candidate, room: &NodeRoom, pods: &[&PodOnNode]) -> Vec<String> {
     }
 }
 
-/// The pod's outcome on one node.
-pub fn judge(c: &Candidate, room: &NodeRoom) -> NodeVerdict {
+/// The pod's outcome on one node; `affinity`: [`affinity_state`]. Where its pods would
+/// preempt lower-priority pods on other nodes, pod (anti-)affinity here may change with
+/// them: when the outcome differs without every such pod, which of them go decides — the
+/// node is unverified.
+pub fn judge(c: &Candidate, room: &NodeRoom, affinity: Option<&Affinity>) -> NodeVerdict {
+    let v = judge_with(c, room, affinity.map(|a| &a.all));
+    let Some(high) = affinity.and_then(|a| a.high.as_ref()) else { return v };
+    let key = |o: &Outcome| match o {
+        Outcome::WouldNotFit(w) => w.first().cloned().unwrap_or_default(),
+        Outcome::NotEligible(_) => "not eligible".into(),
+        _ => "runs".into(),
+    };
+    if key(&judge_with(c, room, Some(high)).outcome) == key(&v.outcome) {
+        return v;
+    }
+    let mut why = vec!["pod (anti-)affinity turns on which lower-priority pods its pods preempt on other nodes".to_string()];
+    if let Outcome::WouldNotFit(w) | Outcome::WouldPreempt(w) | Outcome::Unverified(w) = &v.outcome {
+        why.push(format!("as the cluster is now: {} {}", v.outcome.as_str(), w.join(", ")));
+    }
+    NodeVerdict { outcome: Outcome::Unverified(why), ..v }
+}
+
+fn judge_with(c: &Candidate, room: &NodeRoom, state: Option<&State>) -> NodeVerdict {
     let e = eligibility::evaluate(&room.facts, &c.placement);
     let own = |p: &PodOnNode| c.uid.is_some() && p.owner_uid == c.uid;
     let has_pod = room.pods.iter().any(own);
@@ -143,18 +278,49 @@ pub fn judge(c: &Candidate, room: &NodeRoom) -> NodeVerdict {
     if let Some(r) = e.reason {
         return verdict(Outcome::NotEligible(r.to_string()));
     }
-    let others: Vec<&PodOnNode> = room.pods.iter().filter(|p| !(c.replaces && own(p))).collect();
+    // Its own old pods here are deleted before the new one is created (no surge).
+    let (mine, others): (Vec<&PodOnNode>, Vec<&PodOnNode>) = room.pods.iter().partition(|p| c.replaces && own(p));
+    // What would run, unless a filter preflight cannot evaluate says otherwise.
+    let unsure = |run: Outcome, mut more: Vec<String>| {
+        more.extend(c.unchecked.iter().cloned());
+        if more.is_empty() {
+            return run;
+        }
+        if let Outcome::WouldPreempt(v) = run {
+            more.insert(0, format!("would preempt {}", v.join(", ")));
+        }
+        Outcome::Unverified(more)
+    };
+    // InterPodAffinity runs after the port and resource filters (the framework stops at the
+    // first that fails); preemption runs them all again without its victims.
+    let affinity_now = state.map(|s| affinity(c, room, s, &mine)).unwrap_or(Ok(None));
+    let unknown: Vec<String> = affinity_now.clone().err().into_iter().collect();
     let mut why = misfit(c, room, &others);
     if why.is_empty() {
-        return verdict(Outcome::WouldRun);
+        match affinity_now {
+            Ok(None) | Err(_) => return verdict(unsure(Outcome::WouldRun, unknown)),
+            Ok(Some(r)) if r == podaffinity::AFFINITY => {
+                // UnschedulableAndUnresolvable: preemption is not tried.
+                return verdict(Outcome::WouldNotFit(vec![r.into(), "pod affinity: preemption cannot help".into()]));
+            }
+            Ok(Some(r)) => why.push(r.into()),
+        }
     }
     if c.never_preempts {
         why.push("preemptionPolicy Never: cannot preempt".into());
         return verdict(Outcome::WouldNotFit(why));
     }
-    match fit::victims(&room.allocatable, &occupants(&others), &c.requests, &c.ports, c.priority) {
+    let passes = |kept: &[usize]| {
+        state.is_none_or(|s| {
+            let gone: Vec<&PodOnNode> =
+                mine.iter().copied().chain((0..others.len()).filter(|i| !kept.contains(i)).map(|i| others[i])).collect();
+            matches!(affinity(c, room, s, &gone), Ok(None) | Err(_))
+        })
+    };
+    match fit::victims_where(&room.allocatable, &occupants(&others), &c.requests, &c.ports, c.priority, &passes) {
         Some(v) => {
-            verdict(Outcome::WouldPreempt(v.iter().map(|i| format!("{} (priority {})", others[*i].name, others[*i].priority)).collect()))
+            let names = v.iter().map(|i| format!("{} (priority {})", others[*i].name, others[*i].priority)).collect();
+            verdict(unsure(Outcome::WouldPreempt(names), unknown))
         }
         None => {
             if !c.has_priority_class {
@@ -188,7 +354,15 @@ mod tests {
     }
 
     fn pod(name: &str, priority: i32, cpu: i64, started: &str) -> PodOnNode {
-        PodOnNode { name: name.into(), priority, requests: res(cpu, 0), ports: vec![], owner_uid: None, started: started.into() }
+        PodOnNode {
+            name: name.into(),
+            priority,
+            requests: res(cpu, 0),
+            ports: vec![],
+            owner_uid: None,
+            started: started.into(),
+            terms: PodTerms::default(),
+        }
     }
 
     fn candidate(cpu: i64, priority: i32, class: bool) -> Candidate {
@@ -202,6 +376,8 @@ mod tests {
             images: vec![],
             uid: Some("ds".into()),
             replaces: true,
+            terms: PodTerms::default(),
+            unchecked: vec![],
         }
     }
 
@@ -224,9 +400,9 @@ mod tests {
     #[test]
     fn fits_or_says_what_is_short() {
         let r = room(vec![pod("w/a", 0, 700, "1")]);
-        assert_eq!(judge(&candidate(200, 0, false), &r).outcome, Outcome::WouldRun);
+        assert_eq!(judge(&candidate(200, 0, false), &r, None).outcome, Outcome::WouldRun);
         assert_eq!(
-            judge(&candidate(400, 0, false), &r).outcome,
+            judge(&candidate(400, 0, false), &r, None).outcome,
             Outcome::WouldNotFit(vec!["Insufficient cpu".into(), "no priority class: cannot preempt".into()])
         );
     }
@@ -236,11 +412,11 @@ mod tests {
         let mut old = pod("kube-system/agent-x", 0, 600, "1");
         old.owner_uid = Some("ds".into());
         old.ports = vec![(9100, "TCP".into())];
-        assert_eq!(judge(&candidate(600, 0, false), &room(vec![old.clone()])).outcome, Outcome::WouldRun);
+        assert_eq!(judge(&candidate(600, 0, false), &room(vec![old.clone()]), None).outcome, Outcome::WouldRun);
         let mut other = old;
         other.owner_uid = Some("else".into());
         assert_eq!(
-            judge(&candidate(100, 0, false), &room(vec![other])).outcome,
+            judge(&candidate(100, 0, false), &room(vec![other]), None).outcome,
             Outcome::WouldNotFit(vec![
                 "host port 9100/TCP is taken by kube-system/agent-x".into(),
                 "no priority class: cannot preempt".into()
@@ -258,14 +434,14 @@ mod tests {
         ]);
         // 500m wanted, none free: without the three lower pods 900m is free; mid is given
         // back (600m left), then neither low one can be.
-        let v = judge(&candidate(500, 1000, true), &r).outcome;
+        let v = judge(&candidate(500, 1000, true), &r, None).outcome;
         assert_eq!(v, Outcome::WouldPreempt(vec!["w/old-low (priority 0)".into(), "w/new-low (priority 0)".into()]));
         // 300m: mid and the earlier-started low pod are given back; the later one goes.
-        let v = judge(&candidate(300, 1000, true), &r).outcome;
+        let v = judge(&candidate(300, 1000, true), &r, None).outcome;
         assert_eq!(v, Outcome::WouldPreempt(vec!["w/new-low (priority 0)".into()]));
         // Nothing lower: nothing to preempt.
         assert!(
-            matches!(judge(&candidate(300, 0, true), &r).outcome, Outcome::WouldNotFit(w) if w.last().unwrap() == "no lower-priority pod to preempt")
+            matches!(judge(&candidate(300, 0, true), &r, None).outcome, Outcome::WouldNotFit(w) if w.last().unwrap() == "no lower-priority pod to preempt")
         );
     }
 }

@@ -10,7 +10,7 @@
 //! (`PodEligibleToPreemptOthers`), as does a pod with `preemptionPolicy: Never`.
 //! PodDisruptionBudgets, which only order the choice, are not read.
 //!
-//! May import: `sim::controller::events`, `sim::ops`, `sim::store`, `k8s::fit`.
+//! May import: `sim::controller::events`, `sim::ops`, `sim::store`, `k8s::fit`, `k8s::podaffinity`.
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1 as core;
@@ -29,6 +29,8 @@ pub struct Held {
     pub requests: Resources,
     pub ports: Vec<(i32, String)>,
     pub terminating: bool,
+    /// Its labels and required anti-affinity terms (`InterPodAffinity`).
+    pub terms: crate::k8s::podaffinity::PodTerms,
 }
 
 /// A node's allocatable and the pods on it.

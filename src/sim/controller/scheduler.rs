@@ -1,6 +1,8 @@
 //! A scheduler that binds pods the way kube-scheduler's filters would: node-name
 //! affinity pins, nodeSelector, required node affinity, NoSchedule/NoExecute taints,
 //! `spec.unschedulable`, host ports and resources (`NodeResourcesFit`, in `k8s::fit`),
+//! then required pod affinity and anti-affinity (`InterPodAffinity`, in
+//! `k8s::podaffinity`; preemption removes victims only where the pod then passes it too),
 //! and preempts lower-priority pods where that helps (`preemption`); of the nodes that
 //! fit, the one with the fewest pods. Pods that fit nowhere stay Pending with
 //! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` event whose
@@ -15,7 +17,7 @@
 //! `flushUnschedulablePodsLeftover`). Each failed attempt records `FailedScheduling`
 //! again; repeats of one message are counted on one Event, as the event recorder does.
 //!
-//! May import: `sim::controller::daemonset`, `sim::controller::events`, `sim::controller::preemption`, `sim::store`, `k8s::eligibility`, `k8s::fit`.
+//! May import: `sim::controller::daemonset`, `sim::controller::events`, `sim::controller::preemption`, `sim::store`, `k8s::eligibility`, `k8s::fit`, `k8s::podaffinity`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -27,6 +29,7 @@ use super::events;
 use super::preemption::{self, Held, Room};
 use crate::k8s::eligibility::{self, Ineligible, NodeFacts, Placement, Toleration};
 use crate::k8s::fit::{self, Resources};
+use crate::k8s::podaffinity::{self, PodTerms, State};
 use crate::sim::store::Store;
 
 /// A pod the scheduler could not place: how often it tried, when last, and whether a
@@ -133,6 +136,15 @@ fn misfit(
     }
 }
 
+/// What `InterPodAffinity` reads of a pod: its namespace, labels and required terms.
+fn terms_of(p: &core::Pod) -> PodTerms {
+    PodTerms::of(
+        p.metadata.namespace.as_deref().unwrap_or("default"),
+        p.metadata.labels.clone().unwrap_or_default(),
+        p.spec.as_ref().and_then(|s| s.affinity.as_ref()),
+    )
+}
+
 impl Scheduler {
     pub fn sync(&mut self, store: &Store, now: Timestamp, record: bool) {
         let (pods, _) = store.list::<core::Pod>(None);
@@ -190,9 +202,16 @@ impl Scheduler {
                     requests: req.clone(),
                     ports: host_ports(p),
                     terminating: p.metadata.deletion_timestamp.is_some(),
+                    terms: terms_of(p),
                 });
             }
         }
+        let ns_labels = |ns: &str| Some(store.get::<core::Namespace>("", ns).and_then(|n| n.metadata.labels.clone()).unwrap_or_default());
+        let node_labels: HashMap<&str, &BTreeMap<String, String>> = facts.iter().map(|(f, _)| (f.name.as_str(), &f.labels)).collect();
+        let no_labels = BTreeMap::new();
+        // Whether any bound pod has required anti-affinity (kept up to date as pods bind):
+        // without one, and without terms of its own, a pod skips the filter's counting.
+        let mut held_anti = rooms.values().any(|r| r.pods.iter().any(|p| !p.terms.anti.is_empty()));
         for pod in pending {
             let key = pod.metadata.uid.clone().unwrap_or_default();
             if self.queue.get(&key).is_some_and(|q| !q.due(now)) {
@@ -205,6 +224,15 @@ impl Scheduler {
             let ports = host_ports(&pod);
             let requests = fit::pod_requests(&spec);
             let priority = spec.priority.unwrap_or(0);
+            // InterPodAffinity's PreFilter: skipped when neither the pod nor a bound pod has a term.
+            let incoming = terms_of(&pod);
+            let affinity = (incoming.has_terms() || held_anti).then(|| {
+                let bound = rooms.iter().flat_map(|(n, r)| {
+                    let l = node_labels.get(n.as_str()).copied().unwrap_or(&no_labels);
+                    r.pods.iter().map(move |p| (&p.terms, l))
+                });
+                State::of(&incoming, bound, &ns_labels)
+            });
             let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
             // What DefaultPreemption says of each node: `nodesWherePreemptionMightHelp`
             // leaves out UnschedulableAndUnresolvable ones (affinity, taints, cordon);
@@ -227,7 +255,12 @@ impl Scheduler {
                 None => facts.iter().collect(),
             };
             for (n, unsched) in candidates {
-                let why = misfit(&placement.tolerations, &placement, n, *unsched, rooms.get(&n.name), &ports, &requests);
+                let mut why = misfit(&placement.tolerations, &placement, n, *unsched, rooms.get(&n.name), &ports, &requests);
+                if why.is_empty()
+                    && let Some(r) = affinity.as_ref().and_then(|s| s.filter(&incoming, &n.labels, &ns_labels))
+                {
+                    why = vec![r.to_string()];
+                }
                 let Some(first) = why.first() else {
                     // Of the nodes that fit, the one with the fewest pods (first by name on
                     // a tie): the spreading kube-scheduler's scoring plugins give pods
@@ -243,11 +276,19 @@ impl Scheduler {
                 };
                 // Ports and resources are what removing pods can free (`Unschedulable`);
                 // the rest is `UnschedulableAndUnresolvable`.
-                let resolvable = first == PORTS || first == "Too many pods" || first.starts_with("Insufficient ");
-                let victims = resolvable
-                    .then(|| rooms.get(&n.name))
-                    .flatten()
-                    .and_then(|room| fit::victims(&room.allocatable, &room.occupants(), &requests, &ports, priority));
+                let anti = first == podaffinity::ANTI_AFFINITY || first == podaffinity::EXISTING_ANTI_AFFINITY;
+                let resolvable = anti || first == PORTS || first == "Too many pods" || first.starts_with("Insufficient ");
+                let labels = node_labels.get(n.name.as_str()).copied().unwrap_or(&no_labels);
+                let victims = resolvable.then(|| rooms.get(&n.name)).flatten().and_then(|room| {
+                    // SelectVictimsOnNode runs every filter again without the pods removed.
+                    let passes = |kept: &[usize]| {
+                        affinity.as_ref().is_none_or(|s| {
+                            let gone = (0..room.pods.len()).filter(|i| !kept.contains(i)).map(|i| &room.pods[i].terms);
+                            s.without(&incoming, gone, labels, &ns_labels).filter(&incoming, labels, &ns_labels).is_none()
+                        })
+                    };
+                    fit::victims_where(&room.allocatable, &room.occupants(), &requests, &ports, priority, &passes)
+                });
                 let p = match &victims {
                     _ if !resolvable => "Preemption is not helpful for scheduling".to_string(),
                     None => "No preemption victims found for incoming pod".to_string(),
@@ -270,12 +311,14 @@ impl Scheduler {
             match chosen.map(|(n, _)| n) {
                 Some(node) => {
                     self.queue.remove(&key);
+                    held_anti |= !incoming.anti.is_empty();
                     rooms.entry(node.clone()).or_default().pods.push(Held {
                         namespace: ns.clone(),
                         name: name.clone(),
                         priority,
                         requests: requests.clone(),
                         ports,
+                        terms: incoming.clone(),
                         ..Default::default()
                     });
                     let _ = store.modify::<core::Pod>(&ns, &name, |p| {

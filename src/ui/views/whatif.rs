@@ -41,6 +41,7 @@ fn cell(o: &Outcome) -> (char, CellState) {
         Outcome::WouldPreempt(_) => ('▲', CellState::Starting),
         Outcome::WouldNotFit(_) => (CellState::Failing.glyph(), CellState::Failing),
         Outcome::NotEligible(_) => (CellState::Ineligible.glyph(), CellState::Ineligible),
+        Outcome::Unverified(_) => ('?', CellState::Outdated),
     }
 }
 
@@ -51,11 +52,13 @@ fn report_lines(sh: &Shared, r: &Report, width: usize, out: &mut Vec<Line<'stati
     let ineligible = n(|o| matches!(o, Outcome::NotEligible(_)));
     let (run, preempt, short) =
         (n(|o| matches!(o, Outcome::WouldRun)), n(|o| matches!(o, Outcome::WouldPreempt(_))), n(|o| matches!(o, Outcome::WouldNotFit(_))));
+    let unverified = n(|o| matches!(o, Outcome::Unverified(_)));
     let targeted = v.len() - ineligible;
     let what = if r.change { "change of" } else { "new" };
     out.push(Line::from(Span::styled(format!("{what} DaemonSet {}", visible(&r.daemonset)), t.header())));
+    let unsure = if unverified > 0 { format!("; {unverified} unverified (would run as far as preflight sees)") } else { String::new() };
     out.push(Line::from(format!(
-        "  {} of {targeted} targeted nodes would run it, {preempt} of them after preempting pods; {short} would not fit; {ineligible} not eligible",
+        "  {} of {targeted} targeted nodes would run it, {preempt} of them after preempting pods{unsure}; {short} would not fit; {ineligible} not eligible",
         run + preempt
     )));
     if r.change {
@@ -82,8 +85,11 @@ fn report_lines(sh: &Shared, r: &Report, width: usize, out: &mut Vec<Line<'stati
         out.push(Line::from(spans));
     }
     // Then each node that would not fit or would preempt, with why; and those a change drops.
-    let listed: Vec<usize> =
-        order.iter().copied().filter(|i| matches!(v[*i].outcome, Outcome::WouldNotFit(_) | Outcome::WouldPreempt(_))).collect();
+    let listed: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|i| matches!(v[*i].outcome, Outcome::WouldNotFit(_) | Outcome::WouldPreempt(_) | Outcome::Unverified(_)))
+        .collect();
     let w =
         listed.iter().map(|i| visible(&v[*i].node).chars().count()).chain(r.losing.iter().map(|n| n.chars().count())).max().unwrap_or(4);
     for i in listed {
@@ -91,6 +97,7 @@ fn report_lines(sh: &Shared, r: &Report, width: usize, out: &mut Vec<Line<'stati
         let why = match &v[i].outcome {
             Outcome::WouldNotFit(w) => w.join(", "),
             Outcome::WouldPreempt(w) => format!("preempts {}", w.join(", ")),
+            Outcome::Unverified(w) => format!("would run as far as seen; not checked: {}", w.join(", ")),
             _ => String::new(),
         };
         out.push(Line::from(vec![

@@ -152,6 +152,25 @@ impl Tui {
         }
     }
 
+    /// Waits until `ready` holds of the screen (what it shows, the alternate screen, the
+    /// cursor: one parsed state, so no half-written frame passes); panics after `secs`,
+    /// which only bounds a hang.
+    pub fn wait_until(&self, what: &str, secs: u64, ready: impl Fn(&vt100::Screen) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            {
+                let parser = self.parser.lock().unwrap();
+                if ready(parser.screen()) {
+                    return parser.screen().contents();
+                }
+            }
+            if Instant::now() > deadline {
+                panic!("screen never showed {what}:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Whether the application has hidden the cursor.
     pub fn cursor_hidden(&self) -> bool {
         self.parser.lock().unwrap().screen().hide_cursor()
