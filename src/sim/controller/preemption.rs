@@ -33,20 +33,40 @@ pub struct Held {
     pub terms: crate::k8s::podaffinity::PodTerms,
 }
 
-/// A node's allocatable and the pods on it.
+/// A node's allocatable and the pods on it, with their requests summed as they are added
+/// (the scheduler cache's `NodeInfo.Requested`): checking a node costs the same however
+/// many pods it runs.
 #[derive(Debug, Default)]
 pub struct Room {
     pub allocatable: Resources,
     pub pods: Vec<Held>,
+    used: fit::Used,
 }
 
 impl Room {
+    pub fn new(allocatable: Resources) -> Room {
+        Room { allocatable, ..Default::default() }
+    }
+
     pub fn occupants(&self) -> Vec<Occupant<'_>> {
         self.pods.iter().map(|p| Occupant { priority: p.priority, started: &p.started, requests: &p.requests, ports: &p.ports }).collect()
     }
 
+    /// A pod is bound here.
+    pub fn hold(&mut self, pod: Held) {
+        self.used.add_pod(&pod.requests);
+        self.pods.push(pod);
+    }
+
+    /// As [`fit::check`] of the pods held.
     pub fn check(&self, want: &Resources, ports: &[(i32, String)]) -> Option<fit::Misfit> {
-        fit::check(&self.allocatable, &self.occupants(), want, ports)
+        if !ports.is_empty()
+            && let Some(i) = self.pods.iter().position(|p| p.ports.iter().any(|held| ports.contains(held)))
+        {
+            return Some(fit::Misfit::Port(i));
+        }
+        let short = fit::misfits(&self.allocatable, &self.used, want);
+        (!short.is_empty()).then_some(fit::Misfit::Short(short))
     }
 }
 

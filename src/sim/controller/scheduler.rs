@@ -50,6 +50,21 @@ pub struct Scheduler {
     cluster: u64,
     /// Each pod's requests, by uid (a pod's requests do not change once it exists).
     requests: HashMap<String, Resources>,
+    /// Where the next search for feasible nodes starts (`nextStartNodeIndex`).
+    next_start: usize,
+}
+
+/// How many feasible nodes the scheduler looks for before it stops searching and scores
+/// them (`numFeasibleNodesToFind` in `pkg/scheduler/schedule_one.go`, with the default
+/// `percentageOfNodesToScore` of 0: adaptive): every node below 100, else 50 % less one
+/// point per 125 nodes, at least 5 %, at least 100 nodes.
+pub fn feasible_nodes_to_find(all: usize) -> usize {
+    const MIN_FEASIBLE: usize = 100;
+    if all < MIN_FEASIBLE {
+        return all;
+    }
+    let percentage = 50usize.saturating_sub(all / 125).max(5);
+    (all * percentage / 100).max(MIN_FEASIBLE)
 }
 
 const INITIAL_BACKOFF: SignedDuration = SignedDuration::from_secs(1);
@@ -184,7 +199,7 @@ impl Scheduler {
             .iter()
             .map(|n| {
                 let alloc = Resources::of(n.status.as_ref().and_then(|s| s.allocatable.as_ref()));
-                (n.metadata.name.clone().unwrap_or_default(), Room { allocatable: alloc, ..Default::default() })
+                (n.metadata.name.clone().unwrap_or_default(), Room::new(alloc))
             })
             .collect();
         let live: HashSet<&str> = pods.iter().filter_map(|p| p.metadata.uid.as_deref()).collect();
@@ -194,7 +209,7 @@ impl Scheduler {
             if let Some(n) = fit::occupies(p) {
                 let uid = p.metadata.uid.clone().unwrap_or_default();
                 let req = self.requests.entry(uid).or_insert_with(|| p.spec.as_ref().map(fit::pod_requests).unwrap_or_default());
-                rooms.entry(n.to_string()).or_default().pods.push(Held {
+                rooms.entry(n.to_string()).or_default().hold(Held {
                     namespace: p.metadata.namespace.clone().unwrap_or_default(),
                     name: p.metadata.name.clone().unwrap_or_default(),
                     priority: p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0),
@@ -252,9 +267,15 @@ impl Scheduler {
                     }
                     by_name.get(n.as_str()).map(|i| &facts[*i]).into_iter().collect()
                 }
+                // `findNodesThatPassFilters`: from where the last search stopped, round
+                // the nodes, until enough feasible ones are found.
+                None if facts.len() >= 100 => (0..facts.len()).map(|i| &facts[(self.next_start + i) % facts.len()]).collect(),
                 None => facts.iter().collect(),
             };
+            let to_find = if pinned.is_some() { 1 } else { feasible_nodes_to_find(facts.len()) };
+            let (mut feasible, mut processed) = (0usize, 0usize);
             for (n, unsched) in candidates {
+                processed += 1;
                 let mut why = misfit(&placement.tolerations, &placement, n, *unsched, rooms.get(&n.name), &ports, &requests);
                 if why.is_empty()
                     && let Some(r) = affinity.as_ref().and_then(|s| s.filter(&incoming, &n.labels, &ns_labels))
@@ -269,7 +290,8 @@ impl Scheduler {
                     if chosen.as_ref().is_none_or(|(_, best)| l < *best) {
                         chosen = Some((n.name.clone(), l));
                     }
-                    if l == 0 {
+                    feasible += 1;
+                    if l == 0 || feasible >= to_find {
                         break;
                     }
                     continue;
@@ -306,13 +328,16 @@ impl Scheduler {
             }
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
             let name = pod.metadata.name.clone().unwrap_or_default();
+            if pinned.is_none() && facts.len() >= 100 {
+                self.next_start = (self.next_start + processed) % facts.len();
+            }
             let uid = pod.metadata.uid.clone();
             let now_t = Time(now);
             match chosen.map(|(n, _)| n) {
                 Some(node) => {
                     self.queue.remove(&key);
                     held_anti |= !incoming.anti.is_empty();
-                    rooms.entry(node.clone()).or_default().pods.push(Held {
+                    rooms.entry(node.clone()).or_default().hold(Held {
                         namespace: ns.clone(),
                         name: name.clone(),
                         priority,
@@ -422,5 +447,13 @@ mod tests {
             "0/13 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 12 node(s) didn't match Pod's node affinity/selector. preemption: 0/13 nodes are available: 1 No preemption victims found for incoming pod, 12 Preemption is not helpful for scheduling.."
         );
         assert_eq!([1, 2, 3, 4, 5, 9].map(backoff), [1, 2, 4, 8, 10, 10].map(SignedDuration::from_secs));
+    }
+
+    #[test]
+    fn the_search_stops_after_as_many_feasible_nodes_as_kube_scheduler_finds() {
+        // numFeasibleNodesToFind with the adaptive percentage (schedule_one.go).
+        for (all, want) in [(0, 0), (5, 5), (99, 99), (100, 100), (200, 100), (1_000, 420), (5_000, 500), (6_000, 300), (15_000, 750)] {
+            assert_eq!(super::feasible_nodes_to_find(all), want, "{all} nodes");
+        }
     }
 }
