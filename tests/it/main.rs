@@ -71,3 +71,4 @@ mod ui_sizes;
 mod ui_views;
 mod watch_quiet;
 mod wire;
+mod wire_protobuf;
