@@ -13,6 +13,7 @@ mod handlers;
 pub mod limits;
 mod list_options;
 mod logs;
+mod negotiate;
 pub mod openapi;
 mod openapi_v2;
 pub mod patch;
@@ -259,8 +260,41 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             (user.name.clone(), verb, resp)
         }
     };
+    let resp = negotiate_error(&headers, resp).await;
     st.record(RequestRecord { method: method.to_string(), path, query, verb, user, status: resp.status().as_u16(), user_agent: ua, at_ms });
     resp
+}
+
+/// An error's `Status` in the encoding its request negotiates (`responsewriters.ErrorNegotiated`
+/// in k8s.io/apiserver `pkg/endpoints/handlers/responsewriters/writers.go`, which the
+/// handlers and the authentication and authorization filters all answer errors with):
+/// protobuf for a client that prefers it, whatever the kind. A 406 stays JSON (its
+/// negotiation failed as the request's did: `WriteRawJSON`).
+async fn negotiate_error(headers: &HeaderMap, resp: Response) -> Response {
+    let status = resp.status();
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|c| c == "application/json");
+    if status.as_u16() < 400
+        || status == StatusCode::NOT_ACCEPTABLE
+        || !json
+        || negotiate::error_encoding(accept) != negotiate::Encoding::Protobuf
+    {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, limits::MAX_BODY_BYTES).await else {
+        return (parts, axum::body::Body::empty()).into_response();
+    };
+    let status_pb =
+        serde_json::from_slice::<serde_json::Value>(&bytes).ok().filter(|v| v["kind"] == "Status").and_then(|v| protobuf_out::object(&v));
+    match status_pb {
+        Some(pb) => {
+            parts.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(negotiate::Encoding::Protobuf.media_type()));
+            parts.headers.remove(header::CONTENT_LENGTH);
+            (parts, axum::body::Body::from(pb)).into_response()
+        }
+        None => (parts, axum::body::Body::from(bytes)).into_response(),
+    }
 }
 
 /// The requesting user. With tokens, a request without credentials is anonymous, which
