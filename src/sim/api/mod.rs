@@ -168,6 +168,8 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     let headers = parts.headers.clone();
     let method = parts.method.clone();
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let content_type = |r: &Response| r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let at_ms = st.started.elapsed().as_millis() as u64;
     let watch = matches!(q.get("watch").map(String::as_str), Some("true" | "1"));
     if let Some(resp) = st.faults.intercept(&path).await {
@@ -184,6 +186,8 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             user: String::new(),
             status,
             user_agent: ua,
+            accept,
+            content_type: content_type(&resp),
             at_ms,
         });
         return resp;
@@ -205,6 +209,8 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                         user: user.name.clone(),
                         status: r.status().as_u16(),
                         user_agent: ua,
+                        accept,
+                        content_type: content_type(&r),
                         at_ms,
                     });
                     return r;
@@ -261,7 +267,18 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
         }
     };
     let resp = negotiate_error(&headers, resp).await;
-    st.record(RequestRecord { method: method.to_string(), path, query, verb, user, status: resp.status().as_u16(), user_agent: ua, at_ms });
+    st.record(RequestRecord {
+        method: method.to_string(),
+        path,
+        query,
+        verb,
+        user,
+        status: resp.status().as_u16(),
+        user_agent: ua,
+        accept,
+        content_type: content_type(&resp),
+        at_ms,
+    });
     resp
 }
 
