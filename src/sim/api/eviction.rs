@@ -8,7 +8,7 @@
 //! `disruptedPods`, marks the pod `DisruptionTarget` and deletes it. Server dry-run
 //! (`?dryRun=All` or in the Eviction's deleteOptions) checks and changes nothing.
 //!
-//! May import: `sim::{errors, ops, store, policy, controller::disruption}`, `sim::api::{negotiate, request}`.
+//! May import: `sim::{errors, ops, store, policy, controller::disruption}`, `sim::api::{negotiate, protobuf, request}`.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -47,7 +47,16 @@ fn too_many(cause: String, retry_after: u64) -> ApiError {
 pub fn evict(ctx: &Ctx, ns: &str, name: &str) -> Result<Response, ApiError> {
     // The Status it answers is negotiated as the pod's objects are (protobuf when asked).
     let enc = output_of(&ctx.headers, &ctx.q, Kind::Pod)?.encoding;
-    let ev: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?;
+    let protobuf = ctx
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE));
+    let ev: Value = if protobuf {
+        super::protobuf::object_json(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?
+    } else {
+        serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?
+    };
     if ev.pointer("/metadata/name").and_then(Value::as_str) != Some(name) {
         return Err(ApiError::bad_request("name in URL does not match name in Eviction object"));
     }

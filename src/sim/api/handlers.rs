@@ -496,5 +496,10 @@ pub fn ssar(user: &super::auth::User, headers: &HeaderMap, body: &[u8]) -> Respo
     };
     r.status = Some(SubjectAccessReviewStatus { allowed, denied: None, evaluation_error: None, reason: None });
     r.metadata.creation_timestamp = None;
-    json_response(StatusCode::CREATED, &r)
+    // Answered in the negotiated encoding (a review is authorization.k8s.io/v1, which has one).
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    match super::negotiate::output(accept, &Default::default(), true) {
+        Ok(out) => object_response(StatusCode::CREATED, &r, out.encoding),
+        Err(e) => e.into_response(),
+    }
 }
