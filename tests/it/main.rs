@@ -55,6 +55,7 @@ mod sim_kube_client;
 mod sim_kubectl;
 mod sim_kubectl_drain;
 mod sim_kubectl_stuck;
+mod sim_protobuf;
 mod sim_stuck;
 mod snapshot;
 mod status;

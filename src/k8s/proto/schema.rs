@@ -24,6 +24,12 @@ const FILES: &[&str] = &[
     include_str!("../../../assets/proto/k8s.io/api/core/v1/generated.proto"),
     include_str!("../../../assets/proto/k8s.io/api/apps/v1/generated.proto"),
     include_str!("../../../assets/proto/k8s.io/api/events/v1/generated.proto"),
+    // What else the simulator serves and reads (kubectl sends reviews, priority classes and
+    // evictions in protobuf).
+    include_str!("../../../assets/proto/k8s.io/api/authorization/v1/generated.proto"),
+    include_str!("../../../assets/proto/k8s.io/api/coordination/v1/generated.proto"),
+    include_str!("../../../assets/proto/k8s.io/api/policy/v1/generated.proto"),
+    include_str!("../../../assets/proto/k8s.io/api/scheduling/v1/generated.proto"),
 ];
 
 /// Fields embedded inline in their Go struct (`json:",inline" protobuf:"bytes,N,..."` in

@@ -8,7 +8,7 @@
 //! `disruptedPods`, marks the pod `DisruptionTarget` and deletes it. Server dry-run
 //! (`?dryRun=All` or in the Eviction's deleteOptions) checks and changes nothing.
 //!
-//! May import: `sim::{errors, ops, store, policy, controller::disruption}`.
+//! May import: `sim::{errors, ops, store, policy, controller::disruption}`, `sim::api::{negotiate, protobuf, request}`.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -17,7 +17,8 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, Time};
 use serde_json::{Value, json};
 
-use super::request::{Ctx, json_response};
+use super::negotiate::Encoding;
+use super::request::{Ctx, json_response, object_response, output_of};
 use crate::sim::controller::daemonset::pods::is_ready;
 use crate::sim::controller::disruption::covered;
 use crate::sim::errors::ApiError;
@@ -44,7 +45,18 @@ fn too_many(cause: String, retry_after: u64) -> ApiError {
 }
 
 pub fn evict(ctx: &Ctx, ns: &str, name: &str) -> Result<Response, ApiError> {
-    let ev: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?;
+    // The Status it answers is negotiated as the pod's objects are (protobuf when asked).
+    let enc = output_of(&ctx.headers, &ctx.q, Kind::Pod)?.encoding;
+    let protobuf = ctx
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with(super::protobuf::CONTENT_TYPE));
+    let ev: Value = if protobuf {
+        super::protobuf::object_json(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?
+    } else {
+        serde_json::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding Eviction: {e}")))?
+    };
     if ev.pointer("/metadata/name").and_then(Value::as_str) != Some(name) {
         return Err(ApiError::bad_request("name in URL does not match name in Eviction object"));
     }
@@ -68,7 +80,7 @@ pub fn evict(ctx: &Ctx, ns: &str, name: &str) -> Result<Response, ApiError> {
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
     // canIgnorePDB: the pod already caused its disruption, or never served.
     if matches!(phase, "Succeeded" | "Failed" | "Pending") || pod.metadata.deletion_timestamp.is_some() {
-        return delete(store, ns, name, &opts, dry_run);
+        return delete(store, ns, name, &opts, dry_run, enc);
     }
     let (pdbs, _) = store.list::<PodDisruptionBudget>(Some(ns));
     let pods = [pod.clone()];
@@ -82,7 +94,7 @@ pub fn evict(ctx: &Ctx, ns: &str, name: &str) -> Result<Response, ApiError> {
         .filter(|b| !covered(b, &pods).is_empty())
         .collect();
     let pdb = match mine.as_slice() {
-        [] => return delete(store, ns, name, &opts, dry_run),
+        [] => return delete(store, ns, name, &opts, dry_run, enc),
         [one] => one,
         _ => {
             let body = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -95,7 +107,7 @@ pub fn evict(ctx: &Ctx, ns: &str, name: &str) -> Result<Response, ApiError> {
     if !is_ready(&pod) {
         let always = pdb.spec.as_ref().and_then(|s| s.unhealthy_pod_eviction_policy.as_deref()) == Some(ALWAYS_ALLOW);
         if always || (st.current_healthy >= st.desired_healthy && st.desired_healthy > 0) {
-            return delete(store, ns, name, &opts, dry_run);
+            return delete(store, ns, name, &opts, dry_run, enc);
         }
     }
     // checkAndDecrement.
@@ -120,15 +132,19 @@ pub fn evict(ctx: &Ctx, ns: &str, name: &str) -> Result<Response, ApiError> {
             true
         })?;
     }
-    delete(store, ns, name, &opts, dry_run)
+    delete(store, ns, name, &opts, dry_run, enc)
 }
 
 /// Marks the pod `DisruptionTarget` (`EvictionByEvictionAPI`) and deletes it with the
 /// eviction's options; 201 with a Success Status.
-fn delete(store: &Store, ns: &str, name: &str, opts: &DeleteOptions, dry_run: bool) -> Result<Response, ApiError> {
+fn delete(store: &Store, ns: &str, name: &str, opts: &DeleteOptions, dry_run: bool, enc: Encoding) -> Result<Response, ApiError> {
     if !dry_run {
         crate::sim::ops::mark_disruption_target(store, ns, name, "EvictionByEvictionAPI", "Eviction API: evicting", store.now());
     }
     crate::sim::ops::delete_object::<core::Pod>(store, ns, name, opts)?;
-    Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+    Ok(object_response(
+        StatusCode::CREATED,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+        enc,
+    ))
 }

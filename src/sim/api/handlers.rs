@@ -1,6 +1,7 @@
 //! Per-verb handlers, generic over the stored type.
 //!
-//! May import: `sim::api::auth`, `sim::api::logs`, `sim::api::patch`, `sim::api::protobuf`,
+//! May import: `sim::api::auth`, `sim::api::logs`, `sim::api::negotiate`, `sim::api::patch`, `sim::api::protobuf`,
+//! `sim::api::protobuf_out`,
 //! `sim::api::request`, `sim::api::table`, `sim::api::watch`, `sim::errors`, `sim::kind`, `sim::objects`,
 //! `sim::ops`, `sim::store`.
 
@@ -15,8 +16,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions;
 use serde_json::{Value, json};
 
 use super::limits::{self, FieldValidation};
+use super::negotiate::{Encoding, Output};
 use super::patch::{self, PatchType};
-use super::request::{Ctx, Filter, Format, IncludeObject, body_from_stream, format_of, json_response, table_row};
+use super::protobuf_out::ListEncoder;
+use super::request::{Ctx, Filter, Format, IncludeObject, body_from_stream, json_response, object_response, output_of, table_row};
 use super::table::{self, Tabular};
 use crate::sim::errors::ApiError;
 use crate::sim::kind::Kind;
@@ -103,7 +106,7 @@ const CHUNK: usize = 256;
 fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let fmt = format_of(&ctx.headers, &ctx.q)?;
+    let out = output_of(&ctx.headers, &ctx.q, T::SIM_KIND)?;
     super::list_options::validate(&ctx.q, false, ctx.st.settings.watch_list)?;
     let filter = Filter::from_query::<T>(&ctx.q)?;
     let ns = ctx.target.namespace.as_deref();
@@ -141,9 +144,14 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
             meta["remainingItemCount"] = json!(remaining);
         }
     }
+    if out.encoding == Encoding::Protobuf
+        && let Some(body) = protobuf_list(&items, &meta, out.format == Format::Partial)
+    {
+        return Ok(([(header::CONTENT_TYPE, out.encoding.media_type())], body).into_response());
+    }
     let head;
     let chunks: Vec<Vec<Arc<T>>> = items.chunks(CHUNK).map(|c| c.to_vec()).collect();
-    let body = match fmt {
+    let body = match out.format {
         Format::Table(inc) => {
             head = format!(
                 r#"{{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{},"columnDefinitions":{},"rows":["#,
@@ -169,6 +177,27 @@ fn list<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// A list in protobuf (`PodList`, or `PartialObjectMetadataList` when `partial`): the items
+/// encoded a chunk at a time, then written with the envelope around them.
+fn protobuf_list<T: Tabular>(items: &[Arc<T>], meta: &Value, partial: bool) -> Option<Body> {
+    let enc = if partial {
+        ListEncoder::new("meta.k8s.io/v1", "PartialObjectMetadataList")?
+    } else {
+        ListEncoder::new(&T::SIM_KIND.api_version(), &format!("{}List", T::SIM_KIND.info().kind))?
+    };
+    let mut chunks = Vec::with_capacity(items.len() / CHUNK + 1);
+    for chunk in items.chunks(CHUNK) {
+        let mut buf = Vec::with_capacity(chunk.len() * 1024);
+        for o in chunk {
+            let v = if partial { json!({"metadata": o.metadata()}) } else { serde_json::to_value(&**o).ok()? };
+            enc.item(&v, &mut buf).ok()?;
+        }
+        chunks.push(buf);
+    }
+    let pieces = enc.finish(meta, chunks).ok()?;
+    Some(body_from_stream(futures::stream::iter(pieces.into_iter().map(Ok))))
+}
+
 /// `head` + items joined by commas + `]}`, serialised chunk by chunk as the client reads.
 fn stream_array<T: Send + Sync + 'static>(
     head: String,
@@ -191,10 +220,10 @@ fn stream_array<T: Send + Sync + 'static>(
     body_from_stream(first.chain(middle).chain(last))
 }
 
-fn render_one<T: Tabular>(o: &Arc<T>, fmt: Format, code: StatusCode) -> Response {
-    match fmt {
-        Format::Json => json_response(code, &**o),
-        Format::Partial => json_response(code, &table::partial_metadata(&**o)),
+fn render_one<T: Tabular>(o: &Arc<T>, out: Output, code: StatusCode) -> Response {
+    match out.format {
+        Format::Json => object_response(code, &**o, out.encoding),
+        Format::Partial => object_response(code, &table::partial_metadata(&**o), out.encoding),
         Format::Table(inc) => {
             let rv = o.metadata().resource_version.clone().unwrap_or_default();
             json_response(code, &table_json(std::slice::from_ref(o), &rv, inc, true))
@@ -203,7 +232,7 @@ fn render_one<T: Tabular>(o: &Arc<T>, fmt: Format, code: StatusCode) -> Response
 }
 
 fn get<T: Strategy + Tabular>(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
-    let fmt = format_of(&ctx.headers, &ctx.q)?;
+    let fmt = output_of(&ctx.headers, &ctx.q, T::SIM_KIND)?;
     let o = ctx.st.store.get::<T>(ns_of(ctx), name).ok_or_else(|| ApiError::not_found(T::SIM_KIND, name))?;
     Ok(render_one(&o, fmt, StatusCode::OK))
 }
@@ -248,7 +277,7 @@ fn check_namespace_exists(store: &Store, ns: &str) -> Result<(), ApiError> {
 
 fn create<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
     let (mut obj, warnings) = decode::<T>(ctx, "CreateOptions")?;
-    let fmt = format_of(&ctx.headers, &ctx.q)?;
+    let fmt = output_of(&ctx.headers, &ctx.q, T::SIM_KIND)?;
     if T::SIM_KIND.info().namespaced {
         let url_ns = ns_of(ctx);
         if url_ns.is_empty() {
@@ -298,7 +327,7 @@ fn finish_update<T: Strategy + Tabular>(ctx: &Ctx, mut obj: T, old: &T, status: 
 }
 
 fn update<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<Response, ApiError> {
-    let fmt = format_of(&ctx.headers, &ctx.q)?;
+    let fmt = output_of(&ctx.headers, &ctx.q, T::SIM_KIND)?;
     let (mut obj, warnings) = decode::<T>(ctx, "UpdateOptions")?;
     if obj.metadata().name.as_deref() != Some(name) {
         return Err(ApiError::bad_request(format!(
@@ -321,7 +350,7 @@ fn update<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<
 }
 
 fn patch_obj<T: Strategy + Tabular>(ctx: &Ctx, name: &str, status: bool) -> Result<Response, ApiError> {
-    let fmt = format_of(&ctx.headers, &ctx.q)?;
+    let fmt = output_of(&ctx.headers, &ctx.q, T::SIM_KIND)?;
     let ct = ctx.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ty = PatchType::from_content_type(ct)?;
     let fv = FieldValidation::from_query(&ctx.q, "PatchOptions")?;
@@ -411,13 +440,14 @@ fn success_status(kind: Kind, name: &str, uid: Option<&str>) -> Value {
 }
 
 fn delete<T: Strategy + Tabular>(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
+    let enc = output_of(&ctx.headers, &ctx.q, T::SIM_KIND)?.encoding;
     let opts = delete_options(ctx)?;
     let (obj, graceful) = crate::sim::ops::delete_object::<T>(&ctx.st.store, ns_of(ctx), name, &opts)?;
     if T::SIM_KIND == Kind::Pod || graceful {
-        return Ok(json_response(StatusCode::OK, &*obj));
+        return Ok(object_response(StatusCode::OK, &*obj, enc));
     }
     let code = if opts.propagation_policy.as_deref() == Some("Foreground") { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok(json_response(code, &success_status(T::SIM_KIND, name, obj.metadata().uid.as_deref())))
+    Ok(object_response(code, &success_status(T::SIM_KIND, name, obj.metadata().uid.as_deref()), enc))
 }
 
 fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
@@ -466,5 +496,10 @@ pub fn ssar(user: &super::auth::User, headers: &HeaderMap, body: &[u8]) -> Respo
     };
     r.status = Some(SubjectAccessReviewStatus { allowed, denied: None, evaluation_error: None, reason: None });
     r.metadata.creation_timestamp = None;
-    json_response(StatusCode::CREATED, &r)
+    // Answered in the negotiated encoding (a review is authorization.k8s.io/v1, which has one).
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    match super::negotiate::output(accept, &Default::default(), true) {
+        Ok(out) => object_response(StatusCode::CREATED, &r, out.encoding),
+        Err(e) => e.into_response(),
+    }
 }

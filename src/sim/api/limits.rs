@@ -45,15 +45,8 @@ pub fn body_json(headers: &HeaderMap, body: &[u8], kind: &str) -> Result<Value, 
             serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding request body into {kind}: {e}")))?
         }
         "application/yaml" => yaml_value(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML into {kind}: {e}")))?,
-        "application/vnd.kubernetes.protobuf" => match kind {
-            "PriorityClass" => super::protobuf::priority_class_json(body)
-                .ok_or_else(|| ApiError::bad_request(format!("error decoding protobuf request body into {kind}")))?,
-            _ => {
-                return Err(ApiError::unsupported_media(
-                    "the simulator reads JSON and YAML request bodies (application/json, application/yaml); protobuf only for SelfSubjectAccessReview and PriorityClass",
-                ));
-            }
-        },
+        "application/vnd.kubernetes.protobuf" => super::protobuf::object_json(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding protobuf request body into {kind}: {e}")))?,
         _ => return Err(unsupported(BODY_TYPES)),
     };
     if depth(&v) > MAX_DEPTH {

@@ -13,6 +13,7 @@ mod handlers;
 pub mod limits;
 mod list_options;
 mod logs;
+mod negotiate;
 pub mod openapi;
 mod openapi_v2;
 pub mod patch;
@@ -167,6 +168,8 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     let headers = parts.headers.clone();
     let method = parts.method.clone();
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let content_type = |r: &Response| r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let at_ms = st.started.elapsed().as_millis() as u64;
     let watch = matches!(q.get("watch").map(String::as_str), Some("true" | "1"));
     if let Some(resp) = st.faults.intercept(&path).await {
@@ -183,6 +186,8 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             user: String::new(),
             status,
             user_agent: ua,
+            accept,
+            content_type: content_type(&resp),
             at_ms,
         });
         return resp;
@@ -204,6 +209,8 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                         user: user.name.clone(),
                         status: r.status().as_u16(),
                         user_agent: ua,
+                        accept,
+                        content_type: content_type(&r),
                         at_ms,
                     });
                     return r;
@@ -259,8 +266,52 @@ async fn entry(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             (user.name.clone(), verb, resp)
         }
     };
-    st.record(RequestRecord { method: method.to_string(), path, query, verb, user, status: resp.status().as_u16(), user_agent: ua, at_ms });
+    let resp = negotiate_error(&headers, resp).await;
+    st.record(RequestRecord {
+        method: method.to_string(),
+        path,
+        query,
+        verb,
+        user,
+        status: resp.status().as_u16(),
+        user_agent: ua,
+        accept,
+        content_type: content_type(&resp),
+        at_ms,
+    });
     resp
+}
+
+/// An error's `Status` in the encoding its request negotiates (`responsewriters.ErrorNegotiated`
+/// in k8s.io/apiserver `pkg/endpoints/handlers/responsewriters/writers.go`, which the
+/// handlers and the authentication and authorization filters all answer errors with):
+/// protobuf for a client that prefers it, whatever the kind. A 406 stays JSON (its
+/// negotiation failed as the request's did: `WriteRawJSON`).
+async fn negotiate_error(headers: &HeaderMap, resp: Response) -> Response {
+    let status = resp.status();
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|c| c == "application/json");
+    if status.as_u16() < 400
+        || status == StatusCode::NOT_ACCEPTABLE
+        || !json
+        || negotiate::error_encoding(accept) != negotiate::Encoding::Protobuf
+    {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, limits::MAX_BODY_BYTES).await else {
+        return (parts, axum::body::Body::empty()).into_response();
+    };
+    let status_pb =
+        serde_json::from_slice::<serde_json::Value>(&bytes).ok().filter(|v| v["kind"] == "Status").and_then(|v| protobuf_out::object(&v));
+    match status_pb {
+        Some(pb) => {
+            parts.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(negotiate::Encoding::Protobuf.media_type()));
+            parts.headers.remove(header::CONTENT_LENGTH);
+            (parts, axum::body::Body::from(pb)).into_response()
+        }
+        None => (parts, axum::body::Body::from(bytes)).into_response(),
+    }
 }
 
 /// The requesting user. With tokens, a request without credentials is anonymous, which

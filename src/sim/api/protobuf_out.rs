@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::k8s::proto::schema::{Label, Message, Scalar, Special, Ty, schema};
+use crate::k8s::proto::schema::{Label, Message, MsgId, Scalar, Special, Ty, schema};
 use crate::k8s::proto::wire::{self, put_bytes_field, put_varint_field};
 
 /// An object (with its `apiVersion` and `kind`), enveloped. None when the schema has no
@@ -26,6 +26,69 @@ pub fn object(obj: &Value) -> Option<Vec<u8>> {
 /// Whether objects of this kind have a protobuf encoding here.
 pub fn serves(api_version: &str, kind: &str) -> bool {
     schema().of_kind(api_version, kind).is_some()
+}
+
+/// A list (`PodList`, `DaemonSetList`, `PartialObjectMetadataList`, ...) written in pieces, as
+/// apimachinery's protobuf serializer streams a collection
+/// (`runtime/serializer/protobuf/collections.go`: the envelope's head and `ListMeta`, then
+/// each item as field 2, sizes known first): items are encoded in chunks, then
+/// [`ListEncoder::finish`] puts the envelope around them. The pieces together are
+/// `wire::seal` of the whole list's bytes.
+pub struct ListEncoder {
+    api_version: String,
+    kind: String,
+    meta: (u32, MsgId),
+    items: (u32, MsgId),
+}
+
+impl ListEncoder {
+    /// None when the schema has no such list.
+    pub fn new(api_version: &str, list_kind: &str) -> Option<ListEncoder> {
+        let list = schema().message(schema().of_kind(api_version, list_kind)?);
+        let (meta, items) = (list.field_named("metadata")?, list.field_named("items")?);
+        let (Ty::Message(meta_id), Ty::Message(item_id)) = (meta.ty, items.ty) else { return None };
+        Some(ListEncoder {
+            api_version: api_version.into(),
+            kind: list_kind.into(),
+            meta: (meta.number, meta_id),
+            items: (items.number, item_id),
+        })
+    }
+
+    /// One item (its JSON, with or without apiVersion and kind) as the list's field.
+    pub fn item(&self, v: &Value, out: &mut Vec<u8>) -> Result<(), String> {
+        let mut sub = Vec::with_capacity(1024);
+        message(v, schema().message(self.items.1), &mut sub)?;
+        put_bytes_field(out, self.items.0, &sub);
+        Ok(())
+    }
+
+    /// The whole list: the head (magic, type, the raw field's length, `ListMeta`), the
+    /// chunks of items, the tail (empty content encoding and type).
+    pub fn finish(&self, meta: &Value, chunks: Vec<Vec<u8>>) -> Result<Vec<bytes::Bytes>, String> {
+        let mut m = Vec::new();
+        message(meta, schema().message(self.meta.1), &mut m)?;
+        let mut raw_head = Vec::with_capacity(m.len() + 8);
+        put_bytes_field(&mut raw_head, self.meta.0, &m);
+        let raw_len = raw_head.len() + chunks.iter().map(Vec::len).sum::<usize>();
+        let mut type_meta = Vec::new();
+        put_bytes_field(&mut type_meta, 1, self.api_version.as_bytes());
+        put_bytes_field(&mut type_meta, 2, self.kind.as_bytes());
+        let mut head = Vec::with_capacity(raw_head.len() + type_meta.len() + 32);
+        head.extend_from_slice(wire::MAGIC);
+        put_bytes_field(&mut head, 1, &type_meta);
+        wire::put_varint(&mut head, (2 << 3) | 2);
+        wire::put_varint(&mut head, raw_len as u64);
+        head.extend_from_slice(&raw_head);
+        let mut tail = Vec::with_capacity(4);
+        put_bytes_field(&mut tail, 3, b"");
+        put_bytes_field(&mut tail, 4, b"");
+        let mut out = Vec::with_capacity(chunks.len() + 2);
+        out.push(head.into());
+        out.extend(chunks.into_iter().map(bytes::Bytes::from));
+        out.push(tail.into());
+        Ok(out)
+    }
 }
 
 /// A message's bytes from its JSON object.
@@ -227,6 +290,25 @@ mod tests {
             assert_eq!(go_duration_nanos(s).unwrap(), n, "{s}");
         }
         assert!(go_duration_nanos("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn a_list_in_pieces_is_the_sealed_list() {
+        let pod = json!({"metadata": {"name": "p", "namespace": "ns"}, "spec": {"nodeName": "n1"}});
+        let meta = json!({"resourceVersion": "7", "continue": "abc", "remainingItemCount": 3});
+        let enc = ListEncoder::new("v1", "PodList").unwrap();
+        let mut chunk = Vec::new();
+        enc.item(&pod, &mut chunk).unwrap();
+        enc.item(&pod, &mut chunk).unwrap();
+        let pieces = enc.finish(&meta, vec![chunk, Vec::new()]).unwrap();
+        let joined: Vec<u8> = pieces.iter().flat_map(|b| b.iter().copied()).collect();
+        let whole = json!({"apiVersion": "v1", "kind": "PodList", "metadata": meta, "items": [pod.clone(), pod]});
+        assert_eq!(joined, object(&whole).unwrap());
+        let (lm, items) = proto::list::<Value>(&joined).unwrap();
+        assert_eq!((lm.resource_version.as_deref(), lm.continue_.as_deref(), lm.remaining_item_count), (Some("7"), Some("abc"), Some(3)));
+        assert_eq!(items.len(), 2);
+        assert!(ListEncoder::new("meta.k8s.io/v1", "PartialObjectMetadataList").is_some());
+        assert!(ListEncoder::new("example.com/v1", "WidgetList").is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! body), how the client wants objects rendered, its label and field selectors, and the
 //! response helpers that handlers, watch and logs share.
 //!
-//! May import: `sim::api::state`, `sim::api::table`, `sim::store`, `sim::errors`,
+//! May import: `sim::api::negotiate`, `sim::api::protobuf_out`, `sim::api::state`, `sim::api::table`, `sim::store`, `sim::errors`,
 //! `sim::kind`, `k8s::selector`.
 
 use std::collections::HashMap;
@@ -15,6 +15,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::negotiate::{self, Encoding, Output};
 use super::state::ApiState;
 use super::table::{self, Tabular};
 use crate::k8s::selector::{FieldSelector, LabelSelector};
@@ -57,37 +58,11 @@ pub enum IncludeObject {
     Object,
 }
 
-pub fn format_of(headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Format, ApiError> {
+/// How the client wants this kind's objects, by its `Accept` header ([`super::negotiate`]):
+/// protobuf is offered for the kinds upstream's schema covers.
+pub fn output_of(headers: &HeaderMap, q: &HashMap<String, String>, kind: Kind) -> Result<Output, ApiError> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if accept.trim().is_empty() {
-        return Ok(Format::Json);
-    }
-    for media in accept.split(',') {
-        let mut parts = media.split(';').map(str::trim);
-        let mt = parts.next().unwrap_or("");
-        let params: HashMap<&str, &str> = parts.filter_map(|p| p.split_once('=')).collect();
-        if !matches!(mt, "application/json" | "*/*" | "application/*") {
-            continue;
-        }
-        match params.get("as").copied() {
-            None => return Ok(Format::Json),
-            Some("Table") if params.get("g") == Some(&"meta.k8s.io") => {
-                let inc = match q.get("includeObject").map(String::as_str) {
-                    Some("None") => IncludeObject::None,
-                    Some("Object") => IncludeObject::Object,
-                    _ => IncludeObject::Metadata,
-                };
-                return Ok(Format::Table(inc));
-            }
-            Some("PartialObjectMetadata" | "PartialObjectMetadataList") if params.get("g") == Some(&"meta.k8s.io") => {
-                return Ok(Format::Partial);
-            }
-            _ => continue,
-        }
-    }
-    Err(ApiError::not_acceptable(format!(
-        "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io (got {accept:?})"
-    )))
+    negotiate::output(accept, q, super::protobuf_out::serves(&kind.api_version(), kind.info().kind))
 }
 
 pub struct Filter {
@@ -132,6 +107,17 @@ pub fn table_row<T: Tabular>(o: &T, now: jiff::Timestamp, inc: IncludeObject) ->
         IncludeObject::Object => row["object"] = serde_json::to_value(o).unwrap_or(Value::Null),
     }
     row
+}
+
+/// An object (with its apiVersion and kind) in the negotiated encoding; JSON when it has
+/// no protobuf form.
+pub fn object_response(code: StatusCode, v: &impl Serialize, enc: Encoding) -> Response {
+    if enc == Encoding::Protobuf
+        && let Some(b) = serde_json::to_value(v).ok().and_then(|v| super::protobuf_out::object(&v))
+    {
+        return (code, [(header::CONTENT_TYPE, enc.media_type())], b).into_response();
+    }
+    json_response(code, v)
 }
 
 pub fn json_response(code: StatusCode, v: &impl Serialize) -> Response {

@@ -24,6 +24,10 @@ pub struct RequestRecord {
     pub user: String,
     pub status: u16,
     pub user_agent: String,
+    /// The `Accept` header ("" without one), and the encoding the response took
+    /// (its `Content-Type`).
+    pub accept: String,
+    pub content_type: String,
     /// Milliseconds since the server started, when the request arrived.
     pub at_ms: u64,
 }

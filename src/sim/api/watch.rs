@@ -1,7 +1,7 @@
 //! Watch streams: initial events, resume from a resourceVersion, bookmarks, 410 Gone,
 //! streaming lists (`sendInitialEvents=true`), selector transitions, timeouts.
 //!
-//! May import: `sim::api::request`, `sim::api::table`, `sim::errors`, `sim::objects`, `sim::store`.
+//! May import: `sim::api::negotiate`, `sim::api::protobuf_out`, `sim::api::request`, `k8s::proto`, `sim::api::table`, `sim::errors`, `sim::objects`, `sim::store`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +11,11 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::request::{Ctx, Filter, Format, body_from_stream, format_of, table_row};
+use super::negotiate::Encoding;
+use super::protobuf_out;
+use super::request::{Ctx, Filter, Format, body_from_stream, output_of, table_row};
 use super::table::{self, Tabular};
+use crate::k8s::proto::wire;
 use crate::sim::errors::ApiError;
 use crate::sim::objects::Strategy;
 use crate::sim::store::{EventType, Since, Snap, Store, WatchEvent};
@@ -22,11 +25,21 @@ struct Watcher<T> {
     ns: Option<String>,
     filter: Filter,
     format: Format,
+    encoding: Encoding,
     sent_columns: bool,
     _t: std::marker::PhantomData<T>,
 }
 
-fn frame(typ: &str, object: &[u8]) -> Bytes {
+/// One event: a JSON line, or a length-prefixed protobuf `WatchEvent` whose object is
+/// enveloped (`LengthDelimitedFramer` around the raw serializer: apimachinery
+/// `runtime/serializer/protobuf/protobuf.go`; the event built in apiserver's
+/// `handlers/watch.go`).
+fn frame(enc: Encoding, typ: &str, object: &[u8]) -> Bytes {
+    if enc == Encoding::Protobuf {
+        let mut b = Vec::with_capacity(object.len() + 32);
+        wire::put_watch_frame(&mut b, typ, object);
+        return Bytes::from(b);
+    }
     let mut b = Vec::with_capacity(object.len() + 32);
     b.extend_from_slice(b"{\"type\":\"");
     b.extend_from_slice(typ.as_bytes());
@@ -64,18 +77,25 @@ pub async fn list_fresh(ctx: &Ctx) -> Result<(), ApiError> {
     }
 }
 
-pub fn error_frame(e: &ApiError) -> Bytes {
-    frame("ERROR", &serde_json::to_vec(&e.status_json()).unwrap_or_default())
+/// An ERROR event: the `Status` (apiVersion v1, whatever the watched kind's group).
+pub fn error_frame(enc: Encoding, e: &ApiError) -> Bytes {
+    frame(enc, "ERROR", &encode(enc, &e.status_json()))
+}
+
+/// An object (with apiVersion and kind) as a watch event holds it.
+fn encode(enc: Encoding, v: &Value) -> Vec<u8> {
+    match enc {
+        Encoding::Protobuf => protobuf_out::object(v).unwrap_or_default(),
+        Encoding::Json => serde_json::to_vec(v).unwrap_or_default(),
+    }
 }
 
 impl<T: Strategy + Tabular> Watcher<T> {
-    fn render(&mut self, obj: &T, json: Option<&Bytes>) -> Vec<u8> {
+    fn render(&mut self, obj: &T) -> Vec<u8> {
         match self.format {
-            Format::Json => match json {
-                Some(j) => j.to_vec(),
-                None => serde_json::to_vec(obj).unwrap_or_default(),
-            },
-            Format::Partial => serde_json::to_vec(&table::partial_metadata(obj)).unwrap_or_default(),
+            Format::Json if self.encoding == Encoding::Protobuf => encode(self.encoding, &serde_json::to_value(obj).unwrap_or_default()),
+            Format::Json => serde_json::to_vec(obj).unwrap_or_default(),
+            Format::Partial => encode(self.encoding, &table::partial_metadata(obj)),
             Format::Table(inc) => {
                 let rv = obj.metadata().resource_version.clone().unwrap_or_default();
                 let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
@@ -107,17 +127,18 @@ impl<T: Strategy + Tabular> Watcher<T> {
             (_, false, true) => ("DELETED", ev.old.as_ref().expect("old"), true),
             (_, false, false) => return None,
         };
-        let body = match (rewrite_rv, self.format) {
-            (false, Format::Json) => snap.json.to_vec(),
+        let body = match (rewrite_rv, self.format, self.encoding) {
+            (false, Format::Json, Encoding::Json) => snap.json.to_vec(),
+            (false, Format::Json, Encoding::Protobuf) => encode(self.encoding, &serde_json::from_slice(&snap.json).ok()?),
             _ => {
                 let mut o: T = snap.decode()?;
                 if rewrite_rv {
                     o.metadata_mut().resource_version = Some(ev.rv.to_string());
                 }
-                self.render(&o, None)
+                self.render(&o)
             }
         };
-        Some(frame(typ, &body))
+        Some(frame(self.encoding, typ, &body))
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
@@ -133,7 +154,7 @@ impl<T: Strategy + Tabular> Watcher<T> {
                 json!({"kind": T::SIM_KIND.info().kind, "apiVersion": T::SIM_KIND.api_version(), "metadata": meta})
             }
         };
-        frame("BOOKMARK", &serde_json::to_vec(&obj).unwrap_or_default())
+        frame(self.encoding, "BOOKMARK", &encode(self.encoding, &obj))
     }
 }
 
@@ -152,7 +173,7 @@ enum Start {
 }
 
 pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
-    let format = format_of(&ctx.headers, &ctx.q)?;
+    let neg = output_of(&ctx.headers, &ctx.q, T::SIM_KIND)?;
     super::list_options::validate(&ctx.q, true, ctx.st.settings.watch_list)?;
     let filter = Filter::from_query::<T>(&ctx.q)?;
     let store = ctx.st.store.clone();
@@ -185,7 +206,8 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         store: store.clone(),
         ns: ctx.target.namespace.clone(),
         filter,
-        format,
+        format: neg.format,
+        encoding: neg.encoding,
         sent_columns: false,
         _t: Default::default(),
     };
@@ -203,7 +225,7 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                 // A version from the future (the server was restored onto an older
                 // state): the cacher's error watcher, an ERROR event in a 200 stream.
                 if let Err(e) = wait_until_fresh(&w.store, rv).await {
-                    let _ = tx.send(Ok(error_frame(&e))).await;
+                    let _ = tx.send(Ok(error_frame(w.encoding, &e))).await;
                     return;
                 }
                 rv
@@ -212,7 +234,7 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                 if let Some(rv) = not_older_than
                     && let Err(e) = wait_until_fresh(&w.store, rv).await
                 {
-                    let _ = tx.send(Ok(error_frame(&e))).await;
+                    let _ = tx.send(Ok(error_frame(w.encoding, &e))).await;
                     return;
                 }
                 let (items, rv) = w.store.list::<T>(w.ns.as_deref());
@@ -223,8 +245,8 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
                     if !w.filter.matches(&**o) {
                         continue;
                     }
-                    let body = w.render(o, None);
-                    batch.extend_from_slice(&frame("ADDED", &body));
+                    let body = w.render(o);
+                    batch.extend_from_slice(&frame(w.encoding, "ADDED", &body));
                     if batch.len() >= INITIAL_BATCH
                         && tx.send(Ok(Bytes::from(std::mem::replace(&mut batch, Vec::with_capacity(INITIAL_BATCH + 4096))))).await.is_err()
                     {
@@ -246,7 +268,7 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
             match w.store.events_since(last) {
                 Since::Expired { oldest } => {
                     let e = ApiError::gone(format!("too old resource version: {last} ({})", oldest.saturating_sub(1)));
-                    let _ = tx.send(Ok(error_frame(&e))).await;
+                    let _ = tx.send(Ok(error_frame(w.encoding, &e))).await;
                     return;
                 }
                 Since::Events(evs) => {
@@ -279,6 +301,6 @@ pub fn serve<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
         }
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(out);
-    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache, private")], body_from_stream(stream))
+    Ok(([(header::CONTENT_TYPE, neg.encoding.watch_media_type()), (header::CACHE_CONTROL, "no-cache, private")], body_from_stream(stream))
         .into_response())
 }
