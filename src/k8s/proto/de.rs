@@ -86,9 +86,23 @@ impl<'de> Deserializer<'de> for ValueDe<'de> {
         visitor.visit_unit()
     }
 
+    /// A string read as an enum's unit variant (`status: Failure` in a Status), as
+    /// serde_json reads one.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.ty {
+            Ty::Scalar(Scalar::String) => visitor.visit_enum(BorrowedStrDeserializer::new(self.v.str()?)),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit unit_struct
-        seq tuple tuple_struct map struct enum identifier
+        seq tuple tuple_struct map struct identifier
     }
 }
 
@@ -324,6 +338,26 @@ impl<'de> MapAccess<'de> for Occurrences<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_string_reads_as_an_enum_variant() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        enum Summary {
+            Success,
+            Failure,
+        }
+        #[derive(serde::Deserialize)]
+        struct Status {
+            status: Option<Summary>,
+            code: u16,
+        }
+        let s = schema();
+        let id = s.of_kind("v1", "Status").unwrap();
+        // status = 2 "Failure", code = 6 410.
+        let bytes = [0x12, 7, b'F', b'a', b'i', b'l', b'u', b'r', b'e', 0x30, 0x9a, 0x03];
+        let st: Status = from_message(&bytes, id).unwrap();
+        assert_eq!((st.status, st.code), (Some(Summary::Failure), 410));
+    }
 
     #[test]
     fn durations_read_as_go_writes_them() {
