@@ -5,7 +5,9 @@
 //! one unpaged list of the pods — and `kubectl get pods -A -o json`, for the ratios. The
 //! client syncs twice a round: streaming each collection from its watch (watch-list, the
 //! default against a server that serves it) and in list pages (`--watch-list off`), each
-//! against its own floor (the watch-lists read raw until their end bookmarks).
+//! against its own floor (the watch-lists read raw until their end bookmarks), in JSON;
+//! then in protobuf (`--wire protobuf`): the same pages fetched raw, the paged sync and the
+//! watch-list sync.
 //!
 //! `cargo bench --bench client_sync` (sizes: DAEMONSCOPE_BENCH_SIZES=1000,5000,15000;
 //! DAEMONSCOPE_BENCH_ROUNDS=3 rounds of floor then client, the fastest of each kept, as
@@ -18,7 +20,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use daemonscope::cluster::listwatch::WatchList;
+use daemonscope::cluster::listwatch::{Fetch, WatchList, Wire};
 use daemonscope::sim::{Sim, SimOptions, generator};
 
 #[global_allocator]
@@ -33,9 +35,9 @@ fn main() {
     // The simulator serves from threads of its own (see `serve`).
     let server = tokio::runtime::Builder::new_multi_thread().thread_name("sim-server").enable_all().build().unwrap();
     println!(
-        "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync, paged (watch → model) | daemonscope ÷ paged floor | CPU: floor / daemonscope (÷) | of which the server's | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope | floor: the watch-lists read raw | daemonscope sync, watch-list | ÷ its floor | CPU: floor / daemonscope (÷) | of which the server's |"
+        "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync, paged (watch → model) | daemonscope ÷ paged floor | CPU: floor / daemonscope (÷) | of which the server's | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope | floor: the watch-lists read raw | daemonscope sync, watch-list | ÷ its floor | CPU: floor / daemonscope (÷) | of which the server's | protobuf floor: the same pages raw | daemonscope sync, paged, protobuf | ÷ its floor | CPU: floor / daemonscope (÷) | daemonscope sync, watch-list, protobuf | its CPU |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let row = rt.block_on(measure(server.handle(), n, 30, rounds, full && n <= kubectl_max && common::kubectl_ok()));
         println!("{row}");
@@ -54,7 +56,7 @@ const LISTS: [&str; 5] = [
 /// Fetches every page of `path` (`limit` per page; None: one unpaged list) and throws
 /// the bytes away; only the continue token is read, from the list's metadata, which the
 /// server sends before the items. Returns the bytes and pages read.
-async fn raw_list(client: &kube::Client, path: &str, limit: Option<u32>) -> (u64, u32) {
+async fn raw_list(client: &kube::Client, path: &str, limit: Option<u32>, wire: Wire) -> (u64, u32) {
     use http_body_util::BodyExt;
     let sep = if path.contains('?') { '&' } else { '?' };
     let (mut bytes, mut pages) = (0u64, 0u32);
@@ -69,21 +71,26 @@ async fn raw_list(client: &kube::Client, path: &str, limit: Option<u32>) -> (u64
         if let Some(t) = &token {
             uri.push_str(&format!("{sep}continue={t}"));
         }
-        let req = http::Request::get(uri).body(kube::client::Body::empty()).unwrap();
+        let req = http::Request::get(uri).header(http::header::ACCEPT, wire.accept()).body(kube::client::Body::empty()).unwrap();
         let resp = client.send(req).await.expect("raw list");
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
         let mut body = resp.into_body();
         let mut head = Vec::new();
+        // Protobuf: the envelope is read whole for the token (the items are not decoded).
+        let keep = if wire == Wire::Protobuf { usize::MAX } else { 4096 };
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame.expect("body").into_data() {
                 bytes += data.len() as u64;
-                if head.len() < 4096 {
-                    head.extend_from_slice(&data[..data.len().min(4096 - head.len())]);
+                if head.len() < keep {
+                    head.extend_from_slice(&data[..data.len().min(keep - head.len())]);
                 }
             }
         }
         pages += 1;
-        token = continue_token(&head);
+        token = match wire {
+            Wire::Protobuf => daemonscope::k8s::proto::list_head(&head).and_then(|m| m.continue_).filter(|c| !c.is_empty()),
+            _ => continue_token(&head),
+        };
         if token.is_none() {
             return (bytes, pages);
         }
@@ -132,9 +139,9 @@ async fn floor_watch_list(client: &kube::Client) -> (Duration, u64) {
 }
 
 /// The floor of the client's sync: its five lists fetched raw at once, each paged by 500.
-async fn floor_paged(client: &kube::Client) -> (Duration, u64, u32) {
+async fn floor_paged(client: &kube::Client, wire: Wire) -> (Duration, u64, u32) {
     let t = Instant::now();
-    let all = futures::future::join_all(LISTS.iter().map(|p| raw_list(client, p, Some(500)))).await;
+    let all = futures::future::join_all(LISTS.iter().map(|p| raw_list(client, p, Some(500), wire))).await;
     (t.elapsed(), all.iter().map(|r| r.0).sum(), all.iter().map(|r| r.1).sum())
 }
 
@@ -226,25 +233,28 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
     // The same for the watch-list: its floor, the client's sync, their CPU, the bytes.
     let (mut wl_floor, mut wl_sync, mut wl_floor_cpu, mut wl_sync_cpu, mut wl_bytes) =
         (Duration::MAX, Duration::MAX, (f64::MAX, 0.0), (f64::MAX, 0.0), 0);
+    // And in protobuf: the paged floor, the paged sync and the watch-list sync.
+    let (mut pb_floor, mut pb_sync, mut pb_wl, mut pb_bytes) = (Duration::MAX, Duration::MAX, Duration::MAX, 0);
+    let (mut pb_floor_cpu, mut pb_sync_cpu, mut pb_wl_cpu) = ((f64::MAX, 0.0), (f64::MAX, 0.0), (f64::MAX, 0.0));
     for round in 0..rounds {
         let c = cpu_seconds();
         let (f, bytes) = floor_watch_list(&client).await;
         wl_floor_cpu = least(wl_floor_cpu, since(c));
         (wl_floor, wl_bytes) = (wl_floor.min(f), bytes);
         let c = cpu_seconds();
-        let (s, _, model) = common::client_sync_with(&client, WatchList::On).await;
+        let (s, _, model) = common::client_sync_with(&client, Fetch { watch_list: WatchList::On, wire: Wire::Json }).await;
         wl_sync_cpu = least(wl_sync_cpu, since(c));
         wl_sync = wl_sync.min(s);
         assert_eq!(model.pod_count(), pods, "every daemon pod reached the model (watch-list)");
         drop(model);
         eprintln!("{nodes} nodes, round {round}: watch-list floor {:.2} s, client {:.2} s", f.as_secs_f64(), s.as_secs_f64());
         let c = cpu_seconds();
-        let (f, bytes, pages) = floor_paged(&client).await;
+        let (f, bytes, pages) = floor_paged(&client, Wire::Json).await;
         floor_cpu = least(floor_cpu, since(c));
         floor = floor.min(f);
         (floor_bytes, floor_pages) = (bytes, pages);
         let c = cpu_seconds();
-        let (s, ev, model) = common::client_sync_with(&client, WatchList::Off).await;
+        let (s, ev, model) = common::client_sync_with(&client, Fetch { watch_list: WatchList::Off, wire: Wire::Json }).await;
         sync_cpu = least(sync_cpu, since(c));
         sync = sync.min(s);
         events = ev;
@@ -256,9 +266,32 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
         drop(model);
         let without = common::LIVE.load(Ordering::Relaxed);
         per_pod = (with_model - without) as f64 / held.max(1) as f64;
+        // The same in protobuf: the paged floor, the paged sync, the watch-list sync.
+        let c = cpu_seconds();
+        let (f, bytes, _) = floor_paged(&client, Wire::Protobuf).await;
+        pb_floor_cpu = least(pb_floor_cpu, since(c));
+        (pb_floor, pb_bytes) = (pb_floor.min(f), bytes);
+        let c = cpu_seconds();
+        let (s, _, model) = common::client_sync_with(&client, Fetch { watch_list: WatchList::Off, wire: Wire::Protobuf }).await;
+        pb_sync_cpu = least(pb_sync_cpu, since(c));
+        pb_sync = pb_sync.min(s);
+        assert_eq!(model.pod_count(), pods, "every daemon pod reached the model (protobuf)");
+        drop(model);
+        let c = cpu_seconds();
+        let (s, _, model) = common::client_sync_with(&client, Fetch { watch_list: WatchList::On, wire: Wire::Protobuf }).await;
+        pb_wl_cpu = least(pb_wl_cpu, since(c));
+        pb_wl = pb_wl.min(s);
+        assert_eq!(model.pod_count(), pods, "every daemon pod reached the model (protobuf watch-list)");
+        drop(model);
+        eprintln!(
+            "{nodes} nodes, round {round}: protobuf floor {:.2} s, client paged {:.2} s, watch-list {:.2} s",
+            pb_floor.as_secs_f64(),
+            pb_sync.as_secs_f64(),
+            pb_wl.as_secs_f64()
+        );
     }
     let t = Instant::now();
-    let (unpaged_bytes, _) = raw_list(&client, LISTS[2], None).await;
+    let (unpaged_bytes, _) = raw_list(&client, LISTS[2], None, Wire::Json).await;
     let unpaged = t.elapsed();
 
     let kubectl = if with_kubectl {
@@ -274,7 +307,7 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
     };
     let mb = |b: u64| b as f64 / 1e6;
     format!(
-        "| {nodes} × {dss} | {pods} | {:.1} s | {:.2} s ({floor_pages} pages, {:.0} MB) | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.0}k | {:.0} B | {k} | {ratio} | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s |",
+        "| {nodes} × {dss} | {pods} | {:.1} s | {:.2} s ({floor_pages} pages, {:.0} MB) | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.0}k | {:.0} B | {k} | {ratio} | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.2} s ({:.0} MB, {:.0} % of JSON) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s | {:.2} s |",
         settle.as_secs_f64(),
         floor.as_secs_f64(),
         mb(floor_bytes),
@@ -298,5 +331,15 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
         wl_sync_cpu.0 / wl_floor_cpu.0,
         wl_floor_cpu.1,
         wl_sync_cpu.1,
+        pb_floor.as_secs_f64(),
+        mb(pb_bytes),
+        100.0 * pb_bytes as f64 / floor_bytes.max(1) as f64,
+        pb_sync.as_secs_f64(),
+        pb_sync.as_secs_f64() / pb_floor.as_secs_f64(),
+        pb_floor_cpu.0,
+        pb_sync_cpu.0,
+        pb_sync_cpu.0 / pb_floor_cpu.0,
+        pb_wl.as_secs_f64(),
+        pb_wl_cpu.0,
     )
 }

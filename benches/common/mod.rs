@@ -56,15 +56,15 @@ pub async fn client_sync(client: &kube::Client) -> (Duration, u64, daemonscope::
     client_sync_with(client, daemonscope::cluster::listwatch::WatchList::Auto).await
 }
 
-/// [`client_sync`], fetching each collection as `mode` says (watch-list or pages).
+/// [`client_sync`], fetching each collection as `mode` says (watch-list or pages; JSON or protobuf).
 pub async fn client_sync_with(
     client: &kube::Client,
-    mode: daemonscope::cluster::listwatch::WatchList,
+    mode: impl Into<daemonscope::cluster::listwatch::Fetch>,
 ) -> (Duration, u64, daemonscope::model::Model) {
     let t = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel(16_384);
     let mut cluster = daemonscope::cluster::connect::Cluster::from(client.clone());
-    cluster.fetch.watch_list = mode;
+    cluster.fetch = mode.into();
     let handles = daemonscope::cluster::watch::spawn(cluster, daemonscope::cluster::watch::Scope::default(), tx);
     let mut model = daemonscope::model::Model::new();
     let mut live = std::collections::HashSet::new();

@@ -79,6 +79,13 @@ pub struct Fetch {
     pub wire: Wire,
 }
 
+impl From<WatchList> for Fetch {
+    /// `mode`, in the default encoding.
+    fn from(watch_list: WatchList) -> Fetch {
+        Fetch { watch_list, wire: Wire::default() }
+    }
+}
+
 /// What the server narrows a watch to (kubectl selector syntax).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selectors {
