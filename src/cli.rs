@@ -187,7 +187,8 @@ pub struct ClientArgs {
     pub watch_list: Option<crate::k8s::watchlist::WatchList>,
     /// The encoding asked for: `auto` asks for protobuf and takes JSON where the server
     /// answers JSON (as client-go does); `json` or `protobuf` only, for diagnosis [default:
-    /// auto]. Lists and watches only; writes are JSON.
+    /// auto]. The watches only: writes are JSON, and `snapshot` and `preflight` read JSON
+    /// whatever it says.
     #[arg(long, value_name = "ENCODING")]
     pub wire: Option<crate::k8s::proto::Wire>,
     /// Read a dump instead of a cluster, offline: kubectl get -o json|yaml output, a

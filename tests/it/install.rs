@@ -40,7 +40,7 @@ fn flags(help: &str) -> Vec<String> {
 
 #[test]
 fn each_subcommands_help_lists_only_the_flags_that_apply_to_it() {
-    let cluster = ["all-namespaces", "context", "from", "kubeconfig", "namespace", "request-timeout", "selector", "watch-list"];
+    let cluster = ["all-namespaces", "context", "from", "kubeconfig", "namespace", "request-timeout", "selector", "watch-list", "wire"];
     let std_flags = ["help", "max-file-size", "version"];
     let cases: &[(&[&str], &[&str])] = &[
         (&["--help"], &["all-contexts", "config", "contexts", "demo", "log-file", "no-mouse", "readonly"]),
