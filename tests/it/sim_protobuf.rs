@@ -73,6 +73,8 @@ async fn lists_and_gets_in_protobuf_read_back_as_their_json() {
         let r = get(&c, path, PB).await;
         assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE), "{path}");
         assert_eq!(proto::kind_of(&r.body).unwrap(), (api_version, format!("{kind}List").as_str()));
+        let json_bytes = get(&c, path, JSON).await.body.len();
+        eprintln!("{kind}List: {json_bytes} bytes of JSON, {} of protobuf", r.body.len());
         let (meta, items) = proto::list::<Value>(&r.body).unwrap();
         assert_eq!(serde_json::to_value(&meta).unwrap(), json["metadata"], "{path}: ListMeta");
         let want = json["items"].as_array().unwrap();
@@ -381,4 +383,36 @@ async fn kubectl_reads_the_protobuf_its_typed_clients_ask_for() {
         report.push(format!("{v}: {} of {} requests asked for protobuf [{accept}] ({})", asked.len(), log.len(), what.join(", ")));
     }
     eprintln!("{}", report.join("\n"));
+}
+
+/// The benchmark's generator (`sim::stream`) answers a protobuf client too: its pages, a
+/// rollout's watch frames and its errors read back as the JSON it sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generator_serves_protobuf_too() {
+    let generator = daemonscope::sim::stream::Generator::new(30, 3).expect("generator");
+    let serving = generator.serve("127.0.0.1:0").await.expect("listen");
+    let c = kube::Client::try_from(kube::Config::new(serving.url.parse().unwrap())).unwrap();
+    for (path, _, kind) in KINDS.iter().take(4) {
+        let page = format!("{path}?limit=7");
+        let json = get_json(&c, &page).await;
+        let r = get(&c, &page, PB).await;
+        assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE), "{path}");
+        assert_eq!(proto::kind_of(&r.body).unwrap().1, format!("{kind}List"));
+        let (meta, items) = proto::list::<Value>(&r.body).unwrap();
+        assert_eq!(serde_json::to_value(&meta).unwrap(), json["metadata"], "{path}");
+        assert_eq!(Value::Array(items), json["items"], "{path}");
+    }
+    // A rollout's first pod event, in a frame.
+    let rv = get_json(&c, "/api/v1/pods?limit=1").await["metadata"]["resourceVersion"].as_str().unwrap().to_string();
+    let _rollout = generator.start_rollout(1000, 4);
+    let (r, events) = watch_frames(&c, &format!("/api/v1/pods?watch=true&resourceVersion={rv}"), |t, _, _| t == "MODIFIED").await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, wire::WATCH_MEDIA_TYPE));
+    let (t, pod, av, k) = events.last().unwrap();
+    assert_eq!((t.as_str(), av.as_str(), k.as_str()), ("MODIFIED", "v1", "Pod"));
+    assert!(pod["metadata"]["name"].as_str().is_some_and(|n| !n.is_empty()) && pod["spec"]["nodeName"].is_string(), "{pod}");
+    // Errors: a protobuf Status.
+    let r = get(&c, "/api/v1/pods?watch=true&sendInitialEvents=true", PB).await;
+    assert_eq!((r.status, r.content_type.as_str()), (422, wire::MEDIA_TYPE));
+    let status: Value = proto::object(&r.body).unwrap();
+    assert_eq!(status["reason"], "Invalid");
 }
