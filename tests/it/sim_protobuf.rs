@@ -416,3 +416,59 @@ async fn the_generator_serves_protobuf_too() {
     let status: Value = proto::object(&r.body).unwrap();
     assert_eq!(status["reason"], "Invalid");
 }
+
+async fn send(c: &kube::Client, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::ACCEPT, PB)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(kube::client::Body::from(body))
+        .unwrap();
+    let res = c.send(req).await.unwrap();
+    let status = res.status().as_u16();
+    let content_type = res.headers().get(http::header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    Reply { status, content_type, body: res.into_body().collect().await.unwrap().to_bytes().to_vec() }
+}
+
+/// Writes answer in the negotiated encoding too, and read a protobuf body that k8s-pb
+/// (prost) encoded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_read_and_answer_protobuf() {
+    use k8s_pb::api::core::v1::Namespace;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
+    let (_sim, c) = demo();
+    // A create whose body prost wrote.
+    let ns = Namespace { metadata: Some(ObjectMeta { name: Some("from-prost".into()), ..Default::default() }), ..Default::default() };
+    let unknown = Unknown {
+        type_meta: Some(TypeMeta { api_version: Some("v1".into()), kind: Some("Namespace".into()) }),
+        raw: Some(ns.encode_to_vec()),
+        content_encoding: Some(String::new()),
+        content_type: Some(String::new()),
+    };
+    let body = [b"k8s\0".to_vec(), unknown.encode_to_vec()].concat();
+    let r = send(&c, "POST", "/api/v1/namespaces", wire::MEDIA_TYPE, body).await;
+    assert_eq!((r.status, r.content_type.as_str()), (201, wire::MEDIA_TYPE));
+    let created: Value = proto::object(&r.body).unwrap();
+    assert_eq!(created["metadata"]["name"], "from-prost");
+    assert_eq!(created, untyped(get_json(&c, "/api/v1/namespaces/from-prost").await));
+
+    // A patch: the node back in protobuf.
+    let node = get_json(&c, "/api/v1/nodes").await["items"][0]["metadata"]["name"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/nodes/{node}");
+    let r = send(&c, "PATCH", &path, "application/merge-patch+json", br#"{"metadata":{"labels":{"pb":"1"}}}"#.to_vec()).await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE));
+    let patched: Value = proto::object(&r.body).unwrap();
+    assert_eq!(patched["metadata"]["labels"]["pb"], "1");
+    assert_eq!(patched, untyped(get_json(&c, &path).await));
+
+    // A delete (the namespace: a Status back) and a delete-collection (the list back).
+    let r = send(&c, "DELETE", "/api/v1/namespaces/from-prost", JSON, Vec::new()).await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE));
+    assert_eq!(proto::kind_of(&r.body).unwrap().0, "v1");
+    let r = send(&c, "DELETE", "/api/v1/namespaces/kube-system/events", JSON, Vec::new()).await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE));
+    let (_, gone) = proto::list::<Value>(&r.body).unwrap();
+    assert!(!gone.is_empty());
+}
