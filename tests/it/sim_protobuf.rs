@@ -73,6 +73,8 @@ async fn lists_and_gets_in_protobuf_read_back_as_their_json() {
         let r = get(&c, path, PB).await;
         assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE), "{path}");
         assert_eq!(proto::kind_of(&r.body).unwrap(), (api_version, format!("{kind}List").as_str()));
+        let json_bytes = get(&c, path, JSON).await.body.len();
+        eprintln!("{kind}List: {json_bytes} bytes of JSON, {} of protobuf", r.body.len());
         let (meta, items) = proto::list::<Value>(&r.body).unwrap();
         assert_eq!(serde_json::to_value(&meta).unwrap(), json["metadata"], "{path}: ListMeta");
         let want = json["items"].as_array().unwrap();
@@ -381,4 +383,92 @@ async fn kubectl_reads_the_protobuf_its_typed_clients_ask_for() {
         report.push(format!("{v}: {} of {} requests asked for protobuf [{accept}] ({})", asked.len(), log.len(), what.join(", ")));
     }
     eprintln!("{}", report.join("\n"));
+}
+
+/// The benchmark's generator (`sim::stream`) answers a protobuf client too: its pages, a
+/// rollout's watch frames and its errors read back as the JSON it sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generator_serves_protobuf_too() {
+    let generator = daemonscope::sim::stream::Generator::new(30, 3).expect("generator");
+    let serving = generator.serve("127.0.0.1:0").await.expect("listen");
+    let c = kube::Client::try_from(kube::Config::new(serving.url.parse().unwrap())).unwrap();
+    for (path, _, kind) in KINDS.iter().take(4) {
+        let page = format!("{path}?limit=7");
+        let json = get_json(&c, &page).await;
+        let r = get(&c, &page, PB).await;
+        assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE), "{path}");
+        assert_eq!(proto::kind_of(&r.body).unwrap().1, format!("{kind}List"));
+        let (meta, items) = proto::list::<Value>(&r.body).unwrap();
+        assert_eq!(serde_json::to_value(&meta).unwrap(), json["metadata"], "{path}");
+        assert_eq!(Value::Array(items), json["items"], "{path}");
+    }
+    // A rollout's first pod event, in a frame.
+    let rv = get_json(&c, "/api/v1/pods?limit=1").await["metadata"]["resourceVersion"].as_str().unwrap().to_string();
+    let _rollout = generator.start_rollout(1000, 4);
+    let (r, events) = watch_frames(&c, &format!("/api/v1/pods?watch=true&resourceVersion={rv}"), |t, _, _| t == "MODIFIED").await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, wire::WATCH_MEDIA_TYPE));
+    let (t, pod, av, k) = events.last().unwrap();
+    assert_eq!((t.as_str(), av.as_str(), k.as_str()), ("MODIFIED", "v1", "Pod"));
+    assert!(pod["metadata"]["name"].as_str().is_some_and(|n| !n.is_empty()) && pod["spec"]["nodeName"].is_string(), "{pod}");
+    // Errors: a protobuf Status.
+    let r = get(&c, "/api/v1/pods?watch=true&sendInitialEvents=true", PB).await;
+    assert_eq!((r.status, r.content_type.as_str()), (422, wire::MEDIA_TYPE));
+    let status: Value = proto::object(&r.body).unwrap();
+    assert_eq!(status["reason"], "Invalid");
+}
+
+async fn send(c: &kube::Client, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::ACCEPT, PB)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(kube::client::Body::from(body))
+        .unwrap();
+    let res = c.send(req).await.unwrap();
+    let status = res.status().as_u16();
+    let content_type = res.headers().get(http::header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    Reply { status, content_type, body: res.into_body().collect().await.unwrap().to_bytes().to_vec() }
+}
+
+/// Writes answer in the negotiated encoding too, and read a protobuf body that k8s-pb
+/// (prost) encoded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_read_and_answer_protobuf() {
+    use k8s_pb::api::core::v1::Namespace;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
+    let (_sim, c) = demo();
+    // A create whose body prost wrote.
+    let ns = Namespace { metadata: Some(ObjectMeta { name: Some("from-prost".into()), ..Default::default() }), ..Default::default() };
+    let unknown = Unknown {
+        type_meta: Some(TypeMeta { api_version: Some("v1".into()), kind: Some("Namespace".into()) }),
+        raw: Some(ns.encode_to_vec()),
+        content_encoding: Some(String::new()),
+        content_type: Some(String::new()),
+    };
+    let body = [b"k8s\0".to_vec(), unknown.encode_to_vec()].concat();
+    let r = send(&c, "POST", "/api/v1/namespaces", wire::MEDIA_TYPE, body).await;
+    assert_eq!((r.status, r.content_type.as_str()), (201, wire::MEDIA_TYPE));
+    let created: Value = proto::object(&r.body).unwrap();
+    assert_eq!(created["metadata"]["name"], "from-prost");
+    assert_eq!(created, untyped(get_json(&c, "/api/v1/namespaces/from-prost").await));
+
+    // A patch: the node back in protobuf.
+    let node = get_json(&c, "/api/v1/nodes").await["items"][0]["metadata"]["name"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/nodes/{node}");
+    let r = send(&c, "PATCH", &path, "application/merge-patch+json", br#"{"metadata":{"labels":{"pb":"1"}}}"#.to_vec()).await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE));
+    let patched: Value = proto::object(&r.body).unwrap();
+    assert_eq!(patched["metadata"]["labels"]["pb"], "1");
+    assert_eq!(patched, untyped(get_json(&c, &path).await));
+
+    // A delete (the namespace: a Status back) and a delete-collection (the list back).
+    let r = send(&c, "DELETE", "/api/v1/namespaces/from-prost", JSON, Vec::new()).await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE));
+    assert_eq!(proto::kind_of(&r.body).unwrap().0, "v1");
+    let r = send(&c, "DELETE", "/api/v1/namespaces/kube-system/events", JSON, Vec::new()).await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE));
+    let (_, gone) = proto::list::<Value>(&r.body).unwrap();
+    assert!(!gone.is_empty());
 }

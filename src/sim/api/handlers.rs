@@ -451,6 +451,7 @@ fn delete<T: Strategy + Tabular>(ctx: &Ctx, name: &str) -> Result<Response, ApiE
 }
 
 fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiError> {
+    let enc = output_of(&ctx.headers, &ctx.q, T::SIM_KIND)?.encoding;
     let opts = delete_options(ctx)?;
     let filter = Filter::from_query::<T>(&ctx.q)?;
     let (items, rv) = ctx.st.store.list::<T>(ctx.target.namespace.as_deref());
@@ -463,9 +464,10 @@ fn delete_collection<T: Strategy + Tabular>(ctx: &Ctx) -> Result<Response, ApiEr
             out.push(serde_json::from_slice::<Value>(&item_json(&*d)).unwrap_or(Value::Null));
         }
     }
-    Ok(json_response(
+    Ok(object_response(
         StatusCode::OK,
         &json!({"kind": format!("{}List", T::SIM_KIND.info().kind), "apiVersion": T::SIM_KIND.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": out}),
+        enc,
     ))
 }
 

@@ -13,7 +13,7 @@ mod handlers;
 pub mod limits;
 mod list_options;
 mod logs;
-mod negotiate;
+pub mod negotiate;
 pub mod openapi;
 mod openapi_v2;
 pub mod patch;

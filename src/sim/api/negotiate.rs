@@ -19,15 +19,30 @@
 //! ([`super::protobuf_out::serves`]); not YAML (a YAML clause is passed over, as an
 //! unknown type is).
 //!
-//! May import: `sim::api::request`, `sim::errors`, `k8s::proto`.
+//! May import: `sim::errors`, `k8s::proto`.
 
 use std::collections::HashMap;
 
-use super::request::{Format, IncludeObject};
 use crate::k8s::proto::wire;
 use crate::sim::errors::ApiError;
 
 pub const JSON: &str = "application/json";
+
+/// How the client wants objects rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    /// `includeObject`: None, Metadata (default) or Object.
+    Table(IncludeObject),
+    Partial,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncludeObject {
+    None,
+    Metadata,
+    Object,
+}
 
 /// The encoding of a response body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::negotiate::{self, Encoding, Output};
+pub use super::negotiate::{Format, IncludeObject};
 use super::state::ApiState;
 use super::table::{self, Tabular};
 use crate::k8s::selector::{FieldSelector, LabelSelector};
@@ -40,22 +41,6 @@ pub struct Ctx {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub method: Method,
-}
-
-/// How the client wants objects rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    /// `includeObject`: None, Metadata (default) or Object.
-    Table(IncludeObject),
-    Partial,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IncludeObject {
-    None,
-    Metadata,
-    Object,
 }
 
 /// How the client wants this kind's objects, by its `Accept` header ([`super::negotiate`]):

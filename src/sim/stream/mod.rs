@@ -10,12 +10,14 @@
 //! MODIFIED events (not ready on the new revision, then ready) at a fixed rate.
 //!
 //! Split by concern: `data` (what it holds), `template` (cutting and writing JSON), `layout` (which node and pod
-//! a list position is, their names and uids), `serve` (HTTP: paged lists, watches).
+//! a list position is, their names and uids), `serve` (HTTP: paged lists, watches), `protobuf`
+//! (the same in protobuf, for a client that asks for it).
 //!
 //! May import: `sim` (the generator, a reference simulator, the kubelet's addresses).
 
 mod data;
 mod layout;
+mod protobuf;
 mod serve;
 pub mod template;
 

@@ -3,7 +3,7 @@
 //! and `remainingItemCount` for lists without a selector), and their watches (bookmarks;
 //! a rollout's events once one starts; resumable from any resourceVersion they sent).
 //!
-//! May import: `sim::stream::{data, layout, template}`, `sim::kubelet`, `sim::tls` (the
+//! May import: `sim::stream::{data, layout, protobuf, template}`, `sim::api::negotiate`, `sim::kubelet`, `sim::tls` (the
 //! listener).
 
 use std::collections::HashMap;
@@ -14,15 +14,17 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::data::Inner;
 use super::layout;
+use super::protobuf;
 use super::template::Template;
 use super::template::Values;
+use crate::sim::api::negotiate::Encoding;
 use crate::sim::kubelet::internal_ip;
 use crate::sim::tls::no_delay;
 
@@ -98,16 +100,21 @@ pub(super) async fn serve(g: Arc<Inner>, addr: &str) -> std::io::Result<Serving>
     Ok(Serving { url, task })
 }
 
-fn status(code: StatusCode, reason: &str, message: &str) -> Response {
+fn status(headers: &HeaderMap, code: StatusCode, reason: &str, message: &str) -> Response {
     let body = serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": message, "reason": reason, "code": code.as_u16()});
-    (code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    protobuf::status(headers, code, &body)
 }
 
-async fn handle(State(g): State<Arc<Inner>>, uri: Uri) -> Response {
+async fn handle(State(g): State<Arc<Inner>>, headers: HeaderMap, uri: Uri) -> Response {
     let q: HashMap<&str, &str> = uri.query().unwrap_or("").split('&').filter_map(|kv| kv.split_once('=')).collect();
     let Some(res) = Res::of(uri.path()) else {
-        return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
+        return status(&headers, StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
+    };
+    // JSON, or protobuf for a client that prefers it (transcoded: see `protobuf`).
+    let enc = match protobuf::negotiate(&headers) {
+        Ok(e) => e,
+        Err(r) => return *r,
     };
     if q.get("watch").is_some_and(|w| *w == "true" || *w == "1") {
         // No watch-list here: refused as a server with the WatchList gate off refuses it
@@ -118,14 +125,20 @@ async fn handle(State(g): State<Arc<Inner>>, uri: Uri) -> Response {
                 "reason": "Invalid", "details": {"group": "meta.k8s.io", "kind": "ListOptions", "causes": [{"reason": "FieldValueForbidden",
                 "message": "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled", "field": "sendInitialEvents"}]},
                 "code": 422});
-            return (StatusCode::UNPROCESSABLE_ENTITY, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response();
+            return protobuf::status(&headers, StatusCode::UNPROCESSABLE_ENTITY, &body);
         }
         let from = q.get("resourceVersion").and_then(|v| v.parse::<u64>().ok()).unwrap_or(g.list_rv);
         let timeout = q.get("timeoutSeconds").and_then(|v| v.parse::<u64>().ok()).unwrap_or(1800);
         let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(4);
         tokio::spawn(watch(g, res, from, Duration::from_secs(timeout), tx));
-        let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
-        return ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+        let frames = tokio_stream::wrappers::ReceiverStream::new(rx);
+        if enc == Encoding::Protobuf {
+            use futures::StreamExt as _;
+            let (kind, api_version) = res.kind();
+            let frames = frames.map(move |chunk| chunk.map(|c| protobuf::frames(&c, api_version, kind)));
+            return ([(header::CONTENT_TYPE, enc.watch_media_type())], Body::from_stream(frames)).into_response();
+        }
+        return ([(header::CONTENT_TYPE, "application/json")], Body::from_stream(frames)).into_response();
     }
     let filtered = q.contains_key("labelSelector") || q.contains_key("fieldSelector");
     let limit = q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
@@ -133,11 +146,16 @@ async fn handle(State(g): State<Arc<Inner>>, uri: Uri) -> Response {
         None => 0,
         Some(c) => match c.parse::<usize>() {
             Ok(p) => p,
-            Err(_) => return status(StatusCode::BAD_REQUEST, "BadRequest", "continue key is not valid: illegal base64 data"),
+            Err(_) => return status(&headers, StatusCode::BAD_REQUEST, "BadRequest", "continue key is not valid: illegal base64 data"),
         },
     };
-    let body = tokio::task::spawn_blocking(move || page(&g, res, start, limit, filtered)).await.unwrap_or_default();
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    let body = tokio::task::spawn_blocking(move || {
+        let json = page(&g, res, start, limit, filtered);
+        if enc == Encoding::Protobuf { protobuf::list(&json) } else { json }
+    })
+    .await
+    .unwrap_or_default();
+    ([(header::CONTENT_TYPE, enc.media_type())], body).into_response()
 }
 
 /// Items `start..start + limit` of the list, with the list's envelope.
