@@ -82,11 +82,11 @@ async fn lists_and_gets_in_protobuf_read_back_as_their_json() {
 
 async fn lists_and_gets_equal(c: &kube::Client) {
     for (path, api_version, kind) in KINDS {
-        let json = get_json(&c, path).await;
-        let r = get(&c, path, PB).await;
+        let json = get_json(c, path).await;
+        let r = get(c, path, PB).await;
         assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE), "{path}");
         assert_eq!(proto::kind_of(&r.body).unwrap(), (api_version, format!("{kind}List").as_str()));
-        let json_bytes = get(&c, path, JSON).await.body.len();
+        let json_bytes = get(c, path, JSON).await.body.len();
         eprintln!("{kind}List: {json_bytes} bytes of JSON, {} of protobuf", r.body.len());
         let (meta, items) = proto::list::<Value>(&r.body).unwrap();
         assert_eq!(serde_json::to_value(&meta).unwrap(), json["metadata"], "{path}: ListMeta");
@@ -108,11 +108,11 @@ async fn lists_and_gets_equal(c: &kube::Client) {
                 ),
                 None => format!("{path}/{}", m["name"].as_str().unwrap()),
             };
-            let r = get(&c, &one, PB).await;
+            let r = get(c, &one, PB).await;
             assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE), "{one}");
             assert_eq!(proto::kind_of(&r.body).unwrap(), (api_version, kind));
             let got: Value = proto::object(&r.body).unwrap();
-            assert_eq!(got, untyped(get_json(&c, &one).await), "{one}");
+            assert_eq!(got, untyped(get_json(c, &one).await), "{one}");
         }
     }
 }
