@@ -29,7 +29,12 @@ const KINDS: [(&str, &str, &str); 5] = [
 /// The demo cluster a minute in (pods, revisions and events exist), served in process
 /// with nothing running: the state holds still between a JSON and a protobuf request.
 fn demo() -> (daemonscope::sim::Sim, kube::Client) {
-    let sim = common::demo_at(60, 30);
+    demo_after(60, 30)
+}
+
+/// The demo's timeline applied up to `until_s`, then `advance_s` simulated seconds.
+fn demo_after(until_s: u64, advance_s: usize) -> (daemonscope::sim::Sim, kube::Client) {
+    let sim = common::demo_at(until_s, advance_s);
     let client = kube::Client::new(sim.router(), "default");
     (sim, client)
 }
@@ -67,13 +72,21 @@ fn untyped(mut v: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_and_gets_in_protobuf_read_back_as_their_json() {
-    let (_sim, c) = demo();
+    // Along the demo's timeline: before it, amid its changes (a rollout, a crash loop,
+    // a cordon), and long after.
+    for (until, advance) in [(0, 2), (8, 5), (60, 30), (60, 600)] {
+        let (_sim, c) = demo_after(until, advance);
+        lists_and_gets_equal(&c).await;
+    }
+}
+
+async fn lists_and_gets_equal(c: &kube::Client) {
     for (path, api_version, kind) in KINDS {
-        let json = get_json(&c, path).await;
-        let r = get(&c, path, PB).await;
+        let json = get_json(c, path).await;
+        let r = get(c, path, PB).await;
         assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE), "{path}");
         assert_eq!(proto::kind_of(&r.body).unwrap(), (api_version, format!("{kind}List").as_str()));
-        let json_bytes = get(&c, path, JSON).await.body.len();
+        let json_bytes = get(c, path, JSON).await.body.len();
         eprintln!("{kind}List: {json_bytes} bytes of JSON, {} of protobuf", r.body.len());
         let (meta, items) = proto::list::<Value>(&r.body).unwrap();
         assert_eq!(serde_json::to_value(&meta).unwrap(), json["metadata"], "{path}: ListMeta");
@@ -95,11 +108,11 @@ async fn lists_and_gets_in_protobuf_read_back_as_their_json() {
                 ),
                 None => format!("{path}/{}", m["name"].as_str().unwrap()),
             };
-            let r = get(&c, &one, PB).await;
+            let r = get(c, &one, PB).await;
             assert_eq!((r.status, r.content_type.as_str()), (200, wire::MEDIA_TYPE), "{one}");
             assert_eq!(proto::kind_of(&r.body).unwrap(), (api_version, kind));
             let got: Value = proto::object(&r.body).unwrap();
-            assert_eq!(got, untyped(get_json(&c, &one).await), "{one}");
+            assert_eq!(got, untyped(get_json(c, &one).await), "{one}");
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Watch streams: initial events, resume from a resourceVersion, bookmarks, 410 Gone,
 //! streaming lists (`sendInitialEvents=true`), selector transitions, timeouts.
 //!
-//! May import: `sim::api::negotiate`, `sim::api::protobuf_out`, `sim::api::request`, `k8s::proto`, `sim::api::table`, `sim::errors`, `sim::objects`, `sim::store`.
+//! May import: `sim::api::negotiate`, `sim::api::protobuf_out`, `sim::api::request`,
+//! `sim::api::table`, `sim::errors`, `sim::objects`, `sim::store`, `k8s::proto`.
 
 use std::sync::Arc;
 use std::time::Duration;
