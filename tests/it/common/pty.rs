@@ -71,7 +71,7 @@ impl Tui {
     /// where it is too narrow to name each watch (and every one is live).
     /// Waits until every watch is live (nothing on screen says it is still syncing).
     pub fn wait_all_live(&self, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + bound(secs);
         loop {
             let s = self.screen();
             if s.contains(" live") && !s.contains("syncing") {
@@ -85,7 +85,7 @@ impl Tui {
     }
 
     pub fn wait_pods_live(&self, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + bound(secs);
         loop {
             let s = self.screen();
             if s.contains("pods: live") || s.contains("all live") {
@@ -99,7 +99,7 @@ impl Tui {
     }
 
     pub fn wait_for(&self, what: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + bound(secs);
         loop {
             let s = self.screen();
             if s.contains(what) {
@@ -138,7 +138,7 @@ impl Tui {
     /// reach the screen: the end of the terminal's output, or 2 s when something it
     /// started still holds the terminal.
     pub fn exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + bound(secs);
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
                 let drain = Instant::now() + Duration::from_secs(2);
@@ -156,7 +156,7 @@ impl Tui {
     /// cursor: one parsed state, so no half-written frame passes); panics after `secs`,
     /// which only bounds a hang.
     pub fn wait_until(&self, what: &str, secs: u64, ready: impl Fn(&vt100::Screen) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + bound(secs);
         loop {
             {
                 let parser = self.parser.lock().unwrap();
@@ -179,4 +179,13 @@ impl Tui {
     pub fn alternate_screen(&self) -> bool {
         self.parser.lock().unwrap().screen().alternate_screen()
     }
+}
+
+/// How long a wait may take before it is called a hang: what the test asked, but at least
+/// a minute. These bounds only catch a TUI that never draws what it should; on a loaded
+/// 2-core machine (a CI run beside builds) a screen that takes 1 s when idle has taken
+/// over 10, and a bound met only on a quiet machine is a flaky test. A passing wait returns
+/// as soon as the screen shows it, so the floor costs nothing.
+fn bound(secs: u64) -> Duration {
+    Duration::from_secs(secs.max(60))
 }
