@@ -13,8 +13,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::cluster::backoff::RetryAfterHint;
 use crate::cluster::errors::{ClusterError, NoAnswer};
-use crate::cluster::listwatch::Fetch;
 use crate::cluster::requests::{CountLayer, RequestCounts};
+use crate::k8s::proto::Wire;
+use crate::k8s::watchlist::WatchList;
 
 /// A client of one API server, with what that server last said about waiting (its
 /// Retry-After headers, which kube-rs drops from errors) and how long its requests may
@@ -394,6 +395,21 @@ where
 pub fn own_retries(mut config: kube::Config) -> kube::Config {
     config.default_retry = false;
     config
+}
+
+/// How the loop fetches: the whole collection as a watch-list or in pages, and in which
+/// encoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fetch {
+    pub watch_list: WatchList,
+    pub wire: Wire,
+}
+
+impl From<WatchList> for Fetch {
+    /// `mode`, in the default encoding.
+    fn from(watch_list: WatchList) -> Fetch {
+        Fetch { watch_list, wire: Wire::default() }
+    }
 }
 
 #[cfg(test)]

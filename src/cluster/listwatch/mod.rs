@@ -25,6 +25,7 @@ use kube::api::{ListParams, WatchEvent, WatchParams};
 use tokio::sync::mpsc;
 
 use crate::cluster::backoff::{Backoff, RetryAfterHint};
+pub use crate::cluster::connect::Fetch;
 use crate::cluster::connect::Timeouts;
 use crate::cluster::errors::ClusterError;
 pub use crate::k8s::proto::Wire;
@@ -68,21 +69,6 @@ pub trait Sink<K>: Send {
 impl<K: Send> Sink<K> for mpsc::Sender<Event<K>> {
     async fn send(&mut self, event: Event<K>) -> bool {
         mpsc::Sender::send(self, event).await.is_ok()
-    }
-}
-
-/// How the loop fetches: the whole collection as a watch-list or in pages, and in which
-/// encoding.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Fetch {
-    pub watch_list: WatchList,
-    pub wire: Wire,
-}
-
-impl From<WatchList> for Fetch {
-    /// `mode`, in the default encoding.
-    fn from(watch_list: WatchList) -> Fetch {
-        Fetch { watch_list, wire: Wire::default() }
     }
 }
 
