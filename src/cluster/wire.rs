@@ -12,10 +12,12 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 
 use crate::k8s::fit::{self, Resources};
+// Read from either encoding without RFC 3339 text in between (protobuf).
+use crate::k8s::proto::de::Time;
 use crate::model::compact::CpuMem;
 use crate::model::{ContainerInfo, IStr, PodInfo, PodName};
 

@@ -18,8 +18,8 @@
 
 use std::borrow::Cow;
 
+use crate::k8s::proto::de::Time;
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
 use serde::Deserialize;
 

@@ -120,15 +120,21 @@ pub struct Message {
     /// By number.
     pub fields: Vec<Field>,
     pub special: Option<Special>,
+    /// Indexes into `fields`, by name (the encoder looks fields up by their JSON names).
+    by_name: Vec<u16>,
+    /// Indexes into `fields` by number (`u16::MAX`: none), the decoder's lookup.
+    by_number: Vec<u16>,
 }
 
 impl Message {
     pub fn field(&self, number: u32) -> Option<&Field> {
-        self.fields.binary_search_by_key(&number, |f| f.number).ok().map(|i| &self.fields[i])
+        let i = *self.by_number.get(number as usize)?;
+        self.fields.get(usize::from(i))
     }
 
     pub fn field_named(&self, name: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.name == name)
+        let i = self.by_name.binary_search_by(|&i| self.fields[usize::from(i)].name.as_str().cmp(name)).ok()?;
+        Some(&self.fields[usize::from(self.by_name[i])])
     }
 }
 
@@ -158,6 +164,21 @@ impl Schema {
     /// `events.k8s.io/v1`), or of meta/v1 (`Status`, `WatchEvent`, ...) when the group has
     /// none of that name.
     pub fn of_kind(&self, api_version: &str, kind: &str) -> Option<MsgId> {
+        // A watch asks this for every object, of one kind: the last answer is kept.
+        thread_local! {
+            static LAST: std::cell::RefCell<(String, String, Option<MsgId>)> = const { std::cell::RefCell::new((String::new(), String::new(), None)) };
+        }
+        LAST.with_borrow_mut(|last| {
+            if last.0 == api_version && last.1 == kind && !kind.is_empty() {
+                return last.2;
+            }
+            let id = self.of_kind_uncached(api_version, kind);
+            *last = (api_version.to_string(), kind.to_string(), id);
+            id
+        })
+    }
+
+    fn of_kind_uncached(&self, api_version: &str, kind: &str) -> Option<MsgId> {
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("core", api_version));
         let group = group.strip_suffix(".k8s.io").unwrap_or(group);
         self.find(&format!("k8s.io.api.{group}.{version}.{kind}"))
@@ -225,7 +246,13 @@ impl Schema {
             }
             out.sort_by_key(|f| f.number);
             let special = SPECIAL.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
-            messages.push(Message { name, fields: out, special });
+            let mut by_name: Vec<u16> = (0..out.len() as u16).collect();
+            by_name.sort_by(|a, b| out[usize::from(*a)].name.cmp(&out[usize::from(*b)].name));
+            let mut by_number = vec![u16::MAX; out.last().map_or(0, |f| f.number as usize + 1)];
+            for (i, f) in out.iter().enumerate() {
+                by_number[f.number as usize] = i as u16;
+            }
+            messages.push(Message { name, fields: out, special, by_name, by_number });
         }
         Ok(Schema { messages, by_name })
     }
