@@ -3,7 +3,8 @@
 //! node going down, events) and a generated cluster with workload pods — encoded in
 //! protobuf as the simulator serves it and in JSON, must decode to the same thing: the
 //! same k8s-openapi object for the kinds watched whole, the same model view for the pods
-//! decoded lean.
+//! decoded lean. The simulator's two encoders (from the object's JSON, and straight from
+//! the typed object) must write the same bytes.
 
 use crate::common;
 
@@ -11,7 +12,7 @@ use daemonscope::cluster::wire::PodWire;
 use daemonscope::cluster::workloads::WorkloadWire;
 use daemonscope::k8s::proto;
 use daemonscope::sim::Sim;
-use daemonscope::sim::api::protobuf_out;
+use daemonscope::sim::api::{protobuf_out, protobuf_ser};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod, Service};
 use serde::de::DeserializeOwned;
@@ -21,6 +22,12 @@ fn encodings<T: serde::Serialize>(o: &T) -> (Vec<u8>, Vec<u8>) {
     let json = serde_json::to_vec(o).unwrap();
     let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
     let pb = protobuf_out::object(&value).unwrap_or_else(|| panic!("no protobuf for {value}"));
+    // What the simulator serves lists and watches with: the same bytes straight from the
+    // typed object, no JSON in between.
+    let (api_version, kind) = (value["apiVersion"].as_str().unwrap(), value["kind"].as_str().unwrap());
+    let id = proto::schema::schema().of_kind(api_version, kind).unwrap();
+    let typed = protobuf_ser::message(o, id).unwrap_or_else(|e| panic!("{e}: {value}"));
+    assert!(typed == proto::wire::open(&pb).unwrap().raw, "typed and JSON-walked protobuf differ: {value}");
     (json, pb)
 }
 

@@ -189,8 +189,11 @@ fn protobuf_list<T: Tabular>(items: &[Arc<T>], meta: &Value, partial: bool) -> O
     for chunk in items.chunks(CHUNK) {
         let mut buf = Vec::with_capacity(chunk.len() * 1024);
         for o in chunk {
-            let v = if partial { json!({"metadata": o.metadata()}) } else { serde_json::to_value(&**o).ok()? };
-            enc.item(&v, &mut buf).ok()?;
+            if partial {
+                enc.item(&json!({"metadata": o.metadata()}), &mut buf).ok()?;
+            } else {
+                enc.item_typed(&**o, &mut buf).ok()?;
+            }
         }
         chunks.push(buf);
     }

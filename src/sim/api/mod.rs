@@ -19,6 +19,7 @@ mod openapi_v2;
 pub mod patch;
 mod protobuf;
 pub mod protobuf_out;
+pub mod protobuf_ser;
 mod request;
 mod state;
 pub mod table;

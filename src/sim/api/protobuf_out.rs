@@ -23,6 +23,25 @@ pub fn object(obj: &Value) -> Option<Vec<u8>> {
     Some(wire::seal(api_version, kind, &raw))
 }
 
+/// A typed object of `kind` in `api_version`, enveloped: written straight from its
+/// `Serialize` ([`super::protobuf_ser`]), through its JSON only should that fail. None when
+/// the schema has no message of that kind.
+pub fn typed<T: serde::Serialize>(obj: &T, api_version: &str, kind: &str) -> Option<Vec<u8>> {
+    let id = schema().of_kind(api_version, kind)?;
+    match super::protobuf_ser::message(obj, id) {
+        Ok(raw) => Some(wire::seal(api_version, kind, &raw)),
+        Err(e) => {
+            tracing::debug!(kind, error = %e, "protobuf straight from the object failed; through its JSON");
+            let mut v = serde_json::to_value(obj).ok()?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("apiVersion".into(), api_version.into());
+                o.insert("kind".into(), kind.into());
+            }
+            object(&v)
+        }
+    }
+}
+
 /// Whether objects of this kind have a protobuf encoding here.
 pub fn serves(api_version: &str, kind: &str) -> bool {
     schema().of_kind(api_version, kind).is_some()
@@ -61,6 +80,21 @@ impl ListEncoder {
         message(v, schema().message(self.items.1), &mut sub)?;
         put_bytes_field(out, self.items.0, &sub);
         Ok(())
+    }
+
+    /// One typed item as the list's field, written straight from its `Serialize` (through
+    /// its JSON should that fail).
+    pub fn item_typed<T: serde::Serialize>(&self, o: &T, out: &mut Vec<u8>) -> Result<(), String> {
+        match super::protobuf_ser::message(o, self.items.1) {
+            Ok(sub) => {
+                put_bytes_field(out, self.items.0, &sub);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "protobuf straight from the object failed; through its JSON");
+                self.item(&serde_json::to_value(o).map_err(|e| e.to_string())?, out)
+            }
+        }
     }
 
     /// The whole list: the head (magic, type, the raw field's length, `ListMeta`), the

@@ -94,7 +94,9 @@ fn encode(enc: Encoding, v: &Value) -> Vec<u8> {
 impl<T: Strategy + Tabular> Watcher<T> {
     fn render(&mut self, obj: &T) -> Vec<u8> {
         match self.format {
-            Format::Json if self.encoding == Encoding::Protobuf => encode(self.encoding, &serde_json::to_value(obj).unwrap_or_default()),
+            Format::Json if self.encoding == Encoding::Protobuf => {
+                protobuf_out::typed(obj, &T::SIM_KIND.api_version(), T::SIM_KIND.info().kind).unwrap_or_default()
+            }
             Format::Json => serde_json::to_vec(obj).unwrap_or_default(),
             Format::Partial => encode(self.encoding, &table::partial_metadata(obj)),
             Format::Table(inc) => {
