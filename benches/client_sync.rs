@@ -35,9 +35,9 @@ fn main() {
     // The simulator serves from threads of its own (see `serve`).
     let server = tokio::runtime::Builder::new_multi_thread().thread_name("sim-server").enable_all().build().unwrap();
     println!(
-        "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync, paged (watch → model) | daemonscope ÷ paged floor | CPU: floor / daemonscope (÷) | of which the server's | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope | floor: the watch-lists read raw | daemonscope sync, watch-list | ÷ its floor | CPU: floor / daemonscope (÷) | of which the server's | protobuf floor: the same pages raw | daemonscope sync, paged, protobuf | ÷ its floor | CPU: floor / daemonscope (÷) | daemonscope sync, watch-list, protobuf | its CPU |"
+        "\n| nodes × DaemonSets | daemon pods | simulator settle | floor: the same pages fetched raw (limit 500) | floor: one unpaged list of the pods | daemonscope sync, paged (watch → model) | daemonscope ÷ paged floor | CPU: floor / daemonscope (÷) | of which the server's | events/s | model heap per pod | kubectl get pods -A -o json | kubectl ÷ daemonscope | floor: the watch-lists read raw | daemonscope sync, watch-list | ÷ its floor | CPU: floor / daemonscope (÷) | of which the server's | protobuf floor: the same pages raw | daemonscope sync, paged, protobuf | ÷ its floor | CPU: floor / daemonscope (÷) | of which the server's | daemonscope sync, watch-list, protobuf | its CPU (the server's) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let row = rt.block_on(measure(server.handle(), n, 30, rounds, full && n <= kubectl_max && common::kubectl_ok()));
         println!("{row}");
@@ -307,7 +307,7 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
     };
     let mb = |b: u64| b as f64 / 1e6;
     format!(
-        "| {nodes} × {dss} | {pods} | {:.1} s | {:.2} s ({floor_pages} pages, {:.0} MB) | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.0}k | {:.0} B | {k} | {ratio} | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.2} s ({:.0} MB, {:.0} % of JSON) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s | {:.2} s |",
+        "| {nodes} × {dss} | {pods} | {:.1} s | {:.2} s ({floor_pages} pages, {:.0} MB) | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.0}k | {:.0} B | {k} | {ratio} | {:.2} s ({:.0} MB) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.2} s ({:.0} MB, {:.0} % of JSON) | {:.2} s | {:.2}× | {:.2} s / {:.2} s ({:.2}×) | {:.2} s / {:.2} s | {:.2} s | {:.2} s ({:.2} s) |",
         settle.as_secs_f64(),
         floor.as_secs_f64(),
         mb(floor_bytes),
@@ -339,7 +339,10 @@ async fn measure(server: &tokio::runtime::Handle, nodes: usize, dss: usize, roun
         pb_floor_cpu.0,
         pb_sync_cpu.0,
         pb_sync_cpu.0 / pb_floor_cpu.0,
+        pb_floor_cpu.1,
+        pb_sync_cpu.1,
         pb_wl.as_secs_f64(),
         pb_wl_cpu.0,
+        pb_wl_cpu.1,
     )
 }

@@ -32,7 +32,7 @@ pub use crate::k8s::proto::Wire;
 use crate::k8s::watchlist::INITIAL_EVENTS_END;
 pub use crate::k8s::watchlist::WatchList;
 
-mod paged;
+pub mod paged;
 mod stream;
 
 /// What the loop saw, in order.

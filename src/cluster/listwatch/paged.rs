@@ -128,19 +128,21 @@ async fn decode<K>(body: bytes::Bytes, protobuf: bool) -> Option<Result<Page<K>,
 where
     K: serde::de::DeserializeOwned + Send + 'static,
 {
-    let read = move || {
-        if !protobuf {
-            return serde_json::from_slice::<Page<K>>(&body);
-        }
-        proto::list::<K>(&body)
-            .map(|(metadata, items)| Page { metadata, items })
-            .map_err(|e| <serde_json::Error as serde::de::Error>::custom(format!("protobuf: {e}")))
-    };
+    let read = move || decode_page::<K>(&body, protobuf).map(|(metadata, items)| Page { metadata, items });
     match tokio::task::spawn_blocking(read).await {
         Ok(page) => Some(page),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(_) => None,
     }
+}
+
+/// One list page as the client reads it, in JSON or protobuf: its metadata and items
+/// (public for `benches/decode.rs`, which weighs the two encodings).
+pub fn decode_page<K: serde::de::DeserializeOwned>(body: &[u8], protobuf: bool) -> Result<(ListMeta, Vec<K>), serde_json::Error> {
+    if !protobuf {
+        return serde_json::from_slice::<Page<K>>(body).map(|p| (p.metadata, p.items));
+    }
+    proto::list::<K>(body).map_err(|e| <serde_json::Error as serde::de::Error>::custom(format!("protobuf: {e}")))
 }
 
 /// A list page: its metadata and items (kube's `ObjectList` without the flattened type
