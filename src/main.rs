@@ -5,6 +5,15 @@
 
 use std::path::PathBuf;
 
+// jemalloc (the `jemalloc` feature, default): least CPU, peak no higher than glibc's
+// (docs/benchmarks.md, "Allocator"); one arena, pages back within 100 ms.
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: &[u8; 46] = b"narenas:1,dirty_decay_ms:100,muzzy_decay_ms:0\0";
+
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::eyre::Result;
 use daemonscope::cli::{ClientArgs, ConfigArgs, FleetArgs, LogArgs, ServeArgs, StatusArgs};
@@ -12,6 +21,7 @@ use daemonscope::cluster::connect::{Source, Timeouts};
 use daemonscope::cluster::snapshot::scenario::Anonymize;
 #[cfg(feature = "sim")]
 use daemonscope::sim::cli::{FromContextArgs, SimArgs};
+use daemonscope::status::{fail, fail_with};
 
 #[derive(Debug, Parser)]
 #[command(name = "daemonscope", version, about = "Per-node DaemonSet coverage for Kubernetes operators", propagate_version = true)]
@@ -276,16 +286,6 @@ impl Invocation {
                 wire: self.client.wire.unwrap_or_default(),
             })
     }
-}
-
-/// Exits with one clear line (no backtrace) for errors the user can fix.
-fn fail(msg: impl std::fmt::Display) -> ! {
-    fail_with(1, msg)
-}
-
-fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
-    daemonscope::status::say(&format!("daemonscope: {msg}"));
-    std::process::exit(code);
 }
 
 fn scope(inv: &Invocation) -> daemonscope::cluster::watch::Scope {

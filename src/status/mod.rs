@@ -34,6 +34,17 @@ pub fn say(line: &str) {
     eprintln!("{}", text::lines_cut(line, LINE_MAX));
 }
 
+/// Exits with one clear line (no backtrace) for an error the user can fix, code 1.
+pub fn fail(msg: impl std::fmt::Display) -> ! {
+    fail_with(1, msg)
+}
+
+/// The same with exit code `code`.
+pub fn fail_with(code: i32, msg: impl std::fmt::Display) -> ! {
+    say(&format!("daemonscope: {msg}"));
+    std::process::exit(code);
+}
+
 /// An error for the user: printed as one line, exit code 2.
 #[derive(Debug)]
 pub struct Failure(pub String);
