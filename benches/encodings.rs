@@ -44,8 +44,11 @@ static SIM: LazyLock<Sim> = LazyLock::new(|| {
     Sim::build(&sc, SimOptions::from_scenario(&sc)).expect("synthetic scenario loads")
 });
 
-/// Every list's pages in both encodings: `(path, json pages, protobuf pages)`.
-static PAGES: LazyLock<Vec<(&'static str, Vec<Bytes>, Vec<Bytes>)>> = LazyLock::new(|| {
+/// A list's path, and its pages in JSON and in protobuf.
+type Pages = (&'static str, Vec<Bytes>, Vec<Bytes>);
+
+/// Every list's pages in both encodings.
+static PAGES: LazyLock<Vec<Pages>> = LazyLock::new(|| {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let router = SIM.router();

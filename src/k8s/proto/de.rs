@@ -421,7 +421,7 @@ struct Occurrences<'de> {
 
 impl<'de> Occurrences<'de> {
     fn next_occurrence(&mut self) -> Result<Option<Value<'de>>, Error> {
-        while let Some(f) = self.fields.next() {
+        for f in self.fields.by_ref() {
             let (n, v) = f?;
             if n == self.field.number {
                 return Ok(Some(v));

@@ -403,7 +403,7 @@ impl<'a> ser::Serializer for ValueSer<'a> {
     fn serialize_map(self, _: Option<usize>) -> Result<MapOrMessage<'a>, Error> {
         match self.label {
             Label::Map(key) => Ok(MapOrMessage::Entries(MapEntries { key_ty: key, field: self, key: None, entries: Vec::new() })),
-            _ => self.start_message().map(MapOrMessage::Message),
+            _ => self.start_message().map(|m| MapOrMessage::Message(Box::new(m))),
         }
     }
 
@@ -471,7 +471,8 @@ impl SerializeSeq for ValueSer<'_> {
 /// A map: a map field's entries, or a message serde gives as a map.
 enum MapOrMessage<'a> {
     Entries(MapEntries<'a>),
-    Message(MessageSer<'a>),
+    /// Boxed: rare (a message serde gives as a map), and large.
+    Message(Box<MessageSer<'a>>),
 }
 
 impl SerializeMap for MapOrMessage<'_> {
@@ -495,7 +496,7 @@ impl SerializeMap for MapOrMessage<'_> {
     fn end(self) -> Result<(), Error> {
         match self {
             MapOrMessage::Entries(m) => SerializeMap::end(m),
-            MapOrMessage::Message(m) => SerializeMap::end(m),
+            MapOrMessage::Message(m) => SerializeMap::end(*m),
         }
     }
 }
