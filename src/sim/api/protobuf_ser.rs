@@ -1,12 +1,9 @@
 //! Typed objects written in protobuf straight from their `Serialize` (a serde Serializer
-//! walking upstream's schema), without building their JSON first: what the simulator does
-//! for every object of a list or a watch a protobuf client asks for, so serving protobuf
-//! costs it less than serving JSON, as it does kube-apiserver. The bytes are exactly
-//! [`protobuf_out::message`](super::protobuf_out::message)'s for the same object (fields
-//! in number order as gogo's `Marshal` writes them, map entries by key, embedded inline
-//! messages always written; `tests` and `tests/it/sim_protobuf.rs` compare the two);
-//! anything this cannot write (a value of a shape the schema does not expect) is an
-//! error, and the caller then encodes through the JSON.
+//! walking upstream's schema), without building their JSON first: how the simulator
+//! writes every object of a list or a watch a protobuf client asks for. The bytes are
+//! [`protobuf_out::message`](super::protobuf_out::message)'s (gogo's field order, map
+//! entries by key, inline messages always written; `tests/it/wire_protobuf.rs` compares
+//! the two); what this cannot write is an error, and the caller goes through the JSON.
 
 use std::fmt::{self, Write as _};
 
@@ -26,7 +23,6 @@ impl fmt::Display for Error {
         f.write_str(&self.0)
     }
 }
-
 impl std::error::Error for Error {}
 
 impl ser::Error for Error {
@@ -61,11 +57,12 @@ impl<'a> ValueSer<'a> {
             (Ty::Scalar(Scalar::Int32), Some(n)) => put_varint_field(self.out, n, v as i32 as i64 as u64),
             (Ty::Scalar(Scalar::Int64), Some(n)) => put_varint_field(self.out, n, v as u64),
             (Ty::Message(id), Some(n)) if schema().message(id).special == Some(Special::IntOrString) => {
-                let mut sub = Vec::with_capacity(8);
+                let mut sub = take();
                 put_varint_field(&mut sub, 1, 0);
                 put_varint_field(&mut sub, 2, v as i32 as i64 as u64);
                 put_bytes_field(&mut sub, 3, b"");
                 put_bytes_field(self.out, n, &sub);
+                give(sub);
             }
             (ty, _) => return unexpected("number", ty),
         }
@@ -81,7 +78,7 @@ impl<'a> ValueSer<'a> {
                 put_bytes_field(self.out, n, &b);
             }
             Ty::Message(id) => {
-                let mut sub = Vec::with_capacity(s.len() + 16);
+                let mut sub = take();
                 match schema().message(id).special {
                     Some(Special::Time | Special::MicroTime) => {
                         let (secs, nanos) = parse_time(s)?;
@@ -97,6 +94,7 @@ impl<'a> ValueSer<'a> {
                     _ => return unexpected("string", self.ty),
                 }
                 put_bytes_field(self.out, n, &sub);
+                give(sub);
             }
             ty => return unexpected("string", ty),
         }
@@ -114,12 +112,13 @@ impl<'a> ValueSer<'a> {
     }
 
     fn raw(self, json: &[u8]) -> Result<(), Error> {
-        let mut sub = Vec::with_capacity(json.len() + 4);
+        let mut sub = take();
         put_bytes_field(&mut sub, 1, json);
         match self.number {
             Some(n) => put_bytes_field(self.out, n, &sub),
             None => self.out.extend_from_slice(&sub),
         }
+        give(sub);
         Ok(())
     }
 
@@ -179,7 +178,7 @@ struct Body {
 
 impl Body {
     fn new(msg: &'static Message) -> Self {
-        Body { msg, buf: Vec::with_capacity(256), spans: SmallVec::new(), inline: Vec::new() }
+        Body { msg, buf: take(), spans: SmallVec::new(), inline: Vec::new() }
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
@@ -221,6 +220,7 @@ impl Body {
             };
             let start = self.buf.len() as u32;
             put_bytes_field(&mut self.buf, f.number, &sub);
+            give(sub);
             self.spans.push((f.number, start, self.buf.len() as u32));
         }
         if self.spans.windows(2).all(|w| w[0].0 < w[1].0) {
@@ -228,10 +228,11 @@ impl Body {
         }
         // Stable: a field given twice (never by a derived Serialize) keeps its order.
         self.spans.sort_by_key(|s| s.0);
-        let mut out = Vec::with_capacity(self.buf.len());
+        let mut out = take();
         for &(_, a, b) in &self.spans {
             out.extend_from_slice(&self.buf[a as usize..b as usize]);
         }
+        give(self.buf);
         Ok(out)
     }
 }
@@ -251,6 +252,7 @@ impl MessageSer<'_> {
             Some(n) => put_bytes_field(self.parent.out, n, &bytes),
             None => self.parent.out.extend_from_slice(&bytes),
         }
+        give(bytes);
         Ok(())
     }
 }
@@ -402,7 +404,7 @@ impl<'a> ser::Serializer for ValueSer<'a> {
     /// A map field's entries, or a message given as a map.
     fn serialize_map(self, _: Option<usize>) -> Result<MapOrMessage<'a>, Error> {
         match self.label {
-            Label::Map(key) => Ok(MapOrMessage::Entries(MapEntries { key_ty: key, field: self, key: None, entries: Vec::new() })),
+            Label::Map(key) => Ok(MapOrMessage::Entries(MapEntries { key_ty: key, field: self, key: take(), last: None })),
             _ => self.start_message().map(|m| MapOrMessage::Message(Box::new(m))),
         }
     }
@@ -505,10 +507,11 @@ impl SerializeMap for MapOrMessage<'_> {
 struct MapEntries<'a> {
     field: ValueSer<'a>,
     key_ty: Scalar,
-    key: Option<String>,
-    /// (key, the entry's bytes), sorted at the end: a map serde gives unordered (a
-    /// `HashMap`) still comes out as gogo writes it.
-    entries: Vec<(String, Vec<u8>)>,
+    /// The entry's key as text (its JSON, unquoted).
+    key: Vec<u8>,
+    /// The key before it: keys must come in gogo's order (a `BTreeMap`'s); others are an
+    /// error, and the object then goes through its JSON, which sorts them.
+    last: Option<Vec<u8>>,
 }
 
 impl SerializeMap for MapEntries<'_> {
@@ -516,42 +519,82 @@ impl SerializeMap for MapEntries<'_> {
     type Error = Error;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        self.key = Some(key_text(key)?);
+        self.key.clear();
+        serde_json::to_writer(&mut self.key, key).map_err(|e| Error(format!("a map key: {e}")))?;
+        match self.key.as_slice() {
+            [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
+                self.key.pop();
+                self.key.remove(0);
+            }
+            [b'"', ..] => {
+                let text: String = serde_json::from_slice(&self.key).map_err(|e| Error(format!("a map key: {e}")))?;
+                self.key = text.into_bytes();
+            }
+            digits if digits.iter().all(|c| c.is_ascii_digit() || *c == b'-') => {}
+            _ => return Err(Error("a map key that is neither a string nor an integer".into())),
+        }
         Ok(())
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        let k = self.key.take().ok_or_else(|| Error("a map value before its key".into()))?;
-        let mut entry = Vec::with_capacity(k.len() + 16);
+        let number = |k: &[u8]| std::str::from_utf8(k).ok().and_then(|k| k.parse::<i64>().ok());
+        let ordered = match (&self.last, self.key_ty) {
+            (None, _) => true,
+            (Some(last), Scalar::String) => last.as_slice() < self.key.as_slice(),
+            (Some(last), _) => number(last) < number(&self.key),
+        };
+        if !ordered {
+            return Err(Error("map keys out of order".into()));
+        }
+        let mut entry = take();
         match self.key_ty {
-            Scalar::String => put_bytes_field(&mut entry, 1, k.as_bytes()),
-            _ => put_varint_field(&mut entry, 1, k.parse::<i64>().map_err(|_| Error(format!("map key {k:?}")))? as u64),
+            Scalar::String => put_bytes_field(&mut entry, 1, &self.key),
+            _ => put_varint_field(&mut entry, 1, number(&self.key).ok_or_else(|| Error("a map key".into()))? as u64),
         }
         value.serialize(ValueSer { number: Some(2), ty: self.field.ty, label: Label::Optional, out: &mut entry })?;
-        self.entries.push((k, entry));
+        let n = self.field.number.ok_or_else(|| Error("a map outside a message".into()))?;
+        put_varint(self.field.out, (u64::from(n) << 3) | 2);
+        put_varint(self.field.out, entry.len() as u64);
+        self.field.out.extend_from_slice(&entry);
+        give(entry);
+        let last = self.last.get_or_insert_with(take);
+        std::mem::swap(last, &mut self.key);
         Ok(())
     }
 
-    fn end(mut self) -> Result<(), Error> {
-        if !self.entries.windows(2).all(|w| w[0].0 < w[1].0) {
-            self.entries.sort_by(|a, b| a.0.cmp(&b.0));
-        }
-        let n = self.field.number.ok_or_else(|| Error("a map outside a message".into()))?;
-        for (_, e) in &self.entries {
-            put_varint(self.field.out, (u64::from(n) << 3) | 2);
-            put_varint(self.field.out, e.len() as u64);
-            self.field.out.extend_from_slice(e);
+    fn end(self) -> Result<(), Error> {
+        give(self.key);
+        if let Some(last) = self.last {
+            give(last);
         }
         Ok(())
     }
 }
 
-/// A map's key as text (JSON's keys are strings; an integer key as its digits).
+/// Buffers for the messages being written, kept for the next ones: an object is tens of
+/// nested messages, each written into a buffer of its own before its length is known.
+fn take() -> Vec<u8> {
+    POOL.with_borrow_mut(Vec::pop).unwrap_or_else(|| Vec::with_capacity(256))
+}
+
+fn give(mut buf: Vec<u8>) {
+    buf.clear();
+    POOL.with_borrow_mut(|pool| {
+        if pool.len() < 64 {
+            pool.push(buf);
+        }
+    });
+}
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A field's name, for a message serde gives as a map (rare: the allocation stays).
 fn key_text<T: Serialize + ?Sized>(key: &T) -> Result<String, Error> {
     match serde_json::to_value(key) {
         Ok(serde_json::Value::String(s)) => Ok(s),
-        Ok(serde_json::Value::Number(n)) => Ok(n.to_string()),
-        Ok(other) => Err(Error(format!("a map key {other}"))),
-        Err(e) => Err(Error(format!("a map key: {e}"))),
+        Ok(other) => Err(Error(format!("a field name {other}"))),
+        Err(e) => Err(Error(format!("a field name: {e}"))),
     }
 }
